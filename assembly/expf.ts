@@ -1,0 +1,53 @@
+// Deterministic single-precision exp, scalar and 4-lane twins.
+//
+// Both twins perform the same IEEE f32 operations in the same order, so they give
+// bit-identical results; src/core/reference/expf.ts repeats them with Math.fround, which
+// is what lets the wasm builds and the TypeScript reference agree on every detection.
+// see: Cephes expf.c (S. Moshier) — range reduction by ln 2 split in two, degree-5 polynomial.
+
+/** Arguments are clamped to this range: exp stays finite and 2^n stays a normal number. */
+export const EXP_MIN: f32 = -87.0;
+export const EXP_MAX: f32 = 88.0;
+
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+const P0: f32 = 1.9875691500e-4;
+const P1: f32 = 1.3981999507e-3;
+const P2: f32 = 8.3334519073e-3;
+const P3: f32 = 4.1665795894e-2;
+const P4: f32 = 1.6666665459e-1;
+const P5: f32 = 5.0000001201e-1;
+
+/** e^x for f32 x (NaN must not be passed); relative error about 2 ulp. */
+// @ts-ignore: decorator
+@inline
+export function expf(x: f32): f32 {
+  x = min<f32>(max<f32>(x, EXP_MIN), EXP_MAX);
+  const n = Mathf.floor(x * LOG2E + 0.5);
+  const r = x - n * LN2_HI - n * LN2_LO;
+  let p = P0 * r + P1;
+  p = p * r + P2;
+  p = p * r + P3;
+  p = p * r + P4;
+  p = p * r + P5;
+  p = p * (r * r) + r + 1.0;
+  return p * reinterpret<f32>((<i32>n + 127) << 23);
+}
+
+/** expf on each lane of an f32x4. */
+// @ts-ignore: decorator
+@inline
+export function expf4(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(EXP_MIN)), f32x4.splat(EXP_MAX));
+  const n = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(0.5)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
+  let p = f32x4.add(f32x4.mul(f32x4.splat(P0), r), f32x4.splat(P1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
+  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
+  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, pow2n);
+}

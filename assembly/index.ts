@@ -1,0 +1,16 @@
+// The core's exports: a flat, pointer-based ABI. The host owns the memory layout.
+
+export { detectBatch } from "./pipeline";
+export { findNonFinite } from "./finite";
+export { matchPriors } from "./match";
+export { priorsSsd, priorsTorchvision, priorsTfGrid, priorsMediapipe } from "./priors";
+
+/** First free byte after static data: where the host starts its arena. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Whether this build uses wasm SIMD. */
+export function simdEnabled(): bool {
+  return ASC_FEATURE_SIMD;
+}

@@ -1,0 +1,113 @@
+// Detection output for a batch of images: threshold → top-k → decode → NMS → keep-top-k.
+//
+// The host lays out one arena and describes it in a plan block of 32-bit words at `planPtr`
+// (written once per configuration, see src/core/plan.ts). Kernels only read and write inside
+// the regions the plan names; nothing here allocates.
+//
+//   word  field                        word  field
+//   0     numPriors                    15    scale sh (f32)
+//   1     numClasses                   16    order (0 xywh, 1 yxhw)
+//   2     backgroundClass (−1 none)    17    priorsPtr   (numPriors × 4 f32, cxcywh)
+//   3     activation                   18    locPtr      (batch × numPriors × 4 f32)
+//   4     topK                         19    confPtr     (batch × numPriors × numClasses f32)
+//   5     keepTopK                     20    thresholdsPtr (numClasses f32)
+//   6     classAgnostic                21    heapsPtr    (numClasses × topK u64; pooled: topK)
+//   7     clip                         22    countsPtr   (numClasses i32)
+//   8     softNms (0, 1 lin, 2 gauss)  23    keptKeysPtr (numClasses × topK u64)
+//   9     nmsThreshold (f32)           24    boxesPtr    (topK × 4 f32)
+//   10    softNmsSigma (f32)           25    keptBoxesPtr (5 × capacity f32, capacity = topK ↑ 8)
+//   11    gate (f32)                   26    rowPtr      (numClasses f32)
+//   12    scale sx (f32)               27    outPtr      (batch × keepTopK × 7 words)
+//   13    scale sy (f32)               28    outCountsPtr (batch i32)
+//   14    scale sw (f32)               29    minThreshold (f32, soft-NMS drop-out)
+//                                      30    limitsPtr   (numClasses f32)
+//
+// An output record is 7 words: classId i32, priorIndex i32, score f32, xmin, ymin, xmax, ymax.
+
+import { decodeBox } from "./coder";
+import { keyCode, keyScore } from "./keys";
+import { greedyNms, softNms } from "./nms";
+import { scanScores } from "./scores";
+import { heapify, selectTopKeys, sortHeapDescending } from "./topk";
+
+export const RECORD_WORDS: i32 = 7;
+
+// @ts-ignore: decorator
+@inline
+function word(planPtr: usize, i: i32): i32 {
+  return load<i32>(planPtr + (<usize>i << 2));
+}
+// @ts-ignore: decorator
+@inline
+function real(planPtr: usize, i: i32): f32 {
+  return load<f32>(planPtr + (<usize>i << 2));
+}
+// @ts-ignore: decorator
+@inline
+function ptr(planPtr: usize, i: i32): usize {
+  return <usize>load<u32>(planPtr + (<usize>i << 2));
+}
+
+/** Runs the whole post-processing for `numImages` images laid out in the plan's arena. */
+export function detectBatch(planPtr: usize, numImages: i32): void {
+  for (let image = 0; image < numImages; image++) detectImage(planPtr, image);
+}
+
+function detectImage(planPtr: usize, image: i32): void {
+  const numPriors = word(planPtr, 0), numClasses = word(planPtr, 1), background = word(planPtr, 2);
+  const topK = word(planPtr, 4), keepTopK = word(planPtr, 5);
+  const pooled = word(planPtr, 6) != 0, clip = word(planPtr, 7) != 0, soft = word(planPtr, 8);
+  const nmsThreshold = real(planPtr, 9), sigma = real(planPtr, 10);
+  const sx = real(planPtr, 12), sy = real(planPtr, 13), sw = real(planPtr, 14), sh = real(planPtr, 15);
+  const order = word(planPtr, 16);
+  const priors = ptr(planPtr, 17);
+  const loc = ptr(planPtr, 18) + <usize>image * (<usize>numPriors << 4);
+  const conf = ptr(planPtr, 19) + <usize>image * (<usize>numPriors * <usize>numClasses << 2);
+  const thresholds = ptr(planPtr, 20), heaps = ptr(planPtr, 21), counts = ptr(planPtr, 22);
+  const keptKeys = ptr(planPtr, 23), boxes = ptr(planPtr, 24), keptBoxes = ptr(planPtr, 25);
+  const limits = ptr(planPtr, 30);
+  const capacity = (topK + 7) & ~7;
+  const heapBytes = <usize>topK << 3;
+
+  memory.copy(limits, thresholds, <usize>numClasses << 2);
+  memory.fill(counts, 0, <usize>numClasses << 2);
+  scanScores(conf, numPriors, numClasses, background, word(planPtr, 3), limits, real(planPtr, 11),
+    pooled, heaps, counts, topK, ptr(planPtr, 26));
+
+  let numKept = 0;
+  const numLists = pooled ? 1 : numClasses;
+  for (let list = 0; list < numLists; list++) {
+    const keys = heaps + <usize>list * heapBytes;
+    const num = load<i32>(counts + (<usize>list << 2));
+    if (num == 0) continue;
+    if (num < topK) heapify(keys, num); // full heaps are heaps already
+    sortHeapDescending(keys, num);
+    // decode only the survivors of top-k
+    for (let i = 0; i < num; i++) {
+      const prior = <i32>(keyCode(load<u64>(keys + (<usize>i << 3))) / <u32>numClasses);
+      decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), order, sx, sy, sw, sh, clip,
+        boxes + (<usize>i << 4));
+    }
+    const out = keptKeys + (<usize>numKept << 3);
+    if (soft != 0) {
+      const threshold = pooled ? real(planPtr, 29) : load<f32>(thresholds + (<usize>list << 2));
+      numKept += softNms(keys, boxes, num, soft, nmsThreshold, sigma, threshold, out);
+    } else {
+      numKept += greedyNms(keys, boxes, num, nmsThreshold, keptBoxes, capacity, out);
+    }
+  }
+
+  const numOut = selectTopKeys(keptKeys, numKept, keepTopK);
+  const outBase = ptr(planPtr, 27) + <usize>image * (<usize>keepTopK * RECORD_WORDS << 2);
+  for (let i = 0; i < numOut; i++) {
+    const key = load<u64>(keptKeys + (<usize>i << 3));
+    const code = keyCode(key);
+    const prior = <i32>(code / <u32>numClasses);
+    const record = outBase + <usize>i * (RECORD_WORDS << 2);
+    store<i32>(record, <i32>(code % <u32>numClasses), 0);
+    store<i32>(record, prior, 4);
+    store<f32>(record, keyScore(key), 8);
+    decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), order, sx, sy, sw, sh, clip, record + 12);
+  }
+  store<i32>(ptr(planPtr, 28) + (<usize>image << 2), numOut);
+}

@@ -1,0 +1,158 @@
+/**
+ * Validation and normalisation of a PostprocessConfig into the numbers the core runs on.
+ * Errors name the field, the value and what is expected: TypeError for a wrong type,
+ * RangeError for a value out of range.
+ */
+import type { Coding } from './reference/coder.js';
+import { f32 } from './reference/f32.js';
+import type { PostprocessConfig } from './types.js';
+
+export type Activation = 'softmax' | 'sigmoid' | 'none';
+
+/** A validated configuration with defaults filled in and priors generated. */
+export interface ResolvedConfig {
+  priors: Float32Array;
+  numPriors: number;
+  numClasses: number;
+  /** −1 = none. */
+  backgroundClass: number;
+  coding: Coding;
+  activation: Activation;
+  /** One f32 threshold per class (the background entry is unused). */
+  thresholds: Float32Array;
+  nmsThreshold: number;
+  /** Candidates per list, capped at what a list can hold. */
+  topK: number;
+  keepTopK: number;
+  classAgnostic: boolean;
+  softNms: { method: 'linear' | 'gaussian'; sigma: number } | null;
+  clip: boolean;
+  labels: readonly string[] | undefined;
+}
+
+function isInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value);
+}
+
+function requireUnitInterval(name: string, value: unknown): number {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${typeof value}`);
+  if (!(value >= 0 && value <= 1)) throw new RangeError(`${name} is ${value}; it must be in [0, 1]`);
+  return value;
+}
+
+function requirePositiveInteger(name: string, value: unknown): number {
+  if (!isInteger(value) || value <= 0) throw new RangeError(`${name} is ${String(value)}; it must be an integer ≥ 1`);
+  return value;
+}
+
+function requirePositive(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value > 0 && value < Infinity)) {
+    throw new RangeError(`${name} is ${String(value)}; it must be a finite number > 0`);
+  }
+  return value;
+}
+
+/** Checks a (cx, cy, w, h) prior table: non-empty, whole rows, finite, sizes ≥ 0. */
+export function validatePriors(priors: Float32Array): void {
+  if (!(priors instanceof Float32Array)) throw new TypeError('priors must be a Float32Array or a PriorConfig');
+  if (priors.length === 0) throw new RangeError('priors is empty; an SSD needs at least one prior (cx, cy, w, h)');
+  if (priors.length % 4 !== 0) {
+    throw new RangeError(`priors has ${priors.length} values, not a multiple of 4 (rows of cx, cy, w, h)`);
+  }
+  for (let i = 0; i < priors.length; i++) {
+    const v = priors[i];
+    if (!Number.isFinite(v)) throw new RangeError(`priors[${i}] (prior ${i >> 2}) is ${v}; priors must be finite`);
+    if ((i & 3) >= 2 && v < 0) throw new RangeError(`priors[${i}] (prior ${i >> 2}) has negative size ${v}`);
+  }
+}
+
+function resolveCoding(config: PostprocessConfig): Coding {
+  const coding = config.boxCoding ?? { variances: [0.1, 0.2] as const };
+  if ('variances' in coding) {
+    const [v0, v1] = coding.variances;
+    requirePositive('boxCoding.variances[0]', v0);
+    requirePositive('boxCoding.variances[1]', v1);
+    return { scales: [f32(v0), f32(v0), f32(v1), f32(v1)], order: 'xywh' };
+  }
+  if ('scaleFactors' in coding) {
+    if (coding.order !== 'xywh' && coding.order !== 'yxhw') {
+      throw new RangeError(`boxCoding.order is '${String(coding.order)}'; it must be 'xywh' or 'yxhw'`);
+    }
+    const factors = coding.scaleFactors.map((v, i) => requirePositive(`boxCoding.scaleFactors[${i}]`, v));
+    // factors are given in the model's order; scales are kept in (x, y, w, h) order
+    const [a, b, c, d] = factors.map((v) => f32(1 / v));
+    const scales = coding.order === 'yxhw' ? [b, a, d, c] : [a, b, c, d];
+    return { scales: scales as unknown as Coding['scales'], order: coding.order };
+  }
+  throw new TypeError("boxCoding must have 'variances' or 'scaleFactors'");
+}
+
+/** Validates `config` and fills in defaults; `priors` are the generated or given prior rows. */
+export function resolveConfig(config: PostprocessConfig, priors: Float32Array): ResolvedConfig {
+  if (config === null || typeof config !== 'object') throw new TypeError('config must be a PostprocessConfig object');
+  validatePriors(priors);
+  const numPriors = priors.length / 4;
+  const numClasses = requirePositiveInteger('numClasses', config.numClasses);
+  const backgroundClass = config.backgroundClass ?? 0;
+  if (!isInteger(backgroundClass) || backgroundClass < -1 || backgroundClass >= numClasses) {
+    throw new RangeError(`backgroundClass is ${String(backgroundClass)}; it must be −1 (none) or a class in [0, ${numClasses - 1}]`);
+  }
+  const activation = config.scoreActivation ?? 'softmax';
+  if (activation !== 'softmax' && activation !== 'sigmoid' && activation !== 'none') {
+    throw new RangeError(`scoreActivation is '${String(activation)}'; it must be 'softmax', 'sigmoid' or 'none'`);
+  }
+  const thresholds = new Float32Array(numClasses);
+  const given = config.scoreThreshold;
+  if (typeof given === 'number') {
+    thresholds.fill(requireUnitInterval('scoreThreshold', given));
+  } else if (given instanceof Float32Array || Array.isArray(given)) {
+    if (given.length !== numClasses) {
+      throw new RangeError(`scoreThreshold has ${given.length} values; it needs one per class (${numClasses})`);
+    }
+    for (let c = 0; c < numClasses; c++) thresholds[c] = requireUnitInterval(`scoreThreshold[${c}]`, given[c]);
+  } else {
+    throw new TypeError('scoreThreshold must be a number or one number per class');
+  }
+  const nmsThreshold = requireUnitInterval('nmsThreshold', config.nmsThreshold);
+  const classAgnostic = config.classAgnostic ?? false;
+  const foreground = numClasses - (backgroundClass >= 0 ? 1 : 0);
+  if (foreground === 0) throw new RangeError('numClasses is 1 and that class is the background: nothing can be detected');
+  const listCapacity = classAgnostic ? numPriors * foreground : numPriors;
+  const topK = Math.min(requirePositiveInteger('topK', config.topK), listCapacity);
+  const keptCapacity = classAgnostic ? topK : topK * numClasses;
+  const keepTopK = Math.min(requirePositiveInteger('keepTopK', config.keepTopK), keptCapacity);
+  let softNms: ResolvedConfig['softNms'] = null;
+  if (config.softNms) {
+    const { method, sigma = 0.5 } = config.softNms;
+    if (method !== 'linear' && method !== 'gaussian') {
+      throw new RangeError(`softNms.method is '${String(method)}'; it must be 'linear' or 'gaussian'`);
+    }
+    softNms = { method, sigma: f32(requirePositive('softNms.sigma', sigma)) };
+  }
+  const labels = config.labels;
+  if (labels !== undefined && (!Array.isArray(labels) || labels.length !== numClasses)) {
+    throw new RangeError(`labels has ${Array.isArray(labels) ? labels.length : 'no'} entries; it needs one per class (${numClasses})`);
+  }
+  return {
+    priors, numPriors, numClasses, backgroundClass, coding: resolveCoding(config), activation, thresholds,
+    nmsThreshold: f32(nmsThreshold), topK, keepTopK, classAgnostic, softNms, clip: config.clip ?? false, labels,
+  };
+}
+
+/**
+ * The row-skipping bound handed to the core (see assembly/scores.ts): a row whose value
+ * (softmax: best foreground logit − row maximum; otherwise the best foreground logit) is below
+ * it cannot pass any class threshold. The margins keep the bound safe against f32 rounding.
+ */
+export function scoreGate(config: ResolvedConfig): number {
+  let lowest = Infinity;
+  for (let c = 0; c < config.numClasses; c++) {
+    if (c !== config.backgroundClass) lowest = Math.min(lowest, config.thresholds[c]);
+  }
+  if (config.activation === 'none') return lowest;
+  if (lowest <= 0) return -Infinity;
+  if (config.activation === 'softmax') return Math.log(lowest) - 1e-3;
+  if (lowest >= 1) return Infinity;
+  const logit = Math.log(lowest / (1 - lowest));
+  return logit - 0.05 - 1e-3 * Math.abs(logit);
+}

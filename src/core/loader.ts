@@ -1,0 +1,150 @@
+/**
+ * Loads the wasm core: the SIMD build where the engine validates wasm SIMD, else the baseline
+ * build. Reads the file with node:fs in Node and fetches it in browsers (the Node module is
+ * imported only on the Node path). Compiled modules are memoised; every Core has its own
+ * instance and memory.
+ */
+
+export type CoreBuild = 'simd' | 'baseline';
+
+/** The core's flat ABI (assembly/index.ts). Pointers and counts are plain numbers. */
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  simdEnabled(): number;
+  detectBatch(planPtr: number, numImages: number): void;
+  findNonFinite(ptr: number, num: number): number;
+  matchPriors(
+    priorsPtr: number, numPriors: number, truthsPtr: number, labelsPtr: number, numTruths: number,
+    threshold: number, order: number, sx: number, sy: number, sw: number, sh: number,
+    bestOverlapPtr: number, bestTruthPtr: number, confOutPtr: number, locOutPtr: number,
+  ): number;
+  priorsSsd(paramsPtr: number, outPtr: number): number;
+  priorsTorchvision(paramsPtr: number, outPtr: number): number;
+  priorsTfGrid(paramsPtr: number, outPtr: number): number;
+  priorsMediapipe(paramsPtr: number, outPtr: number): number;
+}
+
+export interface Core {
+  /** Which build runs. */
+  readonly build: CoreBuild;
+  readonly exports: CoreExports;
+  readonly memory: WebAssembly.Memory;
+  /** First byte the host may use (16-byte aligned). */
+  readonly heapBase: number;
+  /** Grows memory so that [heapBase, heapBase + bytes) exists; returns heapBase. */
+  scratch(bytes: number): number;
+}
+
+export interface LoadCoreOptions {
+  /** 'auto' (default) picks 'simd' when the engine supports it. */
+  build?: 'auto' | CoreBuild;
+  /** Where the .wasm files are served from, for bundlers that move assets. Default: beside this module. */
+  wasmBaseUrl?: string | URL;
+}
+
+const WASM_PAGE = 65536;
+const FILES: Record<CoreBuild, string> = { simd: 'ssd-core.simd.wasm', baseline: 'ssd-core.baseline.wasm' };
+
+// A minimal module using v128 (from wasm-feature-detect): validates only where SIMD works.
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
+/** Whether this engine runs wasm SIMD (v128). */
+export function simdSupported(): boolean {
+  try {
+    return WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+function wasmUrl(build: CoreBuild, base?: string | URL): URL {
+  if (base !== undefined) {
+    const text = String(base);
+    return new URL(FILES[build], text.endsWith('/') ? text : `${text}/`);
+  }
+  return new URL(`../../wasm/${FILES[build]}`, import.meta.url);
+}
+
+async function readBytes(url: URL): Promise<ArrayBuffer | Uint8Array> {
+  if (url.protocol === 'file:') {
+    const { readFile } = await import('node:fs/promises');
+    return readFile(url);
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+  return response.arrayBuffer();
+}
+
+const modules = new Map<string, Promise<WebAssembly.Module>>();
+
+function compile(build: CoreBuild, base?: string | URL): Promise<WebAssembly.Module> {
+  const url = wasmUrl(build, base);
+  let module = modules.get(url.href);
+  if (!module) {
+    module = readBytes(url).then(
+      (bytes) => WebAssembly.compile(bytes as BufferSource),
+      (error: unknown) => {
+        modules.delete(url.href); // let a later call retry
+        throw new Error(`could not load the ssd-edge ${build} core from ${url.href}: ${(error as Error).message}. ` +
+          'If a bundler moved the .wasm files, pass { wasmBaseUrl } to say where they are served.');
+      },
+    );
+    modules.set(url.href, module);
+  }
+  return module;
+}
+
+/** Picks the build: an explicit choice, or SIMD where supported. */
+export function chooseBuild(requested: LoadCoreOptions['build'] = 'auto'): CoreBuild {
+  if (requested === 'auto') return simdSupported() ? 'simd' : 'baseline';
+  if (requested !== 'simd' && requested !== 'baseline') {
+    throw new RangeError(`build is '${String(requested)}'; it must be 'auto', 'simd' or 'baseline'`);
+  }
+  if (requested === 'simd' && !simdSupported()) {
+    throw new Error("build 'simd' was requested but this engine does not support wasm SIMD; use 'baseline' or 'auto'");
+  }
+  return requested;
+}
+
+/** A fresh core instance with its own memory. */
+export async function instantiateCore(options: LoadCoreOptions = {}): Promise<Core> {
+  const build = chooseBuild(options.build);
+  const module = await compile(build, options.wasmBaseUrl);
+  const instance = await WebAssembly.instantiate(module, {
+    env: {
+      abort(): never {
+        throw new Error('ssd-edge core aborted: an internal invariant failed (please report this as a bug)');
+      },
+    },
+  });
+  const exports = instance.exports as unknown as CoreExports;
+  const memory = exports.memory;
+  const heapBase = (exports.heapBase() + 15) & ~15;
+  return {
+    build,
+    exports,
+    memory,
+    heapBase,
+    scratch(bytes: number): number {
+      const needed = heapBase + bytes;
+      if (needed > memory.buffer.byteLength) {
+        memory.grow(Math.ceil((needed - memory.buffer.byteLength) / WASM_PAGE));
+      }
+      return heapBase;
+    },
+  };
+}
+
+let shared: Promise<Core> | undefined;
+
+/** The shared core instance used for one-off work such as generatePriors. */
+export function loadCore(): Promise<Core> {
+  shared ??= instantiateCore().catch((error: unknown) => {
+    shared = undefined;
+    throw error;
+  });
+  return shared;
+}

@@ -1,0 +1,86 @@
+/**
+ * The arena: one layout of the core's linear memory per configuration and batch capacity,
+ * described to the core in a plan block (word map in assembly/pipeline.ts). Regions are
+ * 16-byte aligned; the core never allocates.
+ *
+ *   heapBase → plan | priors | thresholds | counts | row | candidates | keptKeys | boxes |
+ *              keptBoxes | outCounts | out | loc | conf
+ */
+import type { ResolvedConfig } from './config.js';
+import type { Core } from './loader.js';
+
+export const RECORD_WORDS = 7;
+const PLAN_WORDS = 32;
+const ACTIVATIONS = { none: 0, softmax: 1, sigmoid: 2 } as const;
+
+export interface Layout {
+  batch: number;
+  plan: number;
+  priors: number;
+  thresholds: number;
+  loc: number;
+  conf: number;
+  out: number;
+  outCounts: number;
+  end: number;
+}
+
+const align = (n: number) => (n + 15) & ~15;
+
+/** Byte offsets of every region for `batch` images. */
+export function layout(config: ResolvedConfig, base: number, batch: number): Layout & Record<string, number> {
+  const { numPriors: P, numClasses: C, topK, keepTopK } = config;
+  const capacity = (topK + 7) & ~7;
+  const sizes: [string, number][] = [
+    ['plan', PLAN_WORDS * 4],
+    ['priors', P * 16],
+    ['thresholds', C * 4],
+    ['counts', C * 4],
+    ['row', C * 4],
+    ['heaps', (config.classAgnostic ? topK : C * topK) * 8],
+    ['limits', C * 4],
+    ['keptKeys', (config.classAgnostic ? topK : C * topK) * 8],
+    ['boxes', topK * 16],
+    ['keptBoxes', 5 * capacity * 4],
+    ['outCounts', batch * 4],
+    ['out', batch * keepTopK * RECORD_WORDS * 4],
+    ['loc', batch * P * 16],
+    ['conf', batch * P * C * 4],
+  ];
+  const regions: Record<string, number> = { batch };
+  let at = align(base);
+  for (const [name, bytes] of sizes) {
+    regions[name] = at;
+    at = align(at + bytes);
+  }
+  regions.end = at;
+  return regions as Layout & Record<string, number>;
+}
+
+/** Grows the core's memory to hold the layout and writes the plan, priors and thresholds. */
+export function writePlan(core: Core, config: ResolvedConfig, gate: number, regions: Layout & Record<string, number>): void {
+  try {
+    core.scratch(regions.end - core.heapBase);
+  } catch (error) {
+    throw new RangeError(`the post-processing arena needs ${(regions.end / 2 ** 20).toFixed(1)} MiB of wasm memory, ` +
+      `more than this engine can give (${(error as Error).message}); use a smaller batch`);
+  }
+  const buffer = core.memory.buffer;
+  const words = new Int32Array(buffer, regions.plan, PLAN_WORDS);
+  const reals = new Float32Array(buffer, regions.plan, PLAN_WORDS);
+  const soft = config.softNms === null ? 0 : config.softNms.method === 'linear' ? 1 : 2;
+  let lowest = Infinity;
+  for (let c = 0; c < config.numClasses; c++) {
+    if (c !== config.backgroundClass) lowest = Math.min(lowest, config.thresholds[c]);
+  }
+  words.set([config.numPriors, config.numClasses, config.backgroundClass, ACTIVATIONS[config.activation],
+    config.topK, config.keepTopK, config.classAgnostic ? 1 : 0, config.clip ? 1 : 0, soft]);
+  reals.set([config.nmsThreshold, config.softNms?.sigma ?? 0.5, gate, ...config.coding.scales], 9);
+  words[16] = config.coding.order === 'yxhw' ? 1 : 0;
+  words.set([regions.priors, regions.loc, regions.conf, regions.thresholds, regions.heaps, regions.counts,
+    regions.keptKeys, regions.boxes, regions.keptBoxes, regions.row, regions.out, regions.outCounts], 17);
+  reals[29] = lowest;
+  words[30] = regions.limits;
+  new Float32Array(buffer, regions.priors, config.priors.length).set(config.priors);
+  new Float32Array(buffer, regions.thresholds, config.numClasses).set(config.thresholds);
+}

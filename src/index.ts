@@ -1,0 +1,8 @@
+/** ssd-edge: SSD object detection at the edge. */
+export { createPostprocessor, type Postprocessor, type PostprocessorOptions } from './core/postprocessor.js';
+export { createMatcher, type Matcher, type MatchTargets } from './core/matcher.js';
+export { generatePriors } from './core/priors.js';
+export { presets, presetByName, type PresetName } from './core/presets.js';
+export { VOC_LABELS, COCO91_LABELS } from './core/labels.js';
+export { simdSupported, type CoreBuild, type LoadCoreOptions } from './core/loader.js';
+export type * from './core/types.js';
