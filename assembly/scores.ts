@@ -205,6 +205,8 @@ function offer(
     if (n < topK) return;
     heapify(heap, n);
   } else {
+    // in pooled mode the limit may have risen since this row's lanes were compared
+    if (key <= load<u64>(heap)) return;
     replaceRoot(heap, key, n);
   }
   // the heap is full: a newcomer must beat its weakest key

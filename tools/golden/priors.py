@@ -36,7 +36,7 @@ f64 = np.float64
 # ---------------------------------------------------------------------------
 # ssd.pytorch
 # Re-typed from amdegroot/ssd.pytorch layers/functions/prior_box.py,
-# PriorBox.forward (the 'v2' loop, the only one on master). Config keys as in
+# PriorBox.forward (master's single loop; older revisions called it 'v2'). Config keys as in
 # data/config.py. Python float64 arithmetic, then torch.Tensor (float32), then
 # an in-place clamp of all four columns.
 # ---------------------------------------------------------------------------
@@ -583,7 +583,10 @@ def write_fixtures(fixtures):
         print("%-30s %6d rows" % (fx["name"], rows.shape[0]))
         for label, i in (("first", 0), ("", 1), ("last", -2), ("", -1)):
             print("   %-5s %s" % (label, " ".join("%.9g" % v for v in rows[i])))
-    (OUT_DIR / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    # One key a line, each config on one line: readable, and still plain JSON.
+    entries = ["  {\n" + ",\n".join("    %s: %s" % (json.dumps(k), json.dumps(v)) for k, v in e.items())
+               + "\n  }" for e in manifest]
+    (OUT_DIR / "manifest.json").write_text("[\n" + ",\n".join(entries) + "\n]\n")
 
 
 def main():

@@ -1,0 +1,91 @@
+/**
+ * Both wasm builds against the plain-TypeScript reference: on thousands of random inputs the
+ * detections must be identical — same classes, priors and order, and (since all three round
+ * every step to f32 the same way) bit-identical scores and boxes.
+ */
+import { describe, it, before } from 'node:test';
+import { createPostprocessor, presets, type PostprocessConfig, type Postprocessor } from '../../src/index.js';
+import { referenceDetect } from '../../src/core/reference/detect.js';
+import { makeScenario, type ScenarioName } from '../../bench/scenarios.js';
+import { assertSameDetections, normal, random } from '../helpers.js';
+
+const SSD300_INPUTS = Number(process.env.SSD_PARITY_SSD300 ?? 2000);
+const SMALL_INPUTS = Number(process.env.SSD_PARITY_SMALL ?? 3000);
+
+describe('wasm builds match the reference', () => {
+  let simd: Postprocessor;
+  let baseline: Postprocessor;
+  before(async () => {
+    simd = await createPostprocessor(presets.ssd300Voc, { build: 'simd' });
+    baseline = await createPostprocessor(presets.ssd300Voc, { build: 'baseline' });
+  });
+
+  it(`on ${SSD300_INPUTS} SSD300-VOC-shaped inputs (realistic, crowded, adversarial, random logits)`, () => {
+    const kinds: (ScenarioName | 'random')[] = ['realistic', 'crowded', 'adversarial', 'random'];
+    for (let i = 0; i < SSD300_INPUTS; i++) {
+      const kind = kinds[i % kinds.length];
+      let loc: Float32Array, conf: Float32Array;
+      if (kind === 'random') {
+        const rand = random(1000 + i);
+        const scale = 1 + 6 * rand();
+        loc = Float32Array.from({ length: 8732 * 4 }, () => normal(rand));
+        conf = Float32Array.from({ length: 8732 * 21 }, () => normal(rand) * scale);
+      } else {
+        ({ loc, conf } = makeScenario(kind, simd.priors, 21, i));
+      }
+      const expected = referenceDetect(simd.config, loc, conf)[0];
+      assertSameDetections(simd.run(loc, conf)[0], expected, `simd ${kind} #${i}`);
+      assertSameDetections(baseline.run(loc, conf)[0], expected, `baseline ${kind} #${i}`);
+    }
+  });
+
+  it(`on ${SMALL_INPUTS} random small configurations (every option, random shapes)`, async () => {
+    for (let i = 0; i < SMALL_INPUTS; i++) {
+      const rand = random(i + 1);
+      const pick = <T>(values: readonly T[]): T => values[Math.floor(rand() * values.length)];
+      const numPriors = 1 + Math.floor(rand() * 120);
+      const numClasses = 1 + Math.floor(rand() * 12);
+      const backgroundClass = numClasses === 1 ? -1 : pick([0, 0, -1, numClasses - 1]);
+      // priors: random boxes, some of them degenerate (zero width or height)
+      const priors = Float32Array.from({ length: numPriors * 4 }, (_, j) =>
+        (j & 3) < 2 ? rand() : pick([0, rand() * 0.5, rand() * 0.5, rand()]));
+      const activation = pick(['softmax', 'sigmoid', 'none'] as const);
+      const config: PostprocessConfig = {
+        priors,
+        numClasses,
+        backgroundClass,
+        boxCoding: rand() < 0.5 ? { variances: [0.1, 0.2] }
+          : { scaleFactors: [10, 10, 5, 5], order: pick(['xywh', 'yxhw'] as const) },
+        scoreActivation: activation,
+        scoreThreshold: rand() < 0.3
+          ? Float32Array.from({ length: numClasses }, () => rand() * 0.3)
+          : pick([0, 0.01, 0.05, 0.3, rand()]),
+        nmsThreshold: pick([0, 0.3, 0.45, 0.5, 1, rand()]),
+        topK: 1 + Math.floor(rand() * 40),
+        keepTopK: 1 + Math.floor(rand() * 60),
+        classAgnostic: rand() < 0.2,
+        softNms: rand() < 0.2 ? { method: pick(['linear', 'gaussian'] as const), sigma: 0.1 + rand() } : undefined,
+        clip: rand() < 0.5,
+      };
+      const batch = 1 + Math.floor(rand() * 3);
+      const logitScale = pick([0.1, 1, 4, 20]);
+      // quantised values make exact score ties common
+      const quantum = rand() < 0.3 ? 0.25 : 0;
+      const sample = () => { const v = normal(rand) * logitScale; return quantum ? Math.round(v / quantum) * quantum : v; };
+      const conf = Float32Array.from({ length: batch * numPriors * numClasses },
+        activation === 'none' ? () => (quantum ? Math.round(rand() * 8) / 8 : rand()) : sample);
+      const loc = Float32Array.from({ length: batch * numPriors * 4 }, () => normal(rand) * pick([0.1, 1, 3]));
+      const [simdPost, basePost] = await Promise.all([
+        createPostprocessor(config, { build: 'simd' }), createPostprocessor(config, { build: 'baseline' }),
+      ]);
+      const expected = referenceDetect(simdPost.config, loc, conf, batch);
+      const fromSimd = simdPost.run(loc, conf, batch);
+      const fromBase = basePost.run(loc, conf, batch);
+      for (let b = 0; b < batch; b++) {
+        const context = `config #${i} image ${b} (${JSON.stringify({ ...config, priors: `${numPriors} priors` })})`;
+        assertSameDetections(fromSimd[b], expected[b], `simd ${context}`);
+        assertSameDetections(fromBase[b], expected[b], `baseline ${context}`);
+      }
+    }
+  });
+});

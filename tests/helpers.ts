@@ -1,0 +1,39 @@
+/** Shared test helpers: a seeded PRNG and detection comparison. */
+import assert from 'node:assert/strict';
+import type { Detection } from '../src/core/types.js';
+
+/** mulberry32: small, fast, seeded; the same sequence on every machine. */
+export function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A standard normal sample (Box–Muller). */
+export function normal(rand: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+
+/**
+ * Asserts two detection lists are the same: classes, priors and order equal, boxes within
+ * `boxTolerance`, scores within `scoreTolerance` relative (0 = bit-identical).
+ */
+export function assertSameDetections(actual: Detection[], expected: Detection[], context: string,
+                                     boxTolerance = 0, scoreTolerance = 0): void {
+  assert.equal(actual.length, expected.length, `${context}: ${actual.length} detections, expected ${expected.length}`);
+  actual.forEach((a, i) => {
+    const e = expected[i];
+    assert.equal(a.classId, e.classId, `${context}: detection ${i} class ${a.classId}, expected ${e.classId}`);
+    assert.equal(a.priorIndex, e.priorIndex, `${context}: detection ${i} prior ${a.priorIndex}, expected ${e.priorIndex}`);
+    const scoreError = Math.abs(a.score - e.score) / Math.max(Math.abs(e.score), 1e-30);
+    assert.ok(scoreError <= scoreTolerance, `${context}: detection ${i} score ${a.score}, expected ${e.score}`);
+    a.box.forEach((v, j) => {
+      assert.ok(Math.abs(v - e.box[j]) <= boxTolerance, `${context}: detection ${i} box[${j}] ${v}, expected ${e.box[j]}`);
+    });
+  });
+}
