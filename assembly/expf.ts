@@ -35,11 +35,12 @@ export function expf(x: f32): f32 {
   return p * reinterpret<f32>((<i32>n + 127) << 23);
 }
 
-/** expf on each lane of an f32x4. */
+/** expf on each lane of an f32x4 (no lane may be NaN). */
 // @ts-ignore: decorator
 @inline
 export function expf4(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(EXP_MIN)), f32x4.splat(EXP_MAX));
+  // pmin/pmax are single instructions; they differ from min/max only for NaN and ±0 order
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_MIN)), f32x4.splat(EXP_MAX));
   const n = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(0.5)));
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
   let p = f32x4.add(f32x4.mul(f32x4.splat(P0), r), f32x4.splat(P1));
@@ -48,6 +49,8 @@ export function expf4(x: v128): v128 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
   p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
-  const pow2n = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  // 2^n: adding 1.5·2^23 puts the integer n + 127 (1…254) in the low mantissa bits, and
+  // shifting left by 23 moves it into the exponent field and drops everything above it
+  const pow2n = i32x4.shl(f32x4.add(n, f32x4.splat(127.0 + 12582912.0)), 23);
   return f32x4.mul(p, pow2n);
 }

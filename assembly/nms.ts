@@ -86,9 +86,11 @@ export function overlapsKeptSimd(
 // @ts-ignore: decorator
 @inline
 function iouAbove(at: usize, stride: usize, bx1: v128, by1: v128, bx2: v128, by2: v128, bArea: v128, limit: v128): v128 {
+  // pmin/pmax (one instruction each) differ from min/max only for NaN, which boxes never are,
+  // and in the sign of a zero, which changes no comparison below
   const zero = f32x4.splat(0);
-  const iw = f32x4.max(f32x4.sub(f32x4.min(v128.load(at + 2 * stride), bx2), f32x4.max(v128.load(at), bx1)), zero);
-  const ih = f32x4.max(f32x4.sub(f32x4.min(v128.load(at + 3 * stride), by2), f32x4.max(v128.load(at + stride), by1)), zero);
+  const iw = f32x4.pmax(f32x4.sub(f32x4.pmin(v128.load(at + 2 * stride), bx2), f32x4.pmax(v128.load(at), bx1)), zero);
+  const ih = f32x4.pmax(f32x4.sub(f32x4.pmin(v128.load(at + 3 * stride), by2), f32x4.pmax(v128.load(at + stride), by1)), zero);
   const inter = f32x4.mul(iw, ih);
   const union = f32x4.sub(f32x4.add(v128.load(at + 4 * stride), bArea), inter);
   return f32x4.gt(f32x4.div(inter, union), limit);

@@ -18,7 +18,11 @@ export const ACTIVATION_NONE: i32 = 0;
 export const ACTIVATION_SOFTMAX: i32 = 1;
 export const ACTIVATION_SIGMOID: i32 = 2;
 
-/** Largest of `num` f32 at `ptr` (num ≥ 1). Max is exact, so lane order does not matter. */
+/**
+ * Largest of `num` f32 at `ptr` (num ≥ 1, no NaN: the host rejects non-finite input first).
+ * Max is exact, so lane order does not matter; pmax is one instruction where max needs a
+ * NaN-propagating sequence.
+ */
 // @ts-ignore: decorator
 @inline
 export function maxSpan(ptr: usize, num: i32): f32 {
@@ -29,13 +33,13 @@ export function maxSpan(ptr: usize, num: i32): f32 {
       let a = v128.load(ptr);
       let b = a;
       for (i = 4; i + 8 <= num; i += 8) {
-        a = f32x4.max(a, v128.load(ptr + (<usize>i << 2)));
-        b = f32x4.max(b, v128.load(ptr + (<usize>i << 2), 16));
+        a = f32x4.pmax(a, v128.load(ptr + (<usize>i << 2)));
+        b = f32x4.pmax(b, v128.load(ptr + (<usize>i << 2), 16));
       }
-      if (i + 4 <= num) { a = f32x4.max(a, v128.load(ptr + (<usize>i << 2))); i += 4; }
-      a = f32x4.max(a, b);
-      a = f32x4.max(a, v128.shuffle<f32>(a, a, 2, 3, 0, 1));
-      a = f32x4.max(a, v128.shuffle<f32>(a, a, 1, 0, 3, 2));
+      if (i + 4 <= num) { a = f32x4.pmax(a, v128.load(ptr + (<usize>i << 2))); i += 4; }
+      a = f32x4.pmax(a, b);
+      a = f32x4.pmax(a, v128.shuffle<f32>(a, a, 2, 3, 0, 1));
+      a = f32x4.pmax(a, v128.shuffle<f32>(a, a, 1, 0, 3, 2));
       m = f32x4.extract_lane(a, 0);
     }
   }

@@ -1,0 +1,386 @@
+// Scores: the row-max kernel, the summation order of expRow, and scanScores end to end on tiny
+// hand-made conf tensors (softmax / sigmoid / none, per-class thresholds, pooled lists, the
+// softmax gate, heap limits).
+
+import { expf } from "../expf";
+import { keyCode, keyScore } from "../keys";
+import { ACTIVATION_NONE, ACTIVATION_SIGMOID, ACTIVATION_SOFTMAX, expRow, maxSpan, scanScores } from "../scores";
+import { selectTopKeys } from "../topk";
+import { Rng, bits, expectNear, f32s, ptr } from "./helpers";
+
+const LN2: f32 = <f32>Math.LN2, LN3: f32 = <f32>Math.log(3), LN4: f32 = <f32>Math.log(4);
+const LN6: f32 = <f32>Math.log(6), LN20: f32 = <f32>Math.log(20);
+
+// ---------------------------------------------------------------------------------------------
+// maxSpan
+
+function scalarMax(a: StaticArray<f32>, from: i32, num: i32): f32 {
+  let m: f32 = -Infinity;
+  for (let i = from; i < from + num; i++) if (a[i] > m) m = a[i];
+  return m;
+}
+
+describe("maxSpan", () => {
+  it("equals a scalar loop for every length 1..13 and every position of the maximum", () => {
+    // starts one float into the array, as scanScores does for background 0 (row + 4)
+    const a = new StaticArray<f32>(16);
+    let wrong = 0;
+    for (let num = 1; num <= 13; num++) {
+      for (let at = 0; at < num; at++) {
+        for (let i = 0; i < 16; i++) a[i] = -1 - <f32>((i * 7) % 11) * 0.25; // all negative
+        a[0] = 100; // outside the span: must never be seen
+        a[1 + at] = 3.5;
+        if (maxSpan(ptr(a) + 4, num) != scalarMax(a, 1, num)) wrong++;
+        if (maxSpan(ptr(a) + 4, num) != 3.5) wrong++;
+      }
+    }
+    expect<i32>(wrong).toBe(0, "max is exact, so the vector main loop and scalar tail agree with a plain loop");
+  });
+
+  it("does not read past the span: a larger value just after it is ignored", () => {
+    const a = new StaticArray<f32>(16);
+    let wrong = 0;
+    for (let num = 1; num <= 13; num++) {
+      for (let i = 0; i < 16; i++) a[i] = -2;
+      a[num] = 50; // first float after the span
+      if (maxSpan(ptr(a), num) != -2) wrong++;
+    }
+    expect<i32>(wrong).toBe(0, "the tail stops at num");
+  });
+
+  it("returns the maximum of all-negative and -Infinity spans", () => {
+    expect<f32>(maxSpan(ptr(f32s([-5, -3, -4, -9, -7])), 5)).toBe(-3, "the start value is −∞, not 0");
+    expect<f32>(maxSpan(ptr(f32s([-Infinity, -Infinity, -Infinity, -Infinity])), 4)).toBe(-Infinity, "max of −∞s");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// expRow
+
+/** The documented order: s_j over c ≡ j (mod 4) below 4⌊num/4⌋, (s0+s1)+(s2+s3), then the tail. */
+function partialSums(row: StaticArray<f32>, num: i32, shift: f32): f32 {
+  const whole = num & ~3;
+  let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+  for (let c = 0; c < whole; c += 4) {
+    s0 += expf(row[c] - shift); s1 += expf(row[c + 1] - shift);
+    s2 += expf(row[c + 2] - shift); s3 += expf(row[c + 3] - shift);
+  }
+  let sum = (s0 + s1) + (s2 + s3);
+  for (let c = whole; c < num; c++) sum += expf(row[c] - shift);
+  return sum;
+}
+
+function sequentialSum(row: StaticArray<f32>, num: i32, shift: f32): f32 {
+  let sum: f32 = 0;
+  for (let c = 0; c < num; c++) sum += expf(row[c] - shift);
+  return sum;
+}
+
+function randomRow(rng: Rng, num: i32): StaticArray<f32> {
+  const row = new StaticArray<f32>(num);
+  for (let c = 0; c < num; c++) row[c] = rng.uniform(-6, 6);
+  return row;
+}
+
+describe("expRow", () => {
+  it("sums in four interleaved partial sums, bit for bit, for lengths 1..13, 21, 81, 91", () => {
+    const rng = new Rng(31337);
+    const lengths: i32[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 21, 81, 91];
+    let wrong = 0;
+    for (let trial = 0; trial < 50; trial++) {
+      for (let l = 0; l < lengths.length; l++) {
+        const num = lengths[l];
+        const row = randomRow(rng, num);
+        const shift = maxSpan(ptr(row), num);
+        const out = new StaticArray<f32>(num);
+        const sum = expRow(ptr(row), num, shift, ptr(out));
+        if (bits(sum) != bits(partialSums(row, num, shift))) wrong++;
+        for (let c = 0; c < num; c++) if (bits(out[c]) != bits(expf(row[c] - shift))) wrong++;
+      }
+    }
+    expect<i32>(wrong).toBe(0, "the reference in TypeScript sums the same way, so detections agree bit for bit");
+  });
+
+  it("is distinguishable from a sequential sum (the order is observable, so the test above means something)", () => {
+    const rng = new Rng(99);
+    let differing = 0;
+    for (let trial = 0; trial < 200; trial++) {
+      const row = randomRow(rng, 21);
+      const out = new StaticArray<f32>(21);
+      if (bits(expRow(ptr(row), 21, 0, ptr(out))) != bits(sequentialSum(row, 21, 0))) differing++;
+    }
+    expect<i32>(differing).toBeGreaterThan(0, "f32 addition is not associative");
+  });
+
+  it("writes exp(row − shift) and returns their sum for a hand row", () => {
+    // row (0, ln 2, ln 3, ln 4, ln 6) shifted by ln 6 → (1/6, 2/6, 3/6, 4/6, 1), sum 16/6
+    const row = f32s([0, LN2, LN3, LN4, LN6]);
+    const out = new StaticArray<f32>(5);
+    const sum = expRow(ptr(row), 5, LN6, ptr(out));
+    expectNear(sum, 16.0 / 6.0, 2e-6, "1/6 + 2/6 + 3/6 + 4/6 + 1");
+    expect<f32>(out[4]).toBe(1, "exp(0) is exactly 1");
+    expectNear(out[1], 2.0 / 6.0, 1e-6, "exp(ln 2 − ln 6)");
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// scanScores
+
+class Scan {
+  heaps: StaticArray<u64>;
+  counts: StaticArray<i32>;
+  limits: StaticArray<f32>;
+  row: StaticArray<f32>;
+  constructor(public numClasses: i32, public topK: i32) {
+    this.heaps = new StaticArray<u64>(numClasses * topK);
+    this.counts = new StaticArray<i32>(numClasses);
+    this.limits = new StaticArray<f32>(numClasses);
+    this.row = new StaticArray<f32>(numClasses);
+  }
+
+  /** The keys of one list, best first (a copy; heaps that never filled are not heaps yet). */
+  list(index: i32): StaticArray<u64> {
+    const n = this.counts[index];
+    const keys = new StaticArray<u64>(n);
+    for (let i = 0; i < n; i++) keys[i] = this.heaps[index * this.topK + i];
+    selectTopKeys(ptr(keys), n, n);
+    return keys;
+  }
+}
+
+function scan(
+  conf: StaticArray<f32>, numPriors: i32, numClasses: i32, background: i32, activation: i32,
+  thresholds: f32[], gate: f32, pooled: bool, topK: i32
+): Scan {
+  const s = new Scan(numClasses, topK);
+  for (let c = 0; c < numClasses; c++) s.limits[c] = thresholds[c];
+  scanScores(ptr(conf), numPriors, numClasses, background, activation, ptr(s.limits), gate, pooled,
+    ptr(s.heaps), ptr(s.counts), topK, ptr(s.row));
+  return s;
+}
+
+function expectKey(key: u64, numClasses: i32, prior: i32, cls: i32, score: f64, why: string): void {
+  expect<u32>(keyCode(key)).toBe(<u32>(prior * numClasses + cls), why + ": prior " + prior.toString() + ", class " + cls.toString());
+  expectNear(keyScore(key), score, 1e-6, why + ": score");
+}
+
+function sameScan(a: Scan, b: Scan): bool {
+  for (let c = 0; c < a.numClasses; c++) {
+    if (a.counts[c] != b.counts[c]) return false;
+    if (bits(a.limits[c]) != bits(b.limits[c])) return false;
+    const ka = a.list(c), kb = b.list(c);
+    for (let i = 0; i < ka.length; i++) if (ka[i] != kb[i]) return false;
+  }
+  return true;
+}
+
+// Three priors × four classes of softmax logits, background 0:
+//   row 0 (0, ln4, 0, ln3):    exps (1, 4, 1, 3),  sum 9 → (0.111, 0.444, 0.111, 0.333)
+//   row 1 (ln6, 0, ln2, 0):    exps (6, 1, 2, 1),  sum 10 → (0.6, 0.1, 0.2, 0.1)
+//   row 2 (0, 0, ln2, ln4):    exps (1, 1, 2, 4),  sum 8 → (0.125, 0.125, 0.25, 0.5)
+// At threshold 0.3 (strictly greater): class 1 ← prior 0 (4/9); class 2 ← nothing;
+// class 3 ← prior 2 (0.5), prior 0 (1/3). Background 0.6 on row 1 is never a candidate.
+function softmaxCase(): StaticArray<f32> {
+  return f32s([0, LN4, 0, LN3, LN6, 0, LN2, 0, 0, 0, LN2, LN4]);
+}
+
+describe("scanScores: softmax, threshold 0.3, background 0", () => {
+  it("keeps exactly the hand-computed candidates", () => {
+    const s = scan(softmaxCase(), 3, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -Infinity, false, 8);
+    expect<i32>(s.counts[0]).toBe(0, "background is never a candidate, even at 0.6");
+    expect<i32>(s.counts[1]).toBe(1, "class 1: only prior 0 (4/9)");
+    expect<i32>(s.counts[2]).toBe(0, "class 2: 0.111, 0.2, 0.25 are all ≤ 0.3");
+    expect<i32>(s.counts[3]).toBe(2, "class 3: priors 2 and 0");
+    expectKey(s.list(1)[0], 4, 0, 1, 4.0 / 9.0, "class 1");
+    const three = s.list(3);
+    expectKey(three[0], 4, 2, 3, 0.5, "class 3 best");
+    expectKey(three[1], 4, 0, 3, 1.0 / 3.0, "class 3 second");
+  });
+
+  it("keeps no candidate once the threshold is above the best foreground probability", () => {
+    // the best foreground probabilities are 0.5 (row 2) and 4/9 (row 0); 0.51 beats both
+    const s = scan(softmaxCase(), 3, 4, 0, ACTIVATION_SOFTMAX, [0.51, 0.51, 0.51, 0.51], -Infinity, false, 8);
+    expect<i32>(s.counts[1] + s.counts[2] + s.counts[3]).toBe(0, "no foreground probability exceeds 0.51");
+  });
+
+  it("leaves the limits at the thresholds while no heap is full", () => {
+    const s = scan(softmaxCase(), 3, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -Infinity, false, 8);
+    for (let c = 0; c < 4; c++) expect<f32>(s.limits[c]).toBe(0.3, "limits only rise when a heap fills");
+  });
+});
+
+describe("scanScores: per-class thresholds", () => {
+  // thresholds (–, 0.5, 0.22, 0.4): class 1 4/9 < 0.5 fails; class 2 row 2 0.25 > 0.22 passes,
+  // row 1 0.2 fails; class 3 row 2 0.5 > 0.4 passes, row 0 1/3 fails.
+  it("applies each class's own threshold", () => {
+    const s = scan(softmaxCase(), 3, 4, 0, ACTIVATION_SOFTMAX, [0.0, 0.5, 0.22, 0.4], -Infinity, false, 8);
+    expect<i32>(s.counts[1]).toBe(0, "4/9 does not beat class 1's 0.5");
+    expect<i32>(s.counts[2]).toBe(1, "0.25 beats class 2's 0.22");
+    expect<i32>(s.counts[3]).toBe(1, "0.5 beats 0.4, 1/3 does not");
+    expectKey(s.list(2)[0], 4, 2, 2, 0.25, "class 2");
+    expectKey(s.list(3)[0], 4, 2, 3, 0.5, "class 3");
+  });
+
+  it("lets the same scores through with one shared low threshold", () => {
+    const s = scan(softmaxCase(), 3, 4, 0, ACTIVATION_SOFTMAX, [0.0, 0.05, 0.05, 0.05], -Infinity, false, 8);
+    expect<i32>(s.counts[1]).toBe(3, "0.444, 0.1, 0.125 all beat 0.05");
+    expect<i32>(s.counts[2]).toBe(3, "0.111, 0.2, 0.25");
+    expect<i32>(s.counts[3]).toBe(3, "0.333, 0.1, 0.5");
+  });
+});
+
+describe("scanScores: sigmoid and none", () => {
+  // sigmoid(0) = 1/(1+1) = 0.5 exactly; sigmoid(ln 3) = 3/4; sigmoid(−ln 3) = 1/4;
+  // sigmoid(2) = 0.8807971. No background (−1): class 0 is a real class.
+  it("sigmoid: keeps 0.5 (class 0), 0.75 (class 1), 0.881 (class 3); drops 0.25", () => {
+    const s = scan(f32s([0, LN3, -LN3, 2]), 1, 4, -1, ACTIVATION_SIGMOID, [0.3, 0.3, 0.3, 0.3], -Infinity, false, 4);
+    expect<i32>(s.counts[0]).toBe(1, "with background −1 class 0 is scored");
+    expectKey(s.list(0)[0], 4, 0, 0, 0.5, "sigmoid(0)");
+    expectKey(s.list(1)[0], 4, 0, 1, 0.75, "sigmoid(ln 3)");
+    expect<i32>(s.counts[2]).toBe(0, "sigmoid(−ln 3) = 0.25 ≤ 0.3");
+    expectKey(s.list(3)[0], 4, 0, 3, 0.8807970779778823, "sigmoid(2)");
+  });
+
+  it("sigmoid with background 0: class 0 is skipped however high", () => {
+    const s = scan(f32s([5, LN3, -LN3, 2]), 1, 4, 0, ACTIVATION_SIGMOID, [0.3, 0.3, 0.3, 0.3], -Infinity, false, 4);
+    expect<i32>(s.counts[0]).toBe(0, "sigmoid(5) = 0.993 but class 0 is background");
+    expect<i32>(s.counts[1]).toBe(1, "the others are unaffected");
+  });
+
+  it("none: passes raw scores through, strictly above the threshold", () => {
+    // 0.3 == 0.3 does not pass; 0.31 does; 0.29 does not
+    const s = scan(f32s([0.3, 0.31, 0.29, 0.3]), 1, 4, -1, ACTIVATION_NONE, [0.3, 0.3, 0.3, 0.3], -Infinity, false, 4);
+    expect<i32>(s.counts[0]).toBe(0, "a score equal to the threshold fails");
+    expect<i32>(s.counts[1]).toBe(1, "0.31 > 0.3");
+    expect<i32>(s.counts[2]).toBe(0, "0.29 < 0.3");
+    expect<i32>(s.counts[3]).toBe(0, "equal again, in the last lane");
+    expect<u32>(bits(keyScore(s.list(1)[0]))).toBe(bits(<f32>0.31), "no activation: the score is the input, bit for bit");
+  });
+
+  it("none, background in the middle (class 2 of 5): skips exactly that class", () => {
+    const s = scan(f32s([0.9, 0.8, 0.99, 0.7, 0.6]), 1, 5, 2, ACTIVATION_NONE, [0.5, 0.5, 0.5, 0.5, 0.5], -Infinity, false, 4);
+    expect<i32>(s.counts[2]).toBe(0, "the background class, though highest");
+    expect<i32>(s.counts[0] + s.counts[1] + s.counts[3] + s.counts[4]).toBe(4, "the four others pass");
+  });
+});
+
+describe("scanScores: pooled (class-agnostic) mode", () => {
+  it("puts every class's candidates into list 0, best first", () => {
+    // from the softmax case at 0.3: (prior 2, class 3, 0.5), (0, 1, 4/9), (0, 3, 1/3)
+    const s = scan(softmaxCase(), 3, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -Infinity, true, 8);
+    expect<i32>(s.counts[0]).toBe(3, "one list holds all three");
+    for (let c = 1; c < 4; c++) expect<i32>(s.counts[c]).toBe(0, "the per-class lists stay empty");
+    const keys = s.list(0);
+    expectKey(keys[0], 4, 2, 3, 0.5, "pooled #0");
+    expectKey(keys[1], 4, 0, 1, 4.0 / 9.0, "pooled #1");
+    expectKey(keys[2], 4, 0, 3, 1.0 / 3.0, "pooled #2");
+  });
+
+  it("keeps classes apart when not pooled (the opposite case)", () => {
+    const s = scan(softmaxCase(), 3, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -Infinity, false, 8);
+    expect<i32>(s.counts[0]).toBe(0, "list 0 is class 0 = background: empty");
+  });
+});
+
+// Gate: softmax rows whose best foreground logit is more than −ln(0.3) = 1.204 below the row max
+// cannot pass 0.3, so the host passes gate = ln(0.3) − 0.01. Row 3 (ln 20, 0, 0, 0) has
+// bestFg − max = −2.996 < gate and is skipped; rows 0..2 are above it (row 1: −1.099).
+function gatedCase(): StaticArray<f32> {
+  const a = softmaxCase();
+  const out = new StaticArray<f32>(16);
+  for (let i = 0; i < 12; i++) out[i] = a[i];
+  out[12] = LN20;
+  return out;
+}
+
+describe("scanScores: the softmax gate", () => {
+  it("skips a confident-background row without changing any result", () => {
+    const gate = <f32>(Math.log(0.3) - 0.01);
+    const gated = scan(gatedCase(), 4, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], gate, false, 8);
+    const open = scan(gatedCase(), 4, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -Infinity, false, 8);
+    expect<bool>(sameScan(gated, open)).toBe(true, "the gate is a proven bound: skipping must not change keys, counts or limits");
+    // the scratch row shows which row was scored last: row 2 (0.5 at class 3) when row 3 is skipped
+    expectNear(gated.row[3], 0.5, 1e-6, "with the gate, row 3 was never scored");
+    expectNear(open.row[0], 20.0 / 23.0, 1e-6, "without it, row 3 was scored (20/23 background)");
+  });
+
+  it("does not skip row 1, which is closer to its max than the gate", () => {
+    // a gate just below row 1's −1.0986 still lets it through; with one above, it is skipped
+    const s = scan(gatedCase(), 2, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -1.1, false, 8);
+    expectNear(s.row[0], 0.6, 1e-6, "row 1 was scored: the scratch holds its softmax");
+    const t = scan(gatedCase(), 2, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -1.09, false, 8);
+    expectNear(t.row[1], 4.0 / 9.0, 1e-6, "row 1 skipped: the scratch still holds row 0");
+  });
+
+  it("sigmoid gate on logits: a row under it is skipped with the same result", () => {
+    // threshold 0.3 ⇔ logit > ln(0.3/0.7) = −0.847; row 1 (−3, −2, −5, −4) cannot pass
+    const conf = f32s([0, 1, -1, 2, -3, -2, -5, -4]);
+    const gated = scan(conf, 2, 4, -1, ACTIVATION_SIGMOID, [0.3, 0.3, 0.3, 0.3], -0.9, false, 4);
+    const open = scan(conf, 2, 4, -1, ACTIVATION_SIGMOID, [0.3, 0.3, 0.3, 0.3], -Infinity, false, 4);
+    expect<bool>(sameScan(gated, open)).toBe(true, "the gate never changes results");
+    expect<i32>(open.counts[0] + open.counts[1] + open.counts[3]).toBe(3, "row 0: 0.5, 0.731, 0.881 pass");
+  });
+});
+
+// activation none, 6 priors × 4 classes, class 1 scores (0.5, 0.7, 0.6, 0.9, 0.55, 0.8),
+// other classes 0. topK 3 keeps 0.9 (p3), 0.8 (p5), 0.7 (p1); class 1's limit rises to 0.7.
+function heapCase(): StaticArray<f32> {
+  const s1: f32[] = [0.5, 0.7, 0.6, 0.9, 0.55, 0.8];
+  const conf = new StaticArray<f32>(24);
+  for (let p = 0; p < 6; p++) conf[4 * p + 1] = s1[p];
+  return conf;
+}
+
+describe("scanScores: topK smaller than the passing candidates", () => {
+
+  it("keeps the best three and raises the class limit to the weakest of them", () => {
+    const s = scan(heapCase(), 6, 4, 0, ACTIVATION_NONE, [0.1, 0.1, 0.1, 0.1], -Infinity, false, 3);
+    expect<i32>(s.counts[1]).toBe(3, "the heap holds topK keys");
+    const keys = s.list(1);
+    expectKey(keys[0], 4, 3, 1, 0.9, "best");
+    expectKey(keys[1], 4, 5, 1, 0.8, "second");
+    expectKey(keys[2], 4, 1, 1, 0.7, "third");
+    expect<f32>(s.limits[1]).toBe(0.7, "a newcomer must now beat 0.7");
+    expect<f32>(s.limits[2]).toBe(0.1, "other classes keep their own limits");
+  });
+
+  it("keeps all six when topK is large enough", () => {
+    const s = scan(heapCase(), 6, 4, 0, ACTIVATION_NONE, [0.1, 0.1, 0.1, 0.1], -Infinity, false, 8);
+    expect<i32>(s.counts[1]).toBe(6, "every score beats 0.1");
+    expect<f32>(s.limits[1]).toBe(0.1, "the heap never filled");
+  });
+
+  it("on an equal score at the limit keeps the earlier prior", () => {
+    // class 1 scores (0.5, 0.7, 0.6, 0.6), topK 2: heap {0.7 p1, 0.6 p2}; p3's 0.6 does not beat
+    // the limit 0.6, which is right: at equal scores the lower prior index ranks first
+    const conf = f32s([0, 0.5, 0, 0, 0, 0.7, 0, 0, 0, 0.6, 0, 0, 0, 0.6, 0, 0]);
+    const s = scan(conf, 4, 4, 0, ACTIVATION_NONE, [0.1, 0.1, 0.1, 0.1], -Infinity, false, 2);
+    const keys = s.list(1);
+    expectKey(keys[0], 4, 1, 1, 0.7, "best");
+    expectKey(keys[1], 4, 2, 1, 0.6, "prior 2 wins the tie with prior 3");
+  });
+});
+
+// Pooled heaps are shared by all classes, so filling the heap raises every class's limit, but
+// emitPassing's SIMD path compares a group of four classes against the limits read before the
+// group's first offer. A later class of the same group then reaches `offer` without beating the
+// raised limit, and `offer` replaces the root unconditionally, evicting a better key.
+describe("scanScores: pooled heap limit within one group of four classes", () => {
+  it("pooled topK 1, row (bg, 0.9, 0.5, 0): keeps class 1 at 0.9", () => {
+    const s = scan(f32s([0, 0.9, 0.5, 0]), 1, 4, 0, ACTIVATION_NONE, [0.1, 0.1, 0.1, 0.1], -Infinity, true, 1);
+    expect<i32>(s.counts[0]).toBe(1, "one slot");
+    expectKey(s.list(0)[0], 4, 0, 1, 0.9, "0.9 must not be evicted by 0.5, which does not beat the raised limit 0.9");
+  });
+
+  it("pooled topK 2, row (bg, 0.9, 0.8, 0.5): keeps 0.9 and 0.8", () => {
+    const s = scan(f32s([0, 0.9, 0.8, 0.5]), 1, 4, 0, ACTIVATION_NONE, [0.1, 0.1, 0.1, 0.1], -Infinity, true, 2);
+    const keys = s.list(0);
+    expectKey(keys[0], 4, 0, 1, 0.9, "best");
+    expectKey(keys[1], 4, 0, 2, 0.8, "0.8 must not be replaced by 0.5");
+  });
+
+  it("the same row in the scalar tail (3 classes) keeps class 1 at 0.9", () => {
+    const s = scan(f32s([0, 0.9, 0.5]), 1, 3, 0, ACTIVATION_NONE, [0.1, 0.1, 0.1], -Infinity, true, 1);
+    expectKey(s.list(0)[0], 3, 0, 1, 0.9, "the scalar loop re-reads the limit for every class");
+  });
+});
