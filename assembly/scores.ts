@@ -9,6 +9,10 @@
 // because the sum of exponentials is ≥ 1, so a row whose best foreground logit is more than
 // −ln(threshold) below its maximum cannot pass and needs no exponentials at all; the host
 // passes that bound as `gate` (with a safety margin), and only the rows above it are scored.
+// Near-uniform rows defeat that bound (their maximum is a foreground logit), so softmax rows
+// get a second one from the AM–GM inequality: Σ_j e^{l_j} ≥ C·e^{mean}, hence
+// prob_c ≤ e^{l_c − mean} / C, checked against the lowest current limit (which only rises, so a
+// gate computed from it a few rows ago is still safe).
 
 import { expf, expf4 } from "./expf";
 import { candidateKey, keyScore } from "./keys";
@@ -103,8 +107,11 @@ export function scanScores(
 ): void {
   const rowBytes = <usize>numClasses << 2;
   const heapBytes = <usize>topK << 3;
+  const invClasses: f32 = <f32>1 / <f32>numClasses;
+  let meanGate: f32 = -Infinity;
   for (let p = 0; p < numPriors; p++) {
     const row = confPtr + <usize>p * rowBytes;
+    if ((p & 63) == 0 && activation == ACTIVATION_SOFTMAX) meanGate = softmaxMeanGate(limitsPtr, numClasses);
     // best foreground logit, and the row maximum
     let bestFg: f32;
     if (background == 0) bestFg = maxSpan(row + 4, numClasses - 1);
@@ -119,6 +126,9 @@ export function scanScores(
     if (activation == ACTIVATION_SOFTMAX) {
       const rowMax = background >= 0 ? max<f32>(bestFg, load<f32>(row + (<usize>background << 2))) : bestFg;
       if (bestFg - rowMax < gate) continue;
+      const mean = sumSpan(row, numClasses) * invClasses;
+      // the margin covers the rounding of the f32 sum: a few ulp of the largest magnitude
+      if (bestFg - mean < meanGate - 1e-5 * (abs<f32>(rowMax) + abs<f32>(mean))) continue;
       const sum = expRow(row, numClasses, rowMax, rowPtr);
       divideRow(rowPtr, numClasses, sum);
       probs = rowPtr;
@@ -131,6 +141,33 @@ export function scanScores(
     }
     emitPassing(probs, limitsPtr, numClasses, background, p, pooled, heapsPtr, countsPtr, heapBytes, topK);
   }
+}
+
+/**
+ * ln(C · lowest limit) − margin: a softmax row whose best foreground logit is less than this
+ * above the row mean cannot beat any class limit (AM–GM bound, see the top of this file).
+ * Background limits are +∞ (set by the host), so they never lower the minimum.
+ */
+function softmaxMeanGate(limitsPtr: usize, numClasses: i32): f32 {
+  let lowest: f32 = Infinity;
+  for (let c = 0; c < numClasses; c++) lowest = min<f32>(lowest, load<f32>(limitsPtr + (<usize>c << 2)));
+  if (!(lowest > 0)) return -Infinity;
+  return Mathf.log(<f32>numClasses * lowest) - 1e-3;
+}
+
+/** Sum of `num` f32 at `ptr`; any order will do (it only feeds a bound with a margin). */
+// @ts-ignore: decorator
+@inline
+function sumSpan(ptr: usize, num: i32): f32 {
+  let i = 0;
+  let sum: f32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let acc = f32x4.splat(0);
+    for (; i + 4 <= num; i += 4) acc = f32x4.add(acc, v128.load(ptr + (<usize>i << 2)));
+    sum = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) + (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+  }
+  for (; i < num; i++) sum += load<f32>(ptr + (<usize>i << 2));
+  return sum;
 }
 
 /** row[c] /= sum. Division is exact IEEE in every lane, so the twins agree. */

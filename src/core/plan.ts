@@ -82,5 +82,8 @@ export function writePlan(core: Core, config: ResolvedConfig, gate: number, regi
   reals[29] = lowest;
   words[30] = regions.limits;
   new Float32Array(buffer, regions.priors, config.priors.length).set(config.priors);
-  new Float32Array(buffer, regions.thresholds, config.numClasses).set(config.thresholds);
+  const thresholds = new Float32Array(buffer, regions.thresholds, config.numClasses);
+  thresholds.set(config.thresholds);
+  // the background is never a candidate: an infinite limit keeps it out of every bound
+  if (config.backgroundClass >= 0) thresholds[config.backgroundClass] = Infinity;
 }

@@ -1,0 +1,162 @@
+// detectBatch end to end on a hand-built plan (word map at the top of pipeline.ts): 3 priors,
+// 3 classes (0 = background), 2 images, scores given as probabilities (activation none).
+
+import { ACTIVATION_NONE } from "../scores";
+import { detectBatch, RECORD_WORDS } from "../pipeline";
+import { expectNear, f32s, ptr } from "./helpers";
+
+const NUM_PRIORS = 3, NUM_CLASSES = 3, NUM_IMAGES = 2, TOP_K = 4;
+
+// Priors (cx, cy, w, h) → corners:
+//   P0 (0.25, 0.25, 0.5, 0.5) → [0, 0, 0.5, 0.5]
+//   P1 (0.30, 0.25, 0.5, 0.5) → [0.05, 0, 0.55, 0.5]    IoU(P0, P1) = 0.225/0.275 = 0.818
+//   P2 (0.75, 0.75, 0.5, 0.5) → [0.5, 0.5, 1, 1]        IoU with P0, P1: 0 (corner / edge)
+// Image 0 moves P2 right by tx = 1: cx = 0.75 + 1·0.1·0.5 = 0.8 → [0.55, 0.5, 1.05, 1].
+// Image 0 scores (bg, c1, c2): P0 (0, 0.9, 0.2), P1 (0, 0.8, 0.6), P2 (0, 0.05, 0.7)
+// Image 1 scores:              P0 (0.5, 0.05, 0.05), P1 (0, 0, 0.95), P2 (0, 0.3, 0)
+// Thresholds 0.1 for every class.
+class Arena {
+  plan: StaticArray<u32> = new StaticArray<u32>(31);
+  priors: StaticArray<f32> = f32s([0.25, 0.25, 0.5, 0.5, 0.3, 0.25, 0.5, 0.5, 0.75, 0.75, 0.5, 0.5]);
+  loc: StaticArray<f32> = f32s([
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,   // image 0
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0    // image 1
+  ]);
+  conf: StaticArray<f32> = f32s([
+    0, 0.9, 0.2, 0, 0.8, 0.6, 0, 0.05, 0.7,      // image 0
+    0.5, 0.05, 0.05, 0, 0, 0.95, 0, 0.3, 0       // image 1
+  ]);
+  thresholds: StaticArray<f32> = f32s([0.1, 0.1, 0.1]);
+  heaps: StaticArray<u64> = new StaticArray<u64>(NUM_CLASSES * TOP_K);
+  counts: StaticArray<i32> = new StaticArray<i32>(NUM_CLASSES);
+  keptKeys: StaticArray<u64> = new StaticArray<u64>(NUM_CLASSES * TOP_K);
+  boxes: StaticArray<f32> = new StaticArray<f32>(TOP_K * 4);
+  keptBoxes: StaticArray<f32> = new StaticArray<f32>(5 * 8);
+  row: StaticArray<f32> = new StaticArray<f32>(NUM_CLASSES);
+  out: StaticArray<f32>;
+  outCounts: StaticArray<i32> = new StaticArray<i32>(NUM_IMAGES);
+  limits: StaticArray<f32> = new StaticArray<f32>(NUM_CLASSES);
+
+  constructor(public keepTopK: i32) {
+    this.out = new StaticArray<f32>(NUM_IMAGES * keepTopK * RECORD_WORDS);
+    const p = this.plan;
+    p[0] = NUM_PRIORS; p[1] = NUM_CLASSES; p[2] = 0; p[3] = ACTIVATION_NONE;
+    p[4] = TOP_K; p[5] = keepTopK; p[6] = 0; p[7] = 0; p[8] = 0;
+    this.real(9, 0.45); this.real(10, 0.5); this.real(11, -Infinity);
+    this.real(12, 0.1); this.real(13, 0.1); this.real(14, 0.2); this.real(15, 0.2);
+    p[16] = 0;
+    p[17] = <u32>ptr(this.priors); p[18] = <u32>ptr(this.loc); p[19] = <u32>ptr(this.conf);
+    p[20] = <u32>ptr(this.thresholds); p[21] = <u32>ptr(this.heaps); p[22] = <u32>ptr(this.counts);
+    p[23] = <u32>ptr(this.keptKeys); p[24] = <u32>ptr(this.boxes); p[25] = <u32>ptr(this.keptBoxes);
+    p[26] = <u32>ptr(this.row); p[27] = <u32>ptr(this.out); p[28] = <u32>ptr(this.outCounts);
+    this.real(29, 0.1); p[30] = <u32>ptr(this.limits);
+  }
+
+  real(word: i32, value: f32): void {
+    this.plan[word] = reinterpret<u32>(value);
+  }
+
+  run(): void {
+    detectBatch(ptr(this.plan), NUM_IMAGES);
+  }
+
+  classOf(image: i32, i: i32): i32 {
+    return reinterpret<i32>(this.out[(image * this.keepTopK + i) * RECORD_WORDS]);
+  }
+  priorOf(image: i32, i: i32): i32 {
+    return reinterpret<i32>(this.out[(image * this.keepTopK + i) * RECORD_WORDS + 1]);
+  }
+  field(image: i32, i: i32, f: i32): f32 {
+    return this.out[(image * this.keepTopK + i) * RECORD_WORDS + f];
+  }
+}
+
+function expectRecord(a: Arena, image: i32, i: i32, cls: i32, prior: i32, score: f64, why: string): void {
+  const tag = why + " (image " + image.toString() + ", #" + i.toString() + ")";
+  expect<i32>(a.classOf(image, i)).toBe(cls, tag + ": class");
+  expect<i32>(a.priorOf(image, i)).toBe(prior, tag + ": prior");
+  expectNear(a.field(image, i, 2), score, 1e-6, tag + ": score");
+}
+
+function expectBox(a: Arena, image: i32, i: i32, x1: f64, y1: f64, x2: f64, y2: f64, why: string): void {
+  expectNear(a.field(image, i, 3), x1, 1e-6, why + ": xmin");
+  expectNear(a.field(image, i, 4), y1, 1e-6, why + ": ymin");
+  expectNear(a.field(image, i, 5), x2, 1e-6, why + ": xmax");
+  expectNear(a.field(image, i, 6), y2, 1e-6, why + ": ymax");
+}
+
+describe("detectBatch: greedy NMS per class", () => {
+  // image 0: class 1 has P0 0.9, P1 0.8 → P1 suppressed (0.818 > 0.45).
+  //   class 2 has P2 0.7, P1 0.6, P0 0.2 → P1 kept (IoU 0 with P2), P0 suppressed by P1.
+  //   keep-top-k over all classes: (c1 P0 0.9), (c2 P2 0.7), (c2 P1 0.6).
+  // image 1: class 2 P1 0.95; class 1 P2 0.3; P0's 0.5 is background.
+  it("returns the hand-computed detections for both images, best first", () => {
+    const a = new Arena(5);
+    a.run();
+    expect<i32>(a.outCounts[0]).toBe(3, "image 0: three survivors");
+    expectRecord(a, 0, 0, 1, 0, 0.9, "best");
+    expectBox(a, 0, 0, 0, 0, 0.5, 0.5, "P0 undisturbed by zero offsets");
+    expectRecord(a, 0, 1, 2, 2, 0.7, "second");
+    expectBox(a, 0, 1, 0.55, 0.5, 1.05, 1, "P2 moved right by 0.05, not clipped");
+    expectRecord(a, 0, 2, 2, 1, 0.6, "third");
+    expectBox(a, 0, 2, 0.05, 0, 0.55, 0.5, "P1");
+    expect<i32>(a.outCounts[1]).toBe(2, "image 1: two survivors");
+    expectRecord(a, 1, 0, 2, 1, 0.95, "image 1 best");
+    expectRecord(a, 1, 1, 1, 2, 0.3, "image 1 second");
+    expectBox(a, 1, 1, 0.5, 0.5, 1, 1, "image 1 has its own (zero) offsets for P2");
+  });
+
+  it("caps each image at keepTopK = 2, keeping the best", () => {
+    const a = new Arena(2);
+    a.run();
+    expect<i32>(a.outCounts[0]).toBe(2, "three survivors, two slots");
+    expectRecord(a, 0, 0, 1, 0, 0.9, "best");
+    expectRecord(a, 0, 1, 2, 2, 0.7, "second; 0.6 is cut");
+    expect<i32>(a.outCounts[1]).toBe(2, "image 1 starts at its own record block");
+    expectRecord(a, 1, 0, 2, 1, 0.95, "image 1 best");
+  });
+
+  it("clips decoded boxes when the plan says so", () => {
+    const a = new Arena(5);
+    a.plan[7] = 1;
+    a.run();
+    expectBox(a, 0, 1, 0.55, 0.5, 1, 1, "P2's xmax 1.05 clipped to 1");
+  });
+
+  it("gives the same results when run twice (no state leaks between calls)", () => {
+    const a = new Arena(5);
+    a.run();
+    a.run();
+    expect<i32>(a.outCounts[0]).toBe(3, "counts and limits are reset per image");
+    expectRecord(a, 0, 2, 2, 1, 0.6, "third again");
+  });
+});
+
+describe("detectBatch: class-agnostic", () => {
+  // one pooled list, topK 4: 0.9 (c1 P0), 0.8 (c1 P1), 0.7 (c2 P2), 0.6 (c2 P1); 0.2 is cut.
+  // NMS across classes: P1 (0.8) and P1 (0.6) both overlap P0 by 0.818 → (c1 P0), (c2 P2).
+  it("suppresses across classes", () => {
+    const a = new Arena(5);
+    a.plan[6] = 1;
+    a.run();
+    expect<i32>(a.outCounts[0]).toBe(2, "class 2's P1 is suppressed by class 1's P0");
+    expectRecord(a, 0, 0, 1, 0, 0.9, "best");
+    expectRecord(a, 0, 1, 2, 2, 0.7, "second");
+  });
+});
+
+describe("detectBatch: linear soft-NMS", () => {
+  // class 1: keep P0 0.9; P1 0.8·(1 − 0.818182) = 0.145455 > 0.1 stays, then kept.
+  // class 2: keep P2 0.7; P1 (IoU 0) 0.6 kept; P0 0.2·0.181818 = 0.036 ≤ 0.1 drops out.
+  // keep-top-k: 0.9, 0.7, 0.6, 0.145455
+  it("keeps decayed candidates above the class threshold, with decayed scores", () => {
+    const a = new Arena(5);
+    a.plan[8] = 1;
+    a.run();
+    expect<i32>(a.outCounts[0]).toBe(4, "the suppressed P1 of class 1 comes back decayed");
+    expectRecord(a, 0, 0, 1, 0, 0.9, "best");
+    expectRecord(a, 0, 1, 2, 2, 0.7, "second");
+    expectRecord(a, 0, 2, 2, 1, 0.6, "third");
+    expectRecord(a, 0, 3, 1, 1, 0.8 * (1.0 - 0.225 / 0.275), "decayed 0.8");
+  });
+});
