@@ -64,7 +64,7 @@ export function sortHeapDescending(base: usize, size: i32): void {
 
 /**
  * Moves the `k` largest of the `num` keys at `keysPtr` to the front, sorted descending.
- * Returns min(num, k). The rest of the array is left in no particular order.
+ * Returns min(num, k). The rest of the array is scratch afterwards.
  */
 export function selectTopKeys(keysPtr: usize, num: i32, k: i32): i32 {
   const size = min<i32>(num, k);

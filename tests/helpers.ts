@@ -2,17 +2,8 @@
 import assert from 'node:assert/strict';
 import type { Detection } from '../src/core/types.js';
 
-/** mulberry32: small, fast, seeded; the same sequence on every machine. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, seeded: the same sequence on every machine (shared with the benchmark). */
+export { mulberry32 as random } from '../bench/scenarios.js';
 
 /** A standard normal sample (Box–Muller). */
 export function normal(rand: () => number): number {

@@ -160,3 +160,26 @@ describe("detectBatch: linear soft-NMS", () => {
     expectRecord(a, 0, 3, 1, 1, 0.8 * (1.0 - 0.225 / 0.275), "decayed 0.8");
   });
 });
+
+describe("detectBatch: class-agnostic soft-NMS uses the plan's minThreshold (word 29)", () => {
+  // pooled list (topK 4): c1 P0 0.9, c1 P1 0.8, c2 P2 0.7, c2 P1 0.6.
+  // Round 1 keeps 0.9 (P0): c1 P1 → 0.8·0.181818 = 0.145455, c2 P1 → 0.6·0.181818 = 0.109091;
+  //   P2 does not overlap P0. Round 2 keeps 0.7 (P2), which overlaps neither P1.
+  // Round 3 keeps c1 P1 0.145455; c2 P1 is the same box (IoU 1): 0.109091·0 = 0 drops out.
+  it("keeps 0.9, 0.7 and the decayed 0.1455 at minThreshold 0.1", () => {
+    const a = new Arena(5);
+    a.plan[6] = 1; a.plan[8] = 1; a.real(29, 0.1);
+    a.run();
+    expect<i32>(a.outCounts[0]).toBe(3, "the decayed class-2 copy of P1 is zeroed by its class-1 twin");
+    expectRecord(a, 0, 0, 1, 0, 0.9, "best");
+    expectRecord(a, 0, 1, 2, 2, 0.7, "second");
+    expectRecord(a, 0, 2, 1, 1, 0.8 * (1.0 - 0.225 / 0.275), "decayed 0.8");
+  });
+
+  it("drops the decayed 0.1455 when minThreshold is 0.15", () => {
+    const a = new Arena(5);
+    a.plan[6] = 1; a.plan[8] = 1; a.real(29, 0.15);
+    a.run();
+    expect<i32>(a.outCounts[0]).toBe(2, "0.145455 ≤ 0.15");
+  });
+});

@@ -266,4 +266,13 @@ describe("priorsMediapipe", () => {
     expectRow(out, 1, 0.03125, 0.03125, 0.1484375 * SQRT2, 0.1484375 / SQRT2, "(s, 2)");
     expectRow(out, 2, 0.03125, 0.03125, 0.1484375 / SQRT2, 0.1484375 * SQRT2, "(s, 0.5)");
   });
+
+  it("uses (min + max)/2 as the scale when there is a single layer", () => {
+    // 16×16 input, stride 8 → 2×2 map; scale (0.2 + 0.6)/2 = 0.4; ratio 1, no interpolation
+    const block = f64s([16, 16, 1, 0.2, 0.6, 0.5, 0.5, 0, 0, 0, 8, 1, 1.0]);
+    const out = new StaticArray<f32>(4 * 4);
+    expect<i32>(priorsMediapipe(ptr(block), ptr(out))).toBe(4, "one box per location");
+    expectRow(out, 0, 0.25, 0.25, 0.4, 0.4, "single-layer scale");
+    expectRow(out, 3, 0.75, 0.75, 0.4, 0.4, "last location");
+  });
 });

@@ -3,13 +3,13 @@
 // softmax gate, heap limits).
 
 import { expf } from "../expf";
-import { keyCode, keyScore } from "../keys";
+import { candidateKey, keyCode, keyScore } from "../keys";
 import { ACTIVATION_NONE, ACTIVATION_SIGMOID, ACTIVATION_SOFTMAX, expRow, maxSpan, scanScores } from "../scores";
 import { selectTopKeys } from "../topk";
 import { Rng, bits, expectNear, f32s, ptr } from "./helpers";
 
 const LN2: f32 = <f32>Math.LN2, LN3: f32 = <f32>Math.log(3), LN4: f32 = <f32>Math.log(4);
-const LN6: f32 = <f32>Math.log(6), LN20: f32 = <f32>Math.log(20);
+const LN6: f32 = <f32>Math.log(6);
 
 // ---------------------------------------------------------------------------------------------
 // maxSpan
@@ -264,6 +264,28 @@ describe("scanScores: sigmoid and none", () => {
   });
 });
 
+describe("scanScores: softmax with the background class elsewhere", () => {
+  // row (ln4, 0, ln3, 0): exps (4, 1, 3, 1), sum 9 → (0.444, 0.111, 0.333, 0.111)
+  it("background last (3): classes 0 and 2 pass 0.3", () => {
+    const s = scan(f32s([LN4, 0, LN3, 0]), 1, 4, 3, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -Infinity, false, 4);
+    expectKey(s.list(0)[0], 4, 0, 0, 4.0 / 9.0, "class 0 is a real class here");
+    expectKey(s.list(2)[0], 4, 0, 2, 1.0 / 3.0, "class 2");
+    expect<i32>(s.counts[1] + s.counts[3]).toBe(0, "0.111 fails; class 3 is background");
+  });
+
+  it("background in the middle (2): class 2's 0.333 is skipped, class 0 still passes", () => {
+    const s = scan(f32s([LN4, 0, LN3, 0]), 1, 4, 2, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -Infinity, false, 4);
+    expect<i32>(s.counts[2]).toBe(0, "background");
+    expectKey(s.list(0)[0], 4, 0, 0, 4.0 / 9.0, "class 0");
+  });
+
+  it("background 0 on the same row: only class 2 passes (class 0 is background now)", () => {
+    const s = scan(f32s([LN4, 0, LN3, 0]), 1, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -Infinity, false, 4);
+    expect<i32>(s.counts[0]).toBe(0, "background");
+    expect<i32>(s.counts[2]).toBe(1, "class 2");
+  });
+});
+
 describe("scanScores: pooled (class-agnostic) mode", () => {
   it("puts every class's candidates into list 0, best first", () => {
     // from the softmax case at 0.3: (prior 2, class 3, 0.5), (0, 1, 4/9), (0, 3, 1/3)
@@ -282,16 +304,21 @@ describe("scanScores: pooled (class-agnostic) mode", () => {
   });
 });
 
-// Gate: softmax rows whose best foreground logit is more than −ln(0.3) = 1.204 below the row max
-// cannot pass 0.3, so the host passes gate = ln(0.3) − 0.01. Row 3 (ln 20, 0, 0, 0) has
-// bestFg − max = −2.996 < gate and is skipped; rows 0..2 are above it (row 1: −1.099).
+// Host gate: a softmax row whose best foreground logit is more than −ln(0.3) = 1.204 below the
+// row max cannot pass 0.3, so the host passes gate = ln(0.3) − 0.01 = −1.214.
+// Row 3 = (2, 0.5, −5, −5): bestFg − max = −1.5 < gate, so the host gate skips it. (Its mean is
+// −1.875, so 0.5 − mean = 2.375 is far above the core's own AM–GM bound ln(4·0.3) = 0.18: only
+// the host gate can skip this row.) Scored, it gives e^(2, 0.5, −5, −5) = (7.389, 1.649, 0.0067,
+// 0.0067), sum 9.0512 → (0.8164, 0.1822, 0.0007, 0.0007): nothing passes 0.3 anyway.
 function gatedCase(): StaticArray<f32> {
   const a = softmaxCase();
   const out = new StaticArray<f32>(16);
   for (let i = 0; i < 12; i++) out[i] = a[i];
-  out[12] = LN20;
+  out[12] = 2; out[13] = 0.5; out[14] = -5; out[15] = -5;
   return out;
 }
+
+const ROW3_BG: f64 = Math.exp(2) / (Math.exp(2) + Math.exp(0.5) + 2 * Math.exp(-5));
 
 describe("scanScores: the softmax gate", () => {
   it("skips a confident-background row without changing any result", () => {
@@ -301,15 +328,18 @@ describe("scanScores: the softmax gate", () => {
     expect<bool>(sameScan(gated, open)).toBe(true, "the gate is a proven bound: skipping must not change keys, counts or limits");
     // the scratch row shows which row was scored last: row 2 (0.5 at class 3) when row 3 is skipped
     expectNear(gated.row[3], 0.5, 1e-6, "with the gate, row 3 was never scored");
-    expectNear(open.row[0], 20.0 / 23.0, 1e-6, "without it, row 3 was scored (20/23 background)");
+    expectNear(open.row[0], ROW3_BG, 1e-6, "without it, row 3 was scored (background 0.8164)");
   });
 
-  it("does not skip row 1, which is closer to its max than the gate", () => {
-    // a gate just below row 1's −1.0986 still lets it through; with one above, it is skipped
-    const s = scan(gatedCase(), 2, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -1.1, false, 8);
-    expectNear(s.row[0], 0.6, 1e-6, "row 1 was scored: the scratch holds its softmax");
-    const t = scan(gatedCase(), 2, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -1.09, false, 8);
-    expectNear(t.row[1], 4.0 / 9.0, 1e-6, "row 1 skipped: the scratch still holds row 0");
+  it("lets the same row through with a gate just below its −1.5", () => {
+    // rows 0 and 3 only: conf (row 0, row 3); gate −1.6 scores row 3, gate −1.4 skips it
+    const conf = gatedCase();
+    for (let c = 0; c < 4; c++) conf[4 + c] = conf[12 + c];
+    const through = scan(conf, 2, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -1.6, false, 8);
+    expectNear(through.row[0], ROW3_BG, 1e-6, "−1.5 ≥ −1.6: the row was scored");
+    const skipped = scan(conf, 2, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -1.4, false, 8);
+    expectNear(skipped.row[1], 4.0 / 9.0, 1e-6, "−1.5 < −1.4: skipped, the scratch still holds row 0");
+    expect<bool>(sameScan(through, skipped)).toBe(true, "and either way the candidates are the same");
   });
 
   it("sigmoid gate on logits: a row under it is skipped with the same result", () => {
@@ -382,5 +412,123 @@ describe("scanScores: pooled heap limit within one group of four classes", () =>
   it("the same row in the scalar tail (3 classes) keeps class 1 at 0.9", () => {
     const s = scan(f32s([0, 0.9, 0.5]), 1, 3, 0, ACTIVATION_NONE, [0.1, 0.1, 0.1], -Infinity, true, 1);
     expectKey(s.list(0)[0], 3, 0, 1, 0.9, "the scalar loop re-reads the limit for every class");
+  });
+});
+
+// The core's own AM–GM bound (prob_c ≤ e^(l_c − mean)/C, checked against the lowest limit) is
+// tight for near-uniform rows, so these put true candidates right at its edge.
+//   21 equal logits: every probability is 1/21 = 0.0476190 (e^0 = 1 exactly, sum 21 exactly).
+//   one logit 0.5, twenty 0: p = e^0.5/(20 + e^0.5) = 1.6487213/21.6487213 = 0.0761579.
+function uniformRow(bump: f32): StaticArray<f32> {
+  const row = new StaticArray<f32>(21);
+  row[7] = bump;
+  return row;
+}
+
+function thresholds21(t: f32, background: f32): f32[] {
+  const out = new Array<f32>(21);
+  for (let c = 0; c < 21; c++) out[c] = c == 0 ? background : t;
+  return out;
+}
+
+describe("scanScores: the mean (AM–GM) bound never drops a true candidate", () => {
+  it("keeps all 20 foreground classes of a uniform row at threshold 0.0476 < 1/21", () => {
+    const s = scan(uniformRow(0), 1, 21, 0, ACTIVATION_SOFTMAX, thresholds21(0.0476, Infinity), -Infinity, false, 4);
+    let passed = 0;
+    for (let c = 1; c < 21; c++) passed += s.counts[c];
+    expect<i32>(passed).toBe(20, "1/21 = 0.0476190 > 0.0476 for every class");
+    expectKey(s.list(5)[0], 21, 0, 5, 1.0 / 21.0, "class 5");
+  });
+
+  it("keeps none of them at threshold 0.0477 > 1/21", () => {
+    const s = scan(uniformRow(0), 1, 21, 0, ACTIVATION_SOFTMAX, thresholds21(0.0477, Infinity), -Infinity, false, 4);
+    let passed = 0;
+    for (let c = 1; c < 21; c++) passed += s.counts[c];
+    expect<i32>(passed).toBe(0, "1/21 < 0.0477");
+  });
+
+  it("keeps the bumped class at 0.0761 < 0.0761579, and not at 0.0762", () => {
+    const kept = scan(uniformRow(0.5), 1, 21, 0, ACTIVATION_SOFTMAX, thresholds21(0.0761, Infinity), -Infinity, false, 4);
+    expect<i32>(kept.counts[7]).toBe(1, "the bound e^(0.5 − 0.5/21)/21 = 0.0766 is only 0.7% above p");
+    expectKey(kept.list(7)[0], 21, 0, 7, 0.0761579, "class 7");
+    const dropped = scan(uniformRow(0.5), 1, 21, 0, ACTIVATION_SOFTMAX, thresholds21(0.0762, Infinity), -Infinity, false, 4);
+    expect<i32>(dropped.counts[7]).toBe(0, "0.0761579 ≤ 0.0762");
+  });
+
+  it("does the same with the background limit equal to the threshold instead of +∞", () => {
+    const s = scan(uniformRow(0), 1, 21, 0, ACTIVATION_SOFTMAX, thresholds21(0.0476, 0.0476), -Infinity, false, 4);
+    let passed = 0;
+    for (let c = 0; c < 21; c++) passed += s.counts[c];
+    expect<i32>(passed).toBe(20, "background still never passes; the 20 others do");
+  });
+});
+
+// Brute force: score every row (no gates), keep every probability > threshold, sort all keys,
+// take the best topK per list. The softmax is computed as the documented expRow order says.
+function bruteForce(
+  conf: StaticArray<f32>, numPriors: i32, numClasses: i32, threshold: f32, pooled: bool, topK: i32, list: i32
+): StaticArray<u64> {
+  const all = new Array<u64>();
+  const row = new StaticArray<f32>(numClasses);
+  for (let p = 0; p < numPriors; p++) {
+    for (let c = 0; c < numClasses; c++) row[c] = conf[p * numClasses + c];
+    const shift = scalarMax(row, 0, numClasses);
+    const sum = partialSums(row, numClasses, shift);
+    for (let c = 1; c < numClasses; c++) {
+      if (!pooled && c != list) continue;
+      const prob = expf(row[c] - shift) / sum;
+      if (prob > threshold) all.push(candidateKey(prob, p, c, numClasses));
+    }
+  }
+  const keys = new StaticArray<u64>(all.length);
+  for (let i = 0; i < all.length; i++) keys[i] = all[i];
+  const n = selectTopKeys(ptr(keys), keys.length, topK);
+  const out = new StaticArray<u64>(n);
+  for (let i = 0; i < n; i++) out[i] = keys[i];
+  return out;
+}
+
+function randomConf(rng: Rng, numPriors: i32, numClasses: i32): StaticArray<f32> {
+  const conf = new StaticArray<f32>(numPriors * numClasses);
+  for (let p = 0; p < numPriors; p++) {
+    const kind = rng.below(3);
+    const spread: f32 = kind == 0 ? 0.05 : kind == 1 ? 0.6 : 4; // near-uniform, soft, peaked
+    for (let c = 0; c < numClasses; c++) conf[p * numClasses + c] = rng.uniform(-spread, spread);
+    if (rng.below(4) == 0) conf[p * numClasses] += 6; // confident background
+  }
+  return conf;
+}
+
+describe("scanScores vs brute force on random softmax rows", () => {
+  it("per class: the same top-k keys, bit for bit, over 300 rows (limits rise, gates recomputed)", () => {
+    const rng = new Rng(4242);
+    let wrong = 0, found = 0;
+    for (let trial = 0; trial < 4; trial++) {
+      const conf = randomConf(rng, 300, 21);
+      const s = scan(conf, 300, 21, 0, ACTIVATION_SOFTMAX, thresholds21(0.06, Infinity), <f32>(Math.log(0.06) - 0.01), false, 5);
+      for (let c = 1; c < 21; c++) {
+        const want = bruteForce(conf, 300, 21, 0.06, false, 5, c);
+        const got = s.list(c);
+        if (got.length != want.length) { wrong++; continue; }
+        for (let i = 0; i < got.length; i++) if (got[i] != want[i]) wrong++;
+        found += got.length;
+      }
+    }
+    expect<i32>(wrong).toBe(0, "neither gate, nor the heap limits, may change which candidates are kept");
+    expect<i32>(found).toBeGreaterThan(300, "the sample must actually produce candidates");
+  });
+
+  it("pooled: the same top-k keys as brute force over all classes", () => {
+    const rng = new Rng(777);
+    let wrong = 0;
+    for (let trial = 0; trial < 4; trial++) {
+      const conf = randomConf(rng, 300, 21);
+      const s = scan(conf, 300, 21, 0, ACTIVATION_SOFTMAX, thresholds21(0.06, Infinity), <f32>(Math.log(0.06) - 0.01), true, 16);
+      const want = bruteForce(conf, 300, 21, 0.06, true, 16, 0);
+      const got = s.list(0);
+      if (got.length != want.length) wrong++;
+      else for (let i = 0; i < got.length; i++) if (got[i] != want[i]) wrong++;
+    }
+    expect<i32>(wrong).toBe(0, "one shared heap, limits raised for all classes, same result");
   });
 });
