@@ -17,8 +17,9 @@ function expectFront(keys: StaticArray<u64>, expected: u64[], why: string): void
   }
 }
 
+/** The heap is 4-ary: the parent of node i is (i − 1) / 4. */
 function isMinHeap(keys: StaticArray<u64>, size: i32): bool {
-  for (let i = 1; i < size; i++) if (keys[(i - 1) >> 1] > keys[i]) return false;
+  for (let i = 1; i < size; i++) if (keys[(i - 1) >> 2] > keys[i]) return false;
   return true;
 }
 
