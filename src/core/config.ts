@@ -78,11 +78,9 @@ function resolveCoding(config: PostprocessConfig): Coding {
     if (coding.order !== 'xywh' && coding.order !== 'yxhw') {
       throw new RangeError(`boxCoding.order is '${String(coding.order)}'; it must be 'xywh' or 'yxhw'`);
     }
-    const factors = coding.scaleFactors.map((v, i) => requirePositive(`boxCoding.scaleFactors[${i}]`, v));
+    const [a, b, c, d] = coding.scaleFactors.map((v, i) => f32(1 / requirePositive(`boxCoding.scaleFactors[${i}]`, v)));
     // factors are given in the model's order; scales are kept in (x, y, w, h) order
-    const [a, b, c, d] = factors.map((v) => f32(1 / v));
-    const scales = coding.order === 'yxhw' ? [b, a, d, c] : [a, b, c, d];
-    return { scales: scales as unknown as Coding['scales'], order: coding.order };
+    return { scales: coding.order === 'yxhw' ? [b, a, d, c] : [a, b, c, d], order: coding.order };
   }
   throw new TypeError("boxCoding must have 'variances' or 'scaleFactors'");
 }

@@ -29,7 +29,7 @@ export interface Postprocessor {
 
 export type PostprocessorOptions = LoadCoreOptions;
 
-function describeArray(value: unknown): number {
+function lengthOf(value: unknown): number {
   if (value === null || typeof value !== 'object' || typeof (value as ArrayLike<number>).length !== 'number') {
     throw new TypeError(`expected a Float32Array (or an array of numbers), got ${value === null ? 'null' : typeof value}`);
   }
@@ -62,8 +62,8 @@ class WasmPostprocessor implements Postprocessor {
     const core = this.core;
     if (!core) throw new Error('this postprocessor was disposed; create a new one');
     const { numPriors: P, numClasses: C } = this.config;
-    const locLength = describeArray(loc);
-    const confLength = describeArray(conf);
+    const locLength = lengthOf(loc);
+    const confLength = lengthOf(conf);
     const images = batch ?? locLength / (P * 4);
     if (!Number.isInteger(images) || images < 1) {
       throw new RangeError(batch === undefined
