@@ -11,6 +11,10 @@
  * - `adversarial`: near-uniform logits, so every prior passes 0.01 in every class.
  */
 
+import { mulberry32 } from '../src/util/random.js';
+
+export { mulberry32 };
+
 export type ScenarioName = 'realistic' | 'crowded' | 'adversarial';
 
 export interface ModelOutputs {
@@ -33,17 +37,6 @@ const FULL_IOU = 0.75;
 const NOISE_MEAN = -9.0;
 const NOISE_SD = 1.5;
 
-/** mulberry32: a small, fast, seedable PRNG with 32-bit state. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Rng {
   uniform(lo: number, hi: number): number;

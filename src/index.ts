@@ -6,3 +6,8 @@ export { presets, presetByName, type PresetName } from './core/presets.js';
 export { VOC_LABELS, COCO91_LABELS } from './core/labels.js';
 export { simdSupported, type CoreBuild, type LoadCoreOptions } from './core/loader.js';
 export type * from './core/types.js';
+export {
+  createDetector, inputPresets, preprocess, readModelMetadata, METADATA_POSTPROCESS, METADATA_PREPROCESS,
+  DEFAULT_MAX_IMAGE_PIXELS, type Detector,
+} from './runtime/index.js';
+export type * from './runtime/types.js';

@@ -32,17 +32,63 @@ export interface DetectorOptions {
   preprocess?: PreprocessSpec;
   /** 'auto' (default) picks the fastest backend present; see Detector.backend. */
   backend?: Backend | 'auto';
-  /** Threads for the wasm and node backends. Default: every core. */
+  /**
+   * Threads for the wasm and node backends. Default: every core (Node), `hardwareConcurrency`
+   * on a cross-origin-isolated page, else 1. onnxruntime-web fixes its count at its first session.
+   */
   threads?: number;
   /** Overrides of the post-processing config. */
   labels?: readonly string[];
   scoreThreshold?: number;
   nmsThreshold?: number;
   keepTopK?: number;
+  /** Largest image accepted, in pixels (width × height). Default 50 000 000 (see DEFAULT_MAX_IMAGE_PIXELS). */
+  maxImagePixels?: number;
 }
 
 /** A detection with its box also in the input image's pixels. */
 export interface ImageDetection extends Detection {
   /** [xmin, ymin, xmax, ymax] in pixels of the image passed to detect(). */
   pixelBox: [number, number, number, number];
+}
+
+/**
+ * Decoded pixels, row-major, 8 bits per channel: 1 = grey, 3 = RGB, 4 = RGBA (alpha ignored).
+ * `ImageData` is one (RGBA). `channels` defaults to `data.length / (width × height)`.
+ */
+export interface RawImage {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+  channels?: 1 | 3 | 4;
+}
+
+/** Images a browser can hand to detect(); each is drawn once to read its RGBA pixels. */
+export type BrowserImageSource = HTMLCanvasElement | OffscreenCanvas | HTMLImageElement | ImageBitmap;
+
+/**
+ * What detect() accepts: in Node an image file path or its encoded bytes (JPEG, PNG, … via
+ * sharp); everywhere raw pixels (`RawImage`, `ImageData`); in browsers canvases, image elements
+ * and ImageBitmaps.
+ */
+export type DetectorImage = string | Uint8Array | ArrayBuffer | RawImage | BrowserImageSource;
+
+/** Milliseconds spent in each stage of the last detect()/detectBatch() call. */
+export interface Timings {
+  /** Reading the image: decoding a file (Node) or drawing an element to read its pixels (browser). */
+  decode: number;
+  /** Resize, channel order, mean/std and layout into the input tensor. */
+  preprocess: number;
+  /** The ONNX session's run. */
+  inference: number;
+  /** Scores, thresholds, top-k, decoding, NMS (the wasm core). */
+  postprocess: number;
+}
+
+/** The GPU adapter a 'webgpu' detector runs on. */
+export interface WebGpuAdapterReport {
+  /** Vendor, architecture, device and description from `GPUAdapter.info`, as far as given. */
+  description: string;
+  /** True for a CPU implementation (SwiftShader, llvmpipe, WARP, …): expect CPU speeds. */
+  software: boolean;
 }

@@ -1,0 +1,265 @@
+/**
+ * SSD300 (VGG16 base) in tfjs-core ops with explicit variables, built exactly as the SSD paper
+ * and ssd.pytorch build it; a width multiplier scales every channel count for small devices.
+ * see: ssd.pytorch ssd.py (`vgg`, `add_extras`, `multibox`, `SSD.forward`)
+ *
+ * Layout inside: NHWC. Outputs: `loc [N, 8732, 4]` and `conf [N, 8732, numClasses]`, each source's
+ * head output flattened channel-last (row, column, box) and the sources concatenated in order,
+ * so row i lines up with prior i of `generatePriors(presets.ssd300Voc.priors)`.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { initFilter, type FilterInit } from './init.js';
+import { mulberry32 } from '../util/random.js';
+import {
+  applyConv, applyL2Norm, applyTrunkLayer, SQRT_GUARD,
+  type ConvLayer, type L2NormLayer, type NetworkLayers, type SourceLayers, type TrunkLayer,
+} from './layers.js';
+
+export const SSD300_INPUT_SIZE = 300;
+
+/** VGG16 (configuration D) to conv5_3; 'M' a 2×2/2 max pool, 'C' the same in ceil mode (75 → 38). see: ssd.pytorch ssd.py base['300'] */
+const VGG_BASE = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'C', 512, 512, 512, 'M', 512, 512, 512] as const;
+/** 'S': the next layer is a 3×3 stride-2 pad-1 conv. see: ssd.pytorch ssd.py extras['300'] */
+const EXTRAS = [256, 'S', 512, 128, 'S', 256, 128, 256, 128, 256] as const;
+/** see: ssd.pytorch ssd.py mbox['300'] */
+const BOXES_PER_LOCATION = [4, 6, 6, 6, 4, 4] as const;
+/** ParseNet's initial scale for conv4_3. see: ssd.pytorch ssd.py `L2Norm(512, 20)` */
+const L2NORM_INIT_SCALE = 20;
+/** see: ssd.pytorch layers/modules/l2norm.py */
+const L2NORM_EPS = 1e-10;
+const FC_CHANNELS = 1024;
+
+export interface Ssd300Options {
+  /** Classes including the background (class 0). An integer ≥ 2. */
+  numClasses: number;
+  /** Multiplies every trunk channel count (max(1, round(c · width))); in (0, 1]. Default 1. */
+  width?: number;
+  /** Seed of the weight initialisation. Default 0. */
+  seed?: number;
+}
+
+export interface Ssd300Output {
+  /** `[N, numPriors, 4]` box offsets (cx, cy, w, h), prior order. */
+  loc: tf.Tensor3D;
+  /** `[N, numPriors, numClasses]` logits, prior order. */
+  conf: tf.Tensor3D;
+}
+
+export interface Ssd300 {
+  readonly numClasses: number;
+  readonly width: number;
+  /** Rows of `loc` and `conf`: 8732. */
+  readonly numPriors: number;
+  /** The architecture with its variables, in forward order; the exporter walks it. */
+  readonly layers: NetworkLayers;
+  /**
+   * Every trainable variable by name (`conv1_1.filter`, `conv1_1.bias`, ..., `conv4_3_norm.scale`,
+   * `loc0.filter`, ..., `conf5.bias`): trunk, L2Norm, loc heads, conf heads. Filters are HWIO.
+   */
+  readonly variables: ReadonlyMap<string, tf.Variable>;
+  readonly numParameters: number;
+  /** `images`: `[N, 300, 300, 3]` (NHWC), pre-processed. The caller disposes the outputs. */
+  apply(images: tf.Tensor4D): Ssd300Output;
+  /** A copy of every variable's values by name (a checkpoint). */
+  saveWeights(): Promise<Record<string, Float32Array>>;
+  /** Sets every variable from a checkpoint of this architecture; nothing changes on a mismatch. */
+  loadWeights(weights: Readonly<Record<string, Float32Array>>): void;
+  dispose(): void;
+}
+
+/** tfjs variable names are global to the engine: each model instance gets its own prefix. */
+let instances = 0;
+
+function validateOptions({ numClasses, width = 1, seed = 0 }: Ssd300Options): Required<Ssd300Options> {
+  if (!Number.isInteger(numClasses) || numClasses < 2) {
+    throw new RangeError(`numClasses ${numClasses} must be an integer ≥ 2 (the classes including the background)`);
+  }
+  if (!(typeof width === 'number' && width > 0 && width <= 1)) {
+    throw new RangeError(`width ${width} must be in (0, 1]: it multiplies every channel count of SSD300`);
+  }
+  if (!Number.isInteger(seed)) throw new RangeError(`seed ${seed} must be an integer`);
+  return { numClasses, width, seed };
+}
+
+/** Output size of a conv or pool along one axis, as PyTorch computes it. */
+function outputSize(size: number, kernel: number, stride: number, pad: number, dilation = 1, ceil = false): number {
+  const span = size + 2 * pad - dilation * (kernel - 1) - 1;
+  let out = (ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1;
+  // PyTorch drops a ceil-mode window that would start in the end padding.
+  if (ceil && (out - 1) * stride >= size + pad) out--;
+  return out;
+}
+
+class Builder {
+  readonly variables = new Map<string, tf.Variable>();
+  private readonly rand: () => number;
+  private readonly prefix = `ssd300_${++instances}/`;
+
+  constructor(seed: number) {
+    this.rand = mulberry32(seed);
+  }
+
+  private variable<R extends tf.Rank>(name: string, value: tf.Tensor<R>): tf.Variable<R> {
+    const v = tf.variable(value, true, this.prefix + name);
+    value.dispose();
+    this.variables.set(name, v);
+    return v;
+  }
+
+  conv(name: string, init: FilterInit, inChannels: number, outChannels: number,
+       { kernel = 3, stride = 1, pad = 0, dilation = 1, relu = true } = {}): ConvLayer {
+    const values = initFilter(this.rand, init, kernel, inChannels, outChannels);
+    return {
+      kind: 'conv', name, kernel, stride, pad, dilation, relu,
+      filter: this.variable(`${name}.filter`, tf.tensor4d(values, [kernel, kernel, inChannels, outChannels])),
+      bias: this.variable(`${name}.bias`, tf.zeros([outChannels])),
+    };
+  }
+
+  l2norm(name: string, channels: number): L2NormLayer {
+    return {
+      kind: 'l2norm', name, eps: L2NORM_EPS, guard: SQRT_GUARD,
+      scale: this.variable(`${name}.scale`, tf.fill([channels], L2NORM_INIT_SCALE)),
+    };
+  }
+}
+
+class Ssd300Network implements Ssd300 {
+  readonly numPriors: number;
+  readonly numParameters: number;
+  private disposed = false;
+
+  constructor(readonly numClasses: number, readonly width: number, readonly layers: NetworkLayers,
+              readonly variables: ReadonlyMap<string, tf.Variable>) {
+    this.numPriors = layers.sources.reduce((n, s) => n + s.featureMap ** 2 * s.boxesPerLocation, 0);
+    this.numParameters = [...variables.values()].reduce((n, v) => n + v.size, 0);
+  }
+
+  private checkLive(): void {
+    if (this.disposed) throw new Error('this Ssd300 was disposed; create a new one');
+  }
+
+  apply(images: tf.Tensor4D): Ssd300Output {
+    this.checkLive();
+    const [n, h, w, c] = images.shape;
+    if (images.rank !== 4 || h !== SSD300_INPUT_SIZE || w !== SSD300_INPUT_SIZE || c !== 3) {
+      throw new RangeError(`images has shape [${images.shape.join(', ')}]; SSD300 needs [N, 300, 300, 3] (NHWC)`);
+    }
+    const { trunk, sources } = this.layers;
+    const tapped = new Set(sources.map(s => s.from));
+    return tf.tidy(() => {
+      const taps = new Map<string, tf.Tensor4D>();
+      let x = images;
+      for (const layer of trunk) {
+        x = applyTrunkLayer(x, layer);
+        if (tapped.has(layer.name)) taps.set(layer.name, x);
+      }
+      const loc: tf.Tensor3D[] = [], conf: tf.Tensor3D[] = [];
+      for (const source of sources) {
+        const tap = taps.get(source.from)!;
+        const features = source.norm ? applyL2Norm(tap, source.norm) : tap;
+        // NHWC reshaped to [N, H·W·boxes, k]: row (i·W + j)·boxes + b, the prior order.
+        loc.push(tf.reshape(applyConv(features, source.loc), [n, -1, 4]));
+        conf.push(tf.reshape(applyConv(features, source.conf), [n, -1, this.numClasses]));
+      }
+      return { loc: tf.concat(loc, 1), conf: tf.concat(conf, 1) };
+    });
+  }
+
+  async saveWeights(): Promise<Record<string, Float32Array>> {
+    this.checkLive();
+    const weights: Record<string, Float32Array> = {};
+    // The cpu backend hands out its own buffer: copy, so editing a checkpoint never edits the model.
+    for (const [name, v] of this.variables) weights[name] = ((await v.data()) as Float32Array).slice();
+    return weights;
+  }
+
+  loadWeights(weights: Readonly<Record<string, Float32Array>>): void {
+    this.checkLive();
+    for (const name of Object.keys(weights)) {
+      if (!this.variables.has(name)) throw new RangeError(`checkpoint has '${name}', which this SSD300 does not`);
+    }
+    for (const [name, v] of this.variables) {
+      const values = weights[name];
+      if (!(values instanceof Float32Array)) throw new RangeError(`checkpoint lacks '${name}' (a Float32Array of ${v.size})`);
+      if (values.length !== v.size) {
+        throw new RangeError(`checkpoint '${name}' has ${values.length} values; this SSD300 needs ${v.size} ` +
+                             `([${v.shape.join(', ')}]): was it saved with another width or numClasses?`);
+      }
+    }
+    for (const [name, v] of this.variables) tf.tidy(() => v.assign(tf.tensor(weights[name], v.shape)));
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const v of this.variables.values()) v.dispose();
+  }
+}
+
+/** Builds SSD300 with freshly initialised weights (He for the VGG base, Xavier elsewhere, biases 0). */
+export function createSsd300(options: Ssd300Options): Ssd300 {
+  const { numClasses, width, seed } = validateOptions(options);
+  const scaled = (c: number) => Math.max(1, Math.round(c * width));
+  const b = new Builder(seed);
+  const trunk: TrunkLayer[] = [];
+  /** Feature-map size and channels after each trunk layer. */
+  const outputs = new Map<string, { size: number; channels: number }>();
+  let size = SSD300_INPUT_SIZE, channels = 3;
+  const addConv = (name: string, init: FilterInit, outChannels: number,
+                   opts: { kernel?: number; stride?: number; pad?: number; dilation?: number } = {}) => {
+    const layer = b.conv(name, init, channels, outChannels, opts);
+    trunk.push(layer);
+    size = outputSize(size, layer.kernel, layer.stride, layer.pad, layer.dilation);
+    channels = outChannels;
+    outputs.set(name, { size, channels });
+  };
+  const addPool = (name: string, kernel: number, stride: number, pad: number, ceil = false) => {
+    const out = outputSize(size, kernel, stride, pad, 1, ceil);
+    const end = pad + Math.max(0, (out - 1) * stride + kernel - (size + 2 * pad));
+    trunk.push({ kind: 'maxPool', name, size: kernel, stride, pads: [pad, pad, end, end] });
+    size = out;
+    outputs.set(name, { size, channels });
+  };
+
+  // see: ssd.pytorch ssd.py vgg()
+  let block = 1, index = 1;
+  for (const v of VGG_BASE) {
+    if (v === 'M' || v === 'C') {
+      addPool(`pool${block++}`, 2, 2, 0, v === 'C');
+      index = 1;
+    } else {
+      addConv(`conv${block}_${index++}`, 'he', scaled(v), { pad: 1 });
+    }
+  }
+  addPool('pool5', 3, 1, 1);
+  addConv('conv6', 'he', scaled(FC_CHANNELS), { pad: 6, dilation: 6 });
+  addConv('conv7', 'he', scaled(FC_CHANNELS), { kernel: 1 });
+
+  // see: ssd.pytorch ssd.py add_extras(): 1×1 and 3×3 convs alternate; 'S' makes the 3×3 stride 2, pad 1.
+  const sourceNames = ['conv4_3', 'conv7'];
+  let previous: number | 'S' = FC_CHANNELS, threeByThree = false, extra = 0;
+  EXTRAS.forEach((v, k) => {
+    if (previous !== 'S') {
+      const name = `conv${8 + (extra >> 1)}_${(extra & 1) + 1}`;
+      const kernel = threeByThree ? 3 : 1;
+      if (v === 'S') addConv(name, 'xavier', scaled(EXTRAS[k + 1] as number), { kernel, stride: 2, pad: 1 });
+      else addConv(name, 'xavier', scaled(v), { kernel });
+      // see: ssd.pytorch ssd.py multibox(): every second extra layer is a source.
+      if (extra & 1) sourceNames.push(name);
+      extra++;
+      threeByThree = !threeByThree;
+    }
+    previous = v;
+  });
+
+  const norm = b.l2norm('conv4_3_norm', outputs.get('conv4_3')!.channels);
+  const head = (kind: 'loc' | 'conf', perBox: number) => sourceNames.map((from, k) =>
+    b.conv(`${kind}${k}`, 'xavier', outputs.get(from)!.channels, BOXES_PER_LOCATION[k] * perBox, { pad: 1, relu: false }));
+  const loc = head('loc', 4), conf = head('conf', numClasses);
+  const sources: SourceLayers[] = sourceNames.map((from, k) => ({
+    from, norm: k === 0 ? norm : undefined, loc: loc[k], conf: conf[k],
+    boxesPerLocation: BOXES_PER_LOCATION[k], featureMap: outputs.get(from)!.size,
+  }));
+  return new Ssd300Network(numClasses, width, { trunk, sources }, b.variables);
+}

@@ -1,0 +1,345 @@
+/**
+ * createDetector: an SSD in ONNX, end to end. Image → pixels (sharp in Node, a canvas in
+ * browsers) → input tensor (preprocess.ts) → onnxruntime (session.ts) → loc, conf → the wasm
+ * core's post-processing → detections with normalised and pixel boxes.
+ *
+ * At creation the model is checked against the configuration and warmed up with one run on a
+ * zero image (the first run of a session is the slow one), so a mismatch is reported before
+ * any detect() and the first detect() is as fast as the rest.
+ */
+import { createPostprocessor, type Postprocessor } from '../core/postprocessor.js';
+import { presetByName, presets, type PresetName } from '../core/presets.js';
+import type { Detection, PostprocessConfig } from '../core/types.js';
+import { IS_NODE } from './environment.js';
+import { isBrowserImageSource, readBrowserImage } from './image-browser.js';
+import { DEFAULT_MAX_IMAGE_PIXELS, validateMaxPixels } from './image-limits.js';
+import { inputPresets } from './input-presets.js';
+import { readModelMetadata } from './model-metadata.js';
+import { inputDims, preprocess, validatePreprocessSpec } from './preprocess.js';
+import { checkSessionOptions, createSession, readModelBytes, type ModelSession, type SessionOutput } from './session.js';
+import type {
+  Backend, DetectorImage, DetectorOptions, ImageDetection, PreprocessSpec, RawImage, Timings, WebGpuAdapterReport,
+} from './types.js';
+
+/** Metadata keys (JSON values) an ssd-edge export records; see createDetector. */
+export const METADATA_PREPROCESS = 'ssd-edge.preprocess';
+export const METADATA_POSTPROCESS = 'ssd-edge.postprocess';
+
+export interface Detector {
+  /** The backend running the model ('auto' resolved). */
+  readonly backend: Backend;
+  /** CPU threads of that backend. */
+  readonly threads: number;
+  /** For 'webgpu': the adapter, and whether it is a software one (CPU speed). */
+  readonly adapter?: WebGpuAdapterReport;
+  /** The pre-processing in use. */
+  readonly inputSpec: Readonly<PreprocessSpec>;
+  /** The post-processing in use, overrides applied. */
+  readonly config: Readonly<PostprocessConfig>;
+  /** Stage timings of the last successful detect()/detectBatch() call; undefined before one. */
+  readonly lastTimings: Readonly<Timings> | undefined;
+  /** Detections in one image, best first. */
+  detect(image: DetectorImage): Promise<ImageDetection[]>;
+  /** Detections per image; one inference for the whole batch when the model's batch size is dynamic. */
+  detectBatch(images: readonly DetectorImage[]): Promise<ImageDetection[][]>;
+  /** Releases the session and the core; later calls throw. Waits for calls in flight. */
+  dispose(): Promise<void>;
+}
+
+interface PostprocessChoice {
+  config: PostprocessConfig;
+  /** How messages name it: "preset 'ssd300Voc'", "this config", … */
+  name: string;
+  /** The input preset of a named preset. */
+  input?: PreprocessSpec;
+}
+
+function presetNamed(name: string): PostprocessChoice {
+  return { config: presetByName(name), name: `preset '${name}'`, input: inputPresets[name as PresetName] };
+}
+
+/** Parses a JSON metadata value; errors name the key (a model's metadata is not the user's fault). */
+function fromMetadata<T>(metadata: Record<string, string>, key: string, parse: (value: unknown) => T): T | undefined {
+  const text = metadata[key];
+  if (text === undefined) return undefined;
+  try {
+    return parse(JSON.parse(text));
+  } catch (error) {
+    throw new Error(`the model's metadata '${key}' is unusable: ${(error as Error).message}`);
+  }
+}
+
+/** A metadata post-processing entry: a preset name, or a PostprocessConfig whose priors may be a JSON array. */
+function postprocessFromJson(value: unknown): PostprocessChoice {
+  if (typeof value === 'string') return presetNamed(value);
+  if (value === null || typeof value !== 'object') throw new TypeError('expected a preset name or a PostprocessConfig object');
+  const config = value as PostprocessConfig & { priors: unknown };
+  const priors = Array.isArray(config.priors) ? new Float32Array(config.priors as number[]) : config.priors;
+  return { config: { ...config, priors }, name: `the model's '${METADATA_POSTPROCESS}' config` };
+}
+
+/** Post-processing: options.preset, else the model's metadata, else an error asking for one. */
+function choosePostprocess(options: DetectorOptions, metadata: Record<string, string>, model: string): PostprocessChoice {
+  const { preset } = options;
+  let choice: PostprocessChoice | undefined;
+  if (typeof preset === 'string') choice = presetNamed(preset);
+  else if (preset !== undefined) {
+    // a preset object passed as is still brings its input preset
+    const name = (Object.keys(presets) as PresetName[]).find((key) => presets[key] === preset);
+    choice = name ? presetNamed(name) : { config: preset, name: 'this config' };
+  } else choice = fromMetadata(metadata, METADATA_POSTPROCESS, postprocessFromJson);
+  if (!choice) {
+    throw new Error(`model ${model} records no post-processing (metadata '${METADATA_POSTPROCESS}'): pass preset, ` +
+      `one of ${Object.keys(presets).join(', ')}, or a PostprocessConfig`);
+  }
+  const config = { ...choice.config };
+  if (options.labels !== undefined) config.labels = options.labels;
+  if (options.scoreThreshold !== undefined) config.scoreThreshold = options.scoreThreshold;
+  if (options.nmsThreshold !== undefined) config.nmsThreshold = options.nmsThreshold;
+  if (options.keepTopK !== undefined) config.keepTopK = options.keepTopK;
+  return { ...choice, config };
+}
+
+/** Pre-processing: options.preprocess, else the model's metadata, else the preset's input preset. */
+function choosePreprocess(options: DetectorOptions, metadata: Record<string, string>, post: PostprocessChoice): PreprocessSpec {
+  const spec = options.preprocess ?? fromMetadata(metadata, METADATA_PREPROCESS, (v) => validatePreprocessSpec(v as PreprocessSpec))
+    ?? post.input;
+  if (!spec) {
+    throw new Error(`no pre-processing is known for ${post.name}: pass preprocess (a PreprocessSpec such as ` +
+      'inputPresets.ssd300Voc), or a preset by name');
+  }
+  return validatePreprocessSpec(spec);
+}
+
+function shapeText(dims: readonly (number | string)[]): string {
+  return `[${dims.join(', ')}]`;
+}
+
+/**
+ * Checks the model's one input against the pre-processing; returns whether its batch size is
+ * dynamic (several images per run) or fixed at 1.
+ */
+function checkInput(session: ModelSession, spec: PreprocessSpec, model: string): boolean {
+  if (session.inputNames.length !== 1) {
+    throw new Error(`model ${model} has ${session.inputNames.length} inputs (${session.inputNames.join(', ')}); ` +
+      'ssd-edge feeds one image tensor');
+  }
+  const input = session.inputMetadata[0];
+  if (!input?.isTensor || input.shape.length === 0) return false; // undeclared: run one image at a time
+  const expected = inputDims(spec, 1);
+  const what = `model input '${input.name}' is ${input.type} ${shapeText(input.shape)}`;
+  if (input.type !== 'float32') throw new Error(`${what}; ssd-edge feeds float32 tensors`);
+  const fits = input.shape.length === 4 && input.shape.every((d, i) => typeof d === 'string' || i === 0 || d === expected[i]);
+  if (!fits) {
+    throw new Error(`${what}, but the pre-processing makes ${shapeText(expected)} (${spec.size[0]} × ${spec.size[1]}, ` +
+      `${spec.layout}): pass the preset or preprocess this model was trained with`);
+  }
+  if (typeof input.shape[0] === 'number' && input.shape[0] !== 1) {
+    throw new Error(`${what}: a batch fixed at ${input.shape[0]} is not supported; export it with batch 1 or a dynamic batch`);
+  }
+  return typeof input.shape[0] === 'string';
+}
+
+/** Output names: 'loc' and 'conf' when the model has both, else its first two outputs in order. */
+function chooseOutputs(session: ModelSession, model: string): [loc: string, conf: string] {
+  const names = session.outputNames;
+  if (names.includes('loc') && names.includes('conf')) return ['loc', 'conf'];
+  if (names.length >= 2) return [names[0], names[1]];
+  throw new Error(`model ${model} has ${names.length} output(s) (${names.join(', ')}); an SSD needs two: ` +
+    'loc [N, priors, 4] and conf [N, priors, classes]');
+}
+
+/** The output's values, after checking it is float32 of rank 3 with `batch` rows first. */
+function outputValues(output: SessionOutput, name: string, batch: number, pattern: string): Float32Array {
+  if (!(output.data instanceof Float32Array)) throw new Error(`model output '${name}' is ${output.type}; ssd-edge needs float32`);
+  if (output.dims.length !== 3 || output.dims[0] !== batch) {
+    throw new Error(`model output '${name}' has shape ${shapeText(output.dims)}; expected ${pattern}`);
+  }
+  return output.data;
+}
+
+/** Checks the warm-up outputs' shapes against the post-processing config. */
+function checkOutputs(outputs: Record<string, SessionOutput>, [locName, confName]: [string, string],
+                      post: Postprocessor, configName: string): void {
+  const { numPriors, numClasses } = post.config;
+  outputValues(outputs[locName], locName, 1, '[N, priors, 4] (box offsets)');
+  outputValues(outputs[confName], confName, 1, '[N, priors, classes] (class scores)');
+  const [, boxes, four] = outputs[locName].dims;
+  const [, rows, classes] = outputs[confName].dims;
+  if (four !== 4) throw new Error(`model output '${locName}' has ${four} values per box; loc must be [N, priors, 4]`);
+  if (boxes !== numPriors) throw new Error(`model outputs ${boxes} boxes but ${configName} has ${numPriors} priors`);
+  if (rows !== boxes) throw new Error(`model outputs ${boxes} boxes in '${locName}' but ${rows} score rows in '${confName}'`);
+  if (classes !== numClasses) {
+    throw new Error(`model outputs ${classes} class scores per box but ${configName} has ${numClasses} classes (numClasses)`);
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return value.constructor?.name ?? 'object';
+}
+
+class OnnxDetector implements Detector {
+  readonly backend: Backend;
+  readonly threads: number;
+  readonly adapter?: WebGpuAdapterReport;
+  lastTimings: Timings | undefined;
+  private disposed = false;
+  /** Calls started and not settled: dispose() lets them finish. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  // Runs go one at a time: onnxruntime-web's WebGPU backend rejects a second run in progress
+  // ("Session already started"), and lastTimings stay free of overlap.
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly session: ModelSession, private readonly post: Postprocessor,
+              readonly inputSpec: PreprocessSpec, readonly config: PostprocessConfig,
+              private readonly outputs: [loc: string, conf: string], private readonly batchable: boolean,
+              private readonly maxPixels: number) {
+    this.backend = session.backend;
+    this.threads = session.threads;
+    this.adapter = session.adapter;
+  }
+
+  private requireOpen(): void {
+    if (this.disposed) throw new Error('this detector was disposed; create a new one');
+  }
+
+  private async pixels(image: DetectorImage): Promise<RawImage> {
+    if (typeof image === 'string' || image instanceof Uint8Array || image instanceof ArrayBuffer) {
+      if (!IS_NODE) {
+        throw new TypeError('in a browser, detect() takes ImageData, a canvas, an image element or an ImageBitmap; ' +
+          'turn a file into one with createImageBitmap(blob)');
+      }
+      const { decodeImage } = await import('./image-node.js');
+      return decodeImage(image, this.maxPixels);
+    }
+    if (isBrowserImageSource(image)) return readBrowserImage(image, this.maxPixels);
+    if (image !== null && typeof image === 'object' && 'data' in image) return image;
+    throw new TypeError(`detect() takes ${IS_NODE ? 'an image file path, its bytes (Uint8Array),' : 'a canvas, an image element, an ImageBitmap,'} ` +
+      `or pixels { data, width, height, channels? } (ImageData is one); got ${describeValue(image)}`);
+  }
+
+  async detect(image: DetectorImage): Promise<ImageDetection[]> {
+    return (await this.detectBatch([image]))[0];
+  }
+
+  async detectBatch(images: readonly DetectorImage[]): Promise<ImageDetection[][]> {
+    if (!Array.isArray(images)) throw new TypeError(`detectBatch() takes an array of images, got ${describeValue(images)}`);
+    this.requireOpen();
+    const call = this.run(images);
+    const settled = () => this.inFlight.delete(call);
+    this.inFlight.add(call);
+    call.then(settled, settled);
+    return call;
+  }
+
+  private async run(images: readonly DetectorImage[]): Promise<ImageDetection[][]> {
+    let start = performance.now();
+    const decoded = await Promise.all(images.map((image) => this.pixels(image)));
+    const timings: Timings = { decode: performance.now() - start, preprocess: 0, inference: 0, postprocess: 0 };
+    const results: ImageDetection[][] = [];
+    const group = this.batchable ? decoded.length : 1;
+    for (let first = 0; first < decoded.length; first += group) {
+      const part = decoded.slice(first, first + group);
+      start = performance.now();
+      const tensor = new Float32Array(part.length * 3 * this.inputSpec.size[0] * this.inputSpec.size[1]);
+      part.forEach((image, index) => preprocess(image, this.inputSpec, tensor, index));
+      timings.preprocess += performance.now() - start;
+      const found = await this.serialize(async () => {
+        start = performance.now();
+        const outputs = await this.session.run(tensor, inputDims(this.inputSpec, part.length));
+        timings.inference += performance.now() - start;
+        start = performance.now();
+        const [locName, confName] = this.outputs;
+        const detections = this.post.run(
+          outputValues(outputs[locName], locName, part.length, '[N, priors, 4]'),
+          outputValues(outputs[confName], confName, part.length, '[N, priors, classes]'),
+          part.length);
+        timings.postprocess += performance.now() - start;
+        return detections;
+      });
+      found.forEach((detections, index) => results.push(detections.map((d) => withPixels(d, part[index]))));
+    }
+    this.lastTimings = timings;
+    return results;
+  }
+
+  private serialize<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(task);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await Promise.allSettled([...this.inFlight]);
+    await this.session.release();
+    this.post.dispose();
+  }
+}
+
+/** The detection with its box scaled to the image's pixels (not clipped: set `clip` in the config for that). */
+function withPixels(detection: Detection, image: RawImage): ImageDetection {
+  const [xmin, ymin, xmax, ymax] = detection.box;
+  const { width, height } = image;
+  return { ...detection, pixelBox: [xmin * width, ymin * height, xmax * width, ymax * height] };
+}
+
+/**
+ * A detector for an SSD in ONNX.
+ *
+ * - Post-processing: `options.preset` (a name or a PostprocessConfig), else the model's
+ *   metadata `ssd-edge.postprocess` (JSON: a preset name or a PostprocessConfig whose priors may
+ *   be an array), else an error. `labels`, `scoreThreshold`, `nmsThreshold`, `keepTopK` override it.
+ * - Pre-processing: `options.preprocess`, else metadata `ssd-edge.preprocess` (JSON
+ *   PreprocessSpec), else the named preset's `inputPresets` entry.
+ * - The model needs one float32 input and two outputs: `loc` [N, priors, 4] and `conf`
+ *   [N, priors, classes], found by those names, else taken as its first two outputs in that order
+ *   (later ones, such as ssd.pytorch's priors, are ignored). Input shape, prior count and class
+ *   count are checked at load, the last two from a warm-up run on a zero image.
+ *
+ * @example
+ * const detector = await createDetector({ model: 'ssd300.onnx', preset: 'ssd300Voc' });
+ * const found = await detector.detect('dog.jpg'); // [{ classId: 12, label: 'dog', score, box, pixelBox, priorIndex }]
+ */
+export async function createDetector(options: DetectorOptions): Promise<Detector> {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`createDetector takes { model, preset?, backend?, ... }, got ${describeValue(options)}`);
+  }
+  checkSessionOptions(options);
+  const maxPixels = options.maxImagePixels === undefined ? DEFAULT_MAX_IMAGE_PIXELS : validateMaxPixels(options.maxImagePixels);
+  if (typeof options.preset === 'string') presetByName(options.preset); // an unknown name fails before the model loads
+  if (options.preprocess !== undefined) validatePreprocessSpec(options.preprocess);
+
+  const model = await readModelBytes(options.model);
+  let metadata: Record<string, string>;
+  try {
+    metadata = readModelMetadata(model.bytes);
+  } catch (error) {
+    throw new Error(`cannot load model ${model.name}: it is not a valid ONNX model (truncated, or not an .onnx file): ` +
+      (error as Error).message);
+  }
+  const postChoice = choosePostprocess(options, metadata, model.name);
+  const spec = choosePreprocess(options, metadata, postChoice);
+  const post = await createPostprocessor(postChoice.config);
+  let session: ModelSession | undefined;
+  try {
+    session = await createSession(model, options);
+    const batchable = checkInput(session, spec, model.name);
+    const outputs = chooseOutputs(session, model.name);
+    let warmUp: Record<string, SessionOutput>;
+    try {
+      warmUp = await session.run(new Float32Array(3 * spec.size[0] * spec.size[1]), inputDims(spec, 1));
+    } catch (error) {
+      throw new Error(`model ${model.name} failed on a zero image ${shapeText(inputDims(spec, 1))}: ${(error as Error).message}`);
+    }
+    checkOutputs(warmUp, outputs, post, postChoice.name);
+    return new OnnxDetector(session, post, spec, postChoice.config, outputs, batchable, maxPixels);
+  } catch (error) {
+    await session?.release();
+    post.dispose();
+    throw error;
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * One interface over the ONNX backends: 'node' (onnxruntime-node, native, optional peer),
+ * 'wasm' and 'webgpu' (onnxruntime-web). Each runtime package is imported on first use only, so
+ * a browser bundle never pulls onnxruntime-node and a Node user of 'node' never loads the wasm.
+ *
+ * Threads: onnxruntime-node takes them per session (`intraOpNumThreads`). onnxruntime-web reads
+ * `env.wasm.numThreads` once, when its first session initialises the wasm runtime, and ignores
+ * it afterwards; in a page that is not cross-origin isolated it runs one thread whatever is asked.
+ * So the first 'wasm'/'webgpu' session of a process (or page) fixes the count, `threads` reports
+ * the count actually running, and asking a later session for a different count is an error.
+ */
+import type * as Ort from 'onnxruntime-web';
+import { defaultThreads, importOptional, IS_NODE } from './environment.js';
+import type { Backend, DetectorOptions, WebGpuAdapterReport } from './types.js';
+
+const BACKENDS: readonly (Backend | 'auto')[] = ['auto', 'node', 'wasm', 'webgpu'];
+
+export type ModelSource = DetectorOptions['model'];
+
+/** A model's bytes and a name for messages (the path or URL, else its size). */
+export interface ModelBytes {
+  bytes: Uint8Array;
+  name: string;
+}
+
+export interface SessionOptions {
+  /** Default 'auto': in Node 'node' when onnxruntime-node loads, else 'wasm'; in browsers
+   *  'webgpu' on a hardware adapter, else 'wasm'. */
+  backend?: Backend | 'auto';
+  /** Default: see DetectorOptions.threads. */
+  threads?: number;
+}
+
+/** An output tensor as the session returns it. */
+export interface SessionOutput {
+  type: string;
+  data: unknown;
+  dims: readonly number[];
+}
+
+export interface ModelSession {
+  readonly backend: Backend;
+  /** CPU threads the backend runs (for 'webgpu': those of operators that fall back to the CPU). */
+  readonly threads: number;
+  /** The GPU adapter, for 'webgpu' only. */
+  readonly adapter?: WebGpuAdapterReport;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** Declared input types and shapes (a string is a symbolic dimension, e.g. 'N'). */
+  readonly inputMetadata: readonly Ort.InferenceSession.ValueMetadata[];
+  /** Runs the model on one float32 input tensor; returns every output by name. */
+  run(input: Float32Array, dims: readonly number[]): Promise<Record<string, SessionOutput>>;
+  release(): Promise<void>;
+}
+
+type OrtModule = typeof Ort;
+
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i; // 'https://…', 'file://…' (not 'C:\…')
+
+/**
+ * Reads a model given as a path (Node), a URL (fetched; `file:` read in Node) or bytes. In a
+ * browser a string is a URL relative to the page.
+ */
+export async function readModelBytes(model: ModelSource): Promise<ModelBytes> {
+  let bytes: Uint8Array, name: string;
+  if (model instanceof Uint8Array || model instanceof ArrayBuffer) {
+    bytes = model instanceof Uint8Array ? model : new Uint8Array(model);
+    name = `(${bytes.length} bytes)`;
+  } else if (typeof model === 'string' || model instanceof URL) {
+    name = `'${String(model)}'`;
+    try {
+      bytes = await fetchBytes(model);
+    } catch (error) {
+      throw new Error(`cannot load model ${name}: ${(error as Error).message}`);
+    }
+  } else {
+    throw new TypeError(`model must be a file path, a URL, or the model's bytes (Uint8Array or ArrayBuffer), got ${
+      model === null ? 'null' : typeof model}`);
+  }
+  if (bytes.length === 0) throw new Error(`cannot load model ${name}: it is empty (0 bytes)`);
+  return { bytes, name };
+}
+
+async function fetchBytes(model: string | URL): Promise<Uint8Array> {
+  const isUrlText = typeof model === 'string' && URL_SCHEME.test(model);
+  if (IS_NODE && (model instanceof URL ? model.protocol === 'file:' : !isUrlText || /^file:/i.test(model))) {
+    const { readFile } = await import('node:fs/promises');
+    const { fileURLToPath } = await import('node:url');
+    return readFile(typeof model === 'string' && !isUrlText ? model : fileURLToPath(model));
+  }
+  const response = await fetch(IS_NODE ? new URL(model) : new URL(model, globalThis.location?.href));
+  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText} from ${response.url}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+// ---- WebGPU adapter ----------------------------------------------------------------------
+
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|basic render|\bwarp\b/i;
+
+/** Describes an adapter and tells a CPU implementation (SwiftShader, llvmpipe, WARP) from a GPU. */
+export function describeAdapter(adapter: Pick<GPUAdapter, 'info'>): WebGpuAdapterReport {
+  const info = adapter.info;
+  const parts = [info.vendor, info.architecture, info.device, info.description].filter((part) => part);
+  const description = [...new Set(parts)].join(' ') || 'unnamed adapter';
+  // isFallbackAdapter moved from the adapter to its info; older browsers have only the former
+  const fallback = info.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  return { description, software: fallback === true || SOFTWARE_ADAPTER.test(description) };
+}
+
+let adapterRequest: Promise<GPUAdapter | null> | undefined;
+
+/** The page's WebGPU adapter, requested once; null where there is none. */
+function webgpuAdapter(): Promise<GPUAdapter | null> {
+  const gpu = globalThis.navigator?.gpu;
+  adapterRequest ??= gpu ? gpu.requestAdapter().catch(() => null) : Promise.resolve(null);
+  return adapterRequest;
+}
+
+// ---- backends ----------------------------------------------------------------------------
+
+/** Picks the backend for 'auto' and checks that an explicit one can run here. */
+async function resolveBackend(requested: Backend | 'auto'): Promise<Backend> {
+  if (requested === 'node' && !IS_NODE) {
+    throw new Error("backend 'node' needs Node.js (onnxruntime-node); in a browser use 'webgpu', 'wasm' or 'auto'");
+  }
+  if (requested === 'webgpu' && !globalThis.navigator?.gpu) {
+    throw new Error(IS_NODE
+      ? "backend 'webgpu' runs in browsers only (onnxruntime-web needs navigator.gpu); in Node use 'node', 'wasm' or 'auto'"
+      : "backend 'webgpu' needs WebGPU, which this browser does not offer (navigator.gpu is missing); use 'wasm' or 'auto'");
+  }
+  if (requested !== 'auto') return requested;
+  if (IS_NODE) {
+    return loadOrtNode().then(() => 'node' as const, () => 'wasm' as const);
+  }
+  const adapter = await webgpuAdapter();
+  return adapter && !describeAdapter(adapter).software ? 'webgpu' : 'wasm';
+}
+
+let ortNode: Promise<OrtModule> | undefined;
+
+function loadOrtNode(): Promise<OrtModule> {
+  // onnxruntime-node implements the same onnxruntime-common API as onnxruntime-web
+  ortNode ??= importOptional<OrtModule>('onnxruntime-node', "backend 'node'");
+  return ortNode;
+}
+
+/** The thread count onnxruntime-web was initialised with in this process/page; undefined before. */
+let webThreads: number | undefined;
+
+/** Records, once, the thread count onnxruntime-web settled on when it initialised (1 where threads
+ *  cannot run), which every later session inherits; returns it. */
+function settleWebThreads(ort: OrtModule): number {
+  webThreads ??= ort.env.wasm.numThreads ?? 1;
+  return webThreads;
+}
+
+/** Checks `backend` and `threads` (RangeError naming the value), before anything loads. */
+export function checkSessionOptions({ backend, threads }: SessionOptions): void {
+  if (backend !== undefined && !BACKENDS.includes(backend)) {
+    throw new RangeError(`backend is ${JSON.stringify(backend)}; it must be one of ${BACKENDS.map((b) => `'${b}'`).join(', ')}`);
+  }
+  if (threads !== undefined && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1)) {
+    throw new RangeError(`threads is ${String(threads)}; it must be an integer ≥ 1, or omitted for every core`);
+  }
+}
+
+/** Turns onnxruntime's complaint about bad bytes into one that says what is wrong with the file. */
+function loadError(name: string, error: unknown): Error {
+  const message = (error as Error).message;
+  const invalid = /protobuf parsing failed|no graph was found|model data pointer is null/i.test(message);
+  return new Error(invalid
+    ? `cannot load model ${name}: it is not a valid ONNX model (truncated, or not an .onnx file): onnxruntime says "${message}"`
+    : `cannot load model ${name}: onnxruntime could not create a session: ${message}`);
+}
+
+function wrap(ort: OrtModule, session: Ort.InferenceSession, backend: Backend, threads: number,
+              adapter?: WebGpuAdapterReport): ModelSession {
+  const inputName = session.inputNames[0];
+  return {
+    backend, threads, adapter,
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    inputMetadata: session.inputMetadata,
+    async run(input, dims) {
+      const outputs = await session.run({ [inputName]: new ort.Tensor('float32', input, dims) });
+      const result: Record<string, SessionOutput> = {};
+      for (const [name, value] of Object.entries(outputs)) {
+        const tensor = value as Ort.Tensor;
+        result[name] = { type: tensor.type, data: tensor.data, dims: tensor.dims };
+      }
+      return result;
+    },
+    release: () => session.release(),
+  };
+}
+
+/**
+ * An inference session for the model's bytes on the chosen backend. Errors: a RangeError for a
+ * bad `backend` or `threads`; an Error when the backend cannot run here, its package is missing,
+ * or the bytes are not a valid ONNX model (the message says which, and quotes onnxruntime).
+ */
+export async function createSession(model: ModelBytes, options: SessionOptions = {}): Promise<ModelSession> {
+  checkSessionOptions(options);
+  const backend = await resolveBackend(options.backend ?? 'auto');
+
+  if (backend === 'node') {
+    const ort = await loadOrtNode();
+    const threads = options.threads ?? await defaultThreads();
+    try {
+      const session = await ort.InferenceSession.create(model.bytes, { executionProviders: ['cpu'], intraOpNumThreads: threads });
+      return wrap(ort, session, backend, threads);
+    } catch (error) {
+      throw loadError(model.name, error);
+    }
+  }
+
+  const ort: OrtModule = await import('onnxruntime-web');
+  if (webThreads === undefined) {
+    ort.env.wasm.numThreads = options.threads ?? await defaultThreads();
+  } else if (options.threads !== undefined && options.threads !== webThreads) {
+    throw new Error(`threads is ${options.threads}, but onnxruntime-web already runs ${webThreads} thread(s) here: its thread ` +
+      `count is fixed by the first session of a ${IS_NODE ? 'process' : 'page'}. Pass threads: ${webThreads}, or omit it` +
+      (IS_NODE ? ", or use backend 'node'" : ''));
+  }
+  let adapter: WebGpuAdapterReport | undefined;
+  if (backend === 'webgpu') {
+    const gpuAdapter = await webgpuAdapter();
+    if (!gpuAdapter) throw new Error("backend 'webgpu': this browser has WebGPU but no adapter (navigator.gpu.requestAdapter() gave null); use 'wasm' or 'auto'");
+    ort.env.webgpu.adapter = gpuAdapter; // onnxruntime uses the adapter we describe
+    adapter = describeAdapter(gpuAdapter);
+  }
+  let session: Ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(model.bytes, { executionProviders: [backend] });
+  } catch (error) {
+    throw loadError(model.name, error);
+  } finally {
+    settleWebThreads(ort); // initialised even when this model failed to load
+  }
+  return wrap(ort, session, backend, settleWebThreads(ort), adapter);
+}

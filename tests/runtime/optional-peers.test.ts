@@ -1,0 +1,25 @@
+/**
+ * Without the optional peers (onnxruntime-node, sharp hidden by a resolve hook in a child
+ * process): 'auto' falls back to 'wasm', raw pixels still work, and 'node' or an image file
+ * give an error naming the package to install.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+describe('without the optional peer packages', () => {
+  it("'auto' runs on 'wasm'; 'node' and image files name the package to install", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath,
+      ['--import', here('./hide-peers-register.js'), here('./optional-peers-child.js')]);
+    assert.deepEqual(JSON.parse(stdout), {
+      backend: 'wasm',
+      raw: ['dog'],
+      file: "reading image files in Node needs the optional package 'sharp', which is not installed: npm install sharp",
+      node: "backend 'node' needs the optional package 'onnxruntime-node', which is not installed: npm install onnxruntime-node",
+    });
+  });
+});
