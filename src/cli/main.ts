@@ -4,13 +4,25 @@
  * SSD300-VOC-shaped model output and prints the detections.
  */
 import { readFile } from 'node:fs/promises';
-import { createPostprocessor, presets, type Detection } from '../index.js';
+import { createPostprocessor } from '../core/postprocessor.js';
+import { presets } from '../core/presets.js';
+import type { Detection } from '../core/types.js';
+import { runBenchE2e } from './bench-e2e.js';
+import { DETECT_USAGE, runDetect } from './detect.js';
+import { EXPORT_USAGE, runExport } from './export.js';
 
 const USAGE = `usage: ssd-edge <command> [options]
 
 commands:
-  demo [--json] [--build simd|baseline]   post-process the bundled SSD300-VOC sample output
-  help                                    this text`;
+  detect     detect objects in an image or a directory of images
+  export     write SSD300 to an ONNX file
+  bench-e2e  SSD300 latency: pre-processing, inference, post-processing per backend
+  demo       post-process the bundled SSD300-VOC sample output ([--json] [--build simd|baseline])
+  help       this text
+
+${DETECT_USAGE}
+
+${EXPORT_USAGE}`;
 
 const SAMPLE = new URL('../../../samples/ssd300-voc-output.f32', import.meta.url);
 
@@ -54,6 +66,12 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'demo':
       return demo(args);
+    case 'detect':
+      return runDetect(args);
+    case 'export':
+      return runExport(args);
+    case 'bench-e2e':
+      return runBenchE2e(args);
     case undefined:
     case 'help':
     case '--help':

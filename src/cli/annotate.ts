@@ -1,0 +1,40 @@
+/**
+ * Draws detections onto an image and writes a PNG: boxes, class labels and scores as an SVG
+ * overlay composited by sharp (the image keeps its size and EXIF orientation).
+ */
+import type { ImageDetection } from '../runtime/types.js';
+
+// distinct, readable colours; a class keeps its colour across images
+const PALETTE = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#bfef45',
+  '#fabed4', '#469990', '#dcbeff', '#9a6324', '#800000', '#aaffc3', '#808000', '#000075'];
+
+const escapeXml = (text: string) => text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The SVG overlay for an image of `width` × `height` pixels. */
+export function overlaySvg(detections: readonly ImageDetection[], width: number, height: number): string {
+  const stroke = Math.max(2, Math.round(Math.min(width, height) / 200));
+  const fontSize = Math.max(12, Math.round(Math.min(width, height) / 30));
+  const shapes = detections.map((d) => {
+    const colour = PALETTE[d.classId % PALETTE.length];
+    const [x1, y1, x2, y2] = d.pixelBox.map((v, i) => Math.min(Math.max(v, 0), i % 2 === 0 ? width : height));
+    const text = `${escapeXml(d.label ?? String(d.classId))} ${d.score.toFixed(2)}`;
+    const labelY = y1 >= fontSize + 4 ? y1 - 4 : y1 + fontSize + 2;
+    return `<rect x="${x1}" y="${y1}" width="${Math.max(x2 - x1, 1)}" height="${Math.max(y2 - y1, 1)}" ` +
+      `fill="none" stroke="${colour}" stroke-width="${stroke}"/>` +
+      `<text x="${x1 + 2}" y="${labelY}" font-family="sans-serif" font-size="${fontSize}" fill="${colour}" ` +
+      `stroke="black" stroke-width="0.6" paint-order="stroke">${text}</text>`;
+  });
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes.join('')}</svg>`;
+}
+
+/** Writes `image` (a path or bytes) with the detections drawn on it to `outPath` as PNG. */
+export async function writeAnnotated(image: string | Uint8Array, detections: readonly ImageDetection[], outPath: string): Promise<void> {
+  const sharp = (await import('sharp')).default;
+  const base = sharp(image).rotate().removeAlpha();
+  const { data, info } = await base.raw().toBuffer({ resolveWithObject: true });
+  const svg = Buffer.from(overlaySvg(detections, info.width, info.height));
+  await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+    .composite([{ input: svg, top: 0, left: 0 }])
+    .png()
+    .toFile(outPath);
+}

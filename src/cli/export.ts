@@ -1,0 +1,44 @@
+/**
+ * `ssd-edge export --out m.onnx`: builds SSD300 in tfjs and writes it to ONNX with ssd-edge's
+ * metadata. Until training lands (`ssd-edge train`), the weights are random: the file is for
+ * trying the pipeline and measuring speed, and the command says so.
+ */
+import { writeFile } from 'node:fs/promises';
+import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
+
+const OPTIONS: Record<string, OptionSpec> = {
+  out: { type: 'string', description: 'the .onnx file to write (required)' },
+  width: { type: 'string', description: 'channel width multiplier in (0, 1] (default 1: full SSD300)' },
+  classes: { type: 'string', description: 'classes including background (default 21, VOC)' },
+  seed: { type: 'string', description: 'seed of the random initialisation (default 0)' },
+};
+
+export const EXPORT_USAGE = `ssd-edge export --out m.onnx [options]\n${describeOptions(OPTIONS)}`;
+
+export async function runExport(argv: string[]): Promise<void> {
+  const { positionals, options } = parseArgs(argv, OPTIONS, 'export');
+  if (positionals.length > 0) throw new Error(`export: unexpected '${positionals[0]}'\n\nusage: ${EXPORT_USAGE}`);
+  const out = options.out as string | undefined;
+  if (!out) throw new Error(`export: --out is required\n\nusage: ${EXPORT_USAGE}`);
+  const width = numberOption(options, 'width', Number.MIN_VALUE, 1) ?? 1;
+  const numClasses = numberOption(options, 'classes', 2, 100000) ?? 21;
+  if (!Number.isInteger(numClasses)) throw new RangeError(`--classes is ${numClasses}; it must be an integer`);
+  const seed = numberOption(options, 'seed') ?? 0;
+  // tfjs is only loaded by the commands that build networks
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-cpu');
+  tf.enableProdMode(); // also silences tfjs's "install tfjs-node" banner
+  await tf.setBackend('cpu');
+  const { createSsd300, exportSsd300 } = await import('../model/index.js');
+  const started = Date.now();
+  const model = createSsd300({ numClasses, width, seed });
+  try {
+    const bytes = exportSsd300(model, { metadata: { 'training': 'none: random weights (ssd-edge export)' } });
+    await writeFile(out, bytes);
+    console.log(`wrote ${out}: SSD300, width ${width}, ${numClasses} classes, ${model.numParameters.toLocaleString('en')} parameters, ` +
+      `${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log('note: the weights are random (untrained); detections from this model are meaningless.');
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,83 @@
+/** `ssd-edge export` and `ssd-edge detect` through the real CLI, on a small exported model. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
+
+const run = promisify(execFile);
+const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
+const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { maxBuffer: 64 * 2 ** 20 });
+
+interface Failure { code: number; stderr: string; stdout: string }
+async function cliFails(args: string[], message: RegExp): Promise<Failure> {
+  let failure: Failure | undefined;
+  await assert.rejects(cli(...args), (error: Failure) => {
+    failure = error;
+    assert.equal(error.code, 1, `exit code 1 for ${args.join(' ')}`);
+    assert.match(error.stderr, message);
+    return true;
+  });
+  return failure!;
+}
+
+describe('ssd-edge export and detect', () => {
+  let dir: string;
+  let model: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'ssd-edge-cli-'));
+    model = path.join(dir, 'small.onnx');
+    await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 200, g: 80, b: 40 } } })
+      .jpeg().toFile(path.join(dir, 'a.jpg'));
+    await sharp({ create: { width: 200, height: 300, channels: 4, background: { r: 10, g: 200, b: 40, alpha: 0.5 } } })
+      .png().toFile(path.join(dir, 'b.png'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('export writes an ONNX model with its metadata and says the weights are random', async () => {
+    const { stdout } = await cli('export', '--out', model, '--width', '0.125', '--seed', '3');
+    assert.match(stdout, /wrote .*small.onnx: SSD300, width 0.125, 21 classes, 777,990 parameters/);
+    assert.match(stdout, /random \(untrained\)/);
+  });
+
+  it('detect --json on one image gives detections with pixel boxes in that image', async () => {
+    const { stdout } = await cli('detect', path.join(dir, 'a.jpg'), '--model', model, '--json', '--min-score', '0');
+    const detections = JSON.parse(stdout) as { score: number; box: number[]; pixelBox: number[] }[];
+    assert.ok(detections.length > 0 && detections.length <= 200);
+    for (const d of detections) {
+      assert.deepEqual(d.pixelBox.map((v) => Math.round(v * 1000)),
+        [d.box[0] * 640, d.box[1] * 480, d.box[2] * 640, d.box[3] * 480].map((v) => Math.round(v * 1000)));
+    }
+  });
+
+  it('the node and wasm backends give the same detections', async () => {
+    const image = path.join(dir, 'b.png');
+    const [node, wasm] = await Promise.all(['node', 'wasm'].map(async (backend) =>
+      JSON.parse((await cli('detect', image, '--model', model, '--json', '--backend', backend)).stdout) as { score: number; classId: number }[]));
+    assert.deepEqual(wasm.map((d) => d.classId), node.map((d) => d.classId));
+    wasm.forEach((d, i) => assert.ok(Math.abs(d.score - node[i].score) < 1e-4));
+  });
+
+  it('detect on a directory annotates every image and keeps going past a broken one', async () => {
+    await writeFile(path.join(dir, 'c.jpg'), 'not a jpeg');
+    const out = path.join(dir, 'annotated');
+    const failure = await cliFails(['detect', dir, '--model', model, '--out', out], /c\.jpg: .*1 of 3 images failed/s);
+    assert.match(failure.stdout, /a\.jpg: \d+ detections/);
+    const annotated = await sharp(path.join(out, 'b.png')).metadata();
+    assert.deepEqual([annotated.width, annotated.height, annotated.format], [200, 300, 'png']);
+    await rm(path.join(dir, 'c.jpg'));
+  });
+
+  it('clear errors for a missing image, a missing model and bad options', async () => {
+    await cliFails(['detect', path.join(dir, 'nope.jpg'), '--model', model], /'.*nope\.jpg' does not exist/);
+    await cliFails(['detect', path.join(dir, 'a.jpg')], /no model given and no default model/);
+    await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', model, '--min-score', '2'], /--min-score is '2'; it must be a number in \[0, 1\]/);
+    await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', model, '--backend', 'gpu'], /--backend is 'gpu'/);
+    await cliFails(['detect', path.join(dir, 'a.jpg'), '--modle', model], /unknown option --modle; options: --model/);
+    await cliFails(['export', '--width', '2', '--out', path.join(dir, 'x.onnx')], /--width is '2'/);
+    await cliFails(['export'], /--out is required/);
+  });
+});
