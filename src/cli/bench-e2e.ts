@@ -269,8 +269,8 @@ export function formatBenchE2e(report: BenchE2eReport, markdown: boolean): strin
   const { model, image } = report;
   const runtimes = [...new Set(report.rows.map((r) => r.runtime))].join(', ');
   const above = `SSD300 width ${model.width} (${model.parameters.toLocaleString('en')} parameters, ${model.numClasses} classes, ` +
-    `random weights), one ${image.width}×${image.height} RGB image, median of ${report.runs} runs after ${report.warmupRuns} ` +
-    `warm-up runs. auto picks ${report.auto.backend} with ${threadsText(report.auto.threads)}.`;
+    `random weights), one ${image.width}×${image.height} RGB image, ${report.runs === 1 ? 'one run' : `median of ${report.runs} runs`} ` +
+    `after ${report.warmupRuns} warm-up runs. auto picks ${report.auto.backend} with ${threadsText(report.auto.threads)}.`;
   const below = `Machine: ${report.machine}; ${runtimes}.`;
   let table: string[];
   if (markdown) {
