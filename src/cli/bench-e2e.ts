@@ -19,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { mulberry32 } from '../util/random.js';
 import { createDetector } from '../runtime/detector.js';
 import { importOptional } from '../runtime/environment.js';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../runtime/image-limits.js';
 import type { Backend, RawImage, Timings } from '../runtime/types.js';
 import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
 
@@ -94,9 +95,10 @@ function log(message: string): void {
   process.stderr.write(`bench-e2e: ${message}\n`);
 }
 
-function integerOption(options: Record<string, string | boolean | undefined>, name: string, fallback: number): number {
-  const value = numberOption(options, name, 1) ?? fallback;
-  if (!Number.isInteger(value)) throw new RangeError(`--${name} is '${String(options[name])}'; it must be an integer ≥ 1`);
+/** `text` as an integer ≥ 1; else a RangeError that starts with `what` ("--runs is", "--threads has"). */
+function positiveInteger(text: string, what: string): number {
+  const value = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || value < 1) throw new RangeError(`${what} '${text}'; it must be an integer ≥ 1`);
   return value;
 }
 
@@ -118,21 +120,20 @@ function parseSettings(argv: string[]): Settings {
     throw new RangeError(`--backends has '${unknown}'; each must be one of ${NODE_BACKENDS.join(', ')} (webgpu runs in browsers only)`);
   }
   const threads = typeof options.threads === 'string'
-    ? listOption(options.threads, 'threads').map((item) => {
-      const n = Number(item);
-      if (!Number.isInteger(n) || n < 1) throw new RangeError(`--threads has '${item}'; each must be an integer ≥ 1`);
-      return n;
-    })
+    ? listOption(options.threads, 'threads').map((item) => positiveInteger(item, '--threads has'))
     : [...new Set([1, os.availableParallelism()])];
 
   const imageText = typeof options.image === 'string' ? options.image : '640x480';
   const size = /^(\d+)x(\d+)$/i.exec(imageText);
-  if (!size || Number(size[1]) < 1 || Number(size[2]) < 1) {
-    throw new RangeError(`--image is '${imageText}'; it must be WxH in pixels, e.g. 640x480`);
+  if (!size || Number(size[1]) < 1 || Number(size[2]) < 1 || Number(size[1]) * Number(size[2]) > DEFAULT_MAX_IMAGE_PIXELS) {
+    throw new RangeError(`--image is '${imageText}'; it must be WxH in pixels, e.g. 640x480, at most ` +
+      `${DEFAULT_MAX_IMAGE_PIXELS.toLocaleString('en')} pixels (the detector's limit)`);
   }
+  const width = numberOption(options, 'width', 0, 1) ?? 1;
+  if (width === 0) throw new RangeError(`--width is '${String(options.width)}'; it must be in (0, 1]`);
   return {
-    width: numberOption(options, 'width', Number.MIN_VALUE, 1) ?? 1,
-    runs: integerOption(options, 'runs', 10),
+    width,
+    runs: typeof options.runs === 'string' ? positiveInteger(options.runs, '--runs is') : 10,
     backends: backends as Backend[] | undefined,
     threads,
     image: [Number(size[1]), Number(size[2])],
@@ -261,10 +262,11 @@ function threadsText(n: number): string {
 
 /** The report as a table: plain text for a terminal, or Markdown; a caption line above and below. */
 export function formatBenchE2e(report: BenchE2eReport, markdown: boolean): string {
-  const header = ['backend', 'threads', 'pre-processing ms', 'inference ms', 'post-processing ms', 'total ms', 'pre + post'];
+  const header = ['backend', 'threads', 'pre-processing ms', 'inference ms', 'post-processing ms', 'total ms', 'pre + post',
+    'detections'];
   const rows = report.rows.map((r) => [
     r.backend, String(r.threads), r.preprocess.toFixed(2), r.inference.toFixed(1), r.postprocess.toFixed(2),
-    r.total.toFixed(1), `${r.prePostPercent.toFixed(2)}%`,
+    r.total.toFixed(1), `${r.prePostPercent.toFixed(2)}%`, String(r.detections),
   ]);
   const { model, image } = report;
   const runtimes = [...new Set(report.rows.map((r) => r.runtime))].join(', ');
