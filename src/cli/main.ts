@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createPostprocessor } from '../core/postprocessor.js';
 import { presets } from '../core/presets.js';
 import type { Detection } from '../core/types.js';
-import { runBenchE2e } from './bench-e2e.js';
+import { BENCH_E2E_USAGE, runBenchE2e } from './bench-e2e.js';
 import { DETECT_USAGE, runDetect } from './detect.js';
 import { EXPORT_USAGE, runExport } from './export.js';
 
@@ -22,7 +22,9 @@ commands:
 
 ${DETECT_USAGE}
 
-${EXPORT_USAGE}`;
+${EXPORT_USAGE}
+
+${BENCH_E2E_USAGE}`;
 
 const SAMPLE = new URL('../../../samples/ssd300-voc-output.f32', import.meta.url);
 
