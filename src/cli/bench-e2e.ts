@@ -22,6 +22,7 @@ import { importOptional } from '../runtime/environment.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from '../runtime/image-limits.js';
 import type { Backend, RawImage, Timings } from '../runtime/types.js';
 import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
+import { loadModelBuilder } from './model-builder.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   width: { type: 'string', description: 'channel width multiplier in (0, 1] (default 1: full SSD300)' },
@@ -214,11 +215,7 @@ function measureInChild(job: WorkerJob): Promise<BenchE2eRow> {
 
 /** Builds SSD300 with random weights and exports it to ONNX bytes; tfjs loads only here. */
 async function buildModel(width: number): Promise<{ bytes: Uint8Array; parameters: number }> {
-  const tf = await import('@tensorflow/tfjs-core');
-  await import('@tensorflow/tfjs-backend-cpu');
-  tf.enableProdMode(); // also silences tfjs's "install tfjs-node" banner
-  await tf.setBackend('cpu');
-  const { createSsd300, exportSsd300 } = await import('../model/index.js');
+  const { createSsd300, exportSsd300 } = await loadModelBuilder();
   let start = performance.now();
   log(`building SSD300 (width ${width}, ${NUM_CLASSES} classes, random weights) in tfjs`);
   const model = createSsd300({ numClasses: NUM_CLASSES, width });

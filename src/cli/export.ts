@@ -5,6 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
+import { loadModelBuilder } from './model-builder.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', description: 'the .onnx file to write (required)' },
@@ -24,12 +25,7 @@ export async function runExport(argv: string[]): Promise<void> {
   const numClasses = numberOption(options, 'classes', 2, 100000) ?? 21;
   if (!Number.isInteger(numClasses)) throw new RangeError(`--classes is ${numClasses}; it must be an integer`);
   const seed = numberOption(options, 'seed') ?? 0;
-  // tfjs is only loaded by the commands that build networks
-  const tf = await import('@tensorflow/tfjs-core');
-  await import('@tensorflow/tfjs-backend-cpu');
-  tf.enableProdMode(); // also silences tfjs's "install tfjs-node" banner
-  await tf.setBackend('cpu');
-  const { createSsd300, exportSsd300 } = await import('../model/index.js');
+  const { createSsd300, exportSsd300 } = await loadModelBuilder();
   const started = Date.now();
   const model = createSsd300({ numClasses, width, seed });
   try {
