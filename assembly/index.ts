@@ -3,6 +3,7 @@
 export { detectBatch } from "./pipeline";
 export { findNonFinite } from "./finite";
 export { matchPriors } from "./match";
+export { resizeToTensor } from "./resize";
 export { priorsSsd, priorsTorchvision, priorsTfGrid, priorsMediapipe } from "./priors";
 
 /** First free byte after static data: where the host starts its arena. */

@@ -19,6 +19,11 @@ export interface CoreExports {
     threshold: number, order: number, sx: number, sy: number, sw: number, sh: number,
     bestOverlapPtr: number, bestTruthPtr: number, confOutPtr: number, locOutPtr: number,
   ): number;
+  resizeToTensor(
+    srcPtr: number, width: number, height: number, channels: number,
+    outPtr: number, outW: number, outH: number, nchw: number, bgr: number,
+    m0: number, m1: number, m2: number, inv0: number, inv1: number, inv2: number, tablesPtr: number,
+  ): void;
   priorsSsd(paramsPtr: number, outPtr: number): number;
   priorsTorchvision(paramsPtr: number, outPtr: number): number;
   priorsTfGrid(paramsPtr: number, outPtr: number): number;

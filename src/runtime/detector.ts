@@ -1,6 +1,6 @@
 /**
  * createDetector: an SSD in ONNX, end to end. Image → pixels (sharp in Node, a canvas in
- * browsers) → input tensor (preprocess.ts) → onnxruntime (session.ts) → loc, conf → the wasm
+ * browsers) → input tensor (the wasm core, preprocess-wasm.ts) → onnxruntime (session.ts) → loc, conf → the wasm
  * core's post-processing → detections with normalised and pixel boxes.
  *
  * At creation the model is checked against the configuration and warmed up with one run on a
@@ -15,7 +15,8 @@ import { isBrowserImageSource, readBrowserImage } from './image-browser.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, validateMaxPixels } from './image-limits.js';
 import { inputPresets } from './input-presets.js';
 import { readModelMetadata } from './model-metadata.js';
-import { inputDims, preprocess, validatePreprocessSpec } from './preprocess.js';
+import { inputDims, validatePreprocessSpec } from './preprocess.js';
+import { createWasmPreprocessor, type WasmPreprocessor } from './preprocess-wasm.js';
 import { checkSessionOptions, createSession, readModelBytes, type ModelSession, type SessionOutput } from './session.js';
 import type {
   Backend, DetectorImage, DetectorOptions, ImageDetection, PreprocessSpec, RawImage, Timings, WebGpuAdapterReport,
@@ -193,7 +194,7 @@ class OnnxDetector implements Detector {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly session: ModelSession, private readonly post: Postprocessor,
-              readonly inputSpec: PreprocessSpec, readonly config: PostprocessConfig,
+              private readonly prep: WasmPreprocessor, readonly inputSpec: PreprocessSpec, readonly config: PostprocessConfig,
               private readonly outputs: [loc: string, conf: string], private readonly batchable: boolean,
               private readonly maxPixels: number) {
     this.backend = session.backend;
@@ -244,7 +245,7 @@ class OnnxDetector implements Detector {
       const part = decoded.slice(first, first + group);
       start = performance.now();
       const tensor = new Float32Array(part.length * 3 * this.inputSpec.size[0] * this.inputSpec.size[1]);
-      part.forEach((image, index) => preprocess(image, this.inputSpec, tensor, index));
+      part.forEach((image, index) => this.prep.run(image, this.inputSpec, tensor, index));
       timings.preprocess += performance.now() - start;
       const found = await this.serialize(async () => {
         start = performance.now();
@@ -324,6 +325,7 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
   const postChoice = choosePostprocess(options, metadata, model.name);
   const spec = choosePreprocess(options, metadata, postChoice);
   const post = await createPostprocessor(postChoice.config);
+  const prep = await createWasmPreprocessor();
   let session: ModelSession | undefined;
   try {
     session = await createSession(model, options);
@@ -336,7 +338,7 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
       throw new Error(`model ${model.name} failed on a zero image ${shapeText(inputDims(spec, 1))}: ${(error as Error).message}`);
     }
     checkOutputs(warmUp, outputs, post, postChoice.name);
-    return new OnnxDetector(session, post, spec, postChoice.config, outputs, batchable, maxPixels);
+    return new OnnxDetector(session, post, prep, spec, postChoice.config, outputs, batchable, maxPixels);
   } catch (error) {
     await session?.release();
     post.dispose();
