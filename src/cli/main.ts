@@ -10,6 +10,7 @@ import type { Detection } from '../core/types.js';
 import { BENCH_E2E_USAGE, runBenchE2e } from './bench-e2e.js';
 import { DETECT_USAGE, runDetect } from './detect.js';
 import { EXPORT_USAGE, runExport } from './export.js';
+import { GENERATE_DATA_USAGE, runGenerateData } from './generate-data.js';
 
 const USAGE = `usage: ssd-edge <command> [options]
 
@@ -17,6 +18,7 @@ commands:
   detect     detect objects in an image or a directory of images
   export     write SSD300 to an ONNX file
   bench-e2e  SSD300 latency: pre-processing, inference, post-processing per backend
+  generate-data  write the procedural shapes dataset (PASCAL VOC layout)
   demo       post-process the bundled SSD300-VOC sample output ([--json] [--build simd|baseline])
   help       this text
 
@@ -24,7 +26,9 @@ ${DETECT_USAGE}
 
 ${EXPORT_USAGE}
 
-${BENCH_E2E_USAGE}`;
+${BENCH_E2E_USAGE}
+
+${GENERATE_DATA_USAGE}`;
 
 const SAMPLE = new URL('../../../samples/ssd300-voc-output.f32', import.meta.url);
 
@@ -74,6 +78,8 @@ async function main(argv: string[]): Promise<void> {
       return runExport(args);
     case 'bench-e2e':
       return runBenchE2e(args);
+    case 'generate-data':
+      return runGenerateData(args);
     case undefined:
     case 'help':
     case '--help':

@@ -81,3 +81,21 @@ describe('ssd-edge export and detect', () => {
     await cliFails(['export'], /--out is required/);
   });
 });
+
+describe('ssd-edge generate-data', () => {
+  it('writes a VOC-layout dataset that the VOC reader reads back', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ssd-edge-data-'));
+    try {
+      const { stdout, stderr } = await cli('generate-data', '--out', dir, '--train', '4', '--test', '2', '--seed', '9');
+      assert.match(stdout, /4 training and 2 held-out images, \d+ objects .* classes circle, square, triangle, star, ring, cross/);
+      assert.match(stderr, /generate-data: 6\/6/);
+      const { readVocDataset } = await import('../../src/train/data/index.js');
+      const train = await readVocDataset(dir, { split: 'trainval' });
+      const test = await readVocDataset(dir, { split: 'test' });
+      assert.deepEqual([train.items.length, test.items.length], [4, 2]);
+      await cliFails(['generate-data', '--out', dir, '--train', '1.5'], /--train is 1.5; it must be an integer/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
