@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { HookData } from './tfjs-core-esm-hook.js';
+import { registerWasmTrainingKernels } from './kernels/index.js';
 
 /** In the order 'auto' tries them. */
 export const TRAINING_BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -113,6 +114,8 @@ async function trySetBackend(name: TrainingBackendName): Promise<void> {
     setWasmPaths(path.join(path.dirname(require.resolve(`${pkg}/package.json`)), 'dist') + path.sep);
     wasmPathsSet = true;
   }
+  // ssd-edge's own gradient kernels for wasm (./kernels): tfjs-backend-wasm ships without Conv2DBackpropFilter.
+  if (name === 'wasm') registerWasmTrainingKernels();
   const backend = TFJS_BACKEND[name];
   // A backend's kernels are registered when its package loads: check before initialising it.
   const missing = TRAINING_KERNELS.filter(kernel => tf.getKernel(kernel, backend) === undefined);
