@@ -10,7 +10,6 @@ import { GRADIENT_KERNELS, initTraining } from '../../src/train/tfjs.js';
 
 const require = createRequire(import.meta.url);
 const installed = (pkg: string) => { try { require.resolve(pkg); return true; } catch { return false; } };
-const wasmTrains = () => tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined;
 
 before(() => tf.enableProdMode());
 
@@ -35,7 +34,7 @@ describe('initTraining', () => {
     await initTraining({ backend: 'cpu', log: () => {} }); // a second call changes nothing
   });
 
-  it('auto: node-gpu, node, wasm, cpu in turn, saying why each was passed over', async (t) => {
+  it('auto: node-gpu, node, then wasm (trainable with our kernels), saying why each was passed over', async (t) => {
     if (installed('@tensorflow/tfjs-node-gpu') || installed('@tensorflow/tfjs-node')) {
       t.skip('a native tfjs backend is installed here: what auto picks depends on it');
       return;
@@ -43,20 +42,15 @@ describe('initTraining', () => {
     const lines: string[] = [];
     const chosen = await initTraining({ log: line => lines.push(line) });
     const expected = ['node-gpu: @tensorflow/tfjs-node-gpu is not installed', 'node: @tensorflow/tfjs-node is not installed'];
-    if (wasmTrains()) {
-      assert.equal(chosen.name, 'wasm');
-    } else {
-      expected.push('wasm: tfjs backend \'wasm\' has no Conv2DBackpropFilter kernel');
-      assert.equal(chosen.name, 'cpu');
-    }
+    // wasm trains with ssd-edge's own gradient kernels (src/train/kernels), registered on the way
+    assert.equal(chosen.name, 'wasm');
+    assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'), 'the filter-gradient kernel is registered for wasm');
     assert.deepEqual(chosen.skipped, expected);
     assert.deepEqual(lines, [`tfjs training backend: ${chosen.name} (skipped ${expected.join('; ')})`]);
     assert.equal(tf.getBackend(), chosen.tfjsBackend);
   });
 
-  it('an asked-for backend that cannot train fails, naming the missing kernel or package', async (t) => {
-    if (wasmTrains()) t.skip('the wasm backend has Conv2DBackpropFilter now');
-    else await assert.rejects(initTraining({ backend: 'wasm', log: () => {} }), { message: 'cannot train on wasm: tfjs backend \'wasm\' has no Conv2DBackpropFilter kernel' });
+  it('an asked-for backend that cannot train fails, naming the missing package', async () => {
     if (!installed('@tensorflow/tfjs-node')) {
       await assert.rejects(initTraining({ backend: 'node', log: () => {} }), { message: 'cannot train on node: @tensorflow/tfjs-node is not installed' });
     }
