@@ -1,7 +1,7 @@
 /**
  * `ssd-edge export --out m.onnx`: builds SSD300 in tfjs and writes it to ONNX with ssd-edge's
- * metadata. Until training lands (`ssd-edge train`), the weights are random: the file is for
- * trying the pipeline and measuring speed, and the command says so.
+ * metadata: a training checkpoint's weights (`--weights`, from `ssd-edge train`), or random
+ * weights for trying the pipeline and measuring speed (the command says so).
  */
 import { writeFile } from 'node:fs/promises';
 import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
@@ -12,6 +12,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   width: { type: 'string', description: 'channel width multiplier in (0, 1] (default 1: full SSD300)' },
   classes: { type: 'string', description: 'classes including background (default 21, VOC)' },
   seed: { type: 'string', description: 'seed of the random initialisation (default 0)' },
+  weights: { type: 'string', description: 'a training checkpoint directory (ssd-edge train) to export instead of random weights' },
 };
 
 export const EXPORT_USAGE = `ssd-edge export --out m.onnx [options]\n${describeOptions(OPTIONS)}`;
@@ -21,19 +22,34 @@ export async function runExport(argv: string[]): Promise<void> {
   if (positionals.length > 0) throw new Error(`export: unexpected '${positionals[0]}'\n\nusage: ${EXPORT_USAGE}`);
   const out = options.out as string | undefined;
   if (!out) throw new Error(`export: --out is required\n\nusage: ${EXPORT_USAGE}`);
+  const checkpoint = options.weights as string | undefined;
+  if (checkpoint && (options.width !== undefined || options.classes !== undefined || options.seed !== undefined)) {
+    throw new Error('export: --weights takes width and classes from the checkpoint; drop --width, --classes and --seed');
+  }
   const width = numberOption(options, 'width', Number.MIN_VALUE, 1) ?? 1;
   const numClasses = numberOption(options, 'classes', 2, 100000) ?? 21;
   if (!Number.isInteger(numClasses)) throw new RangeError(`--classes is ${numClasses}; it must be an integer`);
   const seed = numberOption(options, 'seed') ?? 0;
   const { createSsd300, exportSsd300 } = await loadModelBuilder();
   const started = Date.now();
-  const model = createSsd300({ numClasses, width, seed });
+  let model, labels: readonly string[] | undefined, training: string;
+  if (checkpoint) {
+    const { loadCheckpointModel } = await import('../train/checkpoint.js');
+    const loaded = await loadCheckpointModel(checkpoint);
+    model = loaded.model;
+    labels = loaded.meta.classes;
+    training = `ssd-edge train: ${loaded.meta.step} steps, last loss ${loaded.meta.lastLoss?.total.toFixed(4) ?? 'n/a'}`;
+  } else {
+    model = createSsd300({ numClasses, width, seed });
+    training = 'none: random weights (ssd-edge export)';
+  }
   try {
-    const bytes = exportSsd300(model, { metadata: { 'training': 'none: random weights (ssd-edge export)' } });
+    const bytes = exportSsd300(model, { labels, metadata: { training } });
     await writeFile(out, bytes);
-    console.log(`wrote ${out}: SSD300, width ${width}, ${numClasses} classes, ${model.numParameters.toLocaleString('en')} parameters, ` +
+    console.log(`wrote ${out}: SSD300, width ${model.width}, ${model.numClasses} classes, ${model.numParameters.toLocaleString('en')} parameters, ` +
       `${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    console.log('note: the weights are random (untrained); detections from this model are meaningless.');
+    console.log(checkpoint ? `weights from the checkpoint in ${checkpoint} (${training})`
+      : 'note: the weights are random (untrained); detections from this model are meaningless.');
   } finally {
     model.dispose();
   }

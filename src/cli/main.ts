@@ -11,6 +11,7 @@ import { BENCH_E2E_USAGE, runBenchE2e } from './bench-e2e.js';
 import { DETECT_USAGE, runDetect } from './detect.js';
 import { EXPORT_USAGE, runExport } from './export.js';
 import { GENERATE_DATA_USAGE, runGenerateData } from './generate-data.js';
+import { TRAIN_USAGE, runTrain } from './train.js';
 
 const USAGE = `usage: ssd-edge <command> [options]
 
@@ -19,6 +20,7 @@ commands:
   export     write SSD300 to an ONNX file
   bench-e2e  SSD300 latency: pre-processing, inference, post-processing per backend
   generate-data  write the procedural shapes dataset (PASCAL VOC layout)
+  train      train SSD300 on a PASCAL VOC dataset (tfjs), with checkpoints
   demo       post-process the bundled SSD300-VOC sample output ([--json] [--build simd|baseline])
   help       this text
 
@@ -28,7 +30,9 @@ ${EXPORT_USAGE}
 
 ${BENCH_E2E_USAGE}
 
-${GENERATE_DATA_USAGE}`;
+${GENERATE_DATA_USAGE}
+
+${TRAIN_USAGE}`;
 
 const SAMPLE = new URL('../../../samples/ssd300-voc-output.f32', import.meta.url);
 
@@ -80,6 +84,8 @@ async function main(argv: string[]): Promise<void> {
       return runBenchE2e(args);
     case 'generate-data':
       return runGenerateData(args);
+    case 'train':
+      return runTrain(args);
     case undefined:
     case 'help':
     case '--help':

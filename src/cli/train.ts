@@ -1,0 +1,98 @@
+/**
+ * `ssd-edge train --data <voc dir>`: trains SSD300 (src/train/train.ts) and keeps checkpoints.
+ * Prints the tfjs backend it trains on, a progress line per step (redrawn in place on a
+ * terminal: loss terms, lr, images/s; a plain line every --log-every steps otherwise), and at
+ * the end where the final checkpoint is (loadable with `loadCheckpoint(dir)`).
+ */
+import { TRAINING_BACKENDS, type TrainingBackendName } from '../train/tfjs.js';
+import { train, type TrainProgress } from '../train/train.js';
+import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
+
+const OPTIONS: Record<string, OptionSpec> = {
+  data: { type: 'string', description: 'the PASCAL VOC dataset directory (required)' },
+  split: { type: 'string', description: 'image set to train on (default trainval)' },
+  arch: { type: 'string', description: 'ssd300 (default; the only one so far)' },
+  width: { type: 'string', description: 'width multiplier in (0, 1] (default 1)' },
+  epochs: { type: 'string', description: 'passes over the data (default 1)' },
+  batch: { type: 'string', description: 'images per step (default 8)' },
+  lr: { type: 'string', description: 'base learning rate (default 0.001)' },
+  momentum: { type: 'string', description: 'SGD momentum (default 0.9)' },
+  'weight-decay': { type: 'string', description: 'weight decay (default 0.0005)' },
+  warmup: { type: 'string', description: 'linear warm-up steps (default 0)' },
+  'lr-steps': { type: 'string', description: 'comma-separated steps where lr is multiplied by 0.1' },
+  'max-steps': { type: 'string', description: 'stop after this many steps in all' },
+  limit: { type: 'string', description: 'use only the first n images of the split' },
+  backend: { type: 'string', description: `auto (default), ${TRAINING_BACKENDS.join(', ')}` },
+  checkpoints: { type: 'string', description: 'checkpoint directory (default ./checkpoints)' },
+  'save-every': { type: 'string', description: 'checkpoint every n steps, 0: only at the end (default 1000)' },
+  resume: { type: 'boolean', description: 'continue from the checkpoint in --checkpoints' },
+  seed: { type: 'string', description: 'seed of the weights, order and augmentation (default 1)' },
+  'log-every': { type: 'string', description: 'when not on a terminal, a line every n steps (default 10)' },
+};
+
+export const TRAIN_USAGE = `ssd-edge train --data <voc dir> [options]\n${describeOptions(OPTIONS)}`;
+
+function integer(options: Record<string, string | boolean | undefined>, name: string, min: number, max = 2 ** 31 - 1): number | undefined {
+  const value = numberOption(options, name, min, max);
+  if (value !== undefined && !Number.isInteger(value)) throw new RangeError(`--${name} is ${value}; it must be an integer`);
+  return value;
+}
+
+/** One progress line: step, epoch, loss terms, positives, lr, images/s. */
+export function formatProgress(p: TrainProgress): string {
+  return `step ${p.step}/${p.totalSteps} epoch ${p.epoch + 1} loss ${p.loss.total.toFixed(4)} ` +
+    `(loc ${p.loss.loc.toFixed(4)} conf ${p.loss.conf.toFixed(4)}) pos ${p.numPositive} lr ${p.lr.toPrecision(3)} ` +
+    `${p.imagesPerSecond.toFixed(1)} images/s`;
+}
+
+export async function runTrain(argv: string[], stream: NodeJS.WriteStream = process.stderr): Promise<void> {
+  const { positionals, options } = parseArgs(argv, OPTIONS, 'train');
+  if (positionals.length > 0) throw new Error(`train: unexpected '${positionals[0]}'\n\nusage: ${TRAIN_USAGE}`);
+  const data = options.data as string | undefined;
+  if (!data) throw new Error(`train: --data is required\n\nusage: ${TRAIN_USAGE}`);
+  const arch = (options.arch as string | undefined) ?? 'ssd300';
+  if (arch !== 'ssd300') throw new RangeError(`train: --arch '${arch}' is not supported yet; use ssd300`);
+  const backend = (options.backend as string | undefined) ?? 'auto';
+  if (backend !== 'auto' && !(TRAINING_BACKENDS as readonly string[]).includes(backend)) {
+    throw new RangeError(`train: --backend '${backend}' is not one of auto, ${TRAINING_BACKENDS.join(', ')}`);
+  }
+  const lrSteps = options['lr-steps'] === undefined ? undefined
+    : String(options['lr-steps']).split(',').map(s => Number(s.trim()));
+  const logEvery = integer(options, 'log-every', 1) ?? 10;
+  const checkpointDir = (options.checkpoints as string | undefined) ?? 'checkpoints';
+  const started = Date.now();
+  const result = await train({
+    data, arch, checkpointDir,
+    split: options.split as string | undefined,
+    width: numberOption(options, 'width', Number.MIN_VALUE, 1),
+    epochs: integer(options, 'epochs', 1),
+    batch: integer(options, 'batch', 1),
+    lr: numberOption(options, 'lr', Number.MIN_VALUE),
+    momentum: numberOption(options, 'momentum', 0, 1),
+    weightDecay: numberOption(options, 'weight-decay', 0),
+    warmupSteps: integer(options, 'warmup', 0),
+    steps: lrSteps,
+    maxSteps: integer(options, 'max-steps', 1),
+    limit: integer(options, 'limit', 1),
+    backend: backend as TrainingBackendName | 'auto',
+    checkpointEvery: integer(options, 'save-every', 0),
+    resume: options.resume === true,
+    seed: integer(options, 'seed', -(2 ** 31)),
+    log: line => console.log(line),
+    onProgress: p => {
+      const line = formatProgress(p);
+      if (stream.isTTY) {
+        const barWidth = 20, filled = Math.round((barWidth * p.step) / p.totalSteps);
+        const columns = stream.columns || 120;
+        stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}] ${line}`.slice(0, columns).padEnd(Math.min(columns, 160)));
+        if (p.step === p.totalSteps) stream.write('\n');
+      } else if (p.step === 1 || p.step % logEvery === 0 || p.step === p.totalSteps) {
+        stream.write(`train: ${line}\n`);
+      }
+    },
+  });
+  const ran = result.steps - result.startStep;
+  console.log(`trained ${ran} step${ran === 1 ? '' : 's'} (to step ${result.steps}) on ${result.backend} in ` +
+    `${((Date.now() - started) / 1000).toFixed(1)} s, ${result.imagesPerSecond.toFixed(1)} images/s`);
+  console.log(`saved final checkpoint: ${result.checkpoint}`);
+}

@@ -1,0 +1,151 @@
+/**
+ * Training checkpoints: one directory holding
+ *   checkpoint.json — format, architecture (arch, numClasses, width, classes), progress (step,
+ *                     epoch), the training options, and a table of the tensors in the binary;
+ *   checkpoint.bin  — every tensor's float32 values (little-endian), back to back: the model's
+ *                     weights (`weights/<name>`) then the SGD momentum buffers (`momentum/<name>`).
+ * Written atomically (temporary files, then renamed; the binary before the JSON that points at it),
+ * so an interrupted write leaves the previous checkpoint readable.
+ *
+ * `loadCheckpoint(dir)` reads one back; `loadCheckpointModel(dir)` builds the SSD300 it holds
+ * (what an exporter needs: `const { model } = await loadCheckpointModel(dir)`).
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createSsd300, type Ssd300 } from '../model/ssd300.js';
+
+export const CHECKPOINT_FORMAT = 'ssd-edge-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_JSON = 'checkpoint.json';
+export const CHECKPOINT_BIN = 'checkpoint.bin';
+
+export interface CheckpointTensor {
+  /** `weights/<variable>` or `momentum/<variable>`. */
+  name: string;
+  shape: number[];
+  /** Float32 element offset into checkpoint.bin. */
+  offset: number;
+  length: number;
+}
+
+export interface CheckpointMeta {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  arch: 'ssd300';
+  /** Classes including the background. */
+  numClasses: number;
+  width: number;
+  /** Class names, 'background' first. */
+  classes: string[];
+  /** Completed optimisation steps. */
+  step: number;
+  /** The epoch the next step belongs to (0-based). */
+  epoch: number;
+  /** The options of the run that wrote it (JSON-safe subset of TrainOptions). */
+  options: Record<string, unknown>;
+  /** Loss of the last completed step, for a glance. */
+  lastLoss?: { total: number; loc: number; conf: number };
+  savedAt: string;
+  tensors: CheckpointTensor[];
+}
+
+export interface Checkpoint {
+  meta: CheckpointMeta;
+  /** Model variables by name (Ssd300.loadWeights takes this). */
+  weights: Record<string, Float32Array>;
+  /** Momentum buffers by variable name (empty for a checkpoint saved without optimiser state). */
+  momentum: Record<string, Float32Array>;
+}
+
+/** Writes a checkpoint into `dir` (created if needed), replacing the one there. */
+export async function saveCheckpoint(dir: string, meta: Omit<CheckpointMeta, 'format' | 'version' | 'tensors' | 'savedAt'>,
+                                     weights: Record<string, Float32Array>, momentum: Record<string, Float32Array>,
+                                     shapes: Record<string, readonly number[]>): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const tensors: CheckpointTensor[] = [];
+  let total = 0;
+  const add = (group: string, values: Record<string, Float32Array>) => {
+    for (const [name, data] of Object.entries(values)) {
+      tensors.push({ name: `${group}/${name}`, shape: [...(shapes[name] ?? [data.length])], offset: total, length: data.length });
+      total += data.length;
+    }
+  };
+  add('weights', weights);
+  add('momentum', momentum);
+  const bin = new Float32Array(total);
+  const all = { ...prefix('weights', weights), ...prefix('momentum', momentum) };
+  for (const t of tensors) bin.set(all[t.name], t.offset);
+  const full: CheckpointMeta = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...meta, savedAt: new Date().toISOString(), tensors };
+  const binPath = join(dir, CHECKPOINT_BIN), jsonPath = join(dir, CHECKPOINT_JSON);
+  await writeFile(`${binPath}.tmp`, new Uint8Array(bin.buffer, bin.byteOffset, bin.byteLength));
+  await writeFile(`${jsonPath}.tmp`, `${JSON.stringify(full, null, 1)}\n`);
+  await rename(`${binPath}.tmp`, binPath);
+  await rename(`${jsonPath}.tmp`, jsonPath);
+  return jsonPath;
+}
+
+function prefix(group: string, values: Record<string, Float32Array>): Record<string, Float32Array> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [`${group}/${k}`, v]));
+}
+
+/** True when `dir` holds a checkpoint.json. */
+export async function hasCheckpoint(dir: string): Promise<boolean> {
+  try {
+    await readFile(join(dir, CHECKPOINT_JSON));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Reads the checkpoint in `dir` (a directory, or the path of its checkpoint.json). Throws an
+ * error naming the file when it is missing, of another format, or its binary is short.
+ */
+export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
+  const root = dir.endsWith('.json') ? join(dir, '..') : dir;
+  const jsonPath = join(root, CHECKPOINT_JSON), binPath = join(root, CHECKPOINT_BIN);
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(await readFile(jsonPath, 'utf8')) as CheckpointMeta;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    throw new Error(code === 'ENOENT' ? `no checkpoint in '${root}' (${jsonPath} is missing)`
+      : `checkpoint ${jsonPath} is unreadable: ${(error as Error).message}`);
+  }
+  if (meta.format !== CHECKPOINT_FORMAT || meta.version !== CHECKPOINT_VERSION) {
+    throw new Error(`${jsonPath} is not an ${CHECKPOINT_FORMAT} v${CHECKPOINT_VERSION} file (format ${meta.format}, version ${meta.version})`);
+  }
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(binPath);
+  } catch (error) {
+    throw new Error(`checkpoint binary ${binPath} is unreadable: ${(error as Error).message}`);
+  }
+  const values = new Float32Array(bytes.byteLength / 4);
+  new Uint8Array(values.buffer).set(bytes.subarray(0, values.length * 4));
+  const weights: Record<string, Float32Array> = {}, momentum: Record<string, Float32Array> = {};
+  for (const t of meta.tensors) {
+    if (t.offset + t.length > values.length) throw new Error(`${binPath} is short: ${t.name} needs values up to ${t.offset + t.length}, it has ${values.length}`);
+    const slash = t.name.indexOf('/');
+    const group = t.name.slice(0, slash), name = t.name.slice(slash + 1);
+    const data = values.slice(t.offset, t.offset + t.length);
+    if (group === 'weights') weights[name] = data;
+    else if (group === 'momentum') momentum[name] = data;
+  }
+  return { meta, weights, momentum };
+}
+
+/** The checkpoint's SSD300 with its weights loaded (the caller disposes it). */
+export async function loadCheckpointModel(dir: string): Promise<{ model: Ssd300; meta: CheckpointMeta }> {
+  const { meta, weights } = await loadCheckpoint(dir);
+  if (meta.arch !== 'ssd300') throw new Error(`checkpoint in '${dir}' holds arch '${meta.arch}'; only ssd300 is supported`);
+  const model = createSsd300({ numClasses: meta.numClasses, width: meta.width });
+  try {
+    model.loadWeights(weights);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return { model, meta };
+}

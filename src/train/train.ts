@@ -1,0 +1,345 @@
+/**
+ * The SSD training loop: SGD with momentum and weight decay, linear warm-up then a step schedule,
+ * batches from a PASCAL VOC dataset, targets from the core's matcher, MultiBoxLoss, checkpoints
+ * and an exact resume.
+ *
+ * - Optimiser: torch.optim.SGD's semantics (what ssd.pytorch trains with), weight decay on every
+ *   variable: d = g + wd·w;  v = μ·v + d;  w −= lr·v. The momentum buffers are tf.Variables.
+ * - Learning rate at step s (0-based): lr · min(1, (s + 1) / warmupSteps) · 0.1^(milestones ≤ s),
+ *   milestones being `steps` (global step numbers, as ssd.pytorch's `lr_steps`).
+ * - Data: split `trainval` (by default), difficult objects dropped (ssd.pytorch's
+ *   keep_difficult=False). Each epoch visits the images in an order shuffled by
+ *   mulberry32(seed, epoch), in floor(images / batch) batches (the remainder is left out, as
+ *   drop_last). Augmentation: horizontal flip at p = 0.5 only, drawn from the same per-epoch
+ *   stream; the full SSD augmentation (photometric distortion, expand, min-IoU crop) is a later step.
+ * - Resume: everything random is a function of (seed, epoch), so a run resumed from a checkpoint
+ *   (weights, momentum, step) draws the same batches and computes the same losses as one that
+ *   was never interrupted.
+ */
+import { access } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs-core';
+import { createMatcher, type Matcher } from '../core/matcher.js';
+import { presetByName } from '../core/presets.js';
+import { createSsd300, SSD300_INPUT_SIZE, type Ssd300 } from '../model/ssd300.js';
+import { decodeImage } from '../runtime/image-node.js';
+import { inputPresets } from '../runtime/input-presets.js';
+import { createWasmPreprocessor, type WasmPreprocessor } from '../runtime/preprocess-wasm.js';
+import type { PreprocessSpec } from '../runtime/types.js';
+import { mulberry32 } from '../util/random.js';
+import { readVocDataset, type VocItem } from './data/index.js';
+import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './checkpoint.js';
+import { multiBoxLoss } from './loss.js';
+import { buildTargets, type BoxAnnotation } from './targets.js';
+import { initTraining, TRAINING_BACKENDS, type TrainingBackendName } from './tfjs.js';
+
+export interface TrainOptions {
+  /** The VOC dataset directory (Annotations, JPEGImages, ImageSets/Main). */
+  data: string;
+  /** Image set to train on. Default 'trainval'. */
+  split?: string;
+  /** Only 'ssd300' for now. */
+  arch?: 'ssd300';
+  /** SSD300 width multiplier, in (0, 1]. Default 1. */
+  width?: number;
+  /** Passes over the data. Default 1. */
+  epochs?: number;
+  /** Images per step. Default 8. */
+  batch?: number;
+  /** Base learning rate. Default 1e-3 (ssd.pytorch). */
+  lr?: number;
+  /** Default 0.9. */
+  momentum?: number;
+  /** Default 5e-4. */
+  weightDecay?: number;
+  /** Linear warm-up over this many steps. Default 0. */
+  warmupSteps?: number;
+  /** Global step numbers (increasing) at which the learning rate is multiplied by 0.1. Default none. */
+  steps?: number[];
+  /** Stop after this many steps in all (a checkpoint is written there). Default: epochs × steps per epoch. */
+  maxSteps?: number;
+  /** Train on the first `limit` images of the split only (tests, overfitting checks). */
+  limit?: number;
+  /** Horizontal flip probability. Default 0.5. */
+  flip?: number;
+  /** 'auto' (default), or one of TRAINING_BACKENDS. */
+  backend?: TrainingBackendName | 'auto';
+  /** Where checkpoints go (required). */
+  checkpointDir: string;
+  /** Save every this many steps (and always at the end). Default 1000; 0: only at the end. */
+  checkpointEvery?: number;
+  /** Continue from the checkpoint in checkpointDir (which must exist). Default false. */
+  resume?: boolean;
+  /** Seeds the initial weights, the shuffling and the augmentation. Default 1. */
+  seed?: number;
+  onProgress?: (progress: TrainProgress) => void;
+  /** Receives status lines (the chosen backend, resumes, checkpoints). Default: nothing. */
+  log?: (line: string) => void;
+}
+
+export interface TrainProgress {
+  /** 0-based epoch of this step. */
+  epoch: number;
+  /** Completed steps, this one included (1-based). */
+  step: number;
+  totalSteps: number;
+  stepsPerEpoch: number;
+  loss: { total: number; loc: number; conf: number };
+  numPositive: number;
+  /** The learning rate this step used. */
+  lr: number;
+  /** This step's images over its wall time (data loading included). */
+  imagesPerSecond: number;
+}
+
+export interface TrainResult {
+  backend: TrainingBackendName;
+  /** The final checkpoint's checkpoint.json. */
+  checkpoint: string;
+  /** Completed steps (including those before a resume). */
+  steps: number;
+  /** The step this run started from (0, or the resumed checkpoint's). */
+  startStep: number;
+  /** Losses of the steps this run made, in order. */
+  losses: number[];
+  /** Mean images/s over this run's steps. */
+  imagesPerSecond: number;
+  seconds: number;
+}
+
+type Resolved = Required<Omit<TrainOptions, 'onProgress' | 'log' | 'maxSteps' | 'limit'>> & { maxSteps?: number; limit?: number };
+
+const positiveInteger = (name: string, value: number) => {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`train: ${name} is ${value}; it must be an integer ≥ 1`);
+};
+
+/** Checks and completes the options; throws a RangeError/Error naming the bad one. */
+export function resolveTrainOptions(options: TrainOptions): Resolved {
+  const o: Resolved = {
+    split: 'trainval', arch: 'ssd300', width: 1, epochs: 1, batch: 8, lr: 1e-3, momentum: 0.9, weightDecay: 5e-4,
+    warmupSteps: 0, steps: [], flip: 0.5, backend: 'auto', checkpointEvery: 1000, resume: false, seed: 1,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  } as unknown as Resolved;
+  if (typeof o.data !== 'string' || o.data === '') throw new Error('train: data (the VOC dataset directory) is required');
+  if (typeof o.checkpointDir !== 'string' || o.checkpointDir === '') throw new Error('train: checkpointDir is required');
+  if (o.arch !== 'ssd300') throw new RangeError(`train: arch '${o.arch}' is not supported; use ssd300`);
+  if (!(typeof o.width === 'number' && o.width > 0 && o.width <= 1)) throw new RangeError(`train: width is ${o.width}; it must be in (0, 1]`);
+  positiveInteger('epochs', o.epochs);
+  positiveInteger('batch', o.batch);
+  if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new RangeError(`train: lr is ${o.lr}; it must be a number > 0`);
+  if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`train: momentum is ${o.momentum}; it must be in [0, 1)`);
+  if (!(Number.isFinite(o.weightDecay) && o.weightDecay >= 0)) throw new RangeError(`train: weightDecay is ${o.weightDecay}; it must be ≥ 0`);
+  if (!Number.isInteger(o.warmupSteps) || o.warmupSteps < 0) throw new RangeError(`train: warmupSteps is ${o.warmupSteps}; it must be an integer ≥ 0`);
+  if (!Array.isArray(o.steps) || o.steps.some((s, i) => !Number.isInteger(s) || s < 1 || (i > 0 && s <= o.steps[i - 1]))) {
+    throw new RangeError(`train: steps is [${String(o.steps)}]; it must list increasing integers ≥ 1`);
+  }
+  if (o.maxSteps !== undefined) positiveInteger('maxSteps', o.maxSteps);
+  if (o.limit !== undefined) positiveInteger('limit', o.limit);
+  if (!(o.flip >= 0 && o.flip <= 1)) throw new RangeError(`train: flip is ${o.flip}; it must be in [0, 1]`);
+  if (!Number.isInteger(o.checkpointEvery) || o.checkpointEvery < 0) throw new RangeError(`train: checkpointEvery is ${o.checkpointEvery}; it must be an integer ≥ 0`);
+  if (!Number.isInteger(o.seed)) throw new RangeError(`train: seed is ${o.seed}; it must be an integer`);
+  if (o.backend !== 'auto' && !TRAINING_BACKENDS.includes(o.backend)) {
+    throw new RangeError(`train: backend '${o.backend}' is not one of auto, ${TRAINING_BACKENDS.join(', ')}`);
+  }
+  return o;
+}
+
+/** The learning rate of 0-based step `step`: linear warm-up, then ×0.1 at each milestone passed. */
+export function learningRate(step: number, { lr, warmupSteps = 0, steps = [] }: { lr: number; warmupSteps?: number; steps?: readonly number[] }): number {
+  const warm = warmupSteps > 0 && step < warmupSteps ? (step + 1) / warmupSteps : 1;
+  const decays = steps.filter(s => step >= s).length;
+  return lr * warm * 0.1 ** decays;
+}
+
+/** One epoch's plan: the image order and which of those images are flipped, from (seed, epoch). */
+export function epochPlan(seed: number, epoch: number, numImages: number, flip: number): { order: number[]; flipped: boolean[] } {
+  const random = mulberry32((Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
+  const order = Array.from({ length: numImages }, (_, i) => i);
+  for (let i = numImages - 1; i > 0; i--) { // Fisher–Yates
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const flipped = order.map(() => random() < flip);
+  return { order, flipped };
+}
+
+/** ssd.pytorch's RandomMirror on normalised boxes: xmin' = 1 − xmax, xmax' = 1 − xmin. */
+function flipBoxes(boxes: Float32Array): Float32Array {
+  const out = boxes.slice();
+  for (let i = 0; i < boxes.length; i += 4) {
+    out[i] = 1 - boxes[i + 2];
+    out[i + 2] = 1 - boxes[i];
+  }
+  return out;
+}
+
+/** Mirrors image `index` of an NHWC [*, size, size, 3] buffer in place. */
+function flipNhwc(data: Float32Array, index: number, size: number): void {
+  const rowLength = size * 3;
+  for (let y = 0; y < size; y++) {
+    const row = (index * size + y) * rowLength;
+    for (let a = 0, b = size - 1; a < b; a++, b--) {
+      for (let c = 0; c < 3; c++) {
+        const i = row + a * 3 + c, j = row + b * 3 + c;
+        const t = data[i]; data[i] = data[j]; data[j] = t;
+      }
+    }
+  }
+}
+
+/** Keeps the non-difficult objects (ssd.pytorch keep_difficult=False). */
+function annotationOf(item: VocItem): { boxes: Float32Array; labels: Int32Array } {
+  const keep = [...item.difficult.keys()].filter(i => item.difficult[i] === 0);
+  return {
+    boxes: Float32Array.from(keep.flatMap(i => [...item.boxes.subarray(4 * i, 4 * i + 4)])),
+    labels: Int32Array.from(keep.map(i => item.labels[i])),
+  };
+}
+
+interface Batch { images: Float32Array; annotations: BoxAnnotation[] }
+
+async function loadBatch(items: readonly VocItem[], flips: readonly boolean[], pre: WasmPreprocessor, spec: PreprocessSpec): Promise<Batch> {
+  const size = spec.size[0];
+  const images = new Float32Array(items.length * size * size * 3);
+  const decoded = await Promise.all(items.map(item => decodeImage(item.imagePath)));
+  const annotations = items.map((item, i) => {
+    pre.run(decoded[i], spec, images, i);
+    const { boxes, labels } = annotationOf(item);
+    if (!flips[i]) return { boxes, labels };
+    flipNhwc(images, i, size);
+    return { boxes: flipBoxes(boxes), labels };
+  });
+  return { images, annotations };
+}
+
+/** The options a checkpoint records (and a resume checks). */
+function recordedOptions(o: Resolved): Record<string, unknown> {
+  const { data, split, arch, width, epochs, batch, lr, momentum, weightDecay, warmupSteps, steps, flip, seed, limit, maxSteps } = o;
+  return { data, split, arch, width, epochs, batch, lr, momentum, weightDecay, warmupSteps, steps, flip, seed, limit: limit ?? null, maxSteps: maxSteps ?? null };
+}
+
+/**
+ * Trains SSD300 on a VOC dataset. Initialises tfjs for training (initTraining: gradients and the
+ * backend), then runs the steps, calling `onProgress` after each, saving a checkpoint every
+ * `checkpointEvery` steps and at the end. See the module comment for the optimiser, schedule,
+ * data order and augmentation.
+ */
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const o = resolveTrainOptions(options);
+  const log = options.log ?? (() => {});
+  try {
+    await access(o.data);
+  } catch {
+    throw new Error(`train: data directory '${o.data}' does not exist`);
+  }
+  const dataset = await readVocDataset(o.data, { split: o.split });
+  const items = o.limit === undefined ? dataset.items : dataset.items.slice(0, o.limit);
+  if (items.length < o.batch) {
+    throw new RangeError(`train: batch ${o.batch} is larger than the ${items.length} images of split '${o.split}' in '${o.data}'`);
+  }
+  const numClasses = dataset.classes.length;
+  const stepsPerEpoch = Math.floor(items.length / o.batch);
+  const totalSteps = Math.min(o.epochs * stepsPerEpoch, o.maxSteps ?? Infinity);
+
+  let resumed: Awaited<ReturnType<typeof loadCheckpoint>> | undefined;
+  if (o.resume) {
+    if (!(await hasCheckpoint(o.checkpointDir))) throw new Error(`train: --resume, but there is no checkpoint in '${o.checkpointDir}'`);
+    resumed = await loadCheckpoint(o.checkpointDir);
+    const m = resumed.meta, rec = m.options;
+    const expect: [string, unknown, unknown][] = [
+      ['arch', m.arch, o.arch], ['width', m.width, o.width], ['numClasses', m.numClasses, numClasses],
+      ['batch', rec.batch, o.batch], ['seed', rec.seed, o.seed], ['flip', rec.flip, o.flip], ['limit', rec.limit, o.limit ?? null],
+    ];
+    for (const [name, saved, now] of expect) {
+      if (saved !== now) throw new Error(`train: cannot resume: the checkpoint in '${o.checkpointDir}' has ${name} ${String(saved)}, this run ${String(now)}`);
+    }
+  }
+
+  const backend = await initTraining({ backend: o.backend, log });
+  const matcher: Matcher = await createMatcher({ ...presetByName('ssd300Voc'), numClasses, labels: dataset.classes });
+  const pre = await createWasmPreprocessor();
+  const spec: PreprocessSpec = { ...inputPresets.ssd300Voc, layout: 'nhwc' };
+  const size = SSD300_INPUT_SIZE;
+  const model: Ssd300 = createSsd300({ numClasses, width: o.width, seed: o.seed });
+  const names = [...model.variables.keys()];
+  const variables = [...model.variables.values()];
+  const momentum = variables.map(v => tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
+  let step = 0;
+  try {
+    if (resumed) {
+      model.loadWeights(resumed.weights);
+      names.forEach((name, i) => {
+        const buffer = resumed!.momentum[name];
+        if (!buffer || buffer.length !== variables[i].size) throw new Error(`train: the checkpoint in '${o.checkpointDir}' has no momentum buffer for ${name}`);
+        tf.tidy(() => momentum[i].assign(tf.tensor(buffer, variables[i].shape)));
+      });
+      step = resumed.meta.step;
+      log(`resumed from ${o.checkpointDir} at step ${step} (epoch ${resumed.meta.epoch})`);
+    }
+    const startStep = step;
+    const shapes = Object.fromEntries(names.map((name, i) => [name, variables[i].shape]));
+    let lastLoss: CheckpointMeta['lastLoss'];
+    const save = async () => {
+      const momentumValues = Object.fromEntries(await Promise.all(names.map(async (name, i) => [name, await momentum[i].data() as Float32Array] as const)));
+      return saveCheckpoint(o.checkpointDir, {
+        arch: 'ssd300', numClasses, width: o.width, classes: dataset.classes, step, epoch: Math.floor(step / stepsPerEpoch),
+        options: recordedOptions(o), lastLoss,
+      }, await model.saveWeights(), momentumValues, shapes);
+    };
+
+    const losses: number[] = [];
+    const started = performance.now();
+    let plan: { epoch: number; order: number[]; flipped: boolean[] } | undefined;
+    while (step < totalSteps) {
+      const stepStart = performance.now();
+      const epoch = Math.floor(step / stepsPerEpoch);
+      if (plan?.epoch !== epoch) plan = { epoch, ...epochPlan(o.seed, epoch, items.length, o.flip) };
+      const first = (step % stepsPerEpoch) * o.batch;
+      const picks = plan.order.slice(first, first + o.batch);
+      const batch = await loadBatch(picks.map(i => items[i]), plan.flipped.slice(first, first + o.batch), pre, spec);
+      const lr = learningRate(step, o);
+      let loc = 0, conf = 0, numPositive = 0;
+      const total = tf.tidy(() => {
+        const images = tf.tensor4d(batch.images, [picks.length, size, size, 3]);
+        const targets = buildTargets(matcher, batch.annotations);
+        numPositive = targets.numPositive;
+        const { value, grads } = tf.variableGrads(() => {
+          const parts = multiBoxLoss(model.apply(images), targets);
+          loc = parts.loc.dataSync()[0];
+          conf = parts.conf.dataSync()[0];
+          return parts.total;
+        }, variables);
+        const lrScalar = tf.scalar(lr), mu = tf.scalar(o.momentum), wd = tf.scalar(o.weightDecay);
+        variables.forEach((w, i) => {
+          const g = grads[w.name];
+          const d = o.weightDecay > 0 ? tf.add(g, tf.mul(w, wd)) : g;
+          const v = tf.add(tf.mul(momentum[i], mu), d);
+          momentum[i].assign(v);
+          w.assign(tf.sub(w, tf.mul(v, lrScalar)));
+        });
+        return value.dataSync()[0];
+      });
+      if (!Number.isFinite(total)) throw new Error(`train: the loss is ${total} at step ${step + 1} (lr ${lr}); try a lower --lr or a warm-up`);
+      step++;
+      losses.push(total);
+      lastLoss = { total, loc, conf };
+      const seconds = (performance.now() - stepStart) / 1000;
+      options.onProgress?.({
+        epoch, step, totalSteps, stepsPerEpoch, loss: { total, loc, conf }, numPositive, lr,
+        imagesPerSecond: picks.length / seconds,
+      });
+      if (o.checkpointEvery > 0 && step % o.checkpointEvery === 0 && step < totalSteps) {
+        log(`checkpoint at step ${step}: ${await save()}`);
+      }
+    }
+    const checkpoint = await save();
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      backend: backend.name, checkpoint, steps: step, startStep, losses,
+      imagesPerSecond: seconds > 0 ? ((step - startStep) * o.batch) / seconds : 0, seconds,
+    };
+  } finally {
+    model.dispose();
+    momentum.forEach(v => v.dispose());
+    matcher.dispose();
+  }
+}
