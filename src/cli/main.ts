@@ -9,6 +9,7 @@ import { presets } from '../core/presets.js';
 import type { Detection } from '../core/types.js';
 import { BENCH_E2E_USAGE, runBenchE2e } from './bench-e2e.js';
 import { DETECT_USAGE, runDetect } from './detect.js';
+import { EVAL_USAGE, runEval } from './eval.js';
 import { EXPORT_USAGE, runExport } from './export.js';
 import { GENERATE_DATA_USAGE, runGenerateData } from './generate-data.js';
 import { TRAIN_USAGE, runTrain } from './train.js';
@@ -21,6 +22,7 @@ commands:
   bench-e2e  SSD300 latency: pre-processing, inference, post-processing per backend
   generate-data  write the procedural shapes dataset (PASCAL VOC layout)
   train      train SSD300 on a PASCAL VOC dataset (tfjs), with checkpoints
+  eval       PASCAL VOC mAP@0.5 of an ONNX model on a VOC split (11-point and all-point, per class)
   demo       post-process the bundled SSD300-VOC sample output ([--json] [--build simd|baseline])
   help       this text
 
@@ -32,7 +34,9 @@ ${BENCH_E2E_USAGE}
 
 ${GENERATE_DATA_USAGE}
 
-${TRAIN_USAGE}`;
+${TRAIN_USAGE}
+
+${EVAL_USAGE}`;
 
 const SAMPLE = new URL('../../../samples/ssd300-voc-output.f32', import.meta.url);
 
@@ -86,6 +90,8 @@ async function main(argv: string[]): Promise<void> {
       return runGenerateData(args);
     case 'train':
       return runTrain(args);
+    case 'eval':
+      return runEval(args);
     case undefined:
     case 'help':
     case '--help':
