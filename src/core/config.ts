@@ -137,16 +137,22 @@ export function resolveConfig(config: PostprocessConfig, priors: Float32Array): 
   };
 }
 
+/** The lowest score threshold of any foreground class. */
+export function lowestThreshold(config: ResolvedConfig): number {
+  let lowest = Infinity;
+  for (let c = 0; c < config.numClasses; c++) {
+    if (c !== config.backgroundClass) lowest = Math.min(lowest, config.thresholds[c]);
+  }
+  return lowest;
+}
+
 /**
  * The row-skipping bound handed to the core (see assembly/scores.ts): a row whose value
  * (softmax: best foreground logit − row maximum; otherwise the best foreground logit) is below
  * it cannot pass any class threshold. The margins keep the bound safe against f32 rounding.
  */
 export function scoreGate(config: ResolvedConfig): number {
-  let lowest = Infinity;
-  for (let c = 0; c < config.numClasses; c++) {
-    if (c !== config.backgroundClass) lowest = Math.min(lowest, config.thresholds[c]);
-  }
+  const lowest = lowestThreshold(config);
   if (config.activation === 'none') return lowest;
   if (lowest <= 0) return -Infinity;
   if (config.activation === 'softmax') return Math.log(lowest) - 1e-3;

@@ -6,7 +6,7 @@
  *   heapBase → plan | priors | thresholds | counts | row | candidates | keptKeys | boxes |
  *              keptBoxes | outCounts | out | loc | conf
  */
-import type { ResolvedConfig } from './config.js';
+import { lowestThreshold, type ResolvedConfig } from './config.js';
 import type { Core } from './loader.js';
 
 export const RECORD_WORDS = 7;
@@ -69,17 +69,13 @@ export function writePlan(core: Core, config: ResolvedConfig, gate: number, regi
   const words = new Int32Array(buffer, regions.plan, PLAN_WORDS);
   const reals = new Float32Array(buffer, regions.plan, PLAN_WORDS);
   const soft = config.softNms === null ? 0 : config.softNms.method === 'linear' ? 1 : 2;
-  let lowest = Infinity;
-  for (let c = 0; c < config.numClasses; c++) {
-    if (c !== config.backgroundClass) lowest = Math.min(lowest, config.thresholds[c]);
-  }
   words.set([config.numPriors, config.numClasses, config.backgroundClass, ACTIVATIONS[config.activation],
     config.topK, config.keepTopK, config.classAgnostic ? 1 : 0, config.clip ? 1 : 0, soft]);
   reals.set([config.nmsThreshold, config.softNms?.sigma ?? 0.5, gate, ...config.coding.scales], 9);
   words[16] = config.coding.order === 'yxhw' ? 1 : 0;
   words.set([regions.priors, regions.loc, regions.conf, regions.thresholds, regions.heaps, regions.counts,
     regions.keptKeys, regions.boxes, regions.keptBoxes, regions.row, regions.out, regions.outCounts], 17);
-  reals[29] = lowest;
+  reals[29] = lowestThreshold(config);
   words[30] = regions.limits;
   new Float32Array(buffer, regions.priors, config.priors.length).set(config.priors);
   const thresholds = new Float32Array(buffer, regions.thresholds, config.numClasses);

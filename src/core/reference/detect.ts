@@ -3,7 +3,7 @@
  * in tests and the hand-written baseline in the benchmark. Same semantics, same f32 rounding
  * (see f32.ts), none of the shortcuts.
  */
-import type { ResolvedConfig } from '../config.js';
+import { lowestThreshold, type ResolvedConfig } from '../config.js';
 import type { Detection } from '../types.js';
 import { boxArea, decodeBox, iou, type Box } from './coder.js';
 import { expf, f32 } from './f32.js';
@@ -83,8 +83,7 @@ function detectImage(config: ResolvedConfig, loc: ArrayLike<number>, locAt: numb
       }
     }
   }
-  let lowest = Infinity;
-  for (let c = 0; c < numClasses; c++) if (c !== backgroundClass) lowest = Math.min(lowest, config.thresholds[c]);
+  const lowest = lowestThreshold(config);
   const kept: Candidate[] = [];
   lists.forEach((list, index) => {
     const top = list.sort(byRank).slice(0, config.topK);
