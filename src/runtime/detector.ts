@@ -14,7 +14,7 @@ import { IS_NODE } from './environment.js';
 import { isBrowserImageSource, readBrowserImage } from './image-browser.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, validateMaxPixels } from './image-limits.js';
 import { inputPresets } from './input-presets.js';
-import { readModelMetadata } from './model-metadata.js';
+import { METADATA_POSTPROCESS, METADATA_PREPROCESS, readModelMetadata } from './model-metadata.js';
 import { inputDims, validatePreprocessSpec } from './preprocess.js';
 import { createWasmPreprocessor, type WasmPreprocessor } from './preprocess-wasm.js';
 import { checkSessionOptions, createSession, readModelBytes, type ModelSession, type SessionOutput } from './session.js';
@@ -22,9 +22,7 @@ import type {
   Backend, DetectorImage, DetectorOptions, ImageDetection, PreprocessSpec, RawImage, Timings, WebGpuAdapterReport,
 } from './types.js';
 
-/** Metadata keys (JSON values) an ssd-edge export records; see createDetector. */
-export const METADATA_PREPROCESS = 'ssd-edge.preprocess';
-export const METADATA_POSTPROCESS = 'ssd-edge.postprocess';
+export { METADATA_POSTPROCESS, METADATA_PREPROCESS };
 
 export interface Detector {
   /** The backend running the model ('auto' resolved). */

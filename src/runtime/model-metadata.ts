@@ -6,6 +6,10 @@
  * metadata_props`, whose fields 1 and 2 are `key` and `value`.
  */
 
+/** Metadata keys (JSON values) an ssd-edge export records; createDetector reads them. */
+export const METADATA_PREPROCESS = 'ssd-edge.preprocess';
+export const METADATA_POSTPROCESS = 'ssd-edge.postprocess';
+
 const MODEL_METADATA_PROPS = 14;
 const ENTRY_KEY = 1;
 const ENTRY_VALUE = 2;

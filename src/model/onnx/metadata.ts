@@ -8,14 +8,15 @@
  */
 import type { PostprocessConfig } from '../../core/types.js';
 import { inputPresets } from '../../runtime/input-presets.js';
+import { METADATA_POSTPROCESS, METADATA_PREPROCESS } from '../../runtime/model-metadata.js';
 import type { PreprocessSpec } from '../../runtime/types.js';
 
 export const PRODUCER_NAME = 'ssd-edge';
 export const METADATA_PREFIX = 'ssd-edge.';
 export const METADATA_KEYS = Object.freeze({
   opset: 'ssd-edge.opset',
-  preprocess: 'ssd-edge.preprocess',
-  postprocess: 'ssd-edge.postprocess',
+  preprocess: METADATA_PREPROCESS,
+  postprocess: METADATA_POSTPROCESS,
   width: 'ssd-edge.width',
   numClasses: 'ssd-edge.numClasses',
 });
