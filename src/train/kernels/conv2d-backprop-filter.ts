@@ -24,15 +24,20 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 /** Most floats of one block's im2col buffer (32 MiB). */
 export const COLS_LIMIT = 1 << 23;
 
-interface BackpropFilterAttrs {
+/** The attributes both convolution-gradient kernels receive. */
+export interface ConvBackpropAttrs {
   strides: [number, number] | number;
   pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
   dataFormat: 'NHWC' | 'NCHW';
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+interface BackpropFilterAttrs extends ConvBackpropAttrs {
   filterShape: [number, number, number, number];
 }
 
-function heapF32(backend: BackendWasm, info: TensorInfo): Float32Array {
+/** A float32 tensor's data as a view on the wasm heap. */
+export function heapF32(backend: BackendWasm, info: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
 }
 

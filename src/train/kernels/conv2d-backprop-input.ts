@@ -15,17 +15,11 @@ import {
 } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { COLS_LIMIT } from './conv2d-backprop-filter.js';
+import { COLS_LIMIT, heapF32, type ConvBackpropAttrs } from './conv2d-backprop-filter.js';
 
-interface BackpropInputAttrs {
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface BackpropInputAttrs extends ConvBackpropAttrs {
   inputShape: [number, number, number, number];
 }
-
-const f32 = (backend: BackendWasm, info: TensorInfo) => backend.typedArrayFromHeap(info) as Float32Array;
 
 function conv2DBackpropInputWasm(args: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: BackendWasm; attrs: NamedAttrMap }): TensorInfo {
   const { inputs: { dy, filter }, backend } = args;
@@ -40,14 +34,14 @@ function conv2DBackpropInputWasm(args: { inputs: { dy: TensorInfo; filter: Tenso
   const K = KH * KW * Ci;
   const rowsTotal = N * OH;
   const dx = backend.makeOutput([...inputShape], 'float32');
-  f32(backend, dx).fill(0);
+  heapF32(backend, dx).fill(0);
   if (rowsTotal * OW === 0 || K === 0) return dx;
   const matMul = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
 
   // Wᵀ [1, Co, K] from W [K, Co].
   const filterT = backend.makeOutput([1, Co, K], 'float32');
   {
-    const w = f32(backend, filter), wt = f32(backend, filterT);
+    const w = heapF32(backend, filter), wt = heapF32(backend, filterT);
     for (let k = 0; k < K; k++) for (let co = 0; co < Co; co++) wt[co * K + k] = w[k * Co + co];
   }
   const rowsPerBlock = Math.max(1, Math.min(rowsTotal, Math.floor(COLS_LIMIT / (K * OW))));
@@ -57,11 +51,11 @@ function conv2DBackpropInputWasm(args: { inputs: { dy: TensorInfo; filter: Tenso
     const whole = rows === rowsTotal;
     const dyBlock = whole ? { dataId: dy.dataId, shape: [1, B, Co], dtype: 'float32' as const }
                           : backend.makeOutput([1, B, Co], 'float32');
-    if (!whole) f32(backend, dyBlock).set(f32(backend, dy).subarray(row0 * OW * Co, (row0 + rows) * OW * Co));
+    if (!whole) heapF32(backend, dyBlock).set(heapF32(backend, dy).subarray(row0 * OW * Co, (row0 + rows) * OW * Co));
     const dcols = matMul({ inputs: { a: dyBlock, b: filterT }, backend, attrs: { transposeA: false, transposeB: false } }) as TensorInfo;
     if (!whole) backend.disposeData(dyBlock.dataId);
     // Views after every allocation: an allocation may grow (and so detach) the wasm heap.
-    const cols = f32(backend, dcols), dxv = f32(backend, dx);
+    const cols = heapF32(backend, dcols), dxv = heapF32(backend, dx);
     let o = 0;
     for (let r = row0; r < row0 + rows; r++) {
       const n = (r / OH) | 0, oh = r - n * OH;
