@@ -4,7 +4,7 @@ export { createMatcher, type Matcher, type MatchTargets } from './core/matcher.j
 export { generatePriors } from './core/priors.js';
 export { presets, presetByName, type PresetName } from './core/presets.js';
 export { VOC_LABELS, COCO91_LABELS } from './core/labels.js';
-export { simdSupported, type CoreBuild, type LoadCoreOptions } from './core/loader.js';
+export { simdSupported, setWasmBaseUrl, type CoreBuild, type LoadCoreOptions } from './core/loader.js';
 export type * from './core/types.js';
 export {
   createDetector, inputPresets, preprocess, readModelMetadata, METADATA_POSTPROCESS, METADATA_PREPROCESS,

@@ -5,6 +5,8 @@
  * instance and memory.
  */
 
+import { defaultWasmSource, WASM_FILES } from './wasm-source.js';
+
 export type CoreBuild = 'simd' | 'baseline';
 
 /** The core's flat ABI (assembly/index.ts). Pointers and counts are plain numbers. */
@@ -44,12 +46,15 @@ export interface Core {
 export interface LoadCoreOptions {
   /** 'auto' (default) picks 'simd' when the engine supports it. */
   build?: 'auto' | CoreBuild;
-  /** Where the .wasm files are served from, for bundlers that move assets. Default: beside this module. */
+  /**
+   * The folder the .wasm files (`ssd-core.simd.wasm`, `ssd-core.baseline.wasm`) are served from,
+   * for bundlers that move assets. Default: `setWasmBaseUrl()`'s value, else beside the module
+   * (dist/wasm/ in Node, the bundle's own URL for the ESM bundle, inlined in the script-tag bundle).
+   */
   wasmBaseUrl?: string | URL;
 }
 
 const WASM_PAGE = 65536;
-const FILES: Record<CoreBuild, string> = { simd: 'ssd-core.simd.wasm', baseline: 'ssd-core.baseline.wasm' };
 
 // A minimal module using v128 (from wasm-feature-detect): validates only where SIMD works.
 const SIMD_PROBE = new Uint8Array([
@@ -65,12 +70,25 @@ export function simdSupported(): boolean {
   }
 }
 
-function wasmUrl(build: CoreBuild, base?: string | URL): URL {
-  if (base !== undefined) {
-    const text = String(base);
-    return new URL(FILES[build], text.endsWith('/') ? text : `${text}/`);
+let defaultBaseUrl: string | undefined;
+
+/**
+ * Sets the folder every later core load fetches its .wasm files from (unless a call passes its
+ * own `wasmBaseUrl`); `undefined` restores the default. Relative URLs resolve against the page.
+ */
+export function setWasmBaseUrl(base: string | URL | undefined): void {
+  if (base !== undefined && typeof base !== 'string' && !(base instanceof URL)) {
+    throw new TypeError(`wasmBaseUrl must be a URL or a string, got ${typeof base}`);
   }
-  return new URL(`../../wasm/${FILES[build]}`, import.meta.url);
+  defaultBaseUrl = base === undefined ? undefined : String(base);
+}
+
+/** Where a build is loaded from: a URL, or bytes the bundle carries inline. */
+function wasmSource(build: CoreBuild, base: string | URL | undefined = defaultBaseUrl): URL | Uint8Array {
+  if (base === undefined) return defaultWasmSource(build);
+  const text = String(base);
+  const folder = text.endsWith('/') ? text : `${text}/`;
+  return new URL(WASM_FILES[build], new URL(folder, globalThis.location?.href));
 }
 
 async function readBytes(url: URL): Promise<ArrayBuffer | Uint8Array> {
@@ -85,8 +103,16 @@ async function readBytes(url: URL): Promise<ArrayBuffer | Uint8Array> {
 
 const modules = new Map<string, Promise<WebAssembly.Module>>();
 
+const inlineModules = new Map<Uint8Array, Promise<WebAssembly.Module>>();
+
 function compile(build: CoreBuild, base?: string | URL): Promise<WebAssembly.Module> {
-  const url = wasmUrl(build, base);
+  const source = wasmSource(build, base);
+  if (source instanceof Uint8Array) {
+    let module = inlineModules.get(source);
+    if (!module) inlineModules.set(source, module = WebAssembly.compile(source as BufferSource));
+    return module;
+  }
+  const url = source;
   let module = modules.get(url.href);
   if (!module) {
     module = readBytes(url).then(
@@ -94,7 +120,7 @@ function compile(build: CoreBuild, base?: string | URL): Promise<WebAssembly.Mod
       (error: unknown) => {
         modules.delete(url.href); // let a later call retry
         throw new Error(`could not load the ssd-edge ${build} core from ${url.href}: ${(error as Error).message}. ` +
-          'If a bundler moved the .wasm files, pass { wasmBaseUrl } to say where they are served.');
+          'If a bundler moved the .wasm files, pass { wasmBaseUrl } or call setWasmBaseUrl() to say where they are served.');
       },
     );
     modules.set(url.href, module);

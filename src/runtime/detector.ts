@@ -19,8 +19,10 @@ import { inputDims, validatePreprocessSpec } from './preprocess.js';
 import { createWasmPreprocessor, type WasmPreprocessor } from './preprocess-wasm.js';
 import { checkSessionOptions, createSession, readModelBytes, type ModelSession, type SessionOutput } from './session.js';
 import type {
-  Backend, DetectorImage, DetectorOptions, ImageDetection, PreprocessSpec, RawImage, Timings, WebGpuAdapterReport,
+  Backend, DetectorImage, DetectorOptions, ImageDetection, PreprocessSpec, Profile, RawImage, ThresholdOverrides, Timings,
+  WebGpuAdapterReport,
 } from './types.js';
+import type { CoreBuild } from '../core/loader.js';
 
 export { METADATA_POSTPROCESS, METADATA_PREPROCESS };
 
@@ -29,8 +31,17 @@ export interface Detector {
   readonly backend: Backend;
   /** CPU threads of that backend. */
   readonly threads: number;
-  /** For 'webgpu': the adapter, and whether it is a software one (CPU speed). */
+  /** Why that backend: "backend 'wasm' asked for", "auto: the WebGPU adapter (…) is a software one", … */
+  readonly backendReason: string;
+  /**
+   * The WebGPU adapter, and whether it is a software one (CPU speed): the one running the model
+   * for 'webgpu', the one passed over when 'auto' chose wasm; undefined without WebGPU.
+   */
   readonly adapter?: WebGpuAdapterReport;
+  /** The profile in use. */
+  readonly profile: Profile;
+  /** The wasm core build doing pre- and post-processing ('baseline' where SIMD is missing). */
+  readonly coreBuild: CoreBuild;
   /** The pre-processing in use. */
   readonly inputSpec: Readonly<PreprocessSpec>;
   /** The post-processing in use, overrides applied. */
@@ -41,6 +52,13 @@ export interface Detector {
   detect(image: DetectorImage): Promise<ImageDetection[]>;
   /** Detections per image; one inference for the whole batch when the model's batch size is dynamic. */
   detectBatch(images: readonly DetectorImage[]): Promise<ImageDetection[][]>;
+  /**
+   * Sets the score and/or IoU (NMS) threshold for later calls, and re-runs only the
+   * post-processing of the last detect()/detectBatch() call on its kept model outputs (no
+   * pre-processing, no inference): the detections per image of that call with the new
+   * thresholds, or undefined before any call. lastTimings then holds just the post-processing.
+   */
+  setThresholds(overrides: ThresholdOverrides): Promise<ImageDetection[][] | undefined>;
   /** Releases the session and the core; later calls throw. Waits for calls in flight. */
   dispose(): Promise<void>;
 }
@@ -179,11 +197,21 @@ function describeValue(value: unknown): string {
   return value.constructor?.name ?? 'object';
 }
 
+/** One inference's outputs and the sizes of its images, kept for setThresholds(). */
+interface KeptRun {
+  loc: Float32Array;
+  conf: Float32Array;
+  images: readonly RawImage[];
+}
+
 class OnnxDetector implements Detector {
   readonly backend: Backend;
   readonly threads: number;
+  readonly backendReason: string;
   readonly adapter?: WebGpuAdapterReport;
+  readonly coreBuild: CoreBuild;
   lastTimings: Timings | undefined;
+  private lastRuns: KeptRun[] | undefined;
   private disposed = false;
   /** Calls started and not settled: dispose() lets them finish. */
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -191,13 +219,15 @@ class OnnxDetector implements Detector {
   // ("Session already started"), and lastTimings stay free of overlap.
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly session: ModelSession, private readonly post: Postprocessor,
-              private readonly prep: WasmPreprocessor, readonly inputSpec: PreprocessSpec, readonly config: PostprocessConfig,
+  constructor(private readonly session: ModelSession, private post: Postprocessor,
+              private readonly prep: WasmPreprocessor, readonly inputSpec: PreprocessSpec, public config: PostprocessConfig,
               private readonly outputs: [loc: string, conf: string], private readonly batchable: boolean,
-              private readonly maxPixels: number) {
+              private readonly maxPixels: number, readonly profile: Profile, private readonly wasmBaseUrl?: string | URL) {
     this.backend = session.backend;
     this.threads = session.threads;
+    this.backendReason = session.backendReason;
     this.adapter = session.adapter;
+    this.coreBuild = post.build;
   }
 
   private requireOpen(): void {
@@ -238,6 +268,7 @@ class OnnxDetector implements Detector {
     const decoded = await Promise.all(images.map((image) => this.pixels(image)));
     const timings: Timings = { decode: performance.now() - start, preprocess: 0, inference: 0, postprocess: 0 };
     const results: ImageDetection[][] = [];
+    const kept: KeptRun[] = [];
     const group = this.batchable ? decoded.length : 1;
     for (let first = 0; first < decoded.length; first += group) {
       const part = decoded.slice(first, first + group);
@@ -251,17 +282,46 @@ class OnnxDetector implements Detector {
         timings.inference += performance.now() - start;
         start = performance.now();
         const [locName, confName] = this.outputs;
-        const detections = this.post.run(
-          outputValues(outputs[locName], locName, part.length, '[N, priors, 4]'),
-          outputValues(outputs[confName], confName, part.length, '[N, priors, classes]'),
-          part.length);
+        const loc = outputValues(outputs[locName], locName, part.length, '[N, priors, 4]');
+        const conf = outputValues(outputs[confName], confName, part.length, '[N, priors, classes]');
+        const detections = this.post.run(loc, conf, part.length);
         timings.postprocess += performance.now() - start;
+        // sizes only: the pixels are not needed again
+        kept.push({ loc, conf, images: part.map(({ width, height }) => ({ data: new Uint8Array(0), width, height })) });
         return detections;
       });
       found.forEach((detections, index) => results.push(detections.map((d) => withPixels(d, part[index]))));
     }
     this.lastTimings = timings;
+    this.lastRuns = kept;
     return results;
+  }
+
+  async setThresholds(overrides: ThresholdOverrides): Promise<ImageDetection[][] | undefined> {
+    if (overrides === null || typeof overrides !== 'object') {
+      throw new TypeError(`setThresholds takes { scoreThreshold?, nmsThreshold? }, got ${describeValue(overrides)}`);
+    }
+    this.requireOpen();
+    const config = { ...this.config };
+    if (overrides.scoreThreshold !== undefined) config.scoreThreshold = overrides.scoreThreshold;
+    if (overrides.nmsThreshold !== undefined) config.nmsThreshold = overrides.nmsThreshold;
+    // validates the values (RangeError naming them) before anything changes
+    const post = await createPostprocessor(config, { build: this.coreBuild, wasmBaseUrl: this.wasmBaseUrl });
+    return this.serialize(async () => {
+      const previous = this.post;
+      this.post = post;
+      this.config = config;
+      previous.dispose();
+      if (!this.lastRuns) return undefined;
+      const start = performance.now();
+      const results: ImageDetection[][] = [];
+      for (const { loc, conf, images } of this.lastRuns) {
+        post.run(loc, conf, images.length).forEach((detections, index) =>
+          results.push(detections.map((d) => withPixels(d, images[index]))));
+      }
+      this.lastTimings = { decode: 0, preprocess: 0, inference: 0, postprocess: performance.now() - start };
+      return results;
+    });
   }
 
   private serialize<T>(task: () => Promise<T>): Promise<T> {
@@ -276,6 +336,7 @@ class OnnxDetector implements Detector {
     await Promise.allSettled([...this.inFlight]);
     await this.session.release();
     this.post.dispose();
+    this.lastRuns = undefined;
   }
 }
 
@@ -322,8 +383,9 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
   }
   const postChoice = choosePostprocess(options, metadata, model.name);
   const spec = choosePreprocess(options, metadata, postChoice);
-  const post = await createPostprocessor(postChoice.config);
-  const prep = await createWasmPreprocessor();
+  const coreOptions = { wasmBaseUrl: options.wasmBaseUrl };
+  const post = await createPostprocessor(postChoice.config, coreOptions);
+  const prep = await createWasmPreprocessor(coreOptions);
   let session: ModelSession | undefined;
   try {
     session = await createSession(model, options);
@@ -336,7 +398,8 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
       throw new Error(`model ${model.name} failed on a zero image ${shapeText(inputDims(spec, 1))}: ${(error as Error).message}`);
     }
     checkOutputs(warmUp, outputs, post, postChoice.name);
-    return new OnnxDetector(session, post, prep, spec, postChoice.config, outputs, batchable, maxPixels);
+    return new OnnxDetector(session, post, prep, spec, postChoice.config, outputs, batchable, maxPixels,
+      options.profile ?? 'default', options.wasmBaseUrl);
   } catch (error) {
     await session?.release();
     post.dispose();

@@ -10,10 +10,13 @@
  * the count actually running, and asking a later session for a different count is an error.
  */
 import type * as Ort from 'onnxruntime-web';
+import { simdSupported } from '../core/loader.js';
 import { defaultThreads, importOptional, IS_NODE } from './environment.js';
-import type { Backend, DetectorOptions, WebGpuAdapterReport } from './types.js';
+import { importOrtWeb } from './ort-web.js';
+import type { Backend, DetectorOptions, Profile, WebGpuAdapterReport } from './types.js';
 
 const BACKENDS: readonly (Backend | 'auto')[] = ['auto', 'node', 'wasm', 'webgpu'];
+const PROFILES: readonly Profile[] = ['default', 'low-power'];
 
 export type ModelSource = DetectorOptions['model'];
 
@@ -29,6 +32,8 @@ export interface SessionOptions {
   backend?: Backend | 'auto';
   /** Default: see DetectorOptions.threads. */
   threads?: number;
+  /** Default 'default'; see DetectorOptions.profile. */
+  profile?: Profile;
 }
 
 /** An output tensor as the session returns it. */
@@ -42,8 +47,10 @@ export interface ModelSession {
   readonly backend: Backend;
   /** CPU threads the backend runs (for 'webgpu': those of operators that fall back to the CPU). */
   readonly threads: number;
-  /** The GPU adapter, for 'webgpu' only. */
+  /** The WebGPU adapter: the one running the model ('webgpu'), or the one 'auto' passed over. */
   readonly adapter?: WebGpuAdapterReport;
+  /** Why this backend: "asked for", or what 'auto' found. */
+  readonly backendReason: string;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   /** Declared input types and shapes (a string is a symbolic dimension, e.g. 'N'). */
@@ -118,8 +125,15 @@ function webgpuAdapter(): Promise<GPUAdapter | null> {
 
 // ---- backends ----------------------------------------------------------------------------
 
+interface BackendChoice {
+  backend: Backend;
+  reason: string;
+  /** The adapter seen, in a browser with WebGPU. */
+  gpuAdapter?: GPUAdapter;
+}
+
 /** Picks the backend for 'auto' and checks that an explicit one can run here. */
-async function resolveBackend(requested: Backend | 'auto'): Promise<Backend> {
+async function resolveBackend(requested: Backend | 'auto'): Promise<BackendChoice> {
   if (requested === 'node' && !IS_NODE) {
     throw new Error("backend 'node' needs Node.js (onnxruntime-node); in a browser use 'webgpu', 'wasm' or 'auto'");
   }
@@ -128,12 +142,21 @@ async function resolveBackend(requested: Backend | 'auto'): Promise<Backend> {
       ? "backend 'webgpu' runs in browsers only (onnxruntime-web needs navigator.gpu); in Node use 'node', 'wasm' or 'auto'"
       : "backend 'webgpu' needs WebGPU, which this browser does not offer (navigator.gpu is missing); use 'wasm' or 'auto'");
   }
-  if (requested !== 'auto') return requested;
-  if (IS_NODE) {
-    return loadOrtNode().then(() => 'node' as const, () => 'wasm' as const);
+  if (requested === 'node') return { backend: 'node', reason: "backend 'node' asked for" };
+  if (requested === 'auto' && IS_NODE) {
+    return loadOrtNode().then(
+      () => ({ backend: 'node' as const, reason: 'auto: onnxruntime-node is installed' }),
+      () => ({ backend: 'wasm' as const, reason: 'auto: onnxruntime-node is not installed' }));
   }
-  const adapter = await webgpuAdapter();
-  return adapter && !describeAdapter(adapter).software ? 'webgpu' : 'wasm';
+  const gpuAdapter = (await webgpuAdapter()) ?? undefined;
+  if (requested !== 'auto') return { backend: requested, reason: `backend '${requested}' asked for`, gpuAdapter };
+  if (!globalThis.navigator?.gpu) return { backend: 'wasm', reason: 'auto: this browser has no WebGPU (navigator.gpu is missing)' };
+  if (!gpuAdapter) return { backend: 'wasm', reason: 'auto: WebGPU gave no adapter' };
+  const adapter = describeAdapter(gpuAdapter);
+  // a software adapter runs shaders on the CPU, slower than the wasm backend's SIMD kernels
+  return adapter.software
+    ? { backend: 'wasm', reason: `auto: the WebGPU adapter (${adapter.description}) is a software one`, gpuAdapter }
+    : { backend: 'webgpu', reason: `auto: a hardware WebGPU adapter (${adapter.description})`, gpuAdapter };
 }
 
 let ortNode: Promise<OrtModule> | undefined;
@@ -155,13 +178,27 @@ function settleWebThreads(ort: OrtModule): number {
 }
 
 /** Checks `backend` and `threads` (RangeError naming the value), before anything loads. */
-export function checkSessionOptions({ backend, threads }: SessionOptions): void {
+export function checkSessionOptions({ backend, threads, profile }: SessionOptions): void {
   if (backend !== undefined && !BACKENDS.includes(backend)) {
     throw new RangeError(`backend is ${JSON.stringify(backend)}; it must be one of ${BACKENDS.map((b) => `'${b}'`).join(', ')}`);
   }
   if (threads !== undefined && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1)) {
     throw new RangeError(`threads is ${String(threads)}; it must be an integer ≥ 1, or omitted for every core`);
   }
+  if (profile !== undefined && !PROFILES.includes(profile)) {
+    throw new RangeError(`profile is ${JSON.stringify(profile)}; it must be one of ${PROFILES.map((p) => `'${p}'`).join(', ')}`);
+  }
+  if (profile === 'low-power' && threads !== undefined && threads !== 1) {
+    throw new RangeError(`threads is ${threads}, but profile 'low-power' runs one thread; omit threads or use profile 'default'`);
+  }
+}
+
+/**
+ * Session options of a profile. 'low-power' turns off onnxruntime's CPU memory arena and memory
+ * pattern planning, which trade a higher peak memory for fewer allocations.
+ */
+function memoryOptions(profile: Profile): Ort.InferenceSession.SessionOptions {
+  return profile === 'low-power' ? { enableCpuMemArena: false, enableMemPattern: false } : {};
 }
 
 /** Turns onnxruntime's complaint about bad bytes into one that says what is wrong with the file. */
@@ -173,11 +210,11 @@ function loadError(name: string, error: unknown): Error {
     : `cannot load model ${name}: onnxruntime could not create a session: ${message}`);
 }
 
-function wrap(ort: OrtModule, session: Ort.InferenceSession, backend: Backend, threads: number,
-              adapter?: WebGpuAdapterReport): ModelSession {
+function wrap(ort: OrtModule, session: Ort.InferenceSession, choice: BackendChoice, threads: number): ModelSession {
   const inputName = session.inputNames[0];
   return {
-    backend, threads, adapter,
+    backend: choice.backend, threads, backendReason: choice.reason,
+    adapter: choice.gpuAdapter && describeAdapter(choice.gpuAdapter),
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     inputMetadata: session.inputMetadata,
@@ -201,41 +238,48 @@ function wrap(ort: OrtModule, session: Ort.InferenceSession, backend: Backend, t
  */
 export async function createSession(model: ModelBytes, options: SessionOptions = {}): Promise<ModelSession> {
   checkSessionOptions(options);
-  const backend = await resolveBackend(options.backend ?? 'auto');
+  const profile = options.profile ?? 'default';
+  const requestedThreads = profile === 'low-power' ? 1 : options.threads;
+  const choice = await resolveBackend(options.backend ?? 'auto');
+  const { backend } = choice;
 
   if (backend === 'node') {
     const ort = await loadOrtNode();
-    const threads = options.threads ?? await defaultThreads();
+    const threads = requestedThreads ?? await defaultThreads();
     try {
-      const session = await ort.InferenceSession.create(model.bytes, { executionProviders: ['cpu'], intraOpNumThreads: threads });
-      return wrap(ort, session, backend, threads);
+      const session = await ort.InferenceSession.create(model.bytes, {
+        executionProviders: ['cpu'], intraOpNumThreads: threads, ...memoryOptions(profile),
+      });
+      return wrap(ort, session, choice, threads);
     } catch (error) {
       throw loadError(model.name, error);
     }
   }
 
-  const ort: OrtModule = await import('onnxruntime-web');
-  if (webThreads === undefined) {
-    ort.env.wasm.numThreads = options.threads ?? await defaultThreads();
-  } else if (options.threads !== undefined && options.threads !== webThreads) {
-    throw new Error(`threads is ${options.threads}, but onnxruntime-web already runs ${webThreads} thread(s) here: its thread ` +
-      `count is fixed by the first session of a ${IS_NODE ? 'process' : 'page'}. Pass threads: ${webThreads}, or omit it` +
-      (IS_NODE ? ", or use backend 'node'" : ''));
+  if (!simdSupported()) {
+    // onnxruntime-web 1.30 ships SIMD builds only (ort-wasm-simd-threaded*.wasm)
+    throw new Error(`backend '${backend}' needs onnxruntime-web, which needs wasm SIMD, and this engine has none` +
+      (IS_NODE ? "; use backend 'node' (onnxruntime-node)" : ': use a browser with wasm SIMD (Chrome 91, Firefox 89, Safari 16.4 or later)'));
   }
-  let adapter: WebGpuAdapterReport | undefined;
+  const ort: OrtModule = await importOrtWeb();
+  if (webThreads === undefined) {
+    ort.env.wasm.numThreads = requestedThreads ?? await defaultThreads();
+  } else if (requestedThreads !== undefined && requestedThreads !== webThreads) {
+    throw new Error(`threads is ${requestedThreads}${profile === 'low-power' ? " (profile 'low-power')" : ''}, but onnxruntime-web ` +
+      `already runs ${webThreads} thread(s) here: its thread count is fixed by the first session of a ${IS_NODE ? 'process' : 'page'}. ` +
+      `Pass threads: ${webThreads}, or omit it` + (IS_NODE ? ", or use backend 'node'" : ''));
+  }
   if (backend === 'webgpu') {
-    const gpuAdapter = await webgpuAdapter();
-    if (!gpuAdapter) throw new Error("backend 'webgpu': this browser has WebGPU but no adapter (navigator.gpu.requestAdapter() gave null); use 'wasm' or 'auto'");
-    ort.env.webgpu.adapter = gpuAdapter; // onnxruntime uses the adapter we describe
-    adapter = describeAdapter(gpuAdapter);
+    if (!choice.gpuAdapter) throw new Error("backend 'webgpu': this browser has WebGPU but no adapter (navigator.gpu.requestAdapter() gave null); use 'wasm' or 'auto'");
+    ort.env.webgpu.adapter = choice.gpuAdapter; // onnxruntime uses the adapter we describe
   }
   let session: Ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(model.bytes, { executionProviders: [backend] });
+    session = await ort.InferenceSession.create(model.bytes, { executionProviders: [backend], ...memoryOptions(profile) });
   } catch (error) {
     throw loadError(model.name, error);
   } finally {
     settleWebThreads(ort); // initialised even when this model failed to load
   }
-  return wrap(ort, session, backend, settleWebThreads(ort), adapter);
+  return wrap(ort, session, choice, settleWebThreads(ort));
 }

@@ -20,6 +20,14 @@ export interface PreprocessSpec {
 
 export type Backend = 'webgpu' | 'wasm' | 'node';
 
+/**
+ * 'default': every core, onnxruntime's memory arena. 'low-power': one thread (no
+ * SharedArrayBuffer, so no cross-origin isolation needed), onnxruntime's CPU memory arena and
+ * memory-pattern planning off (a lower peak memory), the core's baseline build where wasm SIMD
+ * is missing (as always).
+ */
+export type Profile = 'default' | 'low-power';
+
 export interface DetectorOptions {
   /** An .onnx file path (Node), a URL, or the model's bytes. */
   model: string | URL | Uint8Array | ArrayBuffer;
@@ -37,6 +45,10 @@ export interface DetectorOptions {
    * on a cross-origin-isolated page, else 1. onnxruntime-web fixes its count at its first session.
    */
   threads?: number;
+  /** Default 'default'; see Profile. */
+  profile?: Profile;
+  /** Where the core's .wasm files are served from, for bundlers that move assets (see LoadCoreOptions). */
+  wasmBaseUrl?: string | URL;
   /** Overrides of the post-processing config. */
   labels?: readonly string[];
   scoreThreshold?: number;
@@ -85,7 +97,13 @@ export interface Timings {
   postprocess: number;
 }
 
-/** The GPU adapter a 'webgpu' detector runs on. */
+/** Thresholds that can change after creation (Detector.setThresholds). */
+export interface ThresholdOverrides {
+  scoreThreshold?: number;
+  nmsThreshold?: number;
+}
+
+/** The WebGPU adapter a 'webgpu' detector runs on, or the one 'auto' passed over. */
 export interface WebGpuAdapterReport {
   /** Vendor, architecture, device and description from `GPUAdapter.info`, as far as given. */
   description: string;

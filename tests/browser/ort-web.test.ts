@@ -14,23 +14,18 @@
  * dist/test-artefacts/ for each onnxruntime-web build tested.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import * as ortNode from 'onnxruntime-node';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { startServer, type StaticServer } from '../../web/server.js';
+import { artefactDir, CHROMIUM_ARGS, launchChromium, repoRoot, withConsole, type Chromium } from './chromium.js';
 import { createSsd300 } from '../../src/model/ssd300.js';
 import { exportSsd300 } from '../../src/model/onnx/export.js';
 import { random } from '../helpers.js';
 import { randomizeWeights, relativeError, useTfjsBackend } from '../model/tfjs.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 /** Parity bar: max |web − node| ≤ 1e-4 · max |node| over each output. */
 const PARITY = 1e-4;
 const WIDTH = 1 / 16;
@@ -48,23 +43,8 @@ const BACKENDS = ['webgpu', 'wasm'] as const;
 /** SSD_EDGE_BROWSER_LOG=verbose: onnxruntime-web's verbose logs (node placement …) into the test output. */
 const VERBOSE = process.env.SSD_EDGE_BROWSER_LOG === 'verbose';
 
-/** The flags from the machine notes, plus WebGPU (which `--disable-gpu` leaves to SwiftShader). */
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--enable-unsafe-webgpu',
-];
-
-const here = path.dirname(fileURLToPath(import.meta.url));          // dist/tests/browser
-const repoRoot = path.resolve(here, '../../..');
 const pagesDir = path.join(repoRoot, 'tests/browser/pages');        // static pages, served from the source tree
-const artefactDir = path.join(repoRoot, 'dist/test-artefacts');
 const ortWebDist = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-web')); // …/onnxruntime-web/dist
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
-  '.wasm': 'application/wasm', '.json': 'application/json', '.map': 'application/json',
-};
 
 interface PageOutput { dims: number[]; type: string; base64: string; firstVsSecondMaxAbs: number }
 interface PageRun {
@@ -86,36 +66,6 @@ declare global {
   }
 }
 
-/** A static server on 127.0.0.1 with the headers that make the page cross-origin isolated. */
-function serve(files: Map<string, Uint8Array>): Promise<http.Server> {
-  const server = http.createServer(async (request, response) => {
-    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
-    let body: Uint8Array | undefined;
-    const name = url.pathname === '/' ? '/ort.html' : url.pathname;
-    if (files.has(name)) {
-      body = files.get(name);
-    } else if (/^\/ort\/[\w.-]+$/.test(name)) {
-      body = await readFile(path.join(ortWebDist, name.slice(5))).catch(() => undefined);
-    } else if (/^\/[\w.-]+$/.test(name)) {
-      body = await readFile(path.join(pagesDir, name.slice(1))).catch(() => undefined);
-    }
-    response.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    response.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-    response.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    response.setHeader('Cache-Control', 'no-store');
-    if (!body) {
-      response.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${name}`);
-      return;
-    }
-    response.writeHead(200, { 'Content-Type': MIME[path.extname(name)] ?? 'application/octet-stream', 'Content-Length': body.length });
-    response.end(body);
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
-
 function floatsFromBase64(text: string): Float32Array {
   const bytes = Buffer.from(text, 'base64');
   const copy = new Uint8Array(bytes.length);
@@ -124,11 +74,6 @@ function floatsFromBase64(text: string): Float32Array {
 }
 
 const ms = (value: number) => `${value.toFixed(0)} ms`;
-
-/** A message with the page's last console lines, for failures inside the page. */
-function withConsole(lines: readonly string[], message: string): string {
-  return lines.length ? `${message}\npage console (last 20 lines):\n${lines.slice(-20).join('\n')}` : message;
-}
 
 /** The execution providers of the web builds' WebGPU providers (JSEP, native). */
 const GPU_PROVIDERS = /^(JsExecutionProvider|WebGpuExecutionProvider)$/;
@@ -151,9 +96,8 @@ interface Setup { context: BrowserContext; baseUrl: string; reference: Map<strin
 interface OpenPage { page: Page; consoleLines: string[]; adapter: string; gpu: { available: boolean; reason?: string } }
 
 describe('the exported SSD300 in Chromium on onnxruntime-web (WebGPU and wasm) equals onnxruntime-node', () => {
-  let server: http.Server | undefined;
-  let context: BrowserContext | undefined;
-  let userDataDir: string | undefined;
+  let server: StaticServer | undefined;
+  let browser: Chromium | undefined;
   const startedAt = performance.now();
 
   /**
@@ -162,9 +106,8 @@ describe('the exported SSD300 in Chromium on onnxruntime-web (WebGPU and wasm) e
    */
   let setupPromise: Promise<Setup> | undefined;
   const setup = () => (setupPromise ??= (async (): Promise<Setup> => {
-    // skip-proof: no browser is a failure that says what to install
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the browser tests need Debian's chromium. ` +
-      "`.ci/run` must install it (apt-get install -y chromium); never let playwright download a browser");
+    // skip-proof: no browser is a failure that says what to install (launchChromium)
+    browser = await launchChromium({ width: 1500, height: 400 });
 
     // a small random-weight SSD300, exported; the reference is onnxruntime-node on a seeded image
     await useTfjsBackend('cpu');
@@ -191,25 +134,20 @@ describe('the exported SSD300 in Chromium on onnxruntime-web (WebGPU and wasm) e
     }
     assert.deepEqual([...reference.keys()].sort(), ['conf', 'loc']);
 
-    server = await serve(new Map<string, Uint8Array>([
-      ['/model.onnx', bytes],
-      ['/input.bin', new Uint8Array(input.buffer)],
-      ['/input.json', Buffer.from(JSON.stringify({ dims: INPUT_DIMS }))],
-    ]));
-    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-
-    userDataDir = await mkdtemp(path.join(os.tmpdir(), 'ssd-edge-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1500, height: 400 },
+    server = await startServer({
+      mounts: { '/': pagesDir, '/ort/': ortWebDist },
+      files: new Map<string, Uint8Array>([
+        ['/model.onnx', bytes],
+        ['/input.bin', new Uint8Array(input.buffer)],
+        ['/input.json', Buffer.from(JSON.stringify({ dims: INPUT_DIMS }))],
+      ]),
     });
-    await mkdir(artefactDir, { recursive: true });
-    return { context, baseUrl, reference };
+    return { context: browser.context, baseUrl: server.url, reference };
   })());
 
   after(async () => {
-    await context?.close();
-    if (server) await new Promise((resolve) => server!.close(resolve));
-    if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+    await browser?.close();
+    await server?.close();
   });
 
   for (const build of BUILDS) {

@@ -1,0 +1,159 @@
+/**
+ * Issue 5, the bundles in a real browser: dist/bundle/ssd-edge.mjs (ESM, via an import map for
+ * onnxruntime-web) and dist/bundle/ssd-edge.iife.min.js (script tag) run the detector in headless
+ * Chromium on every browser input kind (img, canvas, ImageData, ImageBitmap) and on the wasm and
+ * WebGPU (SwiftShader) backends, and give the Node CLI's detections on the same image (same
+ * classes, boxes within 1e-3, scores within 1e-4). Also: 'auto' passes over a software adapter
+ * and says so; the core's wasm loads from the bundle's own URL, is inlined in the script-tag
+ * bundle, and follows setWasmBaseUrl.
+ */
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startServer, type StaticServer } from '../../web/server.js';
+import { launchChromium, openPage, repoRoot, screenshot, withConsole, type Chromium, type OpenPage } from './chromium.js';
+import { compareDetections } from './compare.js';
+import { prepareFixture, readBytes, type Fixture } from './fixture.js';
+import type { ImageDetection, Timings, WebGpuAdapterReport } from '../../src/runtime/types.js';
+
+const ortWebDist = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
+
+interface EachResult {
+  backend: string; backendReason: string; adapter: WebGpuAdapterReport | null; threads: number; coreBuild: string;
+  results: Record<'img' | 'canvas' | 'imageData' | 'imageBitmap', ImageDetection[]>;
+  timings: Record<string, Timings>;
+}
+type Median = Timings & { backend: string; threads: number };
+
+declare global {
+  interface Window {
+    bundlePage: {
+      ready: boolean;
+      detectEach(options: object, imageUrl: string, kinds?: string[]): Promise<EachResult>;
+      time(options: object, imageUrl: string, runs: number): Promise<Median>;
+      wasmOverride(wrong: string, right: string): Promise<{ failure: string; build: string }>;
+    };
+    iifePage: { detect(model: string, image: string, threshold: number): Promise<{ backend: string; coreBuild: string; detections: ImageDetection[] }> };
+  }
+}
+
+const fmt = (t: Timings) => `decode ${t.decode.toFixed(1)}, pre ${t.preprocess.toFixed(1)}, inference ${t.inference.toFixed(1)}, ` +
+  `post ${t.postprocess.toFixed(1)} ms`;
+
+describe('the browser bundles in Chromium give the Node CLI\'s detections', () => {
+  let fixture: Fixture, server: StaticServer, chromium: Chromium;
+  /** The ESM page, opened once: its first detector fixes onnxruntime-web's thread count (2). */
+  let esm: OpenPage;
+  const wasmRequests: string[] = [];
+
+  before(async () => {
+    fixture = await prepareFixture();
+    assert.ok(fixture.expected.length > 0, `the CLI found nothing above ${fixture.scoreThreshold}: nothing to compare`);
+    server = await startServer({
+      mounts: {
+        '/bundle/': path.join(repoRoot, 'dist/bundle'), '/ort/': ortWebDist, '/pages/': path.join(repoRoot, 'tests/browser/pages'),
+        '/wasm/': path.join(repoRoot, 'dist/wasm'),
+      },
+      files: new Map([['/model.onnx', await readBytes(fixture.modelPath)], ['/sample.png', await readBytes(fixture.imagePath)]]),
+    });
+    chromium = await launchChromium();
+    chromium.context.on('request', (r) => { if (r.url().endsWith('.wasm')) wasmRequests.push(new URL(r.url()).pathname); });
+    esm = await openPage(chromium.context, `${server.url}/pages/bundle.html`);
+    await esm.page.waitForFunction(() => window.bundlePage?.ready, undefined, { timeout: 20_000 }).catch((error: Error) => {
+      throw new Error(withConsole(esm.consoleLines, `the ESM bundle did not load: ${error.message}`));
+    });
+  });
+
+  after(async () => {
+    await chromium?.close();
+    await server?.close();
+    await fixture?.cleanUp();
+  });
+
+  const inPage = <T>(open: OpenPage, what: string, run: () => Promise<T>): Promise<T> => run().catch((error: Error) => {
+    throw new Error(withConsole(open.consoleLines, `${what}: ${error.message}`));
+  });
+
+  it('ESM bundle, wasm backend: an img, a canvas, ImageData and an ImageBitmap each give the CLI\'s detections', async (t) => {
+    const run = await inPage(esm, 'detectEach', () => esm.page.evaluate(([threshold]) =>
+      window.bundlePage.detectEach({ model: '/model.onnx', backend: 'wasm', scoreThreshold: threshold }, '/sample.png'),
+    [fixture.scoreThreshold]));
+    assert.equal(run.backend, 'wasm');
+    assert.equal(run.threads, 2, 'the page is cross-origin isolated: onnxruntime-web runs 2 threads');
+    t.diagnostic(`${fixture.expected.length} CLI detections above ${fixture.scoreThreshold}; core ${run.coreBuild}`);
+    for (const [kind, detections] of Object.entries(run.results)) {
+      assert.deepEqual(compareDetections(detections, fixture.expected, fixture.scoreThreshold), [], `${kind} vs the CLI`);
+      t.diagnostic(`${kind}: ${detections.length} detections; ${fmt(run.timings[kind])}`);
+    }
+    // pixel boxes follow the image's own size (400 × 300 for the generated image)
+    const [first] = run.results.img, [cliFirst] = fixture.expected;
+    first.pixelBox.forEach((v, i) => assert.ok(Math.abs(v - cliFirst.pixelBox[i]) < 0.5, `pixelBox ${first.pixelBox} vs ${cliFirst.pixelBox}`));
+    assert.ok(wasmRequests.includes('/bundle/ssd-core.simd.wasm'), `the core came from beside the bundle; .wasm fetched: ${wasmRequests.join(', ')}`);
+    t.diagnostic(`screenshot: ${await screenshot(esm.page, 'browser-bundle-esm')}`);
+  });
+
+  it('auto passes over the software (SwiftShader) WebGPU adapter for wasm, and says so', async () => {
+    const run = await inPage(esm, 'auto', () => esm.page.evaluate(([threshold]) =>
+      window.bundlePage.detectEach({ model: '/model.onnx', backend: 'auto', scoreThreshold: threshold }, '/sample.png', ['imageData']),
+    [fixture.scoreThreshold]));
+    assert.ok(run.adapter, `an adapter is reported (reason: ${run.backendReason})`);
+    assert.equal(run.adapter.software, true, `SwiftShader is a software adapter: ${run.adapter.description}`);
+    assert.equal(run.backend, 'wasm');
+    assert.match(run.backendReason, /software/);
+  });
+
+  it('the core wasm follows setWasmBaseUrl; a wrong folder gives an error naming the URL', async () => {
+    const { failure, build } = await esm.page.evaluate(() => window.bundlePage.wasmOverride('/nowhere/', '/wasm/'));
+    assert.match(failure, /could not load the ssd-edge simd core from http:\/\/127\.0\.0\.1:\d+\/nowhere\/ssd-core\.simd\.wasm: HTTP 404/);
+    assert.match(failure, /setWasmBaseUrl/);
+    assert.equal(build, 'simd');
+    assert.ok(wasmRequests.includes('/wasm/ssd-core.simd.wasm'));
+  });
+
+  it('ESM bundle, webgpu backend (SwiftShader): the CLI\'s detections, the adapter reported as software', { timeout: 240_000 }, async (t) => {
+    const started = performance.now();
+    const run = await inPage(esm, 'webgpu', () => esm.page.evaluate(([threshold]) =>
+      // one input kind: SwiftShader takes seconds per inference
+      window.bundlePage.detectEach({ model: '/model.onnx', backend: 'webgpu', scoreThreshold: threshold }, '/sample.png', ['imageBitmap']),
+    [fixture.scoreThreshold]));
+    assert.equal(run.backend, 'webgpu');
+    assert.equal(run.adapter?.software, true, `adapter: ${JSON.stringify(run.adapter)}`);
+    for (const [kind, detections] of Object.entries(run.results)) {
+      assert.deepEqual(compareDetections(detections, fixture.expected, fixture.scoreThreshold), [], `webgpu ${kind} vs the CLI`);
+    }
+    t.diagnostic(`adapter '${run.adapter?.description}'; ${fmt(run.timings.imageBitmap)}; ` +
+      `whole test ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  });
+
+  it('script-tag bundle (core wasm inlined, global ort): the CLI\'s detections', async (t) => {
+    const before = wasmRequests.length;
+    const iife = await openPage(chromium.context, `${server.url}/pages/iife.html`);
+    try {
+      const run = await inPage(iife, 'iife', () => iife.page.evaluate(([threshold]) =>
+        window.iifePage.detect('/model.onnx', '/sample.png', threshold), [fixture.scoreThreshold]));
+      assert.deepEqual(compareDetections(run.detections, fixture.expected, fixture.scoreThreshold), [], 'script-tag bundle vs the CLI');
+      const coreFetches = wasmRequests.slice(before).filter((p) => p.includes('ssd-core'));
+      assert.deepEqual(coreFetches, [], 'the script-tag bundle carries the core inline');
+      t.diagnostic(`core ${run.coreBuild}, ${run.detections.length} detections`);
+    } finally {
+      await iife.page.close();
+    }
+  });
+
+  it('timings on the wasm backend, 1 and 2 threads (median of 7)', async (t) => {
+    for (const threads of [1, 2]) {
+      // onnxruntime-web fixes its thread count per page: a fresh page for each
+      const open = await openPage(chromium.context, `${server.url}/pages/bundle.html`);
+      try {
+        await open.page.waitForFunction(() => window.bundlePage?.ready);
+        const median = await inPage(open, 'time', () => open.page.evaluate(([n]) =>
+          window.bundlePage.time({ model: '/model.onnx', backend: 'wasm', threads: n }, '/sample.png', 7), [threads]));
+        assert.equal(median.threads, threads);
+        t.diagnostic(`wasm, ${threads} thread(s): ${fmt(median)}`);
+      } finally {
+        await open.page.close();
+      }
+    }
+  });
+});

@@ -1,0 +1,215 @@
+/**
+ * The demo page: pick an image (or the webcam), detect in a worker, draw the boxes, show the
+ * timings and the backend; the threshold sliders re-run only the post-processing.
+ *
+ * `window.ssdDemo` exposes the page's state (for the browser test and for the curious).
+ */
+import {
+  DEFAULT_BACKEND, DEFAULT_IOU_THRESHOLD, DEFAULT_MODEL_URL, DEFAULT_PROFILE, DEFAULT_SCORE_THRESHOLD,
+} from './config.js';
+import { drawDetections } from './draw.js';
+import type { DetectorInfo, Reply, Request, Thresholds } from './protocol.js';
+import type { Backend, ImageDetection, Profile, Timings } from '../src/runtime/types.js';
+
+export interface DemoState {
+  status: 'loading' | 'ready' | 'busy' | 'error';
+  info?: DetectorInfo;
+  error?: string;
+  /** The last result drawn. */
+  detections?: ImageDetection[];
+  timings?: Timings & { roundTrip: number };
+  rerun?: 'full' | 'post';
+  thresholds: Thresholds;
+  /** Results drawn so far (full detections and post-processing re-runs). */
+  results: number;
+}
+
+declare global {
+  interface Window { ssdDemo: DemoState }
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const params = new URLSearchParams(location.search);
+const numberParam = (name: string, fallback: number) => (params.has(name) ? Number(params.get(name)) : fallback);
+
+const state: DemoState = {
+  status: 'loading',
+  thresholds: {
+    scoreThreshold: numberParam('score', DEFAULT_SCORE_THRESHOLD),
+    nmsThreshold: numberParam('iou', DEFAULT_IOU_THRESHOLD),
+  },
+  results: 0,
+};
+window.ssdDemo = state;
+
+const canvas = $<HTMLCanvasElement>('view');
+const statusLine = $('status');
+const errorBox = $('error');
+const scoreSlider = $<HTMLInputElement>('score');
+const iouSlider = $<HTMLInputElement>('iou');
+
+/** The image the boxes are drawn on (a copy: the worker gets its own bitmap). */
+let frame: ImageBitmap | undefined;
+let nextId = 1;
+/** Requests in flight by id, with their send time. */
+const pending = new Map<number, { sent: number; frame?: ImageBitmap }>();
+let webcam: MediaStream | undefined;
+
+function setStatus(text: string, status: DemoState['status']): void {
+  statusLine.textContent = text;
+  state.status = status;
+}
+
+function showError(message: string): void {
+  state.error = message;
+  errorBox.textContent = message;
+  errorBox.hidden = false;
+  setStatus('error', 'error');
+}
+
+function showInfo(info: DetectorInfo): void {
+  const rows: [string, string, string?][] = [
+    ['backend', `${info.backend} (${info.backendReason})`],
+    ['adapter', info.adapter ? `${info.adapter.description}${info.adapter.software ? ' — software (CPU)' : ''}` : 'no WebGPU adapter',
+      info.adapter?.software ? 'software' : undefined],
+    ['threads', `${info.threads}${info.crossOriginIsolated ? '' : ' (page not cross-origin isolated)'}`],
+    ['profile', info.profile],
+    ['core', `${info.coreBuild} wasm`],
+    ['model', info.model],
+    ['load', `${info.loadMs.toFixed(0)} ms`],
+  ];
+  const list = $('backend');
+  list.replaceChildren(...rows.flatMap(([name, value, cls]) => {
+    const dt = document.createElement('dt');
+    dt.textContent = name;
+    const dd = document.createElement('dd');
+    dd.textContent = value;
+    dd.dataset.field = name;
+    if (cls) dd.className = cls;
+    return [dt, dd];
+  }));
+}
+
+function showTimings(timings: DemoState['timings']): void {
+  for (const cell of document.querySelectorAll<HTMLElement>('#timings [data-t]')) {
+    const value = timings?.[cell.dataset.t as keyof Timings | 'roundTrip'];
+    cell.textContent = value === undefined ? '–' : value.toFixed(1);
+  }
+}
+
+const worker = new Worker(new URL('worker.js', import.meta.url), { type: 'module' });
+const send = (request: Request, transfer: Transferable[] = []) => worker.postMessage(request, transfer);
+worker.onerror = (event) => showError(`the detection worker failed to start: ${event.message || 'see the console'}`);
+
+worker.onmessage = ({ data: reply }: MessageEvent<Reply>) => {
+  if (reply.type === 'ready') {
+    state.info = reply.info;
+    showInfo(reply.info);
+    setStatus('ready: choose an image or the webcam', 'ready');
+    return;
+  }
+  const request = reply.id === undefined ? undefined : pending.get(reply.id);
+  if (reply.id !== undefined) pending.delete(reply.id);
+  if (reply.type === 'error') {
+    showError(reply.stage === 'init' ? `could not load the model: ${reply.message}` : `${reply.stage} failed: ${reply.message}`);
+    return;
+  }
+  if (request?.frame) {
+    frame?.close();
+    frame = request.frame;
+  }
+  if (frame) drawDetections(canvas, frame, reply.detections);
+  state.detections = reply.detections;
+  state.timings = { ...reply.timings, roundTrip: performance.now() - (request?.sent ?? performance.now()) };
+  state.rerun = reply.rerun;
+  state.results++;
+  showTimings(state.timings);
+  $('count').textContent = `${reply.detections.length} detection${reply.detections.length === 1 ? '' : 's'}` +
+    (reply.rerun === 'post' ? ' (post-processing re-run only)' : '');
+  if (!webcam) setStatus('ready', 'ready');
+  if (pending.size === 0) sendThresholdsIfChanged();
+  if (webcam) requestAnimationFrame(nextWebcamFrame);
+};
+
+/** Sends an image to the worker: it gets one bitmap, the page keeps another to draw on. */
+async function detect(source: ImageBitmapSource): Promise<void> {
+  if (state.status === 'loading') return;
+  const [forWorker, forPage] = await Promise.all([createImageBitmap(source), createImageBitmap(source)]);
+  const id = nextId++;
+  pending.set(id, { sent: performance.now(), frame: forPage });
+  setStatus('detecting…', 'busy');
+  send({ type: 'detect', id, image: forWorker }, [forWorker]);
+}
+
+// ---- thresholds: one re-run in flight at a time, always ending on the sliders' latest values ----
+
+let sentThresholds: Thresholds = { ...state.thresholds };
+
+function sendThresholdsIfChanged(): void {
+  const wanted = state.thresholds;
+  if (wanted.scoreThreshold === sentThresholds.scoreThreshold && wanted.nmsThreshold === sentThresholds.nmsThreshold) return;
+  if (pending.size > 0) return; // sent when the request in flight answers
+  sentThresholds = { ...wanted };
+  const id = nextId++;
+  pending.set(id, { sent: performance.now() });
+  send({ type: 'thresholds', id, thresholds: sentThresholds });
+}
+
+function bindSlider(slider: HTMLInputElement, output: HTMLOutputElement, key: keyof Thresholds): void {
+  slider.value = String(state.thresholds[key]);
+  output.textContent = state.thresholds[key].toFixed(2);
+  slider.addEventListener('input', () => {
+    state.thresholds = { ...state.thresholds, [key]: Number(slider.value) };
+    output.textContent = Number(slider.value).toFixed(2);
+    if (state.status !== 'loading' && state.status !== 'error') sendThresholdsIfChanged();
+  });
+}
+bindSlider(scoreSlider, $<HTMLOutputElement>('score-value'), 'scoreThreshold');
+bindSlider(iouSlider, $<HTMLOutputElement>('iou-value'), 'nmsThreshold');
+
+// ---- inputs ----
+
+$<HTMLInputElement>('file').addEventListener('change', (event) => {
+  const file = (event.target as HTMLInputElement).files?.[0];
+  if (!file) return;
+  stopWebcam();
+  detect(file).catch((error: Error) => showError(`cannot read ${file.name}: ${error.message}`));
+});
+
+const video = $<HTMLVideoElement>('video');
+
+function nextWebcamFrame(): void {
+  if (webcam && pending.size === 0 && video.readyState >= 2) {
+    detect(video).catch((error: Error) => showError(`webcam frame: ${error.message}`));
+  }
+}
+
+function stopWebcam(): void {
+  webcam?.getTracks().forEach((track) => track.stop());
+  webcam = undefined;
+  $('webcam').textContent = 'Webcam';
+}
+
+$('webcam').addEventListener('click', async () => {
+  if (webcam) return stopWebcam();
+  try {
+    webcam = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+  } catch (error) {
+    return showError(`no webcam: ${(error as Error).message}`);
+  }
+  video.srcObject = webcam;
+  await video.play();
+  $('webcam').textContent = 'Stop webcam';
+  nextWebcamFrame();
+});
+
+// ---- start ----
+
+const model = new URL(params.get('model') ?? DEFAULT_MODEL_URL, location.href).href;
+setStatus(`loading ${model}…`, 'loading');
+send({
+  type: 'init', model,
+  backend: (params.get('backend') ?? DEFAULT_BACKEND) as Backend | 'auto',
+  profile: (params.get('profile') ?? DEFAULT_PROFILE) as Profile,
+  thresholds: state.thresholds,
+});
