@@ -75,6 +75,7 @@ function showInfo(info: DetectorInfo): void {
     ['threads', `${info.threads}${info.crossOriginIsolated ? '' : ' (page not cross-origin isolated)'}`],
     ['profile', info.profile],
     ['core', `${info.coreBuild} wasm`],
+    ['onnxruntime', info.ortBuild],
     ['model', info.model],
     ['load', `${info.loadMs.toFixed(0)} ms`],
   ];
@@ -90,10 +91,13 @@ function showInfo(info: DetectorInfo): void {
   }));
 }
 
-function showTimings(timings: DemoState['timings']): void {
+/** Shows the stage timings; after a threshold change only post-processing ran, the rest say so. */
+function showTimings(timings: DemoState['timings'], rerun: DemoState['rerun']): void {
   for (const cell of document.querySelectorAll<HTMLElement>('#timings [data-t]')) {
-    const value = timings?.[cell.dataset.t as keyof Timings | 'roundTrip'];
-    cell.textContent = value === undefined ? '–' : value.toFixed(1);
+    const stage = cell.dataset.t as keyof Timings | 'roundTrip';
+    const skipped = rerun === 'post' && stage !== 'postprocess' && stage !== 'roundTrip';
+    const value = timings?.[stage];
+    cell.textContent = skipped ? 'not re-run' : value === undefined ? '–' : value.toFixed(1);
   }
 }
 
@@ -123,7 +127,7 @@ worker.onmessage = ({ data: reply }: MessageEvent<Reply>) => {
   state.timings = { ...reply.timings, roundTrip: performance.now() - (request?.sent ?? performance.now()) };
   state.rerun = reply.rerun;
   state.results++;
-  showTimings(state.timings);
+  showTimings(state.timings, reply.rerun);
   $('count').textContent = `${reply.detections.length} detection${reply.detections.length === 1 ? '' : 's'}` +
     (reply.rerun === 'post' ? ' (post-processing re-run only)' : '');
   if (!webcam) setStatus('ready', 'ready');

@@ -25,6 +25,8 @@ export interface DetectorInfo {
   coreBuild: CoreBuild;
   crossOriginIsolated: boolean;
   model: string;
+  /** The onnxruntime-web build the worker loaded. */
+  ortBuild: string;
   /** Creating the detector, model download and warm-up included (ms). */
   loadMs: number;
 }

@@ -4,7 +4,14 @@
  * while onnxruntime runs.
  */
 import { createDetector, type Detector } from '../src/index.js';
+import type { OrtWeb } from '../src/runtime/ort-web.js';
 import type { Reply, Request } from './protocol.js';
+
+/**
+ * onnxruntime-web's wasm-only build (served at /ort/ beside the demo), for the low-power profile:
+ * 14 MB of wasm to fetch and compile instead of the WebGPU build's 28 MB.
+ */
+const ORT_WASM_ONLY = new URL('ort/ort.wasm.min.mjs', import.meta.url).href;
 
 interface WorkerScope {
   onmessage: ((event: MessageEvent<Request>) => void) | null;
@@ -19,8 +26,10 @@ async function handle(request: Request): Promise<Reply> {
   switch (request.type) {
     case 'init': {
       const start = performance.now();
+      const wasmOnly = request.profile === 'low-power' && request.backend !== 'webgpu';
+      const ort = wasmOnly ? await import(ORT_WASM_ONLY) as OrtWeb : undefined;
       detector = createDetector({
-        model: request.model, backend: request.backend, profile: request.profile, ...request.thresholds,
+        model: request.model, backend: request.backend, profile: request.profile, ort, ...request.thresholds,
       });
       const d = await detector;
       return {
@@ -28,6 +37,7 @@ async function handle(request: Request): Promise<Reply> {
         info: {
           backend: d.backend, backendReason: d.backendReason, adapter: d.adapter, threads: d.threads, profile: d.profile,
           coreBuild: d.coreBuild, crossOriginIsolated: scope.crossOriginIsolated, model: request.model,
+          ortBuild: wasmOnly ? 'ort.wasm.min.mjs (wasm only)' : 'ort.min.mjs (WebGPU and wasm)',
           loadMs: performance.now() - start,
         },
       };

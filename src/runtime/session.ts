@@ -12,7 +12,7 @@
 import type * as Ort from 'onnxruntime-web';
 import { simdSupported } from '../core/loader.js';
 import { defaultThreads, importOptional, IS_NODE } from './environment.js';
-import { importOrtWeb } from './ort-web.js';
+import { importOrtWeb, type OrtWeb } from './ort-web.js';
 import type { Backend, DetectorOptions, Profile, WebGpuAdapterReport } from './types.js';
 
 const BACKENDS: readonly (Backend | 'auto')[] = ['auto', 'node', 'wasm', 'webgpu'];
@@ -34,6 +34,8 @@ export interface SessionOptions {
   threads?: number;
   /** Default 'default'; see DetectorOptions.profile. */
   profile?: Profile;
+  /** The onnxruntime-web module for 'wasm'/'webgpu'; see DetectorOptions.ort. */
+  ort?: OrtWeb;
 }
 
 /** An output tensor as the session returns it. */
@@ -133,7 +135,7 @@ interface BackendChoice {
 }
 
 /** Picks the backend for 'auto' and checks that an explicit one can run here. */
-async function resolveBackend(requested: Backend | 'auto'): Promise<BackendChoice> {
+async function resolveBackend(requested: Backend | 'auto', profile: Profile): Promise<BackendChoice> {
   if (requested === 'node' && !IS_NODE) {
     throw new Error("backend 'node' needs Node.js (onnxruntime-node); in a browser use 'webgpu', 'wasm' or 'auto'");
   }
@@ -147,6 +149,10 @@ async function resolveBackend(requested: Backend | 'auto'): Promise<BackendChoic
     return loadOrtNode().then(
       () => ({ backend: 'node' as const, reason: 'auto: onnxruntime-node is installed' }),
       () => ({ backend: 'wasm' as const, reason: 'auto: onnxruntime-node is not installed' }));
+  }
+  if (requested === 'auto' && profile === 'low-power') {
+    // not even an adapter request: it starts the GPU process (or SwiftShader), which costs memory and power
+    return { backend: 'wasm', reason: "auto (profile 'low-power'): wasm, WebGPU not tried" };
   }
   const gpuAdapter = (await webgpuAdapter()) ?? undefined;
   if (requested !== 'auto') return { backend: requested, reason: `backend '${requested}' asked for`, gpuAdapter };
@@ -167,14 +173,14 @@ function loadOrtNode(): Promise<OrtModule> {
   return ortNode;
 }
 
-/** The thread count onnxruntime-web was initialised with in this process/page; undefined before. */
-let webThreads: number | undefined;
+/** The thread count each onnxruntime-web module (build) was initialised with in this process/page. */
+const webThreads = new WeakMap<OrtModule, number>();
 
 /** Records, once, the thread count onnxruntime-web settled on when it initialised (1 where threads
  *  cannot run), which every later session inherits; returns it. */
 function settleWebThreads(ort: OrtModule): number {
-  webThreads ??= ort.env.wasm.numThreads ?? 1;
-  return webThreads;
+  if (!webThreads.has(ort)) webThreads.set(ort, ort.env.wasm.numThreads ?? 1);
+  return webThreads.get(ort)!;
 }
 
 /** Checks `backend` and `threads` (RangeError naming the value), before anything loads. */
@@ -240,7 +246,7 @@ export async function createSession(model: ModelBytes, options: SessionOptions =
   checkSessionOptions(options);
   const profile = options.profile ?? 'default';
   const requestedThreads = profile === 'low-power' ? 1 : options.threads;
-  const choice = await resolveBackend(options.backend ?? 'auto');
+  const choice = await resolveBackend(options.backend ?? 'auto', profile);
   const { backend } = choice;
 
   if (backend === 'node') {
@@ -261,13 +267,17 @@ export async function createSession(model: ModelBytes, options: SessionOptions =
     throw new Error(`backend '${backend}' needs onnxruntime-web, which needs wasm SIMD, and this engine has none` +
       (IS_NODE ? "; use backend 'node' (onnxruntime-node)" : ': use a browser with wasm SIMD (Chrome 91, Firefox 89, Safari 16.4 or later)'));
   }
-  const ort: OrtModule = await importOrtWeb();
-  if (webThreads === undefined) {
+  const ort: OrtModule = options.ort ?? await importOrtWeb();
+  if (typeof ort?.InferenceSession?.create !== 'function' || !ort.env?.wasm) {
+    throw new TypeError('ort must be the onnxruntime-web module (import * as ort from \'onnxruntime-web\' or \'onnxruntime-web/wasm\')');
+  }
+  const settled = webThreads.get(ort);
+  if (settled === undefined) {
     ort.env.wasm.numThreads = requestedThreads ?? await defaultThreads();
-  } else if (requestedThreads !== undefined && requestedThreads !== webThreads) {
+  } else if (requestedThreads !== undefined && requestedThreads !== settled) {
     throw new Error(`threads is ${requestedThreads}${profile === 'low-power' ? " (profile 'low-power')" : ''}, but onnxruntime-web ` +
-      `already runs ${webThreads} thread(s) here: its thread count is fixed by the first session of a ${IS_NODE ? 'process' : 'page'}. ` +
-      `Pass threads: ${webThreads}, or omit it` + (IS_NODE ? ", or use backend 'node'" : ''));
+      `already runs ${settled} thread(s) here: its thread count is fixed by the first session of a ${IS_NODE ? 'process' : 'page'}. ` +
+      `Pass threads: ${settled}, or omit it` + (IS_NODE ? ", or use backend 'node'" : ''));
   }
   if (backend === 'webgpu') {
     if (!choice.gpuAdapter) throw new Error("backend 'webgpu': this browser has WebGPU but no adapter (navigator.gpu.requestAdapter() gave null); use 'wasm' or 'auto'");

@@ -28,11 +28,14 @@ export interface Chromium {
   close(): Promise<void>;
 }
 
+/** A camera that plays Chromium's test pattern, granted without a prompt (for the demo's webcam path). */
+export const FAKE_CAMERA_ARGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
 /** Launches Chromium; fails (never skips) with what to install when it is missing. */
-export async function launchChromium(viewport = { width: 1400, height: 900 }): Promise<Chromium> {
+export async function launchChromium(viewport = { width: 1400, height: 900 }, extraArgs: readonly string[] = []): Promise<Chromium> {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the browser tests need Debian's chromium. ` +
     "`.ci/run` must install it (apt-get install -y chromium); never let playwright download a browser");
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
   const context = await browser.newContext({ viewport });
   await mkdir(artefactDir, { recursive: true });
   return { browser, context, close: () => browser.close() };
