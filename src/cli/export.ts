@@ -6,6 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { loadModelBuilder } from './model-builder.js';
+import type { PreprocessSpec } from '../runtime/types.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', description: 'the .onnx file to write (required)' },
@@ -32,19 +33,20 @@ export async function runExport(argv: string[]): Promise<void> {
   const seed = numberOption(options, 'seed') ?? 0;
   const { createSsd300, exportSsd300 } = await loadModelBuilder();
   const started = Date.now();
-  let model, labels: readonly string[] | undefined, training: string;
+  let model, labels: readonly string[] | undefined, preprocess: PreprocessSpec | undefined, training: string;
   if (checkpoint) {
     const { loadCheckpointModel } = await import('../train/checkpoint.js');
     const loaded = await loadCheckpointModel(checkpoint);
     model = loaded.model;
     labels = loaded.meta.classes;
+    preprocess = loaded.meta.preprocess;
     training = `ssd-edge train: ${loaded.meta.step} steps, last loss ${loaded.meta.lastLoss?.total.toFixed(4) ?? 'n/a'}`;
   } else {
     model = createSsd300({ numClasses, width, seed });
     training = 'none: random weights (ssd-edge export)';
   }
   try {
-    const bytes = exportSsd300(model, { labels, metadata: { training } });
+    const bytes = exportSsd300(model, { labels, preprocess, metadata: { training } });
     await writeFile(out, bytes);
     console.log(`wrote ${out}: SSD300, width ${model.width}, ${model.numClasses} classes, ${model.numParameters.toLocaleString('en')} parameters, ` +
       `${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB, in ${((Date.now() - started) / 1000).toFixed(1)} s`);

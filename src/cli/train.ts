@@ -13,11 +13,16 @@ const OPTIONS: Record<string, OptionSpec> = {
   split: { type: 'string', description: 'image set to train on (default trainval)' },
   arch: { type: 'string', description: 'ssd300 (default; the only one so far)' },
   width: { type: 'string', description: 'width multiplier in (0, 1] (default 1)' },
+  augment: { type: 'string', description: 'flip (default: horizontal flip only) or ssd (photometric, zoom-out, min-IoU crop, flip)' },
+  'batch-norm': { type: 'boolean', description: 'batch normalisation after every trunk convolution (folded away on export)' },
+  'background-prior': { type: 'string', description: 'initial background probability of the conf heads, in (0, 1) (default: biases 0)' },
+  'input-std': { type: 'string', description: 'R,G,B divisors after the mean subtraction (default 1,1,1; 58,57,57: unit variance)' },
   epochs: { type: 'string', description: 'passes over the data (default 1)' },
   batch: { type: 'string', description: 'images per step (default 8)' },
   lr: { type: 'string', description: 'base learning rate (default 0.001)' },
   momentum: { type: 'string', description: 'SGD momentum (default 0.9)' },
   'weight-decay': { type: 'string', description: 'weight decay (default 0.0005)' },
+  'clip-grad-norm': { type: 'string', description: 'clip the gradients to this global L2 norm (default: no clipping)' },
   warmup: { type: 'string', description: 'linear warm-up steps (default 0)' },
   'lr-steps': { type: 'string', description: 'comma-separated steps where lr is multiplied by 0.1' },
   'max-steps': { type: 'string', description: 'stop after this many steps in all' },
@@ -42,7 +47,7 @@ function integer(options: Record<string, string | boolean | undefined>, name: st
 export function formatProgress(p: TrainProgress): string {
   return `step ${p.step}/${p.totalSteps} epoch ${p.epoch + 1} loss ${p.loss.total.toFixed(4)} ` +
     `(loc ${p.loss.loc.toFixed(4)} conf ${p.loss.conf.toFixed(4)}) pos ${p.numPositive} lr ${p.lr.toPrecision(3)} ` +
-    `${p.imagesPerSecond.toFixed(1)} images/s`;
+    `${p.gradNorm === undefined ? '' : `|g| ${p.gradNorm.toPrecision(3)} `}${p.imagesPerSecond.toFixed(1)} images/s`;
 }
 
 export async function runTrain(argv: string[], stream: NodeJS.WriteStream = process.stderr): Promise<void> {
@@ -65,12 +70,17 @@ export async function runTrain(argv: string[], stream: NodeJS.WriteStream = proc
     data, arch, checkpointDir,
     split: options.split as string | undefined,
     width: numberOption(options, 'width', Number.MIN_VALUE, 1),
+    batchNorm: options['batch-norm'] === true,
+    augment: options.augment as 'flip' | 'ssd' | undefined,
+    backgroundPrior: numberOption(options, 'background-prior', Number.MIN_VALUE, 1),
+    inputStd: options['input-std'] === undefined ? undefined : String(options['input-std']).split(',').map(s => Number(s.trim())),
     epochs: integer(options, 'epochs', 1),
     batch: integer(options, 'batch', 1),
     lr: numberOption(options, 'lr', Number.MIN_VALUE),
     momentum: numberOption(options, 'momentum', 0, 1),
     weightDecay: numberOption(options, 'weight-decay', 0),
     warmupSteps: integer(options, 'warmup', 0),
+    clipGradNorm: numberOption(options, 'clip-grad-norm', Number.MIN_VALUE),
     steps: lrSteps,
     maxSteps: integer(options, 'max-steps', 1),
     limit: integer(options, 'limit', 1),

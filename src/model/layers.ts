@@ -19,8 +19,48 @@ export interface ConvLayer {
   /** Zero padding on every side, in cells. */
   pad: number;
   dilation: number;
-  /** A ReLU follows. */
+  /** A ReLU follows (after the batch normalisation, when there is one). */
   relu: boolean;
+  /** Batch normalisation between the convolution and the ReLU (ssd.pytorch `vgg(..., batch_norm=True)`). */
+  batchNorm?: BatchNormLayer;
+}
+
+/**
+ * Batch normalisation over N, H and W per channel, as torch.nn.BatchNorm2d computes it:
+ * training uses the batch's mean and (biased) variance and updates the moving statistics with
+ * the unbiased variance; inference uses the moving statistics. The ONNX export folds it into the
+ * convolution before it, so exported graphs and the runtime never see it.
+ */
+export interface BatchNormLayer {
+  /** `[channels]`, trainable, initialised to 1. */
+  gamma: tf.Variable<tf.Rank.R1>;
+  /** `[channels]`, trainable, initialised to 0. */
+  beta: tf.Variable<tf.Rank.R1>;
+  /** `[channels]`, not trainable: updated by `updateBatchNorm` after each training step. */
+  movingMean: tf.Variable<tf.Rank.R1>;
+  movingVariance: tf.Variable<tf.Rank.R1>;
+  /** Added to the variance under the root. see: torch.nn.BatchNorm2d eps = 1e-5 */
+  eps: number;
+  /** Weight of the new batch in the moving statistics. see: torch.nn.BatchNorm2d momentum = 0.1 */
+  momentum: number;
+}
+
+/**
+ * How a forward pass treats batch normalisation. Inference (the default) uses the moving
+ * statistics; training uses each batch's and appends them to `batchStats` (kept out of any tidy:
+ * the caller hands them to updateBatchNorm, which disposes them).
+ */
+export interface ForwardMode {
+  training?: boolean;
+  batchStats?: BatchStats[];
+}
+
+export interface BatchStats {
+  layer: BatchNormLayer;
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+  /** Values per channel that the statistics were taken over (N·H·W), for the unbiased variance. */
+  count: number;
 }
 
 /**
@@ -86,22 +126,93 @@ export const SQRT_GUARD = 1e-20;
  * valid convolution, batch-to-space, then a crop of the rows and columns the block rounding added.
  * Every step has a gradient, and the result equals the dilated convolution exactly.
  */
-function atrousConv(x: tf.Tensor4D, layer: ConvLayer): tf.Tensor4D {
+function atrousConv(x: tf.Tensor4D, layer: ConvLayer, relu: boolean): tf.Tensor4D {
   const { dilation: d, pad: p } = layer;
   if (layer.stride !== 1) throw new RangeError(`${layer.name}: a dilated convolution needs stride 1, got ${layer.stride}`);
   const extra = (size: number) => (d - ((size + 2 * p) % d)) % d;
   const [extraH, extraW] = [extra(x.shape[1]), extra(x.shape[2])];
   const blocks = tf.spaceToBatchND(x, [d, d], [[p, p + extraH], [p, p + extraW]]);
   const y = tf.fused.conv2d({ x: blocks, filter: layer.filter, bias: layer.bias, strides: 1, pad: 'valid',
-                              activation: layer.relu ? 'relu' : 'linear' });
+                              activation: relu ? 'relu' : 'linear' });
   return tf.batchToSpaceND(y, [d, d], [[0, extraH], [0, extraW]]);
 }
 
-export function applyConv(x: tf.Tensor4D, layer: ConvLayer): tf.Tensor4D {
-  if (layer.dilation !== 1) return atrousConv(x, layer);
+function convolve(x: tf.Tensor4D, layer: ConvLayer, relu: boolean): tf.Tensor4D {
+  if (layer.dilation !== 1) return atrousConv(x, layer, relu);
   // fused.conv2d falls back to separate ops when a gradient is recorded, so training still works.
   return tf.fused.conv2d({ x, filter: layer.filter, bias: layer.bias, strides: layer.stride, pad: layer.pad,
-                           activation: layer.relu ? 'relu' : 'linear' });
+                           activation: relu ? 'relu' : 'linear' });
+}
+
+/**
+ * Per-channel mean and biased variance of NHWC `x` as two matrix products, ones[1, NHW] · X and
+ * ones · X², with var = E[x²] − E[x]² (clamped at 0). tf.moments reduces over N, H, W by
+ * transposing the whole activation first, which made a training step ~3× slower on tfjs-wasm;
+ * matMul and its gradient stay on the backend's fast GEMM.
+ */
+function channelMoments(x: tf.Tensor4D): { mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const [n, h, w, c] = x.shape;
+  const count = n * h * w;
+  const rows = tf.reshape(x, [count, c]);
+  const average = tf.fill([1, count], 1 / count);
+  const mean = tf.reshape(tf.matMul(average, rows), [c]) as tf.Tensor1D;
+  const meanSquare = tf.reshape(tf.matMul(average, tf.square(rows)), [c]);
+  const variance = tf.relu(tf.sub(meanSquare, tf.square(mean))) as tf.Tensor1D;
+  return { mean, variance };
+}
+
+function applyBatchNorm(x: tf.Tensor4D, norm: BatchNormLayer, mode: ForwardMode): tf.Tensor4D {
+  if (!mode.training) {
+    const scale = tf.div(norm.gamma, tf.sqrt(tf.add(norm.movingVariance, norm.eps)));
+    return tf.add(tf.mul(x, scale), tf.sub(norm.beta, tf.mul(norm.movingMean, scale)));
+  }
+  const { mean, variance } = channelMoments(x);
+  mode.batchStats?.push({ layer: norm, mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D,
+                          count: x.shape[0] * x.shape[1] * x.shape[2] });
+  // (x − mean)/√(var + eps)·gamma + beta as x·scale + shift: the [C] vectors carry the algebra
+  // (and its gradient), so only two ops touch the whole activation.
+  const scale = tf.div(norm.gamma, tf.sqrt(tf.add(variance, norm.eps)));
+  const shift = tf.sub(norm.beta, tf.mul(mean, scale));
+  return tf.add(tf.mul(x, scale), shift);
+}
+
+export function applyConv(x: tf.Tensor4D, layer: ConvLayer, mode: ForwardMode = {}): tf.Tensor4D {
+  if (!layer.batchNorm) return convolve(x, layer, layer.relu);
+  const y = applyBatchNorm(convolve(x, layer, false), layer.batchNorm, mode);
+  return layer.relu ? tf.relu(y) : y;
+}
+
+/**
+ * Moves each layer's moving statistics toward the batch's (torch's rule: moving = (1 − m)·moving
+ * + m·batch, the variance unbiased by count / (count − 1)) and disposes the batch statistics.
+ */
+export function updateBatchNorm(batchStats: readonly BatchStats[]): void {
+  for (const { layer, mean, variance, count } of batchStats) {
+    tf.tidy(() => {
+      const m = layer.momentum, unbiased = count > 1 ? count / (count - 1) : 1;
+      layer.movingMean.assign(tf.add(tf.mul(layer.movingMean, 1 - m), tf.mul(mean, m)));
+      layer.movingVariance.assign(tf.add(tf.mul(layer.movingVariance, 1 - m), tf.mul(variance, m * unbiased)));
+    });
+    mean.dispose();
+    variance.dispose();
+  }
+}
+
+/**
+ * The convolution with its batch normalisation folded in, as inference computes it:
+ * filter'[..., o] = filter[..., o] · s_o and bias'_o = (bias_o − mean_o) · s_o + beta_o, with
+ * s_o = gamma_o / √(var_o + eps). The exporter writes these; the caller disposes both tensors.
+ */
+export function foldedConv(layer: ConvLayer): { filter: tf.Tensor4D; bias: tf.Tensor1D } {
+  const norm = layer.batchNorm;
+  if (!norm) return { filter: tf.clone(layer.filter), bias: tf.clone(layer.bias) };
+  return tf.tidy(() => {
+    const scale = tf.div(norm.gamma, tf.sqrt(tf.add(norm.movingVariance, norm.eps)));
+    return {
+      filter: tf.mul(layer.filter, scale) as tf.Tensor4D,
+      bias: tf.add(tf.mul(tf.sub(layer.bias, norm.movingMean), scale), norm.beta) as tf.Tensor1D,
+    };
+  });
 }
 
 export function applyMaxPool(x: tf.Tensor4D, layer: MaxPoolLayer): tf.Tensor4D {
@@ -116,6 +227,6 @@ export function applyL2Norm(x: tf.Tensor4D, layer: L2NormLayer): tf.Tensor4D {
   return tf.mul(tf.div(x, norm), layer.scale);
 }
 
-export function applyTrunkLayer(x: tf.Tensor4D, layer: TrunkLayer): tf.Tensor4D {
-  return layer.kind === 'conv' ? applyConv(x, layer) : applyMaxPool(x, layer);
+export function applyTrunkLayer(x: tf.Tensor4D, layer: TrunkLayer, mode: ForwardMode = {}): tf.Tensor4D {
+  return layer.kind === 'conv' ? applyConv(x, layer, mode) : applyMaxPool(x, layer);
 }

@@ -12,7 +12,7 @@ import { initFilter, type FilterInit } from './init.js';
 import { mulberry32 } from '../util/random.js';
 import {
   applyConv, applyL2Norm, applyTrunkLayer, SQRT_GUARD,
-  type ConvLayer, type L2NormLayer, type NetworkLayers, type SourceLayers, type TrunkLayer,
+  type BatchNormLayer, type ConvLayer, type ForwardMode, type L2NormLayer, type NetworkLayers, type SourceLayers, type TrunkLayer,
 } from './layers.js';
 
 export const SSD300_INPUT_SIZE = 300;
@@ -28,6 +28,9 @@ const L2NORM_INIT_SCALE = 20;
 /** see: ssd.pytorch layers/modules/l2norm.py */
 const L2NORM_EPS = 1e-10;
 const FC_CHANNELS = 1024;
+/** see: torch.nn.BatchNorm2d defaults */
+const BATCH_NORM_EPS = 1e-5;
+const BATCH_NORM_MOMENTUM = 0.1;
 
 export interface Ssd300Options {
   /** Classes including the background (class 0). An integer ≥ 2. */
@@ -36,6 +39,20 @@ export interface Ssd300Options {
   width?: number;
   /** Seed of the weight initialisation. Default 0. */
   seed?: number;
+  /**
+   * Batch normalisation after every trunk convolution (the VGG base, as ssd.pytorch's
+   * `batch_norm=True`, and also conv6, conv7 and the extras; not the heads). It lets a narrow
+   * network train from scratch; the ONNX export folds it into the convolutions. Default false.
+   */
+  batchNorm?: boolean;
+  /**
+   * RetinaNet's head initialisation (arXiv:1708.02002 §3.3, §4.1) with this background
+   * probability: the loc and conf heads' weights start with σ = 0.01 and the conf heads'
+   * background bias at ln(p·(C − 1) / (1 − p)) (the other biases 0), so every prior starts as
+   * background with probability p and the first steps are not spent unlearning large random
+   * logits. In (0, 1). Default: none (Xavier heads, biases 0, as ssd.pytorch).
+   */
+  backgroundPrior?: number;
 }
 
 export interface Ssd300Output {
@@ -48,6 +65,7 @@ export interface Ssd300Output {
 export interface Ssd300 {
   readonly numClasses: number;
   readonly width: number;
+  readonly batchNorm: boolean;
   /** Rows of `loc` and `conf`: 8732. */
   readonly numPriors: number;
   /** The architecture with its variables, in forward order; the exporter walks it. */
@@ -57,9 +75,15 @@ export interface Ssd300 {
    * `loc0.filter`, ..., `conf5.bias`): trunk, L2Norm, loc heads, conf heads. Filters are HWIO.
    */
   readonly variables: ReadonlyMap<string, tf.Variable>;
+  /** The variables an optimiser updates: all but the batch normalisation's moving statistics. */
+  readonly trainableVariables: ReadonlyMap<string, tf.Variable>;
+  /** Trainable values (what the exported network holds, batch normalisation folded or not). */
   readonly numParameters: number;
-  /** `images`: `[N, 300, 300, 3]` (NHWC), pre-processed. The caller disposes the outputs. */
-  apply(images: tf.Tensor4D): Ssd300Output;
+  /**
+   * `images`: `[N, 300, 300, 3]` (NHWC), pre-processed. The caller disposes the outputs.
+   * `mode.training` makes batch normalisation use the batch's statistics (see ForwardMode).
+   */
+  apply(images: tf.Tensor4D, mode?: ForwardMode): Ssd300Output;
   /** A copy of every variable's values by name (a checkpoint). */
   saveWeights(): Promise<Record<string, Float32Array>>;
   /** Sets every variable from a checkpoint of this architecture; nothing changes on a mismatch. */
@@ -70,7 +94,8 @@ export interface Ssd300 {
 /** tfjs variable names are global to the engine: each model instance gets its own prefix. */
 let instances = 0;
 
-function validateOptions({ numClasses, width = 1, seed = 0 }: Ssd300Options): Required<Ssd300Options> {
+function validateOptions({ numClasses, width = 1, seed = 0, batchNorm = false, backgroundPrior }: Ssd300Options):
+    Required<Omit<Ssd300Options, 'backgroundPrior'>> & Pick<Ssd300Options, 'backgroundPrior'> {
   if (!Number.isInteger(numClasses) || numClasses < 2) {
     throw new RangeError(`numClasses ${numClasses} must be an integer ≥ 2 (the classes including the background)`);
   }
@@ -78,7 +103,11 @@ function validateOptions({ numClasses, width = 1, seed = 0 }: Ssd300Options): Re
     throw new RangeError(`width ${width} must be in (0, 1]: it multiplies every channel count of SSD300`);
   }
   if (!Number.isInteger(seed)) throw new RangeError(`seed ${seed} must be an integer`);
-  return { numClasses, width, seed };
+  if (typeof batchNorm !== 'boolean') throw new TypeError(`batchNorm ${String(batchNorm)} must be a boolean`);
+  if (backgroundPrior !== undefined && !(typeof backgroundPrior === 'number' && backgroundPrior > 0 && backgroundPrior < 1)) {
+    throw new RangeError(`backgroundPrior ${backgroundPrior} must be a probability in (0, 1)`);
+  }
+  return { numClasses, width, seed, batchNorm, backgroundPrior };
 }
 
 /** Output size of a conv or pool along one axis, as PyTorch computes it. */
@@ -99,20 +128,31 @@ class Builder {
     this.rand = mulberry32(seed);
   }
 
-  private variable<R extends tf.Rank>(name: string, value: tf.Tensor<R>): tf.Variable<R> {
-    const v = tf.variable(value, true, this.prefix + name);
+  private variable<R extends tf.Rank>(name: string, value: tf.Tensor<R>, trainable = true): tf.Variable<R> {
+    const v = tf.variable(value, trainable, this.prefix + name);
     value.dispose();
     this.variables.set(name, v);
     return v;
   }
 
   conv(name: string, init: FilterInit, inChannels: number, outChannels: number,
-       { kernel = 3, stride = 1, pad = 0, dilation = 1, relu = true } = {}): ConvLayer {
+       { kernel = 3, stride = 1, pad = 0, dilation = 1, relu = true, batchNorm = false, bias = undefined as Float32Array | undefined } = {}): ConvLayer {
     const values = initFilter(this.rand, init, kernel, inChannels, outChannels);
     return {
       kind: 'conv', name, kernel, stride, pad, dilation, relu,
       filter: this.variable(`${name}.filter`, tf.tensor4d(values, [kernel, kernel, inChannels, outChannels])),
-      bias: this.variable(`${name}.bias`, tf.zeros([outChannels])),
+      bias: this.variable(`${name}.bias`, bias ? tf.tensor1d(bias) : tf.zeros([outChannels])),
+      ...(batchNorm ? { batchNorm: this.batchNorm(name, outChannels) } : {}),
+    };
+  }
+
+  private batchNorm(name: string, channels: number): BatchNormLayer {
+    return {
+      gamma: this.variable(`${name}.bn.gamma`, tf.ones([channels])),
+      beta: this.variable(`${name}.bn.beta`, tf.zeros([channels])),
+      movingMean: this.variable(`${name}.bn.movingMean`, tf.zeros([channels]), false),
+      movingVariance: this.variable(`${name}.bn.movingVariance`, tf.ones([channels]), false),
+      eps: BATCH_NORM_EPS, momentum: BATCH_NORM_MOMENTUM,
     };
   }
 
@@ -127,19 +167,21 @@ class Builder {
 class Ssd300Network implements Ssd300 {
   readonly numPriors: number;
   readonly numParameters: number;
+  readonly trainableVariables: ReadonlyMap<string, tf.Variable>;
   private disposed = false;
 
-  constructor(readonly numClasses: number, readonly width: number, readonly layers: NetworkLayers,
-              readonly variables: ReadonlyMap<string, tf.Variable>) {
+  constructor(readonly numClasses: number, readonly width: number, readonly batchNorm: boolean,
+              readonly layers: NetworkLayers, readonly variables: ReadonlyMap<string, tf.Variable>) {
     this.numPriors = layers.sources.reduce((n, s) => n + s.featureMap ** 2 * s.boxesPerLocation, 0);
-    this.numParameters = [...variables.values()].reduce((n, v) => n + v.size, 0);
+    this.trainableVariables = new Map([...variables].filter(([, v]) => v.trainable));
+    this.numParameters = [...this.trainableVariables.values()].reduce((n, v) => n + v.size, 0);
   }
 
   private checkLive(): void {
     if (this.disposed) throw new Error('this Ssd300 was disposed; create a new one');
   }
 
-  apply(images: tf.Tensor4D): Ssd300Output {
+  apply(images: tf.Tensor4D, mode: ForwardMode = {}): Ssd300Output {
     this.checkLive();
     const [n, h, w, c] = images.shape;
     if (images.rank !== 4 || h !== SSD300_INPUT_SIZE || w !== SSD300_INPUT_SIZE || c !== 3) {
@@ -151,7 +193,7 @@ class Ssd300Network implements Ssd300 {
       const taps = new Map<string, tf.Tensor4D>();
       let x = images;
       for (const layer of trunk) {
-        x = applyTrunkLayer(x, layer);
+        x = applyTrunkLayer(x, layer, mode);
         if (tapped.has(layer.name)) taps.set(layer.name, x);
       }
       const loc: tf.Tensor3D[] = [], conf: tf.Tensor3D[] = [];
@@ -199,7 +241,7 @@ class Ssd300Network implements Ssd300 {
 
 /** Builds SSD300 with freshly initialised weights (He for the VGG base, Xavier elsewhere, biases 0). */
 export function createSsd300(options: Ssd300Options): Ssd300 {
-  const { numClasses, width, seed } = validateOptions(options);
+  const { numClasses, width, seed, batchNorm, backgroundPrior } = validateOptions(options);
   const scaled = (c: number) => Math.max(1, Math.round(c * width));
   const b = new Builder(seed);
   const trunk: TrunkLayer[] = [];
@@ -208,7 +250,7 @@ export function createSsd300(options: Ssd300Options): Ssd300 {
   let size = SSD300_INPUT_SIZE, channels = 3;
   const addConv = (name: string, init: FilterInit, outChannels: number,
                    opts: { kernel?: number; stride?: number; pad?: number; dilation?: number } = {}) => {
-    const layer = b.conv(name, init, channels, outChannels, opts);
+    const layer = b.conv(name, init, channels, outChannels, { ...opts, batchNorm });
     trunk.push(layer);
     size = outputSize(size, layer.kernel, layer.stride, layer.pad, layer.dilation);
     channels = outChannels;
@@ -254,12 +296,19 @@ export function createSsd300(options: Ssd300Options): Ssd300 {
   });
 
   const norm = b.l2norm('conv4_3_norm', outputs.get('conv4_3')!.channels);
-  const head = (kind: 'loc' | 'conf', perBox: number) => sourceNames.map((from, k) =>
-    b.conv(`${kind}${k}`, 'xavier', outputs.get(from)!.channels, BOXES_PER_LOCATION[k] * perBox, { pad: 1, relu: false }));
-  const loc = head('loc', 4), conf = head('conf', numClasses);
+  const head = (kind: 'loc' | 'conf', perBox: number, boxBias?: Float32Array) => sourceNames.map((from, k) => {
+    const boxes = BOXES_PER_LOCATION[k];
+    const bias = boxBias && Float32Array.from({ length: boxes * perBox }, (_, i) => boxBias[i % perBox]);
+    const init = backgroundPrior === undefined ? 'xavier' : 'small';
+    return b.conv(`${kind}${k}`, init, outputs.get(from)!.channels, boxes * perBox, { pad: 1, relu: false, bias });
+  });
+  // Softmax of (b, 0, ..., 0) gives the background e^b / (e^b + C − 1) = p.
+  const confBias = backgroundPrior === undefined ? undefined : Float32Array.from({ length: numClasses },
+    (_, c) => (c === 0 ? Math.log((backgroundPrior * (numClasses - 1)) / (1 - backgroundPrior)) : 0));
+  const loc = head('loc', 4), conf = head('conf', numClasses, confBias);
   const sources: SourceLayers[] = sourceNames.map((from, k) => ({
     from, norm: k === 0 ? norm : undefined, loc: loc[k], conf: conf[k],
     boxesPerLocation: BOXES_PER_LOCATION[k], featureMap: outputs.get(from)!.size,
   }));
-  return new Ssd300Network(numClasses, width, { trunk, sources }, b.variables);
+  return new Ssd300Network(numClasses, width, batchNorm, { trunk, sources }, b.variables);
 }

@@ -13,6 +13,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSsd300, type Ssd300 } from '../model/ssd300.js';
+import type { PreprocessSpec } from '../runtime/types.js';
 
 export const CHECKPOINT_FORMAT = 'ssd-edge-checkpoint';
 export const CHECKPOINT_VERSION = 1;
@@ -35,6 +36,10 @@ export interface CheckpointMeta {
   /** Classes including the background. */
   numClasses: number;
   width: number;
+  /** Ssd300Options.batchNorm (absent in checkpoints written before it existed: false). */
+  batchNorm?: boolean;
+  /** The pre-processing the network was trained with (absent: DEFAULT_PREPROCESS, ssd.pytorch's). */
+  preprocess?: PreprocessSpec;
   /** Class names, 'background' first. */
   classes: string[];
   /** Completed optimisation steps. */
@@ -140,7 +145,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
 export async function loadCheckpointModel(dir: string): Promise<{ model: Ssd300; meta: CheckpointMeta }> {
   const { meta, weights } = await loadCheckpoint(dir);
   if (meta.arch !== 'ssd300') throw new Error(`checkpoint in '${dir}' holds arch '${meta.arch}'; only ssd300 is supported`);
-  const model = createSsd300({ numClasses: meta.numClasses, width: meta.width });
+  const model = createSsd300({ numClasses: meta.numClasses, width: meta.width, batchNorm: meta.batchNorm ?? false });
   try {
     model.loadWeights(weights);
   } catch (error) {

@@ -10,7 +10,9 @@
  * - Data: split `trainval` (by default), difficult objects dropped (ssd.pytorch's
  *   keep_difficult=False). Each epoch visits the images in an order shuffled by
  *   mulberry32(seed, epoch), in floor(images / batch) batches (the remainder is left out, as
- *   drop_last). Augmentation: horizontal flip at p = 0.5 only, drawn from the same per-epoch
+ *   drop_last). Augmentation (`augment`): 'flip', a horizontal flip at p = `flip`, drawn from the
+ *   same per-epoch stream; or 'ssd', the SSD augmentation (data/augment.ts: photometric distortion,
+ *   zoom-out, min-IoU crop, flip at p = `flip`), each image with its own stream seeded from it.
  *   stream; the full SSD augmentation (photometric distortion, expand, min-IoU crop) is a later step.
  * - Resume: everything random is a function of (seed, epoch), so a run resumed from a checkpoint
  *   (weights, momentum, step) draws the same batches and computes the same losses as one that
@@ -20,12 +22,14 @@ import { access } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
 import { createMatcher, type Matcher } from '../core/matcher.js';
 import { presetByName } from '../core/presets.js';
+import { updateBatchNorm, type BatchStats } from '../model/layers.js';
 import { createSsd300, SSD300_INPUT_SIZE, type Ssd300 } from '../model/ssd300.js';
 import { decodeImage } from '../runtime/image-node.js';
 import { inputPresets } from '../runtime/input-presets.js';
 import { createWasmPreprocessor, type WasmPreprocessor } from '../runtime/preprocess-wasm.js';
 import type { PreprocessSpec } from '../runtime/types.js';
 import { mulberry32 } from '../util/random.js';
+import { augmentSsd } from './data/augment.js';
 import { readVocDataset, type VocItem } from './data/index.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './checkpoint.js';
 import { multiBoxLoss } from './loss.js';
@@ -41,6 +45,16 @@ export interface TrainOptions {
   arch?: 'ssd300';
   /** SSD300 width multiplier, in (0, 1]. Default 1. */
   width?: number;
+  /** Batch normalisation after every trunk convolution (Ssd300Options.batchNorm). Default false. */
+  batchNorm?: boolean;
+  /** The conf heads' initial background probability (Ssd300Options.backgroundPrior). Default: none. */
+  backgroundPrior?: number;
+  /**
+   * Per-channel divisor (R, G, B) after the mean subtraction: [1, 1, 1] is ssd.pytorch's input;
+   * about [58, 57, 57] gives unit-variance pixels, which a network trained from scratch wants.
+   * The checkpoint and the export record the resulting pre-processing. Default [1, 1, 1].
+   */
+  inputStd?: number[];
   /** Passes over the data. Default 1. */
   epochs?: number;
   /** Images per step. Default 8. */
@@ -51,6 +65,11 @@ export interface TrainOptions {
   momentum?: number;
   /** Default 5e-4. */
   weightDecay?: number;
+  /**
+   * Scales the gradients down when their global L2 norm (over every variable) exceeds this, so
+   * one bad batch cannot throw a from-scratch network off. Default: no clipping.
+   */
+  clipGradNorm?: number;
   /** Linear warm-up over this many steps. Default 0. */
   warmupSteps?: number;
   /** Global step numbers (increasing) at which the learning rate is multiplied by 0.1. Default none. */
@@ -61,6 +80,8 @@ export interface TrainOptions {
   limit?: number;
   /** Horizontal flip probability. Default 0.5. */
   flip?: number;
+  /** 'flip' (default): only the horizontal flip; 'ssd': the full SSD augmentation (see the module comment). */
+  augment?: 'flip' | 'ssd';
   /** 'auto' (default), or one of TRAINING_BACKENDS. */
   backend?: TrainingBackendName | 'auto';
   /** Where checkpoints go (required). */
@@ -87,6 +108,8 @@ export interface TrainProgress {
   numPositive: number;
   /** The learning rate this step used. */
   lr: number;
+  /** The gradients' global L2 norm before clipping (only computed with clipGradNorm). */
+  gradNorm?: number;
   /** This step's images over its wall time (data loading included). */
   imagesPerSecond: number;
 }
@@ -106,7 +129,8 @@ export interface TrainResult {
   seconds: number;
 }
 
-type Resolved = Required<Omit<TrainOptions, 'onProgress' | 'log' | 'maxSteps' | 'limit'>> & { maxSteps?: number; limit?: number };
+type Resolved = Required<Omit<TrainOptions, 'onProgress' | 'log' | 'maxSteps' | 'limit' | 'backgroundPrior' | 'clipGradNorm'>> &
+  { maxSteps?: number; limit?: number; backgroundPrior?: number; clipGradNorm?: number };
 
 const positiveInteger = (name: string, value: number) => {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`train: ${name} is ${value}; it must be an integer ≥ 1`);
@@ -115,19 +139,29 @@ const positiveInteger = (name: string, value: number) => {
 /** Checks and completes the options; throws a RangeError/Error naming the bad one. */
 export function resolveTrainOptions(options: TrainOptions): Resolved {
   const o: Resolved = {
-    split: 'trainval', arch: 'ssd300', width: 1, epochs: 1, batch: 8, lr: 1e-3, momentum: 0.9, weightDecay: 5e-4,
-    warmupSteps: 0, steps: [], flip: 0.5, backend: 'auto', checkpointEvery: 1000, resume: false, seed: 1,
+    split: 'trainval', arch: 'ssd300', width: 1, batchNorm: false, inputStd: [1, 1, 1], epochs: 1, batch: 8, lr: 1e-3, momentum: 0.9, weightDecay: 5e-4,
+    warmupSteps: 0, steps: [], flip: 0.5, augment: 'flip', backend: 'auto', checkpointEvery: 1000, resume: false, seed: 1,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as unknown as Resolved;
   if (typeof o.data !== 'string' || o.data === '') throw new Error('train: data (the VOC dataset directory) is required');
   if (typeof o.checkpointDir !== 'string' || o.checkpointDir === '') throw new Error('train: checkpointDir is required');
   if (o.arch !== 'ssd300') throw new RangeError(`train: arch '${o.arch}' is not supported; use ssd300`);
   if (!(typeof o.width === 'number' && o.width > 0 && o.width <= 1)) throw new RangeError(`train: width is ${o.width}; it must be in (0, 1]`);
+  if (typeof o.batchNorm !== 'boolean') throw new TypeError(`train: batchNorm is ${String(o.batchNorm)}; it must be a boolean`);
+  if (o.backgroundPrior !== undefined && !(o.backgroundPrior > 0 && o.backgroundPrior < 1)) {
+    throw new RangeError(`train: backgroundPrior is ${o.backgroundPrior}; it must be in (0, 1)`);
+  }
+  if (!Array.isArray(o.inputStd) || o.inputStd.length !== 3 || !o.inputStd.every(v => Number.isFinite(v) && v > 0)) {
+    throw new RangeError(`train: inputStd is [${String(o.inputStd)}]; it must be three numbers > 0 (R, G, B)`);
+  }
   positiveInteger('epochs', o.epochs);
   positiveInteger('batch', o.batch);
   if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new RangeError(`train: lr is ${o.lr}; it must be a number > 0`);
   if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`train: momentum is ${o.momentum}; it must be in [0, 1)`);
   if (!(Number.isFinite(o.weightDecay) && o.weightDecay >= 0)) throw new RangeError(`train: weightDecay is ${o.weightDecay}; it must be ≥ 0`);
+  if (o.clipGradNorm !== undefined && !(Number.isFinite(o.clipGradNorm) && o.clipGradNorm > 0)) {
+    throw new RangeError(`train: clipGradNorm is ${o.clipGradNorm}; it must be a number > 0`);
+  }
   if (!Number.isInteger(o.warmupSteps) || o.warmupSteps < 0) throw new RangeError(`train: warmupSteps is ${o.warmupSteps}; it must be an integer ≥ 0`);
   if (!Array.isArray(o.steps) || o.steps.some((s, i) => !Number.isInteger(s) || s < 1 || (i > 0 && s <= o.steps[i - 1]))) {
     throw new RangeError(`train: steps is [${String(o.steps)}]; it must list increasing integers ≥ 1`);
@@ -135,12 +169,18 @@ export function resolveTrainOptions(options: TrainOptions): Resolved {
   if (o.maxSteps !== undefined) positiveInteger('maxSteps', o.maxSteps);
   if (o.limit !== undefined) positiveInteger('limit', o.limit);
   if (!(o.flip >= 0 && o.flip <= 1)) throw new RangeError(`train: flip is ${o.flip}; it must be in [0, 1]`);
+  if (o.augment !== 'flip' && o.augment !== 'ssd') throw new RangeError(`train: augment is '${String(o.augment)}'; use flip or ssd`);
   if (!Number.isInteger(o.checkpointEvery) || o.checkpointEvery < 0) throw new RangeError(`train: checkpointEvery is ${o.checkpointEvery}; it must be an integer ≥ 0`);
   if (!Number.isInteger(o.seed)) throw new RangeError(`train: seed is ${o.seed}; it must be an integer`);
   if (o.backend !== 'auto' && !TRAINING_BACKENDS.includes(o.backend)) {
     throw new RangeError(`train: backend '${o.backend}' is not one of auto, ${TRAINING_BACKENDS.join(', ')}`);
   }
   return o;
+}
+
+/** The network's input: ssd.pytorch's (RGB minus 123, 117, 104, NCHW), divided by `std`. */
+export function trainingInput(std: readonly number[]): PreprocessSpec {
+  return { ...inputPresets.ssd300Voc, std: [std[0], std[1], std[2]] };
 }
 
 /** The learning rate of 0-based step `step`: linear warm-up, then ×0.1 at each milestone passed. */
@@ -150,8 +190,11 @@ export function learningRate(step: number, { lr, warmupSteps = 0, steps = [] }: 
   return lr * warm * 0.1 ** decays;
 }
 
-/** One epoch's plan: the image order and which of those images are flipped, from (seed, epoch). */
-export function epochPlan(seed: number, epoch: number, numImages: number, flip: number): { order: number[]; flipped: boolean[] } {
+/**
+ * One epoch's plan, from (seed, epoch): the image order, which of those images are flipped
+ * (augment 'flip'), and each position's augmentation seed (augment 'ssd').
+ */
+export function epochPlan(seed: number, epoch: number, numImages: number, flip: number): { order: number[]; flipped: boolean[]; seeds: number[] } {
   const random = mulberry32((Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
   const order = Array.from({ length: numImages }, (_, i) => i);
   for (let i = numImages - 1; i > 0; i--) { // Fisher–Yates
@@ -159,7 +202,14 @@ export function epochPlan(seed: number, epoch: number, numImages: number, flip: 
     [order[i], order[j]] = [order[j], order[i]];
   }
   const flipped = order.map(() => random() < flip);
-  return { order, flipped };
+  const seeds = order.map(() => Math.floor(random() * 2 ** 32));
+  return { order, flipped, seeds };
+}
+
+/** The global L2 norm of `grads` and the factor min(1, maxNorm / norm) that clips it (torch.nn.utils.clip_grad_norm_). */
+function clipScale(grads: readonly tf.Tensor[], maxNorm: number): { norm: number; scale: number } {
+  const norm = Math.sqrt(tf.tidy(() => tf.addN(grads.map(g => tf.sum(tf.square(g)))).dataSync()[0]));
+  return { norm, scale: norm > maxNorm ? maxNorm / norm : 1 };
 }
 
 /** ssd.pytorch's RandomMirror on normalised boxes: xmin' = 1 − xmax, xmax' = 1 − xmin. */
@@ -197,13 +247,22 @@ function annotationOf(item: VocItem): { boxes: Float32Array; labels: Int32Array 
 
 interface Batch { images: Float32Array; annotations: BoxAnnotation[] }
 
-async function loadBatch(items: readonly VocItem[], flips: readonly boolean[], pre: WasmPreprocessor, spec: PreprocessSpec): Promise<Batch> {
+interface BatchPlan { flips: readonly boolean[]; seeds: readonly number[]; augment: 'flip' | 'ssd'; flip: number }
+
+async function loadBatch(items: readonly VocItem[], plan: BatchPlan, pre: WasmPreprocessor, spec: PreprocessSpec): Promise<Batch> {
   const size = spec.size[0];
   const images = new Float32Array(items.length * size * size * 3);
   const decoded = await Promise.all(items.map(item => decodeImage(item.imagePath)));
+  const flips = plan.flips;
   const annotations = items.map((item, i) => {
-    pre.run(decoded[i], spec, images, i);
     const { boxes, labels } = annotationOf(item);
+    if (plan.augment === 'ssd') {
+      const mean = spec.channels === 'rgb' ? spec.mean : [spec.mean[2], spec.mean[1], spec.mean[0]] as const;
+      const out = augmentSsd(decoded[i], boxes, labels, mulberry32(plan.seeds[i]), { size, mean, flip: plan.flip });
+      pre.run(out.image, spec, images, i);
+      return { boxes: out.boxes, labels: out.labels };
+    }
+    pre.run(decoded[i], spec, images, i);
     if (!flips[i]) return { boxes, labels };
     flipNhwc(images, i, size);
     return { boxes: flipBoxes(boxes), labels };
@@ -213,8 +272,9 @@ async function loadBatch(items: readonly VocItem[], flips: readonly boolean[], p
 
 /** The options a checkpoint records (and a resume checks). */
 function recordedOptions(o: Resolved): Record<string, unknown> {
-  const { data, split, arch, width, epochs, batch, lr, momentum, weightDecay, warmupSteps, steps, flip, seed, limit, maxSteps } = o;
-  return { data, split, arch, width, epochs, batch, lr, momentum, weightDecay, warmupSteps, steps, flip, seed, limit: limit ?? null, maxSteps: maxSteps ?? null };
+  const { data, split, arch, width, batchNorm, backgroundPrior, inputStd, epochs, batch, lr, momentum, weightDecay, warmupSteps, steps, flip, augment, seed, limit, maxSteps, clipGradNorm } = o;
+  return { data, split, arch, width, batchNorm, backgroundPrior: backgroundPrior ?? null, inputStd, epochs, batch, lr, momentum, weightDecay,
+           warmupSteps, clipGradNorm: clipGradNorm ?? null, steps, flip, augment, seed, limit: limit ?? null, maxSteps: maxSteps ?? null };
 }
 
 /**
@@ -246,8 +306,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     resumed = await loadCheckpoint(o.checkpointDir);
     const m = resumed.meta, rec = m.options;
     const expect: [string, unknown, unknown][] = [
-      ['arch', m.arch, o.arch], ['width', m.width, o.width], ['numClasses', m.numClasses, numClasses],
-      ['batch', rec.batch, o.batch], ['seed', rec.seed, o.seed], ['flip', rec.flip, o.flip], ['limit', rec.limit, o.limit ?? null],
+      ['arch', m.arch, o.arch], ['width', m.width, o.width], ['batchNorm', m.batchNorm ?? false, o.batchNorm],
+      ['numClasses', m.numClasses, numClasses], ['inputStd', String(m.preprocess?.std ?? [1, 1, 1]), String(o.inputStd)],
+      ['batch', rec.batch, o.batch], ['seed', rec.seed, o.seed], ['flip', rec.flip, o.flip], ['augment', rec.augment ?? 'flip', o.augment], ['limit', rec.limit, o.limit ?? null],
     ];
     for (const [name, saved, now] of expect) {
       if (saved !== now) throw new Error(`train: cannot resume: the checkpoint in '${o.checkpointDir}' has ${name} ${String(saved)}, this run ${String(now)}`);
@@ -257,11 +318,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const backend = await initTraining({ backend: o.backend, log });
   const matcher: Matcher = await createMatcher({ ...presetByName('ssd300Voc'), numClasses, labels: dataset.classes });
   const pre = await createWasmPreprocessor();
-  const spec: PreprocessSpec = { ...inputPresets.ssd300Voc, layout: 'nhwc' };
+  const input = trainingInput(o.inputStd);
+  const spec: PreprocessSpec = { ...input, layout: 'nhwc' };
   const size = SSD300_INPUT_SIZE;
-  const model: Ssd300 = createSsd300({ numClasses, width: o.width, seed: o.seed });
-  const names = [...model.variables.keys()];
-  const variables = [...model.variables.values()];
+  const model: Ssd300 = createSsd300({ numClasses, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior });
+  const names = [...model.trainableVariables.keys()];
+  const variables = [...model.trainableVariables.values()];
   const momentum = variables.map(v => tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
   let step = 0;
   try {
@@ -281,36 +343,41 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const save = async () => {
       const momentumValues = Object.fromEntries(await Promise.all(names.map(async (name, i) => [name, await momentum[i].data() as Float32Array] as const)));
       return saveCheckpoint(o.checkpointDir, {
-        arch: 'ssd300', numClasses, width: o.width, classes: dataset.classes, step, epoch: Math.floor(step / stepsPerEpoch),
+        arch: 'ssd300', numClasses, width: o.width, batchNorm: o.batchNorm, preprocess: input, classes: dataset.classes, step, epoch: Math.floor(step / stepsPerEpoch),
         options: recordedOptions(o), lastLoss,
       }, await model.saveWeights(), momentumValues, shapes);
     };
 
     const losses: number[] = [];
     const started = performance.now();
-    let plan: { epoch: number; order: number[]; flipped: boolean[] } | undefined;
+    let plan: { epoch: number; order: number[]; flipped: boolean[]; seeds: number[] } | undefined;
     while (step < totalSteps) {
       const stepStart = performance.now();
       const epoch = Math.floor(step / stepsPerEpoch);
       if (plan?.epoch !== epoch) plan = { epoch, ...epochPlan(o.seed, epoch, items.length, o.flip) };
       const first = (step % stepsPerEpoch) * o.batch;
       const picks = plan.order.slice(first, first + o.batch);
-      const batch = await loadBatch(picks.map(i => items[i]), plan.flipped.slice(first, first + o.batch), pre, spec);
+      const batch = await loadBatch(picks.map(i => items[i]), {
+        flips: plan.flipped.slice(first, first + o.batch), seeds: plan.seeds.slice(first, first + o.batch), augment: o.augment, flip: o.flip,
+      }, pre, spec);
       const lr = learningRate(step, o);
-      let loc = 0, conf = 0, numPositive = 0;
+      let loc = 0, conf = 0, numPositive = 0, gradNorm: number | undefined;
+      const batchStats: BatchStats[] = [];
       const total = tf.tidy(() => {
         const images = tf.tensor4d(batch.images, [picks.length, size, size, 3]);
         const targets = buildTargets(matcher, batch.annotations);
         numPositive = targets.numPositive;
         const { value, grads } = tf.variableGrads(() => {
-          const parts = multiBoxLoss(model.apply(images), targets);
+          const parts = multiBoxLoss(model.apply(images, { training: true, batchStats }), targets);
           loc = parts.loc.dataSync()[0];
           conf = parts.conf.dataSync()[0];
           return parts.total;
         }, variables);
         const lrScalar = tf.scalar(lr), mu = tf.scalar(o.momentum), wd = tf.scalar(o.weightDecay);
+        const clip = o.clipGradNorm === undefined ? undefined : clipScale(variables.map(w => grads[w.name]), o.clipGradNorm);
+        if (clip) gradNorm = clip.norm;
         variables.forEach((w, i) => {
-          const g = grads[w.name];
+          const g = clip && clip.scale < 1 ? tf.mul(grads[w.name], clip.scale) : grads[w.name];
           const d = o.weightDecay > 0 ? tf.add(g, tf.mul(w, wd)) : g;
           const v = tf.add(tf.mul(momentum[i], mu), d);
           momentum[i].assign(v);
@@ -318,13 +385,14 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         });
         return value.dataSync()[0];
       });
+      updateBatchNorm(batchStats);
       if (!Number.isFinite(total)) throw new Error(`train: the loss is ${total} at step ${step + 1} (lr ${lr}); try a lower --lr or a warm-up`);
       step++;
       losses.push(total);
       lastLoss = { total, loc, conf };
       const seconds = (performance.now() - stepStart) / 1000;
       options.onProgress?.({
-        epoch, step, totalSteps, stepsPerEpoch, loss: { total, loc, conf }, numPositive, lr,
+        epoch, step, totalSteps, stepsPerEpoch, loss: { total, loc, conf }, numPositive, lr, gradNorm,
         imagesPerSecond: picks.length / seconds,
       });
       if (o.checkpointEvery > 0 && step % o.checkpointEvery === 0 && step < totalSteps) {

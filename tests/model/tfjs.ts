@@ -23,13 +23,15 @@ export async function useTfjsBackend(backend: TfjsBackend): Promise<void> {
 
 /**
  * Random weights everywhere, not only where the initialisation is random: biases uniform in
- * ±0.5 and L2Norm scales in [10, 30], so a mistake in either shows in the outputs.
+ * ±0.5, L2Norm scales in [10, 30] (batch normalisation: variances in [0.5, 2], gammas in [0.5, 1.5]), so a mistake in either shows in the outputs.
  */
 export function randomizeWeights(model: Ssd300, seed: number): void {
   let s = seed;
   for (const [name, v] of model.variables) {
     if (name.endsWith('.filter')) continue;
-    const [lo, hi] = name.endsWith('.scale') ? [10, 30] : [-0.5, 0.5];
+    // Batch normalisation: variances must stay positive, gammas away from 0.
+    const [lo, hi] = name.endsWith('.scale') ? [10, 30] : name.endsWith('.movingVariance') ? [0.5, 2]
+      : name.endsWith('.gamma') ? [0.5, 1.5] : [-0.5, 0.5];
     tf.tidy(() => v.assign(tf.randomUniform(v.shape, lo, hi, 'float32', s++)));
   }
 }

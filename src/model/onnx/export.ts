@@ -2,6 +2,8 @@
  * SSD300 → ONNX. Walks the network's layer records (the same ones its tfjs forward pass applies)
  * and writes one node sequence per record, NCHW:
  *
+ * Batch normalisation, where the model has it, is folded into the convolution before it.
+ *
  *   image [N,3,300,300] ─► Conv+Relu / MaxPool ... ─► conv4_3 ─► L2Norm ─► heads 0
  *                                                   └► ... conv7, conv8_2 ... conv11_2 ─► heads 1..5
  *   head: Conv ─► Transpose [0,2,3,1] (NHWC, as the priors are ordered) ─► Reshape [N, -1, k]
@@ -17,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { presets } from '../../core/presets.js';
 import type { PostprocessConfig } from '../../core/types.js';
 import type { PreprocessSpec } from '../../runtime/types.js';
-import type { ConvLayer, L2NormLayer, MaxPoolLayer } from '../layers.js';
+import { foldedConv, type ConvLayer, type L2NormLayer, type MaxPoolLayer } from '../layers.js';
 import { SSD300_INPUT_SIZE, type Ssd300 } from '../ssd300.js';
 import { GraphBuilder } from './graph.js';
 import { DEFAULT_PREPROCESS, encodeSsdEdgeMetadata, METADATA_PREFIX, PRODUCER_NAME } from './metadata.js';
@@ -68,12 +70,13 @@ export function exportSsd300(model: Ssd300, options: ExportOptions = {}): Uint8A
 
   const conv = (input: string, layer: ConvLayer): string => {
     const { name, kernel: k, pad: p, stride: s, dilation: d } = layer;
-    // tfjs filters are HWIO; ONNX Conv wants OIHW.
-    const weight = tf.tidy(() => tf.transpose(layer.filter, [3, 2, 0, 1]));
+    // Batch normalisation folded in (inference form); tfjs filters are HWIO, ONNX Conv wants OIHW.
+    const folded = foldedConv(layer);
+    const weight = tf.tidy(() => tf.transpose(folded.filter, [3, 2, 0, 1]));
     const [o, i] = [weight.shape[0], weight.shape[1]];
     const w = g.floats(`${name}.weight`, data(weight), [o, i, k, k]);
-    weight.dispose();
-    const b = g.floats(`${name}.bias`, data(layer.bias), [o]);
+    const b = g.floats(`${name}.bias`, data(folded.bias), [o]);
+    tf.dispose([weight, folded.filter, folded.bias]);
     const attributes = { kernel_shape: [k, k], pads: [p, p, p, p], strides: [s, s], dilations: [d, d] };
     if (!layer.relu) return g.node('Conv', [input, w, b], name, attributes);
     return g.node('Relu', [g.node('Conv', [input, w, b], `${name}.conv`, attributes)], name);
