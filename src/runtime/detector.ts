@@ -35,7 +35,8 @@ export interface Detector {
   readonly backendReason: string;
   /**
    * The WebGPU adapter, and whether it is a software one (CPU speed): the one running the model
-   * for 'webgpu', the one passed over when 'auto' chose wasm; undefined without WebGPU.
+   * for 'webgpu', the one passed over when 'auto' chose wasm; undefined without WebGPU, and for
+   * 'wasm' and the low-power profile's 'auto', which request no adapter.
    */
   readonly adapter?: WebGpuAdapterReport;
   /** The profile in use. */

@@ -49,7 +49,8 @@ export interface ModelSession {
   readonly backend: Backend;
   /** CPU threads the backend runs (for 'webgpu': those of operators that fall back to the CPU). */
   readonly threads: number;
-  /** The WebGPU adapter: the one running the model ('webgpu'), or the one 'auto' passed over. */
+  /** The WebGPU adapter: the one running the model ('webgpu'), or the one 'auto' passed over
+   *  (none is requested for 'wasm' or the low-power profile's 'auto'). */
   readonly adapter?: WebGpuAdapterReport;
   /** Why this backend: "asked for", or what 'auto' found. */
   readonly backendReason: string;
@@ -150,8 +151,10 @@ async function resolveBackend(requested: Backend | 'auto', profile: Profile): Pr
       () => ({ backend: 'node' as const, reason: 'auto: onnxruntime-node is installed' }),
       () => ({ backend: 'wasm' as const, reason: 'auto: onnxruntime-node is not installed' }));
   }
+  // no adapter request where WebGPU will not run: it starts the GPU process (or SwiftShader),
+  // which costs memory and power
+  if (requested === 'wasm') return { backend: 'wasm', reason: "backend 'wasm' asked for" };
   if (requested === 'auto' && profile === 'low-power') {
-    // not even an adapter request: it starts the GPU process (or SwiftShader), which costs memory and power
     return { backend: 'wasm', reason: "auto (profile 'low-power'): wasm, WebGPU not tried" };
   }
   const gpuAdapter = (await webgpuAdapter()) ?? undefined;
