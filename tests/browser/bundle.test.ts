@@ -33,6 +33,7 @@ declare global {
       detectEach(options: object, imageUrl: string, kinds?: string[]): Promise<EachResult>;
       time(options: object, imageUrl: string, runs: number): Promise<Median>;
       wasmOverride(wrong: string, right: string): Promise<{ failure: string; build: string }>;
+      withoutSimd(model: string): Promise<{ simd: boolean; build: string; detectorError: string }>;
     };
     iifePage: { detect(model: string, image: string, threshold: number): Promise<{ backend: string; coreBuild: string; detections: ImageDetection[] }> };
   }
@@ -138,6 +139,30 @@ describe('the browser bundles in Chromium give the Node CLI\'s detections', () =
       t.diagnostic(`core ${run.coreBuild}, ${run.detections.length} detections`);
     } finally {
       await iife.page.close();
+    }
+  });
+
+  it('where wasm SIMD is missing: the baseline core from beside the bundle; onnxruntime-web refused with a clear message', async () => {
+    // Chromium has no switch to turn SIMD off, so the page's feature test is given an engine's
+    // answer without it: WebAssembly.validate refuses modules that use v128 (type 0x7b)
+    const page = await chromium.context.newPage();
+    await page.addInitScript(() => {
+      const validate = WebAssembly.validate;
+      WebAssembly.validate = (bytes) => !new Uint8Array(bytes as ArrayBuffer).includes(0x7b) && validate(bytes);
+    });
+    const open: OpenPage = { page, consoleLines: [] };
+    page.on('console', (m) => open.consoleLines.push(`[${m.type()}] ${m.text()}`));
+    try {
+      await page.goto(`${server.url}/pages/bundle.html`);
+      await page.waitForFunction(() => window.bundlePage?.ready);
+      const before = wasmRequests.length;
+      const run = await inPage(open, 'withoutSimd', () => page.evaluate(() => window.bundlePage.withoutSimd('/model.onnx')));
+      assert.equal(run.simd, false);
+      assert.equal(run.build, 'baseline');
+      assert.ok(wasmRequests.slice(before).includes('/bundle/ssd-core.baseline.wasm'), `fetched: ${wasmRequests.slice(before)}`);
+      assert.match(run.detectorError, /needs onnxruntime-web, which needs wasm SIMD, and this engine has none/);
+    } finally {
+      await page.close();
     }
   });
 

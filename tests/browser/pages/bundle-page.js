@@ -74,4 +74,14 @@ async function wasmOverride(wrong, right) {
   return { failure, build };
 }
 
-window.bundlePage = { ready: true, detectEach, time, wasmOverride };
+/** What a page gets where wasm SIMD is missing: the baseline core, and onnxruntime-web refused clearly. */
+async function withoutSimd(modelUrl) {
+  const post = await api.createPostprocessor('ssd300Voc');
+  const build = post.build;
+  post.dispose();
+  const detectorError = await api.createDetector({ model: modelUrl, profile: 'low-power' })
+    .then((d) => d.dispose().then(() => 'no error'), (error) => error.message);
+  return { simd: api.simdSupported(), build, detectorError };
+}
+
+window.bundlePage = { ready: true, detectEach, time, wasmOverride, withoutSimd };
