@@ -3,7 +3,8 @@
  * in a Web Worker, detects on an image chosen in its file input and gives the Node CLI's
  * detections (same classes, boxes within 1e-3, scores within 1e-4); the score slider re-runs only
  * the post-processing (equal to the CLI at the new threshold), the IoU slider likewise (equal to
- * the Node library at that IoU); the backend, adapter and timings are on the page; a missing
+ * the Node library at that IoU); the backend, adapter and timings are on the page; the worker
+ * runs WebGPU too (SwiftShader, reported as a software adapter); a missing
  * model gives a message naming the URL and the HTTP status; the webcam path runs on Chromium's
  * fake camera; the low-power profile runs one thread on a page that is not cross-origin isolated,
  * and the renderer's peak memory is measured for it and for the default profile.
@@ -130,6 +131,28 @@ describe('the demo page in Chromium', () => {
         await node.dispose();
       }
       t.diagnostic(`screenshot: ${await screenshot(open.page, 'browser-demo-thresholds')}`);
+    } finally {
+      await open.page.close();
+    }
+  });
+
+  it('backend webgpu in the worker (SwiftShader): the CLI\'s detections, the software adapter on the page', { timeout: 240_000 }, async (t) => {
+    const open = await openPage(chromium.context, pageUrl(isolated, '&backend=webgpu'));
+    try {
+      // SwiftShader: seconds per inference, and the warm-up's first run is the slowest
+      await open.page.waitForFunction(() => window.ssdDemo?.status === 'ready' || window.ssdDemo?.status === 'error', undefined, { timeout: 180_000 });
+      const ready = await demoState(open.page);
+      assert.equal(ready.error, undefined, withConsole(open.consoleLines, `the demo reports an error: ${ready.error}`));
+      assert.equal(ready.info!.backend, 'webgpu');
+      assert.equal(ready.info!.adapter?.software, true);
+      assert.match(await open.page.textContent('dd[data-field="adapter"]') ?? '', /swiftshader.*software/i);
+      await open.page.setInputFiles('#file', fixture.imagePath);
+      await open.page.waitForFunction(() => window.ssdDemo?.results >= 1 || window.ssdDemo?.status === 'error', undefined, { timeout: 60_000 });
+      const state = await demoState(open.page);
+      assert.equal(state.error, undefined, state.error);
+      assert.deepEqual(compareDetections(state.detections!, fixture.expected, fixture.scoreThreshold), [], 'webgpu demo vs the CLI');
+      t.diagnostic(`load ${ready.info!.loadMs.toFixed(0)} ms; inference ${state.timings!.inference.toFixed(0)} ms on '${ready.info!.adapter?.description}'`);
+      await screenshot(open.page, 'browser-demo-webgpu');
     } finally {
       await open.page.close();
     }
