@@ -115,7 +115,9 @@ worker.onmessage = ({ data: reply }: MessageEvent<Reply>) => {
   const request = reply.id === undefined ? undefined : pending.get(reply.id);
   if (reply.id !== undefined) pending.delete(reply.id);
   if (reply.type === 'error') {
-    showError(reply.stage === 'init' ? `could not load the model: ${reply.message}` : `${reply.stage} failed: ${reply.message}`);
+    const hint = reply.stage === 'init' && !params.has('model')
+      ? `\nThis is the default model (${DEFAULT_MODEL_URL}); open the page with ?model=URL to use another.` : '';
+    showError(reply.stage === 'init' ? `could not load the model: ${reply.message}${hint}` : `${reply.stage} failed: ${reply.message}`);
     return;
   }
   if (request?.frame) {
