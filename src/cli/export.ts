@@ -1,15 +1,18 @@
 /**
- * `ssd-edge export --out m.onnx`: builds SSD300 in tfjs and writes it to ONNX with ssd-edge's
+ * `ssd-edge export --out m.onnx`: builds SSD300 (or the mini SSD) in tfjs and writes it to ONNX with ssd-edge's
  * metadata: a training checkpoint's weights (`--weights`, from `ssd-edge train`), or random
  * weights for trying the pipeline and measuring speed (the command says so).
  */
 import { writeFile } from 'node:fs/promises';
 import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { loadModelBuilder } from './model-builder.js';
+import type { MiniSsd } from '../model/mini.js';
+import type { Ssd300 } from '../model/ssd300.js';
 import type { PreprocessSpec } from '../runtime/types.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', description: 'the .onnx file to write (required)' },
+  arch: { type: 'string', description: 'ssd300 (default) or mini, for random weights' },
   width: { type: 'string', description: 'channel width multiplier in (0, 1] (default 1: full SSD300)' },
   classes: { type: 'string', description: 'classes including background (default 21, VOC)' },
   seed: { type: 'string', description: 'seed of the random initialisation (default 0)' },
@@ -31,24 +34,34 @@ export async function runExport(argv: string[]): Promise<void> {
   const numClasses = numberOption(options, 'classes', 2, 100000) ?? 21;
   if (!Number.isInteger(numClasses)) throw new RangeError(`--classes is ${numClasses}; it must be an integer`);
   const seed = numberOption(options, 'seed') ?? 0;
-  const { createSsd300, exportSsd300 } = await loadModelBuilder();
+  const arch = (options.arch as string | undefined) ?? 'ssd300';
+  if (arch !== 'ssd300' && arch !== 'mini') throw new RangeError(`export: --arch '${arch}' is not one of ssd300, mini`);
+  if (checkpoint && options.arch !== undefined) throw new Error('export: --weights takes the architecture from the checkpoint; drop --arch');
+  const { createMiniSsd, createSsd300, exportMiniSsd, exportSsd300 } = await loadModelBuilder();
   const started = Date.now();
-  let model, labels: readonly string[] | undefined, preprocess: PreprocessSpec | undefined, training: string;
+  let network: { arch: 'ssd300'; model: Ssd300 } | { arch: 'mini'; model: MiniSsd };
+  let labels: readonly string[] | undefined, preprocess: PreprocessSpec | undefined, training: string;
   if (checkpoint) {
     const { loadCheckpointModel } = await import('../train/checkpoint.js');
     const loaded = await loadCheckpointModel(checkpoint);
-    model = loaded.model;
+    network = loaded;
     labels = loaded.meta.classes;
     preprocess = loaded.meta.preprocess;
     training = `ssd-edge train: ${loaded.meta.step} steps, last loss ${loaded.meta.lastLoss?.total.toFixed(4) ?? 'n/a'}`;
   } else {
-    model = createSsd300({ numClasses, width, seed });
+    network = arch === 'mini' ? { arch, model: createMiniSsd({ width, seed }) } : { arch: 'ssd300', model: createSsd300({ numClasses, width, seed }) };
     training = 'none: random weights (ssd-edge export)';
   }
+  const { model } = network;
   try {
-    const bytes = exportSsd300(model, { labels, preprocess, metadata: { training } });
+    const metadata = { training };
+    const bytes = network.arch === 'mini'
+      ? exportMiniSsd(network.model, { label: labels?.[1], preprocess, metadata })
+      : exportSsd300(network.model, { labels, preprocess, metadata });
     await writeFile(out, bytes);
-    console.log(`wrote ${out}: SSD300, width ${model.width}, ${model.numClasses} classes, ${model.numParameters.toLocaleString('en')} parameters, ` +
+    const what = network.arch === 'mini' ? `mini SSD, width ${model.width}, class '${labels?.[1] ?? 'object'}'`
+      : `SSD300, width ${model.width}, ${network.model.numClasses} classes`;
+    console.log(`wrote ${out}: ${what}, ${model.numParameters.toLocaleString('en')} parameters, ` +
       `${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     console.log(checkpoint ? `weights from the checkpoint in ${checkpoint} (${training})`
       : 'note: the weights are random (untrained); detections from this model are meaningless.');

@@ -11,7 +11,8 @@ import { describeOptions, numberOption, parseArgs, type OptionSpec } from './arg
 const OPTIONS: Record<string, OptionSpec> = {
   data: { type: 'string', description: 'the PASCAL VOC dataset directory (required)' },
   split: { type: 'string', description: 'image set to train on (default trainval)' },
-  arch: { type: 'string', description: 'ssd300 (default; the only one so far)' },
+  arch: { type: 'string', description: 'ssd300 (default) or mini (one class, a 4×3 grid, 128×96 input)' },
+  class: { type: 'string', description: 'mini only: the dataset class to detect (default: every object as one class)' },
   width: { type: 'string', description: 'width multiplier in (0, 1] (default 1)' },
   augment: { type: 'string', description: 'flip (default: horizontal flip only) or ssd (photometric, zoom-out, min-IoU crop, flip)' },
   'batch-norm': { type: 'boolean', description: 'batch normalisation after every trunk convolution (folded away on export)' },
@@ -56,7 +57,7 @@ export async function runTrain(argv: string[], stream: NodeJS.WriteStream = proc
   const data = options.data as string | undefined;
   if (!data) throw new Error(`train: --data is required\n\nusage: ${TRAIN_USAGE}`);
   const arch = (options.arch as string | undefined) ?? 'ssd300';
-  if (arch !== 'ssd300') throw new RangeError(`train: --arch '${arch}' is not supported yet; use ssd300`);
+  if (arch !== 'ssd300' && arch !== 'mini') throw new RangeError(`train: --arch '${arch}' is not one of ssd300, mini`);
   const backend = (options.backend as string | undefined) ?? 'auto';
   if (backend !== 'auto' && !(TRAINING_BACKENDS as readonly string[]).includes(backend)) {
     throw new RangeError(`train: --backend '${backend}' is not one of auto, ${TRAINING_BACKENDS.join(', ')}`);
@@ -67,7 +68,7 @@ export async function runTrain(argv: string[], stream: NodeJS.WriteStream = proc
   const checkpointDir = (options.checkpoints as string | undefined) ?? 'checkpoints';
   const started = Date.now();
   const result = await train({
-    data, arch, checkpointDir,
+    data, arch, checkpointDir, className: options.class as string | undefined,
     split: options.split as string | undefined,
     width: numberOption(options, 'width', Number.MIN_VALUE, 1),
     batchNorm: options['batch-norm'] === true,

@@ -8,11 +8,11 @@
  * so row i lines up with prior i of `generatePriors(presets.ssd300Voc.priors)`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initFilter, type FilterInit } from './init.js';
-import { mulberry32 } from '../util/random.js';
+import { loadVariables, NetworkBuilder, saveVariables, trainableOf } from './builder.js';
+import type { FilterInit } from './init.js';
 import {
-  applyConv, applyL2Norm, applyTrunkLayer, SQRT_GUARD,
-  type BatchNormLayer, type ConvLayer, type ForwardMode, type L2NormLayer, type NetworkLayers, type SourceLayers, type TrunkLayer,
+  applyConv, applyL2Norm, applyTrunkLayer,
+  type ForwardMode, type NetworkLayers, type SourceLayers, type TrunkLayer,
 } from './layers.js';
 
 export const SSD300_INPUT_SIZE = 300;
@@ -25,12 +25,7 @@ const EXTRAS = [256, 'S', 512, 128, 'S', 256, 128, 256, 128, 256] as const;
 const BOXES_PER_LOCATION = [4, 6, 6, 6, 4, 4] as const;
 /** ParseNet's initial scale for conv4_3. see: ssd.pytorch ssd.py `L2Norm(512, 20)` */
 const L2NORM_INIT_SCALE = 20;
-/** see: ssd.pytorch layers/modules/l2norm.py */
-const L2NORM_EPS = 1e-10;
 const FC_CHANNELS = 1024;
-/** see: torch.nn.BatchNorm2d defaults */
-const BATCH_NORM_EPS = 1e-5;
-const BATCH_NORM_MOMENTUM = 0.1;
 
 export interface Ssd300Options {
   /** Classes including the background (class 0). An integer ≥ 2. */
@@ -91,7 +86,7 @@ export interface Ssd300 {
   dispose(): void;
 }
 
-/** tfjs variable names are global to the engine: each model instance gets its own prefix. */
+/** Numbers each instance's variable prefix (tfjs variable names are global to the engine). */
 let instances = 0;
 
 function validateOptions({ numClasses, width = 1, seed = 0, batchNorm = false, backgroundPrior }: Ssd300Options):
@@ -119,51 +114,6 @@ function outputSize(size: number, kernel: number, stride: number, pad: number, d
   return out;
 }
 
-class Builder {
-  readonly variables = new Map<string, tf.Variable>();
-  private readonly rand: () => number;
-  private readonly prefix = `ssd300_${++instances}/`;
-
-  constructor(seed: number) {
-    this.rand = mulberry32(seed);
-  }
-
-  private variable<R extends tf.Rank>(name: string, value: tf.Tensor<R>, trainable = true): tf.Variable<R> {
-    const v = tf.variable(value, trainable, this.prefix + name);
-    value.dispose();
-    this.variables.set(name, v);
-    return v;
-  }
-
-  conv(name: string, init: FilterInit, inChannels: number, outChannels: number,
-       { kernel = 3, stride = 1, pad = 0, dilation = 1, relu = true, batchNorm = false, bias = undefined as Float32Array | undefined } = {}): ConvLayer {
-    const values = initFilter(this.rand, init, kernel, inChannels, outChannels);
-    return {
-      kind: 'conv', name, kernel, stride, pad, dilation, relu,
-      filter: this.variable(`${name}.filter`, tf.tensor4d(values, [kernel, kernel, inChannels, outChannels])),
-      bias: this.variable(`${name}.bias`, bias ? tf.tensor1d(bias) : tf.zeros([outChannels])),
-      ...(batchNorm ? { batchNorm: this.batchNorm(name, outChannels) } : {}),
-    };
-  }
-
-  private batchNorm(name: string, channels: number): BatchNormLayer {
-    return {
-      gamma: this.variable(`${name}.bn.gamma`, tf.ones([channels])),
-      beta: this.variable(`${name}.bn.beta`, tf.zeros([channels])),
-      movingMean: this.variable(`${name}.bn.movingMean`, tf.zeros([channels]), false),
-      movingVariance: this.variable(`${name}.bn.movingVariance`, tf.ones([channels]), false),
-      eps: BATCH_NORM_EPS, momentum: BATCH_NORM_MOMENTUM,
-    };
-  }
-
-  l2norm(name: string, channels: number): L2NormLayer {
-    return {
-      kind: 'l2norm', name, eps: L2NORM_EPS, guard: SQRT_GUARD,
-      scale: this.variable(`${name}.scale`, tf.fill([channels], L2NORM_INIT_SCALE)),
-    };
-  }
-}
-
 class Ssd300Network implements Ssd300 {
   readonly numPriors: number;
   readonly numParameters: number;
@@ -173,7 +123,7 @@ class Ssd300Network implements Ssd300 {
   constructor(readonly numClasses: number, readonly width: number, readonly batchNorm: boolean,
               readonly layers: NetworkLayers, readonly variables: ReadonlyMap<string, tf.Variable>) {
     this.numPriors = layers.sources.reduce((n, s) => n + s.featureMap ** 2 * s.boxesPerLocation, 0);
-    this.trainableVariables = new Map([...variables].filter(([, v]) => v.trainable));
+    this.trainableVariables = trainableOf(variables);
     this.numParameters = [...this.trainableVariables.values()].reduce((n, v) => n + v.size, 0);
   }
 
@@ -210,26 +160,12 @@ class Ssd300Network implements Ssd300 {
 
   async saveWeights(): Promise<Record<string, Float32Array>> {
     this.checkLive();
-    const weights: Record<string, Float32Array> = {};
-    // The cpu backend hands out its own buffer: copy, so editing a checkpoint never edits the model.
-    for (const [name, v] of this.variables) weights[name] = ((await v.data()) as Float32Array).slice();
-    return weights;
+    return saveVariables(this.variables);
   }
 
   loadWeights(weights: Readonly<Record<string, Float32Array>>): void {
     this.checkLive();
-    for (const name of Object.keys(weights)) {
-      if (!this.variables.has(name)) throw new RangeError(`checkpoint has '${name}', which this SSD300 does not`);
-    }
-    for (const [name, v] of this.variables) {
-      const values = weights[name];
-      if (!(values instanceof Float32Array)) throw new RangeError(`checkpoint lacks '${name}' (a Float32Array of ${v.size})`);
-      if (values.length !== v.size) {
-        throw new RangeError(`checkpoint '${name}' has ${values.length} values; this SSD300 needs ${v.size} ` +
-                             `([${v.shape.join(', ')}]): was it saved with another width or numClasses?`);
-      }
-    }
-    for (const [name, v] of this.variables) tf.tidy(() => v.assign(tf.tensor(weights[name], v.shape)));
+    loadVariables(this.variables, weights, 'SSD300');
   }
 
   dispose(): void {
@@ -243,7 +179,7 @@ class Ssd300Network implements Ssd300 {
 export function createSsd300(options: Ssd300Options): Ssd300 {
   const { numClasses, width, seed, batchNorm, backgroundPrior } = validateOptions(options);
   const scaled = (c: number) => Math.max(1, Math.round(c * width));
-  const b = new Builder(seed);
+  const b = new NetworkBuilder(`ssd300_${++instances}/`, seed);
   const trunk: TrunkLayer[] = [];
   /** Feature-map size and channels after each trunk layer. */
   const outputs = new Map<string, { size: number; channels: number }>();
@@ -295,7 +231,7 @@ export function createSsd300(options: Ssd300Options): Ssd300 {
     previous = v;
   });
 
-  const norm = b.l2norm('conv4_3_norm', outputs.get('conv4_3')!.channels);
+  const norm = b.l2norm('conv4_3_norm', outputs.get('conv4_3')!.channels, L2NORM_INIT_SCALE);
   const head = (kind: 'loc' | 'conf', perBox: number, boxBias?: Float32Array) => sourceNames.map((from, k) => {
     const boxes = BOXES_PER_LOCATION[k];
     const bias = boxBias && Float32Array.from({ length: boxes * perBox }, (_, i) => boxBias[i % perBox]);

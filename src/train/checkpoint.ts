@@ -7,11 +7,12 @@
  * Written atomically (temporary files, then renamed; the binary before the JSON that points at it),
  * so an interrupted write leaves the previous checkpoint readable.
  *
- * `loadCheckpoint(dir)` reads one back; `loadCheckpointModel(dir)` builds the SSD300 it holds
+ * `loadCheckpoint(dir)` reads one back; `loadCheckpointModel(dir)` builds the network it holds
  * (what an exporter needs: `const { model } = await loadCheckpointModel(dir)`).
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createMiniSsd, type MiniSsd } from '../model/mini.js';
 import { createSsd300, type Ssd300 } from '../model/ssd300.js';
 import type { PreprocessSpec } from '../runtime/types.js';
 
@@ -32,7 +33,8 @@ export interface CheckpointTensor {
 export interface CheckpointMeta {
   format: typeof CHECKPOINT_FORMAT;
   version: number;
-  arch: 'ssd300';
+  /** The network: 'ssd300', or 'mini' (the mini SSD; numClasses 2, background and its one class). */
+  arch: 'ssd300' | 'mini';
   /** Classes including the background. */
   numClasses: number;
   width: number;
@@ -141,16 +143,21 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   return { meta, weights, momentum };
 }
 
-/** The checkpoint's SSD300 with its weights loaded (the caller disposes it). */
-export async function loadCheckpointModel(dir: string): Promise<{ model: Ssd300; meta: CheckpointMeta }> {
+export type CheckpointModel = { arch: 'ssd300'; model: Ssd300; meta: CheckpointMeta } | { arch: 'mini'; model: MiniSsd; meta: CheckpointMeta };
+
+/** The checkpoint's network with its weights loaded (the caller disposes `model`). */
+export async function loadCheckpointModel(dir: string): Promise<CheckpointModel> {
   const { meta, weights } = await loadCheckpoint(dir);
-  if (meta.arch !== 'ssd300') throw new Error(`checkpoint in '${dir}' holds arch '${meta.arch}'; only ssd300 is supported`);
-  const model = createSsd300({ numClasses: meta.numClasses, width: meta.width, batchNorm: meta.batchNorm ?? false });
+  if (meta.arch !== 'ssd300' && meta.arch !== 'mini') throw new Error(`checkpoint in '${dir}' holds arch '${String(meta.arch)}'; ssd300 and mini are supported`);
+  const loaded: CheckpointModel = meta.arch === 'mini'
+    ? { arch: 'mini', model: createMiniSsd({ width: meta.width }), meta }
+    : { arch: 'ssd300', model: createSsd300({ numClasses: meta.numClasses, width: meta.width, batchNorm: meta.batchNorm ?? false }), meta };
+  const { model } = loaded;
   try {
     model.loadWeights(weights);
   } catch (error) {
     model.dispose();
     throw error;
   }
-  return { model, meta };
+  return loaded;
 }

@@ -41,6 +41,23 @@ export interface ModelEvaluation extends EvaluationResult {
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
+/**
+ * The model class of each dataset class (−1: not evaluated). A model with the dataset's classes
+ * maps one to one; a one-class model (background and one label, as the mini SSD) is scored on
+ * that class of the dataset, or on every object when its label is 'object'.
+ */
+function classMapping(modelLabels: string[] | undefined, numClasses: number, datasetClasses: readonly string[], data: string): number[] {
+  if (modelLabels ? sameList(modelLabels, datasetClasses) : numClasses === datasetClasses.length) return datasetClasses.map((_, i) => i);
+  if (modelLabels && numClasses === 2) {
+    const [, label] = modelLabels;
+    if (label === 'object') return datasetClasses.map((_, i) => (i === 0 ? 0 : 1));
+    if (datasetClasses.includes(label)) return datasetClasses.map((name, i) => (i === 0 ? 0 : name === label ? 1 : -1));
+  }
+  throw new Error(`evaluate: the model's classes do not match the dataset's; ` +
+    `model (${numClasses}): ${modelLabels ? modelLabels.join(', ') : '(no labels in its metadata)'}; ` +
+    `dataset ${data} (${datasetClasses.length}): ${datasetClasses.join(', ')}`);
+}
+
 /** mAP@0.5 (VOC2007 11-point and all-point), per class, of `model` on a VOC split. */
 export async function evaluateModel(options: EvaluateModelOptions): Promise<ModelEvaluation> {
   const { model, data, split = 'test', backend = 'auto', scoreThreshold = 0.01, limit, onProgress } = options;
@@ -54,11 +71,7 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Mode
   try {
     const { config } = detector;
     const modelLabels = config.labels ? [...config.labels] : undefined;
-    if (modelLabels ? !sameList(modelLabels, dataset.classes) : config.numClasses !== dataset.classes.length) {
-      throw new Error(`evaluate: the model's classes do not match the dataset's; ` +
-        `model (${config.numClasses}): ${modelLabels ? modelLabels.join(', ') : '(no labels in its metadata)'}; ` +
-        `dataset ${data} (${dataset.classes.length}): ${dataset.classes.join(', ')}`);
-    }
+    const toModelClass = classMapping(modelLabels, config.numClasses, dataset.classes, data);
     if ((config.backgroundClass ?? 0) !== 0) {
       throw new Error(`evaluate: the model's background class is ${config.backgroundClass}; the VOC reader puts background at 0`);
     }
@@ -68,11 +81,16 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Mode
     for (const item of items) {
       const found = await detector.detect(item.imagePath);
       detections.push(found.map(({ classId, score, box }) => ({ classId, score, box })));
-      groundTruth.push({ boxes: item.boxes, labels: item.labels, difficult: Array.from(item.difficult, (d) => d === 1) });
+      const keep = [...item.labels.keys()].filter((i) => toModelClass[item.labels[i]] > 0);
+      groundTruth.push({
+        boxes: Float32Array.from(keep.flatMap((i) => [...item.boxes.subarray(4 * i, 4 * i + 4)])),
+        labels: Int32Array.from(keep, (i) => toModelClass[item.labels[i]]),
+        difficult: keep.map((i) => item.difficult[i] === 1),
+      });
       onProgress?.(detections.length, items.length, item.id);
     }
     const result = evaluateDetections(groundTruth, detections, {
-      numClasses: dataset.classes.length, backgroundClass: 0, iouThreshold: 0.5, labels: dataset.classes, pixelPlusOne: false,
+      numClasses: config.numClasses, backgroundClass: 0, iouThreshold: 0.5, labels: modelLabels ?? dataset.classes, pixelPlusOne: false,
     });
     return { ...result, images: items.length, seconds: (performance.now() - started) / 1000, backend: detector.backend };
   } finally {

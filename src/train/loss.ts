@@ -66,6 +66,17 @@ export function selectHardNegatives(backgroundLoss: ArrayLike<number>, labels: A
   return selected;
 }
 
+/**
+ * Elementwise smooth L1 (β = 1): 0.5·d² for |d| < 1, |d| − 0.5 beyond, d = predicted − target.
+ * Written as 0.5·q² + (|d| − q) with q = min(|d|, 1), the same function (tf.losses.huberLoss's form).
+ * see: ssd.pytorch F.smooth_l1_loss(size_average=False)
+ */
+export function smoothL1(predicted: tf.Tensor, target: tf.Tensor): tf.Tensor {
+  const d = tf.abs(tf.sub(predicted, target));
+  const q = tf.minimum(d, 1);
+  return tf.add(tf.mul(tf.square(q), 0.5), tf.sub(d, q));
+}
+
 function checkShapes({ loc, conf }: MultiBoxPrediction, targets: TrainingTargets): void {
   const shape = (t: tf.Tensor) => `[${t.shape.join(', ')}]`;
   if (conf.rank !== 3 || conf.shape[2] < 2) throw new RangeError(`conf has shape ${shape(conf)}; it needs [N, P, C] with C ≥ 2`);
@@ -108,12 +119,7 @@ export function multiBoxLoss(predicted: MultiBoxPrediction, targets: TrainingTar
     const negatives = selectHardNegatives(backgroundLoss, labels, N, P, negPosRatio);
     const counted = Float32Array.from(positive, (v, i) => v + negatives[i]);
 
-    // see: ssd.pytorch F.smooth_l1_loss(size_average=False), β = 1: 0.5·d² for |d| < 1, |d| − 0.5 beyond.
-    // Written as 0.5·q² + (|d| − q) with q = min(|d|, 1), which is the same function (tf.losses.huberLoss's form).
-    const d = tf.abs(tf.sub(predicted.loc, targets.loc));
-    const q = tf.minimum(d, 1);
-    const smoothL1 = tf.add(tf.mul(tf.square(q), 0.5), tf.sub(d, q));
-    const locSum = tf.sum(tf.mul(smoothL1, tf.tensor3d(positive, [N, P, 1])));
+    const locSum = tf.sum(tf.mul(smoothL1(predicted.loc, targets.loc), tf.tensor3d(positive, [N, P, 1])));
 
     // Cross-entropy −log softmax[label] per prior, summed over the positives and selected negatives.
     const crossEntropy = tf.neg(tf.sum(tf.mul(logProbs, tf.oneHot(targets.conf, C, 1, 0, 'float32')), -1));

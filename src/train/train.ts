@@ -20,20 +20,16 @@
  */
 import { access } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { createMatcher, type Matcher } from '../core/matcher.js';
-import { presetByName } from '../core/presets.js';
 import { updateBatchNorm, type BatchStats } from '../model/layers.js';
-import { createSsd300, SSD300_INPUT_SIZE, type Ssd300 } from '../model/ssd300.js';
 import { decodeImage } from '../runtime/image-node.js';
-import { inputPresets } from '../runtime/input-presets.js';
 import { createWasmPreprocessor, type WasmPreprocessor } from '../runtime/preprocess-wasm.js';
 import type { PreprocessSpec } from '../runtime/types.js';
 import { mulberry32 } from '../util/random.js';
 import { augmentSsd } from './data/augment.js';
 import { readVocDataset, type VocItem } from './data/index.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './checkpoint.js';
-import { multiBoxLoss } from './loss.js';
-import { buildTargets, type BoxAnnotation } from './targets.js';
+import { createTrainingNetwork, TRAINING_ARCHS, type TrainingArch, type TrainingNetwork } from './networks.js';
+import type { BoxAnnotation } from './targets.js';
 import { initTraining, TRAINING_BACKENDS, type TrainingBackendName } from './tfjs.js';
 
 export interface TrainOptions {
@@ -41,8 +37,10 @@ export interface TrainOptions {
   data: string;
   /** Image set to train on. Default 'trainval'. */
   split?: string;
-  /** Only 'ssd300' for now. */
-  arch?: 'ssd300';
+  /** 'ssd300' (default) or 'mini' (the mini SSD: one class, a 4 × 3 grid). */
+  arch?: TrainingArch;
+  /** mini only: the dataset class to detect. Default: every object, as one class 'object'. */
+  className?: string;
   /** SSD300 width multiplier, in (0, 1]. Default 1. */
   width?: number;
   /** Batch normalisation after every trunk convolution (Ssd300Options.batchNorm). Default false. */
@@ -52,7 +50,8 @@ export interface TrainOptions {
   /**
    * Per-channel divisor (R, G, B) after the mean subtraction: [1, 1, 1] is ssd.pytorch's input;
    * about [58, 57, 57] gives unit-variance pixels, which a network trained from scratch wants.
-   * The checkpoint and the export record the resulting pre-processing. Default [1, 1, 1].
+   * The checkpoint and the export record the resulting pre-processing. Default [1, 1, 1] for
+   * ssd300, [58, 57, 57] for mini.
    */
   inputStd?: number[];
   /** Passes over the data. Default 1. */
@@ -129,8 +128,8 @@ export interface TrainResult {
   seconds: number;
 }
 
-type Resolved = Required<Omit<TrainOptions, 'onProgress' | 'log' | 'maxSteps' | 'limit' | 'backgroundPrior' | 'clipGradNorm'>> &
-  { maxSteps?: number; limit?: number; backgroundPrior?: number; clipGradNorm?: number };
+type Resolved = Required<Omit<TrainOptions, 'onProgress' | 'log' | 'maxSteps' | 'limit' | 'backgroundPrior' | 'clipGradNorm' | 'className'>> &
+  { maxSteps?: number; limit?: number; backgroundPrior?: number; clipGradNorm?: number; className?: string };
 
 const positiveInteger = (name: string, value: number) => {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`train: ${name} is ${value}; it must be an integer ≥ 1`);
@@ -139,13 +138,14 @@ const positiveInteger = (name: string, value: number) => {
 /** Checks and completes the options; throws a RangeError/Error naming the bad one. */
 export function resolveTrainOptions(options: TrainOptions): Resolved {
   const o: Resolved = {
-    split: 'trainval', arch: 'ssd300', width: 1, batchNorm: false, inputStd: [1, 1, 1], epochs: 1, batch: 8, lr: 1e-3, momentum: 0.9, weightDecay: 5e-4,
+    split: 'trainval', arch: 'ssd300', width: 1, batchNorm: false, inputStd: options.arch === 'mini' ? [58, 57, 57] : [1, 1, 1], epochs: 1, batch: 8, lr: 1e-3, momentum: 0.9, weightDecay: 5e-4,
     warmupSteps: 0, steps: [], flip: 0.5, augment: 'flip', backend: 'auto', checkpointEvery: 1000, resume: false, seed: 1,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as unknown as Resolved;
   if (typeof o.data !== 'string' || o.data === '') throw new Error('train: data (the VOC dataset directory) is required');
   if (typeof o.checkpointDir !== 'string' || o.checkpointDir === '') throw new Error('train: checkpointDir is required');
-  if (o.arch !== 'ssd300') throw new RangeError(`train: arch '${o.arch}' is not supported; use ssd300`);
+  if (!TRAINING_ARCHS.includes(o.arch)) throw new RangeError(`train: arch '${String(o.arch)}' is not one of ${TRAINING_ARCHS.join(', ')}`);
+  if (o.className !== undefined && o.arch !== 'mini') throw new RangeError('train: className picks the one class of a mini SSD; ssd300 learns every class');
   if (!(typeof o.width === 'number' && o.width > 0 && o.width <= 1)) throw new RangeError(`train: width is ${o.width}; it must be in (0, 1]`);
   if (typeof o.batchNorm !== 'boolean') throw new TypeError(`train: batchNorm is ${String(o.batchNorm)}; it must be a boolean`);
   if (o.backgroundPrior !== undefined && !(o.backgroundPrior > 0 && o.backgroundPrior < 1)) {
@@ -176,11 +176,6 @@ export function resolveTrainOptions(options: TrainOptions): Resolved {
     throw new RangeError(`train: backend '${o.backend}' is not one of auto, ${TRAINING_BACKENDS.join(', ')}`);
   }
   return o;
-}
-
-/** The network's input: ssd.pytorch's (RGB minus 123, 117, 104, NCHW), divided by `std`. */
-export function trainingInput(std: readonly number[]): PreprocessSpec {
-  return { ...inputPresets.ssd300Voc, std: [std[0], std[1], std[2]] };
 }
 
 /** The learning rate of 0-based step `step`: linear warm-up, then ×0.1 at each milestone passed. */
@@ -222,12 +217,12 @@ function flipBoxes(boxes: Float32Array): Float32Array {
   return out;
 }
 
-/** Mirrors image `index` of an NHWC [*, size, size, 3] buffer in place. */
-function flipNhwc(data: Float32Array, index: number, size: number): void {
-  const rowLength = size * 3;
-  for (let y = 0; y < size; y++) {
-    const row = (index * size + y) * rowLength;
-    for (let a = 0, b = size - 1; a < b; a++, b--) {
+/** Mirrors image `index` of an NHWC [*, height, width, 3] buffer in place. */
+function flipNhwc(data: Float32Array, index: number, width: number, height: number): void {
+  const rowLength = width * 3;
+  for (let y = 0; y < height; y++) {
+    const row = (index * height + y) * rowLength;
+    for (let a = 0, b = width - 1; a < b; a++, b--) {
       for (let c = 0; c < 3; c++) {
         const i = row + a * 3 + c, j = row + b * 3 + c;
         const t = data[i]; data[i] = data[j]; data[j] = t;
@@ -236,35 +231,37 @@ function flipNhwc(data: Float32Array, index: number, size: number): void {
   }
 }
 
-/** Keeps the non-difficult objects (ssd.pytorch keep_difficult=False). */
-function annotationOf(item: VocItem): { boxes: Float32Array; labels: Int32Array } {
+/** Keeps the non-difficult objects (ssd.pytorch keep_difficult=False), as the network learns them. */
+function annotationOf(item: VocItem, annotate: TrainingNetwork['annotation']): { boxes: Float32Array; labels: Int32Array } {
   const keep = [...item.difficult.keys()].filter(i => item.difficult[i] === 0);
-  return {
-    boxes: Float32Array.from(keep.flatMap(i => [...item.boxes.subarray(4 * i, 4 * i + 4)])),
-    labels: Int32Array.from(keep.map(i => item.labels[i])),
-  };
+  const { boxes, labels } = annotate(Float32Array.from(keep.flatMap(i => [...item.boxes.subarray(4 * i, 4 * i + 4)])),
+                                     Int32Array.from(keep.map(i => item.labels[i])));
+  return { boxes: Float32Array.from(boxes), labels: Int32Array.from(labels) };
 }
 
 interface Batch { images: Float32Array; annotations: BoxAnnotation[] }
 
 interface BatchPlan { flips: readonly boolean[]; seeds: readonly number[]; augment: 'flip' | 'ssd'; flip: number }
 
-async function loadBatch(items: readonly VocItem[], plan: BatchPlan, pre: WasmPreprocessor, spec: PreprocessSpec): Promise<Batch> {
-  const size = spec.size[0];
-  const images = new Float32Array(items.length * size * size * 3);
+async function loadBatch(items: readonly VocItem[], plan: BatchPlan, pre: WasmPreprocessor, spec: PreprocessSpec,
+                         annotate: TrainingNetwork['annotation']): Promise<Batch> {
+  const [width, height] = spec.size;
+  const images = new Float32Array(items.length * width * height * 3);
   const decoded = await Promise.all(items.map(item => decodeImage(item.imagePath)));
   const flips = plan.flips;
   const annotations = items.map((item, i) => {
-    const { boxes, labels } = annotationOf(item);
+    const { boxes, labels } = annotationOf(item, annotate);
     if (plan.augment === 'ssd') {
       const mean = spec.channels === 'rgb' ? spec.mean : [spec.mean[2], spec.mean[1], spec.mean[0]] as const;
+      // Augmented at the source's size (a square), then resized to the input by the pre-processing.
+      const size = Math.max(decoded[i].width, decoded[i].height);
       const out = augmentSsd(decoded[i], boxes, labels, mulberry32(plan.seeds[i]), { size, mean, flip: plan.flip });
       pre.run(out.image, spec, images, i);
       return { boxes: out.boxes, labels: out.labels };
     }
     pre.run(decoded[i], spec, images, i);
     if (!flips[i]) return { boxes, labels };
-    flipNhwc(images, i, size);
+    flipNhwc(images, i, width, height);
     return { boxes: flipBoxes(boxes), labels };
   });
   return { images, annotations };
@@ -272,9 +269,9 @@ async function loadBatch(items: readonly VocItem[], plan: BatchPlan, pre: WasmPr
 
 /** The options a checkpoint records (and a resume checks). */
 function recordedOptions(o: Resolved): Record<string, unknown> {
-  const { data, split, arch, width, batchNorm, backgroundPrior, inputStd, epochs, batch, lr, momentum, weightDecay, warmupSteps, steps, flip, augment, seed, limit, maxSteps, clipGradNorm } = o;
+  const { data, split, arch, width, batchNorm, backgroundPrior, inputStd, epochs, batch, lr, momentum, weightDecay, warmupSteps, steps, flip, augment, seed, limit, maxSteps, clipGradNorm, className } = o;
   return { data, split, arch, width, batchNorm, backgroundPrior: backgroundPrior ?? null, inputStd, epochs, batch, lr, momentum, weightDecay,
-           warmupSteps, clipGradNorm: clipGradNorm ?? null, steps, flip, augment, seed, limit: limit ?? null, maxSteps: maxSteps ?? null };
+           warmupSteps, clipGradNorm: clipGradNorm ?? null, className: className ?? null, steps, flip, augment, seed, limit: limit ?? null, maxSteps: maxSteps ?? null };
 }
 
 /**
@@ -296,7 +293,6 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (items.length < o.batch) {
     throw new RangeError(`train: batch ${o.batch} is larger than the ${items.length} images of split '${o.split}' in '${o.data}'`);
   }
-  const numClasses = dataset.classes.length;
   const stepsPerEpoch = Math.floor(items.length / o.batch);
   const totalSteps = Math.min(o.epochs * stepsPerEpoch, o.maxSteps ?? Infinity);
 
@@ -307,7 +303,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const m = resumed.meta, rec = m.options;
     const expect: [string, unknown, unknown][] = [
       ['arch', m.arch, o.arch], ['width', m.width, o.width], ['batchNorm', m.batchNorm ?? false, o.batchNorm],
-      ['numClasses', m.numClasses, numClasses], ['inputStd', String(m.preprocess?.std ?? [1, 1, 1]), String(o.inputStd)],
+      ['className', rec.className ?? null, o.className ?? null], ['inputStd', String(m.preprocess?.std ?? [1, 1, 1]), String(o.inputStd)],
       ['batch', rec.batch, o.batch], ['seed', rec.seed, o.seed], ['flip', rec.flip, o.flip], ['augment', rec.augment ?? 'flip', o.augment], ['limit', rec.limit, o.limit ?? null],
     ];
     for (const [name, saved, now] of expect) {
@@ -316,12 +312,19 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   }
 
   const backend = await initTraining({ backend: o.backend, log });
-  const matcher: Matcher = await createMatcher({ ...presetByName('ssd300Voc'), numClasses, labels: dataset.classes });
   const pre = await createWasmPreprocessor();
-  const input = trainingInput(o.inputStd);
+  const network = await createTrainingNetwork({
+    arch: o.arch, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior, inputStd: o.inputStd,
+    datasetClasses: dataset.classes, className: o.className,
+  });
+  const { model, input } = network;
+  const numClasses = network.classes.length;
+  if (resumed && resumed.meta.numClasses !== numClasses) {
+    network.dispose();
+    throw new Error(`train: cannot resume: the checkpoint in '${o.checkpointDir}' has numClasses ${resumed.meta.numClasses}, this run ${numClasses}`);
+  }
   const spec: PreprocessSpec = { ...input, layout: 'nhwc' };
-  const size = SSD300_INPUT_SIZE;
-  const model: Ssd300 = createSsd300({ numClasses, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior });
+  const [inputWidth, inputHeight] = spec.size;
   const names = [...model.trainableVariables.keys()];
   const variables = [...model.trainableVariables.values()];
   const momentum = variables.map(v => tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
@@ -343,7 +346,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const save = async () => {
       const momentumValues = Object.fromEntries(await Promise.all(names.map(async (name, i) => [name, await momentum[i].data() as Float32Array] as const)));
       return saveCheckpoint(o.checkpointDir, {
-        arch: 'ssd300', numClasses, width: o.width, batchNorm: o.batchNorm, preprocess: input, classes: dataset.classes, step, epoch: Math.floor(step / stepsPerEpoch),
+        arch: o.arch, numClasses, width: o.width, batchNorm: o.arch === 'mini' || o.batchNorm, preprocess: input, classes: network.classes, step, epoch: Math.floor(step / stepsPerEpoch),
         options: recordedOptions(o), lastLoss,
       }, await model.saveWeights(), momentumValues, shapes);
     };
@@ -359,16 +362,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const picks = plan.order.slice(first, first + o.batch);
       const batch = await loadBatch(picks.map(i => items[i]), {
         flips: plan.flipped.slice(first, first + o.batch), seeds: plan.seeds.slice(first, first + o.batch), augment: o.augment, flip: o.flip,
-      }, pre, spec);
+      }, pre, spec, network.annotation);
       const lr = learningRate(step, o);
       let loc = 0, conf = 0, numPositive = 0, gradNorm: number | undefined;
       const batchStats: BatchStats[] = [];
       const total = tf.tidy(() => {
-        const images = tf.tensor4d(batch.images, [picks.length, size, size, 3]);
-        const targets = buildTargets(matcher, batch.annotations);
-        numPositive = targets.numPositive;
+        const images = tf.tensor4d(batch.images, [picks.length, inputHeight, inputWidth, 3]);
         const { value, grads } = tf.variableGrads(() => {
-          const parts = multiBoxLoss(model.apply(images, { training: true, batchStats }), targets);
+          const parts = network.loss(images, batch.annotations, { training: true, batchStats });
+          numPositive = parts.numPositive;
           loc = parts.loc.dataSync()[0];
           conf = parts.conf.dataSync()[0];
           return parts.total;
@@ -406,8 +408,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       imagesPerSecond: seconds > 0 ? ((step - startStep) * o.batch) / seconds : 0, seconds,
     };
   } finally {
-    model.dispose();
+    network.dispose();
     momentum.forEach(v => v.dispose());
-    matcher.dispose();
   }
 }

@@ -25,7 +25,7 @@ export async function useTfjsBackend(backend: TfjsBackend): Promise<void> {
  * Random weights everywhere, not only where the initialisation is random: biases uniform in
  * ±0.5, L2Norm scales in [10, 30] (batch normalisation: variances in [0.5, 2], gammas in [0.5, 1.5]), so a mistake in either shows in the outputs.
  */
-export function randomizeWeights(model: Ssd300, seed: number): void {
+export function randomizeWeights(model: Pick<Ssd300, 'variables'>, seed: number): void {
   let s = seed;
   for (const [name, v] of model.variables) {
     if (name.endsWith('.filter')) continue;

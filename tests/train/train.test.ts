@@ -1,8 +1,9 @@
 /**
  * The training loop on a tiny generated dataset (8 images of 300 × 300), SSD300 width 1/32 on
  * the wasm backend: the loss falls when overfitting 2 images, a resumed run computes the same
- * losses as an uninterrupted one, no tensor leaks per step, bad options fail clearly.
- * About 10 s.
+ * losses as an uninterrupted one (also with batch normalisation, the SSD augmentation and
+ * clipping), no tensor leaks per step, the mini SSD trains and evaluates, bad options fail clearly.
+ * About 20 s.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,6 +15,8 @@ import { generateVocDataset } from '../../src/train/data/index.js';
 import { loadCheckpoint, loadCheckpointModel } from '../../src/train/checkpoint.js';
 import { initTraining } from '../../src/train/tfjs.js';
 import { epochPlan, learningRate, train, type TrainOptions, type TrainProgress } from '../../src/train/train.js';
+import { evaluateModel } from '../../src/train/evaluate.js';
+import type { MiniSsd } from '../../src/model/mini.js';
 
 let root: string;
 let data: string;
@@ -85,7 +88,51 @@ describe('train (SSD300 width 1/32, wasm)', () => {
     model.dispose();
   });
 
+  it('with batch normalisation, the SSD augmentation and clipping, a resumed run still equals one run', async () => {
+    const common = { limit: 4, lr: 1e-3, batchNorm: true, augment: 'ssd' as const, clipGradNorm: 5, backgroundPrior: 0.99, inputStd: [58, 57, 57] };
+    const seen: TrainProgress[] = [];
+    const whole = await train({ ...base('bn-whole'), ...common, maxSteps: 4, onProgress: p => seen.push(p) });
+    await train({ ...base('bn-parts'), ...common, maxSteps: 2 });
+    const part2 = await train({ ...base('bn-parts'), ...common, maxSteps: 4, resume: true });
+    whole.losses.slice(2).forEach((l, i) => assert.ok(Math.abs(l - part2.losses[i]) <= 1e-5 * Math.max(1, l), `step ${i + 3}: ${l} vs ${part2.losses[i]}`));
+    assert.ok(seen.every(p => p.gradNorm !== undefined && p.gradNorm > 0), 'clipping reports the gradient norm');
+    const [a, b] = await Promise.all([loadCheckpoint(join(root, 'bn-whole')), loadCheckpoint(join(root, 'bn-parts'))]);
+    const moving = Object.keys(a.weights).filter(n => n.endsWith('.bn.movingMean'));
+    assert.ok(moving.length > 0 && moving.every(n => !(n in a.momentum)), 'moving statistics are saved, without momentum');
+    for (const name of moving) {
+      assert.ok(a.weights[name].some(v => v !== 0), `${name} moved from its initial 0`);
+      assert.ok(a.weights[name].every((x, i) => Math.abs(x - b.weights[name][i]) <= 1e-5 * Math.max(1, Math.abs(x))), `${name} resumed exactly`);
+    }
+    assert.deepEqual(a.meta.preprocess?.std, [58, 57, 57]);
+    assert.equal(a.meta.batchNorm, true);
+    await assert.rejects(train({ ...base('bn-parts'), ...common, batchNorm: false, maxSteps: 5, resume: true }),
+                         /cannot resume: .* batchNorm true, this run false/);
+  });
+
+  it('trains the mini SSD (one class), and its checkpoint exports and evaluates through the runtime', async () => {
+    const result = await train({ ...base('mini'), arch: 'mini', className: 'circle', batch: 4, maxSteps: 3, lr: 1e-3 });
+    assert.equal(result.steps, 3);
+    assert.ok(result.losses.every(Number.isFinite));
+    const loaded = await loadCheckpointModel(join(root, 'mini'));
+    assert.equal(loaded.arch, 'mini');
+    assert.deepEqual(loaded.meta.classes, ['background', 'circle']);
+    assert.deepEqual(loaded.meta.preprocess?.size, [128, 96]);
+    const { exportMiniSsd } = await import('../../src/model/onnx/export-mini.js');
+    const bytes = exportMiniSsd(loaded.model as MiniSsd, { label: 'circle', preprocess: loaded.meta.preprocess });
+    loaded.model.dispose();
+    const evaluation = await evaluateModel({ model: bytes, data, split: 'trainval', limit: 4, backend: 'node' });
+    assert.deepEqual(evaluation.perClass.map(c => c.label), ['circle'], 'scored on the circles of the dataset only');
+    assert.equal(evaluation.images, 4);
+    await assert.rejects(train({ ...base('mini-bad'), arch: 'mini', className: 'hexagon' }), /--class 'hexagon' is not a class of the dataset/);
+  });
+
   it('rejects bad options with clear errors', async () => {
+    await assert.rejects(train({ ...base('bad'), arch: 'yolo' as 'mini' }), /arch 'yolo' is not one of ssd300, mini/);
+    await assert.rejects(train({ ...base('bad'), className: 'circle' }), /className picks the one class of a mini SSD/);
+    await assert.rejects(train({ ...base('bad'), inputStd: [1, 0, 1] }), /inputStd is \[1,0,1\]; it must be three numbers > 0/);
+    await assert.rejects(train({ ...base('bad'), augment: 'mixup' as 'ssd' }), /augment is 'mixup'; use flip or ssd/);
+    await assert.rejects(train({ ...base('bad'), clipGradNorm: 0 }), /clipGradNorm is 0; it must be a number > 0/);
+    await assert.rejects(train({ ...base('bad'), backgroundPrior: 1 }), /backgroundPrior is 1; it must be in \(0, 1\)/);
     await assert.rejects(train({ ...base('bad'), data: join(root, 'nope') }), /data directory '.*nope' does not exist/);
     await assert.rejects(train({ ...base('bad'), width: 0 }), /width is 0; it must be in \(0, 1\]/);
     await assert.rejects(train({ ...base('bad'), width: 1.5 }), /width is 1.5; it must be in \(0, 1\]/);

@@ -19,16 +19,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import { presets } from '../../core/presets.js';
 import type { PostprocessConfig } from '../../core/types.js';
 import type { PreprocessSpec } from '../../runtime/types.js';
-import { foldedConv, type ConvLayer, type L2NormLayer, type MaxPoolLayer } from '../layers.js';
+import type { ConvLayer, L2NormLayer, MaxPoolLayer } from '../layers.js';
 import { SSD300_INPUT_SIZE, type Ssd300 } from '../ssd300.js';
+import { emitConv, emitRows } from './emit.js';
 import { GraphBuilder } from './graph.js';
-import { DEFAULT_PREPROCESS, encodeSsdEdgeMetadata, METADATA_PREFIX, PRODUCER_NAME } from './metadata.js';
+import { checkExtraMetadata, DEFAULT_PREPROCESS, encodeSsdEdgeMetadata, PRODUCER_NAME } from './metadata.js';
 
 /** The operator set of every export: ReduceSumSquare still takes `axes` as an attribute here. */
 export const EXPORT_OPSET = 13;
 /** IR version 7 is the one that introduced opset 13 (ONNX 1.8): readable by any runtime that runs the opset. */
-const IR_VERSION = 7;
-const BATCH = 'N';
+export const EXPORT_IR_VERSION = 7;
+/** The symbolic batch dimension of every export's input and outputs. */
+export const BATCH = 'N';
 
 export interface ExportOptions {
   /** The input the network expects. Default: DEFAULT_PREPROCESS (ssd.pytorch's: RGB minus 123, 117, 104, NCHW). */
@@ -61,26 +63,12 @@ function resolvePostprocess(model: Ssd300, { postprocess, labels }: ExportOption
 export function exportSsd300(model: Ssd300, options: ExportOptions = {}): Uint8Array {
   if ([...model.variables.values()].some(v => v.isDisposed)) throw new Error('this Ssd300 was disposed; export it before dispose()');
   const postprocess = resolvePostprocess(model, options);
-  const extra = options.metadata ?? {};
-  const reserved = Object.keys(extra).find(key => key.startsWith(METADATA_PREFIX));
-  if (reserved !== undefined) throw new RangeError(`metadata key '${reserved}' is reserved: keys starting '${METADATA_PREFIX}' are written by the exporter`);
+  const extra = checkExtraMetadata(options.metadata);
 
   const g = new GraphBuilder('ssd300');
   const data = (v: tf.Tensor) => v.dataSync() as Float32Array;
 
-  const conv = (input: string, layer: ConvLayer): string => {
-    const { name, kernel: k, pad: p, stride: s, dilation: d } = layer;
-    // Batch normalisation folded in (inference form); tfjs filters are HWIO, ONNX Conv wants OIHW.
-    const folded = foldedConv(layer);
-    const weight = tf.tidy(() => tf.transpose(folded.filter, [3, 2, 0, 1]));
-    const [o, i] = [weight.shape[0], weight.shape[1]];
-    const w = g.floats(`${name}.weight`, data(weight), [o, i, k, k]);
-    const b = g.floats(`${name}.bias`, data(folded.bias), [o]);
-    tf.dispose([weight, folded.filter, folded.bias]);
-    const attributes = { kernel_shape: [k, k], pads: [p, p, p, p], strides: [s, s], dilations: [d, d] };
-    if (!layer.relu) return g.node('Conv', [input, w, b], name, attributes);
-    return g.node('Relu', [g.node('Conv', [input, w, b], `${name}.conv`, attributes)], name);
-  };
+  const conv = (input: string, layer: ConvLayer): string => emitConv(g, input, layer);
 
   const maxPool = (input: string, layer: MaxPoolLayer): string =>
     g.node('MaxPool', [input], layer.name,
@@ -98,11 +86,7 @@ export function exportSsd300(model: Ssd300, options: ExportOptions = {}): Uint8A
     return g.node('Mul', [normalised, g.floats(`${name}.scale`, scale, [1, scale.length, 1, 1])], name);
   };
 
-  // NCHW → NHWC → [N, H·W·boxes, perBox]: the row order of the priors.
-  const head = (input: string, layer: ConvLayer, shape: string): string => {
-    const nhwc = g.node('Transpose', [conv(input, layer)], `${layer.name}.nhwc`, { perm: [0, 2, 3, 1] });
-    return g.node('Reshape', [nhwc, shape], `${layer.name}.rows`);
-  };
+  const head = (input: string, layer: ConvLayer, shape: string): string => emitRows(g, conv(input, layer), layer.name, shape);
 
   let x = g.input('image', [BATCH, 3, SSD300_INPUT_SIZE, SSD300_INPUT_SIZE]);
   for (const layer of model.layers.trunk) x = layer.kind === 'conv' ? conv(x, layer) : maxPool(x, layer);
@@ -125,5 +109,5 @@ export function exportSsd300(model: Ssd300, options: ExportOptions = {}): Uint8A
     opset: EXPORT_OPSET, preprocess: options.preprocess ?? DEFAULT_PREPROCESS, postprocess,
     width: model.width, numClasses: model.numClasses,
   });
-  return g.encode({ opset: EXPORT_OPSET, irVersion: IR_VERSION, producerName: PRODUCER_NAME, metadata: { ...metadata, ...extra } });
+  return g.encode({ opset: EXPORT_OPSET, irVersion: EXPORT_IR_VERSION, producerName: PRODUCER_NAME, metadata: { ...metadata, ...extra } });
 }

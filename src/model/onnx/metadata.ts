@@ -49,6 +49,13 @@ export function encodeSsdEdgeMetadata(meta: Omit<SsdEdgeMetadata, 'extra'>): Rec
   };
 }
 
+/** A caller's extra metadata_props, checked to stay out of the exporter's 'ssd-edge.' keys. */
+export function checkExtraMetadata(extra: Readonly<Record<string, string>> = {}): Readonly<Record<string, string>> {
+  const reserved = Object.keys(extra).find(key => key.startsWith(METADATA_PREFIX));
+  if (reserved !== undefined) throw new RangeError(`metadata key '${reserved}' is reserved: keys starting '${METADATA_PREFIX}' are written by the exporter`);
+  return extra;
+}
+
 function bad(key: string, why: string): Error {
   return new Error(`ssd-edge metadata '${key}' ${why}`);
 }

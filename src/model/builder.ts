@@ -1,0 +1,109 @@
+/**
+ * What every ssd-edge network shares: a seeded builder of named tfjs variables and the layer
+ * records that hold them (convolutions with optional batch normalisation, L2Norm), and the
+ * weight save/load of a variable map (a checkpoint's `weights`).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { mulberry32 } from '../util/random.js';
+import { initFilter, type FilterInit } from './init.js';
+import { SQRT_GUARD, type BatchNormLayer, type ConvLayer, type L2NormLayer } from './layers.js';
+
+/** see: torch.nn.BatchNorm2d defaults */
+const BATCH_NORM_EPS = 1e-5;
+const BATCH_NORM_MOMENTUM = 0.1;
+/** see: ssd.pytorch layers/modules/l2norm.py */
+const L2NORM_EPS = 1e-10;
+
+export interface ConvOptions {
+  kernel?: number;
+  stride?: number;
+  pad?: number;
+  dilation?: number;
+  /** Default true. */
+  relu?: boolean;
+  /** Batch normalisation between the convolution and the ReLU. Default false. */
+  batchNorm?: boolean;
+  /** Initial bias values (outChannels of them). Default 0. */
+  bias?: Float32Array;
+}
+
+/**
+ * Creates the variables of one network instance. tfjs variable names are global to the engine,
+ * so each instance gets its own prefix; `variables` maps the unprefixed names (`conv1_1.filter`).
+ */
+export class NetworkBuilder {
+  readonly variables = new Map<string, tf.Variable>();
+  private readonly rand: () => number;
+
+  constructor(private readonly prefix: string, seed: number) {
+    this.rand = mulberry32(seed);
+  }
+
+  private variable<R extends tf.Rank>(name: string, value: tf.Tensor<R>, trainable = true): tf.Variable<R> {
+    const v = tf.variable(value, trainable, this.prefix + name);
+    value.dispose();
+    this.variables.set(name, v);
+    return v;
+  }
+
+  conv(name: string, init: FilterInit, inChannels: number, outChannels: number,
+       { kernel = 3, stride = 1, pad = 0, dilation = 1, relu = true, batchNorm = false, bias }: ConvOptions = {}): ConvLayer {
+    const values = initFilter(this.rand, init, kernel, inChannels, outChannels);
+    return {
+      kind: 'conv', name, kernel, stride, pad, dilation, relu,
+      filter: this.variable(`${name}.filter`, tf.tensor4d(values, [kernel, kernel, inChannels, outChannels])),
+      bias: this.variable(`${name}.bias`, bias ? tf.tensor1d(bias) : tf.zeros([outChannels])),
+      ...(batchNorm ? { batchNorm: this.batchNorm(name, outChannels) } : {}),
+    };
+  }
+
+  private batchNorm(name: string, channels: number): BatchNormLayer {
+    return {
+      gamma: this.variable(`${name}.bn.gamma`, tf.ones([channels])),
+      beta: this.variable(`${name}.bn.beta`, tf.zeros([channels])),
+      movingMean: this.variable(`${name}.bn.movingMean`, tf.zeros([channels]), false),
+      movingVariance: this.variable(`${name}.bn.movingVariance`, tf.ones([channels]), false),
+      eps: BATCH_NORM_EPS, momentum: BATCH_NORM_MOMENTUM,
+    };
+  }
+
+  l2norm(name: string, channels: number, initialScale: number): L2NormLayer {
+    return {
+      kind: 'l2norm', name, eps: L2NORM_EPS, guard: SQRT_GUARD,
+      scale: this.variable(`${name}.scale`, tf.fill([channels], initialScale)),
+    };
+  }
+}
+
+/** Only the trainable variables (not batch normalisation's moving statistics). */
+export function trainableOf(variables: ReadonlyMap<string, tf.Variable>): Map<string, tf.Variable> {
+  return new Map([...variables].filter(([, v]) => v.trainable));
+}
+
+/** A copy of every variable's values by name (a checkpoint). */
+export async function saveVariables(variables: ReadonlyMap<string, tf.Variable>): Promise<Record<string, Float32Array>> {
+  const weights: Record<string, Float32Array> = {};
+  // The cpu backend hands out its own buffer: copy, so editing a checkpoint never edits the model.
+  for (const [name, v] of variables) weights[name] = ((await v.data()) as Float32Array).slice();
+  return weights;
+}
+
+/**
+ * Sets every variable from `weights`; nothing changes on a mismatch (an unknown or missing
+ * name, a wrong length), which throws a RangeError naming it. `what` names the network in messages.
+ */
+export function loadVariables(variables: ReadonlyMap<string, tf.Variable>, weights: Readonly<Record<string, Float32Array>>,
+                              what: string): void {
+  for (const name of Object.keys(weights)) {
+    if (!variables.has(name)) throw new RangeError(`checkpoint has '${name}', which this ${what} does not`);
+  }
+  for (const [name, v] of variables) {
+    const values = weights[name];
+    if (!(values instanceof Float32Array)) throw new RangeError(`checkpoint lacks '${name}' (a Float32Array of ${v.size})`);
+    if (values.length !== v.size) {
+      throw new RangeError(`checkpoint '${name}' has ${values.length} values; this ${what} needs ${v.size} ` +
+                           `([${v.shape.join(', ')}]): was it saved with another width or numClasses?`);
+    }
+  }
+  for (const [name, v] of variables) tf.tidy(() => v.assign(tf.tensor(weights[name], v.shape)));
+}

@@ -1,0 +1,101 @@
+/**
+ * The architectures the training loop trains, behind one interface: the network, the input it
+ * takes, the classes it learns, and the loss of a batch. `ssd300`: SSD300 with MultiBoxLoss on
+ * targets from the core's matcher; `mini`: the mini SSD (one class) with its grid loss.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { createMatcher } from '../core/matcher.js';
+import { presetByName } from '../core/presets.js';
+import type { ForwardMode } from '../model/layers.js';
+import { createMiniSsd, type MiniSsd } from '../model/mini.js';
+import { MINI_PREPROCESS } from '../model/onnx/export-mini.js';
+import { createSsd300, type Ssd300 } from '../model/ssd300.js';
+import { inputPresets } from '../runtime/input-presets.js';
+import type { PreprocessSpec } from '../runtime/types.js';
+import { multiBoxLoss } from './loss.js';
+import { buildMiniTargets, miniLoss } from './mini-loss.js';
+import { buildTargets, type BoxAnnotation } from './targets.js';
+
+export type TrainingArch = 'ssd300' | 'mini';
+export const TRAINING_ARCHS: readonly TrainingArch[] = ['ssd300', 'mini'];
+
+export interface NetworkOptions {
+  arch: TrainingArch;
+  width: number;
+  seed: number;
+  batchNorm: boolean;
+  backgroundPrior?: number;
+  /** R, G, B divisors after the mean subtraction. */
+  inputStd: readonly number[];
+  /** The dataset's class names, background first. */
+  datasetClasses: readonly string[];
+  /** mini only: the one class to detect; default every object ('object'). */
+  className?: string;
+}
+
+export interface LossValue { total: tf.Scalar; loc: tf.Scalar; conf: tf.Scalar; numPositive: number }
+
+export interface TrainingNetwork {
+  arch: TrainingArch;
+  model: Ssd300 | MiniSsd;
+  /** The classes the network outputs, background first (what the checkpoint records). */
+  classes: string[];
+  /** The network's input (NCHW as exported; the loop feeds NHWC). */
+  input: PreprocessSpec;
+  /** The dataset's annotation as this network learns it (the mini keeps only its class). */
+  annotation(boxes: Float32Array, labels: Int32Array): BoxAnnotation;
+  /** The batch's loss; inside a gradient tape. */
+  loss(images: tf.Tensor4D, annotations: readonly BoxAnnotation[], mode: ForwardMode): LossValue;
+  dispose(): void;
+}
+
+/** ssd.pytorch's input (RGB minus 123, 117, 104, NCHW, 300 × 300), divided by `std`. */
+export function trainingInput(std: readonly number[]): PreprocessSpec {
+  return { ...inputPresets.ssd300Voc, std: [std[0], std[1], std[2]] };
+}
+
+export async function createTrainingNetwork(o: NetworkOptions): Promise<TrainingNetwork> {
+  return o.arch === 'mini' ? miniNetwork(o) : ssd300Network(o);
+}
+
+async function ssd300Network(o: NetworkOptions): Promise<TrainingNetwork> {
+  const classes = [...o.datasetClasses];
+  const numClasses = classes.length;
+  const matcher = await createMatcher({ ...presetByName('ssd300Voc'), numClasses, labels: classes });
+  const model = createSsd300({ numClasses, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior });
+  return {
+    arch: 'ssd300', model, classes, input: trainingInput(o.inputStd),
+    annotation: (boxes, labels) => ({ boxes, labels }),
+    loss(images, annotations, mode) {
+      const targets = buildTargets(matcher, annotations);
+      return multiBoxLoss(model.apply(images, mode), targets);
+    },
+    dispose() {
+      model.dispose();
+      matcher.dispose();
+    },
+  };
+}
+
+async function miniNetwork(o: NetworkOptions): Promise<TrainingNetwork> {
+  const { className } = o;
+  const classIndex = className === undefined ? -1 : o.datasetClasses.indexOf(className);
+  if (className !== undefined && classIndex < 1) {
+    throw new RangeError(`train: --class '${className}' is not a class of the dataset (${o.datasetClasses.slice(1).join(', ')})`);
+  }
+  const model = createMiniSsd({ width: o.width, seed: o.seed });
+  return {
+    arch: 'mini', model, classes: ['background', className ?? 'object'],
+    input: { ...MINI_PREPROCESS, std: [o.inputStd[0], o.inputStd[1], o.inputStd[2]] },
+    annotation(boxes, labels) {
+      if (classIndex < 0) return { boxes, labels: new Int32Array(labels.length).fill(1) };
+      const keep = [...labels.keys()].filter(i => labels[i] === classIndex);
+      return { boxes: Float32Array.from(keep.flatMap(i => [...boxes.subarray(4 * i, 4 * i + 4)])), labels: new Int32Array(keep.length).fill(1) };
+    },
+    loss(images, annotations, mode) {
+      // The targets are tensors of the caller's tidy, as the SSD300 targets are.
+      return miniLoss(model.apply(images, mode), buildMiniTargets(annotations));
+    },
+    dispose: () => model.dispose(),
+  };
+}
