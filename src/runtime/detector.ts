@@ -309,6 +309,10 @@ class OnnxDetector implements Detector {
     // validates the values (RangeError naming them) before anything changes
     const post = await createPostprocessor(config, { build: this.coreBuild, wasmBaseUrl: this.wasmBaseUrl });
     return this.serialize(async () => {
+      if (this.disposed) {
+        post.dispose(); // disposed while the postprocessor was being made
+        throw new Error('this detector was disposed; create a new one');
+      }
       const previous = this.post;
       this.post = post;
       this.config = config;
