@@ -1,19 +1,29 @@
-/** `ssd-edge demo` (what `npm start` runs): prints detections equal to the reference's. */
+/**
+ * `ssd-edge demo` (what `npm start` runs): the default model on the sample image finds the
+ * objects its annotation lists and writes the annotated PNG and the JSON; `--postprocess-only`
+ * prints the bundled sample output's detections, equal to the reference's.
+ */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { createPostprocessor, presets, type Detection } from '../../src/index.js';
 import { referenceDetect } from '../../src/core/reference/detect.js';
 import { assertSameDetections } from '../helpers.js';
+import { SAMPLE_IMAGE } from '../../src/cli/demo.js';
+import { createDetector } from '../../src/runtime/detector.js';
+import type { ImageDetection } from '../../src/runtime/types.js';
 
 const run = promisify(execFile);
 const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
 
 describe('ssd-edge demo', () => {
-  it('--json prints the detections of the bundled sample, equal to the reference', async () => {
-    const { stdout } = await run(process.execPath, [CLI, 'demo', '--json']);
+  it('--postprocess-only --json prints the detections of the bundled sample output, equal to the reference', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'demo', '--postprocess-only', '--json']);
     const { build, detections } = JSON.parse(stdout) as { build: string; detections: Detection[] };
     assert.equal(build, 'simd');
     const bytes = readFileSync(new URL('../../../samples/ssd300-voc-output.f32', import.meta.url));
@@ -24,9 +34,32 @@ describe('ssd-edge demo', () => {
   });
 
   it('prints a table for people', async () => {
-    const { stdout } = await run(process.execPath, [CLI, 'demo']);
+    const { stdout } = await run(process.execPath, [CLI, 'demo', '--postprocess-only']);
     assert.match(stdout, /post-processed a bundled SSD300-VOC output .* with the simd core/);
     assert.match(stdout, /200 detections above 0.01/);
+  });
+
+  it('runs a model on an image: the printed JSON is the detector\'s result, and the PNG and JSON files are written', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ssd-edge-demo-'));
+    try {
+      const model = path.join(dir, 'm.onnx');
+      await run(process.execPath, [CLI, 'export', '--out', model, '--width', '0.03125', '--classes', '4', '--seed', '2']);
+      const { stdout } = await run(process.execPath, [CLI, 'demo', '--model', model, '--out', dir, '--min-score', '0', '--json']);
+      const printed = JSON.parse(stdout) as { backend: string; detections: ImageDetection[] };
+      const detector = await createDetector({ model, backend: printed.backend as 'node' });
+      const expected = await detector.detect(SAMPLE_IMAGE.pathname);
+      await detector.dispose();
+      assert.ok(expected.length > 0);
+      assertSameDetections(printed.detections, expected, 'demo JSON', 1e-6, 1e-6);
+      const saved = JSON.parse(await readFile(path.join(dir, 'shapes.detections.json'), 'utf8')) as { detections: ImageDetection[] };
+      assert.equal(saved.detections.length, expected.length);
+      const png = await readFile(path.join(dir, 'shapes.annotated.png'));
+      assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')], 'a PNG file');
+      await assert.rejects(run(process.execPath, [CLI, 'demo', '--model', path.join(dir, 'missing.onnx')]),
+                           (error: { stderr: string }) => /the model .*missing.onnx is missing; pass --model/.test(error.stderr));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('an unknown command fails with the usage text', async () => {
