@@ -1,21 +1,23 @@
 /**
  * `ssd-edge eval --model m.onnx --data <voc dir>`: PASCAL VOC mAP@0.5 of an ONNX model through
- * the runtime, per class, VOC2007 11-point and all-point AP, `difficult` excluded.
+ * the runtime, per class, VOC2007 11-point and all-point AP, `difficult` excluded. With
+ * `--weights <checkpoint>` the same of a training checkpoint run in tfjs.
  */
-import { evaluateModel, type ModelEvaluation } from '../train/evaluate.js';
+import { evaluateCheckpoint, evaluateModel, type ModelEvaluation } from '../train/evaluate.js';
 import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { progressBar, type Progress } from './progress.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
-  model: { type: 'string', description: 'ONNX model file (required)' },
+  model: { type: 'string', description: 'ONNX model file (this or --weights)' },
+  weights: { type: 'string', description: 'a training checkpoint directory, run in tfjs instead (what its export must reproduce)' },
   data: { type: 'string', description: 'PASCAL VOC dataset root (required)' },
   split: { type: 'string', description: 'image set: ImageSets/Main/<split>.txt (default test)' },
-  backend: { type: 'string', description: 'auto | node | wasm (default auto)' },
+  backend: { type: 'string', description: 'auto | node | wasm (default auto); with --weights a tfjs backend: auto | wasm | cpu' },
   limit: { type: 'string', description: 'evaluate only the first n images' },
   json: { type: 'boolean', description: 'print the result as JSON' },
 };
 
-export const EVAL_USAGE = `ssd-edge eval --model m.onnx --data <voc dir> [options]\n${describeOptions(OPTIONS)}`;
+export const EVAL_USAGE = `ssd-edge eval --model m.onnx|--weights <checkpoint dir> --data <voc dir> [options]\n${describeOptions(OPTIONS)}`;
 
 const ap = (v: number) => (Number.isNaN(v) ? '   n/a' : v.toFixed(4).padStart(6));
 
@@ -49,21 +51,24 @@ export async function runEval(argv: string[]): Promise<void> {
   const { positionals, options } = parseArgs(argv, OPTIONS, 'eval');
   if (positionals.length > 0) throw new Error(`eval: unexpected argument '${positionals[0]}'\n\nusage: ${EVAL_USAGE}`);
   const model = options.model as string | undefined;
+  const weights = options.weights as string | undefined;
   const data = options.data as string | undefined;
-  if (!model) throw new Error(`eval: --model is required\n\nusage: ${EVAL_USAGE}`);
+  if (!model === !weights) throw new Error(`eval: give one of --model (an ONNX file) or --weights (a checkpoint)\n\nusage: ${EVAL_USAGE}`);
   if (!data) throw new Error(`eval: --data is required\n\nusage: ${EVAL_USAGE}`);
   const backend = (options.backend as string | undefined) ?? 'auto';
-  if (!['auto', 'node', 'wasm'].includes(backend)) throw new RangeError(`--backend is '${backend}'; use auto, node or wasm`);
+  const backends = weights ? ['auto', 'wasm', 'cpu', 'node', 'node-gpu'] : ['auto', 'node', 'wasm'];
+  if (!backends.includes(backend)) throw new RangeError(`--backend is '${backend}'; use ${backends.join(', ')}`);
   const limit = numberOption(options, 'limit', 1);
   if (limit !== undefined && !Number.isInteger(limit)) throw new RangeError(`--limit is '${String(options.limit)}'; it must be an integer`);
   let progress: Progress | undefined;
-  const result = await evaluateModel({
-    model, data, split: (options.split as string | undefined) ?? 'test', backend: backend as 'auto', limit,
-    onProgress: (done, total, id) => {
+  const common = {
+    data, split: (options.split as string | undefined) ?? 'test', backend: backend as 'auto', limit,
+    onProgress: (done: number, total: number, id: string) => {
       progress ??= progressBar(total, 'eval');
       progress.tick(id);
     },
-  });
+  };
+  const result = weights ? await evaluateCheckpoint({ ...common, checkpoint: weights }) : await evaluateModel({ ...common, model: model! });
   progress?.done();
   if (options.json) {
     process.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);

@@ -63,6 +63,21 @@ export function miniPriors(): Float32Array {
   return priors;
 }
 
+/**
+ * The heads as the SSD outputs the export writes (the ONNX tail of onnx/export-mini.ts, in tfjs):
+ * loc [N, 12, 4] = (dx − 0.5, dy − 0.5, 0, 0), conf [N, 12, 2] = (0, logit). The caller disposes them.
+ */
+export function miniSsdRows({ objectness, offsets }: MiniSsdOutput): { loc: tf.Tensor3D; conf: tf.Tensor3D } {
+  return tf.tidy(() => {
+    const n = objectness.shape[0], cells = MINI_GRID.columns * MINI_GRID.rows;
+    const logits = tf.reshape(objectness, [n, cells, 1]), centre = tf.reshape(offsets, [n, cells, 2]);
+    return {
+      loc: tf.concat([tf.sub(centre, 0.5), tf.zerosLike(centre)], 2) as tf.Tensor3D,
+      conf: tf.concat([tf.zerosLike(logits), logits], 2) as tf.Tensor3D,
+    };
+  });
+}
+
 let instances = 0;
 
 class MiniSsdNetwork implements MiniSsd {

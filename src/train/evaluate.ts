@@ -5,9 +5,20 @@
  * `difficult` boxes excluded. Boxes are normalised xyxy on both sides, so IoU is continuous
  * (`pixelPlusOne: false`).
  */
+import * as tf from '@tensorflow/tfjs-core';
+import { createPostprocessor, type Postprocessor } from '../core/postprocessor.js';
+import type { PostprocessConfig } from '../core/types.js';
+import { miniSsdRows } from '../model/mini.js';
+import { ssd300Postprocess } from '../model/onnx/export.js';
+import { miniPostprocess } from '../model/onnx/export-mini.js';
+import { DEFAULT_PREPROCESS } from '../model/onnx/metadata.js';
 import { createDetector } from '../runtime/detector.js';
-import type { Backend } from '../runtime/types.js';
+import { decodeImage } from '../runtime/image-node.js';
+import { createWasmPreprocessor, type WasmPreprocessor } from '../runtime/preprocess-wasm.js';
+import type { Backend, PreprocessSpec } from '../runtime/types.js';
+import { loadCheckpointModel } from './checkpoint.js';
 import { readVocDataset } from './data/index.js';
+import { initTraining, type TrainingBackendName } from './tfjs.js';
 import { evaluateDetections, type EvalDetection, type EvaluationResult, type GroundTruthImage } from './map.js';
 
 export interface EvaluateModelOptions {
@@ -35,8 +46,8 @@ export interface ModelEvaluation extends EvaluationResult {
   images: number;
   /** Wall time of detection and scoring, seconds. */
   seconds: number;
-  /** The backend that ran the model ('auto' resolved). */
-  backend: Backend;
+  /** The backend that ran the model ('auto' resolved): a runtime backend, or `tfjs-<backend>` for a checkpoint. */
+  backend: Backend | `tfjs-${TrainingBackendName}`;
 }
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -58,18 +69,27 @@ function classMapping(modelLabels: string[] | undefined, numClasses: number, dat
     `dataset ${data} (${datasetClasses.length}): ${datasetClasses.join(', ')}`);
 }
 
-/** mAP@0.5 (VOC2007 11-point and all-point), per class, of `model` on a VOC split. */
-export async function evaluateModel(options: EvaluateModelOptions): Promise<ModelEvaluation> {
-  const { model, data, split = 'test', backend = 'auto', scoreThreshold = 0.01, limit, onProgress } = options;
+/** What produces an image's detections: an ONNX model in a Detector, or a checkpoint in tfjs. */
+interface DetectionSource {
+  config: Pick<PostprocessConfig, 'labels' | 'numClasses' | 'backgroundClass'>;
+  backend: ModelEvaluation['backend'];
+  detect(imagePath: string): Promise<EvalDetection[]>;
+  dispose(): Promise<void>;
+}
+
+function checkCommon({ scoreThreshold = 0.01, limit }: { scoreThreshold?: number; limit?: number }): void {
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`limit must be a positive integer, got ${limit}`);
   if (!(scoreThreshold >= 0 && scoreThreshold < 1)) throw new RangeError(`scoreThreshold must be in [0, 1), got ${scoreThreshold}`);
-  const dataset = await readVocDataset(data, { split });
-  const items = limit === undefined ? dataset.items : dataset.items.slice(0, limit);
-  if (items.length === 0) throw new Error(`evaluate: split '${split}' of ${data} lists no images`);
+}
 
-  const detector = await createDetector({ model, backend, scoreThreshold });
+/** Runs `source` on every image of the split and scores its detections. Disposes `source`. */
+async function evaluateSource(source: DetectionSource, { data, split = 'test', limit, onProgress }: Omit<EvaluateModelOptions, 'model' | 'backend'>):
+    Promise<ModelEvaluation> {
   try {
-    const { config } = detector;
+    const dataset = await readVocDataset(data, { split });
+    const items = limit === undefined ? dataset.items : dataset.items.slice(0, limit);
+    if (items.length === 0) throw new Error(`evaluate: split '${split}' of ${data} lists no images`);
+    const { config } = source;
     const modelLabels = config.labels ? [...config.labels] : undefined;
     const toModelClass = classMapping(modelLabels, config.numClasses, dataset.classes, data);
     if ((config.backgroundClass ?? 0) !== 0) {
@@ -79,8 +99,7 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Mode
     const groundTruth: GroundTruthImage[] = [];
     const detections: EvalDetection[][] = [];
     for (const item of items) {
-      const found = await detector.detect(item.imagePath);
-      detections.push(found.map(({ classId, score, box }) => ({ classId, score, box })));
+      detections.push(await source.detect(item.imagePath));
       const keep = [...item.labels.keys()].filter((i) => toModelClass[item.labels[i]] > 0);
       groundTruth.push({
         boxes: Float32Array.from(keep.flatMap((i) => [...item.boxes.subarray(4 * i, 4 * i + 4)])),
@@ -92,8 +111,67 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Mode
     const result = evaluateDetections(groundTruth, detections, {
       numClasses: config.numClasses, backgroundClass: 0, iouThreshold: 0.5, labels: modelLabels ?? dataset.classes, pixelPlusOne: false,
     });
-    return { ...result, images: items.length, seconds: (performance.now() - started) / 1000, backend: detector.backend };
+    return { ...result, images: items.length, seconds: (performance.now() - started) / 1000, backend: source.backend };
   } finally {
-    await detector.dispose();
+    await source.dispose();
   }
+}
+
+/** mAP@0.5 (VOC2007 11-point and all-point), per class, of an ONNX `model` on a VOC split, through the runtime. */
+export async function evaluateModel(options: EvaluateModelOptions): Promise<ModelEvaluation> {
+  const { model, backend = 'auto', scoreThreshold = 0.01 } = options;
+  checkCommon(options);
+  const detector = await createDetector({ model, backend, scoreThreshold });
+  return evaluateSource({
+    config: detector.config, backend: detector.backend,
+    detect: async (imagePath) => (await detector.detect(imagePath)).map(({ classId, score, box }) => ({ classId, score, box })),
+    dispose: () => detector.dispose(),
+  }, options);
+}
+
+export interface EvaluateCheckpointOptions extends Omit<EvaluateModelOptions, 'model' | 'backend'> {
+  /** A training checkpoint directory (ssd-edge train). */
+  checkpoint: string;
+  /** The tfjs backend (as for training). Default 'auto'. */
+  backend?: TrainingBackendName | 'auto';
+}
+
+/**
+ * The same mAP of a training checkpoint run in tfjs (inference mode), with the post-processing
+ * its export would record: the number an exported model's `evaluateModel` must reproduce.
+ */
+export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Promise<ModelEvaluation> {
+  const { checkpoint, backend = 'auto', scoreThreshold = 0.01 } = options;
+  checkCommon(options);
+  const chosen = await initTraining({ backend, log: () => {} });
+  const loaded = await loadCheckpointModel(checkpoint);
+  const spec: PreprocessSpec = { ...(loaded.meta.preprocess ?? DEFAULT_PREPROCESS), layout: 'nhwc' };
+  const base = loaded.arch === 'mini' ? miniPostprocess(loaded.meta.classes[1])
+    : ssd300Postprocess(loaded.model, { labels: loaded.meta.classes });
+  let post: Postprocessor | undefined, pre: WasmPreprocessor;
+  try {
+    post = await createPostprocessor({ ...base, scoreThreshold });
+    pre = await createWasmPreprocessor();
+  } catch (error) {
+    post?.dispose();
+    loaded.model.dispose();
+    throw error;
+  }
+  const [width, height] = spec.size;
+  return evaluateSource({
+    config: base, backend: `tfjs-${chosen.name}`,
+    async detect(imagePath) {
+      const pixels = pre.run(await decodeImage(imagePath), spec);
+      const { loc, conf } = tf.tidy(() => {
+        const images = tf.tensor4d(pixels, [1, height, width, 3]);
+        const out = loaded.arch === 'mini' ? miniSsdRows(loaded.model.apply(images)) : loaded.model.apply(images);
+        return { loc: out.loc.dataSync() as Float32Array, conf: out.conf.dataSync() as Float32Array };
+      });
+      return post!.run(loc, conf, 1)[0].map(({ classId, score, box }) => ({ classId, score, box }));
+    },
+    async dispose() {
+      post!.dispose();
+      loaded.model.dispose();
+    },
+  }, options);
 }

@@ -1,6 +1,7 @@
 /**
  * `ssd-edge eval` end to end: a model trained 2 steps at width 1/32 on a tiny generated dataset
- * (4 train + 3 test images), exported to ONNX and evaluated through the runtime.
+ * (4 train + 3 test images), exported to ONNX and evaluated through the runtime, and the same
+ * checkpoint evaluated in tfjs (--weights).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -68,6 +69,17 @@ describe('ssd-edge eval', () => {
     assert.ok(Math.abs((result.mapAll as number) - mean) < 1e-12);
   });
 
+  it('--weights: the checkpoint in tfjs has the mAP of its ONNX export through the runtime (within 0.5 points)', async () => {
+    const args = ['--data', data, '--split', 'trainval', '--json'];
+    const onnx = JSON.parse((await cli('eval', '--model', model, '--backend', 'node', ...args)).stdout) as JsonResult;
+    const tfjs = JSON.parse((await cli('eval', '--weights', path.join(dir, 'ck'), '--backend', 'wasm', ...args)).stdout) as JsonResult;
+    assert.equal(tfjs.backend, 'tfjs-wasm');
+    assert.equal(tfjs.images, onnx.images);
+    assert.ok(Math.abs((tfjs.mapAll as number) - (onnx.mapAll as number)) <= 0.005, `all-point mAP tfjs ${tfjs.mapAll} vs onnx ${onnx.mapAll}`);
+    assert.ok(Math.abs((tfjs.map07 as number) - (onnx.map07 as number)) <= 0.005, `11-point mAP tfjs ${tfjs.map07} vs onnx ${onnx.map07}`);
+    tfjs.perClass.forEach((c, i) => assert.equal(c.numDetections, onnx.perClass[i].numDetections, `${c.label}: detections`));
+  });
+
   it('fails clearly when the model\'s classes differ from the dataset\'s', async () => {
     const voc = path.join(dir, 'voc.onnx');
     await cli('export', '--out', voc, '--width', '0.03125');
@@ -79,7 +91,9 @@ describe('ssd-edge eval', () => {
   it('fails clearly on a missing split, or without --model / --data', async () => {
     await assert.rejects(cli('eval', '--model', model, '--data', data, '--split', 'val', '--backend', 'wasm'),
       (e: { code: number; stderr: string }) => e.code === 1 && /image list of split 'val' missing: .*val\.txt/.test(e.stderr));
-    await assert.rejects(cli('eval', '--data', data), (e: { code: number; stderr: string }) => e.code === 1 && /--model is required/.test(e.stderr));
+    await assert.rejects(cli('eval', '--data', data), (e: { code: number; stderr: string }) => e.code === 1 && /give one of --model .* or --weights/.test(e.stderr));
+    await assert.rejects(cli('eval', '--data', data, '--model', model, '--weights', path.join(dir, 'ck')),
+      (e: { code: number; stderr: string }) => e.code === 1 && /give one of --model .* or --weights/.test(e.stderr));
     await assert.rejects(cli('eval', '--model', model), (e: { code: number; stderr: string }) => e.code === 1 && /--data is required/.test(e.stderr));
   });
 });

@@ -43,7 +43,8 @@ export interface ExportOptions {
   metadata?: Readonly<Record<string, string>>;
 }
 
-function resolvePostprocess(model: Ssd300, { postprocess, labels }: ExportOptions): PostprocessConfig {
+/** The post-processing an export of `model` records (ExportOptions.postprocess and labels resolved). */
+export function ssd300Postprocess(model: Ssd300, { postprocess, labels }: Pick<ExportOptions, 'postprocess' | 'labels'>): PostprocessConfig {
   const { numClasses } = model;
   if (labels !== undefined && labels.length !== numClasses) {
     throw new RangeError(`labels has ${labels.length} names; the model has ${numClasses} classes (background first)`);
@@ -62,7 +63,7 @@ function resolvePostprocess(model: Ssd300, { postprocess, labels }: ExportOption
 /** The network as ONNX bytes (weights included), with ssd-edge's metadata. */
 export function exportSsd300(model: Ssd300, options: ExportOptions = {}): Uint8Array {
   if ([...model.variables.values()].some(v => v.isDisposed)) throw new Error('this Ssd300 was disposed; export it before dispose()');
-  const postprocess = resolvePostprocess(model, options);
+  const postprocess = ssd300Postprocess(model, options);
   const extra = checkExtraMetadata(options.metadata);
 
   const g = new GraphBuilder('ssd300');
