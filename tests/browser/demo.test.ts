@@ -114,7 +114,8 @@ describe('the demo page in Chromium', () => {
       assert.equal(rescored.timings!.inference, 0, 'no inference for a threshold change');
       assert.equal(rescored.timings!.preprocess, 0, 'no pre-processing for a threshold change');
       const cliHigher = await cliDetections(fixture.modelPath, fixture.imagePath, higher);
-      assert.ok(cliHigher.length < fixture.expected.length, 'the higher threshold drops detections');
+      // the random model's many detections make the drop certain; a trained model's few may all stay
+      if (fixture.random) assert.ok(cliHigher.length < fixture.expected.length, 'the higher threshold drops detections');
       assert.deepEqual(compareDetections(rescored.detections!, cliHigher, higher), [], `score ${higher} vs the CLI`);
 
       // the IoU slider: equal to the Node library with that NMS threshold

@@ -17,7 +17,8 @@ import { repoRoot } from './chromium.js';
 /**
  * The default model and a sample image (paths from the repository root) and the score threshold
  * to compare at; undefined: export a random-weight model instead. E.g.
- * `{ model: 'models/ssd300-default.onnx', image: 'samples/street.png', scoreThreshold: 0.3 }`.
+ * `{ model: 'models/ssd300-default.onnx', image: 'samples/shapes.jpg', scoreThreshold: 0.3 }`
+ * (Chromium 156 decodes samples/shapes.jpg to exactly sharp's pixels, checked 2026-12-01).
  */
 export const DEFAULT_MODEL: { model: string; image: string; scoreThreshold: number } | undefined = undefined;
 
