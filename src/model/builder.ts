@@ -75,9 +75,60 @@ export class NetworkBuilder {
   }
 }
 
-/** Only the trainable variables (not batch normalisation's moving statistics). */
-export function trainableOf(variables: ReadonlyMap<string, tf.Variable>): Map<string, tf.Variable> {
-  return new Map([...variables].filter(([, v]) => v.trainable));
+/** What every network built here offers around its variables (VariableNetwork implements it). */
+export interface Network {
+  /** The channel width multiplier it was built with. */
+  readonly width: number;
+  /** Every variable by name (`conv1_1.filter`, ..., `conv1_1.bn.movingMean`); filters are HWIO. */
+  readonly variables: ReadonlyMap<string, tf.Variable>;
+  /** The variables an optimiser updates: all but the batch normalisation's moving statistics. */
+  readonly trainableVariables: ReadonlyMap<string, tf.Variable>;
+  /** Trainable values (what the exported network holds, batch normalisation folded or not). */
+  readonly numParameters: number;
+  /** A copy of every variable's values by name (a checkpoint). */
+  saveWeights(): Promise<Record<string, Float32Array>>;
+  /** Sets every variable from a checkpoint of this architecture; nothing changes on a mismatch. */
+  loadWeights(weights: Readonly<Record<string, Float32Array>>): void;
+  dispose(): void;
+}
+
+/**
+ * What every network built here shares around its variables: the trainable subset (not batch
+ * normalisation's moving statistics), the parameter count, checkpoint save/load, dispose, and
+ * a clear error when used after dispose. `what` names the network in messages.
+ */
+export abstract class VariableNetwork {
+  readonly trainableVariables: ReadonlyMap<string, tf.Variable>;
+  /** Trainable values (what the exported network holds, batch normalisation folded or not). */
+  readonly numParameters: number;
+  private disposed = false;
+
+  constructor(private readonly what: string, readonly variables: ReadonlyMap<string, tf.Variable>) {
+    this.trainableVariables = new Map([...variables].filter(([, v]) => v.trainable));
+    this.numParameters = [...this.trainableVariables.values()].reduce((n, v) => n + v.size, 0);
+  }
+
+  protected checkLive(): void {
+    if (this.disposed) throw new Error(`this ${this.what} was disposed; create a new one`);
+  }
+
+  /** A copy of every variable's values by name (a checkpoint). */
+  async saveWeights(): Promise<Record<string, Float32Array>> {
+    this.checkLive();
+    return saveVariables(this.variables);
+  }
+
+  /** Sets every variable from a checkpoint of this architecture; nothing changes on a mismatch. */
+  loadWeights(weights: Readonly<Record<string, Float32Array>>): void {
+    this.checkLive();
+    loadVariables(this.variables, weights, this.what);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const v of this.variables.values()) v.dispose();
+  }
 }
 
 /** A copy of every variable's values by name (a checkpoint). */

@@ -12,7 +12,7 @@
  * runtime and the post-processing core take, with one prior per cell (see miniPriors).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { loadVariables, NetworkBuilder, saveVariables, trainableOf } from './builder.js';
+import { NetworkBuilder, VariableNetwork, type Network } from './builder.js';
 import { applyConv, type ConvLayer, type ForwardMode } from './layers.js';
 
 /** Grid columns × rows, and the input (width × height) that five stride-2 convolutions map onto it. */
@@ -37,20 +37,13 @@ export interface MiniSsdOutput {
   offsets: tf.Tensor4D;
 }
 
-export interface MiniSsd {
-  readonly width: number;
+export interface MiniSsd extends Network {
   /** The stride-2 trunk, then the two heads; the exporter walks these. */
   readonly trunk: readonly ConvLayer[];
   readonly objectnessHead: ConvLayer;
   readonly offsetHead: ConvLayer;
-  readonly variables: ReadonlyMap<string, tf.Variable>;
-  readonly trainableVariables: ReadonlyMap<string, tf.Variable>;
-  readonly numParameters: number;
   /** `images`: `[N, 96, 128, 3]` (NHWC), pre-processed. The caller disposes the outputs. */
   apply(images: tf.Tensor4D, mode?: ForwardMode): MiniSsdOutput;
-  saveWeights(): Promise<Record<string, Float32Array>>;
-  loadWeights(weights: Readonly<Record<string, Float32Array>>): void;
-  dispose(): void;
 }
 
 /** The priors of the grid, (cx, cy, w, h) rows normalised, cell order: one cell-sized box per cell. */
@@ -80,19 +73,10 @@ export function miniSsdRows({ objectness, offsets }: MiniSsdOutput): { loc: tf.T
 
 let instances = 0;
 
-class MiniSsdNetwork implements MiniSsd {
-  readonly numParameters: number;
-  readonly trainableVariables: ReadonlyMap<string, tf.Variable>;
-  private disposed = false;
-
+class MiniSsdNetwork extends VariableNetwork implements MiniSsd {
   constructor(readonly width: number, readonly trunk: readonly ConvLayer[], readonly objectnessHead: ConvLayer,
-              readonly offsetHead: ConvLayer, readonly variables: ReadonlyMap<string, tf.Variable>) {
-    this.trainableVariables = trainableOf(variables);
-    this.numParameters = [...this.trainableVariables.values()].reduce((n, v) => n + v.size, 0);
-  }
-
-  private checkLive(): void {
-    if (this.disposed) throw new Error('this MiniSsd was disposed; create a new one');
+              readonly offsetHead: ConvLayer, variables: ReadonlyMap<string, tf.Variable>) {
+    super('mini SSD', variables);
   }
 
   apply(images: tf.Tensor4D, mode: ForwardMode = {}): MiniSsdOutput {
@@ -108,21 +92,6 @@ class MiniSsdNetwork implements MiniSsd {
     });
   }
 
-  async saveWeights(): Promise<Record<string, Float32Array>> {
-    this.checkLive();
-    return saveVariables(this.variables);
-  }
-
-  loadWeights(weights: Readonly<Record<string, Float32Array>>): void {
-    this.checkLive();
-    loadVariables(this.variables, weights, 'mini SSD');
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const v of this.variables.values()) v.dispose();
-  }
 }
 
 /** Builds the mini SSD with fresh weights (He for the trunk, σ = 0.01 for the heads). */

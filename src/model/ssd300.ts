@@ -8,7 +8,7 @@
  * so row i lines up with prior i of `generatePriors(presets.ssd300Voc.priors)`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { loadVariables, NetworkBuilder, saveVariables, trainableOf } from './builder.js';
+import { NetworkBuilder, VariableNetwork, type Network } from './builder.js';
 import type { FilterInit } from './init.js';
 import {
   applyConv, applyL2Norm, applyTrunkLayer,
@@ -57,33 +57,22 @@ export interface Ssd300Output {
   conf: tf.Tensor3D;
 }
 
-export interface Ssd300 {
+/**
+ * SSD300 in tfjs. `variables`: `conv1_1.filter`, `conv1_1.bias`, ..., `conv4_3_norm.scale`,
+ * `loc0.filter`, ..., `conf5.bias` (trunk, L2Norm, loc heads, conf heads), and `<conv>.bn.*` with batchNorm.
+ */
+export interface Ssd300 extends Network {
   readonly numClasses: number;
-  readonly width: number;
   readonly batchNorm: boolean;
   /** Rows of `loc` and `conf`: 8732. */
   readonly numPriors: number;
   /** The architecture with its variables, in forward order; the exporter walks it. */
   readonly layers: NetworkLayers;
   /**
-   * Every trainable variable by name (`conv1_1.filter`, `conv1_1.bias`, ..., `conv4_3_norm.scale`,
-   * `loc0.filter`, ..., `conf5.bias`): trunk, L2Norm, loc heads, conf heads. Filters are HWIO.
-   */
-  readonly variables: ReadonlyMap<string, tf.Variable>;
-  /** The variables an optimiser updates: all but the batch normalisation's moving statistics. */
-  readonly trainableVariables: ReadonlyMap<string, tf.Variable>;
-  /** Trainable values (what the exported network holds, batch normalisation folded or not). */
-  readonly numParameters: number;
-  /**
    * `images`: `[N, 300, 300, 3]` (NHWC), pre-processed. The caller disposes the outputs.
    * `mode.training` makes batch normalisation use the batch's statistics (see ForwardMode).
    */
   apply(images: tf.Tensor4D, mode?: ForwardMode): Ssd300Output;
-  /** A copy of every variable's values by name (a checkpoint). */
-  saveWeights(): Promise<Record<string, Float32Array>>;
-  /** Sets every variable from a checkpoint of this architecture; nothing changes on a mismatch. */
-  loadWeights(weights: Readonly<Record<string, Float32Array>>): void;
-  dispose(): void;
 }
 
 /** Numbers each instance's variable prefix (tfjs variable names are global to the engine). */
@@ -114,21 +103,13 @@ function outputSize(size: number, kernel: number, stride: number, pad: number, d
   return out;
 }
 
-class Ssd300Network implements Ssd300 {
+class Ssd300Network extends VariableNetwork implements Ssd300 {
   readonly numPriors: number;
-  readonly numParameters: number;
-  readonly trainableVariables: ReadonlyMap<string, tf.Variable>;
-  private disposed = false;
 
   constructor(readonly numClasses: number, readonly width: number, readonly batchNorm: boolean,
-              readonly layers: NetworkLayers, readonly variables: ReadonlyMap<string, tf.Variable>) {
+              readonly layers: NetworkLayers, variables: ReadonlyMap<string, tf.Variable>) {
+    super('SSD300', variables);
     this.numPriors = layers.sources.reduce((n, s) => n + s.featureMap ** 2 * s.boxesPerLocation, 0);
-    this.trainableVariables = trainableOf(variables);
-    this.numParameters = [...this.trainableVariables.values()].reduce((n, v) => n + v.size, 0);
-  }
-
-  private checkLive(): void {
-    if (this.disposed) throw new Error('this Ssd300 was disposed; create a new one');
   }
 
   apply(images: tf.Tensor4D, mode: ForwardMode = {}): Ssd300Output {
@@ -158,21 +139,6 @@ class Ssd300Network implements Ssd300 {
     });
   }
 
-  async saveWeights(): Promise<Record<string, Float32Array>> {
-    this.checkLive();
-    return saveVariables(this.variables);
-  }
-
-  loadWeights(weights: Readonly<Record<string, Float32Array>>): void {
-    this.checkLive();
-    loadVariables(this.variables, weights, 'SSD300');
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    for (const v of this.variables.values()) v.dispose();
-  }
 }
 
 /** Builds SSD300 with freshly initialised weights (He for the VGG base, Xavier elsewhere, biases 0). */

@@ -5,22 +5,17 @@
  * equals tfjs inference), and the initial background probability.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as ortNode from 'onnxruntime-node';
 import { applyConv, foldedConv, updateBatchNorm, type BatchStats, type ConvLayer } from '../../src/model/layers.js';
 import { exportSsd300 } from '../../src/model/onnx/export.js';
 import { decodeOnnxModel } from '../../src/model/onnx/read.js';
 import { createSsd300, type Ssd300 } from '../../src/model/ssd300.js';
-import { randomImages, randomizeWeights, relativeError, useTfjsBackend } from './tfjs.js';
+import { disposedAtEnd, randomImages, randomizeWeights, relativeError, useTfjsBackend } from './tfjs.js';
 
-const models: Ssd300[] = [];
-function model(...args: Parameters<typeof createSsd300>): Ssd300 {
-  const m = createSsd300(...args);
-  models.push(m);
-  return m;
-}
-after(() => models.forEach(m => m.dispose()));
+/** A model disposed when the file's tests end. */
+const model = disposedAtEnd(createSsd300);
 await useTfjsBackend('wasm');
 
 /** conv7: a 1×1 convolution, so with an identity filter and zero bias its output is BN(x). */

@@ -4,7 +4,7 @@
  * round trips, and bytes that are not a model.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
@@ -18,7 +18,7 @@ import { createSsd300, type Ssd300 } from '../../src/model/ssd300.js';
 import type { PreprocessSpec } from '../../src/runtime/types.js';
 import { random } from '../helpers.js';
 import { assertAligned, setAlignmentWeights } from './alignment.js';
-import { randomImages, randomizeWeights, relativeError, useTfjsBackend } from './tfjs.js';
+import { disposedAtEnd, randomImages, randomizeWeights, relativeError, useTfjsBackend } from './tfjs.js';
 
 type Runtime = 'onnxruntime-node' | 'onnxruntime-web (wasm)';
 const RUNTIMES: Runtime[] = ['onnxruntime-node', 'onnxruntime-web (wasm)'];
@@ -57,16 +57,11 @@ function runTfjs(model: Ssd300, images: tf.Tensor4D): Outputs {
   return out;
 }
 
-const models: Ssd300[] = [];
-function model(...args: Parameters<typeof createSsd300>): Ssd300 {
-  const m = createSsd300(...args);
-  models.push(m);
-  return m;
-}
+/** A model disposed when the file's tests end. */
+const model = disposedAtEnd(createSsd300);
 
 await useTfjsBackend('wasm');
 ortWeb.env.wasm.numThreads = 1;
-after(() => models.forEach(m => m.dispose()));
 
 describe('onnxruntime runs the export as tfjs runs the network', () => {
   for (const [width, numClasses] of [[1 / 8, 21], [1 / 4, 4]]) {

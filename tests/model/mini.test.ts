@@ -4,23 +4,18 @@
  * where the tfjs heads put the centre, scored sigmoid(objectness logit) (computed here by hand).
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as ortNode from 'onnxruntime-node';
 import { createPostprocessor } from '../../src/index.js';
-import { createMiniSsd, MINI_INPUT_SIZE, miniPriors, type MiniSsd } from '../../src/model/mini.js';
+import { createMiniSsd, MINI_INPUT_SIZE, miniPriors } from '../../src/model/mini.js';
 import { exportMiniSsd, miniPostprocess } from '../../src/model/onnx/export-mini.js';
 import { parseSsdEdgeMetadata } from '../../src/model/onnx/metadata.js';
 import { decodeOnnxModel } from '../../src/model/onnx/read.js';
-import { randomizeWeights, useTfjsBackend } from './tfjs.js';
+import { disposedAtEnd, randomizeWeights, useTfjsBackend } from './tfjs.js';
 
-const models: MiniSsd[] = [];
-function model(...args: Parameters<typeof createMiniSsd>): MiniSsd {
-  const m = createMiniSsd(...args);
-  models.push(m);
-  return m;
-}
-after(() => models.forEach(m => m.dispose()));
+/** A model disposed when the file's tests end. */
+const model = disposedAtEnd(createMiniSsd);
 await useTfjsBackend('wasm');
 
 const [W, H] = MINI_INPUT_SIZE;

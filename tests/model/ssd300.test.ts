@@ -4,23 +4,17 @@
  * 105 MB of weights and seconds per image on tfjs-cpu.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { generatePriors, presets, type SsdPriorConfig } from '../../src/index.js';
 import { applyConv, applyMaxPool, type ConvLayer, type MaxPoolLayer } from '../../src/model/layers.js';
 import { createSsd300, type Ssd300 } from '../../src/model/ssd300.js';
 import { assertAligned, setAlignmentWeights } from './alignment.js';
-import { randomImages, relativeError, useTfjsBackend, type TfjsBackend } from './tfjs.js';
+import { disposedAtEnd, randomImages, relativeError, useTfjsBackend, type TfjsBackend } from './tfjs.js';
 
 const BACKENDS: TfjsBackend[] = ['cpu', 'wasm'];
-const models: Ssd300[] = [];
 /** A model disposed when the file's tests end. */
-function model(...args: Parameters<typeof createSsd300>): Ssd300 {
-  const m = createSsd300(...args);
-  models.push(m);
-  return m;
-}
-after(() => models.forEach(m => m.dispose()));
+const model = disposedAtEnd(createSsd300);
 
 function layer<K extends 'conv' | 'maxPool'>(m: Ssd300, name: string, kind: K): K extends 'conv' ? ConvLayer : MaxPoolLayer {
   const found = m.layers.trunk.find(l => l.name === name);
@@ -172,7 +166,7 @@ describe('SSD300 errors and lifecycle', () => {
     assert.equal(tf.memory().numTensors, before, 'apply keeps no intermediate tensors');
     m.dispose();
     assert.equal(tf.memory().numTensors, before - m.variables.size, 'dispose releases every variable');
-    assert.throws(() => m.apply(images), /this Ssd300 was disposed/);
+    assert.throws(() => m.apply(images), /this SSD300 was disposed/);
     images.dispose();
   });
 

@@ -1,6 +1,7 @@
 /** tfjs set-up and comparison helpers shared by the model tests. */
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { after } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -51,4 +52,15 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
     if (!(d <= worst)) { worst = d; index = i; }
   }
   return { error: worst / scale, index };
+}
+
+/** Wraps a model factory so that every model it makes is disposed when the test file ends. */
+export function disposedAtEnd<A extends unknown[], M extends { dispose(): void }>(create: (...args: A) => M): (...args: A) => M {
+  const made: M[] = [];
+  after(() => made.forEach(m => m.dispose()));
+  return (...args) => {
+    const m = create(...args);
+    made.push(m);
+    return m;
+  };
 }
