@@ -120,6 +120,8 @@ async function trySetBackend(name: TrainingBackendName): Promise<void> {
   // A backend's kernels are registered when its package loads: check before initialising it.
   const missing = TRAINING_KERNELS.filter(kernel => tf.getKernel(kernel, backend) === undefined);
   if (missing.length > 0) throw new Error(`tfjs backend '${backend}' has no ${missing.join(', ')} kernel${missing.length > 1 ? 's' : ''}`);
+  // Production mode also silences tfjs's "install tfjs-node" banner: initTraining says which backend runs and why.
+  tf.enableProdMode();
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend '${backend}' (${pkg}) failed to initialise`);
 }
 
