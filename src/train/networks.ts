@@ -6,7 +6,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { createMatcher } from '../core/matcher.js';
 import { presetByName } from '../core/presets.js';
-import type { ForwardMode } from '../model/layers.js';
+import type { BatchNormLayer, ConvLayer, ForwardMode, TrunkLayer } from '../model/layers.js';
 import { createMiniSsd, type MiniSsd } from '../model/mini.js';
 import { MINI_PREPROCESS } from '../model/onnx/export-mini.js';
 import { createSsd300, type Ssd300 } from '../model/ssd300.js';
@@ -44,6 +44,8 @@ export interface TrainingNetwork {
   input: PreprocessSpec;
   /** The dataset's annotation as this network learns it (the mini keeps only its class). */
   annotation(boxes: Float32Array, labels: Int32Array): BoxAnnotation;
+  /** The batch normalisation layers in the order a training forward pass meets them (none without it). */
+  batchNormLayers: BatchNormLayer[];
   /** The batch's loss; inside a gradient tape. */
   loss(images: tf.Tensor4D, annotations: readonly BoxAnnotation[], mode: ForwardMode): LossValue;
   dispose(): void;
@@ -52,6 +54,10 @@ export interface TrainingNetwork {
 /** ssd.pytorch's input (RGB minus 123, 117, 104, NCHW, 300 × 300), divided by `std`. */
 export function trainingInput(std: readonly number[]): PreprocessSpec {
   return { ...inputPresets.ssd300Voc, std: [std[0], std[1], std[2]] };
+}
+
+function batchNormLayersOf(trunk: readonly TrunkLayer[]): BatchNormLayer[] {
+  return trunk.flatMap(l => (l.kind === 'conv' && (l as ConvLayer).batchNorm ? [(l as ConvLayer).batchNorm!] : []));
 }
 
 export async function createTrainingNetwork(o: NetworkOptions): Promise<TrainingNetwork> {
@@ -64,7 +70,7 @@ async function ssd300Network(o: NetworkOptions): Promise<TrainingNetwork> {
   const matcher = await createMatcher({ ...presetByName('ssd300Voc'), numClasses, labels: classes });
   const model = createSsd300({ numClasses, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior });
   return {
-    arch: 'ssd300', model, classes, input: trainingInput(o.inputStd),
+    arch: 'ssd300', model, classes, input: trainingInput(o.inputStd), batchNormLayers: batchNormLayersOf(model.layers.trunk),
     annotation: (boxes, labels) => ({ boxes, labels }),
     loss(images, annotations, mode) {
       const targets = buildTargets(matcher, annotations);
@@ -85,7 +91,7 @@ async function miniNetwork(o: NetworkOptions): Promise<TrainingNetwork> {
   }
   const model = createMiniSsd({ width: o.width, seed: o.seed });
   return {
-    arch: 'mini', model, classes: ['background', className ?? 'object'],
+    arch: 'mini', model, classes: ['background', className ?? 'object'], batchNormLayers: batchNormLayersOf(model.trunk),
     input: { ...MINI_PREPROCESS, std: [o.inputStd[0], o.inputStd[1], o.inputStd[2]] },
     annotation(boxes, labels) {
       if (classIndex < 0) return { boxes, labels: new Int32Array(labels.length).fill(1) };

@@ -20,12 +20,14 @@
  */
 import { access } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { updateBatchNorm, type BatchStats } from '../model/layers.js';
+import { updateBatchNorm, type BatchNormLayer } from '../model/layers.js';
 import { decodeImage } from '../runtime/image-node.js';
 import { createWasmPreprocessor, type WasmPreprocessor } from '../runtime/preprocess-wasm.js';
 import type { PreprocessSpec } from '../runtime/types.js';
 import { mulberry32 } from '../util/random.js';
 import { augmentSsd } from './data/augment.js';
+import { startGradientWorkers, type GradientWorkers } from './gradient-workers.js';
+import { combineParts, computePartGradients, type PartGradients } from './gradients.js';
 import { readVocDataset, type VocItem } from './data/index.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './checkpoint.js';
 import { createTrainingNetwork, TRAINING_ARCHS, type TrainingArch, type TrainingNetwork } from './networks.js';
@@ -81,6 +83,11 @@ export interface TrainOptions {
   flip?: number;
   /** 'flip' (default): only the horizontal flip; 'ssd': the full SSD augmentation (see the module comment). */
   augment?: 'flip' | 'ssd';
+  /**
+   * Threads that share each batch (data parallel: this one plus workers − 1 worker threads, each
+   * with its own tfjs; see gradient-workers.ts). tfjs-wasm uses one core per thread. Default 1.
+   */
+  workers?: number;
   /** 'auto' (default), or one of TRAINING_BACKENDS. */
   backend?: TrainingBackendName | 'auto';
   /** Where checkpoints go (required). */
@@ -139,7 +146,7 @@ const positiveInteger = (name: string, value: number) => {
 export function resolveTrainOptions(options: TrainOptions): Resolved {
   const o: Resolved = {
     split: 'trainval', arch: 'ssd300', width: 1, batchNorm: false, inputStd: options.arch === 'mini' ? [58, 57, 57] : [1, 1, 1], epochs: 1, batch: 8, lr: 1e-3, momentum: 0.9, weightDecay: 5e-4,
-    warmupSteps: 0, steps: [], flip: 0.5, augment: 'flip', backend: 'auto', checkpointEvery: 1000, resume: false, seed: 1,
+    warmupSteps: 0, steps: [], flip: 0.5, augment: 'flip', workers: 1, backend: 'auto', checkpointEvery: 1000, resume: false, seed: 1,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as unknown as Resolved;
   if (typeof o.data !== 'string' || o.data === '') throw new Error('train: data (the VOC dataset directory) is required');
@@ -155,6 +162,7 @@ export function resolveTrainOptions(options: TrainOptions): Resolved {
     throw new RangeError(`train: inputStd is [${String(o.inputStd)}]; it must be three numbers > 0 (R, G, B)`);
   }
   positiveInteger('epochs', o.epochs);
+  positiveInteger('workers', o.workers);
   positiveInteger('batch', o.batch);
   if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new RangeError(`train: lr is ${o.lr}; it must be a number > 0`);
   if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`train: momentum is ${o.momentum}; it must be in [0, 1)`);
@@ -205,6 +213,14 @@ export function epochPlan(seed: number, epoch: number, numImages: number, flip: 
 function clipScale(grads: readonly tf.Tensor[], maxNorm: number): { norm: number; scale: number } {
   const norm = Math.sqrt(tf.tidy(() => tf.addN(grads.map(g => tf.sum(tf.square(g)))).dataSync()[0]));
   return { norm, scale: norm > maxNorm ? maxNorm / norm : 1 };
+}
+
+/** Moves batch normalisation's moving statistics toward a batch's (stats in `layers`' order). */
+function applyBatchNorm(layers: readonly BatchNormLayer[], stats: PartGradients['stats']): void {
+  if (stats.length !== layers.length) throw new Error(`train: ${stats.length} batch-norm statistics for ${layers.length} layers`);
+  updateBatchNorm(layers.map((layer, k) => ({
+    layer, mean: tf.tensor1d(stats[k].mean), variance: tf.tensor1d(stats[k].variance), count: stats[k].count,
+  })));
 }
 
 /** ssd.pytorch's RandomMirror on normalised boxes: xmin' = 1 − xmax, xmax' = 1 − xmin. */
@@ -329,6 +345,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const variables = [...model.trainableVariables.values()];
   const momentum = variables.map(v => tf.tidy(() => tf.variable(tf.zerosLike(v), false)));
   let step = 0;
+  let workers: GradientWorkers | undefined;
   try {
     if (resumed) {
       model.loadWeights(resumed.weights);
@@ -351,6 +368,25 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }, await model.saveWeights(), momentumValues, shapes);
     };
 
+    // Parts of each batch: the first on this thread, one more per worker (o.workers − 1 of them).
+    workers = o.workers > 1 ? await startGradientWorkers(o.workers - 1, {
+      backend: backend.name,
+      network: { arch: o.arch, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior,
+                 inputStd: o.inputStd, datasetClasses: dataset.classes, className: o.className },
+    }) : undefined;
+    if (workers) log(`data-parallel: ${o.workers} parts per batch (this thread and ${workers.size} worker${workers.size > 1 ? 's' : ''})`);
+    const batchGradients = async (batch: Batch, n: number): Promise<PartGradients> => {
+      const pixels = inputHeight * inputWidth * 3;
+      const count = workers ? Math.min(o.workers, n) : 1;
+      const parts = Array.from({ length: count }, (_, k) => {
+        const from = Math.floor((k * n) / count), to = Math.floor(((k + 1) * n) / count);
+        return { images: batch.images.subarray(from * pixels, to * pixels), shape: [to - from, inputHeight, inputWidth, 3] as [number, number, number, number],
+                 annotations: batch.annotations.slice(from, to) };
+      });
+      const remote = workers && count > 1 ? workers.run(variables.map(v => v.dataSync() as Float32Array), parts.slice(1)) : Promise.resolve([]);
+      const local = computePartGradients(network, parts[0].images, parts[0].shape, parts[0].annotations);
+      return combineParts([local, ...(await remote)]);
+    };
     const losses: number[] = [];
     const started = performance.now();
     let plan: { epoch: number; order: number[]; flipped: boolean[]; seeds: number[] } | undefined;
@@ -364,30 +400,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         flips: plan.flipped.slice(first, first + o.batch), seeds: plan.seeds.slice(first, first + o.batch), augment: o.augment, flip: o.flip,
       }, pre, spec, network.annotation);
       const lr = learningRate(step, o);
-      let loc = 0, conf = 0, numPositive = 0, gradNorm: number | undefined;
-      const batchStats: BatchStats[] = [];
-      const total = tf.tidy(() => {
-        const images = tf.tensor4d(batch.images, [picks.length, inputHeight, inputWidth, 3]);
-        const { value, grads } = tf.variableGrads(() => {
-          const parts = network.loss(images, batch.annotations, { training: true, batchStats });
-          numPositive = parts.numPositive;
-          loc = parts.loc.dataSync()[0];
-          conf = parts.conf.dataSync()[0];
-          return parts.total;
-        }, variables);
+      let gradNorm: number | undefined;
+      const result = await batchGradients(batch, picks.length);
+      const { loss: { total, loc, conf }, numPositive } = result;
+      applyBatchNorm(network.batchNormLayers, result.stats);
+      tf.tidy(() => {
+        const grads = variables.map((w, i) => tf.tensor(result.grads[i], w.shape));
         const lrScalar = tf.scalar(lr), mu = tf.scalar(o.momentum), wd = tf.scalar(o.weightDecay);
-        const clip = o.clipGradNorm === undefined ? undefined : clipScale(variables.map(w => grads[w.name]), o.clipGradNorm);
+        const clip = o.clipGradNorm === undefined ? undefined : clipScale(grads, o.clipGradNorm);
         if (clip) gradNorm = clip.norm;
         variables.forEach((w, i) => {
-          const g = clip && clip.scale < 1 ? tf.mul(grads[w.name], clip.scale) : grads[w.name];
+          const g = clip && clip.scale < 1 ? tf.mul(grads[i], clip.scale) : grads[i];
           const d = o.weightDecay > 0 ? tf.add(g, tf.mul(w, wd)) : g;
           const v = tf.add(tf.mul(momentum[i], mu), d);
           momentum[i].assign(v);
           w.assign(tf.sub(w, tf.mul(v, lrScalar)));
         });
-        return value.dataSync()[0];
       });
-      updateBatchNorm(batchStats);
       if (!Number.isFinite(total)) throw new Error(`train: the loss is ${total} at step ${step + 1} (lr ${lr}); try a lower --lr or a warm-up`);
       step++;
       losses.push(total);
@@ -408,6 +437,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       imagesPerSecond: seconds > 0 ? ((step - startStep) * o.batch) / seconds : 0, seconds,
     };
   } finally {
+    await workers?.close();
     network.dispose();
     momentum.forEach(v => v.dispose());
   }

@@ -17,6 +17,7 @@ import { initTraining } from '../../src/train/tfjs.js';
 import { epochPlan, learningRate, train, type TrainOptions, type TrainProgress } from '../../src/train/train.js';
 import { evaluateModel } from '../../src/train/evaluate.js';
 import type { MiniSsd } from '../../src/model/mini.js';
+import { createSsd300 } from '../../src/model/ssd300.js';
 
 let root: string;
 let data: string;
@@ -107,6 +108,33 @@ describe('train (SSD300 width 1/32, wasm)', () => {
     assert.equal(a.meta.batchNorm, true);
     await assert.rejects(train({ ...base('bn-parts'), ...common, batchNorm: false, maxSteps: 5, resume: true }),
                          /cannot resume: .* batchNorm true, this run false/);
+  });
+
+  it('data parallel (2 threads) makes the one-thread update (without batch norm); runs with it', async t => {
+    const common = { limit: 4, lr: 1e-3, batch: 4, maxSteps: 1, flip: 0 };
+    const one = await train({ ...base('dp-1'), ...common });
+    const two = await train({ ...base('dp-2'), ...common, workers: 2 });
+    assert.ok(Math.abs(one.losses[0] - two.losses[0]) <= 1e-4 * one.losses[0], `loss ${one.losses[0]} vs ${two.losses[0]}`);
+    const [a, b] = await Promise.all([loadCheckpoint(join(root, 'dp-1')), loadCheckpoint(join(root, 'dp-2'))]);
+    // The update each made from the same initial weights (seed 3): equal up to float summation
+    // order (and a hard negative that ties may swap), far below what a wrong combination gives.
+    const initial = createSsd300({ numClasses: 7, width: 1 / 32, seed: 3 });
+    const start = await initial.saveWeights();
+    initial.dispose();
+    let difference = 0, size = 0;
+    for (const [name, w] of Object.entries(a.weights)) {
+      w.forEach((x, i) => {
+        const d1 = x - start[name][i], d2 = b.weights[name][i] - start[name][i];
+        difference += (d1 - d2) ** 2;
+        size += d1 ** 2;
+      });
+    }
+    const relative = Math.sqrt(difference / size);
+    t.diagnostic(`2-thread vs 1-thread update: relative difference ${relative.toExponential(2)}`);
+    assert.ok(size > 0 && relative < 1e-4, `the 2-thread update differs from the 1-thread one by ${relative} (relative norm)`);
+    const bn = await train({ ...base('dp-bn'), ...common, maxSteps: 2, batchNorm: true, workers: 2 });
+    assert.ok(bn.losses.every(Number.isFinite));
+    await assert.rejects(train({ ...base('bad'), workers: 0 }), /workers is 0; it must be an integer ≥ 1/);
   });
 
   it('trains the mini SSD (one class), and its checkpoint exports and evaluates through the runtime', async () => {
