@@ -13,7 +13,8 @@
  *   drop_last). Augmentation (`augment`): 'flip', a horizontal flip at p = `flip`, drawn from the
  *   same per-epoch stream; or 'ssd', the SSD augmentation (data/augment.ts: photometric distortion,
  *   zoom-out, min-IoU crop, flip at p = `flip`), each image with its own stream seeded from it.
- *   stream; the full SSD augmentation (photometric distortion, expand, min-IoU crop) is a later step.
+ * - Cores: with `workers` > 1 each batch is split between this thread and worker threads
+ *   (gradient-workers.ts), and their losses and gradients combined exactly (gradients.ts).
  * - Resume: everything random is a function of (seed, epoch), so a run resumed from a checkpoint
  *   (weights, momentum, step) draws the same batches and computes the same losses as one that
  *   was never interrupted.
@@ -30,7 +31,7 @@ import { startGradientWorkers, type GradientWorkers } from './gradient-workers.j
 import { combineParts, computePartGradients, type PartGradients } from './gradients.js';
 import { readVocDataset, type VocItem } from './data/index.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './checkpoint.js';
-import { createTrainingNetwork, TRAINING_ARCHS, type TrainingArch, type TrainingNetwork } from './networks.js';
+import { createTrainingNetwork, TRAINING_ARCHS, type NetworkOptions, type TrainingArch, type TrainingNetwork } from './networks.js';
 import type { BoxAnnotation } from './targets.js';
 import { initTraining, TRAINING_BACKENDS, type TrainingBackendName } from './tfjs.js';
 
@@ -329,10 +330,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   const backend = await initTraining({ backend: o.backend, log });
   const pre = await createWasmPreprocessor();
-  const network = await createTrainingNetwork({
+  const networkOptions: NetworkOptions = {
     arch: o.arch, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior, inputStd: o.inputStd,
     datasetClasses: dataset.classes, className: o.className,
-  });
+  };
+  const network = await createTrainingNetwork(networkOptions);
   const { model, input } = network;
   const numClasses = network.classes.length;
   if (resumed && resumed.meta.numClasses !== numClasses) {
@@ -369,11 +371,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     };
 
     // Parts of each batch: the first on this thread, one more per worker (o.workers − 1 of them).
-    workers = o.workers > 1 ? await startGradientWorkers(o.workers - 1, {
-      backend: backend.name,
-      network: { arch: o.arch, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior,
-                 inputStd: o.inputStd, datasetClasses: dataset.classes, className: o.className },
-    }) : undefined;
+    workers = o.workers > 1 ? await startGradientWorkers(o.workers - 1, { backend: backend.name, network: networkOptions }) : undefined;
     if (workers) log(`data-parallel: ${o.workers} parts per batch (this thread and ${workers.size} worker${workers.size > 1 ? 's' : ''})`);
     const batchGradients = async (batch: Batch, n: number): Promise<PartGradients> => {
       const pixels = inputHeight * inputWidth * 3;
