@@ -19,7 +19,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   model: { type: 'string', description: 'ONNX model (default models/ssd300-default.onnx)' },
   image: { type: 'string', description: 'image to detect in (default samples/shapes.jpg)' },
   out: { type: 'string', description: 'directory for <image>.annotated.png and <image>.detections.json (default demo-output)' },
-  'min-score': { type: 'string', description: 'keep detections at or above this score (default 0.5)' },
+  'min-score': { type: 'string', description: 'keep detections at or above this score (default 0.3)' },
   json: { type: 'boolean', description: 'print the result as JSON' },
   'postprocess-only': { type: 'boolean', description: 'post-process the bundled SSD300-VOC sample output instead (no model)' },
   build: { type: 'string', description: 'with --postprocess-only: the core build, simd or baseline (default: the best)' },
@@ -68,7 +68,7 @@ export async function runDemo(argv: string[]): Promise<void> {
   }
   const image = (options.image as string | undefined) ?? SAMPLE_IMAGE.pathname;
   const outDir = (options.out as string | undefined) ?? 'demo-output';
-  const minScore = numberOption(options, 'min-score', 0, 1) ?? 0.5;
+  const minScore = numberOption(options, 'min-score', 0, 1) ?? 0.3;
 
   const detector = await createDetector({ model });
   let found;

@@ -20,7 +20,8 @@ import { repoRoot } from './chromium.js';
  * `{ model: 'models/ssd300-default.onnx', image: 'samples/shapes.jpg', scoreThreshold: 0.3 }`
  * (Chromium 156 decodes samples/shapes.jpg to exactly sharp's pixels, checked 2026-12-01).
  */
-export const DEFAULT_MODEL: { model: string; image: string; scoreThreshold: number } | undefined = undefined;
+export const DEFAULT_MODEL: { model: string; image: string; scoreThreshold: number } | undefined =
+  { model: 'models/ssd300-default.onnx', image: 'samples/shapes.jpg', scoreThreshold: 0.3 };
 
 /**
  * For the random-weight model: its softmax scores bunch near 1, and its 200 best (keepTopK)

@@ -39,6 +39,29 @@ describe('ssd-edge demo', () => {
     assert.match(stdout, /200 detections above 0.01/);
   });
 
+  it('npm start: the default model finds every object annotated in samples/shapes.xml (class right, IoU ≥ 0.5)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ssd-edge-demo-'));
+    try {
+      const { stdout } = await run(process.execPath, [CLI, 'demo', '--out', dir, '--json']);
+      const { detections } = JSON.parse(stdout) as { detections: ImageDetection[] };
+      const xml = await readFile(new URL('../../../samples/shapes.xml', import.meta.url), 'utf8');
+      const truths = [...xml.matchAll(/<name>(\w+)<\/name>[\s\S]*?<xmin>(\d+)<\/xmin>\s*<ymin>(\d+)<\/ymin>\s*<xmax>(\d+)<\/xmax>\s*<ymax>(\d+)<\/ymax>/g)]
+        .map(m => ({ name: m[1], box: [Number(m[2]) - 1, Number(m[3]) - 1, Number(m[4]), Number(m[5])] })); // VOC: 1-based inclusive
+      assert.equal(truths.length, 5);
+      const iou = (a: number[], b: number[]) => {
+        const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0])), h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+        return (w * h) / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h);
+      };
+      for (const truth of truths) {
+        const best = Math.max(0, ...detections.filter(d => d.label === truth.name).map(d => iou(d.pixelBox, truth.box)));
+        assert.ok(best >= 0.5, `${truth.name} at [${truth.box}]: best IoU ${best.toFixed(3)} among ${JSON.stringify(detections.map(d => [d.label, d.score.toFixed(3)]))}`);
+      }
+      assert.ok(detections.length <= truths.length + 2, `${detections.length} detections at score ≥ 0.3 for ${truths.length} objects`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('runs a model on an image: the printed JSON is the detector\'s result, and the PNG and JSON files are written', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ssd-edge-demo-'));
     try {
