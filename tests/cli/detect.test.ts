@@ -73,7 +73,9 @@ describe('ssd-edge export and detect', () => {
 
   it('clear errors for a missing image, a missing model and bad options', async () => {
     await cliFails(['detect', path.join(dir, 'nope.jpg'), '--model', model], /'.*nope\.jpg' does not exist/);
-    await cliFails(['detect', path.join(dir, 'a.jpg')], /no model given and no default model/);
+    // Without --model, the default model (models/ssd300-default.onnx) runs.
+    assert.match((await cli('detect', path.join(dir, 'a.jpg'))).stdout, /a\.jpg: \d+ detections?/);
+    await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', path.join(dir, 'missing.onnx')], /missing\.onnx/);
     await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', model, '--min-score', '2'], /--min-score is '2'; it must be a number in \[0, 1\]/);
     await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', model, '--backend', 'gpu'], /--backend is 'gpu'/);
     await cliFails(['detect', path.join(dir, 'a.jpg'), '--modle', model], /unknown option --modle; options: --model/);
