@@ -365,7 +365,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const save = async () => {
       const momentumValues = Object.fromEntries(await Promise.all(names.map(async (name, i) => [name, await momentum[i].data() as Float32Array] as const)));
       return saveCheckpoint(o.checkpointDir, {
-        arch: o.arch, numClasses, width: o.width, batchNorm: o.arch === 'mini' || o.batchNorm, preprocess: input, classes: network.classes, step, epoch: Math.floor(step / stepsPerEpoch),
+        arch: o.arch, numClasses, width: o.width, batchNorm: o.batchNorm, preprocess: input, classes: network.classes, step, epoch: Math.floor(step / stepsPerEpoch),
         options: recordedOptions(o), lastLoss,
       }, await model.saveWeights(), momentumValues, shapes);
     };

@@ -141,6 +141,8 @@ describe('train (SSD300 width 1/32, wasm)', () => {
     const result = await train({ ...base('mini'), arch: 'mini', className: 'circle', batch: 4, maxSteps: 3, lr: 1e-3 });
     assert.equal(result.steps, 3);
     assert.ok(result.losses.every(Number.isFinite));
+    const resumed = await train({ ...base('mini'), arch: 'mini', className: 'circle', batch: 4, maxSteps: 4, lr: 1e-3, resume: true });
+    assert.equal(resumed.startStep, 3, 'a mini checkpoint resumes with the options that wrote it');
     const loaded = await loadCheckpointModel(join(root, 'mini'));
     assert.equal(loaded.arch, 'mini');
     assert.deepEqual(loaded.meta.classes, ['background', 'circle']);
