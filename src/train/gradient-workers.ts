@@ -34,7 +34,7 @@ const WORKER_URL = new URL('./gradient-worker.js', import.meta.url);
 function request(worker: Worker, message: unknown, transfer: ArrayBuffer[] = []): Promise<WorkerReply> {
   return new Promise((resolve, reject) => {
     const onMessage = (reply: WorkerReply) => { cleanUp(); resolve(reply); };
-    const onError = (error: Error) => { cleanUp(); reject(error); };
+    const onError = (error: Error) => { cleanUp(); reject(new Error(`train: a gradient worker crashed: ${error.message}`, { cause: error })); };
     const onExit = (code: number) => { cleanUp(); reject(new Error(`train: a gradient worker exited (code ${code})`)); };
     const cleanUp = () => { worker.off('message', onMessage); worker.off('error', onError); worker.off('exit', onExit); };
     worker.on('message', onMessage).on('error', onError).on('exit', onExit);
