@@ -17,7 +17,7 @@ import { decodeImage } from '../runtime/image-node.js';
 import { createWasmPreprocessor, type WasmPreprocessor } from '../runtime/preprocess-wasm.js';
 import type { Backend, PreprocessSpec } from '../runtime/types.js';
 import { loadCheckpointModel } from './checkpoint.js';
-import { readVocDataset } from './data/index.js';
+import { readVocDataset, type VocItem } from './data/index.js';
 import { initTraining, type TrainingBackendName } from './tfjs.js';
 import { evaluateDetections, type EvalDetection, type EvaluationResult, type GroundTruthImage } from './map.js';
 
@@ -70,6 +70,8 @@ function classMapping(modelLabels: string[] | undefined, numClasses: number, dat
 }
 
 /** What produces an image's detections: an ONNX model in a Detector, or a checkpoint in tfjs. */
+interface SplitToScore { data: string; classes: readonly string[]; items: readonly VocItem[] }
+
 interface DetectionSource {
   config: Pick<PostprocessConfig, 'labels' | 'numClasses' | 'backgroundClass'>;
   backend: ModelEvaluation['backend'];
@@ -82,16 +84,21 @@ function checkCommon({ scoreThreshold = 0.01, limit }: { scoreThreshold?: number
   if (!(scoreThreshold >= 0 && scoreThreshold < 1)) throw new RangeError(`scoreThreshold must be in [0, 1), got ${scoreThreshold}`);
 }
 
+/** The split's images (the first `limit`), read before any model is loaded so a bad path fails first. */
+async function readSplit({ data, split = 'test', limit }: Omit<EvaluateModelOptions, 'model' | 'backend'>): Promise<SplitToScore> {
+  const dataset = await readVocDataset(data, { split });
+  const items = limit === undefined ? dataset.items : dataset.items.slice(0, limit);
+  if (items.length === 0) throw new Error(`evaluate: split '${split}' of ${data} lists no images`);
+  return { data, classes: dataset.classes, items };
+}
+
 /** Runs `source` on every image of the split and scores its detections. Disposes `source`. */
-async function evaluateSource(source: DetectionSource, { data, split = 'test', limit, onProgress }: Omit<EvaluateModelOptions, 'model' | 'backend'>):
-    Promise<ModelEvaluation> {
+async function evaluateSource(source: DetectionSource, { data, classes, items }: SplitToScore,
+                              onProgress: EvaluateModelOptions['onProgress']): Promise<ModelEvaluation> {
   try {
-    const dataset = await readVocDataset(data, { split });
-    const items = limit === undefined ? dataset.items : dataset.items.slice(0, limit);
-    if (items.length === 0) throw new Error(`evaluate: split '${split}' of ${data} lists no images`);
     const { config } = source;
     const modelLabels = config.labels ? [...config.labels] : undefined;
-    const toModelClass = classMapping(modelLabels, config.numClasses, dataset.classes, data);
+    const toModelClass = classMapping(modelLabels, config.numClasses, classes, data);
     if ((config.backgroundClass ?? 0) !== 0) {
       throw new Error(`evaluate: the model's background class is ${config.backgroundClass}; the VOC reader puts background at 0`);
     }
@@ -109,7 +116,7 @@ async function evaluateSource(source: DetectionSource, { data, split = 'test', l
       onProgress?.(detections.length, items.length, item.id);
     }
     const result = evaluateDetections(groundTruth, detections, {
-      numClasses: config.numClasses, backgroundClass: 0, iouThreshold: 0.5, labels: modelLabels ?? dataset.classes, pixelPlusOne: false,
+      numClasses: config.numClasses, backgroundClass: 0, iouThreshold: 0.5, labels: modelLabels ?? [...classes], pixelPlusOne: false,
     });
     return { ...result, images: items.length, seconds: (performance.now() - started) / 1000, backend: source.backend };
   } finally {
@@ -121,12 +128,13 @@ async function evaluateSource(source: DetectionSource, { data, split = 'test', l
 export async function evaluateModel(options: EvaluateModelOptions): Promise<ModelEvaluation> {
   const { model, backend = 'auto', scoreThreshold = 0.01 } = options;
   checkCommon(options);
+  const split = await readSplit(options);
   const detector = await createDetector({ model, backend, scoreThreshold });
   return evaluateSource({
     config: detector.config, backend: detector.backend,
     detect: async (imagePath) => (await detector.detect(imagePath)).map(({ classId, score, box }) => ({ classId, score, box })),
     dispose: () => detector.dispose(),
-  }, options);
+  }, split, options.onProgress);
 }
 
 export interface EvaluateCheckpointOptions extends Omit<EvaluateModelOptions, 'model' | 'backend'> {
@@ -143,6 +151,7 @@ export interface EvaluateCheckpointOptions extends Omit<EvaluateModelOptions, 'm
 export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Promise<ModelEvaluation> {
   const { checkpoint, backend = 'auto', scoreThreshold = 0.01 } = options;
   checkCommon(options);
+  const split = await readSplit(options);
   const chosen = await initTraining({ backend, log: () => {} });
   const loaded = await loadCheckpointModel(checkpoint);
   const spec: PreprocessSpec = { ...(loaded.meta.preprocess ?? DEFAULT_PREPROCESS), layout: 'nhwc' };
@@ -173,5 +182,5 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
       post!.dispose();
       loaded.model.dispose();
     },
-  }, options);
+  }, split, options.onProgress);
 }

@@ -43,7 +43,7 @@ export interface TrainingNetwork {
   /** The network's input (NCHW as exported; the loop feeds NHWC). */
   input: PreprocessSpec;
   /** The dataset's annotation as this network learns it (the mini keeps only its class). */
-  annotation(boxes: Float32Array, labels: Int32Array): BoxAnnotation;
+  annotation(boxes: Float32Array, labels: Int32Array): { boxes: Float32Array; labels: Int32Array };
   /** The batch normalisation layers in the order a training forward pass meets them (none without it). */
   batchNormLayers: BatchNormLayer[];
   /** The batch's loss; inside a gradient tape. */

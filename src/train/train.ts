@@ -251,9 +251,8 @@ function flipNhwc(data: Float32Array, index: number, width: number, height: numb
 /** Keeps the non-difficult objects (ssd.pytorch keep_difficult=False), as the network learns them. */
 function annotationOf(item: VocItem, annotate: TrainingNetwork['annotation']): { boxes: Float32Array; labels: Int32Array } {
   const keep = [...item.difficult.keys()].filter(i => item.difficult[i] === 0);
-  const { boxes, labels } = annotate(Float32Array.from(keep.flatMap(i => [...item.boxes.subarray(4 * i, 4 * i + 4)])),
-                                     Int32Array.from(keep.map(i => item.labels[i])));
-  return { boxes: Float32Array.from(boxes), labels: Int32Array.from(labels) };
+  return annotate(Float32Array.from(keep.flatMap(i => [...item.boxes.subarray(4 * i, 4 * i + 4)])),
+                  Int32Array.from(keep.map(i => item.labels[i])));
 }
 
 interface Batch { images: Float32Array; annotations: BoxAnnotation[] }

@@ -91,6 +91,11 @@ describe('ssd-edge eval', () => {
   it('fails clearly on a missing split, or without --model / --data', async () => {
     await assert.rejects(cli('eval', '--model', model, '--data', data, '--split', 'val', '--backend', 'wasm'),
       (e: { code: number; stderr: string }) => e.code === 1 && /image list of split 'val' missing: .*val\.txt/.test(e.stderr));
+    // The dataset is read before any model is loaded: a wrong --data is what gets reported.
+    for (const source of [['--model', path.join(dir, 'absent.onnx')], ['--weights', path.join(dir, 'absent-ck')]]) {
+      await assert.rejects(cli('eval', ...source, '--data', path.join(dir, 'absent-data'), '--backend', 'wasm'),
+        (e: { code: number; stderr: string }) => e.code === 1 && /image list of split 'test' missing: .*absent-data/.test(e.stderr));
+    }
     await assert.rejects(cli('eval', '--data', data), (e: { code: number; stderr: string }) => e.code === 1 && /give one of --model .* or --weights/.test(e.stderr));
     await assert.rejects(cli('eval', '--data', data, '--model', model, '--weights', path.join(dir, 'ck')),
       (e: { code: number; stderr: string }) => e.code === 1 && /give one of --model .* or --weights/.test(e.stderr));
