@@ -75,8 +75,8 @@ async function main(): Promise<void> {
 /** `workers` 1 against 2 on wasm, the batch-norm SSD300 at batch 8 (each thread gets 4 images). */
 async function measureDataParallel(data: string, dir: string): Promise<void> {
   const contender = CONTENDERS[1];
-  const [one, two] = [await measure(data, dir, 'wasm', contender, PARALLEL_BATCH),
-                      await measure(data, dir, 'wasm', { name: contender.name, options: { ...contender.options, workers: 2 } }, PARALLEL_BATCH)];
+  const one = await measure(data, dir, 'wasm', contender, PARALLEL_BATCH);
+  const two = await measure(data, dir, 'wasm', { name: contender.name, options: { ...contender.options, workers: 2 } }, PARALLEL_BATCH);
   console.log(`${`${contender.name}, batch ${PARALLEL_BATCH}`.padEnd(18)} wasm, 1 thread ${one.toFixed(2)} images/s | ` +
               `wasm, --workers 2 ${two.toFixed(2)} images/s (${(two / one).toFixed(2)}× 1 thread)`);
 }

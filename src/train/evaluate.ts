@@ -69,9 +69,10 @@ function classMapping(modelLabels: string[] | undefined, numClasses: number, dat
     `dataset ${data} (${datasetClasses.length}): ${datasetClasses.join(', ')}`);
 }
 
-/** What produces an image's detections: an ONNX model in a Detector, or a checkpoint in tfjs. */
+/** The images of a split to score, with the dataset's classes (background first). */
 interface SplitToScore { data: string; classes: readonly string[]; items: readonly VocItem[] }
 
+/** What produces an image's detections: an ONNX model in a Detector, or a checkpoint in tfjs. */
 interface DetectionSource {
   config: Pick<PostprocessConfig, 'labels' | 'numClasses' | 'backgroundClass'>;
   backend: ModelEvaluation['backend'];

@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { startGradientWorkers, type WorkerInit } from '../../src/train/gradient-workers.js';
+import { createTrainingNetwork } from '../../src/train/networks.js';
+import { initTraining } from '../../src/train/tfjs.js';
 
 const init: WorkerInit = {
   backend: 'wasm',
@@ -47,8 +49,6 @@ describe('gradient workers', () => {
 
 /** The initial trainable weights of the same network, built on this thread. */
 async function trainableWeights(): Promise<Float32Array[]> {
-  const { createTrainingNetwork } = await import('../../src/train/networks.js');
-  const { initTraining } = await import('../../src/train/tfjs.js');
   await initTraining({ backend: 'wasm', log: () => {} });
   const network = await createTrainingNetwork(init.network);
   const weights = [...network.model.trainableVariables.values()].map(v => (v.dataSync() as Float32Array).slice());
