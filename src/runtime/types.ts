@@ -16,6 +16,13 @@ export interface PreprocessSpec {
   std: readonly [number, number, number];
   /** Tensor layout: `nchw` = [N, 3, H, W] (PyTorch, our export), `nhwc` = [N, H, W, 3] (TF). */
   layout: 'nchw' | 'nhwc';
+  /**
+   * Element type of the input tensor. Default 'float32'. 'uint8': the resized 0–255 pixels as
+   * bytes, for quantised models (mean must be 0 and std 1).
+   */
+  inputType?: 'float32' | 'uint8';
+  /** What a quantised model makes of its uint8 input: real value = (pixel − zeroPoint) · scale. Informational. */
+  inputQuantization?: { scale: number; zeroPoint: number };
 }
 
 export type Backend = 'webgpu' | 'wasm' | 'node';

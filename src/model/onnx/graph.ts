@@ -1,7 +1,7 @@
 /**
- * A small ONNX graph builder over onnx-proto: float32 inputs and outputs, initializers from
- * typed arrays (raw little-endian bytes, as onnx.numpy_helper writes them), nodes with integer
- * attributes, then one ModelProto. Every name a node reads must exist already, so a wiring
+ * A small ONNX graph builder over onnx-proto: typed inputs and outputs (float32 unless said),
+ * initializers from typed arrays (raw little-endian bytes, as onnx.numpy_helper writes them),
+ * nodes with integer (and, where asked, float or string) attributes, then one ModelProto. Every name a node reads must exist already, so a wiring
  * mistake fails here with the node's name instead of inside onnxruntime.
  */
 import { onnx, type OnnxSchema } from './proto.js';
@@ -11,6 +11,16 @@ export type Dim = number | string;
 
 /** The ops we emit take integer attributes only (kernel_shape, pads, perm, axes, ...). */
 export type IntAttributes = Readonly<Record<string, number | readonly number[]>>;
+/** A float attribute (`{ float: 0.5 }`) or a string one, beside the integer ones. */
+export type Attributes = Readonly<Record<string, number | readonly number[] | string | { float: number }>>;
+
+/** Element types of the tensors the converters write, by ONNX TensorProto.DataType. */
+export const ElementType = {
+  float32: onnx.TensorProto.DataType.FLOAT, uint8: onnx.TensorProto.DataType.UINT8, int8: onnx.TensorProto.DataType.INT8,
+  int32: onnx.TensorProto.DataType.INT32, int64: onnx.TensorProto.DataType.INT64, float16: onnx.TensorProto.DataType.FLOAT16,
+  float64: onnx.TensorProto.DataType.DOUBLE,
+} as const;
+export type ElementTypeName = keyof typeof ElementType;
 
 export interface ModelOptions {
   /** Version of the default ('ai.onnx') operator set. */
@@ -40,13 +50,15 @@ function rawInt64s(values: readonly number[]): Uint8Array {
   return bytes;
 }
 
-function floatValueInfo(name: string, dims: readonly Dim[]): OnnxSchema.IValueInfoProto {
+function valueInfo(name: string, dims: readonly Dim[], elemType: number = FLOAT): OnnxSchema.IValueInfoProto {
   const dim = dims.map(d => (typeof d === 'string' ? { dimParam: d } : { dimValue: d }));
-  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim } } } };
+  return { name, type: { tensorType: { elemType, shape: { dim } } } };
 }
 
-function attribute(name: string, value: number | readonly number[]): OnnxSchema.IAttributeProto {
-  const { INT, INTS } = onnx.AttributeProto.AttributeType;
+function attribute(name: string, value: number | readonly number[] | string | { float: number }): OnnxSchema.IAttributeProto {
+  const { INT, INTS, FLOAT: FLOAT_ATTRIBUTE, STRING } = onnx.AttributeProto.AttributeType;
+  if (typeof value === 'string') return { name, type: STRING, s: new TextEncoder().encode(value) };
+  if (typeof value === 'object' && 'float' in value) return { name, type: FLOAT_ATTRIBUTE, f: value.float };
   const values = typeof value === 'number' ? [value] : value;
   if (!values.every(Number.isInteger)) throw new RangeError(`attribute '${name}' must be integers, got ${value}`);
   return typeof value === 'number' ? { name, type: INT, i: value } : { name, type: INTS, ints: [...value] };
@@ -68,16 +80,40 @@ export class GraphBuilder {
     return name;
   }
 
-  /** A float32 graph input. */
-  input(name: string, dims: readonly Dim[]): string {
-    this.inputs.push(floatValueInfo(this.define(name), dims));
+  /** A graph input, float32 unless `type` says otherwise. */
+  input(name: string, dims: readonly Dim[], type: ElementTypeName = 'float32'): string {
+    this.inputs.push(valueInfo(this.define(name), dims, ElementType[type]));
     return name;
   }
 
-  /** Declares an already produced tensor a float32 graph output. */
-  output(name: string, dims: readonly Dim[]): void {
+  /** Declares an already produced tensor a graph output, float32 unless `type` says otherwise. */
+  output(name: string, dims: readonly Dim[], type: ElementTypeName = 'float32'): void {
     if (!this.defined.has(name)) throw new Error(`ONNX graph '${this.name}': output '${name}' is produced by no node`);
-    this.outputs.push(floatValueInfo(name, dims));
+    this.outputs.push(valueInfo(name, dims, ElementType[type]));
+  }
+
+  /** Whether a tensor of this name exists already. */
+  has(name: string): boolean {
+    return this.defined.has(name);
+  }
+
+  /** An initializer of any element type from its little-endian bytes; `dims` [] for a scalar. */
+  raw(name: string, type: ElementTypeName, bytes: Uint8Array, dims: readonly number[]): string {
+    const size = dims.reduce((n, d) => n * d, 1);
+    const width = { float32: 4, uint8: 1, int8: 1, int32: 4, int64: 8, float16: 2, float64: 8 }[type];
+    if (size * width !== bytes.length) {
+      throw new RangeError(`initializer '${name}': ${bytes.length} bytes do not fill ${type}[${dims.join(', ')}] (${size * width})`);
+    }
+    this.initializers.push({ name: this.define(name), dataType: ElementType[type], dims: [...dims], rawData: bytes });
+    return name;
+  }
+
+  /** An int32 initializer. */
+  int32s(name: string, values: Int32Array | readonly number[], dims: readonly number[]): string {
+    const bytes = new Uint8Array(values.length * 4);
+    const view = new DataView(bytes.buffer);
+    Array.from(values).forEach((v, i) => view.setInt32(i * 4, v, true));
+    return this.raw(name, 'int32', bytes, dims);
   }
 
   /** A float32 initializer; `dims` [] for a scalar. */
@@ -97,12 +133,13 @@ export class GraphBuilder {
   }
 
   /** One node with one output, named `output` (also the node's name); returns that name. */
-  node(opType: string, inputs: readonly string[], output: string, attributes: IntAttributes = {}): string {
+  node(opType: string, inputs: readonly string[], output: string, attributes: Attributes = {}, domain?: string): string {
     for (const input of inputs) {
-      if (!this.defined.has(input)) throw new Error(`ONNX graph '${this.name}': ${opType} '${output}' reads undefined '${input}'`);
+      // '' is ONNX's omitted optional input
+      if (input !== '' && !this.defined.has(input)) throw new Error(`ONNX graph '${this.name}': ${opType} '${output}' reads undefined '${input}'`);
     }
     this.nodes.push({
-      name: output, opType, input: [...inputs], output: [this.define(output)],
+      name: output, opType, input: [...inputs], output: [this.define(output)], ...(domain ? { domain } : {}),
       attribute: Object.entries(attributes).map(([key, value]) => attribute(key, value)),
     });
     return output;
