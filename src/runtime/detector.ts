@@ -15,7 +15,7 @@ import { isBrowserImageSource, readBrowserImage } from './image-browser.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, validateMaxPixels } from './image-limits.js';
 import { inputPresets } from './input-presets.js';
 import { METADATA_POSTPROCESS, METADATA_PREPROCESS, readModelMetadata } from './model-metadata.js';
-import { inputDims, validatePreprocessSpec } from './preprocess.js';
+import { inputDims, toUint8Tensor, validatePreprocessSpec } from './preprocess.js';
 import { createWasmPreprocessor, type WasmPreprocessor } from './preprocess-wasm.js';
 import { checkSessionOptions, createSession, readModelBytes, type ModelSession, type SessionOutput } from './session.js';
 import type {
@@ -146,7 +146,11 @@ function checkInput(session: ModelSession, spec: PreprocessSpec, model: string):
   if (!input?.isTensor || input.shape.length === 0) return false; // undeclared: run one image at a time
   const expected = inputDims(spec, 1);
   const what = `model input '${input.name}' is ${input.type} ${shapeText(input.shape)}`;
-  if (input.type !== 'float32') throw new Error(`${what}; ssd-edge feeds float32 tensors`);
+  const feeds = spec.inputType ?? 'float32';
+  if (input.type !== feeds) {
+    throw new Error(`${what}; the pre-processing feeds ${feeds} tensors` +
+      (input.type === 'uint8' ? " (a quantised model: set preprocess.inputType 'uint8')" : ''));
+  }
   const fits = input.shape.length === 4 && input.shape.every((d, i) => typeof d === 'string' || i === 0 || d === expected[i]);
   if (!fits) {
     throw new Error(`${what}, but the pre-processing makes ${shapeText(expected)} (${spec.size[0]} × ${spec.size[1]}, ` +
@@ -276,10 +280,11 @@ class OnnxDetector implements Detector {
       start = performance.now();
       const tensor = new Float32Array(part.length * 3 * this.inputSpec.size[0] * this.inputSpec.size[1]);
       part.forEach((image, index) => this.prep.run(image, this.inputSpec, tensor, index));
+      const input = this.inputSpec.inputType === 'uint8' ? toUint8Tensor(tensor) : tensor;
       timings.preprocess += performance.now() - start;
       const found = await this.serialize(async () => {
         start = performance.now();
-        const outputs = await this.session.run(tensor, inputDims(this.inputSpec, part.length));
+        const outputs = await this.session.run(input, inputDims(this.inputSpec, part.length));
         timings.inference += performance.now() - start;
         start = performance.now();
         const [locName, confName] = this.outputs;
@@ -360,7 +365,8 @@ function withPixels(detection: Detection, image: RawImage): ImageDetection {
  *   be an array), else an error. `labels`, `scoreThreshold`, `nmsThreshold`, `keepTopK` override it.
  * - Pre-processing: `options.preprocess`, else metadata `ssd-edge.preprocess` (JSON
  *   PreprocessSpec), else the named preset's `inputPresets` entry.
- * - The model needs one float32 input and two outputs: `loc` [N, priors, 4] and `conf`
+ * - The model needs one float32 input (uint8 where the pre-processing says `inputType: 'uint8'`,
+ *   as converted quantised models do) and two outputs: `loc` [N, priors, 4] and `conf`
  *   [N, priors, classes], found by those names, else taken as its first two outputs in that order
  *   (later ones, such as ssd.pytorch's priors, are ignored). Input shape, prior count and class
  *   count are checked at load, the last two from a warm-up run on a zero image.
@@ -398,7 +404,8 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
     const outputs = chooseOutputs(session, model.name);
     let warmUp: Record<string, SessionOutput>;
     try {
-      warmUp = await session.run(new Float32Array(3 * spec.size[0] * spec.size[1]), inputDims(spec, 1));
+      const size = 3 * spec.size[0] * spec.size[1];
+      warmUp = await session.run(spec.inputType === 'uint8' ? new Uint8Array(size) : new Float32Array(size), inputDims(spec, 1));
     } catch (error) {
       throw new Error(`model ${model.name} failed on a zero image ${shapeText(inputDims(spec, 1))}: ${(error as Error).message}`);
     }

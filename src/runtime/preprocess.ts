@@ -86,7 +86,27 @@ export function validatePreprocessSpec(spec: PreprocessSpec): PreprocessSpec {
   if (layout !== 'nchw' && layout !== 'nhwc') {
     throw new RangeError(`preprocess.layout is ${JSON.stringify(layout)}; it must be 'nchw' or 'nhwc'`);
   }
+  const { inputType = 'float32' } = spec;
+  if (inputType !== 'float32' && inputType !== 'uint8') {
+    throw new RangeError(`preprocess.inputType is ${JSON.stringify(inputType)}; it must be 'float32' or 'uint8'`);
+  }
+  if (inputType === 'uint8' && (mean.some((m) => m !== 0) || std.some((s) => s !== 1))) {
+    throw new RangeError(`preprocess.inputType 'uint8' feeds raw 0–255 pixels: mean must be [0, 0, 0] and std [1, 1, 1], got ${JSON.stringify(mean)} and ${JSON.stringify(std)}`);
+  }
   return spec;
+}
+
+/**
+ * A float tensor of 0–255 pixel values as the uint8 tensor a quantised model takes: rounded to
+ * the nearest integer (halves to even, as TensorFlow Lite's image helpers round) and clamped.
+ */
+export function toUint8Tensor(tensor: Float32Array, out = new Uint8Array(tensor.length)): Uint8Array {
+  for (let i = 0; i < tensor.length; i++) {
+    const v = tensor[i];
+    const up = Math.round(v); // halves up; step back to the even neighbour
+    out[i] = v <= 0 ? 0 : v >= 255 ? 255 : up - v === 0.5 && up % 2 === 1 ? up - 1 : up;
+  }
+  return out;
 }
 
 /** The input tensor's dims for `batch` images: [N, 3, H, W] or [N, H, W, 3]. */

@@ -58,8 +58,8 @@ export interface ModelSession {
   readonly outputNames: readonly string[];
   /** Declared input types and shapes (a string is a symbolic dimension, e.g. 'N'). */
   readonly inputMetadata: readonly Ort.InferenceSession.ValueMetadata[];
-  /** Runs the model on one float32 input tensor; returns every output by name. */
-  run(input: Float32Array, dims: readonly number[]): Promise<Record<string, SessionOutput>>;
+  /** Runs the model on one input tensor (float32, or uint8 for quantised models); returns every output by name. */
+  run(input: Float32Array | Uint8Array, dims: readonly number[]): Promise<Record<string, SessionOutput>>;
   release(): Promise<void>;
 }
 
@@ -228,7 +228,8 @@ function wrap(ort: OrtModule, session: Ort.InferenceSession, choice: BackendChoi
     outputNames: session.outputNames,
     inputMetadata: session.inputMetadata,
     async run(input, dims) {
-      const outputs = await session.run({ [inputName]: new ort.Tensor('float32', input, dims) });
+      const tensor = input instanceof Uint8Array ? new ort.Tensor('uint8', input, dims) : new ort.Tensor('float32', input, dims);
+      const outputs = await session.run({ [inputName]: tensor });
       const result: Record<string, SessionOutput> = {};
       for (const [name, value] of Object.entries(outputs)) {
         const tensor = value as Ort.Tensor;

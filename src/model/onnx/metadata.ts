@@ -87,6 +87,7 @@ function parsePreprocess(value: string): PreprocessSpec {
   if (!isNumbers(spec.mean, 3)) throw bad(key, 'mean must be 3 numbers');
   if (!isNumbers(spec.std, 3) || spec.std.includes(0)) throw bad(key, 'std must be 3 non-zero numbers');
   if (spec.layout !== 'nchw' && spec.layout !== 'nhwc') throw bad(key, `layout must be 'nchw' or 'nhwc'`);
+  if (spec.inputType !== undefined && spec.inputType !== 'float32' && spec.inputType !== 'uint8') throw bad(key, `inputType must be 'float32' or 'uint8'`);
   return spec as PreprocessSpec;
 }
 
