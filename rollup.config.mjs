@@ -17,6 +17,7 @@ import terser from '@rollup/plugin-terser';
 const WASM_FILES = { simd: 'ssd-core.simd.wasm', baseline: 'ssd-core.baseline.wasm' };
 const WASM_SOURCE_MODULE = path.resolve('dist/src/core/wasm-source.js');
 const ORT_WEB_MODULE = path.resolve('dist/src/runtime/ort-web.js');
+const BUILTIN_MODELS_MODULE = path.resolve('dist/src/runtime/builtin-models.js');
 
 /** Node-only or optional imports, reached only on Node paths: left as imports, never bundled. */
 const external = (id) => /^(node:|onnxruntime-node$|sharp$|onnxruntime-web$)/.test(id);
@@ -46,6 +47,27 @@ export function defaultWasmSource(build) {
   // decoded once per build, on first use (the same bytes keep the compiled module memoised)
   return decoded[build] ??= Uint8Array.from(atob(BASE64[build]), (c) => c.charCodeAt(0));
 }\n`;
+    },
+  };
+}
+
+/**
+ * Replaces the default URL of the built-in models (models/ at the package root) with files
+ * emitted beside the bundle, under models/, and their URLs relative to the bundle's own URL.
+ */
+function builtinModels() {
+  return {
+    name: 'ssd-edge-builtin-models',
+    transform(code, id) {
+      if (path.resolve(id) !== BUILTIN_MODELS_MODULE) return null;
+      const files = [...code.matchAll(/'([\w.-]+\.onnx)'/g)].map((m) => m[1]);
+      const refs = Object.fromEntries(files.map((file) => [file,
+        this.emitFile({ type: 'asset', fileName: `models/${file}`, source: readFileSync(path.join('models', file)) })]));
+      const table = Object.entries(refs).map(([file, ref]) => `${JSON.stringify(file)}: import.meta.ROLLUP_FILE_URL_${ref}`).join(', ');
+      const replaced = code.replace(/function defaultModelUrl\(file\) \{[\s\S]*?\n\}/,
+        `function defaultModelUrl(file) {\n    return new URL({ ${table} }[file]);\n}`);
+      if (replaced === code) this.error('builtin-models.js: defaultModelUrl not found to replace');
+      return { code: replaced, map: null };
     },
   };
 }
@@ -122,14 +144,14 @@ export default [
     input: 'dist/src/index.js',
     external,
     onwarn: quiet,
-    plugins: [coreWasm('emit'), declarations(), sizes()],
+    plugins: [coreWasm('emit'), builtinModels(), declarations(), sizes()],
     output: { file: 'dist/bundle/ssd-edge.mjs', format: 'es', inlineDynamicImports: true, sourcemap: true },
   },
   {
     input: 'dist/src/index.js',
     external,
     onwarn: quiet,
-    plugins: [coreWasm('inline'), ortFromGlobal(), sizes()],
+    plugins: [coreWasm('inline'), builtinModels(), ortFromGlobal(), sizes()],
     output: {
       file: 'dist/bundle/ssd-edge.iife.min.js', format: 'iife', name: 'ssdEdge', inlineDynamicImports: true,
       sourcemap: true, plugins: [terser()],

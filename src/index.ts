@@ -8,6 +8,6 @@ export { simdSupported, setWasmBaseUrl, type CoreBuild, type LoadCoreOptions } f
 export type * from './core/types.js';
 export {
   createDetector, inputPresets, preprocess, readModelMetadata, METADATA_POSTPROCESS, METADATA_PREPROCESS,
-  DEFAULT_MAX_IMAGE_PIXELS, type Detector,
+  DEFAULT_MAX_IMAGE_PIXELS, BUILTIN_MODELS, DEFAULT_MODEL, setModelBaseUrl, type BuiltinModelName, type Detector,
 } from './runtime/index.js';
 export type * from './runtime/types.js';

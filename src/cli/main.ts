@@ -4,6 +4,7 @@
  * bundled sample image with the default model.
  */
 import { BENCH_E2E_USAGE, runBenchE2e } from './bench-e2e.js';
+import { CONVERT_USAGE, runConvert } from './convert.js';
 import { DEMO_USAGE, runDemo } from './demo.js';
 import { DETECT_USAGE, runDetect } from './detect.js';
 import { EVAL_USAGE, runEval } from './eval.js';
@@ -16,6 +17,7 @@ const USAGE = `usage: ssd-edge <command> [options]
 commands:
   detect     detect objects in an image or a directory of images
   export     write SSD300 to an ONNX file
+  convert    a TensorFlow Lite SSD (.tflite) → an ssd-edge ONNX model, no Python
   bench-e2e  SSD300 latency: pre-processing, inference, post-processing per backend
   generate-data  write the procedural shapes dataset (PASCAL VOC layout)
   train      train SSD300 on a PASCAL VOC dataset (tfjs), with checkpoints
@@ -26,6 +28,8 @@ commands:
 ${DETECT_USAGE}
 
 ${EXPORT_USAGE}
+
+${CONVERT_USAGE}
 
 ${BENCH_E2E_USAGE}
 
@@ -46,6 +50,8 @@ async function main(argv: string[]): Promise<void> {
       return runDetect(args);
     case 'export':
       return runExport(args);
+    case 'convert':
+      return runConvert(args);
     case 'bench-e2e':
       return runBenchE2e(args);
     case 'generate-data':

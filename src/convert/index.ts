@@ -5,7 +5,7 @@
  */
 import { convertTfliteSsd, type TfliteConversionReport, type TfliteConvertOptions } from './tflite/ssd.js';
 
-export { convertTfliteSsd, type TfliteConversionReport, type TfliteConvertOptions } from './tflite/ssd.js';
+export { convertTfliteModel, convertTfliteSsd, type TfliteConversionReport, type TfliteConvertOptions } from './tflite/ssd.js';
 export { readTflite, TfliteFormatError, type TfliteModel, type TfliteOperator, type TfliteTensor } from './tflite/read.js';
 export { SUPPORTED_OPERATORS, type ArithmeticMode } from './tflite/to-onnx.js';
 

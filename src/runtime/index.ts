@@ -1,6 +1,7 @@
 /** The runtime: images → tensors, ONNX sessions, and the Detector. */
 export { createDetector, METADATA_POSTPROCESS, METADATA_PREPROCESS, type Detector } from './detector.js';
 export { inputPresets } from './input-presets.js';
+export { BUILTIN_MODELS, DEFAULT_MODEL, setModelBaseUrl, type BuiltinModelName } from './builtin-models.js';
 export { preprocess, inputDims, validatePreprocessSpec } from './preprocess.js';
 export { decodeImage } from './image-node.js';
 export { readBrowserImage } from './image-browser.js';

@@ -11,6 +11,7 @@
  */
 import type * as Ort from 'onnxruntime-web';
 import { simdSupported } from '../core/loader.js';
+import { builtinModelUrl, isBuiltinModel } from './builtin-models.js';
 import { defaultThreads, importOptional, IS_NODE } from './environment.js';
 import { importOrtWeb, type OrtWeb } from './ort-web.js';
 import type { Backend, DetectorOptions, Profile, WebGpuAdapterReport } from './types.js';
@@ -68,14 +69,23 @@ type OrtModule = typeof Ort;
 const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i; // 'https://…', 'file://…' (not 'C:\…')
 
 /**
- * Reads a model given as a path (Node), a URL (fetched; `file:` read in Node) or bytes. In a
- * browser a string is a URL relative to the page.
+ * Reads a model given as a built-in model's name (BUILTIN_MODELS), a path (Node), a URL (fetched;
+ * `file:` read in Node) or bytes. In a browser a string is a URL relative to the page.
  */
 export async function readModelBytes(model: ModelSource): Promise<ModelBytes> {
   let bytes: Uint8Array, name: string;
   if (model instanceof Uint8Array || model instanceof ArrayBuffer) {
     bytes = model instanceof Uint8Array ? model : new Uint8Array(model);
     name = `(${bytes.length} bytes)`;
+  } else if (isBuiltinModel(model)) {
+    name = `'${model}' (built-in)`;
+    const url = builtinModelUrl(model);
+    try {
+      bytes = await fetchBytes(url);
+    } catch (error) {
+      throw new Error(`cannot load model ${name} from ${url.href}: ${(error as Error).message}` +
+        (IS_NODE ? '' : '; if the bundle was moved without its models/ files, call setModelBaseUrl() with where they are served'));
+    }
   } else if (typeof model === 'string' || model instanceof URL) {
     name = `'${String(model)}'`;
     try {

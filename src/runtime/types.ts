@@ -37,7 +37,10 @@ export type Backend = 'webgpu' | 'wasm' | 'node';
 export type Profile = 'default' | 'low-power';
 
 export interface DetectorOptions {
-  /** An .onnx file path (Node), a URL, or the model's bytes. */
+  /**
+   * A built-in model's name ('ssd-mobilenet-v2-coco': COCO's 80 classes; 'shapes': the training
+   * example), an .onnx file path (Node), a URL, or the model's bytes.
+   */
   model: string | URL | Uint8Array | ArrayBuffer;
   /**
    * Post-processing: a preset name or a full config. Default: what the model's metadata records

@@ -110,7 +110,11 @@ function rowsOf(model: TfliteModel, index: number, what: string): { rows: number
 
 /** Converts a TFLite SSD's bytes into ONNX bytes with ssd-edge metadata, and a report. */
 export function convertTfliteSsd(bytes: Uint8Array, options: TfliteConvertOptions = {}): { onnx: Uint8Array; report: TfliteConversionReport } {
-  const model = readTflite(bytes);
+  return convertTfliteModel(readTflite(bytes), options);
+}
+
+/** convertTfliteSsd on a model already read (readTflite). */
+export function convertTfliteModel(model: TfliteModel, options: TfliteConvertOptions = {}): { onnx: Uint8Array; report: TfliteConversionReport } {
   const mode = options.mode ?? 'exact';
   if (mode !== 'exact' && mode !== 'float') throw new RangeError(`mode is '${String(mode)}'; it must be 'exact' or 'float'`);
   const detection = model.operators.find(op => op.custom && op.name === DETECTION_POSTPROCESS);
