@@ -127,3 +127,39 @@ export function iou(
   const inter = iw * ih;
   return inter / (areaA + areaB - inter);
 }
+
+/**
+ * Decodes one box as TensorFlow Lite's `TFLite_Detection_PostProcess` does: offsets divided
+ * by the scale factors and the exponential taken in f64, each centre and half-size rounded to
+ * f32, no clamp before exp. `fx, fy, fw, fh` are the factors themselves (10, 10, 5, 5), not
+ * their inverses; `order` says how the offsets lie in `loc` (TF: 1 = y, x, h, w). The prior
+ * is (cx, cy, w, h) like every prior here; writes (xmin, ymin, xmax, ymax) at `outPtr`.
+ * see: tensorflow/lite/kernels/detection_postprocess.cc, DecodeCenterSizeBoxes:
+ *   ycenter = float(y / y_scale · anchor.h + anchor.y)   (double arithmetic)
+ *   half_h  = float(0.5 · exp(h / h_scale) · anchor.h);  ymin = ycenter − half_h (float)
+ * The same f64 operations in both builds (decode runs only for candidates, so no SIMD twin).
+ */
+export function decodeBoxTflite(
+  locPtr: usize, priorPtr: usize, order: i32,
+  fx: f32, fy: f32, fw: f32, fh: f32, clip: bool, outPtr: usize
+): void {
+  let tx = load<f32>(locPtr, 0), ty = load<f32>(locPtr, 4);
+  let tw = load<f32>(locPtr, 8), th = load<f32>(locPtr, 12);
+  if (order == ORDER_YXHW) {
+    const t = tx; tx = ty; ty = t;
+    const u = tw; tw = th; th = u;
+  }
+  const pcx = load<f32>(priorPtr, 0), pcy = load<f32>(priorPtr, 4);
+  const pw = load<f32>(priorPtr, 8), ph = load<f32>(priorPtr, 12);
+  const ycenter = <f32>(<f64>ty / <f64>fy * <f64>ph + <f64>pcy);
+  const xcenter = <f32>(<f64>tx / <f64>fx * <f64>pw + <f64>pcx);
+  const halfH = <f32>(0.5 * Math.exp(<f64>th / <f64>fh) * <f64>ph);
+  const halfW = <f32>(0.5 * Math.exp(<f64>tw / <f64>fw) * <f64>pw);
+  let x1 = xcenter - halfW, y1 = ycenter - halfH, x2 = xcenter + halfW, y2 = ycenter + halfH;
+  if (clip) {
+    x1 = min<f32>(max<f32>(x1, 0), 1); y1 = min<f32>(max<f32>(y1, 0), 1);
+    x2 = min<f32>(max<f32>(x2, 0), 1); y2 = min<f32>(max<f32>(y2, 0), 1);
+  }
+  store<f32>(outPtr, x1, 0); store<f32>(outPtr, y1, 4);
+  store<f32>(outPtr, x2, 8); store<f32>(outPtr, y2, 12);
+}

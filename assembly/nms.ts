@@ -17,14 +17,16 @@ export const SOFT_NMS_GAUSSIAN: i32 = 2;
  * Greedy NMS. `keysPtr`: `num` candidate keys sorted descending; `boxesPtr`: their boxes,
  * 4 f32 (xmin, ymin, xmax, ymax) each, same order. `keptPtr`: scratch of 5·capacity f32,
  * capacity ≥ num rounded up to 8. Appends kept keys at `outKeysPtr`; returns how many.
+ * Stops once `maxKeep` boxes are kept (TFLite's NMS stops at max_detections; the boxes kept
+ * before that point are the same as without the limit).
  */
 export function greedyNms(
   keysPtr: usize, boxesPtr: usize, num: i32, threshold: f32,
-  keptPtr: usize, capacity: i32, outKeysPtr: usize
+  keptPtr: usize, capacity: i32, outKeysPtr: usize, maxKeep: i32 = i32.MAX_VALUE
 ): i32 {
   const stride = <usize>capacity << 2;
   let numKept = 0;
-  for (let i = 0; i < num; i++) {
+  for (let i = 0; i < num && numKept < maxKeep; i++) {
     const box = boxesPtr + (<usize>i << 4);
     const x1 = load<f32>(box, 0), y1 = load<f32>(box, 4), x2 = load<f32>(box, 8), y2 = load<f32>(box, 12);
     const area = boxArea(x1, y1, x2, y2);

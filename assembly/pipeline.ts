@@ -22,31 +22,26 @@
 //   14    scale sw (f32)               29    minThreshold (f32, soft-NMS drop-out)
 //                                      30    limitsPtr   (numClasses f32)
 //
+// TensorFlow Lite's TFLite_Detection_PostProcess (tflite.ts) reads these as well:
+//   31    tflite mode (0 off, 1 fast, 2 regular)   38    nms_score_threshold (f32, score ≥ it)
+//   32    classes per kept anchor (fast)           39    orderPtr     (mergeCapacity i32)
+//   33    detections_per_class (regular)           40    mergeScoresPtr (mergeCapacity f32)
+//   34    scale factor x (f32, e.g. 10)            41    mergeCodesPtr  (mergeCapacity u32)
+//   35    scale factor y (f32)                     42    mergeTmpPtr  (keepTopK × 8 bytes)
+//   36    scale factor w (f32)                     43    records per image in the output
+//   37    scale factor h (f32)                     (mergeCapacity = keepTopK + topK)
+//
 // An output record is 7 words: classId i32, priorIndex i32, score f32, xmin, ymin, xmax, ymax.
 
 import { decodeBox } from "./coder";
+import { ptr, real, word } from "./plan";
 import { keyCode, keyScore } from "./keys";
 import { greedyNms, softNms } from "./nms";
 import { scanScores } from "./scores";
+import { detectImageTfliteFast, detectImageTfliteRegular, TFLITE_FAST, TFLITE_REGULAR } from "./tflite";
 import { heapify, selectTopKeys, sortHeapDescending } from "./topk";
 
 export const RECORD_WORDS: i32 = 7;
-
-// @ts-ignore: decorator
-@inline
-function word(planPtr: usize, i: i32): i32 {
-  return load<i32>(planPtr + (<usize>i << 2));
-}
-// @ts-ignore: decorator
-@inline
-function real(planPtr: usize, i: i32): f32 {
-  return load<f32>(planPtr + (<usize>i << 2));
-}
-// @ts-ignore: decorator
-@inline
-function ptr(planPtr: usize, i: i32): usize {
-  return <usize>load<u32>(planPtr + (<usize>i << 2));
-}
 
 /** Runs the whole post-processing for `numImages` images laid out in the plan's arena. */
 export function detectBatch(planPtr: usize, numImages: i32): void {
@@ -54,6 +49,9 @@ export function detectBatch(planPtr: usize, numImages: i32): void {
 }
 
 function detectImage(planPtr: usize, image: i32): void {
+  const tflite = word(planPtr, 31);
+  if (tflite == TFLITE_FAST) { detectImageTfliteFast(planPtr, image); return; }
+  if (tflite == TFLITE_REGULAR) { detectImageTfliteRegular(planPtr, image); return; }
   const numPriors = word(planPtr, 0), numClasses = word(planPtr, 1), background = word(planPtr, 2);
   const topK = word(planPtr, 4), keepTopK = word(planPtr, 5);
   const pooled = word(planPtr, 6) != 0, clip = word(planPtr, 7) != 0, soft = word(planPtr, 8);
@@ -98,7 +96,7 @@ function detectImage(planPtr: usize, image: i32): void {
   }
 
   const numOut = selectTopKeys(keptKeys, numKept, keepTopK);
-  const outBase = ptr(planPtr, 27) + <usize>image * (<usize>keepTopK * RECORD_WORDS << 2);
+  const outBase = ptr(planPtr, 27) + <usize>image * (<usize>word(planPtr, 43) * RECORD_WORDS << 2);
   for (let i = 0; i < numOut; i++) {
     const key = load<u64>(keptKeys + (<usize>i << 3));
     const code = keyCode(key);

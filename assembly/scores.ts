@@ -171,7 +171,7 @@ function sumSpan(ptr: usize, num: i32): f32 {
 }
 
 /** row[c] /= sum. Division is exact IEEE in every lane, so the twins agree. */
-function divideRow(rowPtr: usize, num: i32, sum: f32): void {
+export function divideRow(rowPtr: usize, num: i32, sum: f32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const s = f32x4.splat(sum);
@@ -187,7 +187,7 @@ function divideRow(rowPtr: usize, num: i32, sum: f32): void {
 }
 
 /** out[c] = 1 / (1 + exp(−row[c])). */
-function sigmoidRow(rowPtr: usize, num: i32, outPtr: usize): void {
+export function sigmoidRow(rowPtr: usize, num: i32, outPtr: usize): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const one = f32x4.splat(1);
@@ -238,7 +238,8 @@ function offer(
   const list = pooled ? 0 : cls;
   const heap = heapsPtr + <usize>list * heapBytes;
   const countAt = countsPtr + (<usize>list << 2);
-  const key = candidateKey(score, prior, cls, numClasses);
+  // + 0 turns −0 into +0 (a passing −0 is possible only with TFLite's ≥ 0 threshold): its key must rank as 0
+  const key = candidateKey(score + 0, prior, cls, numClasses);
   let n = load<i32>(countAt);
   if (n < topK) {
     store<u64>(heap + (<usize>n << 3), key);

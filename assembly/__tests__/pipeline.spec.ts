@@ -16,7 +16,7 @@ const NUM_PRIORS = 3, NUM_CLASSES = 3, NUM_IMAGES = 2, TOP_K = 4;
 // Image 1 scores:              P0 (0.5, 0.05, 0.05), P1 (0, 0, 0.95), P2 (0, 0.3, 0)
 // Thresholds 0.1 for every class.
 class Arena {
-  plan: StaticArray<u32> = new StaticArray<u32>(31);
+  plan: StaticArray<u32> = new StaticArray<u32>(48);
   priors: StaticArray<f32> = f32s([0.25, 0.25, 0.5, 0.5, 0.3, 0.25, 0.5, 0.5, 0.75, 0.75, 0.5, 0.5]);
   loc: StaticArray<f32> = f32s([
     0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,   // image 0
@@ -50,6 +50,8 @@ class Arena {
     p[23] = <u32>ptr(this.keptKeys); p[24] = <u32>ptr(this.boxes); p[25] = <u32>ptr(this.keptBoxes);
     p[26] = <u32>ptr(this.row); p[27] = <u32>ptr(this.out); p[28] = <u32>ptr(this.outCounts);
     this.real(29, 0.1); p[30] = <u32>ptr(this.limits);
+    p[31] = 0; // not TFLite's NMS (tflite.spec.ts runs those modes)
+    p[43] = keepTopK; // records per image
   }
 
   real(word: i32, value: f32): void {

@@ -28,6 +28,33 @@ export interface ResolvedConfig {
   softNms: { method: 'linear' | 'gaussian'; sigma: number } | null;
   clip: boolean;
   labels: readonly string[] | undefined;
+  /** TensorFlow Lite's NMS (`tfliteNms`), or null for ssd-edge's own. */
+  tflite: ResolvedTflite | null;
+  /** Detection records one image can produce: keepTopK, times the classes per anchor in TFLite's fast mode. */
+  outputCapacity: number;
+}
+
+/** `tfliteNms` with defaults filled in. */
+export interface ResolvedTflite {
+  regular: boolean;
+  /** Fast mode: classes reported per kept anchor, min(maxClassesPerDetection, foreground classes). */
+  categories: number;
+  detectionsPerClass: number;
+  /** nms_score_threshold as f32; a score passes when ≥ it. */
+  threshold: number;
+  /** The scale factors themselves (TFLite divides by them), f32, in (x, y, w, h) order. */
+  factors: readonly [fx: number, fy: number, fw: number, fh: number];
+}
+
+const f32Bits = new Float32Array(1);
+const f32Word = new Int32Array(f32Bits.buffer);
+
+/** The largest f32 below the f32 `x` (x ≥ 0): `score > it` is `score ≥ x` for every f32 score. */
+export function f32Below(x: number): number {
+  f32Bits[0] = x;
+  if (x === 0) f32Word[0] = 0x80000001; // −(smallest subnormal)
+  else f32Word[0] -= 1;
+  return f32Bits[0];
 }
 
 function isInteger(value: unknown): value is number {
@@ -85,6 +112,48 @@ function resolveCoding(config: PostprocessConfig): Coding {
   throw new TypeError("boxCoding must have 'variances' or 'scaleFactors'");
 }
 
+/** TFLite's scale factors (the divisors) in (x, y, w, h) order, as f32. */
+function tfliteFactors(config: PostprocessConfig): ResolvedTflite['factors'] {
+  const coding = config.boxCoding ?? { variances: [0.1, 0.2] as const };
+  if ('variances' in coding) {
+    const [v0, v1] = coding.variances;
+    return [f32(1 / v0), f32(1 / v0), f32(1 / v1), f32(1 / v1)];
+  }
+  const [a, b, c, d] = coding.scaleFactors.map(f32);
+  return coding.order === 'yxhw' ? [b, a, d, c] : [a, b, c, d];
+}
+
+/** Validates `tfliteNms` against the rest of the config (called after the common checks). */
+function resolveTflite(config: PostprocessConfig, backgroundClass: number, foreground: number): ResolvedTflite {
+  const given = config.tfliteNms!;
+  if (given === null || typeof given !== 'object') throw new TypeError('tfliteNms must be an object { useRegularNms, ... }');
+  if (typeof given.useRegularNms !== 'boolean') {
+    throw new TypeError(`tfliteNms.useRegularNms must be true (regular per-class NMS) or false (fast NMS), got ${String(given.useRegularNms)}`);
+  }
+  if (config.classAgnostic) {
+    throw new RangeError('classAgnostic cannot be combined with tfliteNms: TFLite\'s fast NMS (useRegularNms: false) is its class-agnostic mode');
+  }
+  if (config.softNms) throw new RangeError('softNms cannot be combined with tfliteNms: TFLite_Detection_PostProcess has greedy NMS only');
+  if (backgroundClass !== 0 && backgroundClass !== -1) {
+    throw new RangeError(`backgroundClass is ${backgroundClass}; with tfliteNms it must be 0 (TFLite's background column 0, label offset 1) or −1 (no background)`);
+  }
+  if (typeof config.scoreThreshold !== 'number') {
+    throw new RangeError('scoreThreshold must be one number with tfliteNms (TFLite has one nms_score_threshold)');
+  }
+  if (!(config.nmsThreshold > 0)) {
+    throw new RangeError(`nmsThreshold is ${config.nmsThreshold}; with tfliteNms it must be in (0, 1] (TFLite rejects an IoU threshold of 0)`);
+  }
+  const maxClasses = requirePositiveInteger('tfliteNms.maxClassesPerDetection', given.maxClassesPerDetection ?? 1);
+  const detectionsPerClass = requirePositiveInteger('tfliteNms.detectionsPerClass', given.detectionsPerClass ?? 100);
+  return {
+    regular: given.useRegularNms,
+    categories: Math.min(maxClasses, foreground),
+    detectionsPerClass,
+    threshold: f32(config.scoreThreshold),
+    factors: tfliteFactors(config),
+  };
+}
+
 /** Validates `config` and fills in defaults; `priors` are the generated or given prior rows. */
 export function resolveConfig(config: PostprocessConfig, priors: Float32Array): ResolvedConfig {
   if (config === null || typeof config !== 'object') throw new TypeError('config must be a PostprocessConfig object');
@@ -115,10 +184,16 @@ export function resolveConfig(config: PostprocessConfig, priors: Float32Array): 
   const classAgnostic = config.classAgnostic ?? false;
   const foreground = numClasses - (backgroundClass >= 0 ? 1 : 0);
   if (foreground === 0) throw new RangeError('numClasses is 1 and that class is the background: nothing can be detected');
+  const coding = resolveCoding(config);
+  const tflite = config.tfliteNms === undefined ? null : resolveTflite(config, backgroundClass, foreground);
+  // TFLite's fast NMS has one candidate per anchor
   const listCapacity = classAgnostic ? numPriors * foreground : numPriors;
   const topK = Math.min(requirePositiveInteger('topK', config.topK), listCapacity);
-  const keptCapacity = classAgnostic ? topK : topK * numClasses;
+  let keptCapacity = classAgnostic ? topK : topK * numClasses;
+  if (tflite) keptCapacity = tflite.regular ? Math.min(topK, tflite.detectionsPerClass) * foreground : topK;
   const keepTopK = Math.min(requirePositiveInteger('keepTopK', config.keepTopK), keptCapacity);
+  // TFLite's threshold is ≥: the core compares > against the f32 just below it
+  if (tflite) thresholds.fill(f32Below(tflite.threshold));
   let softNms: ResolvedConfig['softNms'] = null;
   if (config.softNms) {
     const { method, sigma = 0.5 } = config.softNms;
@@ -132,8 +207,9 @@ export function resolveConfig(config: PostprocessConfig, priors: Float32Array): 
     throw new RangeError(`labels has ${Array.isArray(labels) ? labels.length : 'no'} entries; it needs one per class (${numClasses})`);
   }
   return {
-    priors, numPriors, numClasses, backgroundClass, coding: resolveCoding(config), activation, thresholds,
+    priors, numPriors, numClasses, backgroundClass, coding, activation, thresholds,
     nmsThreshold: f32(nmsThreshold), topK, keepTopK, classAgnostic, softNms, clip: config.clip ?? false, labels,
+    tflite, outputCapacity: tflite && !tflite.regular ? keepTopK * tflite.categories : keepTopK,
   };
 }
 

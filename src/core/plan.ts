@@ -4,13 +4,17 @@
  * 16-byte aligned; the core never allocates.
  *
  *   heapBase → plan | priors | thresholds | counts | row | candidates | keptKeys | boxes |
- *              keptBoxes | outCounts | out | loc | conf
+ *              keptBoxes | order | mergeScores | mergeCodes | mergeTmp | outCounts | out | loc | conf
+ *
+ * order … mergeTmp serve TensorFlow Lite's NMS (assembly/tflite.ts) only; they are a few bytes
+ * otherwise.
  */
 import { lowestThreshold, type ResolvedConfig } from './config.js';
 import type { Core } from './loader.js';
 
 export const RECORD_WORDS = 7;
-const PLAN_WORDS = 32;
+const PLAN_WORDS = 48;
+const TFLITE_MODES = { fast: 1, regular: 2 } as const;
 const ACTIVATIONS = { none: 0, softmax: 1, sigmoid: 2 } as const;
 
 export interface Layout {
@@ -29,21 +33,29 @@ const align = (n: number) => (n + 15) & ~15;
 
 /** Byte offsets of every region for `batch` images. */
 export function layout(config: ResolvedConfig, base: number, batch: number): Layout & Record<string, number> {
-  const { numPriors: P, numClasses: C, topK, keepTopK } = config;
+  const { numPriors: P, numClasses: C, topK, keepTopK, tflite } = config;
   const capacity = (topK + 7) & ~7;
+  // one pooled candidate list: class-agnostic NMS, or TFLite's fast NMS (one candidate per anchor)
+  const pooled = config.classAgnostic || (tflite !== null && !tflite.regular);
+  // TFLite's regular merge: the best keepTopK so far plus one class's selections
+  const mergeCapacity = tflite ? keepTopK + Math.min(topK, tflite.detectionsPerClass) : 0;
   const sizes: [string, number][] = [
     ['plan', PLAN_WORDS * 4],
     ['priors', P * 16],
     ['thresholds', C * 4],
     ['counts', C * 4],
     ['row', C * 4],
-    ['heaps', (config.classAgnostic ? topK : C * topK) * 8],
+    ['heaps', (pooled ? topK : C * topK) * 8],
     ['limits', C * 4],
-    ['keptKeys', (config.classAgnostic ? topK : C * topK) * 8],
+    ['keptKeys', (pooled ? topK : C * topK) * 8],
     ['boxes', topK * 16],
     ['keptBoxes', 5 * capacity * 4],
+    ['order', Math.max(C, mergeCapacity) * 4],
+    ['mergeScores', mergeCapacity * 4],
+    ['mergeCodes', mergeCapacity * 4],
+    ['mergeTmp', (tflite ? keepTopK : 0) * 8],
     ['outCounts', batch * 4],
-    ['out', batch * keepTopK * RECORD_WORDS * 4],
+    ['out', batch * config.outputCapacity * RECORD_WORDS * 4],
     ['loc', batch * P * 16],
     ['conf', batch * P * C * 4],
   ];
@@ -77,6 +89,15 @@ export function writePlan(core: Core, config: ResolvedConfig, gate: number, regi
     regions.keptKeys, regions.boxes, regions.keptBoxes, regions.row, regions.out, regions.outCounts], 17);
   reals[29] = lowestThreshold(config);
   words[30] = regions.limits;
+  const tflite = config.tflite;
+  words[31] = tflite === null ? 0 : TFLITE_MODES[tflite.regular ? 'regular' : 'fast'];
+  if (tflite !== null) {
+    words[32] = tflite.categories;
+    words[33] = tflite.detectionsPerClass;
+    reals.set(tflite.factors, 34);
+    reals[38] = tflite.threshold;
+  }
+  words.set([regions.order, regions.mergeScores, regions.mergeCodes, regions.mergeTmp, config.outputCapacity], 39);
   new Float32Array(buffer, regions.priors, config.priors.length).set(config.priors);
   const thresholds = new Float32Array(buffer, regions.thresholds, config.numClasses);
   thresholds.set(config.thresholds);

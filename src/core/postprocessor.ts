@@ -88,14 +88,15 @@ class WasmPostprocessor implements Postprocessor {
     core.exports.detectBatch(r.plan, images);
 
     const counts = new Int32Array(buffer, r.outCounts, images);
-    const words = new Int32Array(buffer, r.out, images * this.config.keepTopK * RECORD_WORDS);
+    const perImage = this.config.outputCapacity;
+    const words = new Int32Array(buffer, r.out, images * perImage * RECORD_WORDS);
     const reals = new Float32Array(buffer, r.out, words.length);
     const labels = this.config.labels;
     const results: Detection[][] = [];
     for (let image = 0; image < images; image++) {
       const detections: Detection[] = [];
       for (let i = 0; i < counts[image]; i++) {
-        const at = (image * this.config.keepTopK + i) * RECORD_WORDS;
+        const at = (image * perImage + i) * RECORD_WORDS;
         const classId = words[at];
         const detection: Detection = {
           classId,

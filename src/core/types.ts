@@ -118,6 +118,29 @@ export interface SoftNmsConfig {
   sigma?: number;
 }
 
+/**
+ * TensorFlow Lite `TFLite_Detection_PostProcess` NMS (the custom op at the end of TF Object
+ * Detection API, Coral and MediaPipe TFLite SSDs), reproduced comparison for comparison.
+ * With it, `scoreThreshold` is nms_score_threshold (a score passes when ≥ it, TFLite's rule),
+ * `nmsThreshold` is nms_iou_threshold (in (0, 1]; IoU > it suppresses), `keepTopK` is
+ * max_detections, and boxes decode as TFLite decodes them (f64 arithmetic rounded to f32, no
+ * clamp before exp) with the scale factors of `boxCoding` (TF: `[10, 10, 5, 5]`, 'yxhw').
+ * `backgroundClass` must be 0 (TFLite's label offset 1: TFLite class c is column c + 1 here,
+ * and `Detection.classId` is the column) or −1 (offset 0). Not combinable with
+ * `classAgnostic` or `softNms`.
+ */
+export interface TfliteNmsConfig {
+  /** false: TFLite's fast NMS (one class-agnostic NMS over each anchor's best classes); true: regular per-class NMS. */
+  useRegularNms: boolean;
+  /**
+   * Fast NMS: classes reported per kept anchor (max_classes_per_detection), best first; only the
+   * anchor's best score is thresholded, as in TFLite. Default 1.
+   */
+  maxClassesPerDetection?: number;
+  /** Regular NMS: detections kept per class before the final keepTopK (detections_per_class). Default 100. */
+  detectionsPerClass?: number;
+}
+
 export interface PostprocessConfig {
   /** A generator config, or (cx, cy, w, h) rows normalised to [0, 1]. */
   priors: PriorConfig | Float32Array;
@@ -129,20 +152,33 @@ export interface PostprocessConfig {
   boxCoding?: BoxCoding;
   /** Default 'softmax'. */
   scoreActivation?: 'softmax' | 'sigmoid' | 'none';
-  /** A score passes when strictly greater. One for all classes, or one per class. */
+  /**
+   * A score passes when strictly greater. One for all classes, or one per class.
+   * With `tfliteNms`: one number, nms_score_threshold, and a score passes when ≥ it.
+   */
   scoreThreshold: number | Float32Array | readonly number[];
-  /** A candidate is suppressed when its IoU with a kept box is strictly greater. */
+  /** A candidate is suppressed when its IoU with a kept box is strictly greater. With `tfliteNms`: in (0, 1]. */
   nmsThreshold: number;
-  /** Candidates per class (per image in class-agnostic mode) before NMS. */
+  /**
+   * Candidates per class (per image in class-agnostic mode) before NMS. With `tfliteNms`, a cap
+   * TFLite does not have: anchors per image entering the fast NMS, or per class entering the
+   * regular NMS. A value ≥ the number of priors (a converter writes the anchor count) gives
+   * TFLite's results exactly.
+   */
   topK: number;
-  /** Detections per image after NMS. */
+  /**
+   * Detections per image after NMS. With `tfliteNms`: max_detections (fast NMS: kept anchors,
+   * each reporting maxClassesPerDetection detections).
+   */
   keepTopK: number;
   /** One NMS over all classes instead of one per class. Default false. */
   classAgnostic?: boolean;
   /** Soft-NMS instead of greedy NMS; scores decay, detections under the threshold drop out. */
   softNms?: SoftNmsConfig;
-  /** Clip decoded boxes to [0, 1]. Default false. */
+  /** Clip decoded boxes to [0, 1]. Default false (TFLite does not clip). */
   clip?: boolean;
+  /** TensorFlow Lite `TFLite_Detection_PostProcess` NMS instead of ssd-edge's per-class NMS. */
+  tfliteNms?: TfliteNmsConfig;
   /** Class names by class index (background included). */
   labels?: readonly string[];
 }

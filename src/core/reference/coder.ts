@@ -52,3 +52,24 @@ export function encodeBox(box: Box, priors: Float32Array, p: number, coding: Cod
   const th = Math.log(Math.max((box[3] - box[1]) / ph, eps)) / sh;
   return coding.order === 'yxhw' ? [ty, tx, th, tw] : [tx, ty, tw, th];
 }
+
+/**
+ * Decodes as TensorFlow Lite's TFLite_Detection_PostProcess (DecodeCenterSizeBoxes): offsets
+ * divided by the scale factors (not multiplied by their inverses) in double precision, exp in
+ * double with no clamp, each centre and half-size rounded to f32, corners in f32.
+ * `factors` are (fx, fy, fw, fh), e.g. (10, 10, 5, 5).
+ */
+export function decodeBoxTflite(loc: ArrayLike<number>, at: number, priors: Float32Array, p: number,
+                                order: Coding['order'], factors: readonly number[], clip: boolean): Box {
+  let [tx, ty, tw, th] = [f32(loc[at]), f32(loc[at + 1]), f32(loc[at + 2]), f32(loc[at + 3])];
+  if (order === 'yxhw') [tx, ty, tw, th] = [ty, tx, th, tw];
+  const [fx, fy, fw, fh] = factors;
+  const [xa, ya, wa, ha] = [priors[4 * p], priors[4 * p + 1], priors[4 * p + 2], priors[4 * p + 3]];
+  // JavaScript numbers are doubles, as the C++ static_cast<double> arithmetic
+  const ycenter = f32(ty / fy * ha + ya);
+  const xcenter = f32(tx / fx * wa + xa);
+  const halfH = f32(0.5 * Math.exp(th / fh) * ha);
+  const halfW = f32(0.5 * Math.exp(tw / fw) * wa);
+  const box: Box = [f32(xcenter - halfW), f32(ycenter - halfH), f32(xcenter + halfW), f32(ycenter + halfH)];
+  return clip ? box.map((v) => Math.min(Math.max(v, 0), 1)) as Box : box;
+}

@@ -7,6 +7,7 @@ import { lowestThreshold, type ResolvedConfig } from '../config.js';
 import type { Detection } from '../types.js';
 import { boxArea, decodeBox, iou, type Box } from './coder.js';
 import { expf, f32 } from './f32.js';
+import { referenceTflite } from './tflite.js';
 
 interface Candidate { score: number; prior: number; classId: number; box?: Box }
 
@@ -14,7 +15,7 @@ interface Candidate { score: number; prior: number; classId: number; box?: Box }
 const byRank = (a: Candidate, b: Candidate) => b.score - a.score || a.prior - b.prior || a.classId - b.classId;
 
 /** Activated scores of one prior's row. */
-function activate(config: ResolvedConfig, conf: ArrayLike<number>, at: number): number[] {
+export function activate(config: ResolvedConfig, conf: ArrayLike<number>, at: number): number[] {
   const row = Array.from({ length: config.numClasses }, (_, c) => conf[at + c]);
   if (config.activation === 'sigmoid') return row.map((l) => f32(1 / f32(1 + expf(-l))));
   if (config.activation === 'none') return row;
@@ -104,6 +105,7 @@ function detectImage(config: ResolvedConfig, loc: ArrayLike<number>, locAt: numb
 /** Reference detections for a batch: one Detection[] per image. */
 export function referenceDetect(config: ResolvedConfig, loc: ArrayLike<number>, conf: ArrayLike<number>,
                                 batch = 1): Detection[][] {
+  if (config.tflite) return referenceTflite(config, loc, conf, batch);
   const perImageLoc = config.numPriors * 4, perImageConf = config.numPriors * config.numClasses;
   return Array.from({ length: batch }, (_, i) => detectImage(config, loc, i * perImageLoc, conf, i * perImageConf));
 }
