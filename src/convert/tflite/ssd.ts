@@ -151,10 +151,11 @@ export function convertTfliteModel(model: TfliteModel, options: TfliteConvertOpt
       tfliteNms: {
         useRegularNms: flex.use_regular_nms === true,
         maxClassesPerDetection: numberOption(flex, 'max_classes_per_detection', 1),
-        detectionsPerClass: numberOption(flex, 'detections_per_class', 100),
+        // fast-NMS files often carry 0 here, which only regular NMS reads
+        ...(numberOption(flex, 'detections_per_class', 0) > 0 ? { detectionsPerClass: numberOption(flex, 'detections_per_class') } : {}),
       },
       ...(options.labels ? { labels: options.labels } : {}),
-    } as PostprocessConfig;
+    };
   } else {
     const found = rawOutputs(model);
     [boxIndex, scoreIndex] = [found.boxes, found.scores];
