@@ -1,10 +1,10 @@
 /**
- * `ssd-edge demo` (what `npm start` runs): the default model (models/ssd300-default.onnx, trained
- * by ssd-edge on its procedural shapes dataset; see models/README.md) detects the objects in the
- * bundled sample image; prints them, and writes the annotated PNG and the detections as JSON.
+ * `ssd-edge demo` (what `npm start` runs): the default model (the COCO detector
+ * 'ssd-mobilenet-v2-coco'; see models/README.md) detects the objects in a bundled real photo
+ * (samples/dog.jpg); prints them, and writes the annotated PNG and the detections as JSON.
+ * `--model shapes --image samples/shapes.jpg` runs the shapes model trained by ssd-edge.
  * `--postprocess-only` instead post-processes a bundled SSD300-VOC model output (no model run).
  */
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createPostprocessor } from '../core/postprocessor.js';
@@ -13,20 +13,22 @@ import type { Detection } from '../core/types.js';
 import { createDetector } from '../runtime/detector.js';
 import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { writeAnnotated } from './annotate.js';
-import { DEFAULT_MODEL } from './detect.js';
+import { MODEL_OPTION_HELP, resolveModelOption } from './model-option.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
-  model: { type: 'string', description: 'ONNX model (default models/ssd300-default.onnx)' },
-  image: { type: 'string', description: 'image to detect in (default samples/shapes.jpg)' },
+  model: { type: 'string', description: MODEL_OPTION_HELP },
+  image: { type: 'string', description: 'image to detect in (default samples/dog.jpg)' },
   out: { type: 'string', description: 'directory for <image>.annotated.png and <image>.detections.json (default demo-output)' },
-  'min-score': { type: 'string', description: 'keep detections at or above this score (default 0.3)' },
+  'min-score': { type: 'string', description: 'keep detections at or above this score (default 0.5)' },
   json: { type: 'boolean', description: 'print the result as JSON' },
   'postprocess-only': { type: 'boolean', description: 'post-process the bundled SSD300-VOC sample output instead (no model)' },
   build: { type: 'string', description: 'with --postprocess-only: the core build, simd or baseline (default: the best)' },
 };
 
 export const DEMO_USAGE = `ssd-edge demo [options]\n${describeOptions(OPTIONS)}`;
-export const SAMPLE_IMAGE = new URL('../../../samples/shapes.jpg', import.meta.url);
+export const SAMPLE_IMAGE = new URL('../../../samples/dog.jpg', import.meta.url);
+/** The shapes model's sample (its VOC annotation is samples/shapes.xml). */
+export const SHAPES_SAMPLE_IMAGE = new URL('../../../samples/shapes.jpg', import.meta.url);
 const SAMPLE_OUTPUT = new URL('../../../samples/ssd300-voc-output.f32', import.meta.url);
 
 function formatTable(detections: readonly Detection[], limit: number): string {
@@ -62,13 +64,10 @@ export async function runDemo(argv: string[]): Promise<void> {
   if (positionals.length > 0) throw new Error(`demo: unexpected '${positionals[0]}'\n\nusage: ${DEMO_USAGE}`);
   if (options['postprocess-only']) return postprocessOnly(options.json === true, (options.build as string | undefined) ?? 'auto');
   if (options.build !== undefined) throw new Error('demo: --build goes with --postprocess-only (the detector picks its own core build)');
-  const model = (options.model as string | undefined) ?? DEFAULT_MODEL.pathname;
-  if (!existsSync(model)) {
-    throw new Error(`demo: the model ${model} is missing; pass --model m.onnx, or run \`ssd-edge demo --postprocess-only\``);
-  }
+  const model = resolveModelOption('demo', options.model as string | undefined);
   const image = (options.image as string | undefined) ?? SAMPLE_IMAGE.pathname;
   const outDir = (options.out as string | undefined) ?? 'demo-output';
-  const minScore = numberOption(options, 'min-score', 0, 1) ?? 0.3;
+  const minScore = numberOption(options, 'min-score', 0, 1) ?? 0.5;
 
   const detector = await createDetector({ model });
   let found;

@@ -2,27 +2,26 @@
  * `ssd-edge detect <image|dir>`: runs a detector on an image or every JPEG/PNG in a directory,
  * prints the detections (a table, or JSON), and optionally writes annotated PNGs.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createDetector } from '../runtime/detector.js';
 import type { ImageDetection } from '../runtime/types.js';
 import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { writeAnnotated } from './annotate.js';
+import { MODEL_OPTION_HELP, resolveModelOption } from './model-option.js';
 import { progressBar } from './progress.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
-  model: { type: 'string', description: 'ONNX model file (default: models/ssd300-default.onnx when present)' },
+  model: { type: 'string', description: MODEL_OPTION_HELP },
   preset: { type: 'string', description: "post-processing preset (default: the model's metadata)" },
   backend: { type: 'string', description: 'auto | node | wasm (default auto)' },
   threads: { type: 'string', description: 'inference threads (default: every core)' },
-  'min-score': { type: 'string', description: 'print and draw detections at or above this score (default 0.3)' },
+  'min-score': { type: 'string', description: 'print and draw detections at or above this score (default 0.5)' },
   out: { type: 'string', description: 'annotated PNG to write (a directory when the input is one)' },
   json: { type: 'boolean', description: 'print JSON instead of a table' },
 };
 
 export const DETECT_USAGE = `ssd-edge detect <image|dir> [options]\n${describeOptions(OPTIONS)}`;
-export const DEFAULT_MODEL = new URL('../../../models/ssd300-default.onnx', import.meta.url);
 const IMAGE_FILE = /\.(jpe?g|png)$/i;
 
 function table(file: string, detections: readonly ImageDetection[]): string {
@@ -47,14 +46,10 @@ async function listImages(target: string): Promise<{ files: string[]; isDirector
 export async function runDetect(argv: string[]): Promise<void> {
   const { positionals, options } = parseArgs(argv, OPTIONS, 'detect');
   if (positionals.length !== 1) throw new Error(`detect: give one image or directory\n\nusage: ${DETECT_USAGE}`);
-  const modelPath = (options.model as string | undefined) ?? (existsSync(DEFAULT_MODEL) ? DEFAULT_MODEL.pathname : undefined);
-  if (!modelPath) {
-    throw new Error('detect: no model given and no default model is installed yet; pass --model m.onnx ' +
-      '(`ssd-edge export --out m.onnx` writes an untrained one for trying the pipeline)');
-  }
+  const modelPath = resolveModelOption('detect', options.model as string | undefined);
   const backend = (options.backend as string | undefined) ?? 'auto';
   if (!['auto', 'node', 'wasm'].includes(backend)) throw new RangeError(`--backend is '${backend}'; use auto, node or wasm`);
-  const minScore = numberOption(options, 'min-score', 0, 1) ?? 0.3;
+  const minScore = numberOption(options, 'min-score', 0, 1) ?? 0.5;
   const { files, isDirectory } = await listImages(positionals[0]);
   const out = options.out as string | undefined;
   if (out && isDirectory) await mkdir(out, { recursive: true });

@@ -14,12 +14,19 @@ import { describe, it } from 'node:test';
 import { createPostprocessor, presets, type Detection } from '../../src/index.js';
 import { referenceDetect } from '../../src/core/reference/detect.js';
 import { assertSameDetections } from '../helpers.js';
-import { SAMPLE_IMAGE } from '../../src/cli/demo.js';
+import { SHAPES_SAMPLE_IMAGE } from '../../src/cli/demo.js';
+import { readTfliteCocoFixtures } from '../tflite-reference/fixtures.js';
 import { createDetector } from '../../src/runtime/detector.js';
 import type { ImageDetection } from '../../src/runtime/types.js';
 
 const run = promisify(execFile);
 const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
+
+/** IoU of two [xmin, ymin, xmax, ymax] boxes. */
+function iouOf(a: readonly number[], b: readonly number[]): number {
+  const w = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0])), h = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  return (w * h) / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - w * h);
+}
 
 describe('ssd-edge demo', () => {
   it('--postprocess-only --json prints the detections of the bundled sample output, equal to the reference', async () => {
@@ -39,10 +46,33 @@ describe('ssd-edge demo', () => {
     assert.match(stdout, /200 detections above 0.01/);
   });
 
-  it('npm start: the default model finds every object annotated in samples/shapes.xml (class right, IoU ≥ 0.5)', async () => {
+  it('npm start: the COCO detector finds the dog, the bicycle and the car in samples/dog.jpg where TensorFlow Lite does', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ssd-edge-demo-'));
     try {
       const { stdout } = await run(process.execPath, [CLI, 'demo', '--out', dir, '--json']);
+      const { detections, image } = JSON.parse(stdout) as { detections: ImageDetection[]; image: string };
+      assert.match(image, /dog\.jpg$/);
+      // TFLite's own detections (tests/fixtures/tflite-coco/dog.json), on its own 300 × 300 resize of the photo
+      const tflite = (await readTfliteCocoFixtures()).find(f => f.name === 'dog')!.json.detections.filter(d => d.score >= 0.5);
+      assert.deepEqual(tflite.map(d => d.label), ['dog', 'bicycle', 'car']);
+      assert.deepEqual(detections.map(d => d.label), ['dog', 'bicycle', 'car']);
+      detections.forEach((d, i) => {
+        const [ymin, xmin, ymax, xmax] = tflite[i].box;
+        const overlap = iouOf(d.box, [xmin, ymin, xmax, ymax]);
+        assert.ok(overlap >= 0.9, `${d.label}: IoU ${overlap.toFixed(3)} with TFLite's box`);
+        assert.ok(Math.abs(d.score - tflite[i].score) <= 0.08, `${d.label}: score ${d.score} vs TFLite's ${tflite[i].score} (one uint8 step is 1/256; a different resize may move a few)`);
+      });
+      const png = await readFile(path.join(dir, 'dog.annotated.png'));
+      assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')], 'a PNG file');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the shapes model finds every object annotated in samples/shapes.xml (class right, IoU ≥ 0.5)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ssd-edge-demo-'));
+    try {
+      const { stdout } = await run(process.execPath, [CLI, 'demo', '--model', 'shapes', '--image', SHAPES_SAMPLE_IMAGE.pathname, '--min-score', '0.3', '--out', dir, '--json']);
       const { detections } = JSON.parse(stdout) as { detections: ImageDetection[] };
       const xml = await readFile(new URL('../../../samples/shapes.xml', import.meta.url), 'utf8');
       const truths = [...xml.matchAll(/<name>(\w+)<\/name>[\s\S]*?<xmin>(\d+)<\/xmin>\s*<ymin>(\d+)<\/ymin>\s*<xmax>(\d+)<\/xmax>\s*<ymax>(\d+)<\/ymax>/g)]
@@ -67,10 +97,10 @@ describe('ssd-edge demo', () => {
     try {
       const model = path.join(dir, 'm.onnx');
       await run(process.execPath, [CLI, 'export', '--out', model, '--width', '0.03125', '--classes', '4', '--seed', '2']);
-      const { stdout } = await run(process.execPath, [CLI, 'demo', '--model', model, '--out', dir, '--min-score', '0', '--json']);
+      const { stdout } = await run(process.execPath, [CLI, 'demo', '--model', model, '--image', SHAPES_SAMPLE_IMAGE.pathname, '--out', dir, '--min-score', '0', '--json']);
       const printed = JSON.parse(stdout) as { backend: string; detections: ImageDetection[] };
       const detector = await createDetector({ model, backend: printed.backend as 'node' });
-      const expected = await detector.detect(SAMPLE_IMAGE.pathname);
+      const expected = await detector.detect(SHAPES_SAMPLE_IMAGE.pathname);
       await detector.dispose();
       assert.ok(expected.length > 0);
       assertSameDetections(printed.detections, expected, 'demo JSON', 1e-6, 1e-6);
@@ -79,7 +109,7 @@ describe('ssd-edge demo', () => {
       const png = await readFile(path.join(dir, 'shapes.annotated.png'));
       assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')], 'a PNG file');
       await assert.rejects(run(process.execPath, [CLI, 'demo', '--model', path.join(dir, 'missing.onnx')]),
-                           (error: { stderr: string }) => /the model .*missing.onnx is missing; pass --model/.test(error.stderr));
+                           (error: { stderr: string }) => /the model .*missing.onnx does not exist; pass --model/.test(error.stderr));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
