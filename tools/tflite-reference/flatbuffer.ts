@@ -19,7 +19,13 @@ const MODEL = { operatorCodes: 1, subgraphs: 2, description: 3, buffers: 4 } as 
 const SUBGRAPH = { tensors: 0, inputs: 1, outputs: 2, operators: 3, name: 4 } as const;
 const TENSOR = { shape: 0, type: 1, buffer: 2, name: 3, quantization: 4 } as const;
 const QUANTIZATION = { min: 0, max: 1, scale: 2, zeroPoint: 3, quantizedDimension: 6 } as const;
-const OPERATOR = { opcodeIndex: 0, inputs: 1, outputs: 2 } as const;
+const OPERATOR = { opcodeIndex: 0, inputs: 1, outputs: 2, builtinOptionsType: 3, builtinOptions: 4 } as const;
+/** schema.fbs `union BuiltinOptions` members read here, and their tables' field ids. */
+const OPTIONS_TYPE = { Conv2DOptions: 1, DepthwiseConv2DOptions: 2 } as const;
+const CONV_OPTIONS = { padding: 0, strideW: 1, strideH: 2, fusedActivation: 3, dilationW: 4, dilationH: 5 } as const;
+const DEPTHWISE_OPTIONS = { padding: 0, strideW: 1, strideH: 2, depthMultiplier: 3, fusedActivation: 4, dilationW: 5, dilationH: 6 } as const;
+const PADDINGS = ['SAME', 'VALID'] as const;
+const ACTIVATIONS: Record<number, string> = { 0: 'NONE', 1: 'RELU', 2: 'RELU_N1_TO_1', 3: 'RELU6', 4: 'TANH', 5: 'SIGN_BIT' };
 const OPERATOR_CODE = { deprecatedBuiltinCode: 0, customCode: 1, version: 2, builtinCode: 3 } as const;
 const BUFFER = { data: 0 } as const;
 
@@ -56,12 +62,43 @@ export interface TfliteTensorInfo {
   quantization?: TfliteQuantization;
 }
 
+/** CONV_2D and DEPTHWISE_CONV_2D options (schema.fbs defaults filled in). */
+export interface TfliteConvOptions {
+  padding: 'SAME' | 'VALID';
+  strideH: number;
+  strideW: number;
+  dilationH: number;
+  dilationW: number;
+  /** 'NONE', 'RELU', 'RELU6', … */
+  fusedActivation: string;
+  /** DEPTHWISE_CONV_2D only. */
+  depthMultiplier?: number;
+}
+
 export interface TfliteOperatorInfo {
   index: number;
   /** 'CONV_2D', …, or the custom code for CUSTOM ops ('TFLite_Detection_PostProcess'). */
   opType: string;
   inputs: number[];
   outputs: number[];
+  /** For CONV_2D and DEPTHWISE_CONV_2D. */
+  conv?: TfliteConvOptions;
+}
+
+function readConvOptions(r: Reader, op: number): TfliteConvOptions | undefined {
+  const type = r.scalar(op, OPERATOR.builtinOptionsType, r.u8, 0);
+  const table = r.ref(op, OPERATOR.builtinOptions);
+  if (table === undefined || (type !== OPTIONS_TYPE.Conv2DOptions && type !== OPTIONS_TYPE.DepthwiseConv2DOptions)) return undefined;
+  const f = type === OPTIONS_TYPE.Conv2DOptions ? CONV_OPTIONS : DEPTHWISE_OPTIONS;
+  return {
+    padding: PADDINGS[r.scalar(table, f.padding, r.u8, 0)] ?? 'SAME',
+    strideW: r.scalar(table, f.strideW, r.i32, 0),
+    strideH: r.scalar(table, f.strideH, r.i32, 0),
+    dilationW: r.scalar(table, f.dilationW, r.i32, 1),
+    dilationH: r.scalar(table, f.dilationH, r.i32, 1),
+    fusedActivation: ACTIVATIONS[r.scalar(table, f.fusedActivation, r.u8, 0)] ?? 'UNKNOWN',
+    ...(type === OPTIONS_TYPE.DepthwiseConv2DOptions ? { depthMultiplier: r.scalar(table, DEPTHWISE_OPTIONS.depthMultiplier, r.i32, 0) } : {}),
+  };
 }
 
 export interface TfliteModelSummary {
@@ -186,6 +223,7 @@ export function readTfliteModel(model: Uint8Array): TfliteModelSummary {
     opType: opcodes[r.scalar(op, OPERATOR.opcodeIndex, r.u32, 0)] ?? 'UNKNOWN',
     inputs: r.ints(r.ref(op, OPERATOR.inputs)),
     outputs: r.ints(r.ref(op, OPERATOR.outputs)),
+    ...((options) => options ? { conv: options } : {})(readConvOptions(r, op)),
   }));
   return {
     description: r.string(r.ref(root, MODEL.description)),
@@ -226,6 +264,21 @@ export function withSubgraphOutputs(model: Uint8Array, outputs: readonly number[
   outputs.forEach((index, i) => view.setInt32(vectorAt + 4 + 4 * i, index, true));
   view.setUint32(field, vectorAt - field, true);
   return patched;
+}
+
+/**
+ * The raw bytes of a constant tensor (weights, biases, anchors), little-endian as stored; a view
+ * into `model`. Undefined for tensors without data (activations, inputs).
+ */
+export function tensorData(model: Uint8Array, tensorIndexInSubgraph: number): Uint8Array | undefined {
+  const r = new Reader(model);
+  const tensor = r.tables(r.ref(firstSubgraph(r), SUBGRAPH.tensors))[tensorIndexInSubgraph];
+  if (tensor === undefined) throw new RangeError(`tensor ${tensorIndexInSubgraph} is not a tensor of the model`);
+  const buffer = r.tables(r.ref(r.root(), MODEL.buffers))[r.scalar(tensor, TENSOR.buffer, r.u32, 0)];
+  const data = buffer === undefined ? undefined : r.ref(buffer, BUFFER.data);
+  if (data === undefined) return undefined;
+  const length = r.u32(data);
+  return length === 0 ? undefined : model.subarray(data + 4, data + 4 + length);
 }
 
 /** The index of the tensor named `name` (exact match); throws listing near names when absent. */

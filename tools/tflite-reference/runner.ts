@@ -12,7 +12,9 @@
  *
  * One Chromium per `openTfliteReference()`; load several models (or one with different options)
  * and run many inputs on it before `close()`. The page is served from 127.0.0.1 with cross-origin
- * isolation, so tfjs-tflite picks its SIMD + threads wasm build.
+ * isolation, so tfjs-tflite picks its SIMD + threads wasm build. Chromium gets the flags of
+ * tests/browser/chromium.ts; playwright's launch() gives every launch a fresh temporary profile
+ * (its own --user-data-dir), removed on close.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
