@@ -5,7 +5,7 @@
  * `--postprocess-only` instead post-processes a bundled SSD300-VOC model output (no model run).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createPostprocessor } from '../core/postprocessor.js';
 import { presets } from '../core/presets.js';
@@ -13,6 +13,7 @@ import type { Detection } from '../core/types.js';
 import { createDetector } from '../runtime/detector.js';
 import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { writeAnnotated } from './annotate.js';
+import { ensureWritableDir } from './output-paths.js';
 import { DEFAULT_MODEL } from './detect.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
@@ -69,6 +70,7 @@ export async function runDemo(argv: string[]): Promise<void> {
   const image = (options.image as string | undefined) ?? SAMPLE_IMAGE.pathname;
   const outDir = (options.out as string | undefined) ?? 'demo-output';
   const minScore = numberOption(options, 'min-score', 0, 1) ?? 0.3;
+  await ensureWritableDir(outDir, `demo: --out '${outDir}'`);
 
   const detector = await createDetector({ model });
   let found;
@@ -78,7 +80,6 @@ export async function runDemo(argv: string[]): Promise<void> {
     await detector.dispose();
   }
   const timings = detector.lastTimings!;
-  await mkdir(outDir, { recursive: true });
   const stem = path.parse(image).name;
   const pngPath = path.join(outDir, `${stem}.annotated.png`), jsonPath = path.join(outDir, `${stem}.detections.json`);
   const result = { model, image, backend: detector.backend, minScore, timings, detections: found };
