@@ -1,7 +1,8 @@
 /**
  * Nothing a user owns is lost to `detect --out` (or `demo --out`): an output never replaces an
  * input, `x.jpg` and `x.png` never share an output, and an output folder that cannot be made
- * fails at once (a recursive mkdir on /proc/x used to spin forever).
+ * fails at once (a recursive mkdir on /proc/x used to spin forever). `generate-data` refuses a
+ * non-empty folder unless --force.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -79,5 +80,14 @@ describe('detect and demo --out keep what the user owns', () => {
     await cliFails(['detect', photos, '--model', model, '--out', path.join(dir, 'plain')], /'.*plain' is a file, not a folder/);
     await cliFails(['demo', '--model', model, '--out', '/proc/x'], /demo: --out '\/proc\/x': cannot create the folder/);
     assert.ok(performance.now() - started < 45_000, 'fails fast');
+  });
+
+  it('generate-data refuses a non-empty --out unless --force', async () => {
+    const data = path.join(dir, 'data');
+    await cli('generate-data', '--out', data, '--train', '2', '--test', '1', '--size', '64');
+    await cliFails(['generate-data', '--out', data, '--train', '1', '--test', '1', '--size', '64'], /'.*data' is not empty .*; pass --force/);
+    assert.equal((await readdir(path.join(data, 'JPEGImages'))).length, 3, 'the refused run wrote nothing');
+    await cli('generate-data', '--out', data, '--train', '1', '--test', '1', '--size', '64', '--force');
+    assert.deepEqual((await readdir(path.join(data, 'JPEGImages'))).sort(), ['test_000001.jpg', 'train_000001.jpg']);
   });
 });
