@@ -28,6 +28,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   'lr-steps': { type: 'string', description: 'comma-separated steps where lr is multiplied by 0.1' },
   'max-steps': { type: 'string', description: 'stop after this many steps in all' },
   limit: { type: 'string', description: 'use only the first n images of the split' },
+  'skip-invalid': { type: 'boolean', description: 'leave out (and count) zero-size or out-of-size boxes, mis-sized images, repeated ids' },
   backend: { type: 'string', description: `auto (default), ${TRAINING_BACKENDS.join(', ')}` },
   workers: { type: 'string', description: 'threads sharing each batch (data parallel; one core each on wasm) (default 1)' },
   checkpoints: { type: 'string', description: 'checkpoint directory (default ./checkpoints)' },
@@ -92,6 +93,7 @@ export async function runTrain(argv: string[], stream: NodeJS.WriteStream = proc
     checkpointEvery: integer(options, 'save-every', 0),
     resume: options.resume === true,
     force: options.force === true,
+    skipInvalid: options['skip-invalid'] === true,
     seed: integer(options, 'seed', -(2 ** 31)),
     log: line => console.log(line),
     onProgress: p => {

@@ -104,6 +104,8 @@ export interface TrainOptions {
   resume?: boolean;
   /** Without `resume`, replace a checkpoint already in checkpointDir (refused otherwise). Default false. */
   force?: boolean;
+  /** Leave out (and report) invalid boxes, images and repeated ids instead of refusing the dataset (ReadVocOptions.skipInvalid). Default false. */
+  skipInvalid?: boolean;
   /** Seeds the initial weights, the shuffling and the augmentation. Default 1. */
   seed?: number;
   onProgress?: (progress: TrainProgress) => void;
@@ -154,7 +156,7 @@ const positiveInteger = (name: string, value: number) => {
 export function resolveTrainOptions(options: TrainOptions): Resolved {
   const o: Resolved = {
     split: 'trainval', arch: 'ssd300', width: 1, batchNorm: false, inputStd: options.arch === 'mini' ? [58, 57, 57] : [1, 1, 1], epochs: 1, batch: 8, lr: 1e-3, momentum: 0.9, weightDecay: 5e-4,
-    warmupSteps: 0, steps: [], flip: 0.5, augment: 'flip', workers: 1, backend: 'auto', checkpointEvery: 1000, resume: false, force: false, seed: 1,
+    warmupSteps: 0, steps: [], flip: 0.5, augment: 'flip', workers: 1, backend: 'auto', checkpointEvery: 1000, resume: false, force: false, skipInvalid: false, seed: 1,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as unknown as Resolved;
   if (typeof o.data !== 'string' || o.data === '') throw new Error('train: data (the VOC dataset directory) is required');
@@ -163,7 +165,7 @@ export function resolveTrainOptions(options: TrainOptions): Resolved {
   if (o.className !== undefined && o.arch !== 'mini') throw new RangeError('train: className picks the one class of a mini SSD; ssd300 learns every class');
   if (!(typeof o.width === 'number' && o.width > 0 && o.width <= 1)) throw new RangeError(`train: width is ${o.width}; it must be in (0, 1]`);
   if (typeof o.batchNorm !== 'boolean') throw new TypeError(`train: batchNorm is ${String(o.batchNorm)}; it must be a boolean`);
-  for (const name of ['resume', 'force'] as const) {
+  for (const name of ['resume', 'force', 'skipInvalid'] as const) {
     if (typeof o[name] !== 'boolean') throw new TypeError(`train: ${name} is ${String(o[name])}; it must be a boolean`);
   }
   if (o.backgroundPrior !== undefined && !(o.backgroundPrior > 0 && o.backgroundPrior < 1)) {
@@ -332,7 +334,12 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     throw new Error(`train: '${o.checkpointDir}' already holds a checkpoint; pass --resume to continue it, --force to replace it, ` +
       'or give another --checkpoints folder');
   }
-  const dataset = await readVocDataset(o.data, { split: o.split });
+  const dataset = await readVocDataset(o.data, { split: o.split, skipInvalid: o.skipInvalid });
+  const { skipped } = dataset;
+  if (skipped.messages.length > 0) {
+    log(`left out of '${o.data}' (${o.split}): ${skipped.boxes} box${skipped.boxes === 1 ? '' : 'es'}, ${skipped.images} image${skipped.images === 1 ? '' : 's'}; ` +
+      `first: ${skipped.messages[0]}`);
+  }
   const items = o.limit === undefined ? dataset.items : dataset.items.slice(0, o.limit);
   if (items.length < o.batch) {
     throw new RangeError(`train: batch ${o.batch} is larger than the ${items.length} images of split '${o.split}' in '${o.data}'`);

@@ -66,4 +66,20 @@ describe('train guards', () => {
     assert.equal(findNonFinite(weights), undefined);
     assert.equal(findNonFinite(momentum), undefined);
   });
+
+  it('refuses a dataset with a zero-width box, naming the file, before training; --skip-invalid leaves it out and says so', async () => {
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const xml = join(data, 'Annotations', 'train_000002.xml');
+    const original = await readFile(xml, 'utf8');
+    try {
+      await writeFile(xml, original.replace(/<xmax>\d+<\/xmax>/, (m) => m.replace(/\d+/, /<xmin>(\d+)<\/xmin>/.exec(original)![1])));
+      await assert.rejects(train(base('zero-width')), /train_000002\.xml: object 1 .* has zero width \(xmin = xmax\)/);
+      const lines: string[] = [];
+      const result = await train({ ...base('zero-width'), skipInvalid: true, log: (l) => lines.push(l) });
+      assert.equal(result.steps, 1);
+      assert.ok(lines.some((l) => /left out of .* \(trainval\): 1 box, 0 images; first: .*train_000002\.xml/.test(l)), lines.join('\n'));
+    } finally {
+      await writeFile(xml, original);
+    }
+  });
 });
