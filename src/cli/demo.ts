@@ -5,7 +5,7 @@
  * `--model shapes --image samples/shapes.jpg` runs the shapes model trained by ssd-edge.
  * `--postprocess-only` instead post-processes a bundled SSD300-VOC model output (no model run).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createPostprocessor } from '../core/postprocessor.js';
 import { presets } from '../core/presets.js';
@@ -14,6 +14,7 @@ import { createDetector } from '../runtime/detector.js';
 import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { writeAnnotated } from './annotate.js';
 import { MODEL_OPTION_HELP, resolveModelOption } from './model-option.js';
+import { ensureWritableDir } from './output-paths.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   model: { type: 'string', description: MODEL_OPTION_HELP },
@@ -68,6 +69,7 @@ export async function runDemo(argv: string[]): Promise<void> {
   const image = (options.image as string | undefined) ?? SAMPLE_IMAGE.pathname;
   const outDir = (options.out as string | undefined) ?? 'demo-output';
   const minScore = numberOption(options, 'min-score', 0, 1) ?? 0.5;
+  await ensureWritableDir(outDir, `demo: --out '${outDir}'`);
 
   const detector = await createDetector({ model });
   let found;
@@ -77,7 +79,6 @@ export async function runDemo(argv: string[]): Promise<void> {
     await detector.dispose();
   }
   const timings = detector.lastTimings!;
-  await mkdir(outDir, { recursive: true });
   const stem = path.parse(image).name;
   const pngPath = path.join(outDir, `${stem}.annotated.png`), jsonPath = path.join(outDir, `${stem}.detections.json`);
   const result = { model, image, backend: detector.backend, minScore, timings, detections: found };

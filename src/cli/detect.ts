@@ -2,13 +2,14 @@
  * `ssd-edge detect <image|dir>`: runs a detector on an image or every JPEG/PNG in a directory,
  * prints the detections (a table, or JSON), and optionally writes annotated PNGs.
  */
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createDetector } from '../runtime/detector.js';
 import type { ImageDetection } from '../runtime/types.js';
 import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { writeAnnotated } from './annotate.js';
 import { MODEL_OPTION_HELP, resolveModelOption } from './model-option.js';
+import { planAnnotatedOutputs } from './output-paths.js';
 import { progressBar } from './progress.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
@@ -52,7 +53,7 @@ export async function runDetect(argv: string[]): Promise<void> {
   const minScore = numberOption(options, 'min-score', 0, 1) ?? 0.5;
   const { files, isDirectory } = await listImages(positionals[0]);
   const out = options.out as string | undefined;
-  if (out && isDirectory) await mkdir(out, { recursive: true });
+  const targets = out ? await planAnnotatedOutputs(positionals[0], files, isDirectory, out) : undefined;
 
   const detector = await createDetector({
     model: modelPath, preset: options.preset as string | undefined, backend: backend as 'auto',
@@ -66,10 +67,8 @@ export async function runDetect(argv: string[]): Promise<void> {
       try {
         const found = (await detector.detect(file)).filter((d) => d.score >= minScore);
         results[file] = found;
-        if (out) {
-          const target = isDirectory ? path.join(out, `${path.parse(file).name}.png`) : out;
-          await writeAnnotated(file, found, target);
-        }
+        const target = targets?.get(file);
+        if (target) await writeAnnotated(file, found, target);
         if (!options.json) {
           console.log(table(file, found));
         }

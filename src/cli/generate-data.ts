@@ -13,6 +13,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   test: { type: 'string', description: 'held-out images (default 500)' },
   seed: { type: 'string', description: 'seed; the same seed writes the same files (default 1)' },
   size: { type: 'string', description: 'image side in pixels (default 300)' },
+  force: { type: 'boolean', description: 'replace the dataset in a non-empty --out (moved in only once complete)' },
 };
 
 export const GENERATE_DATA_USAGE = `ssd-edge generate-data --out dir [options]\n${describeOptions(OPTIONS)}`;
@@ -31,6 +32,7 @@ export async function runGenerateData(argv: string[]): Promise<void> {
   const progress = progressBar(trainCount + testCount, 'generate-data');
   const result = await generateVocDataset(out, {
     trainCount, testCount, seed: integer('seed', 1, -(2 ** 31), 2 ** 31 - 1), size: integer('size', 300, 16, 4096),
+    force: options.force === true,
   }, () => progress.tick(''));
   progress.done();
   console.log(`wrote ${out}: ${result.trainCount} training and ${result.testCount} held-out images, ` +

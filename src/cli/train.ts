@@ -28,11 +28,13 @@ const OPTIONS: Record<string, OptionSpec> = {
   'lr-steps': { type: 'string', description: 'comma-separated steps where lr is multiplied by 0.1' },
   'max-steps': { type: 'string', description: 'stop after this many steps in all' },
   limit: { type: 'string', description: 'use only the first n images of the split' },
+  'skip-invalid': { type: 'boolean', description: 'leave out (and count) zero-size or out-of-size boxes, mis-sized images, repeated ids' },
   backend: { type: 'string', description: `auto (default), ${TRAINING_BACKENDS.join(', ')}` },
   workers: { type: 'string', description: 'threads sharing each batch (data parallel; one core each on wasm) (default 1)' },
   checkpoints: { type: 'string', description: 'checkpoint directory (default ./checkpoints)' },
   'save-every': { type: 'string', description: 'checkpoint every n steps, 0: only at the end (default 1000)' },
   resume: { type: 'boolean', description: 'continue from the checkpoint in --checkpoints' },
+  force: { type: 'boolean', description: 'without --resume, replace a checkpoint already in --checkpoints' },
   seed: { type: 'string', description: 'seed of the weights, order and augmentation (default 1)' },
   'log-every': { type: 'string', description: 'when not on a terminal, a line every n steps (default 10)' },
 };
@@ -90,6 +92,8 @@ export async function runTrain(argv: string[], stream: NodeJS.WriteStream = proc
     workers: integer(options, 'workers', 1, 64),
     checkpointEvery: integer(options, 'save-every', 0),
     resume: options.resume === true,
+    force: options.force === true,
+    skipInvalid: options['skip-invalid'] === true,
     seed: integer(options, 'seed', -(2 ** 31)),
     log: line => console.log(line),
     onProgress: p => {

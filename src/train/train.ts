@@ -20,6 +20,7 @@
  *   was never interrupted.
  */
 import { access } from 'node:fs/promises';
+import { resolve as resolvePath } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { updateBatchNorm, type BatchNormLayer } from '../model/layers.js';
 import { decodeImage } from '../runtime/image-node.js';
@@ -95,8 +96,16 @@ export interface TrainOptions {
   checkpointDir: string;
   /** Save every this many steps (and always at the end). Default 1000; 0: only at the end. */
   checkpointEvery?: number;
-  /** Continue from the checkpoint in checkpointDir (which must exist). Default false. */
+  /**
+   * Continue from the checkpoint in checkpointDir (which must exist). Default false. A different
+   * data directory, split or anything that changes the data order or the network is refused; a
+   * different lr, momentum, weight decay, warm-up, lr steps or clipping is reported through `log`.
+   */
   resume?: boolean;
+  /** Without `resume`, replace a checkpoint already in checkpointDir (refused otherwise). Default false. */
+  force?: boolean;
+  /** Leave out (and report) invalid boxes, images and repeated ids instead of refusing the dataset (ReadVocOptions.skipInvalid). Default false. */
+  skipInvalid?: boolean;
   /** Seeds the initial weights, the shuffling and the augmentation. Default 1. */
   seed?: number;
   onProgress?: (progress: TrainProgress) => void;
@@ -147,7 +156,7 @@ const positiveInteger = (name: string, value: number) => {
 export function resolveTrainOptions(options: TrainOptions): Resolved {
   const o: Resolved = {
     split: 'trainval', arch: 'ssd300', width: 1, batchNorm: false, inputStd: options.arch === 'mini' ? [58, 57, 57] : [1, 1, 1], epochs: 1, batch: 8, lr: 1e-3, momentum: 0.9, weightDecay: 5e-4,
-    warmupSteps: 0, steps: [], flip: 0.5, augment: 'flip', workers: 1, backend: 'auto', checkpointEvery: 1000, resume: false, seed: 1,
+    warmupSteps: 0, steps: [], flip: 0.5, augment: 'flip', workers: 1, backend: 'auto', checkpointEvery: 1000, resume: false, force: false, skipInvalid: false, seed: 1,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as unknown as Resolved;
   if (typeof o.data !== 'string' || o.data === '') throw new Error('train: data (the VOC dataset directory) is required');
@@ -156,6 +165,9 @@ export function resolveTrainOptions(options: TrainOptions): Resolved {
   if (o.className !== undefined && o.arch !== 'mini') throw new RangeError('train: className picks the one class of a mini SSD; ssd300 learns every class');
   if (!(typeof o.width === 'number' && o.width > 0 && o.width <= 1)) throw new RangeError(`train: width is ${o.width}; it must be in (0, 1]`);
   if (typeof o.batchNorm !== 'boolean') throw new TypeError(`train: batchNorm is ${String(o.batchNorm)}; it must be a boolean`);
+  for (const name of ['resume', 'force', 'skipInvalid'] as const) {
+    if (typeof o[name] !== 'boolean') throw new TypeError(`train: ${name} is ${String(o[name])}; it must be a boolean`);
+  }
   if (o.backgroundPrior !== undefined && !(o.backgroundPrior > 0 && o.backgroundPrior < 1)) {
     throw new RangeError(`train: backgroundPrior is ${o.backgroundPrior}; it must be in (0, 1)`);
   }
@@ -283,10 +295,24 @@ async function loadBatch(items: readonly VocItem[], plan: BatchPlan, pre: WasmPr
   return { images, annotations };
 }
 
+/** 'a NaN gradient of <variable>' (or of a batch-norm statistic) when one holds NaN or ±Infinity. */
+function nonFiniteGradients(names: readonly string[], result: PartGradients): string | undefined {
+  const first = (values: Float32Array) => values.find(v => !Number.isFinite(v));
+  for (const [i, grad] of result.grads.entries()) {
+    const v = first(grad);
+    if (v !== undefined) return `a gradient of ${names[i]} is ${v}`;
+  }
+  for (const [k, { mean, variance }] of result.stats.entries()) {
+    const v = first(mean) ?? first(variance);
+    if (v !== undefined) return `a batch-norm statistic of layer ${k + 1} is ${v}`;
+  }
+  return undefined;
+}
+
 /** The options a checkpoint records (and a resume checks). */
 function recordedOptions(o: Resolved): Record<string, unknown> {
   const { data, split, arch, width, batchNorm, backgroundPrior, inputStd, epochs, batch, lr, momentum, weightDecay, warmupSteps, steps, flip, augment, seed, limit, maxSteps, clipGradNorm, className } = o;
-  return { data, split, arch, width, batchNorm, backgroundPrior: backgroundPrior ?? null, inputStd, epochs, batch, lr, momentum, weightDecay,
+  return { data: resolvePath(data), split, arch, width, batchNorm, backgroundPrior: backgroundPrior ?? null, inputStd, epochs, batch, lr, momentum, weightDecay,
            warmupSteps, clipGradNorm: clipGradNorm ?? null, className: className ?? null, steps, flip, augment, seed, limit: limit ?? null, maxSteps: maxSteps ?? null };
 }
 
@@ -304,7 +330,16 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   } catch {
     throw new Error(`train: data directory '${o.data}' does not exist`);
   }
-  const dataset = await readVocDataset(o.data, { split: o.split });
+  if (!o.resume && !o.force && await hasCheckpoint(o.checkpointDir)) {
+    throw new Error(`train: '${o.checkpointDir}' already holds a checkpoint; pass --resume to continue it, --force to replace it, ` +
+      'or give another --checkpoints folder');
+  }
+  const dataset = await readVocDataset(o.data, { split: o.split, skipInvalid: o.skipInvalid });
+  const { skipped } = dataset;
+  if (skipped.messages.length > 0) {
+    log(`left out of '${o.data}' (${o.split}): ${skipped.boxes} box${skipped.boxes === 1 ? '' : 'es'}, ${skipped.images} image${skipped.images === 1 ? '' : 's'}; ` +
+      `first: ${skipped.messages[0]}`);
+  }
   const items = o.limit === undefined ? dataset.items : dataset.items.slice(0, o.limit);
   if (items.length < o.batch) {
     throw new RangeError(`train: batch ${o.batch} is larger than the ${items.length} images of split '${o.split}' in '${o.data}'`);
@@ -320,11 +355,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const expect: [string, unknown, unknown][] = [
       ['arch', m.arch, o.arch], ['width', m.width, o.width], ['batchNorm', m.batchNorm ?? false, o.batchNorm],
       ['className', rec.className ?? null, o.className ?? null], ['inputStd', String(m.preprocess?.std ?? [1, 1, 1]), String(o.inputStd)],
+      ['data', resolvePath(String(rec.data)), resolvePath(o.data)], ['split', rec.split, o.split],
       ['batch', rec.batch, o.batch], ['seed', rec.seed, o.seed], ['flip', rec.flip, o.flip], ['augment', rec.augment ?? 'flip', o.augment], ['limit', rec.limit, o.limit ?? null],
     ];
     for (const [name, saved, now] of expect) {
       if (saved !== now) throw new Error(`train: cannot resume: the checkpoint in '${o.checkpointDir}' has ${name} ${String(saved)}, this run ${String(now)}`);
     }
+    const changed = ([['lr', rec.lr, o.lr], ['momentum', rec.momentum, o.momentum], ['weightDecay', rec.weightDecay, o.weightDecay],
+      ['warmupSteps', rec.warmupSteps, o.warmupSteps], ['steps', String(rec.steps), String(o.steps)],
+      ['clipGradNorm', rec.clipGradNorm ?? null, o.clipGradNorm ?? null]] as [string, unknown, unknown][])
+      .filter(([, saved, now]) => saved !== undefined && saved !== now)
+      .map(([name, saved, now]) => `${name} ${String(now)} (the checkpoint was trained with ${String(saved)})`);
+    if (changed.length > 0) log(`resuming with a different ${changed.join(', ')}`);
   }
 
   const backend = await initTraining({ backend: o.backend, log });
@@ -369,6 +411,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }, await model.saveWeights(), momentumValues, shapes);
     };
 
+    /** Saves the current (last good) weights and stops with what went wrong and where they are. */
+    const stopNonFinite = async (what: string): Promise<never> => {
+      const saved = await save();
+      throw new Error(`train: ${what}: stopped. The last good weights (step ${step}) are saved in ${saved}; ` +
+        'try a lower --lr, a warm-up (--warmup) or --clip-grad-norm');
+    };
+
     // Parts of each batch: the first on this thread, one more per worker (o.workers − 1 of them).
     workers = o.workers > 1 ? await startGradientWorkers(o.workers - 1, { backend: backend.name, network: networkOptions }) : undefined;
     if (workers) log(`data-parallel: ${o.workers} parts per batch (this thread and ${workers.size} worker${workers.size > 1 ? 's' : ''})`);
@@ -400,21 +449,27 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       let gradNorm: number | undefined;
       const result = await batchGradients(batch, picks.length);
       const { loss: { total, loc, conf }, numPositive } = result;
-      applyBatchNorm(network.batchNormLayers, result.stats);
-      tf.tidy(() => {
+      const at = `at step ${step + 1} (lr ${lr})`;
+      const bad = !Number.isFinite(total) ? `the loss is ${total}` : nonFiniteGradients(names, result);
+      if (bad) await stopNonFinite(`${bad} ${at}`);
+      const updated = tf.tidy(() => {
         const grads = variables.map((w, i) => tf.tensor(result.grads[i], w.shape));
         const lrScalar = tf.scalar(lr), mu = tf.scalar(o.momentum), wd = tf.scalar(o.weightDecay);
         const clip = o.clipGradNorm === undefined ? undefined : clipScale(grads, o.clipGradNorm);
         if (clip) gradNorm = clip.norm;
-        variables.forEach((w, i) => {
+        const next = variables.map((w, i) => {
           const g = clip && clip.scale < 1 ? tf.mul(grads[i], clip.scale) : grads[i];
           const d = o.weightDecay > 0 ? tf.add(g, tf.mul(w, wd)) : g;
           const v = tf.add(tf.mul(momentum[i], mu), d);
-          momentum[i].assign(v);
-          w.assign(tf.sub(w, tf.mul(v, lrScalar)));
+          return { v, w: tf.sub(w, tf.mul(v, lrScalar)) };
         });
+        // the new weights are checked before any is assigned, so a failed step changes nothing
+        if (!Number.isFinite(tf.addN(next.map(n => tf.sum(n.w))).dataSync()[0])) return false;
+        next.forEach((n, i) => { momentum[i].assign(n.v); variables[i].assign(n.w); });
+        return true;
       });
-      if (!Number.isFinite(total)) throw new Error(`train: the loss is ${total} at step ${step + 1} (lr ${lr}); try a lower --lr or a warm-up`);
+      if (!updated) await stopNonFinite(`the update makes the weights non-finite ${at}`);
+      applyBatchNorm(network.batchNormLayers, result.stats);
       step++;
       losses.push(total);
       lastLoss = { total, loc, conf };

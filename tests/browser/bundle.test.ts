@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startServer, type StaticServer } from '../../web/server.js';
-import { launchChromium, openPage, repoRoot, screenshot, withConsole, type Chromium, type OpenPage } from './chromium.js';
+import { launchChromium, openPage, repoRoot, screenshot, skipWithoutChromium, withConsole, type Chromium, type OpenPage } from './chromium.js';
 import { compareDetections } from './compare.js';
 import { prepareFixture, readBytes, type Fixture } from './fixture.js';
 import type { ImageDetection, Timings, WebGpuAdapterReport } from '../../src/runtime/types.js';
@@ -42,7 +42,7 @@ declare global {
 const fmt = (t: Timings) => `decode ${t.decode.toFixed(1)}, pre ${t.preprocess.toFixed(1)}, inference ${t.inference.toFixed(1)}, ` +
   `post ${t.postprocess.toFixed(1)} ms`;
 
-describe('the browser bundles in Chromium give the Node CLI\'s detections', () => {
+describe('the browser bundles in Chromium give the Node CLI\'s detections', { skip: skipWithoutChromium() }, () => {
   let fixture: Fixture, server: StaticServer, chromium: Chromium;
   /** The ESM page, opened once: its first detector fixes onnxruntime-web's thread count (2). */
   let esm: OpenPage;

@@ -10,7 +10,32 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
+/** Debian's Chromium; `SSD_EDGE_CHROMIUM` points elsewhere (the skip test uses a missing path). */
+export const CHROMIUM = process.env.SSD_EDGE_CHROMIUM || '/usr/bin/chromium';
+
+/**
+ * Set (to 1) by `.ci/run`, which installs Chromium: a missing browser is then a failure, so CI can
+ * never skip the browser suites silently.
+ */
+export const REQUIRE_BROWSER_ENV = 'SSD_EDGE_REQUIRE_BROWSER';
+
+/** What to run to get the browser the suites drive. */
+export const INSTALL_HINT = 'apt-get install chromium';
+
+/**
+ * The `skip` option of a browser suite: false when Chromium is installed; otherwise a one-line
+ * reason saying what to install (the runner prints it on the suite's line, and the suite's
+ * set-up never runs). With SSD_EDGE_REQUIRE_BROWSER=1 a missing browser throws instead, which
+ * fails the file.
+ */
+export function skipWithoutChromium(): string | false {
+  if (existsSync(CHROMIUM)) return false;
+  const missing = `needs Chromium at ${CHROMIUM}: ${INSTALL_HINT}`;
+  if (process.env[REQUIRE_BROWSER_ENV] === '1') {
+    throw new Error(`${REQUIRE_BROWSER_ENV}=1 and the browser suite ${missing} (.ci/run installs it); it may not be skipped here`);
+  }
+  return `skipped: ${missing}`;
+}
 
 /** The flags from the machine notes, plus WebGPU (which `--disable-gpu` leaves to SwiftShader). */
 export const CHROMIUM_ARGS = [
@@ -31,10 +56,10 @@ export interface Chromium {
 /** A camera that plays Chromium's test pattern, granted without a prompt (for the demo's webcam path). */
 export const FAKE_CAMERA_ARGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
-/** Launches Chromium; fails (never skips) with what to install when it is missing. */
+/** Launches Chromium; fails with what to install when it is missing (suites skip first: skipWithoutChromium). */
 export async function launchChromium(viewport = { width: 1400, height: 900 }, extraArgs: readonly string[] = []): Promise<Chromium> {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the browser tests need Debian's chromium. ` +
-    "`.ci/run` must install it (apt-get install -y chromium); never let playwright download a browser");
+    `\`.ci/run\` must install it (${INSTALL_HINT}); never let playwright download a browser`);
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
   const context = await browser.newContext({ viewport });
   await mkdir(artefactDir, { recursive: true });

@@ -22,7 +22,7 @@ import { createDetector } from '../../src/runtime/detector.js';
 import { startServer, type StaticServer } from '../../web/server.js';
 import type { DemoState } from '../../web/main.js';
 import {
-  FAKE_CAMERA_ARGS, launchChromium, openPage, rendererPeakMemory, repoRoot, screenshot, withConsole, type Chromium, type OpenPage,
+  FAKE_CAMERA_ARGS, launchChromium, openPage, rendererPeakMemory, repoRoot, screenshot, skipWithoutChromium, withConsole, type Chromium, type OpenPage,
 } from './chromium.js';
 import { compareDetections } from './compare.js';
 import { cliDetections, prepareFixture, readBytes, type Fixture } from './fixture.js';
@@ -56,7 +56,7 @@ async function setSlider(page: Page, id: string, value: number): Promise<void> {
   }, value);
 }
 
-describe('the demo page in Chromium', () => {
+describe('the demo page in Chromium', { skip: skipWithoutChromium() }, () => {
   let fixture: Fixture, isolated: StaticServer, plain: StaticServer, chromium: Chromium;
   const serverOptions = async () => ({
     mounts: { '/': demoDir, '/ort/': ortWebDist },

@@ -29,7 +29,7 @@
  * an image does not depend on the counts or on the other images, and the same options give
  * byte-identical files.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mulberry32 } from '../../util/random.js';
 import { polygonArea, rasterise, type Coverage, type Polygon } from './raster.js';
@@ -51,7 +51,15 @@ export interface GenerateOptions {
   classes?: readonly ShapeClass[];
   /** JPEG quality, default 90. */
   quality?: number;
+  /**
+   * Replace the dataset in a non-empty `root` (refused without it). Default false. Either way the
+   * new dataset is written apart and moved in only when complete, so `root` never mixes two.
+   */
+  force?: boolean;
 }
+
+/** What a generated dataset consists of under its root: what `force` replaces, and nothing else. */
+export const DATASET_ENTRIES: readonly string[] = ['Annotations', 'JPEGImages', 'ImageSets', CLASSES_FILE, 'generator.json'];
 
 export interface GenerateProgress {
   split: 'trainval' | 'test';
@@ -104,9 +112,45 @@ const TRUNCATED_OUTSIDE = 0.05;
 const MIN_VISIBLE_PIXELS = 16;
 const MIN_VISIBLE_SIDE = 3;
 
-/** Writes a generated dataset under `root` (created if needed; existing files are overwritten). */
+/**
+ * Writes a generated dataset under `root` (created if needed). A non-empty `root` is refused
+ * unless `options.force`; then its dataset entries (DATASET_ENTRIES) are replaced and anything
+ * else there is left alone. The dataset is written into a staging folder inside `root` and moved
+ * into place only once complete: a failed or interrupted run leaves the old dataset as it was.
+ */
 export async function generateVocDataset(root: string, options: GenerateOptions,
                                          onProgress?: (p: GenerateProgress) => void): Promise<GenerateResult> {
+  const check = checkOptions(options);
+  let existing: string[] = [];
+  try {
+    existing = await readdir(root);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOENT') throw error;
+  }
+  if (existing.length > 0 && !options.force) {
+    const shown = existing.slice(0, 5).join(', ') + (existing.length > 5 ? ', …' : '');
+    throw new Error(`generateVocDataset: '${root}' is not empty (${shown}); pass --force (force: true) to replace ` +
+      'the dataset there, or give an empty or new folder');
+  }
+  await mkdir(root, { recursive: true });
+  const staging = await mkdtemp(join(root, '.generating-'));
+  try {
+    const result = await writeDataset(staging, options, check, onProgress);
+    const replaced = await mkdtemp(join(root, '.replaced-'));
+    for (const name of DATASET_ENTRIES) {
+      await rename(join(root, name), join(replaced, name)).catch((error: { code?: string }) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+    }
+    for (const name of DATASET_ENTRIES) await rename(join(staging, name), join(root, name));
+    await rm(replaced, { recursive: true, force: true });
+    return result;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+function checkOptions(options: GenerateOptions) {
   const { width, height } = sizeOf(options.size);
   const classes = checkClasses(options.classes);
   const quality = options.quality ?? 90;
@@ -114,6 +158,11 @@ export async function generateVocDataset(root: string, options: GenerateOptions,
     if (!Number.isInteger(v) || v < 0) throw new Error(`generateVocDataset: ${k} must be a non-negative integer, got ${v}`);
   }
   if (!Number.isInteger(options.seed)) throw new Error(`generateVocDataset: seed must be an integer, got ${options.seed}`);
+  return { width, height, classes, quality };
+}
+
+async function writeDataset(root: string, options: GenerateOptions, { width, height, classes, quality }: ReturnType<typeof checkOptions>,
+                            onProgress?: (p: GenerateProgress) => void): Promise<GenerateResult> {
   const sharp = await loadSharp();
   await Promise.all(['Annotations', 'JPEGImages', join('ImageSets', 'Main')].map((d) => mkdir(join(root, d), { recursive: true })));
 

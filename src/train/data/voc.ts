@@ -15,8 +15,14 @@
  *
  * Class names are lower-cased and trimmed (as ssd.pytorch does). Difficult objects are all
  * returned, flagged in `difficult`; training usually drops them and evaluation ignores them.
+ *
+ * What would break training later is refused here, naming the file: a box of zero width or height
+ * (xmin = xmax: zero after the conversion above) or outside `<size>`, a `<size>` that disagrees
+ * with the image's own (read from its JPEG or PNG header, not decoded), an image that is neither,
+ * and an id listed twice in a split. With `skipInvalid` such a box, image or repeat is left out
+ * instead, and counted in `skipped`.
  */
-import { access, readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The 20 PASCAL VOC classes, in the usual (alphabetical) order, background not included. */
@@ -49,6 +55,8 @@ export interface VocDataset {
   /** Class names, `'background'` first. */
   classes: string[];
   items: VocItem[];
+  /** With `skipInvalid`: what was left out (boxes, images, repeated ids) and why, one line each. */
+  skipped: { boxes: number; images: number; messages: string[] };
 }
 
 export interface ReadVocOptions {
@@ -59,9 +67,15 @@ export interface ReadVocOptions {
    * generator writes one), otherwise the 20 VOC classes.
    */
   classes?: readonly string[];
+  /**
+   * Leave out (and count in `skipped`) degenerate or out-of-size boxes, images whose size
+   * disagrees with `<size>` or that are neither JPEG nor PNG, and repeated ids, instead of
+   * throwing. Missing files and malformed XML still throw. Default false.
+   */
+  skipInvalid?: boolean;
 }
 
-/** Reads one VOC image set. Throws an error naming the file on any missing or malformed input. */
+/** Reads one VOC image set. Throws an error naming the file on any missing, malformed or invalid input. */
 export async function readVocDataset(root: string, options: ReadVocOptions): Promise<VocDataset> {
   const names = options.classes ? [...options.classes] : await defaultClasses(root);
   const classes = ['background', ...names.map((n) => n.toLowerCase().trim())];
@@ -71,20 +85,88 @@ export async function readVocDataset(root: string, options: ReadVocOptions): Pro
   const listPath = join(root, 'ImageSets', 'Main', `${options.split}.txt`);
   const list = await readText(listPath, `image list of split '${options.split}'`);
   // Lines may carry a second column (per-class lists: "<id> 1"); the id is the first field.
-  const ids = list.split(/\r?\n/).map((l) => l.trim().split(/\s+/)[0]).filter((id) => id.length > 0);
+  const listed = list.split(/\r?\n/).map((l) => l.trim().split(/\s+/)[0]).filter((id) => id.length > 0);
+  const skipped: VocDataset['skipped'] = { boxes: 0, images: 0, messages: [] };
+  const invalid = (message: string) => {
+    if (!options.skipInvalid) throw new Error(`${message} (readVocDataset's skipInvalid, train's --skip-invalid, leaves it out)`);
+    skipped.messages.push(message);
+  };
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  for (const id of listed) {
+    if (!seen.has(id)) {
+      seen.add(id);
+      ids.push(id);
+      continue;
+    }
+    invalid(`${listPath}: id '${id}' is listed twice`);
+    skipped.images++;
+  }
 
-  const items = await mapLimit(ids, 16, async (id) => {
+  const items = await mapLimit(ids, 16, async (id): Promise<VocItem | undefined> => {
     const xmlPath = join(root, 'Annotations', `${id}.xml`);
     const imagePath = join(root, 'JPEGImages', `${id}.jpg`);
     const xml = await readText(xmlPath, `annotation of '${id}'`);
-    try {
-      await access(imagePath);
-    } catch {
-      throw new Error(`VOC image missing: ${imagePath} (listed in ${listPath})`);
+    const actual = await imageSize(imagePath, listPath);
+    const annotation = parseVocAnnotation(xml, index, xmlPath, options.skipInvalid ? (message) => {
+      skipped.messages.push(message);
+      skipped.boxes++;
+    } : undefined);
+    const problem = typeof actual === 'string' ? `${imagePath}: ${actual}`
+      : actual.width !== annotation.width || actual.height !== annotation.height
+        ? `${xmlPath}: <size> ${annotation.width}×${annotation.height} disagrees with the image ${imagePath}, ${actual.width}×${actual.height}`
+        : undefined;
+    if (problem) {
+      invalid(problem);
+      skipped.images++;
+      return undefined;
     }
-    return { id, imagePath, ...parseVocAnnotation(xml, index, xmlPath) };
+    return { id, imagePath, ...annotation };
   });
-  return { classes, items };
+  return { classes, items: items.filter((item): item is VocItem => item !== undefined), skipped };
+}
+
+/** Bytes read from the start of an image to find its size (a JPEG's EXIF block may come first). */
+const HEADER_BYTES = 256 * 1024;
+
+/**
+ * The pixel size in a JPEG's frame header (SOFn) or a PNG's IHDR, or what is wrong with the file
+ * when it is neither. Throws when the file is missing.
+ */
+export async function imageSize(path: string, listPath = ''): Promise<{ width: number; height: number } | string> {
+  let bytes: Uint8Array;
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const buffer = new Uint8Array(HEADER_BYTES);
+      const { bytesRead } = await handle.read(buffer, 0, HEADER_BYTES, 0);
+      bytes = buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    const { code, message } = error as { code?: string; message: string };
+    throw new Error(code === 'ENOENT' ? `VOC image missing: ${path}${listPath ? ` (listed in ${listPath})` : ''}` : `VOC image unreadable: ${path}: ${message}`);
+  }
+  const be16 = (i: number) => (bytes[i] << 8) | bytes[i + 1];
+  const be32 = (i: number) => be16(i) * 65536 + be16(i + 2);
+  if (bytes.length >= 24 && be32(0) === 0x89504e47 && be32(4) === 0x0d0a1a0a && be32(12) === 0x49484452) {
+    return { width: be32(16), height: be32(20) }; // PNG: signature, then IHDR's width and height
+  }
+  if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return 'neither a JPEG nor a PNG';
+  // JPEG: walk the marker segments to the first frame header (SOF0..SOF15 but DHT C4, JPG C8, DAC CC)
+  for (let i = 2; i + 9 < bytes.length;) {
+    if (bytes[i] !== 0xff) return `a JPEG with a broken marker at byte ${i}`;
+    const marker = bytes[i + 1];
+    if (marker === 0xff) { i++; continue; }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { i += 2; continue; }
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { width: be16(i + 7), height: be16(i + 5) };
+    }
+    if (marker === 0xd9 || marker === 0xda) break;
+    i += 2 + be16(i + 2);
+  }
+  return `a JPEG without a frame header in its first ${HEADER_BYTES / 1024} KiB`;
 }
 
 async function defaultClasses(root: string): Promise<string[]> {
@@ -135,9 +217,11 @@ export interface VocAnnotation {
 
 /**
  * Parses one VOC annotation and converts its boxes (see the module comment). `classIndex` maps
- * lower-case names to label indices; `file` names the source in error messages.
+ * lower-case names to label indices; `file` names the source in error messages. A degenerate or
+ * out-of-size box throws, or, given `skipBox`, is left out and reported to it.
  */
-export function parseVocAnnotation(xml: string, classIndex: ReadonlyMap<string, number>, file: string): VocAnnotation {
+export function parseVocAnnotation(xml: string, classIndex: ReadonlyMap<string, number>, file: string,
+                                   skipBox?: (message: string) => void): VocAnnotation {
   const rootEl = parseXml(xml, file);
   if (rootEl.name !== 'annotation') throw new Error(`${file}: root element is <${rootEl.name}>, expected <annotation>`);
   const size = child(rootEl, 'size', file, 'annotation');
@@ -149,11 +233,7 @@ export function parseVocAnnotation(xml: string, classIndex: ReadonlyMap<string, 
   const filenameEl = findChild(rootEl, 'filename');
 
   const objects = rootEl.children.filter((c) => c.name === 'object');
-  const n = objects.length;
-  const boxes = new Float32Array(n * 4);
-  const labels = new Int32Array(n);
-  const difficult = new Uint8Array(n);
-  const truncated = new Uint8Array(n);
+  const boxes: number[] = [], labels: number[] = [], difficult: number[] = [], truncated: number[] = [];
   objects.forEach((obj, i) => {
     const where = `object ${i + 1}`;
     const name = text(child(obj, 'name', file, where)).toLowerCase().trim();
@@ -162,23 +242,29 @@ export function parseVocAnnotation(xml: string, classIndex: ReadonlyMap<string, 
       const known = [...classIndex.keys()].filter((k) => classIndex.get(k) !== 0);
       throw new Error(`${file}: ${where} has unknown class '${name}' (known: ${known.join(', ')})`);
     }
-    labels[i] = label;
-    difficult[i] = flag(obj, 'difficult', file, where);
-    truncated[i] = flag(obj, 'truncated', file, where);
+    const difficultFlag = flag(obj, 'difficult', file, where);
+    const truncatedFlag = flag(obj, 'truncated', file, where);
     const bb = child(obj, 'bndbox', file, where);
     const [xmin, ymin, xmax, ymax] = (['xmin', 'ymin', 'xmax', 'ymax'] as const)
       .map((k) => number(bb, k, file, `${where} bndbox`));
-    if (xmin < 1 || ymin < 1 || xmax > width || ymax > height || xmin > xmax || ymin > ymax) {
-      throw new Error(`${file}: ${where} ('${name}') box [${xmin}, ${ymin}, ${xmax}, ${ymax}] is outside the ` +
-        `${width}×${height} image or inverted (VOC boxes are 1-based: 1 ≤ xmin ≤ xmax ≤ width)`);
+    const box = `${where} ('${name}') box [${xmin}, ${ymin}, ${xmax}, ${ymax}]`;
+    const problem = xmin < 1 || ymin < 1 || xmax > width || ymax > height || xmin > xmax || ymin > ymax
+      ? `${file}: ${box} is outside the ${width}×${height} image or inverted (VOC boxes are 1-based: 1 ≤ xmin ≤ xmax ≤ width)`
+      : xmin === xmax || ymin === ymax
+        ? `${file}: ${box} has zero ${xmin === xmax ? 'width (xmin = xmax)' : 'height (ymin = ymax)'}`
+        : undefined;
+    if (problem) {
+      if (!skipBox) throw new Error(`${problem} (readVocDataset's skipInvalid, train's --skip-invalid, leaves it out)`);
+      skipBox(problem);
+      return;
     }
-    boxes[i * 4] = (xmin - 1) / width;
-    boxes[i * 4 + 1] = (ymin - 1) / height;
-    boxes[i * 4 + 2] = (xmax - 1) / width;
-    boxes[i * 4 + 3] = (ymax - 1) / height;
+    labels.push(label);
+    difficult.push(difficultFlag);
+    truncated.push(truncatedFlag);
+    boxes.push((xmin - 1) / width, (ymin - 1) / height, (xmax - 1) / width, (ymax - 1) / height);
   });
   return { filename: filenameEl ? text(filenameEl).trim() : undefined, width, height, depth,
-    boxes, labels, difficult, truncated };
+    boxes: new Float32Array(boxes), labels: new Int32Array(labels), difficult: new Uint8Array(difficult), truncated: new Uint8Array(truncated) };
 }
 
 function findChild(el: XmlElement, name: string): XmlElement | undefined {

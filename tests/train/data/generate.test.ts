@@ -6,7 +6,7 @@
  * Writes dist/test-artefacts/shapes-sample.png (boxes drawn) for a look. About 1 s.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,5 +165,47 @@ describe('generateVocDataset', () => {
     await sharp({ create: { width: 1200, height: 600, channels: 3, background: '#000' } })
       .composite(tiles.map((input, i) => ({ input, left: (i % 4) * 300, top: Math.floor(i / 4) * 300 })))
       .png().toFile(join(out, 'shapes-sample.png'));
+  });
+});
+
+describe('generateVocDataset into a folder that is not empty', () => {
+  const small = { trainCount: 3, testCount: 1, seed: 7, size: 64 };
+  const listing = async (dir: string) => (await readdir(dir, { recursive: true })).map(String).sort();
+
+  it('refuses without force, naming the folder, and leaves it as it was', async () => {
+    const dir = join(root, 'owned');
+    await mkdir(dir);
+    await writeFile(join(dir, 'notes.txt'), 'mine');
+    await assert.rejects(generateVocDataset(dir, small), /'.*owned' is not empty \(notes\.txt\); pass --force/);
+    assert.deepEqual(await listing(dir), ['notes.txt']);
+    await generateVocDataset(join(root, 'fresh'), small); // a new folder needs no force
+  });
+
+  it('with force, replaces the whole dataset (no file of the old one left) and keeps other files', async () => {
+    const dir = join(root, 'replaced');
+    await generateVocDataset(dir, { ...small, trainCount: 5 });
+    await writeFile(join(dir, 'notes.txt'), 'mine');
+    await generateVocDataset(dir, { ...small, trainCount: 2, seed: 8, force: true });
+    const ds = await readVocDataset(dir, { split: 'trainval' });
+    assert.deepEqual(ds.items.map((it) => it.id), ['train_000001', 'train_000002']);
+    assert.deepEqual((await readdir(join(dir, 'JPEGImages'))).sort(), ['test_000001.jpg', 'train_000001.jpg', 'train_000002.jpg']);
+    assert.deepEqual((await readdir(join(dir, 'Annotations'))).sort(), ['test_000001.xml', 'train_000001.xml', 'train_000002.xml']);
+    assert.equal(JSON.parse(await readFile(join(dir, 'generator.json'), 'utf8')).seed, 8);
+    assert.equal(await readFile(join(dir, 'notes.txt'), 'utf8'), 'mine');
+    assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.')), [], 'no staging folder left');
+  });
+
+  it('with force, a run that fails half-way leaves the old dataset exactly as it was', async () => {
+    const dir = join(root, 'interrupted');
+    await generateVocDataset(dir, small);
+    const before = await filesOf(dir);
+    let calls = 0;
+    await assert.rejects(generateVocDataset(dir, { ...small, trainCount: 6, seed: 9, force: true }, () => {
+      if (++calls === 3) throw new Error('interrupted');
+    }), /interrupted/);
+    const after = await filesOf(dir);
+    assert.deepEqual([...after.keys()].sort(), [...before.keys()].sort());
+    for (const [name, bytes] of before) assert.ok(bytes.equals(after.get(name)!), `${name} changed`);
+    assert.deepEqual((await readdir(dir)).filter((n) => n.startsWith('.')), [], 'no staging folder left');
   });
 });

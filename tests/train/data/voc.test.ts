@@ -1,7 +1,8 @@
 /**
  * The PASCAL VOC reader: the ssd.pytorch coordinate conversion on a hand-written annotation,
  * the XML subset (comments, entities, CDATA, attributes), and the errors for missing files,
- * malformed XML, unknown classes and boxes outside the image, each naming the file.
+ * malformed XML, unknown classes, boxes outside the image or of zero width or height, a <size>
+ * that disagrees with the image's header, repeated ids, each naming the file; skipInvalid counts.
  */
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -44,7 +45,17 @@ const FIXTURE = `<?xml version="1.0" encoding="utf-8"?>
 
 let root: string;
 
-async function writeDataset(dir: string, files: Record<string, string>): Promise<string> {
+/**
+ * The first bytes of a baseline JPEG of `width` × `height`: SOI, then a SOF0 frame header (all the
+ * reader reads of an image).
+ */
+function jpegHeader(width: number, height: number): Uint8Array {
+  return new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0x00, 0x00, // SOI, an APP0 segment to walk over
+    0xff, 0xc0, 0x00, 0x11, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+}
+const JPEG_500x375 = jpegHeader(500, 375);
+
+async function writeDataset(dir: string, files: Record<string, string | Uint8Array>): Promise<string> {
   for (const [path, text] of Object.entries(files)) {
     await mkdir(join(dir, path, '..'), { recursive: true });
     await writeFile(join(dir, path), text);
@@ -64,7 +75,7 @@ describe('readVocDataset', () => {
     const dir = await writeDataset(join(root, 'ok'), {
       'ImageSets/Main/test.txt': '000001\n\n',
       'Annotations/000001.xml': FIXTURE,
-      'JPEGImages/000001.jpg': 'not decoded by the reader',
+      'JPEGImages/000001.jpg': JPEG_500x375, // only its header is read
     });
     const ds = await readVocDataset(dir, { split: 'test' });
     assert.deepEqual(ds.classes, ['background', ...VOC_CLASSES]);
@@ -88,7 +99,7 @@ describe('readVocDataset', () => {
     const dir = await writeDataset(join(root, 'classes'), {
       'ImageSets/Main/trainval.txt': '000001 1\r\n',
       'Annotations/000001.xml': xml,
-      'JPEGImages/000001.jpg': '',
+      'JPEGImages/000001.jpg': JPEG_500x375,
       'classes.txt': 'person\ncat\n',
     });
     const fromFile = await readVocDataset(dir, { split: 'trainval' });
@@ -102,25 +113,25 @@ describe('readVocDataset', () => {
   it('reads an annotation without objects as an empty item', async () => {
     const xml = '<annotation><size><width>10</width><height>20</height></size></annotation>';
     const dir = await writeDataset(join(root, 'empty'), {
-      'ImageSets/Main/test.txt': 'a\n', 'Annotations/a.xml': xml, 'JPEGImages/a.jpg': '',
+      'ImageSets/Main/test.txt': 'a\n', 'Annotations/a.xml': xml, 'JPEGImages/a.jpg': jpegHeader(10, 20),
     });
     const { items } = await readVocDataset(dir, { split: 'test' });
     assert.equal(items[0].boxes.length, 0);
     assert.equal(items[0].labels.length, 0);
   });
 
-  async function expectError(name: string, files: Record<string, string>, pattern: RegExp, split = 'test') {
+  async function expectError(name: string, files: Record<string, string | Uint8Array>, pattern: RegExp, split = 'test') {
     const dir = await writeDataset(join(root, name), files);
     await assert.rejects(readVocDataset(dir, { split }), pattern);
   }
-  const good = { 'Annotations/000001.xml': FIXTURE, 'JPEGImages/000001.jpg': '' };
+  const good = { 'Annotations/000001.xml': FIXTURE, 'JPEGImages/000001.jpg': JPEG_500x375 };
 
   it('names the missing image list', async () => {
     await expectError('no-list', good, /image list of split 'test' missing: .*ImageSets[/\\]Main[/\\]test\.txt/);
   });
 
   it('names a missing annotation and a missing image', async () => {
-    await expectError('no-xml', { 'ImageSets/Main/test.txt': '000001\n', 'JPEGImages/000001.jpg': '' },
+    await expectError('no-xml', { 'ImageSets/Main/test.txt': '000001\n', 'JPEGImages/000001.jpg': JPEG_500x375 },
       /annotation of '000001' missing: .*Annotations[/\\]000001\.xml/);
     await expectError('no-jpg', { 'ImageSets/Main/test.txt': '000001\n', 'Annotations/000001.xml': FIXTURE },
       /image missing: .*JPEGImages[/\\]000001\.jpg/);
@@ -157,6 +168,63 @@ describe('readVocDataset', () => {
     for (const [i, [xml, pattern]] of cases.entries()) {
       await expectError(`bad-field-${i}`, { ...good, 'ImageSets/Main/test.txt': '000001\n', 'Annotations/000001.xml': xml }, pattern);
     }
+  });
+});
+
+describe('readVocDataset refuses what would break training (or, with skipInvalid, leaves it out)', () => {
+  const degenerate = FIXTURE.replace('<xmax>195</xmax>', '<xmax>48</xmax>'); // the dog: xmin = xmax
+  const flat = FIXTURE.replace('<ymin>1</ymin>', '<ymin>375</ymin>'); // the person: ymin = ymax
+  const files = (xml: string, image: string | Uint8Array = JPEG_500x375, list = '000001\n') =>
+    ({ 'ImageSets/Main/test.txt': list, 'Annotations/000001.xml': xml, 'JPEGImages/000001.jpg': image });
+
+  it('a box of zero width or height, naming the file', async () => {
+    for (const [name, xml, pattern] of [
+      ['zero-width', degenerate, /000001\.xml: object 1 \('dog'\) box \[48, 240, 48, 371\] has zero width \(xmin = xmax\)/],
+      ['zero-height', flat, /000001\.xml: object 2 \('person'\) box \[1, 375, 500, 375\] has zero height/],
+    ] as const) {
+      const dir = await writeDataset(join(root, name), files(xml));
+      await assert.rejects(readVocDataset(dir, { split: 'test' }), pattern);
+    }
+  });
+
+  it('a <size> that disagrees with the image, or an image that is neither JPEG nor PNG', async () => {
+    const sharp = (await import('sharp')).default;
+    const real = await sharp({ create: { width: 500, height: 376, channels: 3, background: 'gray' } }).jpeg().toBuffer();
+    const png = await sharp({ create: { width: 500, height: 375, channels: 3, background: 'gray' } }).png().toBuffer();
+    const exact = await sharp({ create: { width: 500, height: 375, channels: 3, background: 'gray' } })
+      .jpeg().withMetadata({ exif: { IFD0: { ImageDescription: 'x'.repeat(5000) } } }).toBuffer();
+    let dir = await writeDataset(join(root, 'size-jpeg'), files(FIXTURE, real));
+    await assert.rejects(readVocDataset(dir, { split: 'test' }), /000001\.xml: <size> 500×375 disagrees with the image .*000001\.jpg, 500×376/);
+    dir = await writeDataset(join(root, 'size-header'), files(FIXTURE, jpegHeader(375, 500)));
+    await assert.rejects(readVocDataset(dir, { split: 'test' }), /disagrees with the image .*, 375×500/);
+    dir = await writeDataset(join(root, 'size-text'), files(FIXTURE, 'not an image'));
+    await assert.rejects(readVocDataset(dir, { split: 'test' }), /000001\.jpg: neither a JPEG nor a PNG/);
+    for (const [name, image] of [['size-png', png], ['size-exif', exact]] as const) {
+      dir = await writeDataset(join(root, name), files(FIXTURE, image));
+      assert.equal((await readVocDataset(dir, { split: 'test' })).items.length, 1, `${name} agrees with <size>`);
+    }
+  });
+
+  it('an id listed twice in a split', async () => {
+    const dir = await writeDataset(join(root, 'twice'), files(FIXTURE, JPEG_500x375, '000001\n000001 1\n'));
+    await assert.rejects(readVocDataset(dir, { split: 'test' }), /ImageSets[/\\]Main[/\\]test\.txt: id '000001' is listed twice/);
+  });
+
+  it('with skipInvalid: leaves out bad boxes, bad images and repeats, and counts them', async () => {
+    const dir = await writeDataset(join(root, 'skip'), {
+      'ImageSets/Main/test.txt': 'a\nb\nc\na\n',
+      'Annotations/a.xml': degenerate, 'JPEGImages/a.jpg': JPEG_500x375,        // one box left out, one kept
+      'Annotations/b.xml': FIXTURE, 'JPEGImages/b.jpg': jpegHeader(400, 300),   // size disagrees: image left out
+      'Annotations/c.xml': FIXTURE, 'JPEGImages/c.jpg': JPEG_500x375,           // fine
+    });
+    await assert.rejects(readVocDataset(dir, { split: 'test' }), /listed twice .*skipInvalid/);
+    const ds = await readVocDataset(dir, { split: 'test', skipInvalid: true });
+    assert.deepEqual(ds.items.map((item) => [item.id, item.labels.length]), [['a', 1], ['c', 2]]);
+    assert.deepEqual([...ds.items[0].difficult], [1], 'the kept box keeps its own flags');
+    assert.deepEqual([ds.skipped.boxes, ds.skipped.images], [1, 2]);
+    assert.equal(ds.skipped.messages.length, 3);
+    assert.match(ds.skipped.messages.join('\n'), /a\.xml: object 1 .*zero width/);
+    assert.match(ds.skipped.messages.join('\n'), /b\.xml: <size> 500×375 disagrees/);
   });
 });
 
