@@ -4,10 +4,13 @@
  */
 import type { Backend, Profile } from '../src/runtime/types.js';
 
-/** The default model, relative to the page (served from the repository's models/ by `npm run demo`). */
-export const DEFAULT_MODEL_URL = 'models/ssd300-default.onnx';
+/**
+ * The default model, relative to the page (served from the repository's models/ by `npm run demo`):
+ * the COCO detector (80 classes). `?model=models/ssd300-default.onnx` runs the shapes model.
+ */
+export const DEFAULT_MODEL_URL = 'models/ssd-mobilenet-v2-coco.onnx';
 export const DEFAULT_BACKEND: Backend | 'auto' = 'auto';
 export const DEFAULT_PROFILE: Profile = 'default';
-/** Detections drawn: scores above this (the model's own 0.01 would draw hundreds). */
-export const DEFAULT_SCORE_THRESHOLD = 0.3;
+/** Detections drawn: scores above this (the models' own thresholds, 0.01 or TFLite's 1e-8, would draw dozens). */
+export const DEFAULT_SCORE_THRESHOLD = 0.5;
 export const DEFAULT_IOU_THRESHOLD = 0.45;

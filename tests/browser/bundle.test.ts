@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { startServer, type StaticServer } from '../../web/server.js';
 import { launchChromium, openPage, repoRoot, screenshot, skipWithoutChromium, withConsole, type Chromium, type OpenPage } from './chromium.js';
 import { compareDetections } from './compare.js';
-import { prepareFixture, readBytes, type Fixture } from './fixture.js';
+import { cliDetections, prepareFixture, readBytes, type Fixture } from './fixture.js';
 import type { ImageDetection, Timings, WebGpuAdapterReport } from '../../src/runtime/types.js';
 
 const ortWebDist = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
@@ -56,7 +56,8 @@ describe('the browser bundles in Chromium give the Node CLI\'s detections', { sk
         '/bundle/': path.join(repoRoot, 'dist/bundle'), '/ort/': ortWebDist, '/pages/': path.join(repoRoot, 'tests/browser/pages'),
         '/wasm/': path.join(repoRoot, 'dist/wasm'),
       },
-      files: new Map([['/model.onnx', await readBytes(fixture.modelPath)], ['/sample.png', await readBytes(fixture.imagePath)]]),
+      files: new Map([['/model.onnx', await readBytes(fixture.modelPath)], ['/sample.png', await readBytes(fixture.imagePath)],
+        ['/dog.jpg', await readBytes(path.join(repoRoot, 'samples/dog.jpg'))]]),
     });
     chromium = await launchChromium();
     chromium.context.on('request', (r) => { if (r.url().endsWith('.wasm')) wasmRequests.push(new URL(r.url()).pathname); });
@@ -92,6 +93,20 @@ describe('the browser bundles in Chromium give the Node CLI\'s detections', { sk
     first.pixelBox.forEach((v, i) => assert.ok(Math.abs(v - cliFirst.pixelBox[i]) < 0.5, `pixelBox ${first.pixelBox} vs ${cliFirst.pixelBox}`));
     assert.ok(wasmRequests.includes('/bundle/ssd-core.simd.wasm'), `the core came from beside the bundle; .wasm fetched: ${wasmRequests.join(', ')}`);
     t.diagnostic(`screenshot: ${await screenshot(esm.page, 'browser-bundle-esm')}`);
+  });
+
+  it('ESM bundle, the built-in COCO model by name (uint8 input, TFLite NMS): the CLI\'s detections of dog, bicycle and car', async (t) => {
+    const requests: string[] = [];
+    const track = (r: { url(): string }) => { if (r.url().endsWith('.onnx')) requests.push(new URL(r.url()).pathname); };
+    chromium.context.on('request', track);
+    const run = await inPage(esm, 'built-in model', () => esm.page.evaluate(() =>
+      window.bundlePage.detectEach({ model: 'ssd-mobilenet-v2-coco', backend: 'wasm', scoreThreshold: 0.5 }, '/dog.jpg', ['imageBitmap'])));
+    chromium.context.off('request', track);
+    const expected = await cliDetections('ssd-mobilenet-v2-coco', path.join(repoRoot, 'samples/dog.jpg'), 0.5);
+    assert.deepEqual(expected.map(d => d.label), ['dog', 'bicycle', 'car']);
+    assert.deepEqual(compareDetections(run.results.imageBitmap, expected, 0.5), [], 'the bundle vs the CLI');
+    assert.deepEqual(requests, ['/bundle/models/ssd-mobilenet-v2-coco.onnx'], 'the model came from beside the bundle');
+    t.diagnostic(fmt(run.timings.imageBitmap));
   });
 
   it('auto passes over the software (SwiftShader) WebGPU adapter for wasm, and says so', async () => {
