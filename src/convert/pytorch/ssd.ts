@@ -26,7 +26,7 @@ import type { PostprocessConfig } from '../../core/types.js';
 import { EXPORT_IR_VERSION, EXPORT_OPSET } from '../../model/onnx/export.js';
 import { emitL2Norm, emitRows } from '../../model/onnx/emit.js';
 import { GraphBuilder } from '../../model/onnx/graph.js';
-import { checkExtraMetadata, encodeSsdEdgeMetadata, PRODUCER_NAME } from '../../model/onnx/metadata.js';
+import { encodeSsdEdgeMetadata, PRODUCER_NAME } from '../../model/onnx/metadata.js';
 import { inputPresets } from '../../runtime/input-presets.js';
 import type { PreprocessSpec } from '../../runtime/types.js';
 import { CheckpointMismatchError } from './errors.js';
@@ -171,7 +171,7 @@ export interface PytorchConvertOptions {
   postprocess?: Partial<PostprocessConfig>;
   /** Default: the arch's input preset (inputPresets.ssd300Voc, ...). */
   preprocess?: PreprocessSpec;
-  /** More metadata_props; keys must not start with 'ssd-edge.'. */
+  /** More metadata_props (source, licence, 'ssd-edge.convertedFrom', ...). */
   metadata?: Readonly<Record<string, string>>;
 }
 
@@ -214,7 +214,7 @@ function bindTensors(arch: PytorchArch, spec: ArchSpec, stateDict: StateDict) {
     if (!tensor) { missing.push(key); return undefined; }
     const ok = tensor.shape.length === expected.length && expected.every((d, i) => d === undefined || d === tensor.shape[i]);
     if (!ok) {
-      wrongShapes.push(`${key} [${tensor.shape.join(', ')}] (${what} [${expected.map(d => d ?? '*').join(', ')}])`);
+      wrongShapes.push(`${key} is [${tensor.shape.join(', ')}], expected [${expected.map(d => d ?? '*').join(', ')}] (${what})`);
       return undefined;
     }
     return tensor;
@@ -222,9 +222,9 @@ function bindTensors(arch: PytorchArch, spec: ArchSpec, stateDict: StateDict) {
   const convs = new Map<string, { weight?: TorchTensor; bias?: TorchTensor; out?: number; in?: number }>();
   /** Reads a conv's weight and bias with in-channels `inChannels` (undefined: unknown after an earlier error). */
   const bindConv = (layer: ConvSpec, inChannels: number | undefined, outChannels?: number) => {
-    const weight = get(`${layer.key}.weight`, [outChannels, inChannels, layer.kernel, layer.kernel], `${layer.name}: out, in ${inChannels ?? '*'}, ${layer.kernel}×${layer.kernel}`);
+    const weight = get(`${layer.key}.weight`, [outChannels, inChannels, layer.kernel, layer.kernel], `${layer.name}: out, in, ${layer.kernel}×${layer.kernel}`);
     const out = weight?.shape[0] ?? outChannels;
-    const bias = get(`${layer.key}.bias`, [out], `${layer.name}: its weight's ${out ?? '*'} outputs`);
+    const bias = get(`${layer.key}.bias`, [out], `${layer.name}: one per output`);
     convs.set(layer.name, { weight, bias, out, in: inChannels });
     return out;
   };
@@ -259,7 +259,7 @@ function bindTensors(arch: PytorchArch, spec: ArchSpec, stateDict: StateDict) {
     return { from, loc: head('loc', 4), conf: head('conf', numClasses), boxes, featureMap: sizes.get(from)! };
   });
   if (numClasses === undefined && conf0) {
-    wrongShapes.push(`${spec.confKey(0)}.weight [${conf0.shape.join(', ')}] (conf0: ${spec.boxesPerLocation[0]} boxes × classes outputs)`);
+    wrongShapes.push(`${spec.confKey(0)}.weight is [${conf0.shape.join(', ')}], expected [${spec.boxesPerLocation[0]} boxes × classes, *, 3, 3] (conf0)`);
   }
   const unexpected = [...stateDict.keys()].filter(key => !used.has(key));
   if (missing.length || unexpected.length || wrongShapes.length) {
@@ -299,7 +299,6 @@ export function convertPytorchStateDict(stateDict: StateDict, options: PytorchCo
   const spec = ARCHS[arch];
   const { convs, norm, heads, numClasses, width } = bindTensors(arch, spec, stateDict);
   const postprocess = convertedPostprocess(spec, numClasses, options);
-  const extra = checkExtraMetadata(options.metadata);
 
   const g = new GraphBuilder(arch);
   let nodes = 0;
@@ -352,7 +351,7 @@ export function convertPytorchStateDict(stateDict: StateDict, options: PytorchCo
   const metadata = encodeSsdEdgeMetadata({
     opset: EXPORT_OPSET, preprocess: options.preprocess ?? inputPresets[spec.preset], postprocess, width, numClasses,
   });
-  const onnx = g.encode({ opset: EXPORT_OPSET, irVersion: EXPORT_IR_VERSION, producerName: PRODUCER_NAME, metadata: { ...metadata, ...extra } });
+  const onnx = g.encode({ opset: EXPORT_OPSET, irVersion: EXPORT_IR_VERSION, producerName: PRODUCER_NAME, metadata: { ...metadata, 'ssd-edge.source': 'pytorch', 'ssd-edge.arch': arch, ...options.metadata } });
   const parameters = [...convs.values()].reduce((n, { weight, bias }) => n + weight!.numel + bias!.numel, norm.numel);
   return {
     onnx,
