@@ -33,6 +33,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   checkpoints: { type: 'string', description: 'checkpoint directory (default ./checkpoints)' },
   'save-every': { type: 'string', description: 'checkpoint every n steps, 0: only at the end (default 1000)' },
   resume: { type: 'boolean', description: 'continue from the checkpoint in --checkpoints' },
+  'init-from': { type: 'string', description: "ssd300: VGG16 weights from a PyTorch .pth (ssd.pytorch's vgg16_reducedfc.pth, or an ssd.pytorch SSD's vgg.N)" },
   seed: { type: 'string', description: 'seed of the weights, order and augmentation (default 1)' },
   'log-every': { type: 'string', description: 'when not on a terminal, a line every n steps (default 10)' },
 };
@@ -90,6 +91,7 @@ export async function runTrain(argv: string[], stream: NodeJS.WriteStream = proc
     workers: integer(options, 'workers', 1, 64),
     checkpointEvery: integer(options, 'save-every', 0),
     resume: options.resume === true,
+    initFrom: options['init-from'] as string | undefined,
     seed: integer(options, 'seed', -(2 ** 31)),
     log: line => console.log(line),
     onProgress: p => {

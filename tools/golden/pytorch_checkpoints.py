@@ -20,6 +20,8 @@ Writes (tests/fixtures/pytorch/README.md describes them):
                             tagged 'cuda:0' as a GPU save writes them
   ssd300-voc.v1.pth         a legacy stream as PyTorch < 1.0 wrote it: torch._utils._rebuild_tensor
                             (4 arguments), {'state_dict': {'module.' + key: ...}, 'epoch': 12}
+  vgg16-reducedfc.w32.pth   ssd300-voc's net.vgg.state_dict() (legacy format), as ssd.pytorch's
+                            vgg16_reducedfc.pth: the weights `ssd-edge train --init-from` loads
   ssd512-voc.zip.pth        float16 storages (torch.save of sd.half()); the golden comes from the
                             same half-rounded weights in float32
   torchvision-ssd300.zip.pth, torchvision-ssd300.legacy.pth
@@ -352,6 +354,10 @@ def main():
             v1 = OUT_DIR / f"{name}.v1.pth"
             save_v1_legacy({"state_dict": OrderedDict(("module." + k, v) for k, v in sd.items()), "epoch": 12}, v1)
             check_loads(v1, sd)
+            # what ssd.pytorch's train.py --basenet loads: the bare VGG ModuleList (keys 0.weight … 33.bias)
+            vgg_path = OUT_DIR / "vgg16-reducedfc.w32.pth"
+            torch.save(net.vgg.state_dict(), vgg_path, _use_new_zipfile_serialization=False)
+            check_loads(vgg_path, net.vgg.state_dict())
         print(f"{name}: {sum(v.numel() for v in sd.values())} parameters, loc {list(loc.shape)}, conf {list(conf.shape)}, "
               f"|loc| <= {loc.abs().max():.3g}, |conf| <= {conf.abs().max():.3g}")
 

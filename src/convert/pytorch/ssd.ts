@@ -92,7 +92,7 @@ function vggTrunk(key: (name: string) => string): (ConvSpec | PoolSpec)[] {
 }
 
 /** ssd.pytorch's vgg ModuleList indices. */
-const SSD_PYTORCH_VGG: Record<string, number> = {
+export const SSD_PYTORCH_VGG: Readonly<Record<string, number>> = {
   conv1_1: 0, conv1_2: 2, conv2_1: 5, conv2_2: 7, conv3_1: 10, conv3_2: 12, conv3_3: 14,
   conv4_1: 17, conv4_2: 19, conv4_3: 21, conv5_1: 24, conv5_2: 26, conv5_3: 28, conv6: 31, conv7: 33,
 };
