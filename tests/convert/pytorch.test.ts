@@ -16,6 +16,7 @@ import {
   TorchTensor, unpickle, UnsafePickleError, type PytorchArch,
 } from '../../src/convert/index.js';
 import { presets } from '../../src/core/presets.js';
+import { createDetector } from '../../src/runtime/detector.js';
 import { readSsdEdgeMetadata } from '../../src/model/onnx/read.js';
 import { inputPresets } from '../../src/runtime/input-presets.js';
 
@@ -119,6 +120,18 @@ describe('PyTorch checkpoints: converted ONNX equals PyTorch\'s heads', () => {
     assert.deepEqual(tv.postprocess.boxCoding, presets.torchvisionSsd300Coco.boxCoding);
     assert.deepEqual(tv.postprocess.labels, labels);
     assert.throws(() => convertModel(fixture('torchvision-ssd300.zip.pth'), { labels: ['x'] }), /labels has 1 names; the checkpoint has 5 classes/);
+  });
+
+  it('createDetector runs a converted checkpoint with no preset: the metadata brings it', async () => {
+    const { onnx } = convertModel(fixture('torchvision-ssd300.zip.pth'));
+    const detector = await createDetector({ model: onnx, backend: 'node' });
+    try {
+      const found = await detector.detect(new URL('../../../samples/dog.jpg', import.meta.url).pathname);
+      assert.ok(Array.isArray(found) && found.length <= presets.torchvisionSsd300Coco.keepTopK);
+      for (const d of found) assert.ok(d.classId >= 1 && d.classId < 5 && d.score > 0.01);
+    } finally {
+      await detector.dispose();
+    }
   });
 
   it('the CLI writes the model: ssd-edge convert ckpt.pth --arch ssd300-voc --out m.onnx', async () => {
