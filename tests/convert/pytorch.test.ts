@@ -212,6 +212,13 @@ describe('pickle reader: refuses everything but a state dict\'s needs, by name',
     assert.throws(() => unpickle(pickle(0x80, 2, 'ctorch._utils\n_rebuild_tensor_v2\n}b.')), /BUILD .* sets the state of an object/);
   });
 
+  it('a tensor larger than its storage, or absurdly large through zero strides, is refused', () => {
+    const storage = { kind: 'storage' as const, key: '0', dtype: 'float32' as const, numel: 4, location: 'cpu', bytes: new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer) };
+    assert.throws(() => new TorchTensor(storage, 1, [2, 2], [2, 1]), /reads element 4 of storage '0', which has 4/);
+    assert.throws(() => new TorchTensor(storage, 0, [1e6, 1e6], [0, 0]), /has 1000000000000 elements; at most 268435456/);
+    assert.deepEqual([...new TorchTensor(storage, 0, [2, 2], [1, 2]).float32()], [1, 3, 2, 4]); // a transposed view, read row-major
+  });
+
   it('refuses a malicious data.pkl inside a zip checkpoint by name, and through convertModel', () => {
     const evil = makeZip({ 'archive/data.pkl': pickle(0x80, 2, 'csubprocess\ncheck_output\n', 0x58, 2, 0, 0, 0, 'id', 0x85, 'R.') });
     assert.equal(detectFormat(evil), 'pytorch');

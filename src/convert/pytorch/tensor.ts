@@ -44,12 +44,17 @@ function bfloat16ToFloat(b: number): number {
   return BF16_FLOAT[0];
 }
 
+/** The most elements one tensor may have (1 GiB of float32): a stride-0 view could otherwise claim any size. */
+export const MAX_TENSOR_ELEMENTS = 2 ** 28;
+
 export class TorchTensor {
   readonly dtype: TorchDtype;
 
   constructor(readonly storage: TorchStorage, readonly offset: number, readonly shape: readonly number[], readonly stride: readonly number[]) {
     if (shape.length !== stride.length) throw new PthFormatError(`a tensor has size [${shape}] but stride [${stride}]`);
     this.dtype = storage.dtype;
+    const numel = shape.reduce((n, d) => n * d, 1);
+    if (numel > MAX_TENSOR_ELEMENTS) throw new PthFormatError(`a tensor of size [${shape}] has ${numel} elements; at most ${MAX_TENSOR_ELEMENTS} are read`);
     // The last element read must lie inside the storage.
     const last = shape.some(d => d === 0) ? -1 : offset + shape.reduce((sum, d, i) => sum + (d - 1) * stride[i], 0);
     if (last >= storage.numel) {
