@@ -1,6 +1,7 @@
 /**
- * `ssd-edge convert model.tflite --out model.onnx`: a TensorFlow Lite SSD → an ssd-edge ONNX
- * model with its pre- and post-processing in the metadata (see src/convert/). Never writes over
+ * `ssd-edge convert model.tflite --out model.onnx`: a TensorFlow Lite SSD, or a PyTorch SSD
+ * checkpoint (`ckpt.pth --arch ssd300-voc`), → an ssd-edge ONNX model with its pre- and
+ * post-processing in the metadata (see src/convert/). Never writes over
  * the input; an existing --out needs --force; the file is written atomically, so a failed
  * conversion leaves nothing half-written.
  */
@@ -8,16 +9,18 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { COCO91_LABELS } from '../core/labels.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import type { PytorchArch } from '../convert/index.js';
 import { describeOptions, parseArgs, type OptionSpec } from './args.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', description: 'the .onnx file to write (required)' },
+  arch: { type: 'string', description: "PyTorch checkpoints: 'ssd300-voc' | 'ssd512-voc' (ssd.pytorch) | 'torchvision-ssd300' (default: told by the keys)" },
   float: { type: 'boolean', description: 'dequantise: float32 weights and operators (default: exact integer arithmetic, as TFLite)' },
   labels: { type: 'string', description: "class names: 'coco' (91 ids, background first), or a text file, one name per line or 'id name' lines (Coral's)" },
   force: { type: 'boolean', description: 'replace an existing --out file' },
 };
 
-export const CONVERT_USAGE = `ssd-edge convert model.tflite --out model.onnx [options]\n${describeOptions(OPTIONS)}`;
+export const CONVERT_USAGE = `ssd-edge convert model.tflite|ckpt.pth --out model.onnx [options]\n${describeOptions(OPTIONS)}`;
 
 /** Class names from a labels file: plain lines (background first), or Coral's 'id name' lines (id 0 = first class after background). */
 export function parseLabelsFile(text: string, numClasses: number): string[] {
@@ -47,8 +50,32 @@ export async function runConvert(argv: string[]): Promise<void> {
   if (existing?.isDirectory()) throw new Error(`convert: --out ${out} is a folder; give a file name`);
   if (existing && !options.force) throw new Error(`convert: ${out} exists; pass --force to replace it`);
   const bytes = new Uint8Array(await readFile(input));
-  const { convertModel, readTflite } = await import('../convert/index.js');
+  const { convertModel, detectFormat, readTflite, PYTORCH_ARCHS } = await import('../convert/index.js');
   const started = performance.now();
+  const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
+  const metadata = { 'ssd-edge.convertedFrom': path.basename(input) };
+  const arch = options.arch as string | undefined;
+  if (arch !== undefined && !(PYTORCH_ARCHS as readonly string[]).includes(arch)) {
+    throw new Error(`convert: unknown --arch '${arch}'; valid: ${PYTORCH_ARCHS.join(', ')}`);
+  }
+  if (detectFormat(bytes) === 'pytorch') {
+    if (options.float) throw new Error('convert: --float is for TFLite models; a PyTorch checkpoint converts to float32 anyway');
+    const labelsFor = async (numClasses: number) => (typeof options.labels !== 'string' ? undefined
+      : options.labels === 'coco' ? COCO91_LABELS : parseLabelsFile(await readFile(options.labels, 'utf8'), numClasses));
+    // The class count is known only after reading the checkpoint: convert once, again only for a labels file.
+    let result = convertModel(bytes, { format: 'pytorch', arch: arch as PytorchArch | undefined, metadata });
+    const labels = await labelsFor(result.report.numClasses);
+    if (labels) result = convertModel(bytes, { format: 'pytorch', arch: result.report.arch, labels, metadata });
+    const { onnx, report } = result;
+    await writeFileAtomic(out, onnx);
+    console.log(`wrote ${out}: ${(onnx.length / 2 ** 20).toFixed(1)} MiB ONNX (${report.onnxNodes} nodes) from a PyTorch checkpoint ` +
+      `(${report.format} format, ${report.tensors} tensors, ${(report.parameters / 1e6).toFixed(2)} M parameters), in ${seconds()} s`);
+    console.log(`  arch ${report.arch} (${report.archSource}); ${report.numPriors} priors, ${report.numClasses} classes, width ${report.width}` +
+      `${report.stateDictPath.length ? `; state dict under ${report.stateDictPath.map(k => `['${k}']`).join('')}` : ''}` +
+      `${report.locations.some(l => l !== 'cpu') ? `; saved on ${report.locations.join(', ')}, loaded on the CPU` : ''}`);
+    return;
+  }
+  if (arch !== undefined) throw new Error('convert: --arch is for PyTorch checkpoints; this file is not one');
   let labels: readonly string[] | undefined;
   let labelsNote = '';
   const columns = scoreColumns(readTflite, bytes);
@@ -58,14 +85,10 @@ export async function runConvert(argv: string[]): Promise<void> {
     labels = COCO91_LABELS;
     labelsNote = ' (assumed from its 91 score columns; pass --labels to name them otherwise)';
   }
-  const { onnx, report } = convertModel(bytes, {
-    mode: options.float ? 'float' : 'exact', labels,
-    metadata: { 'ssd-edge.convertedFrom': path.basename(input) },
-  });
+  const { onnx, report } = convertModel(bytes, { format: 'tflite', mode: options.float ? 'float' : 'exact', labels, metadata });
   await writeFileAtomic(out, onnx);
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
   console.log(`wrote ${out}: ${(onnx.length / 2 ** 20).toFixed(1)} MiB ONNX (${report.onnxNodes} nodes) from ${report.tfliteOperators} TFLite operators, ` +
-    `${report.mode} arithmetic, in ${seconds} s`);
+    `${report.mode} arithmetic, in ${seconds()} s`);
   console.log(`  outputs: loc ← '${report.boxTensor}', conf ← '${report.scoreTensor}'; ${report.anchors} anchors, ${report.numClasses} score columns`);
   if (labels) console.log(`  labels: ${labels.slice(1, 6).join(', ')}, …${labelsNote}`);
   if (report.detectionOptions) console.log(`  post-processing from TFLite_Detection_PostProcess: ${JSON.stringify(report.detectionOptions)}`);

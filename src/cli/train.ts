@@ -35,6 +35,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   'save-every': { type: 'string', description: 'checkpoint every n steps, 0: only at the end (default 1000)' },
   resume: { type: 'boolean', description: 'continue from the checkpoint in --checkpoints' },
   force: { type: 'boolean', description: 'without --resume, replace a checkpoint already in --checkpoints' },
+  'init-from': { type: 'string', description: "ssd300: VGG16 weights from a PyTorch .pth (ssd.pytorch's vgg16_reducedfc.pth, or an ssd.pytorch SSD's vgg.N)" },
   seed: { type: 'string', description: 'seed of the weights, order and augmentation (default 1)' },
   'log-every': { type: 'string', description: 'when not on a terminal, a line every n steps (default 10)' },
 };
@@ -94,6 +95,7 @@ export async function runTrain(argv: string[], stream: NodeJS.WriteStream = proc
     resume: options.resume === true,
     force: options.force === true,
     skipInvalid: options['skip-invalid'] === true,
+    initFrom: options['init-from'] as string | undefined,
     seed: integer(options, 'seed', -(2 ** 31)),
     log: line => console.log(line),
     onProgress: p => {

@@ -1,35 +1,50 @@
 /**
  * `ssd-edge/convert`: other frameworks' SSD model files → ssd-edge ONNX models, in TypeScript
- * (no Python, no TensorFlow). Each converted model records its pre- and post-processing in the
- * ONNX metadata, so `createDetector({ model })` needs no preset.
+ * (no Python, no TensorFlow, no PyTorch). Each converted model records its pre- and
+ * post-processing in the ONNX metadata, so `createDetector({ model })` needs no preset.
  */
+import { convertPytorchSsd, isPth, type PytorchConversionReport, type PytorchConvertOptions } from './pytorch/index.js';
 import { convertTfliteSsd, type TfliteConversionReport, type TfliteConvertOptions } from './tflite/ssd.js';
 
 export { convertTfliteModel, convertTfliteSsd, type TfliteConversionReport, type TfliteConvertOptions } from './tflite/ssd.js';
 export { readTflite, TfliteFormatError, type TfliteModel, type TfliteOperator, type TfliteTensor } from './tflite/read.js';
 export { SUPPORTED_OPERATORS, type ArithmeticMode } from './tflite/to-onnx.js';
+export * from './pytorch/index.js';
 
-export type ModelFormat = 'tflite';
-export type ConvertOptions = TfliteConvertOptions & { format?: ModelFormat };
-export interface ConvertResult { onnx: Uint8Array; format: ModelFormat; report: TfliteConversionReport }
+export type ModelFormat = 'tflite' | 'pytorch';
+/** Options of every format; each converter reads its own (`arch` is PyTorch's, `mode` TFLite's). */
+export type ConvertOptions = Omit<TfliteConvertOptions, 'postprocess'> & Omit<PytorchConvertOptions, 'postprocess'> &
+  { format?: ModelFormat; postprocess?: TfliteConvertOptions['postprocess'] & PytorchConvertOptions['postprocess'] };
+export interface TfliteConvertResult { onnx: Uint8Array; format: 'tflite'; report: TfliteConversionReport }
+export interface PytorchConvertResult { onnx: Uint8Array; format: 'pytorch'; report: PytorchConversionReport }
+export type ConvertResult = TfliteConvertResult | PytorchConvertResult;
 
 /** The format of a model file from its first bytes, or undefined when unknown. */
 export function detectFormat(bytes: Uint8Array): ModelFormat | undefined {
   if (bytes.length >= 8 && String.fromCharCode(...bytes.subarray(4, 8)) === 'TFL3') return 'tflite';
+  if (isPth(bytes)) return 'pytorch';
   return undefined;
 }
 
-/** Converts a model file's bytes into an ssd-edge ONNX model. */
+/** Converts a model file's bytes into an ssd-edge ONNX model; the format is detected unless given. */
+export function convertModel(bytes: Uint8Array | ArrayBuffer, options: ConvertOptions & { format: 'tflite' }): TfliteConvertResult;
+export function convertModel(bytes: Uint8Array | ArrayBuffer, options: ConvertOptions & { format: 'pytorch' }): PytorchConvertResult;
+export function convertModel(bytes: Uint8Array | ArrayBuffer, options?: ConvertOptions): ConvertResult;
 export function convertModel(bytes: Uint8Array | ArrayBuffer, options: ConvertOptions = {}): ConvertResult {
   if (!(bytes instanceof Uint8Array || bytes instanceof ArrayBuffer)) {
     throw new TypeError(`model bytes must be a Uint8Array or an ArrayBuffer, got ${bytes === null ? 'null' : typeof bytes}`);
   }
   const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   const format = options.format ?? detectFormat(view);
+  if (format === 'pytorch') {
+    const { onnx, report } = convertPytorchSsd(view, options);
+    return { onnx, format, report };
+  }
   if (format !== 'tflite') {
     const head = Array.from(view.subarray(0, 8), b => b.toString(16).padStart(2, '0')).join(' ');
     throw new Error(`not a model file ssd-edge can convert: ${view.length} bytes starting ${head || '(empty)'}; ` +
-      `supported: TensorFlow Lite (.tflite, identifier 'TFL3' at byte 4)`);
+      `supported: TensorFlow Lite (.tflite, identifier 'TFL3' at byte 4), PyTorch checkpoints (.pth: a zip archive 'PK', ` +
+      `or the legacy pickle stream 80 02 8a 0a)`);
   }
   const { onnx, report } = convertTfliteSsd(view, options);
   return { onnx, format, report };

@@ -19,10 +19,11 @@
  *   (weights, momentum, step) draws the same batches and computes the same losses as one that
  *   was never interrupted.
  */
-import { access } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { updateBatchNorm, type BatchNormLayer } from '../model/layers.js';
+import type { Ssd300 } from '../model/ssd300.js';
 import { decodeImage } from '../runtime/image-node.js';
 import { createWasmPreprocessor, type WasmPreprocessor } from '../runtime/preprocess-wasm.js';
 import type { PreprocessSpec } from '../runtime/types.js';
@@ -31,6 +32,7 @@ import { augmentSsd } from './data/augment.js';
 import { startGradientWorkers, type GradientWorkers } from './gradient-workers.js';
 import { combineParts, computePartGradients, type PartGradients } from './gradients.js';
 import { readVocDataset, type VocItem } from './data/index.js';
+import { initFromPytorch } from './init-from.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './checkpoint.js';
 import { createTrainingNetwork, TRAINING_ARCHS, type NetworkOptions, type TrainingArch, type TrainingNetwork } from './networks.js';
 import type { BoxAnnotation } from './targets.js';
@@ -106,6 +108,12 @@ export interface TrainOptions {
   force?: boolean;
   /** Leave out (and report) invalid boxes, images and repeated ids instead of refusing the dataset (ReadVocOptions.skipInvalid). Default false. */
   skipInvalid?: boolean;
+  /**
+   * ssd300 only: a PyTorch checkpoint whose VGG16 weights start conv1_1 … conv7 (ssd.pytorch's
+   * `vgg16_reducedfc.pth`, or an ssd.pytorch SSD checkpoint's `vgg.N` keys; see init-from.ts).
+   * Needs width 1. Ignored on a resume (the checkpoint's weights win).
+   */
+  initFrom?: string;
   /** Seeds the initial weights, the shuffling and the augmentation. Default 1. */
   seed?: number;
   onProgress?: (progress: TrainProgress) => void;
@@ -146,7 +154,7 @@ export interface TrainResult {
 }
 
 type Resolved = Required<Omit<TrainOptions, 'onProgress' | 'log' | 'maxSteps' | 'limit' | 'backgroundPrior' | 'clipGradNorm' | 'className'>> &
-  { maxSteps?: number; limit?: number; backgroundPrior?: number; clipGradNorm?: number; className?: string };
+  { maxSteps?: number; limit?: number; backgroundPrior?: number; clipGradNorm?: number; className?: string; initFrom?: string };
 
 const positiveInteger = (name: string, value: number) => {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`train: ${name} is ${value}; it must be an integer ≥ 1`);
@@ -162,6 +170,7 @@ export function resolveTrainOptions(options: TrainOptions): Resolved {
   if (typeof o.data !== 'string' || o.data === '') throw new Error('train: data (the VOC dataset directory) is required');
   if (typeof o.checkpointDir !== 'string' || o.checkpointDir === '') throw new Error('train: checkpointDir is required');
   if (!TRAINING_ARCHS.includes(o.arch)) throw new RangeError(`train: arch '${String(o.arch)}' is not one of ${TRAINING_ARCHS.join(', ')}`);
+  if (o.initFrom !== undefined && o.arch !== 'ssd300') throw new RangeError(`train: initFrom loads VGG16 weights into ssd300; arch is '${o.arch}'`);
   if (o.className !== undefined && o.arch !== 'mini') throw new RangeError('train: className picks the one class of a mini SSD; ssd300 learns every class');
   if (!(typeof o.width === 'number' && o.width > 0 && o.width <= 1)) throw new RangeError(`train: width is ${o.width}; it must be in (0, 1]`);
   if (typeof o.batchNorm !== 'boolean') throw new TypeError(`train: batchNorm is ${String(o.batchNorm)}; it must be a boolean`);
@@ -311,9 +320,10 @@ function nonFiniteGradients(names: readonly string[], result: PartGradients): st
 
 /** The options a checkpoint records (and a resume checks). */
 function recordedOptions(o: Resolved): Record<string, unknown> {
-  const { data, split, arch, width, batchNorm, backgroundPrior, inputStd, epochs, batch, lr, momentum, weightDecay, warmupSteps, steps, flip, augment, seed, limit, maxSteps, clipGradNorm, className } = o;
+  const { data, split, arch, width, batchNorm, backgroundPrior, inputStd, epochs, batch, lr, momentum, weightDecay, warmupSteps, steps, flip, augment, seed, limit, maxSteps, clipGradNorm, className, initFrom } = o;
   return { data: resolvePath(data), split, arch, width, batchNorm, backgroundPrior: backgroundPrior ?? null, inputStd, epochs, batch, lr, momentum, weightDecay,
-           warmupSteps, clipGradNorm: clipGradNorm ?? null, className: className ?? null, steps, flip, augment, seed, limit: limit ?? null, maxSteps: maxSteps ?? null };
+           warmupSteps, clipGradNorm: clipGradNorm ?? null, className: className ?? null, steps, flip, augment, seed, limit: limit ?? null, maxSteps: maxSteps ?? null,
+           ...(initFrom === undefined ? {} : { initFrom }) };
 }
 
 /**
@@ -399,6 +409,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       });
       step = resumed.meta.step;
       log(`resumed from ${o.checkpointDir} at step ${step} (epoch ${resumed.meta.epoch})`);
+      if (o.initFrom !== undefined) log(`--init-from ${o.initFrom} ignored: resumed weights`);
+    } else if (o.initFrom !== undefined) {
+      const loaded = initFromPytorch(model as Ssd300, new Uint8Array(await readFile(o.initFrom)));
+      log(`initialised ${loaded.layers[0]} … ${loaded.layers.at(-1)} (${loaded.layers.length} layers, ${(loaded.parameters / 1e6).toFixed(2)} M parameters) ` +
+        `from ${o.initFrom}${loaded.ignored ? ` (${loaded.ignored} other tensors of the checkpoint left unused)` : ''}`);
     }
     const startStep = step;
     const shapes = Object.fromEntries(names.map((name, i) => [name, variables[i].shape]));

@@ -42,7 +42,7 @@ describe('readTflite on Coral SSD MobileNet V2 COCO', () => {
 
 describe('convertModel', () => {
   it('records the anchors, the TFLite NMS and the uint8 input in the metadata', () => {
-    const { onnx, report } = convertModel(bytes);
+    const { onnx, report } = convertModel(bytes, { format: 'tflite' });
     assert.equal(report.anchors, 1917);
     assert.deepEqual(report.approximated, []);
     const meta = readSsdEdgeMetadata(onnx)!;

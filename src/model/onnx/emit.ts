@@ -22,6 +22,20 @@ export function emitConv(g: GraphBuilder, input: string, layer: ConvLayer): stri
 }
 
 /**
+ * ParseNet's L2 normalisation over the channels of NCHW `input`, with a per-channel `scale`:
+ * x / (√(Σ_c x² + guard) + eps) · scale (ReduceSumSquare, Add, Sqrt, Add, Div, Mul; the guard is an
+ * Add, not a Max: the WebGPU provider has no binary Max). Named `name`.
+ */
+export function emitL2Norm(g: GraphBuilder, input: string, name: string, scale: Float32Array, guard: number, eps: number): string {
+  const scalar = (suffix: string, value: number) => g.floats(`${name}.${suffix}`, new Float32Array([value]), []);
+  const sumSquares = g.node('ReduceSumSquare', [input], `${name}.sumSquares`, { axes: [1], keepdims: 1 });
+  const root = g.node('Sqrt', [g.node('Add', [sumSquares, scalar('guard', guard)], `${name}.guarded`)], `${name}.sqrt`);
+  const norm = g.node('Add', [root, scalar('eps', eps)], `${name}.norm`);
+  const normalised = g.node('Div', [input, norm], `${name}.normalised`);
+  return g.node('Mul', [normalised, g.floats(`${name}.scale`, scale, [1, scale.length, 1, 1])], name);
+}
+
+/**
  * NCHW → NHWC → `shape` (an int64 initializer such as [0, −1, k]): rows in (row, column, channel
  * group) order, the order of the priors. Named `${name}.rows`.
  */

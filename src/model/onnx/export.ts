@@ -21,7 +21,7 @@ import type { PostprocessConfig } from '../../core/types.js';
 import type { PreprocessSpec } from '../../runtime/types.js';
 import type { ConvLayer, L2NormLayer, MaxPoolLayer } from '../layers.js';
 import { SSD300_INPUT_SIZE, type Ssd300 } from '../ssd300.js';
-import { emitConv, emitRows } from './emit.js';
+import { emitConv, emitL2Norm, emitRows } from './emit.js';
 import { GraphBuilder } from './graph.js';
 import { checkExtraMetadata, DEFAULT_PREPROCESS, encodeSsdEdgeMetadata, PRODUCER_NAME } from './metadata.js';
 
@@ -76,16 +76,7 @@ export function exportSsd300(model: Ssd300, options: ExportOptions = {}): Uint8A
            { kernel_shape: [layer.size, layer.size], strides: [layer.stride, layer.stride], pads: [...layer.pads] });
 
   // x / (√(Σ_c x² + guard) + eps) · scale, exactly as layers.ts applies it.
-  const l2norm = (input: string, layer: L2NormLayer): string => {
-    const { name } = layer;
-    const scalar = (suffix: string, value: number) => g.floats(`${name}.${suffix}`, new Float32Array([value]), []);
-    const sumSquares = g.node('ReduceSumSquare', [input], `${name}.sumSquares`, { axes: [1], keepdims: 1 });
-    const root = g.node('Sqrt', [g.node('Add', [sumSquares, scalar('guard', layer.guard)], `${name}.guarded`)], `${name}.sqrt`);
-    const norm = g.node('Add', [root, scalar('eps', layer.eps)], `${name}.norm`);
-    const normalised = g.node('Div', [input, norm], `${name}.normalised`);
-    const scale = data(layer.scale);
-    return g.node('Mul', [normalised, g.floats(`${name}.scale`, scale, [1, scale.length, 1, 1])], name);
-  };
+  const l2norm = (input: string, layer: L2NormLayer): string => emitL2Norm(g, input, layer.name, data(layer.scale), layer.guard, layer.eps);
 
   const head = (input: string, layer: ConvLayer, shape: string): string => emitRows(g, conv(input, layer), layer.name, shape);
 
