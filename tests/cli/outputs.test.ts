@@ -82,6 +82,15 @@ describe('detect and demo --out keep what the user owns', () => {
     assert.ok(performance.now() - started < 45_000, 'fails fast');
   });
 
+  it('a write that fails says so in one line, not in libvips\' log', { skip: !existsSync('/dev/full') && 'needs /dev/full' }, async () => {
+    await assert.rejects(cli('detect', path.join(photos, 'x.jpg'), '--model', model, '--out', '/dev/full'), (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 1);
+      assert.match(error.stderr, /^ssd-edge: cannot write the annotated image \/dev\/full: ENOSPC: no space left on device/);
+      assert.doesNotMatch(error.stderr, /vips|wbuffer|system error/);
+      return true;
+    });
+  });
+
   it('generate-data refuses a non-empty --out unless --force', async () => {
     const data = path.join(dir, 'data');
     await cli('generate-data', '--out', data, '--train', '2', '--test', '1', '--size', '64');
