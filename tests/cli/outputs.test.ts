@@ -12,10 +12,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 
 const run = promisify(execFile);
-const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 /** Each run is killed after 60 s, so a spinning command fails the test instead of hanging it. */
 const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { maxBuffer: 16 * 2 ** 20, timeout: 60_000 });
 
