@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import type { Detection } from '../src/core/types.js';
 
-/** mulberry32, seeded: the same sequence on every machine (shared with the benchmark). */
-export { mulberry32 as random } from '../bench/scenarios.js';
+/** mulberry32, seeded: the same sequence on every machine (the benchmark uses the same one). */
+export { mulberry32 as random } from '../src/util/random.js';
 
 /** A standard normal sample (Box–Muller). */
 export function normal(rand: () => number): number {

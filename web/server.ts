@@ -4,7 +4,7 @@
  * that let onnxruntime-web run wasm threads, unless `isolated: false` (to check that the
  * low-power profile runs without them).
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -33,24 +33,33 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** The file a URL path names under a mount, or undefined (outside every mount, or escaping one). */
-function resolvePath(mounts: Record<string, string>, urlPath: string): string | undefined {
+const isInside = (root: string, file: string) => file === root || file.startsWith(root + path.sep);
+
+/** The file a URL path names under a mount, and the mount's folder; undefined outside every mount, or escaping one. */
+function resolvePath(mounts: Record<string, string>, urlPath: string): { root: string; file: string } | undefined {
   const prefix = Object.keys(mounts).filter((p) => urlPath.startsWith(p)).sort((a, b) => b.length - a.length)[0];
   if (prefix === undefined) return undefined;
   const root = path.resolve(mounts[prefix]);
   const file = path.resolve(root, `.${path.posix.sep}${urlPath.slice(prefix.length)}`);
-  return file === root || file.startsWith(root + path.sep) ? file : undefined;
+  return isInside(root, file) ? { root, file } : undefined;
 }
 
 async function body(options: ServerOptions, urlPath: string): Promise<Uint8Array | undefined> {
   const inMemory = options.files?.get(urlPath);
   if (inMemory) return inMemory;
-  let file = resolvePath(options.mounts, urlPath);
-  if (!file) return undefined;
+  const resolved = resolvePath(options.mounts, urlPath);
+  if (!resolved) return undefined;
+  let file = resolved.file;
   const info = await stat(file).catch(() => undefined);
   if (info?.isDirectory()) file = path.join(file, 'index.html');
-  return readFile(file).catch(() => undefined);
+  // a symlink may point out of the mount: serve only files whose real path is inside its real root
+  const [realRoot, realFile] = await Promise.all([realpath(resolved.root), realpath(file)]).catch(() => []);
+  if (!realRoot || !realFile || !isInside(realRoot, realFile)) return undefined;
+  return readFile(realFile).catch(() => undefined);
 }
+
+/** The methods a static server answers; anything else gets 405. */
+const ALLOWED_METHODS = ['GET', 'HEAD'];
 
 export function startServer(options: ServerOptions): Promise<StaticServer> {
   const server = http.createServer(async (request, response) => {
@@ -67,6 +76,11 @@ export function startServer(options: ServerOptions): Promise<StaticServer> {
     }
     response.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     response.setHeader('Cache-Control', 'no-store');
+    if (!ALLOWED_METHODS.includes(request.method ?? '')) {
+      response.writeHead(405, { 'Content-Type': 'text/plain', Allow: ALLOWED_METHODS.join(', ') })
+        .end(`method ${request.method} not allowed; this server answers ${ALLOWED_METHODS.join(' and ')}`);
+      return;
+    }
     const bytes = await body(options, urlPath);
     if (!bytes) {
       response.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: ${urlPath}`);

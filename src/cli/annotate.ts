@@ -2,6 +2,7 @@
  * Draws detections onto an image and writes a PNG: boxes, class labels and scores as an SVG
  * overlay composited by sharp (the image keeps its size and EXIF orientation).
  */
+import { writeFile } from 'node:fs/promises';
 import type { ImageDetection } from '../runtime/types.js';
 
 // distinct, readable colours; a class keeps its colour across images
@@ -33,8 +34,14 @@ export async function writeAnnotated(image: string | Uint8Array, detections: rea
   const base = sharp(image).rotate().removeAlpha();
   const { data, info } = await base.raw().toBuffer({ resolveWithObject: true });
   const svg = Buffer.from(overlaySvg(detections, info.width, info.height));
-  await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+  const png = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
     .composite([{ input: svg, top: 0, left: 0 }])
     .png()
-    .toFile(outPath);
+    .toBuffer();
+  // written by Node, not libvips: a failure is one line (ENOSPC, EACCES, …), not libvips' buffer-writer log
+  try {
+    await writeFile(outPath, png);
+  } catch (error) {
+    throw new Error(`cannot write the annotated image ${outPath}: ${(error as Error).message}`);
+  }
 }

@@ -7,6 +7,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createPostprocessor } from '../core/postprocessor.js';
 import { presets } from '../core/presets.js';
 import type { Detection } from '../core/types.js';
@@ -66,7 +67,7 @@ export async function runDemo(argv: string[]): Promise<void> {
   if (options['postprocess-only']) return postprocessOnly(options.json === true, (options.build as string | undefined) ?? 'auto');
   if (options.build !== undefined) throw new Error('demo: --build goes with --postprocess-only (the detector picks its own core build)');
   const model = resolveModelOption('demo', options.model as string | undefined);
-  const image = (options.image as string | undefined) ?? SAMPLE_IMAGE.pathname;
+  const image = (options.image as string | undefined) ?? fileURLToPath(SAMPLE_IMAGE);
   const outDir = (options.out as string | undefined) ?? 'demo-output';
   const minScore = numberOption(options, 'min-score', 0, 1) ?? 0.5;
   await ensureWritableDir(outDir, `demo: --out '${outDir}'`);

@@ -14,6 +14,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   split: { type: 'string', description: 'image set: ImageSets/Main/<split>.txt (default test)' },
   backend: { type: 'string', description: 'auto | node | wasm (default auto); with --weights a tfjs backend: auto | wasm | cpu' },
   limit: { type: 'string', description: 'evaluate only the first n images' },
+  'skip-invalid': { type: 'boolean', description: 'leave out (and count) zero-size or out-of-size boxes, mis-sized images, repeated ids' },
   json: { type: 'boolean', description: 'print the result as JSON' },
 };
 
@@ -40,6 +41,7 @@ function toJson(result: ModelEvaluation): unknown {
   const num = (v: number) => (Number.isNaN(v) ? null : v);
   return {
     map07: num(result.map07), mapAll: num(result.mapAll), images: result.images, seconds: result.seconds, backend: result.backend,
+    skipped: result.skipped,
     perClass: result.perClass.map((c) => ({
       classId: c.classId, label: c.label, ap07: num(c.ap07), apAll: num(c.apAll), numGroundTruth: c.numGroundTruth,
       numDifficult: c.numDifficult, numDetections: c.numDetections, truePositives: c.truePositives, falsePositives: c.falsePositives,
@@ -63,6 +65,7 @@ export async function runEval(argv: string[]): Promise<void> {
   let progress: Progress | undefined;
   const common = {
     data, split: (options.split as string | undefined) ?? 'test', backend: backend as 'auto', limit,
+    skipInvalid: options['skip-invalid'] === true,
     onProgress: (done: number, total: number, id: string) => {
       progress ??= progressBar(total, 'eval');
       progress.tick(id);
@@ -70,6 +73,11 @@ export async function runEval(argv: string[]): Promise<void> {
   };
   const result = weights ? await evaluateCheckpoint({ ...common, checkpoint: weights }) : await evaluateModel({ ...common, model: model! });
   progress?.done();
+  const { skipped } = result;
+  if (skipped.messages.length > 0) {
+    console.error(`eval: left out ${skipped.boxes} box${skipped.boxes === 1 ? '' : 'es'} and ${skipped.images} ` +
+      `image${skipped.images === 1 ? '' : 's'} (--skip-invalid); first: ${skipped.messages[0]}`);
+  }
   if (options.json) {
     process.stdout.write(`${JSON.stringify(toJson(result), null, 2)}\n`);
     return;

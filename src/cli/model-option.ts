@@ -3,6 +3,7 @@
  * 'shapes') or an .onnx file; the default is the COCO detector.
  */
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { BUILTIN_MODELS, builtinModelUrl, DEFAULT_MODEL, isBuiltinModel } from '../runtime/builtin-models.js';
 
 export const MODEL_OPTION_HELP = `${Object.keys(BUILTIN_MODELS).join(' | ')} | an .onnx file (default ${DEFAULT_MODEL})`;
@@ -12,7 +13,7 @@ export function resolveModelOption(command: string, value: string | undefined): 
   const model = value ?? DEFAULT_MODEL;
   if (isBuiltinModel(model)) {
     if (!existsSync(builtinModelUrl(model))) {
-      throw new Error(`${command}: the built-in model '${model}' is missing from this installation (${builtinModelUrl(model).pathname}); pass --model m.onnx`);
+      throw new Error(`${command}: the built-in model '${model}' is missing from this installation (${fileURLToPath(builtinModelUrl(model))}); pass --model m.onnx`);
     }
     return model;
   }

@@ -6,6 +6,21 @@
 import type { Coding } from './reference/coder.js';
 import { f32 } from './reference/f32.js';
 import type { PostprocessConfig } from './types.js';
+import { optionalBoolean, rejectUnknownKeys } from '../util/strict-keys.js';
+
+/** Every PostprocessConfig key; the `satisfies` keeps the list in step with the interface. */
+export const POSTPROCESS_CONFIG_KEYS = Object.keys({
+  priors: 1, numClasses: 1, backgroundClass: 1, boxCoding: 1, scoreActivation: 1, scoreThreshold: 1, nmsThreshold: 1,
+  topK: 1, keepTopK: 1, classAgnostic: 1, softNms: 1, clip: 1, tfliteNms: 1, labels: 1,
+} satisfies Record<keyof PostprocessConfig, 1>);
+
+/** Checks that `values` is an array (or typed array) of exactly `count` entries. */
+function requireLength(name: string, values: unknown, count: number): void {
+  const isList = Array.isArray(values) || ArrayBuffer.isView(values);
+  if (!isList) throw new TypeError(`${name} must be an array of ${count} numbers, got ${values === null ? 'null' : typeof values}`);
+  const { length } = values as ArrayLike<number>;
+  if (length !== count) throw new RangeError(`${name} has ${length} values; it needs exactly ${count}`);
+}
 
 export type Activation = 'softmax' | 'sigmoid' | 'none';
 
@@ -95,17 +110,22 @@ export function validatePriors(priors: Float32Array): void {
 
 function resolveCoding(config: PostprocessConfig): Coding {
   const coding = config.boxCoding ?? { variances: [0.1, 0.2] as const };
+  if (coding === null || typeof coding !== 'object') throw new TypeError("boxCoding must be { variances } or { scaleFactors, order }");
   if ('variances' in coding) {
+    rejectUnknownKeys(coding, ['variances'], 'boxCoding');
+    requireLength('boxCoding.variances', coding.variances, 2);
     const [v0, v1] = coding.variances;
     requirePositive('boxCoding.variances[0]', v0);
     requirePositive('boxCoding.variances[1]', v1);
     return { scales: [f32(v0), f32(v0), f32(v1), f32(v1)], order: 'xywh' };
   }
   if ('scaleFactors' in coding) {
+    rejectUnknownKeys(coding, ['scaleFactors', 'order'], 'boxCoding');
+    requireLength('boxCoding.scaleFactors', coding.scaleFactors, 4);
     if (coding.order !== 'xywh' && coding.order !== 'yxhw') {
       throw new RangeError(`boxCoding.order is '${String(coding.order)}'; it must be 'xywh' or 'yxhw'`);
     }
-    const [a, b, c, d] = coding.scaleFactors.map((v, i) => f32(1 / requirePositive(`boxCoding.scaleFactors[${i}]`, v)));
+    const [a, b, c, d] = Array.from(coding.scaleFactors, (v, i) => f32(1 / requirePositive(`boxCoding.scaleFactors[${i}]`, v)));
     // factors are given in the model's order; scales are kept in (x, y, w, h) order
     return { scales: coding.order === 'yxhw' ? [b, a, d, c] : [a, b, c, d], order: coding.order };
   }
@@ -127,6 +147,7 @@ function tfliteFactors(config: PostprocessConfig): ResolvedTflite['factors'] {
 function resolveTflite(config: PostprocessConfig, backgroundClass: number, foreground: number): ResolvedTflite {
   const given = config.tfliteNms!;
   if (given === null || typeof given !== 'object') throw new TypeError('tfliteNms must be an object { useRegularNms, ... }');
+  rejectUnknownKeys(given, ['useRegularNms', 'maxClassesPerDetection', 'detectionsPerClass'], 'tfliteNms');
   if (typeof given.useRegularNms !== 'boolean') {
     throw new TypeError(`tfliteNms.useRegularNms must be true (regular per-class NMS) or false (fast NMS), got ${String(given.useRegularNms)}`);
   }
@@ -157,6 +178,7 @@ function resolveTflite(config: PostprocessConfig, backgroundClass: number, foreg
 /** Validates `config` and fills in defaults; `priors` are the generated or given prior rows. */
 export function resolveConfig(config: PostprocessConfig, priors: Float32Array): ResolvedConfig {
   if (config === null || typeof config !== 'object') throw new TypeError('config must be a PostprocessConfig object');
+  rejectUnknownKeys(config, POSTPROCESS_CONFIG_KEYS, 'the PostprocessConfig');
   validatePriors(priors);
   const numPriors = priors.length / 4;
   const numClasses = requirePositiveInteger('numClasses', config.numClasses);
@@ -181,7 +203,7 @@ export function resolveConfig(config: PostprocessConfig, priors: Float32Array): 
     throw new TypeError('scoreThreshold must be a number or one number per class');
   }
   const nmsThreshold = requireUnitInterval('nmsThreshold', config.nmsThreshold);
-  const classAgnostic = config.classAgnostic ?? false;
+  const classAgnostic = optionalBoolean('classAgnostic', config.classAgnostic) ?? false;
   const foreground = numClasses - (backgroundClass >= 0 ? 1 : 0);
   if (foreground === 0) throw new RangeError('numClasses is 1 and that class is the background: nothing can be detected');
   const coding = resolveCoding(config);
@@ -196,6 +218,8 @@ export function resolveConfig(config: PostprocessConfig, priors: Float32Array): 
   if (tflite) thresholds.fill(f32Below(tflite.threshold));
   let softNms: ResolvedConfig['softNms'] = null;
   if (config.softNms) {
+    if (typeof config.softNms !== 'object') throw new TypeError("softNms must be { method: 'linear' | 'gaussian', sigma? }");
+    rejectUnknownKeys(config.softNms, ['method', 'sigma'], 'softNms');
     const { method, sigma = 0.5 } = config.softNms;
     if (method !== 'linear' && method !== 'gaussian') {
       throw new RangeError(`softNms.method is '${String(method)}'; it must be 'linear' or 'gaussian'`);
@@ -208,7 +232,7 @@ export function resolveConfig(config: PostprocessConfig, priors: Float32Array): 
   }
   return {
     priors, numPriors, numClasses, backgroundClass, coding, activation, thresholds,
-    nmsThreshold: f32(nmsThreshold), topK, keepTopK, classAgnostic, softNms, clip: config.clip ?? false, labels,
+    nmsThreshold: f32(nmsThreshold), topK, keepTopK, classAgnostic, softNms, clip: optionalBoolean('clip', config.clip) ?? false, labels,
     tflite, outputCapacity: tflite && !tflite.regular ? keepTopK * tflite.categories : keepTopK,
   };
 }

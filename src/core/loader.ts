@@ -39,8 +39,11 @@ export interface Core {
   readonly memory: WebAssembly.Memory;
   /** First byte the host may use (16-byte aligned). */
   readonly heapBase: number;
-  /** Grows memory so that [heapBase, heapBase + bytes) exists; returns heapBase. */
-  scratch(bytes: number): number;
+  /**
+   * Grows memory so that [heapBase, heapBase + bytes) exists; returns heapBase. `purpose` ("a
+   * 4000 × 3000 image") names what needs it when the engine refuses the memory.
+   */
+  scratch(bytes: number, purpose?: string): number;
 }
 
 export interface LoadCoreOptions {
@@ -159,10 +162,17 @@ export async function instantiateCore(options: LoadCoreOptions = {}): Promise<Co
     exports,
     memory,
     heapBase,
-    scratch(bytes: number): number {
+    scratch(bytes: number, purpose = 'its working memory'): number {
       const needed = heapBase + bytes;
       if (needed > memory.buffer.byteLength) {
-        memory.grow(Math.ceil((needed - memory.buffer.byteLength) / WASM_PAGE));
+        try {
+          memory.grow(Math.ceil((needed - memory.buffer.byteLength) / WASM_PAGE));
+        } catch (error) {
+          const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+          throw new RangeError(`the ssd-edge core needs ${mb(needed)} of WebAssembly memory for ${purpose} (it has ` +
+            `${mb(memory.buffer.byteLength)}; wasm32 allows at most 4096 MiB) and the engine refused: ` +
+            `${(error as Error).message}. Use a smaller image or batch, or free memory`);
+        }
       }
       return heapBase;
     },

@@ -71,12 +71,8 @@ export function layout(config: ResolvedConfig, base: number, batch: number): Lay
 
 /** Grows the core's memory to hold the layout and writes the plan, priors and thresholds. */
 export function writePlan(core: Core, config: ResolvedConfig, gate: number, regions: Layout & Record<string, number>): void {
-  try {
-    core.scratch(regions.end - core.heapBase);
-  } catch (error) {
-    throw new RangeError(`the post-processing arena needs ${(regions.end / 2 ** 20).toFixed(1)} MiB of wasm memory, ` +
-      `more than this engine can give (${(error as Error).message}); use a smaller batch`);
-  }
+  core.scratch(regions.end - core.heapBase,
+    `the post-processing arena of a batch of ${regions.batch} (${config.numPriors} priors × ${config.numClasses} classes)`);
   const buffer = core.memory.buffer;
   const words = new Int32Array(buffer, regions.plan, PLAN_WORDS);
   const reals = new Float32Array(buffer, regions.plan, PLAN_WORDS);

@@ -29,11 +29,24 @@ export interface Postprocessor {
 
 export type PostprocessorOptions = LoadCoreOptions;
 
-function lengthOf(value: unknown): number {
+function lengthOf(value: unknown, name: string): number {
   if (value === null || typeof value !== 'object' || typeof (value as ArrayLike<number>).length !== 'number') {
-    throw new TypeError(`expected a Float32Array (or an array of numbers), got ${value === null ? 'null' : typeof value}`);
+    throw new TypeError(`${name} must be a Float32Array (or an array of numbers), got ${value === null ? 'null' : typeof value}`);
   }
-  return (value as ArrayLike<number>).length;
+  const values = value as ArrayLike<unknown>;
+  // a typed array holds numbers; a plain array may hold anything, and Float32Array.set reads null as 0
+  if (!ArrayBuffer.isView(value)) {
+    for (let i = 0; i < values.length; i++) {
+      if (typeof values[i] !== 'number') {
+        throw new TypeError(`${name}[${i}] is ${values[i] === null ? 'null' : typeof values[i]}; model outputs must be numbers`);
+      }
+    }
+  }
+  return values.length;
+}
+
+function describe(value: unknown): string {
+  return value === null ? 'null' : typeof value;
 }
 
 class WasmPostprocessor implements Postprocessor {
@@ -62,8 +75,11 @@ class WasmPostprocessor implements Postprocessor {
     const core = this.core;
     if (!core) throw new Error('this postprocessor was disposed; create a new one');
     const { numPriors: P, numClasses: C } = this.config;
-    const locLength = lengthOf(loc);
-    const confLength = lengthOf(conf);
+    if (batch !== undefined && typeof batch !== 'number') {
+      throw new TypeError(`batch is ${typeof batch === 'string' ? `the string '${batch}'` : describe(batch)}; it must be a number (an integer ≥ 1)`);
+    }
+    const locLength = lengthOf(loc, 'loc');
+    const confLength = lengthOf(conf, 'conf');
     const images = batch ?? locLength / (P * 4);
     if (!Number.isInteger(images) || images < 1) {
       throw new RangeError(batch === undefined
@@ -140,6 +156,13 @@ export async function createPostprocessor(config: PostprocessConfig | string,
   const name = typeof config === 'string' ? `preset '${config}'` : 'this config';
   const given = typeof config === 'string' ? presetByName(config) : config;
   if (given === null || typeof given !== 'object') throw new TypeError('config must be a PostprocessConfig or a preset name');
+  if (Array.isArray(given.priors)) {
+    throw new TypeError(`priors is a plain array of ${(given.priors as unknown[]).length} values; pass new Float32Array(priors) ` +
+      '((cx, cy, w, h) rows, normalised) or a PriorConfig { family, ... }');
+  }
+  if (given.priors === null || typeof given.priors !== 'object') {
+    throw new TypeError(`priors must be a Float32Array of (cx, cy, w, h) rows or a PriorConfig { family, ... }, got ${describe(given.priors)}`);
+  }
   const core = await instantiateCore(options);
   const priors = given.priors instanceof Float32Array ? given.priors : generatePriorsWith(core, given.priors);
   return new WasmPostprocessor(core, resolveConfig(given, priors), name);

@@ -12,9 +12,9 @@ import { presetByName, presets, type PresetName } from '../core/presets.js';
 import type { Detection, PostprocessConfig } from '../core/types.js';
 import { IS_NODE } from './environment.js';
 import { isBrowserImageSource, readBrowserImage } from './image-browser.js';
-import { DEFAULT_MAX_IMAGE_PIXELS, validateMaxPixels } from './image-limits.js';
+import { DEFAULT_MAX_IMAGE_PIXELS, requireWithinLimit, validateMaxPixels } from './image-limits.js';
 import { inputPresets } from './input-presets.js';
-import { METADATA_POSTPROCESS, METADATA_PREPROCESS, readModelMetadata } from './model-metadata.js';
+import { hasOnnxGraph, METADATA_POSTPROCESS, METADATA_PREPROCESS, readModelMetadata } from './model-metadata.js';
 import { inputDims, toUint8Tensor, validatePreprocessSpec } from './preprocess.js';
 import { createWasmPreprocessor, type WasmPreprocessor } from './preprocess-wasm.js';
 import { checkSessionOptions, createSession, readModelBytes, type ModelSession, type SessionOutput } from './session.js';
@@ -23,6 +23,20 @@ import type {
   WebGpuAdapterReport,
 } from './types.js';
 import type { CoreBuild } from '../core/loader.js';
+import { rejectUnknownKeys } from '../util/strict-keys.js';
+
+/** Every DetectorOptions key; the `satisfies` keeps the list in step with the interface. */
+const DETECTOR_OPTION_KEYS = Object.keys({
+  model: 1, preset: 1, preprocess: 1, backend: 1, threads: 1, profile: 1, ort: 1, wasmBaseUrl: 1, labels: 1,
+  scoreThreshold: 1, nmsThreshold: 1, keepTopK: 1, maxImagePixels: 1,
+} satisfies Record<keyof DetectorOptions, 1>);
+const THRESHOLD_KEYS = Object.keys({ scoreThreshold: 1, nmsThreshold: 1 } satisfies Record<keyof ThresholdOverrides, 1>);
+
+/**
+ * The pre-processor's wasm memory grows to the largest image and never shrinks: above this
+ * (a 10-megapixel RGB image and its tables), it is replaced by a fresh instance after the call.
+ */
+export const PREPROCESS_KEEP_BYTES = 48 * 2 ** 20;
 
 export { METADATA_POSTPROCESS, METADATA_PREPROCESS };
 
@@ -196,6 +210,16 @@ function checkOutputs(outputs: Record<string, SessionOutput>, [locName, confName
   }
 }
 
+/** What a file's first bytes say it is, for messages. */
+function describeBytes(bytes: Uint8Array): string {
+  const ascii = String.fromCharCode(...bytes.subarray(0, 8));
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'JPEG';
+  if (ascii.startsWith('\x89PNG')) return 'PNG';
+  if (ascii.slice(4, 8) === 'TFL3') return 'TensorFlow Lite';
+  if (ascii.startsWith('PK')) return 'zip (PyTorch?)';
+  return 'non-ONNX';
+}
+
 function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value !== 'object') return typeof value;
@@ -225,7 +249,7 @@ class OnnxDetector implements Detector {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly session: ModelSession, private post: Postprocessor,
-              private readonly prep: WasmPreprocessor, readonly inputSpec: PreprocessSpec, public config: PostprocessConfig,
+              private prep: WasmPreprocessor, readonly inputSpec: PreprocessSpec, public config: PostprocessConfig,
               private readonly outputs: [loc: string, conf: string], private readonly batchable: boolean,
               private readonly maxPixels: number, readonly profile: Profile, private readonly wasmBaseUrl?: string | URL) {
     this.backend = session.backend;
@@ -249,7 +273,11 @@ class OnnxDetector implements Detector {
       return decodeImage(image, this.maxPixels);
     }
     if (isBrowserImageSource(image)) return readBrowserImage(image, this.maxPixels);
-    if (image !== null && typeof image === 'object' && 'data' in image) return image;
+    if (image !== null && typeof image === 'object' && 'data' in image) {
+      const { width, height } = image;
+      if (typeof width === 'number' && typeof height === 'number') requireWithinLimit(width, height, this.maxPixels, '(raw pixels)');
+      return image;
+    }
     throw new TypeError(`detect() takes ${IS_NODE ? 'an image file path, its bytes (Uint8Array),' : 'a canvas, an image element, an ImageBitmap,'} ` +
       `or pixels { data, width, height, channels? } (ImageData is one); got ${describeValue(image)}`);
   }
@@ -261,14 +289,15 @@ class OnnxDetector implements Detector {
   async detectBatch(images: readonly DetectorImage[]): Promise<ImageDetection[][]> {
     if (!Array.isArray(images)) throw new TypeError(`detectBatch() takes an array of images, got ${describeValue(images)}`);
     this.requireOpen();
-    const call = this.run(images);
+    // the post-processor (the thresholds) in force now serves this call, whatever setThresholds does meanwhile
+    const call = this.run(images, this.post);
     const settled = () => this.inFlight.delete(call);
     this.inFlight.add(call);
     call.then(settled, settled);
     return call;
   }
 
-  private async run(images: readonly DetectorImage[]): Promise<ImageDetection[][]> {
+  private async run(images: readonly DetectorImage[], post: Postprocessor): Promise<ImageDetection[][]> {
     let start = performance.now();
     const decoded = await Promise.all(images.map((image) => this.pixels(image)));
     const timings: Timings = { decode: performance.now() - start, preprocess: 0, inference: 0, postprocess: 0 };
@@ -290,7 +319,7 @@ class OnnxDetector implements Detector {
         const [locName, confName] = this.outputs;
         const loc = outputValues(outputs[locName], locName, part.length, '[N, priors, 4]');
         const conf = outputValues(outputs[confName], confName, part.length, '[N, priors, classes]');
-        const detections = this.post.run(loc, conf, part.length);
+        const detections = post.run(loc, conf, part.length);
         timings.postprocess += performance.now() - start;
         // sizes only: the pixels are not needed again
         kept.push({ loc, conf, images: part.map(({ width, height }) => ({ data: new Uint8Array(0), width, height })) });
@@ -300,13 +329,23 @@ class OnnxDetector implements Detector {
     }
     this.lastTimings = timings;
     this.lastRuns = kept;
+    await this.trimPreprocessor();
     return results;
+  }
+
+  /** Replaces a pre-processor grown by a large image with a fresh one, so its memory is not held for the detector's life. */
+  private async trimPreprocessor(): Promise<void> {
+    if (this.prep.memoryBytes <= PREPROCESS_KEEP_BYTES || this.disposed) return;
+    const large = this.prep;
+    this.prep = await createWasmPreprocessor({ build: this.coreBuild, wasmBaseUrl: this.wasmBaseUrl });
+    large.dispose();
   }
 
   async setThresholds(overrides: ThresholdOverrides): Promise<ImageDetection[][] | undefined> {
     if (overrides === null || typeof overrides !== 'object') {
       throw new TypeError(`setThresholds takes { scoreThreshold?, nmsThreshold? }, got ${describeValue(overrides)}`);
     }
+    rejectUnknownKeys(overrides, THRESHOLD_KEYS, 'setThresholds');
     this.requireOpen();
     const config = { ...this.config };
     if (overrides.scoreThreshold !== undefined) config.scoreThreshold = overrides.scoreThreshold;
@@ -321,7 +360,8 @@ class OnnxDetector implements Detector {
       const previous = this.post;
       this.post = post;
       this.config = config;
-      previous.dispose();
+      // calls made before this one keep the thresholds they were made with: free theirs once they settle
+      void Promise.allSettled([...this.inFlight]).then(() => previous.dispose());
       if (!this.lastRuns) return undefined;
       const start = performance.now();
       const results: ImageDetection[][] = [];
@@ -346,6 +386,7 @@ class OnnxDetector implements Detector {
     await Promise.allSettled([...this.inFlight]);
     await this.session.release();
     this.post.dispose();
+    this.prep.dispose();
     this.lastRuns = undefined;
   }
 }
@@ -379,6 +420,7 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`createDetector takes { model, preset?, backend?, ... }, got ${describeValue(options)}`);
   }
+  rejectUnknownKeys(options, DETECTOR_OPTION_KEYS, 'createDetector options');
   checkSessionOptions(options);
   const maxPixels = options.maxImagePixels === undefined ? DEFAULT_MAX_IMAGE_PIXELS : validateMaxPixels(options.maxImagePixels);
   if (typeof options.preset === 'string') presetByName(options.preset); // an unknown name fails before the model loads
@@ -391,6 +433,10 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
   } catch (error) {
     throw new Error(`cannot load model ${model.name}: it is not a valid ONNX model (truncated, or not an .onnx file): ` +
       (error as Error).message);
+  }
+  if (!hasOnnxGraph(model.bytes)) {
+    throw new Error(`cannot load model ${model.name}: it is not an ONNX model (no graph in it; a ${describeBytes(model.bytes)} file?): ` +
+      'pass an .onnx file, or convert a .tflite one with ssd-edge convert');
   }
   const postChoice = choosePostprocess(options, metadata, model.name);
   const spec = choosePreprocess(options, metadata, postChoice);

@@ -61,3 +61,20 @@ export function readModelMetadata(bytes: Uint8Array): Record<string, string> {
   }
   return metadata;
 }
+
+const MODEL_GRAPH = 7;
+
+/**
+ * Whether the bytes are a protobuf message with ModelProto's `graph` (field 7, a message): an
+ * image or a .tflite file can pass as a short protobuf with no metadata, but not carry a graph.
+ */
+export function hasOnnxGraph(bytes: Uint8Array): boolean {
+  try {
+    for (const [field, , , wire] of fields(bytes, 0, bytes.length)) {
+      if (field === MODEL_GRAPH && wire === WIRE_BYTES) return true;
+    }
+  } catch {
+    return false;
+  }
+  return false;
+}

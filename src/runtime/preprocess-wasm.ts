@@ -15,13 +15,24 @@ export interface WasmPreprocessor {
   readonly build: Core['build'];
   /** Same contract as preprocess(): writes image slot `index` of `out` and returns `out`. */
   run(image: RawImage, spec: PreprocessSpec, out?: Float32Array, index?: number): Float32Array;
+  /** Bytes of WebAssembly memory the instance holds: it grows to the largest image and never shrinks. */
+  readonly memoryBytes: number;
+  /** Drops the instance and its memory; later runs throw. */
+  dispose(): void;
 }
 
 export async function createWasmPreprocessor(options: LoadCoreOptions = {}): Promise<WasmPreprocessor> {
-  const core = await instantiateCore(options);
+  let core: Core | null = await instantiateCore(options);
   return {
     build: core.build,
+    get memoryBytes() {
+      return core?.memory.buffer.byteLength ?? 0;
+    },
+    dispose() {
+      core = null;
+    },
     run(image: RawImage, spec: PreprocessSpec, out?: Float32Array, index = 0): Float32Array {
+      if (!core) throw new Error('this pre-processor was disposed; create a new one');
       const channels = imageChannels(image);
       const [outW, outH] = spec.size;
       const plane = outW * outH;
@@ -32,7 +43,8 @@ export async function createWasmPreprocessor(options: LoadCoreOptions = {}): Pro
       // arena: tables | source pixels (+ 4 bytes the SIMD loads may touch) | tensor
       const tablesBytes = align(12 * (outW + outH));
       const sourceBytes = align(image.data.length + 4);
-      const base = core.scratch(tablesBytes + sourceBytes + 12 * plane);
+      const base = core.scratch(tablesBytes + sourceBytes + 12 * plane,
+        `pre-processing a ${image.width} × ${image.height} image (${channels} channels) into ${outW} × ${outH}`);
       const source = base + tablesBytes, target = source + sourceBytes;
       new Uint8Array(core.memory.buffer, source, image.data.length).set(image.data);
       const [m0, m1, m2] = spec.mean, [s0, s1, s2] = spec.std;

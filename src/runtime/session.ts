@@ -108,7 +108,16 @@ async function fetchBytes(model: string | URL): Promise<Uint8Array> {
     const { fileURLToPath } = await import('node:url');
     return readFile(typeof model === 'string' && !isUrlText ? model : fileURLToPath(model));
   }
-  const response = await fetch(IS_NODE ? new URL(model) : new URL(model, globalThis.location?.href));
+  const url = IS_NODE ? new URL(model) : new URL(model, globalThis.location?.href);
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    // undici says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a certificate) is in its cause
+    const cause = (error as Error & { cause?: { message?: string; code?: string } }).cause;
+    const reason = cause ? `: ${cause.code && !String(cause.message).includes(cause.code) ? `${cause.code} ` : ''}${cause.message ?? ''}` : '';
+    throw new Error(`${(error as Error).message} (${url.href})${reason}`);
+  }
   if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText} from ${response.url}`);
   return new Uint8Array(await response.arrayBuffer());
 }

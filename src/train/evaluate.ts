@@ -17,7 +17,7 @@ import { decodeImage } from '../runtime/image-node.js';
 import { createWasmPreprocessor, type WasmPreprocessor } from '../runtime/preprocess-wasm.js';
 import type { Backend, PreprocessSpec } from '../runtime/types.js';
 import { loadCheckpointModel } from './checkpoint.js';
-import { readVocDataset, type VocItem } from './data/index.js';
+import { readVocDataset, type VocDataset, type VocItem } from './data/index.js';
 import { initTraining, type TrainingBackendName } from './tfjs.js';
 import { evaluateDetections, type EvalDetection, type EvaluationResult, type GroundTruthImage } from './map.js';
 
@@ -37,6 +37,11 @@ export interface EvaluateModelOptions {
   scoreThreshold?: number;
   /** Evaluate only the first `limit` images of the split. */
   limit?: number;
+  /**
+   * Leave out (and count in `skipped`) the annotations the VOC reader finds invalid (zero-size or
+   * out-of-size boxes, mis-sized images, repeated ids) instead of failing; see ReadVocOptions. Default false.
+   */
+  skipInvalid?: boolean;
   /** Called after each image. */
   onProgress?: (done: number, total: number, imageId: string) => void;
 }
@@ -48,6 +53,8 @@ export interface ModelEvaluation extends EvaluationResult {
   seconds: number;
   /** The backend that ran the model ('auto' resolved): a runtime backend, or `tfjs-<backend>` for a checkpoint. */
   backend: Backend | `tfjs-${TrainingBackendName}`;
+  /** What `skipInvalid` left out of the split (all zero without it). */
+  skipped: VocDataset['skipped'];
 }
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -70,7 +77,7 @@ function classMapping(modelLabels: string[] | undefined, numClasses: number, dat
 }
 
 /** The images of a split to score, with the dataset's classes (background first). */
-interface SplitToScore { data: string; classes: readonly string[]; items: readonly VocItem[] }
+interface SplitToScore { data: string; classes: readonly string[]; items: readonly VocItem[]; skipped: VocDataset['skipped'] }
 
 /** What produces an image's detections: an ONNX model in a Detector, or a checkpoint in tfjs. */
 interface DetectionSource {
@@ -86,15 +93,15 @@ function checkCommon({ scoreThreshold = 0.01, limit }: { scoreThreshold?: number
 }
 
 /** The split's images (the first `limit`), read before any model is loaded so a bad path fails first. */
-async function readSplit({ data, split = 'test', limit }: Omit<EvaluateModelOptions, 'model' | 'backend'>): Promise<SplitToScore> {
-  const dataset = await readVocDataset(data, { split });
+async function readSplit({ data, split = 'test', limit, skipInvalid }: Omit<EvaluateModelOptions, 'model' | 'backend'>): Promise<SplitToScore> {
+  const dataset = await readVocDataset(data, { split, skipInvalid });
   const items = limit === undefined ? dataset.items : dataset.items.slice(0, limit);
   if (items.length === 0) throw new Error(`evaluate: split '${split}' of ${data} lists no images`);
-  return { data, classes: dataset.classes, items };
+  return { data, classes: dataset.classes, items, skipped: dataset.skipped };
 }
 
 /** Runs `source` on every image of the split and scores its detections. Disposes `source`. */
-async function evaluateSource(source: DetectionSource, { data, classes, items }: SplitToScore,
+async function evaluateSource(source: DetectionSource, { data, classes, items, skipped }: SplitToScore,
                               onProgress: EvaluateModelOptions['onProgress']): Promise<ModelEvaluation> {
   try {
     const { config } = source;
@@ -119,7 +126,7 @@ async function evaluateSource(source: DetectionSource, { data, classes, items }:
     const result = evaluateDetections(groundTruth, detections, {
       numClasses: config.numClasses, backgroundClass: 0, iouThreshold: 0.5, labels: modelLabels ?? [...classes], pixelPlusOne: false,
     });
-    return { ...result, images: items.length, seconds: (performance.now() - started) / 1000, backend: source.backend };
+    return { ...result, images: items.length, seconds: (performance.now() - started) / 1000, backend: source.backend, skipped };
   } finally {
     await source.dispose();
   }

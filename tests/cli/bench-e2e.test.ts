@@ -7,10 +7,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { formatBenchE2e, runBenchE2e, type BenchE2eReport } from '../../src/cli/bench-e2e.js';
 
 const run = promisify(execFile);
-const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 describe('ssd-edge bench-e2e', () => {
   let report: BenchE2eReport;

@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { createPostprocessor, presets, type Detection } from '../../src/index.js';
 import { referenceDetect } from '../../src/core/reference/detect.js';
 import { assertSameDetections } from '../helpers.js';
@@ -20,7 +21,7 @@ import { createDetector } from '../../src/runtime/detector.js';
 import type { ImageDetection } from '../../src/runtime/types.js';
 
 const run = promisify(execFile);
-const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 /** IoU of two [xmin, ymin, xmax, ymax] boxes. */
 function iouOf(a: readonly number[], b: readonly number[]): number {
@@ -38,6 +39,22 @@ describe('ssd-edge demo', () => {
     const post = await createPostprocessor(presets.ssd300Voc);
     const split = post.priors.length;
     assertSameDetections(detections, referenceDetect(post.config, values.subarray(0, split), values.subarray(split))[0], 'demo');
+  });
+
+  it('npm start works from a checkout whose path has a space (file URLs turned into paths with fileURLToPath)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'ssd-edge-demo-'));
+    try {
+      // the checkout seen through a symlink whose name has a space; the flags keep Node on the link's path
+      const checkout = path.join(dir, 'a folder');
+      await symlink(fileURLToPath(new URL('../../../', import.meta.url)), checkout);
+      const { stdout } = await run(process.execPath, ['--preserve-symlinks', '--preserve-symlinks-main',
+        path.join(checkout, 'dist/src/cli/main.js'), 'demo', '--out', path.join(dir, 'out'), '--json']);
+      const { detections, image } = JSON.parse(stdout) as { detections: ImageDetection[]; image: string };
+      assert.equal(image, path.join(checkout, 'samples/dog.jpg'));
+      assert.deepEqual(detections.map(d => d.label), ['dog', 'bicycle', 'car']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('prints a table for people', async () => {
@@ -72,7 +89,7 @@ describe('ssd-edge demo', () => {
   it('the shapes model finds every object annotated in samples/shapes.xml (class right, IoU ≥ 0.5)', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'ssd-edge-demo-'));
     try {
-      const { stdout } = await run(process.execPath, [CLI, 'demo', '--model', 'shapes', '--image', SHAPES_SAMPLE_IMAGE.pathname, '--min-score', '0.3', '--out', dir, '--json']);
+      const { stdout } = await run(process.execPath, [CLI, 'demo', '--model', 'shapes', '--image', fileURLToPath(SHAPES_SAMPLE_IMAGE), '--min-score', '0.3', '--out', dir, '--json']);
       const { detections } = JSON.parse(stdout) as { detections: ImageDetection[] };
       const xml = await readFile(new URL('../../../samples/shapes.xml', import.meta.url), 'utf8');
       const truths = [...xml.matchAll(/<name>(\w+)<\/name>[\s\S]*?<xmin>(\d+)<\/xmin>\s*<ymin>(\d+)<\/ymin>\s*<xmax>(\d+)<\/xmax>\s*<ymax>(\d+)<\/ymax>/g)]
@@ -97,10 +114,10 @@ describe('ssd-edge demo', () => {
     try {
       const model = path.join(dir, 'm.onnx');
       await run(process.execPath, [CLI, 'export', '--out', model, '--width', '0.03125', '--classes', '4', '--seed', '2']);
-      const { stdout } = await run(process.execPath, [CLI, 'demo', '--model', model, '--image', SHAPES_SAMPLE_IMAGE.pathname, '--out', dir, '--min-score', '0', '--json']);
+      const { stdout } = await run(process.execPath, [CLI, 'demo', '--model', model, '--image', fileURLToPath(SHAPES_SAMPLE_IMAGE), '--out', dir, '--min-score', '0', '--json']);
       const printed = JSON.parse(stdout) as { backend: string; detections: ImageDetection[] };
       const detector = await createDetector({ model, backend: printed.backend as 'node' });
-      const expected = await detector.detect(SHAPES_SAMPLE_IMAGE.pathname);
+      const expected = await detector.detect(fileURLToPath(SHAPES_SAMPLE_IMAGE));
       await detector.dispose();
       assert.ok(expected.length > 0);
       assertSameDetections(printed.detections, expected, 'demo JSON', 1e-6, 1e-6);

@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 
 const run = promisify(execFile);
-const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { maxBuffer: 64 * 2 ** 20 });
 
 interface Failure { code: number; stderr: string; stdout: string }
@@ -75,7 +76,7 @@ describe('ssd-edge export and detect', () => {
     await cliFails(['detect', path.join(dir, 'nope.jpg'), '--model', model], /'.*nope\.jpg' does not exist/);
     // Without --model, the default model (the COCO detector) runs; built-in models go by name
     assert.match((await cli('detect', path.join(dir, 'a.jpg'))).stdout, /a\.jpg: \d+ detections?/);
-    const dog = JSON.parse((await cli('detect', new URL('../../../samples/dog.jpg', import.meta.url).pathname, '--json')).stdout) as { label: string }[];
+    const dog = JSON.parse((await cli('detect', fileURLToPath(new URL('../../../samples/dog.jpg', import.meta.url)), '--json')).stdout) as { label: string }[];
     assert.deepEqual(dog.map(d => d.label).slice(0, 3), ['dog', 'bicycle', 'car']);
     assert.match((await cli('detect', path.join(dir, 'a.jpg'), '--model', 'shapes')).stdout, /a\.jpg: \d+ detections?/);
     await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', path.join(dir, 'missing.onnx')], /missing\.onnx does not exist; pass --model ssd-mobilenet-v2-coco \| shapes \| an \.onnx file/);

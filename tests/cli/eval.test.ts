@@ -5,15 +5,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { generateVocDataset } from '../../src/train/data/index.js';
 
 const run = promisify(execFile);
-const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { maxBuffer: 16 * 2 ** 20 });
 const CLASSES = ['circle', 'square', 'triangle', 'star', 'ring', 'cross'];
 
@@ -86,6 +87,23 @@ describe('ssd-edge eval', () => {
     await assert.rejects(cli('eval', '--model', voc, '--data', data, '--backend', 'wasm'), (e: { code: number; stderr: string }) =>
       e.code === 1 && /the model's classes do not match the dataset's/.test(e.stderr) &&
       /aeroplane, bicycle/.test(e.stderr) && /background, circle, square, triangle, star, ring, cross/.test(e.stderr));
+  });
+
+  it('--skip-invalid leaves out a zero-width box and says so; without it eval names the file', async () => {
+    const bad = path.join(dir, 'bad-data');
+    await cp(data, bad, { recursive: true });
+    const [first] = (await readFile(path.join(bad, 'ImageSets/Main/test.txt'), 'utf8')).split('\n');
+    const xmlPath = path.join(bad, 'Annotations', `${first}.xml`);
+    const xml = await readFile(xmlPath, 'utf8');
+    // the first box: xmax = xmin
+    await writeFile(xmlPath, xml.replace(/<xmin>(\d+)<\/xmin>([\s\S]*?)<xmax>\d+<\/xmax>/, '<xmin>$1</xmin>$2<xmax>$1</xmax>'));
+    await assert.rejects(cli('eval', '--model', model, '--data', bad, '--backend', 'wasm'), (e: { code: number; stderr: string }) =>
+      e.code === 1 && e.stderr.includes(`${first}.xml`) && /--skip-invalid/.test(e.stderr));
+    const { stdout, stderr } = await cli('eval', '--model', model, '--data', bad, '--backend', 'wasm', '--skip-invalid', '--json');
+    assert.match(stderr, /eval: left out 1 box and 0 images \(--skip-invalid\); first: .*\.xml/);
+    const result = JSON.parse(stdout) as JsonResult & { skipped: { boxes: number } };
+    assert.equal(result.images, 3);
+    assert.equal(result.skipped.boxes, 1);
   });
 
   it('fails clearly on a missing split, or without --model / --data', async () => {

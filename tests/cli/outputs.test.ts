@@ -12,10 +12,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 
 const run = promisify(execFile);
-const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 /** Each run is killed after 60 s, so a spinning command fails the test instead of hanging it. */
 const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { maxBuffer: 16 * 2 ** 20, timeout: 60_000 });
 
@@ -80,6 +81,15 @@ describe('detect and demo --out keep what the user owns', () => {
     await cliFails(['detect', photos, '--model', model, '--out', path.join(dir, 'plain')], /'.*plain' is a file, not a folder/);
     await cliFails(['demo', '--model', model, '--out', '/proc/x'], /demo: --out '\/proc\/x': cannot create the folder/);
     assert.ok(performance.now() - started < 45_000, 'fails fast');
+  });
+
+  it('a write that fails says so in one line, not in libvips\' log', { skip: !existsSync('/dev/full') && 'needs /dev/full' }, async () => {
+    await assert.rejects(cli('detect', path.join(photos, 'x.jpg'), '--model', model, '--out', '/dev/full'), (error: { code: number; stderr: string }) => {
+      assert.equal(error.code, 1);
+      assert.match(error.stderr, /^ssd-edge: cannot write the annotated image \/dev\/full: ENOSPC: no space left on device/);
+      assert.doesNotMatch(error.stderr, /vips|wbuffer|system error/);
+      return true;
+    });
   });
 
   it('generate-data refuses a non-empty --out unless --force', async () => {

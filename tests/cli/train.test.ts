@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { generateVocDataset } from '../../src/train/data/index.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 
 const run = promisify(execFile);
-const CLI = new URL('../../src/cli/main.js', import.meta.url).pathname;
+const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { maxBuffer: 16 * 2 ** 20 });
 
 describe('ssd-edge train', () => {

@@ -71,8 +71,8 @@ describe('run() rejects bad input and keeps working', () => {
   });
 
   it('inputs that are not arrays', () => {
-    rejects(() => post.run(null as unknown as Float32Array, conf), TypeError, /expected a Float32Array/);
-    rejects(() => post.run(loc, 42 as unknown as Float32Array), TypeError, /expected a Float32Array/);
+    rejects(() => post.run(null as unknown as Float32Array, conf), TypeError, /loc must be a Float32Array .* got null/);
+    rejects(() => post.run(loc, 42 as unknown as Float32Array), TypeError, /conf must be a Float32Array .* got number/);
   });
 
   it('a disposed postprocessor says so', async () => {

@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, it } from 'node:test';
 import { createPostprocessor } from '../../src/core/postprocessor.js';
 import { setWasmBaseUrl } from '../../src/core/loader.js';
 
-const wasmDir = pathToFileURL(path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../wasm/'));
+const wasmDir = pathToFileURL(path.resolve(import.meta.dirname ?? path.dirname(fileURLToPath(import.meta.url)), '../../wasm/'));
 const nowhere = pathToFileURL('/nonexistent/ssd-edge-wasm/');
 
 describe('wasm base URL', () => {

@@ -88,7 +88,7 @@ export async function readVocDataset(root: string, options: ReadVocOptions): Pro
   const listed = list.split(/\r?\n/).map((l) => l.trim().split(/\s+/)[0]).filter((id) => id.length > 0);
   const skipped: VocDataset['skipped'] = { boxes: 0, images: 0, messages: [] };
   const invalid = (message: string) => {
-    if (!options.skipInvalid) throw new Error(`${message} (readVocDataset's skipInvalid, train's --skip-invalid, leaves it out)`);
+    if (!options.skipInvalid) throw new Error(`${message} (readVocDataset's skipInvalid, train's and eval's --skip-invalid, leaves it out)`);
     skipped.messages.push(message);
   };
   const ids: string[] = [];
@@ -254,7 +254,7 @@ export function parseVocAnnotation(xml: string, classIndex: ReadonlyMap<string, 
         ? `${file}: ${box} has zero ${xmin === xmax ? 'width (xmin = xmax)' : 'height (ymin = ymax)'}`
         : undefined;
     if (problem) {
-      if (!skipBox) throw new Error(`${problem} (readVocDataset's skipInvalid, train's --skip-invalid, leaves it out)`);
+      if (!skipBox) throw new Error(`${problem} (readVocDataset's skipInvalid, train's and eval's --skip-invalid, leaves it out)`);
       skipBox(problem);
       return;
     }
