@@ -8,6 +8,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { COCO91_LABELS } from '../core/labels.js';
+import { presetByName } from '../core/presets.js';
+import type { PostprocessConfig, PriorConfig } from '../core/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { PytorchArch } from '../convert/index.js';
 import { describeOptions, parseArgs, type OptionSpec } from './args.js';
@@ -18,6 +20,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   float: { type: 'boolean', description: 'dequantise: float32 weights and operators (default: exact integer arithmetic, as TFLite)' },
   labels: { type: 'string', description: "class names: 'coco' (91 ids, background first), or a text file, one name per line or 'id name' lines (Coral's)" },
   force: { type: 'boolean', description: 'replace an existing --out file' },
+  preset: { type: 'string', description: 'for a model without TFLite_Detection_PostProcess: the preset whose anchors and decoding it uses (e.g. tfSsdMobilenetV1Coco)' },
+  anchors: { type: 'string', description: 'for such a model: a JSON file holding a PriorConfig (e.g. {"family":"tfGrid",...}) or an array of (cx, cy, w, h) rows' },
 };
 
 export const CONVERT_USAGE = `ssd-edge convert model.tflite|ckpt.pth --out model.onnx [options]\n${describeOptions(OPTIONS)}`;
@@ -85,7 +89,8 @@ export async function runConvert(argv: string[]): Promise<void> {
     labels = COCO91_LABELS;
     labelsNote = ' (assumed from its 91 score columns; pass --labels to name them otherwise)';
   }
-  const { onnx, report } = convertModel(bytes, { format: 'tflite', mode: options.float ? 'float' : 'exact', labels, metadata });
+  const { anchors, postprocess } = await rawModelOptions(options.preset as string | undefined, options.anchors as string | undefined);
+  const { onnx, report } = convertModel(bytes, { format: 'tflite', mode: options.float ? 'float' : 'exact', labels, anchors, postprocess, metadata });
   await writeFileAtomic(out, onnx);
   console.log(`wrote ${out}: ${(onnx.length / 2 ** 20).toFixed(1)} MiB ONNX (${report.onnxNodes} nodes) from ${report.tfliteOperators} TFLite operators, ` +
     `${report.mode} arithmetic, in ${seconds()} s`);
@@ -93,6 +98,29 @@ export async function runConvert(argv: string[]): Promise<void> {
   if (labels) console.log(`  labels: ${labels.slice(1, 6).join(', ')}, …${labelsNote}`);
   if (report.detectionOptions) console.log(`  post-processing from TFLite_Detection_PostProcess: ${JSON.stringify(report.detectionOptions)}`);
   if (report.approximated.length) console.log(`  not bit-exact (computed in float): ${report.approximated.join(', ')}`);
+}
+
+/** --preset and --anchors: the anchors and post-processing of a model exported without the detection op. */
+async function rawModelOptions(preset: string | undefined, anchorsFile: string | undefined):
+    Promise<{ anchors?: Float32Array | PriorConfig; postprocess?: Partial<PostprocessConfig> }> {
+  let anchors: Float32Array | PriorConfig | undefined, postprocess: Partial<PostprocessConfig> | undefined;
+  if (preset !== undefined) {
+    const { priors, labels: _labels, ...rest } = presetByName(preset);
+    anchors = priors;
+    postprocess = rest;
+  }
+  if (anchorsFile !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await readFile(anchorsFile, 'utf8'));
+    } catch (error) {
+      throw new Error(`convert: --anchors ${anchorsFile}: ${(error as Error).message}`);
+    }
+    if (Array.isArray(parsed)) anchors = new Float32Array(parsed.flat(1) as number[]);
+    else if (parsed !== null && typeof parsed === 'object' && 'family' in parsed) anchors = parsed as PriorConfig;
+    else throw new Error(`convert: --anchors ${anchorsFile} holds neither a PriorConfig (with 'family') nor an array of (cx, cy, w, h) rows`);
+  }
+  return { anchors, postprocess };
 }
 
 /** The score column count of the model's detection head, when it can be read. */

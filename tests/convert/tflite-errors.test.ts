@@ -100,6 +100,10 @@ describe('convertModel', () => {
     assert.throws(() => convertTfliteModel(model), /no TFLite_Detection_PostProcess operator.*is it a detector\?/);
   });
 
+  it('refuses anchors or post-processing for a model that carries its own', () => {
+    assert.throws(() => convertModel(bytes, { anchors: new Float32Array(4 * 1917) }), /carries its own anchors/);
+  });
+
   it('needs the anchors of a model exported without the detection op', () => {
     const model = edited(m => {
       const detection = m.operators.pop()!;

@@ -120,6 +120,9 @@ export function convertTfliteModel(model: TfliteModel, options: TfliteConvertOpt
   const detection = model.operators.find(op => op.custom && op.name === DETECTION_POSTPROCESS);
   let boxIndex: number, scoreIndex: number, priors: Float32Array, postprocess: PostprocessConfig;
   let flex: Record<string, FlexValue> | undefined;
+  if (detection && (options.anchors || options.postprocess)) {
+    throw new RangeError(`the model carries its own anchors and post-processing (${DETECTION_POSTPROCESS}); anchors and postprocess options are for models exported without it`);
+  }
   if (detection) {
     if (detection.inputs.length < 3) throw new TfliteFormatError(`${DETECTION_POSTPROCESS} has ${detection.inputs.length} inputs; it needs boxes, scores and anchors`);
     [boxIndex, scoreIndex] = detection.inputs;
