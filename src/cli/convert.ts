@@ -80,6 +80,7 @@ export async function runConvert(argv: string[]): Promise<void> {
     return;
   }
   if (arch !== undefined) throw new Error('convert: --arch is for PyTorch checkpoints; this file is not one');
+  if (detectFormat(bytes) !== 'tflite') convertModel(bytes); // not a format ssd-edge reads: throws, naming the ones it does
   let labels: readonly string[] | undefined;
   let labelsNote = '';
   const columns = scoreColumns(readTflite, bytes);
