@@ -13,6 +13,7 @@ import { describeOptions, parseArgs, type OptionSpec } from './args.js';
 const OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', description: 'the .onnx file to write (required)' },
   float: { type: 'boolean', description: 'dequantise: float32 weights and operators (default: exact integer arithmetic, as TFLite)' },
+  preset: { type: 'string', description: "a model family whose file lacks its anchors and decoding: 'mediapipe-blazeface' (MediaPipe's face_detection_short_range.tflite)" },
   labels: { type: 'string', description: "class names: 'coco' (91 ids, background first), or a text file, one name per line or 'id name' lines (Coral's)" },
   force: { type: 'boolean', description: 'replace an existing --out file' },
 };
@@ -58,8 +59,11 @@ export async function runConvert(argv: string[]): Promise<void> {
     labels = COCO91_LABELS;
     labelsNote = ' (assumed from its 91 score columns; pass --labels to name them otherwise)';
   }
+  const preset = options.preset as string | undefined;
+  if (preset !== undefined) (await import('../convert/index.js')).convertPreset(preset); // a clear error for an unknown name
   const { onnx, report } = convertModel(bytes, {
-    mode: options.float ? 'float' : 'exact', labels,
+    ...(preset !== undefined ? { preset: preset as 'mediapipe-blazeface' } : {}),
+    mode: options.float ? 'float' : preset !== undefined ? undefined : 'exact', labels,
     metadata: { 'ssd-edge.convertedFrom': path.basename(input) },
   });
   await writeFileAtomic(out, onnx);
