@@ -31,11 +31,20 @@
 //   36    scale factor w (f32)                     43    records per image in the output
 //   37    scale factor h (f32)                     (mergeCapacity = keepTopK + topK)
 //
+// MediaPipe's post-processing (mediapipe.ts) reads these as well; its `loc` rows are
+// `locValues` f32 (box, then keypoint pairs), `boxesPtr` holds topK such rows and `keptBoxesPtr`
+// at least as many, and its records are `recordWords` long (the 7 words, then keypoint pairs):
+//   44    mediapipe mode (0 off, 1 greedy, 2 weighted)   48    recordWords (7 + 2 · keypoints)
+//   45    exponential box size (0 linear, 1 exp)         49–52 divisors x_scale, y_scale, w_scale, h_scale (f32)
+//   46    keypoints per box
+//   47    locValues (4 + 2 · keypoints)
+//
 // An output record is 7 words: classId i32, priorIndex i32, score f32, xmin, ymin, xmax, ymax.
 
 import { decodeBox } from "./coder";
 import { ptr, real, word } from "./plan";
 import { keyCode, keyScore } from "./keys";
+import { detectImageMediapipe } from "./mediapipe";
 import { greedyNms, softNms } from "./nms";
 import { scanScores } from "./scores";
 import { detectImageTfliteFast, detectImageTfliteRegular, TFLITE_FAST, TFLITE_REGULAR } from "./tflite";
@@ -52,6 +61,7 @@ function detectImage(planPtr: usize, image: i32): void {
   const tflite = word(planPtr, 31);
   if (tflite == TFLITE_FAST) { detectImageTfliteFast(planPtr, image); return; }
   if (tflite == TFLITE_REGULAR) { detectImageTfliteRegular(planPtr, image); return; }
+  if (word(planPtr, 44) != 0) { detectImageMediapipe(planPtr, image); return; }
   const numPriors = word(planPtr, 0), numClasses = word(planPtr, 1), background = word(planPtr, 2);
   const topK = word(planPtr, 4), keepTopK = word(planPtr, 5);
   const pooled = word(planPtr, 6) != 0, clip = word(planPtr, 7) != 0, soft = word(planPtr, 8);

@@ -8,7 +8,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { COCO91_LABELS } from '../core/labels.js';
-import { presetByName } from '../core/presets.js';
+import { presetByName, presets } from '../core/presets.js';
+import { CONVERT_PRESETS, type ConvertPresetName } from '../convert/tflite/mediapipe.js';
 import type { PostprocessConfig, PriorConfig } from '../core/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { PytorchArch } from '../convert/index.js';
@@ -18,9 +19,9 @@ const OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', description: 'the .onnx file to write (required)' },
   arch: { type: 'string', description: "PyTorch checkpoints: 'ssd300-voc' | 'ssd512-voc' (ssd.pytorch) | 'torchvision-ssd300' (default: told by the keys)" },
   float: { type: 'boolean', description: 'dequantise: float32 weights and operators (default: exact integer arithmetic, as TFLite)' },
+  preset: { type: 'string', description: "for a model whose file lacks its anchors and decoding: 'mediapipe-blazeface' (MediaPipe's face_detection_short_range.tflite), or a post-processing preset whose anchors it uses (e.g. tfSsdMobilenetV1Coco)" },
   labels: { type: 'string', description: "class names: 'coco' (91 ids, background first), or a text file, one name per line or 'id name' lines (Coral's)" },
   force: { type: 'boolean', description: 'replace an existing --out file' },
-  preset: { type: 'string', description: 'for a model without TFLite_Detection_PostProcess: the preset whose anchors and decoding it uses (e.g. tfSsdMobilenetV1Coco)' },
   anchors: { type: 'string', description: 'for such a model: a JSON file holding a PriorConfig (e.g. {"family":"tfGrid",...}) or an array of (cx, cy, w, h) rows' },
 };
 
@@ -90,8 +91,11 @@ export async function runConvert(argv: string[]): Promise<void> {
     labels = COCO91_LABELS;
     labelsNote = ' (assumed from its 91 score columns; pass --labels to name them otherwise)';
   }
-  const { anchors, postprocess } = await rawModelOptions(options.preset as string | undefined, options.anchors as string | undefined);
-  const { onnx, report } = convertModel(bytes, { format: 'tflite', mode: options.float ? 'float' : 'exact', labels, anchors, postprocess, metadata });
+  const { anchors, postprocess, conversionPreset } = await rawModelOptions(options.preset as string | undefined, options.anchors as string | undefined);
+  const { onnx, report } = convertModel(bytes, {
+    format: 'tflite', ...(conversionPreset ? { preset: conversionPreset } : {}),
+    mode: options.float ? 'float' : conversionPreset ? undefined : 'exact', labels, anchors, postprocess, metadata,
+  });
   await writeFileAtomic(out, onnx);
   console.log(`wrote ${out}: ${(onnx.length / 2 ** 20).toFixed(1)} MiB ONNX (${report.onnxNodes} nodes) from ${report.tfliteOperators} TFLite operators, ` +
     `${report.mode} arithmetic, in ${seconds()} s`);
@@ -101,11 +105,23 @@ export async function runConvert(argv: string[]): Promise<void> {
   if (report.approximated.length) console.log(`  not bit-exact (computed in float): ${report.approximated.join(', ')}`);
 }
 
-/** --preset and --anchors: the anchors and post-processing of a model exported without the detection op. */
-async function rawModelOptions(preset: string | undefined, anchorsFile: string | undefined):
-    Promise<{ anchors?: Float32Array | PriorConfig; postprocess?: Partial<PostprocessConfig> }> {
+/**
+ * --preset and --anchors, for TFLite models exported without TFLite_Detection_PostProcess: a
+ * conversion preset ('mediapipe-blazeface', CONVERT_PRESETS), or a post-processing preset whose
+ * anchors and decoding the model uses (e.g. tfSsdMobilenetV1Coco); --anchors a JSON PriorConfig or rows.
+ */
+async function rawModelOptions(preset: string | undefined, anchorsFile: string | undefined): Promise<{
+  anchors?: Float32Array | PriorConfig; postprocess?: Partial<PostprocessConfig>; conversionPreset?: ConvertPresetName;
+}> {
   let anchors: Float32Array | PriorConfig | undefined, postprocess: Partial<PostprocessConfig> | undefined;
-  if (preset !== undefined) {
+  let conversionPreset: ConvertPresetName | undefined;
+  if (preset !== undefined && Object.hasOwn(CONVERT_PRESETS, preset)) {
+    conversionPreset = preset as ConvertPresetName;
+  } else if (preset !== undefined) {
+    if (!Object.hasOwn(presets, preset)) {
+      throw new RangeError(`convert: unknown --preset '${preset}'; conversion presets: ${Object.keys(CONVERT_PRESETS).join(', ')}; ` +
+        `post-processing presets: ${Object.keys(presets).join(', ')}`);
+    }
     const { priors, labels: _labels, ...rest } = presetByName(preset);
     anchors = priors;
     postprocess = rest;
@@ -121,7 +137,7 @@ async function rawModelOptions(preset: string | undefined, anchorsFile: string |
     else if (parsed !== null && typeof parsed === 'object' && 'family' in parsed) anchors = parsed as PriorConfig;
     else throw new Error(`convert: --anchors ${anchorsFile} holds neither a PriorConfig (with 'family') nor an array of (cx, cy, w, h) rows`);
   }
-  return { anchors, postprocess };
+  return { anchors, postprocess, conversionPreset };
 }
 
 /** The score column count of the model's detection head, when it can be read. */

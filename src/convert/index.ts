@@ -4,17 +4,29 @@
  * post-processing in the ONNX metadata, so `createDetector({ model })` needs no preset.
  */
 import { convertPytorchSsd, isPth, type PytorchConversionReport, type PytorchConvertOptions } from './pytorch/index.js';
+import { convertPreset, type ConvertPresetName } from './tflite/mediapipe.js';
 import { convertTfliteSsd, type TfliteConversionReport, type TfliteConvertOptions } from './tflite/ssd.js';
 
 export { convertTfliteModel, convertTfliteSsd, type TfliteConversionReport, type TfliteConvertOptions } from './tflite/ssd.js';
 export { readTflite, TfliteFormatError, type TfliteModel, type TfliteOperator, type TfliteTensor } from './tflite/read.js';
 export { SUPPORTED_OPERATORS, type ArithmeticMode } from './tflite/to-onnx.js';
 export * from './pytorch/index.js';
+export { foldFloat16Weights } from './tflite/fold-constants.js';
+export {
+  BLAZEFACE_ANCHORS, BLAZEFACE_POSTPROCESS, BLAZEFACE_PREPROCESS, CONVERT_PRESETS, convertPreset, type ConvertPresetName,
+} from './tflite/mediapipe.js';
 
 export type ModelFormat = 'tflite' | 'pytorch';
-/** Options of every format; each converter reads its own (`arch` is PyTorch's, `mode` TFLite's). */
-export type ConvertOptions = Omit<TfliteConvertOptions, 'postprocess'> & Omit<PytorchConvertOptions, 'postprocess'> &
-  { format?: ModelFormat; postprocess?: TfliteConvertOptions['postprocess'] & PytorchConvertOptions['postprocess'] };
+/** Options of every format; each converter reads its own (`arch` is PyTorch's, `mode` and `preset` TFLite's). */
+export type ConvertOptions = Omit<TfliteConvertOptions, 'postprocess'> & Omit<PytorchConvertOptions, 'postprocess'> & {
+  format?: ModelFormat;
+  postprocess?: TfliteConvertOptions['postprocess'] & PytorchConvertOptions['postprocess'];
+  /**
+   * A TFLite model family's conversion preset ('mediapipe-blazeface'): the anchors, post- and
+   * pre-processing its file does not carry, and the arithmetic mode. Other options override it.
+   */
+  preset?: ConvertPresetName;
+};
 export interface TfliteConvertResult { onnx: Uint8Array; format: 'tflite'; report: TfliteConversionReport }
 export interface PytorchConvertResult { onnx: Uint8Array; format: 'pytorch'; report: PytorchConversionReport }
 export type ConvertResult = TfliteConvertResult | PytorchConvertResult;
@@ -46,6 +58,12 @@ export function convertModel(bytes: Uint8Array | ArrayBuffer, options: ConvertOp
       `supported: TensorFlow Lite (.tflite, identifier 'TFL3' at byte 4), PyTorch checkpoints (.pth: a zip archive 'PK', ` +
       `or the legacy pickle stream 80 02 8a 0a)`);
   }
-  const { onnx, report } = convertTfliteSsd(view, options);
+  const given = options.preset === undefined ? options : { ...convertPreset(options.preset), ...definedOnly(options) };
+  const { onnx, report } = convertTfliteSsd(view, given);
   return { onnx, format, report };
+}
+
+/** The options whose value is not undefined (so that a preset's fields are not overridden by `undefined`). */
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

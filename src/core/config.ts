@@ -11,7 +11,7 @@ import { optionalBoolean, rejectUnknownKeys } from '../util/strict-keys.js';
 /** Every PostprocessConfig key; the `satisfies` keeps the list in step with the interface. */
 export const POSTPROCESS_CONFIG_KEYS = Object.keys({
   priors: 1, numClasses: 1, backgroundClass: 1, boxCoding: 1, scoreActivation: 1, scoreThreshold: 1, nmsThreshold: 1,
-  topK: 1, keepTopK: 1, classAgnostic: 1, softNms: 1, clip: 1, tfliteNms: 1, labels: 1,
+  topK: 1, keepTopK: 1, classAgnostic: 1, softNms: 1, clip: 1, tfliteNms: 1, keypoints: 1, weightedNms: 1, labels: 1,
 } satisfies Record<keyof PostprocessConfig, 1>);
 
 /** Checks that `values` is an array (or typed array) of exactly `count` entries. */
@@ -47,6 +47,20 @@ export interface ResolvedConfig {
   tflite: ResolvedTflite | null;
   /** Detection records one image can produce: keepTopK, times the classes per anchor in TFLite's fast mode. */
   outputCapacity: number;
+  /** MediaPipe's post-processing (LinearCoding, `keypoints` or `weightedNms`), or null. */
+  mediapipe: ResolvedMediapipe | null;
+  /** Values per prior in `loc`: 4, plus 2 per keypoint. */
+  locValues: number;
+}
+
+/** MediaPipe's post-processing with defaults filled in (see `weightedNms` in types.ts). */
+export interface ResolvedMediapipe {
+  /** false: the linear coding (no exp). */
+  exponential: boolean;
+  /** The divisors x_scale, y_scale, w_scale, h_scale, f32, in (x, y, w, h) order. */
+  divisors: readonly [dx: number, dy: number, dw: number, dh: number];
+  numKeypoints: number;
+  weighted: boolean;
 }
 
 /** `tfliteNms` with defaults filled in. */
@@ -110,7 +124,7 @@ export function validatePriors(priors: Float32Array): void {
 
 function resolveCoding(config: PostprocessConfig): Coding {
   const coding = config.boxCoding ?? { variances: [0.1, 0.2] as const };
-  if (coding === null || typeof coding !== 'object') throw new TypeError("boxCoding must be { variances } or { scaleFactors, order }");
+  if (coding === null || typeof coding !== 'object') throw new TypeError("boxCoding must be { variances }, { scaleFactors, order } or { linearScales, order }");
   if ('variances' in coding) {
     rejectUnknownKeys(coding, ['variances'], 'boxCoding');
     requireLength('boxCoding.variances', coding.variances, 2);
@@ -129,7 +143,54 @@ function resolveCoding(config: PostprocessConfig): Coding {
     // factors are given in the model's order; scales are kept in (x, y, w, h) order
     return { scales: coding.order === 'yxhw' ? [b, a, d, c] : [a, b, c, d], order: coding.order };
   }
-  throw new TypeError("boxCoding must have 'variances' or 'scaleFactors'");
+  if ('linearScales' in coding) {
+    rejectUnknownKeys(coding, ['linearScales', 'order'], 'boxCoding');
+    requireLength('boxCoding.linearScales', coding.linearScales, 4);
+    if (coding.order !== 'xywh' && coding.order !== 'yxhw') {
+      throw new RangeError(`boxCoding.order is '${String(coding.order)}'; it must be 'xywh' or 'yxhw'`);
+    }
+    const [a, b, c, d] = Array.from(coding.linearScales, (v, i) => f32(1 / requirePositive(`boxCoding.linearScales[${i}]`, v)));
+    // the multipliers are unused (MediaPipe divides by the scales); kept for a uniform Coding
+    return { scales: [a, b, c, d], order: coding.order };
+  }
+  throw new TypeError("boxCoding must have 'variances', 'scaleFactors' or 'linearScales'");
+}
+
+/** MediaPipe's post-processing, when the config asks for it (a LinearCoding, keypoints or weightedNms). */
+function resolveMediapipe(config: PostprocessConfig): ResolvedMediapipe | null {
+  const coding = config.boxCoding ?? { variances: [0.1, 0.2] as const };
+  const linear = 'linearScales' in coding;
+  if (!linear && config.keypoints === undefined && !config.weightedNms) return null;
+  if (config.weightedNms !== undefined && typeof config.weightedNms !== 'boolean') {
+    throw new TypeError(`weightedNms must be true or false, got ${typeof config.weightedNms}`);
+  }
+  const why = linear ? 'a linearScales box coding' : config.keypoints !== undefined ? 'keypoints' : 'weightedNms';
+  if (config.tfliteNms) throw new RangeError(`tfliteNms cannot be combined with ${why} (MediaPipe's post-processing)`);
+  if (config.softNms) throw new RangeError(`softNms cannot be combined with ${why} (MediaPipe's post-processing has greedy or weighted NMS)`);
+  if (config.classAgnostic) throw new RangeError(`classAgnostic cannot be combined with ${why}: MediaPipe's post-processing is class-agnostic already (one candidate per prior)`);
+  if (config.clip) throw new RangeError(`clip cannot be combined with ${why}: MediaPipe does not clip decoded boxes`);
+  if ((config.scoreActivation ?? 'softmax') === 'softmax') {
+    throw new RangeError(`scoreActivation must be 'sigmoid' or 'none' with ${why} (MediaPipe's post-processing has no softmax)`);
+  }
+  let numKeypoints = 0;
+  if (config.keypoints !== undefined) {
+    if (config.keypoints === null || typeof config.keypoints !== 'object') throw new TypeError('keypoints must be an object { count }');
+    const count = config.keypoints.count;
+    if (!isInteger(count) || count < 0 || count > 64) throw new RangeError(`keypoints.count is ${String(count)}; it must be an integer in [0, 64]`);
+    numKeypoints = count;
+  }
+  let divisors: ResolvedMediapipe['divisors'];
+  if ('linearScales' in coding) {
+    const [a, b, c, d] = coding.linearScales.map(f32);
+    divisors = [a, b, c, d];
+  } else if ('variances' in coding) {
+    const [v0, v1] = coding.variances;
+    divisors = [f32(1 / v0), f32(1 / v0), f32(1 / v1), f32(1 / v1)];
+  } else {
+    const [a, b, c, d] = coding.scaleFactors.map(f32);
+    divisors = coding.order === 'yxhw' ? [b, a, d, c] : [a, b, c, d];
+  }
+  return { exponential: !linear, divisors, numKeypoints, weighted: config.weightedNms ?? false };
 }
 
 /** TFLite's scale factors (the divisors) in (x, y, w, h) order, as f32. */
@@ -139,6 +200,7 @@ function tfliteFactors(config: PostprocessConfig): ResolvedTflite['factors'] {
     const [v0, v1] = coding.variances;
     return [f32(1 / v0), f32(1 / v0), f32(1 / v1), f32(1 / v1)];
   }
+  if ('linearScales' in coding) throw new RangeError("tfliteNms cannot be combined with a linearScales box coding (MediaPipe's post-processing)");
   const [a, b, c, d] = coding.scaleFactors.map(f32);
   return coding.order === 'yxhw' ? [b, a, d, c] : [a, b, c, d];
 }
@@ -208,14 +270,17 @@ export function resolveConfig(config: PostprocessConfig, priors: Float32Array): 
   if (foreground === 0) throw new RangeError('numClasses is 1 and that class is the background: nothing can be detected');
   const coding = resolveCoding(config);
   const tflite = config.tfliteNms === undefined ? null : resolveTflite(config, backgroundClass, foreground);
+  const mediapipe = resolveMediapipe(config);
   // TFLite's fast NMS has one candidate per anchor
   const listCapacity = classAgnostic ? numPriors * foreground : numPriors;
   const topK = Math.min(requirePositiveInteger('topK', config.topK), listCapacity);
-  let keptCapacity = classAgnostic ? topK : topK * numClasses;
+  let keptCapacity = classAgnostic || mediapipe ? topK : topK * numClasses;
   if (tflite) keptCapacity = tflite.regular ? Math.min(topK, tflite.detectionsPerClass) * foreground : topK;
   const keepTopK = Math.min(requirePositiveInteger('keepTopK', config.keepTopK), keptCapacity);
   // TFLite's threshold is ≥: the core compares > against the f32 just below it
   if (tflite) thresholds.fill(f32Below(tflite.threshold));
+  // so is MediaPipe's min_score_thresh (a score below it is skipped)
+  if (mediapipe) for (let c = 0; c < numClasses; c++) thresholds[c] = f32Below(thresholds[c]);
   let softNms: ResolvedConfig['softNms'] = null;
   if (config.softNms) {
     if (typeof config.softNms !== 'object') throw new TypeError("softNms must be { method: 'linear' | 'gaussian', sigma? }");
@@ -234,6 +299,7 @@ export function resolveConfig(config: PostprocessConfig, priors: Float32Array): 
     priors, numPriors, numClasses, backgroundClass, coding, activation, thresholds,
     nmsThreshold: f32(nmsThreshold), topK, keepTopK, classAgnostic, softNms, clip: optionalBoolean('clip', config.clip) ?? false, labels,
     tflite, outputCapacity: tflite && !tflite.regular ? keepTopK * tflite.categories : keepTopK,
+    mediapipe, locValues: 4 + 2 * (mediapipe?.numKeypoints ?? 0),
   };
 }
 

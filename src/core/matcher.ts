@@ -85,5 +85,9 @@ export async function createMatcher(config: PostprocessConfig | string, options:
   const given = typeof config === 'string' ? presetByName(config) : config;
   const core = await instantiateCore(options);
   const priors = given.priors instanceof Float32Array ? given.priors : generatePriorsWith(core, given.priors);
-  return new WasmMatcher(core, resolveConfig(given, priors));
+  const resolved = resolveConfig(given, priors);
+  if (resolved.mediapipe && !resolved.mediapipe.exponential) {
+    throw new RangeError("the matcher encodes with variances or scale factors; a linearScales box coding (MediaPipe's) has no training targets here");
+  }
+  return new WasmMatcher(core, resolved);
 }

@@ -7,13 +7,15 @@
  *              keptBoxes | order | mergeScores | mergeCodes | mergeTmp | outCounts | out | loc | conf
  *
  * order … mergeTmp serve TensorFlow Lite's NMS (assembly/tflite.ts) only; they are a few bytes
- * otherwise.
+ * otherwise. MediaPipe's post-processing (assembly/mediapipe.ts) decodes its candidates into
+ * `boxes` (topK rows of 4 + 2·keypoints f32) and blends into `keptBoxes` (the same per kept
+ * detection); its output records carry the keypoints after the 7 usual words.
  */
 import { lowestThreshold, type ResolvedConfig } from './config.js';
 import type { Core } from './loader.js';
 
 export const RECORD_WORDS = 7;
-const PLAN_WORDS = 48;
+const PLAN_WORDS = 64;
 const TFLITE_MODES = { fast: 1, regular: 2 } as const;
 const ACTIVATIONS = { none: 0, softmax: 1, sigmoid: 2 } as const;
 
@@ -31,12 +33,18 @@ export interface Layout {
 
 const align = (n: number) => (n + 15) & ~15;
 
+/** Words per output record: classId, priorIndex, score, 4 corners, then (x, y) per keypoint. */
+export function recordWords(config: ResolvedConfig): number {
+  return RECORD_WORDS + 2 * (config.mediapipe?.numKeypoints ?? 0);
+}
+
 /** Byte offsets of every region for `batch` images. */
 export function layout(config: ResolvedConfig, base: number, batch: number): Layout & Record<string, number> {
   const { numPriors: P, numClasses: C, topK, keepTopK, tflite } = config;
   const capacity = (topK + 7) & ~7;
   // one pooled candidate list: class-agnostic NMS, or TFLite's fast NMS (one candidate per anchor)
-  const pooled = config.classAgnostic || (tflite !== null && !tflite.regular);
+  const pooled = config.classAgnostic || (tflite !== null && !tflite.regular) || config.mediapipe !== null;
+  const rowBytes = config.locValues * 4;
   // TFLite's regular merge: the best keepTopK so far plus one class's selections
   const mergeCapacity = tflite ? keepTopK + Math.min(topK, tflite.detectionsPerClass) : 0;
   const sizes: [string, number][] = [
@@ -45,18 +53,19 @@ export function layout(config: ResolvedConfig, base: number, batch: number): Lay
     ['thresholds', C * 4],
     ['counts', C * 4],
     ['row', C * 4],
-    ['heaps', (pooled ? topK : C * topK) * 8],
+    // MediaPipe collects every passing prior before its top-k
+    ['heaps', (config.mediapipe ? P : pooled ? topK : C * topK) * 8],
     ['limits', C * 4],
     ['keptKeys', (pooled ? topK : C * topK) * 8],
-    ['boxes', topK * 16],
-    ['keptBoxes', 5 * capacity * 4],
+    ['boxes', topK * rowBytes],
+    ['keptBoxes', Math.max(5 * capacity * 4, config.mediapipe ? topK * rowBytes : 0)],
     ['order', Math.max(C, mergeCapacity) * 4],
     ['mergeScores', mergeCapacity * 4],
     ['mergeCodes', mergeCapacity * 4],
     ['mergeTmp', (tflite ? keepTopK : 0) * 8],
     ['outCounts', batch * 4],
-    ['out', batch * config.outputCapacity * RECORD_WORDS * 4],
-    ['loc', batch * P * 16],
+    ['out', batch * config.outputCapacity * recordWords(config) * 4],
+    ['loc', batch * P * rowBytes],
     ['conf', batch * P * C * 4],
   ];
   const regions: Record<string, number> = { batch };
@@ -94,6 +103,12 @@ export function writePlan(core: Core, config: ResolvedConfig, gate: number, regi
     reals[38] = tflite.threshold;
   }
   words.set([regions.order, regions.mergeScores, regions.mergeCodes, regions.mergeTmp, config.outputCapacity], 39);
+  const mediapipe = config.mediapipe;
+  words[44] = mediapipe === null ? 0 : mediapipe.weighted ? 2 : 1;
+  if (mediapipe !== null) {
+    words.set([mediapipe.exponential ? 1 : 0, mediapipe.numKeypoints, config.locValues, recordWords(config)], 45);
+    reals.set(mediapipe.divisors, 49);
+  }
   new Float32Array(buffer, regions.priors, config.priors.length).set(config.priors);
   const thresholds = new Float32Array(buffer, regions.thresholds, config.numClasses);
   thresholds.set(config.thresholds);

@@ -5,7 +5,7 @@
  */
 import { resolveConfig, scoreGate, type ResolvedConfig } from './config.js';
 import { instantiateCore, type Core, type CoreBuild, type LoadCoreOptions } from './loader.js';
-import { layout, RECORD_WORDS, writePlan, type Layout } from './plan.js';
+import { layout, recordWords, writePlan, type Layout } from './plan.js';
 import { presetByName } from './presets.js';
 import { generatePriorsWith } from './priors.js';
 import type { Detection, PostprocessConfig } from './types.js';
@@ -18,7 +18,8 @@ export interface Postprocessor {
   /** Prior rows (cx, cy, w, h) the offsets are decoded against. */
   readonly priors: Float32Array;
   /**
-   * Detections per image, best first. `loc` holds batch × numPriors × 4 offsets, `conf` holds
+   * Detections per image, best first. `loc` holds batch × numPriors × 4 offsets (4 + 2 per
+   * keypoint with `keypoints`), `conf` holds
    * batch × numPriors × numClasses scores (both row-major, as SSD heads output them).
    * `batch` defaults to what the lengths imply.
    */
@@ -74,20 +75,21 @@ class WasmPostprocessor implements Postprocessor {
   run(loc: ArrayLike<number>, conf: ArrayLike<number>, batch?: number): Detection[][] {
     const core = this.core;
     if (!core) throw new Error('this postprocessor was disposed; create a new one');
-    const { numPriors: P, numClasses: C } = this.config;
+    const { numPriors: P, numClasses: C, locValues: V } = this.config;
     if (batch !== undefined && typeof batch !== 'number') {
       throw new TypeError(`batch is ${typeof batch === 'string' ? `the string '${batch}'` : describe(batch)}; it must be a number (an integer ≥ 1)`);
     }
     const locLength = lengthOf(loc, 'loc');
     const confLength = lengthOf(conf, 'conf');
-    const images = batch ?? locLength / (P * 4);
+    const images = batch ?? locLength / (P * V);
     if (!Number.isInteger(images) || images < 1) {
       throw new RangeError(batch === undefined
-        ? `loc has ${locLength} values, not a whole number of images for ${this.name} (${P} priors × 4 = ${P * 4} per image)`
+        ? `loc has ${locLength} values, not a whole number of images for ${this.name} (${P} priors × ${V} = ${P * V} per image)`
         : `batch is ${batch}; it must be an integer ≥ 1`);
     }
-    if (locLength !== images * P * 4) {
-      throw new RangeError(`loc has ${locLength} values; ${this.name} needs ${images} × ${P} priors × 4 = ${images * P * 4}`);
+    if (locLength !== images * P * V) {
+      throw new RangeError(`loc has ${locLength} values; ${this.name} needs ${images} × ${P} priors × ${V} = ${images * P * V}` +
+        (V > 4 ? ` (4 box values and ${(V - 4) / 2} keypoints per prior)` : ''));
     }
     if (confLength !== images * P * C) {
       throw new RangeError(`conf has ${confLength} values; ${this.name} needs ${images} × ${P} priors × ${C} classes = ${images * P * C}` +
@@ -98,13 +100,15 @@ class WasmPostprocessor implements Postprocessor {
     const buffer = core.memory.buffer;
     new Float32Array(buffer, r.loc, locLength).set(loc);
     new Float32Array(buffer, r.conf, confLength).set(conf);
-    this.rejectNonFinite(core, r.loc, locLength, 'loc', 4);
+    this.rejectNonFinite(core, r.loc, locLength, 'loc', V);
     this.rejectNonFinite(core, r.conf, confLength, 'conf', C);
 
     core.exports.detectBatch(r.plan, images);
 
     const counts = new Int32Array(buffer, r.outCounts, images);
     const perImage = this.config.outputCapacity;
+    const RECORD_WORDS = recordWords(this.config);
+    const numKeypoints = (RECORD_WORDS - 7) / 2;
     const words = new Int32Array(buffer, r.out, images * perImage * RECORD_WORDS);
     const reals = new Float32Array(buffer, r.out, words.length);
     const labels = this.config.labels;
@@ -121,6 +125,9 @@ class WasmPostprocessor implements Postprocessor {
           priorIndex: words[at + 1],
         };
         if (labels) detection.label = labels[classId];
+        if (numKeypoints > 0) {
+          detection.keypoints = Array.from({ length: numKeypoints }, (_, k) => [reals[at + 7 + 2 * k], reals[at + 8 + 2 * k]]);
+        }
         detections.push(detection);
       }
       results.push(detections);

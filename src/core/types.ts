@@ -110,7 +110,38 @@ export interface ScaleFactorCoding {
   /** Order of the four offsets (and factors) in `loc`: torchvision 'xywh', TF 'yxhw'. */
   order: 'xywh' | 'yxhw';
 }
-export type BoxCoding = VarianceCoding | ScaleFactorCoding;
+/**
+ * MediaPipe's linear box coding (TensorsToDetectionsCalculator with
+ * `apply_exponential_on_box_size: false`, BlazeFace): offsets are divided by the scales, with no
+ * exponential, e.g. in pixels of a 128 × 128 input with scales 128:
+ *   cx = tx / sx · pw + pcx,  w = tw / sw · pw,  xmin = cx − w / 2   (same for y, h).
+ * Keypoints (see `keypoints`) decode like the centre. Choosing this coding selects MediaPipe's
+ * post-processing (see `PostprocessConfig.weightedNms`).
+ */
+export interface LinearCoding {
+  /** x_scale, y_scale, w_scale, h_scale, in (x, y, w, h) order whatever `order` says: divisors. BlazeFace: [128, 128, 128, 128]. */
+  linearScales: readonly [sx: number, sy: number, sw: number, sh: number];
+  /**
+   * Order of the four box values in a `loc` row, and of each keypoint's pair: 'xywh' (MediaPipe
+   * `reverse_output_order: true`, BlazeFace; keypoints (x, y)) or 'yxhw' (keypoints (y, x)).
+   */
+  order: 'xywh' | 'yxhw';
+}
+export type BoxCoding = VarianceCoding | ScaleFactorCoding | LinearCoding;
+
+/**
+ * Keypoints regressed with each box (MediaPipe `num_keypoints`, `keypoint_coord_offset: 4`,
+ * `num_values_per_keypoint: 2`): each `loc` row holds the 4 box values, then `count` pairs,
+ * i.e. 4 + 2·count values. A keypoint decodes like a box centre, kx = rx / sx · pw + pcx, with
+ * the coding's divisors (linearScales; scaleFactors; 1 / variances). Selects MediaPipe's
+ * post-processing, in which every coding decodes as MediaPipe's TensorsToDetectionsCalculator:
+ * offsets divided by those divisors, exp only for the non-linear codings
+ * (`apply_exponential_on_box_size: true`: w = e^(tw / sw) · pw, no clamp).
+ */
+export interface KeypointConfig {
+  /** Keypoints per box. BlazeFace: 6 (eyes, nose tip, mouth, ear tragions). */
+  count: number;
+}
 
 export interface SoftNmsConfig {
   method: 'linear' | 'gaussian';
@@ -181,6 +212,27 @@ export interface PostprocessConfig {
   tfliteNms?: TfliteNmsConfig;
   /** Class names by class index (background included). */
   labels?: readonly string[];
+  /**
+   * Keypoints per box, decoded in the core and carried through NMS into `Detection.keypoints`
+   * (selects MediaPipe's post-processing). Default none.
+   */
+  keypoints?: KeypointConfig;
+  /**
+   * MediaPipe NonMaxSuppressionCalculator `algorithm: WEIGHTED` (BlazeFace): the best remaining
+   * candidate and every remaining one overlapping it by IoU > `nmsThreshold` (itself included)
+   * leave the list together; the output is their average box and keypoints weighted by score,
+   * with the best one's score. Default false (MediaPipe's DEFAULT: greedy).
+   *
+   * MediaPipe's post-processing (chosen by this, `keypoints` or a `LinearCoding`) is
+   * TensorsToDetectionsCalculator + NonMaxSuppressionCalculator: each prior gives one candidate,
+   * its best foreground class, when that score is ≥ `scoreThreshold` (of that class; MediaPipe's
+   * `min_score_thresh`, which keeps scores equal to it); boxes whose decoded width or height is
+   * negative (or NaN) are dropped; one NMS runs over all classes (`multiclass_nms: false`), and
+   * its output is capped at `keepTopK` (MediaPipe: `max_num_detections`, unlimited by default).
+   * Sigmoid scores are 1 / (1 + e^−x) with e^−x rounded to f32, as MediaPipe's float
+   * arithmetic. Not combinable with `classAgnostic`, `softNms`, `tfliteNms`, 'softmax' or `clip`.
+   */
+  weightedNms?: boolean;
 }
 
 /** One detection, box in normalised `xyxy` corners. */
@@ -192,4 +244,6 @@ export interface Detection {
   priorIndex: number;
   /** `labels[classId]` when the config has labels. */
   label?: string;
+  /** With `keypoints` in the config: the box's keypoints, normalised (x, y), in the model's order. */
+  keypoints?: [x: number, y: number][];
 }

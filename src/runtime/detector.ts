@@ -197,12 +197,15 @@ function outputValues(output: SessionOutput, name: string, batch: number, patter
 /** Checks the warm-up outputs' shapes against the post-processing config. */
 function checkOutputs(outputs: Record<string, SessionOutput>, [locName, confName]: [string, string],
                       post: Postprocessor, configName: string): void {
-  const { numPriors, numClasses } = post.config;
+  const { numPriors, numClasses, locValues } = post.config;
   outputValues(outputs[locName], locName, 1, '[N, priors, 4] (box offsets)');
   outputValues(outputs[confName], confName, 1, '[N, priors, classes] (class scores)');
   const [, boxes, four] = outputs[locName].dims;
   const [, rows, classes] = outputs[confName].dims;
-  if (four !== 4) throw new Error(`model output '${locName}' has ${four} values per box; loc must be [N, priors, 4]`);
+  if (four !== locValues) {
+    throw new Error(`model output '${locName}' has ${four} values per box; loc must be [N, priors, ${locValues}]` +
+      (locValues > 4 ? ` (4 box values and ${(locValues - 4) / 2} keypoints, from the config's keypoints)` : ''));
+  }
   if (boxes !== numPriors) throw new Error(`model outputs ${boxes} boxes but ${configName} has ${numPriors} priors`);
   if (rows !== boxes) throw new Error(`model outputs ${boxes} boxes in '${locName}' but ${rows} score rows in '${confName}'`);
   if (classes !== numClasses) {

@@ -9,6 +9,7 @@ import type { PostprocessConfig, PriorConfig } from '../../core/types.js';
 import { encodeSsdEdgeMetadata, PRODUCER_NAME } from '../../model/onnx/metadata.js';
 import type { PreprocessSpec } from '../../runtime/types.js';
 import { readFlexbuffer, type FlexValue } from '../flexbuffer.js';
+import { foldFloat16Weights } from './fold-constants.js';
 import { readTflite, TfliteFormatError, type TfliteModel, type TfliteOperator, type TfliteTensor } from './read.js';
 import { constantFloats, convertGraph, type ArithmeticMode } from './to-onnx.js';
 
@@ -114,7 +115,9 @@ export function convertTfliteSsd(bytes: Uint8Array, options: TfliteConvertOption
 }
 
 /** convertTfliteSsd on a model already read (readTflite). */
-export function convertTfliteModel(model: TfliteModel, options: TfliteConvertOptions = {}): { onnx: Uint8Array; report: TfliteConversionReport } {
+export function convertTfliteModel(file: TfliteModel, options: TfliteConvertOptions = {}): { onnx: Uint8Array; report: TfliteConversionReport } {
+  // float16 weights (DEQUANTIZE of a float16 constant) become float32 constants
+  const model = foldFloat16Weights(file);
   const mode = options.mode ?? 'exact';
   if (mode !== 'exact' && mode !== 'float') throw new RangeError(`mode is '${String(mode)}'; it must be 'exact' or 'float'`);
   const detection = model.operators.find(op => op.custom && op.name === DETECTION_POSTPROCESS);

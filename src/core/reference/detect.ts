@@ -7,6 +7,7 @@ import { lowestThreshold, type ResolvedConfig } from '../config.js';
 import type { Detection } from '../types.js';
 import { boxArea, decodeBox, iou, type Box } from './coder.js';
 import { expf, f32 } from './f32.js';
+import { referenceMediapipeImage } from './mediapipe.js';
 import { referenceTflite } from './tflite.js';
 
 interface Candidate { score: number; prior: number; classId: number; box?: Box }
@@ -106,7 +107,10 @@ function detectImage(config: ResolvedConfig, loc: ArrayLike<number>, locAt: numb
 export function referenceDetect(config: ResolvedConfig, loc: ArrayLike<number>, conf: ArrayLike<number>,
                                 batch = 1): Detection[][] {
   if (config.tflite) return referenceTflite(config, loc, conf, batch);
-  const perImageLoc = config.numPriors * 4, perImageConf = config.numPriors * config.numClasses;
+  const perImageLoc = config.numPriors * config.locValues, perImageConf = config.numPriors * config.numClasses;
+  if (config.mediapipe) {
+    return Array.from({ length: batch }, (_, i) => referenceMediapipeImage(config, loc, i * perImageLoc, conf, i * perImageConf));
+  }
   return Array.from({ length: batch }, (_, i) => detectImage(config, loc, i * perImageLoc, conf, i * perImageConf));
 }
 
