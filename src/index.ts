@@ -4,6 +4,10 @@ export { createMatcher, type Matcher, type MatchTargets } from './core/matcher.j
 export {
   createTracker, type Tracker, type TrackerOptions, type TrackInput, type Track, type TrackState, type SmootherKind,
 } from './core/tracker.js';
+export {
+  createBoxMapper, fitTransform, letterbox, normalizedToSource,
+  type BoxMapper, type DisplayGeometry, type FitTransform, type ObjectFit,
+} from './stream/geometry.js';
 export { generatePriors } from './core/priors.js';
 export { presets, presetByName, type PresetName } from './core/presets.js';
 export { VOC_LABELS, COCO91_LABELS } from './core/labels.js';
