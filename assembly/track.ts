@@ -339,7 +339,7 @@ export function trackScratchBytes(numTracks: i32, numDets: i32): i32 {
  * when the classes differ (class-aware) or IoU < the threshold (or is NaN). Row at `rowPtr`.
  */
 function costRow(rec: usize, numDets: i32, classesPtr: usize, soaPtr: usize, soaStride: usize,
-                 classAware: bool, threshold: f32, big: f64, rowPtr: usize): void {
+                 classAware: bool, threshold: f32, big: f64, rowPtr: usize, iousPtr: usize): void {
   const ax1 = load<f32>(rec, R_BOX), ay1 = load<f32>(rec, R_BOX + 4);
   const ax2 = load<f32>(rec, R_BOX + 8), ay2 = load<f32>(rec, R_BOX + 12);
   const areaA = max<f32>(ax2 - ax1, 0) * max<f32>(ay2 - ay1, 0);
@@ -355,10 +355,11 @@ function costRow(rec: usize, numDets: i32, classesPtr: usize, soaPtr: usize, soa
       const ih = f32x4.max(f32x4.sub(f32x4.min(vy2, v128.load(y2s + o)), f32x4.max(vy1, v128.load(y1s + o))), zero);
       const inter = f32x4.mul(iw, ih);
       const ious = f32x4.div(inter, f32x4.sub(f32x4.add(va, v128.load(areas + o)), inter));
-      writeCost(rowPtr, d, f32x4.extract_lane(ious, 0), cls, load<i32>(classesPtr + o), classAware, threshold, big);
-      writeCost(rowPtr, d + 1, f32x4.extract_lane(ious, 1), cls, load<i32>(classesPtr + o, 4), classAware, threshold, big);
-      writeCost(rowPtr, d + 2, f32x4.extract_lane(ious, 2), cls, load<i32>(classesPtr + o, 8), classAware, threshold, big);
-      writeCost(rowPtr, d + 3, f32x4.extract_lane(ious, 3), cls, load<i32>(classesPtr + o, 12), classAware, threshold, big);
+      v128.store(iousPtr, ious);
+      for (let lane = 0; lane < 4; lane++) {
+        const o4 = o + (<usize>lane << 2);
+        writeCost(rowPtr, d + lane, load<f32>(iousPtr + (<usize>lane << 2)), cls, load<i32>(classesPtr + o4), classAware, threshold, big);
+      }
     }
   }
   for (; d < numDets; d++) {
@@ -371,8 +372,6 @@ function costRow(rec: usize, numDets: i32, classesPtr: usize, soaPtr: usize, soa
   }
 }
 
-// @ts-ignore: decorator
-@inline
 function writeCost(rowPtr: usize, d: i32, overlap: f32, cls: i32, detClass: i32,
                    classAware: bool, threshold: f32, big: f64): void {
   const feasible = overlap >= threshold && (!classAware || cls == detClass);
@@ -454,7 +453,7 @@ export function trackerUpdate(statePtr: usize, boxesPtr: usize, classesPtr: usiz
   const big: f64 = <f64>min<i32>(numTracks, numDets) + 1;
   for (let t = 0; t < numTracks; t++) {
     costRow(records + <usize>t * RECORD_BYTES, numDets, classesPtr, soa, soaStride, classAware, threshold, big,
-      cost + (<usize>t * <usize>numDets << 3));
+      cost + (<usize>t * <usize>numDets << 3), tmp + 16);
   }
 
   // 3. optimal assignment over the smaller side, infeasible pairs dropped
