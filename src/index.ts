@@ -8,6 +8,9 @@ export {
   createBoxMapper, fitTransform, letterbox, normalizedToSource,
   type BoxMapper, type DisplayGeometry, type FitTransform, type ObjectFit,
 } from './stream/geometry.js';
+export type {
+  TrackSource, FrameInput, TrackOptions, TrackResult, TrackedObject, TrackHandle, TrackSummary, TrackStage, StagePercentiles,
+} from './stream/track.js';
 export { generatePriors } from './core/priors.js';
 export { presets, presetByName, type PresetName } from './core/presets.js';
 export { VOC_LABELS, COCO91_LABELS } from './core/labels.js';
