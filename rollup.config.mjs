@@ -183,7 +183,7 @@ export default [
     plugins: [coreWasm('emit'), sizes()],
     output: { file: `dist/bundle/${TRACK_WORKER_FILE}`, format: 'es', inlineDynamicImports: true, sourcemap: true },
   },
-  // the demo: the page script and the worker, each one file (no chunk shared between them)
+  // the demo: the page script, its image worker and track()'s worker, each one file (no chunk shared)
   {
     input: 'dist/web/main.js',
     onwarn: quiet,
@@ -200,5 +200,12 @@ export default [
       // the worker runs from the demo's root, onnxruntime-web is served at /ort/
       paths: { 'onnxruntime-web': './ort/ort.min.mjs' },
     },
+  },
+  {
+    input: 'dist/src/stream/track-worker.js',
+    external,
+    onwarn: quiet,
+    plugins: [coreWasm('emit'), sizes()],
+    output: { dir: 'dist/demo', format: 'es', inlineDynamicImports: true, sourcemap: true, paths: { 'onnxruntime-web': './ort/ort.min.mjs' } },
   },
 ];

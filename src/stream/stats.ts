@@ -46,10 +46,13 @@ export class StageWindow {
   }
 }
 
-/** Events per second over the last `spanMs` milliseconds (by the caller's clock). */
+/**
+ * Events per second over the last `spanMs` milliseconds (by the caller's clock), or over the last
+ * two events when fewer fall in the span (slow rates, such as a second or more per inference).
+ */
 export class RateMeter {
   private readonly times: number[] = [];
-  constructor(private readonly spanMs = 2000) {}
+  constructor(private readonly spanMs = 3000) {}
 
   tick(nowMs: number): void {
     this.times.push(nowMs);
@@ -58,7 +61,7 @@ export class RateMeter {
 
   private trim(nowMs: number): void {
     let drop = 0;
-    while (drop < this.times.length && this.times[drop] <= nowMs - this.spanMs) drop++;
+    while (drop < this.times.length - 2 && this.times[drop] <= nowMs - this.spanMs) drop++;
     if (drop) this.times.splice(0, drop);
   }
 

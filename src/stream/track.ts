@@ -95,7 +95,7 @@ export interface TrackResult {
    * `worker` (all of the worker's time on a frame) and `latency` (frame taken → onResult).
    */
   timings: Partial<Record<TrackStage, StagePercentiles>>;
-  /** Results per second (the achieved frame rate), over the last 2 s. */
+  /** Results per second (the achieved frame rate), over the last 3 s (or the last two results). */
   fps: number;
   /** Frames per second the source gave. */
   sourceFps: number;

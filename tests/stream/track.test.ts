@@ -200,7 +200,12 @@ describe('stream statistics and prediction', () => {
     const rate = new RateMeter(1000);
     for (let t = 0; t <= 1000; t += 100) rate.tick(t);
     assert.equal(rate.rate(1000), 10);
-    assert.equal(rate.rate(5000), 0);
+    assert.equal(rate.rate(5000), 10, 'long after: the last two events');
+    const slow = new RateMeter(1000);
+    slow.tick(0);
+    assert.equal(slow.rate(10), 0, 'one event: no rate');
+    slow.tick(2500);
+    assert.equal(slow.rate(3000), 0.4, 'one event per 2.5 s');
   });
 
   it('between detections, a track moves on at its last velocity, by time', () => {

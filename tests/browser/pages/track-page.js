@@ -84,5 +84,5 @@ async function badInputs() {
   return out;
 }
 
-window.trackPage = { ready: true, camera, badInputs };
+window.trackPage = { ready: true, camera, badInputs, prepare: async () => { await getDetector(); } };
 document.getElementById('log').textContent = 'ready';
