@@ -3,6 +3,9 @@
 //   dist/bundle/ssd-edge.mjs          ESM; the core's .wasm files emitted beside it and fetched from
 //                                     the bundle's own URL (import.meta.url), or from wasmBaseUrl
 //   dist/bundle/ssd-edge.iife.min.js  script tag, global `ssdEdge`; the .wasm inlined (base64)
+//   dist/bundle/ssd-edge-track-worker.mjs  detector.track()'s worker (a module worker), found by both
+//                                     bundles beside themselves; it imports 'onnxruntime-web' like the
+//                                     ESM bundle, or the URL given as track()'s ortUrl
 //   dist/bundle/*.d.*ts               their type declarations (those of dist/src, re-exported)
 //   dist/demo/                        the demo page (web/): page script, detection worker, .wasm
 //
@@ -18,6 +21,21 @@ const WASM_FILES = { simd: 'ssd-core.simd.wasm', baseline: 'ssd-core.baseline.wa
 const WASM_SOURCE_MODULE = path.resolve('dist/src/core/wasm-source.js');
 const ORT_WEB_MODULE = path.resolve('dist/src/runtime/ort-web.js');
 const BUILTIN_MODELS_MODULE = path.resolve('dist/src/runtime/builtin-models.js');
+const TRACK_MODULE = path.resolve('dist/src/stream/track.js');
+const TRACK_WORKER_FILE = 'ssd-edge-track-worker.mjs';
+
+/** Points track()'s default worker URL at the worker bundle beside the bundle. */
+function trackWorkerUrl() {
+  return {
+    name: 'ssd-edge-track-worker-url',
+    transform(code, id) {
+      if (path.resolve(id) !== TRACK_MODULE) return null;
+      const replaced = code.replace("new URL('./track-worker.js', import.meta.url)", `new URL('./${TRACK_WORKER_FILE}', import.meta.url)`);
+      if (replaced === code) this.error('track.js: the default worker URL not found to replace');
+      return { code: replaced, map: null };
+    },
+  };
+}
 
 /** Node-only or optional imports, reached only on Node paths: left as imports, never bundled. */
 const external = (id) => /^(node:|onnxruntime-node$|sharp$|onnxruntime-web$)/.test(id);
@@ -144,20 +162,28 @@ export default [
     input: 'dist/src/index.js',
     external,
     onwarn: quiet,
-    plugins: [coreWasm('emit'), builtinModels(), declarations(), sizes()],
+    plugins: [coreWasm('emit'), builtinModels(), trackWorkerUrl(), declarations(), sizes()],
     output: { file: 'dist/bundle/ssd-edge.mjs', format: 'es', inlineDynamicImports: true, sourcemap: true },
   },
   {
     input: 'dist/src/index.js',
     external,
     onwarn: quiet,
-    plugins: [coreWasm('inline'), builtinModels(), ortFromGlobal(), sizes()],
+    plugins: [coreWasm('inline'), builtinModels(), ortFromGlobal(), trackWorkerUrl(), sizes()],
     output: {
       file: 'dist/bundle/ssd-edge.iife.min.js', format: 'iife', name: 'ssdEdge', inlineDynamicImports: true,
       sourcemap: true, plugins: [terser()],
     },
   },
-  // the demo: the page script and the worker, each one file (no chunk shared between them)
+  // detector.track()'s worker: the model arrives as bytes, so no built-in model files
+  {
+    input: 'dist/src/stream/track-worker.js',
+    external,
+    onwarn: quiet,
+    plugins: [coreWasm('emit'), sizes()],
+    output: { file: `dist/bundle/${TRACK_WORKER_FILE}`, format: 'es', inlineDynamicImports: true, sourcemap: true },
+  },
+  // the demo: the page script, its image worker and track()'s worker, each one file (no chunk shared)
   {
     input: 'dist/web/main.js',
     onwarn: quiet,
@@ -174,5 +200,12 @@ export default [
       // the worker runs from the demo's root, onnxruntime-web is served at /ort/
       paths: { 'onnxruntime-web': './ort/ort.min.mjs' },
     },
+  },
+  {
+    input: 'dist/src/stream/track-worker.js',
+    external,
+    onwarn: quiet,
+    plugins: [coreWasm('emit'), sizes()],
+    output: { dir: 'dist/demo', format: 'es', inlineDynamicImports: true, sourcemap: true, paths: { 'onnxruntime-web': './ort/ort.min.mjs' } },
   },
 ];

@@ -4,6 +4,7 @@ export { detectBatch } from "./pipeline";
 export { findNonFinite } from "./finite";
 export { matchPriors } from "./match";
 export { resizeToTensor } from "./resize";
+export { trackerUpdate, trackScratchBytes } from "./track";
 export { priorsSsd, priorsTorchvision, priorsTfGrid, priorsMediapipe } from "./priors";
 
 /** First free byte after static data: where the host starts its arena. */

@@ -1,6 +1,16 @@
 /** ssd-edge: SSD object detection at the edge. */
 export { createPostprocessor, type Postprocessor, type PostprocessorOptions } from './core/postprocessor.js';
 export { createMatcher, type Matcher, type MatchTargets } from './core/matcher.js';
+export {
+  createTracker, type Tracker, type TrackerOptions, type TrackInput, type Track, type TrackState, type SmootherKind,
+} from './core/tracker.js';
+export {
+  createBoxMapper, fitTransform, letterbox, normalizedToSource,
+  type BoxMapper, type DisplayGeometry, type FitTransform, type ObjectFit,
+} from './stream/geometry.js';
+export type {
+  TrackSource, FrameInput, TrackOptions, TrackResult, TrackedObject, TrackHandle, TrackSummary, TrackStage, StagePercentiles,
+} from './stream/track.js';
 export { generatePriors } from './core/priors.js';
 export { presets, presetByName, type PresetName } from './core/presets.js';
 export { VOC_LABELS, COCO91_LABELS } from './core/labels.js';

@@ -1,13 +1,16 @@
 /**
- * The demo page: pick an image (or the webcam), detect in a worker, draw the boxes, show the
- * timings and the backend; the threshold sliders re-run only the post-processing.
+ * The demo page: pick an image, detect in a worker, draw the boxes, show the timings and the
+ * backend; the threshold sliders re-run only the post-processing. The webcam and a video file
+ * run through detector.track()'s worker (startTracking with the image worker's model and
+ * processing): boxes with track ids and trails over the video, the frame rate, a tracking toggle.
  *
  * `window.ssdDemo` exposes the page's state (for the browser test and for the curious).
  */
 import {
   DEFAULT_BACKEND, DEFAULT_IOU_THRESHOLD, DEFAULT_MODEL_URL, DEFAULT_PROFILE, DEFAULT_SCORE_THRESHOLD,
 } from './config.js';
-import { drawDetections } from './draw.js';
+import { drawDetections, drawOverlay } from './draw.js';
+import { startTracking, type TrackHandle, type TrackResult } from '../src/stream/track.js';
 import type { DetectorInfo, Reply, Request, Thresholds } from './protocol.js';
 import type { Backend, ImageDetection, Profile, Timings } from '../src/runtime/types.js';
 
@@ -20,8 +23,11 @@ export interface DemoState {
   timings?: Timings & { roundTrip: number };
   rerun?: 'full' | 'post';
   thresholds: Thresholds;
-  /** Results drawn so far (full detections and post-processing re-runs). */
+  /** Results drawn so far (full detections, post-processing re-runs, stream frames). */
   results: number;
+  /** The stream's last result (webcam or video file). */
+  stream?: { fps: number; sourceFps: number; detectionFps: number; dropped: number; maxQueue: number; tracking: boolean;
+    objects: { trackId?: number; label?: string; state?: string }[] };
 }
 
 declare global {
@@ -132,9 +138,8 @@ worker.onmessage = ({ data: reply }: MessageEvent<Reply>) => {
   showTimings(state.timings, reply.rerun);
   $('count').textContent = `${reply.detections.length} detection${reply.detections.length === 1 ? '' : 's'}` +
     (reply.rerun === 'post' ? ' (post-processing re-run only)' : '');
-  if (!webcam) setStatus('ready', 'ready');
+  setStatus('ready', 'ready');
   if (pending.size === 0) sendThresholdsIfChanged();
-  if (webcam) requestAnimationFrame(nextWebcamFrame);
 };
 
 /** Sends an image to the worker: it gets one bitmap, the page keeps another to draw on. */
@@ -178,35 +183,116 @@ bindSlider(iouSlider, $<HTMLOutputElement>('iou-value'), 'nmsThreshold');
 $<HTMLInputElement>('file').addEventListener('change', (event) => {
   const file = (event.target as HTMLInputElement).files?.[0];
   if (!file) return;
-  stopWebcam();
+  void stopStream();
+  stage.hidden = true;
+  canvas.hidden = false;
   detect(file).catch((error: Error) => showError(`cannot read ${file.name}: ${error.message}`));
 });
 
 const video = $<HTMLVideoElement>('video');
+const stage = $('stage');
+const overlay = $<HTMLCanvasElement>('overlay');
+const trackingBox = $<HTMLInputElement>('tracking');
+/** The running stream, its trails (CSS pixels per track id) and the model's bytes for its worker. */
+let stream: TrackHandle | undefined;
+const trails = new Map<number, [number, number][]>();
+let modelBytes: Promise<Uint8Array> | undefined;
+const TRAIL_POINTS = 40;
 
-function nextWebcamFrame(): void {
-  if (webcam && pending.size === 0 && video.readyState >= 2) {
-    detect(video).catch((error: Error) => showError(`webcam frame: ${error.message}`));
+function onStreamResult(result: TrackResult): void {
+  const live = new Set<number>();
+  for (const o of result.objects) {
+    if (!o.trackId || !o.cssBox) continue;
+    live.add(o.trackId);
+    const points = trails.get(o.trackId) ?? [];
+    points.push([(o.cssBox[0] + o.cssBox[2]) / 2, (o.cssBox[1] + o.cssBox[3]) / 2]);
+    if (points.length > TRAIL_POINTS) points.shift();
+    trails.set(o.trackId, points);
   }
+  for (const id of trails.keys()) if (!live.has(id)) trails.delete(id);
+  drawOverlay(overlay, result.objects, trails);
+  const t = result.timings;
+  state.timings = {
+    decode: t.decode?.p50 ?? 0, preprocess: t.preprocess?.p50 ?? 0, inference: t.inference?.p50 ?? 0,
+    postprocess: t.postprocess?.p50 ?? 0, roundTrip: t.latency?.p50 ?? 0,
+  };
+  showTimings(state.timings, 'full');
+  state.stream = {
+    fps: result.fps, sourceFps: result.sourceFps, detectionFps: result.detectionFps, dropped: result.dropped,
+    maxQueue: result.maxQueue, tracking: trackingBox.checked,
+    objects: result.objects.map(({ trackId, label, state: s }) => ({ trackId, label, state: s })),
+  };
+  state.results++;
+  $('count').textContent = `${result.objects.length} object${result.objects.length === 1 ? '' : 's'}`;
+  $('fps').textContent = `${result.fps.toFixed(1)} fps (source ${result.sourceFps.toFixed(1)}, detection ` +
+    `${result.detectionFps.toFixed(1)}/s), inference p50 ${(t.inference?.p50 ?? 0).toFixed(0)} / p95 ` +
+    `${(t.inference?.p95 ?? 0).toFixed(0)} ms, ${result.dropped} frames dropped`;
 }
 
-function stopWebcam(): void {
+async function stopStream(): Promise<void> {
+  const running = stream;
+  stream = undefined;
   webcam?.getTracks().forEach((track) => track.stop());
   webcam = undefined;
   $('webcam').textContent = 'Webcam';
+  await running?.stop();
+  trails.clear();
 }
 
+/** Runs the video element (webcam or file) through detector.track()'s worker. */
+async function startStream(what: string): Promise<void> {
+  if (!state.info) throw new Error('the model has not loaded yet');
+  const { info } = state;
+  modelBytes ??= fetch(info.model).then(async (response) => new Uint8Array(await response.arrayBuffer()));
+  canvas.hidden = true;
+  stage.hidden = false;
+  stream = await startTracking({
+    model: await modelBytes, config: info.config, preprocess: info.preprocess, backend: info.backend, profile: info.profile,
+    maxImagePixels: 8192 * 8192,
+  }, video, onStreamResult, {
+    track: trackingBox.checked, onError: (error) => showError(`${what}: ${error.message}`),
+    ortUrl: new URL(info.ortBuild.startsWith('ort.wasm') ? 'ort/ort.wasm.min.mjs' : 'ort/ort.min.mjs', location.href),
+  });
+  setStatus(`${what}: tracking in a worker`, 'ready');
+  void stream.done.then((summary) => { if (summary.reason === 'ended') setStatus(`${what} ended`, 'ready'); }, () => undefined);
+}
+
+trackingBox.addEventListener('change', () => {
+  trails.clear();
+  stream?.setTracking(trackingBox.checked);
+});
+
+$<HTMLInputElement>('videofile').addEventListener('change', async (event) => {
+  const file = (event.target as HTMLInputElement).files?.[0];
+  if (!file) return;
+  await stopStream();
+  video.srcObject = null;
+  video.src = URL.createObjectURL(file);
+  try {
+    await video.play();
+    await startStream(file.name);
+  } catch (error) {
+    showError(`cannot play ${file.name}: ${(error as Error).message}`);
+  }
+});
+
 $('webcam').addEventListener('click', async () => {
-  if (webcam) return stopWebcam();
+  if (webcam) return stopStream();
+  await stopStream();
   try {
     webcam = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
   } catch (error) {
     return showError(`no webcam: ${(error as Error).message}`);
   }
+  video.removeAttribute('src');
   video.srcObject = webcam;
-  await video.play();
   $('webcam').textContent = 'Stop webcam';
-  nextWebcamFrame();
+  try {
+    await video.play();
+    await startStream('webcam');
+  } catch (error) {
+    showError(`webcam: ${(error as Error).message}`);
+  }
 });
 
 // ---- start ----

@@ -3,6 +3,8 @@ import type {
   Backend, ImageDetection, Profile, Timings, WebGpuAdapterReport,
 } from '../src/runtime/types.js';
 import type { CoreBuild } from '../src/core/loader.js';
+import type { PostprocessConfig } from '../src/core/types.js';
+import type { PreprocessSpec } from '../src/runtime/types.js';
 
 export interface Thresholds {
   scoreThreshold: number;
@@ -29,6 +31,9 @@ export interface DetectorInfo {
   ortBuild: string;
   /** Creating the detector, model download and warm-up included (ms). */
   loadMs: number;
+  /** The detector's processing, for the tracking worker's twin (webcam and video modes). */
+  config: PostprocessConfig;
+  preprocess: PreprocessSpec;
 }
 
 export type Reply =

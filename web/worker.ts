@@ -38,7 +38,7 @@ async function handle(request: Request): Promise<Reply> {
           backend: d.backend, backendReason: d.backendReason, adapter: d.adapter, threads: d.threads, profile: d.profile,
           coreBuild: d.coreBuild, crossOriginIsolated: scope.crossOriginIsolated, model: request.model,
           ortBuild: wasmOnly ? 'ort.wasm.min.mjs (wasm only)' : 'ort.min.mjs (WebGPU and wasm)',
-          loadMs: performance.now() - start,
+          loadMs: performance.now() - start, config: d.config, preprocess: d.inputSpec,
         },
       };
     }

@@ -26,6 +26,11 @@ export interface CoreExports {
     outPtr: number, outW: number, outH: number, nchw: number, bgr: number,
     m0: number, m1: number, m2: number, inv0: number, inv1: number, inv2: number, tablesPtr: number,
   ): void;
+  trackerUpdate(
+    statePtr: number, boxesPtr: number, classesPtr: number, scoresPtr: number, numDets: number,
+    dt: number, scratchPtr: number,
+  ): number;
+  trackScratchBytes(numTracks: number, numDets: number): number;
   priorsSsd(paramsPtr: number, outPtr: number): number;
   priorsTorchvision(paramsPtr: number, outPtr: number): number;
   priorsTfGrid(paramsPtr: number, outPtr: number): number;

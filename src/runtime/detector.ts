@@ -23,6 +23,7 @@ import type {
   WebGpuAdapterReport,
 } from './types.js';
 import type { CoreBuild } from '../core/loader.js';
+import { startTracking, type TrackHandle, type TrackOptions, type TrackResult, type TrackSource } from '../stream/track.js';
 import { rejectUnknownKeys } from '../util/strict-keys.js';
 
 /** Every DetectorOptions key; the `satisfies` keeps the list in step with the interface. */
@@ -74,7 +75,14 @@ export interface Detector {
    * thresholds, or undefined before any call. lastTimings then holds just the post-processing.
    */
   setThresholds(overrides: ThresholdOverrides): Promise<ImageDetection[][] | undefined>;
-  /** Releases the session and the core; later calls throw. Waits for calls in flight. */
+  /**
+   * Follows a `<video>`, a MediaStream, or VideoFrames/ImageBitmaps in a Web Worker running this
+   * detector's twin (same model, processing and backend): latest frame wins, optional tracking and
+   * detection every N-th frame; `onResult` gets each frame's objects in source and CSS pixels with
+   * p50/p95 stage timings and the frame rate. Resolves once the worker is ready. Browsers only.
+   */
+  track(source: TrackSource, onResult: (result: TrackResult) => void, options?: TrackOptions): Promise<TrackHandle>;
+  /** Releases the session and the core, and stops running track() calls; later calls throw. Waits for calls in flight. */
   dispose(): Promise<void>;
 }
 
@@ -250,11 +258,13 @@ class OnnxDetector implements Detector {
   // Runs go one at a time: onnxruntime-web's WebGPU backend rejects a second run in progress
   // ("Session already started"), and lastTimings stay free of overlap.
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly runs = new Set<TrackHandle>();
 
   constructor(private readonly session: ModelSession, private post: Postprocessor,
               private prep: WasmPreprocessor, readonly inputSpec: PreprocessSpec, public config: PostprocessConfig,
               private readonly outputs: [loc: string, conf: string], private readonly batchable: boolean,
-              private readonly maxPixels: number, readonly profile: Profile, private readonly wasmBaseUrl?: string | URL) {
+              private readonly maxPixels: number, readonly profile: Profile, private readonly wasmBaseUrl: string | URL | undefined,
+              private readonly modelBytes: Uint8Array) {
     this.backend = session.backend;
     this.threads = session.threads;
     this.backendReason = session.backendReason;
@@ -383,9 +393,22 @@ class OnnxDetector implements Detector {
     return result;
   }
 
+  async track(source: TrackSource, onResult: (result: TrackResult) => void, options: TrackOptions = {}): Promise<TrackHandle> {
+    this.requireOpen();
+    const handle = await startTracking({
+      model: this.modelBytes, config: this.config, preprocess: this.inputSpec, backend: this.backend, profile: this.profile,
+      maxImagePixels: this.maxPixels, wasmBaseUrl: this.wasmBaseUrl === undefined ? undefined : String(this.wasmBaseUrl),
+    }, source, onResult, options);
+    this.runs.add(handle);
+    const forget = () => this.runs.delete(handle);
+    handle.done.then(forget, forget);
+    return handle;
+  }
+
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    await Promise.allSettled([...this.runs].map((run) => run.stop()));
     await Promise.allSettled([...this.inFlight]);
     await this.session.release();
     this.post.dispose();
@@ -460,7 +483,7 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
     }
     checkOutputs(warmUp, outputs, post, postChoice.name);
     return new OnnxDetector(session, post, prep, spec, postChoice.config, outputs, batchable, maxPixels,
-      options.profile ?? 'default', options.wasmBaseUrl);
+      options.profile ?? 'default', options.wasmBaseUrl, model.bytes);
   } catch (error) {
     await session?.release();
     post.dispose();

@@ -25,12 +25,13 @@ function scratchContext(width: number, height: number): Context2D {
   return scratch;
 }
 
-/** Whether `value` is a canvas, an image element or an ImageBitmap (always false in Node). */
+/** Whether `value` is a canvas, an image element, an ImageBitmap or a VideoFrame (always false in Node). */
 export function isBrowserImageSource(value: unknown): value is BrowserImageSource {
   return (typeof HTMLCanvasElement !== 'undefined' && value instanceof HTMLCanvasElement)
     || (typeof OffscreenCanvas !== 'undefined' && value instanceof OffscreenCanvas)
     || (typeof HTMLImageElement !== 'undefined' && value instanceof HTMLImageElement)
-    || (typeof ImageBitmap !== 'undefined' && value instanceof ImageBitmap);
+    || (typeof ImageBitmap !== 'undefined' && value instanceof ImageBitmap)
+    || (typeof VideoFrame !== 'undefined' && value instanceof VideoFrame);
 }
 
 /** Pixel size of a source: an image element's natural size, not its CSS size. */
@@ -42,7 +43,9 @@ function sourceSize(source: BrowserImageSource): [number, number] {
     }
     return [source.naturalWidth, source.naturalHeight];
   }
-  return [source.width, source.height];
+  // a VideoFrame draws at its display size; a closed one reports 0 × 0
+  if (typeof VideoFrame !== 'undefined' && source instanceof VideoFrame) return [source.displayWidth, source.displayHeight];
+  return [(source as ImageBitmap).width, (source as ImageBitmap).height];
 }
 
 /**
@@ -53,7 +56,7 @@ function sourceSize(source: BrowserImageSource): [number, number] {
 export function readBrowserImage(source: BrowserImageSource, maxPixels: number): RawImage {
   const [width, height] = sourceSize(source);
   if (width === 0 || height === 0) {
-    throw new RangeError(`image is ${width} × ${height} pixels (an empty canvas or a closed ImageBitmap); it must have pixels`);
+    throw new RangeError(`image is ${width} × ${height} pixels (an empty canvas, or a closed ImageBitmap or VideoFrame); it must have pixels`);
   }
   requireWithinLimit(width, height, maxPixels, `(${source.constructor.name})`);
   const context = scratchContext(width, height);

@@ -94,12 +94,12 @@ export interface RawImage {
 }
 
 /** Images a browser can hand to detect(); each is drawn once to read its RGBA pixels. */
-export type BrowserImageSource = HTMLCanvasElement | OffscreenCanvas | HTMLImageElement | ImageBitmap;
+export type BrowserImageSource = HTMLCanvasElement | OffscreenCanvas | HTMLImageElement | ImageBitmap | VideoFrame;
 
 /**
  * What detect() accepts: in Node an image file path or its encoded bytes (JPEG, PNG, … via
- * sharp); everywhere raw pixels (`RawImage`, `ImageData`); in browsers canvases, image elements
- * and ImageBitmaps.
+ * sharp); everywhere raw pixels (`RawImage`, `ImageData`); in browsers canvases, image elements,
+ * ImageBitmaps and VideoFrames (read, not closed: the caller owns them).
  */
 export type DetectorImage = string | Uint8Array | ArrayBuffer | RawImage | BrowserImageSource;
 

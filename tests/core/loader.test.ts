@@ -29,9 +29,10 @@ describe('core loader', () => {
     assert.ok(WebAssembly.Module.exports(module).some((e) => e.name === 'detectBatch'));
   });
 
-  it('the SIMD wasm file stays within 20 KB', () => {
+  // 20 KB until issue 14 put the tracker (assembly/track.ts, about 4.2 KB) into the core
+  it('the SIMD wasm file stays within 24 KB', () => {
     const size = statSync(wasmFile('simd')).size;
-    assert.ok(size <= 20 * 1024, `ssd-core.simd.wasm is ${size} bytes`);
+    assert.ok(size <= 24 * 1024, `ssd-core.simd.wasm is ${size} bytes`);
   });
 
   it('an unknown build name is rejected', async () => {

@@ -1,0 +1,88 @@
+// Drives detector.track() from the ESM bundle for track.test.ts: the fake camera (a generated
+// .y4m) as a MediaStream and in a <video>, and the bad inputs. Returns plain data.
+const api = await import('/bundle/ssd-edge.mjs');
+const ortUrl = '/ort/ort.min.mjs';
+let detector;
+
+const plain = (r) => ({
+  frame: r.frame, timestampMs: r.timestampMs, detected: r.detected, queue: r.queue, maxQueue: r.maxQueue, dropped: r.dropped,
+  fps: r.fps, sourceFps: r.sourceFps, detectionFps: r.detectionFps, width: r.sourceWidth, height: r.sourceHeight, timings: r.timings,
+  objects: r.objects.map(({ trackId, label, score, state, box, cssBox }) => ({ trackId, label, score, state, box, cssBox })),
+});
+
+async function getDetector() {
+  detector ??= await api.createDetector({ model: '/model.onnx', backend: 'wasm', scoreThreshold: 0.4 });
+  return detector;
+}
+
+/** Tracks the fake camera until `results` results (or `seconds`), then stops; the results and the summary. */
+async function camera({ results: wanted, seconds, every = 1, useVideo = false, tracker = { minHits: 2, maxAge: 5 } }) {
+  const d = await getDetector();
+  const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
+  let source = stream;
+  if (useVideo) {
+    const video = document.getElementById('video');
+    video.srcObject = stream;
+    await video.play();
+    source = video;
+  }
+  const results = [];
+  let enough;
+  const finished = new Promise((resolve) => { enough = resolve; });
+  const handle = await d.track(source, (r) => {
+    results.push(plain(r));
+    if (results.length >= wanted) enough();
+  }, { ortUrl, every, tracker });
+  const worker = handle.worker;
+  await Promise.race([finished, new Promise((r) => setTimeout(r, seconds * 1000))]);
+  const summary = await handle.stop();
+  stream.getTracks().forEach((t) => t.stop());
+  return { results, summary, framesHeld: handle.framesHeld, worker };
+}
+
+/** Bad inputs: each one's error (name: message). */
+async function badInputs() {
+  const d = await getDetector();
+  const out = {};
+  const catching = async (name, run) => {
+    try {
+      await run();
+      out[name] = 'no error';
+    } catch (error) {
+      out[name] = `${error.name}: ${error.message}`;
+    }
+  };
+  await catching('audioOnly', async () => {
+    const audio = new AudioContext().createMediaStreamDestination().stream;
+    await d.track(audio, () => {}, { ortUrl });
+  });
+  await catching('closedFrame', async () => {
+    const canvas = new OffscreenCanvas(64, 48);
+    canvas.getContext('2d').fillRect(0, 0, 10, 10);
+    const open = new VideoFrame(canvas, { timestamp: 0 });
+    const closed = new VideoFrame(canvas, { timestamp: 40_000 });
+    closed.close();
+    const handle = await d.track([open, closed], () => {}, { ortUrl });
+    await handle.done;
+  });
+  await catching('endedTrack', async () => {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: true });
+    stream.getVideoTracks()[0].stop();
+    await d.track(stream, () => {}, { ortUrl });
+  });
+  await catching('badWorker', async () => {
+    await d.track([], () => {}, { ortUrl, workerUrl: '/nowhere/worker.mjs' });
+  });
+  // a stream whose track ends mid-run: a clean end, not an error
+  await catching('endsMidRun', async () => {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
+    const handle = await d.track(stream, () => {}, { ortUrl });
+    setTimeout(() => stream.getVideoTracks()[0].stop(), 1500);
+    const summary = await handle.done;
+    out.endsMidRunSummary = summary;
+  });
+  return out;
+}
+
+window.trackPage = { ready: true, camera, badInputs, prepare: async () => { await getDetector(); } };
+document.getElementById('log').textContent = 'ready';
