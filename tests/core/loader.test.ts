@@ -29,10 +29,11 @@ describe('core loader', () => {
     assert.ok(WebAssembly.Module.exports(module).some((e) => e.name === 'detectBatch'));
   });
 
-  // 20 KB until issue 14 put the tracker (assembly/track.ts, about 4.2 KB) into the core
-  it('the SIMD wasm file stays within 24 KB', () => {
+  // 20 KB until the tracker (about 4.2 KB), TFLite's NMS modes and MediaPipe's decoding joined
+  // the core (24.0 KB with all three, 2026-12-02); the budget keeps growth a decision
+  it('the SIMD wasm file stays within 26 KB', () => {
     const size = statSync(wasmFile('simd')).size;
-    assert.ok(size <= 24 * 1024, `ssd-core.simd.wasm is ${size} bytes`);
+    assert.ok(size <= 26 * 1024, `ssd-core.simd.wasm is ${size} bytes`);
   });
 
   it('an unknown build name is rejected', async () => {
