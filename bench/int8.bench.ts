@@ -23,25 +23,7 @@ const BASELINE_RUNS = Number(process.env.SSD_INT8_BASELINE_RUNS ?? 3);
 const uptime = () => execSync('uptime').toString().trim();
 const read = (url: URL) => new Uint8Array(readFileSync(url));
 
-interface Row { name: string; runs: number; median: number; min: number; first: number; exact: boolean }
-
-async function time(name: string, runs: number, run: () => Promise<[Uint8Array, Uint8Array]> | [Uint8Array, Uint8Array],
-                    expected: [Uint8Array, Uint8Array]): Promise<Row> {
-  let t0 = performance.now();
-  const [box, cls] = await run();
-  const first = performance.now() - t0;
-  const exact = Buffer.from(box).equals(Buffer.from(expected[0])) && Buffer.from(cls).equals(Buffer.from(expected[1]));
-  await run(); // warm-up
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    t0 = performance.now();
-    await run();
-    times.push(performance.now() - t0);
-  }
-  const row = { name, runs, median: median(times), min: Math.min(...times), first, exact };
-  console.error(`${name}: median ${row.median.toFixed(1)} ms, min ${row.min.toFixed(1)} ms, first ${first.toFixed(0)} ms, exact ${exact}`);
-  return row;
-}
+interface Runner { name: string; runs: number; run: () => Promise<[Uint8Array, Uint8Array]> | [Uint8Array, Uint8Array]; first: number; exact: boolean; times: number[] }
 
 /** Float heads of the ONNX model back to TFLite's uint8 (exact: v = (q − zero)·scale in f32). */
 function requantize(values: Float32Array, scale: number, zeroPoint: number): Uint8Array {
@@ -54,16 +36,26 @@ async function main(): Promise<void> {
   const onnx = read(new URL('ssd-mobilenet-v2-coco.onnx', MODELS));
   const input = read(new URL('dog.input.u8', FIXTURES));
   const expected: [Uint8Array, Uint8Array] = [read(new URL('dog.box-encodings.u8', FIXTURES)), read(new URL('dog.class-predictions.u8', FIXTURES))];
-  const rows: Row[] = [];
+  const runners: Runner[] = [];
 
-  const int8 = async (build: 'simd' | 'baseline', runs: number) => {
+  /** Creates a runner; its first run (timed apart) is checked against TFLite's heads. */
+  const add = async (name: string, runs: number, run: Runner['run']) => {
+    const t0 = performance.now();
+    const [box, cls] = await run();
+    const first = performance.now() - t0;
+    const exact = Buffer.from(box).equals(Buffer.from(expected[0])) && Buffer.from(cls).equals(Buffer.from(expected[1]));
+    await run(); // warm-up
+    runners.push({ name, runs, run, first, exact, times: [] });
+    console.error(`${name}: first run ${first.toFixed(0)} ms, heads equal TFLite's: ${exact}`);
+  };
+
+  for (const build of ['simd', 'baseline'] as const) {
     const t0 = performance.now();
     const net: Int8Network = await createTfliteInt8Network(tflite, { build });
     console.error(`int8 ${build}: built in ${(performance.now() - t0).toFixed(0)} ms, arena ${(net.arenaBytes / 2 ** 20).toFixed(1)} MiB`);
-    rows.push(await time(`ssd-edge int8, SIMD wasm`.replace('SIMD', build === 'simd' ? 'SIMD' : 'baseline (scalar)'), runs, () => net.run(input) as [Uint8Array, Uint8Array], expected));
-  };
-  await int8('simd', RUNS);
-  await int8('baseline', BASELINE_RUNS);
+    await add(`ssd-edge int8, ${build === 'simd' ? 'SIMD' : 'baseline (scalar)'} wasm`, build === 'simd' ? RUNS : BASELINE_RUNS,
+              () => net.run(input) as [Uint8Array, Uint8Array]);
+  }
 
   const [boxQ, clsQ] = [[0.09133967, 179], [1 / 256, 0]] as const;
   const ortRun = (session: { run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown }>> }, tensor: unknown) => async (): Promise<[Uint8Array, Uint8Array]> => {
@@ -74,24 +66,35 @@ async function main(): Promise<void> {
   {
     const ort = await import('onnxruntime-node');
     const session = await ort.InferenceSession.create(onnx, { ...options, executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 });
-    rows.push(await time('onnxruntime-node 1.30 (CPU EP)', RUNS, ortRun(session as never, new ort.Tensor('uint8', input, [1, 300, 300, 3])), expected));
+    await add('onnxruntime-node 1.30 (CPU EP)', RUNS, ortRun(session as never, new ort.Tensor('uint8', input, [1, 300, 300, 3])));
   }
   {
     const ort = await import('onnxruntime-web');
     ort.env.wasm.numThreads = 1;
     const session = await ort.InferenceSession.create(onnx, { ...options, executionProviders: ['wasm'] });
-    rows.push(await time('onnxruntime-web 1.30 (wasm EP, SIMD)', RUNS, ortRun(session as never, new ort.Tensor('uint8', input, [1, 300, 300, 3])), expected));
+    await add('onnxruntime-web 1.30 (wasm EP, SIMD)', RUNS, ortRun(session as never, new ort.Tensor('uint8', input, [1, 300, 300, 3])));
+  }
+
+  // Rounds: every runner once per round, so that the shared machine's load falls on all alike.
+  for (let round = 0; round < Math.max(...runners.map(r => r.runs)); round++) {
+    for (const r of runners) {
+      if (round >= r.runs) continue;
+      const t0 = performance.now();
+      await r.run();
+      r.times.push(performance.now() - t0);
+    }
   }
   const loadAfter = uptime();
 
-  const simd = rows[0].median;
-  console.log(`Node ${process.version}, one thread each, input dog.input.u8 (300×300), ${new Date().toISOString().slice(0, 10)}`);
+  const simd = median(runners[0].times), simdMin = Math.min(...runners[0].times);
+  console.log(`Node ${process.version}, one thread each, input dog.input.u8 (300×300), ${new Date().toISOString().slice(0, 10)}, runners interleaved round by round`);
   console.log(`load before: ${loadBefore}`);
   console.log(`load after:  ${loadAfter}\n`);
-  console.log('| runtime | median ms | min ms | first run ms | runs | ÷ ssd-edge SIMD | heads = TFLite |');
-  console.log('|---|---:|---:|---:|---:|---:|---|');
-  for (const r of rows) {
-    console.log(`| ${r.name} | ${r.median.toFixed(1)} | ${r.min.toFixed(1)} | ${r.first.toFixed(0)} | ${r.runs} | ${(r.median / simd).toFixed(2)} | ${r.exact ? 'byte for byte' : 'NO'} |`);
+  console.log('| runtime | median ms | min ms | first run ms | runs | median ÷ ssd-edge SIMD | min ÷ ssd-edge SIMD | heads = TFLite |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of runners) {
+    const m = median(r.times), lo = Math.min(...r.times);
+    console.log(`| ${r.name} | ${m.toFixed(1)} | ${lo.toFixed(1)} | ${r.first.toFixed(0)} | ${r.runs} | ${(m / simd).toFixed(2)} | ${(lo / simdMin).toFixed(2)} | ${r.exact ? 'byte for byte' : 'NO'} |`);
   }
 }
 

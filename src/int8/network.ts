@@ -43,6 +43,8 @@ export interface Int8Network {
   readonly arenaBytes: number;
   /** Runs the network on one [1, H, W, 3] uint8 input; returns the output tensors as views (valid until the next run). */
   run(input: Uint8Array): Uint8Array[];
+  /** Runs once, timing each TFLite operator (ms, in graph order). */
+  profile(input: Uint8Array): { op: string; ms: number }[];
   /** The SSD heads by name, when the outputs are TFLite_Detection_PostProcess's inputs. */
   runHeads(input: Uint8Array): { boxEncodings: Uint8Array; classPredictions: Uint8Array };
 }
@@ -113,6 +115,8 @@ export async function createTfliteInt8Network(bytes: Uint8Array, options: Int8Ne
   const input = place(inputTensor.index, 'the model input');
 
   const steps: (() => void)[] = [];
+  /** The TFLite operator each step belongs to ('CONV_2D #3'), for profile(). */
+  const stepOps: string[] = [];
   let heap: Uint8Array;
   let scratchBytes = 0;
   const scratchUsers: ((ptr: number) => void)[] = [];
@@ -121,6 +125,7 @@ export async function createTfliteInt8Network(bytes: Uint8Array, options: Int8Ne
   for (const op of model.operators) {
     if (!needed.has(op.index)) continue;
     const where = `operator ${op.index} (${op.name})`;
+    const stepsBefore = steps.length;
     const activation = (field: number) => {
       const name = ActivationFunction[op.options?.int8(field) ?? 0];
       if (name === undefined) throw new TfliteFormatError(`${where}: unknown fused activation`);
@@ -229,6 +234,7 @@ export async function createTfliteInt8Network(bytes: Uint8Array, options: Int8Ne
       default:
         throw new TfliteFormatError(`${where}: the int8 path runs CONV_2D, DEPTHWISE_CONV_2D, ADD, RESHAPE, CONCATENATION and LOGISTIC only`);
     }
+    for (let k = stepsBefore; k < steps.length; k++) stepOps.push(`${op.name} #${op.index}`);
   }
   const scratch = arena.alloc(scratchBytes);
   for (const use of scratchUsers) use(scratch);
@@ -239,10 +245,13 @@ export async function createTfliteInt8Network(bytes: Uint8Array, options: Int8Ne
     if (!p) throw new TfliteFormatError(`output tensor ${index} is not computed by the network`);
     return { index, name: model.tensors[index].name, shape: p.shape, quant: p.quant, place: p };
   });
-  const run = (image: Uint8Array): Uint8Array[] => {
+  const feed = (image: Uint8Array): void => {
     if (!(image instanceof Uint8Array)) throw new TypeError('the int8 network takes a Uint8Array input ([1, H, W, 3] NHWC)');
     if (image.length !== input.bytes) throw new RangeError(`input has ${image.length} bytes; [${input.shape}] needs ${input.bytes}`);
-    arena.u8(input.ptr, input.bytes).set(image);
+    heap.set(image, input.ptr);
+  };
+  const run = (image: Uint8Array): Uint8Array[] => {
+    feed(image);
     for (const step of steps) step();
     return outputs.map(o => arena.u8(o.place.ptr, o.place.bytes));
   };
@@ -253,6 +262,16 @@ export async function createTfliteInt8Network(bytes: Uint8Array, options: Int8Ne
     outputs: outputs.map(({ index, name, shape, quant }) => ({ index, name, shape, quant })),
     arenaBytes: arena.used,
     run,
+    profile(image) {
+      feed(image);
+      const times = new Map<string, number>();
+      for (let k = 0; k < steps.length; k++) {
+        const t0 = performance.now();
+        steps[k]();
+        times.set(stepOps[k], (times.get(stepOps[k]) ?? 0) + performance.now() - t0);
+      }
+      return [...times].map(([op, ms]) => ({ op, ms }));
+    },
     runHeads(image) {
       if (outputs.length !== 2) throw new Error(`the network has ${outputs.length} outputs; runHeads needs the two SSD heads`);
       const [boxEncodings, classPredictions] = run(image);
