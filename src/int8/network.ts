@@ -21,7 +21,7 @@ import { activationRange, concatRequantParams, logisticTable, roundHalfAway, xnn
 import { readTflite, TfliteFormatError, type TfliteModel, type TfliteOperator, type TfliteTensor } from '../convert/tflite/read.js';
 import { ActivationFunction, ConcatenationOptionsField, Conv2DOptionsField, DepthwiseOptionsField, ElementwiseOptionsField, Padding } from '../convert/tflite/schema.js';
 import { instantiateCore, type CoreBuild } from '../core/loader.js';
-import { Arena } from './arena.js';
+import { Arena, REGION_SLACK } from './arena.js';
 import { packDepthwise, packGemm } from './pack.js';
 import { convScale, samePadding } from './reference.js';
 
@@ -51,7 +51,44 @@ export interface Int8Network {
 
 const DETECTION_POSTPROCESS = 'TFLite_Detection_PostProcess';
 
-interface Place { ptr: number; bytes: number; shape: number[]; quant: QuantParams }
+/**
+ * Where an activation lives. `ptr` is set once every operator is planned: activations share one
+ * pool, a tensor taking the place of tensors no later operator reads (first fit, by op order).
+ * A RESHAPE output is an alias of its input's bytes (`base`).
+ */
+interface Place {
+  ptr: number; bytes: number; shape: number[]; quant: QuantParams;
+  base: Place | undefined;
+  /** The step (operator order, 0 = the input) that writes it, and the last that reads it. */
+  born: number; lastUse: number;
+}
+
+/** First-fit offsets for tensors with lifetimes [born, lastUse]; returns the pool size. */
+function assignOffsets(tensors: Place[], offsets: Map<Place, number>): number {
+  const live: { offset: number; end: number; place: Place }[] = [];
+  let poolBytes = 0;
+  const byBirth = [...tensors].sort((a, b) => a.born - b.born);
+  const lastStep = Math.max(0, ...tensors.map(t => t.born));
+  let next = 0;
+  for (let step = 0; step <= lastStep; step++) {
+    // outputs of this step are placed while its inputs are still live: no kernel reads what it writes
+    for (; next < byBirth.length && byBirth[next].born === step; next++) {
+      const t = byBirth[next];
+      const size = (t.bytes + REGION_SLACK + 15) & ~15;
+      live.sort((a, b) => a.offset - b.offset);
+      let offset = 0;
+      for (const l of live) {
+        if (l.offset - offset >= size) break;
+        offset = Math.max(offset, l.end);
+      }
+      live.push({ offset, end: offset + size, place: t });
+      offsets.set(t, offset);
+      poolBytes = Math.max(poolBytes, offset + size);
+    }
+    for (let i = live.length - 1; i >= 0; i--) if (live[i].place.lastUse <= step) live.splice(i, 1);
+  }
+  return poolBytes;
+}
 
 const product = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -100,6 +137,8 @@ export async function createTfliteInt8Network(bytes: Uint8Array, options: Int8Ne
   if (model.inputs.length !== 1) throw new TfliteFormatError(`the model has ${model.inputs.length} inputs; one image input expected`);
   const inputTensor = model.tensors[model.inputs[0]];
   const places = new Map<number, Place>();
+  const allPlaces: Place[] = [];
+  let clock = 0; // the step being planned
   const place = (index: number, where: string): Place => {
     let p = places.get(index);
     if (!p) {
@@ -107,9 +146,12 @@ export async function createTfliteInt8Network(bytes: Uint8Array, options: Int8Ne
       if (t.data) throw new TfliteFormatError(`${where}: constant tensor ${index} '${t.name}' used as an activation`);
       const quant = perTensorU8(t, where);
       const size = product(t.shape);
-      p = { ptr: arena.alloc(size), bytes: size, shape: t.shape, quant };
+      p = { ptr: 0, bytes: size, shape: t.shape, quant, base: undefined, born: clock, lastUse: clock };
       places.set(index, p);
+      allPlaces.push(p);
     }
+    const owner = p.base ?? p;
+    owner.lastUse = Math.max(owner.lastUse, clock);
     return p;
   };
   const input = place(inputTensor.index, 'the model input');
@@ -124,6 +166,7 @@ export async function createTfliteInt8Network(bytes: Uint8Array, options: Int8Ne
 
   for (const op of model.operators) {
     if (!needed.has(op.index)) continue;
+    clock++;
     const where = `operator ${op.index} (${op.name})`;
     const stepsBefore = steps.length;
     const activation = (field: number) => {
@@ -189,7 +232,9 @@ export async function createTfliteInt8Network(bytes: Uint8Array, options: Int8Ne
         if (product(t.shape) !== x.bytes || quant.scale !== x.quant.scale || quant.zeroPoint !== x.quant.zeroPoint) {
           throw new TfliteFormatError(`${where}: [${x.shape}] → [${t.shape}] changes size or quantisation`);
         }
-        places.set(op.outputs[0], { ...x, shape: t.shape, quant }); // same bytes, new shape
+        const alias: Place = { ...x, shape: t.shape, quant, base: x.base ?? x }; // same bytes, new shape
+        places.set(op.outputs[0], alias);
+        allPlaces.push(alias);
         break;
       }
       case 'CONCATENATION': {
@@ -236,6 +281,13 @@ export async function createTfliteInt8Network(bytes: Uint8Array, options: Int8Ne
     }
     for (let k = stepsBefore; k < steps.length; k++) stepOps.push(`${op.name} #${op.index}`);
   }
+  for (const index of targets) {
+    const p = places.get(index);
+    if (p) (p.base ?? p).lastUse = Infinity; // outputs stay readable after the run
+  }
+  const offsets = new Map<Place, number>();
+  const pool = arena.alloc(assignOffsets(allPlaces.filter(p => !p.base), offsets));
+  for (const p of allPlaces) p.ptr = pool + offsets.get(p.base ?? p)!;
   const scratch = arena.alloc(scratchBytes);
   for (const use of scratchUsers) use(scratch);
   heap = new Uint8Array(core.memory.buffer); // memory no longer grows: one view serves every run
