@@ -26,6 +26,15 @@ describe("qdepthwise", () => {
     expect<string>(listU8(out, 8)).toBe("5,18,5,38,5,58,5,78", "NHWC: (channel 0, channel 1) per pixel");
   });
 
+  it("a window wholly inside the image (the unrolled path) pairs tap t = ky·3 + kx with its pixel", () => {
+    // 3×3×1, x = 1..9, w[t] = t: centre = Σ t·(t + 1) = 240; corner (0, 0) sees taps 4, 5, 7, 8
+    // on pixels 1, 2, 4, 5: 4 + 10 + 28 + 40 = 82.
+    const w: i32[] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+    const out = depthwise([1, 2, 3, 4, 5, 6, 7, 8, 9], 3, 3, 1, 1, 1, 3, 3, w, 0, 0, [], 0);
+    expect<u8>(out[4]).toBe(240, "the centre pixel uses all nine taps");
+    expect<u8>(out[0]).toBe(82, "the corner pixel uses four");
+  });
+
   it("stride 2 on 3×3 with one channel (a partial block of 8) writes only its own bytes", () => {
     const w: i32[] = [1, 1, 1, 1, 1, 1, 1, 1, 1];
     const out = depthwise([1, 2, 3, 4, 5, 6, 7, 8, 9], 3, 3, 1, 2, 1, 2, 2, w, 0, 0, [], 99);
