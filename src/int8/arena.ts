@@ -5,8 +5,10 @@
  * freed: a network reserves everything it needs while it is built and never allocates per run.
  *
  * ```
- * heapBase ─► packed weights (per op) │ activations (per tensor) │ tables │ im2col scratch │ staging
+ * heapBase ─► packed weights and tables (per op, in graph order) │ activation pool │ im2col scratch
  * ```
+ * (network.ts: activations share the pool by lifetime; weights are staged above the top while
+ * they are packed, then released.)
  */
 import type { Core, CoreExports } from '../core/loader.js';
 
