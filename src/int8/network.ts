@@ -1,14 +1,15 @@
 /**
  * Runs a uint8 TensorFlow Lite SSD network (Coral's SSD MobileNet V2 COCO and its kind) on the
  * core's uint8 kernels, in TensorFlow Lite's exact arithmetic: the graph is read once from the
- * .tflite file (src/convert/tflite/read.ts), every weight is packed into one arena, every
- * activation gets its place there, and a run is a fixed list of kernel calls — no allocation.
+ * .tflite file (src/convert/tflite/read.ts), every weight is packed into one arena, activations
+ * share one pool there by lifetime, and a run is a fixed list of kernel calls — no allocation.
  *
  * ```ts
  * const net = await createTfliteInt8Network(tfliteBytes);          // { build: 'auto' | 'simd' | 'baseline' }
- * const { boxEncodings, classPredictions } = net.run(input);        // input: [1, H, W, 3] uint8 NHWC
+ * const { boxEncodings, classPredictions } = net.runHeads(input);   // input: [1, H, W, 3] uint8 NHWC
  * // boxEncodings [1, anchors, 4] and classPredictions [1, anchors, classes] uint8: the inputs of
  * // TFLite_Detection_PostProcess, views into the arena valid until the next run
+ * const tensors = net.run(input);                                   // every tensor of `options.outputs`, in order
  * ```
  *
  * Operators: CONV_2D (qgemm for 1×1 stride 1, else qconv), DEPTHWISE_CONV_2D (qdepthwise,
@@ -302,10 +303,11 @@ export async function createTfliteInt8Network(bytes: Uint8Array, options: Int8Ne
     if (image.length !== input.bytes) throw new RangeError(`input has ${image.length} bytes; [${input.shape}] needs ${input.bytes}`);
     heap.set(image, input.ptr);
   };
+  const views = outputs.map(o => arena.u8(o.place.ptr, o.place.bytes));
   const run = (image: Uint8Array): Uint8Array[] => {
     feed(image);
     for (const step of steps) step();
-    return outputs.map(o => arena.u8(o.place.ptr, o.place.bytes));
+    return views;
   };
   return {
     build: core.build,
