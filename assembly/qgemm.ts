@@ -82,6 +82,14 @@ function storePartial(outPtr: usize, bytes: v128, lane: i32, count: i32): void {
   for (let j = 0; j < count; j++) store<u8>(outPtr + j, load<u8>(TAIL + (<usize>lane << 2) + j));
 }
 
+/** Requantises channel `o` of two rows (scalar path). */
+// @ts-ignore: decorator
+@inline
+function storeRequantized(out0: usize, out1: usize, o: i32, acc0: i32, acc1: i32, scale: f32, zeroPoint: i32, lo: i32, hi: i32): void {
+  store<u8>(out0 + <usize>o, <u8>requantize(acc0, scale, zeroPoint, lo, hi));
+  store<u8>(out1 + <usize>o, <u8>requantize(acc1, scale, zeroPoint, lo, hi));
+}
+
 /**
  * out[r, 0..numOut) for rows r < numRows: requantised uint8 GEMM against weights packed by
  * qgemmPack (numK8 = ceil(numK / 8)). Output values are clamped to [lo, hi] ⊆ [0, 255].
@@ -151,7 +159,33 @@ export function qgemm(
       }
     }
   } else {
-    for (let r = 0; r < numRows; r++) {
+    // two rows × the four channels of a block in locals: each x and w loaded once per use pair
+    let r = 0;
+    for (; r + 2 <= numRows; r += 2) {
+      const x0 = xPtr + <usize>r * <usize>xStride, x1 = x0 + <usize>xStride;
+      const out0 = outPtr + <usize>r * <usize>outStride, out1 = out0 + <usize>outStride;
+      let block = packedPtr;
+      for (let b = 0; b < numBlocks; b++, block += blockBytes) {
+        let a00 = load<i32>(block), a01 = load<i32>(block, 4), a02 = load<i32>(block, 8), a03 = load<i32>(block, 12);
+        let a10 = a00, a11 = a01, a12 = a02, a13 = a03;
+        let w = block + BLOCK_HEADER;
+        for (let k: usize = 0; k < <usize>numK8 << 3; k += 8, w += 64) {
+          for (let i: usize = 0; i < 8; i++) {
+            const v0 = <i32>load<u8>(x0 + k + i), v1 = <i32>load<u8>(x1 + k + i);
+            const wi = w + (i << 1);
+            const w0 = <i32>load<i16>(wi), w1 = <i32>load<i16>(wi, 16), w2 = <i32>load<i16>(wi, 32), w3 = <i32>load<i16>(wi, 48);
+            a00 += v0 * w0; a01 += v0 * w1; a02 += v0 * w2; a03 += v0 * w3;
+            a10 += v1 * w0; a11 += v1 * w1; a12 += v1 * w2; a13 += v1 * w3;
+          }
+        }
+        const c = b << 2;
+        storeRequantized(out0, out1, c, a00, a10, load<f32>(block, 16), zeroPoint, lo, hi);
+        if (c + 1 < numOut) storeRequantized(out0, out1, c + 1, a01, a11, load<f32>(block, 20), zeroPoint, lo, hi);
+        if (c + 2 < numOut) storeRequantized(out0, out1, c + 2, a02, a12, load<f32>(block, 24), zeroPoint, lo, hi);
+        if (c + 3 < numOut) storeRequantized(out0, out1, c + 3, a03, a13, load<f32>(block, 28), zeroPoint, lo, hi);
+      }
+    }
+    for (; r < numRows; r++) {
       const x0 = xPtr + <usize>r * <usize>xStride;
       const out0 = outPtr + <usize>r * <usize>outStride;
       for (let o = 0; o < numOut; o++) {
