@@ -16,3 +16,10 @@ export function heapBase(): usize {
 export function simdEnabled(): bool {
   return ASC_FEATURE_SIMD;
 }
+
+// uint8 network kernels (TensorFlow Lite / XNNPACK arithmetic)
+export { qgemm, qgemmPack, qgemmPackedBytes } from "./qgemm";
+export { qconv } from "./qconv";
+export { qdepthwise, qdepthwisePack, qdepthwisePackedBytes } from "./qdepthwise";
+export { qadd } from "./qadd";
+export { qlookup } from "./qlookup";

@@ -73,3 +73,17 @@ export class Rng {
     return <i32>(this.nextU32() % <u32>n);
   }
 }
+
+/** A StaticArray<u8> holding `values` plus 16 spare bytes (the uint8 kernels' read contract). */
+export function u8s(values: i32[]): StaticArray<u8> {
+  const out = new StaticArray<u8>(values.length + 16);
+  for (let i = 0; i < values.length; i++) out[i] = <u8>values[i];
+  return out;
+}
+
+/** The first `n` bytes of `a` as a comma-separated list, for one readable toBe per tensor. */
+export function listU8(a: StaticArray<u8>, n: i32): string {
+  let s = "";
+  for (let i = 0; i < n; i++) s += (i ? "," : "") + a[i].toString();
+  return s;
+}

@@ -1,0 +1,335 @@
+/**
+ * Runs a uint8 TensorFlow Lite SSD network (Coral's SSD MobileNet V2 COCO and its kind) on the
+ * core's uint8 kernels, in TensorFlow Lite's exact arithmetic: the graph is read once from the
+ * .tflite file (src/convert/tflite/read.ts), every weight is packed into one arena, activations
+ * share one pool there by lifetime, and a run is a fixed list of kernel calls — no allocation.
+ *
+ * ```ts
+ * const net = await createTfliteInt8Network(tfliteBytes);          // { build: 'auto' | 'simd' | 'baseline' }
+ * const { boxEncodings, classPredictions } = net.runHeads(input);   // input: [1, H, W, 3] uint8 NHWC
+ * // boxEncodings [1, anchors, 4] and classPredictions [1, anchors, classes] uint8: the inputs of
+ * // TFLite_Detection_PostProcess, views into the arena valid until the next run
+ * const tensors = net.run(input);                                   // every tensor of `options.outputs`, in order
+ * ```
+ *
+ * Operators: CONV_2D (qgemm for 1×1 stride 1, else qconv), DEPTHWISE_CONV_2D (qdepthwise,
+ * multiplier 1), ADD (qadd, same shapes), RESHAPE (an alias: NHWC bytes do not move),
+ * CONCATENATION (copies; an input quantised differently from the output goes through TFLite's
+ * rescaling as a 256-entry table), LOGISTIC (qlookup with TFLite's table). Anything else, or a
+ * tensor that is not per-tensor uint8, is refused with its operator index.
+ */
+import { activationRange, concatRequantParams, logisticTable, roundHalfAway, xnnpackAddParams, type QuantParams } from '../convert/tflite/arithmetic.js';
+import { readTflite, TfliteFormatError, type TfliteModel, type TfliteOperator, type TfliteTensor } from '../convert/tflite/read.js';
+import { ActivationFunction, ConcatenationOptionsField, Conv2DOptionsField, DepthwiseOptionsField, ElementwiseOptionsField, Padding } from '../convert/tflite/schema.js';
+import { instantiateCore, type CoreBuild } from '../core/loader.js';
+import { Arena, REGION_SLACK } from './arena.js';
+import { packDepthwise, packGemm } from './pack.js';
+import { convScale, samePadding } from './reference.js';
+
+export interface Int8NetworkOptions {
+  /** 'auto' (default): SIMD where the engine has it, else the scalar baseline. */
+  build?: 'auto' | CoreBuild;
+  /** Tensor indices to return instead of TFLite_Detection_PostProcess's inputs 0 and 1. */
+  outputs?: number[];
+}
+
+export interface Int8Network {
+  readonly build: CoreBuild;
+  /** The input tensor's shape ([1, H, W, 3]) and quantisation. */
+  readonly inputShape: number[];
+  readonly inputQuant: QuantParams;
+  /** The output tensors: index, name, shape, quantisation. */
+  readonly outputs: { index: number; name: string; shape: number[]; quant: QuantParams }[];
+  /** Bytes of linear memory the network reserved (packed weights + activations + scratch). */
+  readonly arenaBytes: number;
+  /** Runs the network on one [1, H, W, 3] uint8 input; returns the output tensors as views (valid until the next run). */
+  run(input: Uint8Array): Uint8Array[];
+  /** Runs once, timing each TFLite operator (ms, in graph order). */
+  profile(input: Uint8Array): { op: string; ms: number }[];
+  /** The SSD heads by name, when the outputs are TFLite_Detection_PostProcess's inputs. */
+  runHeads(input: Uint8Array): { boxEncodings: Uint8Array; classPredictions: Uint8Array };
+}
+
+const DETECTION_POSTPROCESS = 'TFLite_Detection_PostProcess';
+
+/**
+ * Where an activation lives. `ptr` is set once every operator is planned: activations share one
+ * pool, a tensor taking the place of tensors no later operator reads (first fit, by op order).
+ * A RESHAPE output is an alias of its input's bytes (`base`).
+ */
+interface Place {
+  ptr: number; bytes: number; shape: number[]; quant: QuantParams;
+  base: Place | undefined;
+  /** The step (operator order, 0 = the input) that writes it, and the last that reads it. */
+  born: number; lastUse: number;
+}
+
+/** First-fit offsets for tensors with lifetimes [born, lastUse]; returns the pool size. */
+function assignOffsets(tensors: Place[], offsets: Map<Place, number>): number {
+  const live: { offset: number; end: number; place: Place }[] = [];
+  let poolBytes = 0;
+  const byBirth = [...tensors].sort((a, b) => a.born - b.born);
+  const lastStep = Math.max(0, ...tensors.map(t => t.born));
+  let next = 0;
+  for (let step = 0; step <= lastStep; step++) {
+    // outputs of this step are placed while its inputs are still live: no kernel reads what it writes
+    for (; next < byBirth.length && byBirth[next].born === step; next++) {
+      const t = byBirth[next];
+      const size = (t.bytes + REGION_SLACK + 15) & ~15;
+      live.sort((a, b) => a.offset - b.offset);
+      let offset = 0;
+      for (const l of live) {
+        if (l.offset - offset >= size) break;
+        offset = Math.max(offset, l.end);
+      }
+      live.push({ offset, end: offset + size, place: t });
+      offsets.set(t, offset);
+      poolBytes = Math.max(poolBytes, offset + size);
+    }
+    for (let i = live.length - 1; i >= 0; i--) if (live[i].place.lastUse <= step) live.splice(i, 1);
+  }
+  return poolBytes;
+}
+
+const product = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+function perTensorU8(tensor: TfliteTensor, where: string): QuantParams {
+  const q = tensor.quantization;
+  if (tensor.type !== 'uint8' || !q || q.scale.length !== 1) {
+    throw new TfliteFormatError(`${where}: tensor ${tensor.index} '${tensor.name}' is ${tensor.type}${q && q.scale.length > 1 ? ' per-channel' : ''}; the int8 path runs per-tensor uint8 tensors only`);
+  }
+  return { scale: q.scale[0], zeroPoint: q.zeroPoint[0] };
+}
+
+function int32s(tensor: TfliteTensor): Int32Array {
+  const data = tensor.data!;
+  const out = new Int32Array(data.length >> 2);
+  new Uint8Array(out.buffer).set(data);
+  return out;
+}
+
+/** The operators the given tensors depend on (indices). */
+function neededOperators(model: TfliteModel, targets: number[]): Set<number> {
+  const producer = new Map<number, TfliteOperator>();
+  for (const op of model.operators) for (const t of op.outputs) producer.set(t, op);
+  const needed = new Set<number>();
+  const stack = [...targets];
+  while (stack.length) {
+    const op = producer.get(stack.pop()!);
+    if (!op || needed.has(op.index)) continue;
+    needed.add(op.index);
+    stack.push(...op.inputs.filter(i => i >= 0));
+  }
+  return needed;
+}
+
+/** Builds the network from a .tflite file's bytes. */
+export async function createTfliteInt8Network(bytes: Uint8Array, options: Int8NetworkOptions = {}): Promise<Int8Network> {
+  const model = readTflite(bytes);
+  const core = await instantiateCore({ build: options.build ?? 'auto' });
+  const arena = new Arena(core);
+  const e = arena.exports;
+
+  let targets = options.outputs;
+  if (!targets) {
+    const post = model.operators.find(op => op.custom && op.name === DETECTION_POSTPROCESS);
+    targets = post ? post.inputs.slice(0, 2) : model.outputs;
+  }
+  if (model.inputs.length !== 1) throw new TfliteFormatError(`the model has ${model.inputs.length} inputs; one image input expected`);
+  const inputTensor = model.tensors[model.inputs[0]];
+  const places = new Map<number, Place>();
+  const allPlaces: Place[] = [];
+  let clock = 0; // the step being planned
+  const place = (index: number, where: string): Place => {
+    let p = places.get(index);
+    if (!p) {
+      const t = model.tensors[index];
+      if (t.data) throw new TfliteFormatError(`${where}: constant tensor ${index} '${t.name}' used as an activation`);
+      const quant = perTensorU8(t, where);
+      const size = product(t.shape);
+      p = { ptr: 0, bytes: size, shape: t.shape, quant, base: undefined, born: clock, lastUse: clock };
+      places.set(index, p);
+      allPlaces.push(p);
+    }
+    const owner = p.base ?? p;
+    owner.lastUse = Math.max(owner.lastUse, clock);
+    return p;
+  };
+  const input = place(inputTensor.index, 'the model input');
+
+  const steps: (() => void)[] = [];
+  /** The TFLite operator each step belongs to ('CONV_2D #3'), for profile(). */
+  const stepOps: string[] = [];
+  let heap: Uint8Array;
+  let scratchBytes = 0;
+  const scratchUsers: ((ptr: number) => void)[] = [];
+  const needed = neededOperators(model, targets);
+
+  for (const op of model.operators) {
+    if (!needed.has(op.index)) continue;
+    clock++;
+    const where = `operator ${op.index} (${op.name})`;
+    const stepsBefore = steps.length;
+    const activation = (field: number) => {
+      const name = ActivationFunction[op.options?.int8(field) ?? 0];
+      if (name === undefined) throw new TfliteFormatError(`${where}: unknown fused activation`);
+      return name;
+    };
+    switch (op.name) {
+      case 'CONV_2D':
+      case 'DEPTHWISE_CONV_2D': {
+        const depthwise = op.name === 'DEPTHWISE_CONV_2D';
+        const F = depthwise ? DepthwiseOptionsField : Conv2DOptionsField;
+        const o = op.options;
+        const padding = Padding[o?.int8(F.padding) ?? 0];
+        const strideH = o?.int32(F.strideH, 1) ?? 1, strideW = o?.int32(F.strideW, 1) ?? 1;
+        if ((o?.int32(F.dilationH, 1) ?? 1) !== 1 || (o?.int32(F.dilationW, 1) ?? 1) !== 1) throw new TfliteFormatError(`${where}: dilation is not supported`);
+        const x = place(op.inputs[0], where), y = place(op.outputs[0], where);
+        const filter = model.tensors[op.inputs[1]];
+        const wq = perTensorU8(filter, where);
+        const [, kh, kw] = filter.shape;
+        const [, inH, inW, inC] = x.shape;
+        const [, outH, outW, outC] = y.shape;
+        const py = padding === 'SAME' ? samePadding(inH, kh, strideH) : { out: Math.floor((inH - kh) / strideH) + 1, before: 0 };
+        const px = padding === 'SAME' ? samePadding(inW, kw, strideW) : { out: Math.floor((inW - kw) / strideW) + 1, before: 0 };
+        if (py.out !== outH || px.out !== outW) throw new TfliteFormatError(`${where}: output [${y.shape}] does not match ${padding} padding of [${x.shape}]`);
+        const biasIndex = op.inputs[2] ?? -1;
+        const bias = biasIndex >= 0 ? int32s(model.tensors[biasIndex]) : undefined;
+        const scale = new Float32Array(outC).fill(convScale(x.quant.scale, wq.scale, y.quant.scale));
+        const [lo, hi] = activationRange(activation(F.activation), y.quant);
+        const zx = x.quant.zeroPoint, zy = y.quant.zeroPoint;
+        if (depthwise) {
+          if (filter.shape[3] !== inC || outC !== inC) throw new TfliteFormatError(`${where}: depth multiplier ≠ 1 is not supported`);
+          const packed = packDepthwise(arena, filter.data!, inC, kh * kw, wq.zeroPoint, bias, scale);
+          steps.push(() => e.qdepthwise(x.ptr, inH, inW, inC, kh, kw, strideH, strideW, py.before, px.before, outH, outW, zx, packed.ptr, y.ptr, zy, lo, hi));
+        } else {
+          if (filter.shape[3] !== inC || filter.shape[0] !== outC) throw new TfliteFormatError(`${where}: filter [${filter.shape}] does not match [${x.shape}] → [${y.shape}]`);
+          const packed = packGemm(arena, filter.data!, outC, kh * kw * inC, wq.zeroPoint, zx, bias, scale);
+          if (kh === 1 && kw === 1 && strideH === 1 && strideW === 1) {
+            steps.push(() => e.qgemm(x.ptr, inC, inH * inW, packed.numK8, packed.ptr, outC, y.ptr, outC, zy, lo, hi));
+          } else {
+            scratchBytes = Math.max(scratchBytes, outW * packed.numK8 * 8);
+            let scratch = 0;
+            scratchUsers.push(ptr => { scratch = ptr; });
+            steps.push(() => e.qconv(x.ptr, inH, inW, inC, kh, kw, strideH, strideW, py.before, px.before, outH, outW, zx,
+                                     packed.ptr, outC, y.ptr, zy, lo, hi, scratch));
+          }
+        }
+        break;
+      }
+      case 'ADD': {
+        const a = place(op.inputs[0], where), b = place(op.inputs[1], where), y = place(op.outputs[0], where);
+        if (a.bytes !== y.bytes || b.bytes !== y.bytes) throw new TfliteFormatError(`${where}: broadcasting ADD ([${a.shape}] + [${b.shape}]) is not supported`);
+        const p = xnnpackAddParams(a.quant, b.quant, y.quant);
+        const [lo, hi] = activationRange(activation(ElementwiseOptionsField.activation), y.quant);
+        steps.push(() => e.qadd(a.ptr, b.ptr, y.ptr, y.bytes, p.aMultiplier, p.bMultiplier, p.bias + p.rounding, p.shift, y.quant.zeroPoint, lo, hi));
+        break;
+      }
+      case 'RESHAPE':
+      case 'SQUEEZE': {
+        const x = place(op.inputs[0], where);
+        const t = model.tensors[op.outputs[0]];
+        const quant = perTensorU8(t, where);
+        if (product(t.shape) !== x.bytes || quant.scale !== x.quant.scale || quant.zeroPoint !== x.quant.zeroPoint) {
+          throw new TfliteFormatError(`${where}: [${x.shape}] → [${t.shape}] changes size or quantisation`);
+        }
+        const alias: Place = { ...x, shape: t.shape, quant, base: x.base ?? x }; // same bytes, new shape
+        places.set(op.outputs[0], alias);
+        allPlaces.push(alias);
+        break;
+      }
+      case 'CONCATENATION': {
+        const y = place(op.outputs[0], where);
+        let axis = op.options?.int32(ConcatenationOptionsField.axis) ?? 0;
+        if (axis < 0) axis += y.shape.length;
+        if (activation(ConcatenationOptionsField.activation) !== 'NONE') throw new TfliteFormatError(`${where}: fused activation is not supported`);
+        const outer = product(y.shape.slice(0, axis));
+        const outInner = product(y.shape.slice(axis));
+        let offset = 0;
+        for (const index of op.inputs) {
+          const x = place(index, where);
+          const inner = product(x.shape.slice(axis));
+          const start = offset;
+          offset += inner;
+          const same = x.quant.scale === y.quant.scale && x.quant.zeroPoint === y.quant.zeroPoint;
+          let tablePtr = 0;
+          if (!same) {
+            // TFLite's ConcatenationWithScaling: round(q·scale + bias) in f32, std::round
+            const { scale, bias } = concatRequantParams(x.quant, y.quant);
+            const table = Uint8Array.from({ length: 256 }, (_, q) =>
+              Math.min(255, Math.max(0, roundHalfAway(Math.fround(Math.fround(q * scale) + bias)) + y.quant.zeroPoint)));
+            tablePtr = arena.put(table);
+          }
+          steps.push(() => {
+            for (let k = 0; k < outer; k++) {
+              const from = x.ptr + k * inner, to = y.ptr + k * outInner + start;
+              if (tablePtr) e.qlookup(from, inner, tablePtr, to);
+              else heap.copyWithin(to, from, from + inner);
+            }
+          });
+        }
+        if (offset !== outInner) throw new TfliteFormatError(`${where}: inputs add up to ${offset} values per row, the output has ${outInner}`);
+        break;
+      }
+      case 'LOGISTIC': {
+        const x = place(op.inputs[0], where), y = place(op.outputs[0], where);
+        const tablePtr = arena.put(logisticTable(x.quant, y.quant));
+        steps.push(() => e.qlookup(x.ptr, x.bytes, tablePtr, y.ptr));
+        break;
+      }
+      default:
+        throw new TfliteFormatError(`${where}: the int8 path runs CONV_2D, DEPTHWISE_CONV_2D, ADD, RESHAPE, CONCATENATION and LOGISTIC only`);
+    }
+    for (let k = stepsBefore; k < steps.length; k++) stepOps.push(`${op.name} #${op.index}`);
+  }
+  for (const index of targets) {
+    const p = places.get(index);
+    if (p) (p.base ?? p).lastUse = Infinity; // outputs stay readable after the run
+  }
+  const offsets = new Map<Place, number>();
+  const pool = arena.alloc(assignOffsets(allPlaces.filter(p => !p.base), offsets));
+  for (const p of allPlaces) p.ptr = pool + offsets.get(p.base ?? p)!;
+  const scratch = arena.alloc(scratchBytes);
+  for (const use of scratchUsers) use(scratch);
+  heap = new Uint8Array(core.memory.buffer); // memory no longer grows: one view serves every run
+
+  const outputs = targets.map(index => {
+    const p = places.get(index);
+    if (!p) throw new TfliteFormatError(`output tensor ${index} is not computed by the network`);
+    return { index, name: model.tensors[index].name, shape: p.shape, quant: p.quant, place: p };
+  });
+  const feed = (image: Uint8Array): void => {
+    if (!(image instanceof Uint8Array)) throw new TypeError('the int8 network takes a Uint8Array input ([1, H, W, 3] NHWC)');
+    if (image.length !== input.bytes) throw new RangeError(`input has ${image.length} bytes; [${input.shape}] needs ${input.bytes}`);
+    heap.set(image, input.ptr);
+  };
+  const views = outputs.map(o => arena.u8(o.place.ptr, o.place.bytes));
+  const run = (image: Uint8Array): Uint8Array[] => {
+    feed(image);
+    for (const step of steps) step();
+    return views;
+  };
+  return {
+    build: core.build,
+    inputShape: input.shape,
+    inputQuant: input.quant,
+    outputs: outputs.map(({ index, name, shape, quant }) => ({ index, name, shape, quant })),
+    arenaBytes: arena.used,
+    run,
+    profile(image) {
+      feed(image);
+      const times = new Map<string, number>();
+      for (let k = 0; k < steps.length; k++) {
+        const t0 = performance.now();
+        steps[k]();
+        times.set(stepOps[k], (times.get(stepOps[k]) ?? 0) + performance.now() - t0);
+      }
+      return [...times].map(([op, ms]) => ({ op, ms }));
+    },
+    runHeads(image) {
+      if (outputs.length !== 2) throw new Error(`the network has ${outputs.length} outputs; runHeads needs the two SSD heads`);
+      const [boxEncodings, classPredictions] = run(image);
+      return { boxEncodings, classPredictions };
+    },
+  };
+}
