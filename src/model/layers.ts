@@ -6,21 +6,35 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** A 2-D convolution with PyTorch's symmetric zero padding. */
+/**
+ * A 2-D convolution with PyTorch's symmetric zero padding, or TensorFlow's SAME padding; a
+ * depthwise one (MobileNet) with `depthwise`.
+ */
 export interface ConvLayer {
   kind: 'conv';
   name: string;
-  /** `[kernel, kernel, inChannels, outChannels]` (tfjs HWIO; ONNX wants OIHW). */
+  /**
+   * `[kernel, kernel, inChannels, outChannels]` (tfjs HWIO; ONNX wants OIHW); depthwise:
+   * `[kernel, kernel, channels, 1]` (depth multiplier 1, TensorFlow's layout).
+   */
   filter: tf.Variable<tf.Rank.R4>;
   /** `[outChannels]`. */
   bias: tf.Variable<tf.Rank.R1>;
   kernel: number;
   stride: number;
-  /** Zero padding on every side, in cells. */
-  pad: number;
+  /**
+   * Zero padding on every side, in cells; or 'same', TensorFlow's SAME: ceil(size / stride)
+   * outputs, total padding max((out − 1)·stride + kernel − size, 0), the odd cell at the
+   * bottom and right (a stride-2 3×3 on an even size pads 0 before, 1 after).
+   */
+  pad: number | 'same';
   dilation: number;
   /** A ReLU follows (after the batch normalisation, when there is one). */
   relu: boolean;
+  /** The ReLU is ReLU6, min(max(x, 0), 6) (MobileNet's). Default false. */
+  relu6?: boolean;
+  /** A depthwise convolution: each channel convolved with its own filter (tf.depthwiseConv2d). */
+  depthwise?: boolean;
   /** Batch normalisation between the convolution and the ReLU (ssd.pytorch `vgg(..., batch_norm=True)`). */
   batchNorm?: BatchNormLayer;
 }
@@ -129,6 +143,7 @@ export const SQRT_GUARD = 1e-20;
 function atrousConv(x: tf.Tensor4D, layer: ConvLayer, relu: boolean): tf.Tensor4D {
   const { dilation: d, pad: p } = layer;
   if (layer.stride !== 1) throw new RangeError(`${layer.name}: a dilated convolution needs stride 1, got ${layer.stride}`);
+  if (p === 'same' || layer.depthwise) throw new RangeError(`${layer.name}: a dilated convolution needs numeric padding and a full filter`);
   const extra = (size: number) => (d - ((size + 2 * p) % d)) % d;
   const [extraH, extraW] = [extra(x.shape[1]), extra(x.shape[2])];
   const blocks = tf.spaceToBatchND(x, [d, d], [[p, p + extraH], [p, p + extraW]]);
@@ -139,9 +154,12 @@ function atrousConv(x: tf.Tensor4D, layer: ConvLayer, relu: boolean): tf.Tensor4
 
 function convolve(x: tf.Tensor4D, layer: ConvLayer, relu: boolean): tf.Tensor4D {
   if (layer.dilation !== 1) return atrousConv(x, layer, relu);
-  // fused.conv2d falls back to separate ops when a gradient is recorded, so training still works.
-  return tf.fused.conv2d({ x, filter: layer.filter, bias: layer.bias, strides: layer.stride, pad: layer.pad,
-                           activation: relu ? 'relu' : 'linear' });
+  const activation = !relu ? 'linear' : layer.relu6 ? 'relu6' : 'relu';
+  // The fused ops fall back to separate ops when a gradient is recorded, so training still works.
+  if (layer.depthwise) {
+    return tf.fused.depthwiseConv2d({ x, filter: layer.filter, bias: layer.bias, strides: layer.stride, pad: layer.pad, activation });
+  }
+  return tf.fused.conv2d({ x, filter: layer.filter, bias: layer.bias, strides: layer.stride, pad: layer.pad, activation });
 }
 
 /**
@@ -179,7 +197,7 @@ function applyBatchNorm(x: tf.Tensor4D, norm: BatchNormLayer, mode: ForwardMode)
 export function applyConv(x: tf.Tensor4D, layer: ConvLayer, mode: ForwardMode = {}): tf.Tensor4D {
   if (!layer.batchNorm) return convolve(x, layer, layer.relu);
   const y = applyBatchNorm(convolve(x, layer, false), layer.batchNorm, mode);
-  return layer.relu ? tf.relu(y) : y;
+  return !layer.relu ? y : layer.relu6 ? tf.relu6(y) : tf.relu(y);
 }
 
 /**
