@@ -82,10 +82,11 @@ export interface MobilenetSsdOptions {
   /** Box predictor kernel: 1 (the COCO quantised model) or 3. Default 1. */
   headKernel?: 1 | 3;
   /**
-   * Start every class logit but the background's at ln(p / (1 − p)) (the heads' weights σ = 0.01):
-   * each anchor starts with sigmoid score p per class (RetinaNet's prior). Default: Xavier heads, biases 0.
+   * As Ssd300Options.backgroundPrior (for training with MultiBoxLoss's softmax): the heads' weights
+   * start with σ = 0.01 and the class heads' background bias at ln(p·(C − 1) / (1 − p)), so every
+   * anchor starts as background with probability p. In (0, 1). Default: Xavier heads, biases 0.
    */
-  classPrior?: number;
+  backgroundPrior?: number;
 }
 
 /** One inverted residual block: 1×1 expansion (absent in the first block), 3×3 depthwise, 1×1 linear projection. */
@@ -207,8 +208,8 @@ class MobilenetSsdNetwork extends VariableNetwork implements MobilenetSsd {
   }
 }
 
-function validateOptions(options: MobilenetSsdOptions): Required<Omit<MobilenetSsdOptions, 'classPrior'>> & Pick<MobilenetSsdOptions, 'classPrior'> {
-  const { numClasses, width = 1, seed = 0, batchNorm = false, headKernel = 1, classPrior } = options;
+function validateOptions(options: MobilenetSsdOptions): Required<Omit<MobilenetSsdOptions, 'backgroundPrior'>> & Pick<MobilenetSsdOptions, 'backgroundPrior'> {
+  const { numClasses, width = 1, seed = 0, batchNorm = false, headKernel = 1, backgroundPrior } = options;
   if (!Number.isInteger(numClasses) || numClasses < 2) {
     throw new RangeError(`numClasses ${numClasses} must be an integer ≥ 2 (the score columns including the background)`);
   }
@@ -218,15 +219,15 @@ function validateOptions(options: MobilenetSsdOptions): Required<Omit<MobilenetS
   if (!Number.isInteger(seed)) throw new RangeError(`seed ${seed} must be an integer`);
   if (typeof batchNorm !== 'boolean') throw new TypeError(`batchNorm ${String(batchNorm)} must be a boolean`);
   if (headKernel !== 1 && headKernel !== 3) throw new RangeError(`headKernel ${headKernel} must be 1 or 3`);
-  if (classPrior !== undefined && !(typeof classPrior === 'number' && classPrior > 0 && classPrior < 1)) {
-    throw new RangeError(`classPrior ${classPrior} must be a probability in (0, 1)`);
+  if (backgroundPrior !== undefined && !(typeof backgroundPrior === 'number' && backgroundPrior > 0 && backgroundPrior < 1)) {
+    throw new RangeError(`backgroundPrior ${backgroundPrior} must be a probability in (0, 1)`);
   }
-  return { numClasses, width, seed, batchNorm, headKernel, classPrior };
+  return { numClasses, width, seed, batchNorm, headKernel, backgroundPrior };
 }
 
 /** Builds SSD MobileNet V2 with freshly initialised weights (He for the feature extractor, biases 0). */
 export function createMobilenetSsd(options: MobilenetSsdOptions): MobilenetSsd {
-  const { numClasses, width, seed, batchNorm, headKernel, classPrior } = validateOptions(options);
+  const { numClasses, width, seed, batchNorm, headKernel, backgroundPrior } = validateOptions(options);
   const b = new NetworkBuilder(`mobilenet_ssd_${++instances}/`, seed);
   const depth = (c: number) => makeDivisible(c * width);
   const sizeAfter = (size: number, stride: number) => Math.ceil(size / stride); // SAME padding
@@ -269,11 +270,12 @@ export function createMobilenetSsd(options: MobilenetSsdOptions): MobilenetSsd {
     sourceNames.push(extras[extras.length - 1].name);
   });
 
-  const classBias = classPrior === undefined ? undefined
-    : Float32Array.from({ length: numClasses }, (_, c) => (c === 0 ? 0 : Math.log(classPrior / (1 - classPrior))));
+  // Softmax of (b, 0, ..., 0) gives the background e^b / (e^b + C − 1) = p.
+  const classBias = backgroundPrior === undefined ? undefined
+    : Float32Array.from({ length: numClasses }, (_, c) => (c === 0 ? Math.log((backgroundPrior * (numClasses - 1)) / (1 - backgroundPrior)) : 0));
   const sources: SourceLayers[] = sourceNames.map((from, k) => {
     const boxes = BOXES_PER_LOCATION[k], input = outputs.get(from)!;
-    const init = classPrior === undefined ? 'xavier' : 'small';
+    const init = backgroundPrior === undefined ? 'xavier' : 'small';
     const head = (kind: string, perBox: number, bias?: Float32Array) => b.conv(`BoxPredictor_${k}/${kind}`, init, input.channels, boxes * perBox,
       { kernel: headKernel, pad: 'same', relu: false, bias: bias && Float32Array.from({ length: boxes * perBox }, (_, i) => bias[i % perBox]) });
     return {

@@ -19,6 +19,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readTflite, TfliteFormatError, type TfliteModel, type TfliteTensor } from '../convert/tflite/read.js';
 import { constantFloats } from '../convert/tflite/to-onnx.js';
 import type { ConvLayer } from './layers.js';
+import type { OnnxSchema } from './onnx/proto.js';
+import { int64 } from './onnx/read.js';
 
 /** A layer's weights in tfjs layout. */
 export interface TfliteLayerWeights {
@@ -126,4 +128,85 @@ export function loadTfliteWeights(convolutions: readonly ConvLayer[], weights: T
     });
   }
   return chosen.map(l => l.name);
+}
+
+/** An ONNX initializer's values as float32 (float, uint8, int8, int32 raw or typed data). */
+function initializerValues(t: { name?: string | null; dataType?: number | null; dims?: unknown[] | null; rawData?: Uint8Array | null;
+                                floatData?: number[] | null; int32Data?: number[] | null }): Float32Array {
+  const count = (t.dims ?? []).reduce<number>((n, d) => n * int64(d as number), 1);
+  const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
+  const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) {
+    switch (t.dataType) {
+      case 1: out[i] = view ? view.getFloat32(4 * i, true) : t.floatData![i]; break;
+      case 2: out[i] = view ? view.getUint8(i) : t.int32Data![i]; break;
+      case 3: out[i] = view ? view.getInt8(i) : t.int32Data![i]; break;
+      case 6: out[i] = view ? view.getInt32(4 * i, true) : t.int32Data![i]; break;
+      default: throw new RangeError(`initializer '${t.name}' has ONNX data type ${t.dataType}; float, uint8, int8 or int32 expected`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The convolution weights of a TFLite SSD converted to ONNX by ssd-edge (`ssd-edge convert`, exact
+ * or `--float`), dequantised and in tfjs layout, named `names[k]` for the k-th convolution of the
+ * graph. The conversion keeps TFLite's operator order but not its tensor names, so the names come
+ * from the network: its `convolutions` in forward order, heads last as (box, class) pairs per
+ * source, which is the order a TF OD API export lists them in. Every shape is checked by
+ * loadTfliteWeights; a different count of convolutions throws here. No ranges are recorded.
+ */
+export function readConvertedOnnxWeights(onnx: OnnxSchema.ModelProto, names: readonly string[]): TfliteWeights {
+  const graph = onnx.graph;
+  if (!graph) throw new RangeError('the ONNX model has no graph');
+  const initializers = new Map((graph.initializer ?? []).map(t => [t.name ?? '', t]));
+  const values = (name: string | undefined | null, what: string) => {
+    const t = name ? initializers.get(name) : undefined;
+    if (!t) throw new RangeError(`the ONNX convolution's ${what} '${name}' is not a constant`);
+    return { values: initializerValues(t), dims: (t.dims ?? []).map(d => int64(d)) };
+  };
+  const convs = (graph.node ?? []).filter(n => n.opType === 'QLinearConv' || n.opType === 'Conv');
+  if (convs.length !== names.length) {
+    throw new RangeError(`the ONNX model has ${convs.length} convolutions; the network has ${names.length}: is it a conversion of this architecture?`);
+  }
+  const layers = new Map<string, TfliteLayerWeights>();
+  convs.forEach((node, k) => {
+    const inputs = node.input ?? [];
+    const group = int64((node.attribute ?? []).find(a => a.name === 'group')?.i ?? 1);
+    let w: { values: Float32Array; dims: number[] }, bias: Float32Array;
+    if (node.opType === 'QLinearConv') {
+      // x, x.scale, x.zero, w, w.scale, w.zero, y.scale, y.zero, b
+      w = values(inputs[3], 'weight');
+      const xScale = values(inputs[1], 'input scale').values[0];
+      const wScale = values(inputs[4], 'weight scale').values, wZero = values(inputs[5], 'weight zero point').values;
+      const o = w.dims[0], inner = w.values.length / o;
+      for (let i = 0; i < w.values.length; i++) {
+        const c = wScale.length === 1 ? 0 : Math.floor(i / inner);
+        w.values[i] = Math.fround((w.values[i] - wZero[c]) * wScale[c]);
+      }
+      const b = inputs[8] ? values(inputs[8], 'bias').values : new Float32Array(o);
+      bias = b.map((v, c) => Math.fround(v * Math.fround(xScale * wScale[wScale.length === 1 ? 0 : c])));
+    } else {
+      w = values(inputs[1], 'weight');
+      bias = inputs[2] ? values(inputs[2], 'bias').values : new Float32Array(w.dims[0]);
+    }
+    const [o, i, kh, kw] = w.dims;
+    const depthwise = group > 1;
+    if (depthwise && (group !== o || i !== 1)) throw new RangeError(`ONNX convolution ${node.name}: group ${group} with weight [${w.dims}] is not a depthwise convolution of multiplier 1`);
+    let filter: TfliteLayerWeights['filter'];
+    if (depthwise) {
+      // [C, 1, KH, KW] → [KH, KW, C, 1]
+      const out = new Float32Array(w.values.length);
+      for (let c = 0; c < o; c++) for (let k2 = 0; k2 < kh * kw; k2++) out[k2 * o + c] = w.values[c * kh * kw + k2];
+      filter = { values: out, shape: [kh, kw, o, 1] };
+    } else {
+      // OIHW → HWIO
+      const out = new Float32Array(w.values.length);
+      for (let oo = 0; oo < o; oo++) for (let ii = 0; ii < i; ii++) for (let k2 = 0; k2 < kh * kw; k2++) out[(k2 * i + ii) * o + oo] = w.values[(oo * i + ii) * kh * kw + k2];
+      filter = { values: out, shape: [kh, kw, i, o] };
+    }
+    layers.set(names[k], { filter, bias, depthwise });
+  });
+  return { layers, ranges: new Map() };
 }

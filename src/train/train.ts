@@ -41,8 +41,15 @@ export interface TrainOptions {
   data: string;
   /** Image set to train on. Default 'trainval'. */
   split?: string;
-  /** 'ssd300' (default) or 'mini' (the mini SSD: one class, a 4 × 3 grid). */
+  /** 'ssd300' (default), 'mini' (the mini SSD: one class, a 4 × 3 grid) or 'mobilenet-v2' (SSD MobileNet V2, TF OD API layout). */
   arch?: TrainingArch;
+  /**
+   * mobilenet-v2 only: start from this pretrained SSD MobileNet V2 (`.tflite`, or its ssd-edge ONNX
+   * conversion such as models/ssd-mobilenet-v2-coco.onnx): the feature extractor and box heads
+   * loaded, new class heads for the dataset's classes. The network must have the file's shapes
+   * (width 1 for the COCO model) (a mismatch names the layer). Ignored on --resume (the checkpoint has the weights).
+   */
+  initFrom?: string;
   /** mini only: the dataset class to detect. Default: every object, as one class 'object'. */
   className?: string;
   /** SSD300 width multiplier, in (0, 1]. Default 1. */
@@ -155,7 +162,7 @@ const positiveInteger = (name: string, value: number) => {
 /** Checks and completes the options; throws a RangeError/Error naming the bad one. */
 export function resolveTrainOptions(options: TrainOptions): Resolved {
   const o: Resolved = {
-    split: 'trainval', arch: 'ssd300', width: 1, batchNorm: false, inputStd: options.arch === 'mini' ? [58, 57, 57] : [1, 1, 1], epochs: 1, batch: 8, lr: 1e-3, momentum: 0.9, weightDecay: 5e-4,
+    split: 'trainval', arch: 'ssd300', width: 1, batchNorm: false, inputStd: options.arch === 'mini' ? [58, 57, 57] : options.arch === 'mobilenet-v2' ? [127.5, 127.5, 127.5] : [1, 1, 1], epochs: 1, batch: 8, lr: 1e-3, momentum: 0.9, weightDecay: 5e-4,
     warmupSteps: 0, steps: [], flip: 0.5, augment: 'flip', workers: 1, backend: 'auto', checkpointEvery: 1000, resume: false, force: false, skipInvalid: false, seed: 1,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as unknown as Resolved;
@@ -164,6 +171,7 @@ export function resolveTrainOptions(options: TrainOptions): Resolved {
   if (!TRAINING_ARCHS.includes(o.arch)) throw new RangeError(`train: arch '${String(o.arch)}' is not one of ${TRAINING_ARCHS.join(', ')}`);
   if (o.className !== undefined && o.arch !== 'mini') throw new RangeError('train: className picks the one class of a mini SSD; ssd300 learns every class');
   if (!(typeof o.width === 'number' && o.width > 0 && o.width <= 1)) throw new RangeError(`train: width is ${o.width}; it must be in (0, 1]`);
+  if (o.initFrom !== undefined && o.arch !== 'mobilenet-v2') throw new RangeError(`train: initFrom loads a pretrained SSD MobileNet V2; it needs arch mobilenet-v2, not ${o.arch}`);
   if (typeof o.batchNorm !== 'boolean') throw new TypeError(`train: batchNorm is ${String(o.batchNorm)}; it must be a boolean`);
   for (const name of ['resume', 'force', 'skipInvalid'] as const) {
     if (typeof o[name] !== 'boolean') throw new TypeError(`train: ${name} is ${String(o[name])}; it must be a boolean`);
@@ -311,8 +319,9 @@ function nonFiniteGradients(names: readonly string[], result: PartGradients): st
 
 /** The options a checkpoint records (and a resume checks). */
 function recordedOptions(o: Resolved): Record<string, unknown> {
-  const { data, split, arch, width, batchNorm, backgroundPrior, inputStd, epochs, batch, lr, momentum, weightDecay, warmupSteps, steps, flip, augment, seed, limit, maxSteps, clipGradNorm, className } = o;
+  const { data, split, arch, width, batchNorm, backgroundPrior, inputStd, epochs, batch, lr, momentum, weightDecay, warmupSteps, steps, flip, augment, seed, limit, maxSteps, clipGradNorm, className, initFrom } = o;
   return { data: resolvePath(data), split, arch, width, batchNorm, backgroundPrior: backgroundPrior ?? null, inputStd, epochs, batch, lr, momentum, weightDecay,
+           initFrom: initFrom === undefined ? null : resolvePath(initFrom),
            warmupSteps, clipGradNorm: clipGradNorm ?? null, className: className ?? null, steps, flip, augment, seed, limit: limit ?? null, maxSteps: maxSteps ?? null };
 }
 
@@ -374,6 +383,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const networkOptions: NetworkOptions = {
     arch: o.arch, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior, inputStd: o.inputStd,
     datasetClasses: dataset.classes, className: o.className,
+    ...(o.initFrom !== undefined && !resumed ? { initFrom: resolvePath(o.initFrom) } : {}),
   };
   const network = await createTrainingNetwork(networkOptions);
   const { model, input } = network;
