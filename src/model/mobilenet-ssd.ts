@@ -200,8 +200,8 @@ class MobilenetSsdNetwork extends VariableNetwork implements MobilenetSsd {
       for (const source of sources) {
         const features = taps.get(source.from)!;
         // NHWC reshaped to [N, H·W·boxes, k]: row (i·W + j)·boxes + b, the anchor order.
-        loc.push(tf.reshape(applyConv(features, source.loc), [n, -1, 4]));
-        conf.push(tf.reshape(applyConv(features, source.conf), [n, -1, this.numClasses]));
+        loc.push(tf.reshape(clip(source.loc.name, applyConv(features, source.loc)), [n, -1, 4]));
+        conf.push(tf.reshape(clip(source.conf.name, applyConv(features, source.conf)), [n, -1, this.numClasses]));
       }
       return { loc: clip('loc', tf.concat(loc, 1)), conf: clip('conf', tf.concat(conf, 1)) };
     });
