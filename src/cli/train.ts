@@ -11,7 +11,8 @@ import { describeOptions, numberOption, parseArgs, type OptionSpec } from './arg
 const OPTIONS: Record<string, OptionSpec> = {
   data: { type: 'string', description: 'the PASCAL VOC dataset directory (required)' },
   split: { type: 'string', description: 'image set to train on (default trainval)' },
-  arch: { type: 'string', description: 'ssd300 (default) or mini (one class, a 4×3 grid, 128×96 input)' },
+  arch: { type: 'string', description: 'ssd300 (default), mini (one class, a 4×3 grid, 128×96 input) or mobilenet-v2 (SSD MobileNet V2, TF OD API layout)' },
+  'init-from': { type: 'string', description: "pretrained weights: a .tflite or converted .onnx SSD MobileNet V2 (e.g. models/ssd-mobilenet-v2-coco.onnx; implies --arch mobilenet-v2: backbone and box heads, new class heads), or a PyTorch .pth (ssd300's VGG16: ssd.pytorch's vgg16_reducedfc.pth)" },
   class: { type: 'string', description: 'mini only: the dataset class to detect (default: every object as one class)' },
   width: { type: 'string', description: 'width multiplier in (0, 1] (default 1)' },
   augment: { type: 'string', description: 'flip (default: horizontal flip only) or ssd (photometric, zoom-out, min-IoU crop, flip)' },
@@ -35,7 +36,6 @@ const OPTIONS: Record<string, OptionSpec> = {
   'save-every': { type: 'string', description: 'checkpoint every n steps, 0: only at the end (default 1000)' },
   resume: { type: 'boolean', description: 'continue from the checkpoint in --checkpoints' },
   force: { type: 'boolean', description: 'without --resume, replace a checkpoint already in --checkpoints' },
-  'init-from': { type: 'string', description: "ssd300: VGG16 weights from a PyTorch .pth (ssd.pytorch's vgg16_reducedfc.pth, or an ssd.pytorch SSD's vgg.N)" },
   seed: { type: 'string', description: 'seed of the weights, order and augmentation (default 1)' },
   'log-every': { type: 'string', description: 'when not on a terminal, a line every n steps (default 10)' },
 };
@@ -61,7 +61,11 @@ export async function runTrain(argv: string[], stream: NodeJS.WriteStream = proc
   const data = options.data as string | undefined;
   if (!data) throw new Error(`train: --data is required\n\nusage: ${TRAIN_USAGE}`);
   const arch = (options.arch as string | undefined) ?? 'ssd300';
-  if (arch !== 'ssd300' && arch !== 'mini') throw new RangeError(`train: --arch '${arch}' is not one of ssd300, mini`);
+  if (arch !== 'ssd300' && arch !== 'mini' && arch !== 'mobilenet-v2') throw new RangeError(`train: --arch '${arch}' is not one of ssd300, mini, mobilenet-v2`);
+  const initFrom = options['init-from'] as string | undefined;
+  if (initFrom !== undefined && !/\.(tflite|onnx|pth|pt)$/i.test(initFrom)) {
+    throw new RangeError(`train: --init-from '${initFrom}' is neither a .tflite, an .onnx nor a PyTorch .pth file`);
+  }
   const backend = (options.backend as string | undefined) ?? 'auto';
   if (backend !== 'auto' && !(TRAINING_BACKENDS as readonly string[]).includes(backend)) {
     throw new RangeError(`train: --backend '${backend}' is not one of auto, ${TRAINING_BACKENDS.join(', ')}`);
@@ -72,7 +76,9 @@ export async function runTrain(argv: string[], stream: NodeJS.WriteStream = proc
   const checkpointDir = (options.checkpoints as string | undefined) ?? 'checkpoints';
   const started = Date.now();
   const result = await train({
-    data, arch, checkpointDir, className: options.class as string | undefined,
+    // a .tflite/.onnx --init-from implies the one architecture it can start
+    data, arch: initFrom !== undefined && options.arch === undefined && /\.(tflite|onnx)$/i.test(initFrom) ? 'mobilenet-v2' : arch, checkpointDir, className: options.class as string | undefined,
+    initFrom,
     split: options.split as string | undefined,
     width: numberOption(options, 'width', Number.MIN_VALUE, 1),
     batchNorm: options['batch-norm'] === true,
@@ -95,7 +101,6 @@ export async function runTrain(argv: string[], stream: NodeJS.WriteStream = proc
     resume: options.resume === true,
     force: options.force === true,
     skipInvalid: options['skip-invalid'] === true,
-    initFrom: options['init-from'] as string | undefined,
     seed: integer(options, 'seed', -(2 ** 31)),
     log: line => console.log(line),
     onProgress: p => {

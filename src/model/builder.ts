@@ -17,10 +17,13 @@ const L2NORM_EPS = 1e-10;
 export interface ConvOptions {
   kernel?: number;
   stride?: number;
-  pad?: number;
+  /** Cells on every side, or 'same' (TensorFlow's SAME). Default 0. */
+  pad?: number | 'same';
   dilation?: number;
   /** Default true. */
   relu?: boolean;
+  /** The ReLU is ReLU6 (MobileNet's). Default false. */
+  relu6?: boolean;
   /** Batch normalisation between the convolution and the ReLU. Default false. */
   batchNorm?: boolean;
   /** Initial bias values (outChannels of them). Default 0. */
@@ -47,13 +50,29 @@ export class NetworkBuilder {
   }
 
   conv(name: string, init: FilterInit, inChannels: number, outChannels: number,
-       { kernel = 3, stride = 1, pad = 0, dilation = 1, relu = true, batchNorm = false, bias }: ConvOptions = {}): ConvLayer {
+       { kernel = 3, stride = 1, pad = 0, dilation = 1, relu = true, relu6 = false, batchNorm = false, bias }: ConvOptions = {}): ConvLayer {
     const values = initFilter(this.rand, init, kernel, inChannels, outChannels);
     return {
-      kind: 'conv', name, kernel, stride, pad, dilation, relu,
+      kind: 'conv', name, kernel, stride, pad, dilation, relu, ...(relu6 ? { relu6 } : {}),
       filter: this.variable(`${name}.filter`, tf.tensor4d(values, [kernel, kernel, inChannels, outChannels])),
       bias: this.variable(`${name}.bias`, bias ? tf.tensor1d(bias) : tf.zeros([outChannels])),
       ...(batchNorm ? { batchNorm: this.batchNorm(name, outChannels) } : {}),
+    };
+  }
+
+  /**
+   * A depthwise convolution (depth multiplier 1): filter `[kernel, kernel, channels, 1]`, drawn
+   * with fan-in kernel² (each output sees one channel's window).
+   */
+  depthwise(name: string, init: FilterInit, channels: number,
+            { kernel = 3, stride = 1, pad = 0, relu = true, relu6 = false, batchNorm = false }: Omit<ConvOptions, 'dilation' | 'bias'> = {}): ConvLayer {
+    // [k, k, 1, C] and [k, k, C, 1] have the same memory order.
+    const values = initFilter(this.rand, init, kernel, 1, channels);
+    return {
+      kind: 'conv', name, kernel, stride, pad, dilation: 1, relu, ...(relu6 ? { relu6 } : {}), depthwise: true,
+      filter: this.variable(`${name}.filter`, tf.tensor4d(values, [kernel, kernel, channels, 1])),
+      bias: this.variable(`${name}.bias`, tf.zeros([channels])),
+      ...(batchNorm ? { batchNorm: this.batchNorm(name, channels) } : {}),
     };
   }
 

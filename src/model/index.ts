@@ -8,3 +8,9 @@ export { decodeOnnxModel, readSsdEdgeMetadata } from './onnx/read.js';
 export {
   DEFAULT_PREPROCESS, METADATA_KEYS, parseSsdEdgeMetadata, type SsdEdgeMetadata,
 } from './onnx/metadata.js';
+export {
+  createMobilenetSsd, makeDivisible, MOBILENET_SSD_BOX_CODING, MOBILENET_SSD_INPUT_SIZE, MOBILENET_SSD_PRIORS, mobilenetSsdPostprocess,
+  type InvertedResidualBlock, type MobilenetForwardMode, type MobilenetSsd, type MobilenetSsdLayers, type MobilenetSsdOptions,
+  type MobilenetSsdOutput,
+} from './mobilenet-ssd.js';
+export { loadTfliteWeights, readTfliteWeights, type LoadTfliteOptions, type TfliteLayerWeights, type TfliteWeights } from './tflite-weights.js';

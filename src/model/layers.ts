@@ -6,21 +6,35 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** A 2-D convolution with PyTorch's symmetric zero padding. */
+/**
+ * A 2-D convolution with PyTorch's symmetric zero padding, or TensorFlow's SAME padding; a
+ * depthwise one (MobileNet) with `depthwise`.
+ */
 export interface ConvLayer {
   kind: 'conv';
   name: string;
-  /** `[kernel, kernel, inChannels, outChannels]` (tfjs HWIO; ONNX wants OIHW). */
+  /**
+   * `[kernel, kernel, inChannels, outChannels]` (tfjs HWIO; ONNX wants OIHW); depthwise:
+   * `[kernel, kernel, channels, 1]` (depth multiplier 1, TensorFlow's layout).
+   */
   filter: tf.Variable<tf.Rank.R4>;
   /** `[outChannels]`. */
   bias: tf.Variable<tf.Rank.R1>;
   kernel: number;
   stride: number;
-  /** Zero padding on every side, in cells. */
-  pad: number;
+  /**
+   * Zero padding on every side, in cells; or 'same', TensorFlow's SAME: ceil(size / stride)
+   * outputs, total padding max((out − 1)·stride + kernel − size, 0), the odd cell at the
+   * bottom and right (a stride-2 3×3 on an even size pads 0 before, 1 after).
+   */
+  pad: number | 'same';
   dilation: number;
   /** A ReLU follows (after the batch normalisation, when there is one). */
   relu: boolean;
+  /** The ReLU is ReLU6, min(max(x, 0), 6) (MobileNet's). Default false. */
+  relu6?: boolean;
+  /** A depthwise convolution: each channel convolved with its own filter (tf.depthwiseConv2d). */
+  depthwise?: boolean;
   /** Batch normalisation between the convolution and the ReLU (ssd.pytorch `vgg(..., batch_norm=True)`). */
   batchNorm?: BatchNormLayer;
 }
@@ -129,6 +143,7 @@ export const SQRT_GUARD = 1e-20;
 function atrousConv(x: tf.Tensor4D, layer: ConvLayer, relu: boolean): tf.Tensor4D {
   const { dilation: d, pad: p } = layer;
   if (layer.stride !== 1) throw new RangeError(`${layer.name}: a dilated convolution needs stride 1, got ${layer.stride}`);
+  if (p === 'same' || layer.depthwise) throw new RangeError(`${layer.name}: a dilated convolution needs numeric padding and a full filter`);
   const extra = (size: number) => (d - ((size + 2 * p) % d)) % d;
   const [extraH, extraW] = [extra(x.shape[1]), extra(x.shape[2])];
   const blocks = tf.spaceToBatchND(x, [d, d], [[p, p + extraH], [p, p + extraW]]);
@@ -137,11 +152,67 @@ function atrousConv(x: tf.Tensor4D, layer: ConvLayer, relu: boolean): tf.Tensor4
   return tf.batchToSpaceND(y, [d, d], [[0, extraH], [0, extraW]]);
 }
 
-function convolve(x: tf.Tensor4D, layer: ConvLayer, relu: boolean): tf.Tensor4D {
-  if (layer.dilation !== 1) return atrousConv(x, layer, relu);
-  // fused.conv2d falls back to separate ops when a gradient is recorded, so training still works.
-  return tf.fused.conv2d({ x, filter: layer.filter, bias: layer.bias, strides: layer.stride, pad: layer.pad,
-                           activation: relu ? 'relu' : 'linear' });
+/**
+ * How convolutions and pools pass their padding to tfjs:
+ * - 'any' (default): as numbers or explicit pads, which the cpu and wasm backends take;
+ * - 'sameOrValid': only 'same' and 'valid', the only paddings tfjs-node's (TensorFlow's) kernels
+ *   accept: 'same' where TensorFlow's SAME pads exactly as the layer does, 'valid' where it has
+ *   none, otherwise an explicit tf.pad (zeros; −∞ before a max pool) and then 'valid'.
+ * Both compute the same values. initTraining sets 'sameOrValid' for the node and node-gpu backends.
+ */
+export type PaddingRule = 'any' | 'sameOrValid';
+let paddingRule: PaddingRule = 'any';
+
+export function setPaddingRule(rule: PaddingRule): void {
+  if (rule !== 'any' && rule !== 'sameOrValid') throw new RangeError(`padding rule '${String(rule)}' is not one of any, sameOrValid`);
+  paddingRule = rule;
+}
+
+export function getPaddingRule(): PaddingRule {
+  return paddingRule;
+}
+
+/** TensorFlow's SAME along one axis: [before, after]. see: tensorflow/core/framework/kernel_shape_util.cc */
+function samePads(size: number, kernel: number, stride: number): [number, number] {
+  const total = Math.max((Math.ceil(size / stride) - 1) * stride + kernel - size, 0);
+  return [Math.floor(total / 2), total - Math.floor(total / 2)];
+}
+
+/**
+ * Explicit pads [top, left, bottom, right] of a window (effective size `kernel`) as 'valid',
+ * 'same', or pads that must be applied first (tf.pad) before a 'valid' op. Equal to SAME when
+ * both give the same outputs from the same cells: the same output count and the same leading pad
+ * (trailing pad cells no window reaches do not matter).
+ */
+export function sameOrValid([height, width]: [number, number], kernel: number, stride: number,
+                            pads: readonly [number, number, number, number]): 'valid' | 'same' | [[number, number], [number, number]] {
+  const [top, left, bottom, right] = pads;
+  if (top === 0 && left === 0 && bottom === 0 && right === 0) return 'valid';
+  const outputs = (size: number, a: number, b: number) => Math.floor((size + a + b - kernel) / stride) + 1;
+  const axisSame = (size: number, a: number, b: number) =>
+    outputs(size, a, b) === Math.ceil(size / stride) && samePads(size, kernel, stride)[0] === a;
+  if (axisSame(height, top, bottom) && axisSame(width, left, right)) return 'same';
+  return [[top, bottom], [left, right]];
+}
+
+/** `x` padded for a 'valid' op under the 'sameOrValid' rule, and the pad to give the op. */
+function expressPadding(x: tf.Tensor4D, kernel: number, stride: number, pads: readonly [number, number, number, number],
+                        fill: number): { x: tf.Tensor4D; pad: 'valid' | 'same' } {
+  const how = sameOrValid([x.shape[1], x.shape[2]], kernel, stride, pads);
+  if (typeof how === 'string') return { x, pad: how };
+  return { x: tf.pad(x, [[0, 0], how[0], how[1], [0, 0]], fill), pad: 'valid' };
+}
+
+function convolve(input: tf.Tensor4D, layer: ConvLayer, relu: boolean): tf.Tensor4D {
+  if (layer.dilation !== 1) return atrousConv(input, layer, relu);
+  const activation = !relu ? 'linear' : layer.relu6 ? 'relu6' : 'relu';
+  let x = input, pad: number | 'same' | 'valid' = layer.pad;
+  if (paddingRule === 'sameOrValid' && typeof pad === 'number') ({ x, pad } = expressPadding(x, layer.kernel, layer.stride, [pad, pad, pad, pad], 0));
+  // The fused ops fall back to separate ops when a gradient is recorded, so training still works.
+  if (layer.depthwise) {
+    return tf.fused.depthwiseConv2d({ x, filter: layer.filter, bias: layer.bias, strides: layer.stride, pad, activation });
+  }
+  return tf.fused.conv2d({ x, filter: layer.filter, bias: layer.bias, strides: layer.stride, pad, activation });
 }
 
 /**
@@ -179,7 +250,7 @@ function applyBatchNorm(x: tf.Tensor4D, norm: BatchNormLayer, mode: ForwardMode)
 export function applyConv(x: tf.Tensor4D, layer: ConvLayer, mode: ForwardMode = {}): tf.Tensor4D {
   if (!layer.batchNorm) return convolve(x, layer, layer.relu);
   const y = applyBatchNorm(convolve(x, layer, false), layer.batchNorm, mode);
-  return layer.relu ? tf.relu(y) : y;
+  return !layer.relu ? y : layer.relu6 ? tf.relu6(y) : tf.relu(y);
 }
 
 /**
@@ -217,6 +288,11 @@ export function foldedConv(layer: ConvLayer): { filter: tf.Tensor4D; bias: tf.Te
 
 export function applyMaxPool(x: tf.Tensor4D, layer: MaxPoolLayer): tf.Tensor4D {
   const [top, left, bottom, right] = layer.pads;
+  if (paddingRule === 'sameOrValid') {
+    // −∞ padding is never selected, as the explicit pads' skipped cells
+    const expressed = expressPadding(x, layer.size, layer.stride, [top, left, bottom, right], -Infinity);
+    return tf.maxPool(expressed.x, layer.size, layer.stride, expressed.pad);
+  }
   // Explicit padding: tfjs's cpu and wasm pools skip padded cells, i.e. treat them as −∞.
   return tf.maxPool(x, layer.size, layer.stride, [[0, 0], [top, bottom], [left, right], [0, 0]]);
 }

@@ -154,7 +154,7 @@ export function createSsd300(options: Ssd300Options): Ssd300 {
                    opts: { kernel?: number; stride?: number; pad?: number; dilation?: number } = {}) => {
     const layer = b.conv(name, init, channels, outChannels, { ...opts, batchNorm });
     trunk.push(layer);
-    size = outputSize(size, layer.kernel, layer.stride, layer.pad, layer.dilation);
+    size = outputSize(size, layer.kernel, layer.stride, opts.pad ?? 0, layer.dilation);
     channels = outChannels;
     outputs.set(name, { size, channels });
   };

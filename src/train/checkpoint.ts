@@ -44,8 +44,11 @@ export interface CheckpointTensor {
 export interface CheckpointMeta {
   format: typeof CHECKPOINT_FORMAT;
   version: number;
-  /** The network: 'ssd300', or 'mini' (the mini SSD; numClasses 2, background and its one class). */
-  arch: 'ssd300' | 'mini';
+  /**
+   * The network: 'ssd300', 'mini' (the mini SSD; numClasses 2, background and its one class), or
+   * 'mobilenet-v2' (SSD MobileNet V2: trained and resumed; evaluate and export do not take it yet).
+   */
+  arch: 'ssd300' | 'mini' | 'mobilenet-v2';
   /** Classes including the background. */
   numClasses: number;
   width: number;
@@ -202,7 +205,9 @@ export type CheckpointModel = { arch: 'ssd300'; model: Ssd300; meta: CheckpointM
 /** The checkpoint's network with its weights loaded (the caller disposes `model`). */
 export async function loadCheckpointModel(dir: string): Promise<CheckpointModel> {
   const { meta, weights } = await loadCheckpoint(dir);
-  if (meta.arch !== 'ssd300' && meta.arch !== 'mini') throw new Error(`checkpoint in '${dir}' holds arch '${String(meta.arch)}'; ssd300 and mini are supported`);
+  if (meta.arch !== 'ssd300' && meta.arch !== 'mini') {
+    throw new Error(`checkpoint in '${dir}' holds arch '${String(meta.arch)}'; ssd300 and mini are supported here (evaluating and exporting mobilenet-v2 is not written yet)`);
+  }
   const loaded: CheckpointModel = meta.arch === 'mini'
     ? { arch: 'mini', model: createMiniSsd({ width: meta.width }), meta }
     : { arch: 'ssd300', model: createSsd300({ numClasses: meta.numClasses, width: meta.width, batchNorm: meta.batchNorm ?? false }), meta };

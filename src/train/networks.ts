@@ -1,13 +1,19 @@
 /**
  * The architectures the training loop trains, behind one interface: the network, the input it
  * takes, the classes it learns, and the loss of a batch. `ssd300`: SSD300 with MultiBoxLoss on
- * targets from the core's matcher; `mini`: the mini SSD (one class) with its grid loss.
+ * targets from the core's matcher; `mini`: the mini SSD (one class) with its grid loss;
+ * `mobilenet-v2`: SSD MobileNet V2 (TF OD API layout) with MultiBoxLoss on targets matched to its
+ * tfGrid anchors and encoded with TF box coding, optionally started from a converted COCO model.
  */
+import { readFile } from 'node:fs/promises';
 import type * as tf from '@tensorflow/tfjs-core';
 import { createMatcher } from '../core/matcher.js';
 import { presetByName } from '../core/presets.js';
 import type { BatchNormLayer, ConvLayer, ForwardMode, TrunkLayer } from '../model/layers.js';
 import { createMiniSsd, type MiniSsd } from '../model/mini.js';
+import { createMobilenetSsd, mobilenetSsdPostprocess, MOBILENET_SSD_INPUT_SIZE, type MobilenetSsd } from '../model/mobilenet-ssd.js';
+import { decodeOnnxModel } from '../model/onnx/read.js';
+import { loadTfliteWeights, readConvertedOnnxWeights, readTfliteWeights } from '../model/tflite-weights.js';
 import { MINI_PREPROCESS } from '../model/onnx/export-mini.js';
 import { createSsd300, type Ssd300 } from '../model/ssd300.js';
 import { inputPresets } from '../runtime/input-presets.js';
@@ -16,8 +22,8 @@ import { multiBoxLoss } from './loss.js';
 import { buildMiniTargets, miniLoss } from './mini-loss.js';
 import { buildTargets, type BoxAnnotation } from './targets.js';
 
-export type TrainingArch = 'ssd300' | 'mini';
-export const TRAINING_ARCHS: readonly TrainingArch[] = ['ssd300', 'mini'];
+export type TrainingArch = 'ssd300' | 'mini' | 'mobilenet-v2';
+export const TRAINING_ARCHS: readonly TrainingArch[] = ['ssd300', 'mini', 'mobilenet-v2'];
 
 export interface NetworkOptions {
   arch: TrainingArch;
@@ -31,13 +37,18 @@ export interface NetworkOptions {
   datasetClasses: readonly string[];
   /** mini only: the one class to detect; default every object ('object'). */
   className?: string;
+  /**
+   * mobilenet-v2 only: a TF OD API SSD MobileNet V2 to start from (`.tflite`, or its ssd-edge
+   * ONNX conversion): every layer but the class heads (new ones, for the dataset's classes).
+   */
+  initFrom?: string;
 }
 
 export interface LossValue { total: tf.Scalar; loc: tf.Scalar; conf: tf.Scalar; numPositive: number }
 
 export interface TrainingNetwork {
   arch: TrainingArch;
-  model: Ssd300 | MiniSsd;
+  model: Ssd300 | MiniSsd | MobilenetSsd;
   /** The classes the network outputs, background first (what the checkpoint records). */
   classes: string[];
   /** The network's input (NCHW as exported; the loop feeds NHWC). */
@@ -61,7 +72,52 @@ function batchNormLayersOf(trunk: readonly TrunkLayer[]): BatchNormLayer[] {
 }
 
 export async function createTrainingNetwork(o: NetworkOptions): Promise<TrainingNetwork> {
-  return o.arch === 'mini' ? miniNetwork(o) : ssd300Network(o);
+  return o.arch === 'mini' ? miniNetwork(o) : o.arch === 'mobilenet-v2' ? mobilenetNetwork(o) : ssd300Network(o);
+}
+
+/**
+ * Loads a pretrained SSD MobileNet V2's feature extractor and box heads into `model` (not its
+ * class heads); returns the layers loaded. `.tflite` by layer name; an ssd-edge ONNX conversion by
+ * position (it keeps TFLite's operator order, not its names), every shape checked.
+ */
+export async function initMobilenetFrom(model: MobilenetSsd, file: string): Promise<string[]> {
+  const bytes = new Uint8Array(await readFile(file));
+  const lower = file.toLowerCase();
+  if (!lower.endsWith('.tflite') && !lower.endsWith('.onnx')) {
+    throw new RangeError(`train: --init-from '${file}' is neither a .tflite nor an .onnx file`);
+  }
+  const weights = lower.endsWith('.tflite') ? readTfliteWeights(bytes)
+    : readConvertedOnnxWeights(decodeOnnxModel(bytes), model.convolutions.map(l => l.name));
+  return loadTfliteWeights(model.convolutions, weights, { include: l => !l.name.endsWith('/ClassPredictor') });
+}
+
+async function mobilenetNetwork(o: NetworkOptions): Promise<TrainingNetwork> {
+  const classes = [...o.datasetClasses];
+  const numClasses = classes.length;
+  const matcher = await createMatcher(mobilenetSsdPostprocess(numClasses, classes));
+  const model = createMobilenetSsd({ numClasses, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior });
+  try {
+    if (o.initFrom !== undefined) await initMobilenetFrom(model, o.initFrom);
+  } catch (error) {
+    model.dispose();
+    matcher.dispose();
+    throw error;
+  }
+  const size = MOBILENET_SSD_INPUT_SIZE;
+  return {
+    arch: 'mobilenet-v2', model, classes, batchNormLayers: model.convolutions.flatMap(l => (l.batchNorm ? [l.batchNorm] : [])),
+    // TF OD API MobileNets take RGB in [−1, 1]: (x − 127.5) / 127.5
+    input: { size: [size, size], channels: 'rgb', mean: [127.5, 127.5, 127.5], std: [o.inputStd[0], o.inputStd[1], o.inputStd[2]], layout: 'nchw' },
+    annotation: (boxes, labels) => ({ boxes, labels }),
+    loss(images, annotations, mode) {
+      const targets = buildTargets(matcher, annotations);
+      return multiBoxLoss(model.apply(images, mode), targets);
+    },
+    dispose() {
+      model.dispose();
+      matcher.dispose();
+    },
+  };
 }
 
 async function ssd300Network(o: NetworkOptions): Promise<TrainingNetwork> {

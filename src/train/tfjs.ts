@@ -17,6 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { HookData } from './tfjs-core-esm-hook.js';
+import { setPaddingRule } from '../model/layers.js';
 import { registerWasmTrainingKernels } from './kernels/index.js';
 
 /** In the order 'auto' tries them. */
@@ -146,6 +147,8 @@ export async function initTraining({ backend = 'auto', log = console.log }: Init
       skipped.push(reason);
       continue;
     }
+    // tfjs-node's kernels take only 'same' and 'valid' padding (layers.ts PaddingRule)
+    setPaddingRule(TFJS_BACKEND[name] === 'tensorflow' ? 'sameOrValid' : 'any');
     log(`tfjs training backend: ${name}${skipped.length > 0 ? ` (skipped ${skipped.join('; ')})` : ''}`);
     return { name, tfjsBackend: TFJS_BACKEND[name], skipped };
   }

@@ -43,8 +43,18 @@ export interface TrainOptions {
   data: string;
   /** Image set to train on. Default 'trainval'. */
   split?: string;
-  /** 'ssd300' (default) or 'mini' (the mini SSD: one class, a 4 × 3 grid). */
+  /** 'ssd300' (default), 'mini' (the mini SSD: one class, a 4 × 3 grid) or 'mobilenet-v2' (SSD MobileNet V2, TF OD API layout). */
   arch?: TrainingArch;
+  /**
+   * Pretrained weights to start from; ignored on a resume (the checkpoint has the weights).
+   * - mobilenet-v2: a pretrained SSD MobileNet V2 (`.tflite`, or its ssd-edge ONNX conversion such
+   *   as models/ssd-mobilenet-v2-coco.onnx): the feature extractor and box heads loaded, new class
+   *   heads for the dataset's classes. The network must have the file's shapes (width 1 for the
+   *   COCO model) (a mismatch names the layer).
+   * - ssd300: a PyTorch checkpoint (`.pth`) whose VGG16 weights start conv1_1 … conv7 (ssd.pytorch's
+   *   `vgg16_reducedfc.pth`, or an ssd.pytorch SSD checkpoint's `vgg.N` keys; see init-from.ts). Width 1.
+   */
+  initFrom?: string;
   /** mini only: the dataset class to detect. Default: every object, as one class 'object'. */
   className?: string;
   /** SSD300 width multiplier, in (0, 1]. Default 1. */
@@ -108,12 +118,6 @@ export interface TrainOptions {
   force?: boolean;
   /** Leave out (and report) invalid boxes, images and repeated ids instead of refusing the dataset (ReadVocOptions.skipInvalid). Default false. */
   skipInvalid?: boolean;
-  /**
-   * ssd300 only: a PyTorch checkpoint whose VGG16 weights start conv1_1 … conv7 (ssd.pytorch's
-   * `vgg16_reducedfc.pth`, or an ssd.pytorch SSD checkpoint's `vgg.N` keys; see init-from.ts).
-   * Needs width 1. Ignored on a resume (the checkpoint's weights win).
-   */
-  initFrom?: string;
   /** Seeds the initial weights, the shuffling and the augmentation. Default 1. */
   seed?: number;
   onProgress?: (progress: TrainProgress) => void;
@@ -163,16 +167,23 @@ const positiveInteger = (name: string, value: number) => {
 /** Checks and completes the options; throws a RangeError/Error naming the bad one. */
 export function resolveTrainOptions(options: TrainOptions): Resolved {
   const o: Resolved = {
-    split: 'trainval', arch: 'ssd300', width: 1, batchNorm: false, inputStd: options.arch === 'mini' ? [58, 57, 57] : [1, 1, 1], epochs: 1, batch: 8, lr: 1e-3, momentum: 0.9, weightDecay: 5e-4,
+    split: 'trainval', arch: 'ssd300', width: 1, batchNorm: false, inputStd: options.arch === 'mini' ? [58, 57, 57] : options.arch === 'mobilenet-v2' ? [127.5, 127.5, 127.5] : [1, 1, 1], epochs: 1, batch: 8, lr: 1e-3, momentum: 0.9, weightDecay: 5e-4,
     warmupSteps: 0, steps: [], flip: 0.5, augment: 'flip', workers: 1, backend: 'auto', checkpointEvery: 1000, resume: false, force: false, skipInvalid: false, seed: 1,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as unknown as Resolved;
   if (typeof o.data !== 'string' || o.data === '') throw new Error('train: data (the VOC dataset directory) is required');
   if (typeof o.checkpointDir !== 'string' || o.checkpointDir === '') throw new Error('train: checkpointDir is required');
   if (!TRAINING_ARCHS.includes(o.arch)) throw new RangeError(`train: arch '${String(o.arch)}' is not one of ${TRAINING_ARCHS.join(', ')}`);
-  if (o.initFrom !== undefined && o.arch !== 'ssd300') throw new RangeError(`train: initFrom loads VGG16 weights into ssd300; arch is '${o.arch}'`);
   if (o.className !== undefined && o.arch !== 'mini') throw new RangeError('train: className picks the one class of a mini SSD; ssd300 learns every class');
   if (!(typeof o.width === 'number' && o.width > 0 && o.width <= 1)) throw new RangeError(`train: width is ${o.width}; it must be in (0, 1]`);
+  if (o.initFrom !== undefined) {
+    const pytorch = /\.(pth|pt)$/i.test(o.initFrom);
+    const needs = pytorch ? 'ssd300' : 'mobilenet-v2';
+    if (o.arch !== needs) {
+      throw new RangeError(pytorch ? `train: initFrom loads VGG16 weights into ssd300; arch is '${o.arch}'`
+        : `train: initFrom loads a pretrained SSD MobileNet V2; it needs arch mobilenet-v2, not ${o.arch}`);
+    }
+  }
   if (typeof o.batchNorm !== 'boolean') throw new TypeError(`train: batchNorm is ${String(o.batchNorm)}; it must be a boolean`);
   for (const name of ['resume', 'force', 'skipInvalid'] as const) {
     if (typeof o[name] !== 'boolean') throw new TypeError(`train: ${name} is ${String(o[name])}; it must be a boolean`);
@@ -322,8 +333,8 @@ function nonFiniteGradients(names: readonly string[], result: PartGradients): st
 function recordedOptions(o: Resolved): Record<string, unknown> {
   const { data, split, arch, width, batchNorm, backgroundPrior, inputStd, epochs, batch, lr, momentum, weightDecay, warmupSteps, steps, flip, augment, seed, limit, maxSteps, clipGradNorm, className, initFrom } = o;
   return { data: resolvePath(data), split, arch, width, batchNorm, backgroundPrior: backgroundPrior ?? null, inputStd, epochs, batch, lr, momentum, weightDecay,
-           warmupSteps, clipGradNorm: clipGradNorm ?? null, className: className ?? null, steps, flip, augment, seed, limit: limit ?? null, maxSteps: maxSteps ?? null,
-           ...(initFrom === undefined ? {} : { initFrom }) };
+           initFrom: initFrom === undefined ? null : resolvePath(initFrom),
+           warmupSteps, clipGradNorm: clipGradNorm ?? null, className: className ?? null, steps, flip, augment, seed, limit: limit ?? null, maxSteps: maxSteps ?? null };
 }
 
 /**
@@ -384,6 +395,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const networkOptions: NetworkOptions = {
     arch: o.arch, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior, inputStd: o.inputStd,
     datasetClasses: dataset.classes, className: o.className,
+    ...(o.initFrom !== undefined && !resumed && o.arch === 'mobilenet-v2' ? { initFrom: resolvePath(o.initFrom) } : {}),
   };
   const network = await createTrainingNetwork(networkOptions);
   const { model, input } = network;
@@ -410,7 +422,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       step = resumed.meta.step;
       log(`resumed from ${o.checkpointDir} at step ${step} (epoch ${resumed.meta.epoch})`);
       if (o.initFrom !== undefined) log(`--init-from ${o.initFrom} ignored: resumed weights`);
-    } else if (o.initFrom !== undefined) {
+    } else if (o.initFrom !== undefined && o.arch === 'ssd300') {
       const loaded = initFromPytorch(model as Ssd300, new Uint8Array(await readFile(o.initFrom)));
       log(`initialised ${loaded.layers[0]} … ${loaded.layers.at(-1)} (${loaded.layers.length} layers, ${(loaded.parameters / 1e6).toFixed(2)} M parameters) ` +
         `from ${o.initFrom}${loaded.ignored ? ` (${loaded.ignored} other tensors of the checkpoint left unused)` : ''}`);

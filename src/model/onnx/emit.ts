@@ -9,6 +9,9 @@ import type { GraphBuilder } from './graph.js';
 /** Conv (+ Relu) of `layer` on `input`; the output is named `layer.name`. */
 export function emitConv(g: GraphBuilder, input: string, layer: ConvLayer): string {
   const { name, kernel: k, pad: p, stride: s, dilation: d } = layer;
+  if (p === 'same' || layer.depthwise || layer.relu6) {
+    throw new RangeError(`${name}: SAME padding, depthwise convolutions and ReLU6 (MobileNet layers) have no ONNX export yet`);
+  }
   // Batch normalisation folded in (inference form); tfjs filters are HWIO, ONNX Conv wants OIHW.
   const folded = foldedConv(layer);
   const weight = tf.tidy(() => tf.transpose(folded.filter, [3, 2, 0, 1]));

@@ -3,7 +3,8 @@
  * backend's kernels against TRAINING_KERNELS. Each is checked against the cpu backend in
  * tests/train/kernels.
  *
- * tfjs-backend-wasm 4.22.0 has every kernel of an SSD training step but Conv2DBackpropFilter;
+ * tfjs-backend-wasm 4.22.0 has every kernel of an SSD training step but Conv2DBackpropFilter (and,
+ * for MobileNet SSDs, DepthwiseConv2dNativeBackpropInput and …Filter, added here too);
  * its MaxPoolGrad gives wrong gradients and its OneHot ignores the dtype (float32 one-hots hold
  * int bit patterns), so both are replaced; its Conv2DBackpropInput is correct but slow (a direct
  * loop, ~4× slower than the matrix-product one here) and is replaced too. The rest of a step
@@ -12,14 +13,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterWasmConfig } from './conv2d-backprop-filter.js';
 import { conv2DBackpropInputWasmConfig } from './conv2d-backprop-input.js';
+import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './depthwise-conv2d-backprop-filter.js';
+import { depthwiseConv2dNativeBackpropInputWasmConfig } from './depthwise-conv2d-backprop-input.js';
 import { maxPoolGradWasmConfig } from './max-pool-grad.js';
 import { oneHotWasmConfig } from './one-hot.js';
 
 export { COLS_LIMIT } from './conv2d-backprop-filter.js';
 
-/** The kernels ssd-edge installs on the wasm backend: Conv2DBackpropFilter (missing); Conv2DBackpropInput, MaxPoolGrad, OneHot (replaced). */
+/**
+ * The kernels ssd-edge installs on the wasm backend: Conv2DBackpropFilter,
+ * DepthwiseConv2dNativeBackpropInput and …Filter (missing); Conv2DBackpropInput, MaxPoolGrad,
+ * OneHot (replaced).
+ */
 export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
-  conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig, maxPoolGradWasmConfig, oneHotWasmConfig,
+  conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig, depthwiseConv2dNativeBackpropFilterWasmConfig,
+  depthwiseConv2dNativeBackpropInputWasmConfig, maxPoolGradWasmConfig, oneHotWasmConfig,
 ];
 
 /**

@@ -1,0 +1,287 @@
+/**
+ * SSD MobileNet V2 at 300×300 in tfjs, laid out as the TensorFlow Object Detection API's
+ * `ssd_mobilenet_v2` (the COCO model in models/ is its quantised TFLite export): the MobileNet V2
+ * base (inverted residual blocks, ReLU6, TensorFlow SAME padding), four extra layers, and a box
+ * predictor on six feature maps with the multiple-grid anchors (the core's `tfGrid` family) and
+ * TF box coding. Batch normalisation is in folded form (a bias per convolution, as the exported
+ * model holds it), or optional explicit batch normalisation for training from scratch.
+ *
+ * see: tensorflow/models research/slim/nets/mobilenet/mobilenet_v2.py (V2_DEF),
+ *      conv_blocks.py (expanded_conv), mobilenet.py (depth_multiplier, _make_divisible),
+ *      research/object_detection/models/ssd_mobilenet_v2_feature_extractor.py (feature_map_layout),
+ *      feature_map_generators.py (multi_resolution_feature_maps: the extra layers' names),
+ *      samples/configs/ssd_mobilenet_v2_quantized_300x300_coco.config (1×1 box predictor, anchors)
+ *
+ * Layer names are the TF graph's: `FeatureExtractor/MobilenetV2/Conv`,
+ * `FeatureExtractor/MobilenetV2/expanded_conv_3/expand`, `…/depthwise`, `…/project`,
+ * `FeatureExtractor/MobilenetV2/Conv_1`, `FeatureExtractor/MobilenetV2/layer_19_2_Conv2d_2_3x3_s2_512`,
+ * `BoxPredictor_0/BoxEncodingPredictor`, `BoxPredictor_0/ClassPredictor`; variables add
+ * `.filter` and `.bias` (and `.bn.*`). Layout inside: NHWC.
+ *
+ * Outputs: `loc [N, 1917, 4]` box encodings in TF's order (ty, tx, th, tw), and
+ * `conf [N, 1917, numClasses]` logits (sigmoid scores; column 0 the background), each head's
+ * output flattened (row, column, box) and the six sources concatenated, so row i lines up with
+ * anchor i of MOBILENET_SSD_PRIORS.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { PostprocessConfig, TfGridPriorConfig } from '../core/types.js';
+import { NetworkBuilder, VariableNetwork, type Network } from './builder.js';
+import { applyConv, type ConvLayer, type ForwardMode, type SourceLayers } from './layers.js';
+
+export const MOBILENET_SSD_INPUT_SIZE = 300;
+const FEATURE_EXTRACTOR = 'FeatureExtractor/MobilenetV2';
+
+/** (expansion t, channels c, repeats n, first stride s) per stage. see: mobilenet_v2.py V2_DEF */
+const STAGES = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]] as const;
+const STEM_CHANNELS = 32;
+const LAST_CHANNELS = 1280;
+/** The extra layers' 3×3 depths (their 1×1 layers have half). see: ssd_mobilenet_v2_feature_extractor.py layer_depth */
+const EXTRA_DEPTHS = [512, 256, 256, 128] as const;
+/** Source 0 reads block 13's expansion (`layer_15/expansion_output`), source 1 Conv_1, then the extras. */
+const FIRST_SOURCE = `${FEATURE_EXTRACTOR}/expanded_conv_13/expand`;
+/** Anchors per location: 3 on the 19×19 map (reduce_boxes_in_lowest_layer), 6 elsewhere. */
+const BOXES_PER_LOCATION = [3, 6, 6, 6, 6, 6] as const;
+/** see: mobilenet.py depth_multiplier: channel counts are multiples of 8 */
+const DIVISIBLE_BY = 8;
+/** see: ssd_mobilenet_v2 configs, feature_extractor { min_depth: 16 } */
+const MIN_DEPTH = 16;
+
+/**
+ * The COCO model's anchors: TF OD API `ssd_anchor_generator` with 6 layers, scales 0.2..0.95,
+ * aspect ratios 1, 2, 0.5, 3, 0.3333, the lowest layer reduced to 3 boxes. 1917 anchors.
+ */
+export const MOBILENET_SSD_PRIORS: TfGridPriorConfig = Object.freeze({
+  family: 'tfGrid',
+  featureMaps: [19, 10, 5, 3, 2, 1],
+  minScale: 0.2,
+  maxScale: 0.95,
+  aspectRatios: [1.0, 2.0, 0.5, 3.0, 0.3333],
+  reduceBoxesInLowestLayer: true,
+}) as TfGridPriorConfig;
+
+/** TF box coding: scale factors 10, 10, 5, 5 on (y, x, h, w). see: faster_rcnn_box_coder.py */
+export const MOBILENET_SSD_BOX_CODING = Object.freeze({ scaleFactors: [10, 10, 5, 5], order: 'yxhw' }) as
+  { scaleFactors: [number, number, number, number]; order: 'yxhw' };
+
+/** TensorFlow's _make_divisible: the nearest multiple of `divisor` ≥ minValue, never below 90% of v. see: mobilenet.py */
+export function makeDivisible(v: number, divisor = DIVISIBLE_BY, minValue = divisor): number {
+  let rounded = Math.max(minValue, Math.floor((v + divisor / 2) / divisor) * divisor);
+  if (rounded < 0.9 * v) rounded += divisor;
+  return rounded;
+}
+
+export interface MobilenetSsdOptions {
+  /** Score columns including the background (column 0); the COCO model has 91. An integer ≥ 2. */
+  numClasses: number;
+  /** MobileNet's depth multiplier: every channel count c becomes makeDivisible(c · width), the extras max(c · width, 16). In (0, 1.4]. Default 1. */
+  width?: number;
+  /** Seed of the weight initialisation. Default 0. */
+  seed?: number;
+  /** Explicit batch normalisation after every feature-extractor convolution (not the heads). Default false (folded form). */
+  batchNorm?: boolean;
+  /** Box predictor kernel: 1 (the COCO quantised model) or 3. Default 1. */
+  headKernel?: 1 | 3;
+  /**
+   * As Ssd300Options.backgroundPrior (for training with MultiBoxLoss's softmax): the heads' weights
+   * start with σ = 0.01 and the class heads' background bias at ln(p·(C − 1) / (1 − p)), so every
+   * anchor starts as background with probability p. In (0, 1). Default: Xavier heads, biases 0.
+   */
+  backgroundPrior?: number;
+}
+
+/** One inverted residual block: 1×1 expansion (absent in the first block), 3×3 depthwise, 1×1 linear projection. */
+export interface InvertedResidualBlock {
+  /** `FeatureExtractor/MobilenetV2/expanded_conv_k`. */
+  name: string;
+  expand?: ConvLayer;
+  depthwise: ConvLayer;
+  project: ConvLayer;
+  /** The block's input is added to its output (stride 1, equal channels). */
+  residual: boolean;
+}
+
+export interface MobilenetSsdLayers {
+  stem: ConvLayer;
+  blocks: readonly InvertedResidualBlock[];
+  /** `Conv_1`, the 1×1 to 1280 channels. */
+  last: ConvLayer;
+  /** 1×1 then 3×3 stride 2, four times. */
+  extras: readonly ConvLayer[];
+  /** In anchor order; `from` names the layer whose output (after its activation) a source reads. */
+  sources: readonly SourceLayers[];
+}
+
+/**
+ * A forward pass's options: ForwardMode's batch normalisation handling, and optionally the value
+ * ranges of a quantised model's tensors (loadTfliteWeights returns them), keyed by layer name,
+ * `<block>/add`, `loc` and `conf`: each output is clipped to its range as TFLite's uint8 tensors
+ * (and the converter's `--float` models) clip it. Only for reproducing a quantised model in float.
+ */
+export interface MobilenetForwardMode extends ForwardMode {
+  ranges?: ReadonlyMap<string, readonly [number, number]>;
+}
+
+export interface MobilenetSsdOutput {
+  /** `[N, 1917, 4]` box encodings (ty, tx, th, tw), anchor order. */
+  loc: tf.Tensor3D;
+  /** `[N, 1917, numClasses]` logits, anchor order. */
+  conf: tf.Tensor3D;
+}
+
+export interface MobilenetSsd extends Network {
+  readonly numClasses: number;
+  readonly batchNorm: boolean;
+  /** Rows of `loc` and `conf`: 1917. */
+  readonly numPriors: number;
+  readonly layers: MobilenetSsdLayers;
+  /** Every convolution, in forward order (heads last). */
+  readonly convolutions: readonly ConvLayer[];
+  /** `images`: `[N, 300, 300, 3]` (NHWC) in [−1, 1]. The caller disposes the outputs. */
+  apply(images: tf.Tensor4D, mode?: MobilenetForwardMode): MobilenetSsdOutput;
+}
+
+/** The post-processing of a MobileNet SSD with `numClasses` score columns (the COCO model's settings). */
+export function mobilenetSsdPostprocess(numClasses: number, labels?: readonly string[]): PostprocessConfig {
+  return {
+    priors: MOBILENET_SSD_PRIORS, numClasses, backgroundClass: 0, boxCoding: MOBILENET_SSD_BOX_CODING,
+    scoreActivation: 'sigmoid', scoreThreshold: 0.5, nmsThreshold: 0.6, topK: 100, keepTopK: 100,
+    ...(labels ? { labels: [...labels] } : {}),
+  };
+}
+
+let instances = 0;
+
+class MobilenetSsdNetwork extends VariableNetwork implements MobilenetSsd {
+  readonly numPriors: number;
+  readonly convolutions: readonly ConvLayer[];
+
+  constructor(readonly numClasses: number, readonly width: number, readonly batchNorm: boolean,
+              readonly layers: MobilenetSsdLayers, variables: ReadonlyMap<string, tf.Variable>) {
+    super('SSD MobileNet V2', variables);
+    this.numPriors = layers.sources.reduce((n, s) => n + s.featureMap ** 2 * s.boxesPerLocation, 0);
+    const { stem, blocks, last, extras, sources } = layers;
+    this.convolutions = [
+      stem, ...blocks.flatMap(b => [...(b.expand ? [b.expand] : []), b.depthwise, b.project]), last, ...extras,
+      ...sources.flatMap(s => [s.loc, s.conf]),
+    ];
+  }
+
+  apply(images: tf.Tensor4D, mode: MobilenetForwardMode = {}): MobilenetSsdOutput {
+    this.checkLive();
+    const [n, h, w, c] = images.shape;
+    const size = MOBILENET_SSD_INPUT_SIZE;
+    if (images.rank !== 4 || h !== size || w !== size || c !== 3) {
+      throw new RangeError(`images has shape [${images.shape.join(', ')}]; SSD MobileNet V2 needs [N, ${size}, ${size}, 3] (NHWC)`);
+    }
+    const { stem, blocks, last, extras, sources } = this.layers;
+    const tapped = new Set(sources.map(s => s.from));
+    const ranges = mode.ranges;
+    return tf.tidy(() => {
+      const taps = new Map<string, tf.Tensor4D>();
+      const clip = <T extends tf.Tensor>(name: string, y: T): T => {
+        const range = ranges?.get(name);
+        return range ? tf.clipByValue(y, range[0], range[1]) : y;
+      };
+      const conv = (x: tf.Tensor4D, layer: ConvLayer) => {
+        const y = clip(layer.name, applyConv(x, layer, mode));
+        if (tapped.has(layer.name)) taps.set(layer.name, y);
+        return y;
+      };
+      let x = conv(images, stem);
+      for (const block of blocks) {
+        const input = x;
+        if (block.expand) x = conv(x, block.expand);
+        x = conv(conv(x, block.depthwise), block.project);
+        if (block.residual) x = clip(`${block.name}/add`, tf.add(x, input));
+      }
+      x = conv(x, last);
+      for (const extra of extras) x = conv(x, extra);
+      const loc: tf.Tensor3D[] = [], conf: tf.Tensor3D[] = [];
+      for (const source of sources) {
+        const features = taps.get(source.from)!;
+        // NHWC reshaped to [N, H·W·boxes, k]: row (i·W + j)·boxes + b, the anchor order.
+        loc.push(tf.reshape(clip(source.loc.name, applyConv(features, source.loc)), [n, -1, 4]));
+        conf.push(tf.reshape(clip(source.conf.name, applyConv(features, source.conf)), [n, -1, this.numClasses]));
+      }
+      return { loc: clip('loc', tf.concat(loc, 1)), conf: clip('conf', tf.concat(conf, 1)) };
+    });
+  }
+}
+
+function validateOptions(options: MobilenetSsdOptions): Required<Omit<MobilenetSsdOptions, 'backgroundPrior'>> & Pick<MobilenetSsdOptions, 'backgroundPrior'> {
+  const { numClasses, width = 1, seed = 0, batchNorm = false, headKernel = 1, backgroundPrior } = options;
+  if (!Number.isInteger(numClasses) || numClasses < 2) {
+    throw new RangeError(`numClasses ${numClasses} must be an integer ≥ 2 (the score columns including the background)`);
+  }
+  if (!(typeof width === 'number' && width > 0 && width <= 1.4)) {
+    throw new RangeError(`width ${width} must be in (0, 1.4]: it is MobileNet V2's depth multiplier`);
+  }
+  if (!Number.isInteger(seed)) throw new RangeError(`seed ${seed} must be an integer`);
+  if (typeof batchNorm !== 'boolean') throw new TypeError(`batchNorm ${String(batchNorm)} must be a boolean`);
+  if (headKernel !== 1 && headKernel !== 3) throw new RangeError(`headKernel ${headKernel} must be 1 or 3`);
+  if (backgroundPrior !== undefined && !(typeof backgroundPrior === 'number' && backgroundPrior > 0 && backgroundPrior < 1)) {
+    throw new RangeError(`backgroundPrior ${backgroundPrior} must be a probability in (0, 1)`);
+  }
+  return { numClasses, width, seed, batchNorm, headKernel, backgroundPrior };
+}
+
+/** Builds SSD MobileNet V2 with freshly initialised weights (He for the feature extractor, biases 0). */
+export function createMobilenetSsd(options: MobilenetSsdOptions): MobilenetSsd {
+  const { numClasses, width, seed, batchNorm, headKernel, backgroundPrior } = validateOptions(options);
+  const b = new NetworkBuilder(`mobilenet_ssd_${++instances}/`, seed);
+  const depth = (c: number) => makeDivisible(c * width);
+  const sizeAfter = (size: number, stride: number) => Math.ceil(size / stride); // SAME padding
+  /** Channels and map size of each layer's output. */
+  const outputs = new Map<string, { channels: number; size: number }>();
+  let channels = 3, size = MOBILENET_SSD_INPUT_SIZE;
+  const conv = (name: string, out: number, kernel: number, stride: number, relu6: boolean): ConvLayer => {
+    const layer = b.conv(name, 'he', channels, out, { kernel, stride, pad: 'same', relu: relu6, relu6, batchNorm });
+    [channels, size] = [out, sizeAfter(size, stride)];
+    outputs.set(name, { channels, size });
+    return layer;
+  };
+
+  const stem = conv(`${FEATURE_EXTRACTOR}/Conv`, depth(STEM_CHANNELS), 3, 2, true);
+  const blocks: InvertedResidualBlock[] = [];
+  for (const [expansion, c, repeats, firstStride] of STAGES) {
+    for (let r = 0; r < repeats; r++) {
+      const name = `${FEATURE_EXTRACTOR}/expanded_conv${blocks.length === 0 ? '' : `_${blocks.length}`}`;
+      const input = channels, stride = r === 0 ? firstStride : 1;
+      // see: mobilenet_v2.py expand_input_by_factor; conv_blocks.py: expand only when it widens
+      const inner = expansion === 1 ? input : makeDivisible(input * expansion);
+      const expand = inner > input ? conv(`${name}/expand`, inner, 1, 1, true) : undefined;
+      const depthwise = b.depthwise(`${name}/depthwise`, 'he', channels, { kernel: 3, stride, pad: 'same', relu6: true, batchNorm });
+      size = sizeAfter(size, stride);
+      outputs.set(depthwise.name, { channels, size });
+      const project = conv(`${name}/project`, depth(c), 1, 1, false);
+      blocks.push({ name, ...(expand ? { expand } : {}), depthwise, project, residual: stride === 1 && input === channels });
+    }
+  }
+  const last = conv(`${FEATURE_EXTRACTOR}/Conv_1`, depth(LAST_CHANNELS), 1, 1, true);
+
+  // see: feature_map_generators.py multi_resolution_feature_maps: names carry the depths built
+  const extras: ConvLayer[] = [];
+  const sourceNames = [FIRST_SOURCE, last.name];
+  const extraDepth = (d: number) => Math.max(Math.floor(d * width), MIN_DEPTH);
+  EXTRA_DEPTHS.forEach((d, k) => {
+    const inner = extraDepth(d / 2), outer = extraDepth(d);
+    extras.push(conv(`${FEATURE_EXTRACTOR}/layer_19_1_Conv2d_${k + 2}_1x1_${inner}`, inner, 1, 1, true));
+    extras.push(conv(`${FEATURE_EXTRACTOR}/layer_19_2_Conv2d_${k + 2}_3x3_s2_${outer}`, outer, 3, 2, true));
+    sourceNames.push(extras[extras.length - 1].name);
+  });
+
+  // Softmax of (b, 0, ..., 0) gives the background e^b / (e^b + C − 1) = p.
+  const classBias = backgroundPrior === undefined ? undefined
+    : Float32Array.from({ length: numClasses }, (_, c) => (c === 0 ? Math.log((backgroundPrior * (numClasses - 1)) / (1 - backgroundPrior)) : 0));
+  const sources: SourceLayers[] = sourceNames.map((from, k) => {
+    const boxes = BOXES_PER_LOCATION[k], input = outputs.get(from)!;
+    const init = backgroundPrior === undefined ? 'xavier' : 'small';
+    const head = (kind: string, perBox: number, bias?: Float32Array) => b.conv(`BoxPredictor_${k}/${kind}`, init, input.channels, boxes * perBox,
+      { kernel: headKernel, pad: 'same', relu: false, bias: bias && Float32Array.from({ length: boxes * perBox }, (_, i) => bias[i % perBox]) });
+    return {
+      from, loc: head('BoxEncodingPredictor', 4), conf: head('ClassPredictor', numClasses, classBias),
+      boxesPerLocation: boxes, featureMap: input.size,
+    };
+  });
+  return new MobilenetSsdNetwork(numClasses, width, batchNorm, { stem, blocks, last, extras, sources }, b.variables);
+}
