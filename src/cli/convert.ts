@@ -14,7 +14,8 @@ import { describeOptions, parseArgs, type OptionSpec } from './args.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', description: 'the .onnx file to write (required)' },
-  float: { type: 'boolean', description: 'dequantise: float32 weights and operators (default: exact integer arithmetic, as TFLite)' },
+  float: { type: 'boolean', description: 'dequantise: float32 weights and operators (same as --mode float)' },
+  mode: { type: 'string', description: "exact (default: TFLite's integer arithmetic, bit for bit) | qdq (ADD in onnxruntime's QLinearAdd, not bit-exact) | float" },
   labels: { type: 'string', description: "class names: 'coco' (91 ids, background first), or a text file, one name per line or 'id name' lines (Coral's)" },
   force: { type: 'boolean', description: 'replace an existing --out file' },
   preset: { type: 'string', description: 'for a model without TFLite_Detection_PostProcess: the preset whose anchors and decoding it uses (e.g. tfSsdMobilenetV1Coco)' },
@@ -64,7 +65,7 @@ export async function runConvert(argv: string[]): Promise<void> {
   }
   const { anchors, postprocess } = await rawModelOptions(options.preset as string | undefined, options.anchors as string | undefined);
   const { onnx, report } = convertModel(bytes, {
-    mode: options.float ? 'float' : 'exact', labels, anchors, postprocess,
+    mode: arithmeticMode(options), labels, anchors, postprocess,
     metadata: { 'ssd-edge.convertedFrom': path.basename(input) },
   });
   await writeFileAtomic(out, onnx);
@@ -75,6 +76,14 @@ export async function runConvert(argv: string[]): Promise<void> {
   if (labels) console.log(`  labels: ${labels.slice(1, 6).join(', ')}, …${labelsNote}`);
   if (report.detectionOptions) console.log(`  post-processing from TFLite_Detection_PostProcess: ${JSON.stringify(report.detectionOptions)}`);
   if (report.approximated.length) console.log(`  not bit-exact (computed in float): ${report.approximated.join(', ')}`);
+}
+
+/** --mode, or --float. */
+function arithmeticMode(options: Record<string, string | boolean | undefined>): 'exact' | 'qdq' | 'float' {
+  const mode = options.mode ?? (options.float ? 'float' : 'exact');
+  if (options.float && mode !== 'float') throw new Error(`convert: --float and --mode ${String(mode)} disagree`);
+  if (mode !== 'exact' && mode !== 'qdq' && mode !== 'float') throw new RangeError(`convert: --mode is '${String(mode)}'; use exact, qdq or float`);
+  return mode;
 }
 
 /** --preset and --anchors: the anchors and post-processing of a model exported without the detection op. */
