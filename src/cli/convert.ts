@@ -18,7 +18,8 @@ import { describeOptions, parseArgs, type OptionSpec } from './args.js';
 const OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', description: 'the .onnx file to write (required)' },
   arch: { type: 'string', description: "PyTorch checkpoints: 'ssd300-voc' | 'ssd512-voc' (ssd.pytorch) | 'torchvision-ssd300' (default: told by the keys)" },
-  float: { type: 'boolean', description: 'dequantise: float32 weights and operators (default: exact integer arithmetic, as TFLite)' },
+  float: { type: 'boolean', description: 'dequantise: float32 weights and operators (same as --mode float)' },
+  mode: { type: 'string', description: "exact (default: TFLite's integer arithmetic, bit for bit) | qdq (ADD in onnxruntime's QLinearAdd, not bit-exact) | float" },
   preset: { type: 'string', description: "for a model whose file lacks its anchors and decoding: 'mediapipe-blazeface' (MediaPipe's face_detection_short_range.tflite), or a post-processing preset whose anchors it uses (e.g. tfSsdMobilenetV1Coco)" },
   labels: { type: 'string', description: "class names: 'coco' (91 ids, background first), or a text file, one name per line or 'id name' lines (Coral's)" },
   force: { type: 'boolean', description: 'replace an existing --out file' },
@@ -94,7 +95,8 @@ export async function runConvert(argv: string[]): Promise<void> {
   const { anchors, postprocess, conversionPreset } = await rawModelOptions(options.preset as string | undefined, options.anchors as string | undefined);
   const { onnx, report } = convertModel(bytes, {
     format: 'tflite', ...(conversionPreset ? { preset: conversionPreset } : {}),
-    mode: options.float ? 'float' : conversionPreset ? undefined : 'exact', labels, anchors, postprocess, metadata,
+    mode: conversionPreset && options.mode === undefined && !options.float ? undefined : arithmeticMode(options),
+    labels, anchors, postprocess, metadata,
   });
   await writeFileAtomic(out, onnx);
   console.log(`wrote ${out}: ${(onnx.length / 2 ** 20).toFixed(1)} MiB ONNX (${report.onnxNodes} nodes) from ${report.tfliteOperators} TFLite operators, ` +
@@ -103,6 +105,14 @@ export async function runConvert(argv: string[]): Promise<void> {
   if (labels) console.log(`  labels: ${labels.slice(1, 6).join(', ')}, …${labelsNote}`);
   if (report.detectionOptions) console.log(`  post-processing from TFLite_Detection_PostProcess: ${JSON.stringify(report.detectionOptions)}`);
   if (report.approximated.length) console.log(`  not bit-exact (computed in float): ${report.approximated.join(', ')}`);
+}
+
+/** --mode, or --float. */
+function arithmeticMode(options: Record<string, string | boolean | undefined>): 'exact' | 'qdq' | 'float' {
+  const mode = options.mode ?? (options.float ? 'float' : 'exact');
+  if (options.float && mode !== 'float') throw new Error(`convert: --float and --mode ${String(mode)} disagree`);
+  if (mode !== 'exact' && mode !== 'qdq' && mode !== 'float') throw new RangeError(`convert: --mode is '${String(mode)}'; use exact, qdq or float`);
+  return mode;
 }
 
 /**

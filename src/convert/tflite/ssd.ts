@@ -19,7 +19,11 @@ export const CONVERT_IR_VERSION = 7;
 export const DETECTION_POSTPROCESS = 'TFLite_Detection_PostProcess';
 
 export interface TfliteConvertOptions {
-  /** 'exact' (default): TFLite's integer arithmetic; 'float': dequantised weights, float operators. */
+  /**
+   * 'exact' (default): TFLite's integer arithmetic, bit for bit; 'qdq': the same but ADD as
+   * DequantizeLinear/Add/QuantizeLinear (onnxruntime's QLinearAdd: not bit-exact); 'float':
+   * dequantised weights, float operators.
+   */
   mode?: ArithmeticMode;
   /** Class names by score column (background first when the model has one). */
   labels?: readonly string[];
@@ -119,7 +123,7 @@ export function convertTfliteModel(file: TfliteModel, options: TfliteConvertOpti
   // float16 weights (DEQUANTIZE of a float16 constant) become float32 constants
   const model = foldFloat16Weights(file);
   const mode = options.mode ?? 'exact';
-  if (mode !== 'exact' && mode !== 'float') throw new RangeError(`mode is '${String(mode)}'; it must be 'exact' or 'float'`);
+  if (mode !== 'exact' && mode !== 'qdq' && mode !== 'float') throw new RangeError(`mode is '${String(mode)}'; it must be 'exact', 'qdq' or 'float'`);
   const detection = model.operators.find(op => op.custom && op.name === DETECTION_POSTPROCESS);
   let boxIndex: number, scoreIndex: number, priors: Float32Array, postprocess: PostprocessConfig;
   let flex: Record<string, FlexValue> | undefined;

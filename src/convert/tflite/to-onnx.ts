@@ -9,8 +9,10 @@
  * - 'exact' (quantised models): the integer arithmetic TensorFlow Lite runs (XNNPACK's kernels),
  *   so every uint8 tensor equals TFLite's: QLinearConv (int32 accumulation, f32 requantisation
  *   with round-half-even, as XNNPACK's fp32 requantisation), ADD as XNNPACK's fixed-point
- *   rescaling in int64 ONNX arithmetic, LOGISTIC as TFLite's 256-entry table (Gather), uint8
+ *   rescaling in int32 (int64 where the sums need it) ONNX arithmetic, LOGISTIC as TFLite's 256-entry table (Gather), uint8
  *   MaxPool, Reshape and Concat (with TFLite's rescaling where an input's quantisation differs).
+ * - 'qdq': as 'exact', but each ADD is DequantizeLinear → Add → QuantizeLinear, which onnxruntime
+ *   fuses into its QLinearAdd (float rescaling): fewer nodes, not bit-exact (listed as approximated).
  * - 'float': weights dequantised, float32 operators, and every quantised tensor's range kept as
  *   a Clip (in these graphs ReLU6 exists only as uint8 saturation; dropping it blows up).
  * Quantised operators without a bit-exact mapping here (AVERAGE_POOL_2D, MUL, HARD_SWISH,
@@ -24,7 +26,7 @@ import {
   Padding, Pool2DOptionsField, ResizeBilinearOptionsField,
 } from './schema.js';
 
-export type ArithmeticMode = 'exact' | 'float';
+export type ArithmeticMode = 'exact' | 'qdq' | 'float';
 
 /** The operators converted; any other is refused with its name and index. */
 export const SUPPORTED_OPERATORS = [
@@ -176,7 +178,7 @@ class Converter {
   private constant(tensor: TfliteTensor): Value {
     const name = `const.${tensor.index}`;
     const q = quantOf(tensor);
-    if (this.mode === 'exact' && q && (tensor.type === 'uint8' || tensor.type === 'int8')) {
+    if (this.mode !== 'float' && q && (tensor.type === 'uint8' || tensor.type === 'int8')) {
       this.g.raw(name, tensor.type, typedData(tensor), tensor.shape);
       return { name, shape: tensor.shape, nchw: false, quant: { ...q, type: tensor.type } };
     }
@@ -232,7 +234,7 @@ class Converter {
   private outputQuant(index: number): (QuantParams & { type: 'uint8' | 'int8' }) | undefined {
     const tensor = this.tensor(index);
     const q = quantOf(tensor);
-    if (this.mode !== 'exact' || !q || (tensor.type !== 'uint8' && tensor.type !== 'int8')) return undefined;
+    if (this.mode === 'float' || !q || (tensor.type !== 'uint8' && tensor.type !== 'int8')) return undefined;
     return { ...q, type: tensor.type };
   }
 
@@ -325,7 +327,7 @@ class Converter {
     const outQ = this.outputQuant(op.outputs[0]);
     const biasIndex = op.inputs[2] ?? -1;
     const wq = filter.quantization;
-    if (this.mode === 'exact' && x.quant && outQ && wq && (filter.type === 'uint8' || filter.type === 'int8')) {
+    if (this.mode !== 'float' && x.quant && outQ && wq && (filter.type === 'uint8' || filter.type === 'int8')) {
       const w = this.g.raw(`${name}.w`, filter.type, permute(typedData(filter), filter.shape, perm, 1), onnxShape);
       const perChannel = wq.scale.length > 1;
       const wScale = this.g.floats(`${name}.w.scale`, Float32Array.from(wq.scale), perChannel ? [wq.scale.length] : []);
@@ -370,23 +372,31 @@ class Converter {
     if (this.mode === 'exact' && a.quant && b.quant && outQ && outQ.type === 'uint8') {
       const p = xnnpackAddParams(a.quant, b.quant, outQ);
       const [low, high] = activationRange(activation, outQ);
-      // In int64: floor((bias + a·ma + b·mb + 2^(s−1)) / 2^s). Div truncates, so the sum is first
-      // lifted by 2^(s+22) (a multiple of 2^s larger than any negative sum) and lowered after.
-      const lift = 2 ** 22;
-      const wide = (v: Value, tag: string) => this.node('Cast', [v.name], `${name}.${tag}64`, { to: ElementType.int64 });
-      const sa = this.node('Mul', [wide(a, 'a'), this.int64(`${name}.ma`, [p.aMultiplier], [])], `${name}.sa`);
-      const sb = this.node('Mul', [wide(b, 'b'), this.int64(`${name}.mb`, [p.bMultiplier], [])], `${name}.sb`);
-      const sum = this.node('Add', [this.node('Add', [sa, sb], `${name}.sum`), this.int64(`${name}.offset`, [p.bias + p.rounding + lift * 2 ** p.shift], [])], `${name}.lifted`);
-      const shifted = this.node('Div', [sum, this.int64(`${name}.divisor`, [2 ** p.shift], [])], `${name}.shifted`);
-      const out = this.node('Add', [shifted, this.int64(`${name}.zero`, [outQ.zeroPoint - lift], [])], `${name}.zeroed`);
-      const clipped = this.node('Clip', [out, this.int64(`${name}.low`, [low], []), this.int64(`${name}.high`, [high], [])], `${name}.clipped`);
+      // floor((bias + a·ma + b·mb + 2^(s−1)) / 2^s): Div truncates, so the sum is first lifted by a
+      // multiple of 2^s that makes its smallest value (a = b = 0) non-negative, and lowered after.
+      // int32 when the lifted sum's largest value (a = b = 255) fits, else int64.
+      const divisor = 2 ** p.shift;
+      const smallest = p.bias + p.rounding;
+      const lift = Math.max(0, Math.ceil(-smallest / divisor));
+      const largest = smallest + lift * divisor + 255 * (p.aMultiplier + p.bMultiplier);
+      const type = largest < 2 ** 31 ? 'int32' : 'int64';
+      const constant = (tag: string, value: number) => (type === 'int32' ? this.g.int32s(`${name}.${tag}`, [value], []) : this.int64(`${name}.${tag}`, [value], []));
+      const wide = (v: Value, tag: string) => this.node('Cast', [v.name], `${name}.${tag}.wide`, { to: ElementType[type] });
+      const sa = this.node('Mul', [wide(a, 'a'), constant('ma', p.aMultiplier)], `${name}.sa`);
+      const sb = this.node('Mul', [wide(b, 'b'), constant('mb', p.bMultiplier)], `${name}.sb`);
+      const sum = this.node('Add', [this.node('Add', [sa, sb], `${name}.sum`), constant('offset', smallest + lift * divisor)], `${name}.lifted`);
+      const shifted = this.node('Div', [sum, constant('divisor', divisor)], `${name}.shifted`);
+      const out = this.node('Add', [shifted, constant('zero', outQ.zeroPoint - lift)], `${name}.zeroed`);
+      const clipped = this.node('Clip', [out, constant('low', low), constant('high', high)], `${name}.clipped`);
       const y = this.node('Cast', [clipped], name, { to: ElementType.uint8 });
       this.define(op.outputs[0], { name: y, shape, nchw: a.nchw, quant: outQ });
       return;
     }
     const af = a.quant ? this.dequantize(a, `${name}.a`) : a;
     const bf = b.quant ? this.dequantize(b, `${name}.b`) : b;
-    const sum = this.clampToRange({ ...af, name: this.node('Add', [af.name, bf.name], `${name}.add`), shape, quant: undefined }, op.outputs[0], activation);
+    const added = { ...af, name: this.node('Add', [af.name, bf.name], `${name}.add`), shape, quant: undefined };
+    // 'qdq': QuantizeLinear saturates by itself, and a Clip between would stop onnxruntime's QLinearAdd fusion
+    const sum = this.mode === 'qdq' && outQ && activation === 'NONE' ? added : this.clampToRange(added, op.outputs[0], activation);
     if (outQ) this.approximated.push(`ADD #${op.index}`);
     this.define(op.outputs[0], outQ ? this.quantize(sum, name, outQ) : sum);
   }
@@ -447,7 +457,7 @@ class Converter {
     const x = this.value(op.inputs[0]);
     const name = this.outName(op);
     const outQ = this.outputQuant(op.outputs[0]);
-    if (this.mode === 'exact' && x.quant && outQ && x.quant.type === 'uint8' && outQ.type === 'uint8') {
+    if (this.mode !== 'float' && x.quant && outQ && x.quant.type === 'uint8' && outQ.type === 'uint8') {
       const table = this.g.raw(`${name}.table`, 'uint8', logisticTable(x.quant, outQ), [256]);
       const index = this.node('Cast', [x.name], `${name}.index`, { to: ElementType.int32 });
       this.define(op.outputs[0], { ...x, name: this.node('Gather', [table, index], name, { axis: 0 }), quant: outQ });
