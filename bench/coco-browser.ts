@@ -123,14 +123,21 @@ export async function runCocoBrowserBench(options: CocoBrowserOptions): Promise<
     chromium = await launchChromium();
     const browserVersion = chromium.browser.version();
     const inPage = async <T>(query: string, fn: (page: Page) => Promise<T>): Promise<T> => {
+      if (!chromium!.browser.isConnected()) {
+        log('Chromium went away (see the failure above); starting it again');
+        chromium = await launchChromium();
+      }
       const { page, consoleLines } = await openPage(chromium!.context, `${server.url}/pages/coco.html${query}`);
       try {
         await page.waitForFunction(() => window.cocoBench?.ready !== undefined, undefined, { timeout: 60_000 });
         return await fn(page);
       } catch (error) {
+        // a crashed page can take the browser with it: start afresh for the next measurement
+        await chromium!.close().catch(() => undefined);
+        chromium = await launchChromium();
         throw new Error(withConsole(consoleLines, (error as Error).message));
       } finally {
-        await page.close();
+        await page.close().catch(() => undefined);
       }
     };
     const tflite = (threads: number) => inPage('', (page) => page.evaluate((o) => window.cocoBench.tflite(o),
@@ -169,8 +176,9 @@ export async function runCocoBrowserBench(options: CocoBrowserOptions): Promise<
       for (const threads of [1, 2]) {
         const prof = tfl.get(threads)!.profile;
         const byType = new Map<string, number>();
-        for (const item of prof) byType.set(item.nodeType, (byType.get(item.nodeType) ?? 0) + item.nodeExecMs);
-        out.push(`TFLite profile of one Invoke, ${threads} thread(s): ` +
+        // tfjs-tflite's profile sums every Invoke so far: the warm-up and the timed runs
+        for (const item of prof) byType.set(item.nodeType, (byType.get(item.nodeType) ?? 0) + item.nodeExecMs / (options.runs + 1));
+        out.push(`TFLite profile, mean of ${options.runs + 1} Invokes, ${threads} thread(s): ` +
           [...byType].sort((a, b) => b[1] - a[1]).map(([type, ms]) => `${type} ${fmt(ms, 2)} ms`).join(', '));
       }
       out.push('');
@@ -246,6 +254,7 @@ export async function runCocoBrowserBench(options: CocoBrowserOptions): Promise<
       ];
       const peers = new Map<number, number>();
       for (const [runtime, variant, threads, query] of cases) {
+        if (!chromium.browser.isConnected()) chromium = await launchChromium();
         if (query.includes('optimised-extended') && !files.has('/models/optimised-extended.onnx')) continue;
         log(`first result: ${runtime}, ${variant}, ${threads} thread(s)`);
         try {

@@ -65,9 +65,11 @@ async function ortSession({ model, threads, input, runs, options = {}, proxy = f
   const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], ...options });
   const createMs = performance.now() - start;
   try {
-    const feed = { image: new ort.Tensor('uint8', await fetchBytes(input), [1, 300, 300, 3]) };
+    const inputBytes = await fetchBytes(input);
+    // a fresh tensor per run: the proxy worker takes (detaches) the buffer it is given
+    const feed = () => ({ image: new ort.Tensor('uint8', inputBytes.slice(), [1, 300, 300, 3]) });
     start = performance.now();
-    const out = await session.run(feed);
+    const out = await session.run(feed());
     const firstRunMs = performance.now() - start;
     let diff = null;
     if (expected) {
@@ -77,7 +79,7 @@ async function ortSession({ model, threads, input, runs, options = {}, proxy = f
     const times = [];
     for (let i = 0; i < runs; i++) {
       start = performance.now();
-      await session.run(feed);
+      await session.run(feed());
       times.push(performance.now() - start);
     }
     say(`ort session ${model} ${threads} thread(s) ${JSON.stringify(options)} proxy ${proxy}: ${median(times).toFixed(1)} ms`);
