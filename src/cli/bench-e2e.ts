@@ -1,10 +1,15 @@
 /**
- * `ssd-edge bench-e2e`: SSD300 end-to-end latency split into pre-processing, inference and
+ * `ssd-edge bench-e2e`: end-to-end latency split into pre-processing, inference and
  * post-processing, for each backend and thread count, as a table (text, Markdown or JSON).
  *
- * The network is built here with random weights and exported in memory: inference time does
- * not depend on the weights, and no 100 MB model file has to exist. The image is synthetic raw
- * RGB pixels, so no file decoding is in the timed path.
+ * By default the network is SSD300, built here with random weights and exported in memory:
+ * inference time does not depend on the weights, and no 100 MB model file has to exist. The
+ * image is synthetic raw RGB pixels, so no file decoding is in the timed path.
+ *
+ * `--model` times a real model instead: a built-in name ('ssd-mobilenet-v2-coco'), an .onnx file,
+ * or a .tflite file, which is converted here twice (exact integer arithmetic and `--float`, into a
+ * temporary folder) so that both conversions are timed side by side. `--photo` decodes a real
+ * photo once, before timing, and feeds its pixels.
  *
  * onnxruntime-web fixes its wasm thread count at the first session of a process (see
  * runtime/session.ts), so each wasm configuration runs in a child process of this very file,
@@ -17,6 +22,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { mulberry32 } from '../util/random.js';
+import { convertModel } from '../convert/index.js';
+import { COCO91_LABELS } from '../core/labels.js';
+import { readModelBytes } from '../runtime/session.js';
+import { readSsdEdgeMetadata } from '../model/onnx/read.js';
 import { createDetector } from '../runtime/detector.js';
 import { importOptional } from '../runtime/environment.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from '../runtime/image-limits.js';
@@ -30,6 +39,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   backends: { type: 'string', description: 'comma-separated: node, wasm (default: every one available)' },
   threads: { type: 'string', description: 'comma-separated thread counts (default: 1 and every core)' },
   image: { type: 'string', description: 'synthetic RGB image size WxH (default 640x480)' },
+  model: { type: 'string', description: "a real model instead of SSD300: built-in name, .onnx, or .tflite (timed as its exact and --float conversions)" },
+  photo: { type: 'string', description: 'an image file to feed (decoded once, before timing) instead of synthetic pixels' },
   markdown: { type: 'boolean', description: 'print a Markdown table' },
   json: { type: 'boolean', description: 'print the figures as JSON' },
 };
@@ -54,10 +65,19 @@ interface WorkerJob extends Configuration {
   modelPath: string;
   runs: number;
   image: [width: number, height: number];
+  photo?: string;
+}
+
+/** A model to time: its bytes and, when several are timed, the name of its row. */
+interface TimedModel {
+  bytes: Uint8Array;
+  variant?: string;
 }
 
 /** One backend at one thread count; times are medians in milliseconds. */
 export interface BenchE2eRow extends Configuration {
+  /** Which of several models (e.g. 'exact', 'float' for a .tflite); absent for one model. */
+  variant?: string;
   /** The runtime package and its version, e.g. 'onnxruntime-node 1.30.0'. */
   runtime: string;
   preprocess: number;
@@ -72,7 +92,10 @@ export interface BenchE2eRow extends Configuration {
 }
 
 export interface BenchE2eReport {
-  model: { width: number; numClasses: number; parameters: number; onnxBytes: number };
+  /** SSD300's width and parameters (random weights), or the real model's name (`--model`). */
+  model: { name?: string; width?: number; numClasses: number; parameters?: number; onnxBytes: number };
+  /** `--photo`: the file fed (decoded before timing). */
+  photo?: string;
   image: { width: number; height: number };
   runs: number;
   warmupRuns: number;
@@ -85,6 +108,8 @@ export interface BenchE2eReport {
 
 interface Settings {
   width: number;
+  model?: string;
+  photo?: string;
   runs: number;
   backends?: Backend[];
   threads: number[];
@@ -134,6 +159,8 @@ function parseSettings(argv: string[]): Settings {
   if (width === 0) throw new RangeError(`--width is '${String(options.width)}'; it must be in (0, 1]`);
   return {
     width,
+    ...(typeof options.model === 'string' ? { model: options.model } : {}),
+    ...(typeof options.photo === 'string' ? { photo: options.photo } : {}),
     runs: typeof options.runs === 'string' ? positiveInteger(options.runs, '--runs is') : 10,
     backends: backends as Backend[] | undefined,
     threads,
@@ -161,6 +188,32 @@ async function runtimeName(backend: Backend): Promise<string> {
   // already loaded by the detector: this import only reads its version
   const { env } = (await import(name)) as typeof import('onnxruntime-web');
   return `${name} ${env.versions.common}`;
+}
+
+/** The photo's pixels (decoded here, so no decoding is timed), or seeded synthetic ones. */
+async function benchImage(photo: string | undefined, size: [number, number]): Promise<RawImage> {
+  if (photo === undefined) return syntheticImage(...size);
+  const { decodeImage } = await import('../runtime/image-node.js');
+  return decodeImage(photo);
+}
+
+/**
+ * `--model`: a .tflite is converted twice (exact, float) so that both conversions are timed;
+ * anything else (built-in name, .onnx path or URL) is read as it is.
+ */
+async function loadModels(model: string): Promise<{ name: string; models: TimedModel[] }> {
+  const { bytes } = await readModelBytes(model);
+  const name = path.basename(model).replace(/\.(onnx|tflite)$/i, '');
+  if (!/\.tflite$/i.test(model)) return { name, models: [{ bytes }] };
+  const models: TimedModel[] = [];
+  for (const mode of ['exact', 'float'] as const) {
+    const start = performance.now();
+    // COCO's labels for the COCO detector; other models keep their column numbers
+    const labels = /coco/i.test(name) ? { labels: COCO91_LABELS } : {};
+    models.push({ bytes: convertModel(bytes, { mode, ...labels }).onnx, variant: mode });
+    log(`converted ${path.basename(model)} (${mode}) in ${seconds(start)}`);
+  }
+  return { name, models };
 }
 
 /** Times detect() on one backend and thread count: WARMUP_RUNS untimed runs, then `runs` timed ones. */
@@ -192,7 +245,7 @@ async function measure(model: Uint8Array, { backend, threads }: Configuration, r
 async function runWorker(jobText: string): Promise<void> {
   const job = JSON.parse(jobText) as WorkerJob;
   const model = new Uint8Array(await readFile(job.modelPath));
-  const row = await measure(model, job, job.runs, syntheticImage(...job.image));
+  const row = await measure(model, job, job.runs, await benchImage(job.photo, job.image));
   process.stdout.write(`${JSON.stringify(row)}\n`);
 }
 
@@ -259,24 +312,29 @@ function threadsText(n: number): string {
 
 /** The report as a table: plain text for a terminal, or Markdown; a caption line above and below. */
 export function formatBenchE2e(report: BenchE2eReport, markdown: boolean): string {
-  const header = ['backend', 'threads', 'pre-processing ms', 'inference ms', 'post-processing ms', 'total ms', 'pre + post',
+  const variants = report.rows.some((r) => r.variant !== undefined);
+  const header = [...(variants ? ['model'] : []), 'backend', 'threads', 'pre-processing ms', 'inference ms', 'post-processing ms', 'total ms', 'pre + post',
     'detections'];
   const rows = report.rows.map((r) => [
-    r.backend, String(r.threads), r.preprocess.toFixed(2), r.inference.toFixed(1), r.postprocess.toFixed(2),
+    ...(variants ? [r.variant ?? ''] : []), r.backend, String(r.threads), r.preprocess.toFixed(2), r.inference.toFixed(1), r.postprocess.toFixed(2),
     r.total.toFixed(1), `${r.prePostPercent.toFixed(2)}%`, String(r.detections),
   ]);
   const { model, image } = report;
   const runtimes = [...new Set(report.rows.map((r) => r.runtime))].join(', ');
-  const above = `SSD300 width ${model.width} (${model.parameters.toLocaleString('en')} parameters, ${model.numClasses} classes, ` +
-    `random weights), one ${image.width}×${image.height} RGB image, ${report.runs === 1 ? 'one run' : `median of ${report.runs} runs`} ` +
+  const what = model.name !== undefined
+    ? `${model.name} (${model.numClasses} classes, ${(model.onnxBytes / 2 ** 20).toFixed(1)} MiB)`
+    : `SSD300 width ${model.width} (${model.parameters!.toLocaleString('en')} parameters, ${model.numClasses} classes, random weights)`;
+  const picture = report.photo !== undefined ? `${report.photo} (${image.width}×${image.height}, decoded before timing)` : `one ${image.width}×${image.height} RGB image`;
+  const above = `${what}, ${picture}, ${report.runs === 1 ? 'one run' : `median of ${report.runs} runs`} ` +
     `after ${report.warmupRuns} warm-up runs. auto picks ${report.auto.backend} with ${threadsText(report.auto.threads)}.`;
   const below = `Machine: ${report.machine}; ${runtimes}.`;
   let table: string[];
   if (markdown) {
-    table = [header, header.map((_, i) => (i === 0 ? '---' : '---:')), ...rows].map((cells) => `| ${cells.join(' | ')} |`);
+    table = [header, header.map((_, i) => (i === 0 || (variants && i === 1) ? '---' : '---:')), ...rows].map((cells) => `| ${cells.join(' | ')} |`);
   } else {
     const widths = header.map((_, i) => Math.max(...[header, ...rows].map((cells) => cells[i].length)));
-    table = [header, ...rows].map((cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+    const left = variants ? 2 : 1;
+    table = [header, ...rows].map((cells) => cells.map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
   }
   return [above, '', ...table, '', below].join('\n');
 }
@@ -285,10 +343,20 @@ export function formatBenchE2e(report: BenchE2eReport, markdown: boolean): strin
 export async function runBenchE2e(argv: string[]): Promise<void> {
   const settings = parseSettings(argv);
   const backends = await chooseBackends(settings.backends);
-  const { bytes, parameters } = await buildModel(settings.width);
-  const image = syntheticImage(...settings.image);
+  let models: TimedModel[], modelInfo: BenchE2eReport['model'];
+  if (settings.model !== undefined) {
+    const loaded = await loadModels(settings.model);
+    models = loaded.models;
+    const config = readSsdEdgeMetadata(models[0].bytes)?.postprocess;
+    modelInfo = { name: loaded.name, numClasses: config?.numClasses ?? 0, onnxBytes: models[0].bytes.byteLength };
+  } else {
+    const { bytes, parameters } = await buildModel(settings.width);
+    models = [{ bytes }];
+    modelInfo = { width: settings.width, numClasses: NUM_CLASSES, parameters, onnxBytes: bytes.byteLength };
+  }
+  const image = await benchImage(settings.photo, settings.image);
 
-  const auto = await createDetector({ model: bytes });
+  const auto = await createDetector({ model: models[0].bytes });
   const autoChoice: Configuration = { backend: auto.backend, threads: auto.threads };
   await auto.dispose();
   log(`auto picks ${autoChoice.backend} with ${threadsText(autoChoice.threads)}`);
@@ -296,19 +364,23 @@ export async function runBenchE2e(argv: string[]): Promise<void> {
   const rows: BenchE2eRow[] = [];
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ssd-edge-bench-e2e-'));
   try {
-    const modelPath = path.join(dir, 'ssd300.onnx');
-    if (backends.includes('wasm')) await writeFile(modelPath, bytes);
-    for (const backend of backends) {
-      for (const threads of settings.threads) {
-        const start = performance.now();
-        log(`${backend}, ${threadsText(threads)}: ${WARMUP_RUNS} warm-up + ${settings.runs} timed runs`);
-        const row = backend === 'wasm'
-          ? await measureInChild({ backend, threads, modelPath, runs: settings.runs, image: settings.image })
-          : await measure(bytes, { backend, threads }, settings.runs, image);
-        if (row.threads !== threads) log(`warning: asked for ${threadsText(threads)}, ${row.runtime} runs ${row.threads}`);
-        log(`${backend}, ${threadsText(threads)}: total ${row.total.toFixed(1)} ms (inference ${row.inference.toFixed(1)} ms) ` +
-          `in ${seconds(start)}`);
-        rows.push(row);
+    for (const [index, { bytes, variant }] of models.entries()) {
+      const modelPath = path.join(dir, `model-${index}.onnx`);
+      if (backends.includes('wasm')) await writeFile(modelPath, bytes);
+      const label = variant !== undefined ? `${variant}, ` : '';
+      for (const backend of backends) {
+        for (const threads of settings.threads) {
+          const start = performance.now();
+          log(`${label}${backend}, ${threadsText(threads)}: ${WARMUP_RUNS} warm-up + ${settings.runs} timed runs`);
+          const row = backend === 'wasm'
+            ? await measureInChild({ backend, threads, modelPath, runs: settings.runs, image: settings.image,
+              ...(settings.photo !== undefined ? { photo: settings.photo } : {}) })
+            : await measure(bytes, { backend, threads }, settings.runs, image);
+          if (row.threads !== threads) log(`warning: asked for ${threadsText(threads)}, ${row.runtime} runs ${row.threads}`);
+          log(`${label}${backend}, ${threadsText(threads)}: total ${row.total.toFixed(1)} ms (inference ${row.inference.toFixed(1)} ms) ` +
+            `in ${seconds(start)} (load average ${os.loadavg()[0].toFixed(2)})`);
+          rows.push(variant !== undefined ? { variant, ...row } : row);
+        }
       }
     }
   } finally {
@@ -316,8 +388,9 @@ export async function runBenchE2e(argv: string[]): Promise<void> {
   }
 
   const report: BenchE2eReport = {
-    model: { width: settings.width, numClasses: NUM_CLASSES, parameters, onnxBytes: bytes.byteLength },
-    image: { width: settings.image[0], height: settings.image[1] },
+    model: modelInfo,
+    ...(settings.photo !== undefined ? { photo: settings.photo } : {}),
+    image: { width: image.width, height: image.height },
     runs: settings.runs, warmupRuns: WARMUP_RUNS, auto: autoChoice, machine: describeMachine(), rows,
   };
   process.stdout.write(settings.format === 'json'

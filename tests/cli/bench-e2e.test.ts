@@ -12,6 +12,7 @@ import { formatBenchE2e, runBenchE2e, type BenchE2eReport } from '../../src/cli/
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const PHOTO = fileURLToPath(new URL('../../../samples/dog.jpg', import.meta.url));
 
 describe('ssd-edge bench-e2e', () => {
   let report: BenchE2eReport;
@@ -29,7 +30,7 @@ describe('ssd-edge bench-e2e', () => {
     assert.deepEqual(report.image, { width: 320, height: 240 });
     assert.equal(report.model.width, 0.125);
     assert.equal(report.model.numClasses, 21);
-    assert.ok(report.model.parameters > 0 && report.model.onnxBytes > 4 * report.model.parameters);
+    assert.ok(report.model.parameters! > 0 && report.model.onnxBytes > 4 * report.model.parameters!);
     assert.equal(report.runs, 1);
     assert.equal(report.auto.backend, 'node'); // onnxruntime-node is a dev dependency
     assert.ok(Number.isInteger(report.auto.threads) && report.auto.threads >= 1);
@@ -92,5 +93,26 @@ describe('ssd-edge bench-e2e', () => {
       await assert.rejects(runBenchE2e(argv), (error: Error) => error instanceof RangeError && message.test(error.message));
     }
     await assert.rejects(runBenchE2e(['--fast']), /unknown option --fast/);
+  });
+
+  it('--model times a real model on a real photo: the built-in COCO detector, with its name in the caption', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'bench-e2e', '--model', 'ssd-mobilenet-v2-coco', '--photo', PHOTO,
+      '--backends', 'node', '--threads', '1', '--runs', '1', '--json']);
+    const coco = JSON.parse(stdout) as BenchE2eReport;
+    assert.deepEqual(coco.model, { name: 'ssd-mobilenet-v2-coco', numClasses: 91, onnxBytes: coco.model.onnxBytes });
+    assert.ok(coco.model.onnxBytes > 6e6, `${coco.model.onnxBytes} bytes`);
+    assert.equal(coco.photo, PHOTO);
+    assert.equal(coco.rows.length, 1);
+    assert.ok(coco.rows[0].detections >= 1, 'the dog photo has objects');
+    assert.equal(coco.rows[0].variant, undefined);
+    assert.match(formatBenchE2e(coco, true).split('\n')[0], /^ssd-mobilenet-v2-coco \(91 classes, 6\.0 MiB\), .*dog\.jpg \(\d+×\d+, decoded before timing\)/);
+  });
+
+  it('puts a model column first when several conversions are timed', () => {
+    const twin: BenchE2eReport = { ...report, rows: report.rows.slice(0, 2).map((r, i) => ({ ...r, variant: i ? 'float' : 'exact' })) };
+    const table = formatBenchE2e(twin, true).split('\n').filter((line) => line.startsWith('|'));
+    assert.match(table[0], /^\| model \| backend \| threads \|/);
+    assert.match(table[1], /^\| --- \| --- \| ---: \|/);
+    assert.match(table[3], /^\| float \| node \| 2 \|/);
   });
 });

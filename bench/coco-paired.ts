@@ -1,0 +1,56 @@
+/**
+ * `npm run bench:coco:paired`: the levers on the exact COCO model as paired comparisons, for a
+ * shared machine. Every variant gets its own onnxruntime-web (wasm, in Node) session in one
+ * process, and each round runs every variant once, one after the other, on the same input; the
+ * ratio of each variant to the baseline is taken within a round, so load that drifts over seconds
+ * cancels out. Prints the median time and the median per-round ratio of each variant.
+ */
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { repoRoot } from '../tests/browser/chromium.js';
+import { convertModel } from '../src/convert/index.js';
+import { readTfliteCocoFixtures } from '../tests/tflite-reference/fixtures.js';
+import { int8WeightsModel } from './coco-levers.js';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '15' }, threads: { type: 'string', default: '1' } } });
+const ort = await import('onnxruntime-web');
+ort.env.wasm.numThreads = Number(values.threads);
+const exact = new Uint8Array(await readFile(path.join(repoRoot, 'models/ssd-mobilenet-v2-coco.onnx')));
+const tflite = new Uint8Array(await readFile(path.join(repoRoot, 'models/mobilenet_ssd_v2_coco_quant_postprocess.tflite')));
+const input = (await readTfliteCocoFixtures()).find((f) => f.name === 'dog')!.input;
+
+const variants: [string, Uint8Array, object][] = [
+  ["exact, 'all' (baseline)", exact, { graphOptimizationLevel: 'all' }],
+  ["exact, 'extended'", exact, { graphOptimizationLevel: 'extended' }],
+  ["exact, 'basic'", exact, { graphOptimizationLevel: 'basic' }],
+  ["exact, 'disabled'", exact, { graphOptimizationLevel: 'disabled' }],
+  ["exact, int8 weights, 'all'", int8WeightsModel(exact), { graphOptimizationLevel: 'all' }],
+  ["float (--float), 'all'", convertModel(tflite, { mode: 'float' }).onnx, { graphOptimizationLevel: 'all' }],
+];
+const sessions = [];
+for (const [name, bytes, options] of variants) {
+  const start = performance.now();
+  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], ...options });
+  const createMs = performance.now() - start;
+  await session.run({ image: new ort.Tensor('uint8', input, [1, 300, 300, 3]) }); // warm-up
+  sessions.push({ name, session, createMs, times: [] as number[], ratios: [] as number[] });
+}
+const loadBefore = os.loadavg()[0];
+for (let round = 0; round < Number(values.rounds); round++) {
+  for (const s of sessions) {
+    const start = performance.now();
+    await s.session.run({ image: new ort.Tensor('uint8', input, [1, 300, 300, 3]) });
+    s.times.push(performance.now() - start);
+  }
+  for (const s of sessions) s.ratios.push(s.times[round] / sessions[0].times[round]);
+}
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+console.log(`onnxruntime-web ${ort.env.versions.web} wasm in Node ${process.version}, ${ort.env.wasm.numThreads} thread(s), ` +
+  `${values.rounds} rounds; load average ${loadBefore.toFixed(2)} → ${os.loadavg()[0].toFixed(2)}\n`);
+console.log('| variant | session create ms | median ms | min ms | median ratio to baseline (per round) |');
+console.log('|---|---:|---:|---:|---:|');
+for (const s of sessions) {
+  console.log(`| ${s.name} | ${s.createMs.toFixed(0)} | ${median(s.times).toFixed(1)} | ${Math.min(...s.times).toFixed(1)} | ${median(s.ratios).toFixed(2)} |`);
+}
