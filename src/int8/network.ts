@@ -19,7 +19,7 @@
  * tensor that is not per-tensor uint8, is refused with its operator index.
  */
 import { activationRange, concatRequantParams, logisticTable, roundHalfAway, xnnpackAddParams, type QuantParams } from '../convert/tflite/arithmetic.js';
-import { readTflite, TfliteFormatError, type TfliteModel, type TfliteOperator, type TfliteTensor } from '../convert/tflite/read.js';
+import { neededOperators, readTflite, TfliteFormatError, type TfliteTensor } from '../convert/tflite/read.js';
 import { ActivationFunction, ConcatenationOptionsField, Conv2DOptionsField, DepthwiseOptionsField, ElementwiseOptionsField, Padding } from '../convert/tflite/schema.js';
 import { instantiateCore, type CoreBuild } from '../core/loader.js';
 import { Arena, REGION_SLACK } from './arena.js';
@@ -106,21 +106,6 @@ function int32s(tensor: TfliteTensor): Int32Array {
   const out = new Int32Array(data.length >> 2);
   new Uint8Array(out.buffer).set(data);
   return out;
-}
-
-/** The operators the given tensors depend on (indices). */
-function neededOperators(model: TfliteModel, targets: number[]): Set<number> {
-  const producer = new Map<number, TfliteOperator>();
-  for (const op of model.operators) for (const t of op.outputs) producer.set(t, op);
-  const needed = new Set<number>();
-  const stack = [...targets];
-  while (stack.length) {
-    const op = producer.get(stack.pop()!);
-    if (!op || needed.has(op.index)) continue;
-    needed.add(op.index);
-    stack.push(...op.inputs.filter(i => i >= 0));
-  }
-  return needed;
 }
 
 /** Builds the network from a .tflite file's bytes. */

@@ -132,3 +132,18 @@ export function readTflite(bytes: Uint8Array): TfliteModel {
     outputs: tensorIndices(graph.int32s(SubGraphField.outputs), 'graph output'),
   };
 }
+
+/** The indices of the operators that the given tensors depend on (tensors with no producer are inputs or constants). */
+export function neededOperators(model: TfliteModel, targets: number[]): Set<number> {
+  const producer = new Map<number, TfliteOperator>();
+  for (const op of model.operators) for (const t of op.outputs) producer.set(t, op);
+  const needed = new Set<number>();
+  const stack = [...targets];
+  while (stack.length) {
+    const op = producer.get(stack.pop()!);
+    if (!op || needed.has(op.index)) continue;
+    needed.add(op.index);
+    stack.push(...op.inputs.filter(i => i >= 0));
+  }
+  return needed;
+}

@@ -20,7 +20,7 @@
  */
 import { ElementType, GraphBuilder, type ElementTypeName } from '../../model/onnx/graph.js';
 import { activationRange, concatRequantParams, logisticTable, xnnpackAddParams, type QuantParams } from './arithmetic.js';
-import { TfliteFormatError, type TfliteModel, type TfliteOperator, type TfliteTensor } from './read.js';
+import { neededOperators, TfliteFormatError, type TfliteModel, type TfliteOperator, type TfliteTensor } from './read.js';
 import {
   ActivationFunction, ConcatenationOptionsField, Conv2DOptionsField, DepthwiseOptionsField, ElementwiseOptionsField,
   Padding, Pool2DOptionsField, ResizeBilinearOptionsField,
@@ -613,19 +613,4 @@ export function convertGraph(model: TfliteModel, outputs: { index: number; name:
   for (const op of model.operators) if (needed.has(op.index)) converter.convert(op);
   for (const { index, name } of outputs) converter.output(index, name);
   return { graph: converter.g, outputs: outputs.map(o => o.name), approximated: converter.approximated, operatorCount: converter.operatorCount };
-}
-
-/** The operators the given tensors depend on. */
-function neededOperators(model: TfliteModel, targets: number[]): Set<number> {
-  const producer = new Map<number, TfliteOperator>();
-  for (const op of model.operators) for (const t of op.outputs) producer.set(t, op);
-  const needed = new Set<number>();
-  const stack = [...targets];
-  while (stack.length) {
-    const op = producer.get(stack.pop()!);
-    if (!op || needed.has(op.index)) continue;
-    needed.add(op.index);
-    stack.push(...op.inputs.filter(i => i >= 0));
-  }
-  return needed;
 }
