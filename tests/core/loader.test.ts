@@ -29,11 +29,12 @@ describe('core loader', () => {
     assert.ok(WebAssembly.Module.exports(module).some((e) => e.name === 'detectBatch'));
   });
 
-  // 20 KB until the tracker (about 4.2 KB), TFLite's NMS modes and MediaPipe's decoding joined
-  // the core (24.0 KB with all three, 2026-12-02); the budget keeps growth a decision
-  it('the SIMD wasm file stays within 26 KB', () => {
+  // 20 KB until the tracker (about 4.2 KB), TFLite's NMS modes, MediaPipe's decoding and the
+  // uint8 network kernels (about 4.5 KB) joined the core (28.0 KB, 2026-12-02); the budget keeps
+  // growth a decision (the int8 kernels could move to a module of their own)
+  it('the SIMD wasm file stays within 30 KB', () => {
     const size = statSync(wasmFile('simd')).size;
-    assert.ok(size <= 26 * 1024, `ssd-core.simd.wasm is ${size} bytes`);
+    assert.ok(size <= 30 * 1024, `ssd-core.simd.wasm is ${size} bytes`);
   });
 
   it('an unknown build name is rejected', async () => {
