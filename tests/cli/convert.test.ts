@@ -65,5 +65,13 @@ describe('ssd-edge convert', () => {
     const labels = path.join(dir, 'labels.txt');
     await writeFile(labels, 'background\ncat\ndog\n');
     await fails(['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--labels', labels], /labels file has 3 names; the model has 91 classes/);
+    await fails(['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--mode', 'fast'], /--mode is 'fast'; use exact, qdq or float/);
+    await fails(['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--float', '--mode', 'exact'], /--float and --mode exact disagree/);
+    await fails(['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--preset', 'nope'], /unknown --preset 'nope'; conversion presets: mediapipe-blazeface; post-processing presets: ssd300Voc/);
+    const anchors = path.join(dir, 'anchors.json');
+    await writeFile(anchors, '{"cx": 1}');
+    await fails(['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--anchors', anchors], /holds neither a PriorConfig .* nor an array/);
+    await fails(['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--preset', 'tfSsdMobilenetV1Coco'], /carries its own anchors/);
+    assert.ok(!(await readdir(dir)).includes('x.onnx'), 'nothing written by a refused conversion');
   });
 });
