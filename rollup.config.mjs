@@ -78,7 +78,7 @@ function builtinModels() {
     name: 'ssd-edge-builtin-models',
     transform(code, id) {
       if (path.resolve(id) !== BUILTIN_MODELS_MODULE) return null;
-      const files = [...code.matchAll(/'([\w.-]+\.onnx)'/g)].map((m) => m[1]);
+      const files = [...code.matchAll(/'([\w.-]+\.(?:onnx|tflite))'/g)].map((m) => m[1]);
       const refs = Object.fromEntries(files.map((file) => [file,
         this.emitFile({ type: 'asset', fileName: `models/${file}`, source: readFileSync(path.join('models', file)) })]));
       const table = Object.entries(refs).map(([file, ref]) => `${JSON.stringify(file)}: import.meta.ROLLUP_FILE_URL_${ref}`).join(', ');

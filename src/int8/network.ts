@@ -19,7 +19,7 @@
  * tensor that is not per-tensor uint8, is refused with its operator index.
  */
 import { activationRange, concatRequantParams, logisticTable, roundHalfAway, xnnpackAddParams, type QuantParams } from '../convert/tflite/arithmetic.js';
-import { neededOperators, readTflite, TfliteFormatError, type TfliteTensor } from '../convert/tflite/read.js';
+import { neededOperators, readTflite, TfliteFormatError, type TfliteModel, type TfliteTensor } from '../convert/tflite/read.js';
 import { ActivationFunction, ConcatenationOptionsField, Conv2DOptionsField, DepthwiseOptionsField, ElementwiseOptionsField, Padding } from '../convert/tflite/schema.js';
 import { instantiateCore, type CoreBuild } from '../core/loader.js';
 import { Arena, REGION_SLACK } from './arena.js';
@@ -29,6 +29,8 @@ import { convScale, samePadding } from './reference.js';
 export interface Int8NetworkOptions {
   /** 'auto' (default): SIMD where the engine has it, else the scalar baseline. */
   build?: 'auto' | CoreBuild;
+  /** Where the core's .wasm files are served from (see LoadCoreOptions). */
+  wasmBaseUrl?: string | URL;
   /** Tensor indices to return instead of TFLite_Detection_PostProcess's inputs 0 and 1. */
   outputs?: number[];
 }
@@ -108,10 +110,10 @@ function int32s(tensor: TfliteTensor): Int32Array {
   return out;
 }
 
-/** Builds the network from a .tflite file's bytes. */
-export async function createTfliteInt8Network(bytes: Uint8Array, options: Int8NetworkOptions = {}): Promise<Int8Network> {
-  const model = readTflite(bytes);
-  const core = await instantiateCore({ build: options.build ?? 'auto' });
+/** Builds the network from a .tflite file's bytes (or the file already read). */
+export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, options: Int8NetworkOptions = {}): Promise<Int8Network> {
+  const model = file instanceof Uint8Array ? readTflite(file) : file;
+  const core = await instantiateCore({ build: options.build ?? 'auto', wasmBaseUrl: options.wasmBaseUrl });
   const arena = new Arena(core);
   const e = arena.exports;
 

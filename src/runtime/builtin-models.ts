@@ -5,6 +5,8 @@
  * files beside the bundle and returns their URLs. `setModelBaseUrl()` points elsewhere (a CDN,
  * a bundler's asset folder). Each file has a card in models/README.md.
  */
+import { COCO91_LABELS } from '../core/labels.js';
+
 export const BUILTIN_MODELS = Object.freeze({
   /** COCO's 80 classes: Coral's SSD MobileNet V2 (uint8), converted exactly from TFLite. The default. */
   'ssd-mobilenet-v2-coco': 'ssd-mobilenet-v2-coco.onnx',
@@ -12,6 +14,15 @@ export const BUILTIN_MODELS = Object.freeze({
   shapes: 'ssd300-default.onnx',
 });
 export type BuiltinModelName = keyof typeof BUILTIN_MODELS;
+
+/**
+ * Built-in models that also ship as the uint8 .tflite they were converted from: backend 'int8'
+ * (and 'auto' where it is the fastest exact path) runs that file on the core's own kernels. The
+ * labels are those the ONNX file records (a .tflite carries none).
+ */
+export const BUILTIN_TFLITE_TWINS: Readonly<Partial<Record<BuiltinModelName, { file: string; labels: readonly string[] }>>> = Object.freeze({
+  'ssd-mobilenet-v2-coco': { file: 'mobilenet_ssd_v2_coco_quant_postprocess.tflite', labels: COCO91_LABELS },
+});
 /** The model `createDetector` and the CLI use when none is named. */
 export const DEFAULT_MODEL: BuiltinModelName = 'ssd-mobilenet-v2-coco';
 
@@ -32,9 +43,10 @@ export function isBuiltinModel(name: unknown): name is BuiltinModelName {
   return typeof name === 'string' && Object.hasOwn(BUILTIN_MODELS, name);
 }
 
-/** The URL of a built-in model's file. */
-export function builtinModelUrl(name: BuiltinModelName): URL {
-  const file = BUILTIN_MODELS[name];
+/** The URL of a built-in model's file (its .tflite twin's with `tflite`). */
+export function builtinModelUrl(name: BuiltinModelName, { tflite = false } = {}): URL {
+  const file = tflite ? BUILTIN_TFLITE_TWINS[name]?.file : BUILTIN_MODELS[name];
+  if (file === undefined) throw new Error(`built-in model '${name}' has no .tflite twin`);
   return baseUrl ? new URL(file, baseUrl) : defaultModelUrl(file);
 }
 

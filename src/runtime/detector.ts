@@ -17,7 +17,9 @@ import { inputPresets } from './input-presets.js';
 import { hasOnnxGraph, METADATA_POSTPROCESS, METADATA_PREPROCESS, readModelMetadata } from './model-metadata.js';
 import { inputDims, toUint8Tensor, validatePreprocessSpec } from './preprocess.js';
 import { createWasmPreprocessor, type WasmPreprocessor } from './preprocess-wasm.js';
-import { checkSessionOptions, createSession, readModelBytes, type ModelSession, type SessionOutput } from './session.js';
+import { checkSessionOptions, createSession, onnxruntimeNodeLoads, readModelBytes, type ModelBytes, type ModelSession, type SessionOutput } from './session.js';
+import { BUILTIN_TFLITE_TWINS, isBuiltinModel } from './builtin-models.js';
+import type { TfliteSsd } from './tflite-model.js';
 import type {
   Backend, DetectorImage, DetectorOptions, ImageDetection, PreprocessSpec, Profile, RawImage, ThresholdOverrides, Timings,
   WebGpuAdapterReport,
@@ -118,8 +120,21 @@ function postprocessFromJson(value: unknown): PostprocessChoice {
   return { config: { ...config, priors }, name: `the model's '${METADATA_POSTPROCESS}' config` };
 }
 
-/** Post-processing: options.preset, else the model's metadata, else an error asking for one. */
-function choosePostprocess(options: DetectorOptions, metadata: Record<string, string>, model: string): PostprocessChoice {
+/** What a model records about its own processing: an ONNX file's metadata, or a .tflite's detection op and input. */
+interface ModelRecords {
+  postprocess?: PostprocessChoice;
+  preprocess?: PreprocessSpec;
+}
+
+function onnxRecords(metadata: Record<string, string>): ModelRecords {
+  return {
+    postprocess: fromMetadata(metadata, METADATA_POSTPROCESS, postprocessFromJson),
+    preprocess: fromMetadata(metadata, METADATA_PREPROCESS, (v) => validatePreprocessSpec(v as PreprocessSpec)),
+  };
+}
+
+/** Post-processing: options.preset, else what the model records, else an error asking for one. */
+function choosePostprocess(options: DetectorOptions, records: ModelRecords, model: string): PostprocessChoice {
   const { preset } = options;
   let choice: PostprocessChoice | undefined;
   if (typeof preset === 'string') choice = presetNamed(preset);
@@ -127,7 +142,7 @@ function choosePostprocess(options: DetectorOptions, metadata: Record<string, st
     // a preset object passed as is still brings its input preset
     const name = (Object.keys(presets) as PresetName[]).find((key) => presets[key] === preset);
     choice = name ? presetNamed(name) : { config: preset, name: 'this config' };
-  } else choice = fromMetadata(metadata, METADATA_POSTPROCESS, postprocessFromJson);
+  } else choice = records.postprocess;
   if (!choice) {
     throw new Error(`model ${model} records no post-processing (metadata '${METADATA_POSTPROCESS}'): pass preset, ` +
       `one of ${Object.keys(presets).join(', ')}, or a PostprocessConfig`);
@@ -140,10 +155,9 @@ function choosePostprocess(options: DetectorOptions, metadata: Record<string, st
   return { ...choice, config };
 }
 
-/** Pre-processing: options.preprocess, else the model's metadata, else the preset's input preset. */
-function choosePreprocess(options: DetectorOptions, metadata: Record<string, string>, post: PostprocessChoice): PreprocessSpec {
-  const spec = options.preprocess ?? fromMetadata(metadata, METADATA_PREPROCESS, (v) => validatePreprocessSpec(v as PreprocessSpec))
-    ?? post.input;
+/** Pre-processing: options.preprocess, else what the model records, else the preset's input preset. */
+function choosePreprocess(options: DetectorOptions, records: ModelRecords, post: PostprocessChoice): PreprocessSpec {
+  const spec = options.preprocess ?? records.preprocess ?? post.input;
   if (!spec) {
     throw new Error(`no pre-processing is known for ${post.name}: pass preprocess (a PreprocessSpec such as ` +
       'inputPresets.ssd300Voc), or a preset by name');
@@ -219,6 +233,11 @@ function checkOutputs(outputs: Record<string, SessionOutput>, [locName, confName
   if (classes !== numClasses) {
     throw new Error(`model outputs ${classes} class scores per box but ${configName} has ${numClasses} classes (numClasses)`);
   }
+}
+
+/** Whether the bytes are a TensorFlow Lite flatbuffer (file identifier 'TFL3' at byte 4). */
+function isTflite(bytes: Uint8Array): boolean {
+  return bytes.length >= 8 && String.fromCharCode(...bytes.subarray(4, 8)) === 'TFL3';
 }
 
 /** What a file's first bytes say it is, for messages. */
@@ -425,6 +444,42 @@ function withPixels(detection: Detection, image: RawImage): ImageDetection {
 }
 
 /**
+ * Why 'auto' runs a uint8 TFLite SSD on the int8 kernels, or undefined where onnxruntime is the
+ * better choice: onnxruntime-node (Node, when installed) is faster than the one-thread kernels,
+ * and threads > 1 asked for is onnxruntime's to give (BENCHMARKS.md has the figures).
+ */
+async function autoInt8Reason(options: DetectorOptions): Promise<string | undefined> {
+  if (options.threads !== undefined && options.threads > 1) return undefined;
+  if (!IS_NODE) return "auto: a uint8 TensorFlow Lite SSD runs exactly on ssd-edge's int8 kernels, faster than onnxruntime-web";
+  if (await onnxruntimeNodeLoads()) return undefined;
+  return "auto: onnxruntime-node is not installed, and ssd-edge's int8 kernels run a uint8 TensorFlow Lite SSD faster than onnxruntime-web";
+}
+
+/**
+ * The session of a .tflite SSD: the int8 kernels when `int8Reason` says so (for 'auto', models they
+ * cannot run go on to onnxruntime, and the reason says why), else its exact ONNX conversion on
+ * onnxruntime. Returns the bytes the session runs (track()'s worker builds its twin from them).
+ */
+async function tfliteSession(tflite: typeof import('./tflite-model.js'), ssd: TfliteSsd, model: ModelBytes, options: DetectorOptions,
+                             int8Reason: string | undefined): Promise<{ session: ModelSession; model: ModelBytes }> {
+  let passedOver = '';
+  if (int8Reason !== undefined) {
+    try {
+      return { session: await tflite.createInt8Session(ssd, int8Reason, options.wasmBaseUrl), model };
+    } catch (error) {
+      if (!(error instanceof tflite.TfliteFormatError)) throw error;
+      if (options.backend === 'int8') {
+        throw new Error(`backend 'int8' cannot run model ${model.name}: ${error.message}; backend 'auto' runs its ONNX conversion on onnxruntime`);
+      }
+      passedOver = `auto: the int8 kernels do not run model ${model.name} (${error.message}); `;
+    }
+  }
+  const onnx: ModelBytes = { bytes: tflite.tfliteToOnnx(ssd), name: model.name };
+  const session = await createSession(onnx, options);
+  return { session: passedOver ? { ...session, backendReason: passedOver + session.backendReason } : session, model: onnx };
+}
+
+/**
  * A detector for an SSD in ONNX.
  *
  * - Post-processing: `options.preset` (a name or a PostprocessConfig), else the model's
@@ -452,26 +507,52 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
   if (typeof options.preset === 'string') presetByName(options.preset); // an unknown name fails before the model loads
   if (options.preprocess !== undefined) validatePreprocessSpec(options.preprocess);
 
-  const model = await readModelBytes(options.model);
-  let metadata: Record<string, string>;
-  try {
-    metadata = readModelMetadata(model.bytes);
-  } catch (error) {
-    throw new Error(`cannot load model ${model.name}: it is not a valid ONNX model (truncated, or not an .onnx file): ` +
-      (error as Error).message);
+  const requested = options.backend ?? 'auto';
+  const twin = isBuiltinModel(options.model) ? BUILTIN_TFLITE_TWINS[options.model] : undefined;
+  // a built-in model with a .tflite twin: that file, where the int8 kernels will run it
+  const int8Auto = requested === 'auto' ? await autoInt8Reason(options) : undefined;
+  const model = await readModelBytes(options.model, { tflite: twin !== undefined && (requested === 'int8' || int8Auto !== undefined) });
+  const tflite = isTflite(model.bytes) ? await import('./tflite-model.js') : undefined;
+  let records: ModelRecords;
+  let ssd: TfliteSsd | undefined;
+  if (tflite) {
+    const preset = typeof options.preset === 'string' ? presetByName(options.preset) : options.preset;
+    ssd = tflite.readTfliteSsd(model.bytes, model.name, { labels: twin?.labels, preset });
+    const { description } = ssd;
+    records = {
+      postprocess: { config: description.postprocess, name: `the model's ${description.detection ? 'TFLite_Detection_PostProcess' : 'anchors'}` },
+      preprocess: description.preprocess,
+    };
+  } else {
+    let metadata: Record<string, string>;
+    try {
+      metadata = readModelMetadata(model.bytes);
+    } catch (error) {
+      throw new Error(`cannot load model ${model.name}: it is not a valid ONNX model (truncated, or not an .onnx file): ` +
+        (error as Error).message);
+    }
+    if (!hasOnnxGraph(model.bytes)) {
+      throw new Error(`cannot load model ${model.name}: it is not an ONNX model (no graph in it; a ${describeBytes(model.bytes)} file?): ` +
+        'pass an .onnx or a .tflite file');
+    }
+    records = onnxRecords(metadata);
   }
-  if (!hasOnnxGraph(model.bytes)) {
-    throw new Error(`cannot load model ${model.name}: it is not an ONNX model (no graph in it; a ${describeBytes(model.bytes)} file?): ` +
-      'pass an .onnx file, or convert a .tflite one with ssd-edge convert');
-  }
-  const postChoice = choosePostprocess(options, metadata, model.name);
-  const spec = choosePreprocess(options, metadata, postChoice);
+  const postChoice = choosePostprocess(options, records, model.name);
+  const spec = choosePreprocess(options, records, postChoice);
   const coreOptions = { wasmBaseUrl: options.wasmBaseUrl };
   const post = await createPostprocessor(postChoice.config, coreOptions);
   const prep = await createWasmPreprocessor(coreOptions);
   let session: ModelSession | undefined;
   try {
-    session = await createSession(model, options);
+    let sessionModel = model;
+    if (ssd && tflite) {
+      const int8Reason = requested === 'int8' ? "backend 'int8' asked for" : int8Auto;
+      const made = await tfliteSession(tflite, ssd, model, options, int8Reason);
+      session = made.session;
+      sessionModel = made.model;
+    } else {
+      session = await createSession(model, options);
+    }
     const batchable = checkInput(session, spec, model.name);
     const outputs = chooseOutputs(session, model.name);
     let warmUp: Record<string, SessionOutput>;
@@ -483,7 +564,7 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
     }
     checkOutputs(warmUp, outputs, post, postChoice.name);
     return new OnnxDetector(session, post, prep, spec, postChoice.config, outputs, batchable, maxPixels,
-      options.profile ?? 'default', options.wasmBaseUrl, model.bytes);
+      options.profile ?? 'default', options.wasmBaseUrl, sessionModel.bytes);
   } catch (error) {
     await session?.release();
     post.dispose();

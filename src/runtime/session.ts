@@ -16,7 +16,7 @@ import { defaultThreads, importOptional, IS_NODE } from './environment.js';
 import { importOrtWeb, type OrtWeb } from './ort-web.js';
 import type { Backend, DetectorOptions, Profile, WebGpuAdapterReport } from './types.js';
 
-const BACKENDS: readonly (Backend | 'auto')[] = ['auto', 'node', 'wasm', 'webgpu'];
+const BACKENDS: readonly (Backend | 'auto')[] = ['auto', 'node', 'wasm', 'webgpu', 'int8'];
 const PROFILES: readonly Profile[] = ['default', 'low-power'];
 
 export type ModelSource = DetectorOptions['model'];
@@ -69,17 +69,18 @@ type OrtModule = typeof Ort;
 const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i; // 'https://…', 'file://…' (not 'C:\…')
 
 /**
- * Reads a model given as a built-in model's name (BUILTIN_MODELS), a path (Node), a URL (fetched;
- * `file:` read in Node) or bytes. In a browser a string is a URL relative to the page.
+ * Reads a model given as a built-in model's name (BUILTIN_MODELS; its .tflite twin with `tflite`),
+ * a path (Node), a URL (fetched; `file:` read in Node) or bytes. In a browser a string is a URL
+ * relative to the page.
  */
-export async function readModelBytes(model: ModelSource): Promise<ModelBytes> {
+export async function readModelBytes(model: ModelSource, { tflite = false } = {}): Promise<ModelBytes> {
   let bytes: Uint8Array, name: string;
   if (model instanceof Uint8Array || model instanceof ArrayBuffer) {
     bytes = model instanceof Uint8Array ? model : new Uint8Array(model);
     name = `(${bytes.length} bytes)`;
   } else if (isBuiltinModel(model)) {
-    name = `'${model}' (built-in)`;
-    const url = builtinModelUrl(model);
+    name = `'${model}' (built-in${tflite ? ', .tflite' : ''})`;
+    const url = builtinModelUrl(model, { tflite });
     try {
       bytes = await fetchBytes(url);
     } catch (error) {
@@ -189,6 +190,11 @@ async function resolveBackend(requested: Backend | 'auto', profile: Profile): Pr
 
 let ortNode: Promise<OrtModule> | undefined;
 
+/** Whether onnxruntime-node is installed and loads (Node only). */
+export function onnxruntimeNodeLoads(): Promise<boolean> {
+  return IS_NODE ? loadOrtNode().then(() => true, () => false) : Promise.resolve(false);
+}
+
 function loadOrtNode(): Promise<OrtModule> {
   // onnxruntime-node implements the same onnxruntime-common API as onnxruntime-web
   ortNode ??= importOptional<OrtModule>('onnxruntime-node', "backend 'node'");
@@ -215,6 +221,9 @@ export function checkSessionOptions({ backend, threads, profile }: SessionOption
   }
   if (profile !== undefined && !PROFILES.includes(profile)) {
     throw new RangeError(`profile is ${JSON.stringify(profile)}; it must be one of ${PROFILES.map((p) => `'${p}'`).join(', ')}`);
+  }
+  if (backend === 'int8' && threads !== undefined && threads !== 1) {
+    throw new RangeError(`threads is ${threads}, but backend 'int8' runs one thread; omit threads`);
   }
   if (profile === 'low-power' && threads !== undefined && threads !== 1) {
     throw new RangeError(`threads is ${threads}, but profile 'low-power' runs one thread; omit threads or use profile 'default'`);
@@ -267,6 +276,10 @@ function wrap(ort: OrtModule, session: Ort.InferenceSession, choice: BackendChoi
  */
 export async function createSession(model: ModelBytes, options: SessionOptions = {}): Promise<ModelSession> {
   checkSessionOptions(options);
+  if (options.backend === 'int8') {
+    throw new Error(`backend 'int8' runs uint8 TensorFlow Lite SSDs (a .tflite file, or a built-in model with a .tflite twin); ` +
+      `model ${model.name} is ONNX: use backend 'auto', 'node', 'wasm' or 'webgpu'`);
+  }
   const profile = options.profile ?? 'default';
   const requestedThreads = profile === 'low-power' ? 1 : options.threads;
   const choice = await resolveBackend(options.backend ?? 'auto', profile);

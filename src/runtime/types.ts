@@ -25,7 +25,12 @@ export interface PreprocessSpec {
   inputQuantization?: { scale: number; zeroPoint: number };
 }
 
-export type Backend = 'webgpu' | 'wasm' | 'node';
+/**
+ * 'node': onnxruntime-node; 'wasm', 'webgpu': onnxruntime-web; 'int8': ssd-edge's own uint8 wasm
+ * kernels running a uint8 TensorFlow Lite SSD (a .tflite file, or a built-in model's .tflite twin)
+ * in TensorFlow Lite's exact arithmetic, one thread, no onnxruntime.
+ */
+export type Backend = 'webgpu' | 'wasm' | 'node' | 'int8';
 
 /**
  * 'default': every core, onnxruntime's memory arena. 'low-power': one thread (no
@@ -39,7 +44,8 @@ export type Profile = 'default' | 'low-power';
 export interface DetectorOptions {
   /**
    * A built-in model's name ('ssd-mobilenet-v2-coco': COCO's 80 classes; 'shapes': the training
-   * example), an .onnx file path (Node), a URL, or the model's bytes.
+   * example), an .onnx or .tflite file path (Node), a URL, or the model's bytes. A .tflite SSD runs
+   * on backend 'int8' when its network is uint8, else as its exact ONNX conversion (made in memory).
    */
   model: string | URL | Uint8Array | ArrayBuffer;
   /**
@@ -49,7 +55,11 @@ export interface DetectorOptions {
   preset?: string | PostprocessConfig;
   /** Pre-processing; default: the model's metadata, else the preset's. */
   preprocess?: PreprocessSpec;
-  /** 'auto' (default) picks the fastest backend present; see Detector.backend. */
+  /**
+   * 'auto' (default) picks the fastest exact backend present; Detector.backend and backendReason
+   * say which and why. For a uint8 TFLite SSD (the built-in COCO model included): 'int8' in
+   * browsers, and in Node where onnxruntime-node is not installed; else onnxruntime.
+   */
   backend?: Backend | 'auto';
   /**
    * Threads for the wasm and node backends. Default: every core (Node), `hardwareConcurrency`

@@ -118,12 +118,23 @@ export function convertTfliteSsd(bytes: Uint8Array, options: TfliteConvertOption
   return convertTfliteModel(readTflite(bytes), options);
 }
 
-/** convertTfliteSsd on a model already read (readTflite). */
-export function convertTfliteModel(file: TfliteModel, options: TfliteConvertOptions = {}): { onnx: Uint8Array; report: TfliteConversionReport } {
-  // float16 weights (DEQUANTIZE of a float16 constant) become float32 constants
-  const model = foldFloat16Weights(file);
-  const mode = options.mode ?? 'exact';
-  if (mode !== 'exact' && mode !== 'qdq' && mode !== 'float') throw new RangeError(`mode is '${String(mode)}'; it must be 'exact', 'qdq' or 'float'`);
+/** What an SSD's .tflite file says about itself: its head tensors and ssd-edge's pre- and post-processing for it. */
+export interface TfliteSsdDescription {
+  /** Tensor indices of the raw box encodings and class predictions (TFLite_Detection_PostProcess's inputs 0 and 1). */
+  boxIndex: number;
+  scoreIndex: number;
+  postprocess: PostprocessConfig;
+  preprocess: PreprocessSpec;
+  /** The detection op, when the model ends in one, and its options. */
+  detection: TfliteOperator | undefined;
+  detectionOptions: Record<string, FlexValue> | undefined;
+}
+
+/**
+ * Reads an SSD's heads, anchors and options from a TFLite model (float16 weights already folded):
+ * from TFLite_Detection_PostProcess when the model has it, else from `options.anchors`.
+ */
+export function describeTfliteSsd(model: TfliteModel, options: Omit<TfliteConvertOptions, 'mode' | 'metadata'> = {}): TfliteSsdDescription {
   const detection = model.operators.find(op => op.custom && op.name === DETECTION_POSTPROCESS);
   let boxIndex: number, scoreIndex: number, priors: Float32Array, postprocess: PostprocessConfig;
   let flex: Record<string, FlexValue> | undefined;
@@ -188,9 +199,20 @@ export function convertTfliteModel(file: TfliteModel, options: TfliteConvertOpti
   if (options.labels && options.labels.length !== postprocess.numClasses) {
     throw new RangeError(`labels has ${options.labels.length} names; the model has ${postprocess.numClasses} score columns`);
   }
+  return { boxIndex, scoreIndex, postprocess, preprocess: preprocessOf(model, options.preprocess), detection, detectionOptions: flex };
+}
+
+/** convertTfliteSsd on a model already read (readTflite). */
+export function convertTfliteModel(file: TfliteModel, options: TfliteConvertOptions = {}): { onnx: Uint8Array; report: TfliteConversionReport } {
+  // float16 weights (DEQUANTIZE of a float16 constant) become float32 constants
+  const model = foldFloat16Weights(file);
+  const mode = options.mode ?? 'exact';
+  if (mode !== 'exact' && mode !== 'qdq' && mode !== 'float') throw new RangeError(`mode is '${String(mode)}'; it must be 'exact', 'qdq' or 'float'`);
+  const { boxIndex, scoreIndex, postprocess, preprocess, detection, detectionOptions: flex } = describeTfliteSsd(model, options);
+
   const conversion = convertGraph(model, [{ index: boxIndex, name: 'loc' }, { index: scoreIndex, name: 'conf' }], mode);
   const metadata = encodeSsdEdgeMetadata({
-    opset: CONVERT_OPSET, preprocess: preprocessOf(model, options.preprocess), postprocess, width: 1, numClasses: postprocess.numClasses,
+    opset: CONVERT_OPSET, preprocess, postprocess, width: 1, numClasses: postprocess.numClasses,
   });
   const onnx = conversion.graph.encode({
     opset: CONVERT_OPSET, irVersion: CONVERT_IR_VERSION, producerName: PRODUCER_NAME,
@@ -200,7 +222,7 @@ export function convertTfliteModel(file: TfliteModel, options: TfliteConvertOpti
     onnx,
     report: {
       tfliteOperators: model.operators.length - (detection ? 1 : 0), onnxNodes: conversion.operatorCount, mode,
-      anchors: priors.length / 4, numClasses: postprocess.numClasses, approximated: conversion.approximated,
+      anchors: (postprocess.priors as Float32Array).length / 4, numClasses: postprocess.numClasses, approximated: conversion.approximated,
       boxTensor: model.tensors[boxIndex].name, scoreTensor: model.tensors[scoreIndex].name, detectionOptions: flex,
     },
   };

@@ -1,0 +1,89 @@
+/**
+ * TensorFlow Lite SSDs in createDetector: a .tflite file (or a built-in model's .tflite twin) runs
+ * either on the core's own uint8 kernels — the 'int8' backend, TensorFlow Lite's exact integer
+ * arithmetic, one thread, no onnxruntime — or, for the onnxruntime backends and for models those
+ * kernels do not run (float or per-channel weights), as its exact ONNX conversion made in memory.
+ * Loaded on demand (import()), so a detector of ONNX models never loads the TFLite reader.
+ */
+import { convertTfliteModel, describeTfliteSsd, DETECTION_POSTPROCESS, type TfliteConvertOptions, type TfliteSsdDescription } from '../convert/tflite/ssd.js';
+import type { PostprocessConfig } from '../core/types.js';
+import { foldFloat16Weights } from '../convert/tflite/fold-constants.js';
+import { readTflite, type TfliteModel } from '../convert/tflite/read.js';
+
+export { TfliteFormatError } from '../convert/tflite/read.js';
+import { createTfliteInt8Network } from '../int8/network.js';
+import type { ModelSession } from './session.js';
+
+/** A .tflite SSD read and described: its heads and the pre- and post-processing it records. */
+export interface TfliteSsd {
+  model: TfliteModel;
+  description: TfliteSsdDescription;
+  /** What the file lacks and was given (labels; anchors and post-processing for a raw-output model). */
+  given: Pick<TfliteConvertOptions, 'labels' | 'anchors' | 'postprocess'>;
+}
+
+/**
+ * Reads an SSD's .tflite; errors name the model and what is wrong with the file. A model that ends
+ * in TFLite_Detection_PostProcess records its anchors and options; one exported without it (raw
+ * outputs, as MediaPipe's) takes them from `preset`, the detector's post-processing config.
+ */
+export function readTfliteSsd(bytes: Uint8Array, name: string, { labels, preset }: { labels?: readonly string[]; preset?: PostprocessConfig } = {}): TfliteSsd {
+  try {
+    const model = foldFloat16Weights(readTflite(bytes));
+    const raw = !model.operators.some((op) => op.custom && op.name === DETECTION_POSTPROCESS);
+    const { priors, ...postprocess } = preset ?? {} as Partial<PostprocessConfig>;
+    const given = { ...(labels ? { labels } : {}), ...(raw && preset ? { anchors: priors, postprocess } : {}) };
+    return { model, description: describeTfliteSsd(model, given), given };
+  } catch (error) {
+    const hint = /pass anchors/.test((error as Error).message) ? ' (createDetector: pass preset, a PostprocessConfig with its priors)' : '';
+    throw new Error(`cannot load model ${name}: ${(error as Error).message}${hint}`);
+  }
+}
+
+/** The exact ONNX conversion of the model, for the onnxruntime backends. */
+export function tfliteToOnnx(ssd: TfliteSsd): Uint8Array {
+  return convertTfliteModel(ssd.model, { ...ssd.given, preprocess: ssd.description.preprocess, mode: 'exact' }).onnx;
+}
+
+/**
+ * The 'int8' backend's session: the network up to the SSD heads on the core's uint8 kernels. Its
+ * outputs `loc` and `conf` are the heads dequantised, (q − zero point) · scale in float32 — what
+ * the exact ONNX conversion's DequantizeLinear returns, bit for bit. Throws (with the operator or
+ * tensor at fault) when the model is not a per-tensor uint8 network of the operators those
+ * kernels cover.
+ */
+export async function createInt8Session(ssd: TfliteSsd, backendReason: string, wasmBaseUrl?: string | URL): Promise<ModelSession> {
+  const { boxIndex, scoreIndex } = ssd.description;
+  const network = await createTfliteInt8Network(ssd.model, { outputs: [boxIndex, scoreIndex], wasmBaseUrl });
+  const [inputName] = ssd.model.inputs.map((index) => ssd.model.tensors[index].name);
+  const heads = network.outputs.map(({ shape, quant }) => {
+    // one float per uint8 value: (q − zero) is exact, the product rounds once to float32
+    const table = Float32Array.from({ length: 256 }, (_, q) => (q - quant.zeroPoint) * quant.scale);
+    const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+    return { table, dims: [1, rows / shape[0], shape[shape.length - 1]] };
+  });
+  let released = false;
+  return {
+    backend: 'int8',
+    threads: 1,
+    backendReason,
+    inputNames: [inputName],
+    outputNames: ['loc', 'conf'],
+    inputMetadata: [{ name: inputName, isTensor: true, type: 'uint8', shape: network.inputShape }],
+    async run(input) {
+      if (released) throw new Error('this int8 session was released');
+      if (!(input instanceof Uint8Array)) throw new TypeError("the 'int8' backend takes uint8 input tensors");
+      const views = network.run(input);
+      const [loc, conf] = heads.map(({ table, dims }, k) => {
+        const q = views[k];
+        const values = new Float32Array(q.length); // kept by the detector for setThresholds(): never reused
+        for (let i = 0; i < q.length; i++) values[i] = table[q[i]];
+        return { type: 'float32', data: values, dims };
+      });
+      return { loc, conf };
+    },
+    async release() {
+      released = true; // the network's memory goes with its core instance, once unreferenced
+    },
+  };
+}
