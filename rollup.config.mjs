@@ -22,6 +22,7 @@ const WASM_SOURCE_MODULE = path.resolve('dist/src/core/wasm-source.js');
 const ORT_WEB_MODULE = path.resolve('dist/src/runtime/ort-web.js');
 const BUILTIN_MODELS_MODULE = path.resolve('dist/src/runtime/builtin-models.js');
 const TRACK_MODULE = path.resolve('dist/src/stream/track.js');
+const TFLITE_CONVERT_MODULE = path.resolve('dist/src/runtime/tflite-convert.js');
 const TRACK_WORKER_FILE = 'ssd-edge-track-worker.mjs';
 
 /** Points track()'s default worker URL at the worker bundle beside the bundle. */
@@ -86,6 +87,23 @@ function builtinModels() {
         `function defaultModelUrl(file) {\n    return new URL({ ${table} }[file]);\n}`);
       if (replaced === code) this.error('builtin-models.js: defaultModelUrl not found to replace');
       return { code: replaced, map: null };
+    },
+  };
+}
+
+/**
+ * The browser bundles do not convert a .tflite in the page (the ONNX writer needs protobufjs, not
+ * bundled): the detector's tflite-convert module becomes one that says what to do instead.
+ */
+function noTfliteConversion() {
+  return {
+    name: 'ssd-edge-no-tflite-conversion',
+    load(id) {
+      if (path.resolve(id) !== TFLITE_CONVERT_MODULE) return null;
+      return `export function tfliteToOnnx() {
+  throw new Error("ssd-edge's browser bundle runs a .tflite SSD on backend 'int8' (uint8 models) only; for onnxruntime, " +
+    'convert it ahead of time (npx ssd-edge convert model.tflite --out model.onnx) and load the .onnx');
+}\n`;
     },
   };
 }
@@ -162,14 +180,14 @@ export default [
     input: 'dist/src/index.js',
     external,
     onwarn: quiet,
-    plugins: [coreWasm('emit'), builtinModels(), trackWorkerUrl(), declarations(), sizes()],
+    plugins: [coreWasm('emit'), builtinModels(), noTfliteConversion(), trackWorkerUrl(), declarations(), sizes()],
     output: { file: 'dist/bundle/ssd-edge.mjs', format: 'es', inlineDynamicImports: true, sourcemap: true },
   },
   {
     input: 'dist/src/index.js',
     external,
     onwarn: quiet,
-    plugins: [coreWasm('inline'), builtinModels(), ortFromGlobal(), trackWorkerUrl(), sizes()],
+    plugins: [coreWasm('inline'), builtinModels(), noTfliteConversion(), ortFromGlobal(), trackWorkerUrl(), sizes()],
     output: {
       file: 'dist/bundle/ssd-edge.iife.min.js', format: 'iife', name: 'ssdEdge', inlineDynamicImports: true,
       sourcemap: true, plugins: [terser()],
@@ -180,7 +198,7 @@ export default [
     input: 'dist/src/stream/track-worker.js',
     external,
     onwarn: quiet,
-    plugins: [coreWasm('emit'), sizes()],
+    plugins: [coreWasm('emit'), noTfliteConversion(), sizes()],
     output: { file: `dist/bundle/${TRACK_WORKER_FILE}`, format: 'es', inlineDynamicImports: true, sourcemap: true },
   },
   // the demo: the page script, its image worker and track()'s worker, each one file (no chunk shared)
@@ -194,7 +212,7 @@ export default [
     input: 'dist/web/worker.js',
     external,
     onwarn: quiet,
-    plugins: [coreWasm('emit'), sizes()],
+    plugins: [coreWasm('emit'), noTfliteConversion(), sizes()],
     output: {
       dir: 'dist/demo', format: 'es', inlineDynamicImports: true, sourcemap: true,
       // the worker runs from the demo's root, onnxruntime-web is served at /ort/
@@ -205,7 +223,7 @@ export default [
     input: 'dist/src/stream/track-worker.js',
     external,
     onwarn: quiet,
-    plugins: [coreWasm('emit'), sizes()],
+    plugins: [coreWasm('emit'), noTfliteConversion(), sizes()],
     output: { dir: 'dist/demo', format: 'es', inlineDynamicImports: true, sourcemap: true, paths: { 'onnxruntime-web': './ort/ort.min.mjs' } },
   },
 ];

@@ -52,7 +52,7 @@ const load = () => os.loadavg()[0].toFixed(2);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
 interface Stages { decode?: number; preprocess: number; inference: number; postprocess: number; total: number }
-interface DetectorResult extends Stages { threads: number; detections: string[] }
+interface DetectorResult extends Stages { backend: string; threads: number; detections: string[] }
 interface SessionResult { threads: number; createMs: number; firstRunMs: number; inference: number; min: number; differingBytes: number | null }
 interface TfliteResult {
   threads: number; loadMs: number; inference: number; min: number;
@@ -164,10 +164,15 @@ export async function runCocoBrowserBench(options: CocoBrowserOptions): Promise<
         const p = t.pipeline;
         out.push(`| TensorFlow Lite (tfjs-tflite, XNNPACK) | .tflite (uint8) | ${threads} | — | ${fmt(p.preprocess)} | ${fmt(p.inference)} | ` +
           `${fmt(p.postprocess, 2)} | ${fmt(p.total)} | 1.00× | 1.00× | ${p.detections} |`);
-        for (const [name, url] of [['exact', '/models/exact.onnx'], ['float', '/models/float.onnx']] as const) {
-          log(`detector, ${name}, ${threads} thread(s)`);
-          const d = await inPage('', (page) => page.evaluate((o) => window.cocoBench.detector(o), { model: url, threads, photo: '/photo.jpg', runs: options.runs }));
-          out.push(`| onnxruntime-web wasm + ssd-edge core | ${name} | ${d.threads} | ${fmt(d.decode ?? 0)} | ${fmt(d.preprocess)} | ${fmt(d.inference)} | ` +
+        const variants: [runtime: string, model: string, url: string, backend: string][] = [
+          ...(threads === 1 ? [['ssd-edge int8 kernels + core', '.tflite (uint8)', '/models/coco.tflite', 'int8'] as [string, string, string, string]] : []),
+          ['onnxruntime-web wasm + ssd-edge core', 'exact', '/models/exact.onnx', 'wasm'],
+          ['onnxruntime-web wasm + ssd-edge core', 'float', '/models/float.onnx', 'wasm'],
+        ];
+        for (const [runtime, name, url, backend] of variants) {
+          log(`detector, ${backend} ${name}, ${threads} thread(s)`);
+          const d = await inPage('', (page) => page.evaluate((o) => window.cocoBench.detector(o), { model: url, threads, backend, photo: '/photo.jpg', runs: options.runs }));
+          out.push(`| ${runtime} | ${name} | ${d.threads} | ${fmt(d.decode ?? 0)} | ${fmt(d.preprocess)} | ${fmt(d.inference)} | ` +
             `${fmt(d.postprocess, 2)} | ${fmt(d.total)} | ${ratio(d.inference, p.inference)} | ${ratio(d.total, p.total)} | ${d.detections.length} |`);
         }
       }
@@ -249,6 +254,7 @@ export async function runCocoBrowserBench(options: CocoBrowserOptions): Promise<
         ['onnxruntime-web', 'ort.wasm.min.mjs, model ∥ .wasm fetch', 1, 'runtime=ort&ort=wasm&parallel=1&model=/models/exact.onnx'],
         ['onnxruntime-web', "ort.wasm.min.mjs, level 'basic'", 1, 'runtime=ort&ort=wasm&level=basic&model=/models/exact.onnx'],
         ['onnxruntime-web', "ort.wasm.min.mjs, saved 'extended' model, level 'disabled'", 1, 'runtime=ort&ort=wasm&level=disabled&model=/models/optimised-extended.onnx'],
+        ['ssd-edge detector', "backend 'int8' on the .tflite: createDetector + detect", 1, 'runtime=detector&backend=int8&model=/models/coco.tflite'],
         ['ssd-edge detector', 'createDetector + detect (warm-up inside)', 1, 'runtime=detector&model=/models/exact.onnx'],
         ['ssd-edge detector', 'the same, ort.wasm.min.mjs', 1, 'runtime=detector&ort=wasm&model=/models/exact.onnx'],
       ];

@@ -29,9 +29,9 @@ function differing(actual, expected, q) {
  * ssd-edge's detector on the photo (an ImageBitmap): median stage timings of `runs` detections
  * after the warm-up that createDetector does.
  */
-async function detector({ model, threads, photo, runs }) {
+async function detector({ model, threads, photo, runs, backend = 'wasm' }) {
   const api = await import('/bundle/ssd-edge.mjs');
-  const d = await api.createDetector({ model, backend: 'wasm', threads });
+  const d = await api.createDetector({ model, backend, ...(backend === 'int8' ? {} : { threads }) });
   try {
     const bitmap = await createImageBitmap(await (await fetch(photo)).blob());
     const all = [];
@@ -43,8 +43,8 @@ async function detector({ model, threads, photo, runs }) {
       if (i > 0) all.push({ ...d.lastTimings, total });
     }
     const m = (key) => median(all.map((t) => t[key]));
-    say(`ort detector ${model} ${d.threads} thread(s): ${m('inference').toFixed(1)} ms inference`);
-    return { threads: d.threads, decode: m('decode'), preprocess: m('preprocess'), inference: m('inference'),
+    say(`${backend} detector ${model} ${d.threads} thread(s): ${m('inference').toFixed(1)} ms inference`);
+    return { backend: d.backend, threads: d.threads, decode: m('decode'), preprocess: m('preprocess'), inference: m('inference'),
       postprocess: m('postprocess'), total: m('total'), detections: found.map((x) => `${x.label} ${x.score.toFixed(2)}`) };
   } finally {
     await d.dispose();

@@ -3,7 +3,7 @@
 // Query: runtime = ort (a bare onnxruntime-web session) | detector (ssd-edge's createDetector +
 // detect) | tflite (tfjs-tflite); model, input (300 × 300 × 3 uint8), photo, threads;
 // parallel=1 fetches the model and onnxruntime-web's .wasm side by side before creating the session;
-// level = graphOptimizationLevel.
+// level = graphOptimizationLevel; backend = the detector's (default 'wasm'; 'int8': the core's uint8 kernels on the .tflite).
 const query = new URLSearchParams(location.search);
 const threads = Number(query.get('threads') ?? 1);
 const stages = {};
@@ -43,7 +43,8 @@ async function ortFirst() {
 async function detectorFirst() {
   const api = await import('/bundle/ssd-edge.mjs');
   mark('scriptLoaded');
-  const detector = await api.createDetector({ model: query.get('model'), backend: 'wasm', threads });
+  const backend = query.get('backend') ?? 'wasm';
+  const detector = await api.createDetector({ model: query.get('model'), backend, ...(backend === 'int8' ? {} : { threads }) });
   mark('sessionCreated'); // includes the model fetch and createDetector's warm-up run
   const bitmap = await createImageBitmap(await (await fetch(query.get('photo'))).blob());
   const found = await detector.detect(bitmap);

@@ -474,7 +474,14 @@ async function tfliteSession(tflite: typeof import('./tflite-model.js'), ssd: Tf
       passedOver = `auto: the int8 kernels do not run model ${model.name} (${error.message}); `;
     }
   }
-  const onnx: ModelBytes = { bytes: tflite.tfliteToOnnx(ssd), name: model.name };
+  const { tfliteToOnnx } = await import('./tflite-convert.js');
+  let bytes: Uint8Array;
+  try {
+    bytes = tfliteToOnnx(ssd);
+  } catch (error) {
+    throw new Error(`${passedOver}${(error as Error).message}`); // a browser bundle, which does not convert
+  }
+  const onnx: ModelBytes = { bytes, name: model.name };
   const session = await createSession(onnx, options);
   return { session: passedOver ? { ...session, backendReason: passedOver + session.backendReason } : session, model: onnx };
 }

@@ -3,9 +3,10 @@
  * either on the core's own uint8 kernels — the 'int8' backend, TensorFlow Lite's exact integer
  * arithmetic, one thread, no onnxruntime — or, for the onnxruntime backends and for models those
  * kernels do not run (float or per-channel weights), as its exact ONNX conversion made in memory.
- * Loaded on demand (import()), so a detector of ONNX models never loads the TFLite reader.
+ * Loaded on demand (import()), so a detector of ONNX models never loads the TFLite reader; the
+ * conversion is a module of its own (tflite-convert.ts), which the browser bundles leave out.
  */
-import { convertTfliteModel, describeTfliteSsd, DETECTION_POSTPROCESS, type TfliteConvertOptions, type TfliteSsdDescription } from '../convert/tflite/ssd.js';
+import { describeTfliteSsd, DETECTION_POSTPROCESS, type TfliteSsdDescription, type TfliteSsdGiven } from '../convert/tflite/describe.js';
 import type { PostprocessConfig } from '../core/types.js';
 import { foldFloat16Weights } from '../convert/tflite/fold-constants.js';
 import { readTflite, type TfliteModel } from '../convert/tflite/read.js';
@@ -19,7 +20,7 @@ export interface TfliteSsd {
   model: TfliteModel;
   description: TfliteSsdDescription;
   /** What the file lacks and was given (labels; anchors and post-processing for a raw-output model). */
-  given: Pick<TfliteConvertOptions, 'labels' | 'anchors' | 'postprocess'>;
+  given: Pick<TfliteSsdGiven, 'labels' | 'anchors' | 'postprocess'>;
 }
 
 /**
@@ -40,10 +41,6 @@ export function readTfliteSsd(bytes: Uint8Array, name: string, { labels, preset 
   }
 }
 
-/** The exact ONNX conversion of the model, for the onnxruntime backends. */
-export function tfliteToOnnx(ssd: TfliteSsd): Uint8Array {
-  return convertTfliteModel(ssd.model, { ...ssd.given, preprocess: ssd.description.preprocess, mode: 'exact' }).onnx;
-}
 
 /**
  * The 'int8' backend's session: the network up to the SSD heads on the core's uint8 kernels. Its

@@ -16,6 +16,7 @@ import { launchChromium, openPage, repoRoot, screenshot, skipWithoutChromium, wi
 import { compareDetections } from './compare.js';
 import { cliDetections, prepareFixture, readBytes, type Fixture } from './fixture.js';
 import type { ImageDetection, Timings, WebGpuAdapterReport } from '../../src/runtime/types.js';
+import { BLAZEFACE_ANCHORS, BLAZEFACE_POSTPROCESS, BLAZEFACE_PREPROCESS } from '../../src/convert/tflite/mediapipe.js';
 
 const ortWebDist = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
 
@@ -57,7 +58,8 @@ describe('the browser bundles in Chromium give the Node CLI\'s detections', { sk
         '/wasm/': path.join(repoRoot, 'dist/wasm'),
       },
       files: new Map([['/model.onnx', await readBytes(fixture.modelPath)], ['/sample.png', await readBytes(fixture.imagePath)],
-        ['/dog.jpg', await readBytes(path.join(repoRoot, 'samples/dog.jpg'))]]),
+        ['/dog.jpg', await readBytes(path.join(repoRoot, 'samples/dog.jpg'))],
+        ['/face.tflite', await readBytes(path.join(repoRoot, 'models/face_detection_short_range.tflite'))]]),
     });
     chromium = await launchChromium();
     chromium.context.on('request', (r) => { if (r.url().endsWith('.wasm')) wasmRequests.push(new URL(r.url()).pathname); });
@@ -107,6 +109,29 @@ describe('the browser bundles in Chromium give the Node CLI\'s detections', { sk
     assert.deepEqual(compareDetections(run.results.imageBitmap, expected, 0.5), [], 'the bundle vs the CLI');
     assert.deepEqual(requests, ['/bundle/models/ssd-mobilenet-v2-coco.onnx'], 'the model came from beside the bundle');
     t.diagnostic(fmt(run.timings.imageBitmap));
+  });
+
+  it("ESM bundle, the built-in COCO model with 'auto': the int8 kernels run its .tflite twin, with the CLI's detections", async (t) => {
+    const requests: string[] = [];
+    const track = (r: { url(): string }) => { if (/\.(onnx|tflite)$/.test(r.url())) requests.push(new URL(r.url()).pathname); };
+    chromium.context.on('request', track);
+    const run = await inPage(esm, 'built-in model, auto', () => esm.page.evaluate(() =>
+      window.bundlePage.detectEach({ model: 'ssd-mobilenet-v2-coco', scoreThreshold: 0.5 }, '/dog.jpg', ['imageBitmap'])));
+    chromium.context.off('request', track);
+    assert.equal(run.backend, 'int8');
+    assert.equal(run.threads, 1);
+    assert.match(run.backendReason, /^auto: a uint8 TensorFlow Lite SSD runs exactly on ssd-edge's int8 kernels/);
+    assert.deepEqual(requests, ['/bundle/models/mobilenet_ssd_v2_coco_quant_postprocess.tflite'], 'the .tflite twin, not the ONNX file');
+    const expected = await cliDetections('ssd-mobilenet-v2-coco', path.join(repoRoot, 'samples/dog.jpg'), 0.5);
+    assert.deepEqual(compareDetections(run.results.imageBitmap, expected, 0.5), [], 'int8 in the bundle vs the CLI (onnxruntime-node, exact model)');
+    t.diagnostic(fmt(run.timings.imageBitmap));
+  });
+
+  it("a float .tflite in the bundle: 'auto' says why the int8 kernels pass it over, and how to run it", async () => {
+    const preset = { ...BLAZEFACE_POSTPROCESS, priors: BLAZEFACE_ANCHORS, numClasses: 1 };
+    const failure = await esm.page.evaluate(([p, pre]) => window.bundlePage.detectEach({ model: '/face.tflite', preset: p, preprocess: pre }, '/dog.jpg', ['imageData'])
+      .then(() => 'no error', (error: Error) => error.message), [preset, BLAZEFACE_PREPROCESS] as const);
+    assert.match(failure, /^auto: the int8 kernels do not run model '\/face\.tflite' \(the model input: tensor 0 'input' is float32; .*\); ssd-edge's browser bundle runs a \.tflite SSD on backend 'int8' \(uint8 models\) only; .*npx ssd-edge convert model\.tflite --out model\.onnx/);
   });
 
   it('auto passes over the software (SwiftShader) WebGPU adapter for wasm, and says so', async () => {

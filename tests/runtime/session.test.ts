@@ -105,7 +105,7 @@ describe('backends', () => {
 
   it('rejects an unknown backend and a bad thread count with a RangeError', async () => {
     await assert.rejects(createSession(model, { backend: 'gpu' as 'wasm' }),
-      /^RangeError: backend is "gpu"; it must be one of 'auto', 'node', 'wasm', 'webgpu'$/);
+      /^RangeError: backend is "gpu"; it must be one of 'auto', 'node', 'wasm', 'webgpu', 'int8'$/);
     await assert.rejects(createSession(model, { threads: 0 }), /^RangeError: threads is 0; it must be an integer ≥ 1, or omitted for every core$/);
     await assert.rejects(createSession(model, { threads: 1.5 }), /threads is 1.5/);
   });

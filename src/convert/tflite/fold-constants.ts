@@ -9,7 +9,7 @@
  * operators, so 'exact' mode's integer arithmetic is untouched.
  */
 import type { TfliteModel } from './read.js';
-import { constantFloats } from './to-onnx.js';
+import { constantFloats } from './constants.js';
 
 /** The model with every DEQUANTIZE(float16 constant) replaced by a float32 constant; the same object when there is none. */
 export function foldFloat16Weights(model: TfliteModel): TfliteModel {
