@@ -7,7 +7,7 @@
  * `window.ssdDemo` exposes the page's state (for the browser test and for the curious).
  */
 import {
-  DEFAULT_BACKEND, DEFAULT_IOU_THRESHOLD, DEFAULT_MODEL_URL, DEFAULT_PROFILE, DEFAULT_SCORE_THRESHOLD,
+  DEFAULT_BACKEND, DEFAULT_IOU_THRESHOLD, DEFAULT_MODEL_LABELS, DEFAULT_MODEL_URL, DEFAULT_ONNX_MODEL_URL, DEFAULT_PROFILE, DEFAULT_SCORE_THRESHOLD,
 } from './config.js';
 import { drawDetections, drawOverlay } from './draw.js';
 import { startTracking, type TrackHandle, type TrackResult } from '../src/stream/track.js';
@@ -297,11 +297,14 @@ $('webcam').addEventListener('click', async () => {
 
 // ---- start ----
 
-const model = new URL(params.get('model') ?? DEFAULT_MODEL_URL, location.href).href;
+const backend = (params.get('backend') ?? DEFAULT_BACKEND) as Backend | 'auto';
+// the default model: its .tflite for the int8 kernels, its ONNX conversion when onnxruntime is asked for
+const onnxruntimeAsked = backend === 'wasm' || backend === 'webgpu';
+const model = new URL(params.get('model') ?? (onnxruntimeAsked ? DEFAULT_ONNX_MODEL_URL : DEFAULT_MODEL_URL), location.href).href;
 setStatus(`loading ${model}…`, 'loading');
 send({
-  type: 'init', model,
-  backend: (params.get('backend') ?? DEFAULT_BACKEND) as Backend | 'auto',
+  type: 'init', model, backend,
   profile: (params.get('profile') ?? DEFAULT_PROFILE) as Profile,
   thresholds: state.thresholds,
+  ...(params.has('model') ? {} : { labels: DEFAULT_MODEL_LABELS }),
 });

@@ -12,7 +12,7 @@ export interface Thresholds {
 }
 
 export type Request =
-  | { type: 'init'; model: string; backend: Backend | 'auto'; profile: Profile; thresholds: Thresholds }
+  | { type: 'init'; model: string; backend: Backend | 'auto'; profile: Profile; thresholds: Thresholds; labels?: readonly string[] }
   /** The bitmap is transferred and closed by the worker. */
   | { type: 'detect'; id: number; image: ImageBitmap }
   /** Re-runs only the post-processing of the last image. */

@@ -30,6 +30,7 @@ async function handle(request: Request): Promise<Reply> {
       const ort = wasmOnly ? await import(ORT_WASM_ONLY) as OrtWeb : undefined;
       detector = createDetector({
         model: request.model, backend: request.backend, profile: request.profile, ort, ...request.thresholds,
+        ...(request.labels ? { labels: request.labels } : {}),
       });
       const d = await detector;
       return {

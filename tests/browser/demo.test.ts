@@ -60,7 +60,8 @@ describe('the demo page in Chromium', { skip: skipWithoutChromium() }, () => {
   let fixture: Fixture, isolated: StaticServer, plain: StaticServer, chromium: Chromium;
   const serverOptions = async () => ({
     mounts: { '/': demoDir, '/ort/': ortWebDist },
-    files: new Map([['/models/test.onnx', await readBytes(fixture.modelPath)]]),
+    files: new Map([['/models/test.onnx', await readBytes(fixture.modelPath)],
+      ['/models/mobilenet_ssd_v2_coco_quant_postprocess.tflite', await readBytes(path.join(repoRoot, 'models/mobilenet_ssd_v2_coco_quant_postprocess.tflite'))]]),
   });
   const pageUrl = (server: StaticServer, query: string) => `${server.url}/?model=models/test.onnx&score=${fixture.scoreThreshold}${query}`;
 
@@ -77,6 +78,22 @@ describe('the demo page in Chromium', { skip: skipWithoutChromium() }, () => {
     await isolated?.close();
     await plain?.close();
     await fixture?.cleanUp();
+  });
+
+  it("opens on the COCO model's .tflite, run by the int8 kernels: a photo of a dog comes back as dog", async (t) => {
+    const open = await openPage(chromium.context, `${isolated.url}/`);
+    try {
+      const ready = await waitForReady(open);
+      assert.equal(ready.error, undefined, withConsole(open.consoleLines, `the demo reports an error: ${ready.error}`));
+      assert.equal(ready.info!.backend, 'int8', ready.info!.backendReason);
+      assert.match(ready.info!.model, /\/models\/mobilenet_ssd_v2_coco_quant_postprocess\.tflite$/);
+      await open.page.setInputFiles('#file', path.join(repoRoot, 'samples/dog.jpg'));
+      const found = await waitForResults(open, 1);
+      assert.deepEqual(found.detections!.map((d) => d.label), ['dog', 'bicycle', 'car']);
+      t.diagnostic(`load ${ready.info!.loadMs.toFixed(0)} ms; inference ${found.timings!.inference.toFixed(1)} ms`);
+    } finally {
+      await open.page.close();
+    }
   });
 
   it('detects in a worker on a chosen image, equal to the CLI; sliders re-run only the post-processing', async (t) => {
