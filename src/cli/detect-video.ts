@@ -39,6 +39,8 @@ export interface VideoDetectOptions {
   every?: number;
   /** Track objects (ids, smoothed boxes, predictions between detections); default false. */
   track?: boolean;
+  /** Detections before a track shows (SORT's minHits); default 3. */
+  minHits?: number;
   /** Annotated video to write. */
   out?: string;
   /** JSON lines: a file, or true for stdout. */
@@ -58,7 +60,7 @@ export interface VideoObject {
   classId: number;
   label?: string;
   score: number;
-  /** (xmin, ymin, xmax, ymax), normalised to [0, 1] of the frame. */
+  /** (xmin, ymin, xmax, ymax), normalised to [0, 1] of the frame (clipped to it: a track's box may reach past the edge). */
   box: [number, number, number, number];
   /** The same box in the frame's pixels. */
   pixelBox: [number, number, number, number];
@@ -131,7 +133,7 @@ export async function detectVideo(options: VideoDetectOptions): Promise<VideoDet
   }
 
   const detector = await createDetector({ model: options.model, preset: options.preset, backend: options.backend ?? 'auto', threads: options.threads });
-  const tracker = await createTracker();
+  const tracker = await createTracker({ minHits: options.minHits ?? 3 });
   const frames = new FrameTracking(tracker, options.track ?? false);
   const outTemp = out ? temporaryBeside(out) : undefined;
   const jsonTemp = jsonFile ? temporaryBeside(jsonFile) : undefined;
@@ -163,11 +165,12 @@ export async function detectVideo(options: VideoDetectOptions): Promise<VideoDet
         objects = frames.between(frame.timestampMs);
       }
       const records: VideoObject[] = objects.map((o) => {
+        const box = o.box.map((v) => Math.min(Math.max(v, 0), 1));
         const record: VideoObject = {
           ...(o.trackId !== undefined ? { trackId: o.trackId } : {}),
           classId: o.classId, ...(o.label !== undefined ? { label: o.label } : {}), score: round(o.score, 4),
-          box: o.box.map((v) => round(v, 5)) as VideoObject['box'],
-          pixelBox: [o.box[0] * width, o.box[1] * height, o.box[2] * width, o.box[3] * height].map((v) => round(v, 1)) as VideoObject['pixelBox'],
+          box: box.map((v) => round(v, 5)) as VideoObject['box'],
+          pixelBox: [box[0] * width, box[1] * height, box[2] * width, box[3] * height].map((v) => round(v, 1)) as VideoObject['pixelBox'],
           ...(o.state !== undefined ? { state: o.state } : {}),
         };
         if (o.trackId) trackIds.add(o.trackId);

@@ -28,7 +28,8 @@ const OPTIONS: Record<string, OptionSpec> = {
     description: 'JSON instead of a table: printed, or written to the file given (--json out.json); JSON lines (a line per frame) for a video',
   },
   every: { type: 'string', description: 'video: detect on every N-th frame (default 1); between, --track predicts boxes, else the last detections stand' },
-  track: { type: 'boolean', description: 'video: track objects across frames (stable ids #1, #2, …; SORT: a track shows from its 3rd detection)' },
+  track: { type: 'boolean', description: 'video: track objects across frames (stable ids #1, #2, …; a track shows from its --min-hits-th detection)' },
+  'min-hits': { type: 'string', description: 'video, --track: detections before a track shows (default 3, as SORT; 1 = at once)' },
   ffmpeg: { type: 'string', description: 'video: the ffmpeg executable (ffprobe beside it) or their folder (default: on PATH)' },
 };
 
@@ -82,6 +83,7 @@ async function runVideoDetect(input: string, options: Record<string, string | bo
     const summary = await detectVideo({
       input, ...common, preset: options.preset as string | undefined, threads: numberOption(options, 'threads', 1, 256),
       every: numberOption(options, 'every', 1, 1e9) ?? 1, track: options.track === true,
+      minHits: numberOption(options, 'min-hits', 1, 1000),
       out: options.out as string | undefined, json: options.json as string | true | undefined,
       ffmpeg: options.ffmpeg as string | undefined, signal: abort.signal,
     });
@@ -114,7 +116,7 @@ export async function runDetect(argv: string[]): Promise<void> {
   if (await isVideo(positionals[0], options.ffmpeg as string | undefined)) {
     return runVideoDetect(positionals[0], options, { model: modelPath, backend: backend as 'auto', minScore });
   }
-  for (const videoOnly of ['every', 'track', 'ffmpeg']) {
+  for (const videoOnly of ['every', 'track', 'min-hits', 'ffmpeg']) {
     if (options[videoOnly] !== undefined) throw new Error(`detect: --${videoOnly} is for videos; '${positionals[0]}' is not one`);
   }
   const { files, isDirectory } = await listImages(positionals[0]);
