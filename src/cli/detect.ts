@@ -98,12 +98,14 @@ async function runVideoDetect(input: string, options: Record<string, string | bo
     // with JSON lines on stdout, the summary goes to stderr
     (options.json === true ? console.error : console.log)(lines.join('\n'));
   } catch (error) {
-    throw new Error(`detect: ${abort.signal.aborted ? 'interrupted: ' : ''}${(error as Error).message}`);
+    if (abort.signal.aborted) {
+      throw new Error(`detect: interrupted; ffmpeg stopped, nothing written (${(error as Error).message})`);
+    }
+    throw new Error(`detect: ${(error as Error).message}`);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (abort.signal.aborted) process.exitCode = 130;
 }
 
 export async function runDetect(argv: string[]): Promise<void> {
