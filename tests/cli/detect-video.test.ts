@@ -17,7 +17,7 @@ import { runDetect } from '../../src/cli/detect.js';
 import { detectVideo, type VideoFrameRecord } from '../../src/cli/detect-video.js';
 import { findFfmpeg, probeVideo } from '../../src/video/ffmpeg.js';
 import { random } from '../helpers.js';
-import { childProcesses, FFMPEG_OPTION, makeAudioOnly, makeDogClip, skipWithoutFfmpeg } from '../video/ffmpeg-env.js';
+import { childProcesses, FFMPEG_OPTION, ffmpegRun, makeAudioOnly, makeDogClip, skipWithoutFfmpeg } from '../video/ffmpeg-env.js';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -159,7 +159,15 @@ describe('detect on a video file', { skip: skipWithoutFfmpeg() }, () => {
       /--out '.*x\.webm': a video is written as \.mp4, \.m4v, \.mov, \.mkv/);
     await detectFails([clip, '--every', '0', ...ffmpegArgs], /--every is '0'; it must be a number in \[1/);
     await detectFails([path.join(dir, '..', path.basename(dir), 'nope.jpg'), '--track'], /--track is for videos/);
+    // a file cut short: ffmpeg fails while decoding; the error names the file, nothing is written, no ffmpeg is left
+    const mkv = path.join(dir, 'whole.mkv'), cut = path.join(dir, 'cut.mkv');
+    await ffmpegRun(['-i', clip, '-c', 'copy', mkv]);
+    await writeFile(cut, (await readFile(mkv)).subarray(0, 20000));
+    await detectFails([cut, '--out', path.join(dir, 'cut-out.mp4'), '--json', path.join(dir, 'cut.jsonl'), ...ffmpegArgs],
+      /detect: ffmpeg could not decode '.*cut\.mkv' \(after \d+ frames\): .*ended prematurely/);
+    assert.deepEqual(childProcesses(), []);
     assert.deepEqual(await readFile(clip), before, 'the input is untouched');
-    assert.ok(!(await readdir(dir)).some((f) => f.startsWith('.') || f === 'x.webm' || f === 'clip.json'), 'nothing was written');
+    assert.ok(!(await readdir(dir)).some((f) => f.startsWith('.') || ['x.webm', 'clip.json', 'cut-out.mp4', 'cut.jsonl'].includes(f)),
+      `nothing was written: ${await readdir(dir)}`);
   });
 });
