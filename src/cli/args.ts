@@ -7,6 +7,11 @@ export interface OptionSpec {
   /** 'string' takes a value; 'boolean' is a flag. */
   type: 'string' | 'boolean';
   description: string;
+  /**
+   * A flag that may carry a value: `--name=value` always, and `--name value` when the next
+   * argument matches this pattern (so `--json out.json` names a file, `--json photo.jpg` does not).
+   */
+  optionalValue?: RegExp;
 }
 
 export interface ParsedArgs {
@@ -29,7 +34,14 @@ export function parseArgs(argv: readonly string[], spec: Record<string, OptionSp
       throw new Error(`${command}: unknown option --${name}; options: ${Object.keys(spec).map((k) => `--${k}`).join(', ')}`);
     }
     if (option.type === 'boolean') {
-      options[name] = true;
+      if (option.optionalValue && inline !== undefined) {
+        if (inline === '') throw new Error(`${command}: --${name}= needs a value after '=' (${option.description})`);
+        options[name] = inline;
+      } else if (option.optionalValue && i + 1 < argv.length && option.optionalValue.test(argv[i + 1])) {
+        options[name] = argv[++i];
+      } else {
+        options[name] = true;
+      }
       continue;
     }
     const value = inline ?? argv[++i];
@@ -55,6 +67,6 @@ export function numberOption(options: ParsedArgs['options'], name: string, min =
 /** Usage lines for a command's options. */
 export function describeOptions(spec: Record<string, OptionSpec>): string {
   return Object.entries(spec)
-    .map(([name, o]) => `  --${name}${o.type === 'string' ? ' <value>' : ''}`.padEnd(28) + o.description)
+    .map(([name, o]) => `  --${name}${o.type === 'string' ? ' <value>' : o.optionalValue ? ' [file]' : ''}`.padEnd(28) + o.description)
     .join('\n');
 }

@@ -15,7 +15,7 @@ import { TRAIN_USAGE, runTrain } from './train.js';
 const USAGE = `usage: ssd-edge <command> [options]
 
 commands:
-  detect     detect objects in an image or a directory of images
+  detect     detect objects in an image, a directory of images, or a video (with ffmpeg)
   export     write SSD300 to an ONNX file
   convert    a TensorFlow Lite SSD (.tflite) or a PyTorch SSD checkpoint (.pth) → an ssd-edge ONNX model, no Python
   bench-e2e  SSD300 latency: pre-processing, inference, post-processing per backend

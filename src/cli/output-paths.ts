@@ -121,3 +121,28 @@ export async function planAnnotatedOutputs(input: string, files: readonly string
   }
   return targets;
 }
+
+/**
+ * One output file of one input file (detect's annotated video, its JSON lines): `out`, or
+ * `<out>/<name><ext>` when `out` is an existing folder. It may not be the input (nor any of
+ * `others`, outputs already planned), its folder must exist and be writable; an existing file
+ * there is replaced, as detect's PNGs are. `what` names it in messages (`detect: --out 'x.mp4'`).
+ */
+export async function planOutputFile(input: string, out: string, ext: string, what: string,
+                                     others: readonly string[] = []): Promise<string> {
+  const outInfo = await statOrUndefined(out).catch(() => undefined);
+  const target = outInfo?.isDirectory() ? path.join(out, `${path.parse(input).name}${ext}`) : out;
+  const targetInfo = target === out ? outInfo : await statOrUndefined(target).catch(() => undefined);
+  if (targetInfo && sameFile(targetInfo, await stat(input))) {
+    throw new Error(`${what} is the input '${input}'; writing it would replace the input: give another file`);
+  }
+  if (targetInfo?.isDirectory()) throw new Error(`${what}: '${target}' is a folder`);
+  for (const other of others) {
+    if (path.resolve(other) === path.resolve(target)) throw new Error(`${what}: '${target}' is already another output of this run`);
+  }
+  const folder = path.dirname(path.resolve(target));
+  const folderInfo = await statOrUndefined(folder).catch(() => undefined);
+  if (!folderInfo?.isDirectory()) throw new Error(`${what}: the folder '${folder}' does not exist`);
+  await probeWritable(folder, what);
+  return target;
+}

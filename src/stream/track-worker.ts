@@ -7,7 +7,7 @@
 import { createTracker, type Tracker } from '../core/tracker.js';
 import { createDetector, type Detector } from '../runtime/detector.js';
 import type { OrtWeb } from '../runtime/ort-web.js';
-import { Extrapolator } from './predict.js';
+import { FrameTracking } from './frame-tracking.js';
 import type { FromWorker, ToWorker, WorkerObject, WorkerStages } from './protocol.js';
 
 interface WorkerScope {
@@ -19,11 +19,8 @@ const scope = globalThis as unknown as WorkerScope;
 
 let detector: Detector | undefined;
 let tracker: Tracker | undefined;
-let tracking = true;
-let lastTimestamp: number | undefined;
-let lastObjects: WorkerObject[] = [];
+let frames: FrameTracking | undefined;
 let size: [number, number] = [0, 0];
-const extrapolator = new Extrapolator<WorkerObject & { trackId: number }>();
 /** Messages are handled one after another, in order. */
 let chain: Promise<unknown> = Promise.resolve();
 
@@ -37,13 +34,6 @@ function closeImage(image: VideoFrame | ImageBitmap | undefined): void {
 
 function imageSize(image: VideoFrame | ImageBitmap): [number, number] {
   return 'displayWidth' in image ? [image.displayWidth, image.displayHeight] : [image.width, image.height];
-}
-
-function forgetTracks(): void {
-  tracker?.reset();
-  extrapolator.reset();
-  lastTimestamp = undefined;
-  lastObjects = [];
 }
 
 async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<FromWorker> {
@@ -66,7 +56,7 @@ async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<FromW
     throw new Error(`the tracking worker could not create its detector: ${error.message}${hint}`);
   });
   tracker = await createTracker({ ...message.tracker, labels: recipe.config.labels, wasmBaseUrl: recipe.wasmBaseUrl });
-  tracking = message.track;
+  frames = new FrameTracking(tracker, message.track);
   return {
     type: 'ready', backend: detector.backend, threads: detector.threads, coreBuild: detector.coreBuild,
     trackerBuild: tracker.build, loadMs: performance.now() - start,
@@ -77,10 +67,8 @@ async function frame(message: Extract<ToWorker, { type: 'frame' }>): Promise<Fro
   const arrived = performance.now();
   const { image, index, timestampMs } = message;
   try {
-    if (!detector || !tracker) throw new Error('the tracking worker got a frame before init');
-    if (message.reset) forgetTracks();
-    // a timestamp that goes back (a looped or seeked video) starts a new sequence
-    if (lastTimestamp !== undefined && !(timestampMs > lastTimestamp)) forgetTracks();
+    if (!detector || !frames) throw new Error('the tracking worker got a frame before init');
+    if (message.reset) frames.reset();
     const stages: WorkerStages = { worker: 0 };
     let objects: WorkerObject[];
     if (image) {
@@ -88,26 +76,14 @@ async function frame(message: Extract<ToWorker, { type: 'frame' }>): Promise<Fro
       const detections = await detector.detect(image as unknown as ImageBitmap);
       closeImage(image);
       Object.assign(stages, detector.lastTimings);
-      if (tracking) {
-        const start = performance.now();
-        const tracks = tracker.update(detections, timestampMs);
-        stages.track = performance.now() - start;
-        objects = tracks.map((t) => ({
-          trackId: t.trackId, classId: t.classId, label: t.label, score: t.score, box: t.smoothedBox, state: t.state,
-        }));
-        extrapolator.observe(objects as (WorkerObject & { trackId: number })[], timestampMs);
-      } else {
-        objects = detections.map((d) => ({ classId: d.classId, label: d.label, score: d.score, box: [...d.box] as WorkerObject['box'] }));
-      }
-      lastObjects = objects;
-    } else if (tracking) {
       const start = performance.now();
-      objects = extrapolator.predict(timestampMs).map(({ item, box }) => ({ ...item, box, state: 'predicted' }));
-      stages.track = performance.now() - start;
+      objects = frames.detected(detections, timestampMs);
+      if (frames.tracking) stages.track = performance.now() - start;
     } else {
-      objects = lastObjects; // no tracker: the last detections stand until the next
+      const start = performance.now();
+      objects = frames.between(timestampMs);
+      if (frames.tracking) stages.track = performance.now() - start;
     }
-    lastTimestamp = timestampMs;
     stages.worker = performance.now() - arrived;
     return { type: 'result', index, timestampMs, detected: image !== undefined, width: size[0], height: size[1], objects, stages };
   } finally {
@@ -120,7 +96,7 @@ async function stop(): Promise<FromWorker> {
   detector = undefined;
   tracker?.dispose();
   tracker = undefined;
-  extrapolator.reset();
+  frames = undefined;
   await d?.dispose();
   return { type: 'stopped' };
 }
@@ -130,8 +106,7 @@ async function handle(message: ToWorker): Promise<FromWorker | undefined> {
     case 'init': return init(message);
     case 'frame': return frame(message);
     case 'tracking':
-      tracking = message.on;
-      forgetTracks();
+      if (frames) frames.tracking = message.on;
       return undefined;
     case 'stop': return stop();
   }

@@ -1,0 +1,146 @@
+/**
+ * src/video/ffmpeg.ts against Debian's ffmpeg: finding it (and saying what to install when it is
+ * missing), probing, piped decoding and encoding, clear errors for files without video or not
+ * readable, and no child process left behind on any path.
+ */
+import assert from 'node:assert/strict';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  decodeFrames, FfmpegMissingError, findFfmpeg, probeVideo, VideoEncoder, type FfmpegTools,
+} from '../../src/video/ffmpeg.js';
+import { random } from '../helpers.js';
+import { childProcesses, FFMPEG_OPTION, makeAudioOnly, makeDogClip, skipWithoutFfmpeg } from './ffmpeg-env.js';
+
+const noChildren = (when: string) => assert.deepEqual(childProcesses(), [], `no child process is left ${when}`);
+
+describe('ffmpeg: find, probe, decode, encode', { skip: skipWithoutFfmpeg() }, () => {
+  let dir: string;
+  let tools: FfmpegTools;
+  let clip: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'ssd-edge-ffmpeg-'));
+    tools = await findFfmpeg(FFMPEG_OPTION);
+    clip = path.join(dir, 'clip.mp4');
+    await makeDogClip(clip, 12, 10);
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('finds ffmpeg and ffprobe and picks an encoder', async () => {
+    assert.match(path.basename(tools.ffmpeg), /ffmpeg/);
+    assert.match(path.basename(tools.ffprobe), /ffprobe/);
+    assert.ok(['libx264', 'mpeg4'].includes(tools.encoder));
+    const viaFolder = await findFfmpeg(path.dirname(tools.ffmpeg));
+    assert.equal(viaFolder.ffprobe, tools.ffprobe, '--ffmpeg may name the folder holding both');
+  });
+
+  it('says what to install when ffmpeg is missing: a wrong --ffmpeg, no ffprobe beside it, nothing on PATH', async () => {
+    await assert.rejects(findFfmpeg('/nonexistent/ffmpeg'), (e: Error) => {
+      assert.ok(e instanceof FfmpegMissingError);
+      assert.match(e.message, /--ffmpeg '\/nonexistent\/ffmpeg' does not exist/);
+      return true;
+    });
+    const lonely = path.join(dir, 'lonely');
+    await mkdir(lonely);
+    await writeFile(path.join(lonely, 'ffmpeg'), '#!/bin/sh\nexit 0\n');
+    await chmod(path.join(lonely, 'ffmpeg'), 0o755);
+    await assert.rejects(findFfmpeg(path.join(lonely, 'ffmpeg')), /there is no ffprobe beside it/);
+    const savedPath = process.env.PATH;
+    process.env.PATH = path.join(dir, 'empty-bin');
+    try {
+      await assert.rejects(findFfmpeg(), /videos need ffmpeg, which is not on PATH: install it \(Debian\/Ubuntu: apt-get install ffmpeg\) or pass --ffmpeg/);
+    } finally {
+      process.env.PATH = savedPath;
+    }
+    // an executable that is not ffmpeg
+    await writeFile(path.join(lonely, 'ffprobe'), '#!/bin/sh\nexit 3\n');
+    await chmod(path.join(lonely, 'ffprobe'), 0o755);
+    await writeFile(path.join(lonely, 'ffmpeg'), '#!/bin/sh\necho broken >&2\nexit 3\n');
+    await assert.rejects(findFfmpeg(lonely), /does not run as ffmpeg \(broken\)/);
+    noChildren('after the failed look-ups');
+  });
+
+  it('probes size, frame rate and frame count', async () => {
+    const info = await probeVideo(tools, clip);
+    assert.equal(info.width, 300);
+    assert.equal(info.height, 300);
+    assert.equal(info.fps, 10);
+    assert.equal(info.frames, 12);
+    assert.equal(info.framesExact, true);
+    assert.ok(Math.abs(info.duration - 1.2) < 0.05, `duration ${info.duration}`);
+  });
+
+  it('a file without a video stream, a corrupt file, a missing file: errors naming the file', async () => {
+    const audio = path.join(dir, 'audio.mp4');
+    await makeAudioOnly(audio);
+    await assert.rejects(probeVideo(tools, audio), /'.*audio\.mp4' has no video stream \(it has audio\)/);
+    const corrupt = path.join(dir, 'corrupt.mp4');
+    const rand = random(5);
+    await writeFile(corrupt, Uint8Array.from({ length: 20000 }, () => Math.floor(rand() * 256)));
+    await assert.rejects(probeVideo(tools, corrupt), /'.*corrupt\.mp4' is not a video ffmpeg can read: .*Invalid data/);
+    await assert.rejects(probeVideo(tools, path.join(dir, 'nothing.mp4')), /'.*nothing\.mp4' does not exist/);
+    await assert.rejects(probeVideo(tools, dir), /is not a file/);
+    noChildren('after probing bad files');
+  });
+
+  it('decodes every frame as RGB, one buffer per frame, with timestamps at the frame rate', async () => {
+    const info = await probeVideo(tools, clip);
+    const seen: number[] = [];
+    let first: Buffer | undefined;
+    for await (const frame of decodeFrames(tools, info)) {
+      assert.equal(frame.data.length, 300 * 300 * 3);
+      assert.equal(frame.timestampMs, frame.index * 100);
+      seen.push(frame.index);
+      first ??= frame.data;
+    }
+    assert.deepEqual(seen, [...Array(12).keys()]);
+    // the photo, not a blank frame: the dog's sample has a wide spread of values
+    const values = new Set(first!.subarray(0, 30000));
+    assert.ok(values.size > 100, `frame 0 has ${values.size} distinct byte values`);
+    noChildren('after decoding to the end');
+  });
+
+  it('stopping early kills the decoder and waits for it', async () => {
+    const info = await probeVideo(tools, clip);
+    let count = 0;
+    for await (const frame of decodeFrames(tools, info)) {
+      count++;
+      assert.equal(childProcesses().length, 1, 'ffmpeg runs while frames come');
+      if (frame.index === 1) break;
+    }
+    assert.equal(count, 2);
+    noChildren('after a break');
+    await assert.rejects((async () => {
+      for await (const frame of decodeFrames(tools, info)) if (frame.index === 0) throw new Error('consumer failed');
+    })(), /consumer failed/);
+    noChildren('after the consumer threw');
+  });
+
+  it('encodes frames to a video of the same count (odd sizes padded), and abort leaves no process', async () => {
+    for (const [width, height] of [[64, 48], [65, 33]]) {
+      const out = path.join(dir, `enc-${width}x${height}.mp4`);
+      const encoder = new VideoEncoder(tools, out, { width, height, fps: '25' });
+      for (let i = 0; i < 7; i++) await encoder.write(new Uint8Array(width * height * 3).fill(i * 30));
+      await encoder.finish();
+      const info = await probeVideo(tools, out);
+      assert.deepEqual([info.width, info.height, info.frames, info.fps], [width + (width % 2), height + (height % 2), 7, 25]);
+    }
+    const encoder = new VideoEncoder(tools, path.join(dir, 'aborted.mkv'), { width: 32, height: 32, fps: 5 });
+    await encoder.write(new Uint8Array(32 * 32 * 3));
+    await assert.rejects(encoder.write(new Uint8Array(10)), /a frame is 10 bytes; this encoder takes 3072/);
+    await encoder.abort();
+    noChildren('after abort');
+    assert.throws(() => new VideoEncoder(tools, path.join(dir, 'x.webm'), { width: 2, height: 2, fps: 1 }), /use one of \.mp4 \.m4v \.mov \.mkv/);
+  });
+
+  it('an encoder that dies is reported by the next write, with its message', async () => {
+    const encoder = new VideoEncoder(tools, path.join(dir, 'no-such-folder', 'x.mp4'), { width: 32, height: 32, fps: 5 });
+    await assert.rejects(async () => {
+      for (let i = 0; i < 200; i++) await encoder.write(new Uint8Array(32 * 32 * 3));
+      await encoder.finish();
+    }, /ffmpeg could not encode '.*x\.mp4' .*No such file or directory/);
+    noChildren('after the encoder failed');
+  });
+});
