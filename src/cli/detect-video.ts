@@ -32,7 +32,7 @@ export interface VideoDetectOptions {
   /** The model for createDetector: a built-in name or a file. */
   model: string;
   preset?: string;
-  backend?: 'auto' | 'node' | 'wasm';
+  backend?: 'auto' | 'node' | 'wasm' | 'int8';
   threads?: number;
   minScore: number;
   /** Detection on every N-th frame; default 1. */

@@ -19,7 +19,7 @@ import { detectVideo } from './detect-video.js';
 const OPTIONS: Record<string, OptionSpec> = {
   model: { type: 'string', description: MODEL_OPTION_HELP },
   preset: { type: 'string', description: "post-processing preset (default: the model's metadata)" },
-  backend: { type: 'string', description: 'auto | node | wasm (default auto)' },
+  backend: { type: 'string', description: "auto | node | wasm | int8 (default auto; int8: ssd-edge's own uint8 kernels, for .tflite models and the built-in COCO model)" },
   threads: { type: 'string', description: 'inference threads (default: every core)' },
   'min-score': { type: 'string', description: 'print and draw detections at or above this score (default 0.5)' },
   out: { type: 'string', description: 'annotated PNG to write (a directory when the input is one); for a video, an .mp4 (.m4v .mov .mkv)' },
@@ -73,7 +73,7 @@ async function isVideo(file: string, ffmpegOption: string | undefined): Promise<
 }
 
 async function runVideoDetect(input: string, options: Record<string, string | boolean | undefined>, common: {
-  model: string; backend: 'auto' | 'node' | 'wasm'; minScore: number;
+  model: string; backend: 'auto' | 'node' | 'wasm' | 'int8'; minScore: number;
 }): Promise<void> {
   const abort = new AbortController();
   const onSignal = () => abort.abort();
@@ -113,7 +113,7 @@ export async function runDetect(argv: string[]): Promise<void> {
   if (positionals.length !== 1) throw new Error(`detect: give one image, directory or video\n\nusage: ${DETECT_USAGE}`);
   const modelPath = resolveModelOption('detect', options.model as string | undefined);
   const backend = (options.backend as string | undefined) ?? 'auto';
-  if (!['auto', 'node', 'wasm'].includes(backend)) throw new RangeError(`--backend is '${backend}'; use auto, node or wasm`);
+  if (!['auto', 'node', 'wasm', 'int8'].includes(backend)) throw new RangeError(`--backend is '${backend}'; use auto, node, wasm or int8`);
   const minScore = numberOption(options, 'min-score', 0, 1) ?? 0.5;
   if (await isVideo(positionals[0], options.ffmpeg as string | undefined)) {
     return runVideoDetect(positionals[0], options, { model: modelPath, backend: backend as 'auto', minScore });
