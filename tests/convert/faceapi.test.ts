@@ -73,6 +73,15 @@ describe('face-api SSD MobileNet V1 from its tfjs weights manifest', () => {
     assert.match(new TextDecoder().decode(onnx.subarray(-4096)), /"padToSquare":"bottom-right, zeros"/);
   });
 
+  it('models/face-ssd-mobilenet-v1.onnx is this conversion, byte for byte (as `ssd-edge convert` writes it)', () => {
+    const committed = readFileSync(new URL('../../../models/face-ssd-mobilenet-v1.onnx', import.meta.url));
+    const { onnx: again } = convertModel(readFileSync(FACEAPI_MANIFEST), {
+      shards: p => new Uint8Array(readFileSync(path.join(FACEAPI_MODEL_DIR, p))),
+      metadata: { 'ssd-edge.convertedFrom': 'ssd_mobilenetv1_model-weights_manifest.json' },
+    });
+    assert.ok(Buffer.compare(committed, again) === 0, `models/face-ssd-mobilenet-v1.onnx (${committed.length} bytes) differs from a fresh conversion (${again.length})`);
+  });
+
   for (const n of PHOTOS) {
     it(`sample${n}.jpg: the converted network on face-api's input gives face-api's faces (boxes within 1 px, scores within 1e-3)`, async (t) => {
       const image = images.get(n)!;
