@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runConvert } from '../../src/cli/convert.js';
 import {
-  convertModel, detectFormat, readWeightsManifest, TfjsManifestError, TfjsWeightsMismatchError,
+  convertModel, detectFormat, padImageToSquare, readWeightsManifest, TfjsManifestError, TfjsWeightsMismatchError,
 } from '../../src/convert/index.js';
 import { readModelMetadata } from '../../src/runtime/model-metadata.js';
 import { FACEAPI_MANIFEST, FACEAPI_MODEL_DIR } from './faceapi-node.js';
@@ -107,6 +107,19 @@ describe('tfjs weights manifest reader', () => {
     assert.equal(detectFormat(modelJson), 'tfjs');
     assert.equal(detectFormat(new TextEncoder().encode('{"a": 1}')), undefined);
     assert.equal(detectFormat(new TextEncoder().encode('[1, 2]')), undefined);
+  });
+});
+
+describe('padImageToSquare (face-api\'s padToSquare)', () => {
+  it('pads with zeros at the right of a tall image and the bottom of a wide one; alpha opaque; a square image as is', () => {
+    const wide = padImageToSquare({ data: new Uint8Array([1, 2, 3, 4, 5, 6]), width: 2, height: 1, channels: 3 });
+    assert.deepEqual([wide.width, wide.height, [...wide.data]], [2, 2, [1, 2, 3, 4, 5, 6, 0, 0, 0, 0, 0, 0]]);
+    const tall = padImageToSquare({ data: new Uint8Array([7, 8]), width: 1, height: 2, channels: 1 });
+    assert.deepEqual([tall.width, tall.height, [...tall.data]], [2, 2, [7, 0, 8, 0]]);
+    const rgba = padImageToSquare({ data: new Uint8Array([9, 9, 9, 128]), width: 1, height: 1, channels: 4 });
+    assert.deepEqual([...rgba.data], [9, 9, 9, 128]);
+    const rgbaWide = padImageToSquare({ data: new Uint8Array([9, 9, 9, 128, 1, 1, 1, 128]), width: 2, height: 1, channels: 4 });
+    assert.deepEqual([...rgbaWide.data], [9, 9, 9, 128, 1, 1, 1, 128, 0, 0, 0, 255, 0, 0, 0, 255]);
   });
 });
 
