@@ -1,10 +1,12 @@
 /**
- * `ssd-edge convert model.tflite --out model.onnx`: a TensorFlow Lite SSD, or a PyTorch SSD
- * checkpoint (`ckpt.pth --arch ssd300-voc`), → an ssd-edge ONNX model with its pre- and
+ * `ssd-edge convert model.tflite --out model.onnx`: a TensorFlow Lite SSD, a PyTorch SSD
+ * checkpoint (`ckpt.pth --arch ssd300-voc`), or a tfjs weights manifest (face-api's
+ * `ssd_mobilenetv1_model-weights_manifest.json`, its shards read beside it) → an ssd-edge ONNX model with its pre- and
  * post-processing in the metadata (see src/convert/). Never writes over
  * the input; an existing --out needs --force; the file is written atomically, so a failed
  * conversion leaves nothing half-written.
  */
+import { readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { COCO91_LABELS } from '../core/labels.js';
@@ -18,7 +20,7 @@ import { describeOptions, parseArgs, type OptionSpec } from './args.js';
 const OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', description: 'the .onnx file to write (required)' },
   arch: { type: 'string', description: "PyTorch checkpoints: 'ssd300-voc' | 'ssd512-voc' (ssd.pytorch) | 'torchvision-ssd300' (default: told by the keys)" },
-  float: { type: 'boolean', description: 'dequantise: float32 weights and operators (same as --mode float)' },
+  float: { type: 'boolean', description: 'dequantise: float32 weights and operators (same as --mode float); tfjs manifests: float32 weights in the file instead of uint8' },
   mode: { type: 'string', description: "exact (default: TFLite's integer arithmetic, bit for bit) | qdq (ADD in onnxruntime's QLinearAdd, not bit-exact) | float" },
   preset: { type: 'string', description: "for a model whose file lacks its anchors and decoding: 'mediapipe-blazeface' (MediaPipe's face_detection_short_range.tflite), or a post-processing preset whose anchors it uses (e.g. tfSsdMobilenetV1Coco)" },
   labels: { type: 'string', description: "class names: 'coco' (91 ids, background first), or a text file, one name per line or 'id name' lines (Coral's)" },
@@ -26,7 +28,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   anchors: { type: 'string', description: 'for such a model: a JSON file holding a PriorConfig (e.g. {"family":"tfGrid",...}) or an array of (cx, cy, w, h) rows' },
 };
 
-export const CONVERT_USAGE = `ssd-edge convert model.tflite|ckpt.pth --out model.onnx [options]\n${describeOptions(OPTIONS)}`;
+export const CONVERT_USAGE = `ssd-edge convert model.tflite|ckpt.pth|weights_manifest.json --out model.onnx [options]\n${describeOptions(OPTIONS)}`;
 
 /** Class names from a labels file: plain lines (background first), or Coral's 'id name' lines (id 0 = first class after background). */
 export function parseLabelsFile(text: string, numClasses: number): string[] {
@@ -63,6 +65,27 @@ export async function runConvert(argv: string[]): Promise<void> {
   const arch = options.arch as string | undefined;
   if (arch !== undefined && !(PYTORCH_ARCHS as readonly string[]).includes(arch)) {
     throw new Error(`convert: unknown --arch '${arch}'; valid: ${PYTORCH_ARCHS.join(', ')}`);
+  }
+  if (detectFormat(bytes) === 'tfjs') {
+    for (const option of ['arch', 'mode', 'preset', 'anchors', 'labels'] as const) {
+      if (options[option] !== undefined) throw new Error(`convert: --${option} is not for a tfjs weights manifest`);
+    }
+    const dir = path.dirname(input);
+    const shards = (shard: string) => {
+      try {
+        return new Uint8Array(readFileSync(path.join(dir, shard)));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+    };
+    const { onnx, report } = convertModel(bytes, { format: 'tfjs', shards, storage: options.float ? 'float32' : 'uint8', metadata });
+    await writeFileAtomic(out, onnx);
+    console.log(`wrote ${out}: ${(onnx.length / 2 ** 20).toFixed(1)} MiB ONNX (${report.onnxNodes} nodes) from a tfjs weights manifest ` +
+      `(${report.tensors} tensors, ${(report.parameters / 1e6).toFixed(2)} M parameters, ${report.storage} weights), in ${seconds()} s`);
+    console.log(`  network ${report.network}: ${report.numPriors} anchors, classes background + face; ` +
+      `${report.ignored.length} graph constants face-api ignores were skipped`);
+    return;
   }
   if (detectFormat(bytes) === 'pytorch') {
     if (options.float) throw new Error('convert: --float is for TFLite models; a PyTorch checkpoint converts to float32 anyway');

@@ -17,7 +17,7 @@ const USAGE = `usage: ssd-edge <command> [options]
 commands:
   detect     detect objects in an image, a directory of images, or a video (with ffmpeg)
   export     write SSD300 to an ONNX file
-  convert    a TensorFlow Lite SSD (.tflite) or a PyTorch SSD checkpoint (.pth) → an ssd-edge ONNX model, no Python
+  convert    a TensorFlow Lite SSD (.tflite), a PyTorch SSD checkpoint (.pth) or a tfjs weights manifest (face-api's SSD) → an ssd-edge ONNX model, no Python
   bench-e2e  SSD300 latency: pre-processing, inference, post-processing per backend
   generate-data  write the procedural shapes dataset (PASCAL VOC layout)
   train      train SSD300 on a PASCAL VOC dataset (tfjs), with checkpoints
