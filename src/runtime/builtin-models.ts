@@ -12,6 +12,8 @@ export const BUILTIN_MODELS = Object.freeze({
   'ssd-mobilenet-v2-coco': 'ssd-mobilenet-v2-coco.onnx',
   /** The procedural-shapes SSD300 trained by ssd-edge (the training example). */
   shapes: 'ssd300-default.onnx',
+  /** Faces: face-api's SSD MobileNet V1 (uint8 weights), converted from its tfjs weight manifest. */
+  'face-ssd-mobilenet-v1': 'face-ssd-mobilenet-v1.onnx',
 });
 export type BuiltinModelName = keyof typeof BUILTIN_MODELS;
 

@@ -150,4 +150,18 @@ describe('face-api SSD MobileNet V1 from its tfjs weights manifest', () => {
       await detector.dispose();
     }
   });
+
+  it("is the built-in model 'face-ssd-mobilenet-v1': the same faces by name as from the converted file", async () => {
+    const file = path.join(dir, 'faces-by-file.onnx');
+    writeFileSync(file, onnx);
+    const [byName, byFile] = await Promise.all([createDetector({ model: 'face-ssd-mobilenet-v1', backend: 'node' }), createDetector({ model: file, backend: 'node' })]);
+    try {
+      const image = padImageToSquare(images.get(PHOTOS[0])!);
+      const faces = await byName.detect(image);
+      assert.ok(faces.length > 0 && faces.every(d => d.label === 'face'));
+      assert.deepEqual(faces, await byFile.detect(image));
+    } finally {
+      await Promise.all([byName.dispose(), byFile.dispose()]);
+    }
+  });
 });
