@@ -3,7 +3,7 @@
 export { detectBatch } from "./pipeline";
 export { findNonFinite } from "./finite";
 export { matchPriors } from "./match";
-export { resizeToTensor } from "./resize";
+export { resizeToTensor, resizeToU8 } from "./resize";
 export { trackerUpdate, trackScratchBytes } from "./track";
 export { priorsSsd, priorsTorchvision, priorsTfGrid, priorsMediapipe } from "./priors";
 

@@ -26,6 +26,10 @@ export interface CoreExports {
     outPtr: number, outW: number, outH: number, nchw: number, bgr: number,
     m0: number, m1: number, m2: number, inv0: number, inv1: number, inv2: number, tablesPtr: number,
   ): void;
+  resizeToU8(
+    srcPtr: number, width: number, height: number, channels: number,
+    outPtr: number, outW: number, outH: number, nchw: number, bgr: number, tablesPtr: number,
+  ): void;
   trackerUpdate(
     statePtr: number, boxesPtr: number, classesPtr: number, scoresPtr: number, numDets: number,
     dt: number, scratchPtr: number,
