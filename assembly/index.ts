@@ -1,6 +1,6 @@
 // The core's exports: a flat, pointer-based ABI. The host owns the memory layout.
 
-export { detectBatch } from "./pipeline";
+export { detectBatch, detectBatchQuantized } from "./pipeline";
 export { findNonFinite } from "./finite";
 export { matchPriors } from "./match";
 export { resizeToTensor, resizeToU8 } from "./resize";

@@ -15,6 +15,7 @@ export interface CoreExports {
   heapBase(): number;
   simdEnabled(): number;
   detectBatch(planPtr: number, numImages: number): void;
+  detectBatchQuantized(planPtr: number, numImages: number, quantPtr: number): void;
   findNonFinite(ptr: number, num: number): number;
   matchPriors(
     priorsPtr: number, numPriors: number, truthsPtr: number, labelsPtr: number, numTruths: number,
