@@ -28,3 +28,23 @@ for (const build of ['simd', 'baseline'] as const) {
   const after = await timeRun(() => prep.runUint8(photo, spec, bytesOut), runs, 10);
   console.log(`  ${build.padEnd(8)} float resize + round ${before.toFixed(3)} ms   resizeToU8 ${after.toFixed(3)} ms   ×${(before / after).toFixed(2)}`);
 }
+
+// ---- post-processing from the COCO detector's uint8 heads -----------------------------------
+const { readFileSync } = await import('node:fs');
+const { readSsdEdgeMetadata } = await import('../src/model/onnx/read.js');
+const { createPostprocessor, dequantize } = await import('../src/core/postprocessor.js');
+const fixture = (file: string) => new Uint8Array(readFileSync(`tests/fixtures/tflite-coco/${file}`));
+const metadata = readSsdEdgeMetadata(readFileSync('models/ssd-mobilenet-v2-coco.onnx'))!;
+const loc = fixture('dog.box-encodings.u8'), conf = fixture('dog.class-predictions.u8');
+const locQuant = { scale: 0.09133967012166977, zeroPoint: 179 }, confQuant = { scale: 1 / 256, zeroPoint: 0 };
+console.log(`post-processing the COCO detector's uint8 heads (dog: 1917 anchors × 91 classes), median of ${runs}`);
+for (const build of ['simd', 'baseline'] as const) {
+  for (const threshold of [undefined, 0.3, 0.5]) {
+    const post = await createPostprocessor({ ...metadata.postprocess, ...(threshold === undefined ? {} : { scoreThreshold: threshold }) } as never, { build });
+    const before = await timeRun(() => post.run(dequantize(loc, locQuant), dequantize(conf, confQuant)), runs, 30);
+    const after = await timeRun(() => post.runQuantized(loc, locQuant, conf, confQuant), runs, 30);
+    const name = threshold === undefined ? `model's ${metadata.postprocess.scoreThreshold as number}` : String(threshold);
+    console.log(`  ${build.padEnd(8)} threshold ${name.padEnd(22)} dequantise + run ${before.toFixed(3)} ms   runQuantized ${after.toFixed(3)} ms   ×${(before / after).toFixed(2)}`);
+    post.dispose();
+  }
+}
