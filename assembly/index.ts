@@ -1,9 +1,9 @@
 // The core's exports: a flat, pointer-based ABI. The host owns the memory layout.
 
-export { detectBatch } from "./pipeline";
+export { detectBatch, detectBatchQuantized } from "./pipeline";
 export { findNonFinite } from "./finite";
 export { matchPriors } from "./match";
-export { resizeToTensor } from "./resize";
+export { resizeToTensor, resizeToU8 } from "./resize";
 export { trackerUpdate, trackScratchBytes } from "./track";
 export { priorsSsd, priorsTorchvision, priorsTfGrid, priorsMediapipe } from "./priors";
 

@@ -119,3 +119,78 @@ function detectImage(planPtr: usize, image: i32): void {
   }
   store<i32>(ptr(planPtr, 28) + (<usize>image << 2), numOut);
 }
+
+// ---- uint8 heads: threshold in uint8, dequantise only the candidates ------------------------
+//
+// `detectBatchQuantized` reads a block of words at `quantPtr` the host writes
+// (src/core/postprocessor.ts runQuantized):
+//   0 locQPtr   (batch × numPriors × 4 u8, + 16 readable bytes)
+//   1 confQPtr  (batch × numPriors × numClasses u8, + 16 readable bytes)
+//   2 gatesPtr  (numClasses u8, then 255 up to a multiple of 16 plus 16): a score byte q of class c
+//               can pass iff q > gates[c]; 255 = never (the background, or a threshold no q beats)
+//   3 allPass   (1: some class passes at q = 0, so every row is a candidate)
+//   4 locLutPtr, 5 confLutPtr (256 f32 each: the dequantised value of every byte)
+//   6 rowsPtr   (numPriors i32: candidate row → prior index)
+//   7 priorsPtr (numPriors × 4 f32: the candidates' priors)
+//   16… a copy of the plan (64 words) that describes the candidates only
+// A row with no class above its gate has no effect on any mode but softmax (every one of its
+// scores fails its threshold; the host refuses softmax and MediaPipe here), so only the other
+// rows are dequantised, packed in prior order into the plan's loc and conf regions (slot 0) and
+// run as an image of that many priors; records get their real prior index back at the end.
+
+/** Post-processing of `numImages` images from uint8 heads (word map above). */
+export function detectBatchQuantized(planPtr: usize, numImages: i32, quantPtr: usize): void {
+  const numPriors = word(planPtr, 0), numClasses = word(planPtr, 1);
+  const gates = ptr(quantPtr, 2), allPass = word(quantPtr, 3) != 0;
+  const locLut = ptr(quantPtr, 4), confLut = ptr(quantPtr, 5);
+  const rows = ptr(quantPtr, 6), packedPriors = ptr(quantPtr, 7), packed = quantPtr + 64;
+  const priors = ptr(planPtr, 17), loc = ptr(planPtr, 18), conf = ptr(planPtr, 19);
+  const rowBytes = <usize>numClasses << 2;
+  const perImage = <usize>word(planPtr, 43) * RECORD_WORDS << 2;
+  for (let image = 0; image < numImages; image++) {
+    const locQ = ptr(quantPtr, 0) + <usize>image * (<usize>numPriors << 2);
+    const confQ = ptr(quantPtr, 1) + <usize>image * <usize>numPriors * <usize>numClasses;
+    let n = 0;
+    for (let p = 0; p < numPriors; p++) {
+      const row = confQ + <usize>p * <usize>numClasses;
+      if (!allPass && !anyAbove(row, gates, numClasses)) continue;
+      const to = conf + <usize>n * rowBytes;
+      for (let c = 0; c < numClasses; c++) {
+        store<f32>(to + (<usize>c << 2), load<f32>(confLut + (<usize>load<u8>(row + <usize>c) << 2)));
+      }
+      const from = locQ + (<usize>p << 2), at = <usize>n << 4;
+      for (let k: usize = 0; k < 4; k++) store<f32>(loc + at + (k << 2), load<f32>(locLut + (<usize>load<u8>(from + k) << 2)));
+      memory.copy(packedPriors + at, priors + (<usize>p << 4), 16);
+      store<i32>(rows + (<usize>n << 2), p);
+      n++;
+    }
+    memory.copy(packed, planPtr, 64 << 2);
+    store<i32>(packed, n);
+    store<u32>(packed + (17 << 2), <u32>packedPriors);
+    const outBase = ptr(planPtr, 27) + <usize>image * perImage, countAt = ptr(planPtr, 28) + (<usize>image << 2);
+    store<u32>(packed + (27 << 2), <u32>outBase);
+    store<u32>(packed + (28 << 2), <u32>countAt);
+    detectImage(packed, 0);
+    const count = load<i32>(countAt);
+    for (let i = 0; i < count; i++) {
+      const record = outBase + <usize>i * (RECORD_WORDS << 2);
+      store<i32>(record, load<i32>(rows + (<usize>load<i32>(record, 4) << 2)), 4);
+    }
+  }
+}
+
+/** Whether some byte of the `num`-byte row beats its gate (gates past `num` are 255). */
+// @ts-ignore: decorator
+@inline
+function anyAbove(row: usize, gates: usize, num: i32): bool {
+  if (ASC_FEATURE_SIMD) {
+    for (let c = 0; c < num; c += 16) {
+      if (v128.any_true(i8x16.gt_u(v128.load(row + <usize>c), v128.load(gates + <usize>c)))) return true;
+    }
+    return false;
+  }
+  for (let c = 0; c < num; c++) {
+    if (load<u8>(row + <usize>c) > load<u8>(gates + <usize>c)) return true;
+  }
+  return false;
+}

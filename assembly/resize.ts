@@ -29,23 +29,52 @@ export function resizeToTensor(
   outPtr: usize, outW: i32, outH: i32, nchw: bool, bgr: bool,
   m0: f32, m1: f32, m2: f32, inv0: f32, inv1: f32, inv2: f32, tablesPtr: usize
 ): void {
+  resize(srcPtr, width, height, channels, outPtr, outW, outH, nchw, bgr, m0, m1, m2, inv0, inv1, inv2, tablesPtr, false);
+}
+
+/**
+ * The uint8 tensor of a quantised model (mean 0, std 1): the same f32 values as resizeToTensor,
+ * rounded to the nearest integer with halves to even and clamped to [0, 255] — bit for bit what
+ * rounding resizeToTensor's output on the host gives (src/runtime/preprocess.ts toUint8Tensor).
+ * `outPtr` receives 3·outW·outH bytes.
+ */
+export function resizeToU8(
+  srcPtr: usize, width: i32, height: i32, channels: i32,
+  outPtr: usize, outW: i32, outH: i32, nchw: bool, bgr: bool, tablesPtr: usize
+): void {
+  resize(srcPtr, width, height, channels, outPtr, outW, outH, nchw, bgr, 0, 0, 0, 1, 1, 1, tablesPtr, true);
+}
+
+/** round half to even, then clamp to [0, 255] (a NaN cannot occur: inputs are u8 blends) */
+// @ts-ignore: decorator
+@inline
+function roundU8(v: f32): u8 {
+  return <u8>min<i32>(max<i32>(<i32>nearest<f32>(v), 0), 255);
+}
+
+function resize(
+  srcPtr: usize, width: i32, height: i32, channels: i32,
+  outPtr: usize, outW: i32, outH: i32, nchw: bool, bgr: bool,
+  m0: f32, m1: f32, m2: f32, inv0: f32, inv1: f32, inv2: f32, tablesPtr: usize, u8out: bool
+): void {
   const xLo = tablesPtr, xHi = xLo + (<usize>outW << 2), xFrac = xHi + (<usize>outW << 2);
   const yLo = xFrac + (<usize>outW << 2), yHi = yLo + (<usize>outH << 2), yFrac = yHi + (<usize>outH << 2);
   sampleAxis(width, outW, channels, xLo, xHi, xFrac);
   sampleAxis(height, outH, width * channels, yLo, yHi, yFrac);
   const plane = <usize>outW * <usize>outH;
-  // where tensor channel k of pixel p goes: outPtr + 4·(p·pixelStep + k·channelStep)
-  const pixelStep: usize = nchw ? 1 : 3, channelStep: usize = nchw ? plane : 1;
+  // where tensor channel k of pixel p goes: outPtr + size·(p·pixelStep + k·channelStep), size 4 (f32) or 1 (u8)
+  const shift: usize = u8out ? 0 : 2;
+  const pixelStep: usize = (nchw ? 1 : 3) << shift, channelStep: usize = (nchw ? plane : 1) << shift;
   // tensor channel k reads source channel c_k
   const c0: usize = channels == 1 ? 0 : bgr ? 2 : 0, c1: usize = channels == 1 ? 0 : 1, c2: usize = channels == 1 ? 0 : bgr ? 0 : 2;
   for (let y = 0; y < outH; y++) {
     const top = srcPtr + <usize>load<i32>(yLo + (<usize>y << 2));
     const bottom = srcPtr + <usize>load<i32>(yHi + (<usize>y << 2));
     const fy = load<f32>(yFrac + (<usize>y << 2));
-    let at = outPtr + ((<usize>y * <usize>outW * pixelStep) << 2);
+    let at = outPtr + <usize>y * <usize>outW * pixelStep;
     if (ASC_FEATURE_SIMD && channels >= 3) {
       const mean = f32x4(m0, m1, m2, 0), inv = f32x4(inv0, inv1, inv2, 1), fyv = f32x4.splat(fy);
-      for (let x = 0; x < outW; x++, at += pixelStep << 2) {
+      for (let x = 0; x < outW; x++, at += pixelStep) {
         const lo = <usize>load<i32>(xLo + (<usize>x << 2)), hi = <usize>load<i32>(xHi + (<usize>x << 2));
         const fx = f32x4.splat(load<f32>(xFrac + (<usize>x << 2)));
         const tl = pixel4(top + lo), tr = pixel4(top + hi), bl = pixel4(bottom + lo), br = pixel4(bottom + hi);
@@ -54,17 +83,35 @@ export function resizeToTensor(
         let v = f32x4.add(upper, f32x4.mul(f32x4.sub(lower, upper), fyv));
         if (bgr) v = v128.shuffle<f32>(v, v, 2, 1, 0, 3);
         v = f32x4.mul(f32x4.sub(v, mean), inv);
-        store<f32>(at, f32x4.extract_lane(v, 0));
-        store<f32>(at + (channelStep << 2), f32x4.extract_lane(v, 1));
-        store<f32>(at + (channelStep << 3), f32x4.extract_lane(v, 2));
+        if (u8out) {
+          // nearest is round-half-even; the saturating narrows clamp to [0, 255]
+          const w = i32x4.trunc_sat_f32x4_s(f32x4.nearest(v));
+          const b = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(w, w), w);
+          store<u8>(at, i8x16.extract_lane_u(b, 0));
+          store<u8>(at + channelStep, i8x16.extract_lane_u(b, 1));
+          store<u8>(at + (channelStep << 1), i8x16.extract_lane_u(b, 2));
+        } else {
+          store<f32>(at, f32x4.extract_lane(v, 0));
+          store<f32>(at + channelStep, f32x4.extract_lane(v, 1));
+          store<f32>(at + (channelStep << 1), f32x4.extract_lane(v, 2));
+        }
       }
     } else {
-      for (let x = 0; x < outW; x++, at += pixelStep << 2) {
+      for (let x = 0; x < outW; x++, at += pixelStep) {
         const lo = <usize>load<i32>(xLo + (<usize>x << 2)), hi = <usize>load<i32>(xHi + (<usize>x << 2));
         const fx = load<f32>(xFrac + (<usize>x << 2));
-        store<f32>(at, (lerp2(top + lo + c0, top + hi + c0, bottom + lo + c0, bottom + hi + c0, fx, fy) - m0) * inv0);
-        store<f32>(at + (channelStep << 2), (lerp2(top + lo + c1, top + hi + c1, bottom + lo + c1, bottom + hi + c1, fx, fy) - m1) * inv1);
-        store<f32>(at + (channelStep << 3), (lerp2(top + lo + c2, top + hi + c2, bottom + lo + c2, bottom + hi + c2, fx, fy) - m2) * inv2);
+        const v0 = (lerp2(top + lo + c0, top + hi + c0, bottom + lo + c0, bottom + hi + c0, fx, fy) - m0) * inv0;
+        const v1 = (lerp2(top + lo + c1, top + hi + c1, bottom + lo + c1, bottom + hi + c1, fx, fy) - m1) * inv1;
+        const v2 = (lerp2(top + lo + c2, top + hi + c2, bottom + lo + c2, bottom + hi + c2, fx, fy) - m2) * inv2;
+        if (u8out) {
+          store<u8>(at, roundU8(v0));
+          store<u8>(at + channelStep, roundU8(v1));
+          store<u8>(at + (channelStep << 1), roundU8(v2));
+        } else {
+          store<f32>(at, v0);
+          store<f32>(at + channelStep, v1);
+          store<f32>(at + (channelStep << 1), v2);
+        }
       }
     }
   }

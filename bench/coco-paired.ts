@@ -4,6 +4,10 @@
  * process, and each round runs every variant once, one after the other, on the same input; the
  * ratio of each variant to the baseline is taken within a round, so load that drifts over seconds
  * cancels out. Prints the median time and the median per-round ratio of each variant.
+ * The QDQ and float variants are converted from the .tflite in-process (convertModel), so "exact
+ * is as fast as QDQ" is reproducible: `npm run bench:coco:paired -- --only exact,qdq`.
+ * Options: --rounds N (15), --threads N (1), --only KEYS (comma-separated: exact, extended,
+ * basic, disabled, int8, qdq, float; default all; the baseline 'exact' always runs).
  */
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,21 +18,30 @@ import { convertModel } from '../src/convert/index.js';
 import { readTfliteCocoFixtures } from '../tests/tflite-reference/fixtures.js';
 import { int8WeightsModel } from './coco-levers.js';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '15' }, threads: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: {
+  rounds: { type: 'string', default: '15' }, threads: { type: 'string', default: '1' }, only: { type: 'string' },
+} });
 const ort = await import('onnxruntime-web');
 ort.env.wasm.numThreads = Number(values.threads);
 const exact = new Uint8Array(await readFile(path.join(repoRoot, 'models/ssd-mobilenet-v2-coco.onnx')));
 const tflite = new Uint8Array(await readFile(path.join(repoRoot, 'models/mobilenet_ssd_v2_coco_quant_postprocess.tflite')));
 const input = (await readTfliteCocoFixtures()).find((f) => f.name === 'dog')!.input;
 
-const variants: [string, Uint8Array, object][] = [
-  ["exact, 'all' (baseline)", exact, { graphOptimizationLevel: 'all' }],
-  ["exact, 'extended'", exact, { graphOptimizationLevel: 'extended' }],
-  ["exact, 'basic'", exact, { graphOptimizationLevel: 'basic' }],
-  ["exact, 'disabled'", exact, { graphOptimizationLevel: 'disabled' }],
-  ["exact, int8 weights, 'all'", int8WeightsModel(exact), { graphOptimizationLevel: 'all' }],
-  ["float (--float), 'all'", convertModel(tflite, { mode: 'float' }).onnx, { graphOptimizationLevel: 'all' }],
+// [key, name, model (made only when the variant runs), session options]; the first is the baseline
+const allVariants: [string, string, () => Uint8Array, object][] = [
+  ['exact', "exact, 'all' (baseline)", () => exact, { graphOptimizationLevel: 'all' }],
+  ['qdq', "qdq (--mode qdq), 'all'", () => convertModel(tflite, { mode: 'qdq' }).onnx, { graphOptimizationLevel: 'all' }],
+  ['extended', "exact, 'extended'", () => exact, { graphOptimizationLevel: 'extended' }],
+  ['basic', "exact, 'basic'", () => exact, { graphOptimizationLevel: 'basic' }],
+  ['disabled', "exact, 'disabled'", () => exact, { graphOptimizationLevel: 'disabled' }],
+  ['int8', "exact, int8 weights, 'all'", () => int8WeightsModel(exact), { graphOptimizationLevel: 'all' }],
+  ['float', "float (--float), 'all'", () => convertModel(tflite, { mode: 'float' }).onnx, { graphOptimizationLevel: 'all' }],
 ];
+const only = values.only?.split(',').map((key) => key.trim());
+const unknown = only?.filter((key) => !allVariants.some(([k]) => k === key));
+if (unknown?.length) throw new RangeError(`--only ${unknown.join(', ')}: no such variant; the variants are ${allVariants.map(([k]) => k).join(', ')}`);
+const variants = allVariants.filter(([key], index) => index === 0 || !only || only.includes(key))
+  .map(([, name, model, options]) => [name, model(), options] as const);
 const sessions = [];
 for (const [name, bytes, options] of variants) {
   const start = performance.now();

@@ -2,8 +2,8 @@
 // 3 classes (0 = background), 2 images, scores given as probabilities (activation none).
 
 import { ACTIVATION_NONE } from "../scores";
-import { detectBatch, RECORD_WORDS } from "../pipeline";
-import { expectNear, f32s, ptr } from "./helpers";
+import { detectBatch, detectBatchQuantized, RECORD_WORDS } from "../pipeline";
+import { expectNear, f32s, ptr, u8s } from "./helpers";
 
 const NUM_PRIORS = 3, NUM_CLASSES = 3, NUM_IMAGES = 2, TOP_K = 4;
 
@@ -16,7 +16,7 @@ const NUM_PRIORS = 3, NUM_CLASSES = 3, NUM_IMAGES = 2, TOP_K = 4;
 // Image 1 scores:              P0 (0.5, 0.05, 0.05), P1 (0, 0, 0.95), P2 (0, 0.3, 0)
 // Thresholds 0.1 for every class.
 class Arena {
-  plan: StaticArray<u32> = new StaticArray<u32>(48);
+  plan: StaticArray<u32> = new StaticArray<u32>(64);
   priors: StaticArray<f32> = f32s([0.25, 0.25, 0.5, 0.5, 0.3, 0.25, 0.5, 0.5, 0.75, 0.75, 0.5, 0.5]);
   loc: StaticArray<f32> = f32s([
     0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,   // image 0
@@ -183,5 +183,71 @@ describe("detectBatch: class-agnostic soft-NMS uses the plan's minThreshold (wor
     a.plan[6] = 1; a.plan[8] = 1; a.real(29, 0.15);
     a.run();
     expect<i32>(a.outCounts[0]).toBe(2, "0.145455 ≤ 0.15");
+  });
+});
+
+// detectBatchQuantized on the same arena: uint8 heads, conf = 0.05·q, loc = 0.1·(q − 10).
+// Threshold 0.1: 0.05·2 = 0.1 does not pass, so the gate byte is 2 (q > 2 passes).
+// Image 0: every row has a class above its gate. Image 1: P0 (10, 1, 1) has only its background
+// above (0.5), so P1 and P2 are its candidates, packed as rows 0 and 1 and given back as 1 and 2.
+const CONF_Q: i32[] = [0, 18, 4, 0, 16, 12, 0, 1, 14, /* image 1 */ 10, 1, 1, 0, 0, 19, 0, 6, 0];
+const LOC_Q: i32[] = [10, 10, 10, 10, 10, 10, 10, 10, 20, 10, 10, 10, /* image 1 */ 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10];
+
+function quantBlock(a: Arena, confQ: StaticArray<u8>, locQ: StaticArray<u8>, gates: StaticArray<u8>,
+                    luts: StaticArray<f32>, rows: StaticArray<i32>, packed: StaticArray<f32>): StaticArray<u32> {
+  const q = new StaticArray<u32>(16 + 64);
+  q[0] = <u32>ptr(locQ); q[1] = <u32>ptr(confQ); q[2] = <u32>ptr(gates); q[3] = 0;
+  q[4] = <u32>ptr(luts); q[5] = <u32>(ptr(luts) + 1024); q[6] = <u32>ptr(rows); q[7] = <u32>ptr(packed);
+  return q;
+}
+
+describe("detectBatchQuantized", () => {
+  it("gives the records of dequantise + detectBatch, bit for bit, with the real prior indices", () => {
+    const luts = new StaticArray<f32>(512); // loc table, then conf table
+    for (let q = 0; q < 256; q++) { luts[q] = <f32>(q - 10) * <f32>0.1; luts[256 + q] = <f32>q * <f32>0.05; }
+    const gates = new StaticArray<u8>(32);
+    for (let c = 0; c < 32; c++) gates[c] = c == 1 || c == 2 ? 2 : 255;
+    const confQ = u8s(CONF_Q), locQ = u8s(LOC_Q);
+    // the float path on the dequantised heads
+    const a = new Arena(5);
+    for (let i = 0; i < CONF_Q.length; i++) a.conf[i] = luts[256 + CONF_Q[i]];
+    for (let i = 0; i < LOC_Q.length; i++) a.loc[i] = luts[LOC_Q[i]];
+    a.run();
+    const expected = new StaticArray<f32>(a.out.length);
+    for (let i = 0; i < a.out.length; i++) expected[i] = a.out[i];
+    const counts = [a.outCounts[0], a.outCounts[1]];
+    expect<i32>(counts[1]).toBe(2, "image 1: two detections in float");
+    // the uint8 path on a fresh arena whose loc and conf regions start as garbage
+    const b = new Arena(5);
+    for (let i = 0; i < b.conf.length; i++) b.conf[i] = 7;
+    for (let i = 0; i < b.loc.length; i++) b.loc[i] = 7;
+    const rows = new StaticArray<i32>(NUM_PRIORS), packed = new StaticArray<f32>(NUM_PRIORS * 4);
+    detectBatchQuantized(ptr(b.plan), NUM_IMAGES, ptr(quantBlock(b, confQ, locQ, gates, luts, rows, packed)));
+    for (let image = 0; image < NUM_IMAGES; image++) {
+      expect<i32>(b.outCounts[image]).toBe(counts[image], "image " + image.toString() + ": count");
+      for (let i = 0; i < counts[image] * RECORD_WORDS; i++) {
+        const at = image * 5 * RECORD_WORDS + i;
+        expect<u32>(reinterpret<u32>(b.out[at])).toBe(reinterpret<u32>(expected[at]), "image " + image.toString() + ", word " + i.toString());
+      }
+    }
+    expect<i32>(rows[0]).toBe(1, "image 1's first candidate row is P1");
+    expect<i32>(rows[1]).toBe(2, "image 1's second candidate row is P2");
+  });
+
+  it("an image without a candidate row gets no detection; allPass makes every row a candidate", () => {
+    const luts = new StaticArray<f32>(512);
+    for (let q = 0; q < 256; q++) { luts[q] = 0; luts[256 + q] = <f32>q * <f32>0.05; }
+    const never = new StaticArray<u8>(32);
+    for (let c = 0; c < 32; c++) never[c] = 255;
+    const a = new Arena(5);
+    const rows = new StaticArray<i32>(NUM_PRIORS), packed = new StaticArray<f32>(NUM_PRIORS * 4);
+    const q = quantBlock(a, u8s(CONF_Q), u8s(LOC_Q), never, luts, rows, packed);
+    detectBatchQuantized(ptr(a.plan), NUM_IMAGES, ptr(q));
+    expect<i32>(a.outCounts[0]).toBe(0, "image 0: no candidate");
+    expect<i32>(a.outCounts[1]).toBe(0, "image 1: no candidate");
+    q[3] = 1; // allPass: the float thresholds (0.1) decide alone
+    detectBatchQuantized(ptr(a.plan), NUM_IMAGES, ptr(q));
+    expect<i32>(a.outCounts[0]).toBe(3, "image 0: the three survivors of the float path");
+    expect<i32>(rows[2]).toBe(2, "every row packed in order");
   });
 });

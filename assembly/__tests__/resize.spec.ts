@@ -8,7 +8,7 @@
 //   x = 3: s =  1.25 → 1    → p1
 // With one source row, y never blends.
 
-import { resizeToTensor } from "../resize";
+import { resizeToTensor, resizeToU8 } from "../resize";
 import { ptr } from "./helpers";
 
 function u8s(values: u8[]): StaticArray<u8> {
@@ -73,5 +73,36 @@ describe("resizeToTensor", () => {
     resizeToTensor(ptr(image), 4, 4, 3, ptr(out), 2, 2, true, false, 0, 0, 0, 1, 1, 1, ptr(tables));
     // block means of 10·i: rows (0,1)·cols (0,1) → (0+10+40+50)/4 = 25; cols (2,3) → 45; rows (2,3) → 105, 125
     expectValues(out, [25, 45, 105, 125], "R plane");
+  });
+});
+
+describe("resizeToU8", () => {
+  it("rounds the blends half to even: 0.5 → 0, 1.5 → 2, 2.5 → 2 (NCHW)", () => {
+    // p0 = (0, 1, 2), p1 = (2, 5, 8) → x = 1 is 0.75·p0 + 0.25·p1 = (0.5, 2, 3.5), x = 2 is (1.5, 4, 6.5)
+    const image = u8s([0, 1, 2, 2, 5, 8]);
+    const out = new StaticArray<u8>(12);
+    resizeToU8(ptr(image), 2, 1, 3, ptr(out), 4, 1, true, false, ptr(tables));
+    const expected: u8[] = [0, 0, 2, 2, 1, 2, 4, 5, 2, 4, 6, 8];
+    for (let i = 0; i < 12; i++) expect<u8>(out[i]).toBe(expected[i], "value " + i.toString());
+  });
+
+  it("equals rounding resizeToTensor's output, byte for byte, in every layout and channel count", () => {
+    let seed: u32 = 12345;
+    const values: u8[] = [];
+    for (let i = 0; i < 7 * 5 * 4; i++) { seed = seed * 1664525 + 1013904223; values.push(<u8>(seed >> 24)); }
+    const image = u8s(values);
+    const floats = new StaticArray<f32>(3 * 11 * 6);
+    const bytes = new StaticArray<u8>(3 * 11 * 6);
+    for (let channels = 1; channels <= 4; channels++) {
+      if (channels == 2) continue;
+      for (let variant = 0; variant < 4; variant++) {
+        const nchw = (variant & 1) != 0, bgr = (variant & 2) != 0;
+        resizeToTensor(ptr(image), 7, 5, channels, ptr(floats), 11, 6, nchw, bgr, 0, 0, 0, 1, 1, 1, ptr(tables));
+        resizeToU8(ptr(image), 7, 5, channels, ptr(bytes), 11, 6, nchw, bgr, ptr(tables));
+        for (let i = 0; i < floats.length; i++) {
+          expect<u8>(bytes[i]).toBe(<u8>nearest<f32>(floats[i]), "channels " + channels.toString() + ", variant " + variant.toString() + ", value " + i.toString());
+        }
+      }
+    }
   });
 });

@@ -15,6 +15,7 @@ export interface CoreExports {
   heapBase(): number;
   simdEnabled(): number;
   detectBatch(planPtr: number, numImages: number): void;
+  detectBatchQuantized(planPtr: number, numImages: number, quantPtr: number): void;
   findNonFinite(ptr: number, num: number): number;
   matchPriors(
     priorsPtr: number, numPriors: number, truthsPtr: number, labelsPtr: number, numTruths: number,
@@ -25,6 +26,10 @@ export interface CoreExports {
     srcPtr: number, width: number, height: number, channels: number,
     outPtr: number, outW: number, outH: number, nchw: number, bgr: number,
     m0: number, m1: number, m2: number, inv0: number, inv1: number, inv2: number, tablesPtr: number,
+  ): void;
+  resizeToU8(
+    srcPtr: number, width: number, height: number, channels: number,
+    outPtr: number, outW: number, outH: number, nchw: number, bgr: number, tablesPtr: number,
   ): void;
   trackerUpdate(
     statePtr: number, boxesPtr: number, classesPtr: number, scoresPtr: number, numDets: number,

@@ -4,6 +4,7 @@
  * once, runs the whole batch in one call, and reads the results as views.
  */
 import { resolveConfig, scoreGate, type ResolvedConfig } from './config.js';
+import { expf, f32 } from './reference/f32.js';
 import { instantiateCore, type Core, type CoreBuild, type LoadCoreOptions } from './loader.js';
 import { layout, recordWords, writePlan, type Layout } from './plan.js';
 import { presetByName } from './presets.js';
@@ -24,11 +25,55 @@ export interface Postprocessor {
    * `batch` defaults to what the lengths imply.
    */
   run(loc: ArrayLike<number>, conf: ArrayLike<number>, batch?: number): Detection[][];
+  /**
+   * The same detections from a quantised model's uint8 heads, without dequantising them first:
+   * exactly `run(dequantize(loc, locQuant), dequantize(conf, confQuant), batch)`. The float
+   * score threshold becomes one uint8 threshold per class (the smallest byte whose dequantised,
+   * activated score passes), the rows are compared in uint8, and only the rows with a passing
+   * class are dequantised and post-processed. Softmax scores (a row's scores depend on each
+   * other) and MediaPipe's decoding take the plain path: dequantise, then run().
+   */
+  runQuantized(loc: Uint8Array, locQuant: Quantization, conf: Uint8Array, confQuant: Quantization, batch?: number): Detection[][];
+  /**
+   * The uint8 score threshold per class for `confQuant` (what runQuantized compares against): a
+   * byte q of class c passes iff q ≥ result[c]; 256 = never (the background class, or a threshold
+   * above every score); null when the scores cannot be thresholded in uint8 (softmax, MediaPipe,
+   * or an activation that is not monotone on this grid).
+   */
+  quantizedThresholds(confQuant: Quantization): Uint16Array | null;
   /** Releases the core instance; later calls throw. */
   dispose(): void;
 }
 
 export type PostprocessorOptions = LoadCoreOptions;
+
+/** A uint8 tensor's quantisation: real value = scale · (q − zeroPoint). */
+export interface Quantization {
+  scale: number;
+  zeroPoint: number;
+}
+
+function checkQuantization(quant: Quantization, name: string): void {
+  if (quant === null || typeof quant !== 'object' || !(quant.scale > 0 && quant.scale < Infinity) ||
+      !Number.isInteger(quant.zeroPoint) || quant.zeroPoint < 0 || quant.zeroPoint > 255) {
+    throw new RangeError(`${name} is ${JSON.stringify(quant)}; it must be { scale, zeroPoint }: a finite scale > 0 and an integer zero point in [0, 255]`);
+  }
+}
+
+/** The f32 value of every byte: (q − zeroPoint) · scale in f32, as ONNX DequantizeLinear computes it. */
+export function dequantizeTable(quant: Quantization): Float32Array {
+  checkQuantization(quant, 'the quantisation');
+  const scale = f32(quant.scale);
+  return Float32Array.from({ length: 256 }, (_, q) => (q - quant.zeroPoint) * scale);
+}
+
+/** A uint8 tensor as f32 values: (q − zeroPoint) · scale in f32 (ONNX DequantizeLinear). */
+export function dequantize(values: Uint8Array, quant: Quantization): Float32Array {
+  const table = dequantizeTable(quant);
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = table[values[i]];
+  return out;
+}
 
 function lengthOf(value: unknown, name: string): number {
   if (value === null || typeof value !== 'object' || typeof (value as ArrayLike<number>).length !== 'number') {
@@ -46,6 +91,36 @@ function lengthOf(value: unknown, name: string): number {
   return values.length;
 }
 
+const align16 = (n: number) => (n + 15) & ~15;
+
+/**
+ * Per class, the smallest byte q whose score passes the class threshold with every byte above
+ * it passing too, evaluated with the core's own f32 arithmetic (the activation of
+ * reference/f32.ts, bit for bit the core's): q ≥ result[c] is then exactly "the dequantised
+ * score passes". 256: no byte passes (and the background). null: scores that cannot be
+ * thresholded one by one (softmax, MediaPipe) or an activation not monotone on this grid.
+ */
+function quantizedThresholds(config: ResolvedConfig, table: Float32Array): Uint16Array | null {
+  if (config.activation === 'softmax' || config.mediapipe !== null) return null;
+  const scores = config.activation === 'sigmoid' ? table.map((l) => f32(1 / f32(1 + expf(-l)))) : table;
+  const gates = new Uint16Array(config.numClasses).fill(256);
+  const known = new Map<number, number>();
+  for (let c = 0; c < config.numClasses; c++) {
+    if (c === config.backgroundClass) continue;
+    // every mode compares score > thresholds[c] (TFLite's and MediaPipe's ≥ are stored as the f32 below)
+    const threshold = config.thresholds[c];
+    let gate = known.get(threshold);
+    if (gate === undefined) {
+      gate = 256;
+      while (gate > 0 && scores[gate - 1] > threshold) gate--;
+      for (let q = 0; q < gate; q++) if (scores[q] > threshold) return null; // not monotone: no single byte threshold
+      known.set(threshold, gate);
+    }
+    gates[c] = gate;
+  }
+  return gates;
+}
+
 function describe(value: unknown): string {
   return value === null ? 'null' : typeof value;
 }
@@ -56,6 +131,7 @@ class WasmPostprocessor implements Postprocessor {
   private core: Core | null;
   private regions: Layout & Record<string, number>;
   private readonly gate: number;
+  private gateCache: { key: string; gates: Uint16Array | null } | null = null;
 
   constructor(core: Core, readonly config: ResolvedConfig, private readonly name: string) {
     this.core = core;
@@ -75,12 +151,28 @@ class WasmPostprocessor implements Postprocessor {
   run(loc: ArrayLike<number>, conf: ArrayLike<number>, batch?: number): Detection[][] {
     const core = this.core;
     if (!core) throw new Error('this postprocessor was disposed; create a new one');
+    const { numClasses: C, locValues: V } = this.config;
+    const locLength = lengthOf(loc, 'loc');
+    const confLength = lengthOf(conf, 'conf');
+    const images = this.checkLengths(locLength, confLength, batch);
+    if (images > this.regions.batch) this.regions = this.reserve(images);
+    const r = this.regions;
+    const buffer = core.memory.buffer;
+    new Float32Array(buffer, r.loc, locLength).set(loc);
+    new Float32Array(buffer, r.conf, confLength).set(conf);
+    this.rejectNonFinite(core, r.loc, locLength, 'loc', V);
+    this.rejectNonFinite(core, r.conf, confLength, 'conf', C);
+
+    core.exports.detectBatch(r.plan, images);
+    return this.collect(core, images);
+  }
+
+  /** The number of images `loc` and `conf` hold; throws when their lengths disagree with the config or `batch`. */
+  private checkLengths(locLength: number, confLength: number, batch: number | undefined): number {
     const { numPriors: P, numClasses: C, locValues: V } = this.config;
     if (batch !== undefined && typeof batch !== 'number') {
       throw new TypeError(`batch is ${typeof batch === 'string' ? `the string '${batch}'` : describe(batch)}; it must be a number (an integer ≥ 1)`);
     }
-    const locLength = lengthOf(loc, 'loc');
-    const confLength = lengthOf(conf, 'conf');
     const images = batch ?? locLength / (P * V);
     if (!Number.isInteger(images) || images < 1) {
       throw new RangeError(batch === undefined
@@ -95,16 +187,13 @@ class WasmPostprocessor implements Postprocessor {
       throw new RangeError(`conf has ${confLength} values; ${this.name} needs ${images} × ${P} priors × ${C} classes = ${images * P * C}` +
         (confLength % (P * images) === 0 ? ` (it has ${confLength / (P * images)} per prior: is numClasses right?)` : ''));
     }
-    if (images > this.regions.batch) this.regions = this.reserve(images);
-    const r = this.regions;
+    return images;
+  }
+
+  /** Reads the records of `images` images from the arena. */
+  private collect(core: Core, images: number): Detection[][] {
     const buffer = core.memory.buffer;
-    new Float32Array(buffer, r.loc, locLength).set(loc);
-    new Float32Array(buffer, r.conf, confLength).set(conf);
-    this.rejectNonFinite(core, r.loc, locLength, 'loc', V);
-    this.rejectNonFinite(core, r.conf, confLength, 'conf', C);
-
-    core.exports.detectBatch(r.plan, images);
-
+    const r = this.regions;
     const counts = new Int32Array(buffer, r.outCounts, images);
     const perImage = this.config.outputCapacity;
     const RECORD_WORDS = recordWords(this.config);
@@ -133,6 +222,57 @@ class WasmPostprocessor implements Postprocessor {
       results.push(detections);
     }
     return results;
+  }
+
+  runQuantized(loc: Uint8Array, locQuant: Quantization, conf: Uint8Array, confQuant: Quantization, batch?: number): Detection[][] {
+    const core = this.core;
+    if (!core) throw new Error('this postprocessor was disposed; create a new one');
+    if (!(loc instanceof Uint8Array) || !(conf instanceof Uint8Array)) {
+      throw new TypeError(`runQuantized takes the uint8 heads as Uint8Arrays, got ${loc?.constructor?.name ?? describe(loc)} and ${conf?.constructor?.name ?? describe(conf)}`);
+    }
+    checkQuantization(locQuant, 'locQuant');
+    checkQuantization(confQuant, 'confQuant');
+    const gates = this.quantizedThresholds(confQuant);
+    if (gates === null) return this.run(dequantize(loc, locQuant), dequantize(conf, confQuant), batch);
+    const { numPriors: P, numClasses: C } = this.config;
+    const images = this.checkLengths(loc.length, conf.length, batch);
+    if (images > this.regions.batch) this.regions = this.reserve(images);
+    const r = this.regions;
+    // after the arena: quant block (16 words) + plan copy (64) | gates | 2 tables | rows | priors | loc | conf
+    const gateBytes = align16(C) + 16;
+    const at = { quant: r.end, gates: r.end + 320 } as Record<string, number>;
+    at.locLut = at.gates + gateBytes;
+    at.confLut = at.locLut + 1024;
+    at.rows = at.confLut + 1024;
+    at.priors = align16(at.rows + 4 * P);
+    at.loc = at.priors + 16 * P;
+    at.conf = align16(at.loc + loc.length + 16);
+    const end = align16(at.conf + conf.length + 16);
+    core.scratch(end - core.heapBase, `the uint8 heads of a batch of ${images} (${P} priors × ${C} classes)`);
+    const buffer = core.memory.buffer;
+    const bytes = new Uint8Array(buffer);
+    let allPass = 0;
+    bytes.fill(255, at.gates, at.gates + gateBytes);
+    for (let c = 0; c < C; c++) {
+      if (gates[c] === 0) allPass = 1;
+      else if (gates[c] <= 255) bytes[at.gates + c] = gates[c] - 1;
+    }
+    new Float32Array(buffer, at.locLut, 256).set(dequantizeTable(locQuant));
+    new Float32Array(buffer, at.confLut, 256).set(dequantizeTable(confQuant));
+    bytes.set(loc, at.loc);
+    bytes.set(conf, at.conf);
+    new Int32Array(buffer, at.quant, 8).set([at.loc, at.conf, at.gates, allPass, at.locLut, at.confLut, at.rows, at.priors]);
+    core.exports.detectBatchQuantized(r.plan, images, at.quant);
+    return this.collect(core, images);
+  }
+
+  quantizedThresholds(confQuant: Quantization): Uint16Array | null {
+    checkQuantization(confQuant, 'confQuant');
+    const key = `${confQuant.scale} ${confQuant.zeroPoint}`;
+    if (this.gateCache?.key === key) return this.gateCache.gates;
+    const gates = quantizedThresholds(this.config, dequantizeTable(confQuant));
+    this.gateCache = { key, gates };
+    return gates;
   }
 
   private rejectNonFinite(core: Core, ptr: number, length: number, name: string, perPrior: number): void {

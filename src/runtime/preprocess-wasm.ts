@@ -15,6 +15,17 @@ export interface WasmPreprocessor {
   readonly build: Core['build'];
   /** Same contract as preprocess(): writes image slot `index` of `out` and returns `out`. */
   run(image: RawImage, spec: PreprocessSpec, out?: Float32Array, index?: number): Float32Array;
+  /**
+   * The uint8 input of a quantised model (`inputType: 'uint8'`; mean must be 0 and std 1):
+   * writes image slot `index` (3·W·H bytes) of `out` and returns `out`. Bit for bit
+   * `toUint8Tensor(run(image, spec))`, resized and rounded in one pass of the core.
+   */
+  runUint8(image: RawImage, spec: PreprocessSpec, out?: Uint8Array, index?: number): Uint8Array;
+  /**
+   * The whole input tensor of `images` (one slot each, in order): a Uint8Array when
+   * `spec.inputType` is 'uint8', else a Float32Array.
+   */
+  tensor(images: readonly RawImage[], spec: PreprocessSpec): Float32Array | Uint8Array;
   /** Bytes of WebAssembly memory the instance holds: it grows to the largest image and never shrinks. */
   readonly memoryBytes: number;
   /** Drops the instance and its memory; later runs throw. */
@@ -23,7 +34,29 @@ export interface WasmPreprocessor {
 
 export async function createWasmPreprocessor(options: LoadCoreOptions = {}): Promise<WasmPreprocessor> {
   let core: Core | null = await instantiateCore(options);
-  return {
+
+  /** Copies the image into the arena and runs `resize(source, target, tables)`; returns the target pointer. */
+  function resizeIn(image: RawImage, spec: PreprocessSpec, out: ArrayLike<number>, index: number, bytesPerValue: number,
+                    resize: (core: Core, source: number, channels: number, target: number, tables: number) => void): [Core, number] {
+    if (!core) throw new Error('this pre-processor was disposed; create a new one');
+    const channels = imageChannels(image);
+    const [outW, outH] = spec.size;
+    const plane = outW * outH;
+    if (out.length < (index + 1) * 3 * plane) {
+      throw new RangeError(`out has ${out.length} values; image ${index} needs ${(index + 1) * 3 * plane}`);
+    }
+    // arena: tables | source pixels (+ 4 bytes the SIMD loads may touch) | tensor
+    const tablesBytes = align(12 * (outW + outH));
+    const sourceBytes = align(image.data.length + 4);
+    const base = core.scratch(tablesBytes + sourceBytes + 3 * bytesPerValue * plane,
+      `pre-processing a ${image.width} × ${image.height} image (${channels} channels) into ${outW} × ${outH}`);
+    const source = base + tablesBytes, target = source + sourceBytes;
+    new Uint8Array(core.memory.buffer, source, image.data.length).set(image.data);
+    resize(core, source, channels, target, base);
+    return [core, target];
+  }
+
+  const preprocessor: WasmPreprocessor = {
     build: core.build,
     get memoryBytes() {
       return core?.memory.buffer.byteLength ?? 0;
@@ -32,26 +65,40 @@ export async function createWasmPreprocessor(options: LoadCoreOptions = {}): Pro
       core = null;
     },
     run(image: RawImage, spec: PreprocessSpec, out?: Float32Array, index = 0): Float32Array {
-      if (!core) throw new Error('this pre-processor was disposed; create a new one');
-      const channels = imageChannels(image);
       const [outW, outH] = spec.size;
-      const plane = outW * outH;
-      const tensor = out ?? new Float32Array(3 * plane);
-      if (tensor.length < (index + 1) * 3 * plane) {
-        throw new RangeError(`out has ${tensor.length} values; image ${index} needs ${(index + 1) * 3 * plane}`);
-      }
-      // arena: tables | source pixels (+ 4 bytes the SIMD loads may touch) | tensor
-      const tablesBytes = align(12 * (outW + outH));
-      const sourceBytes = align(image.data.length + 4);
-      const base = core.scratch(tablesBytes + sourceBytes + 12 * plane,
-        `pre-processing a ${image.width} × ${image.height} image (${channels} channels) into ${outW} × ${outH}`);
-      const source = base + tablesBytes, target = source + sourceBytes;
-      new Uint8Array(core.memory.buffer, source, image.data.length).set(image.data);
+      const values = 3 * outW * outH;
+      const tensor = out ?? new Float32Array(values);
       const [m0, m1, m2] = spec.mean, [s0, s1, s2] = spec.std;
-      core.exports.resizeToTensor(source, image.width, image.height, channels, target, outW, outH,
-        spec.layout === 'nchw' ? 1 : 0, spec.channels === 'bgr' ? 1 : 0, m0, m1, m2, 1 / s0, 1 / s1, 1 / s2, base);
-      tensor.set(new Float32Array(core.memory.buffer, target, 3 * plane), index * 3 * plane);
+      const [at, target] = resizeIn(image, spec, tensor, index, 4, (c, source, channels, target, tables) =>
+        c.exports.resizeToTensor(source, image.width, image.height, channels, target, outW, outH,
+          spec.layout === 'nchw' ? 1 : 0, spec.channels === 'bgr' ? 1 : 0, m0, m1, m2, 1 / s0, 1 / s1, 1 / s2, tables));
+      tensor.set(new Float32Array(at.memory.buffer, target, values), index * values);
       return tensor;
     },
+    runUint8(image: RawImage, spec: PreprocessSpec, out?: Uint8Array, index = 0): Uint8Array {
+      if (spec.mean.some((m) => m !== 0) || spec.std.some((s) => s !== 1)) {
+        throw new RangeError(`a uint8 input takes raw 0–255 pixels: mean must be [0, 0, 0] and std [1, 1, 1], got ${JSON.stringify(spec.mean)} and ${JSON.stringify(spec.std)}`);
+      }
+      const [outW, outH] = spec.size;
+      const values = 3 * outW * outH;
+      const tensor = out ?? new Uint8Array(values);
+      const [at, target] = resizeIn(image, spec, tensor, index, 1, (c, source, channels, target, tables) =>
+        c.exports.resizeToU8(source, image.width, image.height, channels, target, outW, outH,
+          spec.layout === 'nchw' ? 1 : 0, spec.channels === 'bgr' ? 1 : 0, tables));
+      tensor.set(new Uint8Array(at.memory.buffer, target, values), index * values);
+      return tensor;
+    },
+    tensor(images: readonly RawImage[], spec: PreprocessSpec): Float32Array | Uint8Array {
+      const values = 3 * spec.size[0] * spec.size[1];
+      if (spec.inputType === 'uint8') {
+        const out = new Uint8Array(images.length * values);
+        images.forEach((image, index) => preprocessor.runUint8(image, spec, out, index));
+        return out;
+      }
+      const out = new Float32Array(images.length * values);
+      images.forEach((image, index) => preprocessor.run(image, spec, out, index));
+      return out;
+    },
   };
+  return preprocessor;
 }
