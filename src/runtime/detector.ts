@@ -7,7 +7,7 @@
  * zero image (the first run of a session is the slow one), so a mismatch is reported before
  * any detect() and the first detect() is as fast as the rest.
  */
-import { createPostprocessor, type Postprocessor } from '../core/postprocessor.js';
+import { createPostprocessor, type Postprocessor, type Quantization } from '../core/postprocessor.js';
 import { presetByName, presets, type PresetName } from '../core/presets.js';
 import type { Detection, PostprocessConfig } from '../core/types.js';
 import { IS_NODE } from './environment.js';
@@ -15,7 +15,7 @@ import { isBrowserImageSource, readBrowserImage } from './image-browser.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, requireWithinLimit, validateMaxPixels } from './image-limits.js';
 import { inputPresets } from './input-presets.js';
 import { hasOnnxGraph, METADATA_POSTPROCESS, METADATA_PREPROCESS, readModelMetadata } from './model-metadata.js';
-import { inputDims, toUint8Tensor, validatePreprocessSpec } from './preprocess.js';
+import { inputDims, validatePreprocessSpec } from './preprocess.js';
 import { createWasmPreprocessor, type WasmPreprocessor } from './preprocess-wasm.js';
 import { checkSessionOptions, createSession, onnxruntimeNodeLoads, readModelBytes, type ModelBytes, type ModelSession, type SessionOutput } from './session.js';
 import { BUILTIN_TFLITE_TWINS, isBuiltinModel } from './builtin-models.js';
@@ -210,18 +210,24 @@ function chooseOutputs(session: ModelSession, model: string): [loc: string, conf
 /** The output's values, after checking it is float32 of rank 3 with `batch` rows first. */
 function outputValues(output: SessionOutput, name: string, batch: number, pattern: string): Float32Array {
   if (!(output.data instanceof Float32Array)) throw new Error(`model output '${name}' is ${output.type}; ssd-edge needs float32`);
+  checkRank(output, name, batch, pattern);
+  return output.data;
+}
+
+function checkRank(output: SessionOutput, name: string, batch: number, pattern: string): void {
   if (output.dims.length !== 3 || output.dims[0] !== batch) {
     throw new Error(`model output '${name}' has shape ${shapeText(output.dims)}; expected ${pattern}`);
   }
-  return output.data;
 }
 
 /** Checks the warm-up outputs' shapes against the post-processing config. */
 function checkOutputs(outputs: Record<string, SessionOutput>, [locName, confName]: [string, string],
                       post: Postprocessor, configName: string): void {
   const { numPriors, numClasses, locValues } = post.config;
-  outputValues(outputs[locName], locName, 1, '[N, priors, 4] (box offsets)');
-  outputValues(outputs[confName], confName, 1, '[N, priors, classes] (class scores)');
+  // uint8 heads with their quantisation (backend 'int8') or float32
+  const check = (name: string, pattern: string) => (outputs[name].quantization ? checkRank : outputValues)(outputs[name], name, 1, pattern);
+  check(locName, '[N, priors, 4] (box offsets)');
+  check(confName, '[N, priors, classes] (class scores)');
   const [, boxes, four] = outputs[locName].dims;
   const [, rows, classes] = outputs[confName].dims;
   if (four !== locValues) {
@@ -256,10 +262,21 @@ function describeValue(value: unknown): string {
   return value.constructor?.name ?? 'object';
 }
 
+/** A model's two heads: float32, or uint8 with their quantisation (backend 'int8'). */
+type Heads =
+  | { loc: Float32Array; conf: Float32Array }
+  | { loc: Uint8Array; conf: Uint8Array; locQuant: Quantization; confQuant: Quantization };
+
+/** Post-processing of either kind of heads: uint8 scores are thresholded before dequantising. */
+function postprocess(post: Postprocessor, heads: Heads, batch: number): Detection[][] {
+  return 'locQuant' in heads
+    ? post.runQuantized(heads.loc, heads.locQuant, heads.conf, heads.confQuant, batch)
+    : post.run(heads.loc, heads.conf, batch);
+}
+
 /** One inference's outputs and the sizes of its images, kept for setThresholds(). */
 interface KeptRun {
-  loc: Float32Array;
-  conf: Float32Array;
+  heads: Heads;
   images: readonly RawImage[];
 }
 
@@ -289,6 +306,19 @@ class OnnxDetector implements Detector {
     this.backendReason = session.backendReason;
     this.adapter = session.adapter;
     this.coreBuild = post.build;
+  }
+
+  /** The two heads of a run, checked. */
+  private heads(outputs: Record<string, SessionOutput>, batch: number): Heads {
+    const [locName, confName] = this.outputs;
+    const [loc, conf] = [outputs[locName], outputs[confName]];
+    if (loc.quantization && conf.quantization) {
+      return { loc: loc.data as Uint8Array, conf: conf.data as Uint8Array, locQuant: loc.quantization, confQuant: conf.quantization };
+    }
+    return {
+      loc: outputValues(loc, locName, batch, '[N, priors, 4]'),
+      conf: outputValues(conf, confName, batch, '[N, priors, classes]'),
+    };
   }
 
   private requireOpen(): void {
@@ -339,22 +369,18 @@ class OnnxDetector implements Detector {
     for (let first = 0; first < decoded.length; first += group) {
       const part = decoded.slice(first, first + group);
       start = performance.now();
-      const tensor = new Float32Array(part.length * 3 * this.inputSpec.size[0] * this.inputSpec.size[1]);
-      part.forEach((image, index) => this.prep.run(image, this.inputSpec, tensor, index));
-      const input = this.inputSpec.inputType === 'uint8' ? toUint8Tensor(tensor) : tensor;
+      const input = this.prep.tensor(part, this.inputSpec);
       timings.preprocess += performance.now() - start;
       const found = await this.serialize(async () => {
         start = performance.now();
         const outputs = await this.session.run(input, inputDims(this.inputSpec, part.length));
         timings.inference += performance.now() - start;
         start = performance.now();
-        const [locName, confName] = this.outputs;
-        const loc = outputValues(outputs[locName], locName, part.length, '[N, priors, 4]');
-        const conf = outputValues(outputs[confName], confName, part.length, '[N, priors, classes]');
-        const detections = post.run(loc, conf, part.length);
+        const heads = this.heads(outputs, part.length);
+        const detections = postprocess(post, heads, part.length);
         timings.postprocess += performance.now() - start;
         // sizes only: the pixels are not needed again
-        kept.push({ loc, conf, images: part.map(({ width, height }) => ({ data: new Uint8Array(0), width, height })) });
+        kept.push({ heads, images: part.map(({ width, height }) => ({ data: new Uint8Array(0), width, height })) });
         return detections;
       });
       found.forEach((detections, index) => results.push(detections.map((d) => withPixels(d, part[index]))));
@@ -397,8 +423,8 @@ class OnnxDetector implements Detector {
       if (!this.lastRuns) return undefined;
       const start = performance.now();
       const results: ImageDetection[][] = [];
-      for (const { loc, conf, images } of this.lastRuns) {
-        post.run(loc, conf, images.length).forEach((detections, index) =>
+      for (const { heads, images } of this.lastRuns) {
+        postprocess(post, heads, images.length).forEach((detections, index) =>
           results.push(detections.map((d) => withPixels(d, images[index]))));
       }
       this.lastTimings = { decode: 0, preprocess: 0, inference: 0, postprocess: performance.now() - start };

@@ -44,6 +44,8 @@ export interface SessionOutput {
   type: string;
   data: unknown;
   dims: readonly number[];
+  /** For uint8 heads (backend 'int8'): real value = (q − zeroPoint) · scale. */
+  quantization?: { scale: number; zeroPoint: number };
 }
 
 export interface ModelSession {

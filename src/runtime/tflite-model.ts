@@ -44,9 +44,9 @@ export function readTfliteSsd(bytes: Uint8Array, name: string, { labels, preset 
 
 /**
  * The 'int8' backend's session: the network up to the SSD heads on the core's uint8 kernels. Its
- * outputs `loc` and `conf` are the heads dequantised, (q − zero point) · scale in float32 — what
- * the exact ONNX conversion's DequantizeLinear returns, bit for bit. Throws (with the operator or
- * tensor at fault) when the model is not a per-tensor uint8 network of the operators those
+ * outputs `loc` and `conf` are the uint8 heads with their quantisation (the detector thresholds
+ * the scores in uint8 before dequantising: Postprocessor.runQuantized). Throws (with the operator
+ * or tensor at fault) when the model is not a per-tensor uint8 network of the operators those
  * kernels cover.
  */
 export async function createInt8Session(ssd: TfliteSsd, backendReason: string, wasmBaseUrl?: string | URL): Promise<ModelSession> {
@@ -54,10 +54,8 @@ export async function createInt8Session(ssd: TfliteSsd, backendReason: string, w
   const network = await createTfliteInt8Network(ssd.model, { outputs: [boxIndex, scoreIndex], wasmBaseUrl });
   const [inputName] = ssd.model.inputs.map((index) => ssd.model.tensors[index].name);
   const heads = network.outputs.map(({ shape, quant }) => {
-    // one float per uint8 value: (q − zero) is exact, the product rounds once to float32
-    const table = Float32Array.from({ length: 256 }, (_, q) => (q - quant.zeroPoint) * quant.scale);
     const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
-    return { table, dims: [1, rows / shape[0], shape[shape.length - 1]] };
+    return { quantization: { scale: quant.scale, zeroPoint: quant.zeroPoint }, dims: [1, rows / shape[0], shape[shape.length - 1]] };
   });
   let released = false;
   return {
@@ -71,12 +69,8 @@ export async function createInt8Session(ssd: TfliteSsd, backendReason: string, w
       if (released) throw new Error('this int8 session was released');
       if (!(input instanceof Uint8Array)) throw new TypeError("the 'int8' backend takes uint8 input tensors");
       const views = network.run(input);
-      const [loc, conf] = heads.map(({ table, dims }, k) => {
-        const q = views[k];
-        const values = new Float32Array(q.length); // kept by the detector for setThresholds(): never reused
-        for (let i = 0; i < q.length; i++) values[i] = table[q[i]];
-        return { type: 'float32', data: values, dims };
-      });
+      // copies: the views are the network's memory, rewritten by the next run; the detector keeps these for setThresholds()
+      const [loc, conf] = heads.map(({ quantization, dims }, k) => ({ type: 'uint8', data: views[k].slice(), dims, quantization }));
       return { loc, conf };
     },
     async release() {
