@@ -175,6 +175,7 @@ function resolveMediapipe(config: PostprocessConfig): ResolvedMediapipe | null {
   let numKeypoints = 0;
   if (config.keypoints !== undefined) {
     if (config.keypoints === null || typeof config.keypoints !== 'object') throw new TypeError('keypoints must be an object { count }');
+    rejectUnknownKeys(config.keypoints, ['count'], 'keypoints');
     const count = config.keypoints.count;
     if (!isInteger(count) || count < 0 || count > 64) throw new RangeError(`keypoints.count is ${String(count)}; it must be an integer in [0, 64]`);
     numKeypoints = count;

@@ -4,6 +4,7 @@
  * options recorded as the model's ssd-edge post-processing and the input's quantisation as its
  * pre-processing. A model exported without the op converts too, given its anchors.
  */
+import { rejectUnknownPriorKeys } from '../../core/prior-config.js';
 import { referencePriors } from '../../core/reference/priors.js';
 import type { PostprocessConfig, PriorConfig } from '../../core/types.js';
 import { encodeSsdEdgeMetadata, PRODUCER_NAME } from '../../model/onnx/metadata.js';
@@ -173,6 +174,7 @@ export function convertTfliteModel(file: TfliteModel, options: TfliteConvertOpti
       throw new TfliteFormatError(`the model has no ${DETECTION_POSTPROCESS} operator, so its anchors are not in the file: pass anchors (a PriorConfig such as the tfGrid or mediapipe family, or the rows) and the post-processing`);
     }
     // the plain-TypeScript generator: the same rows as the core's, without loading wasm
+    if (!(options.anchors instanceof Float32Array)) rejectUnknownPriorKeys(options.anchors);
     priors = options.anchors instanceof Float32Array ? options.anchors : referencePriors(options.anchors);
     const numAnchors = priors.length / 4;
     const scores = rowsOf(model, scoreIndex, 'class predictions');

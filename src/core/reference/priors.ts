@@ -3,15 +3,12 @@
  * the oracle for assembly/priors.ts; both are checked against golden files made by the
  * upstream code or faithful Python ports (tests/fixtures/priors).
  */
+import { tfBaseAnchorSize, tfGridScales, widthHeight } from '../prior-config.js';
 import type {
-  MediapipePriorConfig, PriorConfig, Size2, SsdPriorConfig, TfGridPriorConfig, TorchvisionPriorConfig,
+  MediapipePriorConfig, PriorConfig, SsdPriorConfig, TfGridPriorConfig, TorchvisionPriorConfig,
 } from '../types.js';
 
 type Row = [cx: number, cy: number, w: number, h: number];
-
-export function widthHeight(size: Size2): [number, number] {
-  return typeof size === 'number' ? [size, size] : [size[0], size[1]];
-}
 
 const clamp01 = (v: number) => Math.min(Math.max(v, 0), 1);
 
@@ -69,15 +66,6 @@ function torchvisionPriors(config: TorchvisionPriorConfig): Row[] {
   return rows;
 }
 
-/** The per-layer scales of create_ssd_anchors, with TF's trailing 1.0. */
-export function tfGridScales(config: TfGridPriorConfig): number[] {
-  const n = config.featureMaps.length;
-  const scales = config.scales
-    ? [...config.scales]
-    : Array.from({ length: n }, (_, i) => config.minScale + ((config.maxScale - config.minScale) * i) / (n - 1));
-  return [...scales, 1.0];
-}
-
 /** TF Object Detection API multiple_grid_anchor_generator.create_ssd_anchors + tile_anchors. */
 function tfGridPriors(config: TfGridPriorConfig): Row[] {
   const ratios = config.aspectRatios ?? [1.0, 2.0, 0.5, 3.0, 1 / 3];
@@ -111,15 +99,6 @@ function tfGridPriors(config: TfGridPriorConfig): Row[] {
     }
   });
   return rows;
-}
-
-/** TF scales the base anchor by the shorter image side, for non-square inputs. */
-export function tfBaseAnchorSize(config: TfGridPriorConfig): [number, number] {
-  const [baseH, baseW] = config.baseAnchorSize ?? [1, 1];
-  if (!config.imageSize) return [baseH, baseW];
-  const [imageH, imageW] = config.imageSize;
-  const shorter = Math.min(imageH, imageW);
-  return [(shorter / imageH) * baseH, (shorter / imageW) * baseW];
 }
 
 /** MediaPipe calculators/tflite/ssd_anchors_calculator.cc. */
