@@ -10,9 +10,9 @@
  */
 import { rejectUnknownKeys } from '../util/strict-keys.js';
 import { instantiateCore, type Core, type CoreBuild, type LoadCoreOptions } from './loader.js';
-import { SMOOTHERS, type SmootherKind, type TrackerParams } from './reference/track.js';
+import { SMOOTHERS, type SmootherKind, type TrackerParams } from './track-params.js';
 
-export type { SmootherKind } from './reference/track.js';
+export type { SmootherKind } from './track-params.js';
 
 export type TrackState = 'tentative' | 'confirmed' | 'lost';
 

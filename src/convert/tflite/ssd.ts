@@ -4,8 +4,8 @@
  * options recorded as the model's ssd-edge post-processing and the input's quantisation as its
  * pre-processing. A model exported without the op converts too, given its anchors.
  */
-import { rejectUnknownPriorKeys } from '../../core/prior-config.js';
-import { referencePriors } from '../../core/reference/priors.js';
+import { encodePriorParams } from '../../core/priors.js';
+import { priorRows } from '../../core/prior-rows.js';
 import type { PostprocessConfig, PriorConfig } from '../../core/types.js';
 import { encodeSsdEdgeMetadata, PRODUCER_NAME } from '../../model/onnx/metadata.js';
 import type { PreprocessSpec } from '../../runtime/types.js';
@@ -174,8 +174,8 @@ export function convertTfliteModel(file: TfliteModel, options: TfliteConvertOpti
       throw new TfliteFormatError(`the model has no ${DETECTION_POSTPROCESS} operator, so its anchors are not in the file: pass anchors (a PriorConfig such as the tfGrid or mediapipe family, or the rows) and the post-processing`);
     }
     // the plain-TypeScript generator: the same rows as the core's, without loading wasm
-    if (!(options.anchors instanceof Float32Array)) rejectUnknownPriorKeys(options.anchors);
-    priors = options.anchors instanceof Float32Array ? options.anchors : referencePriors(options.anchors);
+    if (!(options.anchors instanceof Float32Array)) encodePriorParams(options.anchors); // validates the config
+    priors = options.anchors instanceof Float32Array ? options.anchors : priorRows(options.anchors);
     const numAnchors = priors.length / 4;
     const scores = rowsOf(model, scoreIndex, 'class predictions');
     if (rowsOf(model, boxIndex, 'box encodings').rows !== numAnchors || scores.rows !== numAnchors) {

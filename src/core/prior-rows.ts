@@ -1,12 +1,14 @@
 /**
- * Prior generators in plain TypeScript, written to read like their upstream sources. They are
- * the oracle for assembly/priors.ts; both are checked against golden files made by the
- * upstream code or faithful Python ports (tests/fixtures/priors).
+ * Prior generators in plain TypeScript, written to read like their upstream sources: the
+ * synchronous generator the converters use (no wasm to load), and the tests' oracle for
+ * assembly/priors.ts. Both are checked against golden files made by the upstream code or
+ * faithful Python ports (tests/fixtures/priors). The config is assumed valid: check it with
+ * encodePriorParams (priors.ts) first.
  */
-import { tfBaseAnchorSize, tfGridScales, widthHeight } from '../prior-config.js';
+import { tfBaseAnchorSize, tfGridScales, widthHeight } from './prior-config.js';
 import type {
   MediapipePriorConfig, PriorConfig, SsdPriorConfig, TfGridPriorConfig, TorchvisionPriorConfig,
-} from '../types.js';
+} from './types.js';
 
 type Row = [cx: number, cy: number, w: number, h: number];
 
@@ -140,8 +142,8 @@ function mediapipePriors(config: MediapipePriorConfig): Row[] {
   return rows;
 }
 
-/** Priors of any family as (cx, cy, w, h) rows. */
-export function referencePriors(config: PriorConfig): Float32Array {
+/** Priors of any family as (cx, cy, w, h) rows, the same values as the core's generatePriors. */
+export function priorRows(config: PriorConfig): Float32Array {
   const rows = config.family === 'ssd' ? ssdPriors(config)
     : config.family === 'torchvision' ? torchvisionPriors(config)
     : config.family === 'tfGrid' ? tfGridPriors(config)
