@@ -85,7 +85,13 @@ describe('PostprocessConfig is strict', () => {
   });
 
   it('still accepts every preset as is', async () => {
-    for (const preset of Object.values(presets)) (await createPostprocessor(preset)).dispose();
+    const priorCounts = { ssd300Voc: 8732, ssd512Voc: 24564, torchvisionSsd300Coco: 8732, tfSsdMobilenetV1Coco: 1917 };
+    for (const [name, preset] of Object.entries(presets)) {
+      const post = await createPostprocessor(preset);
+      assert.equal(post.config.numPriors, priorCounts[name as keyof typeof priorCounts], `${name}: priors`);
+      assert.equal(post.config.numClasses, preset.numClasses, `${name}: classes`);
+      post.dispose();
+    }
   });
 });
 
