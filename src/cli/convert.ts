@@ -142,7 +142,7 @@ async function rawModelOptions(preset: string | undefined, anchorsFile: string |
     try {
       parsed = JSON.parse(await readFile(anchorsFile, 'utf8'));
     } catch (error) {
-      throw new Error(`convert: --anchors ${anchorsFile}: ${(error as Error).message}`);
+      throw new Error(`convert: --anchors ${anchorsFile}: ${(error as Error).message}`, { cause: error });
     }
     if (Array.isArray(parsed)) anchors = new Float32Array(parsed.flat(1) as number[]);
     else if (parsed !== null && typeof parsed === 'object' && 'family' in parsed) {
@@ -150,7 +150,7 @@ async function rawModelOptions(preset: string | undefined, anchorsFile: string |
       try {
         rejectUnknownPriorKeys(anchors);
       } catch (error) {
-        throw new TypeError(`convert: --anchors ${anchorsFile}: ${(error as Error).message}`);
+        throw new TypeError(`convert: --anchors ${anchorsFile}: ${(error as Error).message}`, { cause: error });
       }
     }
     else throw new Error(`convert: --anchors ${anchorsFile} holds neither a PriorConfig (with 'family') nor an array of (cx, cy, w, h) rows`);

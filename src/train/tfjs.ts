@@ -108,7 +108,7 @@ async function trySetBackend(name: TrainingBackendName): Promise<void> {
     try {
       await import(pkg);
     } catch (error) {
-      throw new Error(`${pkg} failed to load: ${(error as Error).message}`);
+      throw new Error(`${pkg} failed to load: ${(error as Error).message}`, { cause: error });
     }
   } else if (name === 'wasm' && !wasmPathsSet) {
     // In Node the wasm binaries are read from the package's own dist/.
