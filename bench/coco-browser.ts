@@ -135,7 +135,7 @@ export async function runCocoBrowserBench(options: CocoBrowserOptions): Promise<
         // a crashed page can take the browser with it: start afresh for the next measurement
         await chromium!.close().catch(() => undefined);
         chromium = await launchChromium();
-        throw new Error(withConsole(consoleLines, (error as Error).message));
+        throw new Error(withConsole(consoleLines, (error as Error).message), { cause: error });
       } finally {
         await page.close().catch(() => undefined);
       }

@@ -45,7 +45,7 @@ export async function writeAnnotated(image: string | Uint8Array, detections: rea
   try {
     await writeFile(outPath, png);
   } catch (error) {
-    throw new Error(`cannot write the annotated image ${outPath}: ${(error as Error).message}`);
+    throw new Error(`cannot write the annotated image ${outPath}: ${(error as Error).message}`, { cause: error });
   }
 }
 

@@ -22,10 +22,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { mulberry32 } from '../util/random.js';
-import { convertModel } from '../convert/index.js';
 import { COCO91_LABELS } from '../core/labels.js';
 import { readModelBytes } from '../runtime/session.js';
-import { readSsdEdgeMetadata } from '../model/onnx/read.js';
 import { createDetector } from '../runtime/detector.js';
 import { importOptional } from '../runtime/environment.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from '../runtime/image-limits.js';
@@ -206,6 +204,7 @@ async function loadModels(model: string): Promise<{ name: string; models: TimedM
   const name = path.basename(model).replace(/\.(onnx|tflite)$/i, '');
   if (!/\.tflite$/i.test(model)) return { name, models: [{ bytes }] };
   const models: TimedModel[] = [];
+  const { convertModel } = await import('../convert/index.js');
   for (const mode of ['exact', 'float'] as const) {
     const start = performance.now();
     // COCO's labels for the COCO detector; other models keep their column numbers
@@ -347,6 +346,7 @@ export async function runBenchE2e(argv: string[]): Promise<void> {
   if (settings.model !== undefined) {
     const loaded = await loadModels(settings.model);
     models = loaded.models;
+    const { readSsdEdgeMetadata } = await import('../model/onnx/read.js');
     const config = readSsdEdgeMetadata(models[0].bytes)?.postprocess;
     modelInfo = { name: loaded.name, numClasses: config?.numClasses ?? 0, onnxBytes: models[0].bytes.byteLength };
   } else {

@@ -13,6 +13,7 @@ import { COCO91_LABELS } from '../core/labels.js';
 import { presetByName, presets } from '../core/presets.js';
 import { CONVERT_PRESETS, type ConvertPresetName } from '../convert/tflite/mediapipe.js';
 import type { PostprocessConfig, PriorConfig } from '../core/types.js';
+import { rejectUnknownPriorKeys } from '../core/prior-config.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { PytorchArch } from '../convert/index.js';
 import { describeOptions, parseArgs, type OptionSpec } from './args.js';
@@ -164,10 +165,17 @@ async function rawModelOptions(preset: string | undefined, anchorsFile: string |
     try {
       parsed = JSON.parse(await readFile(anchorsFile, 'utf8'));
     } catch (error) {
-      throw new Error(`convert: --anchors ${anchorsFile}: ${(error as Error).message}`);
+      throw new Error(`convert: --anchors ${anchorsFile}: ${(error as Error).message}`, { cause: error });
     }
     if (Array.isArray(parsed)) anchors = new Float32Array(parsed.flat(1) as number[]);
-    else if (parsed !== null && typeof parsed === 'object' && 'family' in parsed) anchors = parsed as PriorConfig;
+    else if (parsed !== null && typeof parsed === 'object' && 'family' in parsed) {
+      anchors = parsed as PriorConfig;
+      try {
+        rejectUnknownPriorKeys(anchors);
+      } catch (error) {
+        throw new TypeError(`convert: --anchors ${anchorsFile}: ${(error as Error).message}`, { cause: error });
+      }
+    }
     else throw new Error(`convert: --anchors ${anchorsFile} holds neither a PriorConfig (with 'family') nor an array of (cx, cy, w, h) rows`);
   }
   return { anchors, postprocess, conversionPreset };

@@ -3,7 +3,7 @@
  * the runtime, per class, VOC2007 11-point and all-point AP, `difficult` excluded. With
  * `--weights <checkpoint>` the same of a training checkpoint run in tfjs.
  */
-import { evaluateCheckpoint, evaluateModel, type ModelEvaluation } from '../train/evaluate.js';
+import type { ModelEvaluation } from '../train/evaluate.js';
 import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { progressBar, type Progress } from './progress.js';
 
@@ -71,6 +71,7 @@ export async function runEval(argv: string[]): Promise<void> {
       progress.tick(id);
     },
   };
+  const { evaluateCheckpoint, evaluateModel } = await import('../train/evaluate.js'); // tfjs: loaded only to evaluate
   const result = weights ? await evaluateCheckpoint({ ...common, checkpoint: weights }) : await evaluateModel({ ...common, model: model! });
   progress?.done();
   const { skipped } = result;

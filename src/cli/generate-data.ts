@@ -3,7 +3,6 @@
  * layout (JPEGImages, Annotations, ImageSets/Main/trainval.txt and test.txt), the data the
  * project trains on here with nothing downloaded.
  */
-import { generateVocDataset } from '../train/data/index.js';
 import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { progressBar } from './progress.js';
 
@@ -30,6 +29,7 @@ export async function runGenerateData(argv: string[]): Promise<void> {
   };
   const trainCount = integer('train', 2000, 0, 1e7), testCount = integer('test', 500, 0, 1e7);
   const progress = progressBar(trainCount + testCount, 'generate-data');
+  const { generateVocDataset } = await import('../train/data/index.js');
   const result = await generateVocDataset(out, {
     trainCount, testCount, seed: integer('seed', 1, -(2 ** 31), 2 ** 31 - 1), size: integer('size', 300, 16, 4096),
     force: options.force === true,

@@ -3,72 +3,81 @@
  * The ssd-edge command line. `ssd-edge demo` (what `npm start` runs) detects objects in the
  * bundled sample image with the default model.
  */
-import { BENCH_E2E_USAGE, runBenchE2e } from './bench-e2e.js';
-import { CONVERT_USAGE, runConvert } from './convert.js';
-import { DEMO_USAGE, runDemo } from './demo.js';
-import { DETECT_USAGE, runDetect } from './detect.js';
-import { EVAL_USAGE, runEval } from './eval.js';
-import { EXPORT_USAGE, runExport } from './export.js';
-import { GENERATE_DATA_USAGE, runGenerateData } from './generate-data.js';
-import { TRAIN_USAGE, runTrain } from './train.js';
+import { nearestName } from '../util/strict-keys.js';
 
-const USAGE = `usage: ssd-edge <command> [options]
+/** A command's module, imported only when the command runs (or for `help`). */
+interface CommandModule {
+  run(args: string[]): Promise<void>;
+  usage: string;
+}
 
-commands:
-  detect     detect objects in an image, a directory of images, or a video (with ffmpeg)
-  export     write SSD300 to an ONNX file
-  convert    a TensorFlow Lite SSD (.tflite), a PyTorch SSD checkpoint (.pth) or a tfjs weights manifest (face-api's SSD) → an ssd-edge ONNX model, no Python
-  bench-e2e  SSD300 latency: pre-processing, inference, post-processing per backend
-  generate-data  write the procedural shapes dataset (PASCAL VOC layout)
-  train      train SSD300 on a PASCAL VOC dataset (tfjs), with checkpoints
-  eval       PASCAL VOC mAP@0.5 of an ONNX model on a VOC split (11-point and all-point, per class)
-  demo       the default model on the bundled sample image: detections, annotated PNG, JSON
-  help       this text
+interface Command {
+  summary: string;
+  load(): Promise<CommandModule>;
+}
 
-${DETECT_USAGE}
+const COMMANDS: Readonly<Record<string, Command>> = {
+  detect: {
+    summary: 'detect objects in an image, a directory of images, or a video (with ffmpeg)',
+    load: async () => { const m = await import('./detect.js'); return { run: m.runDetect, usage: m.DETECT_USAGE }; },
+  },
+  export: {
+    summary: 'write SSD300 to an ONNX file',
+    load: async () => { const m = await import('./export.js'); return { run: m.runExport, usage: m.EXPORT_USAGE }; },
+  },
+  convert: {
+    summary: "a TensorFlow Lite SSD (.tflite), a PyTorch SSD checkpoint (.pth) or a tfjs weights manifest (face-api's SSD) → an ssd-edge ONNX model, no Python",
+    load: async () => { const m = await import('./convert.js'); return { run: m.runConvert, usage: m.CONVERT_USAGE }; },
+  },
+  'bench-e2e': {
+    summary: 'SSD300 latency: pre-processing, inference, post-processing per backend',
+    load: async () => { const m = await import('./bench-e2e.js'); return { run: m.runBenchE2e, usage: m.BENCH_E2E_USAGE }; },
+  },
+  'generate-data': {
+    summary: 'write the procedural shapes dataset (PASCAL VOC layout)',
+    load: async () => { const m = await import('./generate-data.js'); return { run: m.runGenerateData, usage: m.GENERATE_DATA_USAGE }; },
+  },
+  train: {
+    summary: 'train SSD300 on a PASCAL VOC dataset (tfjs), with checkpoints',
+    load: async () => { const m = await import('./train.js'); return { run: m.runTrain, usage: m.TRAIN_USAGE }; },
+  },
+  eval: {
+    summary: 'PASCAL VOC mAP@0.5 of an ONNX model on a VOC split (11-point and all-point, per class)',
+    load: async () => { const m = await import('./eval.js'); return { run: m.runEval, usage: m.EVAL_USAGE }; },
+  },
+  demo: {
+    summary: 'the default model on the bundled sample image: detections, annotated PNG, JSON',
+    load: async () => { const m = await import('./demo.js'); return { run: m.runDemo, usage: m.DEMO_USAGE }; },
+  },
+};
 
-${EXPORT_USAGE}
+const HELP = ['help', '--help', '-h'];
 
-${CONVERT_USAGE}
+/** The command list, each name padded to one column. */
+function commandList(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length), 'help'.length) + 2;
+  const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(width)}${summary}`);
+  return `usage: ssd-edge <command> [options]\n\ncommands:\n${lines.join('\n')}\n  ${'help'.padEnd(width)}this text`;
+}
 
-${BENCH_E2E_USAGE}
-
-${GENERATE_DATA_USAGE}
-
-${TRAIN_USAGE}
-
-${EVAL_USAGE}
-
-${DEMO_USAGE}`;
+/** The command list and every command's options; loads the command modules (not what they run). */
+async function fullUsage(): Promise<string> {
+  const modules = await Promise.all(Object.values(COMMANDS).map((command) => command.load()));
+  return [commandList(), ...modules.map((m) => m.usage)].join('\n\n');
+}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
-  switch (command) {
-    case 'demo':
-      return runDemo(args);
-    case 'detect':
-      return runDetect(args);
-    case 'export':
-      return runExport(args);
-    case 'convert':
-      return runConvert(args);
-    case 'bench-e2e':
-      return runBenchE2e(args);
-    case 'generate-data':
-      return runGenerateData(args);
-    case 'train':
-      return runTrain(args);
-    case 'eval':
-      return runEval(args);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      console.log(USAGE);
-      return;
-    default:
-      throw new Error(`unknown command '${command}'\n\n${USAGE}`);
+  if (command === undefined || HELP.includes(command)) {
+    console.log(await fullUsage());
+    return;
   }
+  if (!Object.hasOwn(COMMANDS, command)) {
+    const near = nearestName(command, Object.keys(COMMANDS));
+    throw new Error(`unknown command '${command}'${near ? `; did you mean '${near}'?` : ''}\n\n${commandList()}`);
+  }
+  const { run } = await COMMANDS[command].load();
+  return run(args);
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {

@@ -33,7 +33,7 @@ export async function ensureWritableDir(dir: string, what: string): Promise<void
     try {
       info = await statOrUndefined(current);
     } catch (error) {
-      throw new Error(`${what}: cannot use '${current}': ${(error as Error).message}`);
+      throw new Error(`${what}: cannot use '${current}': ${(error as Error).message}`, { cause: error });
     }
     if (info) {
       if (!info.isDirectory()) throw new Error(`${what}: '${current}' is a file, not a folder`);
@@ -49,7 +49,7 @@ export async function ensureWritableDir(dir: string, what: string): Promise<void
       await mkdir(level);
     } catch (error) {
       if ((error as { code?: string }).code === 'EEXIST' && (await statOrUndefined(level))?.isDirectory()) continue;
-      throw new Error(`${what}: cannot create the folder '${level}': ${(error as Error).message}`);
+      throw new Error(`${what}: cannot create the folder '${level}': ${(error as Error).message}`, { cause: error });
     }
   }
   await probeWritable(path.resolve(dir), what);
@@ -62,7 +62,7 @@ async function probeWritable(dir: string, what: string): Promise<void> {
     await access(dir, constants.W_OK);
     await (await open(probe, 'wx')).close();
   } catch (error) {
-    throw new Error(`${what}: cannot write in the folder '${dir}': ${(error as Error).message}`);
+    throw new Error(`${what}: cannot write in the folder '${dir}': ${(error as Error).message}`, { cause: error });
   }
   await unlink(probe).catch(() => {});
 }

@@ -4,8 +4,8 @@
  * terminal: loss terms, lr, images/s; a plain line every --log-every steps otherwise), and at
  * the end where the final checkpoint is (loadable with `loadCheckpoint(dir)`).
  */
-import { TRAINING_BACKENDS, type TrainingBackendName } from '../train/tfjs.js';
-import { train, type TrainProgress } from '../train/train.js';
+import { TRAINING_BACKENDS, type TrainingBackendName } from '../train/backend-names.js';
+import type { TrainProgress } from '../train/train.js';
 import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
@@ -75,6 +75,7 @@ export async function runTrain(argv: string[], stream: NodeJS.WriteStream = proc
   const logEvery = integer(options, 'log-every', 1) ?? 10;
   const checkpointDir = (options.checkpoints as string | undefined) ?? 'checkpoints';
   const started = Date.now();
+  const { train } = await import('../train/train.js'); // tfjs: loaded only to train
   const result = await train({
     // a .tflite/.onnx --init-from implies the one architecture it can start
     data, arch: initFrom !== undefined && options.arch === undefined && /\.(tflite|onnx)$/i.test(initFrom) ? 'mobilenet-v2' : arch, checkpointDir, className: options.class as string | undefined,

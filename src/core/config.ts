@@ -3,10 +3,17 @@
  * Errors name the field, the value and what is expected: TypeError for a wrong type,
  * RangeError for a value out of range.
  */
-import type { Coding } from './reference/coder.js';
-import { f32 } from './reference/f32.js';
 import type { PostprocessConfig } from './types.js';
 import { optionalBoolean, rejectUnknownKeys } from '../util/strict-keys.js';
+
+/** Single-precision rounding: the core computes in f32. */
+const f32 = Math.fround;
+
+/** Per-component offset multipliers, in (x, y, w, h) order, and the offsets' order in `loc`. */
+export interface Coding {
+  scales: readonly [sx: number, sy: number, sw: number, sh: number];
+  order: 'xywh' | 'yxhw';
+}
 
 /** Every PostprocessConfig key; the `satisfies` keeps the list in step with the interface. */
 export const POSTPROCESS_CONFIG_KEYS = Object.keys({
@@ -175,6 +182,7 @@ function resolveMediapipe(config: PostprocessConfig): ResolvedMediapipe | null {
   let numKeypoints = 0;
   if (config.keypoints !== undefined) {
     if (config.keypoints === null || typeof config.keypoints !== 'object') throw new TypeError('keypoints must be an object { count }');
+    rejectUnknownKeys(config.keypoints, ['count'], 'keypoints');
     const count = config.keypoints.count;
     if (!isInteger(count) || count < 0 || count > 64) throw new RangeError(`keypoints.count is ${String(count)}; it must be an integer in [0, 64]`);
     numKeypoints = count;

@@ -198,7 +198,7 @@ export async function instantiateCore(options: LoadCoreOptions = {}): Promise<Co
           const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
           throw new RangeError(`the ssd-edge core needs ${mb(needed)} of WebAssembly memory for ${purpose} (it has ` +
             `${mb(memory.buffer.byteLength)}; wasm32 allows at most 4096 MiB) and the engine refused: ` +
-            `${(error as Error).message}. Use a smaller image or batch, or free memory`);
+            `${(error as Error).message}. Use a smaller image or batch, or free memory`, { cause: error });
         }
       }
       return heapBase;

@@ -8,10 +8,11 @@
  *     const tracks = tracker.update(detector.detect(frame), frame.timestampMs);
  *   }
  */
+import { rejectUnknownKeys } from '../util/strict-keys.js';
 import { instantiateCore, type Core, type CoreBuild, type LoadCoreOptions } from './loader.js';
-import { SMOOTHERS, type SmootherKind, type TrackerParams } from './reference/track.js';
+import { SMOOTHERS, type SmootherKind, type TrackerParams } from './track-params.js';
 
-export type { SmootherKind } from './reference/track.js';
+export type { SmootherKind } from './track-params.js';
 
 export type TrackState = 'tentative' | 'confirmed' | 'lost';
 
@@ -90,6 +91,12 @@ export interface Tracker {
   dispose(): void;
 }
 
+/** Every TrackerOptions key; the `satisfies` keeps the list in step with the interface. */
+const TRACKER_OPTION_KEYS = Object.keys({
+  minHits: 1, maxAge: 1, iouThreshold: 1, classAware: 1, smoother: 1, oneEuro: 1, exponential: 1, includeTentative: 1,
+  labels: 1, build: 1, wasmBaseUrl: 1,
+} satisfies Record<keyof TrackerOptions, 1>);
+
 // record layout: see assembly/track.ts
 const HEADER_BYTES = 64;
 const RECORD_BYTES = 192;
@@ -98,6 +105,13 @@ const STATES: TrackState[] = ['tentative', 'confirmed', 'lost'];
 /** Options with defaults applied and checked; the core's parameter block. */
 export function resolveTrackerOptions(options: TrackerOptions = {}): TrackerParams & { includeTentative: boolean } {
   if (options === null || typeof options !== 'object') throw new TypeError(`tracker options must be an object, got ${options === null ? 'null' : typeof options}`);
+  rejectUnknownKeys(options, TRACKER_OPTION_KEYS, 'tracker options');
+  for (const [name, keys] of [['oneEuro', ['minCutoff', 'beta', 'dCutoff']], ['exponential', ['alpha']]] as const) {
+    const nested: unknown = options[name];
+    if (nested === undefined) continue;
+    if (nested === null || typeof nested !== 'object') throw new TypeError(`${name} must be an object { ${keys.join(', ')} }, got ${String(nested)}`);
+    rejectUnknownKeys(nested, keys, name);
+  }
   const { minHits = 3, maxAge = 10, iouThreshold = 0.3, classAware = true, smoother = 'kalman', includeTentative = false } = options;
   if (!Number.isInteger(minHits) || minHits < 1 || minHits > 1e6) throw new RangeError(`minHits is ${minHits}; it must be an integer ≥ 1`);
   if (!Number.isInteger(maxAge) || maxAge < 0 || maxAge > 1e6) throw new RangeError(`maxAge is ${maxAge}; it must be an integer ≥ 0 (frames)`);

@@ -147,7 +147,6 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
   const steps: (() => void)[] = [];
   /** The TFLite operator each step belongs to ('CONV_2D #3'), for profile(). */
   const stepOps: string[] = [];
-  let heap: Uint8Array;
   let scratchBytes = 0;
   const scratchUsers: ((ptr: number) => void)[] = [];
   const needed = neededOperators(model, targets);
@@ -278,7 +277,7 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
   for (const p of allPlaces) p.ptr = pool + offsets.get(p.base ?? p)!;
   const scratch = arena.alloc(scratchBytes);
   for (const use of scratchUsers) use(scratch);
-  heap = new Uint8Array(core.memory.buffer); // memory no longer grows: one view serves every run
+  const heap = new Uint8Array(core.memory.buffer); // memory no longer grows: one view serves every run
 
   const outputs = targets.map(index => {
     const p = places.get(index);

@@ -66,7 +66,7 @@ export function readBrowserImage(source: BrowserImageSource, maxPixels: number):
   } catch (error) {
     if ((error as Error).name === 'SecurityError') {
       throw new Error('cannot read the pixels of a cross-origin image: serve it with CORS headers and set ' +
-        "img.crossOrigin = 'anonymous' before loading it");
+        "img.crossOrigin = 'anonymous' before loading it", { cause: error });
     }
     throw error;
   }

@@ -7,6 +7,16 @@
  * source at s = (d + 0.5) · src/dst − 0.5, clamped to [0, src − 1].
  */
 import type { PreprocessSpec, RawImage } from './types.js';
+import { rejectUnknownKeys } from '../util/strict-keys.js';
+
+/** Every PreprocessSpec key; the `satisfies` keeps the list in step with the interface. */
+const PREPROCESS_SPEC_KEYS = Object.keys({
+  size: 1, channels: 1, mean: 1, std: 1, layout: 1, inputType: 1, inputQuantization: 1,
+} satisfies Record<keyof PreprocessSpec, 1>);
+
+const INPUT_QUANTIZATION_KEYS = Object.keys({
+  scale: 1, zeroPoint: 1,
+} satisfies Record<keyof NonNullable<PreprocessSpec['inputQuantization']>, 1>);
 
 /** Sample positions along one axis: the two source indices and the weight of the second. */
 interface Axis {
@@ -74,6 +84,7 @@ export function validatePreprocessSpec(spec: PreprocessSpec): PreprocessSpec {
   if (spec === null || typeof spec !== 'object') {
     throw new TypeError(`preprocess must be a PreprocessSpec { size, channels, mean, std, layout }, got ${String(spec)}`);
   }
+  rejectUnknownKeys(spec, PREPROCESS_SPEC_KEYS, 'preprocess');
   const { size, channels, mean, std, layout } = spec;
   if (!Array.isArray(size) || size.length !== 2 || !size.every(isPositiveInteger)) {
     throw new RangeError(`preprocess.size is ${JSON.stringify(size)}; it must be [width, height], two integers ≥ 1`);
@@ -93,7 +104,23 @@ export function validatePreprocessSpec(spec: PreprocessSpec): PreprocessSpec {
   if (inputType === 'uint8' && (mean.some((m) => m !== 0) || std.some((s) => s !== 1))) {
     throw new RangeError(`preprocess.inputType 'uint8' feeds raw 0–255 pixels: mean must be [0, 0, 0] and std [1, 1, 1], got ${JSON.stringify(mean)} and ${JSON.stringify(std)}`);
   }
+  if (spec.inputQuantization !== undefined) validateInputQuantization(spec.inputQuantization);
   return spec;
+}
+
+/** `inputQuantization`: { scale > 0, integer zeroPoint }, and no other key. */
+function validateInputQuantization(value: unknown): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`preprocess.inputQuantization must be { scale, zeroPoint }, got ${JSON.stringify(value)}`);
+  }
+  rejectUnknownKeys(value, INPUT_QUANTIZATION_KEYS, 'preprocess.inputQuantization');
+  const { scale, zeroPoint } = value as Record<string, unknown>;
+  if (typeof scale !== 'number' || !(scale > 0 && scale < Infinity)) {
+    throw new RangeError(`preprocess.inputQuantization.scale is ${String(scale)}; it must be a finite number > 0`);
+  }
+  if (!Number.isInteger(zeroPoint)) {
+    throw new RangeError(`preprocess.inputQuantization.zeroPoint is ${String(zeroPoint)}; it must be an integer`);
+  }
 }
 
 /**

@@ -44,7 +44,7 @@ async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<FromW
     try {
       ort = await import(/* @vite-ignore */ recipe.ortUrl) as OrtWeb;
     } catch (error) {
-      throw new Error(`the tracking worker cannot import onnxruntime-web from ortUrl ${recipe.ortUrl}: ${(error as Error).message}`);
+      throw new Error(`the tracking worker cannot import onnxruntime-web from ortUrl ${recipe.ortUrl}: ${(error as Error).message}`, { cause: error });
     }
   }
   detector = await createDetector({

@@ -163,7 +163,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   } catch (error) {
     const code = (error as { code?: string }).code;
     throw new Error(code === 'ENOENT' ? `no checkpoint in '${root}' (${jsonPath} is missing)`
-      : `checkpoint ${jsonPath} is unreadable: ${(error as Error).message}`);
+      : `checkpoint ${jsonPath} is unreadable: ${(error as Error).message}`, { cause: error });
   }
   if (meta.format !== CHECKPOINT_FORMAT || !(meta.version === 1 || meta.version === CHECKPOINT_VERSION)) {
     throw new Error(`${jsonPath} is not an ${CHECKPOINT_FORMAT} v1 or v${CHECKPOINT_VERSION} file (format ${meta.format}, version ${meta.version})`);
@@ -176,7 +176,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   try {
     bytes = await readFile(binPath);
   } catch (error) {
-    throw new Error(`checkpoint binary ${binPath} is unreadable: ${(error as Error).message}`);
+    throw new Error(`checkpoint binary ${binPath} is unreadable: ${(error as Error).message}`, { cause: error });
   }
   if (meta.bin && (bytes.byteLength !== meta.bin.bytes || createHash('sha256').update(bytes).digest('hex') !== meta.bin.sha256)) {
     throw new Error(`checkpoint binary ${binPath} is not the one ${jsonPath} (step ${meta.step}) recorded: ` +

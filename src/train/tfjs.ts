@@ -20,9 +20,9 @@ import type { HookData } from './tfjs-core-esm-hook.js';
 import { setPaddingRule } from '../model/layers.js';
 import { registerWasmTrainingKernels } from './kernels/index.js';
 
-/** In the order 'auto' tries them. */
-export const TRAINING_BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
-export type TrainingBackendName = typeof TRAINING_BACKENDS[number];
+import { TRAINING_BACKENDS, type TrainingBackendName } from './backend-names.js';
+
+export { TRAINING_BACKENDS, type TrainingBackendName } from './backend-names.js';
 
 /**
  * The kernels whose gradient functions an SSD training step (`Ssd300.apply`, `multiBoxLoss`)
@@ -108,7 +108,7 @@ async function trySetBackend(name: TrainingBackendName): Promise<void> {
     try {
       await import(pkg);
     } catch (error) {
-      throw new Error(`${pkg} failed to load: ${(error as Error).message}`);
+      throw new Error(`${pkg} failed to load: ${(error as Error).message}`, { cause: error });
     }
   } else if (name === 'wasm' && !wasmPathsSet) {
     // In Node the wasm binaries are read from the package's own dist/.

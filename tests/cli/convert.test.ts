@@ -72,6 +72,9 @@ describe('ssd-edge convert', () => {
     await writeFile(anchors, '{"cx": 1}');
     await fails(['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--anchors', anchors], /holds neither a PriorConfig .* nor an array/);
     await fails(['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--preset', 'tfSsdMobilenetV1Coco'], /carries its own anchors/);
+    await writeFile(anchors, JSON.stringify({ family: 'tfGrid', featureMaps: [19, 10, 5, 3, 2, 1], minScale: 0.2, maxScale: 0.95, aspectRatio: [1, 2] }));
+    await fails(['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--anchors', anchors],
+      /--anchors .*anchors\.json: PriorConfig \(family 'tfGrid'\) has an unknown key 'aspectRatio'; did you mean 'aspectRatios'\?/);
     assert.ok(!(await readdir(dir)).includes('x.onnx'), 'nothing written by a refused conversion');
   });
 });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import type * as Ort from 'onnxruntime-node';
-import { referencePriors } from '../../src/core/reference/priors.js';
+import { priorRows as referencePriors } from '../../src/core/prior-rows.js';
 import { BLAZEFACE_ANCHORS, convertModel, foldFloat16Weights, readTflite } from '../../src/convert/index.js';
 import { readSsdEdgeMetadata } from '../../src/model/onnx/read.js';
 import { fixtureUrl } from '../fixtures.js';

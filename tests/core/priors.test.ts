@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { generatePriors, presets, type PriorConfig } from '../../src/index.js';
-import { referencePriors } from '../../src/core/reference/priors.js';
+import { priorRows as referencePriors } from '../../src/core/prior-rows.js';
 import { priorFixtures, readPriorFixture } from '../fixtures.js';
 
 /** Golden files printed with 6 significant digits (MediaPipe's) need a looser tolerance. */

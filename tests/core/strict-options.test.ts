@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createPostprocessor, presets, type PostprocessConfig } from '../../src/index.js';
+import { createPostprocessor, generatePriors, presets, type PostprocessConfig, type PriorConfig, type SsdPriorConfig } from '../../src/index.js';
 import { instantiateCore } from '../../src/core/loader.js';
 
 const P = 8732, C = 21;
@@ -39,6 +39,29 @@ describe('PostprocessConfig is strict', () => {
       /tfliteNms has an unknown key 'detectionPerClass'; did you mean 'detectionsPerClass'\?/);
   });
 
+  it('rejects unknown keys inside a PriorConfig, for every family', async () => {
+    const ssd = presets.ssd300Voc.priors as SsdPriorConfig;
+    const { minSizes, ...withoutMinSizes } = ssd;
+    await rejectsConfig({ ...presets.ssd300Voc, priors: { ...withoutMinSizes, minSize: minSizes } }, TypeError,
+      /PriorConfig \(family 'ssd'\) has an unknown key 'minSize'; did you mean 'minSizes'\?/);
+    const typos: [PriorConfig, string, string][] = [
+      [presets.torchvisionSsd300Coco.priors as PriorConfig, 'scale', 'scales'],
+      [presets.tfSsdMobilenetV1Coco.priors as PriorConfig, 'aspectRatio', 'aspectRatios'],
+      [{ family: 'mediapipe', inputSize: 128, numLayers: 4, minScale: 0.15, maxScale: 0.75, strides: [8, 16, 16, 16],
+        aspectRatios: [1], fixedAnchorSize: true }, 'anchorOffsetx', 'anchorOffsetX'],
+    ];
+    for (const [config, typo, meant] of typos) {
+      await assert.rejects(generatePriors({ ...config, [typo]: 1 } as PriorConfig), (error: Error) => error instanceof TypeError &&
+        new RegExp(`PriorConfig \\(family '${config.family}'\\) has an unknown key '${typo}'; did you mean '${meant}'\\?`).test(error.message));
+      assert.ok((await generatePriors(config)).length > 0, `${config.family}: the config itself is accepted`);
+    }
+  });
+
+  it('rejects unknown keys inside keypoints', async () => {
+    const blazeface = { ...presets.tfSsdMobilenetV1Coco, scoreActivation: 'sigmoid', keypoints: { count: 6, cuont: 1 } };
+    await rejectsConfig(blazeface, TypeError, /keypoints has an unknown key 'cuont'; did you mean 'count'\?/);
+  });
+
   it('rejects non-boolean flags', async () => {
     await rejectsConfig({ ...presets.ssd300Voc, classAgnostic: 'false' }, TypeError, /classAgnostic must be true or false, got 'false' \(string\)/);
     await rejectsConfig({ ...presets.ssd300Voc, clip: 1 }, TypeError, /clip must be true or false, got 1 \(number\)/);
@@ -62,7 +85,13 @@ describe('PostprocessConfig is strict', () => {
   });
 
   it('still accepts every preset as is', async () => {
-    for (const preset of Object.values(presets)) (await createPostprocessor(preset)).dispose();
+    const priorCounts = { ssd300Voc: 8732, ssd512Voc: 24564, torchvisionSsd300Coco: 8732, tfSsdMobilenetV1Coco: 1917 };
+    for (const [name, preset] of Object.entries(presets)) {
+      const post = await createPostprocessor(preset);
+      assert.equal(post.config.numPriors, priorCounts[name as keyof typeof priorCounts], `${name}: priors`);
+      assert.equal(post.config.numClasses, preset.numClasses, `${name}: classes`);
+      post.dispose();
+    }
   });
 });
 

@@ -158,6 +158,15 @@ describe('tracker: bad options and inputs', () => {
     await assert.rejects(createTracker({ classAware: 'yes' as never }), TypeError);
   });
 
+  it('rejects unknown keys, at the top and inside oneEuro and exponential, suggesting the nearest', async () => {
+    const typo = (options: object, message: RegExp) => assert.rejects(createTracker(options as TrackerOptions),
+      (error: Error) => error instanceof TypeError && message.test(error.message));
+    await typo({ maxAges: 5 }, /tracker options has an unknown key 'maxAges'; did you mean 'maxAge'\?/);
+    await typo({ smoother: 'one-euro', oneEuro: { minCutoff: 1, betta: 2 } }, /oneEuro has an unknown key 'betta'; did you mean 'beta'\?/);
+    await typo({ smoother: 'exponential', exponential: { alfa: 0.5 } }, /exponential has an unknown key 'alfa'; did you mean 'alpha'\?/);
+    (await createTracker({ smoother: 'one-euro', oneEuro: { minCutoff: 1 }, build: 'auto', wasmBaseUrl: undefined })).dispose();
+  });
+
   it('rejects NaN boxes, negative sizes, bad classes and scores, non-monotonic timestamps', async () => {
     const tracker = await createTracker();
     const good: TrackInput = { classId: 1, score: 0.5, box: [0, 0, 0.1, 0.1] };

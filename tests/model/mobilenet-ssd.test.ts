@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as Ort from 'onnxruntime-node';
 import { convertTfliteModel } from '../../src/convert/tflite/ssd.js';
 import { readTflite, type TfliteModel } from '../../src/convert/tflite/read.js';
-import { referencePriors } from '../../src/core/reference/priors.js';
+import { priorRows as referencePriors } from '../../src/core/prior-rows.js';
 import { readSsdEdgeMetadata } from '../../src/model/onnx/read.js';
 import {
   createMobilenetSsd, makeDivisible, MOBILENET_SSD_PRIORS, type MobilenetSsd,

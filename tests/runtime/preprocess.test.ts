@@ -125,4 +125,20 @@ describe('rejected input names the value and what is expected', () => {
     assert.throws(bad({ layout: 'chw' }), /preprocess.layout is "chw"; it must be 'nchw' or 'nhwc'/);
     assert.throws(() => validatePreprocessSpec(null as unknown as PreprocessSpec), /TypeError: preprocess must be a PreprocessSpec/);
   });
+
+  it('unknown keys, in the spec and in inputQuantization, are named with the nearest known key', () => {
+    const bad = (overrides: object) => () => validatePreprocessSpec({ ...spec, ...overrides } as PreprocessSpec);
+    assert.throws(bad({ layuot: 'nhwc' }), /TypeError: preprocess has an unknown key 'layuot'; did you mean 'layout'\?/);
+    assert.throws(bad({ inputtype: 'uint8' }), /TypeError: preprocess has an unknown key 'inputtype'; did you mean 'inputType'\?/);
+    const uint8 = { inputType: 'uint8', mean: [0, 0, 0], std: [1, 1, 1] } as const;
+    assert.throws(bad({ ...uint8, inputQuantization: { scale: 0.0078125, zeroPiont: 128 } }),
+      /TypeError: preprocess.inputQuantization has an unknown key 'zeroPiont'; did you mean 'zeroPoint'\?/);
+    assert.throws(bad({ ...uint8, inputQuantization: { scale: 0, zeroPoint: 128 } }),
+      /RangeError: preprocess.inputQuantization.scale is 0; it must be a finite number > 0/);
+    assert.throws(bad({ ...uint8, inputQuantization: { scale: 0.5, zeroPoint: 1.5 } }),
+      /RangeError: preprocess.inputQuantization.zeroPoint is 1.5; it must be an integer/);
+    assert.throws(bad({ ...uint8, inputQuantization: 128 }), /TypeError: preprocess.inputQuantization must be \{ scale, zeroPoint \}, got 128/);
+    const ok = { ...spec, ...uint8, inputQuantization: { scale: 0.0078125, zeroPoint: 128 } } as PreprocessSpec;
+    assert.equal(validatePreprocessSpec(ok), ok);
+  });
 });

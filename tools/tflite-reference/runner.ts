@@ -155,7 +155,7 @@ export async function openTfliteReference(): Promise<TfliteReference> {
     try {
       return await fn();
     } catch (error) {
-      throw new Error(withConsole(consoleLines, `TFLite reference page: ${what} failed: ${(error as Error).message}`));
+      throw new Error(withConsole(consoleLines, `TFLite reference page: ${what} failed: ${(error as Error).message}`), { cause: error });
     }
   };
   const environment: TfliteEnvironment = {

@@ -4,7 +4,8 @@
  * and the input's quantisation as its pre-processing. The ONNX conversion (ssd.ts) and the
  * detector's int8 backend (which browsers load without the ONNX writer) both start here.
  */
-import { referencePriors } from '../../core/reference/priors.js';
+import { encodePriorParams } from '../../core/priors.js';
+import { priorRows } from '../../core/prior-rows.js';
 import type { PostprocessConfig, PriorConfig } from '../../core/types.js';
 import type { PreprocessSpec } from '../../runtime/types.js';
 import { readFlexbuffer, type FlexValue } from '../flexbuffer.js';
@@ -151,7 +152,8 @@ export function describeTfliteSsd(model: TfliteModel, options: TfliteSsdGiven = 
       throw new TfliteFormatError(`the model has no ${DETECTION_POSTPROCESS} operator, so its anchors are not in the file: pass anchors (a PriorConfig such as the tfGrid or mediapipe family, or the rows) and the post-processing`);
     }
     // the plain-TypeScript generator: the same rows as the core's, without loading wasm
-    priors = options.anchors instanceof Float32Array ? options.anchors : referencePriors(options.anchors);
+    if (!(options.anchors instanceof Float32Array)) encodePriorParams(options.anchors); // validates the config
+    priors = options.anchors instanceof Float32Array ? options.anchors : priorRows(options.anchors);
     const numAnchors = priors.length / 4;
     const scores = rowsOf(model, scoreIndex, 'class predictions');
     if (rowsOf(model, boxIndex, 'box encodings').rows !== numAnchors || scores.rows !== numAnchors) {

@@ -1,14 +1,11 @@
 /** Box coding in plain TypeScript: the reference for assembly/coder.ts. */
+import type { Coding } from '../config.js';
 import { expf, f32 } from './f32.js';
+
+export type { Coding };
 
 /** ln(1000 / 16): scaled log-size offsets are clamped to this before exp (torchvision). */
 export const MAX_LOG_SCALE = f32(Math.log(1000 / 16));
-
-/** Per-component offset multipliers and the offsets' order in `loc`. */
-export interface Coding {
-  scales: readonly [sx: number, sy: number, sw: number, sh: number];
-  order: 'xywh' | 'yxhw';
-}
 
 export type Box = [xmin: number, ymin: number, xmax: number, ymax: number];
 

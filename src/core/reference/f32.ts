@@ -10,7 +10,7 @@ export const f32 = Math.fround;
 // see: assembly/expf.ts — the same constants and the same order of operations.
 const EXP_MIN = -87;
 const EXP_MAX = 88;
-const LOG2E = f32(1.44269504088896341);
+const LOG2E = f32(1.4426950408889634); // log2(e), Math.LOG2E
 const LN2_HI = f32(0.693359375);
 const LN2_LO = f32(-2.12194440e-4);
 const P = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1].map(f32);

@@ -4,30 +4,15 @@
  * f32.ts), so it equals the core bit for bit. Used by the parity tests and as the baseline.
  */
 import { f32 } from './f32.js';
+import { SMOOTHERS, type SmootherKind, type TrackerParams } from '../track-params.js';
+
+export { SMOOTHERS, type SmootherKind, type TrackerParams };
 
 export type Box4 = [number, number, number, number];
-
-/** Smoother kinds, numbered as in the core's header. */
-export const SMOOTHERS = ['kalman', 'one-euro', 'exponential', 'none'] as const;
-export type SmootherKind = typeof SMOOTHERS[number];
 
 export const STATE_TENTATIVE = 0;
 export const STATE_CONFIRMED = 1;
 export const STATE_LOST = 2;
-
-export interface TrackerParams {
-  minHits: number;
-  maxAge: number;
-  iouThreshold: number;
-  classAware: boolean;
-  smoother: SmootherKind;
-  /** exponential: alpha; one-euro: minCutoff (Hz) */
-  smoothA: number;
-  /** one-euro: beta */
-  smoothB: number;
-  /** one-euro: dCutoff (Hz) */
-  smoothC: number;
-}
 
 /** One track's full state, the fields of the core's record. */
 export interface RefTrack {

@@ -209,7 +209,7 @@ async function loadSharp(): Promise<typeof import('sharp').default> {
   try {
     return (await import('sharp')).default;
   } catch (error) {
-    throw new Error(`generating the dataset needs the optional package 'sharp' (npm install sharp): ${(error as Error).message}`);
+    throw new Error(`generating the dataset needs the optional package 'sharp' (npm install sharp): ${(error as Error).message}`, { cause: error });
   }
 }
 

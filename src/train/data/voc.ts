@@ -146,7 +146,7 @@ export async function imageSize(path: string, listPath = ''): Promise<{ width: n
     }
   } catch (error) {
     const { code, message } = error as { code?: string; message: string };
-    throw new Error(code === 'ENOENT' ? `VOC image missing: ${path}${listPath ? ` (listed in ${listPath})` : ''}` : `VOC image unreadable: ${path}: ${message}`);
+    throw new Error(code === 'ENOENT' ? `VOC image missing: ${path}${listPath ? ` (listed in ${listPath})` : ''}` : `VOC image unreadable: ${path}: ${message}`, { cause: error });
   }
   const be16 = (i: number) => (bytes[i] << 8) | bytes[i + 1];
   const be32 = (i: number) => be16(i) * 65536 + be16(i + 2);
@@ -185,8 +185,8 @@ async function readText(path: string, what: string): Promise<string> {
     return await readFile(path, 'utf8');
   } catch (error) {
     const { code, message } = error as { code?: string; message: string };
-    if (code === 'ENOENT') throw new Error(`VOC ${what} missing: ${path}`);
-    throw new Error(`VOC ${what} unreadable: ${path}: ${message}`);
+    if (code === 'ENOENT') throw new Error(`VOC ${what} missing: ${path}`, { cause: error });
+    throw new Error(`VOC ${what} unreadable: ${path}: ${message}`, { cause: error });
   }
 }
 

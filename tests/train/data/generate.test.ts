@@ -162,9 +162,22 @@ describe('generateVocDataset', () => {
       }
       return sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } }).png().toBuffer();
     }));
+    const file = join(out, 'shapes-sample.png');
     await sharp({ create: { width: 1200, height: 600, channels: 3, background: '#000' } })
       .composite(tiles.map((input, i) => ({ input, left: (i % 4) * 300, top: Math.floor(i / 4) * 300 })))
-      .png().toFile(join(out, 'shapes-sample.png'));
+      .png().toFile(file);
+    const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([info.width, info.height, info.channels, (await sharp(file).metadata()).format], [1200, 600, 3, 'png']);
+    // every box's outline is drawn: its top-left corner is an outline colour (green, or red when difficult)
+    [...train.items.slice(0, 6), ...test.items.slice(0, 2)].forEach((item, i) => {
+      assert.ok(item.labels.length > 0, `tile ${i} has boxes`);
+      for (let k = 0; k < item.labels.length; k++) {
+        const [x0, y0] = [...item.boxes.subarray(4 * k, 4 * k + 2)].map((v) => Math.round(v * 300));
+        const at = ((Math.floor(i / 4) * 300 + y0) * 1200 + (i % 4) * 300 + x0) * 3;
+        const pixel = [...data.subarray(at, at + 3)].join(',');
+        assert.ok(pixel === '0,255,0' || pixel === '255,0,0', `tile ${i}, box ${k}: corner (${x0}, ${y0}) is ${pixel}, not an outline colour`);
+      }
+    });
   });
 });
 

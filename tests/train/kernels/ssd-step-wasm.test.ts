@@ -1,8 +1,7 @@
 /**
  * One SSD300 training step (width 1/32, 4 classes, one 300 × 300 image) on the wasm backend, with
  * ssd-edge's kernels: every variable's gradient equals the cpu backend's within 1e-3 (max |wasm −
- * cpu| / max |cpu| per variable). Then a timing print, not asserted: the step (forward, loss,
- * backward) on wasm and on cpu at widths 1/32 and 1/16. About 35 s, most of it the cpu steps.
+ * cpu| / max |cpu| per variable). Step times per backend are `npm run bench:train`'s business.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -86,27 +85,5 @@ describe('an SSD300 training step on the wasm backend', () => {
     });
     console.log(`SSD300 step, width 1/32: loss ${wasm.loss.toFixed(5)} (wasm) vs ${cpu.loss.toFixed(5)} (cpu); ` +
                 `worst relative gradient error ${worst.toExponential(2)} (${worstName}) over ${model.variables.size} variables`);
-  });
-
-  it('timing (printed, not asserted): step time on wasm and cpu, widths 1/32 and 1/16, batch 1', async () => {
-    for (const [label, width] of [['1/32', 1 / 32], ['1/16', 1 / 16]] as const) {
-      const model = createSsd300({ numClasses: 4, width, seed: 3 });
-      try {
-        const times: Record<string, number> = {};
-        for (const backend of ['wasm', 'cpu']) {
-          // wasm: a warm-up step (it moves the data), then the mean of 3; cpu (seconds a step): one step.
-          if (backend === 'wasm') await step(backend, model, images, targets);
-          const runs = backend === 'wasm' ? 3 : 1;
-          let total = 0;
-          for (let r = 0; r < runs; r++) total += (await step(backend, model, images, targets)).ms;
-          times[backend] = total / runs;
-        }
-        console.log(`SSD300 step, width ${label}, batch 1: wasm ${times.wasm.toFixed(0)} ms (${(1000 / times.wasm).toFixed(2)} images/s), ` +
-                    `cpu ${times.cpu.toFixed(0)} ms (${(1000 / times.cpu).toFixed(2)} images/s): ${(times.cpu / times.wasm).toFixed(1)}× faster`);
-      } finally {
-        model.dispose();
-        await tf.setBackend('wasm');
-      }
-    }
   });
 });

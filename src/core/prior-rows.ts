@@ -1,17 +1,16 @@
 /**
- * Prior generators in plain TypeScript, written to read like their upstream sources. They are
- * the oracle for assembly/priors.ts; both are checked against golden files made by the
- * upstream code or faithful Python ports (tests/fixtures/priors).
+ * Prior generators in plain TypeScript, written to read like their upstream sources: the
+ * synchronous generator the converters use (no wasm to load), and the tests' oracle for
+ * assembly/priors.ts. Both are checked against golden files made by the upstream code or
+ * faithful Python ports (tests/fixtures/priors). The config is assumed valid: check it with
+ * encodePriorParams (priors.ts) first.
  */
+import { tfBaseAnchorSize, tfGridScales, widthHeight } from './prior-config.js';
 import type {
-  MediapipePriorConfig, PriorConfig, Size2, SsdPriorConfig, TfGridPriorConfig, TorchvisionPriorConfig,
-} from '../types.js';
+  MediapipePriorConfig, PriorConfig, SsdPriorConfig, TfGridPriorConfig, TorchvisionPriorConfig,
+} from './types.js';
 
 type Row = [cx: number, cy: number, w: number, h: number];
-
-export function widthHeight(size: Size2): [number, number] {
-  return typeof size === 'number' ? [size, size] : [size[0], size[1]];
-}
 
 const clamp01 = (v: number) => Math.min(Math.max(v, 0), 1);
 
@@ -69,15 +68,6 @@ function torchvisionPriors(config: TorchvisionPriorConfig): Row[] {
   return rows;
 }
 
-/** The per-layer scales of create_ssd_anchors, with TF's trailing 1.0. */
-export function tfGridScales(config: TfGridPriorConfig): number[] {
-  const n = config.featureMaps.length;
-  const scales = config.scales
-    ? [...config.scales]
-    : Array.from({ length: n }, (_, i) => config.minScale + ((config.maxScale - config.minScale) * i) / (n - 1));
-  return [...scales, 1.0];
-}
-
 /** TF Object Detection API multiple_grid_anchor_generator.create_ssd_anchors + tile_anchors. */
 function tfGridPriors(config: TfGridPriorConfig): Row[] {
   const ratios = config.aspectRatios ?? [1.0, 2.0, 0.5, 3.0, 1 / 3];
@@ -111,15 +101,6 @@ function tfGridPriors(config: TfGridPriorConfig): Row[] {
     }
   });
   return rows;
-}
-
-/** TF scales the base anchor by the shorter image side, for non-square inputs. */
-export function tfBaseAnchorSize(config: TfGridPriorConfig): [number, number] {
-  const [baseH, baseW] = config.baseAnchorSize ?? [1, 1];
-  if (!config.imageSize) return [baseH, baseW];
-  const [imageH, imageW] = config.imageSize;
-  const shorter = Math.min(imageH, imageW);
-  return [(shorter / imageH) * baseH, (shorter / imageW) * baseW];
 }
 
 /** MediaPipe calculators/tflite/ssd_anchors_calculator.cc. */
@@ -161,8 +142,8 @@ function mediapipePriors(config: MediapipePriorConfig): Row[] {
   return rows;
 }
 
-/** Priors of any family as (cx, cy, w, h) rows. */
-export function referencePriors(config: PriorConfig): Float32Array {
+/** Priors of any family as (cx, cy, w, h) rows, the same values as the core's generatePriors. */
+export function priorRows(config: PriorConfig): Float32Array {
   const rows = config.family === 'ssd' ? ssdPriors(config)
     : config.family === 'torchvision' ? torchvisionPriors(config)
     : config.family === 'tfGrid' ? tfGridPriors(config)
