@@ -21,9 +21,4 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
-  {
-    // Being reworked by other sessions (issue 11); give their rethrown errors a `cause`, then drop this.
-    files: ['src/runtime/detector.ts', 'src/runtime/session.ts'],
-    rules: { 'preserve-caught-error': 'warn' },
-  },
 );

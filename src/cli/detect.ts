@@ -99,9 +99,9 @@ async function runVideoDetect(input: string, options: Record<string, string | bo
     (options.json === true ? console.error : console.log)(lines.join('\n'));
   } catch (error) {
     if (abort.signal.aborted) {
-      throw new Error(`detect: interrupted; ffmpeg stopped, nothing written (${(error as Error).message})`);
+      throw new Error(`detect: interrupted; ffmpeg stopped, nothing written (${(error as Error).message})`, { cause: error });
     }
-    throw new Error(`detect: ${(error as Error).message}`);
+    throw new Error(`detect: ${(error as Error).message}`, { cause: error });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

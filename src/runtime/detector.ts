@@ -107,7 +107,7 @@ function fromMetadata<T>(metadata: Record<string, string>, key: string, parse: (
   try {
     return parse(JSON.parse(text));
   } catch (error) {
-    throw new Error(`the model's metadata '${key}' is unusable: ${(error as Error).message}`);
+    throw new Error(`the model's metadata '${key}' is unusable: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -495,7 +495,7 @@ async function tfliteSession(tflite: typeof import('./tflite-model.js'), ssd: Tf
     } catch (error) {
       if (!(error instanceof tflite.TfliteFormatError)) throw error;
       if (options.backend === 'int8') {
-        throw new Error(`backend 'int8' cannot run model ${model.name}: ${error.message}; backend 'auto' runs its ONNX conversion on onnxruntime`);
+        throw new Error(`backend 'int8' cannot run model ${model.name}: ${error.message}; backend 'auto' runs its ONNX conversion on onnxruntime`, { cause: error });
       }
       passedOver = `auto: the int8 kernels do not run model ${model.name} (${error.message}); `;
     }
@@ -505,7 +505,7 @@ async function tfliteSession(tflite: typeof import('./tflite-model.js'), ssd: Tf
   try {
     bytes = tfliteToOnnx(ssd);
   } catch (error) {
-    throw new Error(`${passedOver}${(error as Error).message}`); // a browser bundle, which does not convert
+    throw new Error(`${passedOver}${(error as Error).message}`, { cause: error }); // a browser bundle, which does not convert
   }
   const onnx: ModelBytes = { bytes, name: model.name };
   const session = await createSession(onnx, options);
@@ -562,7 +562,7 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
       metadata = readModelMetadata(model.bytes);
     } catch (error) {
       throw new Error(`cannot load model ${model.name}: it is not a valid ONNX model (truncated, or not an .onnx file): ` +
-        (error as Error).message);
+        (error as Error).message, { cause: error });
     }
     if (!hasOnnxGraph(model.bytes)) {
       throw new Error(`cannot load model ${model.name}: it is not an ONNX model (no graph in it; a ${describeBytes(model.bytes)} file?): ` +
@@ -593,7 +593,7 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
       const size = 3 * spec.size[0] * spec.size[1];
       warmUp = await session.run(spec.inputType === 'uint8' ? new Uint8Array(size) : new Float32Array(size), inputDims(spec, 1));
     } catch (error) {
-      throw new Error(`model ${model.name} failed on a zero image ${shapeText(inputDims(spec, 1))}: ${(error as Error).message}`);
+      throw new Error(`model ${model.name} failed on a zero image ${shapeText(inputDims(spec, 1))}: ${(error as Error).message}`, { cause: error });
     }
     checkOutputs(warmUp, outputs, post, postChoice.name);
     return new OnnxDetector(session, post, prep, spec, postChoice.config, outputs, batchable, maxPixels,

@@ -87,14 +87,14 @@ export async function readModelBytes(model: ModelSource, { tflite = false } = {}
       bytes = await fetchBytes(url);
     } catch (error) {
       throw new Error(`cannot load model ${name} from ${url.href}: ${(error as Error).message}` +
-        (IS_NODE ? '' : '; if the bundle was moved without its models/ files, call setModelBaseUrl() with where they are served'));
+        (IS_NODE ? '' : '; if the bundle was moved without its models/ files, call setModelBaseUrl() with where they are served'), { cause: error });
     }
   } else if (typeof model === 'string' || model instanceof URL) {
     name = `'${String(model)}'`;
     try {
       bytes = await fetchBytes(model);
     } catch (error) {
-      throw new Error(`cannot load model ${name}: ${(error as Error).message}`);
+      throw new Error(`cannot load model ${name}: ${(error as Error).message}`, { cause: error });
     }
   } else {
     throw new TypeError(`model must be a file path, a URL, or the model's bytes (Uint8Array or ArrayBuffer), got ${
@@ -119,7 +119,7 @@ async function fetchBytes(model: string | URL): Promise<Uint8Array> {
     // undici says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a certificate) is in its cause
     const cause = (error as Error & { cause?: { message?: string; code?: string } }).cause;
     const reason = cause ? `: ${cause.code && !String(cause.message).includes(cause.code) ? `${cause.code} ` : ''}${cause.message ?? ''}` : '';
-    throw new Error(`${(error as Error).message} (${url.href})${reason}`);
+    throw new Error(`${(error as Error).message} (${url.href})${reason}`, { cause: error });
   }
   if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText} from ${response.url}`);
   return new Uint8Array(await response.arrayBuffer());

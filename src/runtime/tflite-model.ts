@@ -37,7 +37,7 @@ export function readTfliteSsd(bytes: Uint8Array, name: string, { labels, preset 
     return { model, description: describeTfliteSsd(model, given), given };
   } catch (error) {
     const hint = /pass anchors/.test((error as Error).message) ? ' (createDetector: pass preset, a PostprocessConfig with its priors)' : '';
-    throw new Error(`cannot load model ${name}: ${(error as Error).message}${hint}`);
+    throw new Error(`cannot load model ${name}: ${(error as Error).message}${hint}`, { cause: error });
   }
 }
 
