@@ -30,7 +30,7 @@ export async function runExport(argv: string[]): Promise<void> {
   if (!out) throw new Error(`export: --out is required\n\nusage: ${EXPORT_USAGE}`);
   const checkpoint = options.weights as string | undefined;
   if (checkpoint && (options.width !== undefined || options.classes !== undefined || options.seed !== undefined || options['input-size'] !== undefined)) {
-    throw new Error('export: --weights takes width and classes (and the input size) from the checkpoint; drop --width, --classes, --input-size and --seed');
+    throw new Error('export: --weights takes width and classes from the checkpoint (and a MobileNet\'s input size); drop --width, --classes, --input-size and --seed');
   }
   const width = numberOption(options, 'width', Number.MIN_VALUE, 1) ?? 1;
   const numClasses = numberOption(options, 'classes', 2, 100000) ?? 21;
