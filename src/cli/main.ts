@@ -16,11 +16,11 @@ const USAGE = `usage: ssd-edge <command> [options]
 
 commands:
   detect     detect objects in an image or a directory of images
-  export     write SSD300 to an ONNX file
+  export     write SSD300, the mini SSD or SSD/SSDLite MobileNet V2 (random or a checkpoint) to an ONNX file
   convert    a TensorFlow Lite SSD (.tflite) or a PyTorch SSD checkpoint (.pth) → an ssd-edge ONNX model, no Python
   bench-e2e  SSD300 latency: pre-processing, inference, post-processing per backend
   generate-data  write the procedural shapes dataset (PASCAL VOC layout)
-  train      train SSD300 on a PASCAL VOC dataset (tfjs), with checkpoints
+  train      train SSD300, the mini SSD or SSD/SSDLite MobileNet V2 on a PASCAL VOC dataset (tfjs), with checkpoints
   eval       PASCAL VOC mAP@0.5 of an ONNX model on a VOC split (11-point and all-point, per class)
   demo       the default model on the bundled sample image: detections, annotated PNG, JSON
   help       this text
