@@ -1,5 +1,5 @@
 /**
- * SSD MobileNet V2 at 300×300 in tfjs, laid out as the TensorFlow Object Detection API's
+ * SSD MobileNet V2 at 300×300 (or 320×320; SSDLite too) in tfjs, laid out as the TensorFlow Object Detection API's
  * `ssd_mobilenet_v2` (the COCO model in models/ is its quantised TFLite export): the MobileNet V2
  * base (inverted residual blocks, ReLU6, TensorFlow SAME padding), four extra layers, and a box
  * predictor on six feature maps with the multiple-grid anchors (the core's `tfGrid` family) and
@@ -22,6 +22,11 @@
  * `conf [N, 1917, numClasses]` logits (sigmoid scores; column 0 the background), each head's
  * output flattened (row, column, box) and the six sources concatenated, so row i lines up with
  * anchor i of MOBILENET_SSD_PRIORS.
+ *
+ * Variants: `lite` builds SSDLite MobileNet V2 (`ssdlite_mobilenet_v2`: the extra layers' 3×3
+ * and the box predictors depthwise-separable, see MobilenetSsdOptions.lite); `inputSize` 320
+ * gives maps 20, 10, 5, 3, 2, 1 and 2034 rows (mobilenetSsdPriors(320)).
+ * see: convolutional_box_predictor.py (use_depthwise), samples/configs/ssdlite_mobilenet_v2_coco.config
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { PostprocessConfig, TfGridPriorConfig } from '../core/types.js';
