@@ -22,7 +22,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     load: async () => { const m = await import('./detect.js'); return { run: m.runDetect, usage: m.DETECT_USAGE }; },
   },
   export: {
-    summary: 'write SSD300 to an ONNX file',
+    summary: 'write SSD300, the mini SSD or SSD/SSDLite MobileNet V2 (random or a checkpoint) to an ONNX file',
     load: async () => { const m = await import('./export.js'); return { run: m.runExport, usage: m.EXPORT_USAGE }; },
   },
   convert: {
@@ -38,7 +38,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     load: async () => { const m = await import('./generate-data.js'); return { run: m.runGenerateData, usage: m.GENERATE_DATA_USAGE }; },
   },
   train: {
-    summary: 'train SSD300 on a PASCAL VOC dataset (tfjs), with checkpoints',
+    summary: 'train SSD300, the mini SSD or SSD/SSDLite MobileNet V2 on a PASCAL VOC dataset (tfjs), with checkpoints',
     load: async () => { const m = await import('./train.js'); return { run: m.runTrain, usage: m.TRAIN_USAGE }; },
   },
   eval: {

@@ -4,6 +4,7 @@
  * terminal: loss terms, lr, images/s; a plain line every --log-every steps otherwise), and at
  * the end where the final checkpoint is (loadable with `loadCheckpoint(dir)`).
  */
+import { TRAINING_ARCHS, type TrainingArch } from '../train/arch-names.js';
 import { TRAINING_BACKENDS, type TrainingBackendName } from '../train/backend-names.js';
 import type { TrainProgress } from '../train/train.js';
 import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
@@ -11,8 +12,10 @@ import { describeOptions, numberOption, parseArgs, type OptionSpec } from './arg
 const OPTIONS: Record<string, OptionSpec> = {
   data: { type: 'string', description: 'the PASCAL VOC dataset directory (required)' },
   split: { type: 'string', description: 'image set to train on (default trainval)' },
-  arch: { type: 'string', description: 'ssd300 (default), mini (one class, a 4×3 grid, 128×96 input) or mobilenet-v2 (SSD MobileNet V2, TF OD API layout)' },
-  'init-from': { type: 'string', description: "pretrained weights: a .tflite or converted .onnx SSD MobileNet V2 (e.g. models/ssd-mobilenet-v2-coco.onnx; implies --arch mobilenet-v2: backbone and box heads, new class heads), or a PyTorch .pth (ssd300's VGG16: ssd.pytorch's vgg16_reducedfc.pth)" },
+  arch: { type: 'string', description: 'ssd300 (default), mini (one class, a 4×3 grid, 128×96 input), mobilenet-v2 (SSD MobileNet V2, TF OD API layout) or ssdlite-mobilenet-v2 (SSDLite: depthwise-separable extras and heads)' },
+  'init-from': { type: 'string', description: "pretrained weights: a .tflite or converted .onnx SSD MobileNet V2 (e.g. models/ssd-mobilenet-v2-coco.onnx; implies --arch mobilenet-v2: backbone and box heads, new class heads; with --arch ssdlite-mobilenet-v2 the MobileNet base and the extras' 1×1 layers), or a PyTorch .pth (ssd300's VGG16: ssd.pytorch's vgg16_reducedfc.pth)" },
+  'input-size': { type: 'string', description: 'mobilenet-v2 / ssdlite-mobilenet-v2: input height and width, 300 (default) or 320' },
+  'freeze-backbone-steps': { type: 'string', description: 'mobilenet-v2 / ssdlite-mobilenet-v2: hold the MobileNet base (not the extras and heads) for the first n steps (default 0)' },
   class: { type: 'string', description: 'mini only: the dataset class to detect (default: every object as one class)' },
   width: { type: 'string', description: 'width multiplier in (0, 1] (default 1)' },
   augment: { type: 'string', description: 'flip (default: horizontal flip only) or ssd (photometric, zoom-out, min-IoU crop, flip)' },
@@ -61,7 +64,7 @@ export async function runTrain(argv: string[], stream: NodeJS.WriteStream = proc
   const data = options.data as string | undefined;
   if (!data) throw new Error(`train: --data is required\n\nusage: ${TRAIN_USAGE}`);
   const arch = (options.arch as string | undefined) ?? 'ssd300';
-  if (arch !== 'ssd300' && arch !== 'mini' && arch !== 'mobilenet-v2') throw new RangeError(`train: --arch '${arch}' is not one of ssd300, mini, mobilenet-v2`);
+  if (!(TRAINING_ARCHS as readonly string[]).includes(arch)) throw new RangeError(`train: --arch '${arch}' is not one of ${TRAINING_ARCHS.join(', ')}`);
   const initFrom = options['init-from'] as string | undefined;
   if (initFrom !== undefined && !/\.(tflite|onnx|pth|pt)$/i.test(initFrom)) {
     throw new RangeError(`train: --init-from '${initFrom}' is neither a .tflite, an .onnx nor a PyTorch .pth file`);
@@ -78,7 +81,10 @@ export async function runTrain(argv: string[], stream: NodeJS.WriteStream = proc
   const { train } = await import('../train/train.js'); // tfjs: loaded only to train
   const result = await train({
     // a .tflite/.onnx --init-from implies the one architecture it can start
-    data, arch: initFrom !== undefined && options.arch === undefined && /\.(tflite|onnx)$/i.test(initFrom) ? 'mobilenet-v2' : arch, checkpointDir, className: options.class as string | undefined,
+    data, arch: (initFrom !== undefined && options.arch === undefined && /\.(tflite|onnx)$/i.test(initFrom) ? 'mobilenet-v2' : arch) as TrainingArch,
+    checkpointDir, className: options.class as string | undefined,
+    inputSize: integer(options, 'input-size', 1),
+    freezeBackboneSteps: integer(options, 'freeze-backbone-steps', 0),
     initFrom,
     split: options.split as string | undefined,
     width: numberOption(options, 'width', Number.MIN_VALUE, 1),

@@ -272,15 +272,18 @@ export function updateBatchNorm(batchStats: readonly BatchStats[]): void {
 /**
  * The convolution with its batch normalisation folded in, as inference computes it:
  * filter'[..., o] = filter[..., o] · s_o and bias'_o = (bias_o − mean_o) · s_o + beta_o, with
- * s_o = gamma_o / √(var_o + eps). The exporter writes these; the caller disposes both tensors.
+ * s_o = gamma_o / √(var_o + eps) (a depthwise filter's output channel is its third axis). The
+ * exporter writes these; the caller disposes both tensors.
  */
 export function foldedConv(layer: ConvLayer): { filter: tf.Tensor4D; bias: tf.Tensor1D } {
   const norm = layer.batchNorm;
   if (!norm) return { filter: tf.clone(layer.filter), bias: tf.clone(layer.bias) };
   return tf.tidy(() => {
     const scale = tf.div(norm.gamma, tf.sqrt(tf.add(norm.movingVariance, norm.eps)));
+    // A depthwise filter [k, k, C, 1] holds output channel o on its third axis.
+    const perOutput = layer.depthwise ? tf.reshape(scale, [-1, 1]) : scale;
     return {
-      filter: tf.mul(layer.filter, scale) as tf.Tensor4D,
+      filter: tf.mul(layer.filter, perOutput) as tf.Tensor4D,
       bias: tf.add(tf.mul(tf.sub(layer.bias, norm.movingMean), scale), norm.beta) as tf.Tensor1D,
     };
   });

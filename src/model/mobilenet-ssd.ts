@@ -1,5 +1,5 @@
 /**
- * SSD MobileNet V2 at 300×300 in tfjs, laid out as the TensorFlow Object Detection API's
+ * SSD MobileNet V2 at 300×300 (or 320×320; SSDLite too) in tfjs, laid out as the TensorFlow Object Detection API's
  * `ssd_mobilenet_v2` (the COCO model in models/ is its quantised TFLite export): the MobileNet V2
  * base (inverted residual blocks, ReLU6, TensorFlow SAME padding), four extra layers, and a box
  * predictor on six feature maps with the multiple-grid anchors (the core's `tfGrid` family) and
@@ -22,6 +22,11 @@
  * `conf [N, 1917, numClasses]` logits (sigmoid scores; column 0 the background), each head's
  * output flattened (row, column, box) and the six sources concatenated, so row i lines up with
  * anchor i of MOBILENET_SSD_PRIORS.
+ *
+ * Variants: `lite` builds SSDLite MobileNet V2 (`ssdlite_mobilenet_v2`: the extra layers' 3×3
+ * and the box predictors depthwise-separable, see MobilenetSsdOptions.lite); `inputSize` 320
+ * gives maps 20, 10, 5, 3, 2, 1 and 2034 rows (mobilenetSsdPriors(320)).
+ * see: convolutional_box_predictor.py (use_depthwise), samples/configs/ssdlite_mobilenet_v2_coco.config
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { PostprocessConfig, TfGridPriorConfig } from '../core/types.js';
@@ -29,6 +34,9 @@ import { NetworkBuilder, VariableNetwork, type Network } from './builder.js';
 import { applyConv, type ConvLayer, type ForwardMode, type SourceLayers } from './layers.js';
 
 export const MOBILENET_SSD_INPUT_SIZE = 300;
+/** The input sizes the network is built for: 300 (the TF OD API v1 models) and 320 (the TF2 zoo's). */
+export const MOBILENET_SSD_INPUT_SIZES = [300, 320] as const;
+export type MobilenetSsdInputSize = typeof MOBILENET_SSD_INPUT_SIZES[number];
 const FEATURE_EXTRACTOR = 'FeatureExtractor/MobilenetV2';
 
 /** (expansion t, channels c, repeats n, first stride s) per stage. see: mobilenet_v2.py V2_DEF */
@@ -59,6 +67,25 @@ export const MOBILENET_SSD_PRIORS: TfGridPriorConfig = Object.freeze({
   reduceBoxesInLowestLayer: true,
 }) as TfGridPriorConfig;
 
+/**
+ * The anchors of a network with a `inputSize` × `inputSize` input: MOBILENET_SSD_PRIORS on the
+ * feature maps that size gives (300: 19, 10, 5, 3, 2, 1; 320: 20, 10, 5, 3, 2, 1).
+ */
+export function mobilenetSsdPriors(inputSize: number = MOBILENET_SSD_INPUT_SIZE): TfGridPriorConfig {
+  checkInputSize(inputSize);
+  if (inputSize === MOBILENET_SSD_INPUT_SIZE) return MOBILENET_SSD_PRIORS;
+  // SAME padding: every stride-2 layer gives ceil(size / 2); the first source is at stride 16.
+  const maps = [Math.ceil(inputSize / 16)];
+  while (maps.length < 6) maps.push(Math.ceil(maps[maps.length - 1] / 2));
+  return Object.freeze({ ...MOBILENET_SSD_PRIORS, featureMaps: maps }) as TfGridPriorConfig;
+}
+
+function checkInputSize(inputSize: number): void {
+  if (!(MOBILENET_SSD_INPUT_SIZES as readonly number[]).includes(inputSize)) {
+    throw new RangeError(`inputSize ${inputSize} must be one of ${MOBILENET_SSD_INPUT_SIZES.join(', ')}`);
+  }
+}
+
 /** TF box coding: scale factors 10, 10, 5, 5 on (y, x, h, w). see: faster_rcnn_box_coder.py */
 export const MOBILENET_SSD_BOX_CODING = Object.freeze({ scaleFactors: [10, 10, 5, 5], order: 'yxhw' }) as
   { scaleFactors: [number, number, number, number]; order: 'yxhw' };
@@ -79,8 +106,19 @@ export interface MobilenetSsdOptions {
   seed?: number;
   /** Explicit batch normalisation after every feature-extractor convolution (not the heads). Default false (folded form). */
   batchNorm?: boolean;
-  /** Box predictor kernel: 1 (the COCO quantised model) or 3. Default 1. */
+  /** Box predictor kernel: 1 (the COCO quantised model) or 3. Default 1 (3 for `lite`). */
   headKernel?: 1 | 3;
+  /**
+   * SSDLite (TF OD API `ssdlite_mobilenet_v2`): every 3×3 convolution after the base is
+   * depthwise-separable. Each extra layer's 3×3 stride-2 convolution becomes
+   * `<layer>_depthwise` (3×3 depthwise, stride 2, ReLU6) then `<layer>` (1×1, ReLU6), and each box
+   * predictor `BoxPredictor_k/BoxEncodingPredictor_depthwise` / `ClassPredictor_depthwise` (3×3
+   * depthwise, ReLU6; batch normalisation with `batchNorm`) then the 1×1 `BoxEncodingPredictor` /
+   * `ClassPredictor`. Default false (SSD: full convolutions).
+   */
+  lite?: boolean;
+  /** Input height and width: 300 or 320. Default 300. */
+  inputSize?: MobilenetSsdInputSize;
   /**
    * As Ssd300Options.backgroundPrior (for training with MultiBoxLoss's softmax): the heads' weights
    * start with σ = 0.01 and the class heads' background bias at ln(p·(C − 1) / (1 − p)), so every
@@ -100,15 +138,21 @@ export interface InvertedResidualBlock {
   residual: boolean;
 }
 
+/** A prediction source; SSDLite adds the 3×3 depthwise layer before each 1×1 head. */
+export interface MobilenetSource extends SourceLayers {
+  locDepthwise?: ConvLayer;
+  confDepthwise?: ConvLayer;
+}
+
 export interface MobilenetSsdLayers {
   stem: ConvLayer;
   blocks: readonly InvertedResidualBlock[];
   /** `Conv_1`, the 1×1 to 1280 channels. */
   last: ConvLayer;
-  /** 1×1 then 3×3 stride 2, four times. */
+  /** 1×1 then 3×3 stride 2, four times (SSDLite: 1×1, 3×3 depthwise stride 2, 1×1), applied in order. */
   extras: readonly ConvLayer[];
   /** In anchor order; `from` names the layer whose output (after its activation) a source reads. */
-  sources: readonly SourceLayers[];
+  sources: readonly MobilenetSource[];
 }
 
 /**
@@ -131,20 +175,42 @@ export interface MobilenetSsdOutput {
 export interface MobilenetSsd extends Network {
   readonly numClasses: number;
   readonly batchNorm: boolean;
-  /** Rows of `loc` and `conf`: 1917. */
+  /** SSDLite (depthwise-separable extras and heads). */
+  readonly lite: boolean;
+  /** Input height and width (300 or 320). */
+  readonly inputSize: MobilenetSsdInputSize;
+  /** The anchors its rows line up with (mobilenetSsdPriors(inputSize)). */
+  readonly priors: TfGridPriorConfig;
+  /** Rows of `loc` and `conf`: 1917 (2034 at 320). */
   readonly numPriors: number;
   readonly layers: MobilenetSsdLayers;
-  /** Every convolution, in forward order (heads last). */
+  /** Every convolution, in forward order (heads last, per source: box then class, each depthwise layer before its 1×1). */
   readonly convolutions: readonly ConvLayer[];
-  /** `images`: `[N, 300, 300, 3]` (NHWC) in [−1, 1]. The caller disposes the outputs. */
+  /**
+   * The feature extractor's MobileNet V2 base (`FeatureExtractor/MobilenetV2/Conv` … `Conv_1`),
+   * without the extra layers: the convolutions `--freeze-backbone-steps` holds.
+   */
+  readonly backbone: readonly ConvLayer[];
+  /** `images`: `[N, inputSize, inputSize, 3]` (NHWC) in [−1, 1]. The caller disposes the outputs. */
   apply(images: tf.Tensor4D, mode?: MobilenetForwardMode): MobilenetSsdOutput;
 }
 
+export interface MobilenetPostprocessOptions {
+  /** Default 300. */
+  inputSize?: number;
+  /**
+   * 'sigmoid' (default): the TF OD API models' (sigmoid focal / weighted sigmoid loss); 'softmax':
+   * a network trained here, whose class heads learn MultiBoxLoss's softmax cross-entropy.
+   */
+  scoreActivation?: 'sigmoid' | 'softmax';
+}
+
 /** The post-processing of a MobileNet SSD with `numClasses` score columns (the COCO model's settings). */
-export function mobilenetSsdPostprocess(numClasses: number, labels?: readonly string[]): PostprocessConfig {
+export function mobilenetSsdPostprocess(numClasses: number, labels?: readonly string[],
+                                        { inputSize = MOBILENET_SSD_INPUT_SIZE, scoreActivation = 'sigmoid' }: MobilenetPostprocessOptions = {}): PostprocessConfig {
   return {
-    priors: MOBILENET_SSD_PRIORS, numClasses, backgroundClass: 0, boxCoding: MOBILENET_SSD_BOX_CODING,
-    scoreActivation: 'sigmoid', scoreThreshold: 0.5, nmsThreshold: 0.6, topK: 100, keepTopK: 100,
+    priors: mobilenetSsdPriors(inputSize), numClasses, backgroundClass: 0, boxCoding: MOBILENET_SSD_BOX_CODING,
+    scoreActivation, scoreThreshold: 0.5, nmsThreshold: 0.6, topK: 100, keepTopK: 100,
     ...(labels ? { labels: [...labels] } : {}),
   };
 }
@@ -154,24 +220,28 @@ let instances = 0;
 class MobilenetSsdNetwork extends VariableNetwork implements MobilenetSsd {
   readonly numPriors: number;
   readonly convolutions: readonly ConvLayer[];
+  readonly backbone: readonly ConvLayer[];
+  readonly priors: TfGridPriorConfig;
 
-  constructor(readonly numClasses: number, readonly width: number, readonly batchNorm: boolean,
-              readonly layers: MobilenetSsdLayers, variables: ReadonlyMap<string, tf.Variable>) {
-    super('SSD MobileNet V2', variables);
+  constructor(readonly numClasses: number, readonly width: number, readonly batchNorm: boolean, readonly lite: boolean,
+              readonly inputSize: MobilenetSsdInputSize, readonly layers: MobilenetSsdLayers, variables: ReadonlyMap<string, tf.Variable>) {
+    super(lite ? 'SSDLite MobileNet V2' : 'SSD MobileNet V2', variables);
     this.numPriors = layers.sources.reduce((n, s) => n + s.featureMap ** 2 * s.boxesPerLocation, 0);
+    this.priors = mobilenetSsdPriors(inputSize);
     const { stem, blocks, last, extras, sources } = layers;
+    this.backbone = [stem, ...blocks.flatMap(b => [...(b.expand ? [b.expand] : []), b.depthwise, b.project]), last];
     this.convolutions = [
-      stem, ...blocks.flatMap(b => [...(b.expand ? [b.expand] : []), b.depthwise, b.project]), last, ...extras,
-      ...sources.flatMap(s => [s.loc, s.conf]),
+      ...this.backbone, ...extras,
+      ...sources.flatMap(s => [...(s.locDepthwise ? [s.locDepthwise] : []), s.loc, ...(s.confDepthwise ? [s.confDepthwise] : []), s.conf]),
     ];
   }
 
   apply(images: tf.Tensor4D, mode: MobilenetForwardMode = {}): MobilenetSsdOutput {
     this.checkLive();
     const [n, h, w, c] = images.shape;
-    const size = MOBILENET_SSD_INPUT_SIZE;
+    const size = this.inputSize;
     if (images.rank !== 4 || h !== size || w !== size || c !== 3) {
-      throw new RangeError(`images has shape [${images.shape.join(', ')}]; SSD MobileNet V2 needs [N, ${size}, ${size}, 3] (NHWC)`);
+      throw new RangeError(`images has shape [${images.shape.join(', ')}]; this ${this.lite ? 'SSDLite' : 'SSD'} MobileNet V2 needs [N, ${size}, ${size}, 3] (NHWC)`);
     }
     const { stem, blocks, last, extras, sources } = this.layers;
     const tapped = new Set(sources.map(s => s.from));
@@ -199,9 +269,11 @@ class MobilenetSsdNetwork extends VariableNetwork implements MobilenetSsd {
       const loc: tf.Tensor3D[] = [], conf: tf.Tensor3D[] = [];
       for (const source of sources) {
         const features = taps.get(source.from)!;
+        const head = (x: tf.Tensor4D, depthwise: ConvLayer | undefined, layer: ConvLayer) =>
+          clip(layer.name, applyConv(depthwise ? applyConv(x, depthwise, mode) : x, layer, mode));
         // NHWC reshaped to [N, H·W·boxes, k]: row (i·W + j)·boxes + b, the anchor order.
-        loc.push(tf.reshape(clip(source.loc.name, applyConv(features, source.loc)), [n, -1, 4]));
-        conf.push(tf.reshape(clip(source.conf.name, applyConv(features, source.conf)), [n, -1, this.numClasses]));
+        loc.push(tf.reshape(head(features, source.locDepthwise, source.loc), [n, -1, 4]));
+        conf.push(tf.reshape(head(features, source.confDepthwise, source.conf), [n, -1, this.numClasses]));
       }
       return { loc: clip('loc', tf.concat(loc, 1)), conf: clip('conf', tf.concat(conf, 1)) };
     });
@@ -209,7 +281,7 @@ class MobilenetSsdNetwork extends VariableNetwork implements MobilenetSsd {
 }
 
 function validateOptions(options: MobilenetSsdOptions): Required<Omit<MobilenetSsdOptions, 'backgroundPrior'>> & Pick<MobilenetSsdOptions, 'backgroundPrior'> {
-  const { numClasses, width = 1, seed = 0, batchNorm = false, headKernel = 1, backgroundPrior } = options;
+  const { numClasses, width = 1, seed = 0, batchNorm = false, lite = false, headKernel = lite ? 3 : 1, inputSize = MOBILENET_SSD_INPUT_SIZE, backgroundPrior } = options;
   if (!Number.isInteger(numClasses) || numClasses < 2) {
     throw new RangeError(`numClasses ${numClasses} must be an integer ≥ 2 (the score columns including the background)`);
   }
@@ -219,21 +291,30 @@ function validateOptions(options: MobilenetSsdOptions): Required<Omit<MobilenetS
   if (!Number.isInteger(seed)) throw new RangeError(`seed ${seed} must be an integer`);
   if (typeof batchNorm !== 'boolean') throw new TypeError(`batchNorm ${String(batchNorm)} must be a boolean`);
   if (headKernel !== 1 && headKernel !== 3) throw new RangeError(`headKernel ${headKernel} must be 1 or 3`);
+  if (typeof lite !== 'boolean') throw new TypeError(`lite ${String(lite)} must be a boolean`);
+  if (lite && headKernel !== 3) throw new RangeError('an SSDLite head is a 3×3 depthwise then a 1×1 convolution: headKernel must be 3');
+  checkInputSize(inputSize);
   if (backgroundPrior !== undefined && !(typeof backgroundPrior === 'number' && backgroundPrior > 0 && backgroundPrior < 1)) {
     throw new RangeError(`backgroundPrior ${backgroundPrior} must be a probability in (0, 1)`);
   }
-  return { numClasses, width, seed, batchNorm, headKernel, backgroundPrior };
+  return { numClasses, width, seed, batchNorm, headKernel, lite, inputSize, backgroundPrior };
 }
 
-/** Builds SSD MobileNet V2 with freshly initialised weights (He for the feature extractor, biases 0). */
+/** Builds SSD (or SSDLite) MobileNet V2 with freshly initialised weights (He for the feature extractor, biases 0). */
 export function createMobilenetSsd(options: MobilenetSsdOptions): MobilenetSsd {
-  const { numClasses, width, seed, batchNorm, headKernel, backgroundPrior } = validateOptions(options);
+  const { numClasses, width, seed, batchNorm, headKernel, lite, inputSize, backgroundPrior } = validateOptions(options);
   const b = new NetworkBuilder(`mobilenet_ssd_${++instances}/`, seed);
   const depth = (c: number) => makeDivisible(c * width);
   const sizeAfter = (size: number, stride: number) => Math.ceil(size / stride); // SAME padding
   /** Channels and map size of each layer's output. */
   const outputs = new Map<string, { channels: number; size: number }>();
-  let channels = 3, size = MOBILENET_SSD_INPUT_SIZE;
+  let channels = 3, size: number = inputSize;
+  const depthwise = (name: string, stride: number, relu6: boolean, norm: boolean): ConvLayer => {
+    const layer = b.depthwise(name, 'he', channels, { kernel: 3, stride, pad: 'same', relu: relu6, relu6, batchNorm: norm });
+    size = sizeAfter(size, stride);
+    outputs.set(name, { channels, size });
+    return layer;
+  };
   const conv = (name: string, out: number, kernel: number, stride: number, relu6: boolean): ConvLayer => {
     const layer = b.conv(name, 'he', channels, out, { kernel, stride, pad: 'same', relu: relu6, relu6, batchNorm });
     [channels, size] = [out, sizeAfter(size, stride)];
@@ -250,11 +331,9 @@ export function createMobilenetSsd(options: MobilenetSsdOptions): MobilenetSsd {
       // see: mobilenet_v2.py expand_input_by_factor; conv_blocks.py: expand only when it widens
       const inner = expansion === 1 ? input : makeDivisible(input * expansion);
       const expand = inner > input ? conv(`${name}/expand`, inner, 1, 1, true) : undefined;
-      const depthwise = b.depthwise(`${name}/depthwise`, 'he', channels, { kernel: 3, stride, pad: 'same', relu6: true, batchNorm });
-      size = sizeAfter(size, stride);
-      outputs.set(depthwise.name, { channels, size });
+      const dw = depthwise(`${name}/depthwise`, stride, true, batchNorm);
       const project = conv(`${name}/project`, depth(c), 1, 1, false);
-      blocks.push({ name, ...(expand ? { expand } : {}), depthwise, project, residual: stride === 1 && input === channels });
+      blocks.push({ name, ...(expand ? { expand } : {}), depthwise: dw, project, residual: stride === 1 && input === channels });
     }
   }
   const last = conv(`${FEATURE_EXTRACTOR}/Conv_1`, depth(LAST_CHANNELS), 1, 1, true);
@@ -266,22 +345,31 @@ export function createMobilenetSsd(options: MobilenetSsdOptions): MobilenetSsd {
   EXTRA_DEPTHS.forEach((d, k) => {
     const inner = extraDepth(d / 2), outer = extraDepth(d);
     extras.push(conv(`${FEATURE_EXTRACTOR}/layer_19_1_Conv2d_${k + 2}_1x1_${inner}`, inner, 1, 1, true));
-    extras.push(conv(`${FEATURE_EXTRACTOR}/layer_19_2_Conv2d_${k + 2}_3x3_s2_${outer}`, outer, 3, 2, true));
+    const name = `${FEATURE_EXTRACTOR}/layer_19_2_Conv2d_${k + 2}_3x3_s2_${outer}`;
+    // see: feature_map_generators.py: use_depthwise → separable_conv2d '<name>_depthwise', then a 1×1 '<name>'
+    if (lite) extras.push(depthwise(`${name}_depthwise`, 2, true, batchNorm), conv(name, outer, 1, 1, true));
+    else extras.push(conv(name, outer, 3, 2, true));
     sourceNames.push(extras[extras.length - 1].name);
   });
 
   // Softmax of (b, 0, ..., 0) gives the background e^b / (e^b + C − 1) = p.
   const classBias = backgroundPrior === undefined ? undefined
     : Float32Array.from({ length: numClasses }, (_, c) => (c === 0 ? Math.log((backgroundPrior * (numClasses - 1)) / (1 - backgroundPrior)) : 0));
-  const sources: SourceLayers[] = sourceNames.map((from, k) => {
+  const sources: MobilenetSource[] = sourceNames.map((from, k) => {
     const boxes = BOXES_PER_LOCATION[k], input = outputs.get(from)!;
     const init = backgroundPrior === undefined ? 'xavier' : 'small';
     const head = (kind: string, perBox: number, bias?: Float32Array) => b.conv(`BoxPredictor_${k}/${kind}`, init, input.channels, boxes * perBox,
-      { kernel: headKernel, pad: 'same', relu: false, bias: bias && Float32Array.from({ length: boxes * perBox }, (_, i) => bias[i % perBox]) });
-    return {
-      from, loc: head('BoxEncodingPredictor', 4), conf: head('ClassPredictor', numClasses, classBias),
-      boxesPerLocation: boxes, featureMap: input.size,
-    };
+      { kernel: lite ? 1 : headKernel, pad: 'same', relu: false, bias: bias && Float32Array.from({ length: boxes * perBox }, (_, i) => bias[i % perBox]) });
+    // see: convolutional_box_predictor.py use_depthwise: separable_conv2d '<kind>_depthwise' (conv_hyperparams: BN, ReLU6), then the 1×1
+    const separable = (kind: string) => (lite
+      ? { [`${kind === 'BoxEncodingPredictor' ? 'loc' : 'conf'}Depthwise`]: b.depthwise(`BoxPredictor_${k}/${kind}_depthwise`, 'he', input.channels,
+          { kernel: 3, stride: 1, pad: 'same', relu: true, relu6: true, batchNorm }) }
+      : {});
+    const locDepthwise = separable('BoxEncodingPredictor');
+    const loc = head('BoxEncodingPredictor', 4);
+    const confDepthwise = separable('ClassPredictor');
+    const conf = head('ClassPredictor', numClasses, classBias);
+    return { from, ...locDepthwise, loc, ...confDepthwise, conf, boxesPerLocation: boxes, featureMap: input.size };
   });
-  return new MobilenetSsdNetwork(numClasses, width, batchNorm, { stem, blocks, last, extras, sources }, b.variables);
+  return new MobilenetSsdNetwork(numClasses, width, batchNorm, lite, inputSize, { stem, blocks, last, extras, sources }, b.variables);
 }

@@ -21,6 +21,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMiniSsd, type MiniSsd } from '../model/mini.js';
+import { createMobilenetSsd, MOBILENET_SSD_INPUT_SIZE, type MobilenetSsd, type MobilenetSsdInputSize } from '../model/mobilenet-ssd.js';
 import { createSsd300, type Ssd300 } from '../model/ssd300.js';
 import type { PreprocessSpec } from '../runtime/types.js';
 
@@ -45,10 +46,11 @@ export interface CheckpointMeta {
   format: typeof CHECKPOINT_FORMAT;
   version: number;
   /**
-   * The network: 'ssd300', 'mini' (the mini SSD; numClasses 2, background and its one class), or
-   * 'mobilenet-v2' (SSD MobileNet V2: trained and resumed; evaluate and export do not take it yet).
+   * The network: 'ssd300', 'mini' (the mini SSD; numClasses 2, background and its one class),
+   * 'mobilenet-v2' (SSD MobileNet V2) or 'ssdlite-mobilenet-v2' (SSDLite MobileNet V2); the
+   * MobileNets' input size is `preprocess.size`.
    */
-  arch: 'ssd300' | 'mini' | 'mobilenet-v2';
+  arch: 'ssd300' | 'mini' | 'mobilenet-v2' | 'ssdlite-mobilenet-v2';
   /** Classes including the background. */
   numClasses: number;
   width: number;
@@ -200,17 +202,24 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   return { meta, weights, momentum };
 }
 
-export type CheckpointModel = { arch: 'ssd300'; model: Ssd300; meta: CheckpointMeta } | { arch: 'mini'; model: MiniSsd; meta: CheckpointMeta };
+export type CheckpointModel = { arch: 'ssd300'; model: Ssd300; meta: CheckpointMeta } | { arch: 'mini'; model: MiniSsd; meta: CheckpointMeta }
+  | { arch: 'mobilenet-v2' | 'ssdlite-mobilenet-v2'; model: MobilenetSsd; meta: CheckpointMeta };
 
 /** The checkpoint's network with its weights loaded (the caller disposes `model`). */
 export async function loadCheckpointModel(dir: string): Promise<CheckpointModel> {
   const { meta, weights } = await loadCheckpoint(dir);
-  if (meta.arch !== 'ssd300' && meta.arch !== 'mini') {
-    throw new Error(`checkpoint in '${dir}' holds arch '${String(meta.arch)}'; ssd300 and mini are supported here (evaluating and exporting mobilenet-v2 is not written yet)`);
-  }
+  const archs = ['ssd300', 'mini', 'mobilenet-v2', 'ssdlite-mobilenet-v2'];
+  if (!archs.includes(meta.arch)) throw new Error(`checkpoint in '${dir}' holds arch '${String(meta.arch)}'; this version reads ${archs.join(', ')}`);
+  const batchNorm = meta.batchNorm ?? false;
   const loaded: CheckpointModel = meta.arch === 'mini'
     ? { arch: 'mini', model: createMiniSsd({ width: meta.width }), meta }
-    : { arch: 'ssd300', model: createSsd300({ numClasses: meta.numClasses, width: meta.width, batchNorm: meta.batchNorm ?? false }), meta };
+    : meta.arch === 'mobilenet-v2' || meta.arch === 'ssdlite-mobilenet-v2'
+      ? {
+        arch: meta.arch, meta,
+        model: createMobilenetSsd({ numClasses: meta.numClasses, width: meta.width, batchNorm, lite: meta.arch === 'ssdlite-mobilenet-v2',
+                                    inputSize: (meta.preprocess?.size[0] ?? MOBILENET_SSD_INPUT_SIZE) as MobilenetSsdInputSize }),
+      }
+      : { arch: 'ssd300', model: createSsd300({ numClasses: meta.numClasses, width: meta.width, batchNorm }), meta };
   const { model } = loaded;
   try {
     model.loadWeights(weights);

@@ -11,6 +11,7 @@ import type { PostprocessConfig } from '../core/types.js';
 import { miniSsdRows } from '../model/mini.js';
 import { ssd300Postprocess } from '../model/onnx/export.js';
 import { miniPostprocess } from '../model/onnx/export-mini.js';
+import { mobilenetExportPostprocess } from '../model/onnx/export-mobilenet.js';
 import { DEFAULT_PREPROCESS } from '../model/onnx/metadata.js';
 import { createDetector } from '../runtime/detector.js';
 import { decodeImage } from '../runtime/image-node.js';
@@ -164,7 +165,8 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
   const loaded = await loadCheckpointModel(checkpoint);
   const spec: PreprocessSpec = { ...(loaded.meta.preprocess ?? DEFAULT_PREPROCESS), layout: 'nhwc' };
   const base = loaded.arch === 'mini' ? miniPostprocess(loaded.meta.classes[1])
-    : ssd300Postprocess(loaded.model, { labels: loaded.meta.classes });
+    : loaded.arch === 'ssd300' ? ssd300Postprocess(loaded.model, { labels: loaded.meta.classes })
+      : mobilenetExportPostprocess(loaded.model, { labels: loaded.meta.classes });
   let post: Postprocessor | undefined, pre: WasmPreprocessor;
   try {
     post = await createPostprocessor({ ...base, scoreThreshold });

@@ -22,7 +22,7 @@ async function handle(message: { init?: WorkerInit; step?: WorkerStep }): Promis
   const variables = [...network.model.trainableVariables.values()];
   variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(step.weights[i], v.shape))));
   const annotations = step.annotations.map(a => ({ boxes: Float32Array.from(a.boxes), labels: Int32Array.from(a.labels) }));
-  return { ok: true, part: computePartGradients(network, step.images, step.shape, annotations) };
+  return { ok: true, part: computePartGradients(network, step.images, step.shape, annotations, step.frozen) };
 }
 
 parentPort!.on('message', (message: { init?: WorkerInit; step?: WorkerStep }) => {

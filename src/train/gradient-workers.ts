@@ -19,13 +19,16 @@ export interface WorkerStep {
   images: Float32Array;
   shape: [number, number, number, number];
   annotations: { boxes: number[]; labels: number[] }[];
+  /** Trainable variables (by index) that get no gradient this step. */
+  frozen?: boolean[];
 }
 export type WorkerReply = { ok: true; part: PartGradients } | { ok: false; error: string };
 
 export interface GradientWorkers {
   readonly size: number;
   /** Computes one part per worker (parts[i] on worker i), in parallel. */
-  run(weights: Float32Array[], parts: { images: Float32Array; shape: [number, number, number, number]; annotations: readonly BoxAnnotation[] }[]): Promise<PartGradients[]>;
+  run(weights: Float32Array[], parts: { images: Float32Array; shape: [number, number, number, number]; annotations: readonly BoxAnnotation[] }[],
+      frozen?: readonly boolean[]): Promise<PartGradients[]>;
   close(): Promise<void>;
 }
 
@@ -58,11 +61,11 @@ export async function startGradientWorkers(count: number, init: WorkerInit): Pro
   }
   return {
     size: count,
-    async run(weights, parts) {
+    async run(weights, parts, frozen) {
       return Promise.all(parts.map(async (part, i) => {
         const images = part.images.slice();
         const step: WorkerStep = {
-          weights, images, shape: part.shape,
+          weights, images, shape: part.shape, ...(frozen ? { frozen: [...frozen] } : {}),
           annotations: part.annotations.map(a => ({ boxes: Array.from(a.boxes), labels: Array.from(a.labels) })),
         };
         return unwrap(await request(workers[i], { step }, [images.buffer as ArrayBuffer]));

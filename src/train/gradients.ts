@@ -15,7 +15,7 @@ import type { TrainingNetwork } from './networks.js';
 import type { BoxAnnotation } from './targets.js';
 
 export interface PartGradients {
-  /** One per trainable variable, in the network's order. */
+  /** One per trainable variable, in the network's order (empty for a frozen one). */
   grads: Float32Array[];
   loss: { total: number; loc: number; conf: number };
   numPositive: number;
@@ -23,10 +23,15 @@ export interface PartGradients {
   stats: { mean: Float32Array; variance: Float32Array; count: number }[];
 }
 
-/** The loss and gradients of `images` (NHWC, `[n, height, width, 3]`) and their annotations. */
+/**
+ * The loss and gradients of `images` (NHWC, `[n, height, width, 3]`) and their annotations.
+ * Variables `frozen` marks (by index) get no gradient (an empty array): tfjs then never computes
+ * their filter gradients, nor propagates below the lowest trainable layer.
+ */
 export function computePartGradients(network: TrainingNetwork, images: Float32Array, shape: [number, number, number, number],
-                                     annotations: readonly BoxAnnotation[]): PartGradients {
-  const variables = [...network.model.trainableVariables.values()];
+                                     annotations: readonly BoxAnnotation[], frozen?: readonly boolean[]): PartGradients {
+  const all = [...network.model.trainableVariables.values()];
+  const variables = frozen ? all.filter((_, i) => !frozen[i]) : all;
   const batchStats: BatchStats[] = [];
   let loc = 0, conf = 0, numPositive = 0;
   const { total, grads } = tf.tidy(() => {
@@ -39,7 +44,7 @@ export function computePartGradients(network: TrainingNetwork, images: Float32Ar
       return parts.total;
     }, variables);
     // Copies (slice), never views of a backend heap: the arrays may be transferred to another thread.
-    return { total: value.dataSync()[0], grads: variables.map(v => (byName[v.name].dataSync() as Float32Array).slice()) };
+    return { total: value.dataSync()[0], grads: all.map((v, i) => (frozen?.[i] ? new Float32Array(0) : (byName[v.name].dataSync() as Float32Array).slice())) };
   });
   const stats = batchStats.map(s => ({
     mean: (s.mean.dataSync() as Float32Array).slice(), variance: (s.variance.dataSync() as Float32Array).slice(), count: s.count,

@@ -3,7 +3,9 @@
  * takes, the classes it learns, and the loss of a batch. `ssd300`: SSD300 with MultiBoxLoss on
  * targets from the core's matcher; `mini`: the mini SSD (one class) with its grid loss;
  * `mobilenet-v2`: SSD MobileNet V2 (TF OD API layout) with MultiBoxLoss on targets matched to its
- * tfGrid anchors and encoded with TF box coding, optionally started from a converted COCO model.
+ * tfGrid anchors and encoded with TF box coding, optionally started from a converted COCO model;
+ * `ssdlite-mobilenet-v2`: the same with SSDLite's depthwise-separable extras and heads (from the
+ * COCO SSD model only the MobileNet base and the extras' 1×1 layers can be loaded).
  */
 import { readFile } from 'node:fs/promises';
 import type * as tf from '@tensorflow/tfjs-core';
@@ -11,7 +13,9 @@ import { createMatcher } from '../core/matcher.js';
 import { presetByName } from '../core/presets.js';
 import type { BatchNormLayer, ConvLayer, ForwardMode, TrunkLayer } from '../model/layers.js';
 import { createMiniSsd, type MiniSsd } from '../model/mini.js';
-import { createMobilenetSsd, mobilenetSsdPostprocess, MOBILENET_SSD_INPUT_SIZE, type MobilenetSsd } from '../model/mobilenet-ssd.js';
+import {
+  createMobilenetSsd, mobilenetSsdPostprocess, MOBILENET_SSD_INPUT_SIZE, type MobilenetSsd, type MobilenetSsdInputSize,
+} from '../model/mobilenet-ssd.js';
 import { decodeOnnxModel } from '../model/onnx/read.js';
 import { loadTfliteWeights, readConvertedOnnxWeights, readTfliteWeights } from '../model/tflite-weights.js';
 import { MINI_PREPROCESS } from '../model/onnx/export-mini.js';
@@ -22,8 +26,8 @@ import { multiBoxLoss } from './loss.js';
 import { buildMiniTargets, miniLoss } from './mini-loss.js';
 import { buildTargets, type BoxAnnotation } from './targets.js';
 
-export type TrainingArch = 'ssd300' | 'mini' | 'mobilenet-v2';
-export const TRAINING_ARCHS: readonly TrainingArch[] = ['ssd300', 'mini', 'mobilenet-v2'];
+export { isMobilenetArch, MOBILENET_ARCHS, TRAINING_ARCHS, type TrainingArch } from './arch-names.js';
+import { isMobilenetArch, type TrainingArch } from './arch-names.js';
 
 export interface NetworkOptions {
   arch: TrainingArch;
@@ -38,10 +42,12 @@ export interface NetworkOptions {
   /** mini only: the one class to detect; default every object ('object'). */
   className?: string;
   /**
-   * mobilenet-v2 only: a TF OD API SSD MobileNet V2 to start from (`.tflite`, or its ssd-edge
-   * ONNX conversion): every layer but the class heads (new ones, for the dataset's classes).
+   * mobilenet-v2 / ssdlite-mobilenet-v2 only: a TF OD API SSD MobileNet V2 to start from
+   * (`.tflite`, or its ssd-edge ONNX conversion): see initMobilenetFrom.
    */
   initFrom?: string;
+  /** mobilenet-v2 / ssdlite-mobilenet-v2 only: 300 (default) or 320. */
+  inputSize?: number;
 }
 
 export interface LossValue { total: tf.Scalar; loc: tf.Scalar; conf: tf.Scalar; numPositive: number }
@@ -49,6 +55,11 @@ export interface LossValue { total: tf.Scalar; loc: tf.Scalar; conf: tf.Scalar; 
 export interface TrainingNetwork {
   arch: TrainingArch;
   model: Ssd300 | MiniSsd | MobilenetSsd;
+  /**
+   * The names of the trainable variables `freezeBackboneSteps` holds (the MobileNet base's;
+   * empty for the other architectures).
+   */
+  backboneVariables: ReadonlySet<string>;
   /** The classes the network outputs, background first (what the checkpoint records). */
   classes: string[];
   /** The network's input (NCHW as exported; the loop feeds NHWC). */
@@ -72,13 +83,22 @@ function batchNormLayersOf(trunk: readonly TrunkLayer[]): BatchNormLayer[] {
 }
 
 export async function createTrainingNetwork(o: NetworkOptions): Promise<TrainingNetwork> {
-  return o.arch === 'mini' ? miniNetwork(o) : o.arch === 'mobilenet-v2' ? mobilenetNetwork(o) : ssd300Network(o);
+  return o.arch === 'mini' ? miniNetwork(o) : isMobilenetArch(o.arch) ? mobilenetNetwork(o) : ssd300Network(o);
+}
+
+/** The trainable variables of `layers` (filters, biases, batch normalisation's gamma and beta). */
+function variablesOf(model: { trainableVariables: ReadonlyMap<string, tf.Variable> }, layers: readonly ConvLayer[]): Set<string> {
+  const prefixes = layers.map(l => `${l.name}.`);
+  return new Set([...model.trainableVariables.keys()].filter(name => prefixes.some(p => name.startsWith(p) && !name.slice(p.length).includes('/'))));
 }
 
 /**
- * Loads a pretrained SSD MobileNet V2's feature extractor and box heads into `model` (not its
- * class heads); returns the layers loaded. `.tflite` by layer name; an ssd-edge ONNX conversion by
- * position (it keeps TFLite's operator order, not its names), every shape checked.
+ * Loads a pretrained SSD MobileNet V2 (TF OD API, full-convolution heads: the COCO model) into
+ * `model`; returns the layers loaded. SSD: the feature extractor and the box heads (new class
+ * heads). SSDLite: the MobileNet base and the extras' 1×1 layers, the layers it shares with the SSD
+ * model (its extras' separable 3×3 layers and its depthwise-separable heads stay new). `.tflite`
+ * by layer name; an ssd-edge ONNX conversion by position (it keeps TFLite's operator order, not
+ * its names, so the SSD layout's names are given), every shape checked.
  */
 export async function initMobilenetFrom(model: MobilenetSsd, file: string): Promise<string[]> {
   const bytes = new Uint8Array(await readFile(file));
@@ -86,16 +106,27 @@ export async function initMobilenetFrom(model: MobilenetSsd, file: string): Prom
   if (!lower.endsWith('.tflite') && !lower.endsWith('.onnx')) {
     throw new RangeError(`train: --init-from '${file}' is neither a .tflite nor an .onnx file`);
   }
-  const weights = lower.endsWith('.tflite') ? readTfliteWeights(bytes)
-    : readConvertedOnnxWeights(decodeOnnxModel(bytes), model.convolutions.map(l => l.name));
-  return loadTfliteWeights(model.convolutions, weights, { include: l => !l.name.endsWith('/ClassPredictor') });
+  let names = model.convolutions.map(l => l.name);
+  if (model.lite) {
+    const ssd = createMobilenetSsd({ numClasses: 2, width: model.width });
+    names = ssd.convolutions.map(l => l.name);
+    ssd.dispose();
+  }
+  const weights = lower.endsWith('.tflite') ? readTfliteWeights(bytes) : readConvertedOnnxWeights(decodeOnnxModel(bytes), names);
+  const shared = new Set([...model.backbone.map(l => l.name), ...model.layers.extras.filter(l => l.name.includes('/layer_19_1_')).map(l => l.name)]);
+  return loadTfliteWeights(model.convolutions, weights, {
+    include: model.lite ? l => shared.has(l.name) : l => !l.name.endsWith('/ClassPredictor'),
+  });
 }
 
 async function mobilenetNetwork(o: NetworkOptions): Promise<TrainingNetwork> {
   const classes = [...o.datasetClasses];
   const numClasses = classes.length;
-  const matcher = await createMatcher(mobilenetSsdPostprocess(numClasses, classes));
-  const model = createMobilenetSsd({ numClasses, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior });
+  const inputSize = (o.inputSize ?? MOBILENET_SSD_INPUT_SIZE) as MobilenetSsdInputSize;
+  const matcher = await createMatcher(mobilenetSsdPostprocess(numClasses, classes, { inputSize }));
+  const model = createMobilenetSsd({
+    numClasses, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior, lite: o.arch === 'ssdlite-mobilenet-v2', inputSize,
+  });
   try {
     if (o.initFrom !== undefined) await initMobilenetFrom(model, o.initFrom);
   } catch (error) {
@@ -103,9 +134,10 @@ async function mobilenetNetwork(o: NetworkOptions): Promise<TrainingNetwork> {
     matcher.dispose();
     throw error;
   }
-  const size = MOBILENET_SSD_INPUT_SIZE;
+  const size = inputSize;
   return {
-    arch: 'mobilenet-v2', model, classes, batchNormLayers: model.convolutions.flatMap(l => (l.batchNorm ? [l.batchNorm] : [])),
+    arch: o.arch, model, classes, batchNormLayers: model.convolutions.flatMap(l => (l.batchNorm ? [l.batchNorm] : [])),
+    backboneVariables: variablesOf(model, model.backbone),
     // TF OD API MobileNets take RGB in [−1, 1]: (x − 127.5) / 127.5
     input: { size: [size, size], channels: 'rgb', mean: [127.5, 127.5, 127.5], std: [o.inputStd[0], o.inputStd[1], o.inputStd[2]], layout: 'nchw' },
     annotation: (boxes, labels) => ({ boxes, labels }),
@@ -126,7 +158,7 @@ async function ssd300Network(o: NetworkOptions): Promise<TrainingNetwork> {
   const matcher = await createMatcher({ ...presetByName('ssd300Voc'), numClasses, labels: classes });
   const model = createSsd300({ numClasses, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior });
   return {
-    arch: 'ssd300', model, classes, input: trainingInput(o.inputStd), batchNormLayers: batchNormLayersOf(model.layers.trunk),
+    arch: 'ssd300', model, classes, input: trainingInput(o.inputStd), batchNormLayers: batchNormLayersOf(model.layers.trunk), backboneVariables: new Set(),
     annotation: (boxes, labels) => ({ boxes, labels }),
     loss(images, annotations, mode) {
       const targets = buildTargets(matcher, annotations);
@@ -147,7 +179,7 @@ async function miniNetwork(o: NetworkOptions): Promise<TrainingNetwork> {
   }
   const model = createMiniSsd({ width: o.width, seed: o.seed });
   return {
-    arch: 'mini', model, classes: ['background', className ?? 'object'], batchNormLayers: batchNormLayersOf(model.trunk),
+    arch: 'mini', model, classes: ['background', className ?? 'object'], batchNormLayers: batchNormLayersOf(model.trunk), backboneVariables: new Set(),
     input: { ...MINI_PREPROCESS, std: [o.inputStd[0], o.inputStd[1], o.inputStd[2]] },
     annotation(boxes, labels) {
       if (classIndex < 0) return { boxes, labels: new Int32Array(labels.length).fill(1) };

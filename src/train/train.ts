@@ -34,7 +34,7 @@ import { combineParts, computePartGradients, type PartGradients } from './gradie
 import { readVocDataset, type VocItem } from './data/index.js';
 import { initFromPytorch } from './init-from.js';
 import { hasCheckpoint, loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './checkpoint.js';
-import { createTrainingNetwork, TRAINING_ARCHS, type NetworkOptions, type TrainingArch, type TrainingNetwork } from './networks.js';
+import { createTrainingNetwork, isMobilenetArch, TRAINING_ARCHS, type NetworkOptions, type TrainingArch, type TrainingNetwork } from './networks.js';
 import type { BoxAnnotation } from './targets.js';
 import { initTraining, TRAINING_BACKENDS, type TrainingBackendName } from './tfjs.js';
 
@@ -43,14 +43,26 @@ export interface TrainOptions {
   data: string;
   /** Image set to train on. Default 'trainval'. */
   split?: string;
-  /** 'ssd300' (default), 'mini' (the mini SSD: one class, a 4 × 3 grid) or 'mobilenet-v2' (SSD MobileNet V2, TF OD API layout). */
+  /**
+   * 'ssd300' (default), 'mini' (the mini SSD: one class, a 4 × 3 grid), 'mobilenet-v2' (SSD
+   * MobileNet V2, TF OD API layout) or 'ssdlite-mobilenet-v2' (SSDLite: depthwise-separable extras and heads).
+   */
   arch?: TrainingArch;
+  /** mobilenet-v2 / ssdlite-mobilenet-v2: the input's height and width, 300 (default) or 320. */
+  inputSize?: number;
+  /**
+   * mobilenet-v2 / ssdlite-mobilenet-v2: for the first this many steps the MobileNet base
+   * (`FeatureExtractor/MobilenetV2/Conv` … `Conv_1`) is held: its weights, momentum and batch-norm
+   * statistics do not change, and its gradients are not computed. Default 0.
+   */
+  freezeBackboneSteps?: number;
   /**
    * Pretrained weights to start from; ignored on a resume (the checkpoint has the weights).
    * - mobilenet-v2: a pretrained SSD MobileNet V2 (`.tflite`, or its ssd-edge ONNX conversion such
    *   as models/ssd-mobilenet-v2-coco.onnx): the feature extractor and box heads loaded, new class
    *   heads for the dataset's classes. The network must have the file's shapes (width 1 for the
    *   COCO model) (a mismatch names the layer).
+   * - ssdlite-mobilenet-v2: the same file's MobileNet base and extra 1×1 layers (networks.ts initMobilenetFrom).
    * - ssd300: a PyTorch checkpoint (`.pth`) whose VGG16 weights start conv1_1 … conv7 (ssd.pytorch's
    *   `vgg16_reducedfc.pth`, or an ssd.pytorch SSD checkpoint's `vgg.N` keys; see init-from.ts). Width 1.
    */
@@ -159,6 +171,7 @@ export interface TrainResult {
 
 type Resolved = Required<Omit<TrainOptions, 'onProgress' | 'log' | 'maxSteps' | 'limit' | 'backgroundPrior' | 'clipGradNorm' | 'className'>> &
   { maxSteps?: number; limit?: number; backgroundPrior?: number; clipGradNorm?: number; className?: string; initFrom?: string };
+const MOBILENET_INPUT_SIZES = [300, 320];
 
 const positiveInteger = (name: string, value: number) => {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`train: ${name} is ${value}; it must be an integer ≥ 1`);
@@ -167,7 +180,7 @@ const positiveInteger = (name: string, value: number) => {
 /** Checks and completes the options; throws a RangeError/Error naming the bad one. */
 export function resolveTrainOptions(options: TrainOptions): Resolved {
   const o: Resolved = {
-    split: 'trainval', arch: 'ssd300', width: 1, batchNorm: false, inputStd: options.arch === 'mini' ? [58, 57, 57] : options.arch === 'mobilenet-v2' ? [127.5, 127.5, 127.5] : [1, 1, 1], epochs: 1, batch: 8, lr: 1e-3, momentum: 0.9, weightDecay: 5e-4,
+    split: 'trainval', arch: 'ssd300', width: 1, batchNorm: false, inputStd: options.arch === 'mini' ? [58, 57, 57] : isMobilenetArch(options.arch ?? '') ? [127.5, 127.5, 127.5] : [1, 1, 1], inputSize: 300, freezeBackboneSteps: 0, epochs: 1, batch: 8, lr: 1e-3, momentum: 0.9, weightDecay: 5e-4,
     warmupSteps: 0, steps: [], flip: 0.5, augment: 'flip', workers: 1, backend: 'auto', checkpointEvery: 1000, resume: false, force: false, skipInvalid: false, seed: 1,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as unknown as Resolved;
@@ -178,11 +191,18 @@ export function resolveTrainOptions(options: TrainOptions): Resolved {
   if (!(typeof o.width === 'number' && o.width > 0 && o.width <= 1)) throw new RangeError(`train: width is ${o.width}; it must be in (0, 1]`);
   if (o.initFrom !== undefined) {
     const pytorch = /\.(pth|pt)$/i.test(o.initFrom);
-    const needs = pytorch ? 'ssd300' : 'mobilenet-v2';
-    if (o.arch !== needs) {
+    if (pytorch ? o.arch !== 'ssd300' : !isMobilenetArch(o.arch)) {
       throw new RangeError(pytorch ? `train: initFrom loads VGG16 weights into ssd300; arch is '${o.arch}'`
-        : `train: initFrom loads a pretrained SSD MobileNet V2; it needs arch mobilenet-v2, not ${o.arch}`);
+        : `train: initFrom loads a pretrained SSD MobileNet V2; it needs arch mobilenet-v2 or ssdlite-mobilenet-v2, not ${o.arch}`);
     }
+  }
+  if (!MOBILENET_INPUT_SIZES.includes(o.inputSize)) throw new RangeError(`train: inputSize is ${o.inputSize}; use ${MOBILENET_INPUT_SIZES.join(' or ')}`);
+  if (o.inputSize !== 300 && !isMobilenetArch(o.arch)) throw new RangeError(`train: inputSize ${o.inputSize} is for mobilenet-v2 and ssdlite-mobilenet-v2; ${o.arch} has its own`);
+  if (!Number.isInteger(o.freezeBackboneSteps) || o.freezeBackboneSteps < 0) {
+    throw new RangeError(`train: freezeBackboneSteps is ${o.freezeBackboneSteps}; it must be an integer ≥ 0`);
+  }
+  if (o.freezeBackboneSteps > 0 && !isMobilenetArch(o.arch)) {
+    throw new RangeError(`train: freezeBackboneSteps holds a MobileNet base; arch ${o.arch} has none (use mobilenet-v2 or ssdlite-mobilenet-v2)`);
   }
   if (typeof o.batchNorm !== 'boolean') throw new TypeError(`train: batchNorm is ${String(o.batchNorm)}; it must be a boolean`);
   for (const name of ['resume', 'force', 'skipInvalid'] as const) {
@@ -331,8 +351,10 @@ function nonFiniteGradients(names: readonly string[], result: PartGradients): st
 
 /** The options a checkpoint records (and a resume checks). */
 function recordedOptions(o: Resolved): Record<string, unknown> {
-  const { data, split, arch, width, batchNorm, backgroundPrior, inputStd, epochs, batch, lr, momentum, weightDecay, warmupSteps, steps, flip, augment, seed, limit, maxSteps, clipGradNorm, className, initFrom } = o;
+  const { data, split, arch, width, batchNorm, backgroundPrior, inputStd, epochs, batch, lr, momentum, weightDecay, warmupSteps, steps, flip, augment, seed, limit, maxSteps, clipGradNorm, className, initFrom,
+          inputSize, freezeBackboneSteps } = o;
   return { data: resolvePath(data), split, arch, width, batchNorm, backgroundPrior: backgroundPrior ?? null, inputStd, epochs, batch, lr, momentum, weightDecay,
+           inputSize, freezeBackboneSteps,
            initFrom: initFrom === undefined ? null : resolvePath(initFrom),
            warmupSteps, clipGradNorm: clipGradNorm ?? null, className: className ?? null, steps, flip, augment, seed, limit: limit ?? null, maxSteps: maxSteps ?? null };
 }
@@ -376,6 +398,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     const expect: [string, unknown, unknown][] = [
       ['arch', m.arch, o.arch], ['width', m.width, o.width], ['batchNorm', m.batchNorm ?? false, o.batchNorm],
       ['className', rec.className ?? null, o.className ?? null], ['inputStd', String(m.preprocess?.std ?? [1, 1, 1]), String(o.inputStd)],
+      ['inputSize', isMobilenetArch(m.arch) ? m.preprocess?.size[0] ?? 300 : 300, o.inputSize],
       ['data', resolvePath(String(rec.data)), resolvePath(o.data)], ['split', rec.split, o.split],
       ['batch', rec.batch, o.batch], ['seed', rec.seed, o.seed], ['flip', rec.flip, o.flip], ['augment', rec.augment ?? 'flip', o.augment], ['limit', rec.limit, o.limit ?? null],
     ];
@@ -394,8 +417,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const pre = await createWasmPreprocessor();
   const networkOptions: NetworkOptions = {
     arch: o.arch, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior, inputStd: o.inputStd,
+    ...(isMobilenetArch(o.arch) ? { inputSize: o.inputSize } : {}),
     datasetClasses: dataset.classes, className: o.className,
-    ...(o.initFrom !== undefined && !resumed && o.arch === 'mobilenet-v2' ? { initFrom: resolvePath(o.initFrom) } : {}),
+    ...(o.initFrom !== undefined && !resumed && isMobilenetArch(o.arch) ? { initFrom: resolvePath(o.initFrom) } : {}),
   };
   const network = await createTrainingNetwork(networkOptions);
   const { model, input } = network;
@@ -448,7 +472,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     // Parts of each batch: the first on this thread, one more per worker (o.workers − 1 of them).
     workers = o.workers > 1 ? await startGradientWorkers(o.workers - 1, { backend: backend.name, network: networkOptions }) : undefined;
     if (workers) log(`data-parallel: ${o.workers} parts per batch (this thread and ${workers.size} worker${workers.size > 1 ? 's' : ''})`);
-    const batchGradients = async (batch: Batch, n: number): Promise<PartGradients> => {
+    // --freeze-backbone-steps: the MobileNet base's variables (by index) and batch-norm layers
+    const backboneIndex = names.map(name => network.backboneVariables.has(name));
+    const backboneNorms = new Set('backbone' in model ? model.backbone.flatMap(l => (l.batchNorm ? [l.batchNorm] : [])) : []);
+    if (o.freezeBackboneSteps > 0 && step < o.freezeBackboneSteps) {
+      log(`backbone frozen for steps 1 … ${o.freezeBackboneSteps}: ${backboneIndex.filter(Boolean).length} of ${names.length} variables held`);
+    }
+    const batchGradients = async (batch: Batch, n: number, frozen?: readonly boolean[]): Promise<PartGradients> => {
       const pixels = inputHeight * inputWidth * 3;
       const count = workers ? Math.min(o.workers, n) : 1;
       const parts = Array.from({ length: count }, (_, k) => {
@@ -456,8 +486,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         return { images: batch.images.subarray(from * pixels, to * pixels), shape: [to - from, inputHeight, inputWidth, 3] as [number, number, number, number],
                  annotations: batch.annotations.slice(from, to) };
       });
-      const remote = workers && count > 1 ? workers.run(variables.map(v => v.dataSync() as Float32Array), parts.slice(1)) : Promise.resolve([]);
-      const local = computePartGradients(network, parts[0].images, parts[0].shape, parts[0].annotations);
+      const remote = workers && count > 1 ? workers.run(variables.map(v => v.dataSync() as Float32Array), parts.slice(1), frozen) : Promise.resolve([]);
+      const local = computePartGradients(network, parts[0].images, parts[0].shape, parts[0].annotations, frozen);
       return combineParts([local, ...(await remote)]);
     };
     const losses: number[] = [];
@@ -474,29 +504,35 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }, pre, spec, network.annotation);
       const lr = learningRate(step, o);
       let gradNorm: number | undefined;
-      const result = await batchGradients(batch, picks.length);
+      const frozen = step < o.freezeBackboneSteps ? backboneIndex : undefined;
+      const result = await batchGradients(batch, picks.length, frozen);
       const { loss: { total, loc, conf }, numPositive } = result;
       const at = `at step ${step + 1} (lr ${lr})`;
       const bad = !Number.isFinite(total) ? `the loss is ${total}` : nonFiniteGradients(names, result);
       if (bad) await stopNonFinite(`${bad} ${at}`);
+      // frozen variables (no gradient) keep their weights and momentum
+      const live = variables.map((_, i) => i).filter(i => !frozen?.[i]);
       const updated = tf.tidy(() => {
-        const grads = variables.map((w, i) => tf.tensor(result.grads[i], w.shape));
+        const grads = live.map(i => tf.tensor(result.grads[i], variables[i].shape));
         const lrScalar = tf.scalar(lr), mu = tf.scalar(o.momentum), wd = tf.scalar(o.weightDecay);
         const clip = o.clipGradNorm === undefined ? undefined : clipScale(grads, o.clipGradNorm);
         if (clip) gradNorm = clip.norm;
-        const next = variables.map((w, i) => {
-          const g = clip && clip.scale < 1 ? tf.mul(grads[i], clip.scale) : grads[i];
+        const next = live.map((i, k) => {
+          const w = variables[i];
+          const g = clip && clip.scale < 1 ? tf.mul(grads[k], clip.scale) : grads[k];
           const d = o.weightDecay > 0 ? tf.add(g, tf.mul(w, wd)) : g;
           const v = tf.add(tf.mul(momentum[i], mu), d);
           return { v, w: tf.sub(w, tf.mul(v, lrScalar)) };
         });
         // the new weights are checked before any is assigned, so a failed step changes nothing
         if (!Number.isFinite(tf.addN(next.map(n => tf.sum(n.w))).dataSync()[0])) return false;
-        next.forEach((n, i) => { momentum[i].assign(n.v); variables[i].assign(n.w); });
+        next.forEach((n, k) => { momentum[live[k]].assign(n.v); variables[live[k]].assign(n.w); });
         return true;
       });
       if (!updated) await stopNonFinite(`the update makes the weights non-finite ${at}`);
-      applyBatchNorm(network.batchNormLayers, result.stats);
+      // a frozen base's batch normalisation keeps its moving statistics too
+      const keep = network.batchNormLayers.map(layer => !(frozen && backboneNorms.has(layer)));
+      applyBatchNorm(network.batchNormLayers.filter((_, k) => keep[k]), result.stats.filter((_, k) => keep[k]));
       step++;
       losses.push(total);
       lastLoss = { total, loc, conf };

@@ -98,7 +98,7 @@ describe('SSD MobileNet V2 fine-tuning from COCO (wasm, a few steps)', () => {
   });
 
   it('refuses --init-from for another architecture, and a file of another kind', async () => {
-    await assert.rejects(train({ ...base('bad'), arch: 'ssd300', initFrom: ONNX }), /initFrom loads a pretrained SSD MobileNet V2; it needs arch mobilenet-v2, not ssd300/);
+    await assert.rejects(train({ ...base('bad'), arch: 'ssd300', initFrom: ONNX }), /initFrom loads a pretrained SSD MobileNet V2; it needs arch mobilenet-v2 or ssdlite-mobilenet-v2, not ssd300/);
     await assert.rejects(train({ ...base('bad2'), initFrom: join(root, 'data', 'ImageSets', 'Main', 'trainval.txt') }), /neither a \.tflite nor an \.onnx file/);
   });
 });

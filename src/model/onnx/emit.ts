@@ -1,27 +1,58 @@
 /**
- * ONNX node sequences shared by the exporters (SSD300, mini SSD): a convolution record with its
+ * ONNX node sequences shared by the exporters (SSD300, mini SSD, MobileNet SSD): a convolution record with its
  * batch normalisation folded in, and a head's NCHW output turned into prior-ordered rows.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { foldedConv, type ConvLayer } from '../layers.js';
 import type { GraphBuilder } from './graph.js';
 
-/** Conv (+ Relu) of `layer` on `input`; the output is named `layer.name`. */
-export function emitConv(g: GraphBuilder, input: string, layer: ConvLayer): string {
+/**
+ * TensorFlow's SAME padding of a window on a `[height, width]` input as ONNX pads
+ * [top, left, bottom, right]: ceil(size / stride) outputs, the odd cell at the bottom and right.
+ * see: tensorflow/core/framework/kernel_shape_util.cc
+ */
+export function samePadding([height, width]: readonly [number, number], kernel: number, stride: number): [number, number, number, number] {
+  const axis = (size: number) => {
+    const total = Math.max((Math.ceil(size / stride) - 1) * stride + kernel - size, 0);
+    return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  };
+  const [top, bottom] = axis(height), [left, right] = axis(width);
+  return [top, left, bottom, right];
+}
+
+/** The `[height, width]` a convolution `layer` outputs from a `[height, width]` input. */
+export function convOutputSize(layer: ConvLayer, [height, width]: readonly [number, number]): [number, number] {
+  const pads = layer.pad === 'same' ? samePadding([height, width], layer.kernel, layer.stride) : [layer.pad, layer.pad, layer.pad, layer.pad];
+  const extent = layer.dilation * (layer.kernel - 1) + 1;
+  return [Math.floor((height + pads[0] + pads[2] - extent) / layer.stride) + 1, Math.floor((width + pads[1] + pads[3] - extent) / layer.stride) + 1];
+}
+
+/**
+ * Conv (+ Relu, or Clip(0, 6) for ReLU6) of `layer` on `input`; the output is named `layer.name`.
+ * A depthwise layer is a Conv with one group per channel. TensorFlow's SAME padding is written
+ * as explicit (possibly asymmetric) pads, which needs the input's `[height, width]`.
+ */
+export function emitConv(g: GraphBuilder, input: string, layer: ConvLayer, inputSize?: readonly [number, number]): string {
   const { name, kernel: k, pad: p, stride: s, dilation: d } = layer;
-  if (p === 'same' || layer.depthwise || layer.relu6) {
-    throw new RangeError(`${name}: SAME padding, depthwise convolutions and ReLU6 (MobileNet layers) have no ONNX export yet`);
-  }
-  // Batch normalisation folded in (inference form); tfjs filters are HWIO, ONNX Conv wants OIHW.
+  if (p === 'same' && !inputSize) throw new RangeError(`${name}: SAME padding needs the input's size`);
+  // Batch normalisation folded in (inference form); tfjs filters are HWIO, ONNX Conv wants OIHW
+  // (a depthwise [k, k, C, 1] filter becomes [C, 1, k, k]).
   const folded = foldedConv(layer);
-  const weight = tf.tidy(() => tf.transpose(folded.filter, [3, 2, 0, 1]));
+  const weight = tf.tidy(() => tf.transpose(folded.filter, layer.depthwise ? [2, 3, 0, 1] : [3, 2, 0, 1]));
   const [o, i] = [weight.shape[0], weight.shape[1]];
   const w = g.floats(`${name}.weight`, weight.dataSync() as Float32Array, [o, i, k, k]);
   const b = g.floats(`${name}.bias`, folded.bias.dataSync() as Float32Array, [o]);
   tf.dispose([weight, folded.filter, folded.bias]);
-  const attributes = { kernel_shape: [k, k], pads: [p, p, p, p], strides: [s, s], dilations: [d, d] };
+  const pads = p === 'same' ? samePadding(inputSize!, k, s) : [p, p, p, p];
+  const attributes = { kernel_shape: [k, k], pads, strides: [s, s], dilations: [d, d], ...(layer.depthwise ? { group: o } : {}) };
   if (!layer.relu) return g.node('Conv', [input, w, b], name, attributes);
-  return g.node('Relu', [g.node('Conv', [input, w, b], `${name}.conv`, attributes)], name);
+  const conv = g.node('Conv', [input, w, b], `${name}.conv`, attributes);
+  if (!layer.relu6) return g.node('Relu', [conv], name);
+  // Clip's bounds are inputs from opset 11; one pair of scalars serves the whole graph.
+  const [lo, hi] = ['relu6.min', 'relu6.max'];
+  if (!g.has(lo)) g.floats(lo, new Float32Array([0]), []);
+  if (!g.has(hi)) g.floats(hi, new Float32Array([6]), []);
+  return g.node('Clip', [conv, lo, hi], name);
 }
 
 /**
