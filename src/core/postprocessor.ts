@@ -4,7 +4,9 @@
  * once, runs the whole batch in one call, and reads the results as views.
  */
 import { resolveConfig, scoreGate, type ResolvedConfig } from './config.js';
-import { expf, f32 } from './reference/f32.js';
+import { expf } from './expf.js';
+
+const f32 = Math.fround;
 import { instantiateCore, type Core, type CoreBuild, type LoadCoreOptions } from './loader.js';
 import { layout, recordWords, writePlan, type Layout } from './plan.js';
 import { presetByName } from './presets.js';

@@ -25,8 +25,8 @@ async function modulesLoaded(dir: string, name: string, args: string[]): Promise
   return { urls, stdout, stderr };
 }
 
-// the training backends' names (for train's --help) are the one training module allowed
-const HEAVY = [/\/@tensorflow\//, /\/dist\/src\/train\/(?!backend-names\.js$)/, /\/dist\/src\/model\//];
+// the training backends' and architectures' names (for train's --help) are the training modules allowed
+const HEAVY = [/\/@tensorflow\//, /\/dist\/src\/train\/(?!(backend-names|arch-names)\.js$)/, /\/dist\/src\/model\//];
 const COMMAND_MODULES = ['bench-e2e', 'convert', 'demo', 'detect', 'eval', 'export', 'generate-data', 'train'];
 
 function assertNone(urls: string[], patterns: RegExp[], what: string): void {
