@@ -462,11 +462,13 @@ class OnnxDetector implements Detector {
   }
 }
 
-/** The detection with its box scaled to the image's pixels (not clipped: set `clip` in the config for that). */
+/** The detection with its box (and keypoints) scaled to the image's pixels (not clipped: set `clip` in the config for that). */
 function withPixels(detection: Detection, image: RawImage): ImageDetection {
   const [xmin, ymin, xmax, ymax] = detection.box;
   const { width, height } = image;
-  return { ...detection, pixelBox: [xmin * width, ymin * height, xmax * width, ymax * height] };
+  const found: ImageDetection = { ...detection, pixelBox: [xmin * width, ymin * height, xmax * width, ymax * height] };
+  if (detection.keypoints) found.pixelKeypoints = detection.keypoints.map(([x, y]) => [x * width, y * height]);
+  return found;
 }
 
 /**

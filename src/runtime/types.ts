@@ -90,6 +90,8 @@ export interface DetectorOptions {
 export interface ImageDetection extends Detection {
   /** [xmin, ymin, xmax, ymax] in pixels of the image passed to detect(). */
   pixelBox: [number, number, number, number];
+  /** With keypoints (MediaPipe's detectors): each (x, y) in pixels of that image. */
+  pixelKeypoints?: [x: number, y: number][];
 }
 
 /**

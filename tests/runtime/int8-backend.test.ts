@@ -112,6 +112,13 @@ describe("backend 'int8'", () => {
         assert.equal(detector.backendReason, 'auto: onnxruntime-node is installed');
         const faces = await detector.detect(fileURLToPath(new URL('../../../samples/astronaut.jpg', import.meta.url)));
         assert.equal(faces.filter((f) => f.score > 0.5).length, 1, JSON.stringify(faces));
+        // the six keypoints (eyes, nose, mouth, ears) in the photo's pixels, inside the face's box
+        const [face] = faces, [xmin, ymin, xmax, ymax] = face.pixelBox;
+        assert.equal(face.pixelKeypoints?.length, 6);
+        face.pixelKeypoints!.forEach(([x, y], k) => {
+          assert.deepEqual([x, y], [face.keypoints![k][0] * 512, face.keypoints![k][1] * 512]);
+          assert.ok(x > xmin - 10 && x < xmax + 10 && y > ymin - 10 && y < ymax + 10, `keypoint ${k} (${x}, ${y}) outside the face ${face.pixelBox}`);
+        });
       } finally {
         await detector.dispose();
       }
