@@ -39,7 +39,7 @@ function trackWorkerUrl() {
 }
 
 /** Node-only or optional imports, reached only on Node paths: left as imports, never bundled. */
-const external = (id) => /^(node:|onnxruntime-node$|sharp$|onnxruntime-web$)/.test(id);
+const external = (id) => /^(node:|onnxruntime-node$|sharp$|onnxruntime-web(\/wasm)?$)/.test(id);
 
 /**
  * Replaces dist/src/core/wasm-source.js, which points into dist/wasm/, with a module that either
@@ -216,7 +216,7 @@ export default [
     output: {
       dir: 'dist/demo', format: 'es', inlineDynamicImports: true, sourcemap: true,
       // the worker runs from the demo's root, onnxruntime-web is served at /ort/
-      paths: { 'onnxruntime-web': './ort/ort.min.mjs' },
+      paths: { 'onnxruntime-web': './ort/ort.min.mjs', 'onnxruntime-web/wasm': './ort/ort.wasm.min.mjs' },
     },
   },
   {
@@ -224,6 +224,6 @@ export default [
     external,
     onwarn: quiet,
     plugins: [coreWasm('emit'), noTfliteConversion(), sizes()],
-    output: { dir: 'dist/demo', format: 'es', inlineDynamicImports: true, sourcemap: true, paths: { 'onnxruntime-web': './ort/ort.min.mjs' } },
+    output: { dir: 'dist/demo', format: 'es', inlineDynamicImports: true, sourcemap: true, paths: { 'onnxruntime-web': './ort/ort.min.mjs', 'onnxruntime-web/wasm': './ort/ort.wasm.min.mjs' } },
   },
 ];

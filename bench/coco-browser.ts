@@ -255,8 +255,7 @@ export async function runCocoBrowserBench(options: CocoBrowserOptions): Promise<
         ['onnxruntime-web', "ort.wasm.min.mjs, level 'basic'", 1, 'runtime=ort&ort=wasm&level=basic&model=/models/exact.onnx'],
         ['onnxruntime-web', "ort.wasm.min.mjs, saved 'extended' model, level 'disabled'", 1, 'runtime=ort&ort=wasm&level=disabled&model=/models/optimised-extended.onnx'],
         ['ssd-edge detector', "backend 'int8' on the .tflite: createDetector + detect", 1, 'runtime=detector&backend=int8&model=/models/coco.tflite'],
-        ['ssd-edge detector', 'createDetector + detect (warm-up inside)', 1, 'runtime=detector&model=/models/exact.onnx'],
-        ['ssd-edge detector', 'the same, ort.wasm.min.mjs', 1, 'runtime=detector&ort=wasm&model=/models/exact.onnx'],
+        ['ssd-edge detector', "backend 'wasm' on the exact ONNX (onnxruntime-web/wasm): createDetector + detect", 1, 'runtime=detector&model=/models/exact.onnx'],
       ];
       const peers = new Map<number, number>();
       for (const [runtime, variant, threads, query] of cases) {

@@ -3,12 +3,18 @@
  * backend never load it. It stays a dependency of the bundles, never copied into them: the ESM
  * bundle keeps this import for the user's bundler (or an import map) to resolve, and the
  * script-tag bundle replaces this module (rollup.config.mjs) with one that takes the global `ort`
- * of onnxruntime-web's own script tag.
+ * of onnxruntime-web's own script tag. A page without a bundler maps both specifiers in its
+ * import map: 'onnxruntime-web' → ort.min.mjs and 'onnxruntime-web/wasm' → ort.wasm.min.mjs.
  */
 import type * as Ort from 'onnxruntime-web';
 
 export type OrtWeb = typeof Ort;
 
-export function importOrtWeb(): Promise<OrtWeb> {
-  return import('onnxruntime-web');
+/**
+ * onnxruntime-web for a backend: for 'wasm' its wasm-only build (`onnxruntime-web/wasm`), which
+ * compiles half the wasm of the default (WebGPU) build and runs the same wasm kernels 2.7–4×
+ * faster here, bit for bit the same (BENCHMARKS.md); the default build for 'webgpu'.
+ */
+export function importOrtWeb(backend: 'wasm' | 'webgpu'): Promise<OrtWeb> {
+  return backend === 'wasm' ? import('onnxruntime-web/wasm') : import('onnxruntime-web');
 }

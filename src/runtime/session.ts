@@ -305,7 +305,7 @@ export async function createSession(model: ModelBytes, options: SessionOptions =
     throw new Error(`backend '${backend}' needs onnxruntime-web, which needs wasm SIMD, and this engine has none` +
       (IS_NODE ? "; use backend 'node' (onnxruntime-node)" : ': use a browser with wasm SIMD (Chrome 91, Firefox 89, Safari 16.4 or later)'));
   }
-  const ort: OrtModule = options.ort ?? await importOrtWeb();
+  const ort: OrtModule = options.ort ?? await importOrtWeb(backend === 'webgpu' ? 'webgpu' : 'wasm');
   if (typeof ort?.InferenceSession?.create !== 'function' || !ort.env?.wasm) {
     throw new TypeError('ort must be the onnxruntime-web module (import * as ort from \'onnxruntime-web\' or \'onnxruntime-web/wasm\')');
   }

@@ -69,10 +69,10 @@ export interface DetectorOptions {
   /** Default 'default'; see Profile. */
   profile?: Profile;
   /**
-   * The onnxruntime-web module for the 'wasm' and 'webgpu' backends. Default: `import('onnxruntime-web')`
-   * (the build with WebGPU; the script-tag bundle takes the global `ort`). Pass
-   * `await import('onnxruntime-web/wasm')` for the wasm-only build: half the download (14 MB of
-   * wasm instead of 28 MB) and less memory, for 'wasm' only.
+   * The onnxruntime-web module for the 'wasm' and 'webgpu' backends. Default: for 'wasm'
+   * `import('onnxruntime-web/wasm')` (the wasm-only build: half the wasm, faster wasm kernels),
+   * for 'webgpu' `import('onnxruntime-web')` (the build with WebGPU); the script-tag bundle takes
+   * the global `ort`.
    */
   ort?: typeof import('onnxruntime-web');
   /** Where the core's .wasm files are served from, for bundlers that move assets (see LoadCoreOptions). */
