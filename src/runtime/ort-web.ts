@@ -7,14 +7,17 @@
  * import map: 'onnxruntime-web' → ort.min.mjs and 'onnxruntime-web/wasm' → ort.wasm.min.mjs.
  */
 import type * as Ort from 'onnxruntime-web';
+import { IS_NODE } from './environment.js';
 
 export type OrtWeb = typeof Ort;
 
 /**
- * onnxruntime-web for a backend: for 'wasm' its wasm-only build (`onnxruntime-web/wasm`), which
- * compiles half the wasm of the default (WebGPU) build and runs the same wasm kernels 2.7–4×
- * faster here, bit for bit the same (BENCHMARKS.md); the default build for 'webgpu'.
+ * onnxruntime-web for a backend: in browsers, for 'wasm' its wasm-only build
+ * (`onnxruntime-web/wasm`), which compiles half the wasm of the default (WebGPU) build and runs
+ * the same wasm kernels 2.7–4× faster in Chromium, bit for bit the same (BENCHMARKS.md); the
+ * default build for 'webgpu', and in Node (its export for Node; the wasm-only one fetches its
+ * .wasm, which Node's fetch cannot do from a file).
  */
 export function importOrtWeb(backend: 'wasm' | 'webgpu'): Promise<OrtWeb> {
-  return backend === 'wasm' ? import('onnxruntime-web/wasm') : import('onnxruntime-web');
+  return backend === 'wasm' && !IS_NODE ? import('onnxruntime-web/wasm') : import('onnxruntime-web');
 }

@@ -79,7 +79,7 @@ describe('ssd-edge export and detect', () => {
     const dog = JSON.parse((await cli('detect', fileURLToPath(new URL('../../../samples/dog.jpg', import.meta.url)), '--json')).stdout) as { label: string }[];
     assert.deepEqual(dog.map(d => d.label).slice(0, 3), ['dog', 'bicycle', 'car']);
     assert.match((await cli('detect', path.join(dir, 'a.jpg'), '--model', 'shapes')).stdout, /a\.jpg: \d+ detections?/);
-    await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', path.join(dir, 'missing.onnx')], /missing\.onnx does not exist; pass --model ssd-mobilenet-v2-coco \| shapes \| an \.onnx file/);
+    await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', path.join(dir, 'missing.onnx')], /missing\.onnx does not exist; pass --model ssd-mobilenet-v2-coco \| shapes \| face-ssd-mobilenet-v1 \| an \.onnx or \.tflite file/);
     await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', model, '--min-score', '2'], /--min-score is '2'; it must be a number in \[0, 1\]/);
     await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', model, '--backend', 'gpu'], /--backend is 'gpu'/);
     await cliFails(['detect', path.join(dir, 'a.jpg'), '--modle', model], /unknown option --modle; options: --model/);
