@@ -173,6 +173,7 @@ function bindSlider(slider: HTMLInputElement, output: HTMLOutputElement, key: ke
     state.thresholds = { ...state.thresholds, [key]: Number(slider.value) };
     output.textContent = Number(slider.value).toFixed(2);
     if (state.status !== 'loading' && state.status !== 'error') sendThresholdsIfChanged();
+    stream?.setThresholds({ [key]: Number(slider.value) }); // the tracking worker's detector too
   });
 }
 bindSlider(scoreSlider, $<HTMLOutputElement>('score-value'), 'scoreThreshold');
@@ -247,11 +248,12 @@ async function startStream(what: string): Promise<void> {
   canvas.hidden = true;
   stage.hidden = false;
   stream = await startTracking({
-    model: await modelBytes, config: info.config, preprocess: info.preprocess, backend: info.backend, profile: info.profile,
+    model: await modelBytes, config: { ...info.config, ...state.thresholds }, preprocess: info.preprocess, backend: info.backend, profile: info.profile,
     maxImagePixels: 8192 * 8192,
   }, video, onStreamResult, {
     track: trackingBox.checked, onError: (error) => showError(`${what}: ${error.message}`),
-    ortUrl: new URL(info.ortBuild.startsWith('ort.wasm') ? 'ort/ort.wasm.min.mjs' : 'ort/ort.min.mjs', location.href),
+    // the worker's twin loads the same onnxruntime-web build as the image worker (none for int8)
+    ...(info.backend === 'int8' ? {} : { ortUrl: new URL(info.ortBuild.startsWith('ort.wasm') ? 'ort/ort.wasm.min.mjs' : 'ort/ort.min.mjs', location.href) }),
   });
   setStatus(`${what}: tracking in a worker`, 'ready');
   void stream.done.then((summary) => { if (summary.reason === 'ended') setStatus(`${what} ended`, 'ready'); }, () => undefined);

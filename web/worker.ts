@@ -38,7 +38,8 @@ async function handle(request: Request): Promise<Reply> {
         info: {
           backend: d.backend, backendReason: d.backendReason, adapter: d.adapter, threads: d.threads, profile: d.profile,
           coreBuild: d.coreBuild, crossOriginIsolated: scope.crossOriginIsolated, model: request.model,
-          ortBuild: wasmOnly ? 'ort.wasm.min.mjs (wasm only)' : 'ort.min.mjs (WebGPU and wasm)',
+          ortBuild: d.backend === 'int8' ? 'none (ssd-edge int8 kernels)'
+            : wasmOnly || d.backend === 'wasm' ? 'ort.wasm.min.mjs (wasm only)' : 'ort.min.mjs (WebGPU and wasm)',
           loadMs: performance.now() - start, config: d.config, preprocess: d.inputSpec,
         },
       };

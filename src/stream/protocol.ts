@@ -1,7 +1,7 @@
 /** Messages between track() on the page (track.ts) and its worker (track-worker.ts). */
 import type { PostprocessConfig } from '../core/types.js';
 import type { TrackerOptions } from '../core/tracker.js';
-import type { Backend, PreprocessSpec, Profile } from '../runtime/types.js';
+import type { Backend, PreprocessSpec, Profile, ThresholdOverrides } from '../runtime/types.js';
 
 /** What the worker needs to build the page detector's twin. */
 export interface WorkerDetectorRecipe {
@@ -29,6 +29,8 @@ export type ToWorker =
    */
   | { type: 'frame'; index: number; timestampMs: number; image?: VideoFrame | ImageBitmap; reset?: boolean }
   | { type: 'tracking'; on: boolean }
+  /** New score / IoU thresholds for the worker's detector, from the next detection on. */
+  | { type: 'thresholds'; overrides: ThresholdOverrides }
   | { type: 'stop' };
 
 /** A box of one frame, normalised to [0, 1] of the frame. */

@@ -108,6 +108,9 @@ async function handle(message: ToWorker): Promise<FromWorker | undefined> {
     case 'tracking':
       if (frames) frames.tracking = message.on;
       return undefined;
+    case 'thresholds':
+      await detector?.setThresholds(message.overrides);
+      return undefined;
     case 'stop': return stop();
   }
 }

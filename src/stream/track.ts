@@ -16,6 +16,8 @@ import type { TrackerOptions } from '../core/tracker.js';
 import { createBoxMapper, type Box, type ObjectFit } from './geometry.js';
 import type { FromWorker, ToWorker, WorkerDetectorRecipe, WorkerObject, WorkerStages } from './protocol.js';
 import { RateMeter, StageWindow, type StagePercentiles } from './stats.js';
+import { rejectUnknownKeys } from '../util/strict-keys.js';
+import type { ThresholdOverrides } from '../runtime/types.js';
 
 export type { StagePercentiles } from './stats.js';
 
@@ -127,6 +129,8 @@ export interface TrackHandle {
   setTracking(on: boolean): void;
   /** Detection on every N-th frame from now on. */
   setEvery(every: number): void;
+  /** New score and/or IoU (NMS) thresholds for the worker's detector, from its next detection on. */
+  setThresholds(overrides: ThresholdOverrides): void;
   /** Frames held by the run now (waiting + in the worker); 0 after the run. */
   readonly framesHeld: number;
   /** The worker's detector: backend, threads, core build, load time (ms). */
@@ -422,6 +426,18 @@ export class StreamRun {
     this.every = checkEvery(every);
   }
 
+  setThresholds(overrides: ThresholdOverrides): void {
+    if (overrides === null || typeof overrides !== 'object') throw new TypeError(`setThresholds takes { scoreThreshold?, nmsThreshold? }, got ${overrides === null ? 'null' : typeof overrides}`);
+    rejectUnknownKeys(overrides, ['scoreThreshold', 'nmsThreshold'], 'setThresholds');
+    for (const [key, value] of Object.entries(overrides)) {
+      if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= 1)) {
+        throw new RangeError(`setThresholds: ${key} is ${String(value)}; it must be a number in [0, 1]`);
+      }
+    }
+    if (this.state === 'stopped') return;
+    this.worker.postMessage({ type: 'thresholds', overrides: { ...overrides } });
+  }
+
   private summary(reason: TrackSummary['reason']): TrackSummary {
     return { reason, frames: this.offered, results: this.results, dropped: this.dropped, maxQueue: this.maxQueue };
   }
@@ -695,6 +711,7 @@ export async function startTracking(recipe: Omit<WorkerDetectorRecipe, 'ortUrl'>
     stop: () => run.stop(),
     setTracking: (on) => run.setTracking(on),
     setEvery: (every) => run.setEvery(every),
+    setThresholds: (overrides) => run.setThresholds(overrides),
     get framesHeld() { return run.framesHeld; },
     get worker() { return { ...run.workerInfo }; },
   };

@@ -26,13 +26,14 @@ interface PlainResult {
   timings: Record<string, { p50: number; p95: number }>;
   objects: { trackId?: number; label?: string; score: number; state?: string; box: number[]; cssBox?: number[] }[];
 }
-interface CameraRun { results: PlainResult[]; summary: TrackSummary; framesHeld: number; worker: { backend: string; threads: number; loadMs: number } }
+interface CameraRun { results: PlainResult[]; summary: TrackSummary; framesHeld: number; worker: { backend: string; threads: number; loadMs: number }; refused: string[] }
 
 declare global {
   interface Window {
     trackPage: {
       ready: boolean;
-      camera(options: { results: number; seconds: number; every?: number; useVideo?: boolean; tracker?: object }): Promise<CameraRun>;
+      camera(options: { results: number; seconds: number; every?: number; useVideo?: boolean; tracker?: object; track?: boolean;
+        raise?: { after: number; scoreThreshold: number } }): Promise<CameraRun>;
       badInputs(): Promise<Record<string, string>>;
       prepare(): Promise<void>;
     };
@@ -140,6 +141,23 @@ describe('detector.track() in Chromium, on a generated video as the fake camera'
     const deadline = Date.now() + 5000;
     while (open.page.workers().length > workersBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     assert.equal(open.page.workers().length, workersBefore, 'the tracking worker is gone after stop()');
+  });
+
+  it('setThresholds mid-run: the worker\'s detector drops what falls under the new score threshold', async () => {
+    const raise = { after: 4, scoreThreshold: 0.9 };
+    const run = await inPage('thresholds', () => open.page.evaluate((r) => window.trackPage.camera({ results: 14, seconds: 90, track: false, raise: r }), raise));
+    const { results } = run;
+    assert.ok(results.length >= 10, `only ${results.length} results in 90 s`);
+    const scores = (rs: typeof results) => rs.flatMap((r) => r.objects.map((o) => o.score));
+    // the page detector's threshold is 0.4: before the change some object scores under 0.9
+    assert.ok(scores(results.slice(0, raise.after)).some((s) => s < raise.scoreThreshold), `scores before: ${scores(results.slice(0, raise.after))}`);
+    // frames already in the worker when the message went may still carry the old threshold: skip two
+    const after = results.slice(raise.after + 2);
+    assert.ok(after.length > 0 && scores(after).every((s) => s >= raise.scoreThreshold), `scores after: ${scores(after)}`);
+    assert.deepEqual(run.refused, [
+      "TypeError: setThresholds has an unknown key 'scoreThresold'; did you mean 'scoreThreshold'? (known keys: scoreThreshold, nmsThreshold)",
+      'RangeError: setThresholds: nmsThreshold is 2; it must be a number in [0, 1]',
+    ]);
   });
 
   it('<video> with every: 3: predicted frames between detections, boxes in CSS pixels of the mirrored, letterboxed element', async (t) => {

@@ -16,7 +16,7 @@ async function getDetector() {
 }
 
 /** Tracks the fake camera until `results` results (or `seconds`), then stops; the results and the summary. */
-async function camera({ results: wanted, seconds, every = 1, useVideo = false, tracker = { minHits: 2, maxAge: 5 } }) {
+async function camera({ results: wanted, seconds, every = 1, useVideo = false, tracker = { minHits: 2, maxAge: 5 }, track = true, raise }) {
   const d = await getDetector();
   const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
   let source = stream;
@@ -29,15 +29,22 @@ async function camera({ results: wanted, seconds, every = 1, useVideo = false, t
   const results = [];
   let enough;
   const finished = new Promise((resolve) => { enough = resolve; });
-  const handle = await d.track(source, (r) => {
+  let handle;
+  handle = await d.track(source, (r) => {
     results.push(plain(r));
+    // raise: { after, scoreThreshold } — new thresholds mid-run, as the demo's slider sends them
+    if (raise && results.length === raise.after) handle.setThresholds({ scoreThreshold: raise.scoreThreshold });
     if (results.length >= wanted) enough();
-  }, { ortUrl, every, tracker });
+  }, { ortUrl, every, tracker, track });
   const worker = handle.worker;
   await Promise.race([finished, new Promise((r) => setTimeout(r, seconds * 1000))]);
   const summary = await handle.stop();
   stream.getTracks().forEach((t) => t.stop());
-  return { results, summary, framesHeld: handle.framesHeld, worker };
+  // what setThresholds refuses (checked before anything is sent, even after stop)
+  const refused = [{ scoreThresold: 0.5 }, { nmsThreshold: 2 }].map((o) => {
+    try { handle.setThresholds(o); return 'accepted'; } catch (error) { return `${error.name}: ${error.message}`; }
+  });
+  return { results, summary, framesHeld: handle.framesHeld, worker, refused };
 }
 
 /** Bad inputs: each one's error (name: message). */
