@@ -16,6 +16,7 @@ import { DEFAULT_MAX_IMAGE_PIXELS, requireWithinLimit, validateMaxPixels } from 
 import { inputPresets } from './input-presets.js';
 import { hasOnnxGraph, METADATA_POSTPROCESS, METADATA_PREPROCESS, readModelMetadata } from './model-metadata.js';
 import { inputDims, validatePreprocessSpec } from './preprocess.js';
+import { fitImage, unfitDetection, type FitFrame } from './fit.js';
 import { createWasmPreprocessor, type WasmPreprocessor } from './preprocess-wasm.js';
 import { checkSessionOptions, createSession, onnxruntimeNodeLoads, readModelBytes, type ModelBytes, type ModelSession, type SessionOutput } from './session.js';
 import { BUILTIN_TFLITE_TWINS, isBuiltinModel } from './builtin-models.js';
@@ -278,6 +279,8 @@ function postprocess(post: Postprocessor, heads: Heads, batch: number): Detectio
 interface KeptRun {
   heads: Heads;
   images: readonly RawImage[];
+  /** Where each image sat in its padded input (PreprocessSpec.fit), or undefined when stretched. */
+  frames: readonly (FitFrame | undefined)[];
 }
 
 class OnnxDetector implements Detector {
@@ -369,7 +372,9 @@ class OnnxDetector implements Detector {
     for (let first = 0; first < decoded.length; first += group) {
       const part = decoded.slice(first, first + group);
       start = performance.now();
-      const input = this.prep.tensor(part, this.inputSpec);
+      const fitted = part.map((image) => fitImage(image, this.inputSpec));
+      const input = this.prep.tensor(fitted.map((f) => f.image), this.inputSpec);
+      const frames = fitted.map((f) => f.frame);
       timings.preprocess += performance.now() - start;
       const found = await this.serialize(async () => {
         start = performance.now();
@@ -380,10 +385,10 @@ class OnnxDetector implements Detector {
         const detections = postprocess(post, heads, part.length);
         timings.postprocess += performance.now() - start;
         // sizes only: the pixels are not needed again
-        kept.push({ heads, images: part.map(({ width, height }) => ({ data: new Uint8Array(0), width, height })) });
+        kept.push({ heads, frames, images: part.map(({ width, height }) => ({ data: new Uint8Array(0), width, height })) });
         return detections;
       });
-      found.forEach((detections, index) => results.push(detections.map((d) => withPixels(d, part[index]))));
+      found.forEach((detections, index) => results.push(inImage(detections, part[index], frames[index])));
     }
     this.lastTimings = timings;
     this.lastRuns = kept;
@@ -423,9 +428,9 @@ class OnnxDetector implements Detector {
       if (!this.lastRuns) return undefined;
       const start = performance.now();
       const results: ImageDetection[][] = [];
-      for (const { heads, images } of this.lastRuns) {
+      for (const { heads, images, frames } of this.lastRuns) {
         postprocess(post, heads, images.length).forEach((detections, index) =>
-          results.push(detections.map((d) => withPixels(d, images[index]))));
+          results.push(inImage(detections, images[index], frames[index])));
       }
       this.lastTimings = { decode: 0, preprocess: 0, inference: 0, postprocess: performance.now() - start };
       return results;
@@ -460,6 +465,11 @@ class OnnxDetector implements Detector {
     this.prep.dispose();
     this.lastRuns = undefined;
   }
+}
+
+/** Detections of the input → the image's: out of the padded frame (when fitted), then in its pixels. */
+function inImage(detections: readonly Detection[], image: RawImage, frame: FitFrame | undefined): ImageDetection[] {
+  return detections.map((d) => withPixels(frame ? unfitDetection(d, frame, image.width, image.height) : d, image));
 }
 
 /** The detection with its box (and keypoints) scaled to the image's pixels (not clipped: set `clip` in the config for that). */

@@ -11,7 +11,7 @@ import { rejectUnknownKeys } from '../util/strict-keys.js';
 
 /** Every PreprocessSpec key; the `satisfies` keeps the list in step with the interface. */
 const PREPROCESS_SPEC_KEYS = Object.keys({
-  size: 1, channels: 1, mean: 1, std: 1, layout: 1, inputType: 1, inputQuantization: 1,
+  size: 1, channels: 1, mean: 1, std: 1, layout: 1, inputType: 1, inputQuantization: 1, fit: 1,
 } satisfies Record<keyof PreprocessSpec, 1>);
 
 const INPUT_QUANTIZATION_KEYS = Object.keys({
@@ -105,6 +105,9 @@ export function validatePreprocessSpec(spec: PreprocessSpec): PreprocessSpec {
     throw new RangeError(`preprocess.inputType 'uint8' feeds raw 0–255 pixels: mean must be [0, 0, 0] and std [1, 1, 1], got ${JSON.stringify(mean)} and ${JSON.stringify(std)}`);
   }
   if (spec.inputQuantization !== undefined) validateInputQuantization(spec.inputQuantization);
+  if (spec.fit !== undefined && spec.fit !== 'stretch' && spec.fit !== 'letterbox' && spec.fit !== 'pad') {
+    throw new RangeError(`preprocess.fit is ${JSON.stringify(spec.fit)}; it must be 'stretch', 'letterbox' or 'pad'`);
+  }
   return spec;
 }
 

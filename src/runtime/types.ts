@@ -23,6 +23,14 @@ export interface PreprocessSpec {
   inputType?: 'float32' | 'uint8';
   /** What a quantised model makes of its uint8 input: real value = (pixel − zeroPoint) · scale. Informational. */
   inputQuantization?: { scale: number; zeroPoint: number };
+  /**
+   * How the image fills the input. 'stretch' (default): resized to `size`, aspect ratio not kept
+   * (TF Object Detection API, ssd.pytorch, torchvision). 'letterbox': aspect ratio kept, the image
+   * centred, black borders (MediaPipe's `keep_aspect_ratio`). 'pad': aspect ratio kept, the image at
+   * the top left, black borders at the right or bottom (face-api). Boxes and keypoints come back in
+   * the image's own coordinates either way.
+   */
+  fit?: 'stretch' | 'letterbox' | 'pad';
 }
 
 /**
