@@ -25,7 +25,7 @@ import { chooseBuild, instantiateCore, type CoreBuild } from '../core/loader.js'
 import { Arena, REGION_SLACK } from './arena.js';
 import { packDepthwise, packGemm } from './pack.js';
 import { convScale, samePadding } from './reference.js';
-import { CONTROL_BYTES, instantiateThreadedCore, KERNELS, threadsSupported, WorkerPair, type KernelCall } from './threads.js';
+import { CONTROL_BYTES, instantiateThreadedCore, KERNELS, MAX_SPLIT_STEPS, threadsSupported, WorkerPair, type KernelCall } from './threads.js';
 
 export interface Int8NetworkOptions {
   /** 'auto' (default): SIMD where the engine has it, else the scalar baseline. */
@@ -55,6 +55,8 @@ export interface Int8Network {
   /** Threads a run uses (1 or 2), and why. */
   readonly threads: number;
   readonly threadsReason: string;
+  /** With two threads: the share of split work (chunks) the worker has run so far, 0–1 (0 with one thread). */
+  readonly workerShare: number;
   /** Runs the network on one [1, H, W, 3] uint8 input; returns the output tensors as views (valid until the next run). */
   run(input: Uint8Array): Uint8Array[];
   /** Runs once, timing each TFLite operator (ms, in graph order). */
@@ -81,6 +83,8 @@ interface Splittable {
 const DETECTION_POSTPROCESS = 'TFLite_Detection_PostProcess';
 /** About 20 µs of one thread's work: smaller steps are not split (a handshake costs 10–200 µs). */
 const MIN_SPLIT_WORK = 200_000;
+/** A split step is cut into at most this many chunks, each of at least MIN_SPLIT_WORK / 2. */
+const MAX_STEP_CHUNKS = 8;
 
 /**
  * Where an activation lives. `ptr` is set once every operator is planned: activations share one
@@ -333,28 +337,32 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
   const scratch = arena.alloc(scratchBytes);
   for (const use of scratchUsers) use(scratch);
 
-  // two threads: every splittable step becomes the caller's half and the worker's half
+  // two threads: every large splittable step becomes chunks that the caller and the worker claim
   let runSteps = steps;
   let pair: WorkerPair | undefined;
   if (threaded) {
     const workerScratch = arena.alloc(scratchBytes);
-    const workerCalls: number[][] = [];
+    const workerSteps: number[][][] = [];
     runSteps = steps.map((step, k) => {
       const split = splits[k];
-      if (!split || split.units < 2 || split.work < MIN_SPLIT_WORK) return step;
-      const mid = Math.max(split.align, Math.round(split.units / 2 / split.align) * split.align);
-      if (mid >= split.units) return step;
-      const [name, ...args] = split.part(0, mid, scratch);
-      const [otherName, ...otherArgs] = split.part(mid, split.units, workerScratch);
-      const remote = workerCalls.push([KERNELS.indexOf(otherName), ...otherArgs]) - 1;
-      const fn = e[name] as (...a: number[]) => void;
-      return () => {
-        const g = pair!.post(remote);
-        fn(...args);
-        pair!.join(g);
-      };
+      if (!split || workerSteps.length >= MAX_SPLIT_STEPS) return step;
+      const groups = Math.floor(split.units / split.align);
+      const count = Math.min(MAX_STEP_CHUNKS, groups, Math.floor(split.work / (MIN_SPLIT_WORK / 2)));
+      if (split.work < MIN_SPLIT_WORK || count < 2) return step;
+      const bounds = Array.from({ length: count + 1 }, (_, i) => i === count ? split.units : Math.round(i * groups / count) * split.align);
+      const index = workerSteps.length;
+      workerSteps.push(bounds.slice(0, -1).map((lo, i) => {
+        const [name, ...args] = split.part(lo, bounds[i + 1], workerScratch);
+        return [KERNELS.indexOf(name), ...args];
+      }));
+      const chunks = bounds.slice(0, -1).map((lo, i) => {
+        const [name, ...args] = split.part(lo, bounds[i + 1], scratch);
+        const fn = e[name] as (...a: number[]) => void;
+        return () => fn(...args);
+      });
+      return () => pair!.run(index, chunks);
     });
-    pair = await WorkerPair.start({ module: threaded.module, memory: core.memory, control, calls: workerCalls });
+    pair = await WorkerPair.start({ module: threaded.module, memory: core.memory, control, steps: workerSteps });
   }
   const heap = new Uint8Array(core.memory.buffer); // memory no longer grows: one view serves every run
 
@@ -384,6 +392,10 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
     arenaBytes: arena.used,
     threads,
     threadsReason,
+    get workerShare() {
+      const chunks = pair?.chunks;
+      return chunks && chunks.total ? chunks.worker / chunks.total : 0;
+    },
     run,
     profile(image) {
       feed(image);

@@ -3,19 +3,23 @@
  * (assembly/int8.ts → dist/wasm/ssd-int8.threads.wasm) is instantiated on one shared
  * WebAssembly.Memory by the calling thread and by one worker (worker_threads in Node, a module
  * Web Worker in browsers, which needs `crossOriginIsolated`). The arena (weights, activations)
- * lives in that memory once. Each kernel call that is worth splitting runs as two calls on
- * disjoint output ranges (rows, or output channels, or elements): the worker's half is a
- * [kernel, ...args] list it received once, so a run only signals step numbers through a control
- * block in the shared memory:
+ * lives in that memory once. Each kernel call that is worth splitting is cut into a few chunks,
+ * calls on disjoint output ranges (rows, output channel blocks, 16-byte runs of elements); both
+ * threads know every chunk's [kernel, ...args] from the start, and during a run both claim chunks
+ * of the current step until none is left (so a thread the OS has descheduled, or a busy browser
+ * worker, costs at most the chunk it holds, not half the step). A run only exchanges two words
+ * of a control block in the shared memory:
  *
  * ```
- * int32 [0] GO    generation, written by the caller last (after STEP)
- *       [1] STEP  the worker's call list index for that generation; -1 = exit
- *       [16] DONE generation the worker has finished (own 64-byte line)
- *       [17] ERROR 1 when the worker's call threw (the message goes out by postMessage)
+ * int32 [0]  TICKET  step (bits 0–9) | next unclaimed chunk (bits 10–17) | generation (bits 18–30);
+ *                    claimed by compare-exchange, so a stale claim can never succeed; -1 = exit
+ *       [16] FINISHED chunks of the current step finished (own 64-byte line)
+ *       [17] ERROR    1 when a worker chunk threw (the message goes out by postMessage)
+ *       [18] WORKER_CHUNKS  chunks the worker has run (a statistic)
  * ```
- * Both sides spin briefly, then sleep in Atomics.wait (the caller only where it may block: Node,
- * or inside a worker; a browser main thread keeps spinning).
+ * The caller resets FINISHED, publishes the ticket, runs chunks, and waits until FINISHED counts
+ * them all. Both sides spin briefly, then sleep in Atomics.wait (the caller only where it may
+ * block: Node, or inside a worker; a browser main thread keeps spinning).
  *
  * The module has no data segments and no start function (every kernel keeps its state in the
  * regions it is given), so instantiating it in the worker writes nothing to the shared memory.
@@ -30,7 +34,12 @@ export type KernelName = typeof KERNELS[number];
 export type KernelCall = [KernelName, ...number[]];
 
 export const CONTROL_BYTES = 128;
-export const GO = 0, STEP = 1, DONE = 16, ERROR = 17;
+export const TICKET = 0, FINISHED = 16, ERROR = 17, WORKER_CHUNKS = 18;
+/** Most chunks a step is cut into (the ticket's chunk field holds up to 255). */
+export const MAX_CHUNKS = 255;
+const STEP_MASK = 0x3ff, CHUNK_SHIFT = 10, CHUNK_MASK = 0xff, GEN_SHIFT = 18, GEN_MASK = 0x1fff;
+/** Steps one network may split (the ticket's step field). */
+export const MAX_SPLIT_STEPS = STEP_MASK + 1;
 /** Pages of the shared memory's maximum (512 MiB): shared memories cannot grow past it. */
 export const MAX_PAGES = 8192;
 /**
@@ -113,56 +122,85 @@ export async function instantiateThreadedCore(wasmBaseUrl?: string | URL): Promi
   return { core, module };
 }
 
-/** What a worker needs: the module, the memory, the control block and its half of every split call. */
+/** What a worker needs: the module, the memory, the control block and every split step's chunk calls. */
 export interface WorkerInit {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   control: number;
-  calls: number[][];
+  /** By split step: its chunks, each [kernel index in KERNELS, ...args]. */
+  steps: number[][][];
 }
 
-/** Runs in the worker (worker.ts): instantiates the module on the shared memory, then serves calls until told to exit. */
+/**
+ * Claims and runs chunks of the ticket's step until none is left.
+ * `ticket` was read from TICKET; a failed compare-exchange re-reads it and stops when it
+ * belongs to another step or generation.
+ */
+function claimChunks(c: Int32Array, ticket: number, count: number, runChunk: (i: number) => void): void {
+  for (;;) {
+    const i = (ticket >>> CHUNK_SHIFT) & CHUNK_MASK;
+    if (i >= count) return;
+    const seen = Atomics.compareExchange(c, TICKET, ticket, ticket + (1 << CHUNK_SHIFT));
+    if (seen !== ticket) {
+      // another thread took chunk i (same step and generation: try the next), or the step is over
+      if ((seen & ~(CHUNK_MASK << CHUNK_SHIFT)) !== (ticket & ~(CHUNK_MASK << CHUNK_SHIFT))) return;
+      ticket = seen;
+      continue;
+    }
+    try {
+      runChunk(i);
+    } finally {
+      Atomics.add(c, FINISHED, 1);
+      Atomics.notify(c, FINISHED);
+    }
+    ticket += 1 << CHUNK_SHIFT;
+  }
+}
+
+/** Runs in the worker (worker.ts): instantiates the module on the shared memory, then claims chunks until told to exit. */
 export async function serve(init: WorkerInit, post: (message: unknown) => void): Promise<void> {
   const instance = await WebAssembly.instantiate(init.module, imports(init.memory));
   const e = instance.exports as unknown as Record<KernelName, (...args: number[]) => void>;
   const fns = KERNELS.map(name => e[name]);
-  const calls = init.calls.map(([k, ...args]) => ({ fn: fns[k], args }));
+  const steps = init.steps.map(chunks => chunks.map(([k, ...args]) => ({ fn: fns[k], args })));
   const c = new Int32Array(init.memory.buffer, init.control, CONTROL_BYTES >> 2);
-  let seen = Atomics.load(c, GO); // before saying ready: the caller posts nothing until then
+  let seen = Atomics.load(c, TICKET); // before saying ready: the caller publishes nothing until then
   post({ ready: true });
   for (;;) {
-    let g: number;
+    let ticket: number;
     let t0 = -1;
-    for (let spin = 0; (g = Atomics.load(c, GO)) === seen; spin++) {
+    for (let spin = 0; (ticket = Atomics.load(c, TICKET)) === seen; spin++) {
       if ((spin & 255) !== 255) continue;
       if (t0 < 0) t0 = now();
-      else if (now() - t0 > SPIN_MS) { Atomics.wait(c, GO, seen); t0 = -1; }
+      else if (now() - t0 > SPIN_MS) { Atomics.wait(c, TICKET, seen); t0 = -1; }
     }
-    seen = g;
-    const k = Atomics.load(c, STEP);
-    if (k < 0) break;
-    try {
-      const call = calls[k];
-      call.fn(...call.args);
-    } catch (error) {
-      Atomics.store(c, ERROR, 1);
-      post({ error: String((error as Error)?.stack ?? error) });
-    }
-    Atomics.store(c, DONE, g);
-    Atomics.notify(c, DONE);
+    if (ticket === -1) break;
+    const chunks = steps[ticket & STEP_MASK];
+    claimChunks(c, ticket, chunks.length, i => {
+      Atomics.add(c, WORKER_CHUNKS, 1);
+      try {
+        chunks[i].fn(...chunks[i].args);
+      } catch (error) {
+        Atomics.store(c, ERROR, 1);
+        post({ error: String((error as Error)?.stack ?? error) });
+      }
+    });
+    // wait for the next step: this one's ticket no longer changes once every chunk is claimed
+    seen = Atomics.load(c, TICKET);
+    if ((seen & ~(CHUNK_MASK << CHUNK_SHIFT)) !== (ticket & ~(CHUNK_MASK << CHUNK_SHIFT))) seen = -2; // a new step is out already: take it at once
   }
   post({ exited: true });
 }
 
-/** The calling thread's side: one worker, started on the network's memory, and the per-step handshake. */
+/** The calling thread's side: one worker, started on the network's memory, and the chunk handshake. */
 export class WorkerPair {
   private generation = 0;
   private readonly c: Int32Array;
   private readonly canWait: boolean;
   private closed = false;
-  private lastError = '';
+  private total = 0;
 
-  private constructor(private readonly control: number, memory: WebAssembly.Memory,
+  private constructor(control: number, memory: WebAssembly.Memory,
                       private readonly stop: () => Promise<void>, private readonly errors: { message: string }) {
     this.c = new Int32Array(memory.buffer, control, CONTROL_BYTES >> 2);
     const g = globalThis as { process?: { versions?: { node?: string } }; document?: unknown };
@@ -171,6 +209,8 @@ export class WorkerPair {
 
   /** Starts the worker and resolves once it has instantiated the module. */
   static async start(init: WorkerInit): Promise<WorkerPair> {
+    if (init.steps.length > MAX_SPLIT_STEPS) throw new RangeError(`${init.steps.length} split steps; at most ${MAX_SPLIT_STEPS}`);
+    if (init.steps.some(chunks => chunks.length > MAX_CHUNKS)) throw new RangeError(`a step has more than ${MAX_CHUNKS} chunks`);
     const errors = { message: '' };
     const node = !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
     const script = new URL('./worker.js', import.meta.url);
@@ -212,46 +252,46 @@ export class WorkerPair {
     return new WorkerPair(init.control, init.memory, stop, errors);
   }
 
-  /** Hands call `k` of the worker's list to the worker (returns at once). */
-  post(k: number): number {
+  /**
+   * Runs split step `k` (its chunks as the caller's closures, the same calls as the worker's
+   * list): publishes the ticket, claims chunks alongside the worker, waits until all are finished.
+   */
+  run(k: number, chunks: (() => void)[]): void {
     if (this.closed) throw new Error('the int8 network was disposed');
-    const g = ++this.generation;
-    Atomics.store(this.c, STEP, k);
-    Atomics.store(this.c, GO, g);
-    Atomics.notify(this.c, GO, 1);
-    return g;
-  }
-
-  /** Waits until the worker has finished generation `g`. */
-  join(g: number): void {
     const c = this.c;
+    const g = (++this.generation) & GEN_MASK;
+    const ticket = (g << GEN_SHIFT) | k;
+    Atomics.store(c, FINISHED, 0);
+    Atomics.store(c, TICKET, ticket);
+    Atomics.notify(c, TICKET, 1);
+    this.total += chunks.length;
+    claimChunks(c, ticket, chunks.length, i => chunks[i]());
     let spin = 0;
     let t0 = -1;
-    for (let done = Atomics.load(c, DONE); done !== g; done = Atomics.load(c, DONE)) {
+    for (let done = Atomics.load(c, FINISHED); done < chunks.length; done = Atomics.load(c, FINISHED)) {
       if ((++spin & 255) !== 0) continue;
       if (t0 < 0) t0 = now();
       const waited = now() - t0;
-      if (waited > SPIN_MS && this.canWait) Atomics.wait(c, DONE, done, 50);
-      if (waited > 30000) throw new Error(`the int8 worker did not answer within 30 s${this.errors.message ? `: ${this.errors.message}` : ''}`);
+      if (waited > SPIN_MS && this.canWait) Atomics.wait(c, FINISHED, done, 50);
+      if (waited > 30000) throw new Error(`the int8 worker did not finish its chunk within 30 s${this.errors.message ? `: ${this.errors.message}` : ''}`);
     }
     if (Atomics.load(c, ERROR)) {
       Atomics.store(c, ERROR, 0);
-      this.lastError = this.errors.message;
-      throw new Error(`the int8 worker failed${this.lastError ? `: ${this.lastError}` : ''}`);
+      throw new Error(`the int8 worker failed${this.errors.message ? `: ${this.errors.message}` : ''}`);
     }
+  }
+
+  /** Chunks run so far: by both threads, by the worker. */
+  get chunks(): { total: number; worker: number } {
+    return { total: this.total, worker: Atomics.load(this.c, WORKER_CHUNKS) };
   }
 
   /** Tells the worker to exit and terminates it. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    Atomics.store(this.c, STEP, -1);
-    Atomics.store(this.c, GO, ++this.generation);
-    Atomics.notify(this.c, GO, 1);
+    Atomics.store(this.c, TICKET, -1);
+    Atomics.notify(this.c, TICKET, 1);
     await this.stop();
-  }
-
-  get controlPtr(): number {
-    return this.control;
   }
 }

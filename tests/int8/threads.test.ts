@@ -37,6 +37,9 @@ describe('int8 executor, two threads', () => {
           assert.ok(Buffer.from(b.classPredictions).equals(Buffer.from(f.classPredictions)), `${f.name}: class predictions differ from TFLite's`);
         }
       }
+      // the worker did run chunks (which chunks varies with scheduling; the results may not)
+      assert.ok(two.workerShare > 0 && two.workerShare < 1, `worker share ${two.workerShare}`);
+      assert.equal(one.workerShare, 0);
       // profile() runs the same split steps
       assert.ok(two.profile(fixtures[0].input).length > 0);
       assert.ok(Buffer.from(two.run(fixtures[0].input)[1]).equals(Buffer.from(fixtures[0].classPredictions)));
