@@ -10,6 +10,9 @@
  * // boxEncodings [1, anchors, 4] and classPredictions [1, anchors, classes] uint8: the inputs of
  * // TFLite_Detection_PostProcess, views into the arena valid until the next run
  * const tensors = net.run(input);                                   // every tensor of `options.outputs`, in order
+ * const net2 = await createTfliteInt8Network(tfliteBytes, { threads: 2 }); // + one worker (threads.ts); same bytes out
+ * net2.threads; net2.threadsReason;                                 // 1 where the engine cannot (no isolation, no SIMD)
+ * await net2.dispose();                                             // terminates the worker
  * ```
  *
  * Operators: CONV_2D (qgemm for 1×1 stride 1, else qconv), DEPTHWISE_CONV_2D (qdepthwise,
