@@ -13,7 +13,30 @@ import { readTfliteCocoFixtures, type TfliteCocoFixture } from '../tflite-refere
 
 const MODEL = new URL('../../../models/mobilenet_ssd_v2_coco_quant_postprocess.tflite', import.meta.url);
 
+/** The ids of a wasm binary's sections (LEB128 sizes). */
+function sectionIds(bytes: Uint8Array): number[] {
+  const ids: number[] = [];
+  for (let at = 8; at < bytes.length;) {
+    const id = bytes[at++];
+    let size = 0, shift = 0, byte: number;
+    do { byte = bytes[at++]; size += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80);
+    ids.push(id);
+    at += size;
+  }
+  return ids;
+}
+
 describe('int8 executor, two threads', () => {
+  it('the threaded build has no data segments and no start function: instantiating it in the worker writes nothing to the shared memory', () => {
+    const bytes = new Uint8Array(readFileSync(new URL('../../wasm/ssd-int8.threads.wasm', import.meta.url)));
+    const ids = sectionIds(bytes);
+    assert.ok(ids.includes(10), `sections ${ids}`); // code
+    assert.ok(!ids.includes(11) && !ids.includes(12) && !ids.includes(8), `sections ${ids}: a data (11), data count (12) or start (8) section`);
+    const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes));
+    assert.deepEqual(imports.filter(i => i.kind === 'memory').map(i => `${i.module}.${i.name}`), ['env.memory']);
+  });
+
+
   let fixtures: TfliteCocoFixture[];
   const model = new Uint8Array(readFileSync(MODEL));
   before(async () => {
