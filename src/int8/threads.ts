@@ -43,12 +43,12 @@ export const MAX_SPLIT_STEPS = STEP_MASK + 1;
 /** Pages of the shared memory's maximum (512 MiB): shared memories cannot grow past it. */
 export const MAX_PAGES = 8192;
 /**
- * How long either side spins on the control block before it sleeps in Atomics.wait (ms): steps
- * follow each other within microseconds during a run, and waking a sleeping thread costs a
- * futex round trip (0.1–0.3 ms measured on a loaded 2-core machine), so the worker spins through
- * a whole run and sleeps between runs.
+ * How long either side spins on the control block before it sleeps in Atomics.wait (ms; Node:
+ * SSD_INT8_SPIN_MS overrides it). Longer spins skip futex wake-ups between steps on an idle
+ * machine but steal the core from the other thread on a busy one: on the shared 2-core machine
+ * (load 3–4) the 2-thread run took 32.0 ms at 0.02, 34.1 at 0.1 and 47 at 1 ms (1 thread: 29.5).
  */
-const SPIN_MS = Number((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.SSD_INT8_SPIN_MS ?? 0.1);
+const SPIN_MS = Number((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.SSD_INT8_SPIN_MS ?? 0.02);
 const now = () => performance.now();
 
 const THREADS_WASM = 'ssd-int8.threads.wasm';
