@@ -17,7 +17,6 @@
 import { narrowU8, requantize, requantize4 } from "./qrequant";
 
 const BLOCK_HEADER: usize = 64;
-const TAIL: usize = memory.data(16, 16);
 
 /** Bytes of the packed weights of a depthwise convolution. */
 export function qdepthwisePackedBytes(channels: i32, taps: i32): i32 {
@@ -118,8 +117,8 @@ export function qdepthwise(
           if (<i32>c + 8 <= channels) {
             v128.store64_lane(out + c, bytes, 0);
           } else {
-            v128.store(TAIL, bytes);
-            for (let j = 0; j < channels - <i32>c; j++) store<u8>(out + c + j, load<u8>(TAIL + j));
+            const low = i64x2.extract_lane(bytes, 0); // no static staging memory: threads share it
+            for (let j = 0; j < channels - <i32>c; j++) store<u8>(out + c + j, <u8>(low >>> (<u64>j << 3)));
           }
         }
       } else {

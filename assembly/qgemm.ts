@@ -23,8 +23,6 @@
 import { narrowU8, requantize, requantize4 } from "./qrequant";
 
 const BLOCK_HEADER: usize = 32;
-/** A 16-byte staging area for the last, partial block's bytes. */
-const TAIL: usize = memory.data(16, 16);
 
 /** Bytes of the packed weights of a GEMM with numOut outputs and numK inputs. */
 export function qgemmPackedBytes(numOut: i32, numK: i32): i32 {
@@ -74,12 +72,15 @@ function reduce4(a: v128, b: v128, c: v128, d: v128): v128 {
   return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7));
 }
 
-/** Writes the first `count` bytes (≤ 4) of lane group `lane` of `bytes` to `outPtr`. */
+/**
+ * Writes the first `count` bytes (≤ 4) of `word` (one i32 lane of the narrowed bytes, little
+ * endian) to `outPtr`. No static staging memory: the kernels may run on shared memory from
+ * several threads at once (src/int8/threads.ts).
+ */
 // @ts-ignore: decorator
 @inline
-function storePartial(outPtr: usize, bytes: v128, lane: i32, count: i32): void {
-  v128.store(TAIL, bytes);
-  for (let j = 0; j < count; j++) store<u8>(outPtr + j, load<u8>(TAIL + (<usize>lane << 2) + j));
+function storePartial(outPtr: usize, word: i32, count: i32): void {
+  for (let j = 0; j < count; j++) store<u8>(outPtr + j, <u8>(word >>> (j << 3)));
 }
 
 /** Requantises channel `o` of two rows (scalar path). */
@@ -132,8 +133,8 @@ export function qgemm(
           v128.store32_lane(out0 + c, bytes, 0);
           v128.store32_lane(out1 + c, bytes, 1);
         } else {
-          storePartial(out0 + c, bytes, 0, numOut - <i32>c);
-          storePartial(out1 + c, bytes, 1, numOut - <i32>c);
+          storePartial(out0 + c, i32x4.extract_lane(bytes, 0), numOut - <i32>c);
+          storePartial(out1 + c, i32x4.extract_lane(bytes, 1), numOut - <i32>c);
         }
       }
     }
@@ -155,7 +156,7 @@ export function qgemm(
         const bytes = narrowU8(s0, s0, s0, s0, lov, hiv);
         const c = <usize>b << 2;
         if (<i32>c + 4 <= numOut) v128.store32_lane(out0 + c, bytes, 0);
-        else storePartial(out0 + c, bytes, 0, numOut - <i32>c);
+        else storePartial(out0 + c, i32x4.extract_lane(bytes, 0), numOut - <i32>c);
       }
     }
   } else {

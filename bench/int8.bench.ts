@@ -1,7 +1,8 @@
 /**
  * The uint8 executor (src/int8/) against onnxruntime on Coral's SSD MobileNet V2 COCO, in one Node
  * process, one thread each, the same input (tests/fixtures/tflite-coco/dog.input.u8):
- * - ssd-edge int8, SIMD build and scalar baseline build, from the .tflite file;
+ * - ssd-edge int8, SIMD build and scalar baseline build, from the .tflite file, and the SIMD build
+ *   on two threads (`threads: 2`: the caller and one worker_threads worker, src/int8/threads.ts);
  * - onnxruntime-node (CPU EP) and onnxruntime-web (wasm EP, SIMD) on models/ssd-mobilenet-v2-coco.onnx,
  *   the exact conversion of the same file (QLinearConv + integer ADD emulation + table LOGISTIC).
  * Prints per-inference medians (and minima) as a Markdown table, the machine load before and after
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   const input = read(new URL('dog.input.u8', FIXTURES));
   const expected: [Uint8Array, Uint8Array] = [read(new URL('dog.box-encodings.u8', FIXTURES)), read(new URL('dog.class-predictions.u8', FIXTURES))];
   const runners: Runner[] = [];
+  const disposers: (() => Promise<void>)[] = [];
 
   /** Creates a runner; its first run (timed apart) is checked against TFLite's heads. */
   const add = async (name: string, runs: number, run: Runner['run']) => {
@@ -55,6 +57,12 @@ async function main(): Promise<void> {
     console.error(`int8 ${build}: built in ${(performance.now() - t0).toFixed(0)} ms, arena ${(net.arenaBytes / 2 ** 20).toFixed(1)} MiB`);
     await add(`ssd-edge int8, ${build === 'simd' ? 'SIMD' : 'baseline (scalar)'} wasm`, build === 'simd' ? RUNS : BASELINE_RUNS,
               () => net.run(input) as [Uint8Array, Uint8Array]);
+  }
+  {
+    const net = await createTfliteInt8Network(tflite, { threads: 2 });
+    if (net.threads !== 2) throw new Error(`threads: 2 fell back to one thread: ${net.threadsReason}`);
+    await add('ssd-edge int8, SIMD wasm, 2 threads', RUNS, () => net.run(input) as [Uint8Array, Uint8Array]);
+    disposers.push(() => net.dispose());
   }
 
   const [boxQ, clsQ] = [[0.09133967, 179], [1 / 256, 0]] as const;
@@ -85,9 +93,10 @@ async function main(): Promise<void> {
     }
   }
   const loadAfter = uptime();
+  for (const dispose of disposers) await dispose();
 
   const simd = median(runners[0].times), simdMin = Math.min(...runners[0].times);
-  console.log(`Node ${process.version}, one thread each, input dog.input.u8 (300×300), ${new Date().toISOString().slice(0, 10)}, runners interleaved round by round`);
+  console.log(`Node ${process.version}, one thread each unless the row says 2 threads, input dog.input.u8 (300×300), ${new Date().toISOString().slice(0, 10)}, runners interleaved round by round`);
   console.log(`load before: ${loadBefore}`);
   console.log(`load after:  ${loadAfter}\n`);
   console.log('| runtime | median ms | min ms | first run ms | runs | median ÷ ssd-edge SIMD | min ÷ ssd-edge SIMD | heads = TFLite |');

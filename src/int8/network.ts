@@ -10,6 +10,9 @@
  * // boxEncodings [1, anchors, 4] and classPredictions [1, anchors, classes] uint8: the inputs of
  * // TFLite_Detection_PostProcess, views into the arena valid until the next run
  * const tensors = net.run(input);                                   // every tensor of `options.outputs`, in order
+ * const net2 = await createTfliteInt8Network(tfliteBytes, { threads: 2 }); // + one worker (threads.ts); same bytes out
+ * net2.threads; net2.threadsReason;                                 // 1 where the engine cannot (no isolation, no SIMD)
+ * await net2.dispose();                                             // terminates the worker
  * ```
  *
  * Operators: CONV_2D (qgemm for 1×1 stride 1, else qconv), DEPTHWISE_CONV_2D (qdepthwise,
@@ -21,10 +24,11 @@
 import { activationRange, concatRequantParams, logisticTable, roundHalfAway, xnnpackAddParams, type QuantParams } from '../convert/tflite/arithmetic.js';
 import { neededOperators, readTflite, TfliteFormatError, type TfliteModel, type TfliteTensor } from '../convert/tflite/read.js';
 import { ActivationFunction, ConcatenationOptionsField, Conv2DOptionsField, DepthwiseOptionsField, ElementwiseOptionsField, Padding } from '../convert/tflite/schema.js';
-import { instantiateCore, type CoreBuild } from '../core/loader.js';
+import { chooseBuild, instantiateCore, type CoreBuild } from '../core/loader.js';
 import { Arena, REGION_SLACK } from './arena.js';
 import { packDepthwise, packGemm } from './pack.js';
 import { convScale, samePadding } from './reference.js';
+import { CONTROL_BYTES, instantiateThreadedCore, KERNELS, MAX_SPLIT_STEPS, threadsSupported, WorkerPair, type KernelCall } from './threads.js';
 
 export interface Int8NetworkOptions {
   /** 'auto' (default): SIMD where the engine has it, else the scalar baseline. */
@@ -33,6 +37,13 @@ export interface Int8NetworkOptions {
   wasmBaseUrl?: string | URL;
   /** Tensor indices to return instead of TFLite_Detection_PostProcess's inputs 0 and 1. */
   outputs?: number[];
+  /**
+   * 1 (default), or 2: the caller and one worker each run half of every kernel call (threads.ts),
+   * on the SIMD build, with identical results. Where the engine cannot (no shared memory, a page
+   * that is not cross-origin isolated, `build: 'baseline'`), the network runs on one thread and
+   * says why in `threadsReason`.
+   */
+  threads?: 1 | 2;
 }
 
 export interface Int8Network {
@@ -44,15 +55,39 @@ export interface Int8Network {
   readonly outputs: { index: number; name: string; shape: number[]; quant: QuantParams }[];
   /** Bytes of linear memory the network reserved (packed weights + activations + scratch). */
   readonly arenaBytes: number;
+  /** Threads a run uses (1 or 2), and why. */
+  readonly threads: number;
+  readonly threadsReason: string;
+  /** With two threads: the share of split work (chunks) the worker has run so far, 0–1 (0 with one thread). */
+  readonly workerShare: number;
   /** Runs the network on one [1, H, W, 3] uint8 input; returns the output tensors as views (valid until the next run). */
   run(input: Uint8Array): Uint8Array[];
   /** Runs once, timing each TFLite operator (ms, in graph order). */
   profile(input: Uint8Array): { op: string; ms: number }[];
   /** The SSD heads by name, when the outputs are TFLite_Detection_PostProcess's inputs. */
   runHeads(input: Uint8Array): { boxEncodings: Uint8Array; classPredictions: Uint8Array };
+  /** Stops the worker (threads: 2); the network cannot run afterwards. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * A kernel step that can run as two calls on disjoint parts of its output: `units` output rows
+ * (or channel blocks, or 16-byte chunks), `part(lo, hi, scratch)` the call computing units
+ * [lo, hi) (with its own im2col scratch), `align` the unit granularity a split point keeps.
+ */
+interface Splittable {
+  units: number;
+  align: number;
+  /** Multiply-adds (or bytes, for elementwise steps): a step below MIN_SPLIT_WORK runs whole, the handshake would cost more. */
+  work: number;
+  part(lo: number, hi: number, scratch: number): KernelCall;
 }
 
 const DETECTION_POSTPROCESS = 'TFLite_Detection_PostProcess';
+/** About 20 µs of one thread's work: smaller steps are not split (a handshake costs 10–200 µs). */
+const MIN_SPLIT_WORK = 200_000;
+/** A split step is cut into at most this many chunks, each of at least MIN_SPLIT_WORK / 2. */
+const MAX_STEP_CHUNKS = 8;
 
 /**
  * Where an activation lives. `ptr` is set once every operator is planned: activations share one
@@ -113,9 +148,21 @@ function int32s(tensor: TfliteTensor): Int32Array {
 /** Builds the network from a .tflite file's bytes (or the file already read). */
 export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, options: Int8NetworkOptions = {}): Promise<Int8Network> {
   const model = file instanceof Uint8Array ? readTflite(file) : file;
-  const core = await instantiateCore({ build: options.build ?? 'auto', wasmBaseUrl: options.wasmBaseUrl });
+  if (options.threads !== undefined && options.threads !== 1 && options.threads !== 2) throw new RangeError(`threads is ${String(options.threads)}; it must be 1 or 2`);
+  let threads = options.threads ?? 1;
+  let threadsReason = 'one thread requested';
+  if (threads === 2) {
+    const support = threadsSupported();
+    threadsReason = support.reason;
+    if (!support.ok) threads = 1;
+    else if (chooseBuild(options.build ?? 'auto') !== 'simd') { threads = 1; threadsReason = 'the threaded build needs wasm SIMD'; }
+  }
+  const threaded = threads === 2 ? await instantiateThreadedCore(options.wasmBaseUrl) : undefined;
+  const core = threaded?.core ?? await instantiateCore({ build: options.build ?? 'auto', wasmBaseUrl: options.wasmBaseUrl });
   const arena = new Arena(core);
   const e = arena.exports;
+  // the control block first: fresh, zeroed memory that no staging copy has used
+  const control = threaded ? (arena.alloc(CONTROL_BYTES + 64) + 63) & ~63 : 0;
 
   let targets = options.outputs;
   if (!targets) {
@@ -145,6 +192,8 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
   const input = place(inputTensor.index, 'the model input');
 
   const steps: (() => void)[] = [];
+  /** How each step splits across two threads (by step index; absent: the caller runs it whole). */
+  const splits: (Splittable | undefined)[] = [];
   /** The TFLite operator each step belongs to ('CONV_2D #3'), for profile(). */
   const stepOps: string[] = [];
   let scratchBytes = 0;
@@ -188,17 +237,27 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
           if (filter.shape[3] !== inC || outC !== inC) throw new TfliteFormatError(`${where}: depth multiplier ≠ 1 is not supported`);
           const packed = packDepthwise(arena, filter.data!, inC, kh * kw, wq.zeroPoint, bias, scale);
           steps.push(() => e.qdepthwise(x.ptr, inH, inW, inC, kh, kw, strideH, strideW, py.before, px.before, outH, outW, zx, packed.ptr, y.ptr, zy, lo, hi));
+          // output rows [r0, r1): the same geometry with the padding moved up by r0 rows
+          splits[steps.length - 1] = { units: outH, align: 1, work: outH * outW * outC * kh * kw, part: (r0, r1) => ['qdepthwise', x.ptr, inH, inW, inC, kh, kw, strideH, strideW,
+            py.before - r0 * strideH, px.before, r1 - r0, outW, zx, packed.ptr, y.ptr + r0 * outW * outC, zy, lo, hi] };
         } else {
           if (filter.shape[3] !== inC || filter.shape[0] !== outC) throw new TfliteFormatError(`${where}: filter [${filter.shape}] does not match [${x.shape}] → [${y.shape}]`);
           const packed = packGemm(arena, filter.data!, outC, kh * kw * inC, wq.zeroPoint, zx, bias, scale);
           if (kh === 1 && kw === 1 && strideH === 1 && strideW === 1) {
             steps.push(() => e.qgemm(x.ptr, inC, inH * inW, packed.numK8, packed.ptr, outC, y.ptr, outC, zy, lo, hi));
+            const rows = inH * inW, blockBytes = 32 + 64 * packed.numK8; // qgemm's packed block of 4 channels
+            splits[steps.length - 1] = rows >= 16
+              ? { units: rows, align: 2, work: rows * outC * inC, part: (r0, r1) => ['qgemm', x.ptr + r0 * inC, inC, r1 - r0, packed.numK8, packed.ptr, outC, y.ptr + r0 * outC, outC, zy, lo, hi] }
+              : { units: (outC + 3) >> 2, align: 1, work: rows * outC * inC, part: (b0, b1) => ['qgemm', x.ptr, inC, rows, packed.numK8, packed.ptr + b0 * blockBytes,
+                  Math.min(outC, 4 * b1) - 4 * b0, y.ptr + 4 * b0, outC, zy, lo, hi] };
           } else {
             scratchBytes = Math.max(scratchBytes, outW * packed.numK8 * 8);
             let scratch = 0;
             scratchUsers.push(ptr => { scratch = ptr; });
             steps.push(() => e.qconv(x.ptr, inH, inW, inC, kh, kw, strideH, strideW, py.before, px.before, outH, outW, zx,
                                      packed.ptr, outC, y.ptr, zy, lo, hi, scratch));
+            splits[steps.length - 1] = { units: outH, align: 1, work: outH * outW * outC * kh * kw * inC, part: (r0, r1, rowScratch) => ['qconv', x.ptr, inH, inW, inC, kh, kw, strideH, strideW,
+              py.before - r0 * strideH, px.before, r1 - r0, outW, zx, packed.ptr, outC, y.ptr + r0 * outW * outC, zy, lo, hi, rowScratch] };
           }
         }
         break;
@@ -209,6 +268,8 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
         const p = xnnpackAddParams(a.quant, b.quant, y.quant);
         const [lo, hi] = activationRange(activation(ElementwiseOptionsField.activation), y.quant);
         steps.push(() => e.qadd(a.ptr, b.ptr, y.ptr, y.bytes, p.aMultiplier, p.bMultiplier, p.bias + p.rounding, p.shift, y.quant.zeroPoint, lo, hi));
+        splits[steps.length - 1] = { units: Math.ceil(y.bytes / 16), align: 1, work: 4 * y.bytes, part: (c0, c1) => ['qadd', a.ptr + 16 * c0, b.ptr + 16 * c0, y.ptr + 16 * c0,
+          Math.min(y.bytes, 16 * c1) - 16 * c0, p.aMultiplier, p.bMultiplier, p.bias + p.rounding, p.shift, y.quant.zeroPoint, lo, hi] };
         break;
       }
       case 'RESHAPE':
@@ -261,6 +322,7 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
         const x = place(op.inputs[0], where), y = place(op.outputs[0], where);
         const tablePtr = arena.put(logisticTable(x.quant, y.quant));
         steps.push(() => e.qlookup(x.ptr, x.bytes, tablePtr, y.ptr));
+        splits[steps.length - 1] = { units: Math.ceil(x.bytes / 16), align: 1, work: 4 * x.bytes, part: (c0, c1) => ['qlookup', x.ptr + 16 * c0, Math.min(x.bytes, 16 * c1) - 16 * c0, tablePtr, y.ptr + 16 * c0] };
         break;
       }
       default:
@@ -277,6 +339,34 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
   for (const p of allPlaces) p.ptr = pool + offsets.get(p.base ?? p)!;
   const scratch = arena.alloc(scratchBytes);
   for (const use of scratchUsers) use(scratch);
+
+  // two threads: every large splittable step becomes chunks that the caller and the worker claim
+  let runSteps = steps;
+  let pair: WorkerPair | undefined;
+  if (threaded) {
+    const workerScratch = arena.alloc(scratchBytes);
+    const workerSteps: number[][][] = [];
+    runSteps = steps.map((step, k) => {
+      const split = splits[k];
+      if (!split || workerSteps.length >= MAX_SPLIT_STEPS) return step;
+      const groups = Math.floor(split.units / split.align);
+      const count = Math.min(MAX_STEP_CHUNKS, groups, Math.floor(split.work / (MIN_SPLIT_WORK / 2)));
+      if (split.work < MIN_SPLIT_WORK || count < 2) return step;
+      const bounds = Array.from({ length: count + 1 }, (_, i) => i === count ? split.units : Math.round(i * groups / count) * split.align);
+      const index = workerSteps.length;
+      workerSteps.push(bounds.slice(0, -1).map((lo, i) => {
+        const [name, ...args] = split.part(lo, bounds[i + 1], workerScratch);
+        return [KERNELS.indexOf(name), ...args];
+      }));
+      const chunks = bounds.slice(0, -1).map((lo, i) => {
+        const [name, ...args] = split.part(lo, bounds[i + 1], scratch);
+        const fn = e[name] as (...a: number[]) => void;
+        return () => fn(...args);
+      });
+      return () => pair!.run(index, chunks);
+    });
+    pair = await WorkerPair.start({ module: threaded.module, memory: core.memory, control, steps: workerSteps });
+  }
   const heap = new Uint8Array(core.memory.buffer); // memory no longer grows: one view serves every run
 
   const outputs = targets.map(index => {
@@ -290,9 +380,11 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
     heap.set(image, input.ptr);
   };
   const views = outputs.map(o => arena.u8(o.place.ptr, o.place.bytes));
+  let disposed = false;
   const run = (image: Uint8Array): Uint8Array[] => {
+    if (disposed) throw new Error('the int8 network was disposed');
     feed(image);
-    for (const step of steps) step();
+    for (const step of runSteps) step();
     return views;
   };
   return {
@@ -301,13 +393,20 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
     inputQuant: input.quant,
     outputs: outputs.map(({ index, name, shape, quant }) => ({ index, name, shape, quant })),
     arenaBytes: arena.used,
+    threads,
+    threadsReason,
+    get workerShare() {
+      const chunks = pair?.chunks;
+      return chunks && chunks.total ? chunks.worker / chunks.total : 0;
+    },
     run,
     profile(image) {
       feed(image);
       const times = new Map<string, number>();
-      for (let k = 0; k < steps.length; k++) {
+      if (disposed) throw new Error('the int8 network was disposed');
+      for (let k = 0; k < runSteps.length; k++) {
         const t0 = performance.now();
-        steps[k]();
+        runSteps[k]();
         times.set(stepOps[k], (times.get(stepOps[k]) ?? 0) + performance.now() - t0);
       }
       return [...times].map(([op, ms]) => ({ op, ms }));
@@ -316,6 +415,10 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
       if (outputs.length !== 2) throw new Error(`the network has ${outputs.length} outputs; runHeads needs the two SSD heads`);
       const [boxEncodings, classPredictions] = run(image);
       return { boxEncodings, classPredictions };
+    },
+    async dispose() {
+      disposed = true;
+      await pair?.close();
     },
   };
 }

@@ -1,0 +1,20 @@
+// The uint8 network kernels alone, for the threaded build (asconfig.json target "int8-threads"):
+// one module instantiated per thread on one shared, imported memory (src/int8/threads.ts).
+// No kernel here keeps mutable state in static memory or globals, so instances on the same
+// memory never see each other except through the regions the host hands them.
+
+/** First free byte after static data: where the host starts its arena. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Whether this build uses wasm SIMD. */
+export function simdEnabled(): bool {
+  return ASC_FEATURE_SIMD;
+}
+
+export { qgemm, qgemmPack, qgemmPackedBytes } from "./qgemm";
+export { qconv } from "./qconv";
+export { qdepthwise, qdepthwisePack, qdepthwisePackedBytes } from "./qdepthwise";
+export { qadd } from "./qadd";
+export { qlookup } from "./qlookup";
