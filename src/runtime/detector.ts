@@ -503,7 +503,8 @@ async function tfliteSession(tflite: typeof import('./tflite-model.js'), ssd: Tf
   let passedOver = '';
   if (int8Reason !== undefined) {
     try {
-      return { session: await tflite.createInt8Session(ssd, int8Reason, options.wasmBaseUrl), model };
+      const threads = options.backend === 'int8' && options.threads === 2 ? 2 : 1;
+      return { session: await tflite.createInt8Session(ssd, int8Reason, { wasmBaseUrl: options.wasmBaseUrl, threads }), model };
     } catch (error) {
       if (!(error instanceof tflite.TfliteFormatError)) throw error;
       if (options.backend === 'int8') {

@@ -43,15 +43,18 @@ export function readTfliteSsd(bytes: Uint8Array, name: string, { labels, preset 
 
 
 /**
- * The 'int8' backend's session: the network up to the SSD heads on the core's uint8 kernels. Its
+ * The 'int8' backend's session: the network up to the SSD heads on the core's uint8 kernels, which
+ * run on one thread, or two (`threads: 2`: the caller and a worker on shared memory). Its
  * outputs `loc` and `conf` are the uint8 heads with their quantisation (the detector thresholds
  * the scores in uint8 before dequantising: Postprocessor.runQuantized). Throws (with the operator
  * or tensor at fault) when the model is not a per-tensor uint8 network of the operators those
  * kernels cover.
  */
-export async function createInt8Session(ssd: TfliteSsd, backendReason: string, wasmBaseUrl?: string | URL): Promise<ModelSession> {
+export async function createInt8Session(ssd: TfliteSsd, backendReason: string, { wasmBaseUrl, threads = 1 }: { wasmBaseUrl?: string | URL; threads?: 1 | 2 } = {}): Promise<ModelSession> {
   const { boxIndex, scoreIndex } = ssd.description;
-  const network = await createTfliteInt8Network(ssd.model, { outputs: [boxIndex, scoreIndex], wasmBaseUrl });
+  const network = await createTfliteInt8Network(ssd.model, { outputs: [boxIndex, scoreIndex], wasmBaseUrl, threads });
+  // two threads asked for but one running: say why (no shared memory, no SIMD, …)
+  if (threads === 2) backendReason += `; ${network.threads} thread(s): ${network.threadsReason}`;
   const [inputName] = ssd.model.inputs.map((index) => ssd.model.tensors[index].name);
   const heads = network.outputs.map(({ shape, quant }) => {
     const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
@@ -60,7 +63,7 @@ export async function createInt8Session(ssd: TfliteSsd, backendReason: string, w
   let released = false;
   return {
     backend: 'int8',
-    threads: 1,
+    threads: network.threads,
     backendReason,
     inputNames: [inputName],
     outputNames: ['loc', 'conf'],
@@ -75,6 +78,7 @@ export async function createInt8Session(ssd: TfliteSsd, backendReason: string, w
     },
     async release() {
       released = true; // the network's memory goes with its core instance, once unreferenced
+      await network.dispose(); // and its worker, with two threads
     },
   };
 }

@@ -72,6 +72,7 @@ export interface DetectorOptions {
   /**
    * Threads for the wasm and node backends. Default: every core (Node), `hardwareConcurrency`
    * on a cross-origin-isolated page, else 1. onnxruntime-web fixes its count at its first session.
+   * Backend 'int8': 1 (default), or 2 in Node (the caller and a worker on shared memory).
    */
   threads?: number;
   /** Default 'default'; see Profile. */

@@ -12,6 +12,7 @@ import { COCO91_LABELS } from '../../src/core/labels.js';
 import { BLAZEFACE_ANCHORS, BLAZEFACE_POSTPROCESS, BLAZEFACE_PREPROCESS } from '../../src/convert/tflite/mediapipe.js';
 import { readSsdEdgeMetadata } from '../../src/model/onnx/read.js';
 import { createDetector } from '../../src/runtime/detector.js';
+import { liveWorkers } from '../../src/int8/threads.js';
 import type { PostprocessConfig } from '../../src/core/types.js';
 import { readTfliteCocoFixtures, type TfliteCocoFixture } from '../tflite-reference/fixtures.js';
 
@@ -66,6 +67,20 @@ describe("backend 'int8'", () => {
     } finally {
       await Promise.all([int8.dispose(), node.dispose()]);
     }
+  });
+
+  it('threads: 2 runs the kernels on two threads with the same detections, and dispose() ends the worker', async () => {
+    const one = await createDetector({ model: 'ssd-mobilenet-v2-coco', backend: 'int8' });
+    const two = await createDetector({ model: 'ssd-mobilenet-v2-coco', backend: 'int8', threads: 2 });
+    try {
+      assert.equal(two.threads, 2, two.backendReason);
+      assert.match(two.backendReason, /^backend 'int8' asked for; 2 thread\(s\): /);
+      assert.equal(liveWorkers(), 1);
+      assert.deepEqual(await two.detect(DOG), await one.detect(DOG));
+    } finally {
+      await Promise.all([one.dispose(), two.dispose()]);
+    }
+    assert.equal(liveWorkers(), 0);
   });
 
   it('runs a .tflite file given by path, with no preset (the file records its post-processing)', async () => {
@@ -138,8 +153,8 @@ describe("backend 'int8'", () => {
   it('refuses what it cannot do, before loading anything heavy', async () => {
     await assert.rejects(createDetector({ model: 'shapes', backend: 'int8' }),
       /backend 'int8' runs uint8 TensorFlow Lite SSDs .*; model 'shapes' \(built-in\) is ONNX: use backend 'auto', 'node', 'wasm' or 'webgpu'/);
-    await assert.rejects(createDetector({ model: 'ssd-mobilenet-v2-coco', backend: 'int8', threads: 2 }),
-      (error: Error) => error instanceof RangeError && /threads is 2, but backend 'int8' runs one thread/.test(error.message));
+    await assert.rejects(createDetector({ model: 'ssd-mobilenet-v2-coco', backend: 'int8', threads: 3 }),
+      (error: Error) => error instanceof RangeError && /threads is 3, but backend 'int8' runs one or two threads; pass 1 or 2/.test(error.message));
     const truncated = new Uint8Array(readFileSync(COCO_TFLITE)).subarray(0, 100_000);
     await assert.rejects(createDetector({ model: truncated, backend: 'int8' }), /^Error: cannot load model \(100000 bytes\): /);
   });
