@@ -69,7 +69,7 @@ describe('face-api SSD MobileNet V1 from its tfjs weights manifest', () => {
     assert.equal((post.priors as Float32Array).length, 5118 * 4);
     assert.deepEqual([post.numClasses, post.scoreActivation, post.scoreThreshold, post.nmsThreshold, post.keepTopK], [2, 'sigmoid', 0.5, 0.5, 100]);
     assert.deepEqual(post.boxCoding, { scaleFactors: [10, 10, 5, 5], order: 'yxhw' });
-    assert.deepEqual(meta.preprocess, { size: [512, 512], channels: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], layout: 'nhwc' });
+    assert.deepEqual(meta.preprocess, { size: [512, 512], channels: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], layout: 'nhwc', fit: 'pad' });
     assert.match(new TextDecoder().decode(onnx.subarray(-4096)), /"padToSquare":"bottom-right, zeros"/);
   });
 

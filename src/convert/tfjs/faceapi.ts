@@ -42,11 +42,13 @@ export const FACEAPI_SSD_INPUT_SIZE = 512;
 /** tf.batchNorm's epsilon in face-api's mobileNetV1.ts. */
 const BATCH_NORM_EPSILON = 0.0010000000474974513;
 
+/** face-api's pre-processing as the runtime does it: padded to a square at the bottom or right (fit 'pad'), [−1, 1]. */
 export const FACEAPI_SSD_PREPROCESS: PreprocessSpec = {
   size: [FACEAPI_SSD_INPUT_SIZE, FACEAPI_SSD_INPUT_SIZE], channels: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], layout: 'nhwc',
+  fit: 'pad',
 };
 
-/** face-api's own pre-processing, which ssd-edge's runtime does not do (yet): recorded as 'ssd-edge.sourcePreprocess'. */
+/** face-api's own pre-processing, recorded as 'ssd-edge.sourcePreprocess': the runtime pads alike, but resizes with half-pixel centres. */
 export const FACEAPI_SSD_SOURCE_PREPROCESS = {
   padToSquare: 'bottom-right, zeros',
   resize: 'bilinear, alignCorners false, halfPixelCenters false (TF legacy)',

@@ -43,9 +43,9 @@ export const BLAZEFACE_POSTPROCESS: Omit<PostprocessConfig, 'priors' | 'numClass
   labels: ['face'],
 };
 
-/** MediaPipe's ImageToTensorCalculator for BlazeFace: RGB to [−1, 1], NHWC. (Its keep_aspect_ratio letterbox is not reproduced: the runtime stretches.) */
+/** MediaPipe's ImageToTensorCalculator for BlazeFace: keep_aspect_ratio (a centred letterbox), RGB to [−1, 1], NHWC. */
 export const BLAZEFACE_PREPROCESS: PreprocessSpec = {
-  size: [128, 128], channels: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], layout: 'nhwc',
+  size: [128, 128], channels: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], layout: 'nhwc', fit: 'letterbox',
 };
 
 /** Conversion presets by name: the options a model family needs that its file does not carry. */
