@@ -25,6 +25,32 @@ const TRACK_MODULE = path.resolve('dist/src/stream/track.js');
 const TFLITE_CONVERT_MODULE = path.resolve('dist/src/runtime/tflite-convert.js');
 const TRACK_WORKER_FILE = 'ssd-edge-track-worker.mjs';
 
+const INT8_THREADS_MODULE = path.resolve('dist/src/int8/threads.js');
+const INT8_WORKER_FILE = 'ssd-edge-int8-worker.mjs';
+const INT8_THREADS_WASM = 'ssd-int8.threads.wasm';
+
+/**
+ * The two-thread int8 network in the bundles: its worker is the worker bundle beside the bundle,
+ * and its kernels-only threaded .wasm is emitted beside it (fetched from the bundle's own URL, or
+ * from wasmBaseUrl).
+ */
+function int8Threads() {
+  return {
+    name: 'ssd-edge-int8-threads',
+    transform(code, id) {
+      if (path.resolve(id) !== INT8_THREADS_MODULE) return null;
+      const ref = this.emitFile({ type: 'asset', fileName: INT8_THREADS_WASM, source: readFileSync(path.join('dist/wasm', INT8_THREADS_WASM)) });
+      const replaced = code
+        .replace("new URL('./worker.js', import.meta.url)", `new URL('./${INT8_WORKER_FILE}', import.meta.url)`)
+        .replace('new URL(`../../wasm/${THREADS_WASM}`, import.meta.url)', `new URL(import.meta.ROLLUP_FILE_URL_${ref})`);
+      if (!replaced.includes(INT8_WORKER_FILE) || !replaced.includes(`ROLLUP_FILE_URL_${ref}`)) {
+        this.error('int8/threads.js: the worker URL or the threaded .wasm URL not found to replace');
+      }
+      return { code: replaced, map: null };
+    },
+  };
+}
+
 /** Points track()'s default worker URL at the worker bundle beside the bundle. */
 function trackWorkerUrl() {
   return {
@@ -180,25 +206,33 @@ export default [
     input: 'dist/src/index.js',
     external,
     onwarn: quiet,
-    plugins: [coreWasm('emit'), builtinModels(), noTfliteConversion(), trackWorkerUrl(), declarations(), sizes()],
+    plugins: [coreWasm('emit'), builtinModels(), noTfliteConversion(), int8Threads(), trackWorkerUrl(), declarations(), sizes()],
     output: { file: 'dist/bundle/ssd-edge.mjs', format: 'es', inlineDynamicImports: true, sourcemap: true },
   },
   {
     input: 'dist/src/index.js',
     external,
     onwarn: quiet,
-    plugins: [coreWasm('inline'), builtinModels(), noTfliteConversion(), ortFromGlobal(), trackWorkerUrl(), sizes()],
+    plugins: [coreWasm('inline'), builtinModels(), noTfliteConversion(), int8Threads(), ortFromGlobal(), trackWorkerUrl(), sizes()],
     output: {
       file: 'dist/bundle/ssd-edge.iife.min.js', format: 'iife', name: 'ssdEdge', inlineDynamicImports: true,
       sourcemap: true, plugins: [terser()],
     },
+  },
+  // the two-thread int8 network's worker (src/int8/worker.ts): the kernels arrive compiled, on shared memory
+  {
+    input: 'dist/src/int8/worker.js',
+    external,
+    onwarn: quiet,
+    plugins: [sizes()],
+    output: { file: `dist/bundle/${INT8_WORKER_FILE}`, format: 'es', inlineDynamicImports: true, sourcemap: true },
   },
   // detector.track()'s worker: the model arrives as bytes, so no built-in model files
   {
     input: 'dist/src/stream/track-worker.js',
     external,
     onwarn: quiet,
-    plugins: [coreWasm('emit'), noTfliteConversion(), sizes()],
+    plugins: [coreWasm('emit'), noTfliteConversion(), int8Threads(), sizes()],
     output: { file: `dist/bundle/${TRACK_WORKER_FILE}`, format: 'es', inlineDynamicImports: true, sourcemap: true },
   },
   // the demo: the page script, its image worker and track()'s worker, each one file (no chunk shared)

@@ -494,6 +494,17 @@ async function autoInt8Reason(options: DetectorOptions): Promise<string | undefi
 }
 
 /**
+ * Threads of the int8 kernels: `threads` when given (1 or 2); by default two on a cross-origin-
+ * isolated page with more than two cores (with two, the second thread competes with the page and
+ * the browser itself), else one; one in Node, where onnxruntime-node is the faster server choice.
+ */
+function int8Threads(options: DetectorOptions): 1 | 2 {
+  if (options.threads !== undefined) return options.threads === 2 ? 2 : 1;
+  if (options.profile === 'low-power' || IS_NODE) return 1;
+  return globalThis.crossOriginIsolated === true && (globalThis.navigator?.hardwareConcurrency ?? 1) > 2 ? 2 : 1;
+}
+
+/**
  * The session of a .tflite SSD: the int8 kernels when `int8Reason` says so (for 'auto', models they
  * cannot run go on to onnxruntime, and the reason says why), else its exact ONNX conversion on
  * onnxruntime. Returns the bytes the session runs (track()'s worker builds its twin from them).
@@ -503,7 +514,7 @@ async function tfliteSession(tflite: typeof import('./tflite-model.js'), ssd: Tf
   let passedOver = '';
   if (int8Reason !== undefined) {
     try {
-      const threads = options.backend === 'int8' && options.threads === 2 ? 2 : 1;
+      const threads = int8Threads(options);
       return { session: await tflite.createInt8Session(ssd, int8Reason, { wasmBaseUrl: options.wasmBaseUrl, threads }), model };
     } catch (error) {
       if (!(error instanceof tflite.TfliteFormatError)) throw error;

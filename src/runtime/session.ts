@@ -224,9 +224,8 @@ export function checkSessionOptions({ backend, threads, profile }: SessionOption
   if (profile !== undefined && !PROFILES.includes(profile)) {
     throw new RangeError(`profile is ${JSON.stringify(profile)}; it must be one of ${PROFILES.map((p) => `'${p}'`).join(', ')}`);
   }
-  if (backend === 'int8' && threads !== undefined && threads !== 1 && !(threads === 2 && IS_NODE)) {
-    throw new RangeError(`threads is ${threads}, but backend 'int8' runs ${IS_NODE ? 'one or two threads' : 'one thread in browsers'}; ` +
-      `pass ${IS_NODE ? '1 or 2' : '1'}, or omit threads`);
+  if (backend === 'int8' && threads !== undefined && threads !== 1 && threads !== 2) {
+    throw new RangeError(`threads is ${threads}, but backend 'int8' runs one or two threads; pass 1 or 2, or omit threads`);
   }
   if (profile === 'low-power' && threads !== undefined && threads !== 1) {
     throw new RangeError(`threads is ${threads}, but profile 'low-power' runs one thread; omit threads or use profile 'default'`);

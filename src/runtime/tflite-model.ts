@@ -54,7 +54,7 @@ export async function createInt8Session(ssd: TfliteSsd, backendReason: string, {
   const { boxIndex, scoreIndex } = ssd.description;
   const network = await createTfliteInt8Network(ssd.model, { outputs: [boxIndex, scoreIndex], wasmBaseUrl, threads });
   // two threads asked for but one running: say why (no shared memory, no SIMD, …)
-  if (threads === 2) backendReason += `; ${network.threads} thread(s): ${network.threadsReason}`;
+  if (network.threads === 2 || threads === 2) backendReason += `; ${network.threads} thread(s): ${network.threadsReason}`;
   const [inputName] = ssd.model.inputs.map((index) => ssd.model.tensors[index].name);
   const heads = network.outputs.map(({ shape, quant }) => {
     const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);

@@ -72,7 +72,9 @@ export interface DetectorOptions {
   /**
    * Threads for the wasm and node backends. Default: every core (Node), `hardwareConcurrency`
    * on a cross-origin-isolated page, else 1. onnxruntime-web fixes its count at its first session.
-   * Backend 'int8': 1 (default), or 2 in Node (the caller and a worker on shared memory).
+   * Backend 'int8': 1 or 2 (the caller and a worker on shared memory; needs a cross-origin-
+   * isolated page in browsers, else it runs one and backendReason says why). Default 2 on an
+   * isolated page with more than two cores, else 1.
    */
   threads?: number;
   /** Default 'default'; see Profile. */

@@ -127,6 +127,21 @@ describe('the browser bundles in Chromium give the Node CLI\'s detections', { sk
     t.diagnostic(fmt(run.timings.imageBitmap));
   });
 
+  it("ESM bundle, backend 'int8' with threads: 2 on the isolated page: two threads (a worker beside the bundle), the same detections", async (t) => {
+    const requests: string[] = [];
+    const track = (r: { url(): string }) => { if (/int8/.test(r.url())) requests.push(new URL(r.url()).pathname); };
+    chromium.context.on('request', track);
+    const run = await inPage(esm, 'int8, 2 threads', () => esm.page.evaluate(() =>
+      window.bundlePage.detectEach({ model: 'ssd-mobilenet-v2-coco', backend: 'int8', threads: 2, scoreThreshold: 0.5 }, '/dog.jpg', ['imageBitmap'])));
+    chromium.context.off('request', track);
+    assert.equal(run.threads, 2, run.backendReason);
+    assert.match(run.backendReason, /^backend 'int8' asked for; 2 thread\(s\): cross-origin isolated$/);
+    assert.deepEqual(requests.sort(), ['/bundle/ssd-edge-int8-worker.mjs', '/bundle/ssd-int8.threads.wasm']);
+    const expected = await cliDetections('ssd-mobilenet-v2-coco', path.join(repoRoot, 'samples/dog.jpg'), 0.5);
+    assert.deepEqual(compareDetections(run.results.imageBitmap, expected, 0.5), [], 'int8 on two threads vs the CLI');
+    t.diagnostic(fmt(run.timings.imageBitmap));
+  });
+
   it("a float .tflite in the bundle: 'auto' says why the int8 kernels pass it over, and how to run it", async () => {
     const preset = { ...BLAZEFACE_POSTPROCESS, priors: BLAZEFACE_ANCHORS, numClasses: 1 };
     const failure = await esm.page.evaluate(([p, pre]) => window.bundlePage.detectEach({ model: '/face.tflite', preset: p, preprocess: pre }, '/dog.jpg', ['imageData'])
