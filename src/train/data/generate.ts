@@ -161,6 +161,19 @@ function checkOptions(options: GenerateOptions) {
   return { width, height, classes, quality };
 }
 
+/**
+ * Awaits `wait`; when it rejects, lets the other image jobs finish first, so that none writes into
+ * the staging folder after the caller has removed it (which would leave a folder behind).
+ */
+async function settleOnFailure(inFlight: Set<Promise<void>>, wait: Promise<unknown>): Promise<void> {
+  try {
+    await wait;
+  } catch (error) {
+    await Promise.allSettled([...inFlight]);
+    throw error;
+  }
+}
+
 async function writeDataset(root: string, options: GenerateOptions, { width, height, classes, quality }: ReturnType<typeof checkOptions>,
                             onProgress?: (p: GenerateProgress) => void): Promise<GenerateResult> {
   const sharp = await loadSharp();
@@ -191,9 +204,9 @@ async function writeDataset(root: string, options: GenerateOptions, { width, hei
       })();
       inFlight.add(job);
       void job.finally(() => inFlight.delete(job)).catch(() => {});
-      if (inFlight.size >= 4) await Promise.race(inFlight);
+      if (inFlight.size >= 4) await settleOnFailure(inFlight, Promise.race(inFlight));
     }
-    await Promise.all(inFlight);
+    await settleOnFailure(inFlight, Promise.all(inFlight));
     await writeFile(join(root, 'ImageSets', 'Main', `${split}.txt`), ids.map((id) => `${id}\n`).join(''));
   }
   await writeFile(join(root, CLASSES_FILE), classes.map((c) => `${c}\n`).join(''));
