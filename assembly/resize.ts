@@ -1,5 +1,7 @@
-// Image → network input tensor: bilinear resize with half-pixel centres (cv2 INTER_LINEAR,
-// PyTorch align_corners=False, no antialiasing), channel order, mean/std, NCHW or NHWC.
+// Image → network input tensor: bilinear resize (no antialiasing), channel order, mean/std, NCHW
+// or NHWC. Two sampling rules: half-pixel centres (cv2 INTER_LINEAR, PyTorch align_corners=False)
+// or, with `tfLegacy`, TF's legacy rule (tf.image.resize_bilinear / tfjs resizeBilinear with
+// alignCorners and halfPixelCenters false: corners aligned, no half-pixel offset).
 // src/runtime/preprocess.ts is the plain-TypeScript twin (in f64); this one computes in f32.
 //
 // Memory contract: `srcPtr` holds height × width × channels u8 values plus 4 readable bytes of
@@ -8,10 +10,12 @@
 
 // @ts-ignore: decorator
 @inline
-function sampleAxis(source: i32, target: i32, stride: i32, loPtr: usize, hiPtr: usize, fracPtr: usize): void {
+function sampleAxis(source: i32, target: i32, stride: i32, tfLegacy: bool, loPtr: usize, hiPtr: usize, fracPtr: usize): void {
   const scale = <f64>source / <f64>target;
+  // see: tfjs-backend-cpu ResizeBilinear: halfPixelCenters ? (d + 0.5)·scale − 0.5 : d·scale
+  const offset: f64 = tfLegacy ? 0 : 0.5;
   for (let d = 0; d < target; d++) {
-    const s = min<f64>(max<f64>((<f64>d + 0.5) * scale - 0.5, 0), <f64>(source - 1));
+    const s = min<f64>(max<f64>((<f64>d + offset) * scale - offset, 0), <f64>(source - 1));
     const i = <i32>Math.floor(s);
     store<i32>(loPtr + (<usize>d << 2), i * stride);
     store<i32>(hiPtr + (<usize>d << 2), min<i32>(i + 1, source - 1) * stride);
@@ -22,14 +26,15 @@ function sampleAxis(source: i32, target: i32, stride: i32, loPtr: usize, hiPtr: 
 /**
  * Writes the network input for one image. `channels` is 1 (grey, replicated), 3 (RGB) or 4
  * (RGBA, alpha ignored); `bgr` reverses the channel order; mean and 1/std are per tensor
- * channel; `nchw` selects the layout (else NHWC).
+ * channel; `nchw` selects the layout (else NHWC); `tfLegacy` selects TF's legacy sampling rule
+ * (else half-pixel centres).
  */
 export function resizeToTensor(
   srcPtr: usize, width: i32, height: i32, channels: i32,
-  outPtr: usize, outW: i32, outH: i32, nchw: bool, bgr: bool,
+  outPtr: usize, outW: i32, outH: i32, nchw: bool, bgr: bool, tfLegacy: bool,
   m0: f32, m1: f32, m2: f32, inv0: f32, inv1: f32, inv2: f32, tablesPtr: usize
 ): void {
-  resize(srcPtr, width, height, channels, outPtr, outW, outH, nchw, bgr, m0, m1, m2, inv0, inv1, inv2, tablesPtr, false);
+  resize(srcPtr, width, height, channels, outPtr, outW, outH, nchw, bgr, tfLegacy, m0, m1, m2, inv0, inv1, inv2, tablesPtr, false);
 }
 
 /**
@@ -40,9 +45,9 @@ export function resizeToTensor(
  */
 export function resizeToU8(
   srcPtr: usize, width: i32, height: i32, channels: i32,
-  outPtr: usize, outW: i32, outH: i32, nchw: bool, bgr: bool, tablesPtr: usize
+  outPtr: usize, outW: i32, outH: i32, nchw: bool, bgr: bool, tfLegacy: bool, tablesPtr: usize
 ): void {
-  resize(srcPtr, width, height, channels, outPtr, outW, outH, nchw, bgr, 0, 0, 0, 1, 1, 1, tablesPtr, true);
+  resize(srcPtr, width, height, channels, outPtr, outW, outH, nchw, bgr, tfLegacy, 0, 0, 0, 1, 1, 1, tablesPtr, true);
 }
 
 /** round half to even, then clamp to [0, 255] (a NaN cannot occur: inputs are u8 blends) */
@@ -54,13 +59,13 @@ function roundU8(v: f32): u8 {
 
 function resize(
   srcPtr: usize, width: i32, height: i32, channels: i32,
-  outPtr: usize, outW: i32, outH: i32, nchw: bool, bgr: bool,
+  outPtr: usize, outW: i32, outH: i32, nchw: bool, bgr: bool, tfLegacy: bool,
   m0: f32, m1: f32, m2: f32, inv0: f32, inv1: f32, inv2: f32, tablesPtr: usize, u8out: bool
 ): void {
   const xLo = tablesPtr, xHi = xLo + (<usize>outW << 2), xFrac = xHi + (<usize>outW << 2);
   const yLo = xFrac + (<usize>outW << 2), yHi = yLo + (<usize>outH << 2), yFrac = yHi + (<usize>outH << 2);
-  sampleAxis(width, outW, channels, xLo, xHi, xFrac);
-  sampleAxis(height, outH, width * channels, yLo, yHi, yFrac);
+  sampleAxis(width, outW, channels, tfLegacy, xLo, xHi, xFrac);
+  sampleAxis(height, outH, width * channels, tfLegacy, yLo, yHi, yFrac);
   const plane = <usize>outW * <usize>outH;
   // where tensor channel k of pixel p goes: outPtr + size·(p·pixelStep + k·channelStep), size 4 (f32) or 1 (u8)
   const shift: usize = u8out ? 0 : 2;

@@ -24,12 +24,12 @@ export interface CoreExports {
   ): number;
   resizeToTensor(
     srcPtr: number, width: number, height: number, channels: number,
-    outPtr: number, outW: number, outH: number, nchw: number, bgr: number,
+    outPtr: number, outW: number, outH: number, nchw: number, bgr: number, tfLegacy: number,
     m0: number, m1: number, m2: number, inv0: number, inv1: number, inv2: number, tablesPtr: number,
   ): void;
   resizeToU8(
     srcPtr: number, width: number, height: number, channels: number,
-    outPtr: number, outW: number, outH: number, nchw: number, bgr: number, tablesPtr: number,
+    outPtr: number, outW: number, outH: number, nchw: number, bgr: number, tfLegacy: number, tablesPtr: number,
   ): void;
   trackerUpdate(
     statePtr: number, boxesPtr: number, classesPtr: number, scoresPtr: number, numDets: number,

@@ -1,7 +1,7 @@
 /**
- * Pre-processing in the wasm core (assembly/resize.ts): the same resize, channel order,
- * mean/std and layout as preprocess.ts, in f32 with SIMD, several times faster than the
- * TypeScript twin, which stays the readable reference it is tested against. One core instance
+ * Pre-processing in the wasm core (assembly/resize.ts): the same resize (either sampling rule),
+ * channel order, mean/std and layout as preprocess.ts, in f32 with SIMD, several times faster than
+ * the TypeScript twin, which stays the readable reference it is tested against. One core instance
  * of its own; the image is copied in once and the tensor copied out once.
  */
 import { instantiateCore, type Core, type LoadCoreOptions } from '../core/loader.js';
@@ -9,6 +9,8 @@ import { imageChannels } from './preprocess.js';
 import type { PreprocessSpec, RawImage } from './types.js';
 
 const align = (n: number) => (n + 15) & ~15;
+/** The core's `tfLegacy` flag: 1 for TF's legacy sampling rule, 0 for half-pixel centres (the default). */
+const tfLegacy = (spec: PreprocessSpec) => (spec.resize === 'tf-legacy' ? 1 : 0);
 
 export interface WasmPreprocessor {
   /** Which core build runs it. */
@@ -71,7 +73,7 @@ export async function createWasmPreprocessor(options: LoadCoreOptions = {}): Pro
       const [m0, m1, m2] = spec.mean, [s0, s1, s2] = spec.std;
       const [at, target] = resizeIn(image, spec, tensor, index, 4, (c, source, channels, target, tables) =>
         c.exports.resizeToTensor(source, image.width, image.height, channels, target, outW, outH,
-          spec.layout === 'nchw' ? 1 : 0, spec.channels === 'bgr' ? 1 : 0, m0, m1, m2, 1 / s0, 1 / s1, 1 / s2, tables));
+          spec.layout === 'nchw' ? 1 : 0, spec.channels === 'bgr' ? 1 : 0, tfLegacy(spec), m0, m1, m2, 1 / s0, 1 / s1, 1 / s2, tables));
       tensor.set(new Float32Array(at.memory.buffer, target, values), index * values);
       return tensor;
     },
@@ -84,7 +86,7 @@ export async function createWasmPreprocessor(options: LoadCoreOptions = {}): Pro
       const tensor = out ?? new Uint8Array(values);
       const [at, target] = resizeIn(image, spec, tensor, index, 1, (c, source, channels, target, tables) =>
         c.exports.resizeToU8(source, image.width, image.height, channels, target, outW, outH,
-          spec.layout === 'nchw' ? 1 : 0, spec.channels === 'bgr' ? 1 : 0, tables));
+          spec.layout === 'nchw' ? 1 : 0, spec.channels === 'bgr' ? 1 : 0, tfLegacy(spec), tables));
       tensor.set(new Uint8Array(at.memory.buffer, target, values), index * values);
       return tensor;
     },

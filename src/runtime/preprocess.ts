@@ -2,21 +2,25 @@
  * Image → network input tensor: bilinear resize, channel order, mean/std, layout. Pure
  * TypeScript (no Node or DOM), so Node and browsers produce the same tensor from the same pixels.
  *
- * Resize: bilinear with half-pixel centres and no antialiasing, as cv2.resize INTER_LINEAR and
- * PyTorch `interpolate(mode='bilinear', align_corners=False)` do: destination pixel d samples the
- * source at s = (d + 0.5) · src/dst − 0.5, clamped to [0, src − 1].
+ * Resize: bilinear with no antialiasing. With half-pixel centres (the default), as cv2.resize
+ * INTER_LINEAR and PyTorch `interpolate(mode='bilinear', align_corners=False)` do: destination
+ * pixel d samples the source at s = (d + 0.5) · src/dst − 0.5. With `resize: 'tf-legacy'`, as
+ * TF's and tfjs's resizeBilinear with alignCorners and halfPixelCenters false: s = d · src/dst.
+ * Either way s is clamped to [0, src − 1].
  */
 import type { PreprocessSpec, RawImage } from './types.js';
 import { rejectUnknownKeys } from '../util/strict-keys.js';
 
 /** Every PreprocessSpec key; the `satisfies` keeps the list in step with the interface. */
 const PREPROCESS_SPEC_KEYS = Object.keys({
-  size: 1, channels: 1, mean: 1, std: 1, layout: 1, inputType: 1, inputQuantization: 1, fit: 1,
+  size: 1, channels: 1, mean: 1, std: 1, layout: 1, inputType: 1, inputQuantization: 1, fit: 1, resize: 1,
 } satisfies Record<keyof PreprocessSpec, 1>);
 
 const INPUT_QUANTIZATION_KEYS = Object.keys({
   scale: 1, zeroPoint: 1,
 } satisfies Record<keyof NonNullable<PreprocessSpec['inputQuantization']>, 1>);
+
+type ResizeRule = NonNullable<PreprocessSpec['resize']>;
 
 /** Sample positions along one axis: the two source indices and the weight of the second. */
 interface Axis {
@@ -25,11 +29,12 @@ interface Axis {
   frac: Float64Array;
 }
 
-function sampleAxis(source: number, target: number): Axis {
+function sampleAxis(source: number, target: number, rule: ResizeRule): Axis {
   const lo = new Int32Array(target), hi = new Int32Array(target), frac = new Float64Array(target);
   const scale = source / target;
+  const offset = rule === 'tf-legacy' ? 0 : 0.5; // tfjs ResizeBilinear: halfPixelCenters ? (d + 0.5)·scale − 0.5 : d·scale
   for (let d = 0; d < target; d++) {
-    const s = Math.min(Math.max((d + 0.5) * scale - 0.5, 0), source - 1); // half-pixel centres, clamped
+    const s = Math.min(Math.max((d + offset) * scale - offset, 0), source - 1); // clamped to the image
     const i = Math.floor(s);
     lo[d] = i;
     hi[d] = Math.min(i + 1, source - 1);
@@ -108,6 +113,9 @@ export function validatePreprocessSpec(spec: PreprocessSpec): PreprocessSpec {
   if (spec.fit !== undefined && spec.fit !== 'stretch' && spec.fit !== 'letterbox' && spec.fit !== 'pad') {
     throw new RangeError(`preprocess.fit is ${JSON.stringify(spec.fit)}; it must be 'stretch', 'letterbox' or 'pad'`);
   }
+  if (spec.resize !== undefined && spec.resize !== 'half-pixel' && spec.resize !== 'tf-legacy') {
+    throw new RangeError(`preprocess.resize is ${JSON.stringify(spec.resize)}; it must be 'half-pixel' or 'tf-legacy'`);
+  }
   return spec;
 }
 
@@ -159,7 +167,8 @@ export function preprocess(image: RawImage, spec: PreprocessSpec, out?: Float32A
   if (tensor.length < (index + 1) * 3 * plane) {
     throw new RangeError(`out has ${tensor.length} values; image ${index} needs ${(index + 1) * 3 * plane}`);
   }
-  const xs = sampleAxis(width, outWidth), ys = sampleAxis(height, outHeight);
+  const rule = spec.resize ?? 'half-pixel';
+  const xs = sampleAxis(width, outWidth, rule), ys = sampleAxis(height, outHeight, rule);
   // Source channel of each tensor channel: grey feeds all three; 'bgr' reads RGB backwards.
   const [c0, c1, c2] = channels === 1 ? [0, 0, 0] : spec.channels === 'bgr' ? [2, 1, 0] : [0, 1, 2];
   const [m0, m1, m2] = spec.mean, [s0, s1, s2] = spec.std;

@@ -31,6 +31,13 @@ export interface PreprocessSpec {
    * the image's own coordinates either way.
    */
   fit?: 'stretch' | 'letterbox' | 'pad';
+  /**
+   * Where the bilinear resize samples the source. 'half-pixel' (default): destination pixel d
+   * samples s = (d + 0.5) · in/out − 0.5, pixel centres aligned (cv2 INTER_LINEAR, PyTorch
+   * align_corners=False, TF halfPixelCenters). 'tf-legacy': s = d · in/out, the top-left corners
+   * aligned (TF and tfjs resizeBilinear with alignCorners and halfPixelCenters false; face-api).
+   */
+  resize?: 'half-pixel' | 'tf-legacy';
 }
 
 /**

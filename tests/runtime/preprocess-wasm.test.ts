@@ -16,7 +16,7 @@ import { random } from '../helpers.js';
 
 describe('wasm pre-processing', () => {
   for (const build of ['simd', 'baseline'] as const) {
-    it(`${build}: equals the TypeScript twin within f32 rounding on 60 random cases`, async () => {
+    it(`${build}: equals the TypeScript twin within f32 rounding on 60 random cases, both resize rules`, async () => {
       const wasm = await createWasmPreprocessor({ build });
       assert.equal(wasm.build, build);
       for (let i = 0; i < 60; i++) {
@@ -31,6 +31,7 @@ describe('wasm pre-processing', () => {
           mean: [rand() * 255, rand() * 255, rand() * 255],
           std: [0.5 + rand() * 100, 1, 0.5 + rand() * 100],
           layout: pick(['nchw', 'nhwc'] as const),
+          resize: pick(['half-pixel', 'tf-legacy'] as const),
         };
         const image = { data, width, height, channels };
         const expected = preprocess(image, spec);
@@ -39,7 +40,7 @@ describe('wasm pre-processing', () => {
         for (let j = 0; j < expected.length; j++) {
           const tolerance = 1e-4 * Math.max(1, Math.abs(expected[j]));
           assert.ok(Math.abs(actual[j] - expected[j]) <= tolerance,
-            `case ${i} (${width}×${height}×${channels} → ${spec.size.join('×')} ${spec.channels} ${spec.layout}): ` +
+            `case ${i} (${width}×${height}×${channels} → ${spec.size.join('×')} ${spec.channels} ${spec.layout} ${spec.resize}): ` +
             `value ${j} is ${actual[j]}, the twin gives ${expected[j]}`);
         }
       }
@@ -65,7 +66,7 @@ describe('wasm pre-processing', () => {
         const range = i % 4 === 0 ? 4 : 256;
         const data = Uint8Array.from({ length: width * height * channels }, () => Math.floor(rand() * range));
         const size: [number, number] = i % 4 === 0 ? [2 * width, 2 * height] : [1 + Math.floor(rand() * 60), 1 + Math.floor(rand() * 60)];
-        const spec = u8Spec(size, pick(['rgb', 'bgr'] as const), pick(['nchw', 'nhwc'] as const));
+        const spec = { ...u8Spec(size, pick(['rgb', 'bgr'] as const), pick(['nchw', 'nhwc'] as const)), resize: pick(['half-pixel', 'tf-legacy'] as const) };
         const image = { data, width, height, channels };
         const float = wasm.run(image, spec);
         halves += float.filter((v) => v % 1 === 0.5).length;

@@ -1,13 +1,17 @@
 /**
  * Pre-processing: the bilinear resize against hand-computed cases and PyTorch's golden values,
- * then the channel, mean/std and layout rules, then rejected input.
+ * TF's legacy rule against hand-computed cases and tfjs's own resizeBilinear, then the channel,
+ * mean/std and layout rules, then rejected input.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { inputDims, preprocess, validatePreprocessSpec } from '../../src/runtime/preprocess.js';
 import type { PreprocessSpec, RawImage } from '../../src/runtime/types.js';
 import { fixtureUrl } from '../fixtures.js';
+import { random } from '../helpers.js';
 
 /** A spec that leaves values as they are: RGB, no mean, no scaling, NCHW. */
 function plain(width: number, height: number, overrides: Partial<PreprocessSpec> = {}): PreprocessSpec {
@@ -59,6 +63,50 @@ describe('bilinear resize with half-pixel centres', () => {
         assert.ok(Math.abs(out[i] - expected) < 1e-3, `${size.join('×')}: value ${i} is ${out[i]}, PyTorch gives ${expected}`);
       });
     }
+  });
+});
+
+describe("bilinear resize with TF's legacy rule (resize: 'tf-legacy')", () => {
+  const legacy = (width: number, height: number) => plain(width, height, { resize: 'tf-legacy' });
+
+  it('2×2 → 4×4: samples at 0, 0.5, 1, 1.5 (clamped to 1), from the top-left corner', () => {
+    const out = preprocess(grey(2, 2, [0, 100, 200, 40]), legacy(4, 4));
+    assert.deepEqual(rows(out, 4, 4), [
+      [0, 50, 100, 100],
+      [100, 85, 70, 70],
+      [200, 120, 40, 40],
+      [200, 120, 40, 40],
+    ]);
+  });
+
+  it('4×4 → 2×2: samples whole pixels 0 and 2 on each axis, not the block means', () => {
+    const values = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 250];
+    assert.deepEqual(rows(preprocess(grey(4, 4, values), legacy(2, 2)), 2, 2), [[0, 20], [80, 100]]);
+  });
+
+  it('5 → 3: samples at 0, 5/3 and 10/3', () => {
+    const out = preprocess(grey(5, 1, [0, 30, 60, 90, 120]), legacy(3, 1));
+    [0, 50, 100].forEach((expected, i) => assert.ok(Math.abs(out[i] - expected) < 1e-9, `value ${i} is ${out[i]}, expected ${expected}`));
+  });
+
+  it("equals tfjs's tf.image.resizeBilinear(x, size, false, false) bit for bit on 40 random RGB images, up and down", async () => {
+    assert.ok(await tf.setBackend('cpu'));
+    for (let i = 0; i < 40; i++) {
+      const rand = random(2300 + i);
+      const width = 1 + Math.floor(rand() * 70), height = 1 + Math.floor(rand() * 70);
+      const size: [number, number] = [1 + Math.floor(rand() * 70), 1 + Math.floor(rand() * 70)];
+      const data = Uint8Array.from({ length: width * height * 3 }, () => Math.floor(rand() * 256));
+      const ours = preprocess({ data, width, height, channels: 3 }, plain(size[0], size[1], { layout: 'nhwc', resize: 'tf-legacy' }));
+      const theirs = tf.tidy(() => tf.image.resizeBilinear(tf.tensor3d(data, [height, width, 3], 'int32'), [size[1], size[0]], false, false).dataSync());
+      const at = ours.findIndex((v, j) => v !== theirs[j]);
+      assert.equal(at, -1, `case ${i} (${width}×${height} → ${size.join('×')}): value ${at} is ${ours[at]}, tfjs gives ${theirs[at]}`);
+    }
+  });
+
+  it("the default rule is half-pixel centres, and 'half-pixel' names it", () => {
+    const image = grey(2, 2, [0, 100, 200, 40]);
+    assert.deepEqual(preprocess(image, plain(4, 4, { resize: 'half-pixel' })), preprocess(image, plain(4, 4)));
+    assert.notDeepEqual(preprocess(image, plain(4, 4, { resize: 'tf-legacy' })), preprocess(image, plain(4, 4)));
   });
 });
 
@@ -123,6 +171,7 @@ describe('rejected input names the value and what is expected', () => {
     assert.throws(bad({ mean: [1, 2] }), /preprocess.mean is \[1,2\]; it must be three finite numbers/);
     assert.throws(bad({ std: [1, 0, 1] }), /preprocess.std is \[1,0,1\]; it must be three finite numbers > 0/);
     assert.throws(bad({ layout: 'chw' }), /preprocess.layout is "chw"; it must be 'nchw' or 'nhwc'/);
+    assert.throws(bad({ resize: 'legacy' }), /RangeError: preprocess.resize is "legacy"; it must be 'half-pixel' or 'tf-legacy'/);
     assert.throws(() => validatePreprocessSpec(null as unknown as PreprocessSpec), /TypeError: preprocess must be a PreprocessSpec/);
   });
 
@@ -130,6 +179,7 @@ describe('rejected input names the value and what is expected', () => {
     const bad = (overrides: object) => () => validatePreprocessSpec({ ...spec, ...overrides } as PreprocessSpec);
     assert.throws(bad({ layuot: 'nhwc' }), /TypeError: preprocess has an unknown key 'layuot'; did you mean 'layout'\?/);
     assert.throws(bad({ inputtype: 'uint8' }), /TypeError: preprocess has an unknown key 'inputtype'; did you mean 'inputType'\?/);
+    assert.throws(bad({ resise: 'tf-legacy' }), /TypeError: preprocess has an unknown key 'resise'; did you mean 'resize'\?/);
     const uint8 = { inputType: 'uint8', mean: [0, 0, 0], std: [1, 1, 1] } as const;
     assert.throws(bad({ ...uint8, inputQuantization: { scale: 0.0078125, zeroPiont: 128 } }),
       /TypeError: preprocess.inputQuantization has an unknown key 'zeroPiont'; did you mean 'zeroPoint'\?/);
