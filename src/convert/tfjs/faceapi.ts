@@ -23,9 +23,10 @@
  * (minConfidence), greedy NMS suppressing IoU > 0.5, at most 100 faces, boxes clipped to the
  * image after NMS. Its pre-processing (NetInput.toBatchTensor(512, false)): pad the image with
  * zeros to a square at the bottom or right, then tf.image.resizeBilinear to 512 × 512 with
- * alignCorners and halfPixelCenters both false. ssd-edge's runtime resizes with half-pixel
- * centres and stretches instead of padding: pad first (padImageToSquare) to get face-api's
- * geometry; boxes are unchanged by a bottom/right pad.
+ * alignCorners and halfPixelCenters both false. The model records both as pre-processing
+ * (fit 'pad', resize 'tf-legacy'), so the runtime pads and samples as face-api does and maps the
+ * boxes back to the image; face-api's box scaling (through its rounded resize size, up to 0.1 %
+ * off) is the one step not reproduced.
  *
  * Weights stay uint8 in the ONNX file by default (Cast → Mul(scale) → Add(min), folded by
  * onnxruntime at load), so the file is as small as the manifest's shard.
@@ -42,13 +43,16 @@ export const FACEAPI_SSD_INPUT_SIZE = 512;
 /** tf.batchNorm's epsilon in face-api's mobileNetV1.ts. */
 const BATCH_NORM_EPSILON = 0.0010000000474974513;
 
-/** face-api's pre-processing as the runtime does it: padded to a square at the bottom or right (fit 'pad'), [−1, 1]. */
+/**
+ * face-api's pre-processing as the runtime does it: padded to a square at the bottom or right
+ * (fit 'pad'), resized with TF's legacy rule (resize 'tf-legacy'), [−1, 1].
+ */
 export const FACEAPI_SSD_PREPROCESS: PreprocessSpec = {
   size: [FACEAPI_SSD_INPUT_SIZE, FACEAPI_SSD_INPUT_SIZE], channels: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], layout: 'nhwc',
-  fit: 'pad',
+  fit: 'pad', resize: 'tf-legacy',
 };
 
-/** face-api's own pre-processing, recorded as 'ssd-edge.sourcePreprocess': the runtime pads alike, but resizes with half-pixel centres. */
+/** face-api's own pre-processing in its own words, recorded as 'ssd-edge.sourcePreprocess' (FACEAPI_SSD_PREPROCESS is its runtime form). */
 export const FACEAPI_SSD_SOURCE_PREPROCESS = {
   padToSquare: 'bottom-right, zeros',
   resize: 'bilinear, alignCorners false, halfPixelCenters false (TF legacy)',
