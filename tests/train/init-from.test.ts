@@ -3,14 +3,22 @@
  * network (tests/fixtures/pytorch, width 1/32) is loaded into a tfjs SSD300 of the same width:
  * the VGG part by initFromPytorch (from the bare `vgg16_reducedfc`-style file and from the SSD
  * checkpoint's vgg.N keys), the rest by this test; the tfjs forward pass then gives PyTorch's heads.
+ * The command `ssd-edge train --init-from vgg16_reducedfc.pth` starts from those weights.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import { runTrain } from '../../src/cli/train.js';
 import { CheckpointMismatchError, findStateDict, readPth } from '../../src/convert/index.js';
 import type { ConvLayer } from '../../src/model/layers.js';
 import { createSsd300 } from '../../src/model/ssd300.js';
+import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { generateVocDataset } from '../../src/train/data/index.js';
 import { initFromPytorch } from '../../src/train/init-from.js';
 import { resolveTrainOptions } from '../../src/train/train.js';
 import { useTfjsBackend } from '../model/tfjs.js';
@@ -100,5 +108,39 @@ describe('initFromPytorch', () => {
       model.dispose();
     }
     assert.throws(() => resolveTrainOptions({ data: 'd', checkpointDir: 'c', arch: 'mini', initFrom: 'vgg.pth' }), /initFrom loads VGG16 weights into ssd300/);
+  });
+});
+
+describe('ssd-edge train --init-from vgg16_reducedfc.pth', () => {
+  it('starts SSD300 from the file\'s VGG16 weights: logged, and in the checkpoint after one step at a negligible learning rate', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'ssd-edge-init-from-'));
+    const lines: string[] = [];
+    const log = console.log;
+    try {
+      const data = join(root, 'data'), checkpoints = join(root, 'run');
+      await generateVocDataset(data, { trainCount: 1, testCount: 0, seed: 5 });
+      const file = fileURLToPath(new URL('vgg16-reducedfc.w32.pth', FIXTURES));
+      console.log = (line: string) => lines.push(String(line));
+      try {
+        // lr 1e-30, no weight decay: one step leaves every loaded weight as it was (to f32 rounding)
+        await runTrain(['--data', data, '--arch', 'ssd300', '--width', '0.03125', '--init-from', file, '--backend', 'wasm',
+          '--batch', '1', '--max-steps', '1', '--lr', '1e-30', '--weight-decay', '0', '--checkpoints', checkpoints, '--save-every', '0'],
+        { isTTY: false, write: (s: string) => { lines.push(s); return true; } } as unknown as NodeJS.WriteStream);
+      } finally {
+        console.log = log;
+      }
+      assert.ok(lines.some(l => /initialised conv1_1 … conv7 \(15 layers, [\d.]+ M parameters\) from .*vgg16-reducedfc\.w32\.pth/.test(l)), lines.join('\n'));
+      const { meta, weights } = await loadCheckpoint(checkpoints);
+      assert.equal(meta.step, 1);
+      const { stateDict } = findStateDict(readPth(fixture('vgg16-reducedfc.w32.pth')).root);
+      for (const [key, layer] of [['0', 'conv1_1'], ['31', 'conv6'], ['33', 'conv7']]) {
+        const w = stateDict.get(`${key}.weight`)!;
+        const expected = hwio(w.float32(), w.shape), actual = weights[`${layer}.filter`];
+        assert.equal(actual.length, expected.length, `${layer}.filter`);
+        expected.forEach((v, i) => assert.ok(Math.abs(actual[i] - v) <= 1e-20, `${layer}.filter[${i}] is ${actual[i]}, the file has ${v}`));
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });
