@@ -145,7 +145,9 @@ export function qgemmRelaxed(
         h3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(w3, xh, h3);
         l3 = i32x4.relaxed_dot_i8x16_i7x16_add_s(w3, xl, l3);
       }
-      let acc = i32x4.add(i32x4.shl(reduce4(h0, h1, h2, h3), 7), reduce4(l0, l1, l2, l3));
+      // (H << 7) + L lane by lane, then one horizontal reduction (shift and sums commute mod 2^32)
+      let acc = reduce4(i32x4.add(i32x4.shl(h0, 7), l0), i32x4.add(i32x4.shl(h1, 7), l1),
+                        i32x4.add(i32x4.shl(h2, 7), l2), i32x4.add(i32x4.shl(h3, 7), l3));
       acc = i32x4.add(acc, i32x4.add(v128.load(block), i32x4.mul(v128.load(block, 32), sum)));
       const s0 = requantize4(acc, v128.load(block, 16), zp);
       const bytes = narrowU8(s0, s0, s0, s0, lov, hiv);

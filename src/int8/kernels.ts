@@ -3,7 +3,7 @@
  * baseline — all three give the same bytes — and why, in words for `backendReason`.
  */
 import { chooseBuild, simdSupported, type CoreBuild } from '../core/loader.js';
-import { relaxedSimdProblem } from './relaxed.js';
+import { NODE_HINT, relaxedSimdProblem } from './relaxed.js';
 
 export type Int8Build = 'relaxed' | CoreBuild;
 
@@ -21,14 +21,14 @@ export function chooseInt8Build(requested: 'auto' | Int8Build, threads: number):
   const problem = relaxedSimdProblem();
   const relaxed = problem === undefined;
   if (requested === 'relaxed') {
-    if (!relaxed) throw new Error(`build 'relaxed' was requested but ${problem}; use 'simd' or 'auto'`);
+    if (!relaxed) throw new Error(`build 'relaxed' was requested but ${problem}${NODE_HINT}; use 'simd' or 'auto'`);
     return { build: 'relaxed', reason: "relaxed-SIMD kernels (build 'relaxed' asked for)" };
   }
   if (requested !== 'auto') return { build: chooseBuild(requested), reason: `${requested === 'simd' ? 'wasm SIMD' : 'scalar baseline'} kernels (build '${requested}' asked for)` };
   if (!simdSupported()) return { build: 'baseline', reason: 'scalar baseline kernels (this engine has no wasm SIMD)' };
   if (relaxed && AUTO_PREFERS_RELAXED && threads === 1) return { build: 'relaxed', reason: 'relaxed-SIMD kernels (the engine has relaxed SIMD)' };
-  const why = !relaxed ? problem
-    : threads !== 1 ? 'the two-thread build is SIMD'
+  const why = threads !== 1 ? 'the two-thread build is SIMD'
+    : !relaxed ? problem
       : 'the engine has relaxed SIMD, measured no faster here';
   return { build: 'simd', reason: `wasm SIMD kernels (${why})` };
 }

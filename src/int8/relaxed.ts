@@ -65,7 +65,7 @@ let support: RelaxedSupport | undefined;
 export function relaxedSimdSupport(): RelaxedSupport {
   if (support) return support;
   const bytes = probeModule();
-  let valid = false;
+  let valid: boolean;
   try {
     valid = WebAssembly.validate(bytes);
   } catch {
@@ -85,15 +85,18 @@ export function relaxedSimdSupported(): boolean {
   return relaxedSimdSupport() === 'ok';
 }
 
-/** Why relaxed SIMD cannot run here, in words (for errors and backendReason). */
+/** Why relaxed SIMD cannot run here, in words (for errors and backendReason); undefined where it can. */
 export function relaxedSimdProblem(): string | undefined {
   switch (relaxedSimdSupport()) {
     case 'ok': return undefined;
-    case 'missing': return 'this engine has no wasm relaxed SIMD (Node 20: --experimental-wasm-relaxed-simd)';
-    case 'wrong': return "this engine's relaxed integer dot product gave a wrong answer on in-range operands " +
-      '(Node 20 with --experimental-wasm-relaxed-simd: add --no-liftoff)';
+    case 'missing': return 'this engine has no wasm relaxed SIMD';
+    case 'wrong': return "this engine's relaxed integer dot product failed a known-answer check";
   }
 }
+
+/** How Node 20 gets a working relaxed SIMD, for errors. */
+export const NODE_HINT = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node
+  ? ' (Node 20: run node with --experimental-wasm-relaxed-simd --no-liftoff)' : '';
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 
@@ -118,7 +121,7 @@ function compileRelaxed(wasmBaseUrl?: string | URL): Promise<WebAssembly.Module>
 /** A Core running the relaxed-SIMD kernels (uint8 kernels only: qgemm, qconv, qdepthwise, qadd, qlookup). */
 export async function instantiateRelaxedCore(wasmBaseUrl?: string | URL): Promise<Core> {
   const problem = relaxedSimdProblem();
-  if (problem) throw new Error(`build 'relaxed' was requested but ${problem}; use 'simd' or 'auto'`);
+  if (problem) throw new Error(`build 'relaxed' was requested but ${problem}${NODE_HINT}; use 'simd' or 'auto'`);
   const module = await compileRelaxed(wasmBaseUrl);
   const instance = await WebAssembly.instantiate(module, {
     env: {
