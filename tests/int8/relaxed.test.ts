@@ -131,6 +131,16 @@ if (support !== 'ok' && process.env[CHILD]) {
       }
     });
 
+    it("build 'relaxed' with threads: 2 runs on one thread and says why (the two-thread build is SIMD)", async () => {
+      const net = await createTfliteInt8Network(new Uint8Array(readFileSync(MODEL)), { build: 'relaxed', threads: 2 });
+      try {
+        assert.deepEqual([net.build, net.threads], ['relaxed', 1]);
+        assert.equal(net.threadsReason, 'the threaded build has wasm SIMD kernels, not relaxed SIMD');
+      } finally {
+        await net.dispose();
+      }
+    });
+
     it(`'auto' picks ${AUTO_PREFERS_RELAXED ? 'relaxed SIMD' : 'SIMD'} on one thread and SIMD on two, saying which`, () => {
       const one = chooseInt8Build('auto', 1), two = chooseInt8Build('auto', 2);
       assert.equal(one.build, AUTO_PREFERS_RELAXED ? 'relaxed' : 'simd');
