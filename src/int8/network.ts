@@ -55,7 +55,7 @@ export interface Int8NetworkOptions {
 export interface Int8Network {
   /** The kernels that run. */
   readonly build: Int8Build;
-  /** Why these kernels ("wasm SIMD (auto: …)"): part of the detector's backendReason. */
+  /** Why these kernels ("wasm SIMD kernels (the two-thread build is SIMD)"): part of the detector's backendReason. */
   readonly buildReason: string;
   /** The input tensor's shape ([1, H, W, 3]) and quantisation. */
   readonly inputShape: number[];
