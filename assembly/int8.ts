@@ -1,5 +1,7 @@
 // The uint8 network kernels alone, for the threaded build (asconfig.json target "int8-threads"):
-// one module instantiated per thread on one shared, imported memory (src/int8/threads.ts).
+// one module instantiated per thread on one shared, imported memory (src/int8/threads.ts); and
+// for the relaxed-SIMD build (target "int8-relaxed", its own memory, src/int8/relaxed.ts), where
+// qgemm.ts hands over to qgemm-relaxed.ts.
 // No kernel here keeps mutable state in static memory or globals, so instances on the same
 // memory never see each other except through the regions the host hands them.
 

@@ -16,16 +16,21 @@
 // bytes, so the last row needs numK8·8 readable bytes (the host keeps 16 spare bytes after each
 // tensor); out[r, o] is written at outPtr + r·outStride + o for o < numOut only.
 //
+// The relaxed-SIMD build (target "int8-relaxed") packs and multiplies differently, with the same
+// bytes out: qgemm-relaxed.ts.
+//
 // SIMD: x widened to i16 by v128.load8x8_u, i32x4.dot_i16x8_s (pairs of products: at most
 // 2·255·255, exact), two rows × four channels of i32x4 partial sums, reduced across lanes once
 // per block. Integer addition is associative, so the scalar loop gives identical sums.
 
 import { narrowU8, requantize, requantize4 } from "./qrequant";
+import { qgemmRelaxed, qgemmRelaxedPack, qgemmRelaxedPackedBytes } from "./qgemm-relaxed";
 
 const BLOCK_HEADER: usize = 32;
 
 /** Bytes of the packed weights of a GEMM with numOut outputs and numK inputs. */
 export function qgemmPackedBytes(numOut: i32, numK: i32): i32 {
+  if (ASC_FEATURE_RELAXED_SIMD) return qgemmRelaxedPackedBytes(numOut, numK);
   return ((numOut + 3) >> 2) * (<i32>BLOCK_HEADER + (((numK + 7) >> 3) << 6));
 }
 
@@ -38,6 +43,7 @@ export function qgemmPack(
   wPtr: usize, numOut: i32, numK: i32, weightZero: i32, inputZero: i32,
   biasPtr: usize, scalePtr: usize, packedPtr: usize
 ): i32 {
+  if (ASC_FEATURE_RELAXED_SIMD) return qgemmRelaxedPack(wPtr, numOut, numK, weightZero, inputZero, biasPtr, scalePtr, packedPtr);
   const numK8 = (numK + 7) >> 3;
   const blockBytes = BLOCK_HEADER + (<usize>numK8 << 6);
   const numBlocks = (numOut + 3) >> 2;
@@ -99,6 +105,10 @@ export function qgemm(
   xPtr: usize, xStride: i32, numRows: i32, numK8: i32, packedPtr: usize, numOut: i32,
   outPtr: usize, outStride: i32, zeroPoint: i32, lo: i32, hi: i32
 ): void {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    qgemmRelaxed(xPtr, xStride, numRows, packedPtr, numOut, outPtr, outStride, zeroPoint, lo, hi);
+    return;
+  }
   const blockBytes = BLOCK_HEADER + (<usize>numK8 << 6);
   const numBlocks = (numOut + 3) >> 2;
   if (ASC_FEATURE_SIMD) {

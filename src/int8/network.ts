@@ -5,7 +5,8 @@
  * share one pool there by lifetime, and a run is a fixed list of kernel calls — no allocation.
  *
  * ```ts
- * const net = await createTfliteInt8Network(tfliteBytes);          // { build: 'auto' | 'simd' | 'baseline' }
+ * const net = await createTfliteInt8Network(tfliteBytes);          // { build: 'auto' | 'relaxed' | 'simd' | 'baseline' }
+ * net.build; net.buildReason;                                       // the kernels that run ('simd'), and why
  * const { boxEncodings, classPredictions } = net.runHeads(input);   // input: [1, H, W, 3] uint8 NHWC
  * // boxEncodings [1, anchors, 4] and classPredictions [1, anchors, classes] uint8: the inputs of
  * // TFLite_Detection_PostProcess, views into the arena valid until the next run
@@ -24,15 +25,20 @@
 import { activationRange, concatRequantParams, logisticTable, roundHalfAway, xnnpackAddParams, type QuantParams } from '../convert/tflite/arithmetic.js';
 import { neededOperators, readTflite, TfliteFormatError, type TfliteModel, type TfliteTensor } from '../convert/tflite/read.js';
 import { ActivationFunction, ConcatenationOptionsField, Conv2DOptionsField, DepthwiseOptionsField, ElementwiseOptionsField, Padding } from '../convert/tflite/schema.js';
-import { chooseBuild, instantiateCore, type CoreBuild } from '../core/loader.js';
+import { instantiateCore } from '../core/loader.js';
 import { Arena, REGION_SLACK } from './arena.js';
 import { packDepthwise, packGemm } from './pack.js';
 import { convScale, samePadding } from './reference.js';
+import { chooseInt8Build, type Int8Build } from './kernels.js';
+import { instantiateRelaxedCore } from './relaxed.js';
 import { CONTROL_BYTES, instantiateThreadedCore, KERNELS, MAX_SPLIT_STEPS, threadsSupported, WorkerPair, type KernelCall } from './threads.js';
 
 export interface Int8NetworkOptions {
-  /** 'auto' (default): SIMD where the engine has it, else the scalar baseline. */
-  build?: 'auto' | CoreBuild;
+  /**
+   * The kernels: 'auto' (default) picks as kernels.ts says (SIMD where the engine has it, else the
+   * scalar baseline); 'relaxed' the relaxed-SIMD build (one thread), 'simd', 'baseline'.
+   */
+  build?: 'auto' | Int8Build;
   /** Where the core's .wasm files are served from (see LoadCoreOptions). */
   wasmBaseUrl?: string | URL;
   /** Tensor indices to return instead of TFLite_Detection_PostProcess's inputs 0 and 1. */
@@ -47,7 +53,10 @@ export interface Int8NetworkOptions {
 }
 
 export interface Int8Network {
-  readonly build: CoreBuild;
+  /** The kernels that run. */
+  readonly build: Int8Build;
+  /** Why these kernels ("wasm SIMD kernels (the two-thread build is SIMD)"): part of the detector's backendReason. */
+  readonly buildReason: string;
   /** The input tensor's shape ([1, H, W, 3]) and quantisation. */
   readonly inputShape: number[];
   readonly inputQuant: QuantParams;
@@ -151,14 +160,18 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
   if (options.threads !== undefined && options.threads !== 1 && options.threads !== 2) throw new RangeError(`threads is ${String(options.threads)}; it must be 1 or 2`);
   let threads = options.threads ?? 1;
   let threadsReason = 'one thread requested';
+  let kernels = chooseInt8Build(options.build ?? 'auto', threads);
   if (threads === 2) {
     const support = threadsSupported();
     threadsReason = support.reason;
     if (!support.ok) threads = 1;
-    else if (chooseBuild(options.build ?? 'auto') !== 'simd') { threads = 1; threadsReason = 'the threaded build needs wasm SIMD'; }
+    else if (kernels.build !== 'simd') { threads = 1; threadsReason = `the threaded build has wasm SIMD kernels, not ${kernels.build === 'relaxed' ? 'relaxed SIMD' : 'the scalar baseline'}`; }
+    if (threads === 1) kernels = chooseInt8Build(options.build ?? 'auto', 1); // one thread may run other kernels
   }
   const threaded = threads === 2 ? await instantiateThreadedCore(options.wasmBaseUrl) : undefined;
-  const core = threaded?.core ?? await instantiateCore({ build: options.build ?? 'auto', wasmBaseUrl: options.wasmBaseUrl });
+  const core = threaded?.core ?? (kernels.build === 'relaxed'
+    ? await instantiateRelaxedCore(options.wasmBaseUrl)
+    : await instantiateCore({ build: kernels.build, wasmBaseUrl: options.wasmBaseUrl }));
   const arena = new Arena(core);
   const e = arena.exports;
   // the control block first: fresh, zeroed memory that no staging copy has used
@@ -245,7 +258,7 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
           const packed = packGemm(arena, filter.data!, outC, kh * kw * inC, wq.zeroPoint, zx, bias, scale);
           if (kh === 1 && kw === 1 && strideH === 1 && strideW === 1) {
             steps.push(() => e.qgemm(x.ptr, inC, inH * inW, packed.numK8, packed.ptr, outC, y.ptr, outC, zy, lo, hi));
-            const rows = inH * inW, blockBytes = 32 + 64 * packed.numK8; // qgemm's packed block of 4 channels
+            const rows = inH * inW, blockBytes = e.qgemmPackedBytes(4, inC); // one packed block of 4 channels (its layout depends on the build)
             splits[steps.length - 1] = rows >= 16
               ? { units: rows, align: 2, work: rows * outC * inC, part: (r0, r1) => ['qgemm', x.ptr + r0 * inC, inC, r1 - r0, packed.numK8, packed.ptr, outC, y.ptr + r0 * outC, outC, zy, lo, hi] }
               : { units: (outC + 3) >> 2, align: 1, work: rows * outC * inC, part: (b0, b1) => ['qgemm', x.ptr, inC, rows, packed.numK8, packed.ptr + b0 * blockBytes,
@@ -388,7 +401,8 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
     return views;
   };
   return {
-    build: core.build,
+    build: kernels.build,
+    buildReason: kernels.reason,
     inputShape: input.shape,
     inputQuant: input.quant,
     outputs: outputs.map(({ index, name, shape, quant }) => ({ index, name, shape, quant })),

@@ -53,6 +53,7 @@ export function readTfliteSsd(bytes: Uint8Array, name: string, { labels, preset 
 export async function createInt8Session(ssd: TfliteSsd, backendReason: string, { wasmBaseUrl, threads = 1 }: { wasmBaseUrl?: string | URL; threads?: 1 | 2 } = {}): Promise<ModelSession> {
   const { boxIndex, scoreIndex } = ssd.description;
   const network = await createTfliteInt8Network(ssd.model, { outputs: [boxIndex, scoreIndex], wasmBaseUrl, threads });
+  backendReason += `; ${network.buildReason}`; // which kernels: relaxed SIMD, SIMD or the scalar baseline, and why
   // two threads asked for but one running: say why (no shared memory, no SIMD, …)
   if (network.threads === 2 || threads === 2) backendReason += `; ${network.threads} thread(s): ${network.threadsReason}`;
   const [inputName] = ssd.model.inputs.map((index) => ssd.model.tensors[index].name);

@@ -135,7 +135,7 @@ describe('the browser bundles in Chromium give the Node CLI\'s detections', { sk
       window.bundlePage.detectEach({ model: 'ssd-mobilenet-v2-coco', backend: 'int8', threads: 2, scoreThreshold: 0.5 }, '/dog.jpg', ['imageBitmap'])));
     chromium.context.off('request', track);
     assert.equal(run.threads, 2, run.backendReason);
-    assert.match(run.backendReason, /^backend 'int8' asked for; 2 thread\(s\): cross-origin isolated$/);
+    assert.match(run.backendReason, /^backend 'int8' asked for; wasm SIMD kernels \(the two-thread build is SIMD\); 2 thread\(s\): cross-origin isolated$/);
     assert.deepEqual(requests.sort(), ['/bundle/ssd-edge-int8-worker.mjs', '/bundle/ssd-int8.threads.wasm']);
     const expected = await cliDetections('ssd-mobilenet-v2-coco', path.join(repoRoot, 'samples/dog.jpg'), 0.5);
     assert.deepEqual(compareDetections(run.results.imageBitmap, expected, 0.5), [], 'int8 on two threads vs the CLI');
