@@ -45,10 +45,12 @@ import { decodeBox } from "./coder";
 import { ptr, real, word } from "./plan";
 import { keyCode, keyScore } from "./keys";
 import { detectImageMediapipe } from "./mediapipe";
-import { greedyNms, softNms } from "./nms";
+import { keepIfClear, softNms } from "./nms";
 import { scanScores } from "./scores";
 import { detectImageTfliteFast, detectImageTfliteRegular, TFLITE_FAST, TFLITE_REGULAR } from "./tflite";
-import { heapify, selectTopKeys, sortHeapDescending } from "./topk";
+import {
+  boundedExcludes, finishBounded, heapify, heapifyLargestFirst, popLargest, pushBounded, selectTopKeys, sortHeapDescending
+} from "./topk";
 
 export const RECORD_WORDS: i32 = 7;
 
@@ -63,7 +65,7 @@ function detectImage(planPtr: usize, image: i32): void {
   if (tflite == TFLITE_REGULAR) { detectImageTfliteRegular(planPtr, image); return; }
   if (word(planPtr, 44) != 0) { detectImageMediapipe(planPtr, image); return; }
   const numPriors = word(planPtr, 0), numClasses = word(planPtr, 1), background = word(planPtr, 2);
-  const topK = word(planPtr, 4), keepTopK = word(planPtr, 5);
+  const topK = word(planPtr, 4);
   const pooled = word(planPtr, 6) != 0, clip = word(planPtr, 7) != 0, soft = word(planPtr, 8);
   const nmsThreshold = real(planPtr, 9), sigma = real(planPtr, 10);
   const sx = real(planPtr, 12), sy = real(planPtr, 13), sw = real(planPtr, 14), sh = real(planPtr, 15);
@@ -72,40 +74,17 @@ function detectImage(planPtr: usize, image: i32): void {
   const loc = ptr(planPtr, 18) + <usize>image * (<usize>numPriors << 4);
   const conf = ptr(planPtr, 19) + <usize>image * (<usize>numPriors * <usize>numClasses << 2);
   const thresholds = ptr(planPtr, 20), heaps = ptr(planPtr, 21), counts = ptr(planPtr, 22);
-  const keptKeys = ptr(planPtr, 23), boxes = ptr(planPtr, 24), keptBoxes = ptr(planPtr, 25);
-  const limits = ptr(planPtr, 30);
-  const capacity = (topK + 7) & ~7;
-  const heapBytes = <usize>topK << 3;
+  const keptKeys = ptr(planPtr, 23), limits = ptr(planPtr, 30);
 
   memory.copy(limits, thresholds, <usize>numClasses << 2);
   memory.fill(counts, 0, <usize>numClasses << 2);
   scanScores(conf, numPriors, numClasses, background, word(planPtr, 3), limits, real(planPtr, 11),
     pooled, heaps, counts, topK, ptr(planPtr, 26));
 
-  let numKept = 0;
   const numLists = pooled ? 1 : numClasses;
-  for (let list = 0; list < numLists; list++) {
-    const keys = heaps + <usize>list * heapBytes;
-    const num = load<i32>(counts + (<usize>list << 2));
-    if (num == 0) continue;
-    if (num < topK) heapify(keys, num); // full heaps are heaps already
-    sortHeapDescending(keys, num);
-    // decode only the survivors of top-k
-    for (let i = 0; i < num; i++) {
-      const prior = <i32>(keyCode(load<u64>(keys + (<usize>i << 3))) / <u32>numClasses);
-      decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), order, sx, sy, sw, sh, clip,
-        boxes + (<usize>i << 4));
-    }
-    const out = keptKeys + (<usize>numKept << 3);
-    if (soft != 0) {
-      const threshold = pooled ? real(planPtr, 29) : load<f32>(thresholds + (<usize>list << 2));
-      numKept += softNms(keys, boxes, num, soft, nmsThreshold, sigma, threshold, out);
-    } else {
-      numKept += greedyNms(keys, boxes, num, nmsThreshold, keptBoxes, capacity, out);
-    }
-  }
-
-  const numOut = selectTopKeys(keptKeys, numKept, keepTopK);
+  const numOut = soft != 0
+    ? softNmsLists(planPtr, numLists, loc, order, sx, sy, sw, sh, clip, soft, nmsThreshold, sigma)
+    : greedyNmsLists(planPtr, numLists, loc, order, sx, sy, sw, sh, clip, nmsThreshold);
   const outBase = ptr(planPtr, 27) + <usize>image * (<usize>word(planPtr, 43) * RECORD_WORDS << 2);
   for (let i = 0; i < numOut; i++) {
     const key = load<u64>(keptKeys + (<usize>i << 3));
@@ -118,6 +97,71 @@ function detectImage(planPtr: usize, image: i32): void {
     decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), order, sx, sy, sw, sh, clip, record + 12);
   }
   store<i32>(ptr(planPtr, 28) + (<usize>image << 2), numOut);
+}
+
+/**
+ * Greedy NMS of every candidate list into the image's best keepTopK keys, sorted descending at
+ * `keptKeys`; returns how many. Each list hands out its keys best first (popLargest) and is
+ * decoded as it goes; the best keepTopK kept so far are a bounded heap, and a list stops at
+ * its first key below that heap's weakest once it is full: neither that key nor any later one
+ * of the list (all lower) can reach the output, and a list's NMS only affects its own keys.
+ */
+function greedyNmsLists(
+  planPtr: usize, numLists: i32, loc: usize, order: i32, sx: f32, sy: f32, sw: f32, sh: f32,
+  clip: bool, nmsThreshold: f32
+): i32 {
+  const numClasses = word(planPtr, 1), topK = word(planPtr, 4), keepTopK = word(planPtr, 5);
+  const priors = ptr(planPtr, 17), heaps = ptr(planPtr, 21), counts = ptr(planPtr, 22);
+  const keptKeys = ptr(planPtr, 23), box = ptr(planPtr, 24), keptBoxes = ptr(planPtr, 25);
+  const stride = <usize>((topK + 7) & ~7) << 2;
+  let numOut = 0;
+  for (let list = 0; list < numLists; list++) {
+    const keys = heaps + <usize>list * (<usize>topK << 3);
+    let remaining = load<i32>(counts + (<usize>list << 2));
+    heapifyLargestFirst(keys, remaining);
+    let numKept = 0;
+    while (remaining > 0) {
+      const key = popLargest(keys, remaining--);
+      if (boundedExcludes(keptKeys, numOut, keepTopK, key)) break;
+      const prior = <i32>(keyCode(key) / <u32>numClasses);
+      decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), order, sx, sy, sw, sh, clip, box);
+      if (!keepIfClear(box, keptBoxes, stride, numKept, nmsThreshold)) continue;
+      numKept++;
+      numOut = pushBounded(keptKeys, numOut, keepTopK, key);
+    }
+  }
+  finishBounded(keptKeys, numOut, keepTopK);
+  return numOut;
+}
+
+/**
+ * Soft-NMS of every candidate list (each sorted and decoded whole: decayed scores re-rank it),
+ * then the best keepTopK of what each kept, sorted descending at `keptKeys`; returns how many.
+ */
+function softNmsLists(
+  planPtr: usize, numLists: i32, loc: usize, order: i32, sx: f32, sy: f32, sw: f32, sh: f32,
+  clip: bool, method: i32, nmsThreshold: f32, sigma: f32
+): i32 {
+  const numClasses = word(planPtr, 1), topK = word(planPtr, 4), keepTopK = word(planPtr, 5);
+  const pooled = word(planPtr, 6) != 0;
+  const priors = ptr(planPtr, 17), thresholds = ptr(planPtr, 20), heaps = ptr(planPtr, 21);
+  const counts = ptr(planPtr, 22), keptKeys = ptr(planPtr, 23), boxes = ptr(planPtr, 24);
+  let numKept = 0;
+  for (let list = 0; list < numLists; list++) {
+    const keys = heaps + <usize>list * (<usize>topK << 3);
+    const num = load<i32>(counts + (<usize>list << 2));
+    if (num == 0) continue;
+    if (num < topK) heapify(keys, num); // full heaps are heaps already
+    sortHeapDescending(keys, num);
+    for (let i = 0; i < num; i++) {
+      const prior = <i32>(keyCode(load<u64>(keys + (<usize>i << 3))) / <u32>numClasses);
+      decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), order, sx, sy, sw, sh, clip,
+        boxes + (<usize>i << 4));
+    }
+    const threshold = pooled ? real(planPtr, 29) : load<f32>(thresholds + (<usize>list << 2));
+    numKept += softNms(keys, boxes, num, method, nmsThreshold, sigma, threshold, keptKeys + (<usize>numKept << 3));
+  }
+  return selectTopKeys(keptKeys, numKept, keepTopK);
 }
 
 // ---- uint8 heads: threshold in uint8, dequantise only the candidates ------------------------

@@ -108,39 +108,65 @@ export function scanScores(
   const rowBytes = <usize>numClasses << 2;
   const heapBytes = <usize>topK << 3;
   const invClasses: f32 = <f32>1 / <f32>numClasses;
-  let meanGate: f32 = -Infinity;
-  for (let p = 0; p < numPriors; p++) {
-    const row = confPtr + <usize>p * rowBytes;
-    if ((p & 63) == 0 && activation == ACTIVATION_SOFTMAX) meanGate = softmaxMeanGate(limitsPtr, numClasses);
-    // best foreground logit, and the row maximum
-    let bestFg: f32;
-    if (background == 0) bestFg = maxSpan(row + 4, numClasses - 1);
-    else if (background < 0) bestFg = maxSpan(row, numClasses);
-    else {
-      bestFg = maxSpan(row, background);
-      if (background + 1 < numClasses) {
-        bestFg = max<f32>(bestFg, maxSpan(row + (<usize>(background + 1) << 2), numClasses - background - 1));
-      }
+  const softmax = activation == ACTIVATION_SOFTMAX;
+  for (let start = 0; start < numPriors; start += SCAN_ROWS) {
+    // pass 1, without branches: the rows whose bound reaches the gate, with their best
+    // foreground logit and maximum (whether a row passes is a coin toss on dense outputs,
+    // and a mispredicted branch per row cost more than the row's own work)
+    const end = min<i32>(start + SCAN_ROWS, numPriors);
+    let numListed = 0;
+    for (let p = start; p < end; p++) {
+      const row = confPtr + <usize>p * rowBytes;
+      const bestFg = bestForeground(row, numClasses, background);
+      const rowMax = softmax && background >= 0 ? max<f32>(bestFg, load<f32>(row + (<usize>background << 2))) : bestFg;
+      const at = <usize>numListed << 2;
+      store<i32>(SCAN_LIST + at, p);
+      store<f32>(SCAN_BEST + at, bestFg);
+      store<f32>(SCAN_MAX + at, rowMax);
+      // !(a < b) rather than a ≥ b: the same rows as the `continue` it replaces, NaN included
+      numListed += <i32>!((softmax ? bestFg - rowMax : bestFg) < gate);
     }
-    let probs = row;
-    if (activation == ACTIVATION_SOFTMAX) {
-      const rowMax = background >= 0 ? max<f32>(bestFg, load<f32>(row + (<usize>background << 2))) : bestFg;
-      if (bestFg - rowMax < gate) continue;
-      const mean = sumSpan(row, numClasses) * invClasses;
-      // the margin covers the rounding of the f32 sum: a few ulp of the largest magnitude
-      if (bestFg - mean < meanGate - 1e-5 * (abs<f32>(rowMax) + abs<f32>(mean))) continue;
-      const sum = expRow(row, numClasses, rowMax, rowPtr);
-      divideRow(rowPtr, numClasses, sum);
-      probs = rowPtr;
-    } else {
-      if (bestFg < gate) continue;
-      if (activation == ACTIVATION_SIGMOID) {
+    const meanGate = softmax ? softmaxMeanGate(limitsPtr, numClasses) : -Infinity;
+    // pass 2: score the listed rows and offer their passing classes
+    for (let i = 0; i < numListed; i++) {
+      const at = <usize>i << 2;
+      const p = load<i32>(SCAN_LIST + at);
+      const row = confPtr + <usize>p * rowBytes;
+      let probs = row;
+      if (softmax) {
+        const bestFg = load<f32>(SCAN_BEST + at), rowMax = load<f32>(SCAN_MAX + at);
+        const mean = sumSpan(row, numClasses) * invClasses;
+        // the margin covers the rounding of the f32 sum: a few ulp of the largest magnitude
+        if (bestFg - mean < meanGate - 1e-5 * (abs<f32>(rowMax) + abs<f32>(mean))) continue;
+        const sum = expRow(row, numClasses, rowMax, rowPtr);
+        divideRow(rowPtr, numClasses, sum);
+        probs = rowPtr;
+      } else if (activation == ACTIVATION_SIGMOID) {
         sigmoidRow(row, numClasses, rowPtr);
         probs = rowPtr;
       }
+      emitPassing(probs, limitsPtr, numClasses, background, p, pooled, heapsPtr, countsPtr, heapBytes, topK);
     }
-    emitPassing(probs, limitsPtr, numClasses, background, p, pooled, heapsPtr, countsPtr, heapBytes, topK);
   }
+}
+
+/** Rows scanScores gates in one batch, and its lists for them (prior index, best foreground logit, maximum). */
+const SCAN_ROWS: i32 = 64;
+const SCAN_LIST: usize = memory.data(SCAN_ROWS << 2, 16);
+const SCAN_BEST: usize = memory.data(SCAN_ROWS << 2, 16);
+const SCAN_MAX: usize = memory.data(SCAN_ROWS << 2, 16);
+
+/** The largest logit of a row outside the background class (−∞ when every class is background). */
+// @ts-ignore: decorator
+@inline
+function bestForeground(row: usize, numClasses: i32, background: i32): f32 {
+  if (background == 0) return maxSpan(row + 4, numClasses - 1);
+  if (background < 0) return maxSpan(row, numClasses);
+  let best = maxSpan(row, background);
+  if (background + 1 < numClasses) {
+    best = max<f32>(best, maxSpan(row + (<usize>(background + 1) << 2), numClasses - background - 1));
+  }
+  return best;
 }
 
 /**
@@ -203,29 +229,36 @@ export function sigmoidRow(rowPtr: usize, num: i32, outPtr: usize): void {
   }
 }
 
-/** Offers every class of one row whose probability beats its limit to that class's heap. */
+/**
+ * Offers every class of one row whose probability beats its limit to that class's heap, in
+ * class order. The compares of up to 32 classes are gathered into one bit mask first, so a row
+ * costs one loop over its passing classes rather than a branch per group of four.
+ */
 function emitPassing(
   probs: usize, limitsPtr: usize, numClasses: i32, background: i32, prior: i32,
   pooled: bool, heapsPtr: usize, countsPtr: usize, heapBytes: usize, topK: i32
 ): void {
-  let c = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; c + 4 <= numClasses; c += 4) {
-      const off = <usize>c << 2;
-      let mask = i32x4.bitmask(f32x4.gt(v128.load(probs + off), v128.load(limitsPtr + off)));
-      while (mask != 0) {
-        const cls = c + ctz(mask);
-        mask &= mask - 1;
-        if (cls != background) {
-          offer(load<f32>(probs + (<usize>cls << 2)), prior, cls, numClasses, pooled, limitsPtr, heapsPtr, countsPtr, heapBytes, topK);
-        }
+  for (let group = 0; group < numClasses; group += 32) {
+    const end = min<i32>(group + 32, numClasses);
+    let mask: u32 = 0;
+    let c = group;
+    if (ASC_FEATURE_SIMD) {
+      for (; c + 4 <= end; c += 4) {
+        const off = <usize>c << 2;
+        mask |= <u32>i32x4.bitmask(f32x4.gt(v128.load(probs + off), v128.load(limitsPtr + off))) << <u32>(c - group);
       }
     }
-  }
-  for (; c < numClasses; c++) {
-    const score = load<f32>(probs + (<usize>c << 2));
-    if (c != background && score > load<f32>(limitsPtr + (<usize>c << 2))) {
-      offer(score, prior, c, numClasses, pooled, limitsPtr, heapsPtr, countsPtr, heapBytes, topK);
+    for (; c < end; c++) {
+      const off = <usize>c << 2;
+      mask |= <u32>(load<f32>(probs + off) > load<f32>(limitsPtr + off)) << <u32>(c - group);
+    }
+    // the background's limit is +∞ (set by the host), but a pass-through scan may see any value
+    if (background >= group && background < end) mask &= ~(<u32>1 << <u32>(background - group));
+    // in pooled mode a limit may rise while this mask is used up: offer checks the heap again
+    while (mask != 0) {
+      const cls = group + <i32>ctz(mask);
+      mask &= mask - 1;
+      offer(load<f32>(probs + (<usize>cls << 2)), prior, cls, numClasses, pooled, limitsPtr, heapsPtr, countsPtr, heapBytes, topK);
     }
   }
 }
