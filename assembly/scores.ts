@@ -139,8 +139,8 @@ export function scanScores(
         // the margin covers the rounding of the f32 sum: a few ulp of the largest magnitude
         if (bestFg - mean < meanGate - 1e-5 * (abs<f32>(rowMax) + abs<f32>(mean))) continue;
         const sum = expRow(row, numClasses, rowMax, rowPtr);
-        divideRow(rowPtr, numClasses, sum);
-        probs = rowPtr;
+        emitSoftmax(rowPtr, sum, limitsPtr, numClasses, background, p, pooled, heapsPtr, countsPtr, heapBytes, topK);
+        continue;
       } else if (activation == ACTIVATION_SIGMOID) {
         sigmoidRow(row, numClasses, rowPtr);
         probs = rowPtr;
@@ -259,6 +259,53 @@ function emitPassing(
       const cls = group + <i32>ctz(mask);
       mask &= mask - 1;
       offer(load<f32>(probs + (<usize>cls << 2)), prior, cls, numClasses, pooled, limitsPtr, heapsPtr, countsPtr, heapBytes, topK);
+    }
+  }
+}
+
+/** 1 − 2⁻²⁰ and the smallest normal f32: the slack of emitSoftmax's bound (proof there). */
+const SOFTMAX_BOUND_SCALE: f32 = 0.99999904632568359375;
+const SMALLEST_NORMAL: f32 = 1.17549435e-38;
+
+/**
+ * emitPassing for softmax from the row's exponentials e_c (at `expsPtr`) and their sum S,
+ * dividing only the few classes that can pass. A class is tested exactly, fl(e_c / S) > limit
+ * as divideRow and emitPassing would, only when e_c > T = fl(fl(fl(limit·S)·(1 − 2⁻²⁰)) − 2⁻¹²⁶).
+ * The bound loses no class: every f32 operation errs by at most u·|result| + 2⁻¹⁵⁰ (u = 2⁻²⁴),
+ * so T < limit·S·(1 − 2⁻²¹) (the − 2⁻¹²⁶ outweighs the absolute terms, S ≥ 1 as exp(0) = 1
+ * is one of its terms), while fl(e/S) > limit means e/S ≥ (limit + 2⁻¹⁵⁰)/(1 + u), so
+ * e > limit·S·(1 − u). A negative limit gives T < 0 < e, +∞ gives T = +∞: both exact.
+ */
+function emitSoftmax(
+  expsPtr: usize, sum: f32, limitsPtr: usize, numClasses: i32, background: i32, prior: i32,
+  pooled: bool, heapsPtr: usize, countsPtr: usize, heapBytes: usize, topK: i32
+): void {
+  for (let group = 0; group < numClasses; group += 32) {
+    const end = min<i32>(group + 32, numClasses);
+    let mask: u32 = 0;
+    let c = group;
+    if (ASC_FEATURE_SIMD) {
+      const s = f32x4.splat(sum), scale = f32x4.splat(SOFTMAX_BOUND_SCALE), tiny = f32x4.splat(SMALLEST_NORMAL);
+      for (; c + 4 <= end; c += 4) {
+        const off = <usize>c << 2;
+        const bound = f32x4.sub(f32x4.mul(f32x4.mul(v128.load(limitsPtr + off), s), scale), tiny);
+        mask |= <u32>i32x4.bitmask(f32x4.gt(v128.load(expsPtr + off), bound)) << <u32>(c - group);
+      }
+    }
+    for (; c < end; c++) {
+      const off = <usize>c << 2;
+      const bound = load<f32>(limitsPtr + off) * sum * SOFTMAX_BOUND_SCALE - SMALLEST_NORMAL;
+      mask |= <u32>(load<f32>(expsPtr + off) > bound) << <u32>(c - group);
+    }
+    if (background >= group && background < end) mask &= ~(<u32>1 << <u32>(background - group));
+    while (mask != 0) {
+      const cls = group + <i32>ctz(mask);
+      mask &= mask - 1;
+      const at = <usize>cls << 2;
+      const score = load<f32>(expsPtr + at) / sum;
+      if (score > load<f32>(limitsPtr + at)) {
+        offer(score, prior, cls, numClasses, pooled, limitsPtr, heapsPtr, countsPtr, heapBytes, topK);
+      }
     }
   }
 }
