@@ -98,7 +98,8 @@ export function expRow(rowPtr: usize, num: i32, shift: f32, outPtr: usize): f32 
  * the best `topK` candidate keys whose activated score is strictly greater than the class
  * threshold. Heap c is at `heapsPtr + c·topK·8` with its size in the i32 at `countsPtr + 4c`
  * (one heap, index 0, when `pooled`). On entry counts are zero and `limitsPtr` holds the class
- * thresholds (numClasses f32); both are updated. `rowPtr` is scratch for numClasses f32.
+ * thresholds (numClasses f32); both are updated. `rowPtr` is scratch for numClasses f32
+ * (a softmax row leaves its exponentials e^(l − max) there, undivided; see emitSoftmax).
  * Heaps that never filled are not heapified; the caller sorts them (heapify is idempotent).
  */
 export function scanScores(

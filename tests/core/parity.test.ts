@@ -66,6 +66,27 @@ describe('wasm builds match the reference', () => {
     }
   });
 
+  it('on class thresholds equal to a softmax score and one ulp below it (the bound before the division is safe)', async () => {
+    const { loc, conf } = makeScenario('dense', simd.priors, 21, 77);
+    const found = referenceDetect(simd.config, loc, conf)[0];
+    const nextDown = (x: number) => { const b = new Float32Array([x]); new Int32Array(b.buffer)[0]--; return b[0]; };
+    for (const target of [found[0], found[50], found[199]]) {
+      for (const [threshold, kept] of [[target.score, false], [nextDown(target.score), true]] as const) {
+        const thresholds = new Float32Array(21).fill(0.01);
+        thresholds[target.classId] = threshold;
+        const config = { ...presets.ssd300Voc, scoreThreshold: thresholds };
+        const expected = referenceDetect((await createPostprocessor(config)).config, loc, conf)[0];
+        const has = (dets: typeof expected) => dets.some((d) => d.priorIndex === target.priorIndex && d.classId === target.classId);
+        assert.equal(has(expected), kept, `the reference ${kept ? 'keeps' : 'drops'} a score ${kept ? 'one ulp above' : 'equal to'} its threshold`);
+        for (const build of ['simd', 'baseline'] as const) {
+          const post = await createPostprocessor(config, { build });
+          assertSameDetections(post.run(loc, conf)[0], expected, `${build}, class ${target.classId} threshold ${threshold}`);
+          post.dispose();
+        }
+      }
+    }
+  });
+
   it(`on ${SMALL_INPUTS} random small configurations (every option, random shapes)`, async () => {
     for (let i = 0; i < SMALL_INPUTS; i++) {
       const rand = random(i + 1);
