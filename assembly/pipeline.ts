@@ -69,13 +69,13 @@ function detectImage(planPtr: usize, image: i32): void {
 
 /**
  * Greedy NMS of every candidate list into the image's best keepTopK keys, sorted descending at
- * `keptKeys`; returns how many. Each list hands out its keys best first (popLargest) and is
- * decoded as it goes; the best keepTopK kept so far are a bounded heap, and a list stops at
+ * `keptKeys`; returns how many. Lists run in the order of their best keys (`orderPtr` holds
+ * that order); each hands out its keys best first (popLargest) and is decoded as it goes; the best keepTopK kept so far are a bounded heap, and a list stops at
  * its first key below that heap's weakest once it is full: neither that key nor any later one
  * of the list (all lower) can reach the output, and a list's NMS only affects its own keys.
  */
 function greedyNmsLists(
-  planPtr: usize, numLists: i32, loc: usize, order: i32, sx: f32, sy: f32, sw: f32, sh: f32,
+  planPtr: usize, numLists: i32, loc: usize, boxOrder: i32, sx: f32, sy: f32, sw: f32, sh: f32,
   clip: bool, nmsThreshold: f32
 ): i32 {
   const plan = planAt(planPtr);
@@ -83,17 +83,34 @@ function greedyNmsLists(
   const priors = plan.priorsPtr, heaps = plan.heapsPtr, counts = plan.countsPtr;
   const keptKeys = plan.keptKeysPtr, box = plan.boxesPtr, keptBoxes = plan.keptBoxesPtr;
   const stride = <usize>((topK + 7) & ~7) << 2;
-  let numOut = 0;
+  const heapBytes = <usize>topK << 3;
+  // lists by their best key, best first (insertion sort: there are numClasses at most), so the
+  // bound below rises early and the weak lists end at once
+  const listOrder = plan.orderPtr;
   for (let list = 0; list < numLists; list++) {
-    const keys = heaps + <usize>list * (<usize>topK << 3);
+    const keys = heaps + <usize>list * heapBytes, num = load<i32>(counts + (<usize>list << 2));
+    heapifyLargestFirst(keys, num);
+    const best = num > 0 ? ~load<u64>(keys) : 0;
+    let at = list;
+    while (at > 0) {
+      const before = load<i32>(listOrder + (<usize>(at - 1) << 2));
+      if (listBest(heaps, heapBytes, counts, before) >= best) break;
+      store<i32>(listOrder + (<usize>at << 2), before);
+      at--;
+    }
+    store<i32>(listOrder + (<usize>at << 2), list);
+  }
+  let numOut = 0;
+  for (let rank = 0; rank < numLists; rank++) {
+    const list = load<i32>(listOrder + (<usize>rank << 2));
+    const keys = heaps + <usize>list * heapBytes;
     let remaining = load<i32>(counts + (<usize>list << 2));
-    heapifyLargestFirst(keys, remaining);
     let numKept = 0;
     while (remaining > 0) {
       const key = popLargest(keys, remaining--);
       if (boundedExcludes(keptKeys, numOut, keepTopK, key)) break;
       const prior = <i32>(keyCode(key) / <u32>numClasses);
-      decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), order, sx, sy, sw, sh, clip, box);
+      decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), boxOrder, sx, sy, sw, sh, clip, box);
       if (!keepIfClear(box, keptBoxes, stride, numKept, nmsThreshold)) continue;
       numKept++;
       numOut = pushBounded(keptKeys, numOut, keepTopK, key);
@@ -101,6 +118,13 @@ function greedyNmsLists(
   }
   finishBounded(keptKeys, numOut, keepTopK);
   return numOut;
+}
+
+/** The best key of a heapifyLargestFirst list (0 when it is empty). */
+// @ts-ignore: decorator
+@inline
+function listBest(heaps: usize, heapBytes: usize, counts: usize, list: i32): u64 {
+  return load<i32>(counts + (<usize>list << 2)) > 0 ? ~load<u64>(heaps + <usize>list * heapBytes) : 0;
 }
 
 /**

@@ -38,7 +38,7 @@ export class Plan {
   keptKeysPtr: usize; // 23  numClasses × topK u64
   boxesPtr: usize; // 24  topK × 4 f32
   keptBoxesPtr: usize; // 25  5 × capacity f32, capacity = topK ↑ 8
-  rowPtr: usize; // 26  numClasses f32 scratch
+  rowPtr: usize; // 26  SCAN_ROWS × numClasses f32 scratch
   outPtr: usize; // 27  batch × recordsPerImage × recordWords words
   outCountsPtr: usize; // 28  batch i32
   minThreshold: f32; // 29  lowest class threshold (soft-NMS drop-out when pooled)
@@ -51,7 +51,7 @@ export class Plan {
   tfliteScaleW: f32; // 36
   tfliteScaleH: f32; // 37
   tfliteScoreThreshold: f32; // 38  nms_score_threshold (score ≥ it)
-  orderPtr: usize; // 39  mergeCapacity i32
+  orderPtr: usize; // 39  max(numClasses, mergeCapacity) i32: TFLite's merge order, the greedy list order
   mergeScoresPtr: usize; // 40  mergeCapacity f32
   mergeCodesPtr: usize; // 41  mergeCapacity u32
   mergeTmpPtr: usize; // 42  keepTopK × 8 bytes
@@ -69,6 +69,12 @@ export class Plan {
 
 /** Words the host reserves for the plan (src/core/plan.ts PLAN_WORDS); Plan must fit. */
 export const PLAN_WORDS: i32 = 64;
+
+/**
+ * Rows scanScores (scores.ts) gates and scores in one batch: the plan's `rowPtr` region holds
+ * SCAN_ROWS × numClasses f32 (src/core/plan.ts SCAN_ROWS).
+ */
+export const SCAN_ROWS: i32 = 64;
 
 /** The plan at `planPtr`. */
 // @ts-ignore: decorator

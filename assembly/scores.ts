@@ -16,6 +16,7 @@
 
 import { expf, expf4 } from "./expf";
 import { candidateKey, keyScore } from "./keys";
+import { SCAN_ROWS } from "./plan";
 import { heapify, replaceRoot } from "./topk";
 
 export const ACTIVATION_NONE: i32 = 0;
@@ -98,8 +99,9 @@ export function expRow(rowPtr: usize, num: i32, shift: f32, outPtr: usize): f32 
  * the best `topK` candidate keys whose activated score is strictly greater than the class
  * threshold. Heap c is at `heapsPtr + c·topK·8` with its size in the i32 at `countsPtr + 4c`
  * (one heap, index 0, when `pooled`). On entry counts are zero and `limitsPtr` holds the class
- * thresholds (numClasses f32); both are updated. `rowPtr` is scratch for numClasses f32
- * (a softmax row leaves its exponentials e^(l − max) there, undivided; see emitSoftmax).
+ * thresholds (numClasses f32); both are updated. `rowPtr` is scratch for SCAN_ROWS × numClasses
+ * f32 (softmax rows leave their exponentials e^(l − max) there, undivided, one slot per scored
+ * row of the last batch; see emitSoftmax).
  * Heaps that never filled are not heapified; the caller sorts them (heapify is idempotent).
  */
 export function scanScores(
@@ -127,22 +129,17 @@ export function scanScores(
       // !(a < b) rather than a ≥ b: the same rows as the `continue` it replaces, NaN included
       numListed += <i32>!((softmax ? bestFg - rowMax : bestFg) < gate);
     }
-    const meanGate = softmax ? softmaxMeanGate(limitsPtr, numClasses) : -Infinity;
+    if (softmax) {
+      scoreSoftmaxRows(confPtr, numListed, numClasses, background, limitsPtr, invClasses, pooled,
+        heapsPtr, countsPtr, heapBytes, topK, rowPtr);
+      continue;
+    }
     // pass 2: score the listed rows and offer their passing classes
     for (let i = 0; i < numListed; i++) {
-      const at = <usize>i << 2;
-      const p = load<i32>(SCAN_LIST + at);
+      const p = load<i32>(SCAN_LIST + (<usize>i << 2));
       const row = confPtr + <usize>p * rowBytes;
       let probs = row;
-      if (softmax) {
-        const bestFg = load<f32>(SCAN_BEST + at), rowMax = load<f32>(SCAN_MAX + at);
-        const mean = sumSpan(row, numClasses) * invClasses;
-        // the margin covers the rounding of the f32 sum: a few ulp of the largest magnitude
-        if (bestFg - mean < meanGate - 1e-5 * (abs<f32>(rowMax) + abs<f32>(mean))) continue;
-        const sum = expRow(row, numClasses, rowMax, rowPtr);
-        emitSoftmax(rowPtr, sum, limitsPtr, numClasses, background, p, pooled, heapsPtr, countsPtr, heapBytes, topK);
-        continue;
-      } else if (activation == ACTIVATION_SIGMOID) {
+      if (activation == ACTIVATION_SIGMOID) {
         sigmoidRow(row, numClasses, rowPtr);
         probs = rowPtr;
       }
@@ -151,8 +148,41 @@ export function scanScores(
   }
 }
 
-/** Rows scanScores gates in one batch, and its lists for them (prior index, best foreground logit, maximum). */
-const SCAN_ROWS: i32 = 64;
+/**
+ * Pass 2 for softmax over the `numListed` rows of SCAN_LIST: first every row's exponentials and
+ * their sum, each row into its own slot of `rowPtr` (SCAN_ROWS × numClasses f32) — the rows are
+ * independent, so one row's exponentials overlap the previous row's sum instead of waiting for
+ * it — then the passing classes of each, in row order (emitSoftmax).
+ */
+function scoreSoftmaxRows(
+  confPtr: usize, numListed: i32, numClasses: i32, background: i32, limitsPtr: usize, invClasses: f32,
+  pooled: bool, heapsPtr: usize, countsPtr: usize, heapBytes: usize, topK: i32, rowPtr: usize
+): void {
+  const rowBytes = <usize>numClasses << 2;
+  const meanGate = softmaxMeanGate(limitsPtr, numClasses);
+  let numScored = 0;
+  for (let i = 0; i < numListed; i++) {
+    const at = <usize>i << 2;
+    const p = load<i32>(SCAN_LIST + at);
+    const bestFg = load<f32>(SCAN_BEST + at), rowMax = load<f32>(SCAN_MAX + at);
+    const row = confPtr + <usize>p * rowBytes;
+    const mean = sumSpan(row, numClasses) * invClasses;
+    // the margin covers the rounding of the f32 sum: a few ulp of the largest magnitude
+    if (bestFg - mean < meanGate - 1e-5 * (abs<f32>(rowMax) + abs<f32>(mean))) continue;
+    const sum = expRow(row, numClasses, rowMax, rowPtr + <usize>numScored * rowBytes);
+    // entry numScored ≤ i was read already: the lists now hold the scored rows and their sums
+    store<i32>(SCAN_LIST + (<usize>numScored << 2), p);
+    store<f32>(SCAN_BEST + (<usize>numScored << 2), sum);
+    numScored++;
+  }
+  for (let j = 0; j < numScored; j++) {
+    const at = <usize>j << 2;
+    emitSoftmax(rowPtr + <usize>j * rowBytes, load<f32>(SCAN_BEST + at), limitsPtr, numClasses, background,
+      load<i32>(SCAN_LIST + at), pooled, heapsPtr, countsPtr, heapBytes, topK);
+  }
+}
+
+/** scanScores' lists for the rows of one batch (prior index, best foreground logit, maximum). */
 const SCAN_LIST: usize = memory.data(SCAN_ROWS << 2, 16);
 const SCAN_BEST: usize = memory.data(SCAN_ROWS << 2, 16);
 const SCAN_MAX: usize = memory.data(SCAN_ROWS << 2, 16);

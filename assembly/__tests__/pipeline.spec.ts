@@ -2,7 +2,7 @@
 // 3 classes (0 = background), 2 images, scores given as probabilities (activation none).
 
 import { ACTIVATION_NONE } from "../scores";
-import { Plan, PLAN_WORDS, QUANT_PLAN_OFFSET, QuantBlock } from "../plan";
+import { Plan, PLAN_WORDS, QUANT_PLAN_OFFSET, QuantBlock, SCAN_ROWS } from "../plan";
 import { detectBatch, detectBatchQuantized, RECORD_WORDS } from "../pipeline";
 import { expectNear, f32s, ptr, u8s } from "./helpers";
 
@@ -33,7 +33,7 @@ class Arena {
   keptKeys: StaticArray<u64> = new StaticArray<u64>(NUM_CLASSES * TOP_K);
   boxes: StaticArray<f32> = new StaticArray<f32>(TOP_K * 4);
   keptBoxes: StaticArray<f32> = new StaticArray<f32>(5 * 8);
-  row: StaticArray<f32> = new StaticArray<f32>(NUM_CLASSES);
+  row: StaticArray<f32> = new StaticArray<f32>(SCAN_ROWS * NUM_CLASSES);
   out: StaticArray<f32>;
   outCounts: StaticArray<i32> = new StaticArray<i32>(NUM_IMAGES);
   limits: StaticArray<f32> = new StaticArray<f32>(NUM_CLASSES);

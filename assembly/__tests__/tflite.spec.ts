@@ -10,7 +10,7 @@
 // (TFLite's label offset 1).
 
 import { decodeBoxTflite } from "../coder";
-import { Plan } from "../plan";
+import { Plan, SCAN_ROWS } from "../plan";
 import { RECORD_WORDS, detectBatch } from "../pipeline";
 import { ACTIVATION_NONE, ACTIVATION_SIGMOID } from "../scores";
 import { TFLITE_FAST, TFLITE_REGULAR, decreasingPartialArgSort } from "../tflite";
@@ -66,7 +66,7 @@ class Tflite {
     this.keptKeys = new StaticArray<u64>(numClasses * topK);
     this.boxes = new StaticArray<f32>(topK * 4);
     this.keptBoxes = new StaticArray<f32>(5 * ((topK + 7) & ~7));
-    this.row = new StaticArray<f32>(numClasses);
+    this.row = new StaticArray<f32>(SCAN_ROWS * numClasses);
     this.limits = new StaticArray<f32>(numClasses);
     const mergeCapacity = keepTopK + topK;
     this.order = new StaticArray<i32>(max<i32>(numClasses, mergeCapacity));

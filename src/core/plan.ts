@@ -18,6 +18,9 @@ export const RECORD_WORDS = 7;
 /** Words reserved for the plan block (assembly/plan.ts PLAN_WORDS). */
 export const PLAN_WORDS = 64;
 
+/** Rows the core's score scan batches (assembly/plan.ts SCAN_ROWS): the row region holds SCAN_ROWS × C f32. */
+export const SCAN_ROWS = 64;
+
 /** How a plan field is stored: a 32-bit integer, an f32, or a byte offset into the core's memory. */
 export type FieldType = 'i32' | 'f32' | 'ptr';
 
@@ -148,7 +151,8 @@ export function layout(config: ResolvedConfig, base: number, batch: number): Lay
     ['priors', P * 16],
     ['thresholds', C * 4],
     ['counts', C * 4],
-    ['row', C * 4],
+    // scanScores keeps the exponentials of a batch of softmax rows
+    ['row', SCAN_ROWS * C * 4],
     // MediaPipe collects every passing prior before its top-k
     ['heaps', (config.mediapipe ? P : pooled ? topK : C * topK) * 8],
     ['limits', C * 4],

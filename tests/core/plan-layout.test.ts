@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { PLAN_FIELDS, PLAN_WORDS, QUANT_FIELDS, QUANT_PLAN_OFFSET, type FieldType } from '../../src/core/plan.js';
+import { PLAN_FIELDS, PLAN_WORDS, QUANT_FIELDS, QUANT_PLAN_OFFSET, SCAN_ROWS, type FieldType } from '../../src/core/plan.js';
 
 const source = readFileSync(new URL('../../../assembly/plan.ts', import.meta.url), 'utf8');
 const AS_TYPES: Record<string, FieldType> = { i32: 'i32', f32: 'f32', usize: 'ptr' };
@@ -41,6 +41,7 @@ describe('the plan layout agrees between the core and the host', () => {
   it('the reserved sizes agree and hold their blocks', () => {
     assert.equal(PLAN_WORDS, constant('PLAN_WORDS'));
     assert.equal(QUANT_PLAN_OFFSET, constant('QUANT_PLAN_OFFSET'));
+    assert.equal(SCAN_ROWS, constant('SCAN_ROWS'), 'the row region is sized for the batch the score scan uses');
     assert.ok(Object.keys(PLAN_FIELDS).length <= PLAN_WORDS, `${Object.keys(PLAN_FIELDS).length} plan fields fit ${PLAN_WORDS} words`);
     assert.ok(Object.keys(QUANT_FIELDS).length * 4 <= QUANT_PLAN_OFFSET, 'the quant block ends before the plan copy');
   });
