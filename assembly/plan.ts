@@ -74,7 +74,7 @@ export const PLAN_WORDS: i32 = 64;
  * Rows scanScores (scores.ts) gates and scores in one batch: the plan's `rowPtr` region holds
  * SCAN_ROWS × numClasses f32 (src/core/plan.ts SCAN_ROWS).
  */
-export const SCAN_ROWS: i32 = 64;
+export const SCAN_ROWS: i32 = 256;
 
 /** The plan at `planPtr`. */
 // @ts-ignore: decorator

@@ -19,7 +19,7 @@ export const RECORD_WORDS = 7;
 export const PLAN_WORDS = 64;
 
 /** Rows the core's score scan batches (assembly/plan.ts SCAN_ROWS): the row region holds SCAN_ROWS × C f32. */
-export const SCAN_ROWS = 64;
+export const SCAN_ROWS = 256;
 
 /** How a plan field is stored: a 32-bit integer, an f32, or a byte offset into the core's memory. */
 export type FieldType = 'i32' | 'f32' | 'ptr';
