@@ -191,10 +191,12 @@ const SCAN_MAX: usize = memory.data(SCAN_ROWS << 2, 16);
 // @ts-ignore: decorator
 @inline
 function bestForeground(row: usize, numClasses: i32, background: i32): f32 {
-  if (background == 0) return maxSpan(row + 4, numClasses - 1);
-  if (background < 0) return maxSpan(row, numClasses);
-  let best = maxSpan(row, background);
-  if (background + 1 < numClasses) {
+  // the classes before the background (all of them when there is none, none when it is class 0),
+  // then those after it: two spans, so the scan carries two copies of maxSpan rather than four
+  const first = background == 0 ? 1 : 0;
+  const span = background < 0 ? numClasses : background == 0 ? numClasses - 1 : background;
+  let best = maxSpan(row + (<usize>first << 2), span);
+  if (background > 0 && background + 1 < numClasses) {
     best = max<f32>(best, maxSpan(row + (<usize>(background + 1) << 2), numClasses - background - 1));
   }
   return best;
