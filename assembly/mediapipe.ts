@@ -2,7 +2,7 @@
 // candidate per prior: its best foreground class, kept when the score is ≥ min_score_thresh;
 // MediaPipe's box decode, linear or exponential, with keypoints; boxes of negative width or
 // height dropped) followed by NonMaxSuppressionCalculator (greedy, or WEIGHTED: overlapping
-// boxes and keypoints blended by score). Reads the plan words 44–52 (see pipeline.ts).
+// boxes and keypoints blended by score). Reads the plan's mediapipe fields (Plan in plan.ts).
 //
 // see: mediapipe/calculators/tensor/tensors_to_detections_calculator.cc (ProcessCPU, DecodeBoxes,
 //      ConvertToDetections) and mediapipe/calculators/util/non_max_suppression_calculator.cc
@@ -18,7 +18,7 @@
 
 import { boxArea, iou, ORDER_YXHW } from "./coder";
 import { candidateKey, keyCode, keyScore } from "./keys";
-import { ptr, real, word } from "./plan";
+import { planAt } from "./plan";
 import { ACTIVATION_SIGMOID } from "./scores";
 import { selectTopKeys } from "./topk";
 
@@ -182,22 +182,23 @@ export function nmsMediapipe(keysPtr: usize, rowsPtr: usize, rowBytes: usize, nu
   return numOut;
 }
 
-/** The whole MediaPipe post-processing of image `image` (plan words in pipeline.ts). */
+/** The whole MediaPipe post-processing of image `image` (Plan in plan.ts). */
 export function detectImageMediapipe(planPtr: usize, image: i32): void {
-  const numPriors = word(planPtr, 0), numClasses = word(planPtr, 1), background = word(planPtr, 2);
-  const topK = word(planPtr, 4), keepTopK = word(planPtr, 5);
-  const threshold = real(planPtr, 9);
-  const order = word(planPtr, 16);
-  const priors = ptr(planPtr, 17);
-  const exponential = word(planPtr, 45) != 0, numKeypoints = word(planPtr, 46);
-  const locValues = word(planPtr, 47), recordWords = word(planPtr, 48);
-  const dx = real(planPtr, 49), dy = real(planPtr, 50), dw = real(planPtr, 51), dh = real(planPtr, 52);
+  const plan = planAt(planPtr);
+  const numPriors = plan.numPriors, numClasses = plan.numClasses, background = plan.backgroundClass;
+  const topK = plan.topK, keepTopK = plan.keepTopK;
+  const threshold = plan.nmsThreshold;
+  const order = plan.order;
+  const priors = plan.priorsPtr;
+  const exponential = plan.mediapipeExponential != 0, numKeypoints = plan.numKeypoints;
+  const locValues = plan.locValues, recordWords = plan.recordWords;
+  const dx = plan.mediapipeScaleX, dy = plan.mediapipeScaleY, dw = plan.mediapipeScaleW, dh = plan.mediapipeScaleH;
   const rowBytes = <usize>locValues << 2;
-  const loc = ptr(planPtr, 18) + <usize>image * <usize>numPriors * rowBytes;
-  const conf = ptr(planPtr, 19) + (<usize>image * <usize>numPriors * <usize>numClasses << 2);
-  const keys = ptr(planPtr, 21), rows = ptr(planPtr, 24), kept = ptr(planPtr, 25), keptKeys = ptr(planPtr, 23);
+  const loc = plan.locPtr + <usize>image * <usize>numPriors * rowBytes;
+  const conf = plan.confPtr + (<usize>image * <usize>numPriors * <usize>numClasses << 2);
+  const keys = plan.heapsPtr, rows = plan.boxesPtr, kept = plan.keptBoxesPtr, keptKeys = plan.keptKeysPtr;
 
-  const num = scanMediapipe(conf, numPriors, numClasses, background, word(planPtr, 3), ptr(planPtr, 20), keys, topK);
+  const num = scanMediapipe(conf, numPriors, numClasses, background, plan.activation, plan.thresholdsPtr, keys, topK);
   // decode the candidates, dropping those of negative size (the survivors stay in rank order)
   let valid = 0;
   for (let i = 0; i < num; i++) {
@@ -210,10 +211,10 @@ export function detectImageMediapipe(planPtr: usize, image: i32): void {
     }
   }
 
-  const numOut = nmsMediapipe(keys, rows, rowBytes, valid, numKeypoints, threshold, word(planPtr, 44) == MEDIAPIPE_WEIGHTED,
+  const numOut = nmsMediapipe(keys, rows, rowBytes, valid, numKeypoints, threshold, plan.mediapipeMode == MEDIAPIPE_WEIGHTED,
     keepTopK, keptKeys, kept);
 
-  const outBase = ptr(planPtr, 27) + <usize>image * (<usize>word(planPtr, 43) * <usize>recordWords << 2);
+  const outBase = plan.outPtr + <usize>image * (<usize>plan.recordsPerImage * <usize>recordWords << 2);
   for (let j = 0; j < numOut; j++) {
     const key = load<u64>(keptKeys + (<usize>j << 3));
     const code = keyCode(key);
@@ -223,5 +224,5 @@ export function detectImageMediapipe(planPtr: usize, image: i32): void {
     store<f32>(record, keyScore(key), 8);
     memory.copy(record + (<usize>(RECORD_HEAD_WORDS - 4) << 2), kept + <usize>j * rowBytes, rowBytes);
   }
-  store<i32>(ptr(planPtr, 28) + (<usize>image << 2), numOut);
+  store<i32>(plan.outCountsPtr + (<usize>image << 2), numOut);
 }

@@ -27,27 +27,38 @@ export function greedyNms(
   const stride = <usize>capacity << 2;
   let numKept = 0;
   for (let i = 0; i < num && numKept < maxKeep; i++) {
-    const box = boxesPtr + (<usize>i << 4);
-    const x1 = load<f32>(box, 0), y1 = load<f32>(box, 4), x2 = load<f32>(box, 8), y2 = load<f32>(box, 12);
-    const area = boxArea(x1, y1, x2, y2);
-    const suppressed = ASC_FEATURE_SIMD
-      ? overlapsKeptSimd(x1, y1, x2, y2, area, keptPtr, stride, numKept, threshold)
-      : overlapsKeptScalar(x1, y1, x2, y2, area, keptPtr, stride, numKept, threshold);
-    if (suppressed) continue;
-    const slot = <usize>numKept << 2;
-    if ((numKept & 7) == 0) {
-      // open a new block of eight: zero boxes in the lanes not yet used
-      for (let a: usize = 0; a < 5; a++) memory.fill(keptPtr + a * stride + slot, 0, 32);
-    }
-    store<f32>(keptPtr + slot, x1);
-    store<f32>(keptPtr + stride + slot, y1);
-    store<f32>(keptPtr + 2 * stride + slot, x2);
-    store<f32>(keptPtr + 3 * stride + slot, y2);
-    store<f32>(keptPtr + 4 * stride + slot, area);
+    if (!keepIfClear(boxesPtr + (<usize>i << 4), keptPtr, stride, numKept, threshold)) continue;
     store<u64>(outKeysPtr + (<usize>numKept << 3), load<u64>(keysPtr + (<usize>i << 3)));
     numKept++;
   }
   return numKept;
+}
+
+/**
+ * One step of greedy NMS: whether the box (4 f32 xyxy at `boxPtr`) overlaps none of the
+ * `numKept` kept boxes by IoU > threshold; if so it is appended to them (structure of arrays
+ * at `keptPtr`, `stride` bytes per coordinate, a multiple of 32).
+ */
+// @ts-ignore: decorator
+@inline
+export function keepIfClear(boxPtr: usize, keptPtr: usize, stride: usize, numKept: i32, threshold: f32): bool {
+  const x1 = load<f32>(boxPtr, 0), y1 = load<f32>(boxPtr, 4), x2 = load<f32>(boxPtr, 8), y2 = load<f32>(boxPtr, 12);
+  const area = boxArea(x1, y1, x2, y2);
+  const suppressed = ASC_FEATURE_SIMD
+    ? overlapsKeptSimd(x1, y1, x2, y2, area, keptPtr, stride, numKept, threshold)
+    : overlapsKeptScalar(x1, y1, x2, y2, area, keptPtr, stride, numKept, threshold);
+  if (suppressed) return false;
+  const slot = <usize>numKept << 2;
+  if ((numKept & 7) == 0) {
+    // open a new block of eight: zero boxes in the lanes not yet used
+    for (let a: usize = 0; a < 5; a++) memory.fill(keptPtr + a * stride + slot, 0, 32);
+  }
+  store<f32>(keptPtr + slot, x1);
+  store<f32>(keptPtr + stride + slot, y1);
+  store<f32>(keptPtr + 2 * stride + slot, x2);
+  store<f32>(keptPtr + 3 * stride + slot, y2);
+  store<f32>(keptPtr + 4 * stride + slot, area);
+  return true;
 }
 
 /** Whether the box overlaps any of the `numKept` kept boxes by IoU > threshold. */

@@ -16,6 +16,7 @@
 
 import { expf, expf4 } from "./expf";
 import { candidateKey, keyScore } from "./keys";
+import { SCAN_ROWS } from "./plan";
 import { heapify, replaceRoot } from "./topk";
 
 export const ACTIVATION_NONE: i32 = 0;
@@ -98,7 +99,9 @@ export function expRow(rowPtr: usize, num: i32, shift: f32, outPtr: usize): f32 
  * the best `topK` candidate keys whose activated score is strictly greater than the class
  * threshold. Heap c is at `heapsPtr + c·topK·8` with its size in the i32 at `countsPtr + 4c`
  * (one heap, index 0, when `pooled`). On entry counts are zero and `limitsPtr` holds the class
- * thresholds (numClasses f32); both are updated. `rowPtr` is scratch for numClasses f32.
+ * thresholds (numClasses f32); both are updated. `rowPtr` is scratch for SCAN_ROWS × numClasses
+ * f32 (softmax rows leave their exponentials e^(l − max) there, undivided, one slot per scored
+ * row of the last batch; see emitSoftmax).
  * Heaps that never filled are not heapified; the caller sorts them (heapify is idempotent).
  */
 export function scanScores(
@@ -108,39 +111,95 @@ export function scanScores(
   const rowBytes = <usize>numClasses << 2;
   const heapBytes = <usize>topK << 3;
   const invClasses: f32 = <f32>1 / <f32>numClasses;
-  let meanGate: f32 = -Infinity;
-  for (let p = 0; p < numPriors; p++) {
-    const row = confPtr + <usize>p * rowBytes;
-    if ((p & 63) == 0 && activation == ACTIVATION_SOFTMAX) meanGate = softmaxMeanGate(limitsPtr, numClasses);
-    // best foreground logit, and the row maximum
-    let bestFg: f32;
-    if (background == 0) bestFg = maxSpan(row + 4, numClasses - 1);
-    else if (background < 0) bestFg = maxSpan(row, numClasses);
-    else {
-      bestFg = maxSpan(row, background);
-      if (background + 1 < numClasses) {
-        bestFg = max<f32>(bestFg, maxSpan(row + (<usize>(background + 1) << 2), numClasses - background - 1));
-      }
+  const softmax = activation == ACTIVATION_SOFTMAX;
+  for (let start = 0; start < numPriors; start += SCAN_ROWS) {
+    // pass 1, without branches: the rows whose bound reaches the gate, with their best
+    // foreground logit and maximum (whether a row passes is a coin toss on dense outputs,
+    // and a mispredicted branch per row cost more than the row's own work)
+    const end = min<i32>(start + SCAN_ROWS, numPriors);
+    let numListed = 0;
+    for (let p = start; p < end; p++) {
+      const row = confPtr + <usize>p * rowBytes;
+      const bestFg = bestForeground(row, numClasses, background);
+      const rowMax = softmax && background >= 0 ? max<f32>(bestFg, load<f32>(row + (<usize>background << 2))) : bestFg;
+      const at = <usize>numListed << 2;
+      store<i32>(SCAN_LIST + at, p);
+      store<f32>(SCAN_BEST + at, bestFg);
+      store<f32>(SCAN_MAX + at, rowMax);
+      // !(a < b) rather than a ≥ b: the same rows as the `continue` it replaces, NaN included
+      numListed += <i32>!((softmax ? bestFg - rowMax : bestFg) < gate);
     }
-    let probs = row;
-    if (activation == ACTIVATION_SOFTMAX) {
-      const rowMax = background >= 0 ? max<f32>(bestFg, load<f32>(row + (<usize>background << 2))) : bestFg;
-      if (bestFg - rowMax < gate) continue;
-      const mean = sumSpan(row, numClasses) * invClasses;
-      // the margin covers the rounding of the f32 sum: a few ulp of the largest magnitude
-      if (bestFg - mean < meanGate - 1e-5 * (abs<f32>(rowMax) + abs<f32>(mean))) continue;
-      const sum = expRow(row, numClasses, rowMax, rowPtr);
-      divideRow(rowPtr, numClasses, sum);
-      probs = rowPtr;
-    } else {
-      if (bestFg < gate) continue;
+    if (softmax) {
+      scoreSoftmaxRows(confPtr, numListed, numClasses, background, limitsPtr, invClasses, pooled,
+        heapsPtr, countsPtr, heapBytes, topK, rowPtr);
+      continue;
+    }
+    // pass 2: score the listed rows and offer their passing classes
+    for (let i = 0; i < numListed; i++) {
+      const p = load<i32>(SCAN_LIST + (<usize>i << 2));
+      const row = confPtr + <usize>p * rowBytes;
+      let probs = row;
       if (activation == ACTIVATION_SIGMOID) {
         sigmoidRow(row, numClasses, rowPtr);
         probs = rowPtr;
       }
+      emitPassing(probs, limitsPtr, numClasses, background, p, pooled, heapsPtr, countsPtr, heapBytes, topK);
     }
-    emitPassing(probs, limitsPtr, numClasses, background, p, pooled, heapsPtr, countsPtr, heapBytes, topK);
   }
+}
+
+/**
+ * Pass 2 for softmax over the `numListed` rows of SCAN_LIST: first every row's exponentials and
+ * their sum, each row into its own slot of `rowPtr` (SCAN_ROWS × numClasses f32) — the rows are
+ * independent, so one row's exponentials overlap the previous row's sum instead of waiting for
+ * it — then the passing classes of each, in row order (emitSoftmax).
+ */
+function scoreSoftmaxRows(
+  confPtr: usize, numListed: i32, numClasses: i32, background: i32, limitsPtr: usize, invClasses: f32,
+  pooled: bool, heapsPtr: usize, countsPtr: usize, heapBytes: usize, topK: i32, rowPtr: usize
+): void {
+  const rowBytes = <usize>numClasses << 2;
+  const meanGate = softmaxMeanGate(limitsPtr, numClasses);
+  let numScored = 0;
+  for (let i = 0; i < numListed; i++) {
+    const at = <usize>i << 2;
+    const p = load<i32>(SCAN_LIST + at);
+    const bestFg = load<f32>(SCAN_BEST + at), rowMax = load<f32>(SCAN_MAX + at);
+    const row = confPtr + <usize>p * rowBytes;
+    const mean = sumSpan(row, numClasses) * invClasses;
+    // the margin covers the rounding of the f32 sum: a few ulp of the largest magnitude
+    if (bestFg - mean < meanGate - 1e-5 * (abs<f32>(rowMax) + abs<f32>(mean))) continue;
+    const sum = expRow(row, numClasses, rowMax, rowPtr + <usize>numScored * rowBytes);
+    // entry numScored ≤ i was read already: the lists now hold the scored rows and their sums
+    store<i32>(SCAN_LIST + (<usize>numScored << 2), p);
+    store<f32>(SCAN_BEST + (<usize>numScored << 2), sum);
+    numScored++;
+  }
+  for (let j = 0; j < numScored; j++) {
+    const at = <usize>j << 2;
+    emitSoftmax(rowPtr + <usize>j * rowBytes, load<f32>(SCAN_BEST + at), limitsPtr, numClasses, background,
+      load<i32>(SCAN_LIST + at), pooled, heapsPtr, countsPtr, heapBytes, topK);
+  }
+}
+
+/** scanScores' lists for the rows of one batch (prior index, best foreground logit, maximum). */
+const SCAN_LIST: usize = memory.data(SCAN_ROWS << 2, 16);
+const SCAN_BEST: usize = memory.data(SCAN_ROWS << 2, 16);
+const SCAN_MAX: usize = memory.data(SCAN_ROWS << 2, 16);
+
+/** The largest logit of a row outside the background class (−∞ when every class is background). */
+// @ts-ignore: decorator
+@inline
+function bestForeground(row: usize, numClasses: i32, background: i32): f32 {
+  // the classes before the background (all of them when there is none, none when it is class 0),
+  // then those after it: two spans, so the scan carries two copies of maxSpan rather than four
+  const first = background == 0 ? 1 : 0;
+  const span = background < 0 ? numClasses : background == 0 ? numClasses - 1 : background;
+  let best = maxSpan(row + (<usize>first << 2), span);
+  if (background > 0 && background + 1 < numClasses) {
+    best = max<f32>(best, maxSpan(row + (<usize>(background + 1) << 2), numClasses - background - 1));
+  }
+  return best;
 }
 
 /**
@@ -203,29 +262,83 @@ export function sigmoidRow(rowPtr: usize, num: i32, outPtr: usize): void {
   }
 }
 
-/** Offers every class of one row whose probability beats its limit to that class's heap. */
+/**
+ * Offers every class of one row whose probability beats its limit to that class's heap, in
+ * class order. The compares of up to 32 classes are gathered into one bit mask first, so a row
+ * costs one loop over its passing classes rather than a branch per group of four.
+ */
 function emitPassing(
   probs: usize, limitsPtr: usize, numClasses: i32, background: i32, prior: i32,
   pooled: bool, heapsPtr: usize, countsPtr: usize, heapBytes: usize, topK: i32
 ): void {
-  let c = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; c + 4 <= numClasses; c += 4) {
-      const off = <usize>c << 2;
-      let mask = i32x4.bitmask(f32x4.gt(v128.load(probs + off), v128.load(limitsPtr + off)));
-      while (mask != 0) {
-        const cls = c + ctz(mask);
-        mask &= mask - 1;
-        if (cls != background) {
-          offer(load<f32>(probs + (<usize>cls << 2)), prior, cls, numClasses, pooled, limitsPtr, heapsPtr, countsPtr, heapBytes, topK);
-        }
+  for (let group = 0; group < numClasses; group += 32) {
+    const end = min<i32>(group + 32, numClasses);
+    let mask: u32 = 0;
+    let c = group;
+    if (ASC_FEATURE_SIMD) {
+      for (; c + 4 <= end; c += 4) {
+        const off = <usize>c << 2;
+        mask |= <u32>i32x4.bitmask(f32x4.gt(v128.load(probs + off), v128.load(limitsPtr + off))) << <u32>(c - group);
       }
     }
+    for (; c < end; c++) {
+      const off = <usize>c << 2;
+      mask |= <u32>(load<f32>(probs + off) > load<f32>(limitsPtr + off)) << <u32>(c - group);
+    }
+    // the background's limit is +∞ (set by the host), but a pass-through scan may see any value
+    if (background >= group && background < end) mask &= ~(<u32>1 << <u32>(background - group));
+    // in pooled mode a limit may rise while this mask is used up: offer checks the heap again
+    while (mask != 0) {
+      const cls = group + <i32>ctz(mask);
+      mask &= mask - 1;
+      offer(load<f32>(probs + (<usize>cls << 2)), prior, cls, numClasses, pooled, limitsPtr, heapsPtr, countsPtr, heapBytes, topK);
+    }
   }
-  for (; c < numClasses; c++) {
-    const score = load<f32>(probs + (<usize>c << 2));
-    if (c != background && score > load<f32>(limitsPtr + (<usize>c << 2))) {
-      offer(score, prior, c, numClasses, pooled, limitsPtr, heapsPtr, countsPtr, heapBytes, topK);
+}
+
+/** 1 − 2⁻²⁰ and the smallest normal f32: the slack of emitSoftmax's bound (proof there). */
+const SOFTMAX_BOUND_SCALE: f32 = 0.99999904632568359375;
+const SMALLEST_NORMAL: f32 = 1.17549435e-38;
+
+/**
+ * emitPassing for softmax from the row's exponentials e_c (at `expsPtr`) and their sum S,
+ * dividing only the few classes that can pass. A class is tested exactly, fl(e_c / S) > limit
+ * as divideRow and emitPassing would, only when e_c > T = fl(fl(fl(limit·S)·(1 − 2⁻²⁰)) − 2⁻¹²⁶).
+ * The bound loses no class: every f32 operation errs by at most u·|result| + 2⁻¹⁵⁰ (u = 2⁻²⁴),
+ * so T < limit·S·(1 − 2⁻²¹) (the − 2⁻¹²⁶ outweighs the absolute terms, S ≥ 1 as exp(0) = 1
+ * is one of its terms), while fl(e/S) > limit means e/S ≥ (limit + 2⁻¹⁵⁰)/(1 + u), so
+ * e > limit·S·(1 − u). A negative limit gives T < 0 < e, +∞ gives T = +∞: both exact.
+ */
+function emitSoftmax(
+  expsPtr: usize, sum: f32, limitsPtr: usize, numClasses: i32, background: i32, prior: i32,
+  pooled: bool, heapsPtr: usize, countsPtr: usize, heapBytes: usize, topK: i32
+): void {
+  for (let group = 0; group < numClasses; group += 32) {
+    const end = min<i32>(group + 32, numClasses);
+    let mask: u32 = 0;
+    let c = group;
+    if (ASC_FEATURE_SIMD) {
+      const s = f32x4.splat(sum), scale = f32x4.splat(SOFTMAX_BOUND_SCALE), tiny = f32x4.splat(SMALLEST_NORMAL);
+      for (; c + 4 <= end; c += 4) {
+        const off = <usize>c << 2;
+        const bound = f32x4.sub(f32x4.mul(f32x4.mul(v128.load(limitsPtr + off), s), scale), tiny);
+        mask |= <u32>i32x4.bitmask(f32x4.gt(v128.load(expsPtr + off), bound)) << <u32>(c - group);
+      }
+    }
+    for (; c < end; c++) {
+      const off = <usize>c << 2;
+      const bound = load<f32>(limitsPtr + off) * sum * SOFTMAX_BOUND_SCALE - SMALLEST_NORMAL;
+      mask |= <u32>(load<f32>(expsPtr + off) > bound) << <u32>(c - group);
+    }
+    if (background >= group && background < end) mask &= ~(<u32>1 << <u32>(background - group));
+    while (mask != 0) {
+      const cls = group + <i32>ctz(mask);
+      mask &= mask - 1;
+      const at = <usize>cls << 2;
+      const score = load<f32>(expsPtr + at) / sum;
+      if (score > load<f32>(limitsPtr + at)) {
+        offer(score, prior, cls, numClasses, pooled, limitsPtr, heapsPtr, countsPtr, heapBytes, topK);
+      }
     }
   }
 }

@@ -30,7 +30,7 @@
 import { decodeBoxTflite } from "./coder";
 import { candidateKey, keyCode, keyScore } from "./keys";
 import { greedyNms } from "./nms";
-import { ptr, real, word } from "./plan";
+import { planAt } from "./plan";
 import { ACTIVATION_NONE, ACTIVATION_SIGMOID, ACTIVATION_SOFTMAX, divideRow, expRow, maxSpan, scanScores, sigmoidRow } from "./scores";
 import { heapify, replaceRoot, sortHeapDescending } from "./topk";
 
@@ -157,13 +157,15 @@ function writeRecord(planPtr: usize, record: usize, classId: i32, prior: i32, sc
 // @ts-ignore: decorator
 @inline
 function decodeTflite(planPtr: usize, loc: usize, prior: i32, outPtr: usize): void {
-  decodeBoxTflite(loc + (<usize>prior << 4), ptr(planPtr, 17) + (<usize>prior << 4), word(planPtr, 16),
-    real(planPtr, 34), real(planPtr, 35), real(planPtr, 36), real(planPtr, 37), word(planPtr, 7) != 0, outPtr);
+  const plan = planAt(planPtr);
+  decodeBoxTflite(loc + (<usize>prior << 4), plan.priorsPtr + (<usize>prior << 4), plan.order,
+    plan.tfliteScaleX, plan.tfliteScaleY, plan.tfliteScaleW, plan.tfliteScaleH, plan.clip != 0, outPtr);
 }
 
 /** Sorts a candidate heap of `num` keys descending and decodes their boxes at `boxesPtr`. */
 function sortAndDecode(planPtr: usize, keys: usize, num: i32, loc: usize, numClasses: i32, boxesPtr: usize): void {
-  if (num < word(planPtr, 4)) heapify(keys, num); // full heaps are heaps already
+  const plan = planAt(planPtr);
+  if (num < plan.topK) heapify(keys, num); // full heaps are heaps already
   sortHeapDescending(keys, num);
   for (let i = 0; i < num; i++) {
     const prior = <i32>(keyCode(load<u64>(keys + (<usize>i << 3))) / <u32>numClasses);
@@ -180,15 +182,16 @@ function sortAndDecode(planPtr: usize, keys: usize, num: i32, loc: usize, numCla
  * classes are not thresholded, as in TFLite). Candidates are capped at topK by a heap.
  */
 export function detectImageTfliteFast(planPtr: usize, image: i32): void {
-  const numPriors = word(planPtr, 0), numClasses = word(planPtr, 1);
-  const offset = word(planPtr, 2) == 0 ? 1 : 0, numFg = numClasses - offset;
-  const activation = word(planPtr, 3), topK = word(planPtr, 4), keepTopK = word(planPtr, 5);
-  const gate = real(planPtr, 11), threshold = real(planPtr, 38), categories = word(planPtr, 32);
-  const loc = ptr(planPtr, 18) + <usize>image * (<usize>numPriors << 4);
+  const plan = planAt(planPtr);
+  const numPriors = plan.numPriors, numClasses = plan.numClasses;
+  const offset = plan.backgroundClass == 0 ? 1 : 0, numFg = numClasses - offset;
+  const activation = plan.activation, topK = plan.topK, keepTopK = plan.keepTopK;
+  const gate = plan.gate, threshold = plan.tfliteScoreThreshold, categories = plan.tfliteCategories;
+  const loc = plan.locPtr + <usize>image * (<usize>numPriors << 4);
   const rowBytes = <usize>numClasses << 2;
-  const conf = ptr(planPtr, 19) + <usize>image * (<usize>numPriors * rowBytes);
-  const heap = ptr(planPtr, 21), rowPtr = ptr(planPtr, 26), boxes = ptr(planPtr, 24);
-  const keptKeys = ptr(planPtr, 23), orderPtr = ptr(planPtr, 39);
+  const conf = plan.confPtr + <usize>image * (<usize>numPriors * rowBytes);
+  const heap = plan.heapsPtr, rowPtr = plan.rowPtr, boxes = plan.boxesPtr;
+  const keptKeys = plan.keptKeysPtr, orderPtr = plan.orderPtr;
   const fgBytes = <usize>offset << 2;
 
   let num = 0;
@@ -213,11 +216,11 @@ export function detectImageTfliteFast(planPtr: usize, image: i32): void {
   }
 
   let numOut = 0;
-  const outBase = ptr(planPtr, 27) + <usize>image * (<usize>word(planPtr, 43) * RECORD_BYTES);
+  const outBase = plan.outPtr + <usize>image * (<usize>plan.recordsPerImage * RECORD_BYTES);
   if (num > 0) {
     sortAndDecode(planPtr, heap, num, loc, numClasses, boxes);
     const capacity = (topK + 7) & ~7;
-    const numKept = greedyNms(heap, boxes, num, real(planPtr, 9), ptr(planPtr, 25), capacity, keptKeys, keepTopK);
+    const numKept = greedyNms(heap, boxes, num, plan.nmsThreshold, plan.keptBoxesPtr, capacity, keptKeys, keepTopK);
     for (let i = 0; i < numKept; i++) {
       const prior = <i32>(keyCode(load<u64>(keptKeys + (<usize>i << 3))) / <u32>numClasses);
       const scores = activatedRow(conf + <usize>prior * rowBytes, numClasses, activation, rowPtr) + fgBytes;
@@ -230,7 +233,7 @@ export function detectImageTfliteFast(planPtr: usize, image: i32): void {
       }
     }
   }
-  store<i32>(ptr(planPtr, 28) + (<usize>image << 2), numOut);
+  store<i32>(plan.outCountsPtr + (<usize>image << 2), numOut);
 }
 
 // ---- regular NMS ----------------------------------------------------------------------------
@@ -242,23 +245,24 @@ export function detectImageTfliteFast(planPtr: usize, image: i32): void {
  * class's selections (in NMS order) is DecreasingPartialArgSort-ed and cut to keepTopK.
  */
 export function detectImageTfliteRegular(planPtr: usize, image: i32): void {
-  const numPriors = word(planPtr, 0), numClasses = word(planPtr, 1), background = word(planPtr, 2);
+  const plan = planAt(planPtr);
+  const numPriors = plan.numPriors, numClasses = plan.numClasses, background = plan.backgroundClass;
   const offset = background == 0 ? 1 : 0;
-  const topK = word(planPtr, 4), keepTopK = word(planPtr, 5), perClass = word(planPtr, 33);
-  const loc = ptr(planPtr, 18) + <usize>image * (<usize>numPriors << 4);
-  const conf = ptr(planPtr, 19) + <usize>image * (<usize>numPriors * <usize>numClasses << 2);
-  const thresholds = ptr(planPtr, 20), heaps = ptr(planPtr, 21), counts = ptr(planPtr, 22);
-  const keptKeys = ptr(planPtr, 23), boxes = ptr(planPtr, 24), keptBoxes = ptr(planPtr, 25);
-  const limits = ptr(planPtr, 30), orderPtr = ptr(planPtr, 39);
-  const mergeScores = ptr(planPtr, 40), mergeCodes = ptr(planPtr, 41), mergeTmp = ptr(planPtr, 42);
+  const topK = plan.topK, keepTopK = plan.keepTopK, perClass = plan.tfliteDetectionsPerClass;
+  const loc = plan.locPtr + <usize>image * (<usize>numPriors << 4);
+  const conf = plan.confPtr + <usize>image * (<usize>numPriors * <usize>numClasses << 2);
+  const thresholds = plan.thresholdsPtr, heaps = plan.heapsPtr, counts = plan.countsPtr;
+  const keptKeys = plan.keptKeysPtr, boxes = plan.boxesPtr, keptBoxes = plan.keptBoxesPtr;
+  const limits = plan.limitsPtr, orderPtr = plan.orderPtr;
+  const mergeScores = plan.mergeScoresPtr, mergeCodes = plan.mergeCodesPtr, mergeTmp = plan.mergeTmpPtr;
   const capacity = (topK + 7) & ~7;
   const heapBytes = <usize>topK << 3;
 
   // per class, every score ≥ threshold (limits hold the f32 just below it), best topK kept
   memory.copy(limits, thresholds, <usize>numClasses << 2);
   memory.fill(counts, 0, <usize>numClasses << 2);
-  scanScores(conf, numPriors, numClasses, background, word(planPtr, 3), limits, real(planPtr, 11),
-    false, heaps, counts, topK, ptr(planPtr, 26));
+  scanScores(conf, numPriors, numClasses, background, plan.activation, limits, plan.gate,
+    false, heaps, counts, topK, plan.rowPtr);
 
   let size = 0;
   for (let cls = offset; cls < numClasses; cls++) {
@@ -267,7 +271,7 @@ export function detectImageTfliteRegular(planPtr: usize, image: i32): void {
     let numKept = 0;
     if (num > 0) {
       sortAndDecode(planPtr, keys, num, loc, numClasses, boxes);
-      numKept = greedyNms(keys, boxes, num, real(planPtr, 9), keptBoxes, capacity, keptKeys, perClass);
+      numKept = greedyNms(keys, boxes, num, plan.nmsThreshold, keptBoxes, capacity, keptKeys, perClass);
     }
     for (let i = 0; i < numKept; i++) {
       const key = load<u64>(keptKeys + (<usize>i << 3));
@@ -290,11 +294,11 @@ export function detectImageTfliteRegular(planPtr: usize, image: i32): void {
     size = k;
   }
 
-  const outBase = ptr(planPtr, 27) + <usize>image * (<usize>word(planPtr, 43) * RECORD_BYTES);
+  const outBase = plan.outPtr + <usize>image * (<usize>plan.recordsPerImage * RECORD_BYTES);
   for (let i = 0; i < size; i++) {
     const code = load<u32>(mergeCodes + (<usize>i << 2));
     writeRecord(planPtr, outBase + <usize>i * RECORD_BYTES, <i32>(code % <u32>numClasses),
       <i32>(code / <u32>numClasses), load<f32>(mergeScores + (<usize>i << 2)), loc);
   }
-  store<i32>(ptr(planPtr, 28) + (<usize>image << 2), size);
+  store<i32>(plan.outCountsPtr + (<usize>image << 2), size);
 }

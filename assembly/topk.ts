@@ -74,6 +74,56 @@ export function sortHeapDescending(base: usize, size: i32): void {
 }
 
 /**
+ * Turns `size` keys into a max-heap, stored as a min-heap of their complements (~key orders
+ * the keys backwards), so that siftDown serves both and popLargest hands the keys out best
+ * first: a consumer that stops early pays for the keys it took, not for a full sort.
+ */
+export function heapifyLargestFirst(base: usize, size: i32): void {
+  for (let i = 0; i < size; i++) setKey(base, i, ~keyAt(base, i));
+  heapify(base, size);
+}
+
+/** Removes and returns the largest key of a heapifyLargestFirst heap of `size` ≥ 1 keys. */
+// @ts-ignore: decorator
+@inline
+export function popLargest(base: usize, size: i32): u64 {
+  const largest = ~keyAt(base, 0);
+  if (size > 1) {
+    setKey(base, 0, keyAt(base, size - 1));
+    siftDown(base, 0, size - 1);
+  }
+  return largest;
+}
+
+/**
+ * Offers `key` to a bounded selection of the `k` largest keys at `base` holding `size` keys:
+ * appended while there is room (the keys become a min-heap when the k-th arrives), else it
+ * replaces the weakest when it beats it. Returns the new size. Finish with finishBounded.
+ */
+export function pushBounded(base: usize, size: i32, k: i32, key: u64): i32 {
+  if (size < k) {
+    setKey(base, size++, key);
+    if (size == k) heapify(base, size);
+  } else if (key > keyAt(base, 0)) {
+    replaceRoot(base, key, size);
+  }
+  return size;
+}
+
+/** Whether no key below `key` can enter a pushBounded selection of `k` holding `size` keys. */
+// @ts-ignore: decorator
+@inline
+export function boundedExcludes(base: usize, size: i32, k: i32, key: u64): bool {
+  return size >= k && key < keyAt(base, 0);
+}
+
+/** Sorts a pushBounded selection of `size` keys (of at most `k`) descending. */
+export function finishBounded(base: usize, size: i32, k: i32): void {
+  if (size < k) heapify(base, size); // a full selection is a heap already
+  sortHeapDescending(base, size);
+}
+
+/**
  * Moves the `k` largest of the `num` keys at `keysPtr` to the front, sorted descending.
  * Returns min(num, k). The rest of the array is scratch afterwards.
  */

@@ -3,7 +3,9 @@
  * process, printed as ratios against the core's SIMD build. Every peer's detections are checked
  * against the core's. One thread everywhere (onnxruntime is told so; tfjs uses one in Node).
  *
- *   node dist/bench/postprocess.bench.js [--quick] [--no-peers]
+ *   node dist/bench/postprocess.bench.js [--quick] [--no-peers] [--only TEXT]
+ *
+ * `--only dense` runs only the cases whose name contains "dense".
  */
 import { statSync } from 'node:fs';
 import os from 'node:os';
@@ -19,6 +21,9 @@ import { timeRun } from './timing.js';
 
 const quick = process.argv.includes('--quick');
 const withPeers = !process.argv.includes('--no-peers');
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
+if (onlyAt >= 0 && !only) throw new Error('--only needs the text a case name must contain, e.g. --only dense');
 /** Each contender is timed for about this long (at least MIN_RUNS runs). */
 const BUDGET_MS = quick ? 200 : 2000;
 const MIN_RUNS = quick ? 3 : 7;
@@ -37,6 +42,7 @@ interface Case { name: string; config: PostprocessConfig; scenario: ScenarioName
 const CASES: Case[] = [
   { name: 'SSD300-VOC realistic', config: presets.ssd300Voc, scenario: 'realistic', seed: 11 },
   { name: 'SSD300-VOC crowded', config: presets.ssd300Voc, scenario: 'crowded', seed: 12 },
+  { name: 'SSD300-VOC dense', config: presets.ssd300Voc, scenario: 'dense', seed: 16 },
   { name: 'SSD300-VOC adversarial', config: presets.ssd300Voc, scenario: 'adversarial', seed: 13 },
   { name: 'SSD512-VOC realistic', config: presets.ssd512Voc, scenario: 'realistic', seed: 14 },
   { name: 'SSD300-COCO81 realistic', config: ssd300Coco81, scenario: 'realistic', seed: 15 },
@@ -117,12 +123,14 @@ console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores,
   `median ms per image, one image, one thread; ${quick ? 'QUICK run (few repetitions)' : `about ${BUDGET_MS / 1000} s per contender`}.`);
 console.log(`Core wasm files: SIMD ${wasmSize('simd')} bytes, baseline ${wasmSize('baseline')} bytes.\n`);
 const results = new Map<string, { coreMs: number; numPriors: number }>();
-for (const c of CASES) {
+const cases = CASES.filter((c) => only === undefined || c.name.includes(only));
+if (cases.length === 0) throw new Error(`--only ${only} matches no case; the cases are ${CASES.map((c) => `'${c.name}'`).join(', ')}`);
+for (const c of cases) {
   const { rows, coreMs, numPriors } = await benchCase(c);
   results.set(c.name, { coreMs, numPriors });
   process.stderr.write('\n');
   console.log(`${table(c, rows, coreMs)}\n`);
 }
-const s300 = results.get('SSD300-VOC realistic')!, s512 = results.get('SSD512-VOC realistic')!;
-console.log(`Scaling SSD300 → SSD512 (realistic): ${(s512.numPriors / s300.numPriors).toFixed(2)}× the priors, ` +
+const s300 = results.get('SSD300-VOC realistic'), s512 = results.get('SSD512-VOC realistic');
+if (s300 && s512) console.log(`Scaling SSD300 → SSD512 (realistic): ${(s512.numPriors / s300.numPriors).toFixed(2)}× the priors, ` +
   `${(s512.coreMs / s300.coreMs).toFixed(2)}× the time.`);

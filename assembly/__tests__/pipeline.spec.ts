@@ -2,6 +2,7 @@
 // 3 classes (0 = background), 2 images, scores given as probabilities (activation none).
 
 import { ACTIVATION_NONE } from "../scores";
+import { Plan, PLAN_WORDS, QUANT_PLAN_OFFSET, QuantBlock, SCAN_ROWS } from "../plan";
 import { detectBatch, detectBatchQuantized, RECORD_WORDS } from "../pipeline";
 import { expectNear, f32s, ptr, u8s } from "./helpers";
 
@@ -32,30 +33,31 @@ class Arena {
   keptKeys: StaticArray<u64> = new StaticArray<u64>(NUM_CLASSES * TOP_K);
   boxes: StaticArray<f32> = new StaticArray<f32>(TOP_K * 4);
   keptBoxes: StaticArray<f32> = new StaticArray<f32>(5 * 8);
-  row: StaticArray<f32> = new StaticArray<f32>(NUM_CLASSES);
+  row: StaticArray<f32> = new StaticArray<f32>(SCAN_ROWS * NUM_CLASSES);
   out: StaticArray<f32>;
   outCounts: StaticArray<i32> = new StaticArray<i32>(NUM_IMAGES);
   limits: StaticArray<f32> = new StaticArray<f32>(NUM_CLASSES);
 
   constructor(public keepTopK: i32) {
     this.out = new StaticArray<f32>(NUM_IMAGES * keepTopK * RECORD_WORDS);
-    const p = this.plan;
-    p[0] = NUM_PRIORS; p[1] = NUM_CLASSES; p[2] = 0; p[3] = ACTIVATION_NONE;
-    p[4] = TOP_K; p[5] = keepTopK; p[6] = 0; p[7] = 0; p[8] = 0;
-    this.real(9, 0.45); this.real(10, 0.5); this.real(11, -Infinity);
-    this.real(12, 0.1); this.real(13, 0.1); this.real(14, 0.2); this.real(15, 0.2);
-    p[16] = 0;
-    p[17] = <u32>ptr(this.priors); p[18] = <u32>ptr(this.loc); p[19] = <u32>ptr(this.conf);
-    p[20] = <u32>ptr(this.thresholds); p[21] = <u32>ptr(this.heaps); p[22] = <u32>ptr(this.counts);
-    p[23] = <u32>ptr(this.keptKeys); p[24] = <u32>ptr(this.boxes); p[25] = <u32>ptr(this.keptBoxes);
-    p[26] = <u32>ptr(this.row); p[27] = <u32>ptr(this.out); p[28] = <u32>ptr(this.outCounts);
-    this.real(29, 0.1); p[30] = <u32>ptr(this.limits);
-    p[31] = 0; // not TFLite's NMS (tflite.spec.ts runs those modes)
-    p[43] = keepTopK; // records per image
+    const p = this.fields;
+    p.numPriors = NUM_PRIORS; p.numClasses = NUM_CLASSES; p.backgroundClass = 0; p.activation = ACTIVATION_NONE;
+    p.topK = TOP_K; p.keepTopK = keepTopK; p.classAgnostic = 0; p.clip = 0; p.softNms = 0;
+    p.nmsThreshold = 0.45; p.softNmsSigma = 0.5; p.gate = <f32>-Infinity;
+    p.scaleX = 0.1; p.scaleY = 0.1; p.scaleW = 0.2; p.scaleH = 0.2;
+    p.order = 0;
+    p.priorsPtr = ptr(this.priors); p.locPtr = ptr(this.loc); p.confPtr = ptr(this.conf);
+    p.thresholdsPtr = ptr(this.thresholds); p.heapsPtr = ptr(this.heaps); p.countsPtr = ptr(this.counts);
+    p.keptKeysPtr = ptr(this.keptKeys); p.boxesPtr = ptr(this.boxes); p.keptBoxesPtr = ptr(this.keptBoxes);
+    p.rowPtr = ptr(this.row); p.outPtr = ptr(this.out); p.outCountsPtr = ptr(this.outCounts);
+    p.minThreshold = 0.1; p.limitsPtr = ptr(this.limits);
+    p.tfliteMode = 0; // not TFLite's NMS (tflite.spec.ts runs those modes)
+    p.recordsPerImage = keepTopK;
   }
 
-  real(word: i32, value: f32): void {
-    this.plan[word] = reinterpret<u32>(value);
+  /** The plan block, by field (assembly/plan.ts). */
+  get fields(): Plan {
+    return changetype<Plan>(ptr(this.plan));
   }
 
   run(): void {
@@ -120,7 +122,7 @@ describe("detectBatch: greedy NMS per class", () => {
 
   it("clips decoded boxes when the plan says so", () => {
     const a = new Arena(5);
-    a.plan[7] = 1;
+    a.fields.clip = 1;
     a.run();
     expectBox(a, 0, 1, 0.55, 0.5, 1, 1, "P2's xmax 1.05 clipped to 1");
   });
@@ -139,7 +141,7 @@ describe("detectBatch: class-agnostic", () => {
   // NMS across classes: P1 (0.8) and P1 (0.6) both overlap P0 by 0.818 → (c1 P0), (c2 P2).
   it("suppresses across classes", () => {
     const a = new Arena(5);
-    a.plan[6] = 1;
+    a.fields.classAgnostic = 1;
     a.run();
     expect<i32>(a.outCounts[0]).toBe(2, "class 2's P1 is suppressed by class 1's P0");
     expectRecord(a, 0, 0, 1, 0, 0.9, "best");
@@ -153,7 +155,7 @@ describe("detectBatch: linear soft-NMS", () => {
   // keep-top-k: 0.9, 0.7, 0.6, 0.145455
   it("keeps decayed candidates above the class threshold, with decayed scores", () => {
     const a = new Arena(5);
-    a.plan[8] = 1;
+    a.fields.softNms = 1;
     a.run();
     expect<i32>(a.outCounts[0]).toBe(4, "the suppressed P1 of class 1 comes back decayed");
     expectRecord(a, 0, 0, 1, 0, 0.9, "best");
@@ -170,7 +172,7 @@ describe("detectBatch: class-agnostic soft-NMS uses the plan's minThreshold (wor
   // Round 3 keeps c1 P1 0.145455; c2 P1 is the same box (IoU 1): 0.109091·0 = 0 drops out.
   it("keeps 0.9, 0.7 and the decayed 0.1455 at minThreshold 0.1", () => {
     const a = new Arena(5);
-    a.plan[6] = 1; a.plan[8] = 1; a.real(29, 0.1);
+    a.fields.classAgnostic = 1; a.fields.softNms = 1; a.fields.minThreshold = 0.1;
     a.run();
     expect<i32>(a.outCounts[0]).toBe(3, "the decayed class-2 copy of P1 is zeroed by its class-1 twin");
     expectRecord(a, 0, 0, 1, 0, 0.9, "best");
@@ -180,7 +182,7 @@ describe("detectBatch: class-agnostic soft-NMS uses the plan's minThreshold (wor
 
   it("drops the decayed 0.1455 when minThreshold is 0.15", () => {
     const a = new Arena(5);
-    a.plan[6] = 1; a.plan[8] = 1; a.real(29, 0.15);
+    a.fields.classAgnostic = 1; a.fields.softNms = 1; a.fields.minThreshold = 0.15;
     a.run();
     expect<i32>(a.outCounts[0]).toBe(2, "0.145455 ≤ 0.15");
   });
@@ -195,9 +197,10 @@ const LOC_Q: i32[] = [10, 10, 10, 10, 10, 10, 10, 10, 20, 10, 10, 10, /* image 1
 
 function quantBlock(a: Arena, confQ: StaticArray<u8>, locQ: StaticArray<u8>, gates: StaticArray<u8>,
                     luts: StaticArray<f32>, rows: StaticArray<i32>, packed: StaticArray<f32>): StaticArray<u32> {
-  const q = new StaticArray<u32>(16 + 64);
-  q[0] = <u32>ptr(locQ); q[1] = <u32>ptr(confQ); q[2] = <u32>ptr(gates); q[3] = 0;
-  q[4] = <u32>ptr(luts); q[5] = <u32>(ptr(luts) + 1024); q[6] = <u32>ptr(rows); q[7] = <u32>ptr(packed);
+  const q = new StaticArray<u32>(<i32>(QUANT_PLAN_OFFSET >> 2) + PLAN_WORDS);
+  const block = changetype<QuantBlock>(ptr(q));
+  block.locQPtr = ptr(locQ); block.confQPtr = ptr(confQ); block.gatesPtr = ptr(gates); block.allPass = 0;
+  block.locLutPtr = ptr(luts); block.confLutPtr = ptr(luts) + 1024; block.rowsPtr = ptr(rows); block.priorsPtr = ptr(packed);
   return q;
 }
 
@@ -245,9 +248,24 @@ describe("detectBatchQuantized", () => {
     detectBatchQuantized(ptr(a.plan), NUM_IMAGES, ptr(q));
     expect<i32>(a.outCounts[0]).toBe(0, "image 0: no candidate");
     expect<i32>(a.outCounts[1]).toBe(0, "image 1: no candidate");
-    q[3] = 1; // allPass: the float thresholds (0.1) decide alone
+    changetype<QuantBlock>(ptr(q)).allPass = 1; // the float thresholds (0.1) decide alone
     detectBatchQuantized(ptr(a.plan), NUM_IMAGES, ptr(q));
     expect<i32>(a.outCounts[0]).toBe(3, "image 0: the three survivors of the float path");
     expect<i32>(rows[2]).toBe(2, "every row packed in order");
+  });
+});
+
+describe("Plan: one 32-bit word per field, in declaration order", () => {
+  it("puts numPriors at word 0, priorsPtr at 17, limitsPtr at 30, mediapipeScaleH at 52", () => {
+    expect<usize>(offsetof<Plan>("numPriors")).toBe(0, "the first field opens the block (no object header)");
+    expect<usize>(offsetof<Plan>("priorsPtr")).toBe(17 << 2, "usize is four bytes on wasm32");
+    expect<usize>(offsetof<Plan>("limitsPtr")).toBe(30 << 2, "f32 and i32 fields between add no padding");
+    expect<usize>(offsetof<Plan>("mediapipeScaleH")).toBe(52 << 2, "the last field");
+    expect<bool>(offsetof<Plan>() <= <usize>PLAN_WORDS << 2).toBe(true, "the plan fits the words the host reserves");
+  });
+
+  it("QuantBlock ends before the plan copy at QUANT_PLAN_OFFSET", () => {
+    expect<usize>(offsetof<QuantBlock>("priorsPtr")).toBe(7 << 2, "eight fields");
+    expect<bool>(offsetof<QuantBlock>() <= QUANT_PLAN_OFFSET).toBe(true, "no overlap with the plan copy");
   });
 });

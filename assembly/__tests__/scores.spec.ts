@@ -3,6 +3,7 @@
 // softmax gate, heap limits).
 
 import { expf } from "../expf";
+import { SCAN_ROWS } from "../plan";
 import { candidateKey, keyCode, keyScore } from "../keys";
 import { ACTIVATION_NONE, ACTIVATION_SIGMOID, ACTIVATION_SOFTMAX, expRow, maxSpan, scanScores } from "../scores";
 import { selectTopKeys } from "../topk";
@@ -135,7 +136,7 @@ class Scan {
     this.heaps = new StaticArray<u64>(numClasses * topK);
     this.counts = new StaticArray<i32>(numClasses);
     this.limits = new StaticArray<f32>(numClasses);
-    this.row = new StaticArray<f32>(numClasses);
+    this.row = new StaticArray<f32>(SCAN_ROWS * numClasses);
   }
 
   /** The keys of one list, best first (a copy; heaps that never filled are not heaps yet). */
@@ -318,7 +319,8 @@ function gatedCase(): StaticArray<f32> {
   return out;
 }
 
-const ROW3_BG: f64 = Math.exp(2) / (Math.exp(2) + Math.exp(0.5) + 2 * Math.exp(-5));
+/** Row 3's class 1 as scanScores leaves it in the scratch row: e^(0.5 − 2), not yet divided. */
+const ROW3_EXP1: f64 = Math.exp(-1.5);
 
 describe("scanScores: the softmax gate", () => {
   it("skips a confident-background row without changing any result", () => {
@@ -326,9 +328,12 @@ describe("scanScores: the softmax gate", () => {
     const gated = scan(gatedCase(), 4, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], gate, false, 8);
     const open = scan(gatedCase(), 4, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -Infinity, false, 8);
     expect<bool>(sameScan(gated, open)).toBe(true, "the gate is a proven bound: skipping must not change keys, counts or limits");
-    // the scratch row shows which row was scored last: row 2 (0.5 at class 3) when row 3 is skipped
-    expectNear(gated.row[3], 0.5, 1e-6, "with the gate, row 3 was never scored");
-    expectNear(open.row[0], ROW3_BG, 1e-6, "without it, row 3 was scored (background 0.8164)");
+    // the scratch holds e^(l − max) of each scored row in turn (4 floats a slot): rows 0 and 2 fill
+    // slots 0 and 1 (row 1 falls to the AM–GM bound; row 2 gives e^(0 − ln 4) = 0.25 at class 1),
+    // and row 3 would fill slot 2 with e^(0.5 − 2) = 0.2231
+    expectNear(gated.row[4 + 1], 0.25, 1e-6, "with the gate, slot 1 holds row 2");
+    expect<f32>(gated.row[2 * 4 + 1]).toBe(0, "with the gate, row 3 was never scored: slot 2 is untouched");
+    expectNear(open.row[2 * 4 + 1], ROW3_EXP1, 1e-6, "without it, row 3 was scored into slot 2");
   });
 
   it("lets the same row through with a gate just below its −1.5", () => {
@@ -336,9 +341,10 @@ describe("scanScores: the softmax gate", () => {
     const conf = gatedCase();
     for (let c = 0; c < 4; c++) conf[4 + c] = conf[12 + c];
     const through = scan(conf, 2, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -1.6, false, 8);
-    expectNear(through.row[0], ROW3_BG, 1e-6, "−1.5 ≥ −1.6: the row was scored");
+    expectNear(through.row[4 + 1], ROW3_EXP1, 1e-6, "−1.5 ≥ −1.6: the row was scored (slot 1)");
     const skipped = scan(conf, 2, 4, 0, ACTIVATION_SOFTMAX, [0.3, 0.3, 0.3, 0.3], -1.4, false, 8);
-    expectNear(skipped.row[1], 4.0 / 9.0, 1e-6, "−1.5 < −1.4: skipped, the scratch still holds row 0");
+    expectNear(skipped.row[1], 1.0, 1e-6, "slot 0 holds row 0's e^(ln 4 − ln 4)");
+    expect<f32>(skipped.row[4 + 1]).toBe(0, "−1.5 < −1.4: skipped, slot 1 is untouched");
     expect<bool>(sameScan(through, skipped)).toBe(true, "and either way the candidates are the same");
   });
 

@@ -10,6 +10,7 @@
 // (TFLite's label offset 1).
 
 import { decodeBoxTflite } from "../coder";
+import { Plan, SCAN_ROWS } from "../plan";
 import { RECORD_WORDS, detectBatch } from "../pipeline";
 import { ACTIVATION_NONE, ACTIVATION_SIGMOID } from "../scores";
 import { TFLITE_FAST, TFLITE_REGULAR, decreasingPartialArgSort } from "../tflite";
@@ -65,7 +66,7 @@ class Tflite {
     this.keptKeys = new StaticArray<u64>(numClasses * topK);
     this.boxes = new StaticArray<f32>(topK * 4);
     this.keptBoxes = new StaticArray<f32>(5 * ((topK + 7) & ~7));
-    this.row = new StaticArray<f32>(numClasses);
+    this.row = new StaticArray<f32>(SCAN_ROWS * numClasses);
     this.limits = new StaticArray<f32>(numClasses);
     const mergeCapacity = keepTopK + topK;
     this.order = new StaticArray<i32>(max<i32>(numClasses, mergeCapacity));
@@ -75,26 +76,27 @@ class Tflite {
     const perImage = mode == TFLITE_FAST ? keepTopK * categories : keepTopK;
     this.out = new StaticArray<f32>(perImage * RECORD_WORDS);
 
-    const p = this.plan;
-    p[0] = numPriors; p[1] = numClasses; p[2] = 0; p[3] = ACTIVATION_NONE;
-    p[4] = topK; p[5] = keepTopK; p[6] = 0; p[7] = 0; p[8] = 0;
-    this.real(9, iouThreshold); this.real(10, 0.5); this.real(11, -Infinity);
-    this.real(12, 0.1); this.real(13, 0.1); this.real(14, 0.2); this.real(15, 0.2);
-    p[16] = 1; // y, x, h, w offsets
-    p[17] = <u32>ptr(this.priors); p[18] = <u32>ptr(this.loc); p[19] = <u32>ptr(this.conf);
-    p[20] = <u32>ptr(this.thresholds); p[21] = <u32>ptr(this.heaps); p[22] = <u32>ptr(this.counts);
-    p[23] = <u32>ptr(this.keptKeys); p[24] = <u32>ptr(this.boxes); p[25] = <u32>ptr(this.keptBoxes);
-    p[26] = <u32>ptr(this.row); p[27] = <u32>ptr(this.out); p[28] = <u32>ptr(this.outCounts);
-    this.real(29, threshold); p[30] = <u32>ptr(this.limits);
-    p[31] = mode; p[32] = categories; p[33] = perClass;
-    this.real(34, 10); this.real(35, 10); this.real(36, 5); this.real(37, 5);
-    this.real(38, threshold);
-    p[39] = <u32>ptr(this.order); p[40] = <u32>ptr(this.mergeScores); p[41] = <u32>ptr(this.mergeCodes);
-    p[42] = <u32>ptr(this.mergeTmp); p[43] = perImage;
+    const p = this.fields;
+    p.numPriors = numPriors; p.numClasses = numClasses; p.backgroundClass = 0; p.activation = ACTIVATION_NONE;
+    p.topK = topK; p.keepTopK = keepTopK; p.classAgnostic = 0; p.clip = 0; p.softNms = 0;
+    p.nmsThreshold = <f32>iouThreshold; p.softNmsSigma = 0.5; p.gate = <f32>-Infinity;
+    p.scaleX = 0.1; p.scaleY = 0.1; p.scaleW = 0.2; p.scaleH = 0.2;
+    p.order = 1; // y, x, h, w offsets
+    p.priorsPtr = ptr(this.priors); p.locPtr = ptr(this.loc); p.confPtr = ptr(this.conf);
+    p.thresholdsPtr = ptr(this.thresholds); p.heapsPtr = ptr(this.heaps); p.countsPtr = ptr(this.counts);
+    p.keptKeysPtr = ptr(this.keptKeys); p.boxesPtr = ptr(this.boxes); p.keptBoxesPtr = ptr(this.keptBoxes);
+    p.rowPtr = ptr(this.row); p.outPtr = ptr(this.out); p.outCountsPtr = ptr(this.outCounts);
+    p.minThreshold = <f32>threshold; p.limitsPtr = ptr(this.limits);
+    p.tfliteMode = mode; p.tfliteCategories = categories; p.tfliteDetectionsPerClass = perClass;
+    p.tfliteScaleX = 10; p.tfliteScaleY = 10; p.tfliteScaleW = 5; p.tfliteScaleH = 5;
+    p.tfliteScoreThreshold = <f32>threshold;
+    p.orderPtr = ptr(this.order); p.mergeScoresPtr = ptr(this.mergeScores); p.mergeCodesPtr = ptr(this.mergeCodes);
+    p.mergeTmpPtr = ptr(this.mergeTmp); p.recordsPerImage = perImage;
   }
 
-  real(word: i32, value: f32): void {
-    this.plan[word] = reinterpret<u32>(value);
+  /** The plan block, by field (assembly/plan.ts). */
+  get fields(): Plan {
+    return changetype<Plan>(ptr(this.plan));
   }
 
   /** Runs the image; returns "prior:class" per record, in output order. */
@@ -274,7 +276,7 @@ describe("decodeBoxTflite: TFLite's DecodeCenterSizeBoxes", () => {
 describe("fast NMS with sigmoid scores", () => {
   it("thresholds the activated maximum", () => {
     const a = fast(APART.slice(0, 8), [0, 0, 2, 0, -1, 0], 0.5, 0.5, 10, 1);
-    a.plan[3] = ACTIVATION_SIGMOID;
+    a.fields.activation = ACTIVATION_SIGMOID;
     // sigmoid(2) ≈ 0.881 ≥ 0.5 and sigmoid(0) = 0.5 ≥ 0.5 both pass; anchor 0's best is class 2
     expectFound(a.run(), ["0:2", "1:2"], "sigmoid(0) = 0.5 exactly passes ≥ 0.5");
   });

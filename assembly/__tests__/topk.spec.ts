@@ -1,7 +1,10 @@
 // Top-k over u64 keys: min-heap basics and selectTopKeys on small hand-made arrays.
 
 import { candidateKey } from "../keys";
-import { heapify, replaceRoot, selectTopKeys, siftDown, sortHeapDescending } from "../topk";
+import {
+  boundedExcludes, finishBounded, heapify, heapifyLargestFirst, popLargest, pushBounded, replaceRoot, selectTopKeys, siftDown,
+  sortHeapDescending
+} from "../topk";
 import { Rng, ptr, u64s } from "./helpers";
 
 /** Runs selectTopKeys on a copy of `values` and returns the array (front = result). */
@@ -176,5 +179,54 @@ describe("selectTopKeys", () => {
       for (let i = 0; i < got; i++) if (keys[i] != sorted[i]) wrong++;
     }
     expect<i32>(wrong).toBe(0, "the front is the k largest, descending");
+  });
+});
+
+describe("heapifyLargestFirst / popLargest", () => {
+  it("hands out 9, 8, 7, 6, 4, 2, 1 from an unordered array", () => {
+    const keys = u64s([4, 9, 1, 7, 8, 2, 6]);
+    heapifyLargestFirst(ptr(keys), 7);
+    const expected: u64[] = [9, 8, 7, 6, 4, 2, 1];
+    for (let size = 7; size > 0; size--) {
+      expect<u64>(popLargest(ptr(keys), size)).toBe(expected[7 - size], "pop with " + size.toString() + " left");
+    }
+  });
+
+  it("pops 500 random keys in descending order", () => {
+    const rng = new Rng(31);
+    const keys = new StaticArray<u64>(500);
+    for (let i = 0; i < 500; i++) keys[i] = candidateKey(rng.uniform(0.01, 1), i, 0, 1);
+    heapifyLargestFirst(ptr(keys), 500);
+    let previous: u64 = u64.MAX_VALUE;
+    for (let size = 500; size > 0; size--) {
+      const key = popLargest(ptr(keys), size);
+      expect<bool>(key < previous).toBe(true, "each key is below the one before (keys are distinct)");
+      previous = key;
+    }
+  });
+});
+
+describe("pushBounded / finishBounded / boundedExcludes", () => {
+  it("keeps the 3 largest of 5, 1, 9, 3, 7, 8 and sorts them 9, 8, 7", () => {
+    const keys = new StaticArray<u64>(3);
+    let size = 0;
+    const offered: u64[] = [5, 1, 9, 3, 7, 8];
+    for (let i = 0; i < offered.length; i++) size = pushBounded(ptr(keys), size, 3, offered[i]);
+    expect<i32>(size).toBe(3, "never more than k");
+    expect<bool>(boundedExcludes(ptr(keys), size, 3, 6)).toBe(true, "6 is below the weakest of 9, 8, 7");
+    expect<bool>(boundedExcludes(ptr(keys), size, 3, 7)).toBe(false, "7 is the weakest itself, not below it");
+    finishBounded(ptr(keys), size, 3);
+    expectFront(keys, [9, 8, 7], "descending");
+  });
+
+  it("sorts a selection that never filled, and excludes nothing while it has room", () => {
+    const keys = new StaticArray<u64>(4);
+    let size = 0;
+    size = pushBounded(ptr(keys), size, 4, 2);
+    size = pushBounded(ptr(keys), size, 4, 6);
+    expect<bool>(boundedExcludes(ptr(keys), size, 4, 1)).toBe(false, "room left: any key may enter");
+    finishBounded(ptr(keys), size, 4);
+    expect<i32>(size).toBe(2, "two offered");
+    expectFront(keys, [6, 2], "descending");
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The arena: one layout of the core's linear memory per configuration and batch capacity,
- * described to the core in a plan block (word map in assembly/pipeline.ts). Regions are
+ * described to the core in a plan block (PLAN_FIELDS below, the Plan class of assembly/plan.ts). Regions are
  * 16-byte aligned; the core never allocates.
  *
  *   heapBase → plan | priors | thresholds | counts | row | candidates | keptKeys | boxes |
@@ -15,9 +15,108 @@ import { lowestThreshold, type ResolvedConfig } from './config.js';
 import type { Core } from './loader.js';
 
 export const RECORD_WORDS = 7;
-const PLAN_WORDS = 64;
+/** Words reserved for the plan block (assembly/plan.ts PLAN_WORDS). */
+export const PLAN_WORDS = 64;
+
+/** Rows the core's score scan batches (assembly/plan.ts SCAN_ROWS): the row region holds SCAN_ROWS × C f32. */
+export const SCAN_ROWS = 256;
+
+/** How a plan field is stored: a 32-bit integer, an f32, or a byte offset into the core's memory. */
+export type FieldType = 'i32' | 'f32' | 'ptr';
+
+/**
+ * The plan block's fields in word order: the host twin of assembly/plan.ts's Plan class (its
+ * comments say what each field means). tests/core/plan-layout.test.ts fails when they disagree.
+ */
+export const PLAN_FIELDS = {
+  numPriors: 'i32',
+  numClasses: 'i32',
+  backgroundClass: 'i32',
+  activation: 'i32',
+  topK: 'i32',
+  keepTopK: 'i32',
+  classAgnostic: 'i32',
+  clip: 'i32',
+  softNms: 'i32',
+  nmsThreshold: 'f32',
+  softNmsSigma: 'f32',
+  gate: 'f32',
+  scaleX: 'f32',
+  scaleY: 'f32',
+  scaleW: 'f32',
+  scaleH: 'f32',
+  order: 'i32',
+  priorsPtr: 'ptr',
+  locPtr: 'ptr',
+  confPtr: 'ptr',
+  thresholdsPtr: 'ptr',
+  heapsPtr: 'ptr',
+  countsPtr: 'ptr',
+  keptKeysPtr: 'ptr',
+  boxesPtr: 'ptr',
+  keptBoxesPtr: 'ptr',
+  rowPtr: 'ptr',
+  outPtr: 'ptr',
+  outCountsPtr: 'ptr',
+  minThreshold: 'f32',
+  limitsPtr: 'ptr',
+  tfliteMode: 'i32',
+  tfliteCategories: 'i32',
+  tfliteDetectionsPerClass: 'i32',
+  tfliteScaleX: 'f32',
+  tfliteScaleY: 'f32',
+  tfliteScaleW: 'f32',
+  tfliteScaleH: 'f32',
+  tfliteScoreThreshold: 'f32',
+  orderPtr: 'ptr',
+  mergeScoresPtr: 'ptr',
+  mergeCodesPtr: 'ptr',
+  mergeTmpPtr: 'ptr',
+  recordsPerImage: 'i32',
+  mediapipeMode: 'i32',
+  mediapipeExponential: 'i32',
+  numKeypoints: 'i32',
+  locValues: 'i32',
+  recordWords: 'i32',
+  mediapipeScaleX: 'f32',
+  mediapipeScaleY: 'f32',
+  mediapipeScaleW: 'f32',
+  mediapipeScaleH: 'f32',
+} as const satisfies Record<string, FieldType>;
+
+/** The block runQuantized writes beside the plan: assembly/plan.ts's QuantBlock. */
+export const QUANT_FIELDS = {
+  locQPtr: 'ptr',
+  confQPtr: 'ptr',
+  gatesPtr: 'ptr',
+  allPass: 'i32',
+  locLutPtr: 'ptr',
+  confLutPtr: 'ptr',
+  rowsPtr: 'ptr',
+  priorsPtr: 'ptr',
+} as const satisfies Record<string, FieldType>;
+
+/** Byte offset, from the quant block, of the plan copy the core writes (assembly/plan.ts QUANT_PLAN_OFFSET). */
+export const QUANT_PLAN_OFFSET = 64;
+
+/** A value for every field of a block: a missing or misspelt field does not compile. */
+export type BlockValues<Fields> = { [name in keyof Fields]: number };
+
+/** Writes `values` as the block `fields` describes, field i at byte `at + 4i`. */
+export function writeBlock<Fields extends Record<string, FieldType>>(
+  buffer: ArrayBufferLike, at: number, fields: Fields, values: BlockValues<Fields>,
+): void {
+  const names = Object.keys(fields) as (keyof Fields & string)[];
+  const words = new Int32Array(buffer, at, names.length);
+  const reals = new Float32Array(buffer, at, names.length);
+  names.forEach((name, i) => {
+    if (fields[name] === 'f32') reals[i] = values[name];
+    else words[i] = values[name];
+  });
+}
 const TFLITE_MODES = { fast: 1, regular: 2 } as const;
 const ACTIVATIONS = { none: 0, softmax: 1, sigmoid: 2 } as const;
+const SOFT_NMS_METHODS = { linear: 1, gaussian: 2 } as const;
 
 export interface Layout {
   batch: number;
@@ -52,7 +151,8 @@ export function layout(config: ResolvedConfig, base: number, batch: number): Lay
     ['priors', P * 16],
     ['thresholds', C * 4],
     ['counts', C * 4],
-    ['row', C * 4],
+    // scanScores keeps the exponentials of a batch of softmax rows
+    ['row', SCAN_ROWS * C * 4],
     // MediaPipe collects every passing prior before its top-k
     ['heaps', (config.mediapipe ? P : pooled ? topK : C * topK) * 8],
     ['limits', C * 4],
@@ -83,32 +183,57 @@ export function writePlan(core: Core, config: ResolvedConfig, gate: number, regi
   core.scratch(regions.end - core.heapBase,
     `the post-processing arena of a batch of ${regions.batch} (${config.numPriors} priors × ${config.numClasses} classes)`);
   const buffer = core.memory.buffer;
-  const words = new Int32Array(buffer, regions.plan, PLAN_WORDS);
-  const reals = new Float32Array(buffer, regions.plan, PLAN_WORDS);
-  const soft = config.softNms === null ? 0 : config.softNms.method === 'linear' ? 1 : 2;
-  words.set([config.numPriors, config.numClasses, config.backgroundClass, ACTIVATIONS[config.activation],
-    config.topK, config.keepTopK, config.classAgnostic ? 1 : 0, config.clip ? 1 : 0, soft]);
-  reals.set([config.nmsThreshold, config.softNms?.sigma ?? 0.5, gate, ...config.coding.scales], 9);
-  words[16] = config.coding.order === 'yxhw' ? 1 : 0;
-  words.set([regions.priors, regions.loc, regions.conf, regions.thresholds, regions.heaps, regions.counts,
-    regions.keptKeys, regions.boxes, regions.keptBoxes, regions.row, regions.out, regions.outCounts], 17);
-  reals[29] = lowestThreshold(config);
-  words[30] = regions.limits;
-  const tflite = config.tflite;
-  words[31] = tflite === null ? 0 : TFLITE_MODES[tflite.regular ? 'regular' : 'fast'];
-  if (tflite !== null) {
-    words[32] = tflite.categories;
-    words[33] = tflite.detectionsPerClass;
-    reals.set(tflite.factors, 34);
-    reals[38] = tflite.threshold;
-  }
-  words.set([regions.order, regions.mergeScores, regions.mergeCodes, regions.mergeTmp, config.outputCapacity], 39);
-  const mediapipe = config.mediapipe;
-  words[44] = mediapipe === null ? 0 : mediapipe.weighted ? 2 : 1;
-  if (mediapipe !== null) {
-    words.set([mediapipe.exponential ? 1 : 0, mediapipe.numKeypoints, config.locValues, recordWords(config)], 45);
-    reals.set(mediapipe.divisors, 49);
-  }
+  const { tflite, mediapipe, coding } = config;
+  const [scaleX, scaleY, scaleW, scaleH] = coding.scales;
+  const [tfliteScaleX, tfliteScaleY, tfliteScaleW, tfliteScaleH] = tflite?.factors ?? [0, 0, 0, 0];
+  const [mediapipeScaleX, mediapipeScaleY, mediapipeScaleW, mediapipeScaleH] = mediapipe?.divisors ?? [0, 0, 0, 0];
+  new Uint8Array(buffer, regions.plan, PLAN_WORDS * 4).fill(0);
+  writeBlock(buffer, regions.plan, PLAN_FIELDS, {
+    numPriors: config.numPriors,
+    numClasses: config.numClasses,
+    backgroundClass: config.backgroundClass,
+    activation: ACTIVATIONS[config.activation],
+    topK: config.topK,
+    keepTopK: config.keepTopK,
+    classAgnostic: config.classAgnostic ? 1 : 0,
+    clip: config.clip ? 1 : 0,
+    softNms: config.softNms === null ? 0 : SOFT_NMS_METHODS[config.softNms.method],
+    nmsThreshold: config.nmsThreshold,
+    softNmsSigma: config.softNms?.sigma ?? 0.5,
+    gate,
+    scaleX, scaleY, scaleW, scaleH,
+    order: config.coding.order === 'yxhw' ? 1 : 0,
+    priorsPtr: regions.priors,
+    locPtr: regions.loc,
+    confPtr: regions.conf,
+    thresholdsPtr: regions.thresholds,
+    heapsPtr: regions.heaps,
+    countsPtr: regions.counts,
+    keptKeysPtr: regions.keptKeys,
+    boxesPtr: regions.boxes,
+    keptBoxesPtr: regions.keptBoxes,
+    rowPtr: regions.row,
+    outPtr: regions.out,
+    outCountsPtr: regions.outCounts,
+    minThreshold: lowestThreshold(config),
+    limitsPtr: regions.limits,
+    tfliteMode: tflite === null ? 0 : TFLITE_MODES[tflite.regular ? 'regular' : 'fast'],
+    tfliteCategories: tflite?.categories ?? 0,
+    tfliteDetectionsPerClass: tflite?.detectionsPerClass ?? 0,
+    tfliteScaleX, tfliteScaleY, tfliteScaleW, tfliteScaleH,
+    tfliteScoreThreshold: tflite?.threshold ?? 0,
+    orderPtr: regions.order,
+    mergeScoresPtr: regions.mergeScores,
+    mergeCodesPtr: regions.mergeCodes,
+    mergeTmpPtr: regions.mergeTmp,
+    recordsPerImage: config.outputCapacity,
+    mediapipeMode: mediapipe === null ? 0 : mediapipe.weighted ? 2 : 1,
+    mediapipeExponential: mediapipe?.exponential ? 1 : 0,
+    numKeypoints: mediapipe?.numKeypoints ?? 0,
+    locValues: config.locValues,
+    recordWords: recordWords(config),
+    mediapipeScaleX, mediapipeScaleY, mediapipeScaleW, mediapipeScaleH,
+  });
   new Float32Array(buffer, regions.priors, config.priors.length).set(config.priors);
   const thresholds = new Float32Array(buffer, regions.thresholds, config.numClasses);
   thresholds.set(config.thresholds);

@@ -8,7 +8,7 @@ import { expf } from './expf.js';
 
 const f32 = Math.fround;
 import { instantiateCore, type Core, type CoreBuild, type LoadCoreOptions } from './loader.js';
-import { layout, recordWords, writePlan, type Layout } from './plan.js';
+import { layout, PLAN_WORDS, QUANT_FIELDS, QUANT_PLAN_OFFSET, recordWords, writeBlock, writePlan, type Layout } from './plan.js';
 import { presetByName } from './presets.js';
 import { generatePriorsWith } from './priors.js';
 import type { Detection, PostprocessConfig } from './types.js';
@@ -240,9 +240,9 @@ class WasmPostprocessor implements Postprocessor {
     const images = this.checkLengths(loc.length, conf.length, batch);
     if (images > this.regions.batch) this.regions = this.reserve(images);
     const r = this.regions;
-    // after the arena: quant block (16 words) + plan copy (64) | gates | 2 tables | rows | priors | loc | conf
+    // after the arena: quant block + plan copy | gates | 2 tables | rows | priors | loc | conf
     const gateBytes = align16(C) + 16;
-    const at = { quant: r.end, gates: r.end + 320 } as Record<string, number>;
+    const at = { quant: r.end, gates: r.end + QUANT_PLAN_OFFSET + PLAN_WORDS * 4 } as Record<string, number>;
     at.locLut = at.gates + gateBytes;
     at.confLut = at.locLut + 1024;
     at.rows = at.confLut + 1024;
@@ -263,7 +263,10 @@ class WasmPostprocessor implements Postprocessor {
     new Float32Array(buffer, at.confLut, 256).set(dequantizeTable(confQuant));
     bytes.set(loc, at.loc);
     bytes.set(conf, at.conf);
-    new Int32Array(buffer, at.quant, 8).set([at.loc, at.conf, at.gates, allPass, at.locLut, at.confLut, at.rows, at.priors]);
+    writeBlock(buffer, at.quant, QUANT_FIELDS, {
+      locQPtr: at.loc, confQPtr: at.conf, gatesPtr: at.gates, allPass, locLutPtr: at.locLut, confLutPtr: at.confLut,
+      rowsPtr: at.rows, priorsPtr: at.priors,
+    });
     core.exports.detectBatchQuantized(r.plan, images, at.quant);
     return this.collect(core, images);
   }

@@ -3,6 +3,7 @@
  * detections must be identical — same classes, priors and order, and (since all three round
  * every step to f32 the same way) bit-identical scores and boxes.
  */
+import assert from 'node:assert/strict';
 import { describe, it, before } from 'node:test';
 import { createPostprocessor, presets, type PostprocessConfig, type Postprocessor } from '../../src/index.js';
 import { referenceDetect } from '../../src/core/reference/detect.js';
@@ -20,8 +21,8 @@ describe('wasm builds match the reference', () => {
     baseline = await createPostprocessor(presets.ssd300Voc, { build: 'baseline' });
   });
 
-  it(`on ${SSD300_INPUTS} SSD300-VOC-shaped inputs (realistic, crowded, adversarial, random logits)`, () => {
-    const kinds: (ScenarioName | 'random')[] = ['realistic', 'crowded', 'adversarial', 'random'];
+  it(`on ${SSD300_INPUTS} SSD300-VOC-shaped inputs (realistic, crowded, dense, adversarial, random logits)`, () => {
+    const kinds: (ScenarioName | 'random')[] = ['realistic', 'crowded', 'dense', 'adversarial', 'random'];
     for (let i = 0; i < SSD300_INPUTS; i++) {
       const kind = kinds[i % kinds.length];
       let loc: Float32Array, conf: Float32Array;
@@ -36,6 +37,53 @@ describe('wasm builds match the reference', () => {
       const expected = referenceDetect(simd.config, loc, conf)[0];
       assertSameDetections(simd.run(loc, conf)[0], expected, `simd ${kind} #${i}`);
       assertSameDetections(baseline.run(loc, conf)[0], expected, `baseline ${kind} #${i}`);
+    }
+  });
+
+  it('on dense SSD300 outputs with every keepTopK cut, per class and class-agnostic, greedy and soft NMS', async () => {
+    // dense outputs keep far more than keepTopK boxes, so the per-list early stop (a list ends
+    // at its first key below the weakest of the best keepTopK so far) cuts most lists short
+    const variants: PostprocessConfig[] = [1, 7, 50, 200].flatMap((keepTopK) => [
+      { ...presets.ssd300Voc, keepTopK },
+      { ...presets.ssd300Voc, keepTopK, topK: 400, classAgnostic: true },
+      { ...presets.ssd300Voc, keepTopK, topK: 60, softNms: { method: 'linear' as const } },
+    ]);
+    for (const [v, config] of variants.entries()) {
+      const [simdPost, basePost] = await Promise.all([
+        createPostprocessor(config, { build: 'simd' }), createPostprocessor(config, { build: 'baseline' }),
+      ]);
+      for (let seed = 0; seed < 3; seed++) {
+        const { loc, conf } = makeScenario('dense', simdPost.priors, 21, 500 + 10 * v + seed);
+        const expected = referenceDetect(simdPost.config, loc, conf)[0];
+        // the cuts below 200 are reached (class-agnostic NMS of 400 keeps fewer than 200)
+        if (config.keepTopK < 200) assert.equal(expected.length, config.keepTopK, `variant #${v} fills keepTopK`);
+        const context = `dense seed ${500 + 10 * v + seed}, keepTopK ${config.keepTopK}${config.classAgnostic ? ', class-agnostic' : ''}${config.softNms ? ', soft-NMS' : ''}`;
+        assertSameDetections(simdPost.run(loc, conf)[0], expected, `simd ${context}`);
+        assertSameDetections(basePost.run(loc, conf)[0], expected, `baseline ${context}`);
+      }
+      simdPost.dispose();
+      basePost.dispose();
+    }
+  });
+
+  it('on class thresholds equal to a softmax score and one ulp below it (the bound before the division is safe)', async () => {
+    const { loc, conf } = makeScenario('dense', simd.priors, 21, 77);
+    const found = referenceDetect(simd.config, loc, conf)[0];
+    const nextDown = (x: number) => { const b = new Float32Array([x]); new Int32Array(b.buffer)[0]--; return b[0]; };
+    for (const target of [found[0], found[50], found[199]]) {
+      for (const [threshold, kept] of [[target.score, false], [nextDown(target.score), true]] as const) {
+        const thresholds = new Float32Array(21).fill(0.01);
+        thresholds[target.classId] = threshold;
+        const config = { ...presets.ssd300Voc, scoreThreshold: thresholds };
+        const expected = referenceDetect((await createPostprocessor(config)).config, loc, conf)[0];
+        const has = (dets: typeof expected) => dets.some((d) => d.priorIndex === target.priorIndex && d.classId === target.classId);
+        assert.equal(has(expected), kept, `the reference ${kept ? 'keeps' : 'drops'} a score ${kept ? 'one ulp above' : 'equal to'} its threshold`);
+        for (const build of ['simd', 'baseline'] as const) {
+          const post = await createPostprocessor(config, { build });
+          assertSameDetections(post.run(loc, conf)[0], expected, `${build}, class ${target.classId} threshold ${threshold}`);
+          post.dispose();
+        }
+      }
     }
   });
 
