@@ -82,7 +82,7 @@ describe('ssd-edge export and detect', () => {
     await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', path.join(dir, 'missing.onnx')], /missing\.onnx does not exist; pass --model ssd-mobilenet-v2-coco \| shapes \| face-ssd-mobilenet-v1 \| an \.onnx or \.tflite file/);
     await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', model, '--min-score', '2'], /--min-score is '2'; it must be a number in \[0, 1\]/);
     await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', model, '--backend', 'gpu'], /--backend is 'gpu'/);
-    await cliFails(['detect', path.join(dir, 'a.jpg'), '--modle', model], /unknown option --modle; options: --model/);
+    await cliFails(['detect', path.join(dir, 'a.jpg'), '--modle', model], /unknown option --modle \(did you mean --model\?\); options: --model/);
     await cliFails(['export', '--width', '2', '--out', path.join(dir, 'x.onnx')], /--width is '2'/);
     await cliFails(['export'], /--out is required/);
   });
