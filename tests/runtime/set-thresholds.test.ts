@@ -67,6 +67,39 @@ describe('Detector.setThresholds', () => {
     assertSameDetections(await detector.detect(IMAGE), await expected(0.6, 0.2), 'detect after setThresholds', 0, 1e-6);
   });
 
+  it('reconfigures the post-processor in place: no new wasm instance per slider move', async () => {
+    await detector.detect(IMAGE);
+    const post = (detector as unknown as { post: object }).post;
+    const instantiate = WebAssembly.instantiate;
+    let instances = 0;
+    WebAssembly.instantiate = ((...args: Parameters<typeof instantiate>) => {
+      instances++;
+      return instantiate(...args);
+    }) as typeof instantiate;
+    try {
+      for (let i = 1; i <= 10; i++) await detector.setThresholds({ scoreThreshold: i / 20, nmsThreshold: 0.3 + i / 50 });
+    } finally {
+      WebAssembly.instantiate = instantiate;
+    }
+    assert.equal(instances, 0, 'no core instantiated');
+    assert.equal((detector as unknown as { post: object }).post, post, 'the same post-processor');
+    assertSameDetections((await detector.detect(IMAGE)), await expected(0.5, 0.5), 'after ten moves', 0, 1e-6);
+  });
+
+  it('calls in flight keep the thresholds in force when each was made, in any interleaving', async () => {
+    await detector.setThresholds({ scoreThreshold: 0.01, nmsThreshold: 0.45 });
+    const first = detector.detect(IMAGE);
+    const toStrict = detector.setThresholds({ scoreThreshold: 0.81, nmsThreshold: 0.9 });
+    const second = detector.detect(IMAGE);
+    const toMiddle = detector.setThresholds({ scoreThreshold: 0.5 });
+    const third = detector.detect(IMAGE);
+    assertSameDetections(await first, await expected(0.01, 0.45), 'made at 0.01', 0, 1e-6);
+    assertSameDetections(await second, await expected(0.81, 0.9), 'made at 0.81', 0, 1e-6);
+    assertSameDetections(await third, await expected(0.5, 0.9), 'made at 0.5', 0, 1e-6);
+    assertSameDetections((await toStrict)![0], await expected(0.81, 0.9), 're-run at 0.81', 0, 1e-6);
+    assertSameDetections((await toMiddle)![0], await expected(0.5, 0.9), 're-run at 0.5', 0, 1e-6);
+  });
+
   it('rejects bad values with a RangeError naming them, and keeps the thresholds it had', async () => {
     await detector.setThresholds({ scoreThreshold: 0.5, nmsThreshold: 0.45 });
     await assert.rejects(detector.setThresholds({ scoreThreshold: 1.5 }), (e: Error) => e instanceof RangeError && /1\.5/.test(e.message));
