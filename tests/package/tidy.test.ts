@@ -1,7 +1,7 @@
 /**
  * Housekeeping that issue 11 asked for and that nothing else would notice coming undone: comments
  * that point at files point at files that exist; the tests' random numbers are the library's own
- * generator, not a copy; one median.
+ * generator, not a copy; the linter runs in CI; the README says what the browser tests need; one median.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -40,6 +40,22 @@ describe('the house', () => {
 
   it("tests/helpers.ts's random is src/util/random.ts's mulberry32 itself, not a copy", () => {
     assert.equal(random, mulberry32);
+  });
+
+  it('.ci/run lints through npm run lint, whose typescript-eslint config forbids floating promises', async () => {
+    const ci = await readFile(path.join(root, '.ci', 'run'), 'utf8');
+    assert.match(ci, /^npm run lint$/m);
+    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    assert.match(pkg.scripts.lint, /^eslint\b/);
+    assert.match(await readFile(path.join(root, 'eslint.config.js'), 'utf8'), /'@typescript-eslint\/no-floating-promises': \['error'/);
+  });
+
+  it("the README's quick start says what the browser tests need, and that they skip without it", async () => {
+    const readme = await readFile(path.join(root, 'README.md'), 'utf8');
+    const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('\n## ', readme.indexOf('## Quick start') + 1));
+    assert.match(quickStart, /apt-get install\s+chromium/);
+    assert.match(quickStart, /skipped/);
+    assert.match(quickStart, /SSD_EDGE_REQUIRE_BROWSER=1/);
   });
 
   it('one median: src/util/median.ts, and no other definition in src/ or bench/', async () => {
