@@ -157,6 +157,26 @@ class WasmPostprocessor implements Postprocessor {
     this.regions = this.reserve(1);
   }
 
+  coreAfterArena(): Core {
+    const live = (): Core => {
+      if (!this.core) throw new Error('this postprocessor was disposed; create a new one');
+      return this.core;
+    };
+    const base = () => align16(this.regions.end);
+    return {
+      build: this.build,
+      get exports() { return live().exports; },
+      get memory() { return live().memory; },
+      get heapBase() { return base(); },
+      scratch(bytes: number, purpose?: string): number {
+        const core = live();
+        const at = base();
+        core.scratch(at - core.heapBase + bytes, purpose);
+        return at;
+      },
+    };
+  }
+
   setThresholds(thresholds: PostprocessThresholds): void {
     const core = this.core;
     if (!core) throw new Error('this postprocessor was disposed; create a new one');
@@ -323,6 +343,16 @@ class WasmPostprocessor implements Postprocessor {
   dispose(): void {
     this.core = null;
   }
+}
+
+/**
+ * The post-processor's core as a Core whose scratch() hands out the memory after the arena, for
+ * transient work between runs (the detector's pre-processing), so one instance serves both. Its
+ * heapBase follows the arena when a larger batch moves its end; it throws once `post` is disposed.
+ */
+export function coreAfterArena(post: Postprocessor): Core {
+  if (!(post instanceof WasmPostprocessor)) throw new TypeError('coreAfterArena takes a postprocessor made by createPostprocessor');
+  return post.coreAfterArena();
 }
 
 /**

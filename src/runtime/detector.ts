@@ -11,7 +11,7 @@
  * model and opens its session, model-contract.ts checks the model's input and outputs against
  * them; this file runs images through them.
  */
-import { createPostprocessor, type Postprocessor } from '../core/postprocessor.js';
+import { coreAfterArena, createPostprocessor, type Postprocessor } from '../core/postprocessor.js';
 import { presetByName } from '../core/presets.js';
 import { resolveConfig } from '../core/config.js';
 import type { PostprocessConfig } from '../core/types.js';
@@ -43,8 +43,9 @@ const DETECTOR_OPTION_KEYS = Object.keys({
 const THRESHOLD_KEYS = Object.keys({ scoreThreshold: 1, nmsThreshold: 1 } satisfies Record<keyof ThresholdOverrides, 1>);
 
 /**
- * The pre-processor's wasm memory grows to the largest image and never shrinks: above this
- * (a 10-megapixel RGB image and its tables), it is replaced by a fresh instance after the call.
+ * The core's wasm memory grows to the largest image and never shrinks: when the pre-processing
+ * has grown it by more than this past the post-processing's arena (a 10-megapixel RGB image and
+ * its tables), the core is replaced by a fresh instance after the call.
  */
 export const PREPROCESS_KEEP_BYTES = 48 * 2 ** 20;
 
@@ -146,7 +147,7 @@ class OnnxDetector implements Detector {
   private readonly runs = new Set<TrackHandle>();
 
   private readonly session: ModelSession;
-  private readonly post: Postprocessor;
+  private post: Postprocessor;
   private prep: WasmPreprocessor;
   readonly inputSpec: PreprocessSpec;
   config: PostprocessConfig;
@@ -252,12 +253,26 @@ class OnnxDetector implements Detector {
     return results;
   }
 
-  /** Replaces a pre-processor grown by a large image with a fresh one, so its memory is not held for the detector's life. */
+  /** Whether a large image grew the shared core by more than PREPROCESS_KEEP_BYTES past the post-processing's arena. */
+  private grown(): boolean {
+    return !this.disposed && this.prep.memoryBytes - coreAfterArena(this.post).heapBase > PREPROCESS_KEEP_BYTES;
+  }
+
+  /**
+   * Replaces a core grown by a large image with a fresh one (its post-processor, with the
+   * thresholds it holds, and its pre-processor), so that memory is not held for the detector's life.
+   */
   private async trimPreprocessor(): Promise<void> {
-    if (this.prep.memoryBytes <= PREPROCESS_KEEP_BYTES || this.disposed) return;
-    const large = this.prep;
-    this.prep = await createWasmPreprocessor({ build: this.coreBuild, wasmBaseUrl: this.wasmBaseUrl });
-    large.dispose();
+    if (!this.grown()) return;
+    await this.serialize(async () => {
+      if (!this.grown()) return; // another call trimmed it meanwhile
+      const post = await createPostprocessor(this.postConfig, { build: this.coreBuild, wasmBaseUrl: this.wasmBaseUrl });
+      const prep = await createWasmPreprocessor({ core: coreAfterArena(post) });
+      const [large, largePrep] = [this.post, this.prep];
+      [this.post, this.prep] = [post, prep];
+      largePrep.dispose();
+      large.dispose();
+    });
   }
 
   async setThresholds(overrides: ThresholdOverrides): Promise<ImageDetection[][] | undefined> {
@@ -363,7 +378,8 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
   const inputSpec = choosePreprocess(options, records, postChoice);
   const coreOptions = { wasmBaseUrl: options.wasmBaseUrl };
   const post = await createPostprocessor(postChoice.config, coreOptions);
-  const prep = await createWasmPreprocessor(coreOptions);
+  // one core for both: the pre-processing works in the memory after the post-processing's arena
+  const prep = await createWasmPreprocessor({ core: coreAfterArena(post) });
   let session: ModelSession | undefined;
   try {
     const opened = await openSession();
