@@ -11,6 +11,7 @@ import { createDetector, type Detector } from '../../src/runtime/detector.js';
 import type { RawImage } from '../../src/runtime/types.js';
 import { assertSameDetections } from '../helpers.js';
 import { ssdModel, ssdOutputs } from './onnx-models.js';
+import { countInstances } from './wasm-instances.js';
 
 const P = 8732, C = 21;
 // overlapping neighbours (priors 100–103 share a location cell) at falling logits: scores spread
@@ -70,17 +71,9 @@ describe('Detector.setThresholds', () => {
   it('reconfigures the post-processor in place: no new wasm instance per slider move', async () => {
     await detector.detect(IMAGE);
     const post = (detector as unknown as { post: object }).post;
-    const instantiate = WebAssembly.instantiate;
-    let instances = 0;
-    WebAssembly.instantiate = ((...args: Parameters<typeof instantiate>) => {
-      instances++;
-      return instantiate(...args);
-    }) as typeof instantiate;
-    try {
+    const { instances } = await countInstances(async () => {
       for (let i = 1; i <= 10; i++) await detector.setThresholds({ scoreThreshold: i / 20, nmsThreshold: 0.3 + i / 50 });
-    } finally {
-      WebAssembly.instantiate = instantiate;
-    }
+    });
     assert.equal(instances, 0, 'no core instantiated');
     assert.equal((detector as unknown as { post: object }).post, post, 'the same post-processor');
     assertSameDetections((await detector.detect(IMAGE)), await expected(0.5, 0.5), 'after ten moves', 0, 1e-6);

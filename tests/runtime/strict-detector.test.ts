@@ -12,6 +12,7 @@ import { createDetector, PREPROCESS_KEEP_BYTES, type Detector } from '../../src/
 import type { WasmPreprocessor } from '../../src/runtime/preprocess-wasm.js';
 import type { DetectorOptions, RawImage } from '../../src/runtime/types.js';
 import { ssdModel, ssdOutputs } from './onnx-models.js';
+import { countInstances } from './wasm-instances.js';
 
 const P = 8732, C = 21;
 const HITS = [100, 4000, 7000].flatMap((prior, i) => [{ prior, classId: 12, logit: 9 - 2 * i }]);
@@ -98,18 +99,8 @@ describe('a detector', () => {
   });
 
   it('pre- and post-processing share one core, replaced with its thresholds after a large image', async () => {
-    const instantiate = WebAssembly.instantiate;
-    let instances = 0;
-    WebAssembly.instantiate = ((...args: Parameters<typeof instantiate>) => {
-      instances++;
-      return instantiate(...args);
-    }) as typeof instantiate;
-    let other: Detector;
-    try {
-      other = await createDetector({ model: MODEL, preset: 'ssd300Voc', backend: 'node', threads: 1, maxImagePixels: 40_000_000 });
-    } finally {
-      WebAssembly.instantiate = instantiate;
-    }
+    const { result: other, instances } = await countInstances(() =>
+      createDetector({ model: MODEL, preset: 'ssd300Voc', backend: 'node', threads: 1, maxImagePixels: 40_000_000 }));
     try {
       assert.equal(instances, 1, 'one core instance for the pre- and the post-processing');
       // scores 0.9975, 0.982 and 0.881: 0.95 keeps two
