@@ -1,7 +1,7 @@
 // Deterministic single-precision exp, scalar and 4-lane twins.
 //
 // Both twins perform the same IEEE f32 operations in the same order, so they give
-// bit-identical results; src/core/reference/expf.ts repeats them with Math.fround, which
+// bit-identical results; src/core/expf.ts repeats them with Math.fround, which
 // is what lets the wasm builds and the TypeScript reference agree on every detection.
 // see: Cephes expf.c (S. Moshier) — range reduction by ln 2 split in two, degree-5 polynomial.
 

@@ -25,6 +25,7 @@ import type { Page } from 'playwright-core';
 import { startServer } from '../web/server.js';
 import { launchChromium, openPage, repoRoot, withConsole, type Chromium } from '../tests/browser/chromium.js';
 import { convertModel } from '../src/convert/index.js';
+import { median } from '../src/util/median.js';
 import { COCO91_LABELS } from '../src/core/labels.js';
 import { readTfliteCocoFixtures } from '../tests/tflite-reference/fixtures.js';
 import { int8WeightsModel } from './coco-levers.js';
@@ -49,7 +50,6 @@ const PHOTO = 'dog';
 const fmt = (ms: number, digits = 1) => ms.toFixed(digits);
 const ratio = (ms: number, peer: number) => `${(ms / peer).toFixed(2)}×`;
 const load = () => os.loadavg()[0].toFixed(2);
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
 interface Stages { decode?: number; preprocess: number; inference: number; postprocess: number; total: number }
 interface DetectorResult extends Stages { backend: string; threads: number; detections: string[] }

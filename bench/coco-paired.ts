@@ -15,6 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { repoRoot } from '../tests/browser/chromium.js';
 import { convertModel } from '../src/convert/index.js';
+import { median } from '../src/util/median.js';
 import { readTfliteCocoFixtures } from '../tests/tflite-reference/fixtures.js';
 import { int8WeightsModel } from './coco-levers.js';
 
@@ -59,7 +60,6 @@ for (let round = 0; round < Number(values.rounds); round++) {
   }
   for (const s of sessions) s.ratios.push(s.times[round] / sessions[0].times[round]);
 }
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 console.log(`onnxruntime-web ${ort.env.versions.web} wasm in Node ${process.version}, ${ort.env.wasm.numThreads} thread(s), ` +
   `${values.rounds} rounds; load average ${loadBefore.toFixed(2)} → ${os.loadavg()[0].toFixed(2)}\n`);
 console.log('| variant | session create ms | median ms | min ms | median ratio to baseline (per round) |');

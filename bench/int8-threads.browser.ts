@@ -15,6 +15,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { launchChromium, repoRoot } from '../tests/browser/chromium.js';
+import { median } from '../src/util/median.js';
 
 const RUNS = Number(process.env.SSD_INT8_RUNS ?? 25);
 
@@ -68,7 +69,6 @@ async function main(): Promise<void> {
     const result = await page.evaluate(() => (globalThis as unknown as { result: Promise<unknown> }).result) as
       { error?: string; isolated: boolean; userAgent: string; relaxed: string; rows: { build: string; threads: number; reason: string; exact: boolean; times: number[]; workerShare: number }[] };
     if (result.error) throw new Error(result.error);
-    const median = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1];
     console.log(`${result.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium'}, cross-origin isolated: ${result.isolated}, relaxed SIMD: ${result.relaxed}, ${RUNS} runs each, interleaved`);
     console.log(`load before: ${loadBefore}\nload after:  ${execSync('uptime').toString().trim()}\n`);
     console.log('| ssd-edge int8 | median ms | min ms | ratio (median) | worker share | heads = TFLite |');

@@ -1,10 +1,8 @@
 /** Timing helpers: median of repeated runs after warm-up. */
 import { performance } from 'node:perf_hooks';
+import { median } from '../src/util/median.js';
 
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
+export { median };
 
 export async function timeRun(run: () => unknown, runs: number, warmup = 3): Promise<number> {
   for (let i = 0; i < warmup; i++) await run();

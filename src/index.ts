@@ -1,5 +1,5 @@
 /** ssd-edge: SSD object detection at the edge. */
-export { createPostprocessor, dequantize, type Postprocessor, type PostprocessorOptions, type Quantization } from './core/postprocessor.js';
+export { createPostprocessor, dequantize, type Postprocessor, type PostprocessorOptions, type PostprocessThresholds, type Quantization } from './core/postprocessor.js';
 export { createMatcher, type Matcher, type MatchTargets } from './core/matcher.js';
 export {
   createTracker, type Tracker, type TrackerOptions, type TrackInput, type Track, type TrackState, type SmootherKind,

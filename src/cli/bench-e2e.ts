@@ -21,6 +21,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from '../util/median.js';
 import { mulberry32 } from '../util/random.js';
 import { COCO91_LABELS } from '../core/labels.js';
 import { readModelBytes } from '../runtime/session.js';
@@ -173,12 +174,6 @@ function syntheticImage(width: number, height: number): RawImage {
   const data = new Uint8Array(width * height * 3);
   for (let i = 0; i < data.length; i++) data[i] = Math.floor(rand() * 256);
   return { data, width, height, channels: 3 };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 async function runtimeName(backend: Backend): Promise<string> {

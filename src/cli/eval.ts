@@ -4,7 +4,7 @@
  * `--weights <checkpoint>` the same of a training checkpoint run in tfjs.
  */
 import type { ModelEvaluation } from '../train/evaluate.js';
-import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
+import { describeOptions, integerOption, parseArgs, type OptionSpec } from './args.js';
 import { progressBar, type Progress } from './progress.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
@@ -60,8 +60,7 @@ export async function runEval(argv: string[]): Promise<void> {
   const backend = (options.backend as string | undefined) ?? 'auto';
   const backends = weights ? ['auto', 'wasm', 'cpu', 'node', 'node-gpu'] : ['auto', 'node', 'wasm'];
   if (!backends.includes(backend)) throw new RangeError(`--backend is '${backend}'; use ${backends.join(', ')}`);
-  const limit = numberOption(options, 'limit', 1);
-  if (limit !== undefined && !Number.isInteger(limit)) throw new RangeError(`--limit is '${String(options.limit)}'; it must be an integer`);
+  const limit = integerOption(options, 'limit', 1);
   let progress: Progress | undefined;
   const common = {
     data, split: (options.split as string | undefined) ?? 'test', backend: backend as 'auto', limit,

@@ -4,7 +4,7 @@
  * weights for trying the pipeline and measuring speed (the command says so).
  */
 import { writeFile } from 'node:fs/promises';
-import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
+import { describeOptions, integerOption, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { loadModelBuilder } from './model-builder.js';
 import type { MiniSsd } from '../model/mini.js';
 import type { MobilenetSsd, MobilenetSsdInputSize } from '../model/mobilenet-ssd.js';
@@ -33,8 +33,7 @@ export async function runExport(argv: string[]): Promise<void> {
     throw new Error('export: --weights takes width and classes from the checkpoint (and a MobileNet\'s input size); drop --width, --classes, --input-size and --seed');
   }
   const width = numberOption(options, 'width', Number.MIN_VALUE, 1) ?? 1;
-  const numClasses = numberOption(options, 'classes', 2, 100000) ?? 21;
-  if (!Number.isInteger(numClasses)) throw new RangeError(`--classes is ${numClasses}; it must be an integer`);
+  const numClasses = integerOption(options, 'classes', 2, 100000) ?? 21;
   const seed = numberOption(options, 'seed') ?? 0;
   const arch = (options.arch as string | undefined) ?? 'ssd300';
   const archs = ['ssd300', 'mini', 'mobilenet-v2', 'ssdlite-mobilenet-v2'];

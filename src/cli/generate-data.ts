@@ -3,7 +3,7 @@
  * layout (JPEGImages, Annotations, ImageSets/Main/trainval.txt and test.txt), the data the
  * project trains on here with nothing downloaded.
  */
-import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
+import { describeOptions, integerOption, parseArgs, type OptionSpec } from './args.js';
 import { progressBar } from './progress.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
@@ -22,11 +22,7 @@ export async function runGenerateData(argv: string[]): Promise<void> {
   if (positionals.length > 0) throw new Error(`generate-data: unexpected '${positionals[0]}'\n\nusage: ${GENERATE_DATA_USAGE}`);
   const out = options.out as string | undefined;
   if (!out) throw new Error(`generate-data: --out is required\n\nusage: ${GENERATE_DATA_USAGE}`);
-  const integer = (name: string, fallback: number, min: number, max: number) => {
-    const value = numberOption(options, name, min, max) ?? fallback;
-    if (!Number.isInteger(value)) throw new RangeError(`--${name} is ${value}; it must be an integer`);
-    return value;
-  };
+  const integer = (name: string, fallback: number, min: number, max: number) => integerOption(options, name, min, max) ?? fallback;
   const trainCount = integer('train', 2000, 0, 1e7), testCount = integer('test', 500, 0, 1e7);
   const progress = progressBar(trainCount + testCount, 'generate-data');
   const { generateVocDataset } = await import('../train/data/index.js');

@@ -7,7 +7,7 @@
 import { TRAINING_ARCHS, type TrainingArch } from '../train/arch-names.js';
 import { TRAINING_BACKENDS, type TrainingBackendName } from '../train/backend-names.js';
 import type { TrainProgress } from '../train/train.js';
-import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
+import { describeOptions, integerOption, numberOption, parseArgs, type OptionSpec, type ParsedArgs } from './args.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   data: { type: 'string', description: 'the PASCAL VOC dataset directory (required)' },
@@ -45,11 +45,8 @@ const OPTIONS: Record<string, OptionSpec> = {
 
 export const TRAIN_USAGE = `ssd-edge train --data <voc dir> [options]\n${describeOptions(OPTIONS)}`;
 
-function integer(options: Record<string, string | boolean | undefined>, name: string, min: number, max = 2 ** 31 - 1): number | undefined {
-  const value = numberOption(options, name, min, max);
-  if (value !== undefined && !Number.isInteger(value)) throw new RangeError(`--${name} is ${value}; it must be an integer`);
-  return value;
-}
+/** An integer option up to the largest int32 (seeds, counts, steps). */
+const integer = (options: ParsedArgs['options'], name: string, min: number, max = 2 ** 31 - 1) => integerOption(options, name, min, max);
 
 /** One progress line: step, epoch, loss terms, positives, lr, images/s. */
 export function formatProgress(p: TrainProgress): string {

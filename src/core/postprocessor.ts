@@ -12,6 +12,7 @@ import { layout, PLAN_WORDS, QUANT_FIELDS, QUANT_PLAN_OFFSET, recordWords, write
 import { presetByName } from './presets.js';
 import { generatePriorsWith } from './priors.js';
 import type { Detection, PostprocessConfig } from './types.js';
+import { rejectUnknownKeys } from '../util/strict-keys.js';
 
 export interface Postprocessor {
   /** Which core build runs: 'simd' or 'baseline'. */
@@ -43,8 +44,20 @@ export interface Postprocessor {
    * or an activation that is not monotone on this grid).
    */
   quantizedThresholds(confQuant: Quantization): Uint16Array | null;
+  /**
+   * Changes the score and/or NMS threshold of later runs in place: the same core and arena, the
+   * plan rewritten (a threshold slider costs no new instance). Validates first: a bad value
+   * throws (RangeError naming it) and leaves the thresholds as they were.
+   */
+  setThresholds(thresholds: PostprocessThresholds): void;
   /** Releases the core instance; later calls throw. */
   dispose(): void;
+}
+
+/** The thresholds setThresholds() changes; a field left out keeps its value. */
+export interface PostprocessThresholds {
+  scoreThreshold?: PostprocessConfig['scoreThreshold'];
+  nmsThreshold?: number;
 }
 
 export type PostprocessorOptions = LoadCoreOptions;
@@ -132,15 +145,54 @@ class WasmPostprocessor implements Postprocessor {
   readonly priors: Float32Array;
   private core: Core | null;
   private regions: Layout & Record<string, number>;
-  private readonly gate: number;
+  private gate: number;
   private gateCache: { key: string; gates: Uint16Array | null } | null = null;
 
-  constructor(core: Core, readonly config: ResolvedConfig, private readonly name: string) {
+  /** `given` is the config as passed (setThresholds re-resolves it with new thresholds). */
+  constructor(core: Core, public config: ResolvedConfig, private given: PostprocessConfig, private readonly name: string) {
     this.core = core;
     this.build = core.build;
     this.priors = config.priors;
     this.gate = scoreGate(config);
     this.regions = this.reserve(1);
+  }
+
+  coreAfterArena(): Core {
+    const live = (): Core => {
+      if (!this.core) throw new Error('this postprocessor was disposed; create a new one');
+      return this.core;
+    };
+    const base = () => align16(this.regions.end);
+    return {
+      build: this.build,
+      get exports() { return live().exports; },
+      get memory() { return live().memory; },
+      get heapBase() { return base(); },
+      scratch(bytes: number, purpose?: string): number {
+        const core = live();
+        const at = base();
+        core.scratch(at - core.heapBase + bytes, purpose);
+        return at;
+      },
+    };
+  }
+
+  setThresholds(thresholds: PostprocessThresholds): void {
+    const core = this.core;
+    if (!core) throw new Error('this postprocessor was disposed; create a new one');
+    if (thresholds === null || typeof thresholds !== 'object') {
+      throw new TypeError(`setThresholds takes { scoreThreshold?, nmsThreshold? }, got ${describe(thresholds)}`);
+    }
+    rejectUnknownKeys(thresholds, ['scoreThreshold', 'nmsThreshold'], 'setThresholds');
+    const given = { ...this.given };
+    if (thresholds.scoreThreshold !== undefined) given.scoreThreshold = thresholds.scoreThreshold;
+    if (thresholds.nmsThreshold !== undefined) given.nmsThreshold = thresholds.nmsThreshold;
+    const config = resolveConfig(given, this.priors); // throws before anything changes
+    this.given = given;
+    this.config = config;
+    this.gate = scoreGate(config);
+    this.gateCache = null;
+    writePlan(core, config, this.gate, this.regions);
   }
 
   private reserve(batch: number): Layout & Record<string, number> {
@@ -297,6 +349,16 @@ class WasmPostprocessor implements Postprocessor {
 }
 
 /**
+ * The post-processor's core as a Core whose scratch() hands out the memory after the arena, for
+ * transient work between runs (the detector's pre-processing), so one instance serves both. Its
+ * heapBase follows the arena when a larger batch moves its end; it throws once `post` is disposed.
+ */
+export function coreAfterArena(post: Postprocessor): Core {
+  if (!(post instanceof WasmPostprocessor)) throw new TypeError('coreAfterArena takes a postprocessor made by createPostprocessor');
+  return post.coreAfterArena();
+}
+
+/**
  * A post-processor for one SSD configuration: a preset name, a preset object, or a full
  * PostprocessConfig. Loads the SIMD core where supported (see `build`).
  * @example
@@ -317,5 +379,5 @@ export async function createPostprocessor(config: PostprocessConfig | string,
   }
   const core = await instantiateCore(options);
   const priors = given.priors instanceof Float32Array ? given.priors : generatePriorsWith(core, given.priors);
-  return new WasmPostprocessor(core, resolveConfig(given, priors), name);
+  return new WasmPostprocessor(core, resolveConfig(given, priors), given, name);
 }

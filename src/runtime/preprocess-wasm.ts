@@ -1,8 +1,8 @@
 /**
- * Pre-processing in the wasm core (assembly/resize.ts): the same resize (either sampling rule),
- * channel order, mean/std and layout as preprocess.ts, in f32 with SIMD, several times faster than
- * the TypeScript twin, which stays the readable reference it is tested against. One core instance
- * of its own; the image is copied in once and the tensor copied out once.
+ * Pre-processing in the wasm core (assembly/resize.ts): the same resize (either sampling rule), channel order,
+ * mean/std and layout as preprocess.ts, in f32 with SIMD, several times faster than the
+ * TypeScript twin, which stays the readable reference it is tested against. A core instance of
+ * its own, or one it is given; the image is copied in once and the tensor copied out once.
  */
 import { instantiateCore, type Core, type LoadCoreOptions } from '../core/loader.js';
 import { imageChannels } from './preprocess.js';
@@ -34,8 +34,16 @@ export interface WasmPreprocessor {
   dispose(): void;
 }
 
-export async function createWasmPreprocessor(options: LoadCoreOptions = {}): Promise<WasmPreprocessor> {
-  let core: Core | null = await instantiateCore(options);
+export interface WasmPreprocessorOptions extends LoadCoreOptions {
+  /**
+   * A core to work in instead of an instance of its own (the detector passes its post-processor's,
+   * whose scratch() hands out the memory after its arena). dispose() then only lets go of it.
+   */
+  core?: Core;
+}
+
+export async function createWasmPreprocessor(options: WasmPreprocessorOptions = {}): Promise<WasmPreprocessor> {
+  let core: Core | null = options.core ?? await instantiateCore(options);
 
   /** Copies the image into the arena and runs `resize(source, target, tables)`; returns the target pointer. */
   function resizeIn(image: RawImage, spec: PreprocessSpec, out: ArrayLike<number>, index: number, bytesPerValue: number,

@@ -8,6 +8,10 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { renderSample } from '../../src/train/data/render.js';
+
+/** A rendered shapes image with three objects (two rings and a triangle). */
+const SHAPES_SEED = 1;
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -28,6 +32,7 @@ async function cliFails(args: string[], message: RegExp): Promise<Failure> {
 describe('ssd-edge export and detect', () => {
   let dir: string;
   let model: string;
+  let shapeNames: string[];
   before(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'ssd-edge-cli-'));
     model = path.join(dir, 'small.onnx');
@@ -35,6 +40,10 @@ describe('ssd-edge export and detect', () => {
       .jpeg().toFile(path.join(dir, 'a.jpg'));
     await sharp({ create: { width: 200, height: 300, channels: 4, background: { r: 10, g: 200, b: 40, alpha: 0.5 } } })
       .png().toFile(path.join(dir, 'b.png'));
+    // an image of the shapes model's kind, whose objects the generator knows
+    const sample = renderSample(300, 300, SHAPES_SEED);
+    await sharp(Buffer.from(sample.rgb), { raw: { width: 300, height: 300, channels: 3 } }).jpeg().toFile(path.join(dir, 'shapes.jpg'));
+    shapeNames = sample.objects.map((o) => o.name).sort();
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
@@ -65,8 +74,8 @@ describe('ssd-edge export and detect', () => {
   it('detect on a directory annotates every image and keeps going past a broken one', async () => {
     await writeFile(path.join(dir, 'c.jpg'), 'not a jpeg');
     const out = path.join(dir, 'annotated');
-    const failure = await cliFails(['detect', dir, '--model', model, '--out', out], /c\.jpg: .*1 of 3 images failed/s);
-    assert.match(failure.stdout, /a\.jpg: \d+ detections/);
+    const failure = await cliFails(['detect', dir, '--model', model, '--out', out, '--min-score', '0'], /c\.jpg: .*1 of 4 images failed/s);
+    assert.match(failure.stdout, /a\.jpg: [1-9]\d* detections?/, 'the random model at --min-score 0 finds some');
     const annotated = await sharp(path.join(out, 'b.png')).metadata();
     assert.deepEqual([annotated.width, annotated.height, annotated.format], [200, 300, 'png']);
     await rm(path.join(dir, 'c.jpg'));
@@ -75,14 +84,16 @@ describe('ssd-edge export and detect', () => {
   it('clear errors for a missing image, a missing model and bad options', async () => {
     await cliFails(['detect', path.join(dir, 'nope.jpg'), '--model', model], /'.*nope\.jpg' does not exist/);
     // Without --model, the default model (the COCO detector) runs; built-in models go by name
-    assert.match((await cli('detect', path.join(dir, 'a.jpg'))).stdout, /a\.jpg: \d+ detections?/);
+    assert.match((await cli('detect', fileURLToPath(new URL('../../../samples/dog.jpg', import.meta.url)))).stdout, /dog\.jpg: [1-9]\d* detections?\n\s+dog\s/);
     const dog = JSON.parse((await cli('detect', fileURLToPath(new URL('../../../samples/dog.jpg', import.meta.url)), '--json')).stdout) as { label: string }[];
     assert.deepEqual(dog.map(d => d.label).slice(0, 3), ['dog', 'bicycle', 'car']);
-    assert.match((await cli('detect', path.join(dir, 'a.jpg'), '--model', 'shapes')).stdout, /a\.jpg: \d+ detections?/);
+    const shapes = (await cli('detect', path.join(dir, 'shapes.jpg'), '--model', 'shapes')).stdout;
+    assert.match(shapes, new RegExp(`shapes\\.jpg: ${shapeNames.length} detections?`));
+    assert.deepEqual([...shapes.matchAll(/^\s+(\w+)\s+\d\.\d+/gm)].map((m) => m[1]).sort(), shapeNames, 'the shapes drawn, found');
     await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', path.join(dir, 'missing.onnx')], /missing\.onnx does not exist; pass --model ssd-mobilenet-v2-coco \| shapes \| face-ssd-mobilenet-v1 \| an \.onnx or \.tflite file/);
     await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', model, '--min-score', '2'], /--min-score is '2'; it must be a number in \[0, 1\]/);
     await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', model, '--backend', 'gpu'], /--backend is 'gpu'/);
-    await cliFails(['detect', path.join(dir, 'a.jpg'), '--modle', model], /unknown option --modle; options: --model/);
+    await cliFails(['detect', path.join(dir, 'a.jpg'), '--modle', model], /unknown option --modle \(did you mean --model\?\); options: --model/);
     await cliFails(['export', '--width', '2', '--out', path.join(dir, 'x.onnx')], /--width is '2'/);
     await cliFails(['export'], /--out is required/);
   });

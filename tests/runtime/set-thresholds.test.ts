@@ -11,6 +11,7 @@ import { createDetector, type Detector } from '../../src/runtime/detector.js';
 import type { RawImage } from '../../src/runtime/types.js';
 import { assertSameDetections } from '../helpers.js';
 import { ssdModel, ssdOutputs } from './onnx-models.js';
+import { countInstances } from './wasm-instances.js';
 
 const P = 8732, C = 21;
 // overlapping neighbours (priors 100–103 share a location cell) at falling logits: scores spread
@@ -65,6 +66,31 @@ describe('Detector.setThresholds', () => {
     await detector.setThresholds({ nmsThreshold: 0.2 });
     assert.equal(detector.config.scoreThreshold, 0.6);
     assertSameDetections(await detector.detect(IMAGE), await expected(0.6, 0.2), 'detect after setThresholds', 0, 1e-6);
+  });
+
+  it('reconfigures the post-processor in place: no new wasm instance per slider move', async () => {
+    await detector.detect(IMAGE);
+    const post = (detector as unknown as { post: object }).post;
+    const { instances } = await countInstances(async () => {
+      for (let i = 1; i <= 10; i++) await detector.setThresholds({ scoreThreshold: i / 20, nmsThreshold: 0.3 + i / 50 });
+    });
+    assert.equal(instances, 0, 'no core instantiated');
+    assert.equal((detector as unknown as { post: object }).post, post, 'the same post-processor');
+    assertSameDetections((await detector.detect(IMAGE)), await expected(0.5, 0.5), 'after ten moves', 0, 1e-6);
+  });
+
+  it('calls in flight keep the thresholds in force when each was made, in any interleaving', async () => {
+    await detector.setThresholds({ scoreThreshold: 0.01, nmsThreshold: 0.45 });
+    const first = detector.detect(IMAGE);
+    const toStrict = detector.setThresholds({ scoreThreshold: 0.81, nmsThreshold: 0.9 });
+    const second = detector.detect(IMAGE);
+    const toMiddle = detector.setThresholds({ scoreThreshold: 0.5 });
+    const third = detector.detect(IMAGE);
+    assertSameDetections(await first, await expected(0.01, 0.45), 'made at 0.01', 0, 1e-6);
+    assertSameDetections(await second, await expected(0.81, 0.9), 'made at 0.81', 0, 1e-6);
+    assertSameDetections(await third, await expected(0.5, 0.9), 'made at 0.5', 0, 1e-6);
+    assertSameDetections((await toStrict)![0], await expected(0.81, 0.9), 're-run at 0.81', 0, 1e-6);
+    assertSameDetections((await toMiddle)![0], await expected(0.5, 0.9), 're-run at 0.5', 0, 1e-6);
   });
 
   it('rejects bad values with a RangeError naming them, and keeps the thresholds it had', async () => {

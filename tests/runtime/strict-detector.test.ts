@@ -1,7 +1,7 @@
 /**
  * The detector's strict options and its memory (issue 11): unknown option keys fail with a
  * suggestion; raw pixels obey maxImagePixels; a large image's pre-processing memory is not held
- * for the detector's life; a call keeps the thresholds in force when it was made; a file that
+ * for the detector's life; pre- and post-processing share one core; a call keeps the thresholds in force when it was made; a file that
  * is not ONNX and an unreachable URL are named as such.
  */
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ import { createDetector, PREPROCESS_KEEP_BYTES, type Detector } from '../../src/
 import type { WasmPreprocessor } from '../../src/runtime/preprocess-wasm.js';
 import type { DetectorOptions, RawImage } from '../../src/runtime/types.js';
 import { ssdModel, ssdOutputs } from './onnx-models.js';
+import { countInstances } from './wasm-instances.js';
 
 const P = 8732, C = 21;
 const HITS = [100, 4000, 7000].flatMap((prior, i) => [{ prior, classId: 12, logit: 9 - 2 * i }]);
@@ -95,6 +96,27 @@ describe('a detector', () => {
     const late = await detector.detect(IMAGE);
     assert.ok(late.length < all, `made after: the new threshold (${late.length} of ${all})`);
     await detector.setThresholds({ scoreThreshold: 0.01 });
+  });
+
+  it('pre- and post-processing share one core, replaced with its thresholds after a large image', async () => {
+    const { result: other, instances } = await countInstances(() =>
+      createDetector({ model: MODEL, preset: 'ssd300Voc', backend: 'node', threads: 1, maxImagePixels: 40_000_000 }));
+    try {
+      assert.equal(instances, 1, 'one core instance for the pre- and the post-processing');
+      // scores 0.9975, 0.982 and 0.881: 0.95 keeps two
+      await other.setThresholds({ scoreThreshold: 0.95 });
+      const prep = () => (other as unknown as { prep: WasmPreprocessor }).prep;
+      const first = prep();
+      const large: RawImage = { data: new Uint8Array(6000 * 6000 * 3).fill(90), width: 6000, height: 6000 };
+      assert.equal((await other.detect(large)).length, 2);
+      assert.notEqual(prep(), first, 'the grown core was replaced');
+      assert.ok(prep().memoryBytes <= PREPROCESS_KEEP_BYTES, `the fresh one holds ${prep().memoryBytes} bytes`);
+      assert.equal((await other.detect(IMAGE)).length, 2, 'the fresh core has the thresholds in force');
+      await other.setThresholds({ scoreThreshold: 0.5 });
+      assert.equal((await other.detect(IMAGE)).length, 3, 'and takes new ones');
+    } finally {
+      await other.dispose();
+    }
   });
 
   it('dispose() releases the pre-processor', async () => {

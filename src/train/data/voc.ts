@@ -24,6 +24,7 @@
  */
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 /** The 20 PASCAL VOC classes, in the usual (alphabetical) order, background not included. */
 export const VOC_CLASSES: readonly string[] = [
@@ -302,10 +303,9 @@ function flag(el: XmlElement, name: string, file: string, where: string): number
 }
 
 // ---------------------------------------------------------------------------------------------
-// A small XML parser: elements, attributes (parsed and discarded), text, the five named entities
-// and numeric character references, comments, CDATA, processing instructions and DOCTYPE
-// (skipped). Enough for VOC annotations and strict about structure: mismatched or unclosed tags
-// and text outside the root element are errors naming the file and line.
+// XML: fast-xml-parser checks the document (its validator names the line and what is wrong) and
+// reads it into elements in order; attributes, comments, processing instructions and DOCTYPE are
+// left out, entities and character references decoded, CDATA read as text.
 
 export interface XmlElement {
   name: string;
@@ -314,81 +314,38 @@ export interface XmlElement {
   children: XmlElement[];
 }
 
-const NAMED_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+/** fast-xml-parser's preserveOrder output: one single-key object per node, `:@` for attributes. */
+type OrderedNode = Record<string, OrderedNode[] | string>;
+
+const ORDERED_PARSER = new XMLParser({
+  preserveOrder: true, ignoreAttributes: true, processEntities: true, htmlEntities: true,
+  trimValues: false, parseTagValue: false, ignoreDeclaration: true, ignorePiTags: true,
+});
+
+function toElement(name: string, nodes: readonly OrderedNode[]): XmlElement {
+  const el: XmlElement = { name, text: '', children: [] };
+  for (const node of nodes) {
+    const [key] = Object.keys(node).filter((k) => k !== ':@');
+    const value = node[key];
+    if (key === '#text') el.text += String(value);
+    else el.children.push(toElement(key, value as OrderedNode[]));
+  }
+  return el;
+}
 
 /** Parses an XML document into its root element. `file` names the source in errors. */
 export function parseXml(xml: string, file: string): XmlElement {
-  let pos = 0;
-  const stack: XmlElement[] = [];
-  let root: XmlElement | undefined;
-  const fail = (msg: string, at = pos): never => {
-    const line = xml.slice(0, at).split('\n').length;
-    throw new Error(`${file}: malformed XML at line ${line}: ${msg}`);
+  const fail = (msg: string, line?: number): never => {
+    throw new Error(`${file}: malformed XML${line === undefined ? '' : ` at line ${line}`}: ${msg}`);
   };
-  const decode = (s: string, at: number): string => s.replace(/&([^;&<\s]*);?/g, (m, ent: string) => {
-    if (!m.endsWith(';')) fail(`bare '&' (write &amp;)`, at);
-    if (ent in NAMED_ENTITIES) return NAMED_ENTITIES[ent];
-    const code = /^#x[0-9a-f]+$/i.test(ent) ? parseInt(ent.slice(2), 16) : /^#[0-9]+$/.test(ent) ? parseInt(ent.slice(1), 10) : NaN;
-    if (!Number.isFinite(code) || code > 0x10ffff) fail(`unknown entity '&${ent};'`, at);
-    return String.fromCodePoint(code);
-  });
-  if (xml.charCodeAt(0) === 0xfeff) pos = 1;
-  while (pos < xml.length) {
-    const lt = xml.indexOf('<', pos);
-    const textEnd = lt < 0 ? xml.length : lt;
-    if (textEnd > pos) {
-      const raw = xml.slice(pos, textEnd);
-      if (stack.length > 0) stack[stack.length - 1].text += decode(raw, pos);
-      else if (raw.trim().length > 0) fail(`text outside the root element: '${raw.trim().slice(0, 20)}'`);
-    }
-    if (lt < 0) break;
-    pos = lt;
-    if (xml.startsWith('<!--', pos)) {
-      const end = xml.indexOf('-->', pos + 4);
-      if (end < 0) fail('unclosed comment');
-      pos = end + 3;
-    } else if (xml.startsWith('<![CDATA[', pos)) {
-      const end = xml.indexOf(']]>', pos + 9);
-      if (end < 0) fail('unclosed CDATA section');
-      if (stack.length === 0) fail('CDATA outside the root element');
-      stack[stack.length - 1].text += xml.slice(pos + 9, end);
-      pos = end + 3;
-    } else if (xml.startsWith('<?', pos)) {
-      const end = xml.indexOf('?>', pos + 2);
-      if (end < 0) fail('unclosed processing instruction');
-      pos = end + 2;
-    } else if (xml.startsWith('<!', pos)) {
-      // DOCTYPE (an internal subset in brackets is skipped as a whole).
-      const bracket = xml.indexOf('[', pos);
-      const close = xml.indexOf('>', pos);
-      if (close < 0) fail('unclosed declaration');
-      if (bracket >= 0 && bracket < close) {
-        const end = xml.indexOf(']>', bracket);
-        if (end < 0) fail('unclosed DOCTYPE');
-        pos = end + 2;
-      } else pos = close + 1;
-    } else if (xml.startsWith('</', pos)) {
-      const m = /^<\/([A-Za-z_:][-\w.:]*)\s*>/.exec(xml.slice(pos, pos + 256));
-      if (!m) fail('bad closing tag');
-      const open = stack.pop();
-      if (!open) fail(`closing tag </${m![1]}> with nothing open`);
-      if (open!.name !== m![1]) fail(`</${m![1]}> closes <${open!.name}>`);
-      pos += m![0].length;
-    } else {
-      const m = /^<([A-Za-z_:][-\w.:]*)((?:\s+[A-Za-z_:][-\w.:]*\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>/.exec(
-        xml.slice(pos, pos + 4096));
-      if (!m) fail(`bad tag '${xml.slice(pos, pos + 30).split('\n')[0]}'`);
-      const el: XmlElement = { name: m![1], text: '', children: [] };
-      if (stack.length > 0) stack[stack.length - 1].children.push(el);
-      else if (root) fail(`a second root element <${el.name}>`);
-      else root = el;
-      if (m![3] !== '/') stack.push(el);
-      pos += m![0].length;
-    }
-  }
-  if (stack.length > 0) fail(`<${stack[stack.length - 1].name}> is never closed`, xml.length);
-  if (!root) fail('no root element', 0);
-  return root!;
+  if (xml.trim().replace(/^\ufeff/, '').length === 0) fail('no root element', 1);
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) fail(valid.err.msg, valid.err.line);
+  // the validator accepts a second root element; a document has one
+  const [root, second] = toElement('', ORDERED_PARSER.parse(xml) as OrderedNode[]).children;
+  if (!root) fail('no root element');
+  if (second) fail(`a second root element <${second.name}> after <${root.name}>`);
+  return root;
 }
 
 /** Escapes text for XML content. */

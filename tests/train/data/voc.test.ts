@@ -139,11 +139,12 @@ describe('readVocDataset', () => {
 
   it('names the file and line of malformed XML', async () => {
     const cases: [string, RegExp][] = [
-      [FIXTURE.replace('</pose>', ''), /000001\.xml: malformed XML at line 16: <\/object> closes <pose>/],
-      [FIXTURE.replace(/<\/annotation>\s*$/, ''), /000001\.xml: malformed XML .*<annotation> is never closed/],
-      [FIXTURE.replace('<xmin>48', '<xmin 48'), /000001\.xml: malformed XML at line 15: bad tag/],
-      [FIXTURE.replace('PASCAL &amp;', 'PASCAL &'), /000001\.xml: malformed XML at line 7: bare '&'/],
-      [FIXTURE + '<extra/>', /000001\.xml: malformed XML .*second root element <extra>/],
+      [FIXTURE.replace('</pose>', ''), /000001\.xml: malformed XML at line 16: Expected closing tag 'pose' \(opened in line \d+, col \d+\) instead of closing tag 'object'/],
+      [FIXTURE.replace(/<\/annotation>\s*$/, ''), /000001\.xml: malformed XML .*Unclosed tag 'annotation'/],
+      [FIXTURE.replace('<xmin>48', '<xmin 48'), /000001\.xml: malformed XML at line 15: .*attribute/],
+      [FIXTURE.replace('PASCAL &amp;', 'PASCAL &'), /000001\.xml: malformed XML at line 7: char '&' is not expected/],
+      [FIXTURE + '<extra/>', /000001\.xml: malformed XML: a second root element <extra> after <annotation>/],
+      ['stray text', /000001\.xml: malformed XML at line 1: char 's' is not expected/],
       ['', /000001\.xml: malformed XML .*no root element/],
     ];
     for (const [i, [xml, pattern]] of cases.entries()) {
@@ -235,5 +236,16 @@ describe('parseXml', () => {
     assert.deepEqual(el.children.map((c) => c.name), ['b', 'c', 'b']);
     assert.equal(el.children[0].text, '<AB>');
     assert.equal(el.children[1].children.length, 0);
+  });
+
+  it('reads what real annotation files carry: a BOM, a declaration, DOCTYPE, comments, attributes, CDATA, CRLF', () => {
+    const xml = '\ufeff<?xml version="1.0" encoding="utf-8"?>\r\n<!DOCTYPE annotation>\r\n<!-- made by a labelling tool -->\r\n' +
+      '<annotation verified="yes"><folder>VOC &amp; co</folder><object><name><![CDATA[dog]]></name><bndbox><xmin>1</xmin></bndbox></object></annotation>\r\n';
+    const el = parseXml(xml, 'x.xml');
+    assert.equal(el.name, 'annotation');
+    assert.deepEqual(el.children.map((c) => c.name), ['folder', 'object']);
+    assert.equal(el.children[0].text, 'VOC & co');
+    assert.equal(el.children[1].children[0].text, 'dog');
+    assert.equal(el.children[1].children[1].children[0].text, '1', 'numbers stay text: the reader parses them');
   });
 });
