@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  decodeFrames, FfmpegMissingError, findFfmpeg, probeVideo, VideoEncoder, type FfmpegTools,
+  audioPlan, decodeFrames, FfmpegMissingError, findFfmpeg, probeVideo, VideoEncoder, type FfmpegTools,
 } from '../../src/video/ffmpeg.js';
 import { random } from '../helpers.js';
-import { childProcesses, FFMPEG_OPTION, makeAudioOnly, makeDogClip, skipWithoutFfmpeg } from './ffmpeg-env.js';
+import {
+  childProcesses, FFMPEG_OPTION, makeAudioOnly, makeDogClip, makeVfrDogClip, probeFrameTimes, probeStreams, skipWithoutFfmpeg, VFR_TIMES_MS,
+} from './ffmpeg-env.js';
 
 const noChildren = (when: string) => assert.deepEqual(childProcesses(), [], `no child process is left ${when}`);
 
@@ -121,26 +123,76 @@ describe('ffmpeg: find, probe, decode, encode', { skip: skipWithoutFfmpeg() }, (
   it('encodes frames to a video of the same count (odd sizes padded), and abort leaves no process', async () => {
     for (const [width, height] of [[64, 48], [65, 33]]) {
       const out = path.join(dir, `enc-${width}x${height}.mp4`);
-      const encoder = new VideoEncoder(tools, out, { width, height, fps: '25' });
-      for (let i = 0; i < 7; i++) await encoder.write(new Uint8Array(width * height * 3).fill(i * 30));
+      const encoder = new VideoEncoder(tools, out, { width, height });
+      for (let i = 0; i < 7; i++) await encoder.write(new Uint8Array(width * height * 3).fill(i * 30), i * 40);
       await encoder.finish();
       const info = await probeVideo(tools, out);
       assert.deepEqual([info.width, info.height, info.frames, info.fps], [width + (width % 2), height + (height % 2), 7, 25]);
     }
-    const encoder = new VideoEncoder(tools, path.join(dir, 'aborted.mkv'), { width: 32, height: 32, fps: 5 });
-    await encoder.write(new Uint8Array(32 * 32 * 3));
-    await assert.rejects(encoder.write(new Uint8Array(10)), /a frame is 10 bytes; this encoder takes 3072/);
+    const encoder = new VideoEncoder(tools, path.join(dir, 'aborted.mkv'), { width: 32, height: 32 });
+    await encoder.write(new Uint8Array(32 * 32 * 3), 0);
+    await assert.rejects(encoder.write(new Uint8Array(10), 200), /a frame is 10 bytes; this encoder takes 3072/);
+    await assert.rejects(encoder.write(new Uint8Array(32 * 32 * 3), 0), /frame 1's timestamp 0 ms is not after the previous frame's 0 ms/);
+    await assert.rejects(encoder.write(new Uint8Array(32 * 32 * 3), NaN), /frame 1's timestamp is NaN ms; it must be a finite time ≥ 0/);
     await encoder.abort();
     noChildren('after abort');
-    assert.throws(() => new VideoEncoder(tools, path.join(dir, 'x.webm'), { width: 2, height: 2, fps: 1 }), /use one of \.mp4 \.m4v \.mov \.mkv/);
+    assert.throws(() => new VideoEncoder(tools, path.join(dir, 'x.webm'), { width: 2, height: 2 }), /use one of \.mp4 \.m4v \.mov \.mkv/);
   });
 
   it('an encoder that dies is reported by the next write, with its message', async () => {
-    const encoder = new VideoEncoder(tools, path.join(dir, 'no-such-folder', 'x.mp4'), { width: 32, height: 32, fps: 5 });
+    const encoder = new VideoEncoder(tools, path.join(dir, 'no-such-folder', 'x.mp4'), { width: 32, height: 32 });
     await assert.rejects(async () => {
-      for (let i = 0; i < 200; i++) await encoder.write(new Uint8Array(32 * 32 * 3));
+      for (let i = 0; i < 200; i++) await encoder.write(new Uint8Array(32 * 32 * 3), i * 200);
       await encoder.finish();
     }, /ffmpeg could not encode '.*x\.mp4' .*No such file or directory/);
     noChildren('after the encoder failed');
+  });
+
+  it('a variable-frame-rate file: each frame has its decoder timestamp (as ffprobe reports it), and the encoder keeps them', async () => {
+    const vfr = path.join(dir, 'vfr.mp4');
+    await makeVfrDogClip(vfr);
+    const inputTimes = await probeFrameTimes(vfr);
+    assert.deepEqual(inputTimes, VFR_TIMES_MS, 'the generated clip has the planned times (ffprobe)');
+    const info = await probeVideo(tools, vfr);
+    const out = path.join(dir, 'vfr-out.mp4');
+    const encoder = new VideoEncoder(tools, out, { width: info.width, height: info.height, timeBase: info.timeBase });
+    const decoded: number[] = [];
+    for await (const frame of decodeFrames(tools, info)) {
+      decoded.push(frame.timestampMs);
+      await encoder.write(frame.data, frame.timestampMs);
+    }
+    await encoder.finish();
+    // not index / fps (which would give 0, 100/… at one rate, and repeat or drop frames to fill it)
+    assert.deepEqual(decoded, inputTimes);
+    assert.deepEqual(await probeFrameTimes(out), inputTimes, 'VFR in, the same timing out');
+    noChildren('after the VFR round trip');
+  });
+
+  it('audio: copied when the container takes the codec, re-encoded to AAC when not (and why), with its duration', async () => {
+    assert.deepEqual(audioPlan([{ codec: 'aac', duration: 1 }, { codec: 'pcm_s16le', duration: 1 }], 'mp4'), [
+      { codec: 'aac', action: 'copy' },
+      { codec: 'pcm_s16le', action: 'aac', reason: 'pcm_s16le audio cannot go into a mp4 file as it is' },
+    ]);
+    assert.deepEqual(audioPlan([{ codec: 'pcm_s16le', duration: 1 }, { codec: 'flac', duration: 1 }], 'matroska').map((p) => p.action), ['copy', 'copy']);
+    assert.deepEqual(audioPlan([{ codec: 'opus', duration: 1 }], 'mov').map((p) => p.action), ['aac']);
+    for (const [codec, input, output, expected] of [['pcm_s16le', 'sound.mkv', 'sound-out.mp4', 'aac'], ['aac', 'sound.mp4', 'sound-out.mov', 'aac'],
+      ['flac', 'sound-flac.mkv', 'sound-flac-out.mkv', 'flac']] as const) {
+      const file = path.join(dir, input);
+      await makeVfrDogClip(file, { codec, seconds: 1.8 });
+      const info = await probeVideo(tools, file);
+      assert.deepEqual(info.audio.map((a) => a.codec), [codec]);
+      const out = path.join(dir, output);
+      const encoder = new VideoEncoder(tools, out, { width: info.width, height: info.height, timeBase: info.timeBase, audioFrom: { file, streams: info.audio } });
+      assert.equal(encoder.audio[0].action, codec === expected ? 'copy' : 'aac', `${codec} into ${output}`);
+      for await (const frame of decodeFrames(tools, info)) await encoder.write(frame.data, frame.timestampMs);
+      await encoder.finish();
+      const streams = await probeStreams(out);
+      assert.deepEqual(streams.map((st) => `${st.codec_type}:${st.codec_type === 'audio' ? st.codec_name : ''}`), ['video:', `audio:${expected}`]);
+      const seconds = Number(streams[1].duration ?? (await probeVideo(tools, out)).duration);
+      // the whole 1.8 s of sound (AAC adds a frame of 1024 samples at most: 21 ms at 48 kHz)
+      assert.ok(Math.abs(seconds - 1.8) <= 0.025, `${output}: audio of ${seconds} s, the input's 1.8 s`);
+      assert.deepEqual(await probeFrameTimes(out), VFR_TIMES_MS, `${output}: the video's timing is kept beside the audio`);
+    }
+    noChildren('after encoding with audio');
   });
 });
