@@ -86,6 +86,8 @@ export interface VideoDetectSummary {
   video: VideoInfo;
   frames: number;
   detectedFrames: number;
+  /** Frames the decoder gave at another size (a resolution change midway), scaled to the video's size before detection. */
+  resizedFrames: number;
   /** Distinct track ids (with --track). */
   tracks: number;
   /** Objects over all frames, by label. */
@@ -147,7 +149,7 @@ export async function detectVideo(options: VideoDetectOptions): Promise<VideoDet
   let jsonStream: WriteStream | undefined;
   let completed = false;
   const summary: VideoDetectSummary = {
-    video, frames: 0, detectedFrames: 0, tracks: 0, labels: {}, out, json: jsonFile, encoder: tools.encoder, seconds: 0,
+    video, frames: 0, detectedFrames: 0, resizedFrames: 0, tracks: 0, labels: {}, out, json: jsonFile, encoder: tools.encoder, seconds: 0,
   };
   const trackIds = new Set<number>();
   const progress = progressBar(video.frames, `detect ${path.basename(options.input)} (${detector.backend})`, options.stderr, { perSecond: 'fps' });
@@ -166,6 +168,7 @@ export async function detectVideo(options: VideoDetectOptions): Promise<VideoDet
     const { width, height } = video;
     for await (const frame of decodeFrames(tools, video)) {
       if (options.signal?.aborted) throw new Error(`stopped after ${summary.frames} frames`);
+      if (frame.decodedWidth !== width || frame.decodedHeight !== height) summary.resizedFrames++;
       const detect = frame.index % every === 0;
       let objects: FrameObject[];
       if (detect) {

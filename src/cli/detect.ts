@@ -95,7 +95,8 @@ async function runVideoDetect(input: string, options: Record<string, string | bo
     const lines = [
       `${input}: ${summary.frames} frames ${summary.video.width}×${summary.video.height} at ${+summary.video.fps.toFixed(3)} fps, ` +
       `detection on ${summary.detectedFrames}${summary.tracks ? `, ${summary.tracks} track${summary.tracks === 1 ? '' : 's'}` : ''}; ` +
-      `boxes: ${labels} (${summary.seconds.toFixed(1)} s)`,
+      `boxes: ${labels} (${summary.seconds.toFixed(1)} s)` +
+      (summary.resizedFrames ? `; the frame size changed midway: ${summary.resizedFrames} frames were scaled to ${summary.video.width}×${summary.video.height}` : ''),
       ...(summary.out ? [`wrote ${summary.out} (${summary.encoder}${describeAudio(summary.audio ?? [])})`] : []),
       ...(summary.json ? [`wrote ${summary.json} (JSON lines, one per frame)`] : []),
     ];

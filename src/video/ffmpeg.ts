@@ -255,8 +255,14 @@ export interface VideoFrame {
    * frames are passed through as decoded, never repeated or dropped to a constant rate.
    */
   timestampMs: number;
-  /** width × height × 3 bytes, RGB, row-major. A new buffer per frame. */
+  /** width × height × 3 bytes (the video's probed size), RGB, row-major. A new buffer per frame. */
   data: Buffer;
+  /**
+   * The size the decoder gave this frame. A stream whose size changes midway (a camera or an
+   * adaptive stream switching resolution) has its other-sized frames scaled to the video's size.
+   */
+  decodedWidth: number;
+  decodedHeight: number;
 }
 
 /** A rational time base as [numerator, denominator] ('1/10240' → [1, 10240]). */
@@ -273,8 +279,10 @@ const timeBaseSeconds = (timeBase: string) => parseTimeBase(timeBase)[0] / parse
  */
 class ShowinfoTimestamps {
   private timeBase: [number, number];
-  private readonly pending: number[] = [];
+  private readonly pending: { timestampMs: number; width: number; height: number }[] = [];
   private nextIndex = 0;
+  /** Frames the current filter graph has seen: ffmpeg builds a new one (numbering from 0 again) when the frame size changes. */
+  private graphFrames = 0;
   private partial = '';
   private ended = false;
   private wake: (() => void) | undefined;
@@ -309,12 +317,15 @@ class ShowinfoTimestamps {
         this.timeBase = parseTimeBase(config[1]);
         return;
       }
-      const frame = /\] \[info\] n:\s*(\d+) pts:\s*(-?\d+|NOPTS)/.exec(line);
+      const frame = /\] \[info\] n:\s*(\d+) pts:\s*(-?\d+|NOPTS) .* s:(\d+)x(\d+) /.exec(line);
       if (!frame) return; // showinfo's second line per frame (colour), or its side data
-      if (Number(frame[1]) !== this.nextIndex) this.problem ??= `showinfo reported frame ${frame[1]} where frame ${this.nextIndex} was next`;
+      const n = Number(frame[1]);
+      if (n === 0 && this.graphFrames > 0) this.graphFrames = 0; // a new filter graph: the frame size changed
+      if (n !== this.graphFrames) this.problem ??= `showinfo reported frame ${n} where frame ${this.graphFrames} was next`;
       else if (frame[2] === 'NOPTS') this.problem ??= `frame ${this.nextIndex} has no timestamp`;
       // one division last: 3072 × 1000 / 10240 is 300 exactly
-      this.pending.push((Number(frame[2]) * this.timeBase[0] * 1000) / this.timeBase[1]);
+      this.pending.push({ timestampMs: (Number(frame[2]) * this.timeBase[0] * 1000) / this.timeBase[1], width: Number(frame[3]), height: Number(frame[4]) });
+      this.graphFrames++;
       this.nextIndex++;
     } else if (/\[(error|fatal|panic)\]/.test(line)) {
       this.messages = [...this.messages.slice(-3), line.replace(/^\[[^\]]*@ 0x[0-9a-f]+\] /, '').replace(/\[(error|fatal|panic)\] /, '').trim()];
@@ -326,8 +337,8 @@ class ShowinfoTimestamps {
     return this.messages.join(' | ');
   }
 
-  /** The next frame's timestamp in ms; waits for its log line (stderr may lag stdout). */
-  async next(): Promise<number> {
+  /** The next frame's timestamp in ms and decoded size; waits for its log line (stderr may lag stdout). */
+  async next(): Promise<{ timestampMs: number; width: number; height: number }> {
     while (this.pending.length === 0 && !this.ended) await new Promise<void>((resolve) => { this.wake = resolve; });
     if (this.problem) throw new Error(this.problem);
     const next = this.pending.shift();
@@ -338,14 +349,16 @@ class ShowinfoTimestamps {
 
 /**
  * Decodes the first video stream to RGB frames, one at a time, each with its decoder timestamp
- * (`-vsync passthrough`: no frame repeated or dropped). Stopping the iteration early (break, an
+ * (`-vsync passthrough`: no frame repeated or dropped) and its decoded size; frames of another
+ * size than the video's (a resolution change midway) are scaled to it. Stopping the iteration early (break, an
  * exception in the loop body) kills ffmpeg and waits for it. A decoding failure throws after the
  * frames decoded so far, naming the file and ffmpeg's message.
  */
 export async function* decodeFrames(tools: FfmpegTools, video: VideoInfo): AsyncGenerator<VideoFrame, void, undefined> {
   const frameBytes = video.width * video.height * 3;
   const child = spawn(tools.ffmpeg, ['-hide_banner', '-nostats', '-loglevel', 'level+info', '-nostdin', '-i', video.file,
-    '-map', '0:v:0', '-an', '-sn', '-dn', '-vsync', 'passthrough', '-vf', 'showinfo',
+    // scale: frames of another size midway come at the video's size (ffmpeg 5.1 does so unasked; this makes it explicit)
+    '-map', '0:v:0', '-an', '-sn', '-dn', '-vsync', 'passthrough', '-vf', `showinfo,scale=${video.width}:${video.height}`,
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = whenExited(child);
   const timestamps = new ShowinfoTimestamps(child.stderr, video.timeBase);
@@ -363,10 +376,10 @@ export async function* decodeFrames(tools: FfmpegTools, video: VideoInfo): Async
         filled += n;
         offset += n;
         if (filled === frameBytes) {
-          const timestampMs = await timestamps.next().catch((e: Error) => {
+          const decoded = await timestamps.next().catch((e: Error) => {
             throw new Error(`cannot time frame ${index} of '${video.file}': ${e.message}`);
           });
-          yield { index, timestampMs, data: frame };
+          yield { index, timestampMs: decoded.timestampMs, data: frame, decodedWidth: decoded.width, decodedHeight: decoded.height };
           index++;
           frame = Buffer.allocUnsafe(frameBytes);
           filled = 0;

@@ -128,6 +128,12 @@ export async function probeFrameTimes(file: string, stream = 'v:0'): Promise<num
   return (out.frames as { pts_time: string }[]).map((f) => Number(f.pts_time) * 1000);
 }
 
+/** ffprobe's decoded frame sizes ('320x240') of the first video stream. */
+export async function probeFrameSizes(file: string): Promise<string[]> {
+  const out = await ffprobeJson(['-select_streams', 'v:0', '-show_entries', 'frame=width,height', file]);
+  return (out.frames as { width: number; height: number }[]).map((f) => `${f.width}x${f.height}`);
+}
+
 export async function probeStreams(file: string): Promise<{ codec_type: string; codec_name: string; duration?: string }[]> {
   return (await ffprobeJson(['-show_streams', file])).streams as { codec_type: string; codec_name: string; duration?: string }[];
 }

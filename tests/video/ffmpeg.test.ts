@@ -13,7 +13,7 @@ import {
 } from '../../src/video/ffmpeg.js';
 import { random } from '../helpers.js';
 import {
-  childProcesses, FFMPEG_OPTION, makeAudioOnly, makeDogClip, makeVfrDogClip, probeFrameTimes, probeStreams, skipWithoutFfmpeg, VFR_TIMES_MS,
+  childProcesses, FFMPEG_OPTION, ffmpegRun, makeAudioOnly, makeDogClip, makeVfrDogClip, probeFrameSizes, probeFrameTimes, probeStreams, skipWithoutFfmpeg, VFR_TIMES_MS,
 } from './ffmpeg-env.js';
 
 const noChildren = (when: string) => assert.deepEqual(childProcesses(), [], `no child process is left ${when}`);
@@ -194,5 +194,29 @@ describe('ffmpeg: find, probe, decode, encode', { skip: skipWithoutFfmpeg() }, (
       assert.deepEqual(await probeFrameTimes(out), VFR_TIMES_MS, `${output}: the video's timing is kept beside the audio`);
     }
     noChildren('after encoding with audio');
+  });
+
+  it('a stream whose frame size changes midway: every frame comes at the size of the video, with its decoded size and its time', async () => {
+    // two MPEG-TS parts, 320×240 then 160×120, joined by ffmpeg's concat demuxer (as a camera or an adaptive stream switching)
+    const parts = ['big', 'small'].map((name) => path.join(dir, `${name}.ts`));
+    await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=10', '-t', '0.5', '-c:v', 'mpeg2video', parts[0]]);
+    await ffmpegRun(['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10', '-t', '0.5', '-c:v', 'mpeg2video', parts[1]]);
+    const list = path.join(dir, 'parts.txt'), joined = path.join(dir, 'joined.ts');
+    await writeFile(list, parts.map((p) => `file '${p}'\n`).join(''));
+    await ffmpegRun(['-f', 'concat', '-safe', '0', '-i', list, '-c', 'copy', joined]);
+    const info = await probeVideo(tools, joined);
+    assert.deepEqual([info.width, info.height], [320, 240]);
+    const frames: { ms: number; size: string; bytes: number }[] = [];
+    for await (const frame of decodeFrames(tools, info)) {
+      frames.push({ ms: frame.timestampMs, size: `${frame.decodedWidth}x${frame.decodedHeight}`, bytes: frame.data.length });
+    }
+    // ffprobe's own decoding: each frame's size and time (its times count from the file's start time)
+    const probed = await probeFrameTimes(joined);
+    const sizes = await probeFrameSizes(joined);
+    assert.ok(sizes.includes('320x240') && sizes.includes('160x120'), `both sizes decoded: ${sizes}`);
+    assert.deepEqual(frames.map((f) => f.size), sizes);
+    assert.deepEqual(frames.map((f) => f.ms), probed.map((ms) => Math.round(ms - probed[0])));
+    assert.ok(frames.every((f) => f.bytes === 320 * 240 * 3), 'every frame at the video\'s size');
+    noChildren('after the size change');
   });
 });
