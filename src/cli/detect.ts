@@ -93,7 +93,8 @@ async function runVideoDetect(input: string, options: Record<string, string | bo
     });
     const labels = Object.entries(summary.labels).sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l} ×${n}`).join(', ') || 'nothing';
     const lines = [
-      `${input}: ${summary.frames} frames ${summary.video.width}×${summary.video.height} at ${+summary.video.fps.toFixed(3)} fps, ` +
+      `${input}: ${summary.frames} frames ${summary.video.width}×${summary.video.height} at ` +
+      (summary.video.variableRate ? `a variable frame rate (${+summary.video.averageFps.toFixed(3)} fps on average), ` : `${+summary.video.fps.toFixed(3)} fps, `) +
       `detection on ${summary.detectedFrames}${summary.tracks ? `, ${summary.tracks} track${summary.tracks === 1 ? '' : 's'}` : ''}; ` +
       `boxes: ${labels} (${summary.seconds.toFixed(1)} s)` +
       (summary.resizedFrames ? `; the frame size changed midway: ${summary.resizedFrames} frames were scaled to ${summary.video.width}×${summary.video.height}` : ''),

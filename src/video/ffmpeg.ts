@@ -136,6 +136,9 @@ export interface VideoInfo {
   /** Frames per second, and as the rational ffmpeg reported ('30000/1001'). */
   fps: number;
   fpsRational: string;
+  /** Frames per second on average (frames / duration), and whether that differs from `fps` by over 1%: a variable-frame-rate stream. */
+  averageFps: number;
+  variableRate: boolean;
   /** Frames in the stream: the container's count when it has one, else duration × fps (`framesExact` false). */
   frames: number;
   framesExact: boolean;
@@ -216,6 +219,7 @@ export async function probeVideo(tools: FfmpegTools, file: string): Promise<Vide
     fps = 25;
   }
   const duration = Number(video.duration ?? parsed.format?.duration ?? NaN);
+  const averageFps = parseRate(video.avg_frame_rate) || fps;
   const counted = Number.parseInt(video.nb_frames ?? '', 10);
   const framesExact = Number.isInteger(counted) && counted > 0;
   const frames = framesExact ? counted : Number.isFinite(duration) ? Math.max(1, Math.round(duration * fps)) : 0;
@@ -223,7 +227,7 @@ export async function probeVideo(tools: FfmpegTools, file: string): Promise<Vide
   const quarterTurn = Math.abs(Math.round(rotation / 90)) % 2 === 1;
   return {
     file, width: quarterTurn ? video.height! : video.width!, height: quarterTurn ? video.width! : video.height!,
-    fps, fpsRational, frames, framesExact, duration, codec: video.codec_name ?? 'unknown',
+    fps, fpsRational, averageFps, variableRate: Math.abs(averageFps - fps) > 0.01 * fps, frames, framesExact, duration, codec: video.codec_name ?? 'unknown',
     timeBase: /^\d+\/\d+$/.test(video.time_base ?? '') ? video.time_base! : '1/1000000',
     audio: streams.filter((s) => s.codec_type === 'audio').map((s) => ({
       codec: s.codec_name ?? 'unknown', duration: Number(s.duration ?? formatDuration ?? NaN),

@@ -66,7 +66,7 @@ describe('detect on a video file', { skip: skipWithoutFfmpeg() }, () => {
     assert.equal(summary.frames, FRAMES);
     assert.equal(summary.detectedFrames, FRAMES);
     const video = await probeVideo(await findFfmpeg(FFMPEG_OPTION), out);
-    assert.deepEqual([video.width, video.height, video.frames, video.fps], [300, 300, FRAMES, 10]);
+    assert.deepEqual([video.width, video.height, video.frames, video.fps, video.variableRate], [300, 300, FRAMES, 10, false]);
     const lines = parseLines(await readFile(json, 'utf8'));
     assert.deepEqual(lines.map((l) => l.frame), [...Array(FRAMES).keys()]);
     assert.deepEqual(lines.map((l) => l.timestamp), lines.map((l) => l.frame / 10));
@@ -122,6 +122,7 @@ describe('detect on a video file', { skip: skipWithoutFfmpeg() }, () => {
     const out = path.join(dir, 'vfr-annotated.mp4'), json = path.join(dir, 'vfr.jsonl');
     const summary = await detectVideo({ input: vfr, model: 'ssd-mobilenet-v2-coco', minScore: 0.5, track: true, every: 2, minHits: 1, out, json, ffmpeg: FFMPEG_OPTION, stderr: quiet });
     assert.deepEqual(summary.audio, [{ codec: 'aac', action: 'copy' }]);
+    assert.ok(summary.video.variableRate, `ffprobe's rates differ for a VFR clip: ${summary.video.fps} vs ${summary.video.averageFps}`);
     const lines = parseLines(await readFile(json, 'utf8'));
     assert.deepEqual(lines.map((l) => l.timestamp * 1000), inputTimes, 'each line carries its frame\'s decoder time (ffprobe\'s)');
     assert.deepEqual(inputTimes, VFR_TIMES_MS);
