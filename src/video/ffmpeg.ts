@@ -413,6 +413,12 @@ export interface EncoderOptions {
   audioFrom?: { file: string; streams: readonly AudioStreamInfo[] };
 }
 
+/** MPEG-4 part 2 takes time bases up to 1/65535: a finer one (MPEG-TS's 1/90000, our default 1/1000000) becomes 1/60000 (timestamps kept to 17 µs). */
+const MPEG4_MAX_TIME_BASE_DEN = 65535;
+export function encoderTimeBase(encoder: FfmpegTools['encoder'], timeBase: string): string {
+  return encoder === 'mpeg4' && parseTimeBase(timeBase)[1] > MPEG4_MAX_TIME_BASE_DEN ? '1/60000' : timeBase;
+}
+
 /** Audio codecs each output container takes as they are (copied); others are re-encoded to AAC. Checked with ffmpeg 5.1. */
 const AUDIO_COPY: Record<string, readonly string[]> = {
   // flac and pcm do not go into .mp4; vorbis does, but players do not play it
@@ -473,7 +479,7 @@ export class VideoEncoder {
       ...(plan.action === 'copy' ? [`-c:a:${k}`, 'copy'] : [`-c:a:${k}`, 'aac', `-b:a:${k}`, '160k'])]) : [];
     const args = ['-v', 'error', '-nostdin', '-y', '-f', 'matroska', '-i', 'pipe:0', ...audioInput, '-map', '0:v:0', ...audioMaps,
       ...(width % 2 || height % 2 ? ['-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2'] : []),
-      '-vsync', 'passthrough', '-enc_time_base', timeBase,
+      '-vsync', 'passthrough', '-enc_time_base', encoderTimeBase(tools.encoder, timeBase),
       ...codec, '-pix_fmt', 'yuv420p', ...(format === 'mp4' || format === 'mov' ? ['-movflags', '+faststart'] : []),
       '-f', format, file];
     this.child = spawn(tools.ffmpeg, args, { stdio: ['pipe', 'ignore', 'pipe'] });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
-  audioPlan, decodeFrames, FfmpegMissingError, findFfmpeg, probeVideo, VideoEncoder, type FfmpegTools,
+  audioPlan, decodeFrames, encoderTimeBase, FfmpegMissingError, findFfmpeg, probeVideo, VideoEncoder, type FfmpegTools,
 } from '../../src/video/ffmpeg.js';
 import { random } from '../helpers.js';
 import {
@@ -166,6 +166,14 @@ describe('ffmpeg: find, probe, decode, encode', { skip: skipWithoutFfmpeg() }, (
     assert.deepEqual(decoded, inputTimes);
     assert.deepEqual(await probeFrameTimes(out), inputTimes, 'VFR in, the same timing out');
     noChildren('after the VFR round trip');
+    // MPEG-4 part 2 (the encoder without libx264) refuses time bases finer than 1/65535
+    assert.deepEqual(['1/90000', '1/1000000', '1/16000', '1001/30000'].map((tb) => encoderTimeBase('mpeg4', tb)), ['1/60000', '1/60000', '1/16000', '1001/30000']);
+    assert.equal(encoderTimeBase('libx264', '1/90000'), '1/90000');
+    const mpeg4 = path.join(dir, 'vfr-mpeg4.mp4');
+    const mpeg4Encoder = new VideoEncoder({ ...tools, encoder: 'mpeg4' }, mpeg4, { width: info.width, height: info.height, timeBase: '1/90000' });
+    for await (const frame of decodeFrames(tools, info)) await mpeg4Encoder.write(frame.data, frame.timestampMs);
+    await mpeg4Encoder.finish();
+    assert.deepEqual(await probeFrameTimes(mpeg4), inputTimes, 'the MPEG-4 encoder keeps the timing too');
   });
 
   it('audio: copied when the container takes the codec, re-encoded to AAC when not (and why), with its duration', async () => {
