@@ -156,7 +156,7 @@ export async function detectVideo(options: VideoDetectOptions): Promise<VideoDet
   try {
     if (outTemp) {
       encoder = new VideoEncoder(tools, outTemp, {
-        width: video.width, height: video.height, timeBase: video.timeBase, audioFrom: { file: options.input, streams: video.audio },
+        width: video.width, height: video.height, timeBase: video.timeBase, audioFrom: { file: options.input, streams: video.audio, startTime: video.startTime },
       }, containerFor(out!));
       summary.audio = encoder.audio;
     }

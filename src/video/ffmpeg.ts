@@ -149,6 +149,11 @@ export interface VideoInfo {
   timeBase: string;
   /** The file's audio streams, in order (copied into an annotated video). */
   audio: AudioStreamInfo[];
+  /**
+   * The file's start time in seconds (ffprobe's format start_time; 0 when absent): ffmpeg counts
+   * decoded timestamps from it, so a stream starting later than another has its first frame after 0.
+   */
+  startTime: number;
 }
 
 export interface AudioStreamInfo {
@@ -192,7 +197,7 @@ export async function probeVideo(tools: FfmpegTools, file: string): Promise<Vide
   }
   const probe = await runTool(tools.ffprobe, ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', '--', file]);
   if (probe.error) throw new FfmpegMissingError(`cannot run ffprobe '${tools.ffprobe}': ${probe.error.message}: ${FFMPEG_INSTALL_HINT}`);
-  let parsed: { streams?: ProbeStream[]; format?: { duration?: string } } | undefined;
+  let parsed: { streams?: ProbeStream[]; format?: { duration?: string; start_time?: string } } | undefined;
   try {
     parsed = JSON.parse(probe.stdout);
   } catch {
@@ -205,7 +210,8 @@ export async function probeVideo(tools: FfmpegTools, file: string): Promise<Vide
   const formatDuration = parsed.format?.duration;
   const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic && (s.width ?? 0) > 0 && (s.height ?? 0) > 0);
   if (!video) {
-    const kinds = streams.map((s) => s.disposition?.attached_pic ? 'cover image' : s.codec_type ?? 'unknown');
+    const kinds = streams.map((s) => s.disposition?.attached_pic ? 'cover image'
+      : s.codec_type === 'video' ? `video of a size ffprobe cannot tell (${s.codec_name ?? 'unknown codec'})` : s.codec_type ?? 'unknown');
     throw new Error(`'${file}' has no video stream (${kinds.length ? `it has ${kinds.join(', ')}` : 'it has no streams'})`);
   }
   let fpsRational = video.r_frame_rate ?? '';
@@ -229,6 +235,7 @@ export async function probeVideo(tools: FfmpegTools, file: string): Promise<Vide
     file, width: quarterTurn ? video.height! : video.width!, height: quarterTurn ? video.width! : video.height!,
     fps, fpsRational, averageFps, variableRate: Math.abs(averageFps - fps) > 0.01 * fps, frames, framesExact, duration, codec: video.codec_name ?? 'unknown',
     timeBase: /^\d+\/\d+$/.test(video.time_base ?? '') ? video.time_base! : '1/1000000',
+    startTime: Number.isFinite(Number(parsed.format?.start_time)) ? Number(parsed.format?.start_time) : 0,
     audio: streams.filter((s) => s.codec_type === 'audio').map((s) => ({
       codec: s.codec_name ?? 'unknown', duration: Number(s.duration ?? formatDuration ?? NaN),
     })),
@@ -255,7 +262,8 @@ export interface VideoFrame {
   index: number;
   /**
    * The frame's presentation time from the decoder, in milliseconds from the start of the file
-   * (ffmpeg's origin: the file's start time is 0). A variable-frame-rate file keeps its gaps:
+   * (its start time, `VideoInfo.startTime`, is 0: a video stream starting after the audio has its
+   * first frame after 0). A variable-frame-rate file keeps its gaps:
    * frames are passed through as decoded, never repeated or dropped to a constant rate.
    */
   timestampMs: number;
@@ -293,7 +301,8 @@ class ShowinfoTimestamps {
   private messages: string[] = [];
   problem: string | undefined;
 
-  constructor(stream: NodeJS.ReadableStream, fallbackTimeBase: string) {
+  /** `originMs`: subtracted from every timestamp (the file's start time: ffmpeg runs with -copyts). */
+  constructor(stream: NodeJS.ReadableStream, fallbackTimeBase: string, private readonly originMs: number) {
     this.timeBase = parseTimeBase(fallbackTimeBase);
     stream.on('data', (chunk: Buffer) => {
       const lines = (this.partial + chunk.toString()).split('\n');
@@ -328,7 +337,8 @@ class ShowinfoTimestamps {
       if (n !== this.graphFrames) this.problem ??= `showinfo reported frame ${n} where frame ${this.graphFrames} was next`;
       else if (frame[2] === 'NOPTS') this.problem ??= `frame ${this.nextIndex} has no timestamp`;
       // one division last: 3072 × 1000 / 10240 is 300 exactly
-      this.pending.push({ timestampMs: (Number(frame[2]) * this.timeBase[0] * 1000) / this.timeBase[1], width: Number(frame[3]), height: Number(frame[4]) });
+      const timestampMs = (Number(frame[2]) * this.timeBase[0] * 1000) / this.timeBase[1] - this.originMs;
+      this.pending.push({ timestampMs, width: Number(frame[3]), height: Number(frame[4]) });
       this.graphFrames++;
       this.nextIndex++;
     } else if (/\[(error|fatal|panic)\]/.test(line)) {
@@ -360,12 +370,14 @@ class ShowinfoTimestamps {
  */
 export async function* decodeFrames(tools: FfmpegTools, video: VideoInfo): AsyncGenerator<VideoFrame, void, undefined> {
   const frameBytes = video.width * video.height * 3;
-  const child = spawn(tools.ffmpeg, ['-hide_banner', '-nostats', '-loglevel', 'level+info', '-nostdin', '-i', video.file,
+  // -copyts: the file's own timestamps, counted from its start time here (ffmpeg's own offset
+  // depends on which streams are mapped: with MPEG-TS it moves the video when the audio is left out)
+  const child = spawn(tools.ffmpeg, ['-hide_banner', '-nostats', '-loglevel', 'level+info', '-nostdin', '-copyts', '-i', video.file,
     // scale: frames of another size midway come at the video's size (ffmpeg 5.1 does so unasked; this makes it explicit)
     '-map', '0:v:0', '-an', '-sn', '-dn', '-vsync', 'passthrough', '-vf', `showinfo,scale=${video.width}:${video.height}`,
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = whenExited(child);
-  const timestamps = new ShowinfoTimestamps(child.stderr, video.timeBase);
+  const timestamps = new ShowinfoTimestamps(child.stderr, video.timeBase, video.startTime * 1000);
   let completed = false;
   let index = 0;
   try {
@@ -409,8 +421,11 @@ export interface EncoderOptions {
    * each frame's timestamp comes out as it went in (the frames travel in microseconds).
    */
   timeBase?: string;
-  /** Audio to copy into the output: this file's audio streams (see audioPlan). */
-  audioFrom?: { file: string; streams: readonly AudioStreamInfo[] };
+  /**
+   * Audio to copy into the output: this file's audio streams (see audioPlan), in step with frames
+   * whose timestamps count from the file's `startTime` (as decodeFrames gives them).
+   */
+  audioFrom?: { file: string; streams: readonly AudioStreamInfo[]; startTime: number };
 }
 
 /** MPEG-4 part 2 takes time bases up to 1/65535: a finer one (MPEG-TS's 1/90000, our default 1/1000000) becomes 1/60000 (timestamps kept to 17 µs). */
@@ -474,10 +489,14 @@ export class VideoEncoder {
       ? ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20']
       : ['-c:v', 'mpeg4', '-q:v', '3'];
     this.audio = options.audioFrom ? audioPlan(options.audioFrom.streams, format) : [];
-    const audioInput = options.audioFrom && this.audio.length ? ['-i', options.audioFrom.file] : [];
+    // -copyts: the frames' timestamps as written (a first frame after 0 stays there); the audio
+    // counted from the file's start time as the decoder counted the frames, so the two stay in step
+    const audioStart = options.audioFrom?.startTime ?? 0;
+    const audioInput = options.audioFrom && this.audio.length
+      ? [...(audioStart !== 0 ? ['-itsoffset', String(-audioStart)] : []), '-i', options.audioFrom.file] : [];
     const audioMaps = audioInput.length ? this.audio.flatMap((plan, k) => ['-map', `1:a:${k}`,
       ...(plan.action === 'copy' ? [`-c:a:${k}`, 'copy'] : [`-c:a:${k}`, 'aac', `-b:a:${k}`, '160k'])]) : [];
-    const args = ['-v', 'error', '-nostdin', '-y', '-f', 'matroska', '-i', 'pipe:0', ...audioInput, '-map', '0:v:0', ...audioMaps,
+    const args = ['-v', 'error', '-nostdin', '-y', '-copyts', '-f', 'matroska', '-i', 'pipe:0', ...audioInput, '-map', '0:v:0', ...audioMaps,
       ...(width % 2 || height % 2 ? ['-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2'] : []),
       '-vsync', 'passthrough', '-enc_time_base', encoderTimeBase(tools.encoder, timeBase),
       ...codec, '-pix_fmt', 'yuv420p', ...(format === 'mp4' || format === 'mov' ? ['-movflags', '+faststart'] : []),

@@ -134,8 +134,8 @@ export async function probeFrameSizes(file: string): Promise<string[]> {
   return (out.frames as { width: number; height: number }[]).map((f) => `${f.width}x${f.height}`);
 }
 
-export async function probeStreams(file: string): Promise<{ codec_type: string; codec_name: string; duration?: string }[]> {
-  return (await ffprobeJson(['-show_streams', file])).streams as { codec_type: string; codec_name: string; duration?: string }[];
+export async function probeStreams(file: string): Promise<{ codec_type: string; codec_name: string; duration?: string; start_time?: string }[]> {
+  return (await ffprobeJson(['-show_streams', file])).streams as { codec_type: string; codec_name: string; duration?: string; start_time?: string }[];
 }
 
 async function ffprobeJson(args: readonly string[]): Promise<Record<string, unknown>> {

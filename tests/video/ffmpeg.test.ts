@@ -190,7 +190,7 @@ describe('ffmpeg: find, probe, decode, encode', { skip: skipWithoutFfmpeg() }, (
       const info = await probeVideo(tools, file);
       assert.deepEqual(info.audio.map((a) => a.codec), [codec]);
       const out = path.join(dir, output);
-      const encoder = new VideoEncoder(tools, out, { width: info.width, height: info.height, timeBase: info.timeBase, audioFrom: { file, streams: info.audio } });
+      const encoder = new VideoEncoder(tools, out, { width: info.width, height: info.height, timeBase: info.timeBase, audioFrom: { file, streams: info.audio, startTime: info.startTime } });
       assert.equal(encoder.audio[0].action, codec === expected ? 'copy' : 'aac', `${codec} into ${output}`);
       for await (const frame of decodeFrames(tools, info)) await encoder.write(frame.data, frame.timestampMs);
       await encoder.finish();
@@ -226,5 +226,37 @@ describe('ffmpeg: find, probe, decode, encode', { skip: skipWithoutFfmpeg() }, (
     assert.deepEqual(frames.map((f) => f.ms), probed.map((ms) => Math.round(ms - probed[0])));
     assert.ok(frames.every((f) => f.bytes === 320 * 240 * 3), 'every frame at the video\'s size');
     noChildren('after the size change');
+  });
+
+  it('audio stays in step when the video starts after the audio, or the file after 0 (MPEG-TS)', async () => {
+    const video = path.join(dir, 'late-video.mkv');
+    await makeVfrDogClip(video);
+    const sine = ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=2'];
+    const late = path.join(dir, 'late.mp4'), ts = path.join(dir, 'late.ts');
+    await ffmpegRun(['-itsoffset', '0.3', '-i', video, ...sine, '-map', '0:v', '-map', '1:a', '-c:v', 'copy', '-c:a', 'aac', late]);
+    // MPEG-TS starts its clock at 1.4 s (H.264: ffprobe cannot size MPEG-4 part 2 copied into TS)
+    await ffmpegRun(['-i', late, '-c:v', 'libx264', '-preset', 'ultrafast', '-c:a', 'copy', '-f', 'mpegts', ts]);
+    for (const [input, output] of [[late, 'late-out.mp4'], [ts, 'late-ts-out.mkv']] as const) {
+      const info = await probeVideo(tools, input);
+      const out = path.join(dir, output);
+      const encoder = new VideoEncoder(tools, out, { width: info.width, height: info.height, timeBase: info.timeBase,
+        audioFrom: { file: input, streams: info.audio, startTime: info.startTime } });
+      const decoded: number[] = [];
+      for await (const frame of decodeFrames(tools, info)) {
+        decoded.push(frame.timestampMs);
+        await encoder.write(frame.data, frame.timestampMs);
+      }
+      await encoder.finish();
+      // the decoder counts from the file's start: the video's first frame 0.3 s after the audio's
+      const starts = async (file: string) => Object.fromEntries((await probeStreams(file)).map((st) => [st.codec_type, Number(st.start_time) * 1000]));
+      const [inStart, outStart] = [await starts(input), await starts(out)];
+      assert.ok(Math.abs(decoded[0] - (inStart.video - info.startTime * 1000)) < 0.5, `${input}: first frame at ${decoded[0]} ms from the file's start`);
+      const inGap = inStart.video - inStart.audio, outGap = outStart.video - outStart.audio;
+      assert.ok(Math.abs(inGap - 300) < 25, `${input}: the video starts ${inGap} ms after the audio`);
+      assert.ok(Math.abs(outGap - inGap) <= 1, `${output}: video ${outGap} ms after the audio; the input had ${inGap}`);
+      const [inTimes, outTimes] = [await probeFrameTimes(input), await probeFrameTimes(out)];
+      assert.deepEqual(outTimes.map((t) => Math.round(t - outTimes[0])), inTimes.map((t) => Math.round(t - inTimes[0])), `${output}: the frames' timing`);
+    }
+    noChildren('after the late-video files');
   });
 });
