@@ -27,7 +27,9 @@ export interface DemoState {
   results: number;
   /** The stream's last result (webcam or video file). */
   stream?: { fps: number; sourceFps: number; detectionFps: number; dropped: number; maxQueue: number; tracking: boolean;
-    objects: { trackId?: number; label?: string; state?: string }[] };
+    objects: { trackId?: number; label?: string; state?: string }[];
+    /** Per-stage p50/p95 in ms over the stream's recent frames (bench/video.browser.ts reads them). */
+    stages: TrackResult['timings'] };
 }
 
 declare global {
@@ -222,6 +224,7 @@ function onStreamResult(result: TrackResult): void {
     fps: result.fps, sourceFps: result.sourceFps, detectionFps: result.detectionFps, dropped: result.dropped,
     maxQueue: result.maxQueue, tracking: trackingBox.checked,
     objects: result.objects.map(({ trackId, label, state: s }) => ({ trackId, label, state: s })),
+    stages: result.timings,
   };
   state.results++;
   $('count').textContent = `${result.objects.length} object${result.objects.length === 1 ? '' : 's'}`;

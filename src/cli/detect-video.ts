@@ -2,11 +2,15 @@
  * `ssd-edge detect clip.mp4 --out annotated.mp4 --json tracks.json`: detection (and tracking) on
  * every frame of a video file, frames decoded and encoded by the system's ffmpeg (src/video/).
  *
- * - `--every N`: detection on frames 0, N, 2N, …. In between, with `--track` the tracks' boxes
- *   are predicted (constant velocity, state 'predicted'); without it the last detections stand —
- *   the same rule as detector.track() on the web (src/stream/frame-tracking.ts).
- * - `--out`: the annotated video (boxes, labels, `#id` with --track), written to a temporary file
- *   beside it and renamed when complete; never over the input.
+ * - Frames carry the decoder's timestamps (a variable-frame-rate file keeps its gaps): the JSON
+ *   lines' `timestamp`, the tracker's time steps and the predictions between detections all use them.
+ * - `--every N`: detection on frames 0, N, 2N, … (counted in frames, as on the web). In between,
+ *   with `--track` the tracks' boxes are predicted (constant velocity over the real time gap, state
+ *   'predicted'); without it the last detections stand — the same rule as detector.track() on the
+ *   web (src/stream/frame-tracking.ts).
+ * - `--out`: the annotated video (boxes, labels, `#id` with --track) with the input's timing and
+ *   its audio (copied, or re-encoded to AAC where the container cannot hold the codec), written to
+ *   a temporary file beside it and renamed when complete; never over the input.
  * - `--json [file]`: JSON lines, one object per frame (to stdout without a file); written
  *   atomically too.
  *
@@ -21,7 +25,7 @@ import { createTracker } from '../core/tracker.js';
 import { createDetector } from '../runtime/detector.js';
 import { FrameTracking, type FrameObject } from '../stream/frame-tracking.js';
 import {
-  containerFor, decodeFrames, findFfmpeg, probeVideo, VIDEO_OUTPUT_EXTENSIONS, VideoEncoder, type FfmpegTools, type VideoInfo,
+  containerFor, decodeFrames, findFfmpeg, probeVideo, VIDEO_OUTPUT_EXTENSIONS, VideoEncoder, type AudioPlan, type FfmpegTools, type VideoInfo,
 } from '../video/ffmpeg.js';
 import { annotateRgb } from './annotate.js';
 import { planOutputFile } from './output-paths.js';
@@ -71,7 +75,7 @@ export interface VideoObject {
 /** One JSON line. */
 export interface VideoFrameRecord {
   frame: number;
-  /** Seconds from the start (frame / fps). */
+  /** Seconds from the start of the file: the frame's presentation time from the decoder (a variable-frame-rate file keeps its gaps). */
   timestamp: number;
   /** Whether detection ran on this frame (--every). */
   detected: boolean;
@@ -82,6 +86,8 @@ export interface VideoDetectSummary {
   video: VideoInfo;
   frames: number;
   detectedFrames: number;
+  /** Frames the decoder gave at another size (a resolution change midway), scaled to the video's size before detection. */
+  resizedFrames: number;
   /** Distinct track ids (with --track). */
   tracks: number;
   /** Objects over all frames, by label. */
@@ -89,6 +95,8 @@ export interface VideoDetectSummary {
   out?: string;
   json?: string;
   encoder: FfmpegTools['encoder'];
+  /** With --out: what happened to each audio stream of the input (copied, or re-encoded to AAC and why). */
+  audio?: AudioPlan[];
   seconds: number;
 }
 
@@ -141,12 +149,17 @@ export async function detectVideo(options: VideoDetectOptions): Promise<VideoDet
   let jsonStream: WriteStream | undefined;
   let completed = false;
   const summary: VideoDetectSummary = {
-    video, frames: 0, detectedFrames: 0, tracks: 0, labels: {}, out, json: jsonFile, encoder: tools.encoder, seconds: 0,
+    video, frames: 0, detectedFrames: 0, resizedFrames: 0, tracks: 0, labels: {}, out, json: jsonFile, encoder: tools.encoder, seconds: 0,
   };
   const trackIds = new Set<number>();
   const progress = progressBar(video.frames, `detect ${path.basename(options.input)} (${detector.backend})`, options.stderr, { perSecond: 'fps' });
   try {
-    if (outTemp) encoder = new VideoEncoder(tools, outTemp, { width: video.width, height: video.height, fps: video.fpsRational }, containerFor(out!));
+    if (outTemp) {
+      encoder = new VideoEncoder(tools, outTemp, {
+        width: video.width, height: video.height, timeBase: video.timeBase, audioFrom: { file: options.input, streams: video.audio, startTime: video.startTime },
+      }, containerFor(out!));
+      summary.audio = encoder.audio;
+    }
     if (jsonTemp) {
       jsonStream = createWriteStream(jsonTemp, { flags: 'wx' });
       jsonStream.on('error', () => {}); // reported by writeLine / closeStream
@@ -155,6 +168,7 @@ export async function detectVideo(options: VideoDetectOptions): Promise<VideoDet
     const { width, height } = video;
     for await (const frame of decodeFrames(tools, video)) {
       if (options.signal?.aborted) throw new Error(`stopped after ${summary.frames} frames`);
+      if (frame.decodedWidth !== width || frame.decodedHeight !== height) summary.resizedFrames++;
       const detect = frame.index % every === 0;
       let objects: FrameObject[];
       if (detect) {
@@ -178,7 +192,7 @@ export async function detectVideo(options: VideoDetectOptions): Promise<VideoDet
         summary.labels[label] = (summary.labels[label] ?? 0) + 1;
         return record;
       });
-      if (encoder) await encoder.write(await annotateRgb(frame.data, width, height, records));
+      if (encoder) await encoder.write(await annotateRgb(frame.data, width, height, records), frame.timestampMs);
       if (lines) {
         const line: VideoFrameRecord = { frame: frame.index, timestamp: round(frame.timestampMs / 1000, 6), detected: detect, detections: records };
         await writeLine(lines, `${JSON.stringify(line)}\n`);

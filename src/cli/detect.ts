@@ -13,7 +13,7 @@ import { MODEL_OPTION_HELP, resolveModelOption } from './model-option.js';
 import { planAnnotatedOutputs, planOutputFile } from './output-paths.js';
 import { progressBar } from './progress.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import { isVideoPath, VIDEO_EXTENSIONS } from '../video/ffmpeg.js';
+import { isVideoPath, VIDEO_EXTENSIONS, type AudioPlan } from '../video/ffmpeg.js';
 import { detectVideo } from './detect-video.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
@@ -72,6 +72,10 @@ async function isVideo(file: string, ffmpegOption: string | undefined): Promise<
   }
 }
 
+/** ', audio: aac copied' or ', audio: flac re-encoded to AAC (flac audio cannot go into a mp4 file as it is)'; '' without audio. */
+const describeAudio = (plans: readonly AudioPlan[]) => plans.length === 0 ? '' : `, audio: ${plans.map((p) =>
+  p.action === 'copy' ? `${p.codec} copied` : `${p.codec} re-encoded to AAC (${p.reason})`).join('; ')}`;
+
 async function runVideoDetect(input: string, options: Record<string, string | boolean | undefined>, common: {
   model: string; backend: 'auto' | 'node' | 'wasm' | 'int8'; minScore: number;
 }): Promise<void> {
@@ -89,10 +93,12 @@ async function runVideoDetect(input: string, options: Record<string, string | bo
     });
     const labels = Object.entries(summary.labels).sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l} ×${n}`).join(', ') || 'nothing';
     const lines = [
-      `${input}: ${summary.frames} frames ${summary.video.width}×${summary.video.height} at ${+summary.video.fps.toFixed(3)} fps, ` +
+      `${input}: ${summary.frames} frames ${summary.video.width}×${summary.video.height} at ` +
+      (summary.video.variableRate ? `a variable frame rate (${+summary.video.averageFps.toFixed(3)} fps on average), ` : `${+summary.video.fps.toFixed(3)} fps, `) +
       `detection on ${summary.detectedFrames}${summary.tracks ? `, ${summary.tracks} track${summary.tracks === 1 ? '' : 's'}` : ''}; ` +
-      `boxes: ${labels} (${summary.seconds.toFixed(1)} s)`,
-      ...(summary.out ? [`wrote ${summary.out} (${summary.encoder})`] : []),
+      `boxes: ${labels} (${summary.seconds.toFixed(1)} s)` +
+      (summary.resizedFrames ? `; the frame size changed midway: ${summary.resizedFrames} frames were scaled to ${summary.video.width}×${summary.video.height}` : ''),
+      ...(summary.out ? [`wrote ${summary.out} (${summary.encoder}${describeAudio(summary.audio ?? [])})`] : []),
       ...(summary.json ? [`wrote ${summary.json} (JSON lines, one per frame)`] : []),
     ];
     // with JSON lines on stdout, the summary goes to stderr

@@ -510,6 +510,8 @@ function describe(value: unknown): string {
 
 /** A `<video>`: each new frame (requestVideoFrameCallback) as a VideoFrame. */
 async function followVideo(run: StreamRun, video: HTMLVideoElement, live: boolean): Promise<void> {
+  // an element that failed before track() got here has fired its 'error' already: waiting for one would never end
+  if (video.error) throw new Error(`the video failed to load: ${video.error.message || `media error ${video.error.code}`}`);
   if (video.readyState < 1) {
     await new Promise<void>((resolve, reject) => {
       const loaded = () => { video.removeEventListener('error', failed); resolve(); };

@@ -4,7 +4,8 @@
  * COCO detector in the tracking worker follows the dog, the bicycle and the truck: one track id
  * per object over the whole run, never more than two frames held however slow inference is,
  * and stop() ends the worker. Also the bad inputs: an audio-only stream, a closed VideoFrame, an
- * ended track, a missing worker script, a track that ends mid-run.
+ * ended track, a missing worker script, a track that ends mid-run, a <video> of a file that is not
+ * a video, a <video> of a sound file, a <video> file that plays to its end.
  */
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -74,6 +75,26 @@ async function panningY4m(file: string): Promise<void> {
   await writeFile(file, Buffer.concat(parts));
 }
 
+/** A WAV file: `seconds` of a 440 Hz tone, 8 kHz mono 16-bit PCM (a <video> of it has no picture). */
+function toneWav(seconds: number): Uint8Array {
+  const rate = 8000, samples = Math.round(seconds * rate);
+  const wav = Buffer.alloc(44 + samples * 2);
+  wav.write('RIFF', 0);
+  wav.writeUInt32LE(36 + samples * 2, 4);
+  wav.write('WAVEfmt ', 8);
+  wav.writeUInt32LE(16, 16); // fmt chunk size
+  wav.writeUInt16LE(1, 20); // PCM
+  wav.writeUInt16LE(1, 22); // mono
+  wav.writeUInt32LE(rate, 24);
+  wav.writeUInt32LE(rate * 2, 28); // bytes per second
+  wav.writeUInt16LE(2, 32); // bytes per frame
+  wav.writeUInt16LE(16, 34); // bits per sample
+  wav.write('data', 36);
+  wav.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
+  return wav;
+}
+
 describe('detector.track() in Chromium, on a generated video as the fake camera', () => {
   let server: StaticServer, chromium: Chromium, open: OpenPage;
 
@@ -84,7 +105,8 @@ describe('detector.track() in Chromium, on a generated video as the fake camera'
     await panningY4m(video);
     server = await startServer({
       mounts: { '/bundle/': path.join(repoRoot, 'dist/bundle'), '/ort/': ortWebDist, '/pages/': path.join(repoRoot, 'tests/browser/pages') },
-      files: new Map([['/model.onnx', await readBytes(path.join(repoRoot, 'models/ssd-mobilenet-v2-coco.onnx'))]]),
+      files: new Map([['/model.onnx', await readBytes(path.join(repoRoot, 'models/ssd-mobilenet-v2-coco.onnx'))],
+        ['/garbage.webm', Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251)], ['/tone.wav', toneWav(0.5)]]),
     });
     chromium = await launchChromium({ width: 900, height: 600 }, [...FAKE_CAMERA_ARGS, `--use-file-for-fake-video-capture=${video}`]);
     open = await openPage(chromium.context, `${server.url}/pages/track.html`);
@@ -183,6 +205,12 @@ describe('detector.track() in Chromium, on a generated video as the fake camera'
     assert.match(out.closedFrame, /^TypeError: frame 1 is a closed VideoFrame/);
     assert.match(out.endedTrack, /video track has already ended/);
     assert.match(out.badWorker, /the tracking worker failed/);
+    assert.match(out.unreadableVideo, /^Error: the video failed to load: /);
+    assert.match(out.audioOnlyVideo, /^TypeError: the video has no video track \(videoWidth is 0 after its metadata loaded\)/);
+    assert.equal(out.videoEnds, 'no error');
+    const videoEnds = out.videoEndsSummary as unknown as TrackSummary & { resultsSeen: number };
+    assert.equal(videoEnds.reason, 'ended', 'a <video> that plays to its end ends the run');
+    assert.ok(videoEnds.resultsSeen > 0 && videoEnds.results === videoEnds.resultsSeen, `results on the way: ${JSON.stringify(videoEnds)}`);
     assert.equal(out.endsMidRun, 'no error');
     assert.equal((out.endsMidRunSummary as unknown as TrackSummary).reason, 'ended');
     assert.ok(!open.consoleLines.some((l) => /garbage collected without being closed/i.test(l)), 'a VideoFrame leaked');

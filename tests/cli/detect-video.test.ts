@@ -17,7 +17,9 @@ import { runDetect } from '../../src/cli/detect.js';
 import { detectVideo, type VideoFrameRecord } from '../../src/cli/detect-video.js';
 import { findFfmpeg, probeVideo } from '../../src/video/ffmpeg.js';
 import { random } from '../helpers.js';
-import { childProcesses, FFMPEG_OPTION, ffmpegRun, makeAudioOnly, makeDogClip, skipWithoutFfmpeg } from '../video/ffmpeg-env.js';
+import {
+  childProcesses, FFMPEG_OPTION, ffmpegRun, makeAudioOnly, makeDogClip, makeVfrDogClip, probeFrameTimes, probeStreams, skipWithoutFfmpeg, VFR_TIMES_MS,
+} from '../video/ffmpeg-env.js';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -64,7 +66,7 @@ describe('detect on a video file', { skip: skipWithoutFfmpeg() }, () => {
     assert.equal(summary.frames, FRAMES);
     assert.equal(summary.detectedFrames, FRAMES);
     const video = await probeVideo(await findFfmpeg(FFMPEG_OPTION), out);
-    assert.deepEqual([video.width, video.height, video.frames, video.fps], [300, 300, FRAMES, 10]);
+    assert.deepEqual([video.width, video.height, video.frames, video.fps, video.variableRate], [300, 300, FRAMES, 10, false]);
     const lines = parseLines(await readFile(json, 'utf8'));
     assert.deepEqual(lines.map((l) => l.frame), [...Array(FRAMES).keys()]);
     assert.deepEqual(lines.map((l) => l.timestamp), lines.map((l) => l.frame / 10));
@@ -111,6 +113,31 @@ describe('detect on a video file', { skip: skipWithoutFfmpeg() }, () => {
       assert.ok(l.detections.every((d) => d.trackId === undefined && d.state === undefined));
       if (!l.detected) assert.deepEqual(l.detections, lines[l.frame - 1].detections);
     }
+  });
+
+  it('a variable-frame-rate clip with sound: real timestamps in the JSON lines and the tracker, the timing and the audio kept in --out', async () => {
+    const vfr = path.join(dir, 'vfr-sound.mp4');
+    await makeVfrDogClip(vfr, { codec: 'aac', seconds: 1.8 });
+    const inputTimes = await probeFrameTimes(vfr);
+    const out = path.join(dir, 'vfr-annotated.mp4'), json = path.join(dir, 'vfr.jsonl');
+    const summary = await detectVideo({ input: vfr, model: 'ssd-mobilenet-v2-coco', minScore: 0.5, track: true, every: 2, minHits: 1, out, json, ffmpeg: FFMPEG_OPTION, stderr: quiet });
+    assert.deepEqual(summary.audio, [{ codec: 'aac', action: 'copy' }]);
+    assert.ok(summary.video.variableRate, `ffprobe's rates differ for a VFR clip: ${summary.video.fps} vs ${summary.video.averageFps}`);
+    const lines = parseLines(await readFile(json, 'utf8'));
+    assert.deepEqual(lines.map((l) => l.timestamp * 1000), inputTimes, 'each line carries its frame\'s decoder time (ffprobe\'s)');
+    assert.deepEqual(inputTimes, VFR_TIMES_MS);
+    assert.deepEqual(await probeFrameTimes(out), inputTimes, 'VFR in, the same timing out');
+    const streams = await probeStreams(out);
+    assert.deepEqual(streams.map((st) => st.codec_type), ['video', 'audio']);
+    assert.ok(Math.abs(Number(streams[1].duration) - 1.8) <= 0.025, `the whole 1.8 s of sound: ${streams[1].duration} s`);
+    // the window pans at 80 px/s of real time: a prediction over a 200 ms gap moves the dog ~5× as far as one over 40 ms
+    // (by frame index they would move alike). The right edge: the left one reaches the frame's edge near the end.
+    const dogRight = (l: VideoFrameRecord) => l.detections.find((d) => d.label === 'dog')!.pixelBox[2];
+    const step = (frame: number) => Math.abs(dogRight(lines[frame]) - dogRight(lines[frame - 1]));
+    assert.ok(!lines[7].detected && !lines[9].detected && !lines[11].detected && !lines[13].detected);
+    const fast = (step(7) + step(9)) / 2, slow = (step(11) + step(13)) / 2; // gaps of 40 ms and 200 ms
+    assert.ok(slow > 2 * fast, `predicted moves follow the time gaps: ${fast.toFixed(1)} px over 40 ms, ${slow.toFixed(1)} px over 200 ms`);
+    assert.ok(Math.abs(slow - 16) < 8, `about 80 px/s × 0.2 s = 16 px over 200 ms: ${slow.toFixed(1)}`);
   });
 
   it('a stopped run leaves no ffmpeg process, no temporary file and no output', async () => {

@@ -93,3 +93,59 @@ export async function makeDogClip(file: string, frames = 15, fps = 10, pan = 8):
 export async function makeAudioOnly(file: string): Promise<void> {
   await ffmpegRun(['-f', 'lavfi', '-i', 'anullsrc=r=8000:cl=mono', '-t', '0.5', '-c:a', 'aac', '-f', 'mp4', file]);
 }
+
+/** Frame times (ms) of makeVfrDogClip: 5 frames 100 ms apart (10 fps), 6 at 40 ms (25 fps), 4 at 200 ms (5 fps). */
+export const VFR_TIMES_MS = [0, 100, 200, 300, 400, 500, 540, 580, 620, 660, 700, 900, 1100, 1300, 1500];
+/** The same times as a setpts expression of the frame number N, in integer milliseconds (after settb=1/1000: no rounding). */
+const VFR_SETPTS = "setpts='if(lt(N,5),N*100,if(lt(N,11),500+(N-5)*40,700+(N-10)*200))'";
+
+/**
+ * A variable-frame-rate clip over samples/dog.jpg: the frames at VFR_TIMES_MS (millisecond time
+ * base), a 300×300 window panning right at a constant 80 pixels a second of real time (so the dog
+ * moves 5× as far between frames 200 ms apart as between frames 40 ms apart). With `audio`, a
+ * 440 Hz sine of `audio.seconds` in `audio.codec` ('aac', 'pcm_s16le', …), 48 kHz mono.
+ */
+export async function makeVfrDogClip(file: string, audio?: { codec: string; seconds: number }): Promise<void> {
+  // video first, then the sound muxed in beside it (one pass stops the audio where -frames:v stops the video)
+  const video = audio ? `${file}.video.mkv` : file;
+  await ffmpegRun(['-loop', '1', '-framerate', '25', '-i', DOG_JPG,
+    '-filter:v', `scale=480:-2,settb=1/1000,${VFR_SETPTS},crop=300:300:'min(t*80,iw-300)':'(ih-300)/2'`,
+    '-frames:v', String(VFR_TIMES_MS.length), '-vsync', 'passthrough', '-enc_time_base', '1/1000',
+    '-c:v', 'mpeg4', '-q:v', '2', '-pix_fmt', 'yuv420p', video]);
+  if (!audio) return;
+  try {
+    await ffmpegRun(['-i', video, '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${audio.seconds}`,
+      '-map', '0:v', '-map', '1:a', '-c:v', 'copy', '-c:a', audio.codec, file]);
+  } finally {
+    const { rm } = await import('node:fs/promises');
+    await rm(video, { force: true });
+  }
+}
+
+/** ffprobe's view of a stream of a file: its frames' presentation times in ms (decoded), or the stream's fields. */
+export async function probeFrameTimes(file: string, stream = 'v:0'): Promise<number[]> {
+  const out = await ffprobeJson(['-select_streams', stream, '-show_entries', 'frame=pts_time', file]);
+  return (out.frames as { pts_time: string }[]).map((f) => Number(f.pts_time) * 1000);
+}
+
+/** ffprobe's decoded frame sizes ('320x240') of the first video stream. */
+export async function probeFrameSizes(file: string): Promise<string[]> {
+  const out = await ffprobeJson(['-select_streams', 'v:0', '-show_entries', 'frame=width,height', file]);
+  return (out.frames as { width: number; height: number }[]).map((f) => `${f.width}x${f.height}`);
+}
+
+export async function probeStreams(file: string): Promise<{ codec_type: string; codec_name: string; duration?: string; start_time?: string }[]> {
+  return (await ffprobeJson(['-show_streams', file])).streams as { codec_type: string; codec_name: string; duration?: string; start_time?: string }[];
+}
+
+async function ffprobeJson(args: readonly string[]): Promise<Record<string, unknown>> {
+  const { execFile } = await import('node:child_process');
+  const tools = ffmpegPaths();
+  if (!tools) throw new Error(`ffprobe is missing: ${FFMPEG_INSTALL_HINT}`);
+  return new Promise((resolve, reject) => {
+    execFile(tools.ffprobe, ['-v', 'error', '-of', 'json', ...args], { maxBuffer: 64 * 2 ** 20 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`ffprobe ${args.join(' ')}: ${stderr || error.message}`));
+      else resolve(JSON.parse(stdout) as Record<string, unknown>);
+    });
+  });
+}

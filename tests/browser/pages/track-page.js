@@ -47,6 +47,43 @@ async function camera({ results: wanted, seconds, every = 1, useVideo = false, t
   return { results, summary, framesHeld: handle.framesHeld, worker, refused };
 }
 
+/** A short WebM recorded from a canvas (a square moving over a flat colour): a <video> file made in the page. */
+async function recordedClip(ms) {
+  const canvas = document.createElement('canvas');
+  canvas.width = 320;
+  canvas.height = 240;
+  const context = canvas.getContext('2d');
+  const recorder = new MediaRecorder(canvas.captureStream(15), { mimeType: 'video/webm' });
+  const chunks = [];
+  recorder.ondataavailable = (e) => chunks.push(e.data);
+  const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
+  const started = performance.now();
+  const draw = () => {
+    context.fillStyle = '#86a';
+    context.fillRect(0, 0, 320, 240);
+    context.fillStyle = '#fc4';
+    context.fillRect(20 + (performance.now() - started) / 10, 80, 60, 60);
+  };
+  draw();
+  recorder.start(250);
+  // a timer, not requestAnimationFrame: it keeps drawing however busy the page's frames are
+  const timer = setInterval(draw, 1000 / 15);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  clearInterval(timer);
+  recorder.stop();
+  await stopped;
+  const blob = new Blob(chunks, { type: 'video/webm' });
+  // checked here, so that a recording Chromium cannot play is not mistaken for track()'s failure
+  const video = document.createElement('video');
+  video.muted = true;
+  video.src = URL.createObjectURL(blob);
+  await new Promise((resolve, reject) => {
+    video.onloadedmetadata = resolve;
+    video.onerror = () => reject(new Error(`the recorded clip (${blob.size} bytes in ${chunks.length} chunks) does not load: ${video.error?.message}`));
+  });
+  return video;
+}
+
 /** Bad inputs: each one's error (name: message). */
 async function badInputs() {
   const d = await getDetector();
@@ -79,6 +116,29 @@ async function badInputs() {
   });
   await catching('badWorker', async () => {
     await d.track([], () => {}, { ortUrl, workerUrl: '/nowhere/worker.mjs' });
+  });
+  // a <video> of a file that is not a video, and of a sound file (no picture): errors naming the problem
+  await catching('unreadableVideo', async () => {
+    const video = document.createElement('video');
+    video.muted = true;
+    video.src = '/garbage.webm';
+    await d.track(video, () => {}, { ortUrl });
+  });
+  await catching('audioOnlyVideo', async () => {
+    const video = document.createElement('video');
+    video.muted = true;
+    video.src = '/tone.wav';
+    await d.track(video, () => {}, { ortUrl });
+  });
+  // a <video> file that plays to its end: a clean end ('ended'), with results on the way
+  await catching('videoEnds', async () => {
+    const video = await recordedClip(1500);
+    document.body.append(video);
+    let results = 0;
+    const handle = await d.track(video, () => { results++; }, { ortUrl });
+    await video.play();
+    out.videoEndsSummary = { ...(await handle.done), resultsSeen: results };
+    video.remove();
   });
   // a stream whose track ends mid-run: a clean end, not an error
   await catching('endsMidRun', async () => {
