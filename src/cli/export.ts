@@ -1,5 +1,5 @@
 /**
- * `ssd-edge export --out m.onnx`: builds SSD300 (or the mini SSD, or SSD / SSDLite MobileNet V2) in tfjs and writes it to ONNX with ssd-edge's
+ * `ssd-edge export --out m.onnx`: builds SSD300 (or the mini SSD, SSD / SSDLite MobileNet V2, SSD MobileNet V1) in tfjs and writes it to ONNX with ssd-edge's
  * metadata: a training checkpoint's weights (`--weights`, from `ssd-edge train`), or random
  * weights for trying the pipeline and measuring speed (the command says so).
  */
@@ -10,10 +10,11 @@ import type { MiniSsd } from '../model/mini.js';
 import type { MobilenetSsd, MobilenetSsdInputSize } from '../model/mobilenet-ssd.js';
 import type { Ssd300 } from '../model/ssd300.js';
 import type { PreprocessSpec } from '../runtime/types.js';
+import { isMobilenetArch, mobilenetVariant, TRAINING_ARCHS, type MobilenetArch } from '../train/arch-names.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', description: 'the .onnx file to write (required)' },
-  arch: { type: 'string', description: 'ssd300 (default), mini, mobilenet-v2 or ssdlite-mobilenet-v2, for random weights' },
+  arch: { type: 'string', description: 'ssd300 (default), mini, mobilenet-v2, ssdlite-mobilenet-v2 or ssd-mobilenet-v1, for random weights' },
   'input-size': { type: 'string', description: 'mobilenet-v2 / ssdlite-mobilenet-v2 with random weights: 300 (default) or 320' },
   width: { type: 'string', description: 'channel width multiplier in (0, 1] (default 1: full SSD300)' },
   classes: { type: 'string', description: 'classes including background (default 21, VOC)' },
@@ -36,16 +37,16 @@ export async function runExport(argv: string[]): Promise<void> {
   const numClasses = integerOption(options, 'classes', 2, 100000) ?? 21;
   const seed = numberOption(options, 'seed') ?? 0;
   const arch = (options.arch as string | undefined) ?? 'ssd300';
-  const archs = ['ssd300', 'mini', 'mobilenet-v2', 'ssdlite-mobilenet-v2'];
+  const archs: readonly string[] = TRAINING_ARCHS;
   if (!archs.includes(arch)) throw new RangeError(`export: --arch '${arch}' is not one of ${archs.join(', ')}`);
   if (checkpoint && options.arch !== undefined) throw new Error('export: --weights takes the architecture from the checkpoint; drop --arch');
-  const mobilenet = arch === 'mobilenet-v2' || arch === 'ssdlite-mobilenet-v2';
+  const mobilenet = isMobilenetArch(arch);
   const inputSize = numberOption(options, 'input-size') ?? 300;
   if (options['input-size'] !== undefined && !mobilenet) throw new Error('export: --input-size is for mobilenet-v2 and ssdlite-mobilenet-v2');
   if (inputSize !== 300 && inputSize !== 320) throw new RangeError(`export: --input-size is ${inputSize}; use 300 or 320`);
   const { createMiniSsd, createMobilenetSsd, createSsd300, exportMiniSsd, exportMobilenetSsd, exportSsd300 } = await loadModelBuilder();
   const started = Date.now();
-  let network: { arch: 'ssd300'; model: Ssd300 } | { arch: 'mini'; model: MiniSsd } | { arch: 'mobilenet-v2' | 'ssdlite-mobilenet-v2'; model: MobilenetSsd };
+  let network: { arch: 'ssd300'; model: Ssd300 } | { arch: 'mini'; model: MiniSsd } | { arch: MobilenetArch; model: MobilenetSsd };
   let labels: readonly string[] | undefined, preprocess: PreprocessSpec | undefined, training: string;
   if (checkpoint) {
     const { loadCheckpointModel } = await import('../train/checkpoint.js');
@@ -56,7 +57,7 @@ export async function runExport(argv: string[]): Promise<void> {
     training = `ssd-edge train: ${loaded.meta.step} steps, last loss ${loaded.meta.lastLoss?.total.toFixed(4) ?? 'n/a'}`;
   } else {
     network = arch === 'mini' ? { arch, model: createMiniSsd({ width, seed }) }
-      : mobilenet ? { arch: arch as 'mobilenet-v2', model: createMobilenetSsd({ numClasses, width, seed, lite: arch === 'ssdlite-mobilenet-v2', inputSize: inputSize as MobilenetSsdInputSize }) }
+      : mobilenet ? { arch, model: createMobilenetSsd({ numClasses, width, seed, ...mobilenetVariant(arch), inputSize: inputSize as MobilenetSsdInputSize }) }
         : { arch: 'ssd300', model: createSsd300({ numClasses, width, seed }) };
     training = 'none: random weights (ssd-edge export)';
   }
@@ -70,7 +71,7 @@ export async function runExport(argv: string[]): Promise<void> {
     await writeFile(out, bytes);
     const what = network.arch === 'mini' ? `mini SSD, width ${model.width}, class '${labels?.[1] ?? 'object'}'`
       : network.arch === 'ssd300' ? `SSD300, width ${model.width}, ${network.model.numClasses} classes`
-        : `${network.model.lite ? 'SSDLite' : 'SSD'} MobileNet V2 ${network.model.inputSize}×${network.model.inputSize}, width ${model.width}, ` +
+        : `${network.model.lite ? 'SSDLite' : 'SSD'} MobileNet V${network.model.version} ${network.model.inputSize}×${network.model.inputSize}, width ${model.width}, ` +
           `${network.model.numClasses} classes`;
     console.log(`wrote ${out}: ${what}, ${model.numParameters.toLocaleString('en')} parameters, ` +
       `${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB, in ${((Date.now() - started) / 1000).toFixed(1)} s`);

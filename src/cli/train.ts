@@ -12,7 +12,7 @@ import { describeOptions, integerOption, numberOption, parseArgs, type OptionSpe
 const OPTIONS: Record<string, OptionSpec> = {
   data: { type: 'string', description: 'the PASCAL VOC dataset directory (required)' },
   split: { type: 'string', description: 'image set to train on (default trainval)' },
-  arch: { type: 'string', description: 'ssd300 (default), mini (one class, a 4×3 grid, 128×96 input), mobilenet-v2 (SSD MobileNet V2, TF OD API layout) or ssdlite-mobilenet-v2 (SSDLite: depthwise-separable extras and heads)' },
+  arch: { type: 'string', description: 'ssd300 (default), mini (one class, a 4×3 grid, 128×96 input), mobilenet-v2 (SSD MobileNet V2, TF OD API layout), ssdlite-mobilenet-v2 (SSDLite: depthwise-separable extras and heads) or ssd-mobilenet-v1 (SSD MobileNet V1, TF OD API layout; from scratch)' },
   'init-from': { type: 'string', description: "pretrained weights: a .tflite or converted .onnx SSD MobileNet V2 (e.g. models/ssd-mobilenet-v2-coco.onnx; implies --arch mobilenet-v2: backbone and box heads, new class heads; with --arch ssdlite-mobilenet-v2 the MobileNet base and the extras' 1×1 layers), or a PyTorch .pth (ssd300's VGG16: ssd.pytorch's vgg16_reducedfc.pth)" },
   'input-size': { type: 'string', description: 'mobilenet-v2 / ssdlite-mobilenet-v2: input height and width, 300 (default) or 320' },
   'freeze-backbone-steps': { type: 'string', description: 'mobilenet-v2 / ssdlite-mobilenet-v2: hold the MobileNet base (not the extras and heads) for the first n steps (default 0)' },

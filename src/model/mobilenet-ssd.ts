@@ -23,7 +23,16 @@
  * output flattened (row, column, box) and the six sources concatenated, so row i lines up with
  * anchor i of MOBILENET_SSD_PRIORS.
  *
- * Variants: `lite` builds SSDLite MobileNet V2 (`ssdlite_mobilenet_v2`: the extra layers' 3×3
+ * Variants: `version: 1` builds SSD MobileNet V1 (`ssd_mobilenet_v1`: the MobileNet V1 base,
+ * `FeatureExtractor/MobilenetV1/Conv2d_0`, then 13 depthwise-separable blocks `Conv2d_k_depthwise`
+ * and `Conv2d_k_pointwise`, every layer ReLU6; sources `Conv2d_11_pointwise` (19×19, 512) and
+ * `Conv2d_13_pointwise` (10×10, 1024), then the same four extra layers, named after
+ * `Conv2d_13_pointwise`, e.g. `…/Conv2d_13_pointwise_2_Conv2d_2_3x3_s2_512`), with the same 1×1
+ * box predictor, anchors and box coding.
+ * see: research/slim/nets/mobilenet_v1.py (MOBILENETV1_CONV_DEFS, depth = max(d · multiplier, min_depth)),
+ *      research/object_detection/models/ssd_mobilenet_v1_feature_extractor.py,
+ *      samples/configs/ssd_mobilenet_v1_coco.config
+ * `lite` builds SSDLite MobileNet V2 (`ssdlite_mobilenet_v2`: the extra layers' 3×3
  * and the box predictors depthwise-separable, see MobilenetSsdOptions.lite); `inputSize` 320
  * gives maps 20, 10, 5, 3, 2, 1 and 2034 rows (mobilenetSsdPriors(320)).
  * see: convolutional_box_predictor.py (use_depthwise), samples/configs/ssdlite_mobilenet_v2_coco.config
@@ -38,6 +47,11 @@ export const MOBILENET_SSD_INPUT_SIZE = 300;
 export const MOBILENET_SSD_INPUT_SIZES = [300, 320] as const;
 export type MobilenetSsdInputSize = typeof MOBILENET_SSD_INPUT_SIZES[number];
 const FEATURE_EXTRACTOR = 'FeatureExtractor/MobilenetV2';
+const FEATURE_EXTRACTOR_V1 = 'FeatureExtractor/MobilenetV1';
+/** MobileNet V1's 13 depthwise-separable blocks after Conv2d_0 (32, stride 2): (stride, pointwise channels). see: mobilenet_v1.py MOBILENETV1_CONV_DEFS */
+const V1_BLOCKS = [[1, 64], [2, 128], [1, 128], [2, 256], [1, 256], [2, 512], [1, 512], [1, 512], [1, 512], [1, 512], [1, 512], [2, 1024], [1, 1024]] as const;
+/** V1's first source: block 11's pointwise output (stride 16). see: ssd_mobilenet_v1_feature_extractor.py feature_map_layout */
+const V1_FIRST_SOURCE = `${FEATURE_EXTRACTOR_V1}/Conv2d_11_pointwise`;
 
 /** (expansion t, channels c, repeats n, first stride s) per stage. see: mobilenet_v2.py V2_DEF */
 const STAGES = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]] as const;
@@ -100,7 +114,12 @@ export function makeDivisible(v: number, divisor = DIVISIBLE_BY, minValue = divi
 export interface MobilenetSsdOptions {
   /** Score columns including the background (column 0); the COCO model has 91. An integer ≥ 2. */
   numClasses: number;
-  /** MobileNet's depth multiplier: every channel count c becomes makeDivisible(c · width), the extras max(c · width, 16). In (0, 1.4]. Default 1. */
+  /** The MobileNet base: 2 (default, `ssd_mobilenet_v2`) or 1 (`ssd_mobilenet_v1`; not with `lite`). */
+  version?: 1 | 2;
+  /**
+   * MobileNet's depth multiplier: every channel count c becomes makeDivisible(c · width) (V2; V1:
+   * max(⌊c · width⌋, 16)), the extras max(⌊c · width⌋, 16). In (0, 1.4]. Default 1.
+   */
   width?: number;
   /** Seed of the weight initialisation. Default 0. */
   seed?: number;
@@ -127,9 +146,13 @@ export interface MobilenetSsdOptions {
   backgroundPrior?: number;
 }
 
-/** One inverted residual block: 1×1 expansion (absent in the first block), 3×3 depthwise, 1×1 linear projection. */
+/**
+ * One inverted residual block: 1×1 expansion (absent in the first block), 3×3 depthwise, 1×1 linear
+ * projection. MobileNet V1's depthwise-separable block is one too: no expansion, no residual,
+ * `project` its ReLU6 pointwise layer.
+ */
 export interface InvertedResidualBlock {
-  /** `FeatureExtractor/MobilenetV2/expanded_conv_k`. */
+  /** `FeatureExtractor/MobilenetV2/expanded_conv_k` (V1: `FeatureExtractor/MobilenetV1/Conv2d_k`). */
   name: string;
   expand?: ConvLayer;
   depthwise: ConvLayer;
@@ -147,8 +170,8 @@ export interface MobilenetSource extends SourceLayers {
 export interface MobilenetSsdLayers {
   stem: ConvLayer;
   blocks: readonly InvertedResidualBlock[];
-  /** `Conv_1`, the 1×1 to 1280 channels. */
-  last: ConvLayer;
+  /** `Conv_1`, the 1×1 to 1280 channels (V2 only). */
+  last?: ConvLayer;
   /** 1×1 then 3×3 stride 2, four times (SSDLite: 1×1, 3×3 depthwise stride 2, 1×1), applied in order. */
   extras: readonly ConvLayer[];
   /** In anchor order; `from` names the layer whose output (after its activation) a source reads. */
@@ -174,6 +197,8 @@ export interface MobilenetSsdOutput {
 
 export interface MobilenetSsd extends Network {
   readonly numClasses: number;
+  /** The MobileNet base: 1 (SSD MobileNet V1) or 2. */
+  readonly version: 1 | 2;
   readonly batchNorm: boolean;
   /** SSDLite (depthwise-separable extras and heads). */
   readonly lite: boolean;
@@ -187,7 +212,8 @@ export interface MobilenetSsd extends Network {
   /** Every convolution, in forward order (heads last, per source: box then class, each depthwise layer before its 1×1). */
   readonly convolutions: readonly ConvLayer[];
   /**
-   * The feature extractor's MobileNet V2 base (`FeatureExtractor/MobilenetV2/Conv` … `Conv_1`),
+   * The feature extractor's MobileNet base (`FeatureExtractor/MobilenetV2/Conv` … `Conv_1`; V1:
+   * `FeatureExtractor/MobilenetV1/Conv2d_0` … `Conv2d_13_pointwise`),
    * without the extra layers: the convolutions `--freeze-backbone-steps` holds.
    */
   readonly backbone: readonly ConvLayer[];
@@ -223,13 +249,13 @@ class MobilenetSsdNetwork extends VariableNetwork implements MobilenetSsd {
   readonly backbone: readonly ConvLayer[];
   readonly priors: TfGridPriorConfig;
 
-  constructor(readonly numClasses: number, readonly width: number, readonly batchNorm: boolean, readonly lite: boolean,
+  constructor(readonly version: 1 | 2, readonly numClasses: number, readonly width: number, readonly batchNorm: boolean, readonly lite: boolean,
               readonly inputSize: MobilenetSsdInputSize, readonly layers: MobilenetSsdLayers, variables: ReadonlyMap<string, tf.Variable>) {
-    super(lite ? 'SSDLite MobileNet V2' : 'SSD MobileNet V2', variables);
+    super(lite ? 'SSDLite MobileNet V2' : `SSD MobileNet V${version}`, variables);
     this.numPriors = layers.sources.reduce((n, s) => n + s.featureMap ** 2 * s.boxesPerLocation, 0);
     this.priors = mobilenetSsdPriors(inputSize);
     const { stem, blocks, last, extras, sources } = layers;
-    this.backbone = [stem, ...blocks.flatMap(b => [...(b.expand ? [b.expand] : []), b.depthwise, b.project]), last];
+    this.backbone = [stem, ...blocks.flatMap(b => [...(b.expand ? [b.expand] : []), b.depthwise, b.project]), ...(last ? [last] : [])];
     this.convolutions = [
       ...this.backbone, ...extras,
       ...sources.flatMap(s => [...(s.locDepthwise ? [s.locDepthwise] : []), s.loc, ...(s.confDepthwise ? [s.confDepthwise] : []), s.conf]),
@@ -241,7 +267,7 @@ class MobilenetSsdNetwork extends VariableNetwork implements MobilenetSsd {
     const [n, h, w, c] = images.shape;
     const size = this.inputSize;
     if (images.rank !== 4 || h !== size || w !== size || c !== 3) {
-      throw new RangeError(`images has shape [${images.shape.join(', ')}]; this ${this.lite ? 'SSDLite' : 'SSD'} MobileNet V2 needs [N, ${size}, ${size}, 3] (NHWC)`);
+      throw new RangeError(`images has shape [${images.shape.join(', ')}]; this ${this.lite ? 'SSDLite MobileNet V2' : `SSD MobileNet V${this.version}`} needs [N, ${size}, ${size}, 3] (NHWC)`);
     }
     const { stem, blocks, last, extras, sources } = this.layers;
     const tapped = new Set(sources.map(s => s.from));
@@ -264,7 +290,7 @@ class MobilenetSsdNetwork extends VariableNetwork implements MobilenetSsd {
         x = conv(conv(x, block.depthwise), block.project);
         if (block.residual) x = clip(`${block.name}/add`, tf.add(x, input));
       }
-      x = conv(x, last);
+      if (last) x = conv(x, last);
       for (const extra of extras) x = conv(x, extra);
       const loc: tf.Tensor3D[] = [], conf: tf.Tensor3D[] = [];
       for (const source of sources) {
@@ -281,7 +307,8 @@ class MobilenetSsdNetwork extends VariableNetwork implements MobilenetSsd {
 }
 
 function validateOptions(options: MobilenetSsdOptions): Required<Omit<MobilenetSsdOptions, 'backgroundPrior'>> & Pick<MobilenetSsdOptions, 'backgroundPrior'> {
-  const { numClasses, width = 1, seed = 0, batchNorm = false, lite = false, headKernel = lite ? 3 : 1, inputSize = MOBILENET_SSD_INPUT_SIZE, backgroundPrior } = options;
+  const { numClasses, version = 2, width = 1, seed = 0, batchNorm = false, lite = false, headKernel = lite ? 3 : 1, inputSize = MOBILENET_SSD_INPUT_SIZE, backgroundPrior } = options;
+  if (version !== 1 && version !== 2) throw new RangeError(`version ${String(version)} must be 1 (SSD MobileNet V1) or 2 (SSD MobileNet V2)`);
   if (!Number.isInteger(numClasses) || numClasses < 2) {
     throw new RangeError(`numClasses ${numClasses} must be an integer ≥ 2 (the score columns including the background)`);
   }
@@ -292,17 +319,18 @@ function validateOptions(options: MobilenetSsdOptions): Required<Omit<MobilenetS
   if (typeof batchNorm !== 'boolean') throw new TypeError(`batchNorm ${String(batchNorm)} must be a boolean`);
   if (headKernel !== 1 && headKernel !== 3) throw new RangeError(`headKernel ${headKernel} must be 1 or 3`);
   if (typeof lite !== 'boolean') throw new TypeError(`lite ${String(lite)} must be a boolean`);
+  if (lite && version === 1) throw new RangeError('lite builds SSDLite MobileNet V2; version 1 has no SSDLite layout here (use version 2)');
   if (lite && headKernel !== 3) throw new RangeError('an SSDLite head is a 3×3 depthwise then a 1×1 convolution: headKernel must be 3');
   checkInputSize(inputSize);
   if (backgroundPrior !== undefined && !(typeof backgroundPrior === 'number' && backgroundPrior > 0 && backgroundPrior < 1)) {
     throw new RangeError(`backgroundPrior ${backgroundPrior} must be a probability in (0, 1)`);
   }
-  return { numClasses, width, seed, batchNorm, headKernel, lite, inputSize, backgroundPrior };
+  return { numClasses, version, width, seed, batchNorm, headKernel, lite, inputSize, backgroundPrior };
 }
 
-/** Builds SSD (or SSDLite) MobileNet V2 with freshly initialised weights (He for the feature extractor, biases 0). */
+/** Builds SSD (or SSDLite) MobileNet V2, or SSD MobileNet V1, with freshly initialised weights (He for the feature extractor, biases 0). */
 export function createMobilenetSsd(options: MobilenetSsdOptions): MobilenetSsd {
-  const { numClasses, width, seed, batchNorm, headKernel, lite, inputSize, backgroundPrior } = validateOptions(options);
+  const { numClasses, version, width, seed, batchNorm, headKernel, lite, inputSize, backgroundPrior } = validateOptions(options);
   const b = new NetworkBuilder(`mobilenet_ssd_${++instances}/`, seed);
   const depth = (c: number) => makeDivisible(c * width);
   const sizeAfter = (size: number, stride: number) => Math.ceil(size / stride); // SAME padding
@@ -322,30 +350,45 @@ export function createMobilenetSsd(options: MobilenetSsdOptions): MobilenetSsd {
     return layer;
   };
 
-  const stem = conv(`${FEATURE_EXTRACTOR}/Conv`, depth(STEM_CHANNELS), 3, 2, true);
   const blocks: InvertedResidualBlock[] = [];
-  for (const [expansion, c, repeats, firstStride] of STAGES) {
-    for (let r = 0; r < repeats; r++) {
-      const name = `${FEATURE_EXTRACTOR}/expanded_conv${blocks.length === 0 ? '' : `_${blocks.length}`}`;
-      const input = channels, stride = r === 0 ? firstStride : 1;
-      // see: mobilenet_v2.py expand_input_by_factor; conv_blocks.py: expand only when it widens
-      const inner = expansion === 1 ? input : makeDivisible(input * expansion);
-      const expand = inner > input ? conv(`${name}/expand`, inner, 1, 1, true) : undefined;
-      const dw = depthwise(`${name}/depthwise`, stride, true, batchNorm);
-      const project = conv(`${name}/project`, depth(c), 1, 1, false);
-      blocks.push({ name, ...(expand ? { expand } : {}), depthwise: dw, project, residual: stride === 1 && input === channels });
+  let stem: ConvLayer, last: ConvLayer | undefined, sourceNames: string[], extrasBase: string;
+  if (version === 1) {
+    // see: mobilenet_v1.py: depth(d) = max(int(d · depth_multiplier), min_depth); SSD passes min_depth 16
+    const depthV1 = (c: number) => Math.max(Math.floor(c * width), MIN_DEPTH);
+    stem = conv(`${FEATURE_EXTRACTOR_V1}/Conv2d_0`, depthV1(STEM_CHANNELS), 3, 2, true);
+    V1_BLOCKS.forEach(([stride, c], i) => {
+      const name = `${FEATURE_EXTRACTOR_V1}/Conv2d_${i + 1}`;
+      const dw = depthwise(`${name}_depthwise`, stride, true, batchNorm);
+      blocks.push({ name, depthwise: dw, project: conv(`${name}_pointwise`, depthV1(c), 1, 1, true), residual: false });
+    });
+    sourceNames = [V1_FIRST_SOURCE, blocks[blocks.length - 1].project.name];
+    extrasBase = `${FEATURE_EXTRACTOR_V1}/Conv2d_13_pointwise`;
+  } else {
+    stem = conv(`${FEATURE_EXTRACTOR}/Conv`, depth(STEM_CHANNELS), 3, 2, true);
+    for (const [expansion, c, repeats, firstStride] of STAGES) {
+      for (let r = 0; r < repeats; r++) {
+        const name = `${FEATURE_EXTRACTOR}/expanded_conv${blocks.length === 0 ? '' : `_${blocks.length}`}`;
+        const input = channels, stride = r === 0 ? firstStride : 1;
+        // see: mobilenet_v2.py expand_input_by_factor; conv_blocks.py: expand only when it widens
+        const inner = expansion === 1 ? input : makeDivisible(input * expansion);
+        const expand = inner > input ? conv(`${name}/expand`, inner, 1, 1, true) : undefined;
+        const dw = depthwise(`${name}/depthwise`, stride, true, batchNorm);
+        const project = conv(`${name}/project`, depth(c), 1, 1, false);
+        blocks.push({ name, ...(expand ? { expand } : {}), depthwise: dw, project, residual: stride === 1 && input === channels });
+      }
     }
+    last = conv(`${FEATURE_EXTRACTOR}/Conv_1`, depth(LAST_CHANNELS), 1, 1, true);
+    sourceNames = [FIRST_SOURCE, last.name];
+    extrasBase = `${FEATURE_EXTRACTOR}/layer_19`;
   }
-  const last = conv(`${FEATURE_EXTRACTOR}/Conv_1`, depth(LAST_CHANNELS), 1, 1, true);
 
   // see: feature_map_generators.py multi_resolution_feature_maps: names carry the depths built
   const extras: ConvLayer[] = [];
-  const sourceNames = [FIRST_SOURCE, last.name];
   const extraDepth = (d: number) => Math.max(Math.floor(d * width), MIN_DEPTH);
   EXTRA_DEPTHS.forEach((d, k) => {
     const inner = extraDepth(d / 2), outer = extraDepth(d);
-    extras.push(conv(`${FEATURE_EXTRACTOR}/layer_19_1_Conv2d_${k + 2}_1x1_${inner}`, inner, 1, 1, true));
-    const name = `${FEATURE_EXTRACTOR}/layer_19_2_Conv2d_${k + 2}_3x3_s2_${outer}`;
+    extras.push(conv(`${extrasBase}_1_Conv2d_${k + 2}_1x1_${inner}`, inner, 1, 1, true));
+    const name = `${extrasBase}_2_Conv2d_${k + 2}_3x3_s2_${outer}`;
     // see: feature_map_generators.py: use_depthwise → separable_conv2d '<name>_depthwise', then a 1×1 '<name>'
     if (lite) extras.push(depthwise(`${name}_depthwise`, 2, true, batchNorm), conv(name, outer, 1, 1, true));
     else extras.push(conv(name, outer, 3, 2, true));
@@ -371,5 +414,6 @@ export function createMobilenetSsd(options: MobilenetSsdOptions): MobilenetSsd {
     const conf = head('ClassPredictor', numClasses, classBias);
     return { from, ...locDepthwise, loc, ...confDepthwise, conf, boxesPerLocation: boxes, featureMap: input.size };
   });
-  return new MobilenetSsdNetwork(numClasses, width, batchNorm, lite, inputSize, { stem, blocks, last, extras, sources }, b.variables);
+  return new MobilenetSsdNetwork(version, numClasses, width, batchNorm, lite, inputSize,
+                                 { stem, blocks, ...(last ? { last } : {}), extras, sources }, b.variables);
 }

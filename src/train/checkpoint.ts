@@ -24,6 +24,7 @@ import { createMiniSsd, type MiniSsd } from '../model/mini.js';
 import { createMobilenetSsd, MOBILENET_SSD_INPUT_SIZE, type MobilenetSsd, type MobilenetSsdInputSize } from '../model/mobilenet-ssd.js';
 import { createSsd300, type Ssd300 } from '../model/ssd300.js';
 import type { PreprocessSpec } from '../runtime/types.js';
+import { isMobilenetArch, mobilenetVariant, TRAINING_ARCHS, type MobilenetArch } from './arch-names.js';
 
 export const CHECKPOINT_FORMAT = 'ssd-edge-checkpoint';
 export const CHECKPOINT_VERSION = 2;
@@ -47,10 +48,11 @@ export interface CheckpointMeta {
   version: number;
   /**
    * The network: 'ssd300', 'mini' (the mini SSD; numClasses 2, background and its one class),
-   * 'mobilenet-v2' (SSD MobileNet V2) or 'ssdlite-mobilenet-v2' (SSDLite MobileNet V2); the
+   * 'mobilenet-v2' (SSD MobileNet V2), 'ssdlite-mobilenet-v2' (SSDLite MobileNet V2) or
+   * 'ssd-mobilenet-v1' (SSD MobileNet V1); the
    * MobileNets' input size is `preprocess.size`.
    */
-  arch: 'ssd300' | 'mini' | 'mobilenet-v2' | 'ssdlite-mobilenet-v2';
+  arch: 'ssd300' | 'mini' | MobilenetArch;
   /** Classes including the background. */
   numClasses: number;
   width: number;
@@ -203,20 +205,20 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
 }
 
 export type CheckpointModel = { arch: 'ssd300'; model: Ssd300; meta: CheckpointMeta } | { arch: 'mini'; model: MiniSsd; meta: CheckpointMeta }
-  | { arch: 'mobilenet-v2' | 'ssdlite-mobilenet-v2'; model: MobilenetSsd; meta: CheckpointMeta };
+  | { arch: MobilenetArch; model: MobilenetSsd; meta: CheckpointMeta };
 
 /** The checkpoint's network with its weights loaded (the caller disposes `model`). */
 export async function loadCheckpointModel(dir: string): Promise<CheckpointModel> {
   const { meta, weights } = await loadCheckpoint(dir);
-  const archs = ['ssd300', 'mini', 'mobilenet-v2', 'ssdlite-mobilenet-v2'];
+  const archs: readonly string[] = TRAINING_ARCHS;
   if (!archs.includes(meta.arch)) throw new Error(`checkpoint in '${dir}' holds arch '${String(meta.arch)}'; this version reads ${archs.join(', ')}`);
   const batchNorm = meta.batchNorm ?? false;
   const loaded: CheckpointModel = meta.arch === 'mini'
     ? { arch: 'mini', model: createMiniSsd({ width: meta.width }), meta }
-    : meta.arch === 'mobilenet-v2' || meta.arch === 'ssdlite-mobilenet-v2'
+    : isMobilenetArch(meta.arch)
       ? {
         arch: meta.arch, meta,
-        model: createMobilenetSsd({ numClasses: meta.numClasses, width: meta.width, batchNorm, lite: meta.arch === 'ssdlite-mobilenet-v2',
+        model: createMobilenetSsd({ numClasses: meta.numClasses, width: meta.width, batchNorm, ...mobilenetVariant(meta.arch),
                                     inputSize: (meta.preprocess?.size[0] ?? MOBILENET_SSD_INPUT_SIZE) as MobilenetSsdInputSize }),
       }
       : { arch: 'ssd300', model: createSsd300({ numClasses: meta.numClasses, width: meta.width, batchNorm }), meta };

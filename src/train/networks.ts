@@ -5,7 +5,9 @@
  * `mobilenet-v2`: SSD MobileNet V2 (TF OD API layout) with MultiBoxLoss on targets matched to its
  * tfGrid anchors and encoded with TF box coding, optionally started from a converted COCO model;
  * `ssdlite-mobilenet-v2`: the same with SSDLite's depthwise-separable extras and heads (from the
- * COCO SSD model only the MobileNet base and the extras' 1×1 layers can be loaded).
+ * COCO SSD model only the MobileNet base and the extras' 1×1 layers can be loaded);
+ * `ssd-mobilenet-v1`: SSD MobileNet V1 (TF OD API layout), trained the same way (no pretrained
+ * V1 model here: from scratch).
  */
 import { readFile } from 'node:fs/promises';
 import type * as tf from '@tensorflow/tfjs-core';
@@ -27,7 +29,7 @@ import { buildMiniTargets, miniLoss } from './mini-loss.js';
 import { buildTargets, type BoxAnnotation } from './targets.js';
 
 export { isMobilenetArch, MOBILENET_ARCHS, TRAINING_ARCHS, type TrainingArch } from './arch-names.js';
-import { isMobilenetArch, type TrainingArch } from './arch-names.js';
+import { isMobilenetArch, mobilenetVariant, type MobilenetArch, type TrainingArch } from './arch-names.js';
 
 export interface NetworkOptions {
   arch: TrainingArch;
@@ -125,9 +127,10 @@ async function mobilenetNetwork(o: NetworkOptions): Promise<TrainingNetwork> {
   const inputSize = (o.inputSize ?? MOBILENET_SSD_INPUT_SIZE) as MobilenetSsdInputSize;
   const matcher = await createMatcher(mobilenetSsdPostprocess(numClasses, classes, { inputSize }));
   const model = createMobilenetSsd({
-    numClasses, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior, lite: o.arch === 'ssdlite-mobilenet-v2', inputSize,
+    numClasses, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior, ...mobilenetVariant(o.arch as MobilenetArch), inputSize,
   });
   try {
+    if (o.initFrom !== undefined && model.version === 1) throw new RangeError('train: initFrom loads a pretrained SSD MobileNet V2; ssd-mobilenet-v1 trains from scratch');
     if (o.initFrom !== undefined) await initMobilenetFrom(model, o.initFrom);
   } catch (error) {
     model.dispose();

@@ -19,6 +19,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import type { HookData } from './tfjs-core-esm-hook.js';
 import { setPaddingRule } from '../model/layers.js';
 import { registerWasmTrainingKernels } from './kernels/index.js';
+import { loadTrainingCore } from './kernels/training-core.js';
 
 import { TRAINING_BACKENDS, type TrainingBackendName } from './backend-names.js';
 
@@ -116,7 +117,10 @@ async function trySetBackend(name: TrainingBackendName): Promise<void> {
     wasmPathsSet = true;
   }
   // ssd-edge's own gradient kernels for wasm (./kernels): tfjs-backend-wasm ships without Conv2DBackpropFilter.
-  if (name === 'wasm') registerWasmTrainingKernels();
+  if (name === 'wasm') {
+    await loadTrainingCore(); // the depthwise gradients run in ssd-edge's own wasm module
+    registerWasmTrainingKernels();
+  }
   const backend = TFJS_BACKEND[name];
   // A backend's kernels are registered when its package loads: check before initialising it.
   const missing = TRAINING_KERNELS.filter(kernel => tf.getKernel(kernel, backend) === undefined);

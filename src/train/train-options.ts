@@ -17,7 +17,8 @@ export interface TrainOptions {
   split?: string;
   /**
    * 'ssd300' (default), 'mini' (the mini SSD: one class, a 4 × 3 grid), 'mobilenet-v2' (SSD
-   * MobileNet V2, TF OD API layout) or 'ssdlite-mobilenet-v2' (SSDLite: depthwise-separable extras and heads).
+   * MobileNet V2, TF OD API layout), 'ssdlite-mobilenet-v2' (SSDLite: depthwise-separable extras and
+   * heads) or 'ssd-mobilenet-v1' (SSD MobileNet V1, TF OD API layout; no initFrom).
    */
   arch?: TrainingArch;
   /** mobilenet-v2 / ssdlite-mobilenet-v2: the input's height and width, 300 (default) or 320. */

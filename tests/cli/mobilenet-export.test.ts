@@ -1,7 +1,7 @@
 /**
  * MobileNet checkpoints through export and eval, end to end: `ssd-edge train` a few steps of
- * SSD MobileNet V2 (300) and SSDLite MobileNet V2 (320, backbone frozen for the first step) at
- * width 0.35 on a tiny generated dataset, `ssd-edge export --weights` to ONNX, then
+ * SSD MobileNet V2 (300), SSDLite MobileNet V2 (320, backbone frozen for the first step) and SSD
+ * MobileNet V1 (300) at width 0.35 on a tiny generated dataset, `ssd-edge export --weights` to ONNX, then
  * - onnxruntime-node on the file gives the checkpoint's tfjs head outputs (within 1e-4 · max(1, max |output|));
  * - `ssd-edge eval --model` (the runtime, no preset: anchors, box coding and input from the
  *   metadata) and `eval --weights` (tfjs) both run and find the same detections per class.
@@ -31,7 +31,11 @@ interface JsonResult { map07: number | null; images: number; perClass: { label: 
 const CASES = [
   { arch: 'mobilenet-v2', size: 300, extra: [] as string[] },
   { arch: 'ssdlite-mobilenet-v2', size: 320, extra: ['--input-size', '320', '--freeze-backbone-steps', '1'] },
+  { arch: 'ssd-mobilenet-v1', size: 300, extra: [] as string[] },
 ];
+const DESCRIBED: Record<string, string> = {
+  'mobilenet-v2': 'SSD MobileNet V2', 'ssdlite-mobilenet-v2': 'SSDLite MobileNet V2', 'ssd-mobilenet-v1': 'SSD MobileNet V1',
+};
 
 describe('ssd-edge export and eval of MobileNet checkpoints', () => {
   let dir: string, data: string;
@@ -49,7 +53,7 @@ describe('ssd-edge export and eval of MobileNet checkpoints', () => {
       await cli('train', '--data', data, '--arch', arch, '--width', '0.35', '--batch', '2', '--max-steps', '2', '--backend', 'wasm',
         '--checkpoints', ck, '--seed', '2', '--save-every', '0', ...extra);
       const exported = await cli('export', '--weights', ck, '--out', onnx);
-      assert.match(exported.stdout, new RegExp(`wrote .*: ${arch.startsWith('ssdlite') ? 'SSDLite' : 'SSD'} MobileNet V2 ${size}×${size}, width 0.35, 7 classes`));
+      assert.match(exported.stdout, new RegExp(`wrote .*: ${DESCRIBED[arch]} ${size}×${size}, width 0.35, 7 classes`));
       const bytes = new Uint8Array(await readFile(onnx));
       const meta = readSsdEdgeMetadata(bytes)!;
       assert.deepEqual(meta.preprocess.size, [size, size]);

@@ -104,7 +104,7 @@ describe('SSD MobileNet V2 (tfjs) and the COCO TFLite model', () => {
         tf.dispose([loc, conf]);
         // 32·0.5 = 16; 32·0.35 = 11.2 rounds to 8, below 90% of 11.2, so 16 too
         assert.equal(net.layers.stem.filter.shape[3], 16);
-        assert.equal(net.layers.last.filter.shape[3], makeDivisible(1280 * width));
+        assert.equal(net.layers.last?.filter.shape[3], makeDivisible(1280 * width));
       } finally {
         net.dispose();
       }

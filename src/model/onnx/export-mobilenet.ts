@@ -1,9 +1,10 @@
 /**
- * SSD / SSDLite MobileNet V2 → ONNX. Walks the network's layer records (the ones its tfjs forward
+ * SSD / SSDLite MobileNet V2 and SSD MobileNet V1 → ONNX. Walks the network's layer records (the ones its tfjs forward
  * pass applies), NCHW, batch normalisation folded into each convolution:
  *
  *   image [N,3,S,S] ─► Conv (+Clip 0..6) ─► inverted residual blocks: [expand] ─► depthwise Conv
  *     (group = channels) ─► project [─► Add input] ... ─► Conv_1 ─► extras ─► six sources
+ *   (V1: Conv2d_0 ─► 13 × (depthwise Conv ─► pointwise Conv, each + Clip) ─► extras ─► six sources)
  *   head: [depthwise Conv + Clip (SSDLite)] ─► Conv ─► Transpose [0,2,3,1] ─► Reshape [N, -1, k]
  *   loc = Concat(box heads) [N, P, 4] (ty, tx, th, tw); conf = Concat(class heads) [N, P, C]
  *
@@ -62,7 +63,7 @@ export function exportMobilenetSsd(model: MobilenetSsd, options: ExportMobilenet
   const postprocess = mobilenetExportPostprocess(model, options);
   const extra = checkExtraMetadata(options.metadata);
   const { stem, blocks, last, extras, sources } = model.layers;
-  const g = new GraphBuilder(model.lite ? 'ssdlite-mobilenet-v2' : 'ssd-mobilenet-v2');
+  const g = new GraphBuilder(model.lite ? 'ssdlite-mobilenet-v2' : `ssd-mobilenet-v${model.version}`);
 
   /** Each emitted tensor's spatial size, for the SAME pads of the layers that read it. */
   const sizes = new Map<string, [number, number]>();
@@ -86,7 +87,7 @@ export function exportMobilenetSsd(model: MobilenetSsd, options: ExportMobilenet
       x = sum;
     }
   }
-  x = conv(x, last);
+  if (last) x = conv(x, last);
   for (const layer of extras) x = conv(x, layer);
 
   // Reshape's 0 copies the batch dimension (opset 13 has no allowzero).

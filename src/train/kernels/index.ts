@@ -4,7 +4,8 @@
  * tests/train/kernels.
  *
  * tfjs-backend-wasm 4.22.0 has every kernel of an SSD training step but Conv2DBackpropFilter (and,
- * for MobileNet SSDs, DepthwiseConv2dNativeBackpropInput and …Filter, added here too);
+ * for MobileNet SSDs, DepthwiseConv2dNativeBackpropInput and …Filter, added here too: those two run
+ * in ssd-edge's own SIMD wasm module, loaded first by loadTrainingCore);
  * its MaxPoolGrad gives wrong gradients and its OneHot ignores the dtype (float32 one-hots hold
  * int bit patterns), so both are replaced; its Conv2DBackpropInput is correct but slow (a direct
  * loop, ~4× slower than the matrix-product one here) and is replaced too. The rest of a step
@@ -19,6 +20,7 @@ import { maxPoolGradWasmConfig } from './max-pool-grad.js';
 import { oneHotWasmConfig } from './one-hot.js';
 
 export { COLS_LIMIT } from './conv2d-backprop-filter.js';
+export { loadTrainingCore } from './training-core.js';
 
 /**
  * The kernels ssd-edge installs on the wasm backend: Conv2DBackpropFilter,
