@@ -16,7 +16,7 @@
 // so acc = bias' + (H << 7) + L + (128 − zw)·S with H = Σ xh·(w − 128), L = Σ xl·(w − 128) and
 // S = Σ_k<numK x the row's sum. All of it is i32 arithmetic mod 2^32: intermediate wrap-around
 // cancels, and the result equals TFLite's int32 accumulator whenever that one fits in int32.
-// (tests/int8/relaxed-split.test.ts checks the identity for every x, w and zw.)
+// (tests/int8/relaxed.test.ts checks the identity for every x, w and zw.)
 //
 // Packed weights (qgemmPack here writes them; 16-byte aligned), one block per 4 output channels:
 //   bias' i32[4] | scale f32[4] | 128 − zw i32[4] | numK i32, 0 i32[3] | for each 16 k: (w − 128) i8[16] of channel 0, 1, 2, 3

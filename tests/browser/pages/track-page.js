@@ -47,8 +47,23 @@ async function camera({ results: wanted, seconds, every = 1, useVideo = false, t
   return { results, summary, framesHeld: handle.framesHeld, worker, refused };
 }
 
-/** A short WebM recorded from a canvas (a square moving over a flat colour): a <video> file made in the page. */
+/**
+ * A short WebM recorded from a canvas (a square moving over a flat colour): a <video> file made in
+ * the page. On a busy machine Chromium's recorder now and then hands back an empty recording; a
+ * recording that does not load is made again (three tries), so that it is not mistaken for track()'s
+ * failure.
+ */
 async function recordedClip(ms) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await recordClipOnce(ms);
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
+async function recordClipOnce(ms) {
   const canvas = document.createElement('canvas');
   canvas.width = 320;
   canvas.height = 240;
