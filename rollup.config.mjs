@@ -39,10 +39,17 @@ function int8Threads() {
     name: 'ssd-edge-int8-threads',
     transform(code, id) {
       if (path.resolve(id) !== INT8_THREADS_MODULE) return null;
-      const ref = this.emitFile({ type: 'asset', fileName: INT8_THREADS_WASM, source: readFileSync(path.join('dist/wasm', INT8_THREADS_WASM)) });
+      const ref = this.emitFile({
+        type: 'asset',
+        fileName: INT8_THREADS_WASM,
+        source: readFileSync(path.join('dist/wasm', INT8_THREADS_WASM)),
+      });
       const replaced = code
         .replace("new URL('./worker.js', import.meta.url)", `new URL('./${INT8_WORKER_FILE}', import.meta.url)`)
-        .replace('new URL(`../../wasm/${THREADS_WASM}`, import.meta.url)', `new URL(import.meta.ROLLUP_FILE_URL_${ref})`);
+        .replace(
+          'new URL(`../../wasm/${THREADS_WASM}`, import.meta.url)',
+          `new URL(import.meta.ROLLUP_FILE_URL_${ref})`,
+        );
       if (!replaced.includes(INT8_WORKER_FILE) || !replaced.includes(`ROLLUP_FILE_URL_${ref}`)) {
         this.error('int8/threads.js: the worker URL or the threaded .wasm URL not found to replace');
       }
@@ -57,7 +64,10 @@ function trackWorkerUrl() {
     name: 'ssd-edge-track-worker-url',
     transform(code, id) {
       if (path.resolve(id) !== TRACK_MODULE) return null;
-      const replaced = code.replace("new URL('./track-worker.js', import.meta.url)", `new URL('./${TRACK_WORKER_FILE}', import.meta.url)`);
+      const replaced = code.replace(
+        "new URL('./track-worker.js', import.meta.url)",
+        `new URL('./${TRACK_WORKER_FILE}', import.meta.url)`,
+      );
       if (replaced === code) this.error('track.js: the default worker URL not found to replace');
       return { code: replaced, map: null };
     },
@@ -78,14 +88,22 @@ function coreWasm(mode) {
       if (path.resolve(id) !== WASM_SOURCE_MODULE) return null;
       const files = `export const WASM_FILES = ${JSON.stringify(WASM_FILES)};\n`;
       if (mode === 'emit') {
-        const refs = Object.fromEntries(Object.entries(WASM_FILES).map(([build, file]) => [build,
-          this.emitFile({ type: 'asset', fileName: file, source: readFileSync(path.join('dist/wasm', file)) })]));
+        const refs = Object.fromEntries(
+          Object.entries(WASM_FILES).map(([build, file]) => [
+            build,
+            this.emitFile({ type: 'asset', fileName: file, source: readFileSync(path.join('dist/wasm', file)) }),
+          ]),
+        );
         return `${files}export function defaultWasmSource(build) {
   return build === 'simd' ? new URL(import.meta.ROLLUP_FILE_URL_${refs.simd}) : new URL(import.meta.ROLLUP_FILE_URL_${refs.baseline});
 }\n`;
       }
-      const base64 = Object.fromEntries(Object.entries(WASM_FILES).map(([build, file]) =>
-        [build, readFileSync(path.join('dist/wasm', file)).toString('base64')]));
+      const base64 = Object.fromEntries(
+        Object.entries(WASM_FILES).map(([build, file]) => [
+          build,
+          readFileSync(path.join('dist/wasm', file)).toString('base64'),
+        ]),
+      );
       return `${files}const BASE64 = ${JSON.stringify(base64)};
 const decoded = {};
 export function defaultWasmSource(build) {
@@ -106,11 +124,19 @@ function builtinModels() {
     transform(code, id) {
       if (path.resolve(id) !== BUILTIN_MODELS_MODULE) return null;
       const files = [...code.matchAll(/'([\w.-]+\.(?:onnx|tflite))'/g)].map((m) => m[1]);
-      const refs = Object.fromEntries(files.map((file) => [file,
-        this.emitFile({ type: 'asset', fileName: `models/${file}`, source: readFileSync(path.join('models', file)) })]));
-      const table = Object.entries(refs).map(([file, ref]) => `${JSON.stringify(file)}: import.meta.ROLLUP_FILE_URL_${ref}`).join(', ');
-      const replaced = code.replace(/function defaultModelUrl\(file\) \{[\s\S]*?\n\}/,
-        `function defaultModelUrl(file) {\n    return new URL({ ${table} }[file]);\n}`);
+      const refs = Object.fromEntries(
+        files.map((file) => [
+          file,
+          this.emitFile({ type: 'asset', fileName: `models/${file}`, source: readFileSync(path.join('models', file)) }),
+        ]),
+      );
+      const table = Object.entries(refs)
+        .map(([file, ref]) => `${JSON.stringify(file)}: import.meta.ROLLUP_FILE_URL_${ref}`)
+        .join(', ');
+      const replaced = code.replace(
+        /function defaultModelUrl\(file\) \{[\s\S]*?\n\}/,
+        `function defaultModelUrl(file) {\n    return new URL({ ${table} }[file]);\n}`,
+      );
       if (replaced === code) this.error('builtin-models.js: defaultModelUrl not found to replace');
       return { code: replaced, map: null };
     },
@@ -173,8 +199,10 @@ function sizes() {
       for (const [name, item] of Object.entries(bundle)) {
         const bytes = Buffer.from(item.type === 'chunk' ? item.code : item.source);
         const where = path.join(options.dir ?? path.dirname(options.file), name);
-        console.log(`size: ${where.padEnd(38)} ${(bytes.length / 1024).toFixed(1).padStart(7)} KiB, ` +
-          `gzip ${(gzipSync(bytes, { level: 9 }).length / 1024).toFixed(1).padStart(6)} KiB`);
+        console.log(
+          `size: ${where.padEnd(38)} ${(bytes.length / 1024).toFixed(1).padStart(7)} KiB, ` +
+            `gzip ${(gzipSync(bytes, { level: 9 }).length / 1024).toFixed(1).padStart(6)} KiB`,
+        );
       }
     },
   };
@@ -187,8 +215,10 @@ function declarations() {
     generateBundle() {
       this.emitFile({ type: 'asset', fileName: 'ssd-edge.d.mts', source: "export * from '../src/index.js';\n" });
       this.emitFile({
-        type: 'asset', fileName: 'ssd-edge.iife.d.ts',
-        source: "// <script src=\"ssd-edge.iife.min.js\">: the API as the global `ssdEdge`\n" +
+        type: 'asset',
+        fileName: 'ssd-edge.iife.d.ts',
+        source:
+          '// <script src="ssd-edge.iife.min.js">: the API as the global `ssdEdge`\n' +
           "declare global {\n  const ssdEdge: typeof import('../src/index.js');\n}\nexport {};\n",
       });
     },
@@ -206,17 +236,37 @@ export default [
     input: 'dist/src/index.js',
     external,
     onwarn: quiet,
-    plugins: [coreWasm('emit'), builtinModels(), noTfliteConversion(), int8Threads(), trackWorkerUrl(), declarations(), sizes()],
+    plugins: [
+      coreWasm('emit'),
+      builtinModels(),
+      noTfliteConversion(),
+      int8Threads(),
+      trackWorkerUrl(),
+      declarations(),
+      sizes(),
+    ],
     output: { file: 'dist/bundle/ssd-edge.mjs', format: 'es', inlineDynamicImports: true, sourcemap: true },
   },
   {
     input: 'dist/src/index.js',
     external,
     onwarn: quiet,
-    plugins: [coreWasm('inline'), builtinModels(), noTfliteConversion(), int8Threads(), ortFromGlobal(), trackWorkerUrl(), sizes()],
+    plugins: [
+      coreWasm('inline'),
+      builtinModels(),
+      noTfliteConversion(),
+      int8Threads(),
+      ortFromGlobal(),
+      trackWorkerUrl(),
+      sizes(),
+    ],
     output: {
-      file: 'dist/bundle/ssd-edge.iife.min.js', format: 'iife', name: 'ssdEdge', inlineDynamicImports: true,
-      sourcemap: true, plugins: [terser()],
+      file: 'dist/bundle/ssd-edge.iife.min.js',
+      format: 'iife',
+      name: 'ssdEdge',
+      inlineDynamicImports: true,
+      sourcemap: true,
+      plugins: [terser()],
     },
   },
   // the two-thread int8 network's worker (src/int8/worker.ts): the kernels arrive compiled, on shared memory
@@ -248,7 +298,10 @@ export default [
     onwarn: quiet,
     plugins: [coreWasm('emit'), noTfliteConversion(), sizes()],
     output: {
-      dir: 'dist/demo', format: 'es', inlineDynamicImports: true, sourcemap: true,
+      dir: 'dist/demo',
+      format: 'es',
+      inlineDynamicImports: true,
+      sourcemap: true,
       // the worker runs from the demo's root, onnxruntime-web is served at /ort/
       paths: { 'onnxruntime-web': './ort/ort.min.mjs', 'onnxruntime-web/wasm': './ort/ort.wasm.min.mjs' },
     },
@@ -258,6 +311,12 @@ export default [
     external,
     onwarn: quiet,
     plugins: [coreWasm('emit'), noTfliteConversion(), sizes()],
-    output: { dir: 'dist/demo', format: 'es', inlineDynamicImports: true, sourcemap: true, paths: { 'onnxruntime-web': './ort/ort.min.mjs', 'onnxruntime-web/wasm': './ort/ort.wasm.min.mjs' } },
+    output: {
+      dir: 'dist/demo',
+      format: 'es',
+      inlineDynamicImports: true,
+      sourcemap: true,
+      paths: { 'onnxruntime-web': './ort/ort.min.mjs', 'onnxruntime-web/wasm': './ort/ort.wasm.min.mjs' },
+    },
   },
 ];

@@ -51,15 +51,39 @@ const fmt = (ms: number, digits = 1) => ms.toFixed(digits);
 const ratio = (ms: number, peer: number) => `${(ms / peer).toFixed(2)}×`;
 const load = () => os.loadavg()[0].toFixed(2);
 
-interface Stages { decode?: number; preprocess: number; inference: number; postprocess: number; total: number }
-interface DetectorResult extends Stages { backend: string; threads: number; detections: string[] }
-interface SessionResult { threads: number; createMs: number; firstRunMs: number; inference: number; min: number; differingBytes: number | null }
+interface Stages {
+  decode?: number;
+  preprocess: number;
+  inference: number;
+  postprocess: number;
+  total: number;
+}
+interface DetectorResult extends Stages {
+  backend: string;
+  threads: number;
+  detections: string[];
+}
+interface SessionResult {
+  threads: number;
+  createMs: number;
+  firstRunMs: number;
+  inference: number;
+  min: number;
+  differingBytes: number | null;
+}
 interface TfliteResult {
-  threads: number; loadMs: number; inference: number; min: number;
+  threads: number;
+  loadMs: number;
+  inference: number;
+  min: number;
   profile: { nodeType: string; nodeName: string; nodeExecMs: number }[];
   pipeline: Stages & { detections: number };
 }
-interface FirstResult { outputs?: number; error?: string; stages: Record<string, number> }
+interface FirstResult {
+  outputs?: number;
+  error?: string;
+  stages: Record<string, number>;
+}
 
 declare global {
   interface Window {
@@ -74,11 +98,19 @@ declare global {
 }
 
 /** A model optimised by onnxruntime-node at `level` and saved (optimizedModelFilePath), or the error. */
-async function ortNodeOptimised(model: Uint8Array, level: 'basic' | 'extended' | 'all', dir: string): Promise<Uint8Array | string> {
+async function ortNodeOptimised(
+  model: Uint8Array,
+  level: 'basic' | 'extended' | 'all',
+  dir: string,
+): Promise<Uint8Array | string> {
   try {
     const ort = await import('onnxruntime-node');
     const file = path.join(dir, `optimised-${level}.onnx`);
-    const session = await ort.InferenceSession.create(model, { graphOptimizationLevel: level, optimizedModelFilePath: file, executionProviders: ['cpu'] });
+    const session = await ort.InferenceSession.create(model, {
+      graphOptimizationLevel: level,
+      optimizedModelFilePath: file,
+      executionProviders: ['cpu'],
+    });
     await session.release();
     return new Uint8Array(await readFile(file));
   } catch (error) {
@@ -96,26 +128,44 @@ export async function runCocoBrowserBench(options: CocoBrowserOptions): Promise<
   const float = convertModel(tfliteBytes, { mode: 'float', labels: COCO91_LABELS }).onnx;
   const fixture = (await readTfliteCocoFixtures()).find((f) => f.name === PHOTO)!;
   const { boxEncodings, classPredictions } = fixture.json.heads;
-  const q = (info: typeof boxEncodings) => ({ scale: info.quantization!.scale[0], zeroPoint: info.quantization!.zeroPoint[0] });
-  const expected = { loc: '/expected/loc.u8', conf: '/expected/conf.u8', locQ: q(boxEncodings), confQ: q(classPredictions) };
+  const q = (info: typeof boxEncodings) => ({
+    scale: info.quantization!.scale[0],
+    zeroPoint: info.quantization!.zeroPoint[0],
+  });
+  const expected = {
+    loc: '/expected/loc.u8',
+    conf: '/expected/conf.u8',
+    locQ: q(boxEncodings),
+    confQ: q(classPredictions),
+  };
 
   const files = new Map<string, Uint8Array>([
-    ['/models/exact.onnx', exact], ['/models/float.onnx', float], ['/models/coco.tflite', tfliteBytes],
+    ['/models/exact.onnx', exact],
+    ['/models/float.onnx', float],
+    ['/models/coco.tflite', tfliteBytes],
     ['/models/int8-weights.onnx', int8WeightsModel(exact)],
-    ['/input.u8', fixture.input], ['/expected/loc.u8', fixture.boxEncodings], ['/expected/conf.u8', fixture.classPredictions],
+    ['/input.u8', fixture.input],
+    ['/expected/loc.u8', fixture.boxEncodings],
+    ['/expected/conf.u8', fixture.classPredictions],
     ['/photo.jpg', new Uint8Array(await readFile(path.join(repoRoot, `samples/${PHOTO}.jpg`)))],
   ]);
   const optimisedNotes: string[] = [];
   if (options.parts.includes('levers')) {
     for (const level of ['basic', 'extended', 'all'] as const) {
       const optimised = await ortNodeOptimised(exact, level, dir);
-      if (typeof optimised === 'string') optimisedNotes.push(`onnxruntime-node could not save a '${level}' model: ${optimised}`);
+      if (typeof optimised === 'string')
+        optimisedNotes.push(`onnxruntime-node could not save a '${level}' model: ${optimised}`);
       else files.set(`/models/optimised-${level}.onnx`, optimised);
     }
   }
   const server = await startServer({
-    mounts: { '/bundle/': path.join(repoRoot, 'dist/bundle'), '/ort/': ortWebDist, '/pages/': path.join(repoRoot, 'bench/pages'),
-      '/tfjs-tflite/': tfliteDir, '/tfjs-core/': tfjsCoreDist },
+    mounts: {
+      '/bundle/': path.join(repoRoot, 'dist/bundle'),
+      '/ort/': ortWebDist,
+      '/pages/': path.join(repoRoot, 'bench/pages'),
+      '/tfjs-tflite/': tfliteDir,
+      '/tfjs-core/': tfjsCoreDist,
+    },
     files,
   });
   let chromium: Chromium | undefined;
@@ -140,51 +190,103 @@ export async function runCocoBrowserBench(options: CocoBrowserOptions): Promise<
         await page.close().catch(() => undefined);
       }
     };
-    const tflite = (threads: number) => inPage('', (page) => page.evaluate((o) => window.cocoBench.tflite(o),
-      { model: '/models/coco.tflite', threads, input: '/input.u8', photo: '/photo.jpg', runs: options.runs }));
-    const session = (o: object, build = '') => inPage(build, (page) => page.evaluate((x) => window.cocoBench.ortSession(x),
-      { model: '/models/exact.onnx', threads: 1, input: '/input.u8', runs: options.runs, expected, ...o }));
+    const tflite = (threads: number) =>
+      inPage('', (page) =>
+        page.evaluate((o) => window.cocoBench.tflite(o), {
+          model: '/models/coco.tflite',
+          threads,
+          input: '/input.u8',
+          photo: '/photo.jpg',
+          runs: options.runs,
+        }),
+      );
+    const session = (o: object, build = '') =>
+      inPage(build, (page) =>
+        page.evaluate((x) => window.cocoBench.ortSession(x), {
+          model: '/models/exact.onnx',
+          threads: 1,
+          input: '/input.u8',
+          runs: options.runs,
+          expected,
+          ...o,
+        }),
+      );
 
     const tfl = new Map<number, TfliteResult>();
     for (const threads of [1, 2]) {
       log(`TFLite, ${threads} thread(s)`);
       tfl.set(threads, await tflite(threads));
     }
-    const header = `Chromium ${browserVersion}, ${os.cpus()[0]?.model.trim()} (${os.availableParallelism()} cores); ` +
+    const header =
+      `Chromium ${browserVersion}, ${os.cpus()[0]?.model.trim()} (${os.availableParallelism()} cores); ` +
       `photo samples/${PHOTO}.jpg / fixture input tests/fixtures/tflite-coco/${PHOTO}.input.u8; median of ${options.runs} runs after a warm-up`;
     out.push(header, '');
 
     if (options.parts.includes('pipeline')) {
       const loadBefore = load();
-      out.push('### Per image (ms), ratios against TensorFlow Lite with the same thread count', '',
+      out.push(
+        '### Per image (ms), ratios against TensorFlow Lite with the same thread count',
+        '',
         '| runtime | model | threads | decode | pre-process | inference | post-process | total | × TFLite (inference) | × TFLite (total) | detections |',
-        '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+        '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+      );
       for (const threads of [1, 2]) {
         const t = tfl.get(threads)!;
         const p = t.pipeline;
-        out.push(`| TensorFlow Lite (tfjs-tflite, XNNPACK) | .tflite (uint8) | ${threads} | — | ${fmt(p.preprocess)} | ${fmt(p.inference)} | ` +
-          `${fmt(p.postprocess, 2)} | ${fmt(p.total)} | 1.00× | 1.00× | ${p.detections} |`);
+        out.push(
+          `| TensorFlow Lite (tfjs-tflite, XNNPACK) | .tflite (uint8) | ${threads} | — | ${fmt(p.preprocess)} | ${fmt(p.inference)} | ` +
+            `${fmt(p.postprocess, 2)} | ${fmt(p.total)} | 1.00× | 1.00× | ${p.detections} |`,
+        );
         const variants: [runtime: string, model: string, url: string, backend: string][] = [
-          ...(threads === 1 ? [['ssd-edge int8 kernels + core', '.tflite (uint8)', '/models/coco.tflite', 'int8'] as [string, string, string, string]] : []),
+          ...(threads === 1
+            ? [
+                ['ssd-edge int8 kernels + core', '.tflite (uint8)', '/models/coco.tflite', 'int8'] as [
+                  string,
+                  string,
+                  string,
+                  string,
+                ],
+              ]
+            : []),
           ['onnxruntime-web wasm + ssd-edge core', 'exact', '/models/exact.onnx', 'wasm'],
           ['onnxruntime-web wasm + ssd-edge core', 'float', '/models/float.onnx', 'wasm'],
         ];
         for (const [runtime, name, url, backend] of variants) {
           log(`detector, ${backend} ${name}, ${threads} thread(s)`);
-          const d = await inPage('', (page) => page.evaluate((o) => window.cocoBench.detector(o), { model: url, threads, backend, photo: '/photo.jpg', runs: options.runs }));
-          out.push(`| ${runtime} | ${name} | ${d.threads} | ${fmt(d.decode ?? 0)} | ${fmt(d.preprocess)} | ${fmt(d.inference)} | ` +
-            `${fmt(d.postprocess, 2)} | ${fmt(d.total)} | ${ratio(d.inference, p.inference)} | ${ratio(d.total, p.total)} | ${d.detections.length} |`);
+          const d = await inPage('', (page) =>
+            page.evaluate((o) => window.cocoBench.detector(o), {
+              model: url,
+              threads,
+              backend,
+              photo: '/photo.jpg',
+              runs: options.runs,
+            }),
+          );
+          out.push(
+            `| ${runtime} | ${name} | ${d.threads} | ${fmt(d.decode ?? 0)} | ${fmt(d.preprocess)} | ${fmt(d.inference)} | ` +
+              `${fmt(d.postprocess, 2)} | ${fmt(d.total)} | ${ratio(d.inference, p.inference)} | ${ratio(d.total, p.total)} | ${d.detections.length} |`,
+          );
         }
       }
-      out.push('', `TFLite's Invoke() includes TFLite_Detection_PostProcess; its "post-process" column is reading the four ` +
-        `output tensors, its "pre-process" drawing the bitmap at 300 × 300 and RGBA → RGB. Load average ${loadBefore} → ${load()}.`, '');
+      out.push(
+        '',
+        `TFLite's Invoke() includes TFLite_Detection_PostProcess; its "post-process" column is reading the four ` +
+          `output tensors, its "pre-process" drawing the bitmap at 300 × 300 and RGBA → RGB. Load average ${loadBefore} → ${load()}.`,
+        '',
+      );
       for (const threads of [1, 2]) {
         const prof = tfl.get(threads)!.profile;
         const byType = new Map<string, number>();
         // tfjs-tflite's profile sums every Invoke so far: the warm-up and the timed runs
-        for (const item of prof) byType.set(item.nodeType, (byType.get(item.nodeType) ?? 0) + item.nodeExecMs / (options.runs + 1));
-        out.push(`TFLite profile, mean of ${options.runs + 1} Invokes, ${threads} thread(s): ` +
-          [...byType].sort((a, b) => b[1] - a[1]).map(([type, ms]) => `${type} ${fmt(ms, 2)} ms`).join(', '));
+        for (const item of prof)
+          byType.set(item.nodeType, (byType.get(item.nodeType) ?? 0) + item.nodeExecMs / (options.runs + 1));
+        out.push(
+          `TFLite profile, mean of ${options.runs + 1} Invokes, ${threads} thread(s): ` +
+            [...byType]
+              .sort((a, b) => b[1] - a[1])
+              .map(([type, ms]) => `${type} ${fmt(ms, 2)} ms`)
+              .join(', '),
+        );
       }
       out.push('');
     }
@@ -192,18 +294,34 @@ export async function runCocoBrowserBench(options: CocoBrowserOptions): Promise<
     if (options.parts.includes('levers')) {
       const loadBefore = load();
       const peer = tfl.get(1)!.inference;
-      out.push('### Levers on the exact model, onnxruntime-web wasm, 1 thread (inference only, same input)', '',
-        '| lever | session create ms | first run ms | inference ms | min ms | × TFLite | head bytes ≠ TFLite |', '|---|---:|---:|---:|---:|---:|---:|');
-      const row = (name: string, r: SessionResult) => out.push(`| ${name} | ${fmt(r.createMs, 0)} | ${fmt(r.firstRunMs)} | ${fmt(r.inference)} | ` +
-        `${fmt(r.min)} | ${ratio(r.inference, peer)} | ${r.differingBytes === 0 ? '0 (exact)' : String(r.differingBytes)} |`);
-      out.push(`| TensorFlow Lite (peer) | ${fmt(tfl.get(1)!.loadMs, 0)} | — | ${fmt(peer)} | ${fmt(tfl.get(1)!.min)} | 1.00× | 0 |`);
+      out.push(
+        '### Levers on the exact model, onnxruntime-web wasm, 1 thread (inference only, same input)',
+        '',
+        '| lever | session create ms | first run ms | inference ms | min ms | × TFLite | head bytes ≠ TFLite |',
+        '|---|---:|---:|---:|---:|---:|---:|',
+      );
+      const row = (name: string, r: SessionResult) =>
+        out.push(
+          `| ${name} | ${fmt(r.createMs, 0)} | ${fmt(r.firstRunMs)} | ${fmt(r.inference)} | ` +
+            `${fmt(r.min)} | ${ratio(r.inference, peer)} | ${r.differingBytes === 0 ? '0 (exact)' : String(r.differingBytes)} |`,
+        );
+      out.push(
+        `| TensorFlow Lite (peer) | ${fmt(tfl.get(1)!.loadMs, 0)} | — | ${fmt(peer)} | ${fmt(tfl.get(1)!.min)} | 1.00× | 0 |`,
+      );
       const levers: [string, object, string?][] = [
         ["graphOptimizationLevel 'all' (default)", { options: { graphOptimizationLevel: 'all' } }],
         ["graphOptimizationLevel 'extended'", { options: { graphOptimizationLevel: 'extended' } }],
         ["graphOptimizationLevel 'basic'", { options: { graphOptimizationLevel: 'basic' } }],
         ["graphOptimizationLevel 'disabled'", { options: { graphOptimizationLevel: 'disabled' } }],
-        ...(['basic', 'extended', 'all'] as const).filter((l) => files.has(`/models/optimised-${l}.onnx`)).map((l) =>
-          [`saved by onnxruntime-node at '${l}', loaded with 'disabled'`, { model: `/models/optimised-${l}.onnx`, options: { graphOptimizationLevel: 'disabled' } }] as [string, object]),
+        ...(['basic', 'extended', 'all'] as const)
+          .filter((l) => files.has(`/models/optimised-${l}.onnx`))
+          .map(
+            (l) =>
+              [
+                `saved by onnxruntime-node at '${l}', loaded with 'disabled'`,
+                { model: `/models/optimised-${l}.onnx`, options: { graphOptimizationLevel: 'disabled' } },
+              ] as [string, object],
+          ),
         ['int8 weights, zero point − 128 (u8s8)', { model: '/models/int8-weights.onnx' }],
         ['proxy worker (env.wasm.proxy)', { proxy: true }],
         ['wasm-only build (ort.wasm.min.mjs)', {}, '?ort=wasm'],
@@ -224,9 +342,13 @@ export async function runCocoBrowserBench(options: CocoBrowserOptions): Promise<
 
     if (options.parts.includes('first')) {
       const loadBefore = load();
-      out.push('### Time to the first result in a fresh page (ms from navigation start; median of ' +
-        `${options.firstRepeats})`, '', '| runtime | variant | threads | script loaded | model fetched | session created | first result | × TFLite |',
-        '|---|---|---:|---:|---:|---:|---:|---:|');
+      out.push(
+        '### Time to the first result in a fresh page (ms from navigation start; median of ' +
+          `${options.firstRepeats})`,
+        '',
+        '| runtime | variant | threads | script loaded | model fetched | session created | first result | × TFLite |',
+        '|---|---|---:|---:|---:|---:|---:|---:|',
+      );
       const first = async (query: string): Promise<FirstResult> => {
         const runs: FirstResult[] = [];
         for (let i = 0; i < options.firstRepeats; i++) {
@@ -251,11 +373,36 @@ export async function runCocoBrowserBench(options: CocoBrowserOptions): Promise<
         ['onnxruntime-web', 'ort.min.mjs, sequential', 1, 'runtime=ort&model=/models/exact.onnx'],
         ['onnxruntime-web', 'ort.min.mjs, sequential', 2, 'runtime=ort&model=/models/exact.onnx'],
         ['onnxruntime-web', 'ort.min.mjs, model ∥ .wasm fetch', 1, 'runtime=ort&parallel=1&model=/models/exact.onnx'],
-        ['onnxruntime-web', 'ort.wasm.min.mjs, model ∥ .wasm fetch', 1, 'runtime=ort&ort=wasm&parallel=1&model=/models/exact.onnx'],
-        ['onnxruntime-web', "ort.wasm.min.mjs, level 'basic'", 1, 'runtime=ort&ort=wasm&level=basic&model=/models/exact.onnx'],
-        ['onnxruntime-web', "ort.wasm.min.mjs, saved 'extended' model, level 'disabled'", 1, 'runtime=ort&ort=wasm&level=disabled&model=/models/optimised-extended.onnx'],
-        ['ssd-edge detector', "backend 'int8' on the .tflite: createDetector + detect", 1, 'runtime=detector&backend=int8&model=/models/coco.tflite'],
-        ['ssd-edge detector', "backend 'wasm' on the exact ONNX (onnxruntime-web/wasm): createDetector + detect", 1, 'runtime=detector&model=/models/exact.onnx'],
+        [
+          'onnxruntime-web',
+          'ort.wasm.min.mjs, model ∥ .wasm fetch',
+          1,
+          'runtime=ort&ort=wasm&parallel=1&model=/models/exact.onnx',
+        ],
+        [
+          'onnxruntime-web',
+          "ort.wasm.min.mjs, level 'basic'",
+          1,
+          'runtime=ort&ort=wasm&level=basic&model=/models/exact.onnx',
+        ],
+        [
+          'onnxruntime-web',
+          "ort.wasm.min.mjs, saved 'extended' model, level 'disabled'",
+          1,
+          'runtime=ort&ort=wasm&level=disabled&model=/models/optimised-extended.onnx',
+        ],
+        [
+          'ssd-edge detector',
+          "backend 'int8' on the .tflite: createDetector + detect",
+          1,
+          'runtime=detector&backend=int8&model=/models/coco.tflite',
+        ],
+        [
+          'ssd-edge detector',
+          "backend 'wasm' on the exact ONNX (onnxruntime-web/wasm): createDetector + detect",
+          1,
+          'runtime=detector&model=/models/exact.onnx',
+        ],
       ];
       const peers = new Map<number, number>();
       for (const [runtime, variant, threads, query] of cases) {
@@ -266,14 +413,22 @@ export async function runCocoBrowserBench(options: CocoBrowserOptions): Promise<
           const { stages: s } = await first(`${query}&threads=${threads}&input=/input.u8&photo=/photo.jpg`);
           if (runtime === 'TensorFlow Lite') peers.set(threads, s.firstResult);
           const cell = (key: string) => (s[key] === undefined ? '—' : fmt(s[key], 0));
-          out.push(`| ${runtime} | ${variant} | ${threads} | ${cell('scriptLoaded')} | ${cell('fetched')} | ${cell('sessionCreated')} | ` +
-            `${cell('firstResult')} | ${ratio(s.firstResult, peers.get(threads) ?? peers.get(1)!)} |`);
+          out.push(
+            `| ${runtime} | ${variant} | ${threads} | ${cell('scriptLoaded')} | ${cell('fetched')} | ${cell('sessionCreated')} | ` +
+              `${cell('firstResult')} | ${ratio(s.firstResult, peers.get(threads) ?? peers.get(1)!)} |`,
+          );
         } catch (error) {
-          out.push(`| ${runtime} | ${variant} | ${threads} | failed: ${(error as Error).message.split('\n')[0].slice(0, 160)} | | | | |`);
+          out.push(
+            `| ${runtime} | ${variant} | ${threads} | failed: ${(error as Error).message.split('\n')[0].slice(0, 160)} | | | | |`,
+          );
         }
       }
-      out.push('', `Each in a fresh browser context; the server sends \`Cache-Control: no-store\`, so nothing is cached between ` +
-        `runs (no compiled-module cache). Load average ${loadBefore} → ${load()}.`, '');
+      out.push(
+        '',
+        `Each in a fresh browser context; the server sends \`Cache-Control: no-store\`, so nothing is cached between ` +
+          `runs (no compiled-module cache). Load average ${loadBefore} → ${load()}.`,
+        '',
+      );
     }
   } finally {
     await chromium?.close();

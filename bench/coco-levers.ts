@@ -19,14 +19,22 @@ export function int8WeightsModel(bytes: Uint8Array): Uint8Array {
   const graph = model.graph!;
   const initializers = new Map((graph.initializer ?? []).map((t) => [t.name!, t]));
   const users = new Map<string, number>();
-  for (const node of graph.node ?? []) for (const input of node.input ?? []) users.set(input, (users.get(input) ?? 0) + 1);
+  for (const node of graph.node ?? [])
+    for (const input of node.input ?? []) users.set(input, (users.get(input) ?? 0) + 1);
   for (const node of graph.node ?? []) {
     if (node.opType !== 'QLinearConv') continue;
     for (const name of [node.input![3], node.input![5]]) {
       const tensor = initializers.get(name);
-      if (!tensor) throw new Error(`QLinearConv ${node.name || node.output![0]}: ${name} is not an initializer; its weights cannot be shifted`);
-      if (tensor.dataType !== UINT8) throw new Error(`QLinearConv ${node.name || node.output![0]}: ${name} is not uint8 (ONNX type ${tensor.dataType})`);
-      if (users.get(name) !== 1) throw new Error(`${name} is used by ${users.get(name)} nodes; shifting it would change the others`);
+      if (!tensor)
+        throw new Error(
+          `QLinearConv ${node.name || node.output![0]}: ${name} is not an initializer; its weights cannot be shifted`,
+        );
+      if (tensor.dataType !== UINT8)
+        throw new Error(
+          `QLinearConv ${node.name || node.output![0]}: ${name} is not uint8 (ONNX type ${tensor.dataType})`,
+        );
+      if (users.get(name) !== 1)
+        throw new Error(`${name} is used by ${users.get(name)} nodes; shifting it would change the others`);
       const values = tensor.rawData?.length ? tensor.rawData : Uint8Array.from(tensor.int32Data ?? []);
       const shifted = new Uint8Array(values.length);
       for (let i = 0; i < values.length; i++) shifted[i] = (values[i] - 128) & 0xff; // two's complement of w − 128

@@ -15,11 +15,23 @@ import { convertModel } from '../src/convert/index.js';
 import { decodeOnnxModel } from '../src/model/onnx/read.js';
 import { int8WeightsModel } from './coco-levers.js';
 
-const { values } = parseArgs({ options: { model: { type: 'string', default: 'exact' }, runs: { type: 'string', default: '10' }, child: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'exact' },
+    runs: { type: 'string', default: '10' },
+    child: { type: 'boolean', default: false },
+  },
+});
 const exact = new Uint8Array(await readFile(path.join(repoRoot, 'models/ssd-mobilenet-v2-coco.onnx')));
-const model = values.model === 'float'
-  ? convertModel(new Uint8Array(await readFile(path.join(repoRoot, 'models/mobilenet_ssd_v2_coco_quant_postprocess.tflite'))), { mode: 'float' }).onnx
-  : values.model === 'int8' ? int8WeightsModel(exact) : exact;
+const model =
+  values.model === 'float'
+    ? convertModel(
+        new Uint8Array(await readFile(path.join(repoRoot, 'models/mobilenet_ssd_v2_coco_quant_postprocess.tflite'))),
+        { mode: 'float' },
+      ).onnx
+    : values.model === 'int8'
+      ? int8WeightsModel(exact)
+      : exact;
 
 // the kind of each convolution, by its output name (the profiler names kernels after their node)
 const kinds = new Map<string, string>();
@@ -44,12 +56,21 @@ if (values.child) {
   await new Promise((resolve) => process.stdout.write('', resolve)); // the trace is flushed to the pipe
   process.exit(0);
 } else {
-  const { stdout } = await promisify(execFile)(process.execPath, [fileURLToPath(import.meta.url), '--child', '--model', values.model, '--runs', String(runs)],
-    { maxBuffer: 1 << 30 });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [fileURLToPath(import.meta.url), '--child', '--model', values.model, '--runs', String(runs)],
+    { maxBuffer: 1 << 30 },
+  );
   text = stdout;
 }
 const { env } = await import('onnxruntime-web');
-interface TraceEvent { cat: string; name: string; dur: number; ts: number; args: { op_name?: string } }
+interface TraceEvent {
+  cat: string;
+  name: string;
+  dur: number;
+  ts: number;
+  args: { op_name?: string };
+}
 const events = JSON.parse(text.slice(text.indexOf('['), text.indexOf('\n]') + 2)) as TraceEvent[];
 const timed = events.filter((e) => e.name === 'model_run').slice(2); // the first two are warm-up
 const from = timed[0].ts;
@@ -66,11 +87,15 @@ for (const e of events) {
 const runMs = timed.reduce((sum, e) => sum + e.dur / 1000, 0) / timed.length;
 const kernelMs = [...byOp.values()].reduce((sum, v) => sum + v.ms, 0);
 const nodes = [...byOp.values()].reduce((sum, v) => sum + v.nodes, 0);
-console.log(`onnxruntime-web ${env.versions.web} wasm in Node, 1 thread, model '${values.model}', mean of ${timed.length} profiled runs\n`);
+console.log(
+  `onnxruntime-web ${env.versions.web} wasm in Node, 1 thread, model '${values.model}', mean of ${timed.length} profiled runs\n`,
+);
 console.log('| operator | nodes | ms per run | share |');
 console.log('|---|---:|---:|---:|');
 for (const [op, v] of [...byOp].sort((a, b) => b[1].ms - a[1].ms)) {
   console.log(`| ${op} | ${Math.round(v.nodes)} | ${v.ms.toFixed(2)} | ${((100 * v.ms) / runMs).toFixed(1)}% |`);
 }
-console.log(`| outside the kernels (executor, ${Math.round(nodes)} nodes) | | ${(runMs - kernelMs).toFixed(2)} | ${((100 * (runMs - kernelMs)) / runMs).toFixed(1)}% |`);
+console.log(
+  `| outside the kernels (executor, ${Math.round(nodes)} nodes) | | ${(runMs - kernelMs).toFixed(2)} | ${((100 * (runMs - kernelMs)) / runMs).toFixed(1)}% |`,
+);
 console.log(`| **run** | ${Math.round(nodes)} | ${runMs.toFixed(2)} | 100% |`);

@@ -11,9 +11,11 @@ const SCORE_REL_TOL = 1e-5;
 export const key = (d: Detection): string => `${d.classId}:${d.priorIndex}`;
 
 function sameDetection(a: Detection, b: Detection): boolean {
-  return key(a) === key(b)
-    && a.box.every((v, i) => Math.abs(v - b.box[i]) <= BOX_TOL)
-    && Math.abs(a.score - b.score) <= SCORE_REL_TOL * Math.abs(b.score);
+  return (
+    key(a) === key(b) &&
+    a.box.every((v, i) => Math.abs(v - b.box[i]) <= BOX_TOL) &&
+    Math.abs(a.score - b.score) <= SCORE_REL_TOL * Math.abs(b.score)
+  );
 }
 
 /** Distance between two float32 values in units of the larger one's last place. */
@@ -31,10 +33,12 @@ export function compare(got: Detection[], want: Detection[]): string {
   const first = want.findIndex((w, i) => !got[i] || !sameDetection(got[i], w));
   if (first < 0 && got.length === want.length) return 'equal';
   const byKey = new Map(got.map((d) => [key(d), d]));
-  const sameSet = got.length === want.length && want.every((w) => {
-    const g = byKey.get(key(w));
-    return g !== undefined && sameDetection(g, w);
-  });
+  const sameSet =
+    got.length === want.length &&
+    want.every((w) => {
+      const g = byKey.get(key(w));
+      return g !== undefined && sameDetection(g, w);
+    });
   const at = first < 0 ? want.length : first;
   const g = got[at];
   const w = want[at];
@@ -44,9 +48,12 @@ export function compare(got: Detection[], want: Detection[]): string {
   }
   const mine = byKey.get(key(w))!.score;
   const reference = want.find((d) => key(d) === key(g))!.score;
-  const tie = g.score === mine ? 'an exact tie in its float32 scores'
-    : `its float32 scores ${float32Ulps(g.score, mine)} ulp apart`;
-  return `reordered from #${at}: put ${key(g)} before ${key(w)}, ${tie}; `
-    + `the expected list has them ${(w.score - reference).toExponential(2)} apart`;
+  const tie =
+    g.score === mine
+      ? 'an exact tie in its float32 scores'
+      : `its float32 scores ${float32Ulps(g.score, mine)} ulp apart`;
+  return (
+    `reordered from #${at}: put ${key(g)} before ${key(w)}, ${tie}; ` +
+    `the expected list has them ${(w.score - reference).toExponential(2)} apart`
+  );
 }
-

@@ -15,7 +15,14 @@ const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const BUFFER = { maxBuffer: 64 * 2 ** 20 };
 
 /** The train options a staged run sets itself. */
-export const RESERVED_TRAIN_OPTIONS = ['--data', '--checkpoints', '--max-steps', '--resume', '--force', '--save-every'] as const;
+export const RESERVED_TRAIN_OPTIONS = [
+  '--data',
+  '--checkpoints',
+  '--max-steps',
+  '--resume',
+  '--force',
+  '--save-every',
+] as const;
 
 export interface StageResult {
   /** Steps this stage trained, its training seconds and images/s (what `train` printed). */
@@ -45,24 +52,52 @@ export interface StageOptions {
 /** Throws when `trainArgs` sets an option the staged run sets itself. */
 export function checkTrainArgs(tool: string, trainArgs: readonly string[]): void {
   for (const reserved of RESERVED_TRAIN_OPTIONS) {
-    if (trainArgs.includes(reserved)) throw new Error(`${tool} sets ${reserved} itself; leave it out of the train options`);
+    if (trainArgs.includes(reserved))
+      throw new Error(`${tool} sets ${reserved} itself; leave it out of the train options`);
   }
 }
 
 export async function runStage({ data, out, toStep, resume, trainArgs, evalArgs }: StageOptions): Promise<StageResult> {
   const checkpoints = path.join(out, 'ck');
-  const trained = await run(process.execPath, [CLI, 'train', '--data', data, '--checkpoints', checkpoints, '--max-steps', String(toStep),
-    '--save-every', '0', ...(resume ? ['--resume'] : ['--force']), ...trainArgs], BUFFER);
+  const trained = await run(
+    process.execPath,
+    [
+      CLI,
+      'train',
+      '--data',
+      data,
+      '--checkpoints',
+      checkpoints,
+      '--max-steps',
+      String(toStep),
+      '--save-every',
+      '0',
+      ...(resume ? ['--resume'] : ['--force']),
+      ...trainArgs,
+    ],
+    BUFFER,
+  );
   const done = /trained (\d+) steps? \(to step (\d+)\) on \S+ in ([\d.]+) s, ([\d.]+) images\/s/.exec(trained.stdout);
   if (!done) throw new Error(`train printed no summary:\n${trained.stdout}\n${trained.stderr}`);
   const last = [...trained.stderr.matchAll(/loss ([\d.]+) \(loc ([\d.]+) conf ([\d.]+)\)/g)].at(-1);
   const onnx = path.join(out, `step-${toStep}.onnx`);
   await run(process.execPath, [CLI, 'export', '--weights', checkpoints, '--out', onnx]);
-  const evaluated = JSON.parse((await run(process.execPath, [CLI, 'eval', '--model', onnx, '--data', data, '--backend', 'node', '--json', ...evalArgs],
-    BUFFER)).stdout) as { map07: number | null; mapAll: number | null };
+  const evaluated = JSON.parse(
+    (
+      await run(
+        process.execPath,
+        [CLI, 'eval', '--model', onnx, '--data', data, '--backend', 'node', '--json', ...evalArgs],
+        BUFFER,
+      )
+    ).stdout,
+  ) as { map07: number | null; mapAll: number | null };
   return {
-    stepsTrained: Number(done[1]), seconds: Number(done[3]), imagesPerSecond: Number(done[4]),
-    loss: last ? `${last[1]} (loc ${last[2]}, conf ${last[3]})` : 'n/a', map07: evaluated.map07, mapAll: evaluated.mapAll,
+    stepsTrained: Number(done[1]),
+    seconds: Number(done[3]),
+    imagesPerSecond: Number(done[4]),
+    loss: last ? `${last[1]} (loc ${last[2]}, conf ${last[3]})` : 'n/a',
+    map07: evaluated.map07,
+    mapAll: evaluated.mapAll,
   };
 }
 

@@ -19,52 +19,160 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkTrainArgs, option, runStage, type StageResult } from './finetune-stage.js';
 
-interface Recipe { name: string; description: string; probeSteps: number; train: string[] }
+interface Recipe {
+  name: string;
+  description: string;
+  probeSteps: number;
+  train: string[];
+}
 
 /** The recipes BENCHMARKS.md lists for issue 13 (models/ resolved against the working directory). */
 const RECIPES: Recipe[] = [
   {
-    name: 'lite-coco', description: 'SSDLite MobileNet V2, fine-tuned from COCO (base held 200 steps)', probeSteps: 20,
-    train: ['--arch', 'ssdlite-mobilenet-v2', '--init-from', 'models/ssd-mobilenet-v2-coco.onnx', '--batch', '8', '--epochs', '4', '--lr', '4e-3',
-            '--warmup', '50', '--clip-grad-norm', '50', '--background-prior', '0.99', '--freeze-backbone-steps', '200', '--workers', '2', '--backend', 'wasm'],
+    name: 'lite-coco',
+    description: 'SSDLite MobileNet V2, fine-tuned from COCO (base held 200 steps)',
+    probeSteps: 20,
+    train: [
+      '--arch',
+      'ssdlite-mobilenet-v2',
+      '--init-from',
+      'models/ssd-mobilenet-v2-coco.onnx',
+      '--batch',
+      '8',
+      '--epochs',
+      '4',
+      '--lr',
+      '4e-3',
+      '--warmup',
+      '50',
+      '--clip-grad-norm',
+      '50',
+      '--background-prior',
+      '0.99',
+      '--freeze-backbone-steps',
+      '200',
+      '--workers',
+      '2',
+      '--backend',
+      'wasm',
+    ],
   },
   {
-    name: 'lite-scratch', description: 'SSDLite MobileNet V2, from scratch (batch norm)', probeSteps: 20,
-    train: ['--arch', 'ssdlite-mobilenet-v2', '--batch-norm', '--batch', '8', '--epochs', '4', '--lr', '4e-3', '--warmup', '100',
-            '--clip-grad-norm', '50', '--background-prior', '0.99', '--workers', '2', '--backend', 'wasm'],
+    name: 'lite-scratch',
+    description: 'SSDLite MobileNet V2, from scratch (batch norm)',
+    probeSteps: 20,
+    train: [
+      '--arch',
+      'ssdlite-mobilenet-v2',
+      '--batch-norm',
+      '--batch',
+      '8',
+      '--epochs',
+      '4',
+      '--lr',
+      '4e-3',
+      '--warmup',
+      '100',
+      '--clip-grad-norm',
+      '50',
+      '--background-prior',
+      '0.99',
+      '--workers',
+      '2',
+      '--backend',
+      'wasm',
+    ],
   },
   {
-    name: 'vgg', description: 'SSD300 VGG16 width 1/16, from scratch (the default model\'s recipe)', probeSteps: 50,
-    train: ['--width', '0.0625', '--batch', '8', '--epochs', '4', '--lr', '4e-3', '--warmup', '300', '--lr-steps', '3000,3600', '--clip-grad-norm', '50',
-            '--batch-norm', '--background-prior', '0.99', '--input-std', '58,57,57', '--workers', '2', '--backend', 'wasm'],
+    name: 'vgg',
+    description: "SSD300 VGG16 width 1/16, from scratch (the default model's recipe)",
+    probeSteps: 50,
+    train: [
+      '--width',
+      '0.0625',
+      '--batch',
+      '8',
+      '--epochs',
+      '4',
+      '--lr',
+      '4e-3',
+      '--warmup',
+      '300',
+      '--lr-steps',
+      '3000,3600',
+      '--clip-grad-norm',
+      '50',
+      '--batch-norm',
+      '--background-prior',
+      '0.99',
+      '--input-std',
+      '58,57,57',
+      '--workers',
+      '2',
+      '--backend',
+      'wasm',
+    ],
   },
 ];
 
-interface Row { steps: number; minutes: number; imagesPerSecond: number; map07: number | null; mapAll: number | null; loss: string; load: number }
+interface Row {
+  steps: number;
+  minutes: number;
+  imagesPerSecond: number;
+  map07: number | null;
+  mapAll: number | null;
+  loss: string;
+  load: number;
+}
 
 const f4 = (v: number | null) => (v === null ? 'n/a' : v.toFixed(4));
 
 /** Trains `recipe` in stages until `budget` seconds of training; one row per stage. */
-async function runRecipe(recipe: Recipe, o: { data: string; out: string; budget: number; points: number; extra: string[]; evalArgs: string[] }): Promise<Row[]> {
+async function runRecipe(
+  recipe: Recipe,
+  o: { data: string; out: string; budget: number; points: number; extra: string[]; evalArgs: string[] },
+): Promise<Row[]> {
   const trainArgs = [...recipe.train, ...o.extra];
   const out = path.join(o.out, recipe.name);
   await mkdir(out, { recursive: true });
   console.log(`\n### ${recipe.description}\n\n\`train ${trainArgs.join(' ')}\`\n`);
-  console.log('| steps | training minutes | images/s | mAP@0.5 (11-point) | mAP@0.5 (all-point) | last loss | load (1 min) |');
+  console.log(
+    '| steps | training minutes | images/s | mAP@0.5 (11-point) | mAP@0.5 (all-point) | last loss | load (1 min) |',
+  );
   console.log('|---:|---:|---:|---:|---:|---|---:|');
   const rows: Row[] = [];
-  let seconds = 0, images = 0, step = 0, chunk = recipe.probeSteps;
+  let seconds = 0,
+    images = 0,
+    step = 0,
+    chunk = recipe.probeSteps;
   while (seconds < o.budget) {
-    const stage: StageResult = await runStage({ data: o.data, out, toStep: step + chunk, resume: step > 0, trainArgs, evalArgs: o.evalArgs });
+    const stage: StageResult = await runStage({
+      data: o.data,
+      out,
+      toStep: step + chunk,
+      resume: step > 0,
+      trainArgs,
+      evalArgs: o.evalArgs,
+    });
     if (stage.stepsTrained === 0) break; // the run's epochs are spent
     step += stage.stepsTrained;
     seconds += stage.seconds;
     images += stage.seconds * stage.imagesPerSecond;
-    const row: Row = { steps: step, minutes: seconds / 60, imagesPerSecond: images / seconds, map07: stage.map07, mapAll: stage.mapAll,
-                       loss: stage.loss, load: os.loadavg()[0] };
+    const row: Row = {
+      steps: step,
+      minutes: seconds / 60,
+      imagesPerSecond: images / seconds,
+      map07: stage.map07,
+      mapAll: stage.mapAll,
+      loss: stage.loss,
+      load: os.loadavg()[0],
+    };
     rows.push(row);
-    console.log(`| ${step} | ${row.minutes.toFixed(1)} | ${row.imagesPerSecond.toFixed(2)} | ${f4(row.map07)} | ${f4(row.mapAll)} | ${row.loss} | ${row.load.toFixed(2)} |`);
-    const stepsPerSecond = step / seconds, remaining = o.budget - seconds;
+    console.log(
+      `| ${step} | ${row.minutes.toFixed(1)} | ${row.imagesPerSecond.toFixed(2)} | ${f4(row.map07)} | ${f4(row.mapAll)} | ${row.loss} | ${row.load.toFixed(2)} |`,
+    );
+    const stepsPerSecond = step / seconds,
+      remaining = o.budget - seconds;
     chunk = Math.max(1, Math.round(Math.min(remaining, o.budget / o.points) * stepsPerSecond));
     if (stage.stepsTrained < chunk && remaining > 0 && stepsPerSecond * remaining < 1) break; // less than a step left
   }
@@ -75,37 +183,61 @@ async function main(): Promise<void> {
   const split = process.argv.indexOf('--');
   const own = split >= 0 ? process.argv.slice(2, split) : process.argv.slice(2);
   const extra = split >= 0 ? process.argv.slice(split + 1) : [];
-  const data = option('--data', own), minutes = Number(option('--minutes', own) ?? NaN);
-  const usage = 'usage: finetune-table --data VOC --minutes m [--out DIR] [--points n] [--recipes a,b] [--target mAP] [--eval-limit n] [-- <train options>]';
+  const data = option('--data', own),
+    minutes = Number(option('--minutes', own) ?? NaN);
+  const usage =
+    'usage: finetune-table --data VOC --minutes m [--out DIR] [--points n] [--recipes a,b] [--target mAP] [--eval-limit n] [-- <train options>]';
   if (!data || !(minutes > 0)) throw new Error(usage);
   checkTrainArgs('finetune-table', extra);
-  const points = Number(option('--points', own) ?? 6), target = Number(option('--target', own) ?? 0.85);
-  if (!(Number.isInteger(points) && points >= 1)) throw new Error(`--points ${option('--points', own)} must be an integer ≥ 1`);
-  const names = (option('--recipes', own) ?? RECIPES.map(r => r.name).join(',')).split(',');
-  const unknown = names.filter(n => !RECIPES.some(r => r.name === n));
-  if (unknown.length > 0) throw new Error(`--recipes: unknown ${unknown.join(', ')}; the recipes are ${RECIPES.map(r => r.name).join(', ')}`);
+  const points = Number(option('--points', own) ?? 6),
+    target = Number(option('--target', own) ?? 0.85);
+  if (!(Number.isInteger(points) && points >= 1))
+    throw new Error(`--points ${option('--points', own)} must be an integer ≥ 1`);
+  const names = (option('--recipes', own) ?? RECIPES.map((r) => r.name).join(',')).split(',');
+  const unknown = names.filter((n) => !RECIPES.some((r) => r.name === n));
+  if (unknown.length > 0)
+    throw new Error(
+      `--recipes: unknown ${unknown.join(', ')}; the recipes are ${RECIPES.map((r) => r.name).join(', ')}`,
+    );
   const out = option('--out', own) ?? path.join('runs', 'finetune-table');
-  const evalArgs = ['--split', option('--eval-split', own) ?? 'test', ...(option('--eval-limit', own) ? ['--limit', option('--eval-limit', own)!] : [])];
-  console.log(`fine-tuning table: ${minutes} training minutes per recipe on ${data}; ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, ` +
-              `Node ${process.version}, load ${os.loadavg().map(v => v.toFixed(2)).join(' ')}`);
+  const evalArgs = [
+    '--split',
+    option('--eval-split', own) ?? 'test',
+    ...(option('--eval-limit', own) ? ['--limit', option('--eval-limit', own)!] : []),
+  ];
+  console.log(
+    `fine-tuning table: ${minutes} training minutes per recipe on ${data}; ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, ` +
+      `Node ${process.version}, load ${os
+        .loadavg()
+        .map((v) => v.toFixed(2))
+        .join(' ')}`,
+  );
   const results: { recipe: Recipe; rows: Row[] }[] = [];
   for (const name of names) {
-    const recipe = RECIPES.find(r => r.name === name)!;
-    results.push({ recipe, rows: await runRecipe(recipe, { data, out, budget: minutes * 60, points, extra, evalArgs }) });
-    await writeFile(path.join(out, 'table.json'), `${JSON.stringify({ data, minutes, target, extra, results }, null, 1)}\n`);
+    const recipe = RECIPES.find((r) => r.name === name)!;
+    results.push({
+      recipe,
+      rows: await runRecipe(recipe, { data, out, budget: minutes * 60, points, extra, evalArgs }),
+    });
+    await writeFile(
+      path.join(out, 'table.json'),
+      `${JSON.stringify({ data, minutes, target, extra, results }, null, 1)}\n`,
+    );
   }
   console.log(`\n### Summary: ${minutes} training minutes each (mAP@0.5 VOC2007 11-point on the held-out split)\n`);
   console.log(`| recipe | minutes | steps | images/s | mAP@0.5 | first minute ≥ ${target} |`);
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const { recipe, rows } of results) {
     const last = rows.at(-1);
-    const reached = rows.find(r => r.map07 !== null && r.map07 >= target);
-    console.log(`| ${recipe.description} | ${last ? last.minutes.toFixed(1) : '-'} | ${last?.steps ?? 0} | ${last ? last.imagesPerSecond.toFixed(2) : '-'} | ` +
-                `${f4(last?.map07 ?? null)} | ${reached ? reached.minutes.toFixed(1) : 'not reached'} |`);
+    const reached = rows.find((r) => r.map07 !== null && r.map07 >= target);
+    console.log(
+      `| ${recipe.description} | ${last ? last.minutes.toFixed(1) : '-'} | ${last?.steps ?? 0} | ${last ? last.imagesPerSecond.toFixed(2) : '-'} | ` +
+        `${f4(last?.map07 ?? null)} | ${reached ? reached.minutes.toFixed(1) : 'not reached'} |`,
+    );
   }
 }
 
-main().catch(error => {
+main().catch((error) => {
   console.error((error as Error).message);
   process.exit(1);
 });

@@ -54,29 +54,44 @@ async function main(): Promise<void> {
       return;
     }
     const file = path.join(repoRoot, path.normalize(decodeURIComponent(url.pathname)));
-    if (!file.startsWith(repoRoot + path.sep)) { res.writeHead(403).end(); return; }
+    if (!file.startsWith(repoRoot + path.sep)) {
+      res.writeHead(403).end();
+      return;
+    }
     readFile(file).then(
-      data => res.writeHead(200, { ...headers, 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(data),
+      (data) =>
+        res
+          .writeHead(200, { ...headers, 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' })
+          .end(data),
       () => res.writeHead(404).end(),
     );
   });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const chromium = await launchChromium();
   try {
     const loadBefore = execSync('uptime').toString().trim();
     const page = await chromium.context.newPage();
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/int8-threads.html`);
-    const result = await page.evaluate(() => (globalThis as unknown as { result: Promise<unknown> }).result) as
-      { error?: string; isolated: boolean; userAgent: string; relaxed: string; rows: { build: string; threads: number; reason: string; exact: boolean; times: number[]; workerShare: number }[] };
+    const result = (await page.evaluate(() => (globalThis as unknown as { result: Promise<unknown> }).result)) as {
+      error?: string;
+      isolated: boolean;
+      userAgent: string;
+      relaxed: string;
+      rows: { build: string; threads: number; reason: string; exact: boolean; times: number[]; workerShare: number }[];
+    };
     if (result.error) throw new Error(result.error);
-    console.log(`${result.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium'}, cross-origin isolated: ${result.isolated}, relaxed SIMD: ${result.relaxed}, ${RUNS} runs each, interleaved`);
+    console.log(
+      `${result.userAgent.match(/Chrome\/[\d.]+/)?.[0] ?? 'Chromium'}, cross-origin isolated: ${result.isolated}, relaxed SIMD: ${result.relaxed}, ${RUNS} runs each, interleaved`,
+    );
     console.log(`load before: ${loadBefore}\nload after:  ${execSync('uptime').toString().trim()}\n`);
     console.log('| ssd-edge int8 | median ms | min ms | ratio (median) | worker share | heads = TFLite |');
     console.log('|---|---:|---:|---:|---:|---|');
     const simd = median(result.rows[0].times);
     for (const r of result.rows) {
-      console.log(`| ${r.build === 'relaxed' ? 'relaxed SIMD' : 'SIMD'}, ${r.threads} thread${r.threads > 1 ? 's' : ''} (${r.reason}) | ${median(r.times).toFixed(1)} | ` +
-        `${Math.min(...r.times).toFixed(1)} | ${(median(r.times) / simd).toFixed(2)} | ${r.workerShare.toFixed(2)} | ${r.exact ? 'byte for byte' : 'NO'} |`);
+      console.log(
+        `| ${r.build === 'relaxed' ? 'relaxed SIMD' : 'SIMD'}, ${r.threads} thread${r.threads > 1 ? 's' : ''} (${r.reason}) | ${median(r.times).toFixed(1)} | ` +
+          `${Math.min(...r.times).toFixed(1)} | ${(median(r.times) / simd).toFixed(2)} | ${r.workerShare.toFixed(2)} | ${r.exact ? 'byte for byte' : 'NO'} |`,
+      );
     }
   } finally {
     await chromium.close();

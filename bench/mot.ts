@@ -13,7 +13,11 @@ import { assignMinCost } from '../src/core/reference/track.js';
 import { mulberry32 } from './scenarios.js';
 
 export type Box = [number, number, number, number];
-export interface Labeled { id: number; classId: number; box: Box }
+export interface Labeled {
+  id: number;
+  classId: number;
+  box: Box;
+}
 export interface Frame {
   timestampMs: number;
   truths: Labeled[];
@@ -44,33 +48,50 @@ function maxMatching(rows: number, cols: number, score: (r: number, c: number) =
 }
 
 export interface MotMetrics {
-  mota: number; idf1: number; idSwitches: number;
-  falseNegatives: number; falsePositives: number; truths: number; hypotheses: number;
+  mota: number;
+  idf1: number;
+  idSwitches: number;
+  falseNegatives: number;
+  falsePositives: number;
+  truths: number;
+  hypotheses: number;
   /** Distinct track ids output. */
   trackIds: number;
 }
 
 /** Scores hypotheses (one list per frame) against the frames' truths. */
 export function evaluate(frames: Frame[], hypotheses: Labeled[][], threshold = 0.5): MotMetrics {
-  let fn = 0, fp = 0, sw = 0, gtTotal = 0, hypTotal = 0;
+  let fn = 0,
+    fp = 0,
+    sw = 0,
+    gtTotal = 0,
+    hypTotal = 0;
   const lastMatch = new Map<number, number>(); // gt id → hyp id it was last matched to
-  const pairFrames = new Map<string, number>();  // "g h" → frames with IoU ≥ threshold
-  const gtCount = new Map<number, number>(), hypCount = new Map<number, number>();
+  const pairFrames = new Map<string, number>(); // "g h" → frames with IoU ≥ threshold
+  const gtCount = new Map<number, number>(),
+    hypCount = new Map<number, number>();
   frames.forEach((frame, f) => {
-    const gts = frame.truths, hyps = hypotheses[f];
+    const gts = frame.truths,
+      hyps = hypotheses[f];
     gtTotal += gts.length;
     hypTotal += hyps.length;
     for (const g of gts) gtCount.set(g.id, (gtCount.get(g.id) ?? 0) + 1);
     for (const h of hyps) hypCount.set(h.id, (hypCount.get(h.id) ?? 0) + 1);
-    for (const g of gts) for (const h of hyps) {
-      if (iou(g.box, h.box) >= threshold) pairFrames.set(`${g.id} ${h.id}`, (pairFrames.get(`${g.id} ${h.id}`) ?? 0) + 1);
-    }
+    for (const g of gts)
+      for (const h of hyps) {
+        if (iou(g.box, h.box) >= threshold)
+          pairFrames.set(`${g.id} ${h.id}`, (pairFrames.get(`${g.id} ${h.id}`) ?? 0) + 1);
+      }
     // CLEAR MOT: keep last correspondences still valid, then optimal assignment of the rest
-    const gtMatched = new Int32Array(gts.length).fill(-1), hypUsed = new Uint8Array(hyps.length);
+    const gtMatched = new Int32Array(gts.length).fill(-1),
+      hypUsed = new Uint8Array(hyps.length);
     gts.forEach((g, gi) => {
       const previous = lastMatch.get(g.id);
       const hi = hyps.findIndex((h) => h.id === previous);
-      if (hi >= 0 && !hypUsed[hi] && iou(g.box, hyps[hi].box) >= threshold) { gtMatched[gi] = hi; hypUsed[hi] = 1; }
+      if (hi >= 0 && !hypUsed[hi] && iou(g.box, hyps[hi].box) >= threshold) {
+        gtMatched[gi] = hi;
+        hypUsed[hi] = 1;
+      }
     });
     const freeG = gts.map((_, i) => i).filter((i) => gtMatched[i] < 0);
     const freeH = hyps.map((_, i) => i).filter((i) => !hypUsed[i]);
@@ -79,23 +100,33 @@ export function evaluate(frames: Frame[], hypotheses: Labeled[][], threshold = 0
       return v >= threshold ? 1 + v : 0; // any valid pair beats none; then higher IoU
     });
     for (const [r, c] of pairs) {
-      const g = gts[freeG[r]], h = hyps[freeH[c]];
+      const g = gts[freeG[r]],
+        h = hyps[freeH[c]];
       gtMatched[freeG[r]] = freeH[c];
       hypUsed[freeH[c]] = 1;
       const previous = lastMatch.get(g.id);
       if (previous !== undefined && previous !== h.id) sw++;
     }
-    gts.forEach((g, gi) => { if (gtMatched[gi] >= 0) lastMatch.set(g.id, hyps[gtMatched[gi]].id); else fn++; });
+    gts.forEach((g, gi) => {
+      if (gtMatched[gi] >= 0) lastMatch.set(g.id, hyps[gtMatched[gi]].id);
+      else fn++;
+    });
     fp += hyps.length - hypUsed.reduce((a, b) => a + b, 0);
   });
   // IDF1: global id matching
-  const gIds = [...gtCount.keys()], hIds = [...hypCount.keys()];
+  const gIds = [...gtCount.keys()],
+    hIds = [...hypCount.keys()];
   const idPairs = maxMatching(gIds.length, hIds.length, (r, c) => pairFrames.get(`${gIds[r]} ${hIds[c]}`) ?? 0);
   const idtp = idPairs.reduce((sum, [r, c]) => sum + (pairFrames.get(`${gIds[r]} ${hIds[c]}`) ?? 0), 0);
   return {
     mota: gtTotal ? 1 - (fn + fp + sw) / gtTotal : 1,
     idf1: gtTotal + hypTotal ? (2 * idtp) / (gtTotal + hypTotal) : 1,
-    idSwitches: sw, falseNegatives: fn, falsePositives: fp, truths: gtTotal, hypotheses: hypTotal, trackIds: hIds.length,
+    idSwitches: sw,
+    falseNegatives: fn,
+    falsePositives: fp,
+    truths: gtTotal,
+    hypotheses: hypTotal,
+    trackIds: hIds.length,
   };
 }
 
@@ -116,7 +147,17 @@ export interface SceneOptions {
   classes?: number;
 }
 
-interface Mover { id: number; classId: number; x: number; y: number; w: number; h: number; vx: number; vy: number; depth: number }
+interface Mover {
+  id: number;
+  classId: number;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  vx: number;
+  vy: number;
+  depth: number;
+}
 
 /**
  * A seeded synthetic sequence in normalised coordinates: objects enter from the edges, move at
@@ -130,15 +171,30 @@ export function makeScene(o: SceneOptions): Frame[] {
   const classes = o.classes ?? 1;
   let nextId = 1;
   const spawn = (anywhere: boolean): Mover => {
-    const w = 0.05 + rand() * 0.1, h = w * (1 + rand());
-    const speed = 0.003 + rand() * 0.008, angle = rand() * 2 * Math.PI;
-    let x = rand() * (1 - w), y = rand() * (1 - h);
-    let vx = speed * Math.cos(angle), vy = speed * Math.sin(angle);
+    const w = 0.05 + rand() * 0.1,
+      h = w * (1 + rand());
+    const speed = 0.003 + rand() * 0.008,
+      angle = rand() * 2 * Math.PI;
+    let x = rand() * (1 - w),
+      y = rand() * (1 - h);
+    let vx = speed * Math.cos(angle),
+      vy = speed * Math.sin(angle);
     if (!anywhere) {
       // enter from a side, heading inwards
       const side = Math.floor(rand() * 4);
-      if (side === 0) { x = -w; vx = Math.abs(vx); } else if (side === 1) { x = 1; vx = -Math.abs(vx); }
-      else if (side === 2) { y = -h; vy = Math.abs(vy); } else { y = 1; vy = -Math.abs(vy); }
+      if (side === 0) {
+        x = -w;
+        vx = Math.abs(vx);
+      } else if (side === 1) {
+        x = 1;
+        vx = -Math.abs(vx);
+      } else if (side === 2) {
+        y = -h;
+        vy = Math.abs(vy);
+      } else {
+        y = 1;
+        vy = -Math.abs(vy);
+      }
     }
     return { id: nextId++, classId: 1 + Math.floor(rand() * classes), x, y, w, h, vx, vy, depth: rand() };
   };
@@ -147,15 +203,23 @@ export function makeScene(o: SceneOptions): Frame[] {
   const frameMs = o.frameMs ?? 33;
   for (let f = 0; f < o.frames; f++) {
     for (const m of movers) {
-      m.x += m.vx; m.y += m.vy;
-      const turn = normal() * 0.02, c = Math.cos(turn), s = Math.sin(turn);
+      m.x += m.vx;
+      m.y += m.vy;
+      const turn = normal() * 0.02,
+        c = Math.cos(turn),
+        s = Math.sin(turn);
       [m.vx, m.vy] = [m.vx * c - m.vy * s, m.vx * s + m.vy * c];
     }
     // leave when fully outside; keep the population
     movers = movers.filter((m) => m.x + m.w > 0 && m.x < 1 && m.y + m.h > 0 && m.y < 1);
     while (movers.length < o.objects) movers.push(spawn(false));
     const visible = movers.filter((m) => m.x + m.w > 0 && m.x < 1 && m.y + m.h > 0 && m.y < 1);
-    const clip = (m: Mover): Box => [Math.max(m.x, 0), Math.max(m.y, 0), Math.min(m.x + m.w, 1), Math.min(m.y + m.h, 1)];
+    const clip = (m: Mover): Box => [
+      Math.max(m.x, 0),
+      Math.max(m.y, 0),
+      Math.min(m.x + m.w, 1),
+      Math.min(m.y + m.h, 1),
+    ];
     const truths: Labeled[] = visible
       .map((m) => ({ id: m.id, classId: m.classId, box: clip(m) }))
       .filter((t) => (t.box[2] - t.box[0]) * (t.box[3] - t.box[1]) > 0.25 * 0.05 * 0.05);
@@ -163,20 +227,33 @@ export function makeScene(o: SceneOptions): Frame[] {
     for (const t of truths) {
       const m = visible.find((v) => v.id === t.id)!;
       const area = (t.box[2] - t.box[0]) * (t.box[3] - t.box[1]);
-      const covered = visible.some((v) => v.depth > m.depth && v.id !== m.id
-        && overlapArea(t.box, clip(v)) > 0.5 * area);
+      const covered = visible.some(
+        (v) => v.depth > m.depth && v.id !== m.id && overlapArea(t.box, clip(v)) > 0.5 * area,
+      );
       if (covered || rand() < o.missRate) continue;
-      const bw = t.box[2] - t.box[0], bh = t.box[3] - t.box[1];
-      const box: Box = [t.box[0] + normal() * o.noise * bw, t.box[1] + normal() * o.noise * bh,
-        t.box[2] + normal() * o.noise * bw, t.box[3] + normal() * o.noise * bh];
+      const bw = t.box[2] - t.box[0],
+        bh = t.box[3] - t.box[1];
+      const box: Box = [
+        t.box[0] + normal() * o.noise * bw,
+        t.box[1] + normal() * o.noise * bh,
+        t.box[2] + normal() * o.noise * bw,
+        t.box[3] + normal() * o.noise * bh,
+      ];
       if (box[2] > box[0] && box[3] > box[1]) detections.push({ classId: t.classId, score: 0.5 + 0.5 * rand(), box });
     }
     // false positives: Poisson by inversion
     for (let k = 0, p = Math.exp(-o.falsePositives), acc = p, u = rand(); u > acc && k < 20; k++) {
       p *= o.falsePositives / (k + 1);
       acc += p;
-      const w = 0.03 + rand() * 0.1, h = 0.03 + rand() * 0.1, x = rand() * (1 - w), y = rand() * (1 - h);
-      detections.push({ classId: 1 + Math.floor(rand() * classes), score: 0.3 + 0.4 * rand(), box: [x, y, x + w, y + h] });
+      const w = 0.03 + rand() * 0.1,
+        h = 0.03 + rand() * 0.1,
+        x = rand() * (1 - w),
+        y = rand() * (1 - h);
+      detections.push({
+        classId: 1 + Math.floor(rand() * classes),
+        score: 0.3 + 0.4 * rand(),
+        box: [x, y, x + w, y + h],
+      });
     }
     // detector output order carries no identity
     for (let i = detections.length - 1; i > 0; i--) {
@@ -189,7 +266,9 @@ export function makeScene(o: SceneOptions): Frame[] {
 }
 
 function overlapArea(a: Box, b: Box): number {
-  return Math.max(Math.min(a[2], b[2]) - Math.max(a[0], b[0]), 0) * Math.max(Math.min(a[3], b[3]) - Math.max(a[1], b[1]), 0);
+  return (
+    Math.max(Math.min(a[2], b[2]) - Math.max(a[0], b[0]), 0) * Math.max(Math.min(a[3], b[3]) - Math.max(a[1], b[1]), 0)
+  );
 }
 
 /**
@@ -201,16 +280,23 @@ function overlapArea(a: Box, b: Box): number {
 export class GreedyIouTracker {
   private tracks: { id: number; classId: number; box: Box; streak: number; missed: number }[] = [];
   private nextId = 1;
-  constructor(private readonly minHits = 3, private readonly maxAge = 10, private readonly iouThreshold = 0.3) {}
+  constructor(
+    private readonly minHits = 3,
+    private readonly maxAge = 10,
+    private readonly iouThreshold = 0.3,
+  ) {}
 
   update(detections: Frame['detections']): Labeled[] {
     const pairs: [number, number, number][] = [];
-    this.tracks.forEach((t, ti) => detections.forEach((d, di) => {
-      const v = iou(t.box, d.box);
-      if (t.classId === d.classId && v >= this.iouThreshold) pairs.push([v, ti, di]);
-    }));
+    this.tracks.forEach((t, ti) =>
+      detections.forEach((d, di) => {
+        const v = iou(t.box, d.box);
+        if (t.classId === d.classId && v >= this.iouThreshold) pairs.push([v, ti, di]);
+      }),
+    );
     pairs.sort((a, b) => b[0] - a[0] || a[1] - b[1] || a[2] - b[2]);
-    const trackUsed = new Uint8Array(this.tracks.length), detUsed = new Uint8Array(detections.length);
+    const trackUsed = new Uint8Array(this.tracks.length),
+      detUsed = new Uint8Array(detections.length);
     for (const [, ti, di] of pairs) {
       if (trackUsed[ti] || detUsed[di]) continue;
       trackUsed[ti] = detUsed[di] = 1;
@@ -219,7 +305,12 @@ export class GreedyIouTracker {
       t.streak++;
       t.missed = 0;
     }
-    this.tracks.forEach((t, ti) => { if (!trackUsed[ti]) { t.missed++; t.streak = 0; } });
+    this.tracks.forEach((t, ti) => {
+      if (!trackUsed[ti]) {
+        t.missed++;
+        t.streak = 0;
+      }
+    });
     this.tracks = this.tracks.filter((t) => t.missed <= this.maxAge && (t.id > 0 || t.missed === 0));
     detections.forEach((d, di) => {
       if (!detUsed[di]) this.tracks.push({ id: 0, classId: d.classId, box: d.box, streak: 1, missed: 0 });

@@ -9,7 +9,13 @@
  */
 import { statSync } from 'node:fs';
 import os from 'node:os';
-import { createPostprocessor, presets, type Detection, type PostprocessConfig, type PriorConfig } from '../src/index.js';
+import {
+  createPostprocessor,
+  presets,
+  type Detection,
+  type PostprocessConfig,
+  type PriorConfig,
+} from '../src/index.js';
 import { instantiateCore } from '../src/core/loader.js';
 import { referenceDetect } from '../src/core/reference/detect.js';
 import { compare } from './compare.js';
@@ -32,13 +38,21 @@ const MAX_RUNS = quick ? 50 : 2000;
 /** ssd.pytorch's COCO configuration: the same 8732 priors layout with COCO box sizes, 81 classes. */
 const ssd300Coco81: PostprocessConfig = {
   ...presets.ssd300Voc,
-  priors: { ...(presets.ssd300Voc.priors as PriorConfig & { family: 'ssd' }),
-    minSizes: [21, 45, 99, 153, 207, 261], maxSizes: [45, 99, 153, 207, 261, 315] },
+  priors: {
+    ...(presets.ssd300Voc.priors as PriorConfig & { family: 'ssd' }),
+    minSizes: [21, 45, 99, 153, 207, 261],
+    maxSizes: [45, 99, 153, 207, 261, 315],
+  },
   numClasses: 81,
   labels: undefined,
 };
 
-interface Case { name: string; config: PostprocessConfig; scenario: ScenarioName; seed: number }
+interface Case {
+  name: string;
+  config: PostprocessConfig;
+  scenario: ScenarioName;
+  seed: number;
+}
 const CASES: Case[] = [
   { name: 'SSD300-VOC realistic', config: presets.ssd300Voc, scenario: 'realistic', seed: 11 },
   { name: 'SSD300-VOC crowded', config: presets.ssd300Voc, scenario: 'crowded', seed: 12 },
@@ -48,8 +62,16 @@ const CASES: Case[] = [
   { name: 'SSD300-COCO81 realistic', config: ssd300Coco81, scenario: 'realistic', seed: 15 },
 ];
 
-interface Contender { name: string; run(): unknown; detections?(): Promise<Detection[]> }
-interface Row { name: string; ms: number; check: string }
+interface Contender {
+  name: string;
+  run(): unknown;
+  detections?(): Promise<Detection[]>;
+}
+interface Row {
+  name: string;
+  ms: number;
+  check: string;
+}
 
 /** Times one contender: a first run sizes the run count to the budget. */
 async function measure(run: () => unknown): Promise<number> {
@@ -66,7 +88,8 @@ async function floorContender(loc: Float32Array, conf: Float32Array): Promise<Co
   new Float32Array(core.memory.buffer, base + loc.length * 4, conf.length).set(conf);
   return {
     name: 'floor (read once, wasm SIMD)',
-    run: () => core.exports.findNonFinite(base, loc.length) + core.exports.findNonFinite(base + loc.length * 4, conf.length),
+    run: () =>
+      core.exports.findNonFinite(base, loc.length) + core.exports.findNonFinite(base + loc.length * 4, conf.length),
   };
 }
 
@@ -82,18 +105,35 @@ async function benchCase(c: Case): Promise<{ rows: Row[]; coreMs: number; numPri
   const truth = simd.run(loc, conf)[0];
   const contenders: Contender[] = [
     { name: 'ssd-edge core, SIMD', run: () => simd.run(loc, conf), detections: async () => simd.run(loc, conf)[0] },
-    { name: 'ssd-edge core, baseline', run: () => baseline.run(loc, conf), detections: async () => baseline.run(loc, conf)[0] },
-    { name: 'plain-TS reference', run: () => referenceDetect(simd.config, loc, conf), detections: async () => referenceDetect(simd.config, loc, conf)[0] },
+    {
+      name: 'ssd-edge core, baseline',
+      run: () => baseline.run(loc, conf),
+      detections: async () => baseline.run(loc, conf)[0],
+    },
+    {
+      name: 'plain-TS reference',
+      run: () => referenceDetect(simd.config, loc, conf),
+      detections: async () => referenceDetect(simd.config, loc, conf)[0],
+    },
     await floorContender(loc, conf),
   ];
   const peers: Peer[] = [];
   if (withPeers) {
     const cfg: PeerConfig = {
-      priors: simd.priors, numClasses, variances: [0.1, 0.2], scoreThreshold: 0.01,
-      nmsThreshold: c.config.nmsThreshold, topK: c.config.topK, keepTopK: c.config.keepTopK,
+      priors: simd.priors,
+      numClasses,
+      variances: [0.1, 0.2],
+      scoreThreshold: 0.01,
+      nmsThreshold: c.config.nmsThreshold,
+      topK: c.config.topK,
+      keepTopK: c.config.keepTopK,
     };
-    peers.push(await createTfjsPeer('wasm', cfg), await createTfjsPeer('cpu', cfg),
-      await createOrtPeer('web', cfg, 1), await createOrtPeer('node', cfg, 1));
+    peers.push(
+      await createTfjsPeer('wasm', cfg),
+      await createTfjsPeer('cpu', cfg),
+      await createOrtPeer('web', cfg, 1),
+      await createOrtPeer('node', cfg, 1),
+    );
   }
   const rows: Row[] = [];
   for (const contender of [...contenders, ...peers.map((p) => peerContender(p, loc, conf))]) {
@@ -110,27 +150,41 @@ async function benchCase(c: Case): Promise<{ rows: Row[]; coreMs: number; numPri
 }
 
 function table(c: Case, rows: Row[], coreMs: number): string {
-  const lines = [`### ${c.name}`, '', '| implementation | ms / image | × core SIMD time | detections vs core |', '|---|---:|---:|---|'];
+  const lines = [
+    `### ${c.name}`,
+    '',
+    '| implementation | ms / image | × core SIMD time | detections vs core |',
+    '|---|---:|---:|---|',
+  ];
   for (const r of rows) {
-    lines.push(`| ${r.name} | ${r.ms < 0.1 ? r.ms.toFixed(4) : r.ms.toFixed(3)} | ${(r.ms / coreMs).toFixed(r.ms < coreMs ? 2 : 1)} | ${r.check} |`);
+    lines.push(
+      `| ${r.name} | ${r.ms < 0.1 ? r.ms.toFixed(4) : r.ms.toFixed(3)} | ${(r.ms / coreMs).toFixed(r.ms < coreMs ? 2 : 1)} | ${r.check} |`,
+    );
   }
   return lines.join('\n');
 }
 
 const wasmSize = (build: string) => statSync(new URL(`../wasm/ssd-core.${build}.wasm`, import.meta.url)).size;
 console.log(`# ssd-edge post-processing benchmark\n`);
-console.log(`${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}; ` +
-  `median ms per image, one image, one thread; ${quick ? 'QUICK run (few repetitions)' : `about ${BUDGET_MS / 1000} s per contender`}.`);
+console.log(
+  `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, Node ${process.version}; ` +
+    `median ms per image, one image, one thread; ${quick ? 'QUICK run (few repetitions)' : `about ${BUDGET_MS / 1000} s per contender`}.`,
+);
 console.log(`Core wasm files: SIMD ${wasmSize('simd')} bytes, baseline ${wasmSize('baseline')} bytes.\n`);
 const results = new Map<string, { coreMs: number; numPriors: number }>();
 const cases = CASES.filter((c) => only === undefined || c.name.includes(only));
-if (cases.length === 0) throw new Error(`--only ${only} matches no case; the cases are ${CASES.map((c) => `'${c.name}'`).join(', ')}`);
+if (cases.length === 0)
+  throw new Error(`--only ${only} matches no case; the cases are ${CASES.map((c) => `'${c.name}'`).join(', ')}`);
 for (const c of cases) {
   const { rows, coreMs, numPriors } = await benchCase(c);
   results.set(c.name, { coreMs, numPriors });
   process.stderr.write('\n');
   console.log(`${table(c, rows, coreMs)}\n`);
 }
-const s300 = results.get('SSD300-VOC realistic'), s512 = results.get('SSD512-VOC realistic');
-if (s300 && s512) console.log(`Scaling SSD300 → SSD512 (realistic): ${(s512.numPriors / s300.numPriors).toFixed(2)}× the priors, ` +
-  `${(s512.coreMs / s300.coreMs).toFixed(2)}× the time.`);
+const s300 = results.get('SSD300-VOC realistic'),
+  s512 = results.get('SSD512-VOC realistic');
+if (s300 && s512)
+  console.log(
+    `Scaling SSD300 → SSD512 (realistic): ${(s512.numPriors / s300.numPriors).toFixed(2)}× the priors, ` +
+      `${(s512.coreMs / s300.coreMs).toFixed(2)}× the time.`,
+  );

@@ -47,9 +47,12 @@ const DENSE_NOISE_MEAN = -8.1;
 const BUSY_NOISE_MEAN = -6.4;
 
 /** Foreground logit noise of background priors, relative to the background logit. */
-interface Noise { mean: number; busyClass: number; busyMean: number }
+interface Noise {
+  mean: number;
+  busyClass: number;
+  busyMean: number;
+}
 const QUIET: Noise = { mean: NOISE_MEAN, busyClass: -1, busyMean: NOISE_MEAN };
-
 
 interface Rng {
   uniform(lo: number, hi: number): number;
@@ -63,8 +66,7 @@ function makeRng(seed: number): Rng {
     uniform: (lo, hi) => lo + (hi - lo) * next(),
     int: (lo, hi) => lo + Math.floor(next() * (hi - lo + 1)),
     // Box–Muller; 1 − u keeps the log argument in (0, 1].
-    normal: (mean = 0, sd = 1) =>
-      mean + sd * Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
+    normal: (mean = 0, sd = 1) => mean + sd * Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next()),
   };
 }
 
@@ -94,8 +96,13 @@ function sampleObjects(rng: Rng, count: number, minSide: number, maxSide: number
 
 /** One image of a trained-looking net: objects fire their matched priors, the rest is background. */
 function objectImage(
-  rng: Rng, priors: Float32Array, numClasses: number, objects: GroundTruth[],
-  loc: Float32Array, conf: Float32Array, noise: Noise = QUIET,
+  rng: Rng,
+  priors: Float32Array,
+  numClasses: number,
+  objects: GroundTruth[],
+  loc: Float32Array,
+  conf: Float32Array,
+  noise: Noise = QUIET,
 ): void {
   const numPriors = priors.length / 4;
   for (let p = 0; p < numPriors; p++) {
@@ -143,7 +150,11 @@ function adversarialImage(rng: Rng, loc: Float32Array, conf: Float32Array): void
  * its own stream derived from `seed`, so batch 1 equals the first image of batch N.
  */
 export function makeScenario(
-  name: ScenarioName, priors: Float32Array, numClasses: number, seed: number, batch = 1,
+  name: ScenarioName,
+  priors: Float32Array,
+  numClasses: number,
+  seed: number,
+  batch = 1,
 ): ModelOutputs {
   const numPriors = priors.length / 4;
   const loc = new Float32Array(batch * numPriors * 4);
@@ -159,9 +170,10 @@ export function makeScenario(
       const noise = { mean: DENSE_NOISE_MEAN, busyClass: objects[0].classId, busyMean: BUSY_NOISE_MEAN };
       objectImage(rng, priors, numClasses, objects, imageLoc, imageConf, noise);
     } else {
-      const objects = name === 'realistic'
-        ? sampleObjects(rng, rng.int(3, 8), 0.1, 0.7, numClasses)
-        : sampleObjects(rng, 60, 0.05, 0.25, numClasses);
+      const objects =
+        name === 'realistic'
+          ? sampleObjects(rng, rng.int(3, 8), 0.1, 0.7, numClasses)
+          : sampleObjects(rng, 60, 0.05, 0.25, numClasses);
       objectImage(rng, priors, numClasses, objects, imageLoc, imageConf);
     }
   }

@@ -14,4 +14,3 @@ export async function timeRun(run: () => unknown, runs: number, warmup = 3): Pro
   }
   return median(times);
 }
-

@@ -25,19 +25,41 @@ const withCpu = !process.argv.includes('--no-cpu');
 const withWorkers = !process.argv.includes('--no-workers');
 const PARALLEL_BATCH = 8;
 
-interface Contender { name: string; options: Partial<TrainOptions> }
+interface Contender {
+  name: string;
+  options: Partial<TrainOptions>;
+}
 const CONTENDERS: Contender[] = [
   { name: 'SSD300 w1/16', options: { width: 1 / 16 } },
-  { name: 'SSD300 w1/16 +BN', options: { width: 1 / 16, batchNorm: true, backgroundPrior: 0.99, inputStd: [58, 57, 57] } },
+  {
+    name: 'SSD300 w1/16 +BN',
+    options: { width: 1 / 16, batchNorm: true, backgroundPrior: 0.99, inputStd: [58, 57, 57] },
+  },
   { name: 'mini SSD', options: { arch: 'mini', width: 1 } },
 ];
 
 /** Median images/s over the steps after the first (which pays for kernel set-up). */
-async function measure(data: string, dir: string, backend: TrainingBackendName, contender: Contender, batch = BATCH): Promise<number> {
+async function measure(
+  data: string,
+  dir: string,
+  backend: TrainingBackendName,
+  contender: Contender,
+  batch = BATCH,
+): Promise<number> {
   const rates: number[] = [];
   await train({
-    data, backend, batch, maxSteps: STEPS + 1, epochs: 100, lr: 1e-4, checkpointDir: path.join(dir, 'checkpoint'),
-    checkpointEvery: 0, ...contender.options, onProgress: p => { if (p.step > 1) rates.push(p.imagesPerSecond); },
+    data,
+    backend,
+    batch,
+    maxSteps: STEPS + 1,
+    epochs: 100,
+    lr: 1e-4,
+    checkpointDir: path.join(dir, 'checkpoint'),
+    checkpointEvery: 0,
+    ...contender.options,
+    onProgress: (p) => {
+      if (p.step > 1) rates.push(p.imagesPerSecond);
+    },
   });
   rates.sort((a, b) => a - b);
   return rates[rates.length >> 1];
@@ -49,9 +71,11 @@ async function main(): Promise<void> {
     const data = path.join(dir, 'data');
     const batches = withWorkers ? Math.max(BATCH, PARALLEL_BATCH) : BATCH;
     await generateVocDataset(data, { trainCount: Math.max(16, batches * (STEPS + 1)), testCount: 0, seed: 9 });
-    console.log(`training throughput, batch ${BATCH}, median of ${STEPS} steps after a warm-up; ${os.cpus()[0]?.model ?? 'cpu'}, ` +
-      `${os.cpus().length} cores, Node ${process.version}`);
-    const backends = TRAINING_BACKENDS.filter(b => withCpu || b !== 'cpu');
+    console.log(
+      `training throughput, batch ${BATCH}, median of ${STEPS} steps after a warm-up; ${os.cpus()[0]?.model ?? 'cpu'}, ` +
+        `${os.cpus().length} cores, Node ${process.version}`,
+    );
+    const backends = TRAINING_BACKENDS.filter((b) => withCpu || b !== 'cpu');
     for (const contender of CONTENDERS) {
       const results = new Map<string, number>();
       for (const backend of backends) {
@@ -63,7 +87,10 @@ async function main(): Promise<void> {
         }
       }
       const cpu = results.get('cpu');
-      const cells = [...results].map(([b, rate]) => `${b} ${rate.toFixed(2)} images/s${cpu && b !== 'cpu' ? ` (${(rate / cpu).toFixed(0)}× cpu)` : ''}`);
+      const cells = [...results].map(
+        ([b, rate]) =>
+          `${b} ${rate.toFixed(2)} images/s${cpu && b !== 'cpu' ? ` (${(rate / cpu).toFixed(0)}× cpu)` : ''}`,
+      );
       console.log(`${contender.name.padEnd(18)} ${cells.join(' | ')}`);
     }
     if (withWorkers) await measureDataParallel(data, dir);
@@ -76,9 +103,17 @@ async function main(): Promise<void> {
 async function measureDataParallel(data: string, dir: string): Promise<void> {
   const contender = CONTENDERS[1];
   const one = await measure(data, dir, 'wasm', contender, PARALLEL_BATCH);
-  const two = await measure(data, dir, 'wasm', { name: contender.name, options: { ...contender.options, workers: 2 } }, PARALLEL_BATCH);
-  console.log(`${`${contender.name}, batch ${PARALLEL_BATCH}`.padEnd(18)} wasm, 1 thread ${one.toFixed(2)} images/s | ` +
-              `wasm, --workers 2 ${two.toFixed(2)} images/s (${(two / one).toFixed(2)}× 1 thread)`);
+  const two = await measure(
+    data,
+    dir,
+    'wasm',
+    { name: contender.name, options: { ...contender.options, workers: 2 } },
+    PARALLEL_BATCH,
+  );
+  console.log(
+    `${`${contender.name}, batch ${PARALLEL_BATCH}`.padEnd(18)} wasm, 1 thread ${one.toFixed(2)} images/s | ` +
+      `wasm, --workers 2 ${two.toFixed(2)} images/s (${(two / one).toFixed(2)}× 1 thread)`,
+  );
 }
 
 await main();

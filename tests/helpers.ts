@@ -14,17 +14,29 @@ export function normal(rand: () => number): number {
  * Asserts two detection lists are the same: classes, priors and order equal, boxes within
  * `boxTolerance`, scores within `scoreTolerance` relative (0 = bit-identical).
  */
-export function assertSameDetections(actual: Detection[], expected: Detection[], context: string,
-                                     boxTolerance = 0, scoreTolerance = 0): void {
+export function assertSameDetections(
+  actual: Detection[],
+  expected: Detection[],
+  context: string,
+  boxTolerance = 0,
+  scoreTolerance = 0,
+): void {
   assert.equal(actual.length, expected.length, `${context}: ${actual.length} detections, expected ${expected.length}`);
   actual.forEach((a, i) => {
     const e = expected[i];
     assert.equal(a.classId, e.classId, `${context}: detection ${i} class ${a.classId}, expected ${e.classId}`);
-    assert.equal(a.priorIndex, e.priorIndex, `${context}: detection ${i} prior ${a.priorIndex}, expected ${e.priorIndex}`);
+    assert.equal(
+      a.priorIndex,
+      e.priorIndex,
+      `${context}: detection ${i} prior ${a.priorIndex}, expected ${e.priorIndex}`,
+    );
     const scoreError = Math.abs(a.score - e.score) / Math.max(Math.abs(e.score), 1e-30);
     assert.ok(scoreError <= scoreTolerance, `${context}: detection ${i} score ${a.score}, expected ${e.score}`);
     a.box.forEach((v, j) => {
-      assert.ok(Math.abs(v - e.box[j]) <= boxTolerance, `${context}: detection ${i} box[${j}] ${v}, expected ${e.box[j]}`);
+      assert.ok(
+        Math.abs(v - e.box[j]) <= boxTolerance,
+        `${context}: detection ${i} box[${j}] ${v}, expected ${e.box[j]}`,
+      );
     });
   });
 }

@@ -24,7 +24,8 @@ if (!root) {
 await mkdir(path.join(repoRoot, 'samples'), { recursive: true });
 for (const { file, source } of COCO_SAMPLES) {
   const out = path.join(repoRoot, 'samples', file);
-  const info = await sharp(path.join(root, source)).removeAlpha()
+  const info = await sharp(path.join(root, source))
+    .removeAlpha()
     .resize(MAX_SIDE, MAX_SIDE, { fit: 'inside', withoutEnlargement: true })
     .jpeg({ quality: QUALITY })
     .toFile(out);

@@ -10,8 +10,11 @@ export function classColour(classId: number): string {
  * Draws `frame` scaled to the canvas, then each detection's pixel box (in the frame's pixels)
  * with "label score" above it.
  */
-export function drawDetections(canvas: HTMLCanvasElement, frame: CanvasImageSource & { width: number; height: number },
-                               detections: readonly ImageDetection[]): void {
+export function drawDetections(
+  canvas: HTMLCanvasElement,
+  frame: CanvasImageSource & { width: number; height: number },
+  detections: readonly ImageDetection[],
+): void {
   canvas.width = frame.width;
   canvas.height = frame.height;
   const context = canvas.getContext('2d');
@@ -51,9 +54,14 @@ export interface OverlayObject {
  * Draws the objects of one stream result on a canvas laid over the video (same CSS size),
  * at the device pixel ratio; `trails` holds each track's recent centres (CSS pixels).
  */
-export function drawOverlay(canvas: HTMLCanvasElement, objects: readonly OverlayObject[], trails: ReadonlyMap<number, [number, number][]>): void {
+export function drawOverlay(
+  canvas: HTMLCanvasElement,
+  objects: readonly OverlayObject[],
+  trails: ReadonlyMap<number, [number, number][]>,
+): void {
   const dpr = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth, height = canvas.clientHeight;
+  const width = canvas.clientWidth,
+    height = canvas.clientHeight;
   canvas.width = Math.round(width * dpr);
   canvas.height = Math.round(height * dpr);
   const context = canvas.getContext('2d');

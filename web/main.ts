@@ -7,7 +7,13 @@
  * `window.ssdDemo` exposes the page's state (for the browser test and for the curious).
  */
 import {
-  DEFAULT_BACKEND, DEFAULT_IOU_THRESHOLD, DEFAULT_MODEL_LABELS, DEFAULT_MODEL_URL, DEFAULT_ONNX_MODEL_URL, DEFAULT_PROFILE, DEFAULT_SCORE_THRESHOLD,
+  DEFAULT_BACKEND,
+  DEFAULT_IOU_THRESHOLD,
+  DEFAULT_MODEL_LABELS,
+  DEFAULT_MODEL_URL,
+  DEFAULT_ONNX_MODEL_URL,
+  DEFAULT_PROFILE,
+  DEFAULT_SCORE_THRESHOLD,
 } from './config.js';
 import { drawDetections, drawOverlay } from './draw.js';
 import { startTracking, type TrackHandle, type TrackResult } from '../src/stream/track.js';
@@ -26,14 +32,23 @@ export interface DemoState {
   /** Results drawn so far (full detections, post-processing re-runs, stream frames). */
   results: number;
   /** The stream's last result (webcam or video file). */
-  stream?: { fps: number; sourceFps: number; detectionFps: number; dropped: number; maxQueue: number; tracking: boolean;
+  stream?: {
+    fps: number;
+    sourceFps: number;
+    detectionFps: number;
+    dropped: number;
+    maxQueue: number;
+    tracking: boolean;
     objects: { trackId?: number; label?: string; state?: string }[];
     /** Per-stage p50/p95 in ms over the stream's recent frames (bench/video.browser.ts reads them). */
-    stages: TrackResult['timings'] };
+    stages: TrackResult['timings'];
+  };
 }
 
 declare global {
-  interface Window { ssdDemo: DemoState }
+  interface Window {
+    ssdDemo: DemoState;
+  }
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -78,8 +93,13 @@ function showError(message: string): void {
 function showInfo(info: DetectorInfo): void {
   const rows: [string, string, string?][] = [
     ['backend', `${info.backend} (${info.backendReason})`],
-    ['adapter', info.adapter ? `${info.adapter.description}${info.adapter.software ? ' — software (CPU)' : ''}` : 'no WebGPU adapter',
-      info.adapter?.software ? 'software' : undefined],
+    [
+      'adapter',
+      info.adapter
+        ? `${info.adapter.description}${info.adapter.software ? ' — software (CPU)' : ''}`
+        : 'no WebGPU adapter',
+      info.adapter?.software ? 'software' : undefined,
+    ],
     ['threads', `${info.threads}${info.crossOriginIsolated ? '' : ' (page not cross-origin isolated)'}`],
     ['profile', info.profile],
     ['core', `${info.coreBuild} wasm`],
@@ -88,15 +108,17 @@ function showInfo(info: DetectorInfo): void {
     ['load', `${info.loadMs.toFixed(0)} ms`],
   ];
   const list = $('backend');
-  list.replaceChildren(...rows.flatMap(([name, value, cls]) => {
-    const dt = document.createElement('dt');
-    dt.textContent = name;
-    const dd = document.createElement('dd');
-    dd.textContent = value;
-    dd.dataset.field = name;
-    if (cls) dd.className = cls;
-    return [dt, dd];
-  }));
+  list.replaceChildren(
+    ...rows.flatMap(([name, value, cls]) => {
+      const dt = document.createElement('dt');
+      dt.textContent = name;
+      const dd = document.createElement('dd');
+      dd.textContent = value;
+      dd.dataset.field = name;
+      if (cls) dd.className = cls;
+      return [dt, dd];
+    }),
+  );
 }
 
 /** Shows the stage timings; after a threshold change only post-processing ran, the rest say so. */
@@ -123,9 +145,15 @@ worker.onmessage = ({ data: reply }: MessageEvent<Reply>) => {
   const request = reply.id === undefined ? undefined : pending.get(reply.id);
   if (reply.id !== undefined) pending.delete(reply.id);
   if (reply.type === 'error') {
-    const hint = reply.stage === 'init' && !params.has('model')
-      ? `\nThis is the default model (${DEFAULT_MODEL_URL}); open the page with ?model=URL to use another.` : '';
-    showError(reply.stage === 'init' ? `could not load the model: ${reply.message}${hint}` : `${reply.stage} failed: ${reply.message}`);
+    const hint =
+      reply.stage === 'init' && !params.has('model')
+        ? `\nThis is the default model (${DEFAULT_MODEL_URL}); open the page with ?model=URL to use another.`
+        : '';
+    showError(
+      reply.stage === 'init'
+        ? `could not load the model: ${reply.message}${hint}`
+        : `${reply.stage} failed: ${reply.message}`,
+    );
     return;
   }
   if (request?.frame) {
@@ -138,7 +166,8 @@ worker.onmessage = ({ data: reply }: MessageEvent<Reply>) => {
   state.rerun = reply.rerun;
   state.results++;
   showTimings(state.timings, reply.rerun);
-  $('count').textContent = `${reply.detections.length} detection${reply.detections.length === 1 ? '' : 's'}` +
+  $('count').textContent =
+    `${reply.detections.length} detection${reply.detections.length === 1 ? '' : 's'}` +
     (reply.rerun === 'post' ? ' (post-processing re-run only)' : '');
   setStatus('ready', 'ready');
   if (pending.size === 0) sendThresholdsIfChanged();
@@ -160,7 +189,8 @@ let sentThresholds: Thresholds = { ...state.thresholds };
 
 function sendThresholdsIfChanged(): void {
   const wanted = state.thresholds;
-  if (wanted.scoreThreshold === sentThresholds.scoreThreshold && wanted.nmsThreshold === sentThresholds.nmsThreshold) return;
+  if (wanted.scoreThreshold === sentThresholds.scoreThreshold && wanted.nmsThreshold === sentThresholds.nmsThreshold)
+    return;
   if (pending.size > 0) return; // sent when the request in flight answers
   sentThresholds = { ...wanted };
   const id = nextId++;
@@ -216,19 +246,27 @@ function onStreamResult(result: TrackResult): void {
   drawOverlay(overlay, result.objects, trails);
   const t = result.timings;
   state.timings = {
-    decode: t.decode?.p50 ?? 0, preprocess: t.preprocess?.p50 ?? 0, inference: t.inference?.p50 ?? 0,
-    postprocess: t.postprocess?.p50 ?? 0, roundTrip: t.latency?.p50 ?? 0,
+    decode: t.decode?.p50 ?? 0,
+    preprocess: t.preprocess?.p50 ?? 0,
+    inference: t.inference?.p50 ?? 0,
+    postprocess: t.postprocess?.p50 ?? 0,
+    roundTrip: t.latency?.p50 ?? 0,
   };
   showTimings(state.timings, 'full');
   state.stream = {
-    fps: result.fps, sourceFps: result.sourceFps, detectionFps: result.detectionFps, dropped: result.dropped,
-    maxQueue: result.maxQueue, tracking: trackingBox.checked,
+    fps: result.fps,
+    sourceFps: result.sourceFps,
+    detectionFps: result.detectionFps,
+    dropped: result.dropped,
+    maxQueue: result.maxQueue,
+    tracking: trackingBox.checked,
     objects: result.objects.map(({ trackId, label, state: s }) => ({ trackId, label, state: s })),
     stages: result.timings,
   };
   state.results++;
   $('count').textContent = `${result.objects.length} object${result.objects.length === 1 ? '' : 's'}`;
-  $('fps').textContent = `${result.fps.toFixed(1)} fps (source ${result.sourceFps.toFixed(1)}, detection ` +
+  $('fps').textContent =
+    `${result.fps.toFixed(1)} fps (source ${result.sourceFps.toFixed(1)}, detection ` +
     `${result.detectionFps.toFixed(1)}/s), inference p50 ${(t.inference?.p50 ?? 0).toFixed(0)} / p95 ` +
     `${(t.inference?.p95 ?? 0).toFixed(0)} ms, ${result.dropped} frames dropped`;
 }
@@ -250,16 +288,38 @@ async function startStream(what: string): Promise<void> {
   modelBytes ??= fetch(info.model).then(async (response) => new Uint8Array(await response.arrayBuffer()));
   canvas.hidden = true;
   stage.hidden = false;
-  stream = await startTracking({
-    model: await modelBytes, config: { ...info.config, ...state.thresholds }, preprocess: info.preprocess, backend: info.backend, profile: info.profile,
-    maxImagePixels: 8192 * 8192,
-  }, video, onStreamResult, {
-    track: trackingBox.checked, onError: (error) => showError(`${what}: ${error.message}`),
-    // the worker's twin loads the same onnxruntime-web build as the image worker (none for int8)
-    ...(info.backend === 'int8' ? {} : { ortUrl: new URL(info.ortBuild.startsWith('ort.wasm') ? 'ort/ort.wasm.min.mjs' : 'ort/ort.min.mjs', location.href) }),
-  });
+  stream = await startTracking(
+    {
+      model: await modelBytes,
+      config: { ...info.config, ...state.thresholds },
+      preprocess: info.preprocess,
+      backend: info.backend,
+      profile: info.profile,
+      maxImagePixels: 8192 * 8192,
+    },
+    video,
+    onStreamResult,
+    {
+      track: trackingBox.checked,
+      onError: (error) => showError(`${what}: ${error.message}`),
+      // the worker's twin loads the same onnxruntime-web build as the image worker (none for int8)
+      ...(info.backend === 'int8'
+        ? {}
+        : {
+            ortUrl: new URL(
+              info.ortBuild.startsWith('ort.wasm') ? 'ort/ort.wasm.min.mjs' : 'ort/ort.min.mjs',
+              location.href,
+            ),
+          }),
+    },
+  );
   setStatus(`${what}: tracking in a worker`, 'ready');
-  void stream.done.then((summary) => { if (summary.reason === 'ended') setStatus(`${what} ended`, 'ready'); }, () => undefined);
+  void stream.done.then(
+    (summary) => {
+      if (summary.reason === 'ended') setStatus(`${what} ended`, 'ready');
+    },
+    () => undefined,
+  );
 }
 
 trackingBox.addEventListener('change', () => {
@@ -305,10 +365,15 @@ $('webcam').addEventListener('click', async () => {
 const backend = (params.get('backend') ?? DEFAULT_BACKEND) as Backend | 'auto';
 // the default model: its .tflite for the int8 kernels, its ONNX conversion when onnxruntime is asked for
 const onnxruntimeAsked = backend === 'wasm' || backend === 'webgpu';
-const model = new URL(params.get('model') ?? (onnxruntimeAsked ? DEFAULT_ONNX_MODEL_URL : DEFAULT_MODEL_URL), location.href).href;
+const model = new URL(
+  params.get('model') ?? (onnxruntimeAsked ? DEFAULT_ONNX_MODEL_URL : DEFAULT_MODEL_URL),
+  location.href,
+).href;
 setStatus(`loading ${model}…`, 'loading');
 send({
-  type: 'init', model, backend,
+  type: 'init',
+  model,
+  backend,
   profile: (params.get('profile') ?? DEFAULT_PROFILE) as Profile,
   thresholds: state.thresholds,
   ...(params.has('model') ? {} : { labels: DEFAULT_MODEL_LABELS }),

@@ -1,7 +1,5 @@
 /** Messages between the demo page (main.ts) and its detection worker (worker.ts). */
-import type {
-  Backend, ImageDetection, Profile, Timings, WebGpuAdapterReport,
-} from '../src/runtime/types.js';
+import type { Backend, ImageDetection, Profile, Timings, WebGpuAdapterReport } from '../src/runtime/types.js';
 import type { CoreBuild } from '../src/core/loader.js';
 import type { PostprocessConfig } from '../src/core/types.js';
 import type { PreprocessSpec } from '../src/runtime/types.js';
@@ -12,7 +10,14 @@ export interface Thresholds {
 }
 
 export type Request =
-  | { type: 'init'; model: string; backend: Backend | 'auto'; profile: Profile; thresholds: Thresholds; labels?: readonly string[] }
+  | {
+      type: 'init';
+      model: string;
+      backend: Backend | 'auto';
+      profile: Profile;
+      thresholds: Thresholds;
+      labels?: readonly string[];
+    }
   /** The bitmap is transferred and closed by the worker. */
   | { type: 'detect'; id: number; image: ImageBitmap }
   /** Re-runs only the post-processing of the last image. */

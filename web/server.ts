@@ -10,9 +10,18 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
 const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
-  '.wasm': 'application/wasm', '.json': 'application/json', '.map': 'application/json',
-  '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.onnx': 'application/octet-stream', '.tflite': 'application/octet-stream',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.css': 'text/css',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.onnx': 'application/octet-stream',
+  '.tflite': 'application/octet-stream',
 };
 
 export interface ServerOptions {
@@ -37,7 +46,9 @@ const isInside = (root: string, file: string) => file === root || file.startsWit
 
 /** The file a URL path names under a mount, and the mount's folder; undefined outside every mount, or escaping one. */
 function resolvePath(mounts: Record<string, string>, urlPath: string): { root: string; file: string } | undefined {
-  const prefix = Object.keys(mounts).filter((p) => urlPath.startsWith(p)).sort((a, b) => b.length - a.length)[0];
+  const prefix = Object.keys(mounts)
+    .filter((p) => urlPath.startsWith(p))
+    .sort((a, b) => b.length - a.length)[0];
   if (prefix === undefined) return undefined;
   const root = path.resolve(mounts[prefix]);
   const file = path.resolve(root, `.${path.posix.sep}${urlPath.slice(prefix.length)}`);
@@ -77,7 +88,8 @@ export function startServer(options: ServerOptions): Promise<StaticServer> {
     response.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     response.setHeader('Cache-Control', 'no-store');
     if (!ALLOWED_METHODS.includes(request.method ?? '')) {
-      response.writeHead(405, { 'Content-Type': 'text/plain', Allow: ALLOWED_METHODS.join(', ') })
+      response
+        .writeHead(405, { 'Content-Type': 'text/plain', Allow: ALLOWED_METHODS.join(', ') })
         .end(`method ${request.method} not allowed; this server answers ${ALLOWED_METHODS.join(' and ')}`);
       return;
     }
@@ -96,10 +108,11 @@ export function startServer(options: ServerOptions): Promise<StaticServer> {
       const { address, port } = server.address() as AddressInfo;
       resolve({
         url: `http://${address.includes(':') ? `[${address}]` : address}:${port}`,
-        close: () => new Promise((done) => {
-          server.closeAllConnections();
-          server.close(() => done());
-        }),
+        close: () =>
+          new Promise((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
       });
     });
   });

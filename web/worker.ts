@@ -27,20 +27,36 @@ async function handle(request: Request): Promise<Reply> {
     case 'init': {
       const start = performance.now();
       const wasmOnly = request.profile === 'low-power' && request.backend !== 'webgpu';
-      const ort = wasmOnly ? await import(ORT_WASM_ONLY) as OrtWeb : undefined;
+      const ort = wasmOnly ? ((await import(ORT_WASM_ONLY)) as OrtWeb) : undefined;
       detector = createDetector({
-        model: request.model, backend: request.backend, profile: request.profile, ort, ...request.thresholds,
+        model: request.model,
+        backend: request.backend,
+        profile: request.profile,
+        ort,
+        ...request.thresholds,
         ...(request.labels ? { labels: request.labels } : {}),
       });
       const d = await detector;
       return {
         type: 'ready',
         info: {
-          backend: d.backend, backendReason: d.backendReason, adapter: d.adapter, threads: d.threads, profile: d.profile,
-          coreBuild: d.coreBuild, crossOriginIsolated: scope.crossOriginIsolated, model: request.model,
-          ortBuild: d.backend === 'int8' ? 'none (ssd-edge int8 kernels)'
-            : wasmOnly || d.backend === 'wasm' ? 'ort.wasm.min.mjs (wasm only)' : 'ort.min.mjs (WebGPU and wasm)',
-          loadMs: performance.now() - start, config: d.config, preprocess: d.inputSpec,
+          backend: d.backend,
+          backendReason: d.backendReason,
+          adapter: d.adapter,
+          threads: d.threads,
+          profile: d.profile,
+          coreBuild: d.coreBuild,
+          crossOriginIsolated: scope.crossOriginIsolated,
+          model: request.model,
+          ortBuild:
+            d.backend === 'int8'
+              ? 'none (ssd-edge int8 kernels)'
+              : wasmOnly || d.backend === 'wasm'
+                ? 'ort.wasm.min.mjs (wasm only)'
+                : 'ort.min.mjs (WebGPU and wasm)',
+          loadMs: performance.now() - start,
+          config: d.config,
+          preprocess: d.inputSpec,
         },
       };
     }
@@ -67,8 +83,12 @@ scope.onmessage = (event) => {
   const request = event.data;
   handle(request).then(
     (reply) => scope.postMessage(reply),
-    (error: Error) => scope.postMessage({
-      type: 'error', stage: request.type === 'init' ? 'init' : request.type, message: error.message,
-      id: request.type === 'init' ? undefined : request.id,
-    }));
+    (error: Error) =>
+      scope.postMessage({
+        type: 'error',
+        stage: request.type === 'init' ? 'init' : request.type,
+        message: error.message,
+        id: request.type === 'init' ? undefined : request.id,
+      }),
+  );
 };

@@ -4,7 +4,9 @@
 // returns plain numbers (milliseconds) for the Node side. onnxruntime-web fixes its thread count
 // at its first session, so the Node side opens a fresh page for each thread count.
 const log = document.getElementById('log');
-const say = (text) => { log.textContent += `${text}\n`; };
+const say = (text) => {
+  log.textContent += `${text}\n`;
+};
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -44,8 +46,16 @@ async function detector({ model, threads, photo, runs, backend = 'wasm' }) {
     }
     const m = (key) => median(all.map((t) => t[key]));
     say(`${backend} detector ${model} ${d.threads} thread(s): ${m('inference').toFixed(1)} ms inference`);
-    return { backend: d.backend, threads: d.threads, decode: m('decode'), preprocess: m('preprocess'), inference: m('inference'),
-      postprocess: m('postprocess'), total: m('total'), detections: found.map((x) => `${x.label} ${x.score.toFixed(2)}`) };
+    return {
+      backend: d.backend,
+      threads: d.threads,
+      decode: m('decode'),
+      preprocess: m('preprocess'),
+      inference: m('inference'),
+      postprocess: m('postprocess'),
+      total: m('total'),
+      detections: found.map((x) => `${x.label} ${x.score.toFixed(2)}`),
+    };
   } finally {
     await d.dispose();
   }
@@ -73,7 +83,8 @@ async function ortSession({ model, threads, input, runs, options = {}, proxy = f
     const firstRunMs = performance.now() - start;
     let diff = null;
     if (expected) {
-      diff = differing(out.loc.data, await fetchBytes(expected.loc), expected.locQ) +
+      diff =
+        differing(out.loc.data, await fetchBytes(expected.loc), expected.locQ) +
         differing(out.conf.data, await fetchBytes(expected.conf), expected.confQ);
     }
     const times = [];
@@ -82,8 +93,17 @@ async function ortSession({ model, threads, input, runs, options = {}, proxy = f
       await session.run(feed());
       times.push(performance.now() - start);
     }
-    say(`ort session ${model} ${threads} thread(s) ${JSON.stringify(options)} proxy ${proxy}: ${median(times).toFixed(1)} ms`);
-    return { threads: ort.env.wasm.numThreads, createMs, firstRunMs, inference: median(times), min: Math.min(...times), differingBytes: diff };
+    say(
+      `ort session ${model} ${threads} thread(s) ${JSON.stringify(options)} proxy ${proxy}: ${median(times).toFixed(1)} ms`,
+    );
+    return {
+      threads: ort.env.wasm.numThreads,
+      createMs,
+      firstRunMs,
+      inference: median(times),
+      min: Math.min(...times),
+      differingBytes: diff,
+    };
   } finally {
     await session.release();
   }
@@ -95,7 +115,9 @@ function rgb300(bitmap, canvas, target) {
   context.drawImage(bitmap, 0, 0, 300, 300);
   const rgba = context.getImageData(0, 0, 300, 300).data;
   for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
-    target[j] = rgba[i]; target[j + 1] = rgba[i + 1]; target[j + 2] = rgba[i + 2];
+    target[j] = rgba[i];
+    target[j + 1] = rgba[i + 1];
+    target[j + 2] = rgba[i + 2];
   }
 }
 
@@ -129,7 +151,10 @@ async function tflite({ model, threads, input, photo, runs }) {
     // the whole path from a decoded image
     const bitmap = await createImageBitmap(await (await fetch(photo)).blob());
     const canvas = new OffscreenCanvas(300, 300);
-    const pre = [], inf = [], post = [], total = [];
+    const pre = [],
+      inf = [],
+      post = [],
+      total = [];
     let count = 0;
     for (let i = 0; i < runs + 1; i++) {
       const t0 = performance.now();
@@ -142,12 +167,26 @@ async function tflite({ model, threads, input, photo, runs }) {
       count = outputs[3][0];
       const t3 = performance.now();
       if (i === 0) continue;
-      pre.push(t1 - t0); inf.push(t2 - t1); post.push(t3 - t2); total.push(t3 - t0);
+      pre.push(t1 - t0);
+      inf.push(t2 - t1);
+      post.push(t3 - t2);
+      total.push(t3 - t0);
     }
     say(`tflite ${threads} thread(s): ${median(times).toFixed(1)} ms`);
-    return { threads, loadMs, inference: median(times), min: Math.min(...times),
+    return {
+      threads,
+      loadMs,
+      inference: median(times),
+      min: Math.min(...times),
       profile: profile.map(({ nodeType, nodeName, nodeExecMs }) => ({ nodeType, nodeName, nodeExecMs })),
-      pipeline: { preprocess: median(pre), inference: median(inf), postprocess: median(post), total: median(total), detections: count } };
+      pipeline: {
+        preprocess: median(pre),
+        inference: median(inf),
+        postprocess: median(post),
+        total: median(total),
+        detections: count,
+      },
+    };
   } finally {
     runner.cleanUp();
   }

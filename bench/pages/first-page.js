@@ -7,7 +7,9 @@
 const query = new URLSearchParams(location.search);
 const threads = Number(query.get('threads') ?? 1);
 const stages = {};
-const mark = (name) => { stages[name] = performance.now(); };
+const mark = (name) => {
+  stages[name] = performance.now();
+};
 
 async function fetchBytes(url) {
   const response = await fetch(url);
@@ -44,7 +46,11 @@ async function detectorFirst() {
   const api = await import('/bundle/ssd-edge.mjs');
   mark('scriptLoaded');
   const backend = query.get('backend') ?? 'wasm';
-  const detector = await api.createDetector({ model: query.get('model'), backend, ...(backend === 'int8' ? {} : { threads }) });
+  const detector = await api.createDetector({
+    model: query.get('model'),
+    backend,
+    ...(backend === 'int8' ? {} : { threads }),
+  });
   mark('sessionCreated'); // includes the model fetch and createDetector's warm-up run
   const bitmap = await createImageBitmap(await (await fetch(query.get('photo'))).blob());
   const found = await detector.detect(bitmap);
@@ -71,4 +77,5 @@ async function tfliteFirst() {
 const run = { ort: ortFirst, detector: detectorFirst, tflite: tfliteFirst }[query.get('runtime')];
 window.firstResult = run().then(
   (r) => ({ ...r, stages }),
-  (error) => ({ error: String(error?.stack ?? error), stages }));
+  (error) => ({ error: String(error?.stack ?? error), stages }),
+);

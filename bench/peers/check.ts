@@ -54,7 +54,10 @@ export function softmaxRows(conf: Float32Array, numClasses: number): Float64Arra
 
 /** Decodes one prior's offsets to an xyxy box. */
 export function decodeBox(
-  loc: Float32Array, priors: Float32Array, p: number, [v0, v1]: [number, number],
+  loc: Float32Array,
+  priors: Float32Array,
+  p: number,
+  [v0, v1]: [number, number],
 ): [number, number, number, number] {
   const [pcx, pcy, pw, ph] = priors.subarray(p * 4, p * 4 + 4);
   const cx = pcx + loc[p * 4] * v0 * pw;

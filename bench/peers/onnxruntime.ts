@@ -44,7 +44,8 @@ function node(opType: string, input: string[], output: string[], attrs: Record<s
   const attribute = Object.entries(attrs).map(([name, v]) =>
     Array.isArray(v)
       ? { name, type: onnx.AttributeProto.AttributeType.INTS, ints: v }
-      : { name, type: onnx.AttributeProto.AttributeType.INT, i: v });
+      : { name, type: onnx.AttributeProto.AttributeType.INT, i: v },
+  );
   return { opType, input, output, name: output[0], attribute };
 }
 
@@ -89,7 +90,11 @@ export function buildPostprocessModel(cfg: PeerConfig): Uint8Array {
       floats('v0', [], [cfg.variances[0]]),
       floats('v1', [], [cfg.variances[1]]),
       floats('half', [], [0.5]),
-      int64s('i0', [0]), int64s('i1', [1]), int64s('i2', [2]), int64s('i4', [4]), int64s('iC', [C]),
+      int64s('i0', [0]),
+      int64s('i1', [1]),
+      int64s('i2', [2]),
+      int64s('i4', [4]),
+      int64s('iC', [C]),
       int64s('shape_p4', [P, 4]),
       int64s('shape_cp', [C - 1, P]),
       int64s('shape_c1k', [C - 1, 1, K]),
@@ -142,7 +147,12 @@ async function createSession(kind: OrtKind, model: Uint8Array, threads: number):
   };
   if (kind === 'node') {
     const ort = await import('onnxruntime-node');
-    return ort.InferenceSession.create(model, { ...options, executionProviders: ['cpu'], intraOpNumThreads: threads, interOpNumThreads: 1 });
+    return ort.InferenceSession.create(model, {
+      ...options,
+      executionProviders: ['cpu'],
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+    });
   }
   const ort = await import('onnxruntime-web');
   if (webThreads === undefined) {

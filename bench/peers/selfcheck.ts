@@ -22,8 +22,13 @@ const RUNS = 20;
 const threads = Number(process.argv[2] ?? 1);
 const priors = ssd300VocPriors();
 const cfg: PeerConfig = {
-  priors, numClasses: 21, variances: [0.1, 0.2],
-  scoreThreshold: 0.01, nmsThreshold: 0.45, topK: 200, keepTopK: 200,
+  priors,
+  numClasses: 21,
+  variances: [0.1, 0.2],
+  scoreThreshold: 0.01,
+  nmsThreshold: 0.45,
+  topK: 200,
+  keepTopK: 200,
 };
 
 interface Case {
@@ -48,15 +53,19 @@ function describeScenario(c: Case): string {
     if (best <= cfg.scoreThreshold) quietPriors++;
   }
   const finite = [...c.loc, ...c.conf].every(Number.isFinite);
-  return `${c.scenario.padEnd(11)} seed ${c.seed}: ${(100 * quietPriors * C / scores.length).toFixed(1)}% priors `
-    + `below threshold, ${passingPairs} prior/class pairs above, ${c.expected.length} detections`
-    + (finite ? '' : ' — NON-FINITE VALUES');
+  return (
+    `${c.scenario.padEnd(11)} seed ${c.seed}: ${((100 * quietPriors * C) / scores.length).toFixed(1)}% priors ` +
+    `below threshold, ${passingPairs} prior/class pairs above, ${c.expected.length} detections` +
+    (finite ? '' : ' — NON-FINITE VALUES')
+  );
 }
 
-const cases: Case[] = SCENARIOS.flatMap((scenario) => SEEDS.map((seed) => {
-  const { loc, conf } = makeScenario(scenario, priors, cfg.numClasses, seed);
-  return { scenario, seed, loc, conf, expected: naiveDetect(loc, conf, cfg) };
-}));
+const cases: Case[] = SCENARIOS.flatMap((scenario) =>
+  SEEDS.map((seed) => {
+    const { loc, conf } = makeScenario(scenario, priors, cfg.numClasses, seed);
+    return { scenario, seed, loc, conf, expected: naiveDetect(loc, conf, cfg) };
+  }),
+);
 console.log(`priors: ${priors.length / 4}, classes: ${cfg.numClasses}, node ${process.version}\n`);
 cases.forEach((c) => console.log(describeScenario(c)));
 

@@ -88,7 +88,12 @@ export async function createTfjsPeer(backend: TfjsBackend, cfg: PeerConfig): Pro
       const perClassScores = tf.unstack(values) as tf.Tensor1D[];
       const kept = perClassBoxes.map((b, k) => {
         const selected = tf.image.nonMaxSuppression(
-          b, perClassScores[k], cfg.topK, cfg.nmsThreshold, cfg.scoreThreshold);
+          b,
+          perClassScores[k],
+          cfg.topK,
+          cfg.nmsThreshold,
+          cfg.scoreThreshold,
+        );
         const data = selected.dataSync() as Int32Array;
         selected.dispose();
         return data;

@@ -27,7 +27,10 @@ export function parseArgs(argv: readonly string[], spec: Record<string, OptionSp
   // strict: false lets every token through, so the messages below are ours; a flag is declared
   // boolean to Node, which then leaves a following argument as a positional token for optionalValue
   const { tokens } = parseTokens({
-    args: [...argv], strict: false, allowPositionals: true, tokens: true,
+    args: [...argv],
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
     options: Object.fromEntries(Object.entries(spec).map(([name, { type }]) => [name, { type }])),
   });
   const positionals: string[] = [];
@@ -43,12 +46,19 @@ export function parseArgs(argv: readonly string[], spec: Record<string, OptionSp
     const option = Object.hasOwn(spec, name) && rawName.startsWith('--') ? spec[name] : undefined;
     if (!option) {
       const near = rawName.startsWith('--') ? nearestName(name, Object.keys(spec)) : undefined;
-      throw new Error(`${command}: unknown option ${rawName}${near ? ` (did you mean --${near}?)` : ''}` +
-        `; options: ${Object.keys(spec).map((k) => `--${k}`).join(', ')}`);
+      throw new Error(
+        `${command}: unknown option ${rawName}${near ? ` (did you mean --${near}?)` : ''}` +
+          `; options: ${Object.keys(spec)
+            .map((k) => `--${k}`)
+            .join(', ')}`,
+      );
     }
     if (option.type === 'boolean') {
       const next = tokens[t + 1];
-      if (!option.optionalValue || (value === undefined && !(next?.kind === 'positional' && option.optionalValue.test(next.value)))) {
+      if (
+        !option.optionalValue ||
+        (value === undefined && !(next?.kind === 'positional' && option.optionalValue.test(next.value)))
+      ) {
         if (value !== undefined) throw new Error(`${command}: --${name} is a flag and takes no value (got '${value}')`);
         options[name] = true;
       } else if (value !== undefined) {
@@ -70,7 +80,12 @@ export function parseArgs(argv: readonly string[], spec: Record<string, OptionSp
 }
 
 /** A numeric option: undefined when absent, a RangeError naming the option when not a number in range. */
-export function numberOption(options: ParsedArgs['options'], name: string, min = -Infinity, max = Infinity): number | undefined {
+export function numberOption(
+  options: ParsedArgs['options'],
+  name: string,
+  min = -Infinity,
+  max = Infinity,
+): number | undefined {
   const raw = options[name];
   if (raw === undefined) return undefined;
   const value = Number(raw);
@@ -81,15 +96,24 @@ export function numberOption(options: ParsedArgs['options'], name: string, min =
 }
 
 /** An integer option: numberOption's checks, and a RangeError naming the option when it is not whole. */
-export function integerOption(options: ParsedArgs['options'], name: string, min = -Infinity, max = Infinity): number | undefined {
+export function integerOption(
+  options: ParsedArgs['options'],
+  name: string,
+  min = -Infinity,
+  max = Infinity,
+): number | undefined {
   const value = numberOption(options, name, min, max);
-  if (value !== undefined && !Number.isInteger(value)) throw new RangeError(`--${name} is ${value}; it must be an integer`);
+  if (value !== undefined && !Number.isInteger(value))
+    throw new RangeError(`--${name} is ${value}; it must be an integer`);
   return value;
 }
 
 /** Usage lines for a command's options. */
 export function describeOptions(spec: Record<string, OptionSpec>): string {
   return Object.entries(spec)
-    .map(([name, o]) => `  --${name}${o.type === 'string' ? ' <value>' : o.optionalValue ? ' [file]' : ''}`.padEnd(28) + o.description)
+    .map(
+      ([name, o]) =>
+        `  --${name}${o.type === 'string' ? ' <value>' : o.optionalValue ? ' [file]' : ''}`.padEnd(28) + o.description,
+    )
     .join('\n');
 }

@@ -38,8 +38,15 @@ const OPTIONS: Record<string, OptionSpec> = {
   backends: { type: 'string', description: 'comma-separated: node, wasm (default: every one available)' },
   threads: { type: 'string', description: 'comma-separated thread counts (default: 1 and every core)' },
   image: { type: 'string', description: 'synthetic RGB image size WxH (default 640x480)' },
-  model: { type: 'string', description: "a real model instead of SSD300: built-in name, .onnx, or .tflite (timed as its exact and --float conversions)" },
-  photo: { type: 'string', description: 'an image file to feed (decoded once, before timing) instead of synthetic pixels' },
+  model: {
+    type: 'string',
+    description:
+      'a real model instead of SSD300: built-in name, .onnx, or .tflite (timed as its exact and --float conversions)',
+  },
+  photo: {
+    type: 'string',
+    description: 'an image file to feed (decoded once, before timing) instead of synthetic pixels',
+  },
   markdown: { type: 'boolean', description: 'print a Markdown table' },
   json: { type: 'boolean', description: 'print the figures as JSON' },
 };
@@ -130,7 +137,8 @@ function positiveInteger(text: string, what: string): number {
 /** A comma-separated option's items, without repeats; a RangeError naming the option when empty. */
 function listOption(raw: string, name: string): string[] {
   const items = [...new Set(raw.split(',').map((item) => item.trim()))];
-  if (items.some((item) => item === '')) throw new RangeError(`--${name} is '${raw}'; give a comma-separated list with no empty items`);
+  if (items.some((item) => item === ''))
+    throw new RangeError(`--${name} is '${raw}'; give a comma-separated list with no empty items`);
   return items;
 }
 
@@ -142,17 +150,27 @@ function parseSettings(argv: string[]): Settings {
   const backends = typeof options.backends === 'string' ? listOption(options.backends, 'backends') : undefined;
   const unknown = backends?.find((b) => !NODE_BACKENDS.includes(b as Backend));
   if (unknown !== undefined) {
-    throw new RangeError(`--backends has '${unknown}'; each must be one of ${NODE_BACKENDS.join(', ')} (webgpu runs in browsers only)`);
+    throw new RangeError(
+      `--backends has '${unknown}'; each must be one of ${NODE_BACKENDS.join(', ')} (webgpu runs in browsers only)`,
+    );
   }
-  const threads = typeof options.threads === 'string'
-    ? listOption(options.threads, 'threads').map((item) => positiveInteger(item, '--threads has'))
-    : [...new Set([1, os.availableParallelism()])];
+  const threads =
+    typeof options.threads === 'string'
+      ? listOption(options.threads, 'threads').map((item) => positiveInteger(item, '--threads has'))
+      : [...new Set([1, os.availableParallelism()])];
 
   const imageText = typeof options.image === 'string' ? options.image : '640x480';
   const size = /^(\d+)x(\d+)$/i.exec(imageText);
-  if (!size || Number(size[1]) < 1 || Number(size[2]) < 1 || Number(size[1]) * Number(size[2]) > DEFAULT_MAX_IMAGE_PIXELS) {
-    throw new RangeError(`--image is '${imageText}'; it must be WxH in pixels, e.g. 640x480, at most ` +
-      `${DEFAULT_MAX_IMAGE_PIXELS.toLocaleString('en')} pixels (the detector's limit)`);
+  if (
+    !size ||
+    Number(size[1]) < 1 ||
+    Number(size[2]) < 1 ||
+    Number(size[1]) * Number(size[2]) > DEFAULT_MAX_IMAGE_PIXELS
+  ) {
+    throw new RangeError(
+      `--image is '${imageText}'; it must be WxH in pixels, e.g. 640x480, at most ` +
+        `${DEFAULT_MAX_IMAGE_PIXELS.toLocaleString('en')} pixels (the detector's limit)`,
+    );
   }
   const width = numberOption(options, 'width', 0, 1) ?? 1;
   if (width === 0) throw new RangeError(`--width is '${String(options.width)}'; it must be in (0, 1]`);
@@ -211,10 +229,16 @@ async function loadModels(model: string): Promise<{ name: string; models: TimedM
 }
 
 /** Times detect() on one backend and thread count: WARMUP_RUNS untimed runs, then `runs` timed ones. */
-async function measure(model: Uint8Array, { backend, threads }: Configuration, runs: number, image: RawImage): Promise<BenchE2eRow> {
+async function measure(
+  model: Uint8Array,
+  { backend, threads }: Configuration,
+  runs: number,
+  image: RawImage,
+): Promise<BenchE2eRow> {
   const detector = await createDetector({ model, backend, threads });
   try {
-    const stages: Timings[] = [], totals: number[] = [];
+    const stages: Timings[] = [],
+      totals: number[] = [];
     let detections = 0;
     for (let run = 0; run < WARMUP_RUNS + runs; run++) {
       const start = performance.now();
@@ -225,10 +249,22 @@ async function measure(model: Uint8Array, { backend, threads }: Configuration, r
       totals.push(total);
     }
     const stage = (key: keyof Timings) => median(stages.map((t) => t[key]));
-    const [preprocess, inference, postprocess, total] = [stage('preprocess'), stage('inference'), stage('postprocess'), median(totals)];
+    const [preprocess, inference, postprocess, total] = [
+      stage('preprocess'),
+      stage('inference'),
+      stage('postprocess'),
+      median(totals),
+    ];
     return {
-      backend, threads: detector.threads, runtime: await runtimeName(backend),
-      preprocess, inference, postprocess, total, prePostPercent: (100 * (preprocess + postprocess)) / total, detections,
+      backend,
+      threads: detector.threads,
+      runtime: await runtimeName(backend),
+      preprocess,
+      inference,
+      postprocess,
+      total,
+      prePostPercent: (100 * (preprocess + postprocess)) / total,
+      detections,
     };
   } finally {
     await detector.dispose();
@@ -246,16 +282,23 @@ async function runWorker(jobText: string): Promise<void> {
 /** Measures one configuration in a child process of this file (its stderr is passed through). */
 function measureInChild(job: WorkerJob): Promise<BenchE2eRow> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), WORKER_FLAG, JSON.stringify(job)],
-      { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), WORKER_FLAG, JSON.stringify(job)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { out += chunk; });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => {
       const line = out.trim().split('\n').at(-1);
       if (code === 0 && line) return resolve(JSON.parse(line) as BenchE2eRow);
-      reject(new Error(`bench-e2e: the ${job.backend} run with ${job.threads} thread(s) failed in its child process ` +
-        `(${signal ?? `exit code ${code}`}); its error is above`));
+      reject(
+        new Error(
+          `bench-e2e: the ${job.backend} run with ${job.threads} thread(s) failed in its child process ` +
+            `(${signal ?? `exit code ${code}`}); its error is above`,
+        ),
+      );
     });
   });
 }
@@ -296,8 +339,10 @@ async function chooseBackends(asked: Backend[] | undefined): Promise<Backend[]> 
 
 function describeMachine(): string {
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
-  return `${cpu} (${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB), ` +
-    `${os.type()} ${os.release()}, Node ${process.version}`;
+  return (
+    `${cpu} (${os.availableParallelism()} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB), ` +
+    `${os.type()} ${os.release()}, Node ${process.version}`
+  );
 }
 
 function threadsText(n: number): string {
@@ -307,28 +352,53 @@ function threadsText(n: number): string {
 /** The report as a table: plain text for a terminal, or Markdown; a caption line above and below. */
 export function formatBenchE2e(report: BenchE2eReport, markdown: boolean): string {
   const variants = report.rows.some((r) => r.variant !== undefined);
-  const header = [...(variants ? ['model'] : []), 'backend', 'threads', 'pre-processing ms', 'inference ms', 'post-processing ms', 'total ms', 'pre + post',
-    'detections'];
+  const header = [
+    ...(variants ? ['model'] : []),
+    'backend',
+    'threads',
+    'pre-processing ms',
+    'inference ms',
+    'post-processing ms',
+    'total ms',
+    'pre + post',
+    'detections',
+  ];
   const rows = report.rows.map((r) => [
-    ...(variants ? [r.variant ?? ''] : []), r.backend, String(r.threads), r.preprocess.toFixed(2), r.inference.toFixed(1), r.postprocess.toFixed(2),
-    r.total.toFixed(1), `${r.prePostPercent.toFixed(2)}%`, String(r.detections),
+    ...(variants ? [r.variant ?? ''] : []),
+    r.backend,
+    String(r.threads),
+    r.preprocess.toFixed(2),
+    r.inference.toFixed(1),
+    r.postprocess.toFixed(2),
+    r.total.toFixed(1),
+    `${r.prePostPercent.toFixed(2)}%`,
+    String(r.detections),
   ]);
   const { model, image } = report;
   const runtimes = [...new Set(report.rows.map((r) => r.runtime))].join(', ');
-  const what = model.name !== undefined
-    ? `${model.name} (${model.numClasses} classes, ${(model.onnxBytes / 2 ** 20).toFixed(1)} MiB)`
-    : `SSD300 width ${model.width} (${model.parameters!.toLocaleString('en')} parameters, ${model.numClasses} classes, random weights)`;
-  const picture = report.photo !== undefined ? `${report.photo} (${image.width}×${image.height}, decoded before timing)` : `one ${image.width}×${image.height} RGB image`;
-  const above = `${what}, ${picture}, ${report.runs === 1 ? 'one run' : `median of ${report.runs} runs`} ` +
+  const what =
+    model.name !== undefined
+      ? `${model.name} (${model.numClasses} classes, ${(model.onnxBytes / 2 ** 20).toFixed(1)} MiB)`
+      : `SSD300 width ${model.width} (${model.parameters!.toLocaleString('en')} parameters, ${model.numClasses} classes, random weights)`;
+  const picture =
+    report.photo !== undefined
+      ? `${report.photo} (${image.width}×${image.height}, decoded before timing)`
+      : `one ${image.width}×${image.height} RGB image`;
+  const above =
+    `${what}, ${picture}, ${report.runs === 1 ? 'one run' : `median of ${report.runs} runs`} ` +
     `after ${report.warmupRuns} warm-up runs. auto picks ${report.auto.backend} with ${threadsText(report.auto.threads)}.`;
   const below = `Machine: ${report.machine}; ${runtimes}.`;
   let table: string[];
   if (markdown) {
-    table = [header, header.map((_, i) => (i === 0 || (variants && i === 1) ? '---' : '---:')), ...rows].map((cells) => `| ${cells.join(' | ')} |`);
+    table = [header, header.map((_, i) => (i === 0 || (variants && i === 1) ? '---' : '---:')), ...rows].map(
+      (cells) => `| ${cells.join(' | ')} |`,
+    );
   } else {
     const widths = header.map((_, i) => Math.max(...[header, ...rows].map((cells) => cells[i].length)));
     const left = variants ? 2 : 1;
-    table = [header, ...rows].map((cells) => cells.map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+    table = [header, ...rows].map((cells) =>
+      cells.map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '),
+    );
   }
   return [above, '', ...table, '', below].join('\n');
 }
@@ -367,13 +437,23 @@ export async function runBenchE2e(argv: string[]): Promise<void> {
         for (const threads of settings.threads) {
           const start = performance.now();
           log(`${label}${backend}, ${threadsText(threads)}: ${WARMUP_RUNS} warm-up + ${settings.runs} timed runs`);
-          const row = backend === 'wasm'
-            ? await measureInChild({ backend, threads, modelPath, runs: settings.runs, image: settings.image,
-              ...(settings.photo !== undefined ? { photo: settings.photo } : {}) })
-            : await measure(bytes, { backend, threads }, settings.runs, image);
-          if (row.threads !== threads) log(`warning: asked for ${threadsText(threads)}, ${row.runtime} runs ${row.threads}`);
-          log(`${label}${backend}, ${threadsText(threads)}: total ${row.total.toFixed(1)} ms (inference ${row.inference.toFixed(1)} ms) ` +
-            `in ${seconds(start)} (load average ${os.loadavg()[0].toFixed(2)})`);
+          const row =
+            backend === 'wasm'
+              ? await measureInChild({
+                  backend,
+                  threads,
+                  modelPath,
+                  runs: settings.runs,
+                  image: settings.image,
+                  ...(settings.photo !== undefined ? { photo: settings.photo } : {}),
+                })
+              : await measure(bytes, { backend, threads }, settings.runs, image);
+          if (row.threads !== threads)
+            log(`warning: asked for ${threadsText(threads)}, ${row.runtime} runs ${row.threads}`);
+          log(
+            `${label}${backend}, ${threadsText(threads)}: total ${row.total.toFixed(1)} ms (inference ${row.inference.toFixed(1)} ms) ` +
+              `in ${seconds(start)} (load average ${os.loadavg()[0].toFixed(2)})`,
+          );
           rows.push(variant !== undefined ? { variant, ...row } : row);
         }
       }
@@ -386,15 +466,25 @@ export async function runBenchE2e(argv: string[]): Promise<void> {
     model: modelInfo,
     ...(settings.photo !== undefined ? { photo: settings.photo } : {}),
     image: { width: image.width, height: image.height },
-    runs: settings.runs, warmupRuns: WARMUP_RUNS, auto: autoChoice, machine: describeMachine(), rows,
+    runs: settings.runs,
+    warmupRuns: WARMUP_RUNS,
+    auto: autoChoice,
+    machine: describeMachine(),
+    rows,
   };
-  process.stdout.write(settings.format === 'json'
-    ? `${JSON.stringify(report, null, 2)}\n`
-    : `${formatBenchE2e(report, settings.format === 'markdown')}\n`);
+  process.stdout.write(
+    settings.format === 'json'
+      ? `${JSON.stringify(report, null, 2)}\n`
+      : `${formatBenchE2e(report, settings.format === 'markdown')}\n`,
+  );
 }
 
 // Run as a script with WORKER_FLAG: the child process of measureInChild.
-if (process.argv[2] === WORKER_FLAG && process.argv[1] !== undefined && pathToFileURL(process.argv[1]).href === import.meta.url) {
+if (
+  process.argv[2] === WORKER_FLAG &&
+  process.argv[1] !== undefined &&
+  pathToFileURL(process.argv[1]).href === import.meta.url
+) {
   runWorker(process.argv[3]).catch((error: unknown) => {
     console.error(`bench-e2e worker: ${(error as Error).stack ?? String(error)}`);
     process.exitCode = 1;

@@ -20,29 +20,60 @@ import { describeOptions, parseArgs, type OptionSpec } from './args.js';
 
 const OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', description: 'the .onnx file to write (required)' },
-  arch: { type: 'string', description: "PyTorch checkpoints: 'ssd300-voc' | 'ssd512-voc' (ssd.pytorch) | 'torchvision-ssd300' (default: told by the keys)" },
-  float: { type: 'boolean', description: 'dequantise: float32 weights and operators (same as --mode float); tfjs manifests: float32 weights in the file instead of uint8' },
-  mode: { type: 'string', description: "exact (default: TFLite's integer arithmetic, bit for bit) | qdq (ADD in onnxruntime's QLinearAdd, not bit-exact) | float" },
-  preset: { type: 'string', description: "for a model whose file lacks its anchors and decoding: 'mediapipe-blazeface' (MediaPipe's face_detection_short_range.tflite), or a post-processing preset whose anchors it uses (e.g. tfSsdMobilenetV1Coco)" },
-  labels: { type: 'string', description: "class names: 'coco' (91 ids, background first), or a text file, one name per line or 'id name' lines (Coral's)" },
+  arch: {
+    type: 'string',
+    description:
+      "PyTorch checkpoints: 'ssd300-voc' | 'ssd512-voc' (ssd.pytorch) | 'torchvision-ssd300' (default: told by the keys)",
+  },
+  float: {
+    type: 'boolean',
+    description:
+      'dequantise: float32 weights and operators (same as --mode float); tfjs manifests: float32 weights in the file instead of uint8',
+  },
+  mode: {
+    type: 'string',
+    description:
+      "exact (default: TFLite's integer arithmetic, bit for bit) | qdq (ADD in onnxruntime's QLinearAdd, not bit-exact) | float",
+  },
+  preset: {
+    type: 'string',
+    description:
+      "for a model whose file lacks its anchors and decoding: 'mediapipe-blazeface' (MediaPipe's face_detection_short_range.tflite), or a post-processing preset whose anchors it uses (e.g. tfSsdMobilenetV1Coco)",
+  },
+  labels: {
+    type: 'string',
+    description:
+      "class names: 'coco' (91 ids, background first), or a text file, one name per line or 'id name' lines (Coral's)",
+  },
   force: { type: 'boolean', description: 'replace an existing --out file' },
-  anchors: { type: 'string', description: 'for such a model: a JSON file holding a PriorConfig (e.g. {"family":"tfGrid",...}) or an array of (cx, cy, w, h) rows' },
+  anchors: {
+    type: 'string',
+    description:
+      'for such a model: a JSON file holding a PriorConfig (e.g. {"family":"tfGrid",...}) or an array of (cx, cy, w, h) rows',
+  },
 };
 
 export const CONVERT_USAGE = `ssd-edge convert model.tflite|ckpt.pth|weights_manifest.json --out model.onnx [options]\n${describeOptions(OPTIONS)}`;
 
 /** Class names from a labels file: plain lines (background first), or Coral's 'id name' lines (id 0 = first class after background). */
 export function parseLabelsFile(text: string, numClasses: number): string[] {
-  const lines = text.split(/\r?\n/).map(l => l.trim()).filter(l => l !== '');
-  const numbered = lines.every(l => /^\d+\s+\S/.test(l));
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const numbered = lines.every((l) => /^\d+\s+\S/.test(l));
   if (!numbered) {
-    if (lines.length !== numClasses) throw new RangeError(`the labels file has ${lines.length} names; the model has ${numClasses} classes (background first)`);
+    if (lines.length !== numClasses)
+      throw new RangeError(
+        `the labels file has ${lines.length} names; the model has ${numClasses} classes (background first)`,
+      );
     return lines;
   }
   const labels = ['background', ...Array.from({ length: numClasses - 1 }, (_, i) => `class ${i + 1}`)];
   for (const line of lines) {
     const [, id, name] = line.match(/^(\d+)\s+(.*)$/)!;
-    if (Number(id) + 1 >= numClasses) throw new RangeError(`labels file: id ${id} ('${name}') is beyond the model's ${numClasses - 1} classes`);
+    if (Number(id) + 1 >= numClasses)
+      throw new RangeError(`labels file: id ${id} ('${name}') is beyond the model's ${numClasses - 1} classes`);
     labels[Number(id) + 1] = name;
   }
   return labels;
@@ -54,7 +85,8 @@ export async function runConvert(argv: string[]): Promise<void> {
   const [input] = positionals;
   const out = options.out as string | undefined;
   if (!out) throw new Error(`convert: --out is required\n\nusage: ${CONVERT_USAGE}`);
-  if (path.resolve(out) === path.resolve(input)) throw new Error(`convert: --out is the input file ${input}; choose another name`);
+  if (path.resolve(out) === path.resolve(input))
+    throw new Error(`convert: --out is the input file ${input}; choose another name`);
   const existing = await stat(out).catch(() => undefined);
   if (existing?.isDirectory()) throw new Error(`convert: --out ${out} is a folder; give a file name`);
   if (existing && !options.force) throw new Error(`convert: ${out} exists; pass --force to replace it`);
@@ -80,29 +112,47 @@ export async function runConvert(argv: string[]): Promise<void> {
         throw error;
       }
     };
-    const { onnx, report } = convertModel(bytes, { format: 'tfjs', shards, storage: options.float ? 'float32' : 'uint8', metadata });
+    const { onnx, report } = convertModel(bytes, {
+      format: 'tfjs',
+      shards,
+      storage: options.float ? 'float32' : 'uint8',
+      metadata,
+    });
     await writeFileAtomic(out, onnx);
-    console.log(`wrote ${out}: ${(onnx.length / 2 ** 20).toFixed(1)} MiB ONNX (${report.onnxNodes} nodes) from a tfjs weights manifest ` +
-      `(${report.tensors} tensors, ${(report.parameters / 1e6).toFixed(2)} M parameters, ${report.storage} weights), in ${seconds()} s`);
-    console.log(`  network ${report.network}: ${report.numPriors} anchors, classes background + face; ` +
-      `${report.ignored.length} graph constants face-api ignores were skipped`);
+    console.log(
+      `wrote ${out}: ${(onnx.length / 2 ** 20).toFixed(1)} MiB ONNX (${report.onnxNodes} nodes) from a tfjs weights manifest ` +
+        `(${report.tensors} tensors, ${(report.parameters / 1e6).toFixed(2)} M parameters, ${report.storage} weights), in ${seconds()} s`,
+    );
+    console.log(
+      `  network ${report.network}: ${report.numPriors} anchors, classes background + face; ` +
+        `${report.ignored.length} graph constants face-api ignores were skipped`,
+    );
     return;
   }
   if (detectFormat(bytes) === 'pytorch') {
-    if (options.float) throw new Error('convert: --float is for TFLite models; a PyTorch checkpoint converts to float32 anyway');
-    const labelsFor = async (numClasses: number) => (typeof options.labels !== 'string' ? undefined
-      : options.labels === 'coco' ? COCO91_LABELS : parseLabelsFile(await readFile(options.labels, 'utf8'), numClasses));
+    if (options.float)
+      throw new Error('convert: --float is for TFLite models; a PyTorch checkpoint converts to float32 anyway');
+    const labelsFor = async (numClasses: number) =>
+      typeof options.labels !== 'string'
+        ? undefined
+        : options.labels === 'coco'
+          ? COCO91_LABELS
+          : parseLabelsFile(await readFile(options.labels, 'utf8'), numClasses);
     // The class count is known only after reading the checkpoint: convert once, again only for a labels file.
     let result = convertModel(bytes, { format: 'pytorch', arch: arch as PytorchArch | undefined, metadata });
     const labels = await labelsFor(result.report.numClasses);
     if (labels) result = convertModel(bytes, { format: 'pytorch', arch: result.report.arch, labels, metadata });
     const { onnx, report } = result;
     await writeFileAtomic(out, onnx);
-    console.log(`wrote ${out}: ${(onnx.length / 2 ** 20).toFixed(1)} MiB ONNX (${report.onnxNodes} nodes) from a PyTorch checkpoint ` +
-      `(${report.format} format, ${report.tensors} tensors, ${(report.parameters / 1e6).toFixed(2)} M parameters), in ${seconds()} s`);
-    console.log(`  arch ${report.arch} (${report.archSource}); ${report.numPriors} priors, ${report.numClasses} classes, width ${report.width}` +
-      `${report.stateDictPath.length ? `; state dict under ${report.stateDictPath.map(k => `['${k}']`).join('')}` : ''}` +
-      `${report.locations.some(l => l !== 'cpu') ? `; saved on ${report.locations.join(', ')}, loaded on the CPU` : ''}`);
+    console.log(
+      `wrote ${out}: ${(onnx.length / 2 ** 20).toFixed(1)} MiB ONNX (${report.onnxNodes} nodes) from a PyTorch checkpoint ` +
+        `(${report.format} format, ${report.tensors} tensors, ${(report.parameters / 1e6).toFixed(2)} M parameters), in ${seconds()} s`,
+    );
+    console.log(
+      `  arch ${report.arch} (${report.archSource}); ${report.numPriors} priors, ${report.numClasses} classes, width ${report.width}` +
+        `${report.stateDictPath.length ? `; state dict under ${report.stateDictPath.map((k) => `['${k}']`).join('')}` : ''}` +
+        `${report.locations.some((l) => l !== 'cpu') ? `; saved on ${report.locations.join(', ')}, loaded on the CPU` : ''}`,
+    );
     return;
   }
   if (arch !== undefined) throw new Error('convert: --arch is for PyTorch checkpoints; this file is not one');
@@ -111,23 +161,36 @@ export async function runConvert(argv: string[]): Promise<void> {
   let labelsNote = '';
   const columns = scoreColumns(readTflite, bytes);
   if (options.labels === 'coco') labels = COCO91_LABELS;
-  else if (typeof options.labels === 'string') labels = parseLabelsFile(await readFile(options.labels, 'utf8'), columns ?? 0);
+  else if (typeof options.labels === 'string')
+    labels = parseLabelsFile(await readFile(options.labels, 'utf8'), columns ?? 0);
   else if (columns === COCO91_LABELS.length) {
     labels = COCO91_LABELS;
     labelsNote = ' (assumed from its 91 score columns; pass --labels to name them otherwise)';
   }
-  const { anchors, postprocess, conversionPreset } = await rawModelOptions(options.preset as string | undefined, options.anchors as string | undefined);
+  const { anchors, postprocess, conversionPreset } = await rawModelOptions(
+    options.preset as string | undefined,
+    options.anchors as string | undefined,
+  );
   const { onnx, report } = convertModel(bytes, {
-    format: 'tflite', ...(conversionPreset ? { preset: conversionPreset } : {}),
+    format: 'tflite',
+    ...(conversionPreset ? { preset: conversionPreset } : {}),
     mode: conversionPreset && options.mode === undefined && !options.float ? undefined : arithmeticMode(options),
-    labels, anchors, postprocess, metadata,
+    labels,
+    anchors,
+    postprocess,
+    metadata,
   });
   await writeFileAtomic(out, onnx);
-  console.log(`wrote ${out}: ${(onnx.length / 2 ** 20).toFixed(1)} MiB ONNX (${report.onnxNodes} nodes) from ${report.tfliteOperators} TFLite operators, ` +
-    `${report.mode} arithmetic, in ${seconds()} s`);
-  console.log(`  outputs: loc ← '${report.boxTensor}', conf ← '${report.scoreTensor}'; ${report.anchors} anchors, ${report.numClasses} score columns`);
+  console.log(
+    `wrote ${out}: ${(onnx.length / 2 ** 20).toFixed(1)} MiB ONNX (${report.onnxNodes} nodes) from ${report.tfliteOperators} TFLite operators, ` +
+      `${report.mode} arithmetic, in ${seconds()} s`,
+  );
+  console.log(
+    `  outputs: loc ← '${report.boxTensor}', conf ← '${report.scoreTensor}'; ${report.anchors} anchors, ${report.numClasses} score columns`,
+  );
   if (labels) console.log(`  labels: ${labels.slice(1, 6).join(', ')}, …${labelsNote}`);
-  if (report.detectionOptions) console.log(`  post-processing from TFLite_Detection_PostProcess: ${JSON.stringify(report.detectionOptions)}`);
+  if (report.detectionOptions)
+    console.log(`  post-processing from TFLite_Detection_PostProcess: ${JSON.stringify(report.detectionOptions)}`);
   if (report.approximated.length) console.log(`  not bit-exact (computed in float): ${report.approximated.join(', ')}`);
 }
 
@@ -135,7 +198,8 @@ export async function runConvert(argv: string[]): Promise<void> {
 function arithmeticMode(options: Record<string, string | boolean | undefined>): 'exact' | 'qdq' | 'float' {
   const mode = options.mode ?? (options.float ? 'float' : 'exact');
   if (options.float && mode !== 'float') throw new Error(`convert: --float and --mode ${String(mode)} disagree`);
-  if (mode !== 'exact' && mode !== 'qdq' && mode !== 'float') throw new RangeError(`convert: --mode is '${String(mode)}'; use exact, qdq or float`);
+  if (mode !== 'exact' && mode !== 'qdq' && mode !== 'float')
+    throw new RangeError(`convert: --mode is '${String(mode)}'; use exact, qdq or float`);
   return mode;
 }
 
@@ -144,8 +208,13 @@ function arithmeticMode(options: Record<string, string | boolean | undefined>): 
  * conversion preset ('mediapipe-blazeface', CONVERT_PRESETS), or a post-processing preset whose
  * anchors and decoding the model uses (e.g. tfSsdMobilenetV1Coco); --anchors a JSON PriorConfig or rows.
  */
-async function rawModelOptions(preset: string | undefined, anchorsFile: string | undefined): Promise<{
-  anchors?: Float32Array | PriorConfig; postprocess?: Partial<PostprocessConfig>; conversionPreset?: ConvertPresetName;
+async function rawModelOptions(
+  preset: string | undefined,
+  anchorsFile: string | undefined,
+): Promise<{
+  anchors?: Float32Array | PriorConfig;
+  postprocess?: Partial<PostprocessConfig>;
+  conversionPreset?: ConvertPresetName;
 }> {
   let anchors: Float32Array | PriorConfig | undefined, postprocess: Partial<PostprocessConfig> | undefined;
   let conversionPreset: ConvertPresetName | undefined;
@@ -153,8 +222,10 @@ async function rawModelOptions(preset: string | undefined, anchorsFile: string |
     conversionPreset = preset as ConvertPresetName;
   } else if (preset !== undefined) {
     if (!Object.hasOwn(presets, preset)) {
-      throw new RangeError(`convert: unknown --preset '${preset}'; conversion presets: ${Object.keys(CONVERT_PRESETS).join(', ')}; ` +
-        `post-processing presets: ${Object.keys(presets).join(', ')}`);
+      throw new RangeError(
+        `convert: unknown --preset '${preset}'; conversion presets: ${Object.keys(CONVERT_PRESETS).join(', ')}; ` +
+          `post-processing presets: ${Object.keys(presets).join(', ')}`,
+      );
     }
     const { priors, labels: _labels, ...rest } = presetByName(preset);
     anchors = priors;
@@ -175,8 +246,10 @@ async function rawModelOptions(preset: string | undefined, anchorsFile: string |
       } catch (error) {
         throw new TypeError(`convert: --anchors ${anchorsFile}: ${(error as Error).message}`, { cause: error });
       }
-    }
-    else throw new Error(`convert: --anchors ${anchorsFile} holds neither a PriorConfig (with 'family') nor an array of (cx, cy, w, h) rows`);
+    } else
+      throw new Error(
+        `convert: --anchors ${anchorsFile} holds neither a PriorConfig (with 'family') nor an array of (cx, cy, w, h) rows`,
+      );
   }
   return { anchors, postprocess, conversionPreset };
 }
@@ -185,7 +258,7 @@ async function rawModelOptions(preset: string | undefined, anchorsFile: string |
 function scoreColumns(read: typeof import('../convert/index.js').readTflite, bytes: Uint8Array): number | undefined {
   try {
     const model = read(bytes);
-    const op = model.operators.find(o => o.name === 'TFLite_Detection_PostProcess');
+    const op = model.operators.find((o) => o.name === 'TFLite_Detection_PostProcess');
     const shape = op ? model.tensors[op.inputs[1]]?.shape : undefined;
     return shape?.[shape.length - 1];
   } catch {

@@ -25,7 +25,15 @@ import { createTracker } from '../core/tracker.js';
 import { createDetector } from '../runtime/detector.js';
 import { FrameTracking, type FrameObject } from '../stream/frame-tracking.js';
 import {
-  containerFor, decodeFrames, findFfmpeg, probeVideo, VIDEO_OUTPUT_EXTENSIONS, VideoEncoder, type AudioPlan, type FfmpegTools, type VideoInfo,
+  containerFor,
+  decodeFrames,
+  findFfmpeg,
+  probeVideo,
+  VIDEO_OUTPUT_EXTENSIONS,
+  VideoEncoder,
+  type AudioPlan,
+  type FfmpegTools,
+  type VideoInfo,
 } from '../video/ffmpeg.js';
 import { annotateRgb } from './annotate.js';
 import { planOutputFile } from './output-paths.js';
@@ -109,8 +117,14 @@ const temporaryBeside = (target: string) =>
 async function writeLine(stream: NodeJS.WritableStream, line: string): Promise<void> {
   if (stream.write(line)) return;
   await new Promise<void>((resolve, reject) => {
-    const onDrain = () => { stream.off('error', onError); resolve(); };
-    const onError = (error: Error) => { stream.off('drain', onDrain); reject(error); };
+    const onDrain = () => {
+      stream.off('error', onError);
+      resolve();
+    };
+    const onError = (error: Error) => {
+      stream.off('drain', onDrain);
+      reject(error);
+    };
     stream.once('drain', onDrain);
     stream.once('error', onError);
   });
@@ -126,7 +140,8 @@ async function closeStream(stream: WriteStream): Promise<void> {
 export async function detectVideo(options: VideoDetectOptions): Promise<VideoDetectSummary> {
   const started = Date.now();
   const every = options.every ?? 1;
-  if (!Number.isInteger(every) || every < 1) throw new RangeError(`--every is ${every}; it must be an integer ≥ 1 (1 = detect on every frame)`);
+  if (!Number.isInteger(every) || every < 1)
+    throw new RangeError(`--every is ${every}; it must be an integer ≥ 1 (1 = detect on every frame)`);
   const tools = await findFfmpeg(options.ffmpeg);
   const video = await probeVideo(tools, options.input);
 
@@ -134,13 +149,27 @@ export async function detectVideo(options: VideoDetectOptions): Promise<VideoDet
   let out: string | undefined, jsonFile: string | undefined;
   if (options.out !== undefined) {
     out = await planOutputFile(options.input, options.out, '.mp4', `--out '${options.out}'`);
-    if (!containerFor(out)) throw new Error(`--out '${options.out}': a video is written as ${VIDEO_OUTPUT_EXTENSIONS.join(', ')}; give one of those extensions`);
+    if (!containerFor(out))
+      throw new Error(
+        `--out '${options.out}': a video is written as ${VIDEO_OUTPUT_EXTENSIONS.join(', ')}; give one of those extensions`,
+      );
   }
   if (typeof options.json === 'string') {
-    jsonFile = await planOutputFile(options.input, options.json, '.jsonl', `--json '${options.json}'`, out ? [out] : []);
+    jsonFile = await planOutputFile(
+      options.input,
+      options.json,
+      '.jsonl',
+      `--json '${options.json}'`,
+      out ? [out] : [],
+    );
   }
 
-  const detector = await createDetector({ model: options.model, preset: options.preset, backend: options.backend ?? 'auto', threads: options.threads });
+  const detector = await createDetector({
+    model: options.model,
+    preset: options.preset,
+    backend: options.backend ?? 'auto',
+    threads: options.threads,
+  });
   const tracker = await createTracker({ minHits: options.minHits ?? 3 });
   const frames = new FrameTracking(tracker, options.track ?? false);
   const outTemp = out ? temporaryBeside(out) : undefined;
@@ -149,22 +178,44 @@ export async function detectVideo(options: VideoDetectOptions): Promise<VideoDet
   let jsonStream: WriteStream | undefined;
   let completed = false;
   const summary: VideoDetectSummary = {
-    video, frames: 0, detectedFrames: 0, resizedFrames: 0, tracks: 0, labels: {}, out, json: jsonFile, encoder: tools.encoder, seconds: 0,
+    video,
+    frames: 0,
+    detectedFrames: 0,
+    resizedFrames: 0,
+    tracks: 0,
+    labels: {},
+    out,
+    json: jsonFile,
+    encoder: tools.encoder,
+    seconds: 0,
   };
   const trackIds = new Set<number>();
-  const progress = progressBar(video.frames, `detect ${path.basename(options.input)} (${detector.backend})`, options.stderr, { perSecond: 'fps' });
+  const progress = progressBar(
+    video.frames,
+    `detect ${path.basename(options.input)} (${detector.backend})`,
+    options.stderr,
+    { perSecond: 'fps' },
+  );
   try {
     if (outTemp) {
-      encoder = new VideoEncoder(tools, outTemp, {
-        width: video.width, height: video.height, timeBase: video.timeBase, audioFrom: { file: options.input, streams: video.audio, startTime: video.startTime },
-      }, containerFor(out!));
+      encoder = new VideoEncoder(
+        tools,
+        outTemp,
+        {
+          width: video.width,
+          height: video.height,
+          timeBase: video.timeBase,
+          audioFrom: { file: options.input, streams: video.audio, startTime: video.startTime },
+        },
+        containerFor(out!),
+      );
       summary.audio = encoder.audio;
     }
     if (jsonTemp) {
       jsonStream = createWriteStream(jsonTemp, { flags: 'wx' });
       jsonStream.on('error', () => {}); // reported by writeLine / closeStream
     }
-    const lines = jsonStream ?? (options.json === true ? options.stdout ?? process.stdout : undefined);
+    const lines = jsonStream ?? (options.json === true ? (options.stdout ?? process.stdout) : undefined);
     const { width, height } = video;
     for await (const frame of decodeFrames(tools, video)) {
       if (options.signal?.aborted) throw new Error(`stopped after ${summary.frames} frames`);
@@ -172,7 +223,9 @@ export async function detectVideo(options: VideoDetectOptions): Promise<VideoDet
       const detect = frame.index % every === 0;
       let objects: FrameObject[];
       if (detect) {
-        const found = (await detector.detect({ data: frame.data, width, height, channels: 3 })).filter((d) => d.score >= options.minScore);
+        const found = (await detector.detect({ data: frame.data, width, height, channels: 3 })).filter(
+          (d) => d.score >= options.minScore,
+        );
         objects = frames.detected(found, frame.timestampMs);
         summary.detectedFrames++;
       } else {
@@ -182,9 +235,13 @@ export async function detectVideo(options: VideoDetectOptions): Promise<VideoDet
         const box = o.box.map((v) => Math.min(Math.max(v, 0), 1));
         const record: VideoObject = {
           ...(o.trackId !== undefined ? { trackId: o.trackId } : {}),
-          classId: o.classId, ...(o.label !== undefined ? { label: o.label } : {}), score: round(o.score, 4),
+          classId: o.classId,
+          ...(o.label !== undefined ? { label: o.label } : {}),
+          score: round(o.score, 4),
           box: box.map((v) => round(v, 5)) as VideoObject['box'],
-          pixelBox: [box[0] * width, box[1] * height, box[2] * width, box[3] * height].map((v) => round(v, 1)) as VideoObject['pixelBox'],
+          pixelBox: [box[0] * width, box[1] * height, box[2] * width, box[3] * height].map((v) =>
+            round(v, 1),
+          ) as VideoObject['pixelBox'],
           ...(o.state !== undefined ? { state: o.state } : {}),
         };
         if (o.trackId) trackIds.add(o.trackId);
@@ -194,13 +251,19 @@ export async function detectVideo(options: VideoDetectOptions): Promise<VideoDet
       });
       if (encoder) await encoder.write(await annotateRgb(frame.data, width, height, records), frame.timestampMs);
       if (lines) {
-        const line: VideoFrameRecord = { frame: frame.index, timestamp: round(frame.timestampMs / 1000, 6), detected: detect, detections: records };
+        const line: VideoFrameRecord = {
+          frame: frame.index,
+          timestamp: round(frame.timestampMs / 1000, 6),
+          detected: detect,
+          detections: records,
+        };
         await writeLine(lines, `${JSON.stringify(line)}\n`);
       }
       summary.frames++;
       progress.tick(`frame ${frame.index}`);
     }
-    if (summary.frames === 0) throw new Error(`'${options.input}' has a video stream but ffmpeg decoded no frames from it`);
+    if (summary.frames === 0)
+      throw new Error(`'${options.input}' has a video stream but ffmpeg decoded no frames from it`);
     if (encoder) await encoder.finish();
     if (jsonStream) await closeStream(jsonStream);
     if (outTemp) await rename(outTemp, out!);

@@ -19,18 +19,41 @@ import { detectVideo } from './detect-video.js';
 const OPTIONS: Record<string, OptionSpec> = {
   model: { type: 'string', description: MODEL_OPTION_HELP },
   preset: { type: 'string', description: "post-processing preset (default: the model's metadata)" },
-  backend: { type: 'string', description: "auto | node | wasm | int8 (default auto; int8: ssd-edge's own uint8 kernels, for .tflite models and the built-in COCO model)" },
+  backend: {
+    type: 'string',
+    description:
+      "auto | node | wasm | int8 (default auto; int8: ssd-edge's own uint8 kernels, for .tflite models and the built-in COCO model)",
+  },
   threads: { type: 'string', description: 'inference threads (default: every core)' },
   'min-score': { type: 'string', description: 'print and draw detections at or above this score (default 0.5)' },
-  out: { type: 'string', description: 'annotated PNG to write (a directory when the input is one); for a video, an .mp4 (.m4v .mov .mkv)' },
-  json: {
-    type: 'boolean', optionalValue: /\.(json|jsonl|ndjson)$/i,
-    description: 'JSON instead of a table: printed, or written to the file given (--json out.json); JSON lines (a line per frame) for a video',
+  out: {
+    type: 'string',
+    description: 'annotated PNG to write (a directory when the input is one); for a video, an .mp4 (.m4v .mov .mkv)',
   },
-  every: { type: 'string', description: 'video: detect on every N-th frame (default 1); between, --track predicts boxes, else the last detections stand' },
-  track: { type: 'boolean', description: 'video: track objects across frames (stable ids #1, #2, …; a track shows from its --min-hits-th detection)' },
-  'min-hits': { type: 'string', description: 'video, --track: detections before a track shows (default 3, as SORT; 1 = at once)' },
-  ffmpeg: { type: 'string', description: 'video: the ffmpeg executable (ffprobe beside it) or their folder (default: on PATH)' },
+  json: {
+    type: 'boolean',
+    optionalValue: /\.(json|jsonl|ndjson)$/i,
+    description:
+      'JSON instead of a table: printed, or written to the file given (--json out.json); JSON lines (a line per frame) for a video',
+  },
+  every: {
+    type: 'string',
+    description:
+      'video: detect on every N-th frame (default 1); between, --track predicts boxes, else the last detections stand',
+  },
+  track: {
+    type: 'boolean',
+    description:
+      'video: track objects across frames (stable ids #1, #2, …; a track shows from its --min-hits-th detection)',
+  },
+  'min-hits': {
+    type: 'string',
+    description: 'video, --track: detections before a track shows (default 3, as SORT; 1 = at once)',
+  },
+  ffmpeg: {
+    type: 'string',
+    description: 'video: the ffmpeg executable (ffprobe beside it) or their folder (default: on PATH)',
+  },
 };
 
 export const DETECT_USAGE = `ssd-edge detect <image|dir|video> [options]
@@ -39,8 +62,11 @@ ${describeOptions(OPTIONS)}`;
 const IMAGE_FILE = /\.(jpe?g|png)$/i;
 
 function table(file: string, detections: readonly ImageDetection[]): string {
-  const rows = detections.map((d) => `  ${(d.label ?? String(d.classId)).padEnd(14)} ${d.score.toFixed(3)}  ` +
-    `[${d.pixelBox.map((v) => v.toFixed(0).padStart(5)).join(',')}] px`);
+  const rows = detections.map(
+    (d) =>
+      `  ${(d.label ?? String(d.classId)).padEnd(14)} ${d.score.toFixed(3)}  ` +
+      `[${d.pixelBox.map((v) => v.toFixed(0).padStart(5)).join(',')}] px`,
+  );
   return [`${file}: ${detections.length} detection${detections.length === 1 ? '' : 's'}`, ...rows].join('\n');
 }
 
@@ -52,7 +78,10 @@ async function listImages(target: string): Promise<{ files: string[]; isDirector
     throw new Error(`detect: '${target}' does not exist`);
   }
   if (!info.isDirectory()) return { files: [target], isDirectory: false };
-  const files = (await readdir(target)).filter((f) => IMAGE_FILE.test(f)).sort().map((f) => path.join(target, f));
+  const files = (await readdir(target))
+    .filter((f) => IMAGE_FILE.test(f))
+    .sort()
+    .map((f) => path.join(target, f));
   if (files.length === 0) throw new Error(`detect: '${target}' has no .jpg, .jpeg or .png files`);
   return { files, isDirectory: true };
 }
@@ -73,31 +102,55 @@ async function isVideo(file: string, ffmpegOption: string | undefined): Promise<
 }
 
 /** ', audio: aac copied' or ', audio: flac re-encoded to AAC (flac audio cannot go into a mp4 file as it is)'; '' without audio. */
-const describeAudio = (plans: readonly AudioPlan[]) => plans.length === 0 ? '' : `, audio: ${plans.map((p) =>
-  p.action === 'copy' ? `${p.codec} copied` : `${p.codec} re-encoded to AAC (${p.reason})`).join('; ')}`;
+const describeAudio = (plans: readonly AudioPlan[]) =>
+  plans.length === 0
+    ? ''
+    : `, audio: ${plans
+        .map((p) => (p.action === 'copy' ? `${p.codec} copied` : `${p.codec} re-encoded to AAC (${p.reason})`))
+        .join('; ')}`;
 
-async function runVideoDetect(input: string, options: Record<string, string | boolean | undefined>, common: {
-  model: string; backend: 'auto' | 'node' | 'wasm' | 'int8'; minScore: number;
-}): Promise<void> {
+async function runVideoDetect(
+  input: string,
+  options: Record<string, string | boolean | undefined>,
+  common: {
+    model: string;
+    backend: 'auto' | 'node' | 'wasm' | 'int8';
+    minScore: number;
+  },
+): Promise<void> {
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     const summary = await detectVideo({
-      input, ...common, preset: options.preset as string | undefined, threads: numberOption(options, 'threads', 1, 256),
-      every: numberOption(options, 'every', 1, 1e9) ?? 1, track: options.track === true,
+      input,
+      ...common,
+      preset: options.preset as string | undefined,
+      threads: numberOption(options, 'threads', 1, 256),
+      every: numberOption(options, 'every', 1, 1e9) ?? 1,
+      track: options.track === true,
       minHits: numberOption(options, 'min-hits', 1, 1000),
-      out: options.out as string | undefined, json: options.json as string | true | undefined,
-      ffmpeg: options.ffmpeg as string | undefined, signal: abort.signal,
+      out: options.out as string | undefined,
+      json: options.json as string | true | undefined,
+      ffmpeg: options.ffmpeg as string | undefined,
+      signal: abort.signal,
     });
-    const labels = Object.entries(summary.labels).sort((a, b) => b[1] - a[1]).map(([l, n]) => `${l} ×${n}`).join(', ') || 'nothing';
+    const labels =
+      Object.entries(summary.labels)
+        .sort((a, b) => b[1] - a[1])
+        .map(([l, n]) => `${l} ×${n}`)
+        .join(', ') || 'nothing';
     const lines = [
       `${input}: ${summary.frames} frames ${summary.video.width}×${summary.video.height} at ` +
-      (summary.video.variableRate ? `a variable frame rate (${+summary.video.averageFps.toFixed(3)} fps on average), ` : `${+summary.video.fps.toFixed(3)} fps, `) +
-      `detection on ${summary.detectedFrames}${summary.tracks ? `, ${summary.tracks} track${summary.tracks === 1 ? '' : 's'}` : ''}; ` +
-      `boxes: ${labels} (${summary.seconds.toFixed(1)} s)` +
-      (summary.resizedFrames ? `; the frame size changed midway: ${summary.resizedFrames} frames were scaled to ${summary.video.width}×${summary.video.height}` : ''),
+        (summary.video.variableRate
+          ? `a variable frame rate (${+summary.video.averageFps.toFixed(3)} fps on average), `
+          : `${+summary.video.fps.toFixed(3)} fps, `) +
+        `detection on ${summary.detectedFrames}${summary.tracks ? `, ${summary.tracks} track${summary.tracks === 1 ? '' : 's'}` : ''}; ` +
+        `boxes: ${labels} (${summary.seconds.toFixed(1)} s)` +
+        (summary.resizedFrames
+          ? `; the frame size changed midway: ${summary.resizedFrames} frames were scaled to ${summary.video.width}×${summary.video.height}`
+          : ''),
       ...(summary.out ? [`wrote ${summary.out} (${summary.encoder}${describeAudio(summary.audio ?? [])})`] : []),
       ...(summary.json ? [`wrote ${summary.json} (JSON lines, one per frame)`] : []),
     ];
@@ -105,7 +158,9 @@ async function runVideoDetect(input: string, options: Record<string, string | bo
     (options.json === true ? console.error : console.log)(lines.join('\n'));
   } catch (error) {
     if (abort.signal.aborted) {
-      throw new Error(`detect: interrupted; ffmpeg stopped, nothing written (${(error as Error).message})`, { cause: error });
+      throw new Error(`detect: interrupted; ffmpeg stopped, nothing written (${(error as Error).message})`, {
+        cause: error,
+      });
     }
     throw new Error(`detect: ${(error as Error).message}`, { cause: error });
   } finally {
@@ -119,23 +174,30 @@ export async function runDetect(argv: string[]): Promise<void> {
   if (positionals.length !== 1) throw new Error(`detect: give one image, directory or video\n\nusage: ${DETECT_USAGE}`);
   const modelPath = resolveModelOption('detect', options.model as string | undefined);
   const backend = (options.backend as string | undefined) ?? 'auto';
-  if (!['auto', 'node', 'wasm', 'int8'].includes(backend)) throw new RangeError(`--backend is '${backend}'; use auto, node, wasm or int8`);
+  if (!['auto', 'node', 'wasm', 'int8'].includes(backend))
+    throw new RangeError(`--backend is '${backend}'; use auto, node, wasm or int8`);
   const minScore = numberOption(options, 'min-score', 0, 1) ?? 0.5;
   if (await isVideo(positionals[0], options.ffmpeg as string | undefined)) {
     return runVideoDetect(positionals[0], options, { model: modelPath, backend: backend as 'auto', minScore });
   }
   for (const videoOnly of ['every', 'track', 'min-hits', 'ffmpeg']) {
-    if (options[videoOnly] !== undefined) throw new Error(`detect: --${videoOnly} is for videos; '${positionals[0]}' is not one`);
+    if (options[videoOnly] !== undefined)
+      throw new Error(`detect: --${videoOnly} is for videos; '${positionals[0]}' is not one`);
   }
   const { files, isDirectory } = await listImages(positionals[0]);
   const out = options.out as string | undefined;
   const targets = out ? await planAnnotatedOutputs(positionals[0], files, isDirectory, out) : undefined;
-  const jsonFile = typeof options.json === 'string'
-    ? await planOutputFile(positionals[0], options.json, '.json', `detect: --json '${options.json}'`, [...(targets?.values() ?? [])])
-    : undefined;
+  const jsonFile =
+    typeof options.json === 'string'
+      ? await planOutputFile(positionals[0], options.json, '.json', `detect: --json '${options.json}'`, [
+          ...(targets?.values() ?? []),
+        ])
+      : undefined;
 
   const detector = await createDetector({
-    model: modelPath, preset: options.preset as string | undefined, backend: backend as 'auto',
+    model: modelPath,
+    preset: options.preset as string | undefined,
+    backend: backend as 'auto',
     threads: numberOption(options, 'threads', 1, 256),
   });
   const results: Record<string, ImageDetection[]> = {};

@@ -14,12 +14,21 @@ import { isMobilenetArch, mobilenetVariant, TRAINING_ARCHS, type MobilenetArch }
 
 const OPTIONS: Record<string, OptionSpec> = {
   out: { type: 'string', description: 'the .onnx file to write (required)' },
-  arch: { type: 'string', description: 'ssd300 (default), mini, mobilenet-v2, ssdlite-mobilenet-v2 or ssd-mobilenet-v1, for random weights' },
-  'input-size': { type: 'string', description: 'mobilenet-v2 / ssdlite-mobilenet-v2 with random weights: 300 (default) or 320' },
+  arch: {
+    type: 'string',
+    description: 'ssd300 (default), mini, mobilenet-v2, ssdlite-mobilenet-v2 or ssd-mobilenet-v1, for random weights',
+  },
+  'input-size': {
+    type: 'string',
+    description: 'mobilenet-v2 / ssdlite-mobilenet-v2 with random weights: 300 (default) or 320',
+  },
   width: { type: 'string', description: 'channel width multiplier in (0, 1] (default 1: full SSD300)' },
   classes: { type: 'string', description: 'classes including background (default 21, VOC)' },
   seed: { type: 'string', description: 'seed of the random initialisation (default 0)' },
-  weights: { type: 'string', description: 'a training checkpoint directory (ssd-edge train) to export instead of random weights' },
+  weights: {
+    type: 'string',
+    description: 'a training checkpoint directory (ssd-edge train) to export instead of random weights',
+  },
 };
 
 export const EXPORT_USAGE = `ssd-edge export --out m.onnx [options]\n${describeOptions(OPTIONS)}`;
@@ -30,8 +39,16 @@ export async function runExport(argv: string[]): Promise<void> {
   const out = options.out as string | undefined;
   if (!out) throw new Error(`export: --out is required\n\nusage: ${EXPORT_USAGE}`);
   const checkpoint = options.weights as string | undefined;
-  if (checkpoint && (options.width !== undefined || options.classes !== undefined || options.seed !== undefined || options['input-size'] !== undefined)) {
-    throw new Error('export: --weights takes width and classes from the checkpoint (and a MobileNet\'s input size); drop --width, --classes, --input-size and --seed');
+  if (
+    checkpoint &&
+    (options.width !== undefined ||
+      options.classes !== undefined ||
+      options.seed !== undefined ||
+      options['input-size'] !== undefined)
+  ) {
+    throw new Error(
+      "export: --weights takes width and classes from the checkpoint (and a MobileNet's input size); drop --width, --classes, --input-size and --seed",
+    );
   }
   const width = numberOption(options, 'width', Number.MIN_VALUE, 1) ?? 1;
   const numClasses = integerOption(options, 'classes', 2, 100000) ?? 21;
@@ -39,14 +56,19 @@ export async function runExport(argv: string[]): Promise<void> {
   const arch = (options.arch as string | undefined) ?? 'ssd300';
   const archs: readonly string[] = TRAINING_ARCHS;
   if (!archs.includes(arch)) throw new RangeError(`export: --arch '${arch}' is not one of ${archs.join(', ')}`);
-  if (checkpoint && options.arch !== undefined) throw new Error('export: --weights takes the architecture from the checkpoint; drop --arch');
+  if (checkpoint && options.arch !== undefined)
+    throw new Error('export: --weights takes the architecture from the checkpoint; drop --arch');
   const mobilenet = isMobilenetArch(arch);
   const inputSize = numberOption(options, 'input-size') ?? 300;
-  if (options['input-size'] !== undefined && !mobilenet) throw new Error('export: --input-size is for mobilenet-v2 and ssdlite-mobilenet-v2');
-  if (inputSize !== 300 && inputSize !== 320) throw new RangeError(`export: --input-size is ${inputSize}; use 300 or 320`);
-  const { createMiniSsd, createMobilenetSsd, createSsd300, exportMiniSsd, exportMobilenetSsd, exportSsd300 } = await loadModelBuilder();
+  if (options['input-size'] !== undefined && !mobilenet)
+    throw new Error('export: --input-size is for mobilenet-v2 and ssdlite-mobilenet-v2');
+  if (inputSize !== 300 && inputSize !== 320)
+    throw new RangeError(`export: --input-size is ${inputSize}; use 300 or 320`);
+  const { createMiniSsd, createMobilenetSsd, createSsd300, exportMiniSsd, exportMobilenetSsd, exportSsd300 } =
+    await loadModelBuilder();
   const started = Date.now();
-  let network: { arch: 'ssd300'; model: Ssd300 } | { arch: 'mini'; model: MiniSsd } | { arch: MobilenetArch; model: MobilenetSsd };
+  let network:
+    { arch: 'ssd300'; model: Ssd300 } | { arch: 'mini'; model: MiniSsd } | { arch: MobilenetArch; model: MobilenetSsd };
   let labels: readonly string[] | undefined, preprocess: PreprocessSpec | undefined, training: string;
   if (checkpoint) {
     const { loadCheckpointModel } = await import('../train/checkpoint.js');
@@ -56,27 +78,49 @@ export async function runExport(argv: string[]): Promise<void> {
     preprocess = loaded.meta.preprocess;
     training = `ssd-edge train: ${loaded.meta.step} steps, last loss ${loaded.meta.lastLoss?.total.toFixed(4) ?? 'n/a'}`;
   } else {
-    network = arch === 'mini' ? { arch, model: createMiniSsd({ width, seed }) }
-      : mobilenet ? { arch, model: createMobilenetSsd({ numClasses, width, seed, ...mobilenetVariant(arch), inputSize: inputSize as MobilenetSsdInputSize }) }
-        : { arch: 'ssd300', model: createSsd300({ numClasses, width, seed }) };
+    network =
+      arch === 'mini'
+        ? { arch, model: createMiniSsd({ width, seed }) }
+        : mobilenet
+          ? {
+              arch,
+              model: createMobilenetSsd({
+                numClasses,
+                width,
+                seed,
+                ...mobilenetVariant(arch),
+                inputSize: inputSize as MobilenetSsdInputSize,
+              }),
+            }
+          : { arch: 'ssd300', model: createSsd300({ numClasses, width, seed }) };
     training = 'none: random weights (ssd-edge export)';
   }
   const { model } = network;
   try {
     const metadata = { training };
-    const bytes = network.arch === 'mini'
-      ? exportMiniSsd(network.model, { label: labels?.[1], preprocess, metadata })
-      : network.arch === 'ssd300' ? exportSsd300(network.model, { labels, preprocess, metadata })
-        : exportMobilenetSsd(network.model, { labels, preprocess, metadata });
+    const bytes =
+      network.arch === 'mini'
+        ? exportMiniSsd(network.model, { label: labels?.[1], preprocess, metadata })
+        : network.arch === 'ssd300'
+          ? exportSsd300(network.model, { labels, preprocess, metadata })
+          : exportMobilenetSsd(network.model, { labels, preprocess, metadata });
     await writeFile(out, bytes);
-    const what = network.arch === 'mini' ? `mini SSD, width ${model.width}, class '${labels?.[1] ?? 'object'}'`
-      : network.arch === 'ssd300' ? `SSD300, width ${model.width}, ${network.model.numClasses} classes`
-        : `${network.model.lite ? 'SSDLite' : 'SSD'} MobileNet V${network.model.version} ${network.model.inputSize}×${network.model.inputSize}, width ${model.width}, ` +
-          `${network.model.numClasses} classes`;
-    console.log(`wrote ${out}: ${what}, ${model.numParameters.toLocaleString('en')} parameters, ` +
-      `${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB, in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    console.log(checkpoint ? `weights from the checkpoint in ${checkpoint} (${training})`
-      : 'note: the weights are random (untrained); detections from this model are meaningless.');
+    const what =
+      network.arch === 'mini'
+        ? `mini SSD, width ${model.width}, class '${labels?.[1] ?? 'object'}'`
+        : network.arch === 'ssd300'
+          ? `SSD300, width ${model.width}, ${network.model.numClasses} classes`
+          : `${network.model.lite ? 'SSDLite' : 'SSD'} MobileNet V${network.model.version} ${network.model.inputSize}×${network.model.inputSize}, width ${model.width}, ` +
+            `${network.model.numClasses} classes`;
+    console.log(
+      `wrote ${out}: ${what}, ${model.numParameters.toLocaleString('en')} parameters, ` +
+        `${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB, in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+    console.log(
+      checkpoint
+        ? `weights from the checkpoint in ${checkpoint} (${training})`
+        : 'note: the weights are random (untrained); detections from this model are meaningless.',
+    );
   } finally {
     model.dispose();
   }

@@ -19,35 +19,60 @@ interface Command {
 const COMMANDS: Readonly<Record<string, Command>> = {
   detect: {
     summary: 'detect objects in an image, a directory of images, or a video (with ffmpeg)',
-    load: async () => { const m = await import('./detect.js'); return { run: m.runDetect, usage: m.DETECT_USAGE }; },
+    load: async () => {
+      const m = await import('./detect.js');
+      return { run: m.runDetect, usage: m.DETECT_USAGE };
+    },
   },
   export: {
     summary: 'write SSD300, the mini SSD or SSD/SSDLite MobileNet V2 (random or a checkpoint) to an ONNX file',
-    load: async () => { const m = await import('./export.js'); return { run: m.runExport, usage: m.EXPORT_USAGE }; },
+    load: async () => {
+      const m = await import('./export.js');
+      return { run: m.runExport, usage: m.EXPORT_USAGE };
+    },
   },
   convert: {
-    summary: "a TensorFlow Lite SSD (.tflite), a PyTorch SSD checkpoint (.pth) or a tfjs weights manifest (face-api's SSD) → an ssd-edge ONNX model, no Python",
-    load: async () => { const m = await import('./convert.js'); return { run: m.runConvert, usage: m.CONVERT_USAGE }; },
+    summary:
+      "a TensorFlow Lite SSD (.tflite), a PyTorch SSD checkpoint (.pth) or a tfjs weights manifest (face-api's SSD) → an ssd-edge ONNX model, no Python",
+    load: async () => {
+      const m = await import('./convert.js');
+      return { run: m.runConvert, usage: m.CONVERT_USAGE };
+    },
   },
   'bench-e2e': {
     summary: 'SSD300 latency: pre-processing, inference, post-processing per backend',
-    load: async () => { const m = await import('./bench-e2e.js'); return { run: m.runBenchE2e, usage: m.BENCH_E2E_USAGE }; },
+    load: async () => {
+      const m = await import('./bench-e2e.js');
+      return { run: m.runBenchE2e, usage: m.BENCH_E2E_USAGE };
+    },
   },
   'generate-data': {
     summary: 'write the procedural shapes dataset (PASCAL VOC layout)',
-    load: async () => { const m = await import('./generate-data.js'); return { run: m.runGenerateData, usage: m.GENERATE_DATA_USAGE }; },
+    load: async () => {
+      const m = await import('./generate-data.js');
+      return { run: m.runGenerateData, usage: m.GENERATE_DATA_USAGE };
+    },
   },
   train: {
     summary: 'train SSD300, the mini SSD or SSD/SSDLite MobileNet V2 on a PASCAL VOC dataset (tfjs), with checkpoints',
-    load: async () => { const m = await import('./train.js'); return { run: m.runTrain, usage: m.TRAIN_USAGE }; },
+    load: async () => {
+      const m = await import('./train.js');
+      return { run: m.runTrain, usage: m.TRAIN_USAGE };
+    },
   },
   eval: {
     summary: 'PASCAL VOC mAP@0.5 of an ONNX model on a VOC split (11-point and all-point, per class)',
-    load: async () => { const m = await import('./eval.js'); return { run: m.runEval, usage: m.EVAL_USAGE }; },
+    load: async () => {
+      const m = await import('./eval.js');
+      return { run: m.runEval, usage: m.EVAL_USAGE };
+    },
   },
   demo: {
     summary: 'the default model on the bundled sample image: detections, annotated PNG, JSON',
-    load: async () => { const m = await import('./demo.js'); return { run: m.runDemo, usage: m.DEMO_USAGE }; },
+    load: async () => {
+      const m = await import('./demo.js');
+      return { run: m.runDemo, usage: m.DEMO_USAGE };
+    },
   },
 };
 

@@ -13,10 +13,13 @@ export function resolveModelOption(command: string, value: string | undefined): 
   const model = value ?? DEFAULT_MODEL;
   if (isBuiltinModel(model)) {
     if (!existsSync(builtinModelUrl(model))) {
-      throw new Error(`${command}: the built-in model '${model}' is missing from this installation (${fileURLToPath(builtinModelUrl(model))}); pass --model m.onnx`);
+      throw new Error(
+        `${command}: the built-in model '${model}' is missing from this installation (${fileURLToPath(builtinModelUrl(model))}); pass --model m.onnx`,
+      );
     }
     return model;
   }
-  if (!existsSync(model)) throw new Error(`${command}: the model ${model} does not exist; pass --model ${MODEL_OPTION_HELP}`);
+  if (!existsSync(model))
+    throw new Error(`${command}: the model ${model} does not exist; pass --model ${MODEL_OPTION_HELP}`);
   return model;
 }

@@ -76,8 +76,12 @@ async function probeWritable(dir: string, what: string): Promise<void> {
  *   each image writes `<name>.png`, or `<name>.<ext>.png` where two inputs share a name
  *   (`x.jpg` and `x.png` give `x.jpg.png` and `x.png.png`), so no output replaces another.
  */
-export async function planAnnotatedOutputs(input: string, files: readonly string[], isDirectory: boolean,
-                                           out: string): Promise<Map<string, string>> {
+export async function planAnnotatedOutputs(
+  input: string,
+  files: readonly string[],
+  isDirectory: boolean,
+  out: string,
+): Promise<Map<string, string>> {
   const what = `detect: --out '${out}'`;
   const targets = new Map<string, string>();
   if (!isDirectory) {
@@ -98,7 +102,9 @@ export async function planAnnotatedOutputs(input: string, files: readonly string
 
   const outInfo = await statOrUndefined(out).catch(() => undefined);
   if (outInfo?.isDirectory() && (await realpath(out)) === (await realpath(input))) {
-    throw new Error(`${what} is the input folder; the annotated PNGs would be written over its images: give another folder`);
+    throw new Error(
+      `${what} is the input folder; the annotated PNGs would be written over its images: give another folder`,
+    );
   }
   await ensureWritableDir(out, what);
   const stems = new Map<string, number>();
@@ -128,8 +134,13 @@ export async function planAnnotatedOutputs(input: string, files: readonly string
  * `others`, outputs already planned), its folder must exist and be writable; an existing file
  * there is replaced, as detect's PNGs are. `what` names it in messages (`detect: --out 'x.mp4'`).
  */
-export async function planOutputFile(input: string, out: string, ext: string, what: string,
-                                     others: readonly string[] = []): Promise<string> {
+export async function planOutputFile(
+  input: string,
+  out: string,
+  ext: string,
+  what: string,
+  others: readonly string[] = [],
+): Promise<string> {
   const outInfo = await statOrUndefined(out).catch(() => undefined);
   const target = outInfo?.isDirectory() ? path.join(out, `${path.parse(input).name}${ext}`) : out;
   const targetInfo = target === out ? outInfo : await statOrUndefined(target).catch(() => undefined);
@@ -138,7 +149,8 @@ export async function planOutputFile(input: string, out: string, ext: string, wh
   }
   if (targetInfo?.isDirectory()) throw new Error(`${what}: '${target}' is a folder`);
   for (const other of others) {
-    if (path.resolve(other) === path.resolve(target)) throw new Error(`${what}: '${target}' is already another output of this run`);
+    if (path.resolve(other) === path.resolve(target))
+      throw new Error(`${what}: '${target}' is already another output of this run`);
   }
   const folder = path.dirname(path.resolve(target));
   const folderInfo = await statOrUndefined(folder).catch(() => undefined);

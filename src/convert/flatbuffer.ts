@@ -15,13 +15,18 @@ export class Table {
   private readonly vtable: number;
   private readonly vtableSize: number;
 
-  constructor(readonly bytes: Uint8Array, readonly position: number, readonly what: string) {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly position: number,
+    readonly what: string,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     check(bytes, position, 4, what);
     this.vtable = position - this.view.getInt32(position, true);
     check(bytes, this.vtable, 4, `${what} vtable`);
     this.vtableSize = this.view.getUint16(this.vtable, true);
-    if (this.vtableSize < 4 || this.vtableSize % 2 !== 0) throw new FlatbufferError(`${what}: malformed vtable (size ${this.vtableSize})`);
+    if (this.vtableSize < 4 || this.vtableSize % 2 !== 0)
+      throw new FlatbufferError(`${what}: malformed vtable (size ${this.vtableSize})`);
     check(bytes, this.vtable, this.vtableSize, `${what} vtable`);
   }
 
@@ -44,12 +49,24 @@ export class Table {
     return read(at);
   }
 
-  int8(index: number, fallback = 0): number { return this.scalar(index, 1, fallback, at => this.view.getInt8(at)); }
-  uint8(index: number, fallback = 0): number { return this.scalar(index, 1, fallback, at => this.view.getUint8(at)); }
-  bool(index: number, fallback = false): boolean { return this.scalar(index, 1, fallback, at => this.view.getUint8(at) !== 0); }
-  int32(index: number, fallback = 0): number { return this.scalar(index, 4, fallback, at => this.view.getInt32(at, true)); }
-  uint32(index: number, fallback = 0): number { return this.scalar(index, 4, fallback, at => this.view.getUint32(at, true)); }
-  float32(index: number, fallback = 0): number { return this.scalar(index, 4, fallback, at => this.view.getFloat32(at, true)); }
+  int8(index: number, fallback = 0): number {
+    return this.scalar(index, 1, fallback, (at) => this.view.getInt8(at));
+  }
+  uint8(index: number, fallback = 0): number {
+    return this.scalar(index, 1, fallback, (at) => this.view.getUint8(at));
+  }
+  bool(index: number, fallback = false): boolean {
+    return this.scalar(index, 1, fallback, (at) => this.view.getUint8(at) !== 0);
+  }
+  int32(index: number, fallback = 0): number {
+    return this.scalar(index, 4, fallback, (at) => this.view.getInt32(at, true));
+  }
+  uint32(index: number, fallback = 0): number {
+    return this.scalar(index, 4, fallback, (at) => this.view.getUint32(at, true));
+  }
+  float32(index: number, fallback = 0): number {
+    return this.scalar(index, 4, fallback, (at) => this.view.getFloat32(at, true));
+  }
 
   /** Target of the reference field `index` (a table, vector or string), or 0 when absent. */
   private reference(index: number): number {
@@ -83,10 +100,31 @@ export class Table {
   }
 
   /** A vector of scalars as a copy (unaligned data allowed); empty when absent. */
-  int32s(index: number): Int32Array { return this.numbers(index, 4, n => new Int32Array(n), (v, at) => v.getInt32(at, true)); }
-  float32s(index: number): Float32Array { return this.numbers(index, 4, n => new Float32Array(n), (v, at) => v.getFloat32(at, true)); }
+  int32s(index: number): Int32Array {
+    return this.numbers(
+      index,
+      4,
+      (n) => new Int32Array(n),
+      (v, at) => v.getInt32(at, true),
+    );
+  }
+  float32s(index: number): Float32Array {
+    return this.numbers(
+      index,
+      4,
+      (n) => new Float32Array(n),
+      (v, at) => v.getFloat32(at, true),
+    );
+  }
   int64s(index: number): number[] {
-    return Array.from(this.numbers(index, 8, n => new Float64Array(n), (v, at) => Number(v.getBigInt64(at, true))));
+    return Array.from(
+      this.numbers(
+        index,
+        8,
+        (n) => new Float64Array(n),
+        (v, at) => Number(v.getBigInt64(at, true)),
+      ),
+    );
   }
 
   /** A vector of bytes as a view into the buffer (no copy); empty when absent. */
@@ -97,8 +135,12 @@ export class Table {
     return this.bytes.subarray(at + 4, at + 4 + length);
   }
 
-  private numbers<A extends { [i: number]: number }>(index: number, size: number, make: (n: number) => A,
-                                                     read: (view: DataView, at: number) => number): A {
+  private numbers<A extends { [i: number]: number }>(
+    index: number,
+    size: number,
+    make: (n: number) => A,
+    read: (view: DataView, at: number) => number,
+  ): A {
     const at = this.reference(index);
     if (at === 0) return make(0);
     const length = vectorLength(this.bytes, this.view, at, `${this.what} field ${index}`, size);
@@ -110,7 +152,9 @@ export class Table {
 
 function check(bytes: Uint8Array, at: number, size: number, what: string): void {
   if (!(at >= 0 && at + size <= bytes.length)) {
-    throw new FlatbufferError(`${what} lies outside the file (bytes ${at}..${at + size} of ${bytes.length}): the file is truncated or corrupt`);
+    throw new FlatbufferError(
+      `${what} lies outside the file (bytes ${at}..${at + size} of ${bytes.length}): the file is truncated or corrupt`,
+    );
   }
 }
 
@@ -123,11 +167,14 @@ function vectorLength(bytes: Uint8Array, view: DataView, at: number, what: strin
 
 /** The root table of a FlatBuffers file; `identifier` (4 characters) is checked when given. */
 export function rootTable(bytes: Uint8Array, what: string, identifier?: string): Table {
-  if (bytes.length < 8) throw new FlatbufferError(`${what}: ${bytes.length} bytes is too short to be a FlatBuffers file`);
+  if (bytes.length < 8)
+    throw new FlatbufferError(`${what}: ${bytes.length} bytes is too short to be a FlatBuffers file`);
   if (identifier !== undefined) {
     const found = new TextDecoder('latin1').decode(bytes.subarray(4, 8));
     if (found !== identifier) {
-      throw new FlatbufferError(`${what}: file identifier is '${printable(found)}', expected '${identifier}' — not a ${what} file`);
+      throw new FlatbufferError(
+        `${what}: file identifier is '${printable(found)}', expected '${identifier}' — not a ${what} file`,
+      );
     }
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -135,5 +182,5 @@ export function rootTable(bytes: Uint8Array, what: string, identifier?: string):
 }
 
 function printable(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, c => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(/[^\x20-\x7e]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

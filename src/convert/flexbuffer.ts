@@ -8,9 +8,23 @@
 
 export type FlexValue = number | boolean | string | null | FlexValue[] | { [key: string]: FlexValue };
 
-const NULL = 0, INT = 1, UINT = 2, FLOAT = 3, KEY = 4, STRING = 5, INDIRECT_INT = 6, INDIRECT_UINT = 7,
-  INDIRECT_FLOAT = 8, MAP = 9, VECTOR = 10, VECTOR_INT = 11, VECTOR_UINT = 12, VECTOR_FLOAT = 13, VECTOR_KEY = 14,
-  BOOL = 26, VECTOR_BOOL = 36;
+const NULL = 0,
+  INT = 1,
+  UINT = 2,
+  FLOAT = 3,
+  KEY = 4,
+  STRING = 5,
+  INDIRECT_INT = 6,
+  INDIRECT_UINT = 7,
+  INDIRECT_FLOAT = 8,
+  MAP = 9,
+  VECTOR = 10,
+  VECTOR_INT = 11,
+  VECTOR_UINT = 12,
+  VECTOR_FLOAT = 13,
+  VECTOR_KEY = 14,
+  BOOL = 26,
+  VECTOR_BOOL = 36;
 
 class Reader {
   private readonly view: DataView;
@@ -20,7 +34,9 @@ class Reader {
 
   private check(at: number, size: number): void {
     if (!(at >= 0 && at + size <= this.bytes.length)) {
-      throw new RangeError(`custom options: value at bytes ${at}..${at + size} lies outside their ${this.bytes.length} bytes (corrupt FlexBuffer)`);
+      throw new RangeError(
+        `custom options: value at bytes ${at}..${at + size} lies outside their ${this.bytes.length} bytes (corrupt FlexBuffer)`,
+      );
     }
   }
 
@@ -64,34 +80,52 @@ class Reader {
     const type = packed >> 2;
     const width = 1 << (packed & 3);
     switch (type) {
-      case NULL: return null;
-      case INT: return this.int(at, parentWidth);
-      case UINT: return this.uint(at, parentWidth);
-      case FLOAT: return this.float(at, parentWidth);
-      case BOOL: return this.uint(at, parentWidth) !== 0;
-      case INDIRECT_INT: return this.int(this.indirect(at, parentWidth), width);
-      case INDIRECT_UINT: return this.uint(this.indirect(at, parentWidth), width);
-      case INDIRECT_FLOAT: return this.float(this.indirect(at, parentWidth), width);
-      case KEY: return this.key(this.indirect(at, parentWidth));
+      case NULL:
+        return null;
+      case INT:
+        return this.int(at, parentWidth);
+      case UINT:
+        return this.uint(at, parentWidth);
+      case FLOAT:
+        return this.float(at, parentWidth);
+      case BOOL:
+        return this.uint(at, parentWidth) !== 0;
+      case INDIRECT_INT:
+        return this.int(this.indirect(at, parentWidth), width);
+      case INDIRECT_UINT:
+        return this.uint(this.indirect(at, parentWidth), width);
+      case INDIRECT_FLOAT:
+        return this.float(this.indirect(at, parentWidth), width);
+      case KEY:
+        return this.key(this.indirect(at, parentWidth));
       case STRING: {
         const start = this.indirect(at, parentWidth);
         const length = this.uint(start - width, width);
         this.check(start, length);
         return new TextDecoder().decode(this.bytes.subarray(start, start + length));
       }
-      case MAP: case VECTOR: {
+      case MAP:
+      case VECTOR: {
         const start = this.indirect(at, parentWidth);
         const length = this.uint(start - width, width);
         this.check(start, length * (width + 1));
         const items = Array.from({ length }, (_, i) =>
-          this.value(start + i * width, width, this.uint(start + length * width + i, 1), depth + 1));
+          this.value(start + i * width, width, this.uint(start + length * width + i, 1), depth + 1),
+        );
         if (type === VECTOR) return items;
         const keysAt = start - 3 * width;
         const keys = this.keys(this.indirect(keysAt, width), this.uint(start - 2 * width, width));
-        if (keys.length !== length) throw new RangeError(`custom options: a map with ${keys.length} keys and ${length} values (corrupt FlexBuffer)`);
+        if (keys.length !== length)
+          throw new RangeError(
+            `custom options: a map with ${keys.length} keys and ${length} values (corrupt FlexBuffer)`,
+          );
         return Object.fromEntries(keys.map((k, i) => [k, items[i]]));
       }
-      case VECTOR_INT: case VECTOR_UINT: case VECTOR_FLOAT: case VECTOR_BOOL: case VECTOR_KEY: {
+      case VECTOR_INT:
+      case VECTOR_UINT:
+      case VECTOR_FLOAT:
+      case VECTOR_BOOL:
+      case VECTOR_KEY: {
         const start = this.indirect(at, parentWidth);
         const length = this.uint(start - width, width);
         this.check(start, length * width);
@@ -121,7 +155,8 @@ export function readFlexbuffer(bytes: Uint8Array): FlexValue {
   if (bytes.length < 3) throw new RangeError(`custom options: ${bytes.length} bytes is too short for a FlexBuffer`);
   const reader = new Reader(bytes);
   const rootWidth = bytes[bytes.length - 1];
-  if (![1, 2, 4, 8].includes(rootWidth)) throw new RangeError(`custom options: root width ${rootWidth} (not a FlexBuffer)`);
+  if (![1, 2, 4, 8].includes(rootWidth))
+    throw new RangeError(`custom options: root width ${rootWidth} (not a FlexBuffer)`);
   const packed = bytes[bytes.length - 2];
   return reader.value(bytes.length - 2 - rootWidth, rootWidth, packed);
 }

@@ -17,14 +17,31 @@ export interface Coding {
 
 /** Every PostprocessConfig key; the `satisfies` keeps the list in step with the interface. */
 export const POSTPROCESS_CONFIG_KEYS = Object.keys({
-  priors: 1, numClasses: 1, backgroundClass: 1, boxCoding: 1, scoreActivation: 1, scoreThreshold: 1, nmsThreshold: 1,
-  topK: 1, keepTopK: 1, classAgnostic: 1, softNms: 1, clip: 1, tfliteNms: 1, keypoints: 1, weightedNms: 1, labels: 1,
+  priors: 1,
+  numClasses: 1,
+  backgroundClass: 1,
+  boxCoding: 1,
+  scoreActivation: 1,
+  scoreThreshold: 1,
+  nmsThreshold: 1,
+  topK: 1,
+  keepTopK: 1,
+  classAgnostic: 1,
+  softNms: 1,
+  clip: 1,
+  tfliteNms: 1,
+  keypoints: 1,
+  weightedNms: 1,
+  labels: 1,
 } satisfies Record<keyof PostprocessConfig, 1>);
 
 /** Checks that `values` is an array (or typed array) of exactly `count` entries. */
 function requireLength(name: string, values: unknown, count: number): void {
   const isList = Array.isArray(values) || ArrayBuffer.isView(values);
-  if (!isList) throw new TypeError(`${name} must be an array of ${count} numbers, got ${values === null ? 'null' : typeof values}`);
+  if (!isList)
+    throw new TypeError(
+      `${name} must be an array of ${count} numbers, got ${values === null ? 'null' : typeof values}`,
+    );
   const { length } = values as ArrayLike<number>;
   if (length !== count) throw new RangeError(`${name} has ${length} values; it needs exactly ${count}`);
 }
@@ -88,7 +105,8 @@ const f32Word = new Int32Array(f32Bits.buffer);
 /** The largest f32 below the f32 `x` (x ≥ 0): `score > it` is `score ≥ x` for every f32 score. */
 export function f32Below(x: number): number {
   f32Bits[0] = x;
-  if (x === 0) f32Word[0] = 0x80000001; // −(smallest subnormal)
+  if (x === 0)
+    f32Word[0] = 0x80000001; // −(smallest subnormal)
   else f32Word[0] -= 1;
   return f32Bits[0];
 }
@@ -131,7 +149,8 @@ export function validatePriors(priors: Float32Array): void {
 
 function resolveCoding(config: PostprocessConfig): Coding {
   const coding = config.boxCoding ?? { variances: [0.1, 0.2] as const };
-  if (coding === null || typeof coding !== 'object') throw new TypeError("boxCoding must be { variances }, { scaleFactors, order } or { linearScales, order }");
+  if (coding === null || typeof coding !== 'object')
+    throw new TypeError('boxCoding must be { variances }, { scaleFactors, order } or { linearScales, order }');
   if ('variances' in coding) {
     rejectUnknownKeys(coding, ['variances'], 'boxCoding');
     requireLength('boxCoding.variances', coding.variances, 2);
@@ -146,7 +165,9 @@ function resolveCoding(config: PostprocessConfig): Coding {
     if (coding.order !== 'xywh' && coding.order !== 'yxhw') {
       throw new RangeError(`boxCoding.order is '${String(coding.order)}'; it must be 'xywh' or 'yxhw'`);
     }
-    const [a, b, c, d] = Array.from(coding.scaleFactors, (v, i) => f32(1 / requirePositive(`boxCoding.scaleFactors[${i}]`, v)));
+    const [a, b, c, d] = Array.from(coding.scaleFactors, (v, i) =>
+      f32(1 / requirePositive(`boxCoding.scaleFactors[${i}]`, v)),
+    );
     // factors are given in the model's order; scales are kept in (x, y, w, h) order
     return { scales: coding.order === 'yxhw' ? [b, a, d, c] : [a, b, c, d], order: coding.order };
   }
@@ -156,7 +177,9 @@ function resolveCoding(config: PostprocessConfig): Coding {
     if (coding.order !== 'xywh' && coding.order !== 'yxhw') {
       throw new RangeError(`boxCoding.order is '${String(coding.order)}'; it must be 'xywh' or 'yxhw'`);
     }
-    const [a, b, c, d] = Array.from(coding.linearScales, (v, i) => f32(1 / requirePositive(`boxCoding.linearScales[${i}]`, v)));
+    const [a, b, c, d] = Array.from(coding.linearScales, (v, i) =>
+      f32(1 / requirePositive(`boxCoding.linearScales[${i}]`, v)),
+    );
     // the multipliers are unused (MediaPipe divides by the scales); kept for a uniform Coding
     return { scales: [a, b, c, d], order: coding.order };
   }
@@ -173,18 +196,28 @@ function resolveMediapipe(config: PostprocessConfig): ResolvedMediapipe | null {
   }
   const why = linear ? 'a linearScales box coding' : config.keypoints !== undefined ? 'keypoints' : 'weightedNms';
   if (config.tfliteNms) throw new RangeError(`tfliteNms cannot be combined with ${why} (MediaPipe's post-processing)`);
-  if (config.softNms) throw new RangeError(`softNms cannot be combined with ${why} (MediaPipe's post-processing has greedy or weighted NMS)`);
-  if (config.classAgnostic) throw new RangeError(`classAgnostic cannot be combined with ${why}: MediaPipe's post-processing is class-agnostic already (one candidate per prior)`);
+  if (config.softNms)
+    throw new RangeError(
+      `softNms cannot be combined with ${why} (MediaPipe's post-processing has greedy or weighted NMS)`,
+    );
+  if (config.classAgnostic)
+    throw new RangeError(
+      `classAgnostic cannot be combined with ${why}: MediaPipe's post-processing is class-agnostic already (one candidate per prior)`,
+    );
   if (config.clip) throw new RangeError(`clip cannot be combined with ${why}: MediaPipe does not clip decoded boxes`);
   if ((config.scoreActivation ?? 'softmax') === 'softmax') {
-    throw new RangeError(`scoreActivation must be 'sigmoid' or 'none' with ${why} (MediaPipe's post-processing has no softmax)`);
+    throw new RangeError(
+      `scoreActivation must be 'sigmoid' or 'none' with ${why} (MediaPipe's post-processing has no softmax)`,
+    );
   }
   let numKeypoints = 0;
   if (config.keypoints !== undefined) {
-    if (config.keypoints === null || typeof config.keypoints !== 'object') throw new TypeError('keypoints must be an object { count }');
+    if (config.keypoints === null || typeof config.keypoints !== 'object')
+      throw new TypeError('keypoints must be an object { count }');
     rejectUnknownKeys(config.keypoints, ['count'], 'keypoints');
     const count = config.keypoints.count;
-    if (!isInteger(count) || count < 0 || count > 64) throw new RangeError(`keypoints.count is ${String(count)}; it must be an integer in [0, 64]`);
+    if (!isInteger(count) || count < 0 || count > 64)
+      throw new RangeError(`keypoints.count is ${String(count)}; it must be an integer in [0, 64]`);
     numKeypoints = count;
   }
   let divisors: ResolvedMediapipe['divisors'];
@@ -208,7 +241,8 @@ function tfliteFactors(config: PostprocessConfig): ResolvedTflite['factors'] {
     const [v0, v1] = coding.variances;
     return [f32(1 / v0), f32(1 / v0), f32(1 / v1), f32(1 / v1)];
   }
-  if ('linearScales' in coding) throw new RangeError("tfliteNms cannot be combined with a linearScales box coding (MediaPipe's post-processing)");
+  if ('linearScales' in coding)
+    throw new RangeError("tfliteNms cannot be combined with a linearScales box coding (MediaPipe's post-processing)");
   const [a, b, c, d] = coding.scaleFactors.map(f32);
   return coding.order === 'yxhw' ? [b, a, d, c] : [a, b, c, d];
 }
@@ -216,23 +250,33 @@ function tfliteFactors(config: PostprocessConfig): ResolvedTflite['factors'] {
 /** Validates `tfliteNms` against the rest of the config (called after the common checks). */
 function resolveTflite(config: PostprocessConfig, backgroundClass: number, foreground: number): ResolvedTflite {
   const given = config.tfliteNms!;
-  if (given === null || typeof given !== 'object') throw new TypeError('tfliteNms must be an object { useRegularNms, ... }');
+  if (given === null || typeof given !== 'object')
+    throw new TypeError('tfliteNms must be an object { useRegularNms, ... }');
   rejectUnknownKeys(given, ['useRegularNms', 'maxClassesPerDetection', 'detectionsPerClass'], 'tfliteNms');
   if (typeof given.useRegularNms !== 'boolean') {
-    throw new TypeError(`tfliteNms.useRegularNms must be true (regular per-class NMS) or false (fast NMS), got ${String(given.useRegularNms)}`);
+    throw new TypeError(
+      `tfliteNms.useRegularNms must be true (regular per-class NMS) or false (fast NMS), got ${String(given.useRegularNms)}`,
+    );
   }
   if (config.classAgnostic) {
-    throw new RangeError('classAgnostic cannot be combined with tfliteNms: TFLite\'s fast NMS (useRegularNms: false) is its class-agnostic mode');
+    throw new RangeError(
+      "classAgnostic cannot be combined with tfliteNms: TFLite's fast NMS (useRegularNms: false) is its class-agnostic mode",
+    );
   }
-  if (config.softNms) throw new RangeError('softNms cannot be combined with tfliteNms: TFLite_Detection_PostProcess has greedy NMS only');
+  if (config.softNms)
+    throw new RangeError('softNms cannot be combined with tfliteNms: TFLite_Detection_PostProcess has greedy NMS only');
   if (backgroundClass !== 0 && backgroundClass !== -1) {
-    throw new RangeError(`backgroundClass is ${backgroundClass}; with tfliteNms it must be 0 (TFLite's background column 0, label offset 1) or −1 (no background)`);
+    throw new RangeError(
+      `backgroundClass is ${backgroundClass}; with tfliteNms it must be 0 (TFLite's background column 0, label offset 1) or −1 (no background)`,
+    );
   }
   if (typeof config.scoreThreshold !== 'number') {
     throw new RangeError('scoreThreshold must be one number with tfliteNms (TFLite has one nms_score_threshold)');
   }
   if (!(config.nmsThreshold > 0)) {
-    throw new RangeError(`nmsThreshold is ${config.nmsThreshold}; with tfliteNms it must be in (0, 1] (TFLite rejects an IoU threshold of 0)`);
+    throw new RangeError(
+      `nmsThreshold is ${config.nmsThreshold}; with tfliteNms it must be in (0, 1] (TFLite rejects an IoU threshold of 0)`,
+    );
   }
   const maxClasses = requirePositiveInteger('tfliteNms.maxClassesPerDetection', given.maxClassesPerDetection ?? 1);
   const detectionsPerClass = requirePositiveInteger('tfliteNms.detectionsPerClass', given.detectionsPerClass ?? 100);
@@ -254,7 +298,9 @@ export function resolveConfig(config: PostprocessConfig, priors: Float32Array): 
   const numClasses = requirePositiveInteger('numClasses', config.numClasses);
   const backgroundClass = config.backgroundClass ?? 0;
   if (!isInteger(backgroundClass) || backgroundClass < -1 || backgroundClass >= numClasses) {
-    throw new RangeError(`backgroundClass is ${String(backgroundClass)}; it must be −1 (none) or a class in [0, ${numClasses - 1}]`);
+    throw new RangeError(
+      `backgroundClass is ${String(backgroundClass)}; it must be −1 (none) or a class in [0, ${numClasses - 1}]`,
+    );
   }
   const activation = config.scoreActivation ?? 'softmax';
   if (activation !== 'softmax' && activation !== 'sigmoid' && activation !== 'none') {
@@ -275,7 +321,8 @@ export function resolveConfig(config: PostprocessConfig, priors: Float32Array): 
   const nmsThreshold = requireUnitInterval('nmsThreshold', config.nmsThreshold);
   const classAgnostic = optionalBoolean('classAgnostic', config.classAgnostic) ?? false;
   const foreground = numClasses - (backgroundClass >= 0 ? 1 : 0);
-  if (foreground === 0) throw new RangeError('numClasses is 1 and that class is the background: nothing can be detected');
+  if (foreground === 0)
+    throw new RangeError('numClasses is 1 and that class is the background: nothing can be detected');
   const coding = resolveCoding(config);
   const tflite = config.tfliteNms === undefined ? null : resolveTflite(config, backgroundClass, foreground);
   const mediapipe = resolveMediapipe(config);
@@ -291,7 +338,8 @@ export function resolveConfig(config: PostprocessConfig, priors: Float32Array): 
   if (mediapipe) for (let c = 0; c < numClasses; c++) thresholds[c] = f32Below(thresholds[c]);
   let softNms: ResolvedConfig['softNms'] = null;
   if (config.softNms) {
-    if (typeof config.softNms !== 'object') throw new TypeError("softNms must be { method: 'linear' | 'gaussian', sigma? }");
+    if (typeof config.softNms !== 'object')
+      throw new TypeError("softNms must be { method: 'linear' | 'gaussian', sigma? }");
     rejectUnknownKeys(config.softNms, ['method', 'sigma'], 'softNms');
     const { method, sigma = 0.5 } = config.softNms;
     if (method !== 'linear' && method !== 'gaussian') {
@@ -301,13 +349,29 @@ export function resolveConfig(config: PostprocessConfig, priors: Float32Array): 
   }
   const labels = config.labels;
   if (labels !== undefined && (!Array.isArray(labels) || labels.length !== numClasses)) {
-    throw new RangeError(`labels has ${Array.isArray(labels) ? labels.length : 'no'} entries; it needs one per class (${numClasses})`);
+    throw new RangeError(
+      `labels has ${Array.isArray(labels) ? labels.length : 'no'} entries; it needs one per class (${numClasses})`,
+    );
   }
   return {
-    priors, numPriors, numClasses, backgroundClass, coding, activation, thresholds,
-    nmsThreshold: f32(nmsThreshold), topK, keepTopK, classAgnostic, softNms, clip: optionalBoolean('clip', config.clip) ?? false, labels,
-    tflite, outputCapacity: tflite && !tflite.regular ? keepTopK * tflite.categories : keepTopK,
-    mediapipe, locValues: 4 + 2 * (mediapipe?.numKeypoints ?? 0),
+    priors,
+    numPriors,
+    numClasses,
+    backgroundClass,
+    coding,
+    activation,
+    thresholds,
+    nmsThreshold: f32(nmsThreshold),
+    topK,
+    keepTopK,
+    classAgnostic,
+    softNms,
+    clip: optionalBoolean('clip', config.clip) ?? false,
+    labels,
+    tflite,
+    outputCapacity: tflite && !tflite.regular ? keepTopK * tflite.categories : keepTopK,
+    mediapipe,
+    locValues: 4 + 2 * (mediapipe?.numKeypoints ?? 0),
   };
 }
 

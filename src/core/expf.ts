@@ -10,8 +10,8 @@ const EXP_MIN = -87;
 const EXP_MAX = 88;
 const LOG2E = f32(1.4426950408889634); // log2(e), Math.LOG2E
 const LN2_HI = f32(0.693359375);
-const LN2_LO = f32(-2.12194440e-4);
-const P = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1].map(f32);
+const LN2_LO = f32(-2.1219444e-4);
+const P = [1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1].map(f32);
 
 const bits = new Int32Array(1);
 const asFloat = new Float32Array(bits.buffer);

@@ -18,22 +18,62 @@ export interface CoreExports {
   detectBatchQuantized(planPtr: number, numImages: number, quantPtr: number): void;
   findNonFinite(ptr: number, num: number): number;
   matchPriors(
-    priorsPtr: number, numPriors: number, truthsPtr: number, labelsPtr: number, numTruths: number,
-    threshold: number, order: number, sx: number, sy: number, sw: number, sh: number,
-    bestOverlapPtr: number, bestTruthPtr: number, confOutPtr: number, locOutPtr: number,
+    priorsPtr: number,
+    numPriors: number,
+    truthsPtr: number,
+    labelsPtr: number,
+    numTruths: number,
+    threshold: number,
+    order: number,
+    sx: number,
+    sy: number,
+    sw: number,
+    sh: number,
+    bestOverlapPtr: number,
+    bestTruthPtr: number,
+    confOutPtr: number,
+    locOutPtr: number,
   ): number;
   resizeToTensor(
-    srcPtr: number, width: number, height: number, channels: number,
-    outPtr: number, outW: number, outH: number, nchw: number, bgr: number, tfLegacy: number,
-    m0: number, m1: number, m2: number, inv0: number, inv1: number, inv2: number, tablesPtr: number,
+    srcPtr: number,
+    width: number,
+    height: number,
+    channels: number,
+    outPtr: number,
+    outW: number,
+    outH: number,
+    nchw: number,
+    bgr: number,
+    tfLegacy: number,
+    m0: number,
+    m1: number,
+    m2: number,
+    inv0: number,
+    inv1: number,
+    inv2: number,
+    tablesPtr: number,
   ): void;
   resizeToU8(
-    srcPtr: number, width: number, height: number, channels: number,
-    outPtr: number, outW: number, outH: number, nchw: number, bgr: number, tfLegacy: number, tablesPtr: number,
+    srcPtr: number,
+    width: number,
+    height: number,
+    channels: number,
+    outPtr: number,
+    outW: number,
+    outH: number,
+    nchw: number,
+    bgr: number,
+    tfLegacy: number,
+    tablesPtr: number,
   ): void;
   trackerUpdate(
-    statePtr: number, boxesPtr: number, classesPtr: number, scoresPtr: number, numDets: number,
-    dt: number, scratchPtr: number,
+    statePtr: number,
+    boxesPtr: number,
+    classesPtr: number,
+    scoresPtr: number,
+    numDets: number,
+    dt: number,
+    scratchPtr: number,
   ): number;
   trackScratchBytes(numTracks: number, numDets: number): number;
   priorsSsd(paramsPtr: number, outPtr: number): number;
@@ -42,20 +82,94 @@ export interface CoreExports {
   priorsMediapipe(paramsPtr: number, outPtr: number): number;
   // uint8 network kernels (assembly/qgemm.ts, qconv.ts, qdepthwise.ts, qadd.ts, qlookup.ts)
   qgemmPackedBytes(numOut: number, numK: number): number;
-  qgemmPack(wPtr: number, numOut: number, numK: number, weightZero: number, inputZero: number,
-            biasPtr: number, scalePtr: number, packedPtr: number): number;
-  qgemm(xPtr: number, xStride: number, numRows: number, numK8: number, packedPtr: number, numOut: number,
-        outPtr: number, outStride: number, zeroPoint: number, lo: number, hi: number): void;
-  qconv(xPtr: number, inH: number, inW: number, inC: number, kh: number, kw: number, strideH: number, strideW: number,
-        padTop: number, padLeft: number, outH: number, outW: number, inputZero: number,
-        packedPtr: number, numOut: number, outPtr: number, zeroPoint: number, lo: number, hi: number, scratchPtr: number): void;
+  qgemmPack(
+    wPtr: number,
+    numOut: number,
+    numK: number,
+    weightZero: number,
+    inputZero: number,
+    biasPtr: number,
+    scalePtr: number,
+    packedPtr: number,
+  ): number;
+  qgemm(
+    xPtr: number,
+    xStride: number,
+    numRows: number,
+    numK8: number,
+    packedPtr: number,
+    numOut: number,
+    outPtr: number,
+    outStride: number,
+    zeroPoint: number,
+    lo: number,
+    hi: number,
+  ): void;
+  qconv(
+    xPtr: number,
+    inH: number,
+    inW: number,
+    inC: number,
+    kh: number,
+    kw: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    outH: number,
+    outW: number,
+    inputZero: number,
+    packedPtr: number,
+    numOut: number,
+    outPtr: number,
+    zeroPoint: number,
+    lo: number,
+    hi: number,
+    scratchPtr: number,
+  ): void;
   qdepthwisePackedBytes(channels: number, taps: number): number;
-  qdepthwisePack(wPtr: number, channels: number, taps: number, weightZero: number, biasPtr: number, scalePtr: number, packedPtr: number): number;
-  qdepthwise(xPtr: number, inH: number, inW: number, channels: number, kh: number, kw: number, strideH: number, strideW: number,
-             padTop: number, padLeft: number, outH: number, outW: number, inputZero: number,
-             packedPtr: number, outPtr: number, zeroPoint: number, lo: number, hi: number): void;
-  qadd(aPtr: number, bPtr: number, outPtr: number, num: number, aMultiplier: number, bMultiplier: number,
-       bias: number, shift: number, zeroPoint: number, lo: number, hi: number): void;
+  qdepthwisePack(
+    wPtr: number,
+    channels: number,
+    taps: number,
+    weightZero: number,
+    biasPtr: number,
+    scalePtr: number,
+    packedPtr: number,
+  ): number;
+  qdepthwise(
+    xPtr: number,
+    inH: number,
+    inW: number,
+    channels: number,
+    kh: number,
+    kw: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
+    outH: number,
+    outW: number,
+    inputZero: number,
+    packedPtr: number,
+    outPtr: number,
+    zeroPoint: number,
+    lo: number,
+    hi: number,
+  ): void;
+  qadd(
+    aPtr: number,
+    bPtr: number,
+    outPtr: number,
+    num: number,
+    aMultiplier: number,
+    bMultiplier: number,
+    bias: number,
+    shift: number,
+    zeroPoint: number,
+    lo: number,
+    hi: number,
+  ): void;
   qlookup(xPtr: number, num: number, tablePtr: number, outPtr: number): void;
 }
 
@@ -139,7 +253,7 @@ function compile(build: CoreBuild, base?: string | URL): Promise<WebAssembly.Mod
   const source = wasmSource(build, base);
   if (source instanceof Uint8Array) {
     let module = inlineModules.get(source);
-    if (!module) inlineModules.set(source, module = WebAssembly.compile(source as BufferSource));
+    if (!module) inlineModules.set(source, (module = WebAssembly.compile(source as BufferSource)));
     return module;
   }
   const url = source;
@@ -149,8 +263,10 @@ function compile(build: CoreBuild, base?: string | URL): Promise<WebAssembly.Mod
       (bytes) => WebAssembly.compile(bytes as BufferSource),
       (error: unknown) => {
         modules.delete(url.href); // let a later call retry
-        throw new Error(`could not load the ssd-edge ${build} core from ${url.href}: ${(error as Error).message}. ` +
-          'If a bundler moved the .wasm files, pass { wasmBaseUrl } or call setWasmBaseUrl() to say where they are served.');
+        throw new Error(
+          `could not load the ssd-edge ${build} core from ${url.href}: ${(error as Error).message}. ` +
+            'If a bundler moved the .wasm files, pass { wasmBaseUrl } or call setWasmBaseUrl() to say where they are served.',
+        );
       },
     );
     modules.set(url.href, module);
@@ -196,9 +312,12 @@ export async function instantiateCore(options: LoadCoreOptions = {}): Promise<Co
           memory.grow(Math.ceil((needed - memory.buffer.byteLength) / WASM_PAGE));
         } catch (error) {
           const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-          throw new RangeError(`the ssd-edge core needs ${mb(needed)} of WebAssembly memory for ${purpose} (it has ` +
-            `${mb(memory.buffer.byteLength)}; wasm32 allows at most 4096 MiB) and the engine refused: ` +
-            `${(error as Error).message}. Use a smaller image or batch, or free memory`, { cause: error });
+          throw new RangeError(
+            `the ssd-edge core needs ${mb(needed)} of WebAssembly memory for ${purpose} (it has ` +
+              `${mb(memory.buffer.byteLength)}; wasm32 allows at most 4096 MiB) and the engine refused: ` +
+              `${(error as Error).message}. Use a smaller image or batch, or free memory`,
+            { cause: error },
+          );
         }
       }
       return heapBase;

@@ -32,7 +32,10 @@ class WasmMatcher implements Matcher {
   readonly priors: Float32Array;
   private core: Core | null;
 
-  constructor(core: Core, private readonly config: ResolvedConfig) {
+  constructor(
+    core: Core,
+    private readonly config: ResolvedConfig,
+  ) {
     this.core = core;
     this.priors = config.priors;
   }
@@ -41,33 +44,60 @@ class WasmMatcher implements Matcher {
     const core = this.core;
     if (!core) throw new Error('this matcher was disposed; create a new one');
     const { numPriors: P, numClasses: C, backgroundClass } = this.config;
-    if (truths?.length === undefined || labels?.length === undefined) throw new TypeError('truths and labels must be arrays');
-    if (truths.length % 4 !== 0) throw new RangeError(`truths has ${truths.length} values, not rows of (xmin, ymin, xmax, ymax)`);
+    if (truths?.length === undefined || labels?.length === undefined)
+      throw new TypeError('truths and labels must be arrays');
+    if (truths.length % 4 !== 0)
+      throw new RangeError(`truths has ${truths.length} values, not rows of (xmin, ymin, xmax, ymax)`);
     const G = truths.length / 4;
     if (labels.length !== G) throw new RangeError(`labels has ${labels.length} entries for ${G} truth boxes`);
     if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`threshold is ${threshold}; it must be in [0, 1]`);
     for (let t = 0; t < G; t++) {
       const [x1, y1, x2, y2] = [truths[4 * t], truths[4 * t + 1], truths[4 * t + 2], truths[4 * t + 3]];
       if (![x1, y1, x2, y2].every(Number.isFinite) || !(x2 > x1 && y2 > y1)) {
-        throw new RangeError(`truth ${t} is (${x1}, ${y1}, ${x2}, ${y2}); it needs finite corners with xmax > xmin and ymax > ymin`);
+        throw new RangeError(
+          `truth ${t} is (${x1}, ${y1}, ${x2}, ${y2}); it needs finite corners with xmax > xmin and ymax > ymin`,
+        );
       }
       const label = labels[t];
       if (!Number.isInteger(label) || label < 0 || label >= C || label === backgroundClass) {
-        throw new RangeError(`labels[${t}] is ${label}; it must be a foreground class in [0, ${C - 1}] other than the background ${backgroundClass}`);
+        throw new RangeError(
+          `labels[${t}] is ${label}; it must be a foreground class in [0, ${C - 1}] other than the background ${backgroundClass}`,
+        );
       }
     }
     // layout: priors | truths | labels | bestOverlap | bestTruth | conf | loc
     const sizes = [P * 16, G * 16, G * 4, P * 4, P * 4, P * 4, P * 16].map((n) => (n + 15) & ~15);
     const base = core.scratch(sizes.reduce((a, b) => a + b, 0));
     const at: number[] = [];
-    sizes.reduce((offset, n) => { at.push(offset); return offset + n; }, base);
+    sizes.reduce((offset, n) => {
+      at.push(offset);
+      return offset + n;
+    }, base);
     const buffer = core.memory.buffer;
     new Float32Array(buffer, at[0], P * 4).set(this.priors);
     new Float32Array(buffer, at[1], G * 4).set(truths);
     new Int32Array(buffer, at[2], G).set(labels);
-    const { scales: [sx, sy, sw, sh], order } = this.config.coding;
-    const numPositive = core.exports.matchPriors(at[0], P, at[1], at[2], G, Math.fround(threshold),
-      order === 'yxhw' ? 1 : 0, sx, sy, sw, sh, at[3], at[4], at[5], at[6]);
+    const {
+      scales: [sx, sy, sw, sh],
+      order,
+    } = this.config.coding;
+    const numPositive = core.exports.matchPriors(
+      at[0],
+      P,
+      at[1],
+      at[2],
+      G,
+      Math.fround(threshold),
+      order === 'yxhw' ? 1 : 0,
+      sx,
+      sy,
+      sw,
+      sh,
+      at[3],
+      at[4],
+      at[5],
+      at[6],
+    );
     return {
       conf: new Int32Array(buffer, at[5], P).slice(),
       loc: new Float32Array(buffer, at[6], P * 4).slice(),
@@ -81,13 +111,18 @@ class WasmMatcher implements Matcher {
 }
 
 /** A matcher for the priors and box coding of a preset or PostprocessConfig. */
-export async function createMatcher(config: PostprocessConfig | string, options: LoadCoreOptions = {}): Promise<Matcher> {
+export async function createMatcher(
+  config: PostprocessConfig | string,
+  options: LoadCoreOptions = {},
+): Promise<Matcher> {
   const given = typeof config === 'string' ? presetByName(config) : config;
   const core = await instantiateCore(options);
   const priors = given.priors instanceof Float32Array ? given.priors : generatePriorsWith(core, given.priors);
   const resolved = resolveConfig(given, priors);
   if (resolved.mediapipe && !resolved.mediapipe.exponential) {
-    throw new RangeError("the matcher encodes with variances or scale factors; a linearScales box coding (MediaPipe's) has no training targets here");
+    throw new RangeError(
+      "the matcher encodes with variances or scale factors; a linearScales box coding (MediaPipe's) has no training targets here",
+    );
   }
   return new WasmMatcher(core, resolved);
 }

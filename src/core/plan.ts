@@ -104,7 +104,10 @@ export type BlockValues<Fields> = { [name in keyof Fields]: number };
 
 /** Writes `values` as the block `fields` describes, field i at byte `at + 4i`. */
 export function writeBlock<Fields extends Record<string, FieldType>>(
-  buffer: ArrayBufferLike, at: number, fields: Fields, values: BlockValues<Fields>,
+  buffer: ArrayBufferLike,
+  at: number,
+  fields: Fields,
+  values: BlockValues<Fields>,
 ): void {
   const names = Object.keys(fields) as (keyof Fields & string)[];
   const words = new Int32Array(buffer, at, names.length);
@@ -179,9 +182,16 @@ export function layout(config: ResolvedConfig, base: number, batch: number): Lay
 }
 
 /** Grows the core's memory to hold the layout and writes the plan, priors and thresholds. */
-export function writePlan(core: Core, config: ResolvedConfig, gate: number, regions: Layout & Record<string, number>): void {
-  core.scratch(regions.end - core.heapBase,
-    `the post-processing arena of a batch of ${regions.batch} (${config.numPriors} priors × ${config.numClasses} classes)`);
+export function writePlan(
+  core: Core,
+  config: ResolvedConfig,
+  gate: number,
+  regions: Layout & Record<string, number>,
+): void {
+  core.scratch(
+    regions.end - core.heapBase,
+    `the post-processing arena of a batch of ${regions.batch} (${config.numPriors} priors × ${config.numClasses} classes)`,
+  );
   const buffer = core.memory.buffer;
   const { tflite, mediapipe, coding } = config;
   const [scaleX, scaleY, scaleW, scaleH] = coding.scales;
@@ -201,7 +211,10 @@ export function writePlan(core: Core, config: ResolvedConfig, gate: number, regi
     nmsThreshold: config.nmsThreshold,
     softNmsSigma: config.softNms?.sigma ?? 0.5,
     gate,
-    scaleX, scaleY, scaleW, scaleH,
+    scaleX,
+    scaleY,
+    scaleW,
+    scaleH,
     order: config.coding.order === 'yxhw' ? 1 : 0,
     priorsPtr: regions.priors,
     locPtr: regions.loc,
@@ -220,7 +233,10 @@ export function writePlan(core: Core, config: ResolvedConfig, gate: number, regi
     tfliteMode: tflite === null ? 0 : TFLITE_MODES[tflite.regular ? 'regular' : 'fast'],
     tfliteCategories: tflite?.categories ?? 0,
     tfliteDetectionsPerClass: tflite?.detectionsPerClass ?? 0,
-    tfliteScaleX, tfliteScaleY, tfliteScaleW, tfliteScaleH,
+    tfliteScaleX,
+    tfliteScaleY,
+    tfliteScaleW,
+    tfliteScaleH,
     tfliteScoreThreshold: tflite?.threshold ?? 0,
     orderPtr: regions.order,
     mergeScoresPtr: regions.mergeScores,
@@ -232,7 +248,10 @@ export function writePlan(core: Core, config: ResolvedConfig, gate: number, regi
     numKeypoints: mediapipe?.numKeypoints ?? 0,
     locValues: config.locValues,
     recordWords: recordWords(config),
-    mediapipeScaleX, mediapipeScaleY, mediapipeScaleW, mediapipeScaleH,
+    mediapipeScaleX,
+    mediapipeScaleY,
+    mediapipeScaleW,
+    mediapipeScaleH,
   });
   new Float32Array(buffer, regions.priors, config.priors.length).set(config.priors);
   const thresholds = new Float32Array(buffer, regions.thresholds, config.numClasses);

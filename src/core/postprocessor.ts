@@ -8,7 +8,16 @@ import { expf } from './expf.js';
 
 const f32 = Math.fround;
 import { instantiateCore, type Core, type CoreBuild, type LoadCoreOptions } from './loader.js';
-import { layout, PLAN_WORDS, QUANT_FIELDS, QUANT_PLAN_OFFSET, recordWords, writeBlock, writePlan, type Layout } from './plan.js';
+import {
+  layout,
+  PLAN_WORDS,
+  QUANT_FIELDS,
+  QUANT_PLAN_OFFSET,
+  recordWords,
+  writeBlock,
+  writePlan,
+  type Layout,
+} from './plan.js';
 import { presetByName } from './presets.js';
 import { generatePriorsWith } from './priors.js';
 import type { Detection, PostprocessConfig } from './types.js';
@@ -36,7 +45,13 @@ export interface Postprocessor {
    * class are dequantised and post-processed. Softmax scores (a row's scores depend on each
    * other) and MediaPipe's decoding take the plain path: dequantise, then run().
    */
-  runQuantized(loc: Uint8Array, locQuant: Quantization, conf: Uint8Array, confQuant: Quantization, batch?: number): Detection[][];
+  runQuantized(
+    loc: Uint8Array,
+    locQuant: Quantization,
+    conf: Uint8Array,
+    confQuant: Quantization,
+    batch?: number,
+  ): Detection[][];
   /**
    * The uint8 score threshold per class for `confQuant` (what runQuantized compares against): a
    * byte q of class c passes iff q ≥ result[c]; 256 = never (the background class, or a threshold
@@ -69,9 +84,17 @@ export interface Quantization {
 }
 
 function checkQuantization(quant: Quantization, name: string): void {
-  if (quant === null || typeof quant !== 'object' || !(quant.scale > 0 && quant.scale < Infinity) ||
-      !Number.isInteger(quant.zeroPoint) || quant.zeroPoint < 0 || quant.zeroPoint > 255) {
-    throw new RangeError(`${name} is ${JSON.stringify(quant)}; it must be { scale, zeroPoint }: a finite scale > 0 and an integer zero point in [0, 255]`);
+  if (
+    quant === null ||
+    typeof quant !== 'object' ||
+    !(quant.scale > 0 && quant.scale < Infinity) ||
+    !Number.isInteger(quant.zeroPoint) ||
+    quant.zeroPoint < 0 ||
+    quant.zeroPoint > 255
+  ) {
+    throw new RangeError(
+      `${name} is ${JSON.stringify(quant)}; it must be { scale, zeroPoint }: a finite scale > 0 and an integer zero point in [0, 255]`,
+    );
   }
 }
 
@@ -92,14 +115,18 @@ export function dequantize(values: Uint8Array, quant: Quantization): Float32Arra
 
 function lengthOf(value: unknown, name: string): number {
   if (value === null || typeof value !== 'object' || typeof (value as ArrayLike<number>).length !== 'number') {
-    throw new TypeError(`${name} must be a Float32Array (or an array of numbers), got ${value === null ? 'null' : typeof value}`);
+    throw new TypeError(
+      `${name} must be a Float32Array (or an array of numbers), got ${value === null ? 'null' : typeof value}`,
+    );
   }
   const values = value as ArrayLike<unknown>;
   // a typed array holds numbers; a plain array may hold anything, and Float32Array.set reads null as 0
   if (!ArrayBuffer.isView(value)) {
     for (let i = 0; i < values.length; i++) {
       if (typeof values[i] !== 'number') {
-        throw new TypeError(`${name}[${i}] is ${values[i] === null ? 'null' : typeof values[i]}; model outputs must be numbers`);
+        throw new TypeError(
+          `${name}[${i}] is ${values[i] === null ? 'null' : typeof values[i]}; model outputs must be numbers`,
+        );
       }
     }
   }
@@ -149,7 +176,12 @@ class WasmPostprocessor implements Postprocessor {
   private gateCache: { key: string; gates: Uint16Array | null } | null = null;
 
   /** `given` is the config as passed (setThresholds re-resolves it with new thresholds). */
-  constructor(core: Core, public config: ResolvedConfig, private given: PostprocessConfig, private readonly name: string) {
+  constructor(
+    core: Core,
+    public config: ResolvedConfig,
+    private given: PostprocessConfig,
+    private readonly name: string,
+  ) {
     this.core = core;
     this.build = core.build;
     this.priors = config.priors;
@@ -165,9 +197,15 @@ class WasmPostprocessor implements Postprocessor {
     const base = () => align16(this.regions.end);
     return {
       build: this.build,
-      get exports() { return live().exports; },
-      get memory() { return live().memory; },
-      get heapBase() { return base(); },
+      get exports() {
+        return live().exports;
+      },
+      get memory() {
+        return live().memory;
+      },
+      get heapBase() {
+        return base();
+      },
       scratch(bytes: number, purpose?: string): number {
         const core = live();
         const at = base();
@@ -225,21 +263,31 @@ class WasmPostprocessor implements Postprocessor {
   private checkLengths(locLength: number, confLength: number, batch: number | undefined): number {
     const { numPriors: P, numClasses: C, locValues: V } = this.config;
     if (batch !== undefined && typeof batch !== 'number') {
-      throw new TypeError(`batch is ${typeof batch === 'string' ? `the string '${batch}'` : describe(batch)}; it must be a number (an integer ≥ 1)`);
+      throw new TypeError(
+        `batch is ${typeof batch === 'string' ? `the string '${batch}'` : describe(batch)}; it must be a number (an integer ≥ 1)`,
+      );
     }
     const images = batch ?? locLength / (P * V);
     if (!Number.isInteger(images) || images < 1) {
-      throw new RangeError(batch === undefined
-        ? `loc has ${locLength} values, not a whole number of images for ${this.name} (${P} priors × ${V} = ${P * V} per image)`
-        : `batch is ${batch}; it must be an integer ≥ 1`);
+      throw new RangeError(
+        batch === undefined
+          ? `loc has ${locLength} values, not a whole number of images for ${this.name} (${P} priors × ${V} = ${P * V} per image)`
+          : `batch is ${batch}; it must be an integer ≥ 1`,
+      );
     }
     if (locLength !== images * P * V) {
-      throw new RangeError(`loc has ${locLength} values; ${this.name} needs ${images} × ${P} priors × ${V} = ${images * P * V}` +
-        (V > 4 ? ` (4 box values and ${(V - 4) / 2} keypoints per prior)` : ''));
+      throw new RangeError(
+        `loc has ${locLength} values; ${this.name} needs ${images} × ${P} priors × ${V} = ${images * P * V}` +
+          (V > 4 ? ` (4 box values and ${(V - 4) / 2} keypoints per prior)` : ''),
+      );
     }
     if (confLength !== images * P * C) {
-      throw new RangeError(`conf has ${confLength} values; ${this.name} needs ${images} × ${P} priors × ${C} classes = ${images * P * C}` +
-        (confLength % (P * images) === 0 ? ` (it has ${confLength / (P * images)} per prior: is numClasses right?)` : ''));
+      throw new RangeError(
+        `conf has ${confLength} values; ${this.name} needs ${images} × ${P} priors × ${C} classes = ${images * P * C}` +
+          (confLength % (P * images) === 0
+            ? ` (it has ${confLength / (P * images)} per prior: is numClasses right?)`
+            : ''),
+      );
     }
     return images;
   }
@@ -269,7 +317,10 @@ class WasmPostprocessor implements Postprocessor {
         };
         if (labels) detection.label = labels[classId];
         if (numKeypoints > 0) {
-          detection.keypoints = Array.from({ length: numKeypoints }, (_, k) => [reals[at + 7 + 2 * k], reals[at + 8 + 2 * k]]);
+          detection.keypoints = Array.from({ length: numKeypoints }, (_, k) => [
+            reals[at + 7 + 2 * k],
+            reals[at + 8 + 2 * k],
+          ]);
         }
         detections.push(detection);
       }
@@ -278,11 +329,19 @@ class WasmPostprocessor implements Postprocessor {
     return results;
   }
 
-  runQuantized(loc: Uint8Array, locQuant: Quantization, conf: Uint8Array, confQuant: Quantization, batch?: number): Detection[][] {
+  runQuantized(
+    loc: Uint8Array,
+    locQuant: Quantization,
+    conf: Uint8Array,
+    confQuant: Quantization,
+    batch?: number,
+  ): Detection[][] {
     const core = this.core;
     if (!core) throw new Error('this postprocessor was disposed; create a new one');
     if (!(loc instanceof Uint8Array) || !(conf instanceof Uint8Array)) {
-      throw new TypeError(`runQuantized takes the uint8 heads as Uint8Arrays, got ${loc?.constructor?.name ?? describe(loc)} and ${conf?.constructor?.name ?? describe(conf)}`);
+      throw new TypeError(
+        `runQuantized takes the uint8 heads as Uint8Arrays, got ${loc?.constructor?.name ?? describe(loc)} and ${conf?.constructor?.name ?? describe(conf)}`,
+      );
     }
     checkQuantization(locQuant, 'locQuant');
     checkQuantization(confQuant, 'confQuant');
@@ -316,8 +375,14 @@ class WasmPostprocessor implements Postprocessor {
     bytes.set(loc, at.loc);
     bytes.set(conf, at.conf);
     writeBlock(buffer, at.quant, QUANT_FIELDS, {
-      locQPtr: at.loc, confQPtr: at.conf, gatesPtr: at.gates, allPass, locLutPtr: at.locLut, confLutPtr: at.confLut,
-      rowsPtr: at.rows, priorsPtr: at.priors,
+      locQPtr: at.loc,
+      confQPtr: at.conf,
+      gatesPtr: at.gates,
+      allPass,
+      locLutPtr: at.locLut,
+      confLutPtr: at.confLut,
+      rowsPtr: at.rows,
+      priorsPtr: at.priors,
     });
     core.exports.detectBatchQuantized(r.plan, images, at.quant);
     return this.collect(core, images);
@@ -339,8 +404,10 @@ class WasmPostprocessor implements Postprocessor {
     const P = this.config.numPriors;
     const image = Math.floor(index / (P * perPrior));
     const prior = Math.floor(index / perPrior) % P;
-    throw new RangeError(`${name}[${index}] (image ${image}, prior ${prior}, ${name === 'loc' ? 'offset' : 'class'} ` +
-      `${index % perPrior}) is ${value}; model outputs must be finite`);
+    throw new RangeError(
+      `${name}[${index}] (image ${image}, prior ${prior}, ${name === 'loc' ? 'offset' : 'class'} ` +
+        `${index % perPrior}) is ${value}; model outputs must be finite`,
+    );
   }
 
   dispose(): void {
@@ -354,7 +421,8 @@ class WasmPostprocessor implements Postprocessor {
  * heapBase follows the arena when a larger batch moves its end; it throws once `post` is disposed.
  */
 export function coreAfterArena(post: Postprocessor): Core {
-  if (!(post instanceof WasmPostprocessor)) throw new TypeError('coreAfterArena takes a postprocessor made by createPostprocessor');
+  if (!(post instanceof WasmPostprocessor))
+    throw new TypeError('coreAfterArena takes a postprocessor made by createPostprocessor');
   return post.coreAfterArena();
 }
 
@@ -365,17 +433,24 @@ export function coreAfterArena(post: Postprocessor): Core {
  * const post = await createPostprocessor(presets.ssd300Voc);
  * const [detections] = post.run(loc, conf); // one Detection[] per image
  */
-export async function createPostprocessor(config: PostprocessConfig | string,
-                                          options: PostprocessorOptions = {}): Promise<Postprocessor> {
+export async function createPostprocessor(
+  config: PostprocessConfig | string,
+  options: PostprocessorOptions = {},
+): Promise<Postprocessor> {
   const name = typeof config === 'string' ? `preset '${config}'` : 'this config';
   const given = typeof config === 'string' ? presetByName(config) : config;
-  if (given === null || typeof given !== 'object') throw new TypeError('config must be a PostprocessConfig or a preset name');
+  if (given === null || typeof given !== 'object')
+    throw new TypeError('config must be a PostprocessConfig or a preset name');
   if (Array.isArray(given.priors)) {
-    throw new TypeError(`priors is a plain array of ${(given.priors as unknown[]).length} values; pass new Float32Array(priors) ` +
-      '((cx, cy, w, h) rows, normalised) or a PriorConfig { family, ... }');
+    throw new TypeError(
+      `priors is a plain array of ${(given.priors as unknown[]).length} values; pass new Float32Array(priors) ` +
+        '((cx, cy, w, h) rows, normalised) or a PriorConfig { family, ... }',
+    );
   }
   if (given.priors === null || typeof given.priors !== 'object') {
-    throw new TypeError(`priors must be a Float32Array of (cx, cy, w, h) rows or a PriorConfig { family, ... }, got ${describe(given.priors)}`);
+    throw new TypeError(
+      `priors must be a Float32Array of (cx, cy, w, h) rows or a PriorConfig { family, ... }, got ${describe(given.priors)}`,
+    );
   }
   const core = await instantiateCore(options);
   const priors = given.priors instanceof Float32Array ? given.priors : generatePriorsWith(core, given.priors);

@@ -4,25 +4,63 @@
  * (sizes, TF's scales and base anchor) that are part of the config's meaning.
  */
 import type {
-  MediapipePriorConfig, PriorConfig, Size2, SsdPriorConfig, TfGridPriorConfig, TorchvisionPriorConfig,
+  MediapipePriorConfig,
+  PriorConfig,
+  Size2,
+  SsdPriorConfig,
+  TfGridPriorConfig,
+  TorchvisionPriorConfig,
 } from './types.js';
 import { rejectUnknownKeys } from '../util/strict-keys.js';
 
 /** Every key of each family's config; the `satisfies` keeps the lists in step with the interfaces. */
 export const PRIOR_CONFIG_KEYS = {
   ssd: Object.keys({
-    family: 1, imageSize: 1, featureMaps: 1, steps: 1, minSizes: 1, maxSizes: 1, aspectRatios: 1, offset: 1, clip: 1,
+    family: 1,
+    imageSize: 1,
+    featureMaps: 1,
+    steps: 1,
+    minSizes: 1,
+    maxSizes: 1,
+    aspectRatios: 1,
+    offset: 1,
+    clip: 1,
   } satisfies Record<keyof SsdPriorConfig, 1>),
   torchvision: Object.keys({
-    family: 1, imageSize: 1, featureMaps: 1, scales: 1, aspectRatios: 1, steps: 1, clip: 1,
+    family: 1,
+    imageSize: 1,
+    featureMaps: 1,
+    scales: 1,
+    aspectRatios: 1,
+    steps: 1,
+    clip: 1,
   } satisfies Record<keyof TorchvisionPriorConfig, 1>),
   tfGrid: Object.keys({
-    family: 1, featureMaps: 1, minScale: 1, maxScale: 1, scales: 1, aspectRatios: 1, interpolatedScaleAspectRatio: 1,
-    reduceBoxesInLowestLayer: 1, baseAnchorSize: 1, imageSize: 1, clip: 1,
+    family: 1,
+    featureMaps: 1,
+    minScale: 1,
+    maxScale: 1,
+    scales: 1,
+    aspectRatios: 1,
+    interpolatedScaleAspectRatio: 1,
+    reduceBoxesInLowestLayer: 1,
+    baseAnchorSize: 1,
+    imageSize: 1,
+    clip: 1,
   } satisfies Record<keyof TfGridPriorConfig, 1>),
   mediapipe: Object.keys({
-    family: 1, inputSize: 1, numLayers: 1, minScale: 1, maxScale: 1, strides: 1, aspectRatios: 1, anchorOffsetX: 1,
-    anchorOffsetY: 1, interpolatedScaleAspectRatio: 1, reduceBoxesInLowestLayer: 1, fixedAnchorSize: 1,
+    family: 1,
+    inputSize: 1,
+    numLayers: 1,
+    minScale: 1,
+    maxScale: 1,
+    strides: 1,
+    aspectRatios: 1,
+    anchorOffsetX: 1,
+    anchorOffsetY: 1,
+    interpolatedScaleAspectRatio: 1,
+    reduceBoxesInLowestLayer: 1,
+    fixedAnchorSize: 1,
   } satisfies Record<keyof MediapipePriorConfig, 1>),
 } as const satisfies Record<PriorConfig['family'], readonly string[]>;
 

@@ -7,7 +7,11 @@
  */
 import { tfBaseAnchorSize, tfGridScales, widthHeight } from './prior-config.js';
 import type {
-  MediapipePriorConfig, PriorConfig, SsdPriorConfig, TfGridPriorConfig, TorchvisionPriorConfig,
+  MediapipePriorConfig,
+  PriorConfig,
+  SsdPriorConfig,
+  TfGridPriorConfig,
+  TorchvisionPriorConfig,
 } from './types.js';
 
 type Row = [cx: number, cy: number, w: number, h: number];
@@ -22,12 +26,15 @@ function ssdPriors(config: SsdPriorConfig): Row[] {
   config.featureMaps.forEach((map, k) => {
     const [fmW, fmH] = widthHeight(map);
     const [stepW, stepH] = widthHeight(config.steps[k]);
-    const fkW = imageW / stepW, fkH = imageH / stepH;
-    const sW = config.minSizes[k] / imageW, sH = config.minSizes[k] / imageH;
+    const fkW = imageW / stepW,
+      fkH = imageH / stepH;
+    const sW = config.minSizes[k] / imageW,
+      sH = config.minSizes[k] / imageH;
     const maxSize = config.maxSizes?.[k] ?? 0;
     for (let i = 0; i < fmH; i++) {
       for (let j = 0; j < fmW; j++) {
-        const cx = (j + offset) / fkW, cy = (i + offset) / fkH;
+        const cx = (j + offset) / fkW,
+          cy = (i + offset) / fkH;
         rows.push([cx, cy, sW, sH]);
         if (maxSize > 0) rows.push([cx, cy, Math.sqrt(sW * (maxSize / imageW)), Math.sqrt(sH * (maxSize / imageH))]);
         for (const ratio of config.aspectRatios[k]) {
@@ -50,13 +57,17 @@ function torchvisionPriors(config: TorchvisionPriorConfig): Row[] {
     const [fmW, fmH] = widthHeight(map);
     const s = config.scales[k];
     const sPrime = Math.sqrt(s * config.scales[k + 1]);
-    const sizes: [number, number][] = [[s, s], [sPrime, sPrime]];
+    const sizes: [number, number][] = [
+      [s, s],
+      [sPrime, sPrime],
+    ];
     for (const ratio of config.aspectRatios[k]) {
       const root = Math.sqrt(ratio);
       sizes.push([s * root, s / root], [s / root, s * root]);
     }
     const step = config.steps?.[k];
-    const fkW = step ? imageW / step : fmW, fkH = step ? imageH / step : fmH;
+    const fkW = step ? imageW / step : fmW,
+      fkH = step ? imageH / step : fmH;
     for (let i = 0; i < fmH; i++) {
       for (let j = 0; j < fmW; j++) {
         for (const [w, h] of sizes) {
@@ -78,18 +89,26 @@ function tfGridPriors(config: TfGridPriorConfig): Row[] {
   const rows: Row[] = [];
   config.featureMaps.forEach((map, layer) => {
     const [fmH, fmW] = typeof map === 'number' ? [map, map] : [map[0], map[1]];
-    const boxes: [scale: number, ratio: number][] = layer === 0 && reduceLowest
-      ? [[0.1, 1.0], [scales[0], 2.0], [scales[0], 0.5]]
-      : ratios.map((r): [number, number] => [scales[layer], r]);
+    const boxes: [scale: number, ratio: number][] =
+      layer === 0 && reduceLowest
+        ? [
+            [0.1, 1.0],
+            [scales[0], 2.0],
+            [scales[0], 0.5],
+          ]
+        : ratios.map((r): [number, number] => [scales[layer], r]);
     if (!(layer === 0 && reduceLowest) && interpolated > 0) {
       boxes.push([Math.sqrt(scales[layer] * scales[layer + 1]), interpolated]);
     }
-    const strideY = 1 / fmH, strideX = 1 / fmW;
+    const strideY = 1 / fmH,
+      strideX = 1 / fmW;
     for (let i = 0; i < fmH; i++) {
       for (let j = 0; j < fmW; j++) {
-        const cy = i * strideY + 0.5 * strideY, cx = j * strideX + 0.5 * strideX;
+        const cy = i * strideY + 0.5 * strideY,
+          cx = j * strideX + 0.5 * strideX;
         for (const [s, ratio] of boxes) {
-          const h = (s / Math.sqrt(ratio)) * baseH, w = s * Math.sqrt(ratio) * baseW;
+          const h = (s / Math.sqrt(ratio)) * baseH,
+            w = s * Math.sqrt(ratio) * baseW;
           if (config.clip) {
             const [x1, y1, x2, y2] = [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2].map(clamp01);
             rows.push([(x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1]);
@@ -107,8 +126,10 @@ function tfGridPriors(config: TfGridPriorConfig): Row[] {
 function mediapipePriors(config: MediapipePriorConfig): Row[] {
   const [inputW, inputH] = widthHeight(config.inputSize);
   const n = config.numLayers;
-  const scaleAt = (i: number) => (n === 1 ? (config.minScale + config.maxScale) / 2
-    : config.minScale + ((config.maxScale - config.minScale) * i) / (n - 1));
+  const scaleAt = (i: number) =>
+    n === 1
+      ? (config.minScale + config.maxScale) / 2
+      : config.minScale + ((config.maxScale - config.minScale) * i) / (n - 1);
   const interpolated = config.interpolatedScaleAspectRatio ?? 1.0;
   const rows: Row[] = [];
   let layer = 0;
@@ -128,12 +149,16 @@ function mediapipePriors(config: MediapipePriorConfig): Row[] {
         anchors.push([Math.sqrt(scale * next), interpolated]);
       }
     }
-    const fmH = Math.ceil(inputH / stride), fmW = Math.ceil(inputW / stride);
+    const fmH = Math.ceil(inputH / stride),
+      fmW = Math.ceil(inputW / stride);
     for (let y = 0; y < fmH; y++) {
       for (let x = 0; x < fmW; x++) {
-        const cx = (x + (config.anchorOffsetX ?? 0.5)) / fmW, cy = (y + (config.anchorOffsetY ?? 0.5)) / fmH;
+        const cx = (x + (config.anchorOffsetX ?? 0.5)) / fmW,
+          cy = (y + (config.anchorOffsetY ?? 0.5)) / fmH;
         for (const [scale, ratio] of anchors) {
-          rows.push(config.fixedAnchorSize ? [cx, cy, 1, 1] : [cx, cy, scale * Math.sqrt(ratio), scale / Math.sqrt(ratio)]);
+          rows.push(
+            config.fixedAnchorSize ? [cx, cy, 1, 1] : [cx, cy, scale * Math.sqrt(ratio), scale / Math.sqrt(ratio)],
+          );
         }
       }
     }
@@ -144,9 +169,13 @@ function mediapipePriors(config: MediapipePriorConfig): Row[] {
 
 /** Priors of any family as (cx, cy, w, h) rows, the same values as the core's generatePriors. */
 export function priorRows(config: PriorConfig): Float32Array {
-  const rows = config.family === 'ssd' ? ssdPriors(config)
-    : config.family === 'torchvision' ? torchvisionPriors(config)
-    : config.family === 'tfGrid' ? tfGridPriors(config)
-    : mediapipePriors(config);
+  const rows =
+    config.family === 'ssd'
+      ? ssdPriors(config)
+      : config.family === 'torchvision'
+        ? torchvisionPriors(config)
+        : config.family === 'tfGrid'
+          ? tfGridPriors(config)
+          : mediapipePriors(config);
   return Float32Array.from(rows.flat());
 }

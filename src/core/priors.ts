@@ -11,12 +11,14 @@ function fail(message: string): never {
 }
 
 function positive(name: string, value: unknown): number {
-  if (typeof value !== 'number' || !(value > 0 && value < Infinity)) fail(`${name} is ${String(value)}; it must be a finite number > 0`);
+  if (typeof value !== 'number' || !(value > 0 && value < Infinity))
+    fail(`${name} is ${String(value)}; it must be a finite number > 0`);
   return value;
 }
 
 function positiveInteger(name: string, value: unknown): number {
-  if (!Number.isInteger(value) || (value as number) <= 0) fail(`${name} is ${String(value)}; it must be an integer ≥ 1`);
+  if (!Number.isInteger(value) || (value as number) <= 0)
+    fail(`${name} is ${String(value)}; it must be an integer ≥ 1`);
   return value as number;
 }
 
@@ -58,8 +60,16 @@ export function encodePriorParams(config: PriorConfig): Float64Array {
         const [fmW, fmH] = size(`featureMaps[${k}]`, map, true);
         const [stepW, stepH] = size(`steps[${k}]`, steps[k]);
         const r = ratios(`aspectRatios[${k}]`, aspect[k]);
-        out.push(fmW, fmH, stepW, stepH, positive(`minSizes[${k}]`, minSizes[k]),
-          maxSizes ? positive(`maxSizes[${k}]`, maxSizes[k]) : 0, r.length, ...r);
+        out.push(
+          fmW,
+          fmH,
+          stepW,
+          stepH,
+          positive(`minSizes[${k}]`, minSizes[k]),
+          maxSizes ? positive(`maxSizes[${k}]`, maxSizes[k]) : 0,
+          r.length,
+          ...r,
+        );
       });
       return Float64Array.from(out);
     }
@@ -69,9 +79,17 @@ export function encodePriorParams(config: PriorConfig): Float64Array {
       const [imageW, imageH] = size('imageSize', config.imageSize);
       const scales = config.scales;
       if (!Array.isArray(scales) || scales.length !== maps.length + 1) {
-        fail(`scales has ${Array.isArray(scales) ? scales.length : 'no'} entries; it needs ${maps.length + 1} (one more than feature maps)`);
+        fail(
+          `scales has ${Array.isArray(scales) ? scales.length : 'no'} entries; it needs ${maps.length + 1} (one more than feature maps)`,
+        );
       }
-      out.push(imageW, imageH, maps.length, flag(config.clip ?? true), ...scales.map((s, i) => positive(`scales[${i}]`, s)));
+      out.push(
+        imageW,
+        imageH,
+        maps.length,
+        flag(config.clip ?? true),
+        ...scales.map((s, i) => positive(`scales[${i}]`, s)),
+      );
       const steps = config.steps === undefined ? undefined : list('steps', config.steps, maps.length);
       const aspect = list('aspectRatios', config.aspectRatios, maps.length);
       maps.forEach((map, k) => {
@@ -85,12 +103,23 @@ export function encodePriorParams(config: PriorConfig): Float64Array {
       const maps = config.featureMaps;
       if (!Array.isArray(maps) || maps.length === 0) fail('featureMaps must list at least one feature map');
       if (config.scales !== undefined) list('scales', config.scales, maps.length);
-      else { positive('minScale', config.minScale); positive('maxScale', config.maxScale); }
+      else {
+        positive('minScale', config.minScale);
+        positive('maxScale', config.maxScale);
+      }
       const r = ratios('aspectRatios', config.aspectRatios ?? [1.0, 2.0, 0.5, 3.0, 1 / 3]);
       const [baseH, baseW] = tfBaseAnchorSize(config);
-      out.push(maps.length, positive('baseAnchorSize[0]', baseH), positive('baseAnchorSize[1]', baseW),
-        config.interpolatedScaleAspectRatio ?? 1.0, flag(config.reduceBoxesInLowestLayer ?? true), flag(config.clip),
-        r.length, ...r, ...tfGridScales(config).map((s, i) => positive(`scales[${i}]`, s)));
+      out.push(
+        maps.length,
+        positive('baseAnchorSize[0]', baseH),
+        positive('baseAnchorSize[1]', baseW),
+        config.interpolatedScaleAspectRatio ?? 1.0,
+        flag(config.reduceBoxesInLowestLayer ?? true),
+        flag(config.clip),
+        r.length,
+        ...r,
+        ...tfGridScales(config).map((s, i) => positive(`scales[${i}]`, s)),
+      );
       maps.forEach((map, k) => {
         const [fmH, fmW] = typeof map === 'number' ? [map, map] : [map[0], map[1]];
         out.push(positiveInteger(`featureMaps[${k}] height`, fmH), positiveInteger(`featureMaps[${k}] width`, fmW));
@@ -102,18 +131,35 @@ export function encodePriorParams(config: PriorConfig): Float64Array {
       const [inputW, inputH] = size('inputSize', config.inputSize);
       const strides = list('strides', config.strides, numLayers).map((s, i) => positive(`strides[${i}]`, s));
       const r = ratios('aspectRatios', config.aspectRatios);
-      out.push(inputW, inputH, numLayers, positive('minScale', config.minScale), positive('maxScale', config.maxScale),
-        config.anchorOffsetX ?? 0.5, config.anchorOffsetY ?? 0.5, config.interpolatedScaleAspectRatio ?? 1.0,
-        flag(config.reduceBoxesInLowestLayer), flag(config.fixedAnchorSize), ...strides, r.length, ...r);
+      out.push(
+        inputW,
+        inputH,
+        numLayers,
+        positive('minScale', config.minScale),
+        positive('maxScale', config.maxScale),
+        config.anchorOffsetX ?? 0.5,
+        config.anchorOffsetY ?? 0.5,
+        config.interpolatedScaleAspectRatio ?? 1.0,
+        flag(config.reduceBoxesInLowestLayer),
+        flag(config.fixedAnchorSize),
+        ...strides,
+        r.length,
+        ...r,
+      );
       return Float64Array.from(out);
     }
     default:
-      fail(`unknown family '${String((config as { family?: unknown }).family)}'; valid families: ${PRIOR_FAMILIES.join(', ')}`);
+      fail(
+        `unknown family '${String((config as { family?: unknown }).family)}'; valid families: ${PRIOR_FAMILIES.join(', ')}`,
+      );
   }
 }
 
 const GENERATORS = {
-  ssd: 'priorsSsd', torchvision: 'priorsTorchvision', tfGrid: 'priorsTfGrid', mediapipe: 'priorsMediapipe',
+  ssd: 'priorsSsd',
+  torchvision: 'priorsTorchvision',
+  tfGrid: 'priorsTfGrid',
+  mediapipe: 'priorsMediapipe',
 } as const;
 
 /** Generates priors with an already loaded core. */

@@ -2,7 +2,7 @@
 
 /** Smoother kinds, numbered as in the core's header. */
 export const SMOOTHERS = ['kalman', 'one-euro', 'exponential', 'none'] as const;
-export type SmootherKind = typeof SMOOTHERS[number];
+export type SmootherKind = (typeof SMOOTHERS)[number];
 
 export interface TrackerParams {
   minHits: number;

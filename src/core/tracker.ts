@@ -93,8 +93,17 @@ export interface Tracker {
 
 /** Every TrackerOptions key; the `satisfies` keeps the list in step with the interface. */
 const TRACKER_OPTION_KEYS = Object.keys({
-  minHits: 1, maxAge: 1, iouThreshold: 1, classAware: 1, smoother: 1, oneEuro: 1, exponential: 1, includeTentative: 1,
-  labels: 1, build: 1, wasmBaseUrl: 1,
+  minHits: 1,
+  maxAge: 1,
+  iouThreshold: 1,
+  classAware: 1,
+  smoother: 1,
+  oneEuro: 1,
+  exponential: 1,
+  includeTentative: 1,
+  labels: 1,
+  build: 1,
+  wasmBaseUrl: 1,
 } satisfies Record<keyof TrackerOptions, 1>);
 
 // record layout: see assembly/track.ts
@@ -104,27 +113,48 @@ const STATES: TrackState[] = ['tentative', 'confirmed', 'lost'];
 
 /** Options with defaults applied and checked; the core's parameter block. */
 export function resolveTrackerOptions(options: TrackerOptions = {}): TrackerParams & { includeTentative: boolean } {
-  if (options === null || typeof options !== 'object') throw new TypeError(`tracker options must be an object, got ${options === null ? 'null' : typeof options}`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`tracker options must be an object, got ${options === null ? 'null' : typeof options}`);
   rejectUnknownKeys(options, TRACKER_OPTION_KEYS, 'tracker options');
-  for (const [name, keys] of [['oneEuro', ['minCutoff', 'beta', 'dCutoff']], ['exponential', ['alpha']]] as const) {
+  for (const [name, keys] of [
+    ['oneEuro', ['minCutoff', 'beta', 'dCutoff']],
+    ['exponential', ['alpha']],
+  ] as const) {
     const nested: unknown = options[name];
     if (nested === undefined) continue;
-    if (nested === null || typeof nested !== 'object') throw new TypeError(`${name} must be an object { ${keys.join(', ')} }, got ${String(nested)}`);
+    if (nested === null || typeof nested !== 'object')
+      throw new TypeError(`${name} must be an object { ${keys.join(', ')} }, got ${String(nested)}`);
     rejectUnknownKeys(nested, keys, name);
   }
-  const { minHits = 3, maxAge = 10, iouThreshold = 0.3, classAware = true, smoother = 'kalman', includeTentative = false } = options;
-  if (!Number.isInteger(minHits) || minHits < 1 || minHits > 1e6) throw new RangeError(`minHits is ${minHits}; it must be an integer ≥ 1`);
-  if (!Number.isInteger(maxAge) || maxAge < 0 || maxAge > 1e6) throw new RangeError(`maxAge is ${maxAge}; it must be an integer ≥ 0 (frames)`);
-  if (typeof iouThreshold !== 'number' || !(iouThreshold >= 0 && iouThreshold <= 1)) throw new RangeError(`iouThreshold is ${iouThreshold}; it must be in [0, 1]`);
+  const {
+    minHits = 3,
+    maxAge = 10,
+    iouThreshold = 0.3,
+    classAware = true,
+    smoother = 'kalman',
+    includeTentative = false,
+  } = options;
+  if (!Number.isInteger(minHits) || minHits < 1 || minHits > 1e6)
+    throw new RangeError(`minHits is ${minHits}; it must be an integer ≥ 1`);
+  if (!Number.isInteger(maxAge) || maxAge < 0 || maxAge > 1e6)
+    throw new RangeError(`maxAge is ${maxAge}; it must be an integer ≥ 0 (frames)`);
+  if (typeof iouThreshold !== 'number' || !(iouThreshold >= 0 && iouThreshold <= 1))
+    throw new RangeError(`iouThreshold is ${iouThreshold}; it must be in [0, 1]`);
   if (typeof classAware !== 'boolean') throw new TypeError(`classAware must be a boolean, got ${typeof classAware}`);
-  if (!SMOOTHERS.includes(smoother)) throw new RangeError(`smoother is '${String(smoother)}'; it must be one of ${SMOOTHERS.map((s) => `'${s}'`).join(', ')}`);
+  if (!SMOOTHERS.includes(smoother))
+    throw new RangeError(
+      `smoother is '${String(smoother)}'; it must be one of ${SMOOTHERS.map((s) => `'${s}'`).join(', ')}`,
+    );
   const { minCutoff = 1, beta = 10, dCutoff = 1 } = options.oneEuro ?? {};
   const { alpha = 0.5 } = options.exponential ?? {};
-  if (!(minCutoff > 0 && minCutoff < Infinity)) throw new RangeError(`oneEuro.minCutoff is ${minCutoff}; it must be a positive frequency in Hz`);
+  if (!(minCutoff > 0 && minCutoff < Infinity))
+    throw new RangeError(`oneEuro.minCutoff is ${minCutoff}; it must be a positive frequency in Hz`);
   if (!(beta >= 0 && beta < Infinity)) throw new RangeError(`oneEuro.beta is ${beta}; it must be finite and ≥ 0`);
-  if (!(dCutoff > 0 && dCutoff < Infinity)) throw new RangeError(`oneEuro.dCutoff is ${dCutoff}; it must be a positive frequency in Hz`);
+  if (!(dCutoff > 0 && dCutoff < Infinity))
+    throw new RangeError(`oneEuro.dCutoff is ${dCutoff}; it must be a positive frequency in Hz`);
   if (!(alpha > 0 && alpha <= 1)) throw new RangeError(`exponential.alpha is ${alpha}; it must be in (0, 1]`);
-  const [smoothA, smoothB, smoothC] = smoother === 'one-euro' ? [minCutoff, beta, dCutoff] : smoother === 'exponential' ? [alpha, 0, 0] : [0, 0, 0];
+  const [smoothA, smoothB, smoothC] =
+    smoother === 'one-euro' ? [minCutoff, beta, dCutoff] : smoother === 'exponential' ? [alpha, 0, 0] : [0, 0, 0];
   return { minHits, maxAge, iouThreshold, classAware, smoother, smoothA, smoothB, smoothC, includeTentative };
 }
 
@@ -132,15 +162,28 @@ export function resolveTrackerOptions(options: TrackerOptions = {}): TrackerPara
  * Checks and packs one frame's detections: f32 boxes, i32 classes, f32 scores.
  * Throws a TypeError or RangeError naming the detection and the value.
  */
-export function packDetections(detections: readonly TrackInput[]): { boxes: Float32Array; classes: Int32Array; scores: Float32Array } {
-  if (!Array.isArray(detections)) throw new TypeError(`detections must be an array of { classId, score, box }, got ${detections === null ? 'null' : typeof detections}`);
+export function packDetections(detections: readonly TrackInput[]): {
+  boxes: Float32Array;
+  classes: Int32Array;
+  scores: Float32Array;
+} {
+  if (!Array.isArray(detections))
+    throw new TypeError(
+      `detections must be an array of { classId, score, box }, got ${detections === null ? 'null' : typeof detections}`,
+    );
   const n = detections.length;
-  const boxes = new Float32Array(4 * n), classes = new Int32Array(n), scores = new Float32Array(n);
+  const boxes = new Float32Array(4 * n),
+    classes = new Int32Array(n),
+    scores = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const det = detections[i];
-    if (det === null || typeof det !== 'object') throw new TypeError(`detections[${i}] is ${det === null ? 'null' : typeof det}; it must be { classId, score, box }`);
+    if (det === null || typeof det !== 'object')
+      throw new TypeError(
+        `detections[${i}] is ${det === null ? 'null' : typeof det}; it must be { classId, score, box }`,
+      );
     const { box, classId, score } = det;
-    if (!box || typeof box !== 'object' || box.length !== 4) throw new TypeError(`detections[${i}].box must be [xmin, ymin, xmax, ymax]`);
+    if (!box || typeof box !== 'object' || box.length !== 4)
+      throw new TypeError(`detections[${i}].box must be [xmin, ymin, xmax, ymax]`);
     for (let k = 0; k < 4; k++) {
       if (typeof box[k] !== 'number' || !Number.isFinite(box[k])) {
         throw new RangeError(`detections[${i}].box[${k}] is ${box[k]}; box corners must be finite numbers`);
@@ -148,11 +191,15 @@ export function packDetections(detections: readonly TrackInput[]): { boxes: Floa
       boxes[4 * i + k] = box[k];
     }
     if (!(boxes[4 * i + 2] > boxes[4 * i] && boxes[4 * i + 3] > boxes[4 * i + 1])) {
-      throw new RangeError(`detections[${i}].box is [${box.join(', ')}]: width ${+(box[2] - box[0]).toPrecision(6)}, height ${+(box[3] - box[1]).toPrecision(6)}; ` +
-        'a box needs xmax > xmin and ymax > ymin (as f32)');
+      throw new RangeError(
+        `detections[${i}].box is [${box.join(', ')}]: width ${+(box[2] - box[0]).toPrecision(6)}, height ${+(box[3] - box[1]).toPrecision(6)}; ` +
+          'a box needs xmax > xmin and ymax > ymin (as f32)',
+      );
     }
-    if (!Number.isInteger(classId) || classId < 0 || classId > 0x7fffffff) throw new RangeError(`detections[${i}].classId is ${classId}; it must be an integer ≥ 0`);
-    if (typeof score !== 'number' || !Number.isFinite(score)) throw new RangeError(`detections[${i}].score is ${score}; it must be a finite number`);
+    if (!Number.isInteger(classId) || classId < 0 || classId > 0x7fffffff)
+      throw new RangeError(`detections[${i}].classId is ${classId}; it must be an integer ≥ 0`);
+    if (typeof score !== 'number' || !Number.isFinite(score))
+      throw new RangeError(`detections[${i}].score is ${score}; it must be a finite number`);
     classes[i] = classId;
     scores[i] = score;
   }
@@ -169,8 +216,10 @@ export function checkTimestamp(timestampMs: number, previousMs: number | undefin
     throw new RangeError(`timestampMs is ${timestampMs}; it must be a finite number of milliseconds`);
   }
   if (previousMs !== undefined && !(timestampMs > previousMs)) {
-    throw new RangeError(`timestampMs ${timestampMs} is not after the previous frame's ${previousMs}; timestamps must increase ` +
-      '(call reset() to start a new sequence)');
+    throw new RangeError(
+      `timestampMs ${timestampMs} is not after the previous frame's ${previousMs}; timestamps must increase ` +
+        '(call reset() to start a new sequence)',
+    );
   }
 }
 
@@ -180,7 +229,11 @@ class WasmTracker implements Tracker {
   private previousMs: number | undefined;
   private readonly params: ReturnType<typeof resolveTrackerOptions>;
 
-  constructor(core: Core, options: TrackerOptions, private readonly labels?: readonly string[]) {
+  constructor(
+    core: Core,
+    options: TrackerOptions,
+    private readonly labels?: readonly string[],
+  ) {
     this.core = core;
     this.build = core.build;
     this.params = resolveTrackerOptions(options);
@@ -248,12 +301,19 @@ class WasmTracker implements Tracker {
       const r = (t * RECORD_BYTES) / 4;
       const state = STATES[i32[r + 38]];
       if (state === 'tentative' && !this.params.includeTentative) continue;
-      const classId = i32[r + 37], detectionIndex = i32[r + 43];
+      const classId = i32[r + 37],
+        detectionIndex = i32[r + 43];
       const track: Track = {
-        trackId: i32[r + 36], classId, score: f[r + 44],
+        trackId: i32[r + 36],
+        classId,
+        score: f[r + 44],
         box: [f[r + 20], f[r + 21], f[r + 22], f[r + 23]],
         smoothedBox: [f[r + 24], f[r + 25], f[r + 26], f[r + 27]],
-        state, age: i32[r + 39], hits: i32[r + 40], timeSinceUpdate: i32[r + 42], detectionIndex,
+        state,
+        age: i32[r + 39],
+        hits: i32[r + 40],
+        timeSinceUpdate: i32[r + 42],
+        detectionIndex,
       };
       const label = this.labels?.[classId] ?? (detectionIndex >= 0 ? detections[detectionIndex].label : undefined);
       if (label !== undefined) track.label = label;
@@ -270,7 +330,8 @@ class WasmTracker implements Tracker {
 /** A tracker with its own core instance. Options are checked here (RangeError / TypeError). */
 export async function createTracker(options: TrackerOptions = {}): Promise<Tracker> {
   resolveTrackerOptions(options);
-  if (options.labels !== undefined && !Array.isArray(options.labels)) throw new TypeError('labels must be an array of strings');
+  if (options.labels !== undefined && !Array.isArray(options.labels))
+    throw new TypeError('labels must be an array of strings');
   const core = await instantiateCore({ build: options.build, wasmBaseUrl: options.wasmBaseUrl });
   return new WasmTracker(core, options, options.labels);
 }

@@ -103,7 +103,9 @@ export interface MediapipePriorConfig {
 export type PriorConfig = SsdPriorConfig | TorchvisionPriorConfig | TfGridPriorConfig | MediapipePriorConfig;
 
 /** ssd.pytorch / Caffe box coding: offsets x-first, (x·v0·pw, y·v0·ph, exp(w·v1), exp(h·v1)). */
-export interface VarianceCoding { variances: readonly [number, number] }
+export interface VarianceCoding {
+  variances: readonly [number, number];
+}
 /** torchvision BoxCoder weights / TF OD API scale factors: offsets divided by the factors. */
 export interface ScaleFactorCoding {
   scaleFactors: readonly [number, number, number, number];

@@ -42,7 +42,8 @@ export class Arena {
 
   /** Frees every region reserved after `mark` (staging copies of weights, for instance). */
   release(mark: number): void {
-    if (mark < this.core.heapBase || mark > this.top) throw new RangeError(`arena: release(${mark}) outside [${this.core.heapBase}, ${this.top}]`);
+    if (mark < this.core.heapBase || mark > this.top)
+      throw new RangeError(`arena: release(${mark}) outside [${this.core.heapBase}, ${this.top}]`);
     this.top = mark;
   }
 

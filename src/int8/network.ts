@@ -22,16 +22,44 @@
  * rescaling as a 256-entry table), LOGISTIC (qlookup with TFLite's table). Anything else, or a
  * tensor that is not per-tensor uint8, is refused with its operator index.
  */
-import { activationRange, concatRequantParams, logisticTable, roundHalfAway, xnnpackAddParams, type QuantParams } from '../convert/tflite/arithmetic.js';
-import { neededOperators, readTflite, TfliteFormatError, type TfliteModel, type TfliteTensor } from '../convert/tflite/read.js';
-import { ActivationFunction, ConcatenationOptionsField, Conv2DOptionsField, DepthwiseOptionsField, ElementwiseOptionsField, Padding } from '../convert/tflite/schema.js';
+import {
+  activationRange,
+  concatRequantParams,
+  logisticTable,
+  roundHalfAway,
+  xnnpackAddParams,
+  type QuantParams,
+} from '../convert/tflite/arithmetic.js';
+import {
+  neededOperators,
+  readTflite,
+  TfliteFormatError,
+  type TfliteModel,
+  type TfliteTensor,
+} from '../convert/tflite/read.js';
+import {
+  ActivationFunction,
+  ConcatenationOptionsField,
+  Conv2DOptionsField,
+  DepthwiseOptionsField,
+  ElementwiseOptionsField,
+  Padding,
+} from '../convert/tflite/schema.js';
 import { instantiateCore } from '../core/loader.js';
 import { Arena, REGION_SLACK } from './arena.js';
 import { packDepthwise, packGemm } from './pack.js';
 import { convScale, samePadding } from './reference.js';
 import { chooseInt8Build, type Int8Build } from './kernels.js';
 import { instantiateRelaxedCore } from './relaxed.js';
-import { CONTROL_BYTES, instantiateThreadedCore, KERNELS, MAX_SPLIT_STEPS, threadsSupported, WorkerPair, type KernelCall } from './threads.js';
+import {
+  CONTROL_BYTES,
+  instantiateThreadedCore,
+  KERNELS,
+  MAX_SPLIT_STEPS,
+  threadsSupported,
+  WorkerPair,
+  type KernelCall,
+} from './threads.js';
 
 export interface Int8NetworkOptions {
   /**
@@ -104,10 +132,14 @@ const MAX_STEP_CHUNKS = 8;
  * A RESHAPE output is an alias of its input's bytes (`base`).
  */
 interface Place {
-  ptr: number; bytes: number; shape: number[]; quant: QuantParams;
+  ptr: number;
+  bytes: number;
+  shape: number[];
+  quant: QuantParams;
   base: Place | undefined;
   /** The step (operator order, 0 = the input) that writes it, and the last that reads it. */
-  born: number; lastUse: number;
+  born: number;
+  lastUse: number;
 }
 
 /** First-fit offsets for tensors with lifetimes [born, lastUse]; returns the pool size. */
@@ -115,7 +147,7 @@ function assignOffsets(tensors: Place[], offsets: Map<Place, number>): number {
   const live: { offset: number; end: number; place: Place }[] = [];
   let poolBytes = 0;
   const byBirth = [...tensors].sort((a, b) => a.born - b.born);
-  const lastStep = Math.max(0, ...tensors.map(t => t.born));
+  const lastStep = Math.max(0, ...tensors.map((t) => t.born));
   let next = 0;
   for (let step = 0; step <= lastStep; step++) {
     // outputs of this step are placed while its inputs are still live: no kernel reads what it writes
@@ -142,7 +174,9 @@ const product = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 function perTensorU8(tensor: TfliteTensor, where: string): QuantParams {
   const q = tensor.quantization;
   if (tensor.type !== 'uint8' || !q || q.scale.length !== 1) {
-    throw new TfliteFormatError(`${where}: tensor ${tensor.index} '${tensor.name}' is ${tensor.type}${q && q.scale.length > 1 ? ' per-channel' : ''}; the int8 path runs per-tensor uint8 tensors only`);
+    throw new TfliteFormatError(
+      `${where}: tensor ${tensor.index} '${tensor.name}' is ${tensor.type}${q && q.scale.length > 1 ? ' per-channel' : ''}; the int8 path runs per-tensor uint8 tensors only`,
+    );
   }
   return { scale: q.scale[0], zeroPoint: q.zeroPoint[0] };
 }
@@ -155,9 +189,13 @@ function int32s(tensor: TfliteTensor): Int32Array {
 }
 
 /** Builds the network from a .tflite file's bytes (or the file already read). */
-export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, options: Int8NetworkOptions = {}): Promise<Int8Network> {
+export async function createTfliteInt8Network(
+  file: Uint8Array | TfliteModel,
+  options: Int8NetworkOptions = {},
+): Promise<Int8Network> {
   const model = file instanceof Uint8Array ? readTflite(file) : file;
-  if (options.threads !== undefined && options.threads !== 1 && options.threads !== 2) throw new RangeError(`threads is ${String(options.threads)}; it must be 1 or 2`);
+  if (options.threads !== undefined && options.threads !== 1 && options.threads !== 2)
+    throw new RangeError(`threads is ${String(options.threads)}; it must be 1 or 2`);
   let threads = options.threads ?? 1;
   let threadsReason = 'one thread requested';
   let kernels = chooseInt8Build(options.build ?? 'auto', threads);
@@ -165,13 +203,18 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
     const support = threadsSupported();
     threadsReason = support.reason;
     if (!support.ok) threads = 1;
-    else if (kernels.build !== 'simd') { threads = 1; threadsReason = `the threaded build has wasm SIMD kernels, not ${kernels.build === 'relaxed' ? 'relaxed SIMD' : 'the scalar baseline'}`; }
+    else if (kernels.build !== 'simd') {
+      threads = 1;
+      threadsReason = `the threaded build has wasm SIMD kernels, not ${kernels.build === 'relaxed' ? 'relaxed SIMD' : 'the scalar baseline'}`;
+    }
     if (threads === 1) kernels = chooseInt8Build(options.build ?? 'auto', 1); // one thread may run other kernels
   }
   const threaded = threads === 2 ? await instantiateThreadedCore(options.wasmBaseUrl) : undefined;
-  const core = threaded?.core ?? (kernels.build === 'relaxed'
-    ? await instantiateRelaxedCore(options.wasmBaseUrl)
-    : await instantiateCore({ build: kernels.build, wasmBaseUrl: options.wasmBaseUrl }));
+  const core =
+    threaded?.core ??
+    (kernels.build === 'relaxed'
+      ? await instantiateRelaxedCore(options.wasmBaseUrl)
+      : await instantiateCore({ build: kernels.build, wasmBaseUrl: options.wasmBaseUrl }));
   const arena = new Arena(core);
   const e = arena.exports;
   // the control block first: fresh, zeroed memory that no staging copy has used
@@ -179,10 +222,11 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
 
   let targets = options.outputs;
   if (!targets) {
-    const post = model.operators.find(op => op.custom && op.name === DETECTION_POSTPROCESS);
+    const post = model.operators.find((op) => op.custom && op.name === DETECTION_POSTPROCESS);
     targets = post ? post.inputs.slice(0, 2) : model.outputs;
   }
-  if (model.inputs.length !== 1) throw new TfliteFormatError(`the model has ${model.inputs.length} inputs; one image input expected`);
+  if (model.inputs.length !== 1)
+    throw new TfliteFormatError(`the model has ${model.inputs.length} inputs; one image input expected`);
   const inputTensor = model.tensors[model.inputs[0]];
   const places = new Map<number, Place>();
   const allPlaces: Place[] = [];
@@ -230,59 +274,238 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
         const F = depthwise ? DepthwiseOptionsField : Conv2DOptionsField;
         const o = op.options;
         const padding = Padding[o?.int8(F.padding) ?? 0];
-        const strideH = o?.int32(F.strideH, 1) ?? 1, strideW = o?.int32(F.strideW, 1) ?? 1;
-        if ((o?.int32(F.dilationH, 1) ?? 1) !== 1 || (o?.int32(F.dilationW, 1) ?? 1) !== 1) throw new TfliteFormatError(`${where}: dilation is not supported`);
-        const x = place(op.inputs[0], where), y = place(op.outputs[0], where);
+        const strideH = o?.int32(F.strideH, 1) ?? 1,
+          strideW = o?.int32(F.strideW, 1) ?? 1;
+        if ((o?.int32(F.dilationH, 1) ?? 1) !== 1 || (o?.int32(F.dilationW, 1) ?? 1) !== 1)
+          throw new TfliteFormatError(`${where}: dilation is not supported`);
+        const x = place(op.inputs[0], where),
+          y = place(op.outputs[0], where);
         const filter = model.tensors[op.inputs[1]];
         const wq = perTensorU8(filter, where);
         const [, kh, kw] = filter.shape;
         const [, inH, inW, inC] = x.shape;
         const [, outH, outW, outC] = y.shape;
-        const py = padding === 'SAME' ? samePadding(inH, kh, strideH) : { out: Math.floor((inH - kh) / strideH) + 1, before: 0 };
-        const px = padding === 'SAME' ? samePadding(inW, kw, strideW) : { out: Math.floor((inW - kw) / strideW) + 1, before: 0 };
-        if (py.out !== outH || px.out !== outW) throw new TfliteFormatError(`${where}: output [${y.shape}] does not match ${padding} padding of [${x.shape}]`);
+        const py =
+          padding === 'SAME' ? samePadding(inH, kh, strideH) : { out: Math.floor((inH - kh) / strideH) + 1, before: 0 };
+        const px =
+          padding === 'SAME' ? samePadding(inW, kw, strideW) : { out: Math.floor((inW - kw) / strideW) + 1, before: 0 };
+        if (py.out !== outH || px.out !== outW)
+          throw new TfliteFormatError(
+            `${where}: output [${y.shape}] does not match ${padding} padding of [${x.shape}]`,
+          );
         const biasIndex = op.inputs[2] ?? -1;
         const bias = biasIndex >= 0 ? int32s(model.tensors[biasIndex]) : undefined;
         const scale = new Float32Array(outC).fill(convScale(x.quant.scale, wq.scale, y.quant.scale));
         const [lo, hi] = activationRange(activation(F.activation), y.quant);
-        const zx = x.quant.zeroPoint, zy = y.quant.zeroPoint;
+        const zx = x.quant.zeroPoint,
+          zy = y.quant.zeroPoint;
         if (depthwise) {
-          if (filter.shape[3] !== inC || outC !== inC) throw new TfliteFormatError(`${where}: depth multiplier ≠ 1 is not supported`);
+          if (filter.shape[3] !== inC || outC !== inC)
+            throw new TfliteFormatError(`${where}: depth multiplier ≠ 1 is not supported`);
           const packed = packDepthwise(arena, filter.data!, inC, kh * kw, wq.zeroPoint, bias, scale);
-          steps.push(() => e.qdepthwise(x.ptr, inH, inW, inC, kh, kw, strideH, strideW, py.before, px.before, outH, outW, zx, packed.ptr, y.ptr, zy, lo, hi));
+          steps.push(() =>
+            e.qdepthwise(
+              x.ptr,
+              inH,
+              inW,
+              inC,
+              kh,
+              kw,
+              strideH,
+              strideW,
+              py.before,
+              px.before,
+              outH,
+              outW,
+              zx,
+              packed.ptr,
+              y.ptr,
+              zy,
+              lo,
+              hi,
+            ),
+          );
           // output rows [r0, r1): the same geometry with the padding moved up by r0 rows
-          splits[steps.length - 1] = { units: outH, align: 1, work: outH * outW * outC * kh * kw, part: (r0, r1) => ['qdepthwise', x.ptr, inH, inW, inC, kh, kw, strideH, strideW,
-            py.before - r0 * strideH, px.before, r1 - r0, outW, zx, packed.ptr, y.ptr + r0 * outW * outC, zy, lo, hi] };
+          splits[steps.length - 1] = {
+            units: outH,
+            align: 1,
+            work: outH * outW * outC * kh * kw,
+            part: (r0, r1) => [
+              'qdepthwise',
+              x.ptr,
+              inH,
+              inW,
+              inC,
+              kh,
+              kw,
+              strideH,
+              strideW,
+              py.before - r0 * strideH,
+              px.before,
+              r1 - r0,
+              outW,
+              zx,
+              packed.ptr,
+              y.ptr + r0 * outW * outC,
+              zy,
+              lo,
+              hi,
+            ],
+          };
         } else {
-          if (filter.shape[3] !== inC || filter.shape[0] !== outC) throw new TfliteFormatError(`${where}: filter [${filter.shape}] does not match [${x.shape}] → [${y.shape}]`);
+          if (filter.shape[3] !== inC || filter.shape[0] !== outC)
+            throw new TfliteFormatError(
+              `${where}: filter [${filter.shape}] does not match [${x.shape}] → [${y.shape}]`,
+            );
           const packed = packGemm(arena, filter.data!, outC, kh * kw * inC, wq.zeroPoint, zx, bias, scale);
           if (kh === 1 && kw === 1 && strideH === 1 && strideW === 1) {
             steps.push(() => e.qgemm(x.ptr, inC, inH * inW, packed.numK8, packed.ptr, outC, y.ptr, outC, zy, lo, hi));
-            const rows = inH * inW, blockBytes = e.qgemmPackedBytes(4, inC); // one packed block of 4 channels (its layout depends on the build)
-            splits[steps.length - 1] = rows >= 16
-              ? { units: rows, align: 2, work: rows * outC * inC, part: (r0, r1) => ['qgemm', x.ptr + r0 * inC, inC, r1 - r0, packed.numK8, packed.ptr, outC, y.ptr + r0 * outC, outC, zy, lo, hi] }
-              : { units: (outC + 3) >> 2, align: 1, work: rows * outC * inC, part: (b0, b1) => ['qgemm', x.ptr, inC, rows, packed.numK8, packed.ptr + b0 * blockBytes,
-                  Math.min(outC, 4 * b1) - 4 * b0, y.ptr + 4 * b0, outC, zy, lo, hi] };
+            const rows = inH * inW,
+              blockBytes = e.qgemmPackedBytes(4, inC); // one packed block of 4 channels (its layout depends on the build)
+            splits[steps.length - 1] =
+              rows >= 16
+                ? {
+                    units: rows,
+                    align: 2,
+                    work: rows * outC * inC,
+                    part: (r0, r1) => [
+                      'qgemm',
+                      x.ptr + r0 * inC,
+                      inC,
+                      r1 - r0,
+                      packed.numK8,
+                      packed.ptr,
+                      outC,
+                      y.ptr + r0 * outC,
+                      outC,
+                      zy,
+                      lo,
+                      hi,
+                    ],
+                  }
+                : {
+                    units: (outC + 3) >> 2,
+                    align: 1,
+                    work: rows * outC * inC,
+                    part: (b0, b1) => [
+                      'qgemm',
+                      x.ptr,
+                      inC,
+                      rows,
+                      packed.numK8,
+                      packed.ptr + b0 * blockBytes,
+                      Math.min(outC, 4 * b1) - 4 * b0,
+                      y.ptr + 4 * b0,
+                      outC,
+                      zy,
+                      lo,
+                      hi,
+                    ],
+                  };
           } else {
             scratchBytes = Math.max(scratchBytes, outW * packed.numK8 * 8);
             let scratch = 0;
-            scratchUsers.push(ptr => { scratch = ptr; });
-            steps.push(() => e.qconv(x.ptr, inH, inW, inC, kh, kw, strideH, strideW, py.before, px.before, outH, outW, zx,
-                                     packed.ptr, outC, y.ptr, zy, lo, hi, scratch));
-            splits[steps.length - 1] = { units: outH, align: 1, work: outH * outW * outC * kh * kw * inC, part: (r0, r1, rowScratch) => ['qconv', x.ptr, inH, inW, inC, kh, kw, strideH, strideW,
-              py.before - r0 * strideH, px.before, r1 - r0, outW, zx, packed.ptr, outC, y.ptr + r0 * outW * outC, zy, lo, hi, rowScratch] };
+            scratchUsers.push((ptr) => {
+              scratch = ptr;
+            });
+            steps.push(() =>
+              e.qconv(
+                x.ptr,
+                inH,
+                inW,
+                inC,
+                kh,
+                kw,
+                strideH,
+                strideW,
+                py.before,
+                px.before,
+                outH,
+                outW,
+                zx,
+                packed.ptr,
+                outC,
+                y.ptr,
+                zy,
+                lo,
+                hi,
+                scratch,
+              ),
+            );
+            splits[steps.length - 1] = {
+              units: outH,
+              align: 1,
+              work: outH * outW * outC * kh * kw * inC,
+              part: (r0, r1, rowScratch) => [
+                'qconv',
+                x.ptr,
+                inH,
+                inW,
+                inC,
+                kh,
+                kw,
+                strideH,
+                strideW,
+                py.before - r0 * strideH,
+                px.before,
+                r1 - r0,
+                outW,
+                zx,
+                packed.ptr,
+                outC,
+                y.ptr + r0 * outW * outC,
+                zy,
+                lo,
+                hi,
+                rowScratch,
+              ],
+            };
           }
         }
         break;
       }
       case 'ADD': {
-        const a = place(op.inputs[0], where), b = place(op.inputs[1], where), y = place(op.outputs[0], where);
-        if (a.bytes !== y.bytes || b.bytes !== y.bytes) throw new TfliteFormatError(`${where}: broadcasting ADD ([${a.shape}] + [${b.shape}]) is not supported`);
+        const a = place(op.inputs[0], where),
+          b = place(op.inputs[1], where),
+          y = place(op.outputs[0], where);
+        if (a.bytes !== y.bytes || b.bytes !== y.bytes)
+          throw new TfliteFormatError(`${where}: broadcasting ADD ([${a.shape}] + [${b.shape}]) is not supported`);
         const p = xnnpackAddParams(a.quant, b.quant, y.quant);
         const [lo, hi] = activationRange(activation(ElementwiseOptionsField.activation), y.quant);
-        steps.push(() => e.qadd(a.ptr, b.ptr, y.ptr, y.bytes, p.aMultiplier, p.bMultiplier, p.bias + p.rounding, p.shift, y.quant.zeroPoint, lo, hi));
-        splits[steps.length - 1] = { units: Math.ceil(y.bytes / 16), align: 1, work: 4 * y.bytes, part: (c0, c1) => ['qadd', a.ptr + 16 * c0, b.ptr + 16 * c0, y.ptr + 16 * c0,
-          Math.min(y.bytes, 16 * c1) - 16 * c0, p.aMultiplier, p.bMultiplier, p.bias + p.rounding, p.shift, y.quant.zeroPoint, lo, hi] };
+        steps.push(() =>
+          e.qadd(
+            a.ptr,
+            b.ptr,
+            y.ptr,
+            y.bytes,
+            p.aMultiplier,
+            p.bMultiplier,
+            p.bias + p.rounding,
+            p.shift,
+            y.quant.zeroPoint,
+            lo,
+            hi,
+          ),
+        );
+        splits[steps.length - 1] = {
+          units: Math.ceil(y.bytes / 16),
+          align: 1,
+          work: 4 * y.bytes,
+          part: (c0, c1) => [
+            'qadd',
+            a.ptr + 16 * c0,
+            b.ptr + 16 * c0,
+            y.ptr + 16 * c0,
+            Math.min(y.bytes, 16 * c1) - 16 * c0,
+            p.aMultiplier,
+            p.bMultiplier,
+            p.bias + p.rounding,
+            p.shift,
+            y.quant.zeroPoint,
+            lo,
+            hi,
+          ],
+        };
         break;
       }
       case 'RESHAPE':
@@ -302,7 +525,8 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
         const y = place(op.outputs[0], where);
         let axis = op.options?.int32(ConcatenationOptionsField.axis) ?? 0;
         if (axis < 0) axis += y.shape.length;
-        if (activation(ConcatenationOptionsField.activation) !== 'NONE') throw new TfliteFormatError(`${where}: fused activation is not supported`);
+        if (activation(ConcatenationOptionsField.activation) !== 'NONE')
+          throw new TfliteFormatError(`${where}: fused activation is not supported`);
         const outer = product(y.shape.slice(0, axis));
         const outInner = product(y.shape.slice(axis));
         let offset = 0;
@@ -317,29 +541,48 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
             // TFLite's ConcatenationWithScaling: round(q·scale + bias) in f32, std::round
             const { scale, bias } = concatRequantParams(x.quant, y.quant);
             const table = Uint8Array.from({ length: 256 }, (_, q) =>
-              Math.min(255, Math.max(0, roundHalfAway(Math.fround(Math.fround(q * scale) + bias)) + y.quant.zeroPoint)));
+              Math.min(255, Math.max(0, roundHalfAway(Math.fround(Math.fround(q * scale) + bias)) + y.quant.zeroPoint)),
+            );
             tablePtr = arena.put(table);
           }
           steps.push(() => {
             for (let k = 0; k < outer; k++) {
-              const from = x.ptr + k * inner, to = y.ptr + k * outInner + start;
+              const from = x.ptr + k * inner,
+                to = y.ptr + k * outInner + start;
               if (tablePtr) e.qlookup(from, inner, tablePtr, to);
               else heap.copyWithin(to, from, from + inner);
             }
           });
         }
-        if (offset !== outInner) throw new TfliteFormatError(`${where}: inputs add up to ${offset} values per row, the output has ${outInner}`);
+        if (offset !== outInner)
+          throw new TfliteFormatError(
+            `${where}: inputs add up to ${offset} values per row, the output has ${outInner}`,
+          );
         break;
       }
       case 'LOGISTIC': {
-        const x = place(op.inputs[0], where), y = place(op.outputs[0], where);
+        const x = place(op.inputs[0], where),
+          y = place(op.outputs[0], where);
         const tablePtr = arena.put(logisticTable(x.quant, y.quant));
         steps.push(() => e.qlookup(x.ptr, x.bytes, tablePtr, y.ptr));
-        splits[steps.length - 1] = { units: Math.ceil(x.bytes / 16), align: 1, work: 4 * x.bytes, part: (c0, c1) => ['qlookup', x.ptr + 16 * c0, Math.min(x.bytes, 16 * c1) - 16 * c0, tablePtr, y.ptr + 16 * c0] };
+        splits[steps.length - 1] = {
+          units: Math.ceil(x.bytes / 16),
+          align: 1,
+          work: 4 * x.bytes,
+          part: (c0, c1) => [
+            'qlookup',
+            x.ptr + 16 * c0,
+            Math.min(x.bytes, 16 * c1) - 16 * c0,
+            tablePtr,
+            y.ptr + 16 * c0,
+          ],
+        };
         break;
       }
       default:
-        throw new TfliteFormatError(`${where}: the int8 path runs CONV_2D, DEPTHWISE_CONV_2D, ADD, RESHAPE, CONCATENATION and LOGISTIC only`);
+        throw new TfliteFormatError(
+          `${where}: the int8 path runs CONV_2D, DEPTHWISE_CONV_2D, ADD, RESHAPE, CONCATENATION and LOGISTIC only`,
+        );
     }
     for (let k = stepsBefore; k < steps.length; k++) stepOps.push(`${op.name} #${op.index}`);
   }
@@ -348,7 +591,12 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
     if (p) (p.base ?? p).lastUse = Infinity; // outputs stay readable after the run
   }
   const offsets = new Map<Place, number>();
-  const pool = arena.alloc(assignOffsets(allPlaces.filter(p => !p.base), offsets));
+  const pool = arena.alloc(
+    assignOffsets(
+      allPlaces.filter((p) => !p.base),
+      offsets,
+    ),
+  );
   for (const p of allPlaces) p.ptr = pool + offsets.get(p.base ?? p)!;
   const scratch = arena.alloc(scratchBytes);
   for (const use of scratchUsers) use(scratch);
@@ -365,12 +613,16 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
       const groups = Math.floor(split.units / split.align);
       const count = Math.min(MAX_STEP_CHUNKS, groups, Math.floor(split.work / (MIN_SPLIT_WORK / 2)));
       if (split.work < MIN_SPLIT_WORK || count < 2) return step;
-      const bounds = Array.from({ length: count + 1 }, (_, i) => i === count ? split.units : Math.round(i * groups / count) * split.align);
+      const bounds = Array.from({ length: count + 1 }, (_, i) =>
+        i === count ? split.units : Math.round((i * groups) / count) * split.align,
+      );
       const index = workerSteps.length;
-      workerSteps.push(bounds.slice(0, -1).map((lo, i) => {
-        const [name, ...args] = split.part(lo, bounds[i + 1], workerScratch);
-        return [KERNELS.indexOf(name), ...args];
-      }));
+      workerSteps.push(
+        bounds.slice(0, -1).map((lo, i) => {
+          const [name, ...args] = split.part(lo, bounds[i + 1], workerScratch);
+          return [KERNELS.indexOf(name), ...args];
+        }),
+      );
       const chunks = bounds.slice(0, -1).map((lo, i) => {
         const [name, ...args] = split.part(lo, bounds[i + 1], scratch);
         const fn = e[name] as (...a: number[]) => void;
@@ -382,17 +634,19 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
   }
   const heap = new Uint8Array(core.memory.buffer); // memory no longer grows: one view serves every run
 
-  const outputs = targets.map(index => {
+  const outputs = targets.map((index) => {
     const p = places.get(index);
     if (!p) throw new TfliteFormatError(`output tensor ${index} is not computed by the network`);
     return { index, name: model.tensors[index].name, shape: p.shape, quant: p.quant, place: p };
   });
   const feed = (image: Uint8Array): void => {
-    if (!(image instanceof Uint8Array)) throw new TypeError('the int8 network takes a Uint8Array input ([1, H, W, 3] NHWC)');
-    if (image.length !== input.bytes) throw new RangeError(`input has ${image.length} bytes; [${input.shape}] needs ${input.bytes}`);
+    if (!(image instanceof Uint8Array))
+      throw new TypeError('the int8 network takes a Uint8Array input ([1, H, W, 3] NHWC)');
+    if (image.length !== input.bytes)
+      throw new RangeError(`input has ${image.length} bytes; [${input.shape}] needs ${input.bytes}`);
     heap.set(image, input.ptr);
   };
-  const views = outputs.map(o => arena.u8(o.place.ptr, o.place.bytes));
+  const views = outputs.map((o) => arena.u8(o.place.ptr, o.place.bytes));
   let disposed = false;
   const run = (image: Uint8Array): Uint8Array[] => {
     if (disposed) throw new Error('the int8 network was disposed');
@@ -426,7 +680,8 @@ export async function createTfliteInt8Network(file: Uint8Array | TfliteModel, op
       return [...times].map(([op, ms]) => ({ op, ms }));
     },
     runHeads(image) {
-      if (outputs.length !== 2) throw new Error(`the network has ${outputs.length} outputs; runHeads needs the two SSD heads`);
+      if (outputs.length !== 2)
+        throw new Error(`the network has ${outputs.length} outputs; runHeads needs the two SSD heads`);
       const [boxEncodings, classPredictions] = run(image);
       return { boxEncodings, classPredictions };
     },

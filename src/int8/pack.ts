@@ -28,8 +28,16 @@ function checkLength(what: string, actual: number, expected: number): void {
  * Packs a convolution's weights w [numOut, numK] (TFLite's [O, kh, kw, I]) for qgemm / qconv,
  * with the zero-point correction −zx·Σ(w − zw) folded into the bias.
  */
-export function packGemm(arena: Arena, w: Uint8Array, numOut: number, numK: number, weightZero: number, inputZero: number,
-                         bias: Int32Array | undefined, scale: Float32Array): PackedGemm {
+export function packGemm(
+  arena: Arena,
+  w: Uint8Array,
+  numOut: number,
+  numK: number,
+  weightZero: number,
+  inputZero: number,
+  bias: Int32Array | undefined,
+  scale: Float32Array,
+): PackedGemm {
   checkLength('conv weights', w.length, numOut * numK);
   checkLength('conv scales', scale.length, numOut);
   if (bias) checkLength('conv bias', bias.length, numOut);
@@ -37,8 +45,18 @@ export function packGemm(arena: Arena, w: Uint8Array, numOut: number, numK: numb
   const ptr = arena.alloc(e.qgemmPackedBytes(numOut, numK));
   const mark = arena.mark();
   try {
-    const written = e.qgemmPack(arena.put(w), numOut, numK, weightZero, inputZero, bias ? arena.put(bias) : 0, arena.put(scale), ptr);
-    if (written !== e.qgemmPackedBytes(numOut, numK)) throw new Error(`qgemmPack wrote ${written} bytes, expected ${e.qgemmPackedBytes(numOut, numK)}`);
+    const written = e.qgemmPack(
+      arena.put(w),
+      numOut,
+      numK,
+      weightZero,
+      inputZero,
+      bias ? arena.put(bias) : 0,
+      arena.put(scale),
+      ptr,
+    );
+    if (written !== e.qgemmPackedBytes(numOut, numK))
+      throw new Error(`qgemmPack wrote ${written} bytes, expected ${e.qgemmPackedBytes(numOut, numK)}`);
   } finally {
     arena.release(mark);
   }
@@ -46,8 +64,15 @@ export function packGemm(arena: Arena, w: Uint8Array, numOut: number, numK: numb
 }
 
 /** Packs depthwise weights w [taps, channels] (TFLite's [1, kh, kw, C]) for qdepthwise. */
-export function packDepthwise(arena: Arena, w: Uint8Array, channels: number, taps: number, weightZero: number,
-                              bias: Int32Array | undefined, scale: Float32Array): PackedDepthwise {
+export function packDepthwise(
+  arena: Arena,
+  w: Uint8Array,
+  channels: number,
+  taps: number,
+  weightZero: number,
+  bias: Int32Array | undefined,
+  scale: Float32Array,
+): PackedDepthwise {
   checkLength('depthwise weights', w.length, channels * taps);
   checkLength('depthwise scales', scale.length, channels);
   if (bias) checkLength('depthwise bias', bias.length, channels);

@@ -21,7 +21,9 @@ const PROBE_C = [1000000, -7, 0, 123456];
 
 /** a·b by lane groups of four, plus c: what the instruction must return for these operands. */
 function probeExpected(): number[] {
-  return PROBE_C.map((c, lane) => c + [0, 1, 2, 3].reduce((sum, i) => sum + PROBE_A[4 * lane + i] * PROBE_B[4 * lane + i], 0));
+  return PROBE_C.map(
+    (c, lane) => c + [0, 1, 2, 3].reduce((sum, i) => sum + PROBE_A[4 * lane + i] * PROBE_B[4 * lane + i], 0),
+  );
 }
 
 const v128Const = (bytes: Uint8Array) => [0xfd, 12, ...bytes];
@@ -36,19 +38,52 @@ const i32Bytes = (values: number[]) => new Uint8Array(Int32Array.from(values).bu
 function probeModule(): Uint8Array<ArrayBuffer> {
   const body = [
     0, // no locals
-    ...v128Const(i8Bytes(PROBE_A)), ...v128Const(i8Bytes(PROBE_B)), ...v128Const(i32Bytes(PROBE_C)),
-    0xfd, 0x93, 0x02, // i32x4.relaxed_dot_i8x16_i7x16_add_s
+    ...v128Const(i8Bytes(PROBE_A)),
+    ...v128Const(i8Bytes(PROBE_B)),
+    ...v128Const(i32Bytes(PROBE_C)),
+    0xfd,
+    0x93,
+    0x02, // i32x4.relaxed_dot_i8x16_i7x16_add_s
     ...v128Const(i32Bytes(probeExpected())),
-    0xfd, 0x37, // i32x4.eq
-    0xfd, 0xa3, 0x01, // i32x4.all_true
+    0xfd,
+    0x37, // i32x4.eq
+    0xfd,
+    0xa3,
+    0x01, // i32x4.all_true
     0x0b,
   ];
   return new Uint8Array([
-    0, 97, 115, 109, 1, 0, 0, 0,
-    1, 5, 1, 0x60, 0, 1, 0x7f, // type: () → i32
-    3, 2, 1, 0, // one function of that type
-    7, 5, 1, 1, 0x66, 0, 0, // export "f"
-    10, body.length + 2, 1, body.length, ...body,
+    0,
+    97,
+    115,
+    109,
+    1,
+    0,
+    0,
+    0,
+    1,
+    5,
+    1,
+    0x60,
+    0,
+    1,
+    0x7f, // type: () → i32
+    3,
+    2,
+    1,
+    0, // one function of that type
+    7,
+    5,
+    1,
+    1,
+    0x66,
+    0,
+    0, // export "f"
+    10,
+    body.length + 2,
+    1,
+    body.length,
+    ...body,
   ]);
 }
 
@@ -71,12 +106,12 @@ export function relaxedSimdSupport(): RelaxedSupport {
   } catch {
     valid = false;
   }
-  if (!valid) return support = 'missing';
+  if (!valid) return (support = 'missing');
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
-    return support = (instance.exports.f as () => number)() === 1 ? 'ok' : 'wrong';
+    return (support = (instance.exports.f as () => number)() === 1 ? 'ok' : 'wrong');
   } catch {
-    return support = 'wrong';
+    return (support = 'wrong');
   }
 }
 
@@ -88,22 +123,33 @@ export function relaxedSimdSupported(): boolean {
 /** Why relaxed SIMD cannot run here, in words (for errors and backendReason); undefined where it can. */
 export function relaxedSimdProblem(): string | undefined {
   switch (relaxedSimdSupport()) {
-    case 'ok': return undefined;
-    case 'missing': return 'this engine has no wasm relaxed SIMD';
-    case 'wrong': return "this engine's relaxed integer dot product failed a known-answer check";
+    case 'ok':
+      return undefined;
+    case 'missing':
+      return 'this engine has no wasm relaxed SIMD';
+    case 'wrong':
+      return "this engine's relaxed integer dot product failed a known-answer check";
   }
 }
 
 /** How Node 20 gets a working relaxed SIMD, for errors. */
 export const NODE_HINT = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node
-  ? ' (Node 20: run node with --experimental-wasm-relaxed-simd --no-liftoff)' : '';
+  ? ' (Node 20: run node with --experimental-wasm-relaxed-simd --no-liftoff)'
+  : '';
 
 let compiled: Promise<WebAssembly.Module> | undefined;
 
 function compileRelaxed(wasmBaseUrl?: string | URL): Promise<WebAssembly.Module> {
-  const url = wasmBaseUrl === undefined
-    ? new URL(`../../wasm/${RELAXED_WASM}`, import.meta.url)
-    : new URL(RELAXED_WASM, new URL(String(wasmBaseUrl).replace(/\/?$/, '/'), (globalThis as { location?: { href: string } }).location?.href));
+  const url =
+    wasmBaseUrl === undefined
+      ? new URL(`../../wasm/${RELAXED_WASM}`, import.meta.url)
+      : new URL(
+          RELAXED_WASM,
+          new URL(
+            String(wasmBaseUrl).replace(/\/?$/, '/'),
+            (globalThis as { location?: { href: string } }).location?.href,
+          ),
+        );
   const load = async () => {
     if (url.protocol === 'file:') {
       const { readFile } = await import('node:fs/promises');
@@ -114,7 +160,10 @@ function compileRelaxed(wasmBaseUrl?: string | URL): Promise<WebAssembly.Module>
     return WebAssembly.compile(await response.arrayBuffer());
   };
   if (wasmBaseUrl !== undefined) return load();
-  compiled ??= load().catch((error: unknown) => { compiled = undefined; throw error; });
+  compiled ??= load().catch((error: unknown) => {
+    compiled = undefined;
+    throw error;
+  });
   return compiled;
 }
 

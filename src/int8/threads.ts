@@ -28,16 +28,23 @@ import type { Core, CoreExports } from '../core/loader.js';
 
 /** The kernels a worker can run, by index in its call lists. */
 export const KERNELS = ['qgemm', 'qconv', 'qdepthwise', 'qadd', 'qlookup'] as const;
-export type KernelName = typeof KERNELS[number];
+export type KernelName = (typeof KERNELS)[number];
 
 /** One kernel call: the kernel and its (integer) arguments. */
 export type KernelCall = [KernelName, ...number[]];
 
 export const CONTROL_BYTES = 128;
-export const TICKET = 0, FINISHED = 16, ERROR = 17, WORKER_CHUNKS = 18;
+export const TICKET = 0,
+  FINISHED = 16,
+  ERROR = 17,
+  WORKER_CHUNKS = 18;
 /** Most chunks a step is cut into (the ticket's chunk field holds up to 255). */
 export const MAX_CHUNKS = 255;
-const STEP_MASK = 0x3ff, CHUNK_SHIFT = 10, CHUNK_MASK = 0xff, GEN_SHIFT = 18, GEN_MASK = 0x1fff;
+const STEP_MASK = 0x3ff,
+  CHUNK_SHIFT = 10,
+  CHUNK_MASK = 0xff,
+  GEN_SHIFT = 18,
+  GEN_MASK = 0x1fff;
 /** Steps one network may split (the ticket's step field). */
 export const MAX_SPLIT_STEPS = STEP_MASK + 1;
 /** Pages of the shared memory's maximum (512 MiB): shared memories cannot grow past it. */
@@ -48,7 +55,9 @@ export const MAX_PAGES = 8192;
  * machine but steal the core from the other thread on a busy one: on the shared 2-core machine
  * (load 3–4) the 2-thread run took 32.0 ms at 0.02, 34.1 at 0.1 and 47 at 1 ms (1 thread: 29.5).
  */
-const SPIN_MS = Number((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.SSD_INT8_SPIN_MS ?? 0.02);
+const SPIN_MS = Number(
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.SSD_INT8_SPIN_MS ?? 0.02,
+);
 const now = () => performance.now();
 
 const THREADS_WASM = 'ssd-int8.threads.wasm';
@@ -61,8 +70,13 @@ export function liveWorkers(): number {
 
 /** Whether this engine can run the two-thread network: shared memory, Atomics, workers, isolation in browsers. */
 export function threadsSupported(): { ok: boolean; reason: string } {
-  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') return { ok: false, reason: 'no SharedArrayBuffer' };
-  const g = globalThis as { crossOriginIsolated?: boolean; process?: { versions?: { node?: string } }; Worker?: unknown };
+  if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object')
+    return { ok: false, reason: 'no SharedArrayBuffer' };
+  const g = globalThis as {
+    crossOriginIsolated?: boolean;
+    process?: { versions?: { node?: string } };
+    Worker?: unknown;
+  };
   const node = !!g.process?.versions?.node;
   if (!node && g.crossOriginIsolated !== true) return { ok: false, reason: 'the page is not cross-origin isolated' };
   if (!node && typeof g.Worker !== 'function') return { ok: false, reason: 'no Web Workers' };
@@ -77,9 +91,16 @@ export function threadsSupported(): { ok: boolean; reason: string } {
 let compiled: Promise<WebAssembly.Module> | undefined;
 
 function compileThreaded(wasmBaseUrl?: string | URL): Promise<WebAssembly.Module> {
-  const url = wasmBaseUrl === undefined
-    ? new URL(`../../wasm/${THREADS_WASM}`, import.meta.url)
-    : new URL(THREADS_WASM, new URL(String(wasmBaseUrl).replace(/\/?$/, '/'), (globalThis as { location?: { href: string } }).location?.href));
+  const url =
+    wasmBaseUrl === undefined
+      ? new URL(`../../wasm/${THREADS_WASM}`, import.meta.url)
+      : new URL(
+          THREADS_WASM,
+          new URL(
+            String(wasmBaseUrl).replace(/\/?$/, '/'),
+            (globalThis as { location?: { href: string } }).location?.href,
+          ),
+        );
   const load = async () => {
     if (url.protocol === 'file:') {
       const { readFile } = await import('node:fs/promises');
@@ -90,7 +111,10 @@ function compileThreaded(wasmBaseUrl?: string | URL): Promise<WebAssembly.Module
     return WebAssembly.compile(await response.arrayBuffer());
   };
   if (wasmBaseUrl !== undefined) return load();
-  compiled ??= load().catch((error: unknown) => { compiled = undefined; throw error; });
+  compiled ??= load().catch((error: unknown) => {
+    compiled = undefined;
+    throw error;
+  });
   return compiled;
 }
 
@@ -104,9 +128,15 @@ const imports = (memory: WebAssembly.Memory) => ({
 });
 
 /** A Core on a fresh shared memory, running the kernels-only threaded build (SIMD). */
-export async function instantiateThreadedCore(wasmBaseUrl?: string | URL): Promise<{ core: Core; module: WebAssembly.Module }> {
+export async function instantiateThreadedCore(
+  wasmBaseUrl?: string | URL,
+): Promise<{ core: Core; module: WebAssembly.Module }> {
   const module = await compileThreaded(wasmBaseUrl);
-  const memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true } as WebAssembly.MemoryDescriptor);
+  const memory = new WebAssembly.Memory({
+    initial: 1,
+    maximum: MAX_PAGES,
+    shared: true,
+  } as WebAssembly.MemoryDescriptor);
   const instance = await WebAssembly.instantiate(module, imports(memory));
   const exports = { ...(instance.exports as object), memory } as unknown as CoreExports;
   const heapBase = (exports.heapBase() + 15) & ~15;
@@ -161,8 +191,8 @@ function claimChunks(c: Int32Array, ticket: number, count: number, runChunk: (i:
 export async function serve(init: WorkerInit, post: (message: unknown) => void): Promise<void> {
   const instance = await WebAssembly.instantiate(init.module, imports(init.memory));
   const e = instance.exports as unknown as Record<KernelName, (...args: number[]) => void>;
-  const fns = KERNELS.map(name => e[name]);
-  const steps = init.steps.map(chunks => chunks.map(([k, ...args]) => ({ fn: fns[k], args })));
+  const fns = KERNELS.map((name) => e[name]);
+  const steps = init.steps.map((chunks) => chunks.map(([k, ...args]) => ({ fn: fns[k], args })));
   const c = new Int32Array(init.memory.buffer, init.control, CONTROL_BYTES >> 2);
   let seen = Atomics.load(c, TICKET); // before saying ready: the caller publishes nothing until then
   post({ ready: true });
@@ -172,11 +202,14 @@ export async function serve(init: WorkerInit, post: (message: unknown) => void):
     for (let spin = 0; (ticket = Atomics.load(c, TICKET)) === seen; spin++) {
       if ((spin & 255) !== 255) continue;
       if (t0 < 0) t0 = now();
-      else if (now() - t0 > SPIN_MS) { Atomics.wait(c, TICKET, seen); t0 = -1; }
+      else if (now() - t0 > SPIN_MS) {
+        Atomics.wait(c, TICKET, seen);
+        t0 = -1;
+      }
     }
     if (ticket === -1) break;
     const chunks = steps[ticket & STEP_MASK];
-    claimChunks(c, ticket, chunks.length, i => {
+    claimChunks(c, ticket, chunks.length, (i) => {
       Atomics.add(c, WORKER_CHUNKS, 1);
       try {
         chunks[i].fn(...chunks[i].args);
@@ -200,8 +233,12 @@ export class WorkerPair {
   private closed = false;
   private total = 0;
 
-  private constructor(control: number, memory: WebAssembly.Memory,
-                      private readonly stop: () => Promise<void>, private readonly errors: { message: string }) {
+  private constructor(
+    control: number,
+    memory: WebAssembly.Memory,
+    private readonly stop: () => Promise<void>,
+    private readonly errors: { message: string },
+  ) {
     this.c = new Int32Array(memory.buffer, control, CONTROL_BYTES >> 2);
     const g = globalThis as { process?: { versions?: { node?: string } }; document?: unknown };
     this.canWait = !!g.process?.versions?.node || g.document === undefined;
@@ -209,8 +246,10 @@ export class WorkerPair {
 
   /** Starts the worker and resolves once it has instantiated the module. */
   static async start(init: WorkerInit): Promise<WorkerPair> {
-    if (init.steps.length > MAX_SPLIT_STEPS) throw new RangeError(`${init.steps.length} split steps; at most ${MAX_SPLIT_STEPS}`);
-    if (init.steps.some(chunks => chunks.length > MAX_CHUNKS)) throw new RangeError(`a step has more than ${MAX_CHUNKS} chunks`);
+    if (init.steps.length > MAX_SPLIT_STEPS)
+      throw new RangeError(`${init.steps.length} split steps; at most ${MAX_SPLIT_STEPS}`);
+    if (init.steps.some((chunks) => chunks.length > MAX_CHUNKS))
+      throw new RangeError(`a step has more than ${MAX_CHUNKS} chunks`);
     const errors = { message: '' };
     const node = !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
     const script = new URL('./worker.js', import.meta.url);
@@ -219,13 +258,19 @@ export class WorkerPair {
       const { Worker } = await import('node:worker_threads');
       const worker = new Worker(script, { workerData: init });
       live++;
-      worker.once('exit', () => { live--; });
-      let onError: (error: Error) => void = () => {}, onExit: (code: number) => void = () => {};
+      worker.once('exit', () => {
+        live--;
+      });
+      let onError: (error: Error) => void = () => {},
+        onExit: (code: number) => void = () => {};
       try {
         await new Promise<void>((resolve, reject) => {
           onError = reject;
-          onExit = code => reject(new Error(`the int8 worker exited (${code}) before it was ready`));
-          worker.once('error', onError).once('exit', onExit).once('message', () => resolve());
+          onExit = (code) => reject(new Error(`the int8 worker exited (${code}) before it was ready`));
+          worker
+            .once('error', onError)
+            .once('exit', onExit)
+            .once('message', () => resolve());
         });
       } catch (error) {
         await worker.terminate();
@@ -233,10 +278,16 @@ export class WorkerPair {
       } finally {
         worker.off('error', onError).off('exit', onExit);
       }
-      worker.on('message', (m: { error?: string }) => { if (m.error) errors.message = m.error; });
-      worker.on('error', (error: Error) => { errors.message = String(error.stack ?? error); });
+      worker.on('message', (m: { error?: string }) => {
+        if (m.error) errors.message = m.error;
+      });
+      worker.on('error', (error: Error) => {
+        errors.message = String(error.stack ?? error);
+      });
       worker.unref(); // a network not disposed does not keep the process alive
-      stop = async () => { await worker.terminate(); };
+      stop = async () => {
+        await worker.terminate();
+      };
     } else {
       const W = (globalThis as unknown as { Worker: new (url: URL, options: { type: 'module' }) => Worker }).Worker;
       const worker = new W(script, { type: 'module' });
@@ -246,8 +297,13 @@ export class WorkerPair {
         worker.onmessage = () => resolve();
         worker.postMessage(init);
       });
-      worker.onmessage = (event: MessageEvent<{ error?: string }>) => { if (event.data?.error) errors.message = event.data.error; };
-      stop = async () => { worker.terminate(); live--; };
+      worker.onmessage = (event: MessageEvent<{ error?: string }>) => {
+        if (event.data?.error) errors.message = event.data.error;
+      };
+      stop = async () => {
+        worker.terminate();
+        live--;
+      };
     }
     return new WorkerPair(init.control, init.memory, stop, errors);
   }
@@ -259,13 +315,13 @@ export class WorkerPair {
   run(k: number, chunks: (() => void)[]): void {
     if (this.closed) throw new Error('the int8 network was disposed');
     const c = this.c;
-    const g = (++this.generation) & GEN_MASK;
+    const g = ++this.generation & GEN_MASK;
     const ticket = (g << GEN_SHIFT) | k;
     Atomics.store(c, FINISHED, 0);
     Atomics.store(c, TICKET, ticket);
     Atomics.notify(c, TICKET, 1);
     this.total += chunks.length;
-    claimChunks(c, ticket, chunks.length, i => chunks[i]());
+    claimChunks(c, ticket, chunks.length, (i) => chunks[i]());
     let spin = 0;
     let t0 = -1;
     for (let done = Atomics.load(c, FINISHED); done < chunks.length; done = Atomics.load(c, FINISHED)) {
@@ -273,7 +329,10 @@ export class WorkerPair {
       if (t0 < 0) t0 = now();
       const waited = now() - t0;
       if (waited > SPIN_MS && this.canWait) Atomics.wait(c, FINISHED, done, 50);
-      if (waited > 30000) throw new Error(`the int8 worker did not finish its chunk within 30 s${this.errors.message ? `: ${this.errors.message}` : ''}`);
+      if (waited > 30000)
+        throw new Error(
+          `the int8 worker did not finish its chunk within 30 s${this.errors.message ? `: ${this.errors.message}` : ''}`,
+        );
     }
     if (Atomics.load(c, ERROR)) {
       Atomics.store(c, ERROR, 0);

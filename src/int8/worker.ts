@@ -9,11 +9,14 @@ const node = !!(globalThis as { process?: { versions?: { node?: string } } }).pr
 
 if (node) {
   const { parentPort, workerData } = await import('node:worker_threads');
-  await serve(workerData as WorkerInit, message => parentPort!.postMessage(message));
+  await serve(workerData as WorkerInit, (message) => parentPort!.postMessage(message));
 } else {
-  const scope = globalThis as unknown as { onmessage: ((event: MessageEvent<WorkerInit>) => void) | null; postMessage(message: unknown): void };
+  const scope = globalThis as unknown as {
+    onmessage: ((event: MessageEvent<WorkerInit>) => void) | null;
+    postMessage(message: unknown): void;
+  };
   scope.onmessage = (event) => {
     scope.onmessage = null;
-    void serve(event.data, message => scope.postMessage(message));
+    void serve(event.data, (message) => scope.postMessage(message));
   };
 }

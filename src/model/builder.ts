@@ -38,7 +38,10 @@ export class NetworkBuilder {
   readonly variables = new Map<string, tf.Variable>();
   private readonly rand: () => number;
 
-  constructor(private readonly prefix: string, seed: number) {
+  constructor(
+    private readonly prefix: string,
+    seed: number,
+  ) {
     this.rand = mulberry32(seed);
   }
 
@@ -49,11 +52,32 @@ export class NetworkBuilder {
     return v;
   }
 
-  conv(name: string, init: FilterInit, inChannels: number, outChannels: number,
-       { kernel = 3, stride = 1, pad = 0, dilation = 1, relu = true, relu6 = false, batchNorm = false, bias }: ConvOptions = {}): ConvLayer {
+  conv(
+    name: string,
+    init: FilterInit,
+    inChannels: number,
+    outChannels: number,
+    {
+      kernel = 3,
+      stride = 1,
+      pad = 0,
+      dilation = 1,
+      relu = true,
+      relu6 = false,
+      batchNorm = false,
+      bias,
+    }: ConvOptions = {},
+  ): ConvLayer {
     const values = initFilter(this.rand, init, kernel, inChannels, outChannels);
     return {
-      kind: 'conv', name, kernel, stride, pad, dilation, relu, ...(relu6 ? { relu6 } : {}),
+      kind: 'conv',
+      name,
+      kernel,
+      stride,
+      pad,
+      dilation,
+      relu,
+      ...(relu6 ? { relu6 } : {}),
       filter: this.variable(`${name}.filter`, tf.tensor4d(values, [kernel, kernel, inChannels, outChannels])),
       bias: this.variable(`${name}.bias`, bias ? tf.tensor1d(bias) : tf.zeros([outChannels])),
       ...(batchNorm ? { batchNorm: this.batchNorm(name, outChannels) } : {}),
@@ -64,12 +88,31 @@ export class NetworkBuilder {
    * A depthwise convolution (depth multiplier 1): filter `[kernel, kernel, channels, 1]`, drawn
    * with fan-in kernel² (each output sees one channel's window).
    */
-  depthwise(name: string, init: FilterInit, channels: number,
-            { kernel = 3, stride = 1, pad = 0, relu = true, relu6 = false, batchNorm = false }: Omit<ConvOptions, 'dilation' | 'bias'> = {}): ConvLayer {
+  depthwise(
+    name: string,
+    init: FilterInit,
+    channels: number,
+    {
+      kernel = 3,
+      stride = 1,
+      pad = 0,
+      relu = true,
+      relu6 = false,
+      batchNorm = false,
+    }: Omit<ConvOptions, 'dilation' | 'bias'> = {},
+  ): ConvLayer {
     // [k, k, 1, C] and [k, k, C, 1] have the same memory order.
     const values = initFilter(this.rand, init, kernel, 1, channels);
     return {
-      kind: 'conv', name, kernel, stride, pad, dilation: 1, relu, ...(relu6 ? { relu6 } : {}), depthwise: true,
+      kind: 'conv',
+      name,
+      kernel,
+      stride,
+      pad,
+      dilation: 1,
+      relu,
+      ...(relu6 ? { relu6 } : {}),
+      depthwise: true,
       filter: this.variable(`${name}.filter`, tf.tensor4d(values, [kernel, kernel, channels, 1])),
       bias: this.variable(`${name}.bias`, tf.zeros([channels])),
       ...(batchNorm ? { batchNorm: this.batchNorm(name, channels) } : {}),
@@ -82,13 +125,17 @@ export class NetworkBuilder {
       beta: this.variable(`${name}.bn.beta`, tf.zeros([channels])),
       movingMean: this.variable(`${name}.bn.movingMean`, tf.zeros([channels]), false),
       movingVariance: this.variable(`${name}.bn.movingVariance`, tf.ones([channels]), false),
-      eps: BATCH_NORM_EPS, momentum: BATCH_NORM_MOMENTUM,
+      eps: BATCH_NORM_EPS,
+      momentum: BATCH_NORM_MOMENTUM,
     };
   }
 
   l2norm(name: string, channels: number, initialScale: number): L2NormLayer {
     return {
-      kind: 'l2norm', name, eps: L2NORM_EPS, guard: SQRT_GUARD,
+      kind: 'l2norm',
+      name,
+      eps: L2NORM_EPS,
+      guard: SQRT_GUARD,
       scale: this.variable(`${name}.scale`, tf.fill([channels], initialScale)),
     };
   }
@@ -122,7 +169,10 @@ export abstract class VariableNetwork {
   readonly numParameters: number;
   private disposed = false;
 
-  constructor(private readonly what: string, readonly variables: ReadonlyMap<string, tf.Variable>) {
+  constructor(
+    private readonly what: string,
+    readonly variables: ReadonlyMap<string, tf.Variable>,
+  ) {
     this.trainableVariables = new Map([...variables].filter(([, v]) => v.trainable));
     this.numParameters = [...this.trainableVariables.values()].reduce((n, v) => n + v.size, 0);
   }
@@ -151,7 +201,9 @@ export abstract class VariableNetwork {
 }
 
 /** A copy of every variable's values by name (a checkpoint). */
-export async function saveVariables(variables: ReadonlyMap<string, tf.Variable>): Promise<Record<string, Float32Array>> {
+export async function saveVariables(
+  variables: ReadonlyMap<string, tf.Variable>,
+): Promise<Record<string, Float32Array>> {
   const weights: Record<string, Float32Array> = {};
   // The cpu backend hands out its own buffer: copy, so editing a checkpoint never edits the model.
   for (const [name, v] of variables) weights[name] = ((await v.data()) as Float32Array).slice();
@@ -162,17 +214,23 @@ export async function saveVariables(variables: ReadonlyMap<string, tf.Variable>)
  * Sets every variable from `weights`; nothing changes on a mismatch (an unknown or missing
  * name, a wrong length), which throws a RangeError naming it. `what` names the network in messages.
  */
-export function loadVariables(variables: ReadonlyMap<string, tf.Variable>, weights: Readonly<Record<string, Float32Array>>,
-                              what: string): void {
+export function loadVariables(
+  variables: ReadonlyMap<string, tf.Variable>,
+  weights: Readonly<Record<string, Float32Array>>,
+  what: string,
+): void {
   for (const name of Object.keys(weights)) {
     if (!variables.has(name)) throw new RangeError(`checkpoint has '${name}', which this ${what} does not`);
   }
   for (const [name, v] of variables) {
     const values = weights[name];
-    if (!(values instanceof Float32Array)) throw new RangeError(`checkpoint lacks '${name}' (a Float32Array of ${v.size})`);
+    if (!(values instanceof Float32Array))
+      throw new RangeError(`checkpoint lacks '${name}' (a Float32Array of ${v.size})`);
     if (values.length !== v.size) {
-      throw new RangeError(`checkpoint '${name}' has ${values.length} values; this ${what} needs ${v.size} ` +
-                           `([${v.shape.join(', ')}]): was it saved with another width or numClasses?`);
+      throw new RangeError(
+        `checkpoint '${name}' has ${values.length} values; this ${what} needs ${v.size} ` +
+          `([${v.shape.join(', ')}]): was it saved with another width or numClasses?`,
+      );
     }
   }
   for (const [name, v] of variables) tf.tidy(() => v.assign(tf.tensor(weights[name], v.shape)));

@@ -19,11 +19,17 @@ export type FilterInit = 'he' | 'xavier' | 'small';
 export const SMALL_INIT_STD = 0.01;
 
 /** A conv filter in tfjs HWIO order, `kernel × kernel × inChannels × outChannels` values. */
-export function initFilter(rand: () => number, init: FilterInit, kernel: number, inChannels: number,
-                           outChannels: number): Float32Array {
+export function initFilter(
+  rand: () => number,
+  init: FilterInit,
+  kernel: number,
+  inChannels: number,
+  outChannels: number,
+): Float32Array {
   const fanIn = kernel * kernel * inChannels;
   const fanOut = kernel * kernel * outChannels;
-  const limit = init === 'small' ? SMALL_INIT_STD * Math.sqrt(3) : Math.sqrt(6 / (init === 'he' ? fanIn : fanIn + fanOut));
+  const limit =
+    init === 'small' ? SMALL_INIT_STD * Math.sqrt(3) : Math.sqrt(6 / (init === 'he' ? fanIn : fanIn + fanOut));
   const values = new Float32Array(fanIn * outChannels);
   for (let i = 0; i < values.length; i++) values[i] = (2 * rand() - 1) * limit;
   return values;

@@ -142,14 +142,36 @@ export const SQRT_GUARD = 1e-20;
  */
 function atrousConv(x: tf.Tensor4D, layer: ConvLayer, relu: boolean): tf.Tensor4D {
   const { dilation: d, pad: p } = layer;
-  if (layer.stride !== 1) throw new RangeError(`${layer.name}: a dilated convolution needs stride 1, got ${layer.stride}`);
-  if (p === 'same' || layer.depthwise) throw new RangeError(`${layer.name}: a dilated convolution needs numeric padding and a full filter`);
+  if (layer.stride !== 1)
+    throw new RangeError(`${layer.name}: a dilated convolution needs stride 1, got ${layer.stride}`);
+  if (p === 'same' || layer.depthwise)
+    throw new RangeError(`${layer.name}: a dilated convolution needs numeric padding and a full filter`);
   const extra = (size: number) => (d - ((size + 2 * p) % d)) % d;
   const [extraH, extraW] = [extra(x.shape[1]), extra(x.shape[2])];
-  const blocks = tf.spaceToBatchND(x, [d, d], [[p, p + extraH], [p, p + extraW]]);
-  const y = tf.fused.conv2d({ x: blocks, filter: layer.filter, bias: layer.bias, strides: 1, pad: 'valid',
-                              activation: relu ? 'relu' : 'linear' });
-  return tf.batchToSpaceND(y, [d, d], [[0, extraH], [0, extraW]]);
+  const blocks = tf.spaceToBatchND(
+    x,
+    [d, d],
+    [
+      [p, p + extraH],
+      [p, p + extraW],
+    ],
+  );
+  const y = tf.fused.conv2d({
+    x: blocks,
+    filter: layer.filter,
+    bias: layer.bias,
+    strides: 1,
+    pad: 'valid',
+    activation: relu ? 'relu' : 'linear',
+  });
+  return tf.batchToSpaceND(
+    y,
+    [d, d],
+    [
+      [0, extraH],
+      [0, extraW],
+    ],
+  );
 }
 
 /**
@@ -164,7 +186,8 @@ export type PaddingRule = 'any' | 'sameOrValid';
 let paddingRule: PaddingRule = 'any';
 
 export function setPaddingRule(rule: PaddingRule): void {
-  if (rule !== 'any' && rule !== 'sameOrValid') throw new RangeError(`padding rule '${String(rule)}' is not one of any, sameOrValid`);
+  if (rule !== 'any' && rule !== 'sameOrValid')
+    throw new RangeError(`padding rule '${String(rule)}' is not one of any, sameOrValid`);
   paddingRule = rule;
 }
 
@@ -184,20 +207,32 @@ function samePads(size: number, kernel: number, stride: number): [number, number
  * both give the same outputs from the same cells: the same output count and the same leading pad
  * (trailing pad cells no window reaches do not matter).
  */
-export function sameOrValid([height, width]: [number, number], kernel: number, stride: number,
-                            pads: readonly [number, number, number, number]): 'valid' | 'same' | [[number, number], [number, number]] {
+export function sameOrValid(
+  [height, width]: [number, number],
+  kernel: number,
+  stride: number,
+  pads: readonly [number, number, number, number],
+): 'valid' | 'same' | [[number, number], [number, number]] {
   const [top, left, bottom, right] = pads;
   if (top === 0 && left === 0 && bottom === 0 && right === 0) return 'valid';
   const outputs = (size: number, a: number, b: number) => Math.floor((size + a + b - kernel) / stride) + 1;
   const axisSame = (size: number, a: number, b: number) =>
     outputs(size, a, b) === Math.ceil(size / stride) && samePads(size, kernel, stride)[0] === a;
   if (axisSame(height, top, bottom) && axisSame(width, left, right)) return 'same';
-  return [[top, bottom], [left, right]];
+  return [
+    [top, bottom],
+    [left, right],
+  ];
 }
 
 /** `x` padded for a 'valid' op under the 'sameOrValid' rule, and the pad to give the op. */
-function expressPadding(x: tf.Tensor4D, kernel: number, stride: number, pads: readonly [number, number, number, number],
-                        fill: number): { x: tf.Tensor4D; pad: 'valid' | 'same' } {
+function expressPadding(
+  x: tf.Tensor4D,
+  kernel: number,
+  stride: number,
+  pads: readonly [number, number, number, number],
+  fill: number,
+): { x: tf.Tensor4D; pad: 'valid' | 'same' } {
   const how = sameOrValid([x.shape[1], x.shape[2]], kernel, stride, pads);
   if (typeof how === 'string') return { x, pad: how };
   return { x: tf.pad(x, [[0, 0], how[0], how[1], [0, 0]], fill), pad: 'valid' };
@@ -206,11 +241,20 @@ function expressPadding(x: tf.Tensor4D, kernel: number, stride: number, pads: re
 function convolve(input: tf.Tensor4D, layer: ConvLayer, relu: boolean): tf.Tensor4D {
   if (layer.dilation !== 1) return atrousConv(input, layer, relu);
   const activation = !relu ? 'linear' : layer.relu6 ? 'relu6' : 'relu';
-  let x = input, pad: number | 'same' | 'valid' = layer.pad;
-  if (paddingRule === 'sameOrValid' && typeof pad === 'number') ({ x, pad } = expressPadding(x, layer.kernel, layer.stride, [pad, pad, pad, pad], 0));
+  let x = input,
+    pad: number | 'same' | 'valid' = layer.pad;
+  if (paddingRule === 'sameOrValid' && typeof pad === 'number')
+    ({ x, pad } = expressPadding(x, layer.kernel, layer.stride, [pad, pad, pad, pad], 0));
   // The fused ops fall back to separate ops when a gradient is recorded, so training still works.
   if (layer.depthwise) {
-    return tf.fused.depthwiseConv2d({ x, filter: layer.filter, bias: layer.bias, strides: layer.stride, pad, activation });
+    return tf.fused.depthwiseConv2d({
+      x,
+      filter: layer.filter,
+      bias: layer.bias,
+      strides: layer.stride,
+      pad,
+      activation,
+    });
   }
   return tf.fused.conv2d({ x, filter: layer.filter, bias: layer.bias, strides: layer.stride, pad, activation });
 }
@@ -238,8 +282,12 @@ function applyBatchNorm(x: tf.Tensor4D, norm: BatchNormLayer, mode: ForwardMode)
     return tf.add(tf.mul(x, scale), tf.sub(norm.beta, tf.mul(norm.movingMean, scale)));
   }
   const { mean, variance } = channelMoments(x);
-  mode.batchStats?.push({ layer: norm, mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D,
-                          count: x.shape[0] * x.shape[1] * x.shape[2] });
+  mode.batchStats?.push({
+    layer: norm,
+    mean: tf.keep(mean) as tf.Tensor1D,
+    variance: tf.keep(variance) as tf.Tensor1D,
+    count: x.shape[0] * x.shape[1] * x.shape[2],
+  });
   // (x − mean)/√(var + eps)·gamma + beta as x·scale + shift: the [C] vectors carry the algebra
   // (and its gradient), so only two ops touch the whole activation.
   const scale = tf.div(norm.gamma, tf.sqrt(tf.add(variance, norm.eps)));
@@ -260,7 +308,8 @@ export function applyConv(x: tf.Tensor4D, layer: ConvLayer, mode: ForwardMode = 
 export function updateBatchNorm(batchStats: readonly BatchStats[]): void {
   for (const { layer, mean, variance, count } of batchStats) {
     tf.tidy(() => {
-      const m = layer.momentum, unbiased = count > 1 ? count / (count - 1) : 1;
+      const m = layer.momentum,
+        unbiased = count > 1 ? count / (count - 1) : 1;
       layer.movingMean.assign(tf.add(tf.mul(layer.movingMean, 1 - m), tf.mul(mean, m)));
       layer.movingVariance.assign(tf.add(tf.mul(layer.movingVariance, 1 - m), tf.mul(variance, m * unbiased)));
     });
@@ -297,7 +346,12 @@ export function applyMaxPool(x: tf.Tensor4D, layer: MaxPoolLayer): tf.Tensor4D {
     return tf.maxPool(expressed.x, layer.size, layer.stride, expressed.pad);
   }
   // Explicit padding: tfjs's cpu and wasm pools skip padded cells, i.e. treat them as −∞.
-  return tf.maxPool(x, layer.size, layer.stride, [[0, 0], [top, bottom], [left, right], [0, 0]]);
+  return tf.maxPool(x, layer.size, layer.stride, [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ]);
 }
 
 export function applyL2Norm(x: tf.Tensor4D, layer: L2NormLayer): tf.Tensor4D {

@@ -51,7 +51,8 @@ export function miniPriors(): Float32Array {
   const { columns, rows } = MINI_GRID;
   const priors = new Float32Array(columns * rows * 4);
   for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < columns; j++) priors.set([(j + 0.5) / columns, (i + 0.5) / rows, 1 / columns, 1 / rows], (i * columns + j) * 4);
+    for (let j = 0; j < columns; j++)
+      priors.set([(j + 0.5) / columns, (i + 0.5) / rows, 1 / columns, 1 / rows], (i * columns + j) * 4);
   }
   return priors;
 }
@@ -62,8 +63,10 @@ export function miniPriors(): Float32Array {
  */
 export function miniSsdRows({ objectness, offsets }: MiniSsdOutput): { loc: tf.Tensor3D; conf: tf.Tensor3D } {
   return tf.tidy(() => {
-    const n = objectness.shape[0], cells = MINI_GRID.columns * MINI_GRID.rows;
-    const logits = tf.reshape(objectness, [n, cells, 1]), centre = tf.reshape(offsets, [n, cells, 2]);
+    const n = objectness.shape[0],
+      cells = MINI_GRID.columns * MINI_GRID.rows;
+    const logits = tf.reshape(objectness, [n, cells, 1]),
+      centre = tf.reshape(offsets, [n, cells, 2]);
     return {
       loc: tf.concat([tf.sub(centre, 0.5), tf.zerosLike(centre)], 2) as tf.Tensor3D,
       conf: tf.concat([tf.zerosLike(logits), logits], 2) as tf.Tensor3D,
@@ -74,8 +77,13 @@ export function miniSsdRows({ objectness, offsets }: MiniSsdOutput): { loc: tf.T
 let instances = 0;
 
 class MiniSsdNetwork extends VariableNetwork implements MiniSsd {
-  constructor(readonly width: number, readonly trunk: readonly ConvLayer[], readonly objectnessHead: ConvLayer,
-              readonly offsetHead: ConvLayer, variables: ReadonlyMap<string, tf.Variable>) {
+  constructor(
+    readonly width: number,
+    readonly trunk: readonly ConvLayer[],
+    readonly objectnessHead: ConvLayer,
+    readonly offsetHead: ConvLayer,
+    variables: ReadonlyMap<string, tf.Variable>,
+  ) {
     super('mini SSD', variables);
   }
 
@@ -83,7 +91,9 @@ class MiniSsdNetwork extends VariableNetwork implements MiniSsd {
     this.checkLive();
     const [, h, w, c] = images.shape;
     if (images.rank !== 4 || w !== MINI_INPUT_SIZE[0] || h !== MINI_INPUT_SIZE[1] || c !== 3) {
-      throw new RangeError(`images has shape [${images.shape.join(', ')}]; the mini SSD needs [N, ${MINI_INPUT_SIZE[1]}, ${MINI_INPUT_SIZE[0]}, 3] (NHWC)`);
+      throw new RangeError(
+        `images has shape [${images.shape.join(', ')}]; the mini SSD needs [N, ${MINI_INPUT_SIZE[1]}, ${MINI_INPUT_SIZE[0]}, 3] (NHWC)`,
+      );
     }
     return tf.tidy(() => {
       let x = images;
@@ -91,14 +101,14 @@ class MiniSsdNetwork extends VariableNetwork implements MiniSsd {
       return { objectness: applyConv(x, this.objectnessHead), offsets: applyConv(x, this.offsetHead) };
     });
   }
-
 }
 
 /** Builds the mini SSD with fresh weights (He for the trunk, σ = 0.01 for the heads). */
 export function createMiniSsd({ width = 1, seed = 0, objectPrior = 0.1 }: MiniSsdOptions = {}): MiniSsd {
   if (!(typeof width === 'number' && width > 0 && width <= 1)) throw new RangeError(`width ${width} must be in (0, 1]`);
   if (!Number.isInteger(seed)) throw new RangeError(`seed ${seed} must be an integer`);
-  if (!(objectPrior > 0 && objectPrior < 1)) throw new RangeError(`objectPrior ${objectPrior} must be a probability in (0, 1)`);
+  if (!(objectPrior > 0 && objectPrior < 1))
+    throw new RangeError(`objectPrior ${objectPrior} must be a probability in (0, 1)`);
   const b = new NetworkBuilder(`mini_${++instances}/`, seed);
   const trunk: ConvLayer[] = [];
   let channels = 3;
@@ -108,7 +118,11 @@ export function createMiniSsd({ width = 1, seed = 0, objectPrior = 0.1 }: MiniSs
     channels = out;
   });
   const head = (name: string, outChannels: number, bias: number) =>
-    b.conv(name, 'small', channels, outChannels, { pad: 1, relu: false, bias: new Float32Array(outChannels).fill(bias) });
+    b.conv(name, 'small', channels, outChannels, {
+      pad: 1,
+      relu: false,
+      bias: new Float32Array(outChannels).fill(bias),
+    });
   // Offsets start at the cell's centre (0.5, 0.5).
   const objectnessHead = head('objectness', 1, Math.log(objectPrior / (1 - objectPrior)));
   const offsetHead = head('offsets', 2, 0.5);

@@ -45,16 +45,38 @@ import { applyConv, type ConvLayer, type ForwardMode, type SourceLayers } from '
 export const MOBILENET_SSD_INPUT_SIZE = 300;
 /** The input sizes the network is built for: 300 (the TF OD API v1 models) and 320 (the TF2 zoo's). */
 export const MOBILENET_SSD_INPUT_SIZES = [300, 320] as const;
-export type MobilenetSsdInputSize = typeof MOBILENET_SSD_INPUT_SIZES[number];
+export type MobilenetSsdInputSize = (typeof MOBILENET_SSD_INPUT_SIZES)[number];
 const FEATURE_EXTRACTOR = 'FeatureExtractor/MobilenetV2';
 const FEATURE_EXTRACTOR_V1 = 'FeatureExtractor/MobilenetV1';
 /** MobileNet V1's 13 depthwise-separable blocks after Conv2d_0 (32, stride 2): (stride, pointwise channels). see: mobilenet_v1.py MOBILENETV1_CONV_DEFS */
-const V1_BLOCKS = [[1, 64], [2, 128], [1, 128], [2, 256], [1, 256], [2, 512], [1, 512], [1, 512], [1, 512], [1, 512], [1, 512], [2, 1024], [1, 1024]] as const;
+const V1_BLOCKS = [
+  [1, 64],
+  [2, 128],
+  [1, 128],
+  [2, 256],
+  [1, 256],
+  [2, 512],
+  [1, 512],
+  [1, 512],
+  [1, 512],
+  [1, 512],
+  [1, 512],
+  [2, 1024],
+  [1, 1024],
+] as const;
 /** V1's first source: block 11's pointwise output (stride 16). see: ssd_mobilenet_v1_feature_extractor.py feature_map_layout */
 const V1_FIRST_SOURCE = `${FEATURE_EXTRACTOR_V1}/Conv2d_11_pointwise`;
 
 /** (expansion t, channels c, repeats n, first stride s) per stage. see: mobilenet_v2.py V2_DEF */
-const STAGES = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]] as const;
+const STAGES = [
+  [1, 16, 1, 1],
+  [6, 24, 2, 2],
+  [6, 32, 3, 2],
+  [6, 64, 4, 2],
+  [6, 96, 3, 1],
+  [6, 160, 3, 2],
+  [6, 320, 1, 1],
+] as const;
 const STEM_CHANNELS = 32;
 const LAST_CHANNELS = 1280;
 /** The extra layers' 3×3 depths (their 1×1 layers have half). see: ssd_mobilenet_v2_feature_extractor.py layer_depth */
@@ -101,8 +123,10 @@ function checkInputSize(inputSize: number): void {
 }
 
 /** TF box coding: scale factors 10, 10, 5, 5 on (y, x, h, w). see: faster_rcnn_box_coder.py */
-export const MOBILENET_SSD_BOX_CODING = Object.freeze({ scaleFactors: [10, 10, 5, 5], order: 'yxhw' }) as
-  { scaleFactors: [number, number, number, number]; order: 'yxhw' };
+export const MOBILENET_SSD_BOX_CODING = Object.freeze({ scaleFactors: [10, 10, 5, 5], order: 'yxhw' }) as {
+  scaleFactors: [number, number, number, number];
+  order: 'yxhw';
+};
 
 /** TensorFlow's _make_divisible: the nearest multiple of `divisor` ≥ minValue, never below 90% of v. see: mobilenet.py */
 export function makeDivisible(v: number, divisor = DIVISIBLE_BY, minValue = divisor): number {
@@ -232,11 +256,21 @@ export interface MobilenetPostprocessOptions {
 }
 
 /** The post-processing of a MobileNet SSD with `numClasses` score columns (the COCO model's settings). */
-export function mobilenetSsdPostprocess(numClasses: number, labels?: readonly string[],
-                                        { inputSize = MOBILENET_SSD_INPUT_SIZE, scoreActivation = 'sigmoid' }: MobilenetPostprocessOptions = {}): PostprocessConfig {
+export function mobilenetSsdPostprocess(
+  numClasses: number,
+  labels?: readonly string[],
+  { inputSize = MOBILENET_SSD_INPUT_SIZE, scoreActivation = 'sigmoid' }: MobilenetPostprocessOptions = {},
+): PostprocessConfig {
   return {
-    priors: mobilenetSsdPriors(inputSize), numClasses, backgroundClass: 0, boxCoding: MOBILENET_SSD_BOX_CODING,
-    scoreActivation, scoreThreshold: 0.5, nmsThreshold: 0.6, topK: 100, keepTopK: 100,
+    priors: mobilenetSsdPriors(inputSize),
+    numClasses,
+    backgroundClass: 0,
+    boxCoding: MOBILENET_SSD_BOX_CODING,
+    scoreActivation,
+    scoreThreshold: 0.5,
+    nmsThreshold: 0.6,
+    topK: 100,
+    keepTopK: 100,
     ...(labels ? { labels: [...labels] } : {}),
   };
 }
@@ -249,16 +283,34 @@ class MobilenetSsdNetwork extends VariableNetwork implements MobilenetSsd {
   readonly backbone: readonly ConvLayer[];
   readonly priors: TfGridPriorConfig;
 
-  constructor(readonly version: 1 | 2, readonly numClasses: number, readonly width: number, readonly batchNorm: boolean, readonly lite: boolean,
-              readonly inputSize: MobilenetSsdInputSize, readonly layers: MobilenetSsdLayers, variables: ReadonlyMap<string, tf.Variable>) {
+  constructor(
+    readonly version: 1 | 2,
+    readonly numClasses: number,
+    readonly width: number,
+    readonly batchNorm: boolean,
+    readonly lite: boolean,
+    readonly inputSize: MobilenetSsdInputSize,
+    readonly layers: MobilenetSsdLayers,
+    variables: ReadonlyMap<string, tf.Variable>,
+  ) {
     super(lite ? 'SSDLite MobileNet V2' : `SSD MobileNet V${version}`, variables);
     this.numPriors = layers.sources.reduce((n, s) => n + s.featureMap ** 2 * s.boxesPerLocation, 0);
     this.priors = mobilenetSsdPriors(inputSize);
     const { stem, blocks, last, extras, sources } = layers;
-    this.backbone = [stem, ...blocks.flatMap(b => [...(b.expand ? [b.expand] : []), b.depthwise, b.project]), ...(last ? [last] : [])];
+    this.backbone = [
+      stem,
+      ...blocks.flatMap((b) => [...(b.expand ? [b.expand] : []), b.depthwise, b.project]),
+      ...(last ? [last] : []),
+    ];
     this.convolutions = [
-      ...this.backbone, ...extras,
-      ...sources.flatMap(s => [...(s.locDepthwise ? [s.locDepthwise] : []), s.loc, ...(s.confDepthwise ? [s.confDepthwise] : []), s.conf]),
+      ...this.backbone,
+      ...extras,
+      ...sources.flatMap((s) => [
+        ...(s.locDepthwise ? [s.locDepthwise] : []),
+        s.loc,
+        ...(s.confDepthwise ? [s.confDepthwise] : []),
+        s.conf,
+      ]),
     ];
   }
 
@@ -267,10 +319,12 @@ class MobilenetSsdNetwork extends VariableNetwork implements MobilenetSsd {
     const [n, h, w, c] = images.shape;
     const size = this.inputSize;
     if (images.rank !== 4 || h !== size || w !== size || c !== 3) {
-      throw new RangeError(`images has shape [${images.shape.join(', ')}]; this ${this.lite ? 'SSDLite MobileNet V2' : `SSD MobileNet V${this.version}`} needs [N, ${size}, ${size}, 3] (NHWC)`);
+      throw new RangeError(
+        `images has shape [${images.shape.join(', ')}]; this ${this.lite ? 'SSDLite MobileNet V2' : `SSD MobileNet V${this.version}`} needs [N, ${size}, ${size}, 3] (NHWC)`,
+      );
     }
     const { stem, blocks, last, extras, sources } = this.layers;
-    const tapped = new Set(sources.map(s => s.from));
+    const tapped = new Set(sources.map((s) => s.from));
     const ranges = mode.ranges;
     return tf.tidy(() => {
       const taps = new Map<string, tf.Tensor4D>();
@@ -292,7 +346,8 @@ class MobilenetSsdNetwork extends VariableNetwork implements MobilenetSsd {
       }
       if (last) x = conv(x, last);
       for (const extra of extras) x = conv(x, extra);
-      const loc: tf.Tensor3D[] = [], conf: tf.Tensor3D[] = [];
+      const loc: tf.Tensor3D[] = [],
+        conf: tf.Tensor3D[] = [];
       for (const source of sources) {
         const features = taps.get(source.from)!;
         const head = (x: tf.Tensor4D, depthwise: ConvLayer | undefined, layer: ConvLayer) =>
@@ -306,11 +361,26 @@ class MobilenetSsdNetwork extends VariableNetwork implements MobilenetSsd {
   }
 }
 
-function validateOptions(options: MobilenetSsdOptions): Required<Omit<MobilenetSsdOptions, 'backgroundPrior'>> & Pick<MobilenetSsdOptions, 'backgroundPrior'> {
-  const { numClasses, version = 2, width = 1, seed = 0, batchNorm = false, lite = false, headKernel = lite ? 3 : 1, inputSize = MOBILENET_SSD_INPUT_SIZE, backgroundPrior } = options;
-  if (version !== 1 && version !== 2) throw new RangeError(`version ${String(version)} must be 1 (SSD MobileNet V1) or 2 (SSD MobileNet V2)`);
+function validateOptions(
+  options: MobilenetSsdOptions,
+): Required<Omit<MobilenetSsdOptions, 'backgroundPrior'>> & Pick<MobilenetSsdOptions, 'backgroundPrior'> {
+  const {
+    numClasses,
+    version = 2,
+    width = 1,
+    seed = 0,
+    batchNorm = false,
+    lite = false,
+    headKernel = lite ? 3 : 1,
+    inputSize = MOBILENET_SSD_INPUT_SIZE,
+    backgroundPrior,
+  } = options;
+  if (version !== 1 && version !== 2)
+    throw new RangeError(`version ${String(version)} must be 1 (SSD MobileNet V1) or 2 (SSD MobileNet V2)`);
   if (!Number.isInteger(numClasses) || numClasses < 2) {
-    throw new RangeError(`numClasses ${numClasses} must be an integer ≥ 2 (the score columns including the background)`);
+    throw new RangeError(
+      `numClasses ${numClasses} must be an integer ≥ 2 (the score columns including the background)`,
+    );
   }
   if (!(typeof width === 'number' && width > 0 && width <= 1.4)) {
     throw new RangeError(`width ${width} must be in (0, 1.4]: it is MobileNet V2's depth multiplier`);
@@ -319,10 +389,15 @@ function validateOptions(options: MobilenetSsdOptions): Required<Omit<MobilenetS
   if (typeof batchNorm !== 'boolean') throw new TypeError(`batchNorm ${String(batchNorm)} must be a boolean`);
   if (headKernel !== 1 && headKernel !== 3) throw new RangeError(`headKernel ${headKernel} must be 1 or 3`);
   if (typeof lite !== 'boolean') throw new TypeError(`lite ${String(lite)} must be a boolean`);
-  if (lite && version === 1) throw new RangeError('lite builds SSDLite MobileNet V2; version 1 has no SSDLite layout here (use version 2)');
-  if (lite && headKernel !== 3) throw new RangeError('an SSDLite head is a 3×3 depthwise then a 1×1 convolution: headKernel must be 3');
+  if (lite && version === 1)
+    throw new RangeError('lite builds SSDLite MobileNet V2; version 1 has no SSDLite layout here (use version 2)');
+  if (lite && headKernel !== 3)
+    throw new RangeError('an SSDLite head is a 3×3 depthwise then a 1×1 convolution: headKernel must be 3');
   checkInputSize(inputSize);
-  if (backgroundPrior !== undefined && !(typeof backgroundPrior === 'number' && backgroundPrior > 0 && backgroundPrior < 1)) {
+  if (
+    backgroundPrior !== undefined &&
+    !(typeof backgroundPrior === 'number' && backgroundPrior > 0 && backgroundPrior < 1)
+  ) {
     throw new RangeError(`backgroundPrior ${backgroundPrior} must be a probability in (0, 1)`);
   }
   return { numClasses, version, width, seed, batchNorm, headKernel, lite, inputSize, backgroundPrior };
@@ -330,15 +405,24 @@ function validateOptions(options: MobilenetSsdOptions): Required<Omit<MobilenetS
 
 /** Builds SSD (or SSDLite) MobileNet V2, or SSD MobileNet V1, with freshly initialised weights (He for the feature extractor, biases 0). */
 export function createMobilenetSsd(options: MobilenetSsdOptions): MobilenetSsd {
-  const { numClasses, version, width, seed, batchNorm, headKernel, lite, inputSize, backgroundPrior } = validateOptions(options);
+  const { numClasses, version, width, seed, batchNorm, headKernel, lite, inputSize, backgroundPrior } =
+    validateOptions(options);
   const b = new NetworkBuilder(`mobilenet_ssd_${++instances}/`, seed);
   const depth = (c: number) => makeDivisible(c * width);
   const sizeAfter = (size: number, stride: number) => Math.ceil(size / stride); // SAME padding
   /** Channels and map size of each layer's output. */
   const outputs = new Map<string, { channels: number; size: number }>();
-  let channels = 3, size: number = inputSize;
+  let channels = 3,
+    size: number = inputSize;
   const depthwise = (name: string, stride: number, relu6: boolean, norm: boolean): ConvLayer => {
-    const layer = b.depthwise(name, 'he', channels, { kernel: 3, stride, pad: 'same', relu: relu6, relu6, batchNorm: norm });
+    const layer = b.depthwise(name, 'he', channels, {
+      kernel: 3,
+      stride,
+      pad: 'same',
+      relu: relu6,
+      relu6,
+      batchNorm: norm,
+    });
     size = sizeAfter(size, stride);
     outputs.set(name, { channels, size });
     return layer;
@@ -368,13 +452,20 @@ export function createMobilenetSsd(options: MobilenetSsdOptions): MobilenetSsd {
     for (const [expansion, c, repeats, firstStride] of STAGES) {
       for (let r = 0; r < repeats; r++) {
         const name = `${FEATURE_EXTRACTOR}/expanded_conv${blocks.length === 0 ? '' : `_${blocks.length}`}`;
-        const input = channels, stride = r === 0 ? firstStride : 1;
+        const input = channels,
+          stride = r === 0 ? firstStride : 1;
         // see: mobilenet_v2.py expand_input_by_factor; conv_blocks.py: expand only when it widens
         const inner = expansion === 1 ? input : makeDivisible(input * expansion);
         const expand = inner > input ? conv(`${name}/expand`, inner, 1, 1, true) : undefined;
         const dw = depthwise(`${name}/depthwise`, stride, true, batchNorm);
         const project = conv(`${name}/project`, depth(c), 1, 1, false);
-        blocks.push({ name, ...(expand ? { expand } : {}), depthwise: dw, project, residual: stride === 1 && input === channels });
+        blocks.push({
+          name,
+          ...(expand ? { expand } : {}),
+          depthwise: dw,
+          project,
+          residual: stride === 1 && input === channels,
+        });
       }
     }
     last = conv(`${FEATURE_EXTRACTOR}/Conv_1`, depth(LAST_CHANNELS), 1, 1, true);
@@ -386,7 +477,8 @@ export function createMobilenetSsd(options: MobilenetSsdOptions): MobilenetSsd {
   const extras: ConvLayer[] = [];
   const extraDepth = (d: number) => Math.max(Math.floor(d * width), MIN_DEPTH);
   EXTRA_DEPTHS.forEach((d, k) => {
-    const inner = extraDepth(d / 2), outer = extraDepth(d);
+    const inner = extraDepth(d / 2),
+      outer = extraDepth(d);
     extras.push(conv(`${extrasBase}_1_Conv2d_${k + 2}_1x1_${inner}`, inner, 1, 1, true));
     const name = `${extrasBase}_2_Conv2d_${k + 2}_3x3_s2_${outer}`;
     // see: feature_map_generators.py: use_depthwise → separable_conv2d '<name>_depthwise', then a 1×1 '<name>'
@@ -396,24 +488,49 @@ export function createMobilenetSsd(options: MobilenetSsdOptions): MobilenetSsd {
   });
 
   // Softmax of (b, 0, ..., 0) gives the background e^b / (e^b + C − 1) = p.
-  const classBias = backgroundPrior === undefined ? undefined
-    : Float32Array.from({ length: numClasses }, (_, c) => (c === 0 ? Math.log((backgroundPrior * (numClasses - 1)) / (1 - backgroundPrior)) : 0));
+  const classBias =
+    backgroundPrior === undefined
+      ? undefined
+      : Float32Array.from({ length: numClasses }, (_, c) =>
+          c === 0 ? Math.log((backgroundPrior * (numClasses - 1)) / (1 - backgroundPrior)) : 0,
+        );
   const sources: MobilenetSource[] = sourceNames.map((from, k) => {
-    const boxes = BOXES_PER_LOCATION[k], input = outputs.get(from)!;
+    const boxes = BOXES_PER_LOCATION[k],
+      input = outputs.get(from)!;
     const init = backgroundPrior === undefined ? 'xavier' : 'small';
-    const head = (kind: string, perBox: number, bias?: Float32Array) => b.conv(`BoxPredictor_${k}/${kind}`, init, input.channels, boxes * perBox,
-      { kernel: lite ? 1 : headKernel, pad: 'same', relu: false, bias: bias && Float32Array.from({ length: boxes * perBox }, (_, i) => bias[i % perBox]) });
+    const head = (kind: string, perBox: number, bias?: Float32Array) =>
+      b.conv(`BoxPredictor_${k}/${kind}`, init, input.channels, boxes * perBox, {
+        kernel: lite ? 1 : headKernel,
+        pad: 'same',
+        relu: false,
+        bias: bias && Float32Array.from({ length: boxes * perBox }, (_, i) => bias[i % perBox]),
+      });
     // see: convolutional_box_predictor.py use_depthwise: separable_conv2d '<kind>_depthwise' (conv_hyperparams: BN, ReLU6), then the 1×1
-    const separable = (kind: string) => (lite
-      ? { [`${kind === 'BoxEncodingPredictor' ? 'loc' : 'conf'}Depthwise`]: b.depthwise(`BoxPredictor_${k}/${kind}_depthwise`, 'he', input.channels,
-          { kernel: 3, stride: 1, pad: 'same', relu: true, relu6: true, batchNorm }) }
-      : {});
+    const separable = (kind: string) =>
+      lite
+        ? {
+            [`${kind === 'BoxEncodingPredictor' ? 'loc' : 'conf'}Depthwise`]: b.depthwise(
+              `BoxPredictor_${k}/${kind}_depthwise`,
+              'he',
+              input.channels,
+              { kernel: 3, stride: 1, pad: 'same', relu: true, relu6: true, batchNorm },
+            ),
+          }
+        : {};
     const locDepthwise = separable('BoxEncodingPredictor');
     const loc = head('BoxEncodingPredictor', 4);
     const confDepthwise = separable('ClassPredictor');
     const conf = head('ClassPredictor', numClasses, classBias);
     return { from, ...locDepthwise, loc, ...confDepthwise, conf, boxesPerLocation: boxes, featureMap: input.size };
   });
-  return new MobilenetSsdNetwork(version, numClasses, width, batchNorm, lite, inputSize,
-                                 { stem, blocks, ...(last ? { last } : {}), extras, sources }, b.variables);
+  return new MobilenetSsdNetwork(
+    version,
+    numClasses,
+    width,
+    batchNorm,
+    lite,
+    inputSize,
+    { stem, blocks, ...(last ? { last } : {}), extras, sources },
+    b.variables,
+  );
 }

@@ -11,8 +11,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { NetworkBuilder, VariableNetwork, type Network } from './builder.js';
 import type { FilterInit } from './init.js';
 import {
-  applyConv, applyL2Norm, applyTrunkLayer,
-  type ForwardMode, type NetworkLayers, type SourceLayers, type TrunkLayer,
+  applyConv,
+  applyL2Norm,
+  applyTrunkLayer,
+  type ForwardMode,
+  type NetworkLayers,
+  type SourceLayers,
+  type TrunkLayer,
 } from './layers.js';
 
 export const SSD300_INPUT_SIZE = 300;
@@ -78,8 +83,13 @@ export interface Ssd300 extends Network {
 /** Numbers each instance's variable prefix (tfjs variable names are global to the engine). */
 let instances = 0;
 
-function validateOptions({ numClasses, width = 1, seed = 0, batchNorm = false, backgroundPrior }: Ssd300Options):
-    Required<Omit<Ssd300Options, 'backgroundPrior'>> & Pick<Ssd300Options, 'backgroundPrior'> {
+function validateOptions({
+  numClasses,
+  width = 1,
+  seed = 0,
+  batchNorm = false,
+  backgroundPrior,
+}: Ssd300Options): Required<Omit<Ssd300Options, 'backgroundPrior'>> & Pick<Ssd300Options, 'backgroundPrior'> {
   if (!Number.isInteger(numClasses) || numClasses < 2) {
     throw new RangeError(`numClasses ${numClasses} must be an integer ≥ 2 (the classes including the background)`);
   }
@@ -88,7 +98,10 @@ function validateOptions({ numClasses, width = 1, seed = 0, batchNorm = false, b
   }
   if (!Number.isInteger(seed)) throw new RangeError(`seed ${seed} must be an integer`);
   if (typeof batchNorm !== 'boolean') throw new TypeError(`batchNorm ${String(batchNorm)} must be a boolean`);
-  if (backgroundPrior !== undefined && !(typeof backgroundPrior === 'number' && backgroundPrior > 0 && backgroundPrior < 1)) {
+  if (
+    backgroundPrior !== undefined &&
+    !(typeof backgroundPrior === 'number' && backgroundPrior > 0 && backgroundPrior < 1)
+  ) {
     throw new RangeError(`backgroundPrior ${backgroundPrior} must be a probability in (0, 1)`);
   }
   return { numClasses, width, seed, batchNorm, backgroundPrior };
@@ -106,8 +119,13 @@ function outputSize(size: number, kernel: number, stride: number, pad: number, d
 class Ssd300Network extends VariableNetwork implements Ssd300 {
   readonly numPriors: number;
 
-  constructor(readonly numClasses: number, readonly width: number, readonly batchNorm: boolean,
-              readonly layers: NetworkLayers, variables: ReadonlyMap<string, tf.Variable>) {
+  constructor(
+    readonly numClasses: number,
+    readonly width: number,
+    readonly batchNorm: boolean,
+    readonly layers: NetworkLayers,
+    variables: ReadonlyMap<string, tf.Variable>,
+  ) {
     super('SSD300', variables);
     this.numPriors = layers.sources.reduce((n, s) => n + s.featureMap ** 2 * s.boxesPerLocation, 0);
   }
@@ -119,7 +137,7 @@ class Ssd300Network extends VariableNetwork implements Ssd300 {
       throw new RangeError(`images has shape [${images.shape.join(', ')}]; SSD300 needs [N, 300, 300, 3] (NHWC)`);
     }
     const { trunk, sources } = this.layers;
-    const tapped = new Set(sources.map(s => s.from));
+    const tapped = new Set(sources.map((s) => s.from));
     return tf.tidy(() => {
       const taps = new Map<string, tf.Tensor4D>();
       let x = images;
@@ -127,7 +145,8 @@ class Ssd300Network extends VariableNetwork implements Ssd300 {
         x = applyTrunkLayer(x, layer, mode);
         if (tapped.has(layer.name)) taps.set(layer.name, x);
       }
-      const loc: tf.Tensor3D[] = [], conf: tf.Tensor3D[] = [];
+      const loc: tf.Tensor3D[] = [],
+        conf: tf.Tensor3D[] = [];
       for (const source of sources) {
         const tap = taps.get(source.from)!;
         const features = source.norm ? applyL2Norm(tap, source.norm) : tap;
@@ -138,7 +157,6 @@ class Ssd300Network extends VariableNetwork implements Ssd300 {
       return { loc: tf.concat(loc, 1), conf: tf.concat(conf, 1) };
     });
   }
-
 }
 
 /** Builds SSD300 with freshly initialised weights (He for the VGG base, Xavier elsewhere, biases 0). */
@@ -149,9 +167,14 @@ export function createSsd300(options: Ssd300Options): Ssd300 {
   const trunk: TrunkLayer[] = [];
   /** Feature-map size and channels after each trunk layer. */
   const outputs = new Map<string, { size: number; channels: number }>();
-  let size = SSD300_INPUT_SIZE, channels = 3;
-  const addConv = (name: string, init: FilterInit, outChannels: number,
-                   opts: { kernel?: number; stride?: number; pad?: number; dilation?: number } = {}) => {
+  let size = SSD300_INPUT_SIZE,
+    channels = 3;
+  const addConv = (
+    name: string,
+    init: FilterInit,
+    outChannels: number,
+    opts: { kernel?: number; stride?: number; pad?: number; dilation?: number } = {},
+  ) => {
     const layer = b.conv(name, init, channels, outChannels, { ...opts, batchNorm });
     trunk.push(layer);
     size = outputSize(size, layer.kernel, layer.stride, opts.pad ?? 0, layer.dilation);
@@ -167,7 +190,8 @@ export function createSsd300(options: Ssd300Options): Ssd300 {
   };
 
   // see: ssd.pytorch ssd.py vgg()
-  let block = 1, index = 1;
+  let block = 1,
+    index = 1;
   for (const v of VGG_BASE) {
     if (v === 'M' || v === 'C') {
       addPool(`pool${block++}`, 2, 2, 0, v === 'C');
@@ -182,7 +206,9 @@ export function createSsd300(options: Ssd300Options): Ssd300 {
 
   // see: ssd.pytorch ssd.py add_extras(): 1×1 and 3×3 convs alternate; 'S' makes the 3×3 stride 2, pad 1.
   const sourceNames = ['conv4_3', 'conv7'];
-  let previous: number | 'S' = FC_CHANNELS, threeByThree = false, extra = 0;
+  let previous: number | 'S' = FC_CHANNELS,
+    threeByThree = false,
+    extra = 0;
   EXTRAS.forEach((v, k) => {
     if (previous !== 'S') {
       const name = `conv${8 + (extra >> 1)}_${(extra & 1) + 1}`;
@@ -198,19 +224,29 @@ export function createSsd300(options: Ssd300Options): Ssd300 {
   });
 
   const norm = b.l2norm('conv4_3_norm', outputs.get('conv4_3')!.channels, L2NORM_INIT_SCALE);
-  const head = (kind: 'loc' | 'conf', perBox: number, boxBias?: Float32Array) => sourceNames.map((from, k) => {
-    const boxes = BOXES_PER_LOCATION[k];
-    const bias = boxBias && Float32Array.from({ length: boxes * perBox }, (_, i) => boxBias[i % perBox]);
-    const init = backgroundPrior === undefined ? 'xavier' : 'small';
-    return b.conv(`${kind}${k}`, init, outputs.get(from)!.channels, boxes * perBox, { pad: 1, relu: false, bias });
-  });
+  const head = (kind: 'loc' | 'conf', perBox: number, boxBias?: Float32Array) =>
+    sourceNames.map((from, k) => {
+      const boxes = BOXES_PER_LOCATION[k];
+      const bias = boxBias && Float32Array.from({ length: boxes * perBox }, (_, i) => boxBias[i % perBox]);
+      const init = backgroundPrior === undefined ? 'xavier' : 'small';
+      return b.conv(`${kind}${k}`, init, outputs.get(from)!.channels, boxes * perBox, { pad: 1, relu: false, bias });
+    });
   // Softmax of (b, 0, ..., 0) gives the background e^b / (e^b + C − 1) = p.
-  const confBias = backgroundPrior === undefined ? undefined : Float32Array.from({ length: numClasses },
-    (_, c) => (c === 0 ? Math.log((backgroundPrior * (numClasses - 1)) / (1 - backgroundPrior)) : 0));
-  const loc = head('loc', 4), conf = head('conf', numClasses, confBias);
+  const confBias =
+    backgroundPrior === undefined
+      ? undefined
+      : Float32Array.from({ length: numClasses }, (_, c) =>
+          c === 0 ? Math.log((backgroundPrior * (numClasses - 1)) / (1 - backgroundPrior)) : 0,
+        );
+  const loc = head('loc', 4),
+    conf = head('conf', numClasses, confBias);
   const sources: SourceLayers[] = sourceNames.map((from, k) => ({
-    from, norm: k === 0 ? norm : undefined, loc: loc[k], conf: conf[k],
-    boxesPerLocation: BOXES_PER_LOCATION[k], featureMap: outputs.get(from)!.size,
+    from,
+    norm: k === 0 ? norm : undefined,
+    loc: loc[k],
+    conf: conf[k],
+    boxesPerLocation: BOXES_PER_LOCATION[k],
+    featureMap: outputs.get(from)!.size,
   }));
   return new Ssd300Network(numClasses, width, batchNorm, { trunk, sources }, b.variables);
 }

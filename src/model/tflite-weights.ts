@@ -57,13 +57,17 @@ export function readTfliteWeights(source: Uint8Array | TfliteModel): TfliteWeigh
     if (op.name === 'CONV_2D' || op.name === 'DEPTHWISE_CONV_2D') {
       const name = out.name.replace(LAYER_SUFFIX, '');
       if (layers.has(name)) throw new TfliteFormatError(`two convolutions are named '${name}' (operator ${op.index})`);
-      const weight = model.tensors[op.inputs[1]], bias = op.inputs[2] >= 0 ? model.tensors[op.inputs[2]] : undefined;
+      const weight = model.tensors[op.inputs[1]],
+        bias = op.inputs[2] >= 0 ? model.tensors[op.inputs[2]] : undefined;
       const values = constantFloats(weight);
       const [o, kh, kw, i] = weight.shape;
       const depthwise = op.name === 'DEPTHWISE_CONV_2D';
       let filter: TfliteLayerWeights['filter'];
       if (depthwise) {
-        if (o !== 1) throw new TfliteFormatError(`'${name}': depthwise filter [${weight.shape}] has a depth multiplier; only 1 is supported`);
+        if (o !== 1)
+          throw new TfliteFormatError(
+            `'${name}': depthwise filter [${weight.shape}] has a depth multiplier; only 1 is supported`,
+          );
         filter = { values, shape: [kh, kw, i, 1] };
       } else {
         const hwio = new Float32Array(values.length);
@@ -81,9 +85,11 @@ export function readTfliteWeights(source: Uint8Array | TfliteModel): TfliteWeigh
       if (range) ranges.set(out.name, range);
     } else if (op.custom && op.name === 'TFLite_Detection_PostProcess') {
       // boxes: the reshaped concatenation (one quantisation); scores: the LOGISTIC's input, the logits
-      const boxes = model.tensors[op.inputs[0]], scores = model.tensors[op.inputs[1]];
-      const logistic = model.operators.find(o => o.name === 'LOGISTIC' && o.outputs[0] === scores.index);
-      const boxRange = rangeOf(boxes), logitRange = logistic ? rangeOf(model.tensors[logistic.inputs[0]]) : undefined;
+      const boxes = model.tensors[op.inputs[0]],
+        scores = model.tensors[op.inputs[1]];
+      const logistic = model.operators.find((o) => o.name === 'LOGISTIC' && o.outputs[0] === scores.index);
+      const boxRange = rangeOf(boxes),
+        logitRange = logistic ? rangeOf(model.tensors[logistic.inputs[0]]) : undefined;
       if (boxRange) ranges.set('loc', boxRange);
       if (logitRange) ranges.set('conf', logitRange);
     }
@@ -101,15 +107,25 @@ export interface LoadTfliteOptions {
  * have, checked in full before anything changes: a layer the filter accepts but the file lacks, or
  * a shape mismatch, throws a RangeError naming it. Returns the names loaded.
  */
-export function loadTfliteWeights(convolutions: readonly ConvLayer[], weights: TfliteWeights, options: LoadTfliteOptions = {}): string[] {
+export function loadTfliteWeights(
+  convolutions: readonly ConvLayer[],
+  weights: TfliteWeights,
+  options: LoadTfliteOptions = {},
+): string[] {
   const chosen = convolutions.filter(options.include ?? (() => true));
   for (const layer of chosen) {
     const w = weights.layers.get(layer.name);
-    if (!w) throw new RangeError(`the TFLite model has no layer '${layer.name}' (it has ${weights.layers.size} convolutions, e.g. '${[...weights.layers.keys()][0]}')`);
-    if (w.depthwise !== Boolean(layer.depthwise)) throw new RangeError(`'${layer.name}' is ${w.depthwise ? '' : 'not '}depthwise in the TFLite model`);
+    if (!w)
+      throw new RangeError(
+        `the TFLite model has no layer '${layer.name}' (it has ${weights.layers.size} convolutions, e.g. '${[...weights.layers.keys()][0]}')`,
+      );
+    if (w.depthwise !== Boolean(layer.depthwise))
+      throw new RangeError(`'${layer.name}' is ${w.depthwise ? '' : 'not '}depthwise in the TFLite model`);
     if (w.filter.shape.join() !== layer.filter.shape.join() || w.bias.length !== layer.bias.size) {
-      throw new RangeError(`'${layer.name}': the TFLite filter is [${w.filter.shape.join(', ')}] (HWIO) with ${w.bias.length} biases; ` +
-                           `the network's is [${layer.filter.shape.join(', ')}]: was it built with another width or numClasses?`);
+      throw new RangeError(
+        `'${layer.name}': the TFLite filter is [${w.filter.shape.join(', ')}] (HWIO) with ${w.bias.length} biases; ` +
+          `the network's is [${layer.filter.shape.join(', ')}]: was it built with another width or numClasses?`,
+      );
     }
   }
   for (const layer of chosen) {
@@ -127,23 +143,40 @@ export function loadTfliteWeights(convolutions: readonly ConvLayer[], weights: T
       }
     });
   }
-  return chosen.map(l => l.name);
+  return chosen.map((l) => l.name);
 }
 
 /** An ONNX initializer's values as float32 (float, uint8, int8, int32 raw or typed data). */
-function initializerValues(t: { name?: string | null; dataType?: number | null; dims?: unknown[] | null; rawData?: Uint8Array | null;
-                                floatData?: number[] | null; int32Data?: number[] | null }): Float32Array {
+function initializerValues(t: {
+  name?: string | null;
+  dataType?: number | null;
+  dims?: unknown[] | null;
+  rawData?: Uint8Array | null;
+  floatData?: number[] | null;
+  int32Data?: number[] | null;
+}): Float32Array {
   const count = (t.dims ?? []).reduce<number>((n, d) => n * int64(d as number), 1);
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) {
     switch (t.dataType) {
-      case 1: out[i] = view ? view.getFloat32(4 * i, true) : t.floatData![i]; break;
-      case 2: out[i] = view ? view.getUint8(i) : t.int32Data![i]; break;
-      case 3: out[i] = view ? view.getInt8(i) : t.int32Data![i]; break;
-      case 6: out[i] = view ? view.getInt32(4 * i, true) : t.int32Data![i]; break;
-      default: throw new RangeError(`initializer '${t.name}' has ONNX data type ${t.dataType}; float, uint8, int8 or int32 expected`);
+      case 1:
+        out[i] = view ? view.getFloat32(4 * i, true) : t.floatData![i];
+        break;
+      case 2:
+        out[i] = view ? view.getUint8(i) : t.int32Data![i];
+        break;
+      case 3:
+        out[i] = view ? view.getInt8(i) : t.int32Data![i];
+        break;
+      case 6:
+        out[i] = view ? view.getInt32(4 * i, true) : t.int32Data![i];
+        break;
+      default:
+        throw new RangeError(
+          `initializer '${t.name}' has ONNX data type ${t.dataType}; float, uint8, int8 or int32 expected`,
+        );
     }
   }
   return out;
@@ -160,27 +193,31 @@ function initializerValues(t: { name?: string | null; dataType?: number | null; 
 export function readConvertedOnnxWeights(onnx: OnnxSchema.ModelProto, names: readonly string[]): TfliteWeights {
   const graph = onnx.graph;
   if (!graph) throw new RangeError('the ONNX model has no graph');
-  const initializers = new Map((graph.initializer ?? []).map(t => [t.name ?? '', t]));
+  const initializers = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
   const values = (name: string | undefined | null, what: string) => {
     const t = name ? initializers.get(name) : undefined;
     if (!t) throw new RangeError(`the ONNX convolution's ${what} '${name}' is not a constant`);
-    return { values: initializerValues(t), dims: (t.dims ?? []).map(d => int64(d)) };
+    return { values: initializerValues(t), dims: (t.dims ?? []).map((d) => int64(d)) };
   };
-  const convs = (graph.node ?? []).filter(n => n.opType === 'QLinearConv' || n.opType === 'Conv');
+  const convs = (graph.node ?? []).filter((n) => n.opType === 'QLinearConv' || n.opType === 'Conv');
   if (convs.length !== names.length) {
-    throw new RangeError(`the ONNX model has ${convs.length} convolutions; the network has ${names.length}: is it a conversion of this architecture?`);
+    throw new RangeError(
+      `the ONNX model has ${convs.length} convolutions; the network has ${names.length}: is it a conversion of this architecture?`,
+    );
   }
   const layers = new Map<string, TfliteLayerWeights>();
   convs.forEach((node, k) => {
     const inputs = node.input ?? [];
-    const group = int64((node.attribute ?? []).find(a => a.name === 'group')?.i ?? 1);
+    const group = int64((node.attribute ?? []).find((a) => a.name === 'group')?.i ?? 1);
     let w: { values: Float32Array; dims: number[] }, bias: Float32Array;
     if (node.opType === 'QLinearConv') {
       // x, x.scale, x.zero, w, w.scale, w.zero, y.scale, y.zero, b
       w = values(inputs[3], 'weight');
       const xScale = values(inputs[1], 'input scale').values[0];
-      const wScale = values(inputs[4], 'weight scale').values, wZero = values(inputs[5], 'weight zero point').values;
-      const o = w.dims[0], inner = w.values.length / o;
+      const wScale = values(inputs[4], 'weight scale').values,
+        wZero = values(inputs[5], 'weight zero point').values;
+      const o = w.dims[0],
+        inner = w.values.length / o;
       for (let i = 0; i < w.values.length; i++) {
         const c = wScale.length === 1 ? 0 : Math.floor(i / inner);
         w.values[i] = Math.fround((w.values[i] - wZero[c]) * wScale[c]);
@@ -193,7 +230,10 @@ export function readConvertedOnnxWeights(onnx: OnnxSchema.ModelProto, names: rea
     }
     const [o, i, kh, kw] = w.dims;
     const depthwise = group > 1;
-    if (depthwise && (group !== o || i !== 1)) throw new RangeError(`ONNX convolution ${node.name}: group ${group} with weight [${w.dims}] is not a depthwise convolution of multiplier 1`);
+    if (depthwise && (group !== o || i !== 1))
+      throw new RangeError(
+        `ONNX convolution ${node.name}: group ${group} with weight [${w.dims}] is not a depthwise convolution of multiplier 1`,
+      );
     let filter: TfliteLayerWeights['filter'];
     if (depthwise) {
       // [C, 1, KH, KW] → [KH, KW, C, 1]
@@ -203,7 +243,9 @@ export function readConvertedOnnxWeights(onnx: OnnxSchema.ModelProto, names: rea
     } else {
       // OIHW → HWIO
       const out = new Float32Array(w.values.length);
-      for (let oo = 0; oo < o; oo++) for (let ii = 0; ii < i; ii++) for (let k2 = 0; k2 < kh * kw; k2++) out[(k2 * i + ii) * o + oo] = w.values[(oo * i + ii) * kh * kw + k2];
+      for (let oo = 0; oo < o; oo++)
+        for (let ii = 0; ii < i; ii++)
+          for (let k2 = 0; k2 < kh * kw; k2++) out[(k2 * i + ii) * o + oo] = w.values[(oo * i + ii) * kh * kw + k2];
       filter = { values: out, shape: [kh, kw, i, o] };
     }
     layers.set(names[k], { filter, bias, depthwise });

@@ -22,7 +22,9 @@ export type BuiltinModelName = keyof typeof BUILTIN_MODELS;
  * (and 'auto' where it is the fastest exact path) runs that file on the core's own kernels. The
  * labels are those the ONNX file records (a .tflite carries none).
  */
-export const BUILTIN_TFLITE_TWINS: Readonly<Partial<Record<BuiltinModelName, { file: string; labels: readonly string[] }>>> = Object.freeze({
+export const BUILTIN_TFLITE_TWINS: Readonly<
+  Partial<Record<BuiltinModelName, { file: string; labels: readonly string[] }>>
+> = Object.freeze({
   'ssd-mobilenet-v2-coco': { file: 'mobilenet_ssd_v2_coco_quant_postprocess.tflite', labels: COCO91_LABELS },
 });
 /** The model `createDetector` and the CLI use when none is named. */

@@ -36,7 +36,8 @@ function fromMetadata<T>(metadata: Record<string, string>, key: string, parse: (
 /** A metadata post-processing entry: a preset name, or a PostprocessConfig whose priors may be a JSON array. */
 function postprocessFromJson(value: unknown): PostprocessChoice {
   if (typeof value === 'string') return presetNamed(value);
-  if (value === null || typeof value !== 'object') throw new TypeError('expected a preset name or a PostprocessConfig object');
+  if (value === null || typeof value !== 'object')
+    throw new TypeError('expected a preset name or a PostprocessConfig object');
   const config = value as PostprocessConfig & { priors: unknown };
   const priors = Array.isArray(config.priors) ? new Float32Array(config.priors as number[]) : config.priors;
   return { config: { ...config, priors }, name: `the model's '${METADATA_POSTPROCESS}' config` };
@@ -66,8 +67,10 @@ export function choosePostprocess(options: DetectorOptions, records: ModelRecord
     choice = name ? presetNamed(name) : { config: preset, name: 'this config' };
   } else choice = records.postprocess;
   if (!choice) {
-    throw new Error(`model ${model} records no post-processing (metadata '${METADATA_POSTPROCESS}'): pass preset, ` +
-      `one of ${Object.keys(presets).join(', ')}, or a PostprocessConfig`);
+    throw new Error(
+      `model ${model} records no post-processing (metadata '${METADATA_POSTPROCESS}'): pass preset, ` +
+        `one of ${Object.keys(presets).join(', ')}, or a PostprocessConfig`,
+    );
   }
   const config = { ...choice.config };
   if (options.labels !== undefined) config.labels = options.labels;
@@ -78,11 +81,17 @@ export function choosePostprocess(options: DetectorOptions, records: ModelRecord
 }
 
 /** Pre-processing: options.preprocess, else what the model records, else the preset's input preset. */
-export function choosePreprocess(options: DetectorOptions, records: ModelRecords, post: PostprocessChoice): PreprocessSpec {
+export function choosePreprocess(
+  options: DetectorOptions,
+  records: ModelRecords,
+  post: PostprocessChoice,
+): PreprocessSpec {
   const spec = options.preprocess ?? records.preprocess ?? post.input;
   if (!spec) {
-    throw new Error(`no pre-processing is known for ${post.name}: pass preprocess (a PreprocessSpec such as ` +
-      'inputPresets.ssd300Voc), or a preset by name');
+    throw new Error(
+      `no pre-processing is known for ${post.name}: pass preprocess (a PreprocessSpec such as ` +
+        'inputPresets.ssd300Voc), or a preset by name',
+    );
   }
   return validatePreprocessSpec(spec);
 }

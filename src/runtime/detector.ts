@@ -27,20 +27,48 @@ import { choosePostprocess, choosePreprocess } from './detector-config.js';
 import { checkInput, chooseOutputs, postprocess, readHeads, warmUp, type Heads } from './model-contract.js';
 import { loadModel } from './model-loading.js';
 import type {
-  Backend, DetectorImage, DetectorOptions, ImageDetection, PreprocessSpec, Profile, RawImage, ThresholdOverrides, Timings,
+  Backend,
+  DetectorImage,
+  DetectorOptions,
+  ImageDetection,
+  PreprocessSpec,
+  Profile,
+  RawImage,
+  ThresholdOverrides,
+  Timings,
   WebGpuAdapterReport,
 } from './types.js';
 import type { CoreBuild } from '../core/loader.js';
 import type { Detection } from '../core/types.js';
-import { startTracking, type TrackHandle, type TrackOptions, type TrackResult, type TrackSource } from '../stream/track.js';
+import {
+  startTracking,
+  type TrackHandle,
+  type TrackOptions,
+  type TrackResult,
+  type TrackSource,
+} from '../stream/track.js';
 import { rejectUnknownKeys } from '../util/strict-keys.js';
 
 /** Every DetectorOptions key; the `satisfies` keeps the list in step with the interface. */
 const DETECTOR_OPTION_KEYS = Object.keys({
-  model: 1, preset: 1, preprocess: 1, backend: 1, threads: 1, profile: 1, ort: 1, wasmBaseUrl: 1, labels: 1,
-  scoreThreshold: 1, nmsThreshold: 1, keepTopK: 1, maxImagePixels: 1,
+  model: 1,
+  preset: 1,
+  preprocess: 1,
+  backend: 1,
+  threads: 1,
+  profile: 1,
+  ort: 1,
+  wasmBaseUrl: 1,
+  labels: 1,
+  scoreThreshold: 1,
+  nmsThreshold: 1,
+  keepTopK: 1,
+  maxImagePixels: 1,
 } satisfies Record<keyof DetectorOptions, 1>);
-const THRESHOLD_KEYS = Object.keys({ scoreThreshold: 1, nmsThreshold: 1 } satisfies Record<keyof ThresholdOverrides, 1>);
+const THRESHOLD_KEYS = Object.keys({ scoreThreshold: 1, nmsThreshold: 1 } satisfies Record<
+  keyof ThresholdOverrides,
+  1
+>);
 
 /**
  * The core's wasm memory grows to the largest image and never shrinks: when the pre-processing
@@ -161,9 +189,19 @@ class OnnxDetector implements Detector {
   private readonly modelBytes: Uint8Array;
 
   constructor(parts: DetectorParts) {
-    ({ session: this.session, post: this.post, prep: this.prep, inputSpec: this.inputSpec, config: this.config,
-      outputs: this.outputs, batchable: this.batchable, maxPixels: this.maxPixels, profile: this.profile,
-      wasmBaseUrl: this.wasmBaseUrl, modelBytes: this.modelBytes } = parts);
+    ({
+      session: this.session,
+      post: this.post,
+      prep: this.prep,
+      inputSpec: this.inputSpec,
+      config: this.config,
+      outputs: this.outputs,
+      batchable: this.batchable,
+      maxPixels: this.maxPixels,
+      profile: this.profile,
+      wasmBaseUrl: this.wasmBaseUrl,
+      modelBytes: this.modelBytes,
+    } = parts);
     this.postConfig = this.config;
     this.backend = this.session.backend;
     this.threads = this.session.threads;
@@ -179,8 +217,10 @@ class OnnxDetector implements Detector {
   private async pixels(image: DetectorImage): Promise<RawImage> {
     if (typeof image === 'string' || image instanceof Uint8Array || image instanceof ArrayBuffer) {
       if (!IS_NODE) {
-        throw new TypeError('in a browser, detect() takes ImageData, a canvas, an image element or an ImageBitmap; ' +
-          'turn a file into one with createImageBitmap(blob)');
+        throw new TypeError(
+          'in a browser, detect() takes ImageData, a canvas, an image element or an ImageBitmap; ' +
+            'turn a file into one with createImageBitmap(blob)',
+        );
       }
       const { decodeImage } = await import('./image-node.js');
       return decodeImage(image, this.maxPixels);
@@ -188,11 +228,14 @@ class OnnxDetector implements Detector {
     if (isBrowserImageSource(image)) return readBrowserImage(image, this.maxPixels);
     if (image !== null && typeof image === 'object' && 'data' in image) {
       const { width, height } = image;
-      if (typeof width === 'number' && typeof height === 'number') requireWithinLimit(width, height, this.maxPixels, '(raw pixels)');
+      if (typeof width === 'number' && typeof height === 'number')
+        requireWithinLimit(width, height, this.maxPixels, '(raw pixels)');
       return image;
     }
-    throw new TypeError(`detect() takes ${IS_NODE ? 'an image file path, its bytes (Uint8Array),' : 'a canvas, an image element, an ImageBitmap,'} ` +
-      `or pixels { data, width, height, channels? } (ImageData is one); got ${describeValue(image)}`);
+    throw new TypeError(
+      `detect() takes ${IS_NODE ? 'an image file path, its bytes (Uint8Array),' : 'a canvas, an image element, an ImageBitmap,'} ` +
+        `or pixels { data, width, height, channels? } (ImageData is one); got ${describeValue(image)}`,
+    );
   }
 
   async detect(image: DetectorImage): Promise<ImageDetection[]> {
@@ -200,7 +243,8 @@ class OnnxDetector implements Detector {
   }
 
   async detectBatch(images: readonly DetectorImage[]): Promise<ImageDetection[][]> {
-    if (!Array.isArray(images)) throw new TypeError(`detectBatch() takes an array of images, got ${describeValue(images)}`);
+    if (!Array.isArray(images))
+      throw new TypeError(`detectBatch() takes an array of images, got ${describeValue(images)}`);
     this.requireOpen();
     // the thresholds in force now serve this call, whatever setThresholds does meanwhile
     const call = this.run(images, this.config);
@@ -230,7 +274,10 @@ class OnnxDetector implements Detector {
       const part = decoded.slice(first, first + group);
       start = performance.now();
       const fitted = part.map((image) => fitImage(image, this.inputSpec));
-      const input = this.prep.tensor(fitted.map((f) => f.image), this.inputSpec);
+      const input = this.prep.tensor(
+        fitted.map((f) => f.image),
+        this.inputSpec,
+      );
       const frames = fitted.map((f) => f.frame);
       timings.preprocess += performance.now() - start;
       const found = await this.serialize(async () => {
@@ -242,7 +289,11 @@ class OnnxDetector implements Detector {
         const detections = this.postprocessWith(config, heads, part.length);
         timings.postprocess += performance.now() - start;
         // sizes only: the pixels are not needed again
-        kept.push({ heads, frames, images: part.map(({ width, height }) => ({ data: new Uint8Array(0), width, height })) });
+        kept.push({
+          heads,
+          frames,
+          images: part.map(({ width, height }) => ({ data: new Uint8Array(0), width, height })),
+        });
         return detections;
       });
       found.forEach((detections, index) => results.push(inImage(detections, part[index], frames[index])));
@@ -294,7 +345,8 @@ class OnnxDetector implements Detector {
       const results: ImageDetection[][] = [];
       for (const { heads, images, frames } of this.lastRuns) {
         this.postprocessWith(config, heads, images.length).forEach((detections, index) =>
-          results.push(inImage(detections, images[index], frames[index])));
+          results.push(inImage(detections, images[index], frames[index])),
+        );
       }
       this.lastTimings = { decode: 0, preprocess: 0, inference: 0, postprocess: performance.now() - start };
       return results;
@@ -307,12 +359,26 @@ class OnnxDetector implements Detector {
     return result;
   }
 
-  async track(source: TrackSource, onResult: (result: TrackResult) => void, options: TrackOptions = {}): Promise<TrackHandle> {
+  async track(
+    source: TrackSource,
+    onResult: (result: TrackResult) => void,
+    options: TrackOptions = {},
+  ): Promise<TrackHandle> {
     this.requireOpen();
-    const handle = await startTracking({
-      model: this.modelBytes, config: this.config, preprocess: this.inputSpec, backend: this.backend, profile: this.profile,
-      maxImagePixels: this.maxPixels, wasmBaseUrl: this.wasmBaseUrl === undefined ? undefined : String(this.wasmBaseUrl),
-    }, source, onResult, options);
+    const handle = await startTracking(
+      {
+        model: this.modelBytes,
+        config: this.config,
+        preprocess: this.inputSpec,
+        backend: this.backend,
+        profile: this.profile,
+        maxImagePixels: this.maxPixels,
+        wasmBaseUrl: this.wasmBaseUrl === undefined ? undefined : String(this.wasmBaseUrl),
+      },
+      source,
+      onResult,
+      options,
+    );
     this.runs.add(handle);
     const forget = () => this.runs.delete(handle);
     handle.done.then(forget, forget);
@@ -369,7 +435,8 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
   }
   rejectUnknownKeys(options, DETECTOR_OPTION_KEYS, 'createDetector options');
   checkSessionOptions(options);
-  const maxPixels = options.maxImagePixels === undefined ? DEFAULT_MAX_IMAGE_PIXELS : validateMaxPixels(options.maxImagePixels);
+  const maxPixels =
+    options.maxImagePixels === undefined ? DEFAULT_MAX_IMAGE_PIXELS : validateMaxPixels(options.maxImagePixels);
   if (typeof options.preset === 'string') presetByName(options.preset); // an unknown name fails before the model loads
   if (options.preprocess !== undefined) validatePreprocessSpec(options.preprocess);
 
@@ -388,8 +455,17 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
     const outputs = chooseOutputs(session, model.name);
     await warmUp(session, inputSpec, outputs, post, postChoice.name, model.name);
     return new OnnxDetector({
-      session, post, prep, inputSpec, config: postChoice.config, outputs, batchable, maxPixels,
-      profile: options.profile ?? 'default', wasmBaseUrl: options.wasmBaseUrl, modelBytes: opened.model.bytes,
+      session,
+      post,
+      prep,
+      inputSpec,
+      config: postChoice.config,
+      outputs,
+      batchable,
+      maxPixels,
+      profile: options.profile ?? 'default',
+      wasmBaseUrl: options.wasmBaseUrl,
+      modelBytes: opened.model.bytes,
     });
   } catch (error) {
     await session?.release();

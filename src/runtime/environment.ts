@@ -16,7 +16,9 @@ export async function importOptional<T>(name: string, purpose: string): Promise<
   } catch (error) {
     const { code, message } = error as { code?: string; message: string };
     if (code === 'ERR_MODULE_NOT_FOUND' && message.includes(`'${name}'`)) {
-      throw new Error(`${purpose} needs the optional package '${name}', which is not installed: npm install ${name}`, { cause: error });
+      throw new Error(`${purpose} needs the optional package '${name}', which is not installed: npm install ${name}`, {
+        cause: error,
+      });
     }
     throw new Error(`${purpose} needs '${name}', which is installed but failed to load: ${message}`, { cause: error });
   }

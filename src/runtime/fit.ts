@@ -34,7 +34,10 @@ export function fitImage(image: RawImage, spec: PreprocessSpec): { image: RawIma
   for (let y = 0; y < height; y++) {
     data.set(image.data.subarray(y * row, (y + 1) * row), ((y + offsetY) * frameW + offsetX) * channels);
   }
-  return { image: { data, width: frameW, height: frameH, channels }, frame: { width: frameW, height: frameH, offsetX, offsetY } };
+  return {
+    image: { data, width: frameW, height: frameH, channels },
+    frame: { width: frameW, height: frameH, offsetX, offsetY },
+  };
 }
 
 /** A detection in the padded frame's normalised coordinates → the image's (width × height). */

@@ -10,7 +10,9 @@ export const DEFAULT_MAX_IMAGE_PIXELS = 50_000_000;
 /** Checks the `maxImagePixels` option. */
 export function validateMaxPixels(maxPixels: unknown): number {
   if (typeof maxPixels !== 'number' || !Number.isInteger(maxPixels) || maxPixels < 1) {
-    throw new RangeError(`maxImagePixels is ${String(maxPixels)}; it must be an integer ≥ 1 (default ${DEFAULT_MAX_IMAGE_PIXELS})`);
+    throw new RangeError(
+      `maxImagePixels is ${String(maxPixels)}; it must be an integer ≥ 1 (default ${DEFAULT_MAX_IMAGE_PIXELS})`,
+    );
   }
   return maxPixels;
 }
@@ -19,6 +21,8 @@ export function validateMaxPixels(maxPixels: unknown): number {
 export function requireWithinLimit(width: number, height: number, maxPixels: number, name: string): void {
   if (width * height <= maxPixels) return;
   const megapixels = (n: number) => `${+(n / 1e6).toPrecision(3)} megapixels`;
-  throw new RangeError(`image ${name} is ${width} × ${height} pixels (${megapixels(width * height)}), over the limit of ` +
-    `${megapixels(maxPixels)}: downscale it, or raise maxImagePixels`);
+  throw new RangeError(
+    `image ${name} is ${width} × ${height} pixels (${megapixels(width * height)}), over the limit of ` +
+      `${megapixels(maxPixels)}: downscale it, or raise maxImagePixels`,
+  );
 }

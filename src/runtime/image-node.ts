@@ -20,7 +20,9 @@ function loadSharp(): Promise<Sharp> {
 function describe(sharp: Sharp, error: unknown): string {
   const message = (error as Error).message;
   if (!/unsupported image format/i.test(message)) return message;
-  const formats = Object.entries(sharp.format).filter(([name, f]) => f.input.buffer && name !== 'raw').map(([name]) => name);
+  const formats = Object.entries(sharp.format)
+    .filter(([name, f]) => f.input.buffer && name !== 'raw')
+    .map(([name]) => name);
   return `not an image format sharp can read (${formats.join(', ')})`;
 }
 
@@ -29,8 +31,10 @@ function describe(sharp: Sharp, error: unknown): string {
  * why: a missing, empty, corrupt or truncated file, an unsupported format (Error), or an image
  * over `maxPixels` (RangeError, checked from the header before decoding).
  */
-export async function decodeImage(input: string | Uint8Array | ArrayBuffer,
-                                  maxPixels = DEFAULT_MAX_IMAGE_PIXELS): Promise<RawImage & { channels: 3 }> {
+export async function decodeImage(
+  input: string | Uint8Array | ArrayBuffer,
+  maxPixels = DEFAULT_MAX_IMAGE_PIXELS,
+): Promise<RawImage & { channels: 3 }> {
   const sharp = await loadSharp(); // first: without it nothing else matters
   let bytes: Uint8Array;
   const name = typeof input === 'string' ? `'${input}'` : `(${input.byteLength} bytes)`;
@@ -58,9 +62,17 @@ export async function decodeImage(input: string | Uint8Array | ArrayBuffer,
   try {
     // failOn 'error': reject corrupt or truncated data, tolerate the warnings browsers ignore
     const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'error' })
-      .autoOrient().removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' })
+      .autoOrient()
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+      width: info.width,
+      height: info.height,
+      channels: 3,
+    };
   } catch (error) {
     throw failure(describe(sharp, error));
   }

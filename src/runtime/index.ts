@@ -8,7 +8,13 @@ export { readBrowserImage } from './image-browser.js';
 export { DEFAULT_MAX_IMAGE_PIXELS } from './image-limits.js';
 export { readModelMetadata } from './model-metadata.js';
 export {
-  createSession, readModelBytes, describeAdapter,
-  type ModelBytes, type ModelSession, type ModelSource, type SessionOptions, type SessionOutput,
+  createSession,
+  readModelBytes,
+  describeAdapter,
+  type ModelBytes,
+  type ModelSession,
+  type ModelSource,
+  type SessionOptions,
+  type SessionOutput,
 } from './session.js';
 export type * from './types.js';

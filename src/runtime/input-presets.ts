@@ -48,5 +48,8 @@ const tfSsdMobilenetV1Coco: PreprocessSpec = {
 
 // `satisfies` keeps this table in step with the post-processing presets.
 export const inputPresets = Object.freeze({
-  ssd300Voc, ssd512Voc, torchvisionSsd300Coco, tfSsdMobilenetV1Coco,
+  ssd300Voc,
+  ssd512Voc,
+  torchvisionSsd300Coco,
+  tfSsdMobilenetV1Coco,
 } satisfies Record<PresetName, PreprocessSpec>);

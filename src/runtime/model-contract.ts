@@ -21,8 +21,10 @@ function shapeText(dims: readonly (number | string)[]): string {
  */
 export function checkInput(session: ModelSession, spec: PreprocessSpec, model: string): boolean {
   if (session.inputNames.length !== 1) {
-    throw new Error(`model ${model} has ${session.inputNames.length} inputs (${session.inputNames.join(', ')}); ` +
-      'ssd-edge feeds one image tensor');
+    throw new Error(
+      `model ${model} has ${session.inputNames.length} inputs (${session.inputNames.join(', ')}); ` +
+        'ssd-edge feeds one image tensor',
+    );
   }
   const input = session.inputMetadata[0];
   if (!input?.isTensor || input.shape.length === 0) return false; // undeclared: run one image at a time
@@ -30,16 +32,23 @@ export function checkInput(session: ModelSession, spec: PreprocessSpec, model: s
   const what = `model input '${input.name}' is ${input.type} ${shapeText(input.shape)}`;
   const feeds = spec.inputType ?? 'float32';
   if (input.type !== feeds) {
-    throw new Error(`${what}; the pre-processing feeds ${feeds} tensors` +
-      (input.type === 'uint8' ? " (a quantised model: set preprocess.inputType 'uint8')" : ''));
+    throw new Error(
+      `${what}; the pre-processing feeds ${feeds} tensors` +
+        (input.type === 'uint8' ? " (a quantised model: set preprocess.inputType 'uint8')" : ''),
+    );
   }
-  const fits = input.shape.length === 4 && input.shape.every((d, i) => typeof d === 'string' || i === 0 || d === expected[i]);
+  const fits =
+    input.shape.length === 4 && input.shape.every((d, i) => typeof d === 'string' || i === 0 || d === expected[i]);
   if (!fits) {
-    throw new Error(`${what}, but the pre-processing makes ${shapeText(expected)} (${spec.size[0]} × ${spec.size[1]}, ` +
-      `${spec.layout}): pass the preset or preprocess this model was trained with`);
+    throw new Error(
+      `${what}, but the pre-processing makes ${shapeText(expected)} (${spec.size[0]} × ${spec.size[1]}, ` +
+        `${spec.layout}): pass the preset or preprocess this model was trained with`,
+    );
   }
   if (typeof input.shape[0] === 'number' && input.shape[0] !== 1) {
-    throw new Error(`${what}: a batch fixed at ${input.shape[0]} is not supported; export it with batch 1 or a dynamic batch`);
+    throw new Error(
+      `${what}: a batch fixed at ${input.shape[0]} is not supported; export it with batch 1 or a dynamic batch`,
+    );
   }
   return typeof input.shape[0] === 'string';
 }
@@ -49,13 +58,16 @@ export function chooseOutputs(session: ModelSession, model: string): [loc: strin
   const names = session.outputNames;
   if (names.includes('loc') && names.includes('conf')) return ['loc', 'conf'];
   if (names.length >= 2) return [names[0], names[1]];
-  throw new Error(`model ${model} has ${names.length} output(s) (${names.join(', ')}); an SSD needs two: ` +
-    'loc [N, priors, 4] and conf [N, priors, classes]');
+  throw new Error(
+    `model ${model} has ${names.length} output(s) (${names.join(', ')}); an SSD needs two: ` +
+      'loc [N, priors, 4] and conf [N, priors, classes]',
+  );
 }
 
 /** The output's values, after checking it is float32 of rank 3 with `batch` rows first. */
 function outputValues(output: SessionOutput, name: string, batch: number, pattern: string): Float32Array {
-  if (!(output.data instanceof Float32Array)) throw new Error(`model output '${name}' is ${output.type}; ssd-edge needs float32`);
+  if (!(output.data instanceof Float32Array))
+    throw new Error(`model output '${name}' is ${output.type}; ssd-edge needs float32`);
   checkRank(output, name, batch, pattern);
   return output.data;
 }
@@ -67,23 +79,33 @@ function checkRank(output: SessionOutput, name: string, batch: number, pattern: 
 }
 
 /** Checks the warm-up outputs' shapes against the post-processing config. */
-function checkOutputs(outputs: Record<string, SessionOutput>, [locName, confName]: [string, string],
-                      post: Postprocessor, configName: string): void {
+function checkOutputs(
+  outputs: Record<string, SessionOutput>,
+  [locName, confName]: [string, string],
+  post: Postprocessor,
+  configName: string,
+): void {
   const { numPriors, numClasses, locValues } = post.config;
   // uint8 heads with their quantisation (backend 'int8') or float32
-  const check = (name: string, pattern: string) => (outputs[name].quantization ? checkRank : outputValues)(outputs[name], name, 1, pattern);
+  const check = (name: string, pattern: string) =>
+    (outputs[name].quantization ? checkRank : outputValues)(outputs[name], name, 1, pattern);
   check(locName, '[N, priors, 4] (box offsets)');
   check(confName, '[N, priors, classes] (class scores)');
   const [, boxes, four] = outputs[locName].dims;
   const [, rows, classes] = outputs[confName].dims;
   if (four !== locValues) {
-    throw new Error(`model output '${locName}' has ${four} values per box; loc must be [N, priors, ${locValues}]` +
-      (locValues > 4 ? ` (4 box values and ${(locValues - 4) / 2} keypoints, from the config's keypoints)` : ''));
+    throw new Error(
+      `model output '${locName}' has ${four} values per box; loc must be [N, priors, ${locValues}]` +
+        (locValues > 4 ? ` (4 box values and ${(locValues - 4) / 2} keypoints, from the config's keypoints)` : ''),
+    );
   }
   if (boxes !== numPriors) throw new Error(`model outputs ${boxes} boxes but ${configName} has ${numPriors} priors`);
-  if (rows !== boxes) throw new Error(`model outputs ${boxes} boxes in '${locName}' but ${rows} score rows in '${confName}'`);
+  if (rows !== boxes)
+    throw new Error(`model outputs ${boxes} boxes in '${locName}' but ${rows} score rows in '${confName}'`);
   if (classes !== numClasses) {
-    throw new Error(`model outputs ${classes} class scores per box but ${configName} has ${numClasses} classes (numClasses)`);
+    throw new Error(
+      `model outputs ${classes} class scores per box but ${configName} has ${numClasses} classes (numClasses)`,
+    );
   }
 }
 
@@ -100,10 +122,19 @@ export function postprocess(post: Postprocessor, heads: Heads, batch: number): D
 }
 
 /** The two heads of a run, checked. */
-export function readHeads(outputs: Record<string, SessionOutput>, [locName, confName]: [string, string], batch: number): Heads {
+export function readHeads(
+  outputs: Record<string, SessionOutput>,
+  [locName, confName]: [string, string],
+  batch: number,
+): Heads {
   const [loc, conf] = [outputs[locName], outputs[confName]];
   if (loc.quantization && conf.quantization) {
-    return { loc: loc.data as Uint8Array, conf: conf.data as Uint8Array, locQuant: loc.quantization, confQuant: conf.quantization };
+    return {
+      loc: loc.data as Uint8Array,
+      conf: conf.data as Uint8Array,
+      locQuant: loc.quantization,
+      confQuant: conf.quantization,
+    };
   }
   return {
     loc: outputValues(loc, locName, batch, '[N, priors, 4]'),
@@ -115,14 +146,26 @@ export function readHeads(outputs: Record<string, SessionOutput>, [locName, conf
  * Runs the model once on a zero image (the first run of a session is the slow one) and checks
  * its outputs against the post-processing, so a mismatch is reported before any detect().
  */
-export async function warmUp(session: ModelSession, spec: PreprocessSpec, outputs: [loc: string, conf: string],
-                             post: Postprocessor, configName: string, model: string): Promise<void> {
+export async function warmUp(
+  session: ModelSession,
+  spec: PreprocessSpec,
+  outputs: [loc: string, conf: string],
+  post: Postprocessor,
+  configName: string,
+  model: string,
+): Promise<void> {
   let results: Record<string, SessionOutput>;
   try {
     const size = 3 * spec.size[0] * spec.size[1];
-    results = await session.run(spec.inputType === 'uint8' ? new Uint8Array(size) : new Float32Array(size), inputDims(spec, 1));
+    results = await session.run(
+      spec.inputType === 'uint8' ? new Uint8Array(size) : new Float32Array(size),
+      inputDims(spec, 1),
+    );
   } catch (error) {
-    throw new Error(`model ${model} failed on a zero image ${shapeText(inputDims(spec, 1))}: ${(error as Error).message}`, { cause: error });
+    throw new Error(
+      `model ${model} failed on a zero image ${shapeText(inputDims(spec, 1))}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   checkOutputs(results, outputs, post, configName);
 }

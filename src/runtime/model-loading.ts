@@ -36,7 +36,8 @@ export function describeBytes(bytes: Uint8Array): string {
  */
 async function autoInt8Reason(options: DetectorOptions): Promise<string | undefined> {
   if (options.threads !== undefined && options.threads > 1) return undefined;
-  if (!IS_NODE) return "auto: a uint8 TensorFlow Lite SSD runs exactly on ssd-edge's int8 kernels, faster than onnxruntime-web";
+  if (!IS_NODE)
+    return "auto: a uint8 TensorFlow Lite SSD runs exactly on ssd-edge's int8 kernels, faster than onnxruntime-web";
   if (await onnxruntimeNodeLoads()) return undefined;
   return "auto: onnxruntime-node is not installed, and ssd-edge's int8 kernels run a uint8 TensorFlow Lite SSD faster than onnxruntime-web";
 }
@@ -57,17 +58,28 @@ function int8Threads(options: DetectorOptions): 1 | 2 {
  * cannot run go on to onnxruntime, and the reason says why), else its exact ONNX conversion on
  * onnxruntime. Returns the bytes the session runs (track()'s worker builds its twin from them).
  */
-async function tfliteSession(tflite: typeof import('./tflite-model.js'), ssd: TfliteSsd, model: ModelBytes, options: DetectorOptions,
-                             int8Reason: string | undefined): Promise<{ session: ModelSession; model: ModelBytes }> {
+async function tfliteSession(
+  tflite: typeof import('./tflite-model.js'),
+  ssd: TfliteSsd,
+  model: ModelBytes,
+  options: DetectorOptions,
+  int8Reason: string | undefined,
+): Promise<{ session: ModelSession; model: ModelBytes }> {
   let passedOver = '';
   if (int8Reason !== undefined) {
     try {
       const threads = int8Threads(options);
-      return { session: await tflite.createInt8Session(ssd, int8Reason, { wasmBaseUrl: options.wasmBaseUrl, threads }), model };
+      return {
+        session: await tflite.createInt8Session(ssd, int8Reason, { wasmBaseUrl: options.wasmBaseUrl, threads }),
+        model,
+      };
     } catch (error) {
       if (!(error instanceof tflite.TfliteFormatError)) throw error;
       if (options.backend === 'int8') {
-        throw new Error(`backend 'int8' cannot run model ${model.name}: ${error.message}; backend 'auto' runs its ONNX conversion on onnxruntime`, { cause: error });
+        throw new Error(
+          `backend 'int8' cannot run model ${model.name}: ${error.message}; backend 'auto' runs its ONNX conversion on onnxruntime`,
+          { cause: error },
+        );
       }
       passedOver = `auto: the int8 kernels do not run model ${model.name} (${error.message}); `;
     }
@@ -81,7 +93,10 @@ async function tfliteSession(tflite: typeof import('./tflite-model.js'), ssd: Tf
   }
   const onnx: ModelBytes = { bytes, name: model.name };
   const session = await createSession(onnx, options);
-  return { session: passedOver ? { ...session, backendReason: passedOver + session.backendReason } : session, model: onnx };
+  return {
+    session: passedOver ? { ...session, backendReason: passedOver + session.backendReason } : session,
+    model: onnx,
+  };
 }
 
 /** A model read and described, its session not yet open. */
@@ -99,7 +114,9 @@ export async function loadModel(options: DetectorOptions): Promise<LoadedModel> 
   const twin = isBuiltinModel(options.model) ? BUILTIN_TFLITE_TWINS[options.model] : undefined;
   // a built-in model with a .tflite twin: that file, where the int8 kernels will run it
   const int8Auto = requested === 'auto' ? await autoInt8Reason(options) : undefined;
-  const model = await readModelBytes(options.model, { tflite: twin !== undefined && (requested === 'int8' || int8Auto !== undefined) });
+  const model = await readModelBytes(options.model, {
+    tflite: twin !== undefined && (requested === 'int8' || int8Auto !== undefined),
+  });
   if (isTflite(model.bytes)) {
     const tflite = await import('./tflite-model.js');
     const preset = typeof options.preset === 'string' ? presetByName(options.preset) : options.preset;
@@ -108,22 +125,35 @@ export async function loadModel(options: DetectorOptions): Promise<LoadedModel> 
     return {
       model,
       records: {
-        postprocess: { config: description.postprocess, name: `the model's ${description.detection ? 'TFLite_Detection_PostProcess' : 'anchors'}` },
+        postprocess: {
+          config: description.postprocess,
+          name: `the model's ${description.detection ? 'TFLite_Detection_PostProcess' : 'anchors'}`,
+        },
         preprocess: description.preprocess,
       },
-      openSession: () => tfliteSession(tflite, ssd, model, options, requested === 'int8' ? "backend 'int8' asked for" : int8Auto),
+      openSession: () =>
+        tfliteSession(tflite, ssd, model, options, requested === 'int8' ? "backend 'int8' asked for" : int8Auto),
     };
   }
   let metadata: Record<string, string>;
   try {
     metadata = readModelMetadata(model.bytes);
   } catch (error) {
-    throw new Error(`cannot load model ${model.name}: it is not a valid ONNX model (truncated, or not an .onnx file): ` +
-      (error as Error).message, { cause: error });
+    throw new Error(
+      `cannot load model ${model.name}: it is not a valid ONNX model (truncated, or not an .onnx file): ` +
+        (error as Error).message,
+      { cause: error },
+    );
   }
   if (!hasOnnxGraph(model.bytes)) {
-    throw new Error(`cannot load model ${model.name}: it is not an ONNX model (no graph in it; a ${describeBytes(model.bytes)} file?): ` +
-      'pass an .onnx or a .tflite file');
+    throw new Error(
+      `cannot load model ${model.name}: it is not an ONNX model (no graph in it; a ${describeBytes(model.bytes)} file?): ` +
+        'pass an .onnx or a .tflite file',
+    );
   }
-  return { model, records: onnxRecords(metadata), openSession: async () => ({ session: await createSession(model, options), model }) };
+  return {
+    model,
+    records: onnxRecords(metadata),
+    openSession: async () => ({ session: await createSession(model, options), model }),
+  };
 }

@@ -13,10 +13,17 @@ export const METADATA_POSTPROCESS = 'ssd-edge.postprocess';
 const MODEL_METADATA_PROPS = 14;
 const ENTRY_KEY = 1;
 const ENTRY_VALUE = 2;
-const WIRE_VARINT = 0, WIRE_FIXED64 = 1, WIRE_BYTES = 2, WIRE_FIXED32 = 5;
+const WIRE_VARINT = 0,
+  WIRE_FIXED64 = 1,
+  WIRE_BYTES = 2,
+  WIRE_FIXED32 = 5;
 
 /** One protobuf message's fields, in order: field number, wire type, and for bytes the range. */
-function* fields(bytes: Uint8Array, start: number, end: number): Generator<[field: number, start: number, end: number, wire: number]> {
+function* fields(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+): Generator<[field: number, start: number, end: number, wire: number]> {
   let at = start;
   const varint = (): number => {
     let value = 0;
@@ -31,12 +38,15 @@ function* fields(bytes: Uint8Array, start: number, end: number): Generator<[fiel
     const tag = varint();
     const wire = tag % 8;
     let length: number;
-    if (wire === WIRE_VARINT) { varint(); length = 0; }
-    else if (wire === WIRE_FIXED64) length = 8;
+    if (wire === WIRE_VARINT) {
+      varint();
+      length = 0;
+    } else if (wire === WIRE_FIXED64) length = 8;
     else if (wire === WIRE_BYTES) length = varint();
     else if (wire === WIRE_FIXED32) length = 4;
     else throw new RangeError(`unsupported protobuf wire type ${wire} at byte ${at}`);
-    if (at + length > end) throw new RangeError(`protobuf field ${Math.floor(tag / 8)} runs past the end (byte ${at + length} of ${end})`);
+    if (at + length > end)
+      throw new RangeError(`protobuf field ${Math.floor(tag / 8)} runs past the end (byte ${at + length} of ${end})`);
     yield [Math.floor(tag / 8), at, at + length, wire];
     at += length;
   }
@@ -51,7 +61,8 @@ export function readModelMetadata(bytes: Uint8Array): Record<string, string> {
   const metadata: Record<string, string> = {};
   for (const [field, start, end, wire] of fields(bytes, 0, bytes.length)) {
     if (field !== MODEL_METADATA_PROPS || wire !== WIRE_BYTES) continue;
-    let key = '', value = '';
+    let key = '',
+      value = '';
     for (const [entryField, from, to, entryWire] of fields(bytes, start, end)) {
       if (entryWire !== WIRE_BYTES) continue;
       if (entryField === ENTRY_KEY) key = text.decode(bytes.subarray(from, to));

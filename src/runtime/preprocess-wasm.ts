@@ -43,11 +43,17 @@ export interface WasmPreprocessorOptions extends LoadCoreOptions {
 }
 
 export async function createWasmPreprocessor(options: WasmPreprocessorOptions = {}): Promise<WasmPreprocessor> {
-  let core: Core | null = options.core ?? await instantiateCore(options);
+  let core: Core | null = options.core ?? (await instantiateCore(options));
 
   /** Copies the image into the arena and runs `resize(source, target, tables)`; returns the target pointer. */
-  function resizeIn(image: RawImage, spec: PreprocessSpec, out: ArrayLike<number>, index: number, bytesPerValue: number,
-                    resize: (core: Core, source: number, channels: number, target: number, tables: number) => void): [Core, number] {
+  function resizeIn(
+    image: RawImage,
+    spec: PreprocessSpec,
+    out: ArrayLike<number>,
+    index: number,
+    bytesPerValue: number,
+    resize: (core: Core, source: number, channels: number, target: number, tables: number) => void,
+  ): [Core, number] {
     if (!core) throw new Error('this pre-processor was disposed; create a new one');
     const channels = imageChannels(image);
     const [outW, outH] = spec.size;
@@ -58,9 +64,12 @@ export async function createWasmPreprocessor(options: WasmPreprocessorOptions = 
     // arena: tables | source pixels (+ 4 bytes the SIMD loads may touch) | tensor
     const tablesBytes = align(12 * (outW + outH));
     const sourceBytes = align(image.data.length + 4);
-    const base = core.scratch(tablesBytes + sourceBytes + 3 * bytesPerValue * plane,
-      `pre-processing a ${image.width} × ${image.height} image (${channels} channels) into ${outW} × ${outH}`);
-    const source = base + tablesBytes, target = source + sourceBytes;
+    const base = core.scratch(
+      tablesBytes + sourceBytes + 3 * bytesPerValue * plane,
+      `pre-processing a ${image.width} × ${image.height} image (${channels} channels) into ${outW} × ${outH}`,
+    );
+    const source = base + tablesBytes,
+      target = source + sourceBytes;
     new Uint8Array(core.memory.buffer, source, image.data.length).set(image.data);
     resize(core, source, channels, target, base);
     return [core, target];
@@ -78,23 +87,56 @@ export async function createWasmPreprocessor(options: WasmPreprocessorOptions = 
       const [outW, outH] = spec.size;
       const values = 3 * outW * outH;
       const tensor = out ?? new Float32Array(values);
-      const [m0, m1, m2] = spec.mean, [s0, s1, s2] = spec.std;
+      const [m0, m1, m2] = spec.mean,
+        [s0, s1, s2] = spec.std;
       const [at, target] = resizeIn(image, spec, tensor, index, 4, (c, source, channels, target, tables) =>
-        c.exports.resizeToTensor(source, image.width, image.height, channels, target, outW, outH,
-          spec.layout === 'nchw' ? 1 : 0, spec.channels === 'bgr' ? 1 : 0, tfLegacy(spec), m0, m1, m2, 1 / s0, 1 / s1, 1 / s2, tables));
+        c.exports.resizeToTensor(
+          source,
+          image.width,
+          image.height,
+          channels,
+          target,
+          outW,
+          outH,
+          spec.layout === 'nchw' ? 1 : 0,
+          spec.channels === 'bgr' ? 1 : 0,
+          tfLegacy(spec),
+          m0,
+          m1,
+          m2,
+          1 / s0,
+          1 / s1,
+          1 / s2,
+          tables,
+        ),
+      );
       tensor.set(new Float32Array(at.memory.buffer, target, values), index * values);
       return tensor;
     },
     runUint8(image: RawImage, spec: PreprocessSpec, out?: Uint8Array, index = 0): Uint8Array {
       if (spec.mean.some((m) => m !== 0) || spec.std.some((s) => s !== 1)) {
-        throw new RangeError(`a uint8 input takes raw 0–255 pixels: mean must be [0, 0, 0] and std [1, 1, 1], got ${JSON.stringify(spec.mean)} and ${JSON.stringify(spec.std)}`);
+        throw new RangeError(
+          `a uint8 input takes raw 0–255 pixels: mean must be [0, 0, 0] and std [1, 1, 1], got ${JSON.stringify(spec.mean)} and ${JSON.stringify(spec.std)}`,
+        );
       }
       const [outW, outH] = spec.size;
       const values = 3 * outW * outH;
       const tensor = out ?? new Uint8Array(values);
       const [at, target] = resizeIn(image, spec, tensor, index, 1, (c, source, channels, target, tables) =>
-        c.exports.resizeToU8(source, image.width, image.height, channels, target, outW, outH,
-          spec.layout === 'nchw' ? 1 : 0, spec.channels === 'bgr' ? 1 : 0, tfLegacy(spec), tables));
+        c.exports.resizeToU8(
+          source,
+          image.width,
+          image.height,
+          channels,
+          target,
+          outW,
+          outH,
+          spec.layout === 'nchw' ? 1 : 0,
+          spec.channels === 'bgr' ? 1 : 0,
+          tfLegacy(spec),
+          tables,
+        ),
+      );
       tensor.set(new Uint8Array(at.memory.buffer, target, values), index * values);
       return tensor;
     },

@@ -13,11 +13,20 @@ import { rejectUnknownKeys } from '../util/strict-keys.js';
 
 /** Every PreprocessSpec key; the `satisfies` keeps the list in step with the interface. */
 const PREPROCESS_SPEC_KEYS = Object.keys({
-  size: 1, channels: 1, mean: 1, std: 1, layout: 1, inputType: 1, inputQuantization: 1, fit: 1, resize: 1,
+  size: 1,
+  channels: 1,
+  mean: 1,
+  std: 1,
+  layout: 1,
+  inputType: 1,
+  inputQuantization: 1,
+  fit: 1,
+  resize: 1,
 } satisfies Record<keyof PreprocessSpec, 1>);
 
 const INPUT_QUANTIZATION_KEYS = Object.keys({
-  scale: 1, zeroPoint: 1,
+  scale: 1,
+  zeroPoint: 1,
 } satisfies Record<keyof NonNullable<PreprocessSpec['inputQuantization']>, 1>);
 
 type ResizeRule = NonNullable<PreprocessSpec['resize']>;
@@ -30,7 +39,9 @@ interface Axis {
 }
 
 function sampleAxis(source: number, target: number, rule: ResizeRule): Axis {
-  const lo = new Int32Array(target), hi = new Int32Array(target), frac = new Float64Array(target);
+  const lo = new Int32Array(target),
+    hi = new Int32Array(target),
+    frac = new Float64Array(target);
   const scale = source / target;
   const offset = rule === 'tf-legacy' ? 0 : 0.5; // tfjs ResizeBilinear: halfPixelCenters ? (d + 0.5)·scale − 0.5 : d·scale
   for (let d = 0; d < target; d++) {
@@ -44,7 +55,15 @@ function sampleAxis(source: number, target: number, rule: ResizeRule): Axis {
 }
 
 /** Interpolates between four source values: top-left, top-right, bottom-left, bottom-right. */
-function bilinear(data: ArrayLike<number>, tl: number, tr: number, bl: number, br: number, fx: number, fy: number): number {
+function bilinear(
+  data: ArrayLike<number>,
+  tl: number,
+  tr: number,
+  bl: number,
+  br: number,
+  fx: number,
+  fy: number,
+): number {
   const upper = data[tl] + (data[tr] - data[tl]) * fx;
   const lower = data[bl] + (data[br] - data[bl]) * fx;
   return upper + (lower - upper) * fy;
@@ -57,7 +76,9 @@ function isPositiveInteger(value: unknown): value is number {
 /** Channels per pixel of `image`: given, or implied by its length. Throws on inconsistent input. */
 export function imageChannels(image: RawImage): 1 | 3 | 4 {
   if (image === null || typeof image !== 'object') {
-    throw new TypeError(`image must be { data, width, height, channels? }, got ${image === null ? 'null' : typeof image}`);
+    throw new TypeError(
+      `image must be { data, width, height, channels? }, got ${image === null ? 'null' : typeof image}`,
+    );
   }
   const { data, width, height, channels } = image;
   if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
@@ -68,12 +89,16 @@ export function imageChannels(image: RawImage): 1 | 3 | 4 {
   }
   const perPixel = channels ?? data.length / (width * height);
   if (perPixel !== 1 && perPixel !== 3 && perPixel !== 4) {
-    throw new RangeError(`image has ${channels === undefined ? `${data.length} values for ${width} × ${height} pixels, ` : ''}` +
-      `${perPixel} channels per pixel; expected 1 (grey), 3 (RGB) or 4 (RGBA)`);
+    throw new RangeError(
+      `image has ${channels === undefined ? `${data.length} values for ${width} × ${height} pixels, ` : ''}` +
+        `${perPixel} channels per pixel; expected 1 (grey), 3 (RGB) or 4 (RGBA)`,
+    );
   }
   if (data.length !== width * height * perPixel) {
-    throw new RangeError(`image.data has ${data.length} values; ${width} × ${height} pixels × ${perPixel} channels ` +
-      `needs ${width * height * perPixel}`);
+    throw new RangeError(
+      `image.data has ${data.length} values; ${width} × ${height} pixels × ${perPixel} channels ` +
+        `needs ${width * height * perPixel}`,
+    );
   }
   return perPixel;
 }
@@ -87,7 +112,9 @@ function requireTriple(name: string, value: unknown, check: (v: number) => boole
 /** Checks a PreprocessSpec (from options or a model's metadata); returns it unchanged. */
 export function validatePreprocessSpec(spec: PreprocessSpec): PreprocessSpec {
   if (spec === null || typeof spec !== 'object') {
-    throw new TypeError(`preprocess must be a PreprocessSpec { size, channels, mean, std, layout }, got ${String(spec)}`);
+    throw new TypeError(
+      `preprocess must be a PreprocessSpec { size, channels, mean, std, layout }, got ${String(spec)}`,
+    );
   }
   rejectUnknownKeys(spec, PREPROCESS_SPEC_KEYS, 'preprocess');
   const { size, channels, mean, std, layout } = spec;
@@ -107,7 +134,9 @@ export function validatePreprocessSpec(spec: PreprocessSpec): PreprocessSpec {
     throw new RangeError(`preprocess.inputType is ${JSON.stringify(inputType)}; it must be 'float32' or 'uint8'`);
   }
   if (inputType === 'uint8' && (mean.some((m) => m !== 0) || std.some((s) => s !== 1))) {
-    throw new RangeError(`preprocess.inputType 'uint8' feeds raw 0–255 pixels: mean must be [0, 0, 0] and std [1, 1, 1], got ${JSON.stringify(mean)} and ${JSON.stringify(std)}`);
+    throw new RangeError(
+      `preprocess.inputType 'uint8' feeds raw 0–255 pixels: mean must be [0, 0, 0] and std [1, 1, 1], got ${JSON.stringify(mean)} and ${JSON.stringify(std)}`,
+    );
   }
   if (spec.inputQuantization !== undefined) validateInputQuantization(spec.inputQuantization);
   if (spec.fit !== undefined && spec.fit !== 'stretch' && spec.fit !== 'letterbox' && spec.fit !== 'pad') {
@@ -168,20 +197,29 @@ export function preprocess(image: RawImage, spec: PreprocessSpec, out?: Float32A
     throw new RangeError(`out has ${tensor.length} values; image ${index} needs ${(index + 1) * 3 * plane}`);
   }
   const rule = spec.resize ?? 'half-pixel';
-  const xs = sampleAxis(width, outWidth, rule), ys = sampleAxis(height, outHeight, rule);
+  const xs = sampleAxis(width, outWidth, rule),
+    ys = sampleAxis(height, outHeight, rule);
   // Source channel of each tensor channel: grey feeds all three; 'bgr' reads RGB backwards.
   const [c0, c1, c2] = channels === 1 ? [0, 0, 0] : spec.channels === 'bgr' ? [2, 1, 0] : [0, 1, 2];
-  const [m0, m1, m2] = spec.mean, [s0, s1, s2] = spec.std;
+  const [m0, m1, m2] = spec.mean,
+    [s0, s1, s2] = spec.std;
   // Tensor offsets: channel k of pixel p sits at base + k·channelStride + p·pixelStride.
   const base = index * 3 * plane;
   const channelStride = spec.layout === 'nchw' ? plane : 1;
   const pixelStride = spec.layout === 'nchw' ? 1 : 3;
   const rowStride = width * channels;
   for (let y = 0; y < outHeight; y++) {
-    const top = ys.lo[y] * rowStride, bottom = ys.hi[y] * rowStride, fy = ys.frac[y];
+    const top = ys.lo[y] * rowStride,
+      bottom = ys.hi[y] * rowStride,
+      fy = ys.frac[y];
     for (let x = 0; x < outWidth; x++) {
-      const left = xs.lo[x] * channels, right = xs.hi[x] * channels, fx = xs.frac[x];
-      const tl = top + left, tr = top + right, bl = bottom + left, br = bottom + right;
+      const left = xs.lo[x] * channels,
+        right = xs.hi[x] * channels,
+        fx = xs.frac[x];
+      const tl = top + left,
+        tr = top + right,
+        bl = bottom + left,
+        br = bottom + right;
       const at = base + (y * outWidth + x) * pixelStride;
       tensor[at] = (bilinear(data, tl + c0, tr + c0, bl + c0, br + c0, fx, fy) - m0) / s0;
       tensor[at + channelStride] = (bilinear(data, tl + c1, tr + c1, bl + c1, br + c1, fx, fy) - m1) / s1;

@@ -86,8 +86,13 @@ export async function readModelBytes(model: ModelSource, { tflite = false } = {}
     try {
       bytes = await fetchBytes(url);
     } catch (error) {
-      throw new Error(`cannot load model ${name} from ${url.href}: ${(error as Error).message}` +
-        (IS_NODE ? '' : '; if the bundle was moved without its models/ files, call setModelBaseUrl() with where they are served'), { cause: error });
+      throw new Error(
+        `cannot load model ${name} from ${url.href}: ${(error as Error).message}` +
+          (IS_NODE
+            ? ''
+            : '; if the bundle was moved without its models/ files, call setModelBaseUrl() with where they are served'),
+        { cause: error },
+      );
     }
   } else if (typeof model === 'string' || model instanceof URL) {
     name = `'${String(model)}'`;
@@ -97,8 +102,11 @@ export async function readModelBytes(model: ModelSource, { tflite = false } = {}
       throw new Error(`cannot load model ${name}: ${(error as Error).message}`, { cause: error });
     }
   } else {
-    throw new TypeError(`model must be a file path, a URL, or the model's bytes (Uint8Array or ArrayBuffer), got ${
-      model === null ? 'null' : typeof model}`);
+    throw new TypeError(
+      `model must be a file path, a URL, or the model's bytes (Uint8Array or ArrayBuffer), got ${
+        model === null ? 'null' : typeof model
+      }`,
+    );
   }
   if (bytes.length === 0) throw new Error(`cannot load model ${name}: it is empty (0 bytes)`);
   return { bytes, name };
@@ -118,7 +126,9 @@ async function fetchBytes(model: string | URL): Promise<Uint8Array> {
   } catch (error) {
     // undici says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, a certificate) is in its cause
     const cause = (error as Error & { cause?: { message?: string; code?: string } }).cause;
-    const reason = cause ? `: ${cause.code && !String(cause.message).includes(cause.code) ? `${cause.code} ` : ''}${cause.message ?? ''}` : '';
+    const reason = cause
+      ? `: ${cause.code && !String(cause.message).includes(cause.code) ? `${cause.code} ` : ''}${cause.message ?? ''}`
+      : '';
     throw new Error(`${(error as Error).message} (${url.href})${reason}`, { cause: error });
   }
   if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText} from ${response.url}`);
@@ -163,15 +173,18 @@ async function resolveBackend(requested: Backend | 'auto', profile: Profile): Pr
     throw new Error("backend 'node' needs Node.js (onnxruntime-node); in a browser use 'webgpu', 'wasm' or 'auto'");
   }
   if (requested === 'webgpu' && !globalThis.navigator?.gpu) {
-    throw new Error(IS_NODE
-      ? "backend 'webgpu' runs in browsers only (onnxruntime-web needs navigator.gpu); in Node use 'node', 'wasm' or 'auto'"
-      : "backend 'webgpu' needs WebGPU, which this browser does not offer (navigator.gpu is missing); use 'wasm' or 'auto'");
+    throw new Error(
+      IS_NODE
+        ? "backend 'webgpu' runs in browsers only (onnxruntime-web needs navigator.gpu); in Node use 'node', 'wasm' or 'auto'"
+        : "backend 'webgpu' needs WebGPU, which this browser does not offer (navigator.gpu is missing); use 'wasm' or 'auto'",
+    );
   }
   if (requested === 'node') return { backend: 'node', reason: "backend 'node' asked for" };
   if (requested === 'auto' && IS_NODE) {
     return loadOrtNode().then(
       () => ({ backend: 'node' as const, reason: 'auto: onnxruntime-node is installed' }),
-      () => ({ backend: 'wasm' as const, reason: 'auto: onnxruntime-node is not installed' }));
+      () => ({ backend: 'wasm' as const, reason: 'auto: onnxruntime-node is not installed' }),
+    );
   }
   // no adapter request where WebGPU will not run: it starts the GPU process (or SwiftShader),
   // which costs memory and power
@@ -181,7 +194,8 @@ async function resolveBackend(requested: Backend | 'auto', profile: Profile): Pr
   }
   const gpuAdapter = (await webgpuAdapter()) ?? undefined;
   if (requested !== 'auto') return { backend: requested, reason: `backend '${requested}' asked for`, gpuAdapter };
-  if (!globalThis.navigator?.gpu) return { backend: 'wasm', reason: 'auto: this browser has no WebGPU (navigator.gpu is missing)' };
+  if (!globalThis.navigator?.gpu)
+    return { backend: 'wasm', reason: 'auto: this browser has no WebGPU (navigator.gpu is missing)' };
   if (!gpuAdapter) return { backend: 'wasm', reason: 'auto: WebGPU gave no adapter' };
   const adapter = describeAdapter(gpuAdapter);
   // a software adapter runs shaders on the CPU, slower than the wasm backend's SIMD kernels
@@ -194,7 +208,12 @@ let ortNode: Promise<OrtModule> | undefined;
 
 /** Whether onnxruntime-node is installed and loads (Node only). */
 export function onnxruntimeNodeLoads(): Promise<boolean> {
-  return IS_NODE ? loadOrtNode().then(() => true, () => false) : Promise.resolve(false);
+  return IS_NODE
+    ? loadOrtNode().then(
+        () => true,
+        () => false,
+      )
+    : Promise.resolve(false);
 }
 
 function loadOrtNode(): Promise<OrtModule> {
@@ -216,19 +235,27 @@ function settleWebThreads(ort: OrtModule): number {
 /** Checks `backend` and `threads` (RangeError naming the value), before anything loads. */
 export function checkSessionOptions({ backend, threads, profile }: SessionOptions): void {
   if (backend !== undefined && !BACKENDS.includes(backend)) {
-    throw new RangeError(`backend is ${JSON.stringify(backend)}; it must be one of ${BACKENDS.map((b) => `'${b}'`).join(', ')}`);
+    throw new RangeError(
+      `backend is ${JSON.stringify(backend)}; it must be one of ${BACKENDS.map((b) => `'${b}'`).join(', ')}`,
+    );
   }
   if (threads !== undefined && (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1)) {
     throw new RangeError(`threads is ${String(threads)}; it must be an integer ≥ 1, or omitted for every core`);
   }
   if (profile !== undefined && !PROFILES.includes(profile)) {
-    throw new RangeError(`profile is ${JSON.stringify(profile)}; it must be one of ${PROFILES.map((p) => `'${p}'`).join(', ')}`);
+    throw new RangeError(
+      `profile is ${JSON.stringify(profile)}; it must be one of ${PROFILES.map((p) => `'${p}'`).join(', ')}`,
+    );
   }
   if (backend === 'int8' && threads !== undefined && threads !== 1 && threads !== 2) {
-    throw new RangeError(`threads is ${threads}, but backend 'int8' runs one or two threads; pass 1 or 2, or omit threads`);
+    throw new RangeError(
+      `threads is ${threads}, but backend 'int8' runs one or two threads; pass 1 or 2, or omit threads`,
+    );
   }
   if (profile === 'low-power' && threads !== undefined && threads !== 1) {
-    throw new RangeError(`threads is ${threads}, but profile 'low-power' runs one thread; omit threads or use profile 'default'`);
+    throw new RangeError(
+      `threads is ${threads}, but profile 'low-power' runs one thread; omit threads or use profile 'default'`,
+    );
   }
 }
 
@@ -244,21 +271,26 @@ function memoryOptions(profile: Profile): Ort.InferenceSession.SessionOptions {
 function loadError(name: string, error: unknown): Error {
   const message = (error as Error).message;
   const invalid = /protobuf parsing failed|no graph was found|model data pointer is null/i.test(message);
-  return new Error(invalid
-    ? `cannot load model ${name}: it is not a valid ONNX model (truncated, or not an .onnx file): onnxruntime says "${message}"`
-    : `cannot load model ${name}: onnxruntime could not create a session: ${message}`);
+  return new Error(
+    invalid
+      ? `cannot load model ${name}: it is not a valid ONNX model (truncated, or not an .onnx file): onnxruntime says "${message}"`
+      : `cannot load model ${name}: onnxruntime could not create a session: ${message}`,
+  );
 }
 
 function wrap(ort: OrtModule, session: Ort.InferenceSession, choice: BackendChoice, threads: number): ModelSession {
   const inputName = session.inputNames[0];
   return {
-    backend: choice.backend, threads, backendReason: choice.reason,
+    backend: choice.backend,
+    threads,
+    backendReason: choice.reason,
     adapter: choice.gpuAdapter && describeAdapter(choice.gpuAdapter),
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     inputMetadata: session.inputMetadata,
     async run(input, dims) {
-      const tensor = input instanceof Uint8Array ? new ort.Tensor('uint8', input, dims) : new ort.Tensor('float32', input, dims);
+      const tensor =
+        input instanceof Uint8Array ? new ort.Tensor('uint8', input, dims) : new ort.Tensor('float32', input, dims);
       const outputs = await session.run({ [inputName]: tensor });
       const result: Record<string, SessionOutput> = {};
       for (const [name, value] of Object.entries(outputs)) {
@@ -279,8 +311,10 @@ function wrap(ort: OrtModule, session: Ort.InferenceSession, choice: BackendChoi
 export async function createSession(model: ModelBytes, options: SessionOptions = {}): Promise<ModelSession> {
   checkSessionOptions(options);
   if (options.backend === 'int8') {
-    throw new Error(`backend 'int8' runs uint8 TensorFlow Lite SSDs (a .tflite file, or a built-in model with a .tflite twin); ` +
-      `model ${model.name} is ONNX: use backend 'auto', 'node', 'wasm' or 'webgpu'`);
+    throw new Error(
+      `backend 'int8' runs uint8 TensorFlow Lite SSDs (a .tflite file, or a built-in model with a .tflite twin); ` +
+        `model ${model.name} is ONNX: use backend 'auto', 'node', 'wasm' or 'webgpu'`,
+    );
   }
   const profile = options.profile ?? 'default';
   const requestedThreads = profile === 'low-power' ? 1 : options.threads;
@@ -289,10 +323,12 @@ export async function createSession(model: ModelBytes, options: SessionOptions =
 
   if (backend === 'node') {
     const ort = await loadOrtNode();
-    const threads = requestedThreads ?? await defaultThreads();
+    const threads = requestedThreads ?? (await defaultThreads());
     try {
       const session = await ort.InferenceSession.create(model.bytes, {
-        executionProviders: ['cpu'], intraOpNumThreads: threads, ...memoryOptions(profile),
+        executionProviders: ['cpu'],
+        intraOpNumThreads: threads,
+        ...memoryOptions(profile),
       });
       return wrap(ort, session, choice, threads);
     } catch (error) {
@@ -302,28 +338,43 @@ export async function createSession(model: ModelBytes, options: SessionOptions =
 
   if (!simdSupported()) {
     // onnxruntime-web 1.30 ships SIMD builds only (ort-wasm-simd-threaded*.wasm)
-    throw new Error(`backend '${backend}' needs onnxruntime-web, which needs wasm SIMD, and this engine has none` +
-      (IS_NODE ? "; use backend 'node' (onnxruntime-node)" : ': use a browser with wasm SIMD (Chrome 91, Firefox 89, Safari 16.4 or later)'));
+    throw new Error(
+      `backend '${backend}' needs onnxruntime-web, which needs wasm SIMD, and this engine has none` +
+        (IS_NODE
+          ? "; use backend 'node' (onnxruntime-node)"
+          : ': use a browser with wasm SIMD (Chrome 91, Firefox 89, Safari 16.4 or later)'),
+    );
   }
-  const ort: OrtModule = options.ort ?? await importOrtWeb(backend === 'webgpu' ? 'webgpu' : 'wasm');
+  const ort: OrtModule = options.ort ?? (await importOrtWeb(backend === 'webgpu' ? 'webgpu' : 'wasm'));
   if (typeof ort?.InferenceSession?.create !== 'function' || !ort.env?.wasm) {
-    throw new TypeError('ort must be the onnxruntime-web module (import * as ort from \'onnxruntime-web\' or \'onnxruntime-web/wasm\')');
+    throw new TypeError(
+      "ort must be the onnxruntime-web module (import * as ort from 'onnxruntime-web' or 'onnxruntime-web/wasm')",
+    );
   }
   const settled = webThreads.get(ort);
   if (settled === undefined) {
-    ort.env.wasm.numThreads = requestedThreads ?? await defaultThreads();
+    ort.env.wasm.numThreads = requestedThreads ?? (await defaultThreads());
   } else if (requestedThreads !== undefined && requestedThreads !== settled) {
-    throw new Error(`threads is ${requestedThreads}${profile === 'low-power' ? " (profile 'low-power')" : ''}, but onnxruntime-web ` +
-      `already runs ${settled} thread(s) here: its thread count is fixed by the first session of a ${IS_NODE ? 'process' : 'page'}. ` +
-      `Pass threads: ${settled}, or omit it` + (IS_NODE ? ", or use backend 'node'" : ''));
+    throw new Error(
+      `threads is ${requestedThreads}${profile === 'low-power' ? " (profile 'low-power')" : ''}, but onnxruntime-web ` +
+        `already runs ${settled} thread(s) here: its thread count is fixed by the first session of a ${IS_NODE ? 'process' : 'page'}. ` +
+        `Pass threads: ${settled}, or omit it` +
+        (IS_NODE ? ", or use backend 'node'" : ''),
+    );
   }
   if (backend === 'webgpu') {
-    if (!choice.gpuAdapter) throw new Error("backend 'webgpu': this browser has WebGPU but no adapter (navigator.gpu.requestAdapter() gave null); use 'wasm' or 'auto'");
+    if (!choice.gpuAdapter)
+      throw new Error(
+        "backend 'webgpu': this browser has WebGPU but no adapter (navigator.gpu.requestAdapter() gave null); use 'wasm' or 'auto'",
+      );
     ort.env.webgpu.adapter = choice.gpuAdapter; // onnxruntime uses the adapter we describe
   }
   let session: Ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(model.bytes, { executionProviders: [backend], ...memoryOptions(profile) });
+    session = await ort.InferenceSession.create(model.bytes, {
+      executionProviders: [backend],
+      ...memoryOptions(profile),
+    });
   } catch (error) {
     throw loadError(model.name, error);
   } finally {

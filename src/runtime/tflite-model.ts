@@ -6,7 +6,12 @@
  * Loaded on demand (import()), so a detector of ONNX models never loads the TFLite reader; the
  * conversion is a module of its own (tflite-convert.ts), which the browser bundles leave out.
  */
-import { describeTfliteSsd, DETECTION_POSTPROCESS, type TfliteSsdDescription, type TfliteSsdGiven } from '../convert/tflite/describe.js';
+import {
+  describeTfliteSsd,
+  DETECTION_POSTPROCESS,
+  type TfliteSsdDescription,
+  type TfliteSsdGiven,
+} from '../convert/tflite/describe.js';
 import type { PostprocessConfig } from '../core/types.js';
 import { foldFloat16Weights } from '../convert/tflite/fold-constants.js';
 import { readTflite, type TfliteModel } from '../convert/tflite/read.js';
@@ -28,19 +33,24 @@ export interface TfliteSsd {
  * in TFLite_Detection_PostProcess records its anchors and options; one exported without it (raw
  * outputs, as MediaPipe's) takes them from `preset`, the detector's post-processing config.
  */
-export function readTfliteSsd(bytes: Uint8Array, name: string, { labels, preset }: { labels?: readonly string[]; preset?: PostprocessConfig } = {}): TfliteSsd {
+export function readTfliteSsd(
+  bytes: Uint8Array,
+  name: string,
+  { labels, preset }: { labels?: readonly string[]; preset?: PostprocessConfig } = {},
+): TfliteSsd {
   try {
     const model = foldFloat16Weights(readTflite(bytes));
     const raw = !model.operators.some((op) => op.custom && op.name === DETECTION_POSTPROCESS);
-    const { priors, ...postprocess } = preset ?? {} as Partial<PostprocessConfig>;
+    const { priors, ...postprocess } = preset ?? ({} as Partial<PostprocessConfig>);
     const given = { ...(labels ? { labels } : {}), ...(raw && preset ? { anchors: priors, postprocess } : {}) };
     return { model, description: describeTfliteSsd(model, given), given };
   } catch (error) {
-    const hint = /pass anchors/.test((error as Error).message) ? ' (createDetector: pass preset, a PostprocessConfig with its priors)' : '';
+    const hint = /pass anchors/.test((error as Error).message)
+      ? ' (createDetector: pass preset, a PostprocessConfig with its priors)'
+      : '';
     throw new Error(`cannot load model ${name}: ${(error as Error).message}${hint}`, { cause: error });
   }
 }
-
 
 /**
  * The 'int8' backend's session: the network up to the SSD heads on the core's uint8 kernels, which
@@ -50,16 +60,24 @@ export function readTfliteSsd(bytes: Uint8Array, name: string, { labels, preset 
  * or tensor at fault) when the model is not a per-tensor uint8 network of the operators those
  * kernels cover.
  */
-export async function createInt8Session(ssd: TfliteSsd, backendReason: string, { wasmBaseUrl, threads = 1 }: { wasmBaseUrl?: string | URL; threads?: 1 | 2 } = {}): Promise<ModelSession> {
+export async function createInt8Session(
+  ssd: TfliteSsd,
+  backendReason: string,
+  { wasmBaseUrl, threads = 1 }: { wasmBaseUrl?: string | URL; threads?: 1 | 2 } = {},
+): Promise<ModelSession> {
   const { boxIndex, scoreIndex } = ssd.description;
   const network = await createTfliteInt8Network(ssd.model, { outputs: [boxIndex, scoreIndex], wasmBaseUrl, threads });
   backendReason += `; ${network.buildReason}`; // which kernels: relaxed SIMD, SIMD or the scalar baseline, and why
   // two threads asked for but one running: say why (no shared memory, no SIMD, …)
-  if (network.threads === 2 || threads === 2) backendReason += `; ${network.threads} thread(s): ${network.threadsReason}`;
+  if (network.threads === 2 || threads === 2)
+    backendReason += `; ${network.threads} thread(s): ${network.threadsReason}`;
   const [inputName] = ssd.model.inputs.map((index) => ssd.model.tensors[index].name);
   const heads = network.outputs.map(({ shape, quant }) => {
     const rows = shape.slice(0, -1).reduce((a, b) => a * b, 1);
-    return { quantization: { scale: quant.scale, zeroPoint: quant.zeroPoint }, dims: [1, rows / shape[0], shape[shape.length - 1]] };
+    return {
+      quantization: { scale: quant.scale, zeroPoint: quant.zeroPoint },
+      dims: [1, rows / shape[0], shape[shape.length - 1]],
+    };
   });
   let released = false;
   return {
@@ -74,7 +92,12 @@ export async function createInt8Session(ssd: TfliteSsd, backendReason: string, {
       if (!(input instanceof Uint8Array)) throw new TypeError("the 'int8' backend takes uint8 input tensors");
       const views = network.run(input);
       // copies: the views are the network's memory, rewritten by the next run; the detector keeps these for setThresholds()
-      const [loc, conf] = heads.map(({ quantization, dims }, k) => ({ type: 'uint8', data: views[k].slice(), dims, quantization }));
+      const [loc, conf] = heads.map(({ quantization, dims }, k) => ({
+        type: 'uint8',
+        data: views[k].slice(),
+        dims,
+        quantization,
+      }));
       return { loc, conf };
     },
     async release() {

@@ -30,7 +30,10 @@ export class FrameTracking {
   private readonly extrapolator = new Extrapolator<FrameObject & { trackId: number }>();
   private trackingOn: boolean;
 
-  constructor(private readonly tracker: Tracker, tracking = true) {
+  constructor(
+    private readonly tracker: Tracker,
+    tracking = true,
+  ) {
     this.trackingOn = tracking;
   }
 
@@ -63,11 +66,21 @@ export class FrameTracking {
     let objects: FrameObject[];
     if (this.trackingOn) {
       objects = this.tracker.update(detections, timestampMs).map((t) => ({
-        trackId: t.trackId, classId: t.classId, label: t.label, score: t.score, box: t.smoothedBox, state: t.state,
+        trackId: t.trackId,
+        classId: t.classId,
+        label: t.label,
+        score: t.score,
+        box: t.smoothedBox,
+        state: t.state,
       }));
       this.extrapolator.observe(objects as (FrameObject & { trackId: number })[], timestampMs);
     } else {
-      objects = detections.map((d) => ({ classId: d.classId, label: d.label, score: d.score, box: [d.box[0], d.box[1], d.box[2], d.box[3]] }));
+      objects = detections.map((d) => ({
+        classId: d.classId,
+        label: d.label,
+        score: d.score,
+        box: [d.box[0], d.box[1], d.box[2], d.box[3]],
+      }));
     }
     this.lastObjects = objects;
     return objects;

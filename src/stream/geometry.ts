@@ -51,13 +51,28 @@ function positive(name: string, value: unknown): number {
  * How a `sourceWidth × sourceHeight` picture is scaled and placed into a `width × height` box
  * by `fit` at `position` (fractions of the free space; negative free space for 'cover').
  */
-export function fitTransform(sourceWidth: number, sourceHeight: number, width: number, height: number,
-                             fit: ObjectFit = 'contain', position: readonly [number, number] = [0.5, 0.5]): FitTransform {
-  const sw = positive('sourceWidth', sourceWidth), sh = positive('sourceHeight', sourceHeight);
-  const w = positive('elementWidth', width), h = positive('elementHeight', height);
-  if (!FITS.includes(fit)) throw new RangeError(`objectFit is '${String(fit)}'; it must be one of ${FITS.map((f) => `'${f}'`).join(', ')}`);
-  if (!Array.isArray(position) || position.length !== 2 || !position.every((p) => typeof p === 'number' && Number.isFinite(p))) {
-    throw new RangeError(`objectPosition is ${JSON.stringify(position)}; it must be [x, y] as finite fractions (0.5 = centred)`);
+export function fitTransform(
+  sourceWidth: number,
+  sourceHeight: number,
+  width: number,
+  height: number,
+  fit: ObjectFit = 'contain',
+  position: readonly [number, number] = [0.5, 0.5],
+): FitTransform {
+  const sw = positive('sourceWidth', sourceWidth),
+    sh = positive('sourceHeight', sourceHeight);
+  const w = positive('elementWidth', width),
+    h = positive('elementHeight', height);
+  if (!FITS.includes(fit))
+    throw new RangeError(`objectFit is '${String(fit)}'; it must be one of ${FITS.map((f) => `'${f}'`).join(', ')}`);
+  if (
+    !Array.isArray(position) ||
+    position.length !== 2 ||
+    !position.every((p) => typeof p === 'number' && Number.isFinite(p))
+  ) {
+    throw new RangeError(
+      `objectPosition is ${JSON.stringify(position)}; it must be [x, y] as finite fractions (0.5 = centred)`,
+    );
   }
   let scaleX: number, scaleY: number;
   if (fit === 'fill') {
@@ -65,8 +80,14 @@ export function fitTransform(sourceWidth: number, sourceHeight: number, width: n
     scaleY = h / sh;
   } else {
     const contain = Math.min(w / sw, h / sh);
-    const s = fit === 'contain' ? contain : fit === 'cover' ? Math.max(w / sw, h / sh)
-      : fit === 'none' ? 1 : Math.min(1, contain); // scale-down: the smaller of none and contain
+    const s =
+      fit === 'contain'
+        ? contain
+        : fit === 'cover'
+          ? Math.max(w / sw, h / sh)
+          : fit === 'none'
+            ? 1
+            : Math.min(1, contain); // scale-down: the smaller of none and contain
     scaleX = scaleY = s;
   }
   // + 0 turns −0 (negative free space × position 0) into 0
@@ -76,18 +97,26 @@ export function fitTransform(sourceWidth: number, sourceHeight: number, width: n
 function checkBox(box: readonly number[], what: string): void {
   if (!Array.isArray(box) && !ArrayBuffer.isView(box)) throw new TypeError(`${what} must be [xmin, ymin, xmax, ymax]`);
   if (box.length !== 4 || !Array.from(box).every(Number.isFinite)) {
-    throw new RangeError(`${what} is [${Array.from(box).join(', ')}]; it must be 4 finite numbers (xmin, ymin, xmax, ymax)`);
+    throw new RangeError(
+      `${what} is [${Array.from(box).join(', ')}]; it must be 4 finite numbers (xmin, ymin, xmax, ymax)`,
+    );
   }
 }
 
 function apply(t: FitTransform, box: readonly number[]): Box {
-  return [t.offsetX + t.scaleX * box[0], t.offsetY + t.scaleY * box[1], t.offsetX + t.scaleX * box[2], t.offsetY + t.scaleY * box[3]];
+  return [
+    t.offsetX + t.scaleX * box[0],
+    t.offsetY + t.scaleY * box[1],
+    t.offsetX + t.scaleX * box[2],
+    t.offsetY + t.scaleY * box[3],
+  ];
 }
 
 /** A normalised box (what detectors return) in source pixels. */
 export function normalizedToSource(box: readonly number[], sourceWidth: number, sourceHeight: number): Box {
   checkBox(box, 'box');
-  const w = positive('sourceWidth', sourceWidth), h = positive('sourceHeight', sourceHeight);
+  const w = positive('sourceWidth', sourceWidth),
+    h = positive('sourceHeight', sourceHeight);
   return [box[0] * w, box[1] * h, box[2] * w, box[3] * h];
 }
 
@@ -109,8 +138,16 @@ export interface BoxMapper {
  * to the element (with 'cover', parts of the frame lie outside it).
  */
 export function createBoxMapper(geometry: DisplayGeometry): BoxMapper {
-  if (geometry === null || typeof geometry !== 'object') throw new TypeError('geometry must be an object { sourceWidth, sourceHeight, elementWidth, elementHeight, ... }');
-  const { sourceWidth, sourceHeight, elementWidth: w, elementHeight: h, mirrored = false, devicePixelRatio = 1 } = geometry;
+  if (geometry === null || typeof geometry !== 'object')
+    throw new TypeError('geometry must be an object { sourceWidth, sourceHeight, elementWidth, elementHeight, ... }');
+  const {
+    sourceWidth,
+    sourceHeight,
+    elementWidth: w,
+    elementHeight: h,
+    mirrored = false,
+    devicePixelRatio = 1,
+  } = geometry;
   const transform = fitTransform(sourceWidth, sourceHeight, w, h, geometry.objectFit, geometry.objectPosition);
   if (typeof mirrored !== 'boolean') throw new TypeError(`mirrored must be a boolean, got ${typeof mirrored}`);
   const dpr = positive('devicePixelRatio', devicePixelRatio);
@@ -119,7 +156,12 @@ export function createBoxMapper(geometry: DisplayGeometry): BoxMapper {
     let out = apply(transform, box);
     if (mirrored) out = [w - out[2], out[1], w - out[0], out[3]];
     if (options.clip) {
-      out = [Math.min(Math.max(out[0], 0), w), Math.min(Math.max(out[1], 0), h), Math.min(Math.max(out[2], 0), w), Math.min(Math.max(out[3], 0), h)];
+      out = [
+        Math.min(Math.max(out[0], 0), w),
+        Math.min(Math.max(out[1], 0), h),
+        Math.min(Math.max(out[2], 0), w),
+        Math.min(Math.max(out[3], 0), h),
+      ];
     }
     return out;
   };
@@ -131,8 +173,10 @@ export function createBoxMapper(geometry: DisplayGeometry): BoxMapper {
     cssPointToSource(x: number, y: number) {
       if (!Number.isFinite(x) || !Number.isFinite(y)) throw new RangeError(`point (${x}, ${y}) must be finite`);
       const cx = mirrored ? w - x : x;
-      const sx = (cx - transform.offsetX) / transform.scaleX, sy = (y - transform.offsetY) / transform.scaleY;
-      if (x < 0 || y < 0 || x > w || y > h || sx < 0 || sy < 0 || sx > sourceWidth || sy > sourceHeight) return undefined;
+      const sx = (cx - transform.offsetX) / transform.scaleX,
+        sy = (y - transform.offsetY) / transform.scaleY;
+      if (x < 0 || y < 0 || x > w || y > h || sx < 0 || sy < 0 || sx > sourceWidth || sy > sourceHeight)
+        return undefined;
       return [sx, sy];
     },
   };
@@ -143,7 +187,12 @@ export function createBoxMapper(geometry: DisplayGeometry): BoxMapper {
  * inputHeight` keeping its aspect ratio, centred, padding around. `toSource` maps a box
  * normalised to the model input back to source pixels.
  */
-export function letterbox(sourceWidth: number, sourceHeight: number, inputWidth: number, inputHeight: number): FitTransform & {
+export function letterbox(
+  sourceWidth: number,
+  sourceHeight: number,
+  inputWidth: number,
+  inputHeight: number,
+): FitTransform & {
   toSource(box: readonly number[]): Box;
 } {
   const t = fitTransform(sourceWidth, sourceHeight, inputWidth, inputHeight, 'contain');
@@ -151,7 +200,8 @@ export function letterbox(sourceWidth: number, sourceHeight: number, inputWidth:
     ...t,
     toSource(box: readonly number[]): Box {
       checkBox(box, 'box');
-      const x = (v: number) => (v * inputWidth - t.offsetX) / t.scaleX, y = (v: number) => (v * inputHeight - t.offsetY) / t.scaleY;
+      const x = (v: number) => (v * inputWidth - t.offsetX) / t.scaleX,
+        y = (v: number) => (v * inputHeight - t.offsetY) / t.scaleY;
       return [x(box[0]), y(box[1]), x(box[2]), y(box[3])];
     },
   };

@@ -33,7 +33,7 @@ export class Extrapolator<T extends Estimate> {
       const box = [item.box[0], item.box[1], item.box[2], item.box[3]] as Box;
       const before = this.tracks.get(item.trackId);
       const dt = before ? timestampMs - before.timestampMs : 0;
-      const velocity = before && dt > 0 ? box.map((v, k) => (v - before.box[k]) / dt) as Box : [0, 0, 0, 0] as Box;
+      const velocity = before && dt > 0 ? (box.map((v, k) => (v - before.box[k]) / dt) as Box) : ([0, 0, 0, 0] as Box);
       next.set(item.trackId, { item, box, timestampMs, velocity });
     }
     this.tracks = next;

@@ -56,7 +56,15 @@ export interface WorkerStages {
 
 export type FromWorker =
   | { type: 'ready'; backend: Backend; threads: number; coreBuild: string; trackerBuild?: string; loadMs: number }
-  | { type: 'result'; index: number; timestampMs: number; detected: boolean; width: number; height: number;
-      objects: WorkerObject[]; stages: WorkerStages }
+  | {
+      type: 'result';
+      index: number;
+      timestampMs: number;
+      detected: boolean;
+      width: number;
+      height: number;
+      objects: WorkerObject[];
+      stages: WorkerStages;
+    }
   | { type: 'error'; index?: number; message: string; name: string }
   | { type: 'stopped' };

@@ -42,24 +42,39 @@ async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<FromW
   let ort: OrtWeb | undefined;
   if (recipe.ortUrl) {
     try {
-      ort = await import(/* @vite-ignore */ recipe.ortUrl) as OrtWeb;
+      ort = (await import(/* @vite-ignore */ recipe.ortUrl)) as OrtWeb;
     } catch (error) {
-      throw new Error(`the tracking worker cannot import onnxruntime-web from ortUrl ${recipe.ortUrl}: ${(error as Error).message}`, { cause: error });
+      throw new Error(
+        `the tracking worker cannot import onnxruntime-web from ortUrl ${recipe.ortUrl}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
   detector = await createDetector({
-    model: recipe.model, preset: recipe.config, preprocess: recipe.preprocess, backend: recipe.backend,
-    profile: recipe.profile, maxImagePixels: recipe.maxImagePixels, wasmBaseUrl: recipe.wasmBaseUrl, ort,
+    model: recipe.model,
+    preset: recipe.config,
+    preprocess: recipe.preprocess,
+    backend: recipe.backend,
+    profile: recipe.profile,
+    maxImagePixels: recipe.maxImagePixels,
+    wasmBaseUrl: recipe.wasmBaseUrl,
+    ort,
   }).catch((error: Error) => {
-    const hint = !recipe.ortUrl && /onnxruntime-web|module specifier/i.test(error.message)
-      ? ' (in a worker without a bundler, pass track() the option ortUrl: the URL of onnxruntime-web\'s ort.min.mjs)' : '';
+    const hint =
+      !recipe.ortUrl && /onnxruntime-web|module specifier/i.test(error.message)
+        ? " (in a worker without a bundler, pass track() the option ortUrl: the URL of onnxruntime-web's ort.min.mjs)"
+        : '';
     throw new Error(`the tracking worker could not create its detector: ${error.message}${hint}`);
   });
   tracker = await createTracker({ ...message.tracker, labels: recipe.config.labels, wasmBaseUrl: recipe.wasmBaseUrl });
   frames = new FrameTracking(tracker, message.track);
   return {
-    type: 'ready', backend: detector.backend, threads: detector.threads, coreBuild: detector.coreBuild,
-    trackerBuild: tracker.build, loadMs: performance.now() - start,
+    type: 'ready',
+    backend: detector.backend,
+    threads: detector.threads,
+    coreBuild: detector.coreBuild,
+    trackerBuild: tracker.build,
+    loadMs: performance.now() - start,
   };
 }
 
@@ -85,7 +100,16 @@ async function frame(message: Extract<ToWorker, { type: 'frame' }>): Promise<Fro
       if (frames.tracking) stages.track = performance.now() - start;
     }
     stages.worker = performance.now() - arrived;
-    return { type: 'result', index, timestampMs, detected: image !== undefined, width: size[0], height: size[1], objects, stages };
+    return {
+      type: 'result',
+      index,
+      timestampMs,
+      detected: image !== undefined,
+      width: size[0],
+      height: size[1],
+      objects,
+      stages,
+    };
   } finally {
     closeImage(image);
   }
@@ -103,27 +127,37 @@ async function stop(): Promise<FromWorker> {
 
 async function handle(message: ToWorker): Promise<FromWorker | undefined> {
   switch (message.type) {
-    case 'init': return init(message);
-    case 'frame': return frame(message);
+    case 'init':
+      return init(message);
+    case 'frame':
+      return frame(message);
     case 'tracking':
       if (frames) frames.tracking = message.on;
       return undefined;
     case 'thresholds':
       await detector?.setThresholds(message.overrides);
       return undefined;
-    case 'stop': return stop();
+    case 'stop':
+      return stop();
   }
 }
 
 scope.onmessage = (event) => {
   const message = event.data;
-  chain = chain.then(() => handle(message)).then(
-    (reply) => { if (reply) scope.postMessage(reply); },
-    (error: Error) => {
-      if (message.type === 'frame') closeImage(message.image);
-      scope.postMessage({
-        type: 'error', index: message.type === 'frame' ? message.index : undefined,
-        message: error?.message ?? String(error), name: error?.name ?? 'Error',
-      });
-    });
+  chain = chain
+    .then(() => handle(message))
+    .then(
+      (reply) => {
+        if (reply) scope.postMessage(reply);
+      },
+      (error: Error) => {
+        if (message.type === 'frame') closeImage(message.image);
+        scope.postMessage({
+          type: 'error',
+          index: message.type === 'frame' ? message.index : undefined,
+          message: error?.message ?? String(error),
+          name: error?.name ?? 'Error',
+        });
+      },
+    );
 };

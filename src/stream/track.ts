@@ -28,7 +28,8 @@ export type FrameInput = VideoFrame | ImageBitmap | { image: VideoFrame | ImageB
  * What track() follows: a `<video>` (file or camera), a MediaStream (its first video track),
  * or frames from an iterable, async iterable or ReadableStream.
  */
-export type TrackSource = HTMLVideoElement | MediaStream | Iterable<FrameInput> | AsyncIterable<FrameInput> | ReadableStream<FrameInput>;
+export type TrackSource =
+  HTMLVideoElement | MediaStream | Iterable<FrameInput> | AsyncIterable<FrameInput> | ReadableStream<FrameInput>;
 
 export interface TrackOptions {
   /** Track objects across frames (ids, smoothed boxes); false: plain detections per frame. Default true. */
@@ -148,7 +149,8 @@ export interface WorkerPort {
 type Image = VideoFrame | ImageBitmap;
 
 function checkEvery(every: unknown): number {
-  if (!Number.isInteger(every) || (every as number) < 1) throw new RangeError(`every is ${String(every)}; it must be an integer ≥ 1 (1 = detect on every frame)`);
+  if (!Number.isInteger(every) || (every as number) < 1)
+    throw new RangeError(`every is ${String(every)}; it must be an integer ≥ 1 (1 = detect on every frame)`);
   return every as number;
 }
 
@@ -170,7 +172,15 @@ function imageSize(image: Image): [number, number] {
   return [image.width, image.height];
 }
 
-const STAGES: readonly TrackStage[] = ['decode', 'preprocess', 'inference', 'postprocess', 'track', 'worker', 'latency'];
+const STAGES: readonly TrackStage[] = [
+  'decode',
+  'preprocess',
+  'inference',
+  'postprocess',
+  'track',
+  'worker',
+  'latency',
+];
 
 /** CSS `object-position` → fractions; keywords and percentages (lengths fall back to centred). */
 function objectPosition(value: string): [number, number] {
@@ -188,15 +198,20 @@ function cssMapper(element: HTMLElement, width: number, height: number, mirrored
   const style = getComputedStyle(element);
   const padX = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
   const padY = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
-  const elementWidth = element.clientWidth - (padX || 0), elementHeight = element.clientHeight - (padY || 0);
+  const elementWidth = element.clientWidth - (padX || 0),
+    elementHeight = element.clientHeight - (padY || 0);
   if (!(elementWidth > 0 && elementHeight > 0 && width > 0 && height > 0)) return undefined;
   const fit = (style.objectFit || 'fill') as ObjectFit;
   // a selfie view: transform matrix(-1, 0, 0, 1, …)
   const flipped = mirrored ?? /^matrix\(\s*-/.test(style.transform);
   return createBoxMapper({
-    sourceWidth: width, sourceHeight: height, elementWidth, elementHeight,
+    sourceWidth: width,
+    sourceHeight: height,
+    elementWidth,
+    elementHeight,
     objectFit: ['contain', 'cover', 'fill', 'none', 'scale-down'].includes(fit) ? fit : 'fill',
-    objectPosition: objectPosition(style.objectPosition || '50% 50%'), mirrored: flipped,
+    objectPosition: objectPosition(style.objectPosition || '50% 50%'),
+    mirrored: flipped,
   });
 }
 
@@ -234,11 +249,16 @@ export class StreamRun {
   element: HTMLElement | undefined;
   private readyWaiter: { resolve(): void; reject(error: Error): void } | undefined;
 
-  constructor(private readonly worker: WorkerPort, private readonly onResult: (result: TrackResult) => void,
-              private readonly options: TrackOptions) {
+  constructor(
+    private readonly worker: WorkerPort,
+    private readonly onResult: (result: TrackResult) => void,
+    private readonly options: TrackOptions,
+  ) {
     this.every = checkEvery(options.every ?? 1);
     for (const stage of STAGES) this.windows.set(stage, new StageWindow(options.statsWindow ?? 120));
-    this.done = new Promise<TrackSummary>((resolve, reject) => { this.settle = { resolve, reject }; });
+    this.done = new Promise<TrackSummary>((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
     this.done.catch(() => undefined); // the error also goes to onError; no unhandled rejection
     this.element = options.element;
     worker.onmessage = (event) => this.reply(event.data);
@@ -260,7 +280,12 @@ export class StreamRun {
   start(recipe: WorkerDetectorRecipe): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.readyWaiter = { resolve, reject };
-      this.worker.postMessage({ type: 'init', detector: recipe, tracker: this.options.tracker ?? {}, track: this.options.track ?? true });
+      this.worker.postMessage({
+        type: 'init',
+        detector: recipe,
+        tracker: this.options.tracker ?? {},
+        track: this.options.track ?? true,
+      });
     });
   }
 
@@ -285,18 +310,28 @@ export class StreamRun {
     const [width, height] = imageSize(image);
     if (!(width > 0 && height > 0)) {
       closeImage(image);
-      return this.fail(new TypeError(`frame ${index} is a closed ${isVideoFrame(image) ? 'VideoFrame' : 'ImageBitmap'} (0 × 0): ` +
-        'close() was called on it before track() got it; give track() open frames, it closes them itself'));
+      return this.fail(
+        new TypeError(
+          `frame ${index} is a closed ${isVideoFrame(image) ? 'VideoFrame' : 'ImageBitmap'} (0 × 0): ` +
+            'close() was called on it before track() got it; give track() open frames, it closes them itself',
+        ),
+      );
     }
     if (typeof timestampMs !== 'number' || !Number.isFinite(timestampMs)) {
       closeImage(image);
-      return this.fail(new RangeError(`frame ${index} has timestamp ${timestampMs}; it must be a finite number of milliseconds`));
+      return this.fail(
+        new RangeError(`frame ${index} has timestamp ${timestampMs}; it must be a finite number of milliseconds`),
+      );
     }
     if (this.size && (this.size[0] !== width || this.size[1] !== height)) {
       if (this.options.onSizeChange === 'error') {
         closeImage(image);
-        return this.fail(new RangeError(`frame ${index} is ${width} × ${height}, but the stream started at ` +
-          `${this.size[0]} × ${this.size[1]}; pass onSizeChange: 'reset' to restart tracking at the new size`));
+        return this.fail(
+          new RangeError(
+            `frame ${index} is ${width} × ${height}, but the stream started at ` +
+              `${this.size[0]} × ${this.size[1]}; pass onSizeChange: 'reset' to restart tracking at the new size`,
+          ),
+        );
       }
       this.resetNext = true;
     }
@@ -321,7 +356,10 @@ export class StreamRun {
     this.resetNext = false;
     this.inFlight = meta;
     try {
-      if (detect) this.worker.postMessage({ type: 'frame', index: meta.index, timestampMs: meta.timestampMs, image, reset }, [image]);
+      if (detect)
+        this.worker.postMessage({ type: 'frame', index: meta.index, timestampMs: meta.timestampMs, image, reset }, [
+          image,
+        ]);
       else {
         closeImage(image);
         this.worker.postMessage({ type: 'frame', index: meta.index, timestampMs: meta.timestampMs, reset });
@@ -342,14 +380,21 @@ export class StreamRun {
 
   private reply(message: FromWorker): void {
     if (message.type === 'ready') {
-      this.workerInfo = { backend: message.backend, threads: message.threads, coreBuild: message.coreBuild, loadMs: message.loadMs };
+      this.workerInfo = {
+        backend: message.backend,
+        threads: message.threads,
+        coreBuild: message.coreBuild,
+        loadMs: message.loadMs,
+      };
       if (this.state === 'starting') this.state = 'running';
       this.readyWaiter?.resolve();
       return;
     }
     if (message.type === 'stopped') return; // handled by release()
     if (message.type === 'error') {
-      const error = new Error(message.index === undefined ? message.message : `frame ${message.index}: ${message.message}`);
+      const error = new Error(
+        message.index === undefined ? message.message : `frame ${message.index}: ${message.message}`,
+      );
       error.name = message.name;
       return this.fail(error);
     }
@@ -409,10 +454,19 @@ export class StreamRun {
       if (summary.count > 0) timings[stage] = summary;
     }
     return {
-      frame: message.index, timestampMs: message.timestampMs, detected: message.detected, objects,
-      sourceWidth: width, sourceHeight: height, timings,
-      fps: this.resultRate.rate(now), sourceFps: this.sourceRate.rate(now), detectionFps: this.detectRate.rate(now),
-      dropped: this.dropped, queue: this.framesHeld, maxQueue: this.maxQueue,
+      frame: message.index,
+      timestampMs: message.timestampMs,
+      detected: message.detected,
+      objects,
+      sourceWidth: width,
+      sourceHeight: height,
+      timings,
+      fps: this.resultRate.rate(now),
+      sourceFps: this.sourceRate.rate(now),
+      detectionFps: this.detectRate.rate(now),
+      dropped: this.dropped,
+      queue: this.framesHeld,
+      maxQueue: this.maxQueue,
     };
   }
 
@@ -427,7 +481,10 @@ export class StreamRun {
   }
 
   setThresholds(overrides: ThresholdOverrides): void {
-    if (overrides === null || typeof overrides !== 'object') throw new TypeError(`setThresholds takes { scoreThreshold?, nmsThreshold? }, got ${overrides === null ? 'null' : typeof overrides}`);
+    if (overrides === null || typeof overrides !== 'object')
+      throw new TypeError(
+        `setThresholds takes { scoreThreshold?, nmsThreshold? }, got ${overrides === null ? 'null' : typeof overrides}`,
+      );
     rejectUnknownKeys(overrides, ['scoreThreshold', 'nmsThreshold'], 'setThresholds');
     for (const [key, value] of Object.entries(overrides)) {
       if (value !== undefined && !(typeof value === 'number' && value >= 0 && value <= 1)) {
@@ -511,24 +568,34 @@ function describe(value: unknown): string {
 /** A `<video>`: each new frame (requestVideoFrameCallback) as a VideoFrame. */
 async function followVideo(run: StreamRun, video: HTMLVideoElement, live: boolean): Promise<void> {
   // an element that failed before track() got here has fired its 'error' already: waiting for one would never end
-  if (video.error) throw new Error(`the video failed to load: ${video.error.message || `media error ${video.error.code}`}`);
+  if (video.error)
+    throw new Error(`the video failed to load: ${video.error.message || `media error ${video.error.code}`}`);
   if (video.readyState < 1) {
     await new Promise<void>((resolve, reject) => {
-      const loaded = () => { video.removeEventListener('error', failed); resolve(); };
+      const loaded = () => {
+        video.removeEventListener('error', failed);
+        resolve();
+      };
       const failed = () => {
         video.removeEventListener('loadedmetadata', loaded);
-        reject(new Error(`the video failed to load: ${video.error?.message || `media error ${video.error?.code ?? '?'}`}`));
+        reject(
+          new Error(`the video failed to load: ${video.error?.message || `media error ${video.error?.code ?? '?'}`}`),
+        );
       };
       video.addEventListener('loadedmetadata', loaded, { once: true });
       video.addEventListener('error', failed, { once: true });
     });
   }
   if (video.videoWidth === 0 || video.videoHeight === 0) {
-    throw new TypeError('the video has no video track (videoWidth is 0 after its metadata loaded): ' +
-      'track() needs pictures; an audio-only file or stream has none');
+    throw new TypeError(
+      'the video has no video track (videoWidth is 0 after its metadata loaded): ' +
+        'track() needs pictures; an audio-only file or stream has none',
+    );
   }
   if (typeof video.requestVideoFrameCallback !== 'function') {
-    throw new Error('this browser has no HTMLVideoElement.requestVideoFrameCallback; pass track() the MediaStream or VideoFrames instead');
+    throw new Error(
+      'this browser has no HTMLVideoElement.requestVideoFrameCallback; pass track() the MediaStream or VideoFrames instead',
+    );
   }
   let handle = 0;
   const onFrame = (now: number, meta: VideoFrameCallbackMetadata) => {
@@ -546,7 +613,10 @@ async function followVideo(run: StreamRun, video: HTMLVideoElement, live: boolea
   };
   handle = video.requestVideoFrameCallback(onFrame);
   const ended = () => run.end();
-  const failed = () => run.fail(new Error(`the video stopped on an error: ${video.error?.message || `media error ${video.error?.code ?? '?'}`}`));
+  const failed = () =>
+    run.fail(
+      new Error(`the video stopped on an error: ${video.error?.message || `media error ${video.error?.code ?? '?'}`}`),
+    );
   video.addEventListener('ended', ended);
   video.addEventListener('error', failed);
   run.onEnd(() => {
@@ -565,11 +635,14 @@ type TrackProcessorClass = new (init: { track: MediaStreamTrack; maxBufferSize?:
 async function followStream(run: StreamRun, stream: MediaStream): Promise<void> {
   const [track] = stream.getVideoTracks();
   if (!track) {
-    throw new TypeError(`the MediaStream has no video track (${stream.getAudioTracks().length} audio); ` +
-      'ask getUserMedia for { video: true }');
+    throw new TypeError(
+      `the MediaStream has no video track (${stream.getAudioTracks().length} audio); ` +
+        'ask getUserMedia for { video: true }',
+    );
   }
-  if (track.readyState === 'ended') throw new Error('the MediaStream\'s video track has already ended');
-  const Processor = (globalThis as unknown as { MediaStreamTrackProcessor?: TrackProcessorClass }).MediaStreamTrackProcessor;
+  if (track.readyState === 'ended') throw new Error("the MediaStream's video track has already ended");
+  const Processor = (globalThis as unknown as { MediaStreamTrackProcessor?: TrackProcessorClass })
+    .MediaStreamTrackProcessor;
   if (!Processor) {
     const video = document.createElement('video');
     video.muted = true;
@@ -619,11 +692,18 @@ function closeInput(item: FrameInput): void {
 }
 
 /** Frames from an iterable: VideoFrame.timestamp / 1000, the given timestampMs, or the arrival time. */
-function followFrames(run: StreamRun, frames: Iterable<FrameInput> | AsyncIterable<FrameInput>, pacing: 'latest' | 'all'): void {
+function followFrames(
+  run: StreamRun,
+  frames: Iterable<FrameInput> | AsyncIterable<FrameInput>,
+  pacing: 'latest' | 'all',
+): void {
   void (async () => {
     let index = 0;
-    const iterator = (Symbol.asyncIterator in frames ? frames[Symbol.asyncIterator]() : (frames as Iterable<FrameInput>)[Symbol.iterator]()) as
-      AsyncIterator<FrameInput> | Iterator<FrameInput>;
+    const iterator = (
+      Symbol.asyncIterator in frames
+        ? frames[Symbol.asyncIterator]()
+        : (frames as Iterable<FrameInput>)[Symbol.iterator]()
+    ) as AsyncIterator<FrameInput> | Iterator<FrameInput>;
     run.onEnd(() => void Promise.resolve(iterator.return?.()).catch(() => undefined));
     try {
       for (;;) {
@@ -638,8 +718,12 @@ function followFrames(run: StreamRun, frames: Iterable<FrameInput> | AsyncIterab
         else if (isVideoFrame(item)) [image, timestampMs] = [item, item.timestamp / 1000];
         else [image, timestampMs] = [item as ImageBitmap, performance.now()];
         if (!image || typeof (image as Image).close !== 'function') {
-          return run.fail(new TypeError(`frame ${index} is ${describe(image)}; track() takes VideoFrames, ImageBitmaps ` +
-            'or { image, timestampMs }'));
+          return run.fail(
+            new TypeError(
+              `frame ${index} is ${describe(image)}; track() takes VideoFrames, ImageBitmaps ` +
+                'or { image, timestampMs }',
+            ),
+          );
         }
         index++;
         run.offer(image, timestampMs);
@@ -664,11 +748,17 @@ export function defaultWorkerUrl(): URL {
  * once the worker's detector is ready and the source attached; rejects (worker released) on
  * bad input or a failed start.
  */
-export async function startTracking(recipe: Omit<WorkerDetectorRecipe, 'ortUrl'>, source: TrackSource,
-                                    onResult: (result: TrackResult) => void, options: TrackOptions = {},
-                                    deps: TrackDeps = {}): Promise<TrackHandle> {
-  if (typeof onResult !== 'function') throw new TypeError(`track() needs onResult, a function called with each result; got ${describe(onResult)}`);
-  if (options === null || typeof options !== 'object') throw new TypeError(`track() options must be an object, got ${describe(options)}`);
+export async function startTracking(
+  recipe: Omit<WorkerDetectorRecipe, 'ortUrl'>,
+  source: TrackSource,
+  onResult: (result: TrackResult) => void,
+  options: TrackOptions = {},
+  deps: TrackDeps = {},
+): Promise<TrackHandle> {
+  if (typeof onResult !== 'function')
+    throw new TypeError(`track() needs onResult, a function called with each result; got ${describe(onResult)}`);
+  if (options === null || typeof options !== 'object')
+    throw new TypeError(`track() options must be an object, got ${describe(options)}`);
   checkEvery(options.every ?? 1);
   if (options.pacing !== undefined && options.pacing !== 'latest' && options.pacing !== 'all') {
     throw new RangeError(`pacing is '${String(options.pacing)}'; it must be 'latest' or 'all'`);
@@ -679,28 +769,40 @@ export async function startTracking(recipe: Omit<WorkerDetectorRecipe, 'ortUrl'>
   const isVideo = typeof HTMLVideoElement !== 'undefined' && source instanceof HTMLVideoElement;
   const isStream = typeof MediaStream !== 'undefined' && source instanceof MediaStream;
   const isReadable = typeof ReadableStream !== 'undefined' && source instanceof ReadableStream;
-  const iterable = source !== null && typeof source === 'object' && (Symbol.iterator in source || Symbol.asyncIterator in source);
+  const iterable =
+    source !== null && typeof source === 'object' && (Symbol.iterator in source || Symbol.asyncIterator in source);
   if (!isVideo && !isStream && !isReadable && !iterable) {
-    throw new TypeError(`track() follows a <video>, a MediaStream, or an iterable or ReadableStream of VideoFrames/ImageBitmaps; got ${describe(source)}`);
+    throw new TypeError(
+      `track() follows a <video>, a MediaStream, or an iterable or ReadableStream of VideoFrames/ImageBitmaps; got ${describe(source)}`,
+    );
   }
   if (isStream && (source as MediaStream).getVideoTracks().length === 0) {
-    throw new TypeError(`the MediaStream has no video track (${(source as MediaStream).getAudioTracks().length} audio); ask getUserMedia for { video: true }`);
+    throw new TypeError(
+      `the MediaStream has no video track (${(source as MediaStream).getAudioTracks().length} audio); ask getUserMedia for { video: true }`,
+    );
   }
   const url = options.workerUrl ? new URL(options.workerUrl, globalThis.location?.href) : defaultWorkerUrl();
-  const createWorker = deps.createWorker ?? ((at: URL) => {
-    if (typeof Worker === 'undefined') {
-      throw new Error('detector.track() runs in browsers (it needs Web Workers); in Node, run `ssd-edge detect clip.mp4 --track`');
-    }
-    return new Worker(at, { type: 'module', name: 'ssd-edge track' }) as unknown as WorkerPort;
+  const createWorker =
+    deps.createWorker ??
+    ((at: URL) => {
+      if (typeof Worker === 'undefined') {
+        throw new Error(
+          'detector.track() runs in browsers (it needs Web Workers); in Node, run `ssd-edge detect clip.mp4 --track`',
+        );
+      }
+      return new Worker(at, { type: 'module', name: 'ssd-edge track' }) as unknown as WorkerPort;
+    });
+  const run = new StreamRun(createWorker(url), onResult, {
+    ...options,
+    element: options.element ?? (isVideo ? (source as HTMLVideoElement) : undefined),
   });
-  const run = new StreamRun(createWorker(url), onResult, { ...options, element: options.element ?? (isVideo ? source as HTMLVideoElement : undefined) });
   const ortUrl = options.ortUrl === undefined ? undefined : new URL(options.ortUrl, globalThis.location?.href).href;
   await run.start({ ...recipe, ortUrl });
   try {
     if (isVideo) await followVideo(run, source as HTMLVideoElement, (source as HTMLVideoElement).srcObject != null);
     else if (isStream) await followStream(run, source as MediaStream);
     else {
-      const frames = isReadable ? readStream(source as ReadableStream<FrameInput>) : source as Iterable<FrameInput>;
+      const frames = isReadable ? readStream(source as ReadableStream<FrameInput>) : (source as Iterable<FrameInput>);
       followFrames(run, frames, options.pacing ?? 'all');
     }
   } catch (error) {
@@ -714,7 +816,11 @@ export async function startTracking(recipe: Omit<WorkerDetectorRecipe, 'ortUrl'>
     setTracking: (on) => run.setTracking(on),
     setEvery: (every) => run.setEvery(every),
     setThresholds: (overrides) => run.setThresholds(overrides),
-    get framesHeld() { return run.framesHeld; },
-    get worker() { return { ...run.workerInfo }; },
+    get framesHeld() {
+      return run.framesHeld;
+    },
+    get worker() {
+      return { ...run.workerInfo };
+    },
   };
 }

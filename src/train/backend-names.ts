@@ -2,4 +2,4 @@
 
 /** In the order 'auto' tries them. */
 export const TRAINING_BACKENDS = ['node-gpu', 'node', 'wasm', 'cpu'] as const;
-export type TrainingBackendName = typeof TRAINING_BACKENDS[number];
+export type TrainingBackendName = (typeof TRAINING_BACKENDS)[number];

@@ -16,10 +16,16 @@ import type { BoxAnnotation } from './targets.js';
  * One epoch's plan, from (seed, epoch): the image order, which of those images are flipped
  * (augment 'flip'), and each position's augmentation seed (augment 'ssd').
  */
-export function epochPlan(seed: number, epoch: number, numImages: number, flip: number): { order: number[]; flipped: boolean[]; seeds: number[] } {
+export function epochPlan(
+  seed: number,
+  epoch: number,
+  numImages: number,
+  flip: number,
+): { order: number[]; flipped: boolean[]; seeds: number[] } {
   const random = mulberry32((Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
   const order = Array.from({ length: numImages }, (_, i) => i);
-  for (let i = numImages - 1; i > 0; i--) { // Fisher–Yates
+  for (let i = numImages - 1; i > 0; i--) {
+    // Fisher–Yates
     const j = Math.floor(random() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
   }
@@ -45,34 +51,55 @@ function flipNhwc(data: Float32Array, index: number, width: number, height: numb
     const row = (index * height + y) * rowLength;
     for (let a = 0, b = width - 1; a < b; a++, b--) {
       for (let c = 0; c < 3; c++) {
-        const i = row + a * 3 + c, j = row + b * 3 + c;
-        const t = data[i]; data[i] = data[j]; data[j] = t;
+        const i = row + a * 3 + c,
+          j = row + b * 3 + c;
+        const t = data[i];
+        data[i] = data[j];
+        data[j] = t;
       }
     }
   }
 }
 
 /** Keeps the non-difficult objects (ssd.pytorch keep_difficult=False), as the network learns them. */
-function annotationOf(item: VocItem, annotate: TrainingNetwork['annotation']): { boxes: Float32Array; labels: Int32Array } {
-  const keep = [...item.difficult.keys()].filter(i => item.difficult[i] === 0);
-  return annotate(Float32Array.from(keep.flatMap(i => [...item.boxes.subarray(4 * i, 4 * i + 4)])),
-                  Int32Array.from(keep.map(i => item.labels[i])));
+function annotationOf(
+  item: VocItem,
+  annotate: TrainingNetwork['annotation'],
+): { boxes: Float32Array; labels: Int32Array } {
+  const keep = [...item.difficult.keys()].filter((i) => item.difficult[i] === 0);
+  return annotate(
+    Float32Array.from(keep.flatMap((i) => [...item.boxes.subarray(4 * i, 4 * i + 4)])),
+    Int32Array.from(keep.map((i) => item.labels[i])),
+  );
 }
 
-export interface Batch { images: Float32Array; annotations: BoxAnnotation[] }
+export interface Batch {
+  images: Float32Array;
+  annotations: BoxAnnotation[];
+}
 
-export interface BatchPlan { flips: readonly boolean[]; seeds: readonly number[]; augment: 'flip' | 'ssd'; flip: number }
+export interface BatchPlan {
+  flips: readonly boolean[];
+  seeds: readonly number[];
+  augment: 'flip' | 'ssd';
+  flip: number;
+}
 
-export async function loadBatch(items: readonly VocItem[], plan: BatchPlan, pre: WasmPreprocessor, spec: PreprocessSpec,
-                         annotate: TrainingNetwork['annotation']): Promise<Batch> {
+export async function loadBatch(
+  items: readonly VocItem[],
+  plan: BatchPlan,
+  pre: WasmPreprocessor,
+  spec: PreprocessSpec,
+  annotate: TrainingNetwork['annotation'],
+): Promise<Batch> {
   const [width, height] = spec.size;
   const images = new Float32Array(items.length * width * height * 3);
-  const decoded = await Promise.all(items.map(item => decodeImage(item.imagePath)));
+  const decoded = await Promise.all(items.map((item) => decodeImage(item.imagePath)));
   const flips = plan.flips;
   const annotations = items.map((item, i) => {
     const { boxes, labels } = annotationOf(item, annotate);
     if (plan.augment === 'ssd') {
-      const mean = spec.channels === 'rgb' ? spec.mean : [spec.mean[2], spec.mean[1], spec.mean[0]] as const;
+      const mean = spec.channels === 'rgb' ? spec.mean : ([spec.mean[2], spec.mean[1], spec.mean[0]] as const);
       // Augmented at the source's size (a square), then resized to the input by the pre-processing.
       const size = Math.max(decoded[i].width, decoded[i].height);
       const out = augmentSsd(decoded[i], boxes, labels, mulberry32(plan.seeds[i]), { size, mean, flip: plan.flip });

@@ -21,7 +21,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMiniSsd, type MiniSsd } from '../model/mini.js';
-import { createMobilenetSsd, MOBILENET_SSD_INPUT_SIZE, type MobilenetSsd, type MobilenetSsdInputSize } from '../model/mobilenet-ssd.js';
+import {
+  createMobilenetSsd,
+  MOBILENET_SSD_INPUT_SIZE,
+  type MobilenetSsd,
+  type MobilenetSsdInputSize,
+} from '../model/mobilenet-ssd.js';
 import { createSsd300, type Ssd300 } from '../model/ssd300.js';
 import type { PreprocessSpec } from '../runtime/types.js';
 import { isMobilenetArch, mobilenetVariant, TRAINING_ARCHS, type MobilenetArch } from './arch-names.js';
@@ -88,7 +93,9 @@ export interface Checkpoint {
  * The first non-finite value among `values` (`{ name, index, value }`), or undefined when all are
  * finite.
  */
-export function findNonFinite(values: Record<string, Float32Array>): { name: string; index: number; value: number } | undefined {
+export function findNonFinite(
+  values: Record<string, Float32Array>,
+): { name: string; index: number; value: number } | undefined {
   for (const [name, data] of Object.entries(values)) {
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i])) return { name, index: i, value: data[i] };
@@ -102,19 +109,34 @@ export function findNonFinite(values: Record<string, Float32Array>): { name: str
  * (see the module comment). Throws a RangeError, writing nothing, when a weight or momentum value
  * is NaN or ±Infinity.
  */
-export async function saveCheckpoint(dir: string, meta: Omit<CheckpointMeta, 'format' | 'version' | 'tensors' | 'savedAt'>,
-                                     weights: Record<string, Float32Array>, momentum: Record<string, Float32Array>,
-                                     shapes: Record<string, readonly number[]>): Promise<string> {
-  for (const [group, values] of [['weights', weights], ['momentum', momentum]] as const) {
+export async function saveCheckpoint(
+  dir: string,
+  meta: Omit<CheckpointMeta, 'format' | 'version' | 'tensors' | 'savedAt'>,
+  weights: Record<string, Float32Array>,
+  momentum: Record<string, Float32Array>,
+  shapes: Record<string, readonly number[]>,
+): Promise<string> {
+  for (const [group, values] of [
+    ['weights', weights],
+    ['momentum', momentum],
+  ] as const) {
     const bad = findNonFinite(values);
-    if (bad) throw new RangeError(`checkpoint: ${group}/${bad.name}[${bad.index}] is ${bad.value}; a checkpoint with non-finite values is not saved (in '${dir}')`);
+    if (bad)
+      throw new RangeError(
+        `checkpoint: ${group}/${bad.name}[${bad.index}] is ${bad.value}; a checkpoint with non-finite values is not saved (in '${dir}')`,
+      );
   }
   await mkdir(dir, { recursive: true });
   const tensors: CheckpointTensor[] = [];
   let total = 0;
   const add = (group: string, values: Record<string, Float32Array>) => {
     for (const [name, data] of Object.entries(values)) {
-      tensors.push({ name: `${group}/${name}`, shape: [...(shapes[name] ?? [data.length])], offset: total, length: data.length });
+      tensors.push({
+        name: `${group}/${name}`,
+        shape: [...(shapes[name] ?? [data.length])],
+        offset: total,
+        length: data.length,
+      });
       total += data.length;
     }
   };
@@ -126,10 +148,15 @@ export async function saveCheckpoint(dir: string, meta: Omit<CheckpointMeta, 'fo
   const bytes = new Uint8Array(bin.buffer, bin.byteOffset, bin.byteLength);
   const binFile = `checkpoint-${meta.step}-${randomBytes(4).toString('hex')}.bin`;
   const full: CheckpointMeta = {
-    format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...meta, savedAt: new Date().toISOString(), tensors,
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    ...meta,
+    savedAt: new Date().toISOString(),
+    tensors,
     bin: { file: binFile, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') },
   };
-  const binPath = join(dir, binFile), jsonPath = join(dir, CHECKPOINT_JSON);
+  const binPath = join(dir, binFile),
+    jsonPath = join(dir, CHECKPOINT_JSON);
   await writeFile(`${binPath}.tmp`, bytes);
   await rename(`${binPath}.tmp`, binPath);
   await writeFile(`${jsonPath}.tmp`, `${JSON.stringify(full, null, 1)}\n`);
@@ -166,13 +193,22 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     meta = JSON.parse(await readFile(jsonPath, 'utf8')) as CheckpointMeta;
   } catch (error) {
     const code = (error as { code?: string }).code;
-    throw new Error(code === 'ENOENT' ? `no checkpoint in '${root}' (${jsonPath} is missing)`
-      : `checkpoint ${jsonPath} is unreadable: ${(error as Error).message}`, { cause: error });
+    throw new Error(
+      code === 'ENOENT'
+        ? `no checkpoint in '${root}' (${jsonPath} is missing)`
+        : `checkpoint ${jsonPath} is unreadable: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   if (meta.format !== CHECKPOINT_FORMAT || !(meta.version === 1 || meta.version === CHECKPOINT_VERSION)) {
-    throw new Error(`${jsonPath} is not an ${CHECKPOINT_FORMAT} v1 or v${CHECKPOINT_VERSION} file (format ${meta.format}, version ${meta.version})`);
+    throw new Error(
+      `${jsonPath} is not an ${CHECKPOINT_FORMAT} v1 or v${CHECKPOINT_VERSION} file (format ${meta.format}, version ${meta.version})`,
+    );
   }
-  if (meta.version !== 1 && !(meta.bin && typeof meta.bin.file === 'string' && !meta.bin.file.includes('/') && BIN_FILE.test(meta.bin.file))) {
+  if (
+    meta.version !== 1 &&
+    !(meta.bin && typeof meta.bin.file === 'string' && !meta.bin.file.includes('/') && BIN_FILE.test(meta.bin.file))
+  ) {
     throw new Error(`${jsonPath} names no binary (bin.file)`);
   }
   const binPath = join(root, meta.bin?.file ?? CHECKPOINT_BIN);
@@ -182,46 +218,72 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   } catch (error) {
     throw new Error(`checkpoint binary ${binPath} is unreadable: ${(error as Error).message}`, { cause: error });
   }
-  if (meta.bin && (bytes.byteLength !== meta.bin.bytes || createHash('sha256').update(bytes).digest('hex') !== meta.bin.sha256)) {
-    throw new Error(`checkpoint binary ${binPath} is not the one ${jsonPath} (step ${meta.step}) recorded: ` +
-      `${bytes.byteLength} bytes, ${meta.bin.bytes} expected, or another SHA-256; the two files do not belong together`);
+  if (
+    meta.bin &&
+    (bytes.byteLength !== meta.bin.bytes || createHash('sha256').update(bytes).digest('hex') !== meta.bin.sha256)
+  ) {
+    throw new Error(
+      `checkpoint binary ${binPath} is not the one ${jsonPath} (step ${meta.step}) recorded: ` +
+        `${bytes.byteLength} bytes, ${meta.bin.bytes} expected, or another SHA-256; the two files do not belong together`,
+    );
   }
   const values = new Float32Array(bytes.byteLength / 4);
   new Uint8Array(values.buffer).set(bytes.subarray(0, values.length * 4));
-  const weights: Record<string, Float32Array> = {}, momentum: Record<string, Float32Array> = {};
+  const weights: Record<string, Float32Array> = {},
+    momentum: Record<string, Float32Array> = {};
   for (const t of meta.tensors) {
-    if (t.offset + t.length > values.length) throw new Error(`${binPath} is short: ${t.name} needs values up to ${t.offset + t.length}, it has ${values.length}`);
+    if (t.offset + t.length > values.length)
+      throw new Error(
+        `${binPath} is short: ${t.name} needs values up to ${t.offset + t.length}, it has ${values.length}`,
+      );
     const slash = t.name.indexOf('/');
-    const group = t.name.slice(0, slash), name = t.name.slice(slash + 1);
+    const group = t.name.slice(0, slash),
+      name = t.name.slice(slash + 1);
     const data = values.slice(t.offset, t.offset + t.length);
     if (group === 'weights') weights[name] = data;
     else if (group === 'momentum') momentum[name] = data;
   }
-  for (const [group, values] of [['weights', weights], ['momentum', momentum]] as const) {
+  for (const [group, values] of [
+    ['weights', weights],
+    ['momentum', momentum],
+  ] as const) {
     const bad = findNonFinite(values);
-    if (bad) throw new Error(`checkpoint ${binPath} holds ${bad.value} in ${group}/${bad.name}[${bad.index}] (step ${meta.step}); refusing a checkpoint with non-finite values`);
+    if (bad)
+      throw new Error(
+        `checkpoint ${binPath} holds ${bad.value} in ${group}/${bad.name}[${bad.index}] (step ${meta.step}); refusing a checkpoint with non-finite values`,
+      );
   }
   return { meta, weights, momentum };
 }
 
-export type CheckpointModel = { arch: 'ssd300'; model: Ssd300; meta: CheckpointMeta } | { arch: 'mini'; model: MiniSsd; meta: CheckpointMeta }
+export type CheckpointModel =
+  | { arch: 'ssd300'; model: Ssd300; meta: CheckpointMeta }
+  | { arch: 'mini'; model: MiniSsd; meta: CheckpointMeta }
   | { arch: MobilenetArch; model: MobilenetSsd; meta: CheckpointMeta };
 
 /** The checkpoint's network with its weights loaded (the caller disposes `model`). */
 export async function loadCheckpointModel(dir: string): Promise<CheckpointModel> {
   const { meta, weights } = await loadCheckpoint(dir);
   const archs: readonly string[] = TRAINING_ARCHS;
-  if (!archs.includes(meta.arch)) throw new Error(`checkpoint in '${dir}' holds arch '${String(meta.arch)}'; this version reads ${archs.join(', ')}`);
+  if (!archs.includes(meta.arch))
+    throw new Error(`checkpoint in '${dir}' holds arch '${String(meta.arch)}'; this version reads ${archs.join(', ')}`);
   const batchNorm = meta.batchNorm ?? false;
-  const loaded: CheckpointModel = meta.arch === 'mini'
-    ? { arch: 'mini', model: createMiniSsd({ width: meta.width }), meta }
-    : isMobilenetArch(meta.arch)
-      ? {
-        arch: meta.arch, meta,
-        model: createMobilenetSsd({ numClasses: meta.numClasses, width: meta.width, batchNorm, ...mobilenetVariant(meta.arch),
-                                    inputSize: (meta.preprocess?.size[0] ?? MOBILENET_SSD_INPUT_SIZE) as MobilenetSsdInputSize }),
-      }
-      : { arch: 'ssd300', model: createSsd300({ numClasses: meta.numClasses, width: meta.width, batchNorm }), meta };
+  const loaded: CheckpointModel =
+    meta.arch === 'mini'
+      ? { arch: 'mini', model: createMiniSsd({ width: meta.width }), meta }
+      : isMobilenetArch(meta.arch)
+        ? {
+            arch: meta.arch,
+            meta,
+            model: createMobilenetSsd({
+              numClasses: meta.numClasses,
+              width: meta.width,
+              batchNorm,
+              ...mobilenetVariant(meta.arch),
+              inputSize: (meta.preprocess?.size[0] ?? MOBILENET_SSD_INPUT_SIZE) as MobilenetSsdInputSize,
+            }),
+          }
+        : { arch: 'ssd300', model: createSsd300({ numClasses: meta.numClasses, width: meta.width, batchNorm }), meta };
   const { model } = loaded;
   try {
     model.loadWeights(weights);

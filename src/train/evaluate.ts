@@ -65,20 +65,33 @@ const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.
  * maps one to one; a one-class model (background and one label, as the mini SSD) is scored on
  * that class of the dataset, or on every object when its label is 'object'.
  */
-function classMapping(modelLabels: string[] | undefined, numClasses: number, datasetClasses: readonly string[], data: string): number[] {
-  if (modelLabels ? sameList(modelLabels, datasetClasses) : numClasses === datasetClasses.length) return datasetClasses.map((_, i) => i);
+function classMapping(
+  modelLabels: string[] | undefined,
+  numClasses: number,
+  datasetClasses: readonly string[],
+  data: string,
+): number[] {
+  if (modelLabels ? sameList(modelLabels, datasetClasses) : numClasses === datasetClasses.length)
+    return datasetClasses.map((_, i) => i);
   if (modelLabels && numClasses === 2) {
     const [, label] = modelLabels;
     if (label === 'object') return datasetClasses.map((_, i) => (i === 0 ? 0 : 1));
     if (datasetClasses.includes(label)) return datasetClasses.map((name, i) => (i === 0 ? 0 : name === label ? 1 : -1));
   }
-  throw new Error(`evaluate: the model's classes do not match the dataset's; ` +
-    `model (${numClasses}): ${modelLabels ? modelLabels.join(', ') : '(no labels in its metadata)'}; ` +
-    `dataset ${data} (${datasetClasses.length}): ${datasetClasses.join(', ')}`);
+  throw new Error(
+    `evaluate: the model's classes do not match the dataset's; ` +
+      `model (${numClasses}): ${modelLabels ? modelLabels.join(', ') : '(no labels in its metadata)'}; ` +
+      `dataset ${data} (${datasetClasses.length}): ${datasetClasses.join(', ')}`,
+  );
 }
 
 /** The images of a split to score, with the dataset's classes (background first). */
-interface SplitToScore { data: string; classes: readonly string[]; items: readonly VocItem[]; skipped: VocDataset['skipped'] }
+interface SplitToScore {
+  data: string;
+  classes: readonly string[];
+  items: readonly VocItem[];
+  skipped: VocDataset['skipped'];
+}
 
 /** What produces an image's detections: an ONNX model in a Detector, or a checkpoint in tfjs. */
 interface DetectionSource {
@@ -89,12 +102,19 @@ interface DetectionSource {
 }
 
 function checkCommon({ scoreThreshold = 0.01, limit }: { scoreThreshold?: number; limit?: number }): void {
-  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`limit must be a positive integer, got ${limit}`);
-  if (!(scoreThreshold >= 0 && scoreThreshold < 1)) throw new RangeError(`scoreThreshold must be in [0, 1), got ${scoreThreshold}`);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1))
+    throw new RangeError(`limit must be a positive integer, got ${limit}`);
+  if (!(scoreThreshold >= 0 && scoreThreshold < 1))
+    throw new RangeError(`scoreThreshold must be in [0, 1), got ${scoreThreshold}`);
 }
 
 /** The split's images (the first `limit`), read before any model is loaded so a bad path fails first. */
-async function readSplit({ data, split = 'test', limit, skipInvalid }: Omit<EvaluateModelOptions, 'model' | 'backend'>): Promise<SplitToScore> {
+async function readSplit({
+  data,
+  split = 'test',
+  limit,
+  skipInvalid,
+}: Omit<EvaluateModelOptions, 'model' | 'backend'>): Promise<SplitToScore> {
   const dataset = await readVocDataset(data, { split, skipInvalid });
   const items = limit === undefined ? dataset.items : dataset.items.slice(0, limit);
   if (items.length === 0) throw new Error(`evaluate: split '${split}' of ${data} lists no images`);
@@ -102,14 +122,19 @@ async function readSplit({ data, split = 'test', limit, skipInvalid }: Omit<Eval
 }
 
 /** Runs `source` on every image of the split and scores its detections. Disposes `source`. */
-async function evaluateSource(source: DetectionSource, { data, classes, items, skipped }: SplitToScore,
-                              onProgress: EvaluateModelOptions['onProgress']): Promise<ModelEvaluation> {
+async function evaluateSource(
+  source: DetectionSource,
+  { data, classes, items, skipped }: SplitToScore,
+  onProgress: EvaluateModelOptions['onProgress'],
+): Promise<ModelEvaluation> {
   try {
     const { config } = source;
     const modelLabels = config.labels ? [...config.labels] : undefined;
     const toModelClass = classMapping(modelLabels, config.numClasses, classes, data);
     if ((config.backgroundClass ?? 0) !== 0) {
-      throw new Error(`evaluate: the model's background class is ${config.backgroundClass}; the VOC reader puts background at 0`);
+      throw new Error(
+        `evaluate: the model's background class is ${config.backgroundClass}; the VOC reader puts background at 0`,
+      );
     }
     const started = performance.now();
     const groundTruth: GroundTruthImage[] = [];
@@ -125,9 +150,19 @@ async function evaluateSource(source: DetectionSource, { data, classes, items, s
       onProgress?.(detections.length, items.length, item.id);
     }
     const result = evaluateDetections(groundTruth, detections, {
-      numClasses: config.numClasses, backgroundClass: 0, iouThreshold: 0.5, labels: modelLabels ?? [...classes], pixelPlusOne: false,
+      numClasses: config.numClasses,
+      backgroundClass: 0,
+      iouThreshold: 0.5,
+      labels: modelLabels ?? [...classes],
+      pixelPlusOne: false,
     });
-    return { ...result, images: items.length, seconds: (performance.now() - started) / 1000, backend: source.backend, skipped };
+    return {
+      ...result,
+      images: items.length,
+      seconds: (performance.now() - started) / 1000,
+      backend: source.backend,
+      skipped,
+    };
   } finally {
     await source.dispose();
   }
@@ -139,11 +174,17 @@ export async function evaluateModel(options: EvaluateModelOptions): Promise<Mode
   checkCommon(options);
   const split = await readSplit(options);
   const detector = await createDetector({ model, backend, scoreThreshold });
-  return evaluateSource({
-    config: detector.config, backend: detector.backend,
-    detect: async (imagePath) => (await detector.detect(imagePath)).map(({ classId, score, box }) => ({ classId, score, box })),
-    dispose: () => detector.dispose(),
-  }, split, options.onProgress);
+  return evaluateSource(
+    {
+      config: detector.config,
+      backend: detector.backend,
+      detect: async (imagePath) =>
+        (await detector.detect(imagePath)).map(({ classId, score, box }) => ({ classId, score, box })),
+      dispose: () => detector.dispose(),
+    },
+    split,
+    options.onProgress,
+  );
 }
 
 export interface EvaluateCheckpointOptions extends Omit<EvaluateModelOptions, 'model' | 'backend'> {
@@ -164,9 +205,12 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
   const chosen = await initTraining({ backend, log: () => {} });
   const loaded = await loadCheckpointModel(checkpoint);
   const spec: PreprocessSpec = { ...(loaded.meta.preprocess ?? DEFAULT_PREPROCESS), layout: 'nhwc' };
-  const base = loaded.arch === 'mini' ? miniPostprocess(loaded.meta.classes[1])
-    : loaded.arch === 'ssd300' ? ssd300Postprocess(loaded.model, { labels: loaded.meta.classes })
-      : mobilenetExportPostprocess(loaded.model, { labels: loaded.meta.classes });
+  const base =
+    loaded.arch === 'mini'
+      ? miniPostprocess(loaded.meta.classes[1])
+      : loaded.arch === 'ssd300'
+        ? ssd300Postprocess(loaded.model, { labels: loaded.meta.classes })
+        : mobilenetExportPostprocess(loaded.model, { labels: loaded.meta.classes });
   let post: Postprocessor | undefined, pre: WasmPreprocessor;
   try {
     post = await createPostprocessor({ ...base, scoreThreshold });
@@ -177,20 +221,25 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
     throw error;
   }
   const [width, height] = spec.size;
-  return evaluateSource({
-    config: base, backend: `tfjs-${chosen.name}`,
-    async detect(imagePath) {
-      const pixels = pre.run(await decodeImage(imagePath), spec);
-      const { loc, conf } = tf.tidy(() => {
-        const images = tf.tensor4d(pixels, [1, height, width, 3]);
-        const out = loaded.arch === 'mini' ? miniSsdRows(loaded.model.apply(images)) : loaded.model.apply(images);
-        return { loc: out.loc.dataSync() as Float32Array, conf: out.conf.dataSync() as Float32Array };
-      });
-      return post!.run(loc, conf, 1)[0].map(({ classId, score, box }) => ({ classId, score, box }));
+  return evaluateSource(
+    {
+      config: base,
+      backend: `tfjs-${chosen.name}`,
+      async detect(imagePath) {
+        const pixels = pre.run(await decodeImage(imagePath), spec);
+        const { loc, conf } = tf.tidy(() => {
+          const images = tf.tensor4d(pixels, [1, height, width, 3]);
+          const out = loaded.arch === 'mini' ? miniSsdRows(loaded.model.apply(images)) : loaded.model.apply(images);
+          return { loc: out.loc.dataSync() as Float32Array, conf: out.conf.dataSync() as Float32Array };
+        });
+        return post!.run(loc, conf, 1)[0].map(({ classId, score, box }) => ({ classId, score, box }));
+      },
+      async dispose() {
+        post!.dispose();
+        loaded.model.dispose();
+      },
     },
-    async dispose() {
-      post!.dispose();
-      loaded.model.dispose();
-    },
-  }, split, options.onProgress);
+    split,
+    options.onProgress,
+  );
 }

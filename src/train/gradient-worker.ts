@@ -21,13 +21,17 @@ async function handle(message: { init?: WorkerInit; step?: WorkerStep }): Promis
   if (!network) throw new Error('the worker got a step before its init');
   const variables = [...network.model.trainableVariables.values()];
   variables.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(step.weights[i], v.shape))));
-  const annotations = step.annotations.map(a => ({ boxes: Float32Array.from(a.boxes), labels: Int32Array.from(a.labels) }));
+  const annotations = step.annotations.map((a) => ({
+    boxes: Float32Array.from(a.boxes),
+    labels: Int32Array.from(a.labels),
+  }));
   return { ok: true, part: computePartGradients(network, step.images, step.shape, annotations, step.frozen) };
 }
 
 parentPort!.on('message', (message: { init?: WorkerInit; step?: WorkerStep }) => {
   handle(message).then(
-    reply => parentPort!.postMessage(reply, reply.ok ? reply.part.grads.map(g => g.buffer as ArrayBuffer) : []),
-    (error: unknown) => parentPort!.postMessage({ ok: false, error: (error as Error).stack ?? String(error) } satisfies WorkerReply),
+    (reply) => parentPort!.postMessage(reply, reply.ok ? reply.part.grads.map((g) => g.buffer as ArrayBuffer) : []),
+    (error: unknown) =>
+      parentPort!.postMessage({ ok: false, error: (error as Error).stack ?? String(error) } satisfies WorkerReply),
   );
 });

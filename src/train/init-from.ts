@@ -42,17 +42,24 @@ export function initFromPytorch(model: Ssd300, bytes: Uint8Array): InitFromRepor
   const { stateDict } = findStateDict(readPth(bytes).root);
   const prefix = stateDict.has('vgg.0.weight') ? 'vgg.' : '';
   const convs = model.layers.trunk.filter((l): l is ConvLayer => l.kind === 'conv' && l.name in SSD_PYTORCH_VGG);
-  const missing: string[] = [], wrongShapes: string[] = [];
+  const missing: string[] = [],
+    wrongShapes: string[] = [];
   const used = new Set<string>();
   const updates: [tf.Variable, Float32Array, readonly number[]][] = [];
   for (const layer of convs) {
     const key = `${prefix}${SSD_PYTORCH_VGG[layer.name]}`;
     const [k, , inChannels, outChannels] = layer.filter.shape;
-    for (const [suffix, variable, expected] of [['weight', layer.filter, [outChannels, inChannels, k, k]], ['bias', layer.bias, [outChannels]]] as const) {
+    for (const [suffix, variable, expected] of [
+      ['weight', layer.filter, [outChannels, inChannels, k, k]],
+      ['bias', layer.bias, [outChannels]],
+    ] as const) {
       const name = `${key}.${suffix}`;
       used.add(name);
       const tensor = stateDict.get(name);
-      if (!tensor) { missing.push(name); continue; }
+      if (!tensor) {
+        missing.push(name);
+        continue;
+      }
       if (tensor.shape.length !== expected.length || tensor.shape.some((d, i) => d !== expected[i])) {
         wrongShapes.push(`${name} is [${tensor.shape.join(', ')}], expected [${expected.join(', ')}] (${layer.name})`);
         continue;
@@ -61,17 +68,20 @@ export function initFromPytorch(model: Ssd300, bytes: Uint8Array): InitFromRepor
       updates.push([variable, suffix === 'weight' ? oihwToHwio(values, tensor.shape) : values, variable.shape]);
     }
   }
-  const others = [...stateDict.keys()].filter(key => !used.has(key));
+  const others = [...stateDict.keys()].filter((key) => !used.has(key));
   // An SSD checkpoint carries more than the VGG; a bare VGG file must be only that.
-  const unexpected = prefix === '' ? others : others.filter(key => key.startsWith('vgg.'));
+  const unexpected = prefix === '' ? others : others.filter((key) => key.startsWith('vgg.'));
   if (missing.length || unexpected.length || wrongShapes.length) {
     const mismatch = new CheckpointMismatchError('ssd300 (the VGG16 backbone)', missing, unexpected, wrongShapes);
-    if (wrongShapes.length && model.width !== 1) mismatch.message += `; the model has width ${model.width}: pretrained VGG16 weights need width 1`;
+    if (wrongShapes.length && model.width !== 1)
+      mismatch.message += `; the model has width ${model.width}: pretrained VGG16 weights need width 1`;
     throw mismatch;
   }
   for (const [variable, values, shape] of updates) tf.tidy(() => variable.assign(tf.tensor(values, shape as number[])));
   return {
-    prefix, layers: convs.map(l => l.name), ignored: others.length,
+    prefix,
+    layers: convs.map((l) => l.name),
+    ignored: others.length,
     parameters: updates.reduce((n, [, values]) => n + values.length, 0),
   };
 }

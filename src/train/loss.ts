@@ -45,13 +45,21 @@ export interface MultiBoxLossParts {
  * `backgroundLoss` and `labels` are `[numImages, numPriors]`, row-major. Returns 1 for each
  * selected negative, 0 elsewhere (positives included).
  */
-export function selectHardNegatives(backgroundLoss: ArrayLike<number>, labels: ArrayLike<number>,
-                                    numImages: number, numPriors: number, negPosRatio = 3): Uint8Array {
-  if (!Number.isInteger(negPosRatio) || negPosRatio < 0) throw new RangeError(`negPosRatio ${negPosRatio} must be an integer ≥ 0`);
+export function selectHardNegatives(
+  backgroundLoss: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  numImages: number,
+  numPriors: number,
+  negPosRatio = 3,
+): Uint8Array {
+  if (!Number.isInteger(negPosRatio) || negPosRatio < 0)
+    throw new RangeError(`negPosRatio ${negPosRatio} must be an integer ≥ 0`);
   const size = numImages * numPriors;
   if (backgroundLoss.length !== size || labels.length !== size) {
-    throw new RangeError(`backgroundLoss has ${backgroundLoss.length} and labels ${labels.length} values; ` +
-                         `${numImages} images × ${numPriors} priors need ${size} each`);
+    throw new RangeError(
+      `backgroundLoss has ${backgroundLoss.length} and labels ${labels.length} values; ` +
+        `${numImages} images × ${numPriors} priors need ${size} each`,
+    );
   }
   const selected = new Uint8Array(size);
   for (let image = 0, base = 0; image < numImages; image++, base += numPriors) {
@@ -79,7 +87,8 @@ export function smoothL1(predicted: tf.Tensor, target: tf.Tensor): tf.Tensor {
 
 function checkShapes({ loc, conf }: MultiBoxPrediction, targets: TrainingTargets): void {
   const shape = (t: tf.Tensor) => `[${t.shape.join(', ')}]`;
-  if (conf.rank !== 3 || conf.shape[2] < 2) throw new RangeError(`conf has shape ${shape(conf)}; it needs [N, P, C] with C ≥ 2`);
+  if (conf.rank !== 3 || conf.shape[2] < 2)
+    throw new RangeError(`conf has shape ${shape(conf)}; it needs [N, P, C] with C ≥ 2`);
   const [N, P] = conf.shape;
   if (loc.rank !== 3 || loc.shape[0] !== N || loc.shape[1] !== P || loc.shape[2] !== 4) {
     throw new RangeError(`loc has shape ${shape(loc)}; conf ${shape(conf)} needs [${N}, ${P}, 4]`);
@@ -98,8 +107,11 @@ function checkShapes({ loc, conf }: MultiBoxPrediction, targets: TrainingTargets
  * gradient flows through the ranking. Reads the labels and the background losses synchronously.
  * The caller disposes `total`, `loc` and `conf`.
  */
-export function multiBoxLoss(predicted: MultiBoxPrediction, targets: TrainingTargets,
-                             { negPosRatio = 3, alpha = 1 }: MultiBoxLossOptions = {}): MultiBoxLossParts {
+export function multiBoxLoss(
+  predicted: MultiBoxPrediction,
+  targets: TrainingTargets,
+  { negPosRatio = 3, alpha = 1 }: MultiBoxLossOptions = {},
+): MultiBoxLossParts {
   checkShapes(predicted, targets);
   if (!(Number.isFinite(alpha) && alpha >= 0)) throw new RangeError(`alpha ${alpha} must be a finite number ≥ 0`);
   const [N, P, C] = predicted.conf.shape;
@@ -108,9 +120,14 @@ export function multiBoxLoss(predicted: MultiBoxPrediction, targets: TrainingTar
   const positive = new Float32Array(N * P);
   labels.forEach((label, i) => {
     if (!(label >= 0 && label < C)) {
-      throw new RangeError(`targets.conf has ${label} at image ${Math.floor(i / P)}, prior ${i % P}; classes are 0..${C - 1}`);
+      throw new RangeError(
+        `targets.conf has ${label} at image ${Math.floor(i / P)}, prior ${i % P}; classes are 0..${C - 1}`,
+      );
     }
-    if (label > 0) { positive[i] = 1; numPositive++; }
+    if (label > 0) {
+      positive[i] = 1;
+      numPositive++;
+    }
   });
   const parts = tf.tidy(() => {
     const logProbs = tf.logSoftmax(predicted.conf);

@@ -106,7 +106,9 @@ export function boxIou(a: ArrayLike<number>, b: ArrayLike<number>, pixelPlusOne 
   if (!(iw > 0 && ih > 0)) return 0;
   const inter = iw * ih;
   const union =
-    (a[i + 2] - a[i] + one) * (a[i + 3] - a[i + 1] + one) + (b[j + 2] - b[j] + one) * (b[j + 3] - b[j + 1] + one) - inter;
+    (a[i + 2] - a[i] + one) * (a[i + 3] - a[i + 1] + one) +
+    (b[j + 2] - b[j] + one) * (b[j + 3] - b[j + 1] + one) -
+    inter;
   return union > 0 ? inter / union : 0;
 }
 
@@ -143,13 +145,17 @@ function flatBoxes(boxes: GroundTruthImage['boxes'], image: number): ArrayLike<n
     const rows = boxes as readonly (readonly number[])[];
     const flat = new Float64Array(rows.length * 4);
     rows.forEach((row, r) => {
-      if (row.length !== 4) throw new RangeError(`groundTruth[${image}].boxes[${r}] has ${row.length} values; a box is [xmin, ymin, xmax, ymax]`);
+      if (row.length !== 4)
+        throw new RangeError(
+          `groundTruth[${image}].boxes[${r}] has ${row.length} values; a box is [xmin, ymin, xmax, ymax]`,
+        );
       flat.set(row, r * 4);
     });
     return flat;
   }
   const flat = boxes as ArrayLike<number>;
-  if (flat.length % 4 !== 0) throw new RangeError(`groundTruth[${image}].boxes has ${flat.length} values, not a multiple of 4`);
+  if (flat.length % 4 !== 0)
+    throw new RangeError(`groundTruth[${image}].boxes has ${flat.length} values, not a multiple of 4`);
   return flat;
 }
 
@@ -167,14 +173,17 @@ export function evaluateDetections(
   options: EvaluateOptions,
 ): EvaluationResult {
   const { numClasses, backgroundClass = 0, iouThreshold = 0.5, labels, pixelPlusOne = false } = options;
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw new RangeError(`numClasses must be a positive integer, got ${numClasses}`);
+  if (!Number.isInteger(numClasses) || numClasses < 1)
+    throw new RangeError(`numClasses must be a positive integer, got ${numClasses}`);
   if (!Number.isInteger(backgroundClass) || backgroundClass < -1 || backgroundClass >= numClasses)
     throw new RangeError(`backgroundClass must be −1 or in [0, ${numClasses}), got ${backgroundClass}`);
-  if (!(iouThreshold >= 0 && iouThreshold <= 1)) throw new RangeError(`iouThreshold must be in [0, 1], got ${iouThreshold}`);
+  if (!(iouThreshold >= 0 && iouThreshold <= 1))
+    throw new RangeError(`iouThreshold must be in [0, 1], got ${iouThreshold}`);
   if (groundTruth.length !== detections.length)
     throw new RangeError(`groundTruth has ${groundTruth.length} images but detections has ${detections.length}`);
   const checkClass = (c: number, where: string): void => {
-    if (!Number.isInteger(c) || c < 0 || c >= numClasses) throw new RangeError(`${where} = ${c} is not a class id in [0, ${numClasses})`);
+    if (!Number.isInteger(c) || c < 0 || c >= numClasses)
+      throw new RangeError(`${where} = ${c} is not a class id in [0, ${numClasses})`);
     if (c === backgroundClass) throw new RangeError(`${where} is the background class ${backgroundClass}`);
   };
 
@@ -185,7 +194,8 @@ export function evaluateDetections(
   groundTruth.forEach((gt, image) => {
     const boxes = flatBoxes(gt.boxes, image);
     const n = boxes.length / 4;
-    if (gt.labels.length !== n) throw new RangeError(`groundTruth[${image}] has ${n} boxes but ${gt.labels.length} labels`);
+    if (gt.labels.length !== n)
+      throw new RangeError(`groundTruth[${image}] has ${n} boxes but ${gt.labels.length} labels`);
     if (gt.difficult && gt.difficult.length !== n)
       throw new RangeError(`groundTruth[${image}] has ${n} boxes but ${gt.difficult.length} difficult flags`);
     const byClass = new Map<number, ClassTruth>();
@@ -209,8 +219,10 @@ export function evaluateDetections(
   detections.forEach((list, image) =>
     list.forEach((det, k) => {
       checkClass(det.classId, `detections[${image}][${k}].classId`);
-      if (!Number.isFinite(det.score)) throw new RangeError(`detections[${image}][${k}].score is ${det.score}, not a finite number`);
-      if (det.box.length !== 4) throw new RangeError(`detections[${image}][${k}].box has ${det.box.length} values, not 4`);
+      if (!Number.isFinite(det.score))
+        throw new RangeError(`detections[${image}][${k}].score is ${det.score}, not a finite number`);
+      if (det.box.length !== 4)
+        throw new RangeError(`detections[${image}][${k}].box has ${det.box.length} values, not 4`);
       byClass[det.classId].push({ image, det });
     }),
   );

@@ -29,21 +29,29 @@ export interface MiniTargets {
 /** Grid targets of a batch (boxes normalised xyxy; every box counts, whatever its label). The caller disposes them. */
 export function buildMiniTargets(annotations: readonly BoxAnnotation[]): MiniTargets {
   const { columns, rows } = MINI_GRID;
-  const cells = columns * rows, N = annotations.length;
+  const cells = columns * rows,
+    N = annotations.length;
   if (N === 0) throw new RangeError('annotations is empty; a batch needs at least one image');
-  const objectness = new Float32Array(N * cells), offsets = new Float32Array(N * cells * 2);
+  const objectness = new Float32Array(N * cells),
+    offsets = new Float32Array(N * cells * 2);
   const bestArea = new Float32Array(N * cells).fill(-1);
   let numPositive = 0;
   annotations.forEach(({ boxes }, n) => {
-    if (boxes.length % 4 !== 0) throw new RangeError(`annotations[${n}].boxes has ${boxes.length} values; it needs 4 per box`);
+    if (boxes.length % 4 !== 0)
+      throw new RangeError(`annotations[${n}].boxes has ${boxes.length} values; it needs 4 per box`);
     for (let b = 0; b < boxes.length; b += 4) {
       const [x0, y0, x1, y1] = [boxes[b], boxes[b + 1], boxes[b + 2], boxes[b + 3]];
       if (![x0, y0, x1, y1].every(Number.isFinite) || x1 < x0 || y1 < y0) {
-        throw new RangeError(`annotations[${n}] box ${b / 4} is [${x0}, ${y0}, ${x1}, ${y1}]; it needs finite xmin ≤ xmax, ymin ≤ ymax`);
+        throw new RangeError(
+          `annotations[${n}] box ${b / 4} is [${x0}, ${y0}, ${x1}, ${y1}]; it needs finite xmin ≤ xmax, ymin ≤ ymax`,
+        );
       }
-      const cx = (x0 + x1) / 2 * columns, cy = (y0 + y1) / 2 * rows;
-      const j = Math.min(columns - 1, Math.max(0, Math.floor(cx))), i = Math.min(rows - 1, Math.max(0, Math.floor(cy)));
-      const cell = n * cells + i * columns + j, area = (x1 - x0) * (y1 - y0);
+      const cx = ((x0 + x1) / 2) * columns,
+        cy = ((y0 + y1) / 2) * rows;
+      const j = Math.min(columns - 1, Math.max(0, Math.floor(cx))),
+        i = Math.min(rows - 1, Math.max(0, Math.floor(cy)));
+      const cell = n * cells + i * columns + j,
+        area = (x1 - x0) * (y1 - y0);
       if (area <= bestArea[cell]) continue;
       if (bestArea[cell] < 0) numPositive++;
       bestArea[cell] = area;
@@ -71,15 +79,20 @@ export interface MiniLossParts {
 /** The mini SSD's loss of one batch (see the module comment). Differentiable with respect to `predicted`. */
 export function miniLoss(predicted: MiniSsdOutput, targets: MiniTargets, alpha = 1): MiniLossParts {
   const shape = (t: tf.Tensor) => `[${t.shape.join(', ')}]`;
-  if (!tf.util.arraysEqual(predicted.objectness.shape, targets.objectness.shape) ||
-      !tf.util.arraysEqual(predicted.offsets.shape, targets.offsets.shape)) {
-    throw new RangeError(`predictions ${shape(predicted.objectness)}, ${shape(predicted.offsets)} do not match the targets ` +
-                         `${shape(targets.objectness)}, ${shape(targets.offsets)}`);
+  if (
+    !tf.util.arraysEqual(predicted.objectness.shape, targets.objectness.shape) ||
+    !tf.util.arraysEqual(predicted.offsets.shape, targets.offsets.shape)
+  ) {
+    throw new RangeError(
+      `predictions ${shape(predicted.objectness)}, ${shape(predicted.offsets)} do not match the targets ` +
+        `${shape(targets.objectness)}, ${shape(targets.offsets)}`,
+    );
   }
   if (!(Number.isFinite(alpha) && alpha >= 0)) throw new RangeError(`alpha ${alpha} must be a finite number ≥ 0`);
   const { numPositive } = targets;
   const parts = tf.tidy(() => {
-    const x = predicted.objectness, t = targets.objectness;
+    const x = predicted.objectness,
+      t = targets.objectness;
     const bce = tf.add(tf.sub(tf.relu(x), tf.mul(x, t)), tf.log1p(tf.exp(tf.neg(tf.abs(x)))));
     const n = Math.max(numPositive, 1);
     const conf = tf.div(tf.sum(bce), n) as tf.Scalar;

@@ -16,7 +16,11 @@ import { presetByName } from '../core/presets.js';
 import type { BatchNormLayer, ConvLayer, ForwardMode, TrunkLayer } from '../model/layers.js';
 import { createMiniSsd, type MiniSsd } from '../model/mini.js';
 import {
-  createMobilenetSsd, mobilenetSsdPostprocess, MOBILENET_SSD_INPUT_SIZE, type MobilenetSsd, type MobilenetSsdInputSize,
+  createMobilenetSsd,
+  mobilenetSsdPostprocess,
+  MOBILENET_SSD_INPUT_SIZE,
+  type MobilenetSsd,
+  type MobilenetSsdInputSize,
 } from '../model/mobilenet-ssd.js';
 import { decodeOnnxModel } from '../model/onnx/read.js';
 import { loadTfliteWeights, readConvertedOnnxWeights, readTfliteWeights } from '../model/tflite-weights.js';
@@ -52,7 +56,12 @@ export interface NetworkOptions {
   inputSize?: number;
 }
 
-export interface LossValue { total: tf.Scalar; loc: tf.Scalar; conf: tf.Scalar; numPositive: number }
+export interface LossValue {
+  total: tf.Scalar;
+  loc: tf.Scalar;
+  conf: tf.Scalar;
+  numPositive: number;
+}
 
 export interface TrainingNetwork {
   arch: TrainingArch;
@@ -81,7 +90,7 @@ export function trainingInput(std: readonly number[]): PreprocessSpec {
 }
 
 function batchNormLayersOf(trunk: readonly TrunkLayer[]): BatchNormLayer[] {
-  return trunk.flatMap(l => (l.kind === 'conv' && (l as ConvLayer).batchNorm ? [(l as ConvLayer).batchNorm!] : []));
+  return trunk.flatMap((l) => (l.kind === 'conv' && (l as ConvLayer).batchNorm ? [(l as ConvLayer).batchNorm!] : []));
 }
 
 export async function createTrainingNetwork(o: NetworkOptions): Promise<TrainingNetwork> {
@@ -89,9 +98,16 @@ export async function createTrainingNetwork(o: NetworkOptions): Promise<Training
 }
 
 /** The trainable variables of `layers` (filters, biases, batch normalisation's gamma and beta). */
-function variablesOf(model: { trainableVariables: ReadonlyMap<string, tf.Variable> }, layers: readonly ConvLayer[]): Set<string> {
-  const prefixes = layers.map(l => `${l.name}.`);
-  return new Set([...model.trainableVariables.keys()].filter(name => prefixes.some(p => name.startsWith(p) && !name.slice(p.length).includes('/'))));
+function variablesOf(
+  model: { trainableVariables: ReadonlyMap<string, tf.Variable> },
+  layers: readonly ConvLayer[],
+): Set<string> {
+  const prefixes = layers.map((l) => `${l.name}.`);
+  return new Set(
+    [...model.trainableVariables.keys()].filter((name) =>
+      prefixes.some((p) => name.startsWith(p) && !name.slice(p.length).includes('/')),
+    ),
+  );
 }
 
 /**
@@ -108,16 +124,21 @@ export async function initMobilenetFrom(model: MobilenetSsd, file: string): Prom
   if (!lower.endsWith('.tflite') && !lower.endsWith('.onnx')) {
     throw new RangeError(`train: --init-from '${file}' is neither a .tflite nor an .onnx file`);
   }
-  let names = model.convolutions.map(l => l.name);
+  let names = model.convolutions.map((l) => l.name);
   if (model.lite) {
     const ssd = createMobilenetSsd({ numClasses: 2, width: model.width });
-    names = ssd.convolutions.map(l => l.name);
+    names = ssd.convolutions.map((l) => l.name);
     ssd.dispose();
   }
-  const weights = lower.endsWith('.tflite') ? readTfliteWeights(bytes) : readConvertedOnnxWeights(decodeOnnxModel(bytes), names);
-  const shared = new Set([...model.backbone.map(l => l.name), ...model.layers.extras.filter(l => l.name.includes('/layer_19_1_')).map(l => l.name)]);
+  const weights = lower.endsWith('.tflite')
+    ? readTfliteWeights(bytes)
+    : readConvertedOnnxWeights(decodeOnnxModel(bytes), names);
+  const shared = new Set([
+    ...model.backbone.map((l) => l.name),
+    ...model.layers.extras.filter((l) => l.name.includes('/layer_19_1_')).map((l) => l.name),
+  ]);
   return loadTfliteWeights(model.convolutions, weights, {
-    include: model.lite ? l => shared.has(l.name) : l => !l.name.endsWith('/ClassPredictor'),
+    include: model.lite ? (l) => shared.has(l.name) : (l) => !l.name.endsWith('/ClassPredictor'),
   });
 }
 
@@ -127,10 +148,17 @@ async function mobilenetNetwork(o: NetworkOptions): Promise<TrainingNetwork> {
   const inputSize = (o.inputSize ?? MOBILENET_SSD_INPUT_SIZE) as MobilenetSsdInputSize;
   const matcher = await createMatcher(mobilenetSsdPostprocess(numClasses, classes, { inputSize }));
   const model = createMobilenetSsd({
-    numClasses, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior, ...mobilenetVariant(o.arch as MobilenetArch), inputSize,
+    numClasses,
+    width: o.width,
+    seed: o.seed,
+    batchNorm: o.batchNorm,
+    backgroundPrior: o.backgroundPrior,
+    ...mobilenetVariant(o.arch as MobilenetArch),
+    inputSize,
   });
   try {
-    if (o.initFrom !== undefined && model.version === 1) throw new RangeError('train: initFrom loads a pretrained SSD MobileNet V2; ssd-mobilenet-v1 trains from scratch');
+    if (o.initFrom !== undefined && model.version === 1)
+      throw new RangeError('train: initFrom loads a pretrained SSD MobileNet V2; ssd-mobilenet-v1 trains from scratch');
     if (o.initFrom !== undefined) await initMobilenetFrom(model, o.initFrom);
   } catch (error) {
     model.dispose();
@@ -139,10 +167,19 @@ async function mobilenetNetwork(o: NetworkOptions): Promise<TrainingNetwork> {
   }
   const size = inputSize;
   return {
-    arch: o.arch, model, classes, batchNormLayers: model.convolutions.flatMap(l => (l.batchNorm ? [l.batchNorm] : [])),
+    arch: o.arch,
+    model,
+    classes,
+    batchNormLayers: model.convolutions.flatMap((l) => (l.batchNorm ? [l.batchNorm] : [])),
     backboneVariables: variablesOf(model, model.backbone),
     // TF OD API MobileNets take RGB in [−1, 1]: (x − 127.5) / 127.5
-    input: { size: [size, size], channels: 'rgb', mean: [127.5, 127.5, 127.5], std: [o.inputStd[0], o.inputStd[1], o.inputStd[2]], layout: 'nchw' },
+    input: {
+      size: [size, size],
+      channels: 'rgb',
+      mean: [127.5, 127.5, 127.5],
+      std: [o.inputStd[0], o.inputStd[1], o.inputStd[2]],
+      layout: 'nchw',
+    },
     annotation: (boxes, labels) => ({ boxes, labels }),
     loss(images, annotations, mode) {
       const targets = buildTargets(matcher, annotations);
@@ -159,9 +196,20 @@ async function ssd300Network(o: NetworkOptions): Promise<TrainingNetwork> {
   const classes = [...o.datasetClasses];
   const numClasses = classes.length;
   const matcher = await createMatcher({ ...presetByName('ssd300Voc'), numClasses, labels: classes });
-  const model = createSsd300({ numClasses, width: o.width, seed: o.seed, batchNorm: o.batchNorm, backgroundPrior: o.backgroundPrior });
+  const model = createSsd300({
+    numClasses,
+    width: o.width,
+    seed: o.seed,
+    batchNorm: o.batchNorm,
+    backgroundPrior: o.backgroundPrior,
+  });
   return {
-    arch: 'ssd300', model, classes, input: trainingInput(o.inputStd), batchNormLayers: batchNormLayersOf(model.layers.trunk), backboneVariables: new Set(),
+    arch: 'ssd300',
+    model,
+    classes,
+    input: trainingInput(o.inputStd),
+    batchNormLayers: batchNormLayersOf(model.layers.trunk),
+    backboneVariables: new Set(),
     annotation: (boxes, labels) => ({ boxes, labels }),
     loss(images, annotations, mode) {
       const targets = buildTargets(matcher, annotations);
@@ -178,16 +226,25 @@ async function miniNetwork(o: NetworkOptions): Promise<TrainingNetwork> {
   const { className } = o;
   const classIndex = className === undefined ? -1 : o.datasetClasses.indexOf(className);
   if (className !== undefined && classIndex < 1) {
-    throw new RangeError(`train: --class '${className}' is not a class of the dataset (${o.datasetClasses.slice(1).join(', ')})`);
+    throw new RangeError(
+      `train: --class '${className}' is not a class of the dataset (${o.datasetClasses.slice(1).join(', ')})`,
+    );
   }
   const model = createMiniSsd({ width: o.width, seed: o.seed });
   return {
-    arch: 'mini', model, classes: ['background', className ?? 'object'], batchNormLayers: batchNormLayersOf(model.trunk), backboneVariables: new Set(),
+    arch: 'mini',
+    model,
+    classes: ['background', className ?? 'object'],
+    batchNormLayers: batchNormLayersOf(model.trunk),
+    backboneVariables: new Set(),
     input: { ...MINI_PREPROCESS, std: [o.inputStd[0], o.inputStd[1], o.inputStd[2]] },
     annotation(boxes, labels) {
       if (classIndex < 0) return { boxes, labels: new Int32Array(labels.length).fill(1) };
-      const keep = [...labels.keys()].filter(i => labels[i] === classIndex);
-      return { boxes: Float32Array.from(keep.flatMap(i => [...boxes.subarray(4 * i, 4 * i + 4)])), labels: new Int32Array(keep.length).fill(1) };
+      const keep = [...labels.keys()].filter((i) => labels[i] === classIndex);
+      return {
+        boxes: Float32Array.from(keep.flatMap((i) => [...boxes.subarray(4 * i, 4 * i + 4)])),
+        labels: new Int32Array(keep.length).fill(1),
+      };
     },
     loss(images, annotations, mode) {
       // The targets are tensors of the caller's tidy, as the SSD300 targets are.

@@ -28,7 +28,11 @@ export interface TrainingTargets {
  * and stacks the results. An image without boxes gives all-background targets.
  * The caller disposes `loc` and `conf`.
  */
-export function buildTargets(matcher: Matcher, annotations: readonly BoxAnnotation[], threshold = 0.5): TrainingTargets {
+export function buildTargets(
+  matcher: Matcher,
+  annotations: readonly BoxAnnotation[],
+  threshold = 0.5,
+): TrainingTargets {
   const N = annotations.length;
   if (N === 0) throw new RangeError('annotations is empty; a batch needs at least one image');
   const P = matcher.priors.length / 4;

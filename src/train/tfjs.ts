@@ -30,8 +30,23 @@ export { TRAINING_BACKENDS, type TrainingBackendName } from './backend-names.js'
  * differentiates. tests/train runs a step with every other gradient unregistered.
  */
 export const GRADIENT_KERNELS: readonly string[] = [
-  'Abs', 'Add', 'BatchToSpaceND', 'Concat', 'Conv2D', 'MaxPool', 'Minimum', 'Multiply', 'Neg', 'RealDiv',
-  'Relu', 'Reshape', 'SpaceToBatchND', 'Sqrt', 'Square', 'Sub', 'Sum',
+  'Abs',
+  'Add',
+  'BatchToSpaceND',
+  'Concat',
+  'Conv2D',
+  'MaxPool',
+  'Minimum',
+  'Multiply',
+  'Neg',
+  'RealDiv',
+  'Relu',
+  'Reshape',
+  'SpaceToBatchND',
+  'Sqrt',
+  'Square',
+  'Sub',
+  'Sum',
 ];
 
 /**
@@ -39,9 +54,37 @@ export const GRADIENT_KERNELS: readonly string[] = [
  * tests/train checks this against the kernels a step runs (tf.profile).
  */
 export const TRAINING_KERNELS: readonly string[] = [
-  'Abs', 'Add', 'BatchToSpaceND', 'Cast', 'Concat', 'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Exp',
-  'FusedConv2D', 'Identity', 'LessEqual', 'Log', 'Max', 'MaxPool', 'MaxPoolGrad', 'Minimum', 'Multiply', 'Neg',
-  'OneHot', 'RealDiv', 'Relu', 'Reshape', 'Slice', 'SpaceToBatchND', 'SplitV', 'Sqrt', 'Square', 'Step', 'Sub', 'Sum',
+  'Abs',
+  'Add',
+  'BatchToSpaceND',
+  'Cast',
+  'Concat',
+  'Conv2D',
+  'Conv2DBackpropFilter',
+  'Conv2DBackpropInput',
+  'Exp',
+  'FusedConv2D',
+  'Identity',
+  'LessEqual',
+  'Log',
+  'Max',
+  'MaxPool',
+  'MaxPoolGrad',
+  'Minimum',
+  'Multiply',
+  'Neg',
+  'OneHot',
+  'RealDiv',
+  'Relu',
+  'Reshape',
+  'Slice',
+  'SpaceToBatchND',
+  'SplitV',
+  'Sqrt',
+  'Square',
+  'Step',
+  'Sub',
+  'Sum',
 ];
 
 export interface InitTrainingOptions {
@@ -66,33 +109,48 @@ let gradientsLoaded: Promise<void> | undefined;
 /** Registers tfjs-core's gradient functions once per process (a no-op when another tfjs copy already did). */
 function registerAllGradients(): Promise<void> {
   gradientsLoaded ??= (async () => {
-    if (GRADIENT_KERNELS.every(kernel => tf.getGradient(kernel) !== undefined)) return;
+    if (GRADIENT_KERNELS.every((kernel) => tf.getGradient(kernel) !== undefined)) return;
     // A namespace import: a named import of `register` would fail to link on Node < 20.6.
     if (typeof nodeModule.register !== 'function') {
-      throw new Error(`Node ${process.versions.node} has no module.register (Node ≥ 20.6): ` +
-                      'it is needed to load tfjs-core\'s gradient functions for training');
+      throw new Error(
+        `Node ${process.versions.node} has no module.register (Node ≥ 20.6): ` +
+          "it is needed to load tfjs-core's gradient functions for training",
+      );
     }
-    const distUrl = pathToFileURL(path.join(path.dirname(require.resolve('@tensorflow/tfjs-core/package.json')), 'dist') + path.sep).href;
+    const distUrl = pathToFileURL(
+      path.join(path.dirname(require.resolve('@tensorflow/tfjs-core/package.json')), 'dist') + path.sep,
+    ).href;
     nodeModule.register<HookData>(new URL('./tfjs-core-esm-hook.js', import.meta.url), { data: { distUrl } });
     // The same package (and so the same version) as the Node entry imported above.
     try {
       await import(`${distUrl}register_all_gradients.js`);
     } catch (error) {
-      throw new Error(`loading tfjs-core's gradient functions (${distUrl}register_all_gradients.js) failed: ${(error as Error).message}`,
-                      { cause: error });
+      throw new Error(
+        `loading tfjs-core's gradient functions (${distUrl}register_all_gradients.js) failed: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
-    const missing = GRADIENT_KERNELS.filter(kernel => tf.getGradient(kernel) === undefined);
+    const missing = GRADIENT_KERNELS.filter((kernel) => tf.getGradient(kernel) === undefined);
     if (missing.length > 0) {
-      throw new Error(`tfjs-core ${tf.version_core} registered no gradient for ${missing.join(', ')}; SSD training needs them`);
+      throw new Error(
+        `tfjs-core ${tf.version_core} registered no gradient for ${missing.join(', ')}; SSD training needs them`,
+      );
     }
   })();
   return gradientsLoaded;
 }
 
-const TFJS_BACKEND: Record<TrainingBackendName, string> = { 'node-gpu': 'tensorflow', node: 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
+const TFJS_BACKEND: Record<TrainingBackendName, string> = {
+  'node-gpu': 'tensorflow',
+  node: 'tensorflow',
+  wasm: 'wasm',
+  cpu: 'cpu',
+};
 const PACKAGE: Record<TrainingBackendName, string> = {
-  'node-gpu': '@tensorflow/tfjs-node-gpu', node: '@tensorflow/tfjs-node',
-  wasm: '@tensorflow/tfjs-backend-wasm', cpu: '@tensorflow/tfjs-backend-cpu',
+  'node-gpu': '@tensorflow/tfjs-node-gpu',
+  node: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs-backend-cpu',
 };
 
 let wasmPathsSet = false;
@@ -123,8 +181,9 @@ async function trySetBackend(name: TrainingBackendName): Promise<void> {
   }
   const backend = TFJS_BACKEND[name];
   // A backend's kernels are registered when its package loads: check before initialising it.
-  const missing = TRAINING_KERNELS.filter(kernel => tf.getKernel(kernel, backend) === undefined);
-  if (missing.length > 0) throw new Error(`tfjs backend '${backend}' has no ${missing.join(', ')} kernel${missing.length > 1 ? 's' : ''}`);
+  const missing = TRAINING_KERNELS.filter((kernel) => tf.getKernel(kernel, backend) === undefined);
+  if (missing.length > 0)
+    throw new Error(`tfjs backend '${backend}' has no ${missing.join(', ')} kernel${missing.length > 1 ? 's' : ''}`);
   // Production mode also silences tfjs's "install tfjs-node" banner: initTraining says which backend runs and why.
   tf.enableProdMode();
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend '${backend}' (${pkg}) failed to initialise`);
@@ -136,7 +195,10 @@ async function trySetBackend(name: TrainingBackendName): Promise<void> {
  * of TRAINING_KERNELS) and logs which one trains. Throws, naming the missing kernels or package,
  * when the asked-for backend cannot train, or with 'auto' when none can.
  */
-export async function initTraining({ backend = 'auto', log = console.log }: InitTrainingOptions = {}): Promise<TrainingBackend> {
+export async function initTraining({
+  backend = 'auto',
+  log = console.log,
+}: InitTrainingOptions = {}): Promise<TrainingBackend> {
   if (backend !== 'auto' && !TRAINING_BACKENDS.includes(backend)) {
     throw new RangeError(`backend '${backend}' is not one of auto, ${TRAINING_BACKENDS.join(', ')}`);
   }

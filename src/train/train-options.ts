@@ -127,69 +127,123 @@ export interface TrainProgress {
   imagesPerSecond: number;
 }
 
-export type Resolved = Required<Omit<TrainOptions, 'onProgress' | 'log' | 'maxSteps' | 'limit' | 'backgroundPrior' | 'clipGradNorm' | 'className'>> &
-  { maxSteps?: number; limit?: number; backgroundPrior?: number; clipGradNorm?: number; className?: string; initFrom?: string };
+export type Resolved = Required<
+  Omit<TrainOptions, 'onProgress' | 'log' | 'maxSteps' | 'limit' | 'backgroundPrior' | 'clipGradNorm' | 'className'>
+> & {
+  maxSteps?: number;
+  limit?: number;
+  backgroundPrior?: number;
+  clipGradNorm?: number;
+  className?: string;
+  initFrom?: string;
+};
 const MOBILENET_INPUT_SIZES = [300, 320];
 
 const positiveInteger = (name: string, value: number) => {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`train: ${name} is ${value}; it must be an integer ≥ 1`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`train: ${name} is ${value}; it must be an integer ≥ 1`);
 };
 
 /** Checks and completes the options; throws a RangeError/Error naming the bad one. */
 export function resolveTrainOptions(options: TrainOptions): Resolved {
   const o: Resolved = {
-    split: 'trainval', arch: 'ssd300', width: 1, batchNorm: false, inputStd: options.arch === 'mini' ? [58, 57, 57] : isMobilenetArch(options.arch ?? '') ? [127.5, 127.5, 127.5] : [1, 1, 1], inputSize: 300, freezeBackboneSteps: 0, epochs: 1, batch: 8, lr: 1e-3, momentum: 0.9, weightDecay: 5e-4,
-    warmupSteps: 0, steps: [], flip: 0.5, augment: 'flip', workers: 1, backend: 'auto', checkpointEvery: 1000, resume: false, force: false, skipInvalid: false, seed: 1,
+    split: 'trainval',
+    arch: 'ssd300',
+    width: 1,
+    batchNorm: false,
+    inputStd:
+      options.arch === 'mini' ? [58, 57, 57] : isMobilenetArch(options.arch ?? '') ? [127.5, 127.5, 127.5] : [1, 1, 1],
+    inputSize: 300,
+    freezeBackboneSteps: 0,
+    epochs: 1,
+    batch: 8,
+    lr: 1e-3,
+    momentum: 0.9,
+    weightDecay: 5e-4,
+    warmupSteps: 0,
+    steps: [],
+    flip: 0.5,
+    augment: 'flip',
+    workers: 1,
+    backend: 'auto',
+    checkpointEvery: 1000,
+    resume: false,
+    force: false,
+    skipInvalid: false,
+    seed: 1,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   } as unknown as Resolved;
-  if (typeof o.data !== 'string' || o.data === '') throw new Error('train: data (the VOC dataset directory) is required');
-  if (typeof o.checkpointDir !== 'string' || o.checkpointDir === '') throw new Error('train: checkpointDir is required');
-  if (!TRAINING_ARCHS.includes(o.arch)) throw new RangeError(`train: arch '${String(o.arch)}' is not one of ${TRAINING_ARCHS.join(', ')}`);
-  if (o.className !== undefined && o.arch !== 'mini') throw new RangeError('train: className picks the one class of a mini SSD; ssd300 learns every class');
-  if (!(typeof o.width === 'number' && o.width > 0 && o.width <= 1)) throw new RangeError(`train: width is ${o.width}; it must be in (0, 1]`);
+  if (typeof o.data !== 'string' || o.data === '')
+    throw new Error('train: data (the VOC dataset directory) is required');
+  if (typeof o.checkpointDir !== 'string' || o.checkpointDir === '')
+    throw new Error('train: checkpointDir is required');
+  if (!TRAINING_ARCHS.includes(o.arch))
+    throw new RangeError(`train: arch '${String(o.arch)}' is not one of ${TRAINING_ARCHS.join(', ')}`);
+  if (o.className !== undefined && o.arch !== 'mini')
+    throw new RangeError('train: className picks the one class of a mini SSD; ssd300 learns every class');
+  if (!(typeof o.width === 'number' && o.width > 0 && o.width <= 1))
+    throw new RangeError(`train: width is ${o.width}; it must be in (0, 1]`);
   if (o.initFrom !== undefined) {
     const pytorch = /\.(pth|pt)$/i.test(o.initFrom);
     if (pytorch ? o.arch !== 'ssd300' : !isMobilenetArch(o.arch)) {
-      throw new RangeError(pytorch ? `train: initFrom loads VGG16 weights into ssd300; arch is '${o.arch}'`
-        : `train: initFrom loads a pretrained SSD MobileNet V2; it needs arch mobilenet-v2 or ssdlite-mobilenet-v2, not ${o.arch}`);
+      throw new RangeError(
+        pytorch
+          ? `train: initFrom loads VGG16 weights into ssd300; arch is '${o.arch}'`
+          : `train: initFrom loads a pretrained SSD MobileNet V2; it needs arch mobilenet-v2 or ssdlite-mobilenet-v2, not ${o.arch}`,
+      );
     }
   }
-  if (!MOBILENET_INPUT_SIZES.includes(o.inputSize)) throw new RangeError(`train: inputSize is ${o.inputSize}; use ${MOBILENET_INPUT_SIZES.join(' or ')}`);
-  if (o.inputSize !== 300 && !isMobilenetArch(o.arch)) throw new RangeError(`train: inputSize ${o.inputSize} is for mobilenet-v2 and ssdlite-mobilenet-v2; ${o.arch} has its own`);
+  if (!MOBILENET_INPUT_SIZES.includes(o.inputSize))
+    throw new RangeError(`train: inputSize is ${o.inputSize}; use ${MOBILENET_INPUT_SIZES.join(' or ')}`);
+  if (o.inputSize !== 300 && !isMobilenetArch(o.arch))
+    throw new RangeError(
+      `train: inputSize ${o.inputSize} is for mobilenet-v2 and ssdlite-mobilenet-v2; ${o.arch} has its own`,
+    );
   if (!Number.isInteger(o.freezeBackboneSteps) || o.freezeBackboneSteps < 0) {
     throw new RangeError(`train: freezeBackboneSteps is ${o.freezeBackboneSteps}; it must be an integer ≥ 0`);
   }
   if (o.freezeBackboneSteps > 0 && !isMobilenetArch(o.arch)) {
-    throw new RangeError(`train: freezeBackboneSteps holds a MobileNet base; arch ${o.arch} has none (use mobilenet-v2 or ssdlite-mobilenet-v2)`);
+    throw new RangeError(
+      `train: freezeBackboneSteps holds a MobileNet base; arch ${o.arch} has none (use mobilenet-v2 or ssdlite-mobilenet-v2)`,
+    );
   }
-  if (typeof o.batchNorm !== 'boolean') throw new TypeError(`train: batchNorm is ${String(o.batchNorm)}; it must be a boolean`);
+  if (typeof o.batchNorm !== 'boolean')
+    throw new TypeError(`train: batchNorm is ${String(o.batchNorm)}; it must be a boolean`);
   for (const name of ['resume', 'force', 'skipInvalid'] as const) {
     if (typeof o[name] !== 'boolean') throw new TypeError(`train: ${name} is ${String(o[name])}; it must be a boolean`);
   }
   if (o.backgroundPrior !== undefined && !(o.backgroundPrior > 0 && o.backgroundPrior < 1)) {
     throw new RangeError(`train: backgroundPrior is ${o.backgroundPrior}; it must be in (0, 1)`);
   }
-  if (!Array.isArray(o.inputStd) || o.inputStd.length !== 3 || !o.inputStd.every(v => Number.isFinite(v) && v > 0)) {
+  if (!Array.isArray(o.inputStd) || o.inputStd.length !== 3 || !o.inputStd.every((v) => Number.isFinite(v) && v > 0)) {
     throw new RangeError(`train: inputStd is [${String(o.inputStd)}]; it must be three numbers > 0 (R, G, B)`);
   }
   positiveInteger('epochs', o.epochs);
   positiveInteger('workers', o.workers);
   positiveInteger('batch', o.batch);
   if (!(Number.isFinite(o.lr) && o.lr > 0)) throw new RangeError(`train: lr is ${o.lr}; it must be a number > 0`);
-  if (!(o.momentum >= 0 && o.momentum < 1)) throw new RangeError(`train: momentum is ${o.momentum}; it must be in [0, 1)`);
-  if (!(Number.isFinite(o.weightDecay) && o.weightDecay >= 0)) throw new RangeError(`train: weightDecay is ${o.weightDecay}; it must be ≥ 0`);
+  if (!(o.momentum >= 0 && o.momentum < 1))
+    throw new RangeError(`train: momentum is ${o.momentum}; it must be in [0, 1)`);
+  if (!(Number.isFinite(o.weightDecay) && o.weightDecay >= 0))
+    throw new RangeError(`train: weightDecay is ${o.weightDecay}; it must be ≥ 0`);
   if (o.clipGradNorm !== undefined && !(Number.isFinite(o.clipGradNorm) && o.clipGradNorm > 0)) {
     throw new RangeError(`train: clipGradNorm is ${o.clipGradNorm}; it must be a number > 0`);
   }
-  if (!Number.isInteger(o.warmupSteps) || o.warmupSteps < 0) throw new RangeError(`train: warmupSteps is ${o.warmupSteps}; it must be an integer ≥ 0`);
-  if (!Array.isArray(o.steps) || o.steps.some((s, i) => !Number.isInteger(s) || s < 1 || (i > 0 && s <= o.steps[i - 1]))) {
+  if (!Number.isInteger(o.warmupSteps) || o.warmupSteps < 0)
+    throw new RangeError(`train: warmupSteps is ${o.warmupSteps}; it must be an integer ≥ 0`);
+  if (
+    !Array.isArray(o.steps) ||
+    o.steps.some((s, i) => !Number.isInteger(s) || s < 1 || (i > 0 && s <= o.steps[i - 1]))
+  ) {
     throw new RangeError(`train: steps is [${String(o.steps)}]; it must list increasing integers ≥ 1`);
   }
   if (o.maxSteps !== undefined) positiveInteger('maxSteps', o.maxSteps);
   if (o.limit !== undefined) positiveInteger('limit', o.limit);
   if (!(o.flip >= 0 && o.flip <= 1)) throw new RangeError(`train: flip is ${o.flip}; it must be in [0, 1]`);
-  if (o.augment !== 'flip' && o.augment !== 'ssd') throw new RangeError(`train: augment is '${String(o.augment)}'; use flip or ssd`);
-  if (!Number.isInteger(o.checkpointEvery) || o.checkpointEvery < 0) throw new RangeError(`train: checkpointEvery is ${o.checkpointEvery}; it must be an integer ≥ 0`);
+  if (o.augment !== 'flip' && o.augment !== 'ssd')
+    throw new RangeError(`train: augment is '${String(o.augment)}'; use flip or ssd`);
+  if (!Number.isInteger(o.checkpointEvery) || o.checkpointEvery < 0)
+    throw new RangeError(`train: checkpointEvery is ${o.checkpointEvery}; it must be an integer ≥ 0`);
   if (!Number.isInteger(o.seed)) throw new RangeError(`train: seed is ${o.seed}; it must be an integer`);
   if (o.backend !== 'auto' && !TRAINING_BACKENDS.includes(o.backend)) {
     throw new RangeError(`train: backend '${o.backend}' is not one of auto, ${TRAINING_BACKENDS.join(', ')}`);
@@ -199,14 +253,59 @@ export function resolveTrainOptions(options: TrainOptions): Resolved {
 
 /** The options a checkpoint records (and a resume checks). */
 export function recordedOptions(o: Resolved): Record<string, unknown> {
-  const { data, split, arch, width, batchNorm, backgroundPrior, inputStd, epochs, batch, lr, momentum, weightDecay, warmupSteps, steps, flip, augment, seed, limit, maxSteps, clipGradNorm, className, initFrom,
-          inputSize, freezeBackboneSteps } = o;
-  return { data: resolvePath(data), split, arch, width, batchNorm, backgroundPrior: backgroundPrior ?? null, inputStd, epochs, batch, lr, momentum, weightDecay,
-           inputSize, freezeBackboneSteps,
-           initFrom: initFrom === undefined ? null : resolvePath(initFrom),
-           warmupSteps, clipGradNorm: clipGradNorm ?? null, className: className ?? null, steps, flip, augment, seed, limit: limit ?? null, maxSteps: maxSteps ?? null };
+  const {
+    data,
+    split,
+    arch,
+    width,
+    batchNorm,
+    backgroundPrior,
+    inputStd,
+    epochs,
+    batch,
+    lr,
+    momentum,
+    weightDecay,
+    warmupSteps,
+    steps,
+    flip,
+    augment,
+    seed,
+    limit,
+    maxSteps,
+    clipGradNorm,
+    className,
+    initFrom,
+    inputSize,
+    freezeBackboneSteps,
+  } = o;
+  return {
+    data: resolvePath(data),
+    split,
+    arch,
+    width,
+    batchNorm,
+    backgroundPrior: backgroundPrior ?? null,
+    inputStd,
+    epochs,
+    batch,
+    lr,
+    momentum,
+    weightDecay,
+    inputSize,
+    freezeBackboneSteps,
+    initFrom: initFrom === undefined ? null : resolvePath(initFrom),
+    warmupSteps,
+    clipGradNorm: clipGradNorm ?? null,
+    className: className ?? null,
+    steps,
+    flip,
+    augment,
+    seed,
+    limit: limit ?? null,
+    maxSteps: maxSteps ?? null,
+  };
 }
-
 
 /**
  * Loads the checkpoint a resume continues and checks it against this run: a different dataset,
@@ -214,22 +313,42 @@ export function recordedOptions(o: Resolved): Record<string, unknown> {
  * different learning rate, momentum, weight decay, schedule or clipping is allowed and said.
  */
 export async function loadResumeCheckpoint(o: Resolved, log: (line: string) => void): Promise<Checkpoint> {
-  if (!(await hasCheckpoint(o.checkpointDir))) throw new Error(`train: --resume, but there is no checkpoint in '${o.checkpointDir}'`);
+  if (!(await hasCheckpoint(o.checkpointDir)))
+    throw new Error(`train: --resume, but there is no checkpoint in '${o.checkpointDir}'`);
   const resumed = await loadCheckpoint(o.checkpointDir);
-  const m = resumed.meta, rec = m.options;
+  const m = resumed.meta,
+    rec = m.options;
   const expect: [string, unknown, unknown][] = [
-    ['arch', m.arch, o.arch], ['width', m.width, o.width], ['batchNorm', m.batchNorm ?? false, o.batchNorm],
-    ['className', rec.className ?? null, o.className ?? null], ['inputStd', String(m.preprocess?.std ?? [1, 1, 1]), String(o.inputStd)],
-    ['inputSize', isMobilenetArch(m.arch) ? m.preprocess?.size[0] ?? 300 : 300, o.inputSize],
-    ['data', resolvePath(String(rec.data)), resolvePath(o.data)], ['split', rec.split, o.split],
-    ['batch', rec.batch, o.batch], ['seed', rec.seed, o.seed], ['flip', rec.flip, o.flip], ['augment', rec.augment ?? 'flip', o.augment], ['limit', rec.limit, o.limit ?? null],
+    ['arch', m.arch, o.arch],
+    ['width', m.width, o.width],
+    ['batchNorm', m.batchNorm ?? false, o.batchNorm],
+    ['className', rec.className ?? null, o.className ?? null],
+    ['inputStd', String(m.preprocess?.std ?? [1, 1, 1]), String(o.inputStd)],
+    ['inputSize', isMobilenetArch(m.arch) ? (m.preprocess?.size[0] ?? 300) : 300, o.inputSize],
+    ['data', resolvePath(String(rec.data)), resolvePath(o.data)],
+    ['split', rec.split, o.split],
+    ['batch', rec.batch, o.batch],
+    ['seed', rec.seed, o.seed],
+    ['flip', rec.flip, o.flip],
+    ['augment', rec.augment ?? 'flip', o.augment],
+    ['limit', rec.limit, o.limit ?? null],
   ];
   for (const [name, saved, now] of expect) {
-    if (saved !== now) throw new Error(`train: cannot resume: the checkpoint in '${o.checkpointDir}' has ${name} ${String(saved)}, this run ${String(now)}`);
+    if (saved !== now)
+      throw new Error(
+        `train: cannot resume: the checkpoint in '${o.checkpointDir}' has ${name} ${String(saved)}, this run ${String(now)}`,
+      );
   }
-  const changed = ([['lr', rec.lr, o.lr], ['momentum', rec.momentum, o.momentum], ['weightDecay', rec.weightDecay, o.weightDecay],
-    ['warmupSteps', rec.warmupSteps, o.warmupSteps], ['steps', String(rec.steps), String(o.steps)],
-    ['clipGradNorm', rec.clipGradNorm ?? null, o.clipGradNorm ?? null]] as [string, unknown, unknown][])
+  const changed = (
+    [
+      ['lr', rec.lr, o.lr],
+      ['momentum', rec.momentum, o.momentum],
+      ['weightDecay', rec.weightDecay, o.weightDecay],
+      ['warmupSteps', rec.warmupSteps, o.warmupSteps],
+      ['steps', String(rec.steps), String(o.steps)],
+      ['clipGradNorm', rec.clipGradNorm ?? null, o.clipGradNorm ?? null],
+    ] as [string, unknown, unknown][]
+  )
     .filter(([, saved, now]) => saved !== undefined && saved !== now)
     .map(([name, saved, now]) => `${name} ${String(now)} (the checkpoint was trained with ${String(saved)})`);
   if (changed.length > 0) log(`resuming with a different ${changed.join(', ')}`);

@@ -13,7 +13,8 @@ function distance(a: string, b: string): number {
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       rows[i][j] = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) rows[i][j] = Math.min(rows[i][j], rows[i - 2][j - 2] + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        rows[i][j] = Math.min(rows[i][j], rows[i - 2][j - 2] + 1);
     }
   }
   return rows[a.length][b.length];
@@ -21,7 +22,8 @@ function distance(a: string, b: string): number {
 
 /** The known name closest to `name`, when close enough to be a typo of it (a third of its letters, at least 2). */
 export function nearestName(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined, bestDistance = Infinity;
+  let best: string | undefined,
+    bestDistance = Infinity;
   for (const candidate of known) {
     const d = distance(name, candidate);
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
@@ -38,15 +40,19 @@ export function rejectUnknownKeys(value: object, known: readonly string[], what:
   for (const key of Object.keys(value)) {
     if (known.includes(key)) continue;
     const near = nearestName(key, known);
-    throw new TypeError(`${what} has an unknown key '${key}'; ${near ? `did you mean '${near}'? ` : ''}` +
-      `(known keys: ${known.join(', ')})`);
+    throw new TypeError(
+      `${what} has an unknown key '${key}'; ${near ? `did you mean '${near}'? ` : ''}` +
+        `(known keys: ${known.join(', ')})`,
+    );
   }
 }
 
 /** Throws a TypeError unless `value` is undefined or a boolean. */
 export function optionalBoolean(name: string, value: unknown): boolean | undefined {
   if (value !== undefined && typeof value !== 'boolean') {
-    throw new TypeError(`${name} must be true or false, got ${typeof value === 'string' ? `'${value}'` : String(value)} (${typeof value})`);
+    throw new TypeError(
+      `${name} must be true or false, got ${typeof value === 'string' ? `'${value}'` : String(value)} (${typeof value})`,
+    );
   }
   return value;
 }

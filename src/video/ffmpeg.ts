@@ -14,7 +14,8 @@ import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { matroskaRgbFramePrefix, matroskaRgbHeader } from './matroska-rgb.js';
 
-export const FFMPEG_INSTALL_HINT = 'install it (Debian/Ubuntu: apt-get install ffmpeg) or pass --ffmpeg /path/to/ffmpeg';
+export const FFMPEG_INSTALL_HINT =
+  'install it (Debian/Ubuntu: apt-get install ffmpeg) or pass --ffmpeg /path/to/ffmpeg';
 
 /** File extensions treated as videos without asking ffprobe. */
 export const VIDEO_EXTENSIONS = ['.mp4', '.mov', '.mkv', '.webm', '.avi', '.m4v'];
@@ -56,7 +57,11 @@ async function onPath(name: string): Promise<string | undefined> {
   return undefined;
 }
 
-interface Finished { code: number | null; signal: NodeJS.Signals | null; error?: Error }
+interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  error?: Error;
+}
 
 /** Resolves once the child has exited and its pipes are closed (or it never started). Never rejects. */
 function whenExited(child: ChildProcess): Promise<Finished> {
@@ -81,7 +86,11 @@ function tail(stream: NodeJS.ReadableStream | null, limit = 4000): () => string 
 }
 
 /** Runs a tool to the end; resolves with its exit code and output (bounded). */
-async function runTool(file: string, args: readonly string[], maxStdout = 8 * 2 ** 20): Promise<Finished & { stdout: string; stderr: string }> {
+async function runTool(
+  file: string,
+  args: readonly string[],
+  maxStdout = 8 * 2 ** 20,
+): Promise<Finished & { stdout: string; stderr: string }> {
   const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = whenExited(child);
   let stdout = '';
@@ -103,7 +112,10 @@ export async function findFfmpeg(option?: string): Promise<FfmpegTools> {
   let ffmpeg: string | undefined, ffprobe: string | undefined;
   if (option !== undefined) {
     const info = await stat(option).catch(() => undefined);
-    if (!info) throw new FfmpegMissingError(`--ffmpeg '${option}' does not exist; give the ffmpeg executable or the folder holding ffmpeg and ffprobe`);
+    if (!info)
+      throw new FfmpegMissingError(
+        `--ffmpeg '${option}' does not exist; give the ffmpeg executable or the folder holding ffmpeg and ffprobe`,
+      );
     const dir = info.isDirectory() ? option : path.dirname(option);
     ffmpeg = info.isDirectory() ? path.join(option, 'ffmpeg') : option;
     const base = path.basename(ffmpeg);
@@ -111,18 +123,24 @@ export async function findFfmpeg(option?: string): Promise<FfmpegTools> {
     if (!(await isExecutable(ffmpeg))) throw new FfmpegMissingError(`--ffmpeg: '${ffmpeg}' is not an executable file`);
     ffprobe = path.join(dir, probeName);
     if (!(await isExecutable(ffprobe))) {
-      throw new FfmpegMissingError(`--ffmpeg '${option}': there is no ffprobe beside it ('${ffprobe}'); ffmpeg and ffprobe come together`);
+      throw new FfmpegMissingError(
+        `--ffmpeg '${option}': there is no ffprobe beside it ('${ffprobe}'); ffmpeg and ffprobe come together`,
+      );
     }
   } else {
     ffmpeg = await onPath('ffmpeg');
     ffprobe = await onPath('ffprobe');
     if (!ffmpeg || !ffprobe) {
-      throw new FfmpegMissingError(`videos need ${!ffmpeg ? 'ffmpeg' : 'ffprobe'}, which is not on PATH: ${FFMPEG_INSTALL_HINT}`);
+      throw new FfmpegMissingError(
+        `videos need ${!ffmpeg ? 'ffmpeg' : 'ffprobe'}, which is not on PATH: ${FFMPEG_INSTALL_HINT}`,
+      );
     }
   }
   const encoders = await runTool(ffmpeg, ['-hide_banner', '-encoders']);
   if (encoders.error || encoders.code !== 0) {
-    throw new FfmpegMissingError(`'${ffmpeg}' does not run as ffmpeg (${encoders.error?.message ?? encoders.stderr ?? `exit code ${encoders.code}`}): ${FFMPEG_INSTALL_HINT}`);
+    throw new FfmpegMissingError(
+      `'${ffmpeg}' does not run as ffmpeg (${encoders.error?.message ?? encoders.stderr ?? `exit code ${encoders.code}`}): ${FFMPEG_INSTALL_HINT}`,
+    );
   }
   const encoder = /^\s*V\S*\s+libx264\s/m.test(encoders.stdout) ? 'libx264' : 'mpeg4';
   return { ffmpeg, ffprobe, encoder };
@@ -195,8 +213,20 @@ export async function probeVideo(tools: FfmpegTools, file: string): Promise<Vide
   } catch {
     throw new Error(`'${file}' cannot be read (permission denied)`);
   }
-  const probe = await runTool(tools.ffprobe, ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', '--', file]);
-  if (probe.error) throw new FfmpegMissingError(`cannot run ffprobe '${tools.ffprobe}': ${probe.error.message}: ${FFMPEG_INSTALL_HINT}`);
+  const probe = await runTool(tools.ffprobe, [
+    '-v',
+    'error',
+    '-print_format',
+    'json',
+    '-show_streams',
+    '-show_format',
+    '--',
+    file,
+  ]);
+  if (probe.error)
+    throw new FfmpegMissingError(
+      `cannot run ffprobe '${tools.ffprobe}': ${probe.error.message}: ${FFMPEG_INSTALL_HINT}`,
+    );
   let parsed: { streams?: ProbeStream[]; format?: { duration?: string; start_time?: string } } | undefined;
   try {
     parsed = JSON.parse(probe.stdout);
@@ -208,11 +238,20 @@ export async function probeVideo(tools: FfmpegTools, file: string): Promise<Vide
   }
   const streams = parsed.streams ?? [];
   const formatDuration = parsed.format?.duration;
-  const video = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic && (s.width ?? 0) > 0 && (s.height ?? 0) > 0);
+  const video = streams.find(
+    (s) => s.codec_type === 'video' && !s.disposition?.attached_pic && (s.width ?? 0) > 0 && (s.height ?? 0) > 0,
+  );
   if (!video) {
-    const kinds = streams.map((s) => s.disposition?.attached_pic ? 'cover image'
-      : s.codec_type === 'video' ? `video of a size ffprobe cannot tell (${s.codec_name ?? 'unknown codec'})` : s.codec_type ?? 'unknown');
-    throw new Error(`'${file}' has no video stream (${kinds.length ? `it has ${kinds.join(', ')}` : 'it has no streams'})`);
+    const kinds = streams.map((s) =>
+      s.disposition?.attached_pic
+        ? 'cover image'
+        : s.codec_type === 'video'
+          ? `video of a size ffprobe cannot tell (${s.codec_name ?? 'unknown codec'})`
+          : (s.codec_type ?? 'unknown'),
+    );
+    throw new Error(
+      `'${file}' has no video stream (${kinds.length ? `it has ${kinds.join(', ')}` : 'it has no streams'})`,
+    );
   }
   let fpsRational = video.r_frame_rate ?? '';
   let fps = parseRate(fpsRational);
@@ -229,16 +268,30 @@ export async function probeVideo(tools: FfmpegTools, file: string): Promise<Vide
   const counted = Number.parseInt(video.nb_frames ?? '', 10);
   const framesExact = Number.isInteger(counted) && counted > 0;
   const frames = framesExact ? counted : Number.isFinite(duration) ? Math.max(1, Math.round(duration * fps)) : 0;
-  const rotation = Number(video.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? video.tags?.rotate ?? 0);
+  const rotation = Number(
+    video.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? video.tags?.rotate ?? 0,
+  );
   const quarterTurn = Math.abs(Math.round(rotation / 90)) % 2 === 1;
   return {
-    file, width: quarterTurn ? video.height! : video.width!, height: quarterTurn ? video.width! : video.height!,
-    fps, fpsRational, averageFps, variableRate: Math.abs(averageFps - fps) > 0.01 * fps, frames, framesExact, duration, codec: video.codec_name ?? 'unknown',
+    file,
+    width: quarterTurn ? video.height! : video.width!,
+    height: quarterTurn ? video.width! : video.height!,
+    fps,
+    fpsRational,
+    averageFps,
+    variableRate: Math.abs(averageFps - fps) > 0.01 * fps,
+    frames,
+    framesExact,
+    duration,
+    codec: video.codec_name ?? 'unknown',
     timeBase: /^\d+\/\d+$/.test(video.time_base ?? '') ? video.time_base! : '1/1000000',
     startTime: Number.isFinite(Number(parsed.format?.start_time)) ? Number(parsed.format?.start_time) : 0,
-    audio: streams.filter((s) => s.codec_type === 'audio').map((s) => ({
-      codec: s.codec_name ?? 'unknown', duration: Number(s.duration ?? formatDuration ?? NaN),
-    })),
+    audio: streams
+      .filter((s) => s.codec_type === 'audio')
+      .map((s) => ({
+        codec: s.codec_name ?? 'unknown',
+        duration: Number(s.duration ?? formatDuration ?? NaN),
+      })),
   };
 }
 
@@ -302,7 +355,11 @@ class ShowinfoTimestamps {
   problem: string | undefined;
 
   /** `originMs`: subtracted from every timestamp (the file's start time: ffmpeg runs with -copyts). */
-  constructor(stream: NodeJS.ReadableStream, fallbackTimeBase: string, private readonly originMs: number) {
+  constructor(
+    stream: NodeJS.ReadableStream,
+    fallbackTimeBase: string,
+    private readonly originMs: number,
+  ) {
     this.timeBase = parseTimeBase(fallbackTimeBase);
     stream.on('data', (chunk: Buffer) => {
       const lines = (this.partial + chunk.toString()).split('\n');
@@ -334,7 +391,8 @@ class ShowinfoTimestamps {
       if (!frame) return; // showinfo's second line per frame (colour), or its side data
       const n = Number(frame[1]);
       if (n === 0 && this.graphFrames > 0) this.graphFrames = 0; // a new filter graph: the frame size changed
-      if (n !== this.graphFrames) this.problem ??= `showinfo reported frame ${n} where frame ${this.graphFrames} was next`;
+      if (n !== this.graphFrames)
+        this.problem ??= `showinfo reported frame ${n} where frame ${this.graphFrames} was next`;
       else if (frame[2] === 'NOPTS') this.problem ??= `frame ${this.nextIndex} has no timestamp`;
       // one division last: 3072 × 1000 / 10240 is 300 exactly
       const timestampMs = (Number(frame[2]) * this.timeBase[0] * 1000) / this.timeBase[1] - this.originMs;
@@ -342,7 +400,13 @@ class ShowinfoTimestamps {
       this.graphFrames++;
       this.nextIndex++;
     } else if (/\[(error|fatal|panic)\]/.test(line)) {
-      this.messages = [...this.messages.slice(-3), line.replace(/^\[[^\]]*@ 0x[0-9a-f]+\] /, '').replace(/\[(error|fatal|panic)\] /, '').trim()];
+      this.messages = [
+        ...this.messages.slice(-3),
+        line
+          .replace(/^\[[^\]]*@ 0x[0-9a-f]+\] /, '')
+          .replace(/\[(error|fatal|panic)\] /, '')
+          .trim(),
+      ];
     }
   }
 
@@ -353,7 +417,10 @@ class ShowinfoTimestamps {
 
   /** The next frame's timestamp in ms and decoded size; waits for its log line (stderr may lag stdout). */
   async next(): Promise<{ timestampMs: number; width: number; height: number }> {
-    while (this.pending.length === 0 && !this.ended) await new Promise<void>((resolve) => { this.wake = resolve; });
+    while (this.pending.length === 0 && !this.ended)
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
     if (this.problem) throw new Error(this.problem);
     const next = this.pending.shift();
     if (next === undefined) throw new Error(`ffmpeg logged no timestamp for frame ${this.nextIndex}`);
@@ -372,10 +439,35 @@ export async function* decodeFrames(tools: FfmpegTools, video: VideoInfo): Async
   const frameBytes = video.width * video.height * 3;
   // -copyts: the file's own timestamps, counted from its start time here (ffmpeg's own offset
   // depends on which streams are mapped: with MPEG-TS it moves the video when the audio is left out)
-  const child = spawn(tools.ffmpeg, ['-hide_banner', '-nostats', '-loglevel', 'level+info', '-nostdin', '-copyts', '-i', video.file,
-    // scale: frames of another size midway come at the video's size (ffmpeg 5.1 does so unasked; this makes it explicit)
-    '-map', '0:v:0', '-an', '-sn', '-dn', '-vsync', 'passthrough', '-vf', `showinfo,scale=${video.width}:${video.height}`,
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    tools.ffmpeg,
+    [
+      '-hide_banner',
+      '-nostats',
+      '-loglevel',
+      'level+info',
+      '-nostdin',
+      '-copyts',
+      '-i',
+      video.file,
+      // scale: frames of another size midway come at the video's size (ffmpeg 5.1 does so unasked; this makes it explicit)
+      '-map',
+      '0:v:0',
+      '-an',
+      '-sn',
+      '-dn',
+      '-vsync',
+      'passthrough',
+      '-vf',
+      `showinfo,scale=${video.width}:${video.height}`,
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      'pipe:1',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const exited = whenExited(child);
   const timestamps = new ShowinfoTimestamps(child.stderr, video.timeBase, video.startTime * 1000);
   let completed = false;
@@ -395,7 +487,13 @@ export async function* decodeFrames(tools: FfmpegTools, video: VideoInfo): Async
           const decoded = await timestamps.next().catch((e: Error) => {
             throw new Error(`cannot time frame ${index} of '${video.file}': ${e.message}`);
           });
-          yield { index, timestampMs: decoded.timestampMs, data: frame, decodedWidth: decoded.width, decodedHeight: decoded.height };
+          yield {
+            index,
+            timestampMs: decoded.timestampMs,
+            data: frame,
+            decodedWidth: decoded.width,
+            decodedHeight: decoded.height,
+          };
           index++;
           frame = Buffer.allocUnsafe(frameBytes);
           filled = 0;
@@ -403,9 +501,14 @@ export async function* decodeFrames(tools: FfmpegTools, video: VideoInfo): Async
       }
     }
     const finished = await exited;
-    if (finished.error) throw new FfmpegMissingError(`cannot run ffmpeg '${tools.ffmpeg}': ${finished.error.message}: ${FFMPEG_INSTALL_HINT}`);
+    if (finished.error)
+      throw new FfmpegMissingError(
+        `cannot run ffmpeg '${tools.ffmpeg}': ${finished.error.message}: ${FFMPEG_INSTALL_HINT}`,
+      );
     if (finished.code !== 0) {
-      throw new Error(`ffmpeg could not decode '${video.file}' (after ${index} frames): ${timestamps.errors() || `exit code ${finished.code ?? finished.signal}`}`);
+      throw new Error(
+        `ffmpeg could not decode '${video.file}' (after ${index} frames): ${timestamps.errors() || `exit code ${finished.code ?? finished.signal}`}`,
+      );
     }
     completed = true;
   } finally {
@@ -439,8 +542,38 @@ const AUDIO_COPY: Record<string, readonly string[]> = {
   // flac and pcm do not go into .mp4; vorbis does, but players do not play it
   mp4: ['aac', 'mp3', 'ac3', 'eac3', 'opus', 'alac', 'mp2'],
   // opus and flac do not go into .mov
-  mov: ['aac', 'mp3', 'ac3', 'eac3', 'alac', 'mp2', 'pcm_s16le', 'pcm_s16be', 'pcm_s24le', 'pcm_s24be', 'pcm_s32le', 'pcm_f32le', 'pcm_u8'],
-  matroska: ['aac', 'mp3', 'ac3', 'eac3', 'opus', 'vorbis', 'flac', 'alac', 'mp2', 'dts', 'truehd', 'pcm_s16le', 'pcm_s24le', 'pcm_s32le', 'pcm_f32le'],
+  mov: [
+    'aac',
+    'mp3',
+    'ac3',
+    'eac3',
+    'alac',
+    'mp2',
+    'pcm_s16le',
+    'pcm_s16be',
+    'pcm_s24le',
+    'pcm_s24be',
+    'pcm_s32le',
+    'pcm_f32le',
+    'pcm_u8',
+  ],
+  matroska: [
+    'aac',
+    'mp3',
+    'ac3',
+    'eac3',
+    'opus',
+    'vorbis',
+    'flac',
+    'alac',
+    'mp2',
+    'dts',
+    'truehd',
+    'pcm_s16le',
+    'pcm_s24le',
+    'pcm_s32le',
+    'pcm_f32le',
+  ],
 };
 
 export interface AudioPlan {
@@ -452,9 +585,15 @@ export interface AudioPlan {
 
 /** What the encoder does with each audio stream for a container (ffmpeg's muxer name): copy it, or re-encode to AAC and why. */
 export function audioPlan(streams: readonly AudioStreamInfo[], container: string): AudioPlan[] {
-  return streams.map(({ codec }) => (AUDIO_COPY[container] ?? []).includes(codec)
-    ? { codec, action: 'copy' }
-    : { codec, action: 'aac', reason: `${codec} audio cannot go into a ${container === 'matroska' ? 'Matroska' : container} file as it is` });
+  return streams.map(({ codec }) =>
+    (AUDIO_COPY[container] ?? []).includes(codec)
+      ? { codec, action: 'copy' }
+      : {
+          codec,
+          action: 'aac',
+          reason: `${codec} audio cannot go into a ${container === 'matroska' ? 'Matroska' : container} file as it is`,
+        },
+  );
 }
 
 /**
@@ -477,30 +616,67 @@ export class VideoEncoder {
   private written = 0;
   private lastTimestampUs: number | undefined;
 
-  constructor(private readonly tools: FfmpegTools, readonly file: string, options: EncoderOptions, container?: string) {
+  constructor(
+    private readonly tools: FfmpegTools,
+    readonly file: string,
+    options: EncoderOptions,
+    container?: string,
+  ) {
     const format = container ?? containerFor(file);
     if (!format) throw new Error(`cannot write the video '${file}': use one of ${VIDEO_OUTPUT_EXTENSIONS.join(' ')}`);
     const { width, height } = options;
-    if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) throw new RangeError(`frame size ${width}×${height} is not a positive integer size`);
+    if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0))
+      throw new RangeError(`frame size ${width}×${height} is not a positive integer size`);
     const timeBase = options.timeBase ?? '1/1000000';
-    if (!(/^\d+\/\d+$/.test(timeBase) && timeBaseSeconds(timeBase) > 0)) throw new RangeError(`time base '${timeBase}' is not a positive rational like '1/10240'`);
+    if (!(/^\d+\/\d+$/.test(timeBase) && timeBaseSeconds(timeBase) > 0))
+      throw new RangeError(`time base '${timeBase}' is not a positive rational like '1/10240'`);
     this.frameBytes = width * height * 3;
-    const codec = tools.encoder === 'libx264'
-      ? ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20']
-      : ['-c:v', 'mpeg4', '-q:v', '3'];
+    const codec =
+      tools.encoder === 'libx264'
+        ? ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20']
+        : ['-c:v', 'mpeg4', '-q:v', '3'];
     this.audio = options.audioFrom ? audioPlan(options.audioFrom.streams, format) : [];
     // -copyts: the frames' timestamps as written (a first frame after 0 stays there); the audio
     // counted from the file's start time as the decoder counted the frames, so the two stay in step
     const audioStart = options.audioFrom?.startTime ?? 0;
-    const audioInput = options.audioFrom && this.audio.length
-      ? [...(audioStart !== 0 ? ['-itsoffset', String(-audioStart)] : []), '-i', options.audioFrom.file] : [];
-    const audioMaps = audioInput.length ? this.audio.flatMap((plan, k) => ['-map', `1:a:${k}`,
-      ...(plan.action === 'copy' ? [`-c:a:${k}`, 'copy'] : [`-c:a:${k}`, 'aac', `-b:a:${k}`, '160k'])]) : [];
-    const args = ['-v', 'error', '-nostdin', '-y', '-copyts', '-f', 'matroska', '-i', 'pipe:0', ...audioInput, '-map', '0:v:0', ...audioMaps,
+    const audioInput =
+      options.audioFrom && this.audio.length
+        ? [...(audioStart !== 0 ? ['-itsoffset', String(-audioStart)] : []), '-i', options.audioFrom.file]
+        : [];
+    const audioMaps = audioInput.length
+      ? this.audio.flatMap((plan, k) => [
+          '-map',
+          `1:a:${k}`,
+          ...(plan.action === 'copy' ? [`-c:a:${k}`, 'copy'] : [`-c:a:${k}`, 'aac', `-b:a:${k}`, '160k']),
+        ])
+      : [];
+    const args = [
+      '-v',
+      'error',
+      '-nostdin',
+      '-y',
+      '-copyts',
+      '-f',
+      'matroska',
+      '-i',
+      'pipe:0',
+      ...audioInput,
+      '-map',
+      '0:v:0',
+      ...audioMaps,
       ...(width % 2 || height % 2 ? ['-vf', 'pad=ceil(iw/2)*2:ceil(ih/2)*2'] : []),
-      '-vsync', 'passthrough', '-enc_time_base', encoderTimeBase(tools.encoder, timeBase),
-      ...codec, '-pix_fmt', 'yuv420p', ...(format === 'mp4' || format === 'mov' ? ['-movflags', '+faststart'] : []),
-      '-f', format, file];
+      '-vsync',
+      'passthrough',
+      '-enc_time_base',
+      encoderTimeBase(tools.encoder, timeBase),
+      ...codec,
+      '-pix_fmt',
+      'yuv420p',
+      ...(format === 'mp4' || format === 'mov' ? ['-movflags', '+faststart'] : []),
+      '-f',
+      format,
+      file,
+    ];
     this.child = spawn(tools.ffmpeg, args, { stdio: ['pipe', 'ignore', 'pipe'] });
     this.pid = this.child.pid;
     this.exited = whenExited(this.child);
@@ -511,8 +687,13 @@ export class VideoEncoder {
   }
 
   private failure(finished: Finished): Error {
-    if (finished.error) return new FfmpegMissingError(`cannot run ffmpeg '${this.tools.ffmpeg}': ${finished.error.message}: ${FFMPEG_INSTALL_HINT}`);
-    return new Error(`ffmpeg could not encode '${this.file}' (after ${this.written} frames): ${this.stderr() || `exit code ${finished.code ?? finished.signal}`}`);
+    if (finished.error)
+      return new FfmpegMissingError(
+        `cannot run ffmpeg '${this.tools.ffmpeg}': ${finished.error.message}: ${FFMPEG_INSTALL_HINT}`,
+      );
+    return new Error(
+      `ffmpeg could not encode '${this.file}' (after ${this.written} frames): ${this.stderr() || `exit code ${finished.code ?? finished.signal}`}`,
+    );
   }
 
   /**
@@ -521,14 +702,21 @@ export class VideoEncoder {
    */
   async write(frame: Uint8Array, timestampMs: number): Promise<void> {
     if (this.done) throw new Error('the encoder is finished');
-    if (frame.length !== this.frameBytes) throw new RangeError(`a frame is ${frame.length} bytes; this encoder takes ${this.frameBytes} (width × height × 3)`);
+    if (frame.length !== this.frameBytes)
+      throw new RangeError(
+        `a frame is ${frame.length} bytes; this encoder takes ${this.frameBytes} (width × height × 3)`,
+      );
     const timestampUs = Math.round(timestampMs * 1000);
-    if (!(Number.isFinite(timestampMs) && timestampUs >= 0)) throw new RangeError(`frame ${this.written}'s timestamp is ${timestampMs} ms; it must be a finite time ≥ 0`);
+    if (!(Number.isFinite(timestampMs) && timestampUs >= 0))
+      throw new RangeError(`frame ${this.written}'s timestamp is ${timestampMs} ms; it must be a finite time ≥ 0`);
     if (this.lastTimestampUs !== undefined && timestampUs <= this.lastTimestampUs) {
-      throw new RangeError(`frame ${this.written}'s timestamp ${timestampMs} ms is not after the previous frame's ${this.lastTimestampUs / 1000} ms; a video's frames must be in time order`);
+      throw new RangeError(
+        `frame ${this.written}'s timestamp ${timestampMs} ms is not after the previous frame's ${this.lastTimestampUs / 1000} ms; a video's frames must be in time order`,
+      );
     }
     const stdin = this.child.stdin!;
-    if (this.child.exitCode !== null || this.child.signalCode !== null || stdin.destroyed) throw this.failure(await this.exited);
+    if (this.child.exitCode !== null || this.child.signalCode !== null || stdin.destroyed)
+      throw this.failure(await this.exited);
     this.lastTimestampUs = timestampUs;
     this.written++;
     stdin.write(matroskaRgbFramePrefix(timestampUs, frame.length));

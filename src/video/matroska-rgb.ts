@@ -38,7 +38,8 @@ function sizeVint(size: number): Uint8Array {
 
 /** An unsigned integer in as few big-endian bytes as it needs. */
 function unsigned(value: number): Uint8Array {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${value} is not an unsigned integer Matroska can store`);
+  if (!Number.isSafeInteger(value) || value < 0)
+    throw new RangeError(`${value} is not an unsigned integer Matroska can store`);
   const bytes: number[] = [];
   let rest = value;
   do {
@@ -67,13 +68,32 @@ const element = (id: readonly number[], ...data: Uint8Array[]) => {
 };
 
 // element IDs (Matroska specification)
-const EBML = [0x1a, 0x45, 0xdf, 0xa3], EBML_VERSION = [0x42, 0x86], EBML_READ_VERSION = [0x42, 0xf7], EBML_MAX_ID_LENGTH = [0x42, 0xf2];
-const EBML_MAX_SIZE_LENGTH = [0x42, 0xf3], DOC_TYPE = [0x42, 0x82], DOC_TYPE_VERSION = [0x42, 0x87], DOC_TYPE_READ_VERSION = [0x42, 0x85];
-const SEGMENT = [0x18, 0x53, 0x80, 0x67], INFO = [0x15, 0x49, 0xa9, 0x66], TIMESTAMP_SCALE = [0x2a, 0xd7, 0xb1];
-const MUXING_APP = [0x4d, 0x80], WRITING_APP = [0x57, 0x41];
-const TRACKS = [0x16, 0x54, 0xae, 0x6b], TRACK_ENTRY = [0xae], TRACK_NUMBER = [0xd7], TRACK_UID = [0x73, 0xc5], TRACK_TYPE = [0x83];
-const CODEC_ID = [0x86], VIDEO = [0xe0], PIXEL_WIDTH = [0xb0], PIXEL_HEIGHT = [0xba], COLOUR_SPACE = [0x2e, 0xb5, 0x24];
-const CLUSTER = [0x1f, 0x43, 0xb6, 0x75], CLUSTER_TIMESTAMP = [0xe7], SIMPLE_BLOCK = [0xa3];
+const EBML = [0x1a, 0x45, 0xdf, 0xa3],
+  EBML_VERSION = [0x42, 0x86],
+  EBML_READ_VERSION = [0x42, 0xf7],
+  EBML_MAX_ID_LENGTH = [0x42, 0xf2];
+const EBML_MAX_SIZE_LENGTH = [0x42, 0xf3],
+  DOC_TYPE = [0x42, 0x82],
+  DOC_TYPE_VERSION = [0x42, 0x87],
+  DOC_TYPE_READ_VERSION = [0x42, 0x85];
+const SEGMENT = [0x18, 0x53, 0x80, 0x67],
+  INFO = [0x15, 0x49, 0xa9, 0x66],
+  TIMESTAMP_SCALE = [0x2a, 0xd7, 0xb1];
+const MUXING_APP = [0x4d, 0x80],
+  WRITING_APP = [0x57, 0x41];
+const TRACKS = [0x16, 0x54, 0xae, 0x6b],
+  TRACK_ENTRY = [0xae],
+  TRACK_NUMBER = [0xd7],
+  TRACK_UID = [0x73, 0xc5],
+  TRACK_TYPE = [0x83];
+const CODEC_ID = [0x86],
+  VIDEO = [0xe0],
+  PIXEL_WIDTH = [0xb0],
+  PIXEL_HEIGHT = [0xba],
+  COLOUR_SPACE = [0x2e, 0xb5, 0x24];
+const CLUSTER = [0x1f, 0x43, 0xb6, 0x75],
+  CLUSTER_TIMESTAMP = [0xe7],
+  SIMPLE_BLOCK = [0xa3];
 /** Segment with an 'unknown' size (8 bytes, all value bits set): the stream ends when the pipe does. */
 const SEGMENT_UNKNOWN_SIZE = Uint8Array.from([...SEGMENT, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 const RGB24_FOURCC = Uint8Array.from([0x52, 0x47, 0x42, 24]); // 'R' 'G' 'B' 24: ffmpeg's raw tag for rgb24
@@ -81,15 +101,39 @@ const RGB24_FOURCC = Uint8Array.from([0x52, 0x47, 0x42, 24]); // 'R' 'G' 'B' 24:
 /** The stream's header: everything before the first frame. */
 export function matroskaRgbHeader(width: number, height: number): Uint8Array {
   return concat([
-    element(EBML,
-      element(EBML_VERSION, unsigned(1)), element(EBML_READ_VERSION, unsigned(1)), element(EBML_MAX_ID_LENGTH, unsigned(4)),
-      element(EBML_MAX_SIZE_LENGTH, unsigned(8)), element(DOC_TYPE, text('matroska')), element(DOC_TYPE_VERSION, unsigned(4)),
-      element(DOC_TYPE_READ_VERSION, unsigned(2))),
+    element(
+      EBML,
+      element(EBML_VERSION, unsigned(1)),
+      element(EBML_READ_VERSION, unsigned(1)),
+      element(EBML_MAX_ID_LENGTH, unsigned(4)),
+      element(EBML_MAX_SIZE_LENGTH, unsigned(8)),
+      element(DOC_TYPE, text('matroska')),
+      element(DOC_TYPE_VERSION, unsigned(4)),
+      element(DOC_TYPE_READ_VERSION, unsigned(2)),
+    ),
     SEGMENT_UNKNOWN_SIZE,
-    element(INFO, element(TIMESTAMP_SCALE, unsigned(MATROSKA_TICK_US * 1000)), element(MUXING_APP, text('ssd-edge')), element(WRITING_APP, text('ssd-edge'))),
-    element(TRACKS, element(TRACK_ENTRY,
-      element(TRACK_NUMBER, unsigned(1)), element(TRACK_UID, unsigned(1)), element(TRACK_TYPE, unsigned(1)), element(CODEC_ID, text('V_UNCOMPRESSED')),
-      element(VIDEO, element(PIXEL_WIDTH, unsigned(width)), element(PIXEL_HEIGHT, unsigned(height)), element(COLOUR_SPACE, RGB24_FOURCC)))),
+    element(
+      INFO,
+      element(TIMESTAMP_SCALE, unsigned(MATROSKA_TICK_US * 1000)),
+      element(MUXING_APP, text('ssd-edge')),
+      element(WRITING_APP, text('ssd-edge')),
+    ),
+    element(
+      TRACKS,
+      element(
+        TRACK_ENTRY,
+        element(TRACK_NUMBER, unsigned(1)),
+        element(TRACK_UID, unsigned(1)),
+        element(TRACK_TYPE, unsigned(1)),
+        element(CODEC_ID, text('V_UNCOMPRESSED')),
+        element(
+          VIDEO,
+          element(PIXEL_WIDTH, unsigned(width)),
+          element(PIXEL_HEIGHT, unsigned(height)),
+          element(COLOUR_SPACE, RGB24_FOURCC),
+        ),
+      ),
+    ),
   ]);
 }
 

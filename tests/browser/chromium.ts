@@ -32,15 +32,23 @@ export function skipWithoutChromium(): string | false {
   if (existsSync(CHROMIUM)) return false;
   const missing = `needs Chromium at ${CHROMIUM}: ${INSTALL_HINT}`;
   if (process.env[REQUIRE_BROWSER_ENV] === '1') {
-    throw new Error(`${REQUIRE_BROWSER_ENV}=1 and the browser suite ${missing} (.ci/run installs it); it may not be skipped here`);
+    throw new Error(
+      `${REQUIRE_BROWSER_ENV}=1 and the browser suite ${missing} (.ci/run installs it); it may not be skipped here`,
+    );
   }
   return `skipped: ${missing}`;
 }
 
 /** The flags from the machine notes, plus WebGPU (which `--disable-gpu` leaves to SwiftShader). */
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
   '--enable-unsafe-webgpu',
 ];
 
@@ -57,10 +65,20 @@ export interface Chromium {
 export const FAKE_CAMERA_ARGS = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
 /** Launches Chromium; fails with what to install when it is missing (suites skip first: skipWithoutChromium). */
-export async function launchChromium(viewport = { width: 1400, height: 900 }, extraArgs: readonly string[] = []): Promise<Chromium> {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the browser tests need Debian's chromium. ` +
-    `\`.ci/run\` must install it (${INSTALL_HINT}); never let playwright download a browser`);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...extraArgs] });
+export async function launchChromium(
+  viewport = { width: 1400, height: 900 },
+  extraArgs: readonly string[] = [],
+): Promise<Chromium> {
+  assert.ok(
+    existsSync(CHROMIUM),
+    `${CHROMIUM} is missing: the browser tests need Debian's chromium. ` +
+      `\`.ci/run\` must install it (${INSTALL_HINT}); never let playwright download a browser`,
+  );
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
+  });
   const context = await browser.newContext({ viewport });
   await mkdir(artefactDir, { recursive: true });
   return { browser, context, close: () => browser.close() };
@@ -102,7 +120,9 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export async function rendererPeakMemory(browser: Browser): Promise<number[]> {
   const cdp = await browser.newBrowserCDPSession();
   try {
-    const { processInfo } = await cdp.send('SystemInfo.getProcessInfo') as { processInfo: { type: string; id: number }[] };
+    const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as {
+      processInfo: { type: string; id: number }[];
+    };
     const peaks: number[] = [];
     for (const { type, id } of processInfo) {
       if (type !== 'renderer') continue;

@@ -11,15 +11,23 @@ export const SCORE_TOLERANCE = 1e-4;
 
 type Compared = Pick<Detection, 'classId' | 'score' | 'box'>;
 
-const describe = (d: Compared) => `class ${d.classId} score ${d.score.toFixed(6)} box [${d.box.map((v) => v.toFixed(4)).join(', ')}]`;
+const describe = (d: Compared) =>
+  `class ${d.classId} score ${d.score.toFixed(6)} box [${d.box.map((v) => v.toFixed(4)).join(', ')}]`;
 
 function close(a: Compared, b: Compared): boolean {
-  return a.classId === b.classId && Math.abs(a.score - b.score) <= SCORE_TOLERANCE
-    && a.box.every((v, i) => Math.abs(v - b.box[i]) <= BOX_TOLERANCE);
+  return (
+    a.classId === b.classId &&
+    Math.abs(a.score - b.score) <= SCORE_TOLERANCE &&
+    a.box.every((v, i) => Math.abs(v - b.box[i]) <= BOX_TOLERANCE)
+  );
 }
 
 /** What differs, one line each; empty when they agree. */
-export function compareDetections(actual: readonly Compared[], expected: readonly Compared[], threshold: number): string[] {
+export function compareDetections(
+  actual: readonly Compared[],
+  expected: readonly Compared[],
+  threshold: number,
+): string[] {
   const failures: string[] = [];
   const unmatched = new Set(actual.map((_, i) => i));
   for (const e of expected) {

@@ -28,9 +28,29 @@ async function typeCheck(source: string): Promise<{ ok: boolean; output: string 
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ssd-edge-dts-'));
   try {
     await writeFile(path.join(dir, 'consumer.mts'), source);
-    await run(process.execPath, [path.join(repoRoot, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--module', 'nodenext',
-      '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022,dom', '--types', 'node', '--typeRoots',
-      path.join(repoRoot, 'node_modules/@types'), '--skipLibCheck', path.join(dir, 'consumer.mts')], { cwd: dir });
+    await run(
+      process.execPath,
+      [
+        path.join(repoRoot, 'node_modules/typescript/bin/tsc'),
+        '--noEmit',
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--lib',
+        'es2022,dom',
+        '--types',
+        'node',
+        '--typeRoots',
+        path.join(repoRoot, 'node_modules/@types'),
+        '--skipLibCheck',
+        path.join(dir, 'consumer.mts'),
+      ],
+      { cwd: dir },
+    );
     return { ok: true, output: '' };
   } catch (error) {
     return { ok: false, output: String((error as { stdout?: string }).stdout ?? error) };
@@ -39,10 +59,14 @@ async function typeCheck(source: string): Promise<{ ok: boolean; output: string 
   }
 }
 
-it('a consumer type-checks against the bundles\' declarations; a wrong option does not', { timeout: 60_000 }, async () => {
-  const good = await typeCheck(CONSUMER);
-  assert.ok(good.ok, good.output);
-  const bad = await typeCheck(CONSUMER.replace("profile: 'low-power'", "profile: 'fast'"));
-  assert.equal(bad.ok, false, 'profile: \'fast\' must be a type error');
-  assert.match(bad.output, /'"fast"' is not assignable/);
-});
+it(
+  "a consumer type-checks against the bundles' declarations; a wrong option does not",
+  { timeout: 60_000 },
+  async () => {
+    const good = await typeCheck(CONSUMER);
+    assert.ok(good.ok, good.output);
+    const bad = await typeCheck(CONSUMER.replace("profile: 'low-power'", "profile: 'fast'"));
+    assert.equal(bad.ok, false, "profile: 'fast' must be a type error");
+    assert.match(bad.output, /'"fast"' is not assignable/);
+  },
+);

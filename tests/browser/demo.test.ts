@@ -22,7 +22,16 @@ import { createDetector } from '../../src/runtime/detector.js';
 import { startServer, type StaticServer } from '../../web/server.js';
 import type { DemoState } from '../../web/main.js';
 import {
-  FAKE_CAMERA_ARGS, launchChromium, openPage, rendererPeakMemory, repoRoot, screenshot, skipWithoutChromium, withConsole, type Chromium, type OpenPage,
+  FAKE_CAMERA_ARGS,
+  launchChromium,
+  openPage,
+  rendererPeakMemory,
+  repoRoot,
+  screenshot,
+  skipWithoutChromium,
+  withConsole,
+  type Chromium,
+  type OpenPage,
 } from './chromium.js';
 import { compareDetections } from './compare.js';
 import { cliDetections, prepareFixture, readBytes, type Fixture } from './fixture.js';
@@ -35,41 +44,57 @@ const demoState = (page: Page) => page.evaluate(() => window.ssdDemo) as Promise
 
 /** Waits until the page has drawn `results` results or shows an error; returns its state. */
 async function waitForResults(open: OpenPage, results: number): Promise<DemoState> {
-  await open.page.waitForFunction((n) => window.ssdDemo?.results >= n || window.ssdDemo?.status === 'error', results, WAIT)
-    .catch((error: Error) => { throw new Error(withConsole(open.consoleLines, `no result from the demo: ${error.message}`)); });
+  await open.page
+    .waitForFunction((n) => window.ssdDemo?.results >= n || window.ssdDemo?.status === 'error', results, WAIT)
+    .catch((error: Error) => {
+      throw new Error(withConsole(open.consoleLines, `no result from the demo: ${error.message}`));
+    });
   const state = await demoState(open.page);
   assert.equal(state.error, undefined, withConsole(open.consoleLines, `the demo reports an error: ${state.error}`));
   return state;
 }
 
 async function waitForReady(open: OpenPage): Promise<DemoState> {
-  await open.page.waitForFunction(() => window.ssdDemo?.status === 'ready' || window.ssdDemo?.status === 'error', undefined, WAIT)
-    .catch((error: Error) => { throw new Error(withConsole(open.consoleLines, `the demo never got ready: ${error.message}`)); });
+  await open.page
+    .waitForFunction(() => window.ssdDemo?.status === 'ready' || window.ssdDemo?.status === 'error', undefined, WAIT)
+    .catch((error: Error) => {
+      throw new Error(withConsole(open.consoleLines, `the demo never got ready: ${error.message}`));
+    });
   return demoState(open.page);
 }
 
 /** Moves a slider the way a user does (value, then an input event). */
 async function setSlider(page: Page, id: string, value: number): Promise<void> {
-  await page.$eval(`#${id}`, (slider, v) => {
-    (slider as HTMLInputElement).value = String(v);
-    slider.dispatchEvent(new Event('input', { bubbles: true }));
-  }, value);
+  await page.$eval(
+    `#${id}`,
+    (slider, v) => {
+      (slider as HTMLInputElement).value = String(v);
+      slider.dispatchEvent(new Event('input', { bubbles: true }));
+    },
+    value,
+  );
 }
 
 describe('the demo page in Chromium', { skip: skipWithoutChromium() }, () => {
   let fixture: Fixture, isolated: StaticServer, plain: StaticServer, chromium: Chromium;
   const serverOptions = async () => ({
     mounts: { '/': demoDir, '/ort/': ortWebDist },
-    files: new Map([['/models/test.onnx', await readBytes(fixture.modelPath)],
-      ['/models/mobilenet_ssd_v2_coco_quant_postprocess.tflite', await readBytes(path.join(repoRoot, 'models/mobilenet_ssd_v2_coco_quant_postprocess.tflite'))]]),
+    files: new Map([
+      ['/models/test.onnx', await readBytes(fixture.modelPath)],
+      [
+        '/models/mobilenet_ssd_v2_coco_quant_postprocess.tflite',
+        await readBytes(path.join(repoRoot, 'models/mobilenet_ssd_v2_coco_quant_postprocess.tflite')),
+      ],
+    ]),
   });
-  const pageUrl = (server: StaticServer, query: string) => `${server.url}/?model=models/test.onnx&score=${fixture.scoreThreshold}${query}`;
+  const pageUrl = (server: StaticServer, query: string) =>
+    `${server.url}/?model=models/test.onnx&score=${fixture.scoreThreshold}${query}`;
 
   before(async () => {
     fixture = await prepareFixture();
     assert.ok(fixture.expected.length > 0, `the CLI found nothing above ${fixture.scoreThreshold}: nothing to compare`);
     isolated = await startServer(await serverOptions());
-    plain = await startServer({ ...await serverOptions(), isolated: false });
+    plain = await startServer({ ...(await serverOptions()), isolated: false });
     chromium = await launchChromium({ width: 1400, height: 900 }, FAKE_CAMERA_ARGS);
   });
 
@@ -89,7 +114,10 @@ describe('the demo page in Chromium', { skip: skipWithoutChromium() }, () => {
       assert.match(ready.info!.model, /\/models\/mobilenet_ssd_v2_coco_quant_postprocess\.tflite$/);
       await open.page.setInputFiles('#file', path.join(repoRoot, 'samples/dog.jpg'));
       const found = await waitForResults(open, 1);
-      assert.deepEqual(found.detections!.map((d) => d.label), ['dog', 'bicycle', 'car']);
+      assert.deepEqual(
+        found.detections!.map((d) => d.label),
+        ['dog', 'bicycle', 'car'],
+      );
       t.diagnostic(`load ${ready.info!.loadMs.toFixed(0)} ms; inference ${found.timings!.inference.toFixed(1)} ms`);
     } finally {
       await open.page.close();
@@ -106,21 +134,33 @@ describe('the demo page in Chromium', { skip: skipWithoutChromium() }, () => {
       assert.equal(info.adapter?.software, true);
       assert.equal(info.threads, 2);
       assert.equal(info.crossOriginIsolated, true);
-      assert.match(await open.page.textContent('dd[data-field="adapter"]') ?? '', /software/);
-      assert.match(await open.page.textContent('dd[data-field="backend"]') ?? '', /^wasm \(auto: .*software/);
+      assert.match((await open.page.textContent('dd[data-field="adapter"]')) ?? '', /software/);
+      assert.match((await open.page.textContent('dd[data-field="backend"]')) ?? '', /^wasm \(auto: .*software/);
       // detection runs in a worker: the page itself never loads onnxruntime-web
-      assert.ok(open.page.workers().some((w) => w.url().endsWith('/worker.js')), 'the detection worker runs');
+      assert.ok(
+        open.page.workers().some((w) => w.url().endsWith('/worker.js')),
+        'the detection worker runs',
+      );
       assert.equal(await open.page.evaluate(() => 'ort' in window), false);
 
       await open.page.setInputFiles('#file', fixture.imagePath);
       const first = await waitForResults(open, 1);
       assert.equal(first.rerun, 'full');
-      assert.deepEqual(compareDetections(first.detections!, fixture.expected, fixture.scoreThreshold), [], 'demo vs the CLI');
+      assert.deepEqual(
+        compareDetections(first.detections!, fixture.expected, fixture.scoreThreshold),
+        [],
+        'demo vs the CLI',
+      );
       const shown = await open.page.$$eval('#timings [data-t]', (cells) => cells.map((c) => c.textContent));
-      assert.ok(shown.every((text) => text && /^\d+\.\d$/.test(text)), `timings shown: ${shown.join(', ')}`);
+      assert.ok(
+        shown.every((text) => text && /^\d+\.\d$/.test(text)),
+        `timings shown: ${shown.join(', ')}`,
+      );
       const tm = first.timings!;
-      t.diagnostic(`${first.detections!.length} detections; decode ${tm.decode.toFixed(1)}, pre ${tm.preprocess.toFixed(1)}, ` +
-        `inference ${tm.inference.toFixed(1)}, post ${tm.postprocess.toFixed(1)}, round trip ${tm.roundTrip.toFixed(1)} ms; load ${info.loadMs.toFixed(0)} ms`);
+      t.diagnostic(
+        `${first.detections!.length} detections; decode ${tm.decode.toFixed(1)}, pre ${tm.preprocess.toFixed(1)}, ` +
+          `inference ${tm.inference.toFixed(1)}, post ${tm.postprocess.toFixed(1)}, round trip ${tm.roundTrip.toFixed(1)} ms; load ${info.loadMs.toFixed(0)} ms`,
+      );
       t.diagnostic(`screenshot: ${await screenshot(open.page, 'browser-demo')}`);
 
       // the score slider: post-processing only, equal to the CLI at the new threshold
@@ -132,19 +172,27 @@ describe('the demo page in Chromium', { skip: skipWithoutChromium() }, () => {
       assert.equal(rescored.timings!.preprocess, 0, 'no pre-processing for a threshold change');
       const cliHigher = await cliDetections(fixture.modelPath, fixture.imagePath, higher);
       // the random model's many detections make the drop certain; a trained model's few may all stay
-      if (fixture.random) assert.ok(cliHigher.length < fixture.expected.length, 'the higher threshold drops detections');
+      if (fixture.random)
+        assert.ok(cliHigher.length < fixture.expected.length, 'the higher threshold drops detections');
       assert.deepEqual(compareDetections(rescored.detections!, cliHigher, higher), [], `score ${higher} vs the CLI`);
 
       // the IoU slider: equal to the Node library with that NMS threshold
       await setSlider(open.page, 'iou', 0.2);
       const reNms = await waitForResults(open, 3);
       assert.equal(reNms.rerun, 'post');
-      const node = await createDetector({ model: fixture.modelPath, backend: 'node', scoreThreshold: higher, nmsThreshold: 0.2 });
+      const node = await createDetector({
+        model: fixture.modelPath,
+        backend: 'node',
+        scoreThreshold: higher,
+        nmsThreshold: 0.2,
+      });
       try {
         const expected = await node.detect(fixture.imagePath);
         assert.deepEqual(compareDetections(reNms.detections!, expected, higher), [], 'IoU 0.2 vs the Node library');
-        t.diagnostic(`score ${higher}: ${rescored.detections!.length} detections; then IoU 0.2: ${reNms.detections!.length}; ` +
-          `post-processing re-run ${reNms.timings!.postprocess.toFixed(2)} ms`);
+        t.diagnostic(
+          `score ${higher}: ${rescored.detections!.length} detections; then IoU 0.2: ${reNms.detections!.length}; ` +
+            `post-processing re-run ${reNms.timings!.postprocess.toFixed(2)} ms`,
+        );
       } finally {
         await node.dispose();
       }
@@ -154,27 +202,49 @@ describe('the demo page in Chromium', { skip: skipWithoutChromium() }, () => {
     }
   });
 
-  it('backend webgpu in the worker (SwiftShader): the CLI\'s detections, the software adapter on the page', { timeout: 240_000 }, async (t) => {
-    const open = await openPage(chromium.context, pageUrl(isolated, '&backend=webgpu'));
-    try {
-      // SwiftShader: seconds per inference, and the warm-up's first run is the slowest
-      await open.page.waitForFunction(() => window.ssdDemo?.status === 'ready' || window.ssdDemo?.status === 'error', undefined, { timeout: 180_000 });
-      const ready = await demoState(open.page);
-      assert.equal(ready.error, undefined, withConsole(open.consoleLines, `the demo reports an error: ${ready.error}`));
-      assert.equal(ready.info!.backend, 'webgpu');
-      assert.equal(ready.info!.adapter?.software, true);
-      assert.match(await open.page.textContent('dd[data-field="adapter"]') ?? '', /swiftshader.*software/i);
-      await open.page.setInputFiles('#file', fixture.imagePath);
-      await open.page.waitForFunction(() => window.ssdDemo?.results >= 1 || window.ssdDemo?.status === 'error', undefined, { timeout: 60_000 });
-      const state = await demoState(open.page);
-      assert.equal(state.error, undefined, state.error);
-      assert.deepEqual(compareDetections(state.detections!, fixture.expected, fixture.scoreThreshold), [], 'webgpu demo vs the CLI');
-      t.diagnostic(`load ${ready.info!.loadMs.toFixed(0)} ms; inference ${state.timings!.inference.toFixed(0)} ms on '${ready.info!.adapter?.description}'`);
-      await screenshot(open.page, 'browser-demo-webgpu');
-    } finally {
-      await open.page.close();
-    }
-  });
+  it(
+    "backend webgpu in the worker (SwiftShader): the CLI's detections, the software adapter on the page",
+    { timeout: 240_000 },
+    async (t) => {
+      const open = await openPage(chromium.context, pageUrl(isolated, '&backend=webgpu'));
+      try {
+        // SwiftShader: seconds per inference, and the warm-up's first run is the slowest
+        await open.page.waitForFunction(
+          () => window.ssdDemo?.status === 'ready' || window.ssdDemo?.status === 'error',
+          undefined,
+          { timeout: 180_000 },
+        );
+        const ready = await demoState(open.page);
+        assert.equal(
+          ready.error,
+          undefined,
+          withConsole(open.consoleLines, `the demo reports an error: ${ready.error}`),
+        );
+        assert.equal(ready.info!.backend, 'webgpu');
+        assert.equal(ready.info!.adapter?.software, true);
+        assert.match((await open.page.textContent('dd[data-field="adapter"]')) ?? '', /swiftshader.*software/i);
+        await open.page.setInputFiles('#file', fixture.imagePath);
+        await open.page.waitForFunction(
+          () => window.ssdDemo?.results >= 1 || window.ssdDemo?.status === 'error',
+          undefined,
+          { timeout: 60_000 },
+        );
+        const state = await demoState(open.page);
+        assert.equal(state.error, undefined, state.error);
+        assert.deepEqual(
+          compareDetections(state.detections!, fixture.expected, fixture.scoreThreshold),
+          [],
+          'webgpu demo vs the CLI',
+        );
+        t.diagnostic(
+          `load ${ready.info!.loadMs.toFixed(0)} ms; inference ${state.timings!.inference.toFixed(0)} ms on '${ready.info!.adapter?.description}'`,
+        );
+        await screenshot(open.page, 'browser-demo-webgpu');
+      } finally {
+        await open.page.close();
+      }
+    },
+  );
 
   it('a missing model file: a message that names the URL and the HTTP status', async (t) => {
     const open = await openPage(chromium.context, `${isolated.url}/?model=models/missing.onnx`);
@@ -182,7 +252,12 @@ describe('the demo page in Chromium', { skip: skipWithoutChromium() }, () => {
       await open.page.waitForFunction(() => window.ssdDemo?.status === 'error', undefined, WAIT);
       const message = await open.page.textContent('#error');
       assert.ok(await open.page.isVisible('#error'));
-      assert.match(message ?? '', new RegExp(`could not load the model: .*${isolated.url.replace(/[.]/g, '\\.')}/models/missing\\.onnx.*HTTP 404`));
+      assert.match(
+        message ?? '',
+        new RegExp(
+          `could not load the model: .*${isolated.url.replace(/[.]/g, '\\.')}/models/missing\\.onnx.*HTTP 404`,
+        ),
+      );
       t.diagnostic(`message: ${message}`);
       await screenshot(open.page, 'browser-demo-missing-model');
     } finally {
@@ -203,9 +278,12 @@ describe('the demo page in Chromium', { skip: skipWithoutChromium() }, () => {
     }
   });
 
-  it('low-power profile: one thread without cross-origin isolation, the CLI\'s detections; peak memory', async (t) => {
+  it("low-power profile: one thread without cross-origin isolation, the CLI's detections; peak memory", async (t) => {
     const peaks: string[] = [];
-    for (const [server, query, name] of [[plain, '&profile=low-power', 'low-power'], [isolated, '', 'default']] as const) {
+    for (const [server, query, name] of [
+      [plain, '&profile=low-power', 'low-power'],
+      [isolated, '', 'default'],
+    ] as const) {
       // a browser of its own, so that the renderer's peak is this page's alone
       const own = await launchChromium();
       try {
@@ -214,7 +292,11 @@ describe('the demo page in Chromium', { skip: skipWithoutChromium() }, () => {
         assert.equal(ready.error, undefined, withConsole(open.consoleLines, `${name}: ${ready.error}`));
         await open.page.setInputFiles('#file', fixture.imagePath);
         const state = await waitForResults(open, 1);
-        assert.deepEqual(compareDetections(state.detections!, fixture.expected, fixture.scoreThreshold), [], `${name} vs the CLI`);
+        assert.deepEqual(
+          compareDetections(state.detections!, fixture.expected, fixture.scoreThreshold),
+          [],
+          `${name} vs the CLI`,
+        );
         if (name === 'low-power') {
           assert.equal(state.info!.profile, 'low-power');
           assert.equal(state.info!.threads, 1);
@@ -226,8 +308,10 @@ describe('the demo page in Chromium', { skip: skipWithoutChromium() }, () => {
         }
         const mib = await rendererPeakMemory(own.browser);
         assert.ok(mib.length > 0, 'a renderer process was found');
-        peaks.push(`${name} (${state.info!.threads} thread(s), inference ${state.timings!.inference.toFixed(0)} ms): ` +
-          `renderer peak RSS ${Math.max(...mib).toFixed(0)} MiB`);
+        peaks.push(
+          `${name} (${state.info!.threads} thread(s), inference ${state.timings!.inference.toFixed(0)} ms): ` +
+            `renderer peak RSS ${Math.max(...mib).toFixed(0)} MiB`,
+        );
       } finally {
         await own.close();
       }
@@ -236,7 +320,9 @@ describe('the demo page in Chromium', { skip: skipWithoutChromium() }, () => {
   });
 
   it('npm run demo serves the page on 127.0.0.1 with the cross-origin isolation headers', async () => {
-    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/web/serve.js'), '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [path.join(repoRoot, 'dist/web/serve.js'), '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';

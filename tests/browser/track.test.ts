@@ -15,26 +15,57 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { startServer, type StaticServer } from '../../web/server.js';
-import { artefactDir, FAKE_CAMERA_ARGS, launchChromium, openPage, repoRoot, withConsole, type Chromium, type OpenPage } from './chromium.js';
+import {
+  artefactDir,
+  FAKE_CAMERA_ARGS,
+  launchChromium,
+  openPage,
+  repoRoot,
+  withConsole,
+  type Chromium,
+  type OpenPage,
+} from './chromium.js';
 import { readBytes } from './fixture.js';
 import type { TrackSummary } from '../../src/stream/track.js';
 
 const ortWebDist = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-web'));
 
 interface PlainResult {
-  frame: number; timestampMs: number; detected: boolean; queue: number; maxQueue: number; dropped: number;
-  fps: number; sourceFps: number; detectionFps: number; width: number; height: number;
+  frame: number;
+  timestampMs: number;
+  detected: boolean;
+  queue: number;
+  maxQueue: number;
+  dropped: number;
+  fps: number;
+  sourceFps: number;
+  detectionFps: number;
+  width: number;
+  height: number;
   timings: Record<string, { p50: number; p95: number }>;
   objects: { trackId?: number; label?: string; score: number; state?: string; box: number[]; cssBox?: number[] }[];
 }
-interface CameraRun { results: PlainResult[]; summary: TrackSummary; framesHeld: number; worker: { backend: string; threads: number; loadMs: number }; refused: string[] }
+interface CameraRun {
+  results: PlainResult[];
+  summary: TrackSummary;
+  framesHeld: number;
+  worker: { backend: string; threads: number; loadMs: number };
+  refused: string[];
+}
 
 declare global {
   interface Window {
     trackPage: {
       ready: boolean;
-      camera(options: { results: number; seconds: number; every?: number; useVideo?: boolean; tracker?: object; track?: boolean;
-        raise?: { after: number; scoreThreshold: number } }): Promise<CameraRun>;
+      camera(options: {
+        results: number;
+        seconds: number;
+        every?: number;
+        useVideo?: boolean;
+        tracker?: object;
+        track?: boolean;
+        raise?: { after: number; scoreThreshold: number };
+      }): Promise<CameraRun>;
       badInputs(): Promise<Record<string, string>>;
       prepare(): Promise<void>;
     };
@@ -43,21 +74,31 @@ declare global {
 
 // a slow pan (40 × 30 px over 10 s and back), so that boxes overlap between detections even when
 // a loaded machine takes seconds per inference
-const WIDTH = 320, HEIGHT = 240, FRAMES = 120, FPS = 6;
+const WIDTH = 320,
+  HEIGHT = 240,
+  FRAMES = 120,
+  FPS = 6;
 
 /**
  * A YUV4MPEG2 (4:2:0, BT.601 limited range) of a window panning over the photo scaled to
  * 360 × 270: (0, 0) → (40, 30) over the first half, back over the second.
  */
 async function panningY4m(file: string): Promise<void> {
-  const photoWidth = 360, photoHeight = 270;
-  const { data } = await sharp(path.join(repoRoot, 'samples/dog.jpg')).resize(photoWidth, photoHeight, { fit: 'fill' })
-    .removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const photoWidth = 360,
+    photoHeight = 270;
+  const { data } = await sharp(path.join(repoRoot, 'samples/dog.jpg'))
+    .resize(photoWidth, photoHeight, { fit: 'fill' })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const parts: Buffer[] = [Buffer.from(`YUV4MPEG2 W${WIDTH} H${HEIGHT} F${FPS}:1 Ip A1:1 C420jpeg\n`)];
   for (let f = 0; f < FRAMES; f++) {
     const phase = f < FRAMES / 2 ? f / (FRAMES / 2) : 2 - f / (FRAMES / 2);
-    const x0 = Math.round(phase * (photoWidth - WIDTH)), y0 = Math.round(phase * (photoHeight - HEIGHT));
-    const y = Buffer.alloc(WIDTH * HEIGHT), u = Buffer.alloc(WIDTH * HEIGHT / 4), v = Buffer.alloc(WIDTH * HEIGHT / 4);
+    const x0 = Math.round(phase * (photoWidth - WIDTH)),
+      y0 = Math.round(phase * (photoHeight - HEIGHT));
+    const y = Buffer.alloc(WIDTH * HEIGHT),
+      u = Buffer.alloc((WIDTH * HEIGHT) / 4),
+      v = Buffer.alloc((WIDTH * HEIGHT) / 4);
     for (let row = 0; row < HEIGHT; row++) {
       for (let col = 0; col < WIDTH; col++) {
         const at = ((row + y0) * photoWidth + col + x0) * 3;
@@ -77,7 +118,8 @@ async function panningY4m(file: string): Promise<void> {
 
 /** A WAV file: `seconds` of a 440 Hz tone, 8 kHz mono 16-bit PCM (a <video> of it has no picture). */
 function toneWav(seconds: number): Uint8Array {
-  const rate = 8000, samples = Math.round(seconds * rate);
+  const rate = 8000,
+    samples = Math.round(seconds * rate);
   const wav = Buffer.alloc(44 + samples * 2);
   wav.write('RIFF', 0);
   wav.writeUInt32LE(36 + samples * 2, 4);
@@ -91,7 +133,8 @@ function toneWav(seconds: number): Uint8Array {
   wav.writeUInt16LE(16, 34); // bits per sample
   wav.write('data', 36);
   wav.writeUInt32LE(samples * 2, 40);
-  for (let i = 0; i < samples; i++) wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
+  for (let i = 0; i < samples; i++)
+    wav.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + i * 2);
   return wav;
 }
 
@@ -104,15 +147,27 @@ describe('detector.track() in Chromium, on a generated video as the fake camera'
     await mkdir(artefactDir, { recursive: true });
     await panningY4m(video);
     server = await startServer({
-      mounts: { '/bundle/': path.join(repoRoot, 'dist/bundle'), '/ort/': ortWebDist, '/pages/': path.join(repoRoot, 'tests/browser/pages') },
-      files: new Map([['/model.onnx', await readBytes(path.join(repoRoot, 'models/ssd-mobilenet-v2-coco.onnx'))],
-        ['/garbage.webm', Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251)], ['/tone.wav', toneWav(0.5)]]),
+      mounts: {
+        '/bundle/': path.join(repoRoot, 'dist/bundle'),
+        '/ort/': ortWebDist,
+        '/pages/': path.join(repoRoot, 'tests/browser/pages'),
+      },
+      files: new Map([
+        ['/model.onnx', await readBytes(path.join(repoRoot, 'models/ssd-mobilenet-v2-coco.onnx'))],
+        ['/garbage.webm', Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251)],
+        ['/tone.wav', toneWav(0.5)],
+      ]),
     });
-    chromium = await launchChromium({ width: 900, height: 600 }, [...FAKE_CAMERA_ARGS, `--use-file-for-fake-video-capture=${video}`]);
+    chromium = await launchChromium({ width: 900, height: 600 }, [
+      ...FAKE_CAMERA_ARGS,
+      `--use-file-for-fake-video-capture=${video}`,
+    ]);
     open = await openPage(chromium.context, `${server.url}/pages/track.html`);
-    await open.page.waitForFunction(() => window.trackPage?.ready, undefined, { timeout: 30_000 }).catch((error: Error) => {
-      throw new Error(withConsole(open.consoleLines, `the track page did not load: ${error.message}`));
-    });
+    await open.page
+      .waitForFunction(() => window.trackPage?.ready, undefined, { timeout: 30_000 })
+      .catch((error: Error) => {
+        throw new Error(withConsole(open.consoleLines, `the track page did not load: ${error.message}`));
+      });
   });
 
   after(async () => {
@@ -120,15 +175,20 @@ describe('detector.track() in Chromium, on a generated video as the fake camera'
     await server?.close();
   });
 
-  const inPage = <T>(what: string, run: () => Promise<T>): Promise<T> => run().catch((error: Error) => {
-    throw new Error(withConsole(open.consoleLines, `${what}: ${error.message}`));
-  });
+  const inPage = <T>(what: string, run: () => Promise<T>): Promise<T> =>
+    run().catch((error: Error) => {
+      throw new Error(withConsole(open.consoleLines, `${what}: ${error.message}`));
+    });
 
   it('MediaStream: stable ids for the dog, the bicycle and the truck, at most 2 frames held, stop() ends the worker', async (t) => {
     // the page's own detector first: onnxruntime-web's thread workers on the page are not the tracking worker
     await inPage('prepare', () => open.page.evaluate(() => window.trackPage.prepare()));
     const workersBefore = open.page.workers().length;
-    const run = await inPage('camera', () => open.page.evaluate(() => window.trackPage.camera({ results: 20, seconds: 90, tracker: { minHits: 2, maxAge: 30 } })));
+    const run = await inPage('camera', () =>
+      open.page.evaluate(() =>
+        window.trackPage.camera({ results: 20, seconds: 90, tracker: { minHits: 2, maxAge: 30 } }),
+      ),
+    );
     const { results, summary } = run;
     assert.ok(results.length >= 12, `only ${results.length} results in 90 s`);
     assert.ok(summary.maxQueue <= 2 && results.every((r) => r.queue <= 2), `queue grew: max ${summary.maxQueue}`);
@@ -136,7 +196,10 @@ describe('detector.track() in Chromium, on a generated video as the fake camera'
     assert.equal(run.framesHeld, 0);
     assert.ok(results.every((r) => r.width === WIDTH && r.height === HEIGHT));
     for (let i = 1; i < results.length; i++) {
-      assert.ok(results[i].timestampMs > results[i - 1].timestampMs, 'results come in frame order, each with its frame\'s time');
+      assert.ok(
+        results[i].timestampMs > results[i - 1].timestampMs,
+        "results come in frame order, each with its frame's time",
+      );
       assert.ok(results[i].frame > results[i - 1].frame);
     }
     // one id per object: every confirmed dog carries the same id, and so on
@@ -150,32 +213,55 @@ describe('detector.track() in Chromium, on a generated video as the fake camera'
     }
     const last = results.at(-1)!;
     t.diagnostic(`labels → ids: ${[...idsByLabel].map(([l, ids]) => `${l}: ${[...ids].join('/')}`).join(', ')}`);
-    t.diagnostic(`${summary.frames} camera frames, ${summary.results} results, ${summary.dropped} dropped; ` +
-      `${last.fps.toFixed(1)} results/s from a ${last.sourceFps.toFixed(1)} fps camera; worker ${run.worker.backend}, ` +
-      `${run.worker.threads} thread(s), loaded in ${run.worker.loadMs.toFixed(0)} ms`);
-    t.diagnostic(`p50/p95 ms: ${Object.entries(last.timings).map(([s, v]) => `${s} ${v.p50.toFixed(1)}/${v.p95.toFixed(1)}`).join(', ')}`);
-    t.diagnostic(`load: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    t.diagnostic(
+      `${summary.frames} camera frames, ${summary.results} results, ${summary.dropped} dropped; ` +
+        `${last.fps.toFixed(1)} results/s from a ${last.sourceFps.toFixed(1)} fps camera; worker ${run.worker.backend}, ` +
+        `${run.worker.threads} thread(s), loaded in ${run.worker.loadMs.toFixed(0)} ms`,
+    );
+    t.diagnostic(
+      `p50/p95 ms: ${Object.entries(last.timings)
+        .map(([s, v]) => `${s} ${v.p50.toFixed(1)}/${v.p95.toFixed(1)}`)
+        .join(', ')}`,
+    );
+    t.diagnostic(
+      `load: ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
     const dogIds = idsByLabel.get('dog');
     assert.ok(dogIds, `no dog tracked; labels: ${[...idsByLabel.keys()].join(', ')}`);
     assert.equal(dogIds.size, 1, `the dog had ids ${[...dogIds].join(', ')}`);
     const withDog = results.filter((r) => r.objects.some((o) => o.label === 'dog' && o.state === 'confirmed'));
-    assert.ok(withDog.length >= results.length - 4, `the dog was confirmed in ${withDog.length} of ${results.length} results`);
+    assert.ok(
+      withDog.length >= results.length - 4,
+      `the dog was confirmed in ${withDog.length} of ${results.length} results`,
+    );
     const deadline = Date.now() + 5000;
-    while (open.page.workers().length > workersBefore && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (open.page.workers().length > workersBefore && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
     assert.equal(open.page.workers().length, workersBefore, 'the tracking worker is gone after stop()');
   });
 
-  it('setThresholds mid-run: the worker\'s detector drops what falls under the new score threshold', async () => {
+  it("setThresholds mid-run: the worker's detector drops what falls under the new score threshold", async () => {
     const raise = { after: 4, scoreThreshold: 0.9 };
-    const run = await inPage('thresholds', () => open.page.evaluate((r) => window.trackPage.camera({ results: 14, seconds: 90, track: false, raise: r }), raise));
+    const run = await inPage('thresholds', () =>
+      open.page.evaluate((r) => window.trackPage.camera({ results: 14, seconds: 90, track: false, raise: r }), raise),
+    );
     const { results } = run;
     assert.ok(results.length >= 10, `only ${results.length} results in 90 s`);
     const scores = (rs: typeof results) => rs.flatMap((r) => r.objects.map((o) => o.score));
     // the page detector's threshold is 0.4: before the change some object scores under 0.9
-    assert.ok(scores(results.slice(0, raise.after)).some((s) => s < raise.scoreThreshold), `scores before: ${scores(results.slice(0, raise.after))}`);
+    assert.ok(
+      scores(results.slice(0, raise.after)).some((s) => s < raise.scoreThreshold),
+      `scores before: ${scores(results.slice(0, raise.after))}`,
+    );
     // frames already in the worker when the message went may still carry the old threshold: skip two
     const after = results.slice(raise.after + 2);
-    assert.ok(after.length > 0 && scores(after).every((s) => s >= raise.scoreThreshold), `scores after: ${scores(after)}`);
+    assert.ok(
+      after.length > 0 && scores(after).every((s) => s >= raise.scoreThreshold),
+      `scores after: ${scores(after)}`,
+    );
     assert.deepEqual(run.refused, [
       "TypeError: setThresholds has an unknown key 'scoreThresold'; did you mean 'scoreThreshold'? (known keys: scoreThreshold, nmsThreshold)",
       'RangeError: setThresholds: nmsThreshold is 2; it must be a number in [0, 1]',
@@ -183,12 +269,19 @@ describe('detector.track() in Chromium, on a generated video as the fake camera'
   });
 
   it('<video> with every: 3: predicted frames between detections, boxes in CSS pixels of the mirrored, letterboxed element', async (t) => {
-    const run = await inPage('camera (video, every 3)', () => open.page.evaluate(() =>
-      window.trackPage.camera({ results: 18, seconds: 60, every: 3, useVideo: true })));
+    const run = await inPage('camera (video, every 3)', () =>
+      open.page.evaluate(() => window.trackPage.camera({ results: 18, seconds: 60, every: 3, useVideo: true })),
+    );
     const { results } = run;
     assert.ok(results.length >= 9, `only ${results.length} results`);
-    assert.deepEqual(results.slice(0, 6).map((r) => r.detected), [true, false, false, true, false, false]);
-    assert.ok(results.some((r) => !r.detected && r.objects.some((o) => o.state === 'predicted')), 'the tracker predicted between detections');
+    assert.deepEqual(
+      results.slice(0, 6).map((r) => r.detected),
+      [true, false, false, true, false, false],
+    );
+    assert.ok(
+      results.some((r) => !r.detected && r.objects.some((o) => o.state === 'predicted')),
+      'the tracker predicted between detections',
+    );
     assert.ok(run.summary.maxQueue <= 2);
     // 320 × 240 contained in 640 × 360: scale 1.5, 80 px pillars, mirrored
     const dog = results.flatMap((r) => r.objects).find((o) => o.label === 'dog' && o.cssBox);
@@ -196,7 +289,9 @@ describe('detector.track() in Chromium, on a generated video as the fake camera'
     const [x0, y0, x1, y1] = dog.box;
     const expected = [640 - (80 + 1.5 * x1), 1.5 * y0, 640 - (80 + 1.5 * x0), 1.5 * y1];
     dog.cssBox!.forEach((v, k) => assert.ok(Math.abs(v - expected[k]) < 1e-6, `cssBox ${dog.cssBox} vs ${expected}`));
-    t.diagnostic(`${results.at(-1)!.fps.toFixed(1)} results/s, ${results.at(-1)!.detectionFps.toFixed(1)} detections/s`);
+    t.diagnostic(
+      `${results.at(-1)!.fps.toFixed(1)} results/s, ${results.at(-1)!.detectionFps.toFixed(1)} detections/s`,
+    );
   });
 
   it('bad input: clear errors, and a track that ends mid-run ends the run cleanly', async () => {
@@ -206,11 +301,17 @@ describe('detector.track() in Chromium, on a generated video as the fake camera'
     assert.match(out.endedTrack, /video track has already ended/);
     assert.match(out.badWorker, /the tracking worker failed/);
     assert.match(out.unreadableVideo, /^Error: the video failed to load: /);
-    assert.match(out.audioOnlyVideo, /^TypeError: the video has no video track \(videoWidth is 0 after its metadata loaded\)/);
+    assert.match(
+      out.audioOnlyVideo,
+      /^TypeError: the video has no video track \(videoWidth is 0 after its metadata loaded\)/,
+    );
     assert.equal(out.videoEnds, 'no error');
     const videoEnds = out.videoEndsSummary as unknown as TrackSummary & { resultsSeen: number };
     assert.equal(videoEnds.reason, 'ended', 'a <video> that plays to its end ends the run');
-    assert.ok(videoEnds.resultsSeen > 0 && videoEnds.results === videoEnds.resultsSeen, `results on the way: ${JSON.stringify(videoEnds)}`);
+    assert.ok(
+      videoEnds.resultsSeen > 0 && videoEnds.results === videoEnds.resultsSeen,
+      `results on the way: ${JSON.stringify(videoEnds)}`,
+    );
     assert.equal(out.endsMidRun, 'no error');
     assert.equal((out.endsMidRunSummary as unknown as TrackSummary).reason, 'ended');
     assert.ok(!open.consoleLines.some((l) => /garbage collected without being closed/i.test(l)), 'a VideoFrame leaked');

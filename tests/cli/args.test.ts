@@ -11,15 +11,22 @@ const SPEC: Record<string, OptionSpec> = {
 
 describe('parseArgs', () => {
   it('reads --name value, --name=value, flags and positionals in any order', () => {
-    assert.deepEqual(parseArgs(['a.jpg', '--model', 'm.onnx', '--min-score=0.3', '--json', 'b.jpg'], SPEC, 'detect'),
-      { positionals: ['a.jpg', 'b.jpg'], options: { model: 'm.onnx', 'min-score': '0.3', json: true } });
+    assert.deepEqual(parseArgs(['a.jpg', '--model', 'm.onnx', '--min-score=0.3', '--json', 'b.jpg'], SPEC, 'detect'), {
+      positionals: ['a.jpg', 'b.jpg'],
+      options: { model: 'm.onnx', 'min-score': '0.3', json: true },
+    });
   });
 
   it('an unknown option suggests the nearest known one and lists them all', () => {
-    assert.throws(() => parseArgs(['--modle', 'm.onnx'], SPEC, 'detect'),
-      /^Error: detect: unknown option --modle \(did you mean --model\?\); options: --model, --min-score, --json$/);
+    assert.throws(
+      () => parseArgs(['--modle', 'm.onnx'], SPEC, 'detect'),
+      /^Error: detect: unknown option --modle \(did you mean --model\?\); options: --model, --min-score, --json$/,
+    );
     assert.throws(() => parseArgs(['--min-scroe', '1'], SPEC, 'detect'), /did you mean --min-score\?/);
-    assert.throws(() => parseArgs(['--zzzzzzzz'], SPEC, 'detect'), /^Error: detect: unknown option --zzzzzzzz; options: --model/);
+    assert.throws(
+      () => parseArgs(['--zzzzzzzz'], SPEC, 'detect'),
+      /^Error: detect: unknown option --zzzzzzzz; options: --model/,
+    );
   });
 
   it('a short option is unknown, not a file name', () => {
@@ -27,14 +34,28 @@ describe('parseArgs', () => {
   });
 
   it('a value option followed by another option, or by nothing, says its value is missing', () => {
-    assert.throws(() => parseArgs(['--model', '--json'], SPEC, 'detect'), /detect: --model needs a value \(the model\)/);
+    assert.throws(
+      () => parseArgs(['--model', '--json'], SPEC, 'detect'),
+      /detect: --model needs a value \(the model\)/,
+    );
     assert.throws(() => parseArgs(['--model'], SPEC, 'detect'), /detect: --model needs a value/);
-    assert.deepEqual(parseArgs(['--model=--odd-name.onnx'], SPEC, 'detect').options, { model: '--odd-name.onnx' }, '= takes any value');
-    assert.deepEqual(parseArgs(['--min-score', '-1'], SPEC, 'detect').options, { 'min-score': '-1' }, 'a negative number is a value');
+    assert.deepEqual(
+      parseArgs(['--model=--odd-name.onnx'], SPEC, 'detect').options,
+      { model: '--odd-name.onnx' },
+      '= takes any value',
+    );
+    assert.deepEqual(
+      parseArgs(['--min-score', '-1'], SPEC, 'detect').options,
+      { 'min-score': '-1' },
+      'a negative number is a value',
+    );
   });
 
   it('a plain flag given a value is refused rather than read as true', () => {
-    assert.throws(() => parseArgs(['--json=no'], SPEC, 'detect'), /detect: --json is a flag and takes no value \(got 'no'\)/);
+    assert.throws(
+      () => parseArgs(['--json=no'], SPEC, 'detect'),
+      /detect: --json is a flag and takes no value \(got 'no'\)/,
+    );
   });
 
   it('everything after -- is a positional', () => {

@@ -19,14 +19,28 @@ describe('ssd-edge bench-e2e', () => {
   let progress: string;
   before(async () => {
     // thread counts given, so the rows are the same on any machine
-    const { stdout, stderr } = await run(process.execPath,
-      [CLI, 'bench-e2e', '--width', '0.125', '--runs', '1', '--threads', '1,2', '--image', '320x240', '--json']);
+    const { stdout, stderr } = await run(process.execPath, [
+      CLI,
+      'bench-e2e',
+      '--width',
+      '0.125',
+      '--runs',
+      '1',
+      '--threads',
+      '1,2',
+      '--image',
+      '320x240',
+      '--json',
+    ]);
     report = JSON.parse(stdout) as BenchE2eReport;
     progress = stderr;
   });
 
   it('--json reports every backend and thread count with positive stage times', () => {
-    assert.deepEqual(report.rows.map((r) => `${r.backend}/${r.threads}`), ['node/1', 'node/2', 'wasm/1', 'wasm/2']);
+    assert.deepEqual(
+      report.rows.map((r) => `${r.backend}/${r.threads}`),
+      ['node/1', 'node/2', 'wasm/1', 'wasm/2'],
+    );
     assert.deepEqual(report.image, { width: 320, height: 240 });
     assert.equal(report.model.width, 0.125);
     assert.equal(report.model.numClasses, 21);
@@ -56,8 +70,10 @@ describe('ssd-edge bench-e2e', () => {
     const lines = formatBenchE2e(report, true).split('\n');
     const table = lines.filter((line) => line.startsWith('|'));
     assert.equal(table.length, 2 + report.rows.length);
-    assert.equal(table[0],
-      '| backend | threads | pre-processing ms | inference ms | post-processing ms | total ms | pre + post | detections |');
+    assert.equal(
+      table[0],
+      '| backend | threads | pre-processing ms | inference ms | post-processing ms | total ms | pre + post | detections |',
+    );
     assert.equal(table[1], '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     table.slice(2).forEach((line, i) => {
       const cells = line.slice(2, -2).split(' | ');
@@ -65,7 +81,10 @@ describe('ssd-edge bench-e2e', () => {
       assert.deepEqual(cells.slice(0, 2), [report.rows[i].backend, String(report.rows[i].threads)]);
       assert.match(cells[6], /^\d+\.\d\d%$/);
     });
-    assert.match(lines[0], /^SSD300 width 0\.125 .* one 320×240 RGB image, one run after 2 warm-up runs\. auto picks node/);
+    assert.match(
+      lines[0],
+      /^SSD300 width 0\.125 .* one 320×240 RGB image, one run after 2 warm-up runs\. auto picks node/,
+    );
     assert.match(lines.at(-1)!, /^Machine: .*Node v\d+.*onnxruntime-node .*onnxruntime-web/);
   });
 
@@ -73,7 +92,10 @@ describe('ssd-edge bench-e2e', () => {
     const lines = formatBenchE2e(report, false).split('\n');
     const header = lines.findIndex((line) => line.startsWith('backend'));
     const table = lines.slice(header, header + 1 + report.rows.length);
-    assert.ok(table.every((line) => line.length === table[0].length), table.join('\n'));
+    assert.ok(
+      table.every((line) => line.length === table[0].length),
+      table.join('\n'),
+    );
     assert.match(table[1], /^node +1 +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+% +\d+$/);
   });
 
@@ -90,14 +112,30 @@ describe('ssd-edge bench-e2e', () => {
       [['--markdown', '--json'], /--markdown and --json/],
     ];
     for (const [argv, message] of cases) {
-      await assert.rejects(runBenchE2e(argv), (error: Error) => error instanceof RangeError && message.test(error.message));
+      await assert.rejects(
+        runBenchE2e(argv),
+        (error: Error) => error instanceof RangeError && message.test(error.message),
+      );
     }
     await assert.rejects(runBenchE2e(['--fast']), /unknown option --fast/);
   });
 
   it('--model times a real model on a real photo: the built-in COCO detector, with its name in the caption', async () => {
-    const { stdout } = await run(process.execPath, [CLI, 'bench-e2e', '--model', 'ssd-mobilenet-v2-coco', '--photo', PHOTO,
-      '--backends', 'node', '--threads', '1', '--runs', '1', '--json']);
+    const { stdout } = await run(process.execPath, [
+      CLI,
+      'bench-e2e',
+      '--model',
+      'ssd-mobilenet-v2-coco',
+      '--photo',
+      PHOTO,
+      '--backends',
+      'node',
+      '--threads',
+      '1',
+      '--runs',
+      '1',
+      '--json',
+    ]);
     const coco = JSON.parse(stdout) as BenchE2eReport;
     assert.deepEqual(coco.model, { name: 'ssd-mobilenet-v2-coco', numClasses: 91, onnxBytes: coco.model.onnxBytes });
     assert.ok(coco.model.onnxBytes > 6e6, `${coco.model.onnxBytes} bytes`);
@@ -105,12 +143,20 @@ describe('ssd-edge bench-e2e', () => {
     assert.equal(coco.rows.length, 1);
     assert.ok(coco.rows[0].detections >= 1, 'the dog photo has objects');
     assert.equal(coco.rows[0].variant, undefined);
-    assert.match(formatBenchE2e(coco, true).split('\n')[0], /^ssd-mobilenet-v2-coco \(91 classes, 6\.0 MiB\), .*dog\.jpg \(\d+×\d+, decoded before timing\)/);
+    assert.match(
+      formatBenchE2e(coco, true).split('\n')[0],
+      /^ssd-mobilenet-v2-coco \(91 classes, 6\.0 MiB\), .*dog\.jpg \(\d+×\d+, decoded before timing\)/,
+    );
   });
 
   it('puts a model column first when several conversions are timed', () => {
-    const twin: BenchE2eReport = { ...report, rows: report.rows.slice(0, 2).map((r, i) => ({ ...r, variant: i ? 'float' : 'exact' })) };
-    const table = formatBenchE2e(twin, true).split('\n').filter((line) => line.startsWith('|'));
+    const twin: BenchE2eReport = {
+      ...report,
+      rows: report.rows.slice(0, 2).map((r, i) => ({ ...r, variant: i ? 'float' : 'exact' })),
+    };
+    const table = formatBenchE2e(twin, true)
+      .split('\n')
+      .filter((line) => line.startsWith('|'));
     assert.match(table[0], /^\| model \| backend \| threads \|/);
     assert.match(table[1], /^\| --- \| --- \| ---: \|/);
     assert.match(table[3], /^\| float \| node \| 2 \|/);

@@ -25,8 +25,12 @@ async function fails(args: string[], message: RegExp): Promise<void> {
 
 describe('ssd-edge convert', () => {
   let dir: string;
-  before(async () => { dir = await mkdtemp(path.join(tmpdir(), 'ssd-edge-convert-')); });
-  after(async () => { await rm(dir, { recursive: true, force: true }); });
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'ssd-edge-convert-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('converts the COCO TFLite model, reports it, and writes a model with its metadata', async () => {
     const out = path.join(dir, 'coco.onnx');
@@ -51,12 +55,18 @@ describe('ssd-edge convert', () => {
     const truncated = path.join(dir, 'truncated.tflite');
     await writeFile(truncated, (await readFile(TFLITE)).subarray(0, 200_000));
     await fails(['convert', truncated, '--out', path.join(dir, 'never.onnx')], /truncated or corrupt/);
-    await fails(['convert', path.join(dir, 'keep.onnx'), '--out', path.join(dir, 'never.onnx')], /not a model file ssd-edge can convert/);
+    await fails(
+      ['convert', path.join(dir, 'keep.onnx'), '--out', path.join(dir, 'never.onnx')],
+      /not a model file ssd-edge can convert/,
+    );
     // --force over an existing file, with a failing input: the old file survives
     await fails(['convert', truncated, '--out', existing, '--force'], /truncated or corrupt/);
     assert.equal(await readFile(existing, 'utf8'), 'precious');
     const files = (await readdir(dir)).sort();
-    assert.ok(!files.includes('never.onnx') && !files.some(f => f.endsWith('.tmp')), `files left: ${files.join(', ')}`);
+    assert.ok(
+      !files.includes('never.onnx') && !files.some((f) => f.endsWith('.tmp')),
+      `files left: ${files.join(', ')}`,
+    );
   });
 
   it('clear errors for a missing --out, a folder as --out and a labels file that does not fit', async () => {
@@ -64,17 +74,46 @@ describe('ssd-edge convert', () => {
     await fails(['convert', TFLITE, '--out', dir], /is a folder; give a file name/);
     const labels = path.join(dir, 'labels.txt');
     await writeFile(labels, 'background\ncat\ndog\n');
-    await fails(['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--labels', labels], /labels file has 3 names; the model has 91 classes/);
-    await fails(['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--mode', 'fast'], /--mode is 'fast'; use exact, qdq or float/);
-    await fails(['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--float', '--mode', 'exact'], /--float and --mode exact disagree/);
-    await fails(['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--preset', 'nope'], /unknown --preset 'nope'; conversion presets: mediapipe-blazeface; post-processing presets: ssd300Voc/);
+    await fails(
+      ['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--labels', labels],
+      /labels file has 3 names; the model has 91 classes/,
+    );
+    await fails(
+      ['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--mode', 'fast'],
+      /--mode is 'fast'; use exact, qdq or float/,
+    );
+    await fails(
+      ['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--float', '--mode', 'exact'],
+      /--float and --mode exact disagree/,
+    );
+    await fails(
+      ['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--preset', 'nope'],
+      /unknown --preset 'nope'; conversion presets: mediapipe-blazeface; post-processing presets: ssd300Voc/,
+    );
     const anchors = path.join(dir, 'anchors.json');
     await writeFile(anchors, '{"cx": 1}');
-    await fails(['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--anchors', anchors], /holds neither a PriorConfig .* nor an array/);
-    await fails(['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--preset', 'tfSsdMobilenetV1Coco'], /carries its own anchors/);
-    await writeFile(anchors, JSON.stringify({ family: 'tfGrid', featureMaps: [19, 10, 5, 3, 2, 1], minScale: 0.2, maxScale: 0.95, aspectRatio: [1, 2] }));
-    await fails(['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--anchors', anchors],
-      /--anchors .*anchors\.json: PriorConfig \(family 'tfGrid'\) has an unknown key 'aspectRatio'; did you mean 'aspectRatios'\?/);
+    await fails(
+      ['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--anchors', anchors],
+      /holds neither a PriorConfig .* nor an array/,
+    );
+    await fails(
+      ['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--preset', 'tfSsdMobilenetV1Coco'],
+      /carries its own anchors/,
+    );
+    await writeFile(
+      anchors,
+      JSON.stringify({
+        family: 'tfGrid',
+        featureMaps: [19, 10, 5, 3, 2, 1],
+        minScale: 0.2,
+        maxScale: 0.95,
+        aspectRatio: [1, 2],
+      }),
+    );
+    await fails(
+      ['convert', TFLITE, '--out', path.join(dir, 'x.onnx'), '--anchors', anchors],
+      /--anchors .*anchors\.json: PriorConfig \(family 'tfGrid'\) has an unknown key 'aspectRatio'; did you mean 'aspectRatios'\?/,
+    );
     assert.ok(!(await readdir(dir)).includes('x.onnx'), 'nothing written by a refused conversion');
   });
 });

@@ -17,10 +17,15 @@ const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const CLI = here('../../src/cli/main.js');
 
 /** The module URLs `ssd-edge <args>` resolves, and its output. */
-async function modulesLoaded(dir: string, name: string, args: string[]): Promise<{ urls: string[]; stdout: string; stderr: string }> {
+async function modulesLoaded(
+  dir: string,
+  name: string,
+  args: string[],
+): Promise<{ urls: string[]; stdout: string; stderr: string }> {
   const log = path.join(dir, `${name}.log`);
-  const { stdout, stderr } = await run(process.execPath, ['--import', here('./load-log-register.js'), CLI, ...args],
-    { env: { ...process.env, SSD_EDGE_LOAD_LOG: log } }).catch((error: { stdout: string; stderr: string }) => error);
+  const { stdout, stderr } = await run(process.execPath, ['--import', here('./load-log-register.js'), CLI, ...args], {
+    env: { ...process.env, SSD_EDGE_LOAD_LOG: log },
+  }).catch((error: { stdout: string; stderr: string }) => error);
   const urls = (await readFile(log, 'utf8').catch(() => '')).split('\n').filter(Boolean);
   return { urls, stdout, stderr };
 }
@@ -38,13 +43,21 @@ function assertNone(urls: string[], patterns: RegExp[], what: string): void {
 
 describe('ssd-edge loads commands on demand', () => {
   let dir: string;
-  before(async () => { dir = await mkdtemp(path.join(tmpdir(), 'ssd-edge-lazy-')); });
-  after(async () => { await rm(dir, { recursive: true, force: true }); });
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'ssd-edge-lazy-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('--help prints every command and its options without loading tfjs, training or model code', async () => {
     const { urls, stdout } = await modulesLoaded(dir, 'help', ['--help']);
-    assert.ok(urls.some((url) => url.endsWith('/dist/src/cli/main.js')), 'the hook saw the CLI load');
-    for (const command of COMMAND_MODULES) assert.match(stdout, new RegExp(`^ssd-edge ${command} `, 'm'), `usage of ${command}`);
+    assert.ok(
+      urls.some((url) => url.endsWith('/dist/src/cli/main.js')),
+      'the hook saw the CLI load',
+    );
+    for (const command of COMMAND_MODULES)
+      assert.match(stdout, new RegExp(`^ssd-edge ${command} `, 'm'), `usage of ${command}`);
     assert.match(stdout, /--epochs/, "train's options are listed");
     assertNone(urls, HEAVY, '--help');
   });
@@ -60,6 +73,10 @@ describe('ssd-edge loads commands on demand', () => {
   it('an unknown command lists the commands and loads none of them', async () => {
     const { urls, stderr } = await modulesLoaded(dir, 'unknown', ['detcet']);
     assert.match(stderr, /unknown command 'detcet'; did you mean 'detect'\?/);
-    assertNone(urls, COMMAND_MODULES.map((c) => new RegExp(`/dist/src/cli/${c}\\.js$`)), 'an unknown command');
+    assertNone(
+      urls,
+      COMMAND_MODULES.map((c) => new RegExp(`/dist/src/cli/${c}\\.js$`)),
+      'an unknown command',
+    );
   });
 });

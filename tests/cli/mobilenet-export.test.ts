@@ -26,7 +26,11 @@ const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const cli = (...args: string[]) => run(process.execPath, [CLI, ...args], { maxBuffer: 16 * 2 ** 20 });
 
-interface JsonResult { map07: number | null; images: number; perClass: { label: string; numDetections: number }[] }
+interface JsonResult {
+  map07: number | null;
+  images: number;
+  perClass: { label: string; numDetections: number }[];
+}
 
 const CASES = [
   { arch: 'mobilenet-v2', size: 300, extra: [] as string[] },
@@ -34,7 +38,9 @@ const CASES = [
   { arch: 'ssd-mobilenet-v1', size: 300, extra: [] as string[] },
 ];
 const DESCRIBED: Record<string, string> = {
-  'mobilenet-v2': 'SSD MobileNet V2', 'ssdlite-mobilenet-v2': 'SSDLite MobileNet V2', 'ssd-mobilenet-v1': 'SSD MobileNet V1',
+  'mobilenet-v2': 'SSD MobileNet V2',
+  'ssdlite-mobilenet-v2': 'SSDLite MobileNet V2',
+  'ssd-mobilenet-v1': 'SSD MobileNet V1',
 };
 
 describe('ssd-edge export and eval of MobileNet checkpoints', () => {
@@ -48,10 +54,31 @@ describe('ssd-edge export and eval of MobileNet checkpoints', () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   for (const { arch, size, extra } of CASES) {
-    it(`${arch} ${size}: train 2 steps, export (ONNX = tfjs heads), eval --model and --weights`, async t => {
-      const ck = path.join(dir, `${arch}-ck`), onnx = path.join(dir, `${arch}.onnx`);
-      await cli('train', '--data', data, '--arch', arch, '--width', '0.35', '--batch', '2', '--max-steps', '2', '--backend', 'wasm',
-        '--checkpoints', ck, '--seed', '2', '--save-every', '0', ...extra);
+    it(`${arch} ${size}: train 2 steps, export (ONNX = tfjs heads), eval --model and --weights`, async (t) => {
+      const ck = path.join(dir, `${arch}-ck`),
+        onnx = path.join(dir, `${arch}.onnx`);
+      await cli(
+        'train',
+        '--data',
+        data,
+        '--arch',
+        arch,
+        '--width',
+        '0.35',
+        '--batch',
+        '2',
+        '--max-steps',
+        '2',
+        '--backend',
+        'wasm',
+        '--checkpoints',
+        ck,
+        '--seed',
+        '2',
+        '--save-every',
+        '0',
+        ...extra,
+      );
       const exported = await cli('export', '--weights', ck, '--out', onnx);
       assert.match(exported.stdout, new RegExp(`wrote .*: ${DESCRIBED[arch]} ${size}×${size}, width 0.35, 7 classes`));
       const bytes = new Uint8Array(await readFile(onnx));
@@ -66,16 +93,28 @@ describe('ssd-edge export and eval of MobileNet checkpoints', () => {
       try {
         assert.equal(loaded.arch, arch);
         const images = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 9) as tf.Tensor4D;
-        const { loc, conf } = (loaded.model as { apply(x: tf.Tensor4D): { loc: tf.Tensor3D; conf: tf.Tensor3D } }).apply(images);
+        const { loc, conf } = (
+          loaded.model as { apply(x: tf.Tensor4D): { loc: tf.Tensor3D; conf: tf.Tensor3D } }
+        ).apply(images);
         const nchw = tf.transpose(images, [0, 3, 1, 2]);
         const session = await ortNode.InferenceSession.create(bytes);
-        const out = await session.run({ image: new ortNode.Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape) });
+        const out = await session.run({
+          image: new ortNode.Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape),
+        });
         await session.release();
-        for (const [name, expected, actual] of [['loc', loc, out.loc], ['conf', conf, out.conf]] as const) {
-          const e = expected.dataSync() as Float32Array, a = actual.data as Float32Array;
+        for (const [name, expected, actual] of [
+          ['loc', loc, out.loc],
+          ['conf', conf, out.conf],
+        ] as const) {
+          const e = expected.dataSync() as Float32Array,
+            a = actual.data as Float32Array;
           assert.equal(a.length, e.length);
-          let d = 0, scale = 0;
-          for (let i = 0; i < e.length; i++) { d = Math.max(d, Math.abs(a[i] - e[i])); scale = Math.max(scale, Math.abs(e[i])); }
+          let d = 0,
+            scale = 0;
+          for (let i = 0; i < e.length; i++) {
+            d = Math.max(d, Math.abs(a[i] - e[i]));
+            scale = Math.max(scale, Math.abs(e[i]));
+          }
           t.diagnostic(`${name}: max |ONNX − tfjs| ${d.toExponential(2)} (outputs up to ${scale.toFixed(2)})`);
           assert.ok(d <= 1e-4 * Math.max(1, scale), `${name}: ${d}`);
         }
@@ -84,11 +123,15 @@ describe('ssd-edge export and eval of MobileNet checkpoints', () => {
         loaded.model.dispose();
       }
 
-      const onnxEval = JSON.parse((await cli('eval', '--model', onnx, '--data', data, '--backend', 'node', '--json')).stdout) as JsonResult;
-      const tfjsEval = JSON.parse((await cli('eval', '--weights', ck, '--data', data, '--backend', 'wasm', '--json')).stdout) as JsonResult;
+      const onnxEval = JSON.parse(
+        (await cli('eval', '--model', onnx, '--data', data, '--backend', 'node', '--json')).stdout,
+      ) as JsonResult;
+      const tfjsEval = JSON.parse(
+        (await cli('eval', '--weights', ck, '--data', data, '--backend', 'wasm', '--json')).stdout,
+      ) as JsonResult;
       assert.equal(onnxEval.images, 2);
       assert.ok(onnxEval.map07 === null || (onnxEval.map07 >= 0 && onnxEval.map07 <= 1));
-      const counts = (r: JsonResult) => r.perClass.map(c => `${c.label}:${c.numDetections}`);
+      const counts = (r: JsonResult) => r.perClass.map((c) => `${c.label}:${c.numDetections}`);
       t.diagnostic(`detections per class: ONNX ${counts(onnxEval).join(' ')}; tfjs ${counts(tfjsEval).join(' ')}`);
       assert.deepEqual(counts(onnxEval), counts(tfjsEval));
     });

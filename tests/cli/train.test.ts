@@ -24,10 +24,30 @@ describe('ssd-edge train', () => {
 
   it('trains 2 steps, prints the backend, progress and the final checkpoint', async () => {
     const checkpoints = path.join(dir, 'ck');
-    const { stdout, stderr } = await cli('train', '--data', path.join(dir, 'data'), '--width', '0.03125', '--batch', '2',
-      '--max-steps', '2', '--backend', 'wasm', '--checkpoints', checkpoints, '--seed', '1', '--log-every', '1');
+    const { stdout, stderr } = await cli(
+      'train',
+      '--data',
+      path.join(dir, 'data'),
+      '--width',
+      '0.03125',
+      '--batch',
+      '2',
+      '--max-steps',
+      '2',
+      '--backend',
+      'wasm',
+      '--checkpoints',
+      checkpoints,
+      '--seed',
+      '1',
+      '--log-every',
+      '1',
+    );
     assert.match(stdout, /tfjs training backend: wasm/);
-    assert.match(stderr, /train: step 1\/2 epoch 1 loss [\d.]+ \(loc [\d.]+ conf [\d.]+\) pos \d+ lr [\d.e-]+ [\d.]+ images\/s/);
+    assert.match(
+      stderr,
+      /train: step 1\/2 epoch 1 loss [\d.]+ \(loc [\d.]+ conf [\d.]+\) pos \d+ lr [\d.e-]+ [\d.]+ images\/s/,
+    );
     assert.match(stderr, /train: step 2\/2/);
     const saved = /saved final checkpoint: (.*checkpoint\.json)/.exec(stdout);
     assert.ok(saved, stdout);
@@ -37,22 +57,32 @@ describe('ssd-edge train', () => {
     assert.equal(meta.width, 0.03125);
   });
 
-  it('the checkpoint exports to ONNX (--weights) and detects with the dataset\'s labels', async () => {
+  it("the checkpoint exports to ONNX (--weights) and detects with the dataset's labels", async () => {
     const model = path.join(dir, 'trained.onnx');
     const { stdout } = await cli('export', '--weights', path.join(dir, 'ck'), '--out', model);
     assert.match(stdout, /wrote .*trained.onnx: SSD300, width 0.03125, 7 classes/);
     assert.match(stdout, /weights from the checkpoint in .* \(ssd-edge train: 2 steps, last loss [\d.]+\)/);
     const image = path.join(dir, 'data', 'JPEGImages', 'train_000001.jpg');
-    const found = JSON.parse((await cli('detect', image, '--model', model, '--json', '--min-score', '0')).stdout) as { label: string }[];
+    const found = JSON.parse((await cli('detect', image, '--model', model, '--json', '--min-score', '0')).stdout) as {
+      label: string;
+    }[];
     const names = ['background', 'circle', 'square', 'triangle', 'star', 'ring', 'cross'];
     assert.ok(found.length > 0 && found.every((d) => names.slice(1).includes(d.label)), 'labels come from the dataset');
-    await assert.rejects(cli('export', '--weights', path.join(dir, 'ck'), '--out', model, '--width', '0.5'),
-      (e: { code: number; stderr: string }) => e.code === 1 && /--weights takes width and classes from the checkpoint/.test(e.stderr));
+    await assert.rejects(
+      cli('export', '--weights', path.join(dir, 'ck'), '--out', model, '--width', '0.5'),
+      (e: { code: number; stderr: string }) =>
+        e.code === 1 && /--weights takes width and classes from the checkpoint/.test(e.stderr),
+    );
   });
 
   it('fails clearly without --data, or with a bad --batch', async () => {
-    await assert.rejects(cli('train'), (e: { code: number; stderr: string }) => e.code === 1 && /--data is required/.test(e.stderr));
-    await assert.rejects(cli('train', '--data', dir, '--batch', '0'), (e: { code: number; stderr: string }) =>
-      e.code === 1 && /--batch is '0'/.test(e.stderr));
+    await assert.rejects(
+      cli('train'),
+      (e: { code: number; stderr: string }) => e.code === 1 && /--data is required/.test(e.stderr),
+    );
+    await assert.rejects(
+      cli('train', '--data', dir, '--batch', '0'),
+      (e: { code: number; stderr: string }) => e.code === 1 && /--batch is '0'/.test(e.stderr),
+    );
   });
 });

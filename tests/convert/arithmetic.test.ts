@@ -2,7 +2,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  activationRange, concatRequantParams, logisticTable, roundHalfAway, roundHalfEven, xnnpackAdd, xnnpackAddParams,
+  activationRange,
+  concatRequantParams,
+  logisticTable,
+  roundHalfAway,
+  roundHalfEven,
+  xnnpackAdd,
+  xnnpackAddParams,
 } from '../../src/convert/tflite/arithmetic.js';
 
 describe('rounding', () => {
@@ -14,12 +20,18 @@ describe('rounding', () => {
 
 describe('XNNPACK uint8 ADD', () => {
   // a: scale 0.5, zero 10; b: scale 0.25, zero 20; out: scale 1, zero 5.
-  const a = { scale: 0.5, zeroPoint: 10 }, b = { scale: 0.25, zeroPoint: 20 }, out = { scale: 1, zeroPoint: 5 };
+  const a = { scale: 0.5, zeroPoint: 10 },
+    b = { scale: 0.25, zeroPoint: 20 },
+    out = { scale: 1, zeroPoint: 5 };
 
   it('derives the shift from the larger ratio and the multipliers at that shift', () => {
     // ratios 0.5 and 0.25; exponent of 0.5 is −1, so shift = 20 − (−1) = 21
     assert.deepEqual(xnnpackAddParams(a, b, out), {
-      aMultiplier: 2 ** 20, bMultiplier: 2 ** 19, bias: -(2 ** 20 * 10 + 2 ** 19 * 20), shift: 21, rounding: 2 ** 20,
+      aMultiplier: 2 ** 20,
+      bMultiplier: 2 ** 19,
+      bias: -(2 ** 20 * 10 + 2 ** 19 * 20),
+      shift: 21,
+      rounding: 2 ** 20,
     });
   });
 

@@ -24,7 +24,11 @@ import { readSsdEdgeMetadata } from '../../src/model/onnx/read.js';
 import { fixtureUrl } from '../fixtures.js';
 import { readBlazefaceFixtures, type BlazefaceFixture } from '../mediapipe/fixtures.js';
 import {
-  anchorsOf, BLAZEFACE_NMS, BLAZEFACE_TENSORS_TO_DETECTIONS, nonMaxSuppression, tensorsToDetections,
+  anchorsOf,
+  BLAZEFACE_NMS,
+  BLAZEFACE_TENSORS_TO_DETECTIONS,
+  nonMaxSuppression,
+  tensorsToDetections,
 } from '../mediapipe/calculators.js';
 import { createPostprocessor } from '../../src/core/postprocessor.js';
 
@@ -53,10 +57,10 @@ describe('BlazeFace through the TFLite converter', () => {
   it('folds the float16 weights: no DEQUANTIZE is left, every weight is a float32 constant', () => {
     const model = readTflite(tflite);
     const folded = foldFloat16Weights(model);
-    assert.equal(model.operators.filter(op => op.name === 'DEQUANTIZE').length, 74);
-    assert.equal(folded.operators.filter(op => op.name === 'DEQUANTIZE').length, 0);
+    assert.equal(model.operators.filter((op) => op.name === 'DEQUANTIZE').length, 74);
+    assert.equal(folded.operators.filter((op) => op.name === 'DEQUANTIZE').length, 0);
     assert.equal(folded.operators.length, model.operators.length - 74);
-    const conv = folded.operators.find(op => op.name === 'CONV_2D')!;
+    const conv = folded.operators.find((op) => op.name === 'CONV_2D')!;
     const filter = folded.tensors[conv.inputs[1]];
     assert.equal(filter.type, 'float32');
     assert.equal(filter.data?.length, 4 * filter.shape.reduce((n, d) => n * d, 1));
@@ -81,7 +85,10 @@ describe('BlazeFace through the TFLite converter', () => {
     assert.ok(priors instanceof Float32Array);
     assert.equal(priors.length, 896 * 4);
     const golden = readFileSync(fixtureUrl('priors/mediapipeBlazeFace.f32'));
-    assert.deepEqual(priors, new Float32Array(golden.buffer.slice(golden.byteOffset, golden.byteOffset + golden.byteLength)));
+    assert.deepEqual(
+      priors,
+      new Float32Array(golden.buffer.slice(golden.byteOffset, golden.byteOffset + golden.byteLength)),
+    );
     assert.deepEqual(priors, referencePriors(BLAZEFACE_ANCHORS));
     assert.deepEqual(meta.postprocess.boxCoding, { linearScales: [128, 128, 128, 128], order: 'xywh' });
     assert.deepEqual(meta.postprocess.keypoints, { count: 6 });
@@ -99,16 +106,31 @@ describe('BlazeFace through the TFLite converter', () => {
       for (const f of fixtures) {
         const out = await session.run({ image: new ort.Tensor('float32', f.input, [1, 128, 128, 3]) });
         const found = post.run(out.loc.data as Float32Array, out.conf.data as Float32Array)[0];
-        const expected = nonMaxSuppression(tensorsToDetections(f.regressors, f.classificators, anchorsOf(post.priors), BLAZEFACE_TENSORS_TO_DETECTIONS), BLAZEFACE_NMS);
-        assert.deepEqual(found.map(d => d.priorIndex), expected.map(d => d.anchor), `${f.name}: the faces' anchors`);
-        let box = 0, keypoint = 0, score = 0;
+        const expected = nonMaxSuppression(
+          tensorsToDetections(f.regressors, f.classificators, anchorsOf(post.priors), BLAZEFACE_TENSORS_TO_DETECTIONS),
+          BLAZEFACE_NMS,
+        );
+        assert.deepEqual(
+          found.map((d) => d.priorIndex),
+          expected.map((d) => d.anchor),
+          `${f.name}: the faces' anchors`,
+        );
+        let box = 0,
+          keypoint = 0,
+          score = 0;
         found.forEach((d, i) => {
           const e = expected[i];
-          [e.xmin, e.ymin, e.xmin + e.width, e.ymin + e.height].forEach((v, k) => { box = Math.max(box, Math.abs(d.box[k] - v)); });
-          e.keypoints.forEach((p, k) => { keypoint = Math.max(keypoint, Math.abs(d.keypoints![k][0] - p.x), Math.abs(d.keypoints![k][1] - p.y)); });
+          [e.xmin, e.ymin, e.xmin + e.width, e.ymin + e.height].forEach((v, k) => {
+            box = Math.max(box, Math.abs(d.box[k] - v));
+          });
+          e.keypoints.forEach((p, k) => {
+            keypoint = Math.max(keypoint, Math.abs(d.keypoints![k][0] - p.x), Math.abs(d.keypoints![k][1] - p.y));
+          });
           score = Math.max(score, Math.abs(d.score - e.score[0]));
         });
-        t.diagnostic(`${f.name}: ${found.length} faces; max box difference ${box.toExponential(2)}, keypoint ${keypoint.toExponential(2)}, score ${score.toExponential(2)}`);
+        t.diagnostic(
+          `${f.name}: ${found.length} faces; max box difference ${box.toExponential(2)}, keypoint ${keypoint.toExponential(2)}, score ${score.toExponential(2)}`,
+        );
         assert.ok(box <= 1e-6 && keypoint <= 1e-6, `${f.name}: boxes differ by ${box}, keypoints by ${keypoint}`);
         assert.ok(score <= 1e-5, `${f.name}: scores differ by ${score}`);
       }
@@ -118,6 +140,9 @@ describe('BlazeFace through the TFLite converter', () => {
   });
 
   it('refuses an unknown preset by listing the valid ones', () => {
-    assert.throws(() => convertModel(tflite, { preset: 'blazeface' as 'mediapipe-blazeface' }), /unknown conversion preset 'blazeface'; valid presets: mediapipe-blazeface/);
+    assert.throws(
+      () => convertModel(tflite, { preset: 'blazeface' as 'mediapipe-blazeface' }),
+      /unknown conversion preset 'blazeface'; valid presets: mediapipe-blazeface/,
+    );
   });
 });

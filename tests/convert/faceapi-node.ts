@@ -21,7 +21,11 @@ export interface FaceApiReference {
   tf: any;
   faceapi: any;
   /** face-api's locateFaces on RGB pixels, plus its network input (the padded, resized 0–255 tensor) and the padY/padX it scales boxes by. */
-  locate(pixels: Uint8Array, width: number, height: number): Promise<{
+  locate(
+    pixels: Uint8Array,
+    width: number,
+    height: number,
+  ): Promise<{
     faces: { score: number; box: [number, number, number, number] }[];
     input: Float32Array;
     pad: { x: number; y: number };
@@ -37,7 +41,9 @@ export function loadFaceApi(): Promise<FaceApiReference> {
     require('@tensorflow/tfjs-backend-cpu');
     const wasm = require('@tensorflow/tfjs-backend-wasm');
     for (const rank of [1, 2, 3, 4]) {
-      tf.Tensor.prototype[`as${rank}D`] ??= function (this: unknown, ...shape: number[]) { return tf.reshape(this, shape); };
+      tf.Tensor.prototype[`as${rank}D`] ??= function (this: unknown, ...shape: number[]) {
+        return tf.reshape(this, shape);
+      };
     }
     const load = Module._load;
     Module._load = function (this: unknown, request: string, ...rest: unknown[]) {
@@ -64,7 +70,10 @@ export function loadFaceApi(): Promise<FaceApiReference> {
         batch.dispose();
         const found = await net.locateFaces(image, { minConfidence: 0.5, maxResults: 100 });
         const reshaped = netInput.getReshapedInputDimensions(0);
-        const faces = found.map((f: any) => ({ score: f.score, box: [f.box.x, f.box.y, f.box.x + f.box.width, f.box.y + f.box.height] as [number, number, number, number] }));
+        const faces = found.map((f: any) => ({
+          score: f.score,
+          box: [f.box.x, f.box.y, f.box.x + f.box.width, f.box.y + f.box.height] as [number, number, number, number],
+        }));
         return { faces, input, pad: { x: 512 / reshaped.width, y: 512 / reshaped.height } };
       } finally {
         image.dispose();

@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { convertModel, convertTfliteModel, readTflite, TfliteFormatError, type TfliteModel } from '../../src/convert/index.js';
+import {
+  convertModel,
+  convertTfliteModel,
+  readTflite,
+  TfliteFormatError,
+  type TfliteModel,
+} from '../../src/convert/index.js';
 import { readFlexbuffer } from '../../src/convert/flexbuffer.js';
 import { readSsdEdgeMetadata } from '../../src/model/onnx/read.js';
 
@@ -56,11 +62,12 @@ describe('convertModel', () => {
     assert.equal(post.keepTopK, 20);
   });
 
-  it('stores anchors as (cx, cy, w, h) from TFLite\'s (ycenter, xcenter, h, w)', () => {
+  it("stores anchors as (cx, cy, w, h) from TFLite's (ycenter, xcenter, h, w)", () => {
     const model = readTflite(bytes);
     const anchors = model.tensors[model.operators.at(-1)!.inputs[2]];
     const q = anchors.quantization!;
-    const row = (i: number) => Array.from(anchors.data!.subarray(4 * i, 4 * i + 4), v => Math.fround((v - q.zeroPoint[0]) * q.scale[0]));
+    const row = (i: number) =>
+      Array.from(anchors.data!.subarray(4 * i, 4 * i + 4), (v) => Math.fround((v - q.zeroPoint[0]) * q.scale[0]));
     const priors = readSsdEdgeMetadata(convertModel(bytes).onnx)!.postprocess.priors as Float32Array;
     for (const i of [0, 1000, 1916]) {
       const [y, x, h, w] = row(i);
@@ -69,7 +76,10 @@ describe('convertModel', () => {
   });
 
   it('refuses bytes that are not a TFLite model, and truncated files', () => {
-    assert.throws(() => convertModel(new TextEncoder().encode('hello world, not a model')), /not a model file ssd-edge can convert.*TensorFlow Lite/);
+    assert.throws(
+      () => convertModel(new TextEncoder().encode('hello world, not a model')),
+      /not a model file ssd-edge can convert.*TensorFlow Lite/,
+    );
     assert.throws(() => convertModel(new Uint8Array(0)), /\(empty\)/);
     assert.throws(() => convertModel(bytes.subarray(0, 100_000)), /outside the file.*truncated or corrupt/);
     assert.throws(() => convertModel(bytes.subarray(0, 4)), /not a model file/);
@@ -82,12 +92,17 @@ describe('convertModel', () => {
   };
 
   it('refuses an unsupported operator by name and index', () => {
-    const model = edited(m => { m.operators[5] = { ...m.operators[5], name: 'GATHER' }; });
-    assert.throws(() => convertTfliteModel(model), (e: Error) => e instanceof TfliteFormatError && /unsupported operator GATHER at index 5/.test(e.message));
+    const model = edited((m) => {
+      m.operators[5] = { ...m.operators[5], name: 'GATHER' };
+    });
+    assert.throws(
+      () => convertTfliteModel(model),
+      (e: Error) => e instanceof TfliteFormatError && /unsupported operator GATHER at index 5/.test(e.message),
+    );
   });
 
   it('refuses anchors whose count disagrees with the outputs', () => {
-    const model = edited(m => {
+    const model = edited((m) => {
       const anchors = m.tensors[m.operators.at(-1)!.inputs[2]];
       m.tensors[anchors.index] = { ...anchors, shape: [1000, 4], data: anchors.data!.subarray(0, 4000) };
     });
@@ -96,7 +111,10 @@ describe('convertModel', () => {
 
   it('refuses a model that is not a detector', () => {
     // a classifier-like graph: no detection op, one output
-    const model = edited(m => { m.operators.pop(); m.outputs = [m.operators[4].outputs[0]]; });
+    const model = edited((m) => {
+      m.operators.pop();
+      m.outputs = [m.operators[4].outputs[0]];
+    });
     assert.throws(() => convertTfliteModel(model), /no TFLite_Detection_PostProcess operator.*is it a detector\?/);
   });
 
@@ -105,7 +123,7 @@ describe('convertModel', () => {
   });
 
   it('needs the anchors of a model exported without the detection op', () => {
-    const model = edited(m => {
+    const model = edited((m) => {
       const detection = m.operators.pop()!;
       m.outputs = detection.inputs.slice(0, 2);
     });

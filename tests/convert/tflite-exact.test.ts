@@ -20,7 +20,7 @@ const onnxBytes = new Uint8Array(readFileSync(new URL('ssd-mobilenet-v2-coco.onn
 
 /** Dequantised float heads back to their uint8 values (exact: v = (q − zero)·scale in f32). */
 function requantize(values: Float32Array, scale: number, zeroPoint: number): Uint8Array {
-  return Uint8Array.from(values, v => Math.round(v / scale) + zeroPoint);
+  return Uint8Array.from(values, (v) => Math.round(v / scale) + zeroPoint);
 }
 
 describe('models/ssd-mobilenet-v2-coco.onnx', () => {
@@ -35,23 +35,38 @@ describe('models/ssd-mobilenet-v2-coco.onnx', () => {
 
   it('is the conversion of the committed .tflite, with COCO labels', () => {
     const tflite = readFileSync(new URL('mobilenet_ssd_v2_coco_quant_postprocess.tflite', MODELS));
-    const { onnx } = convertModel(tflite, { labels: COCO91_LABELS, metadata: { 'ssd-edge.convertedFrom': 'mobilenet_ssd_v2_coco_quant_postprocess.tflite' } });
-    assert.ok(Buffer.from(onnx).equals(Buffer.from(onnxBytes)),
-      'models/ssd-mobilenet-v2-coco.onnx is stale: re-run `ssd-edge convert models/mobilenet_ssd_v2_coco_quant_postprocess.tflite --out models/ssd-mobilenet-v2-coco.onnx --force`');
+    const { onnx } = convertModel(tflite, {
+      labels: COCO91_LABELS,
+      metadata: { 'ssd-edge.convertedFrom': 'mobilenet_ssd_v2_coco_quant_postprocess.tflite' },
+    });
+    assert.ok(
+      Buffer.from(onnx).equals(Buffer.from(onnxBytes)),
+      'models/ssd-mobilenet-v2-coco.onnx is stale: re-run `ssd-edge convert models/mobilenet_ssd_v2_coco_quant_postprocess.tflite --out models/ssd-mobilenet-v2-coco.onnx --force`',
+    );
   });
 
-  it('gives TensorFlow Lite\'s uint8 head tensors bit for bit, and its detections', async () => {
+  it("gives TensorFlow Lite's uint8 head tensors bit for bit, and its detections", async () => {
     assert.ok(fixtures.length >= 5, `${fixtures.length} fixtures`);
     const config = readSsdEdgeMetadata(onnxBytes)!.postprocess;
     const post = await createPostprocessor(config);
     try {
       for (const f of fixtures) {
         const out = await session.run({ image: new ort.Tensor('uint8', f.input, [1, 300, 300, 3]) });
-        const loc = out.loc.data as Float32Array, conf = out.conf.data as Float32Array;
+        const loc = out.loc.data as Float32Array,
+          conf = out.conf.data as Float32Array;
         const { boxEncodings, classPredictions } = f.json.heads;
-        const q = (info: typeof boxEncodings) => [info.quantization!.scale[0], info.quantization!.zeroPoint[0]] as const;
-        assert.deepEqual(requantize(loc, ...q(boxEncodings)), f.boxEncodings, `${f.name}: box encodings differ from TFLite's`);
-        assert.deepEqual(requantize(conf, ...q(classPredictions)), f.classPredictions, `${f.name}: class predictions differ from TFLite's`);
+        const q = (info: typeof boxEncodings) =>
+          [info.quantization!.scale[0], info.quantization!.zeroPoint[0]] as const;
+        assert.deepEqual(
+          requantize(loc, ...q(boxEncodings)),
+          f.boxEncodings,
+          `${f.name}: box encodings differ from TFLite's`,
+        );
+        assert.deepEqual(
+          requantize(conf, ...q(classPredictions)),
+          f.classPredictions,
+          `${f.name}: class predictions differ from TFLite's`,
+        );
 
         const found = post.run(loc, conf, 1)[0];
         const expected = f.postprocess;
@@ -60,9 +75,14 @@ describe('models/ssd-mobilenet-v2-coco.onnx', () => {
           // TFLite: class without background, box [ymin, xmin, ymax, xmax]; ssd-edge: column index, [xmin, ymin, xmax, ymax]
           assert.equal(d.classId, expected.classes[i] + 1, `${f.name} #${i}: class`);
           assert.equal(d.label, COCO91_LABELS[expected.classes[i] + 1]);
-          assert.ok(Math.abs(d.score - expected.scores[i]) < 1e-6, `${f.name} #${i}: score ${d.score} vs ${expected.scores[i]}`);
+          assert.ok(
+            Math.abs(d.score - expected.scores[i]) < 1e-6,
+            `${f.name} #${i}: score ${d.score} vs ${expected.scores[i]}`,
+          );
           const [ymin, xmin, ymax, xmax] = expected.boxes.subarray(4 * i, 4 * i + 4);
-          [xmin, ymin, xmax, ymax].forEach((v, k) => assert.ok(Math.abs(d.box[k] - v) < 1e-6, `${f.name} #${i}: box[${k}] ${d.box[k]} vs ${v}`));
+          [xmin, ymin, xmax, ymax].forEach((v, k) =>
+            assert.ok(Math.abs(d.box[k] - v) < 1e-6, `${f.name} #${i}: box[${k}] ${d.box[k]} vs ${v}`),
+          );
         });
       }
     } finally {

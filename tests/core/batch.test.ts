@@ -9,16 +9,23 @@ describe('batches', () => {
   for (const build of ['simd', 'baseline'] as const) {
     it(`${build}: batch results equal single-image results, and the arena grows for larger batches`, async () => {
       const post = await createPostprocessor(presets.ssd300Voc, { build });
-      const P = post.priors.length / 4, C = 21;
+      const P = post.priors.length / 4,
+        C = 21;
       const names = ['realistic', 'crowded', 'adversarial', 'realistic', 'crowded'] as const;
       const images = names.map((name, i) => makeScenario(name, post.priors, C, 40 + i));
       const singles = images.map(({ loc, conf }) => post.run(loc, conf)[0]);
       for (const size of [2, 5, 3]) {
-        const loc = new Float32Array(size * P * 4), conf = new Float32Array(size * P * C);
-        for (let i = 0; i < size; i++) { loc.set(images[i].loc, i * P * 4); conf.set(images[i].conf, i * P * C); }
+        const loc = new Float32Array(size * P * 4),
+          conf = new Float32Array(size * P * C);
+        for (let i = 0; i < size; i++) {
+          loc.set(images[i].loc, i * P * 4);
+          conf.set(images[i].conf, i * P * C);
+        }
         const batched = post.run(loc, conf, size);
         assert.equal(batched.length, size);
-        batched.forEach((detections, i) => assertSameDetections(detections, singles[i], `${build} batch ${size} image ${i}`));
+        batched.forEach((detections, i) =>
+          assertSameDetections(detections, singles[i], `${build} batch ${size} image ${i}`),
+        );
         // batch inferred from the lengths
         assert.equal(post.run(loc, conf).length, size);
       }

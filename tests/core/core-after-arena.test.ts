@@ -9,7 +9,8 @@ import { coreAfterArena, createPostprocessor } from '../../src/core/postprocesso
 import { presets } from '../../src/core/presets.js';
 import { mulberry32 } from '../../src/util/random.js';
 
-const P = 8732, C = 21;
+const P = 8732,
+  C = 21;
 
 function heads(images: number) {
   const rand = mulberry32(3);
@@ -22,7 +23,8 @@ describe('coreAfterArena', () => {
   it('lends the memory past the arena: scribbling there changes no detection; a larger batch moves it', async () => {
     const post = await createPostprocessor({ ...presets.ssd300Voc, scoreThreshold: 0.3 });
     const core = coreAfterArena(post);
-    const one = heads(1), three = heads(3);
+    const one = heads(1),
+      three = heads(3);
     const expected = post.run(one.loc, one.conf);
     assert.ok(expected[0].length > 5, `${expected[0].length} detections`);
     const base = core.heapBase;
@@ -35,7 +37,10 @@ describe('coreAfterArena', () => {
     assert.equal(scribble(), base);
     assert.deepEqual(post.run(one.loc, one.conf), expected);
     const batch = post.run(three.loc, three.conf);
-    assert.ok(core.heapBase > base, `a batch of 3 moves the scratch past its larger arena (${core.heapBase} > ${base})`);
+    assert.ok(
+      core.heapBase > base,
+      `a batch of 3 moves the scratch past its larger arena (${core.heapBase} > ${base})`,
+    );
     scribble();
     assert.deepEqual(post.run(three.loc, three.conf), batch);
     assert.deepEqual(post.run(one.loc, one.conf), expected);
@@ -44,6 +49,9 @@ describe('coreAfterArena', () => {
   });
 
   it('takes only a postprocessor made by createPostprocessor', () => {
-    assert.throws(() => coreAfterArena({} as never), /coreAfterArena takes a postprocessor made by createPostprocessor/);
+    assert.throws(
+      () => coreAfterArena({} as never),
+      /coreAfterArena takes a postprocessor made by createPostprocessor/,
+    );
   });
 });

@@ -9,7 +9,8 @@ import { referenceDetect } from '../../src/core/reference/detect.js';
 import { makeScenario } from '../../bench/scenarios.js';
 import { assertSameDetections } from '../helpers.js';
 
-const P = 8732, C = 21;
+const P = 8732,
+  C = 21;
 
 describe('run() rejects bad input and keeps working', () => {
   let post: Postprocessor;
@@ -30,15 +31,24 @@ describe('run() rejects bad input and keeps working', () => {
   }
 
   it('loc of the wrong length, naming the expected size', () => {
-    rejects(() => post.run(loc.subarray(0, 7668), conf), RangeError,
-      /loc has 7668 values, not a whole number of images/);
-    rejects(() => post.run(loc.subarray(0, P * 4 - 4), conf, 1), RangeError,
-      /loc has 34924 values; preset 'ssd300Voc' needs 1 × 8732 priors × 4 = 34928/);
+    rejects(
+      () => post.run(loc.subarray(0, 7668), conf),
+      RangeError,
+      /loc has 7668 values, not a whole number of images/,
+    );
+    rejects(
+      () => post.run(loc.subarray(0, P * 4 - 4), conf, 1),
+      RangeError,
+      /loc has 34924 values; preset 'ssd300Voc' needs 1 × 8732 priors × 4 = 34928/,
+    );
   });
 
   it('conf of the wrong length, hinting at numClasses', () => {
-    rejects(() => post.run(loc, new Float32Array(P * 81)), RangeError,
-      /conf has 707292 values; .* 1 × 8732 priors × 21 classes = 183372 \(it has 81 per prior: is numClasses right\?\)/);
+    rejects(
+      () => post.run(loc, new Float32Array(P * 81)),
+      RangeError,
+      /conf has 707292 values; .* 1 × 8732 priors × 21 classes = 183372 \(it has 81 per prior: is numClasses right\?\)/,
+    );
   });
 
   it('a batch that does not match the lengths', () => {
@@ -47,26 +57,41 @@ describe('run() rejects bad input and keeps working', () => {
     rejects(() => post.run(loc, conf, 1.5), RangeError, /batch is 1.5/);
   });
 
-  for (const [name, value] of [['NaN', NaN], ['+Infinity', Infinity], ['-Infinity', -Infinity]] as const) {
+  for (const [name, value] of [
+    ['NaN', NaN],
+    ['+Infinity', Infinity],
+    ['-Infinity', -Infinity],
+  ] as const) {
     it(`${name} in conf, located by image, prior and class`, () => {
       const bad = conf.slice();
       bad[5 * C + 3] = value;
-      rejects(() => post.run(loc, bad), RangeError,
-        new RegExp(`conf\\[108\\] \\(image 0, prior 5, class 3\\) is ${name.replace('+', '')}; model outputs must be finite`));
+      rejects(
+        () => post.run(loc, bad),
+        RangeError,
+        new RegExp(
+          `conf\\[108\\] \\(image 0, prior 5, class 3\\) is ${name.replace('+', '')}; model outputs must be finite`,
+        ),
+      );
     });
     it(`${name} in loc, located by image, prior and offset`, () => {
       const bad = loc.slice();
       bad[P * 4 - 1] = value;
-      rejects(() => post.run(bad, conf), RangeError, /loc\[34927\] \(image 0, prior 8731, offset 3\) is .*Infinity|NaN/);
+      rejects(
+        () => post.run(bad, conf),
+        RangeError,
+        /loc\[34927\] \(image 0, prior 8731, offset 3\) is .*Infinity|NaN/,
+      );
     });
   }
 
   it('a non-finite value in the second image of a batch', () => {
     const batchConf = new Float32Array(2 * P * C);
-    batchConf.set(conf); batchConf.set(conf, P * C);
+    batchConf.set(conf);
+    batchConf.set(conf, P * C);
     batchConf[P * C + 10] = NaN;
     const batchLoc = new Float32Array(2 * P * 4);
-    batchLoc.set(loc); batchLoc.set(loc, P * 4);
+    batchLoc.set(loc);
+    batchLoc.set(loc, P * 4);
     rejects(() => post.run(batchLoc, batchConf, 2), RangeError, /conf\[183382\] \(image 1, prior 0, class 10\) is NaN/);
   });
 
@@ -85,31 +110,76 @@ describe('run() rejects bad input and keeps working', () => {
 describe('createPostprocessor rejects bad configurations', () => {
   const base = presets.ssd300Voc;
   const cases: [string, PostprocessConfig | string, ErrorConstructor, RegExp][] = [
-    ['an unknown preset, listing the valid ones', 'ssd300Coco', RangeError,
-      /unknown preset 'ssd300Coco'; valid presets: ssd300Voc, ssd512Voc, torchvisionSsd300Coco, tfSsdMobilenetV1Coco/],
-    ['a score threshold above 1', { ...base, scoreThreshold: 1.5 }, RangeError, /scoreThreshold is 1.5; it must be in \[0, 1\]/],
+    [
+      'an unknown preset, listing the valid ones',
+      'ssd300Coco',
+      RangeError,
+      /unknown preset 'ssd300Coco'; valid presets: ssd300Voc, ssd512Voc, torchvisionSsd300Coco, tfSsdMobilenetV1Coco/,
+    ],
+    [
+      'a score threshold above 1',
+      { ...base, scoreThreshold: 1.5 },
+      RangeError,
+      /scoreThreshold is 1.5; it must be in \[0, 1\]/,
+    ],
     ['a negative score threshold', { ...base, scoreThreshold: -0.1 }, RangeError, /scoreThreshold is -0.1/],
     ['a NaN score threshold', { ...base, scoreThreshold: NaN }, RangeError, /scoreThreshold is NaN/],
-    ['per-class thresholds of the wrong count', { ...base, scoreThreshold: [0.1, 0.2] }, RangeError,
-      /scoreThreshold has 2 values; it needs one per class \(21\)/],
-    ['a per-class threshold out of range', { ...base, scoreThreshold: Array.from({ length: 21 }, (_, c) => (c === 4 ? 2 : 0.1)) },
-      RangeError, /scoreThreshold\[4\] is 2/],
-    ['an NMS threshold above 1', { ...base, nmsThreshold: 1.01 }, RangeError, /nmsThreshold is 1.01; it must be in \[0, 1\]/],
+    [
+      'per-class thresholds of the wrong count',
+      { ...base, scoreThreshold: [0.1, 0.2] },
+      RangeError,
+      /scoreThreshold has 2 values; it needs one per class \(21\)/,
+    ],
+    [
+      'a per-class threshold out of range',
+      { ...base, scoreThreshold: Array.from({ length: 21 }, (_, c) => (c === 4 ? 2 : 0.1)) },
+      RangeError,
+      /scoreThreshold\[4\] is 2/,
+    ],
+    [
+      'an NMS threshold above 1',
+      { ...base, nmsThreshold: 1.01 },
+      RangeError,
+      /nmsThreshold is 1.01; it must be in \[0, 1\]/,
+    ],
     ['topK of 0', { ...base, topK: 0 }, RangeError, /topK is 0; it must be an integer ≥ 1/],
     ['a negative topK', { ...base, topK: -5 }, RangeError, /topK is -5/],
     ['keepTopK of 0', { ...base, keepTopK: 0 }, RangeError, /keepTopK is 0/],
     ['empty priors', { ...base, priors: new Float32Array(0) }, RangeError, /priors is empty/],
-    ['priors not in rows of 4', { ...base, priors: new Float32Array(10) }, RangeError, /priors has 10 values, not a multiple of 4/],
-    ['a NaN prior', { ...base, priors: Float32Array.of(0.5, 0.5, NaN, 0.1) }, RangeError, /priors\[2\] \(prior 0\) is NaN/],
+    [
+      'priors not in rows of 4',
+      { ...base, priors: new Float32Array(10) },
+      RangeError,
+      /priors has 10 values, not a multiple of 4/,
+    ],
+    [
+      'a NaN prior',
+      { ...base, priors: Float32Array.of(0.5, 0.5, NaN, 0.1) },
+      RangeError,
+      /priors\[2\] \(prior 0\) is NaN/,
+    ],
     ['a background class out of range', { ...base, backgroundClass: 21 }, RangeError, /backgroundClass is 21/],
     ['an unknown activation', { ...base, scoreActivation: 'relu' as 'none' }, RangeError, /scoreActivation is 'relu'/],
     ['zero variances', { ...base, boxCoding: { variances: [0, 0.2] } }, RangeError, /boxCoding.variances\[0\] is 0/],
-    ['an unknown box order', { ...base, boxCoding: { scaleFactors: [10, 10, 5, 5], order: 'xyxy' as 'xywh' } }, RangeError,
-      /boxCoding.order is 'xyxy'/],
-    ['labels of the wrong count', { ...base, labels: ['a', 'b'] }, RangeError, /labels has 2 entries; it needs one per class \(21\)/],
+    [
+      'an unknown box order',
+      { ...base, boxCoding: { scaleFactors: [10, 10, 5, 5], order: 'xyxy' as 'xywh' } },
+      RangeError,
+      /boxCoding.order is 'xyxy'/,
+    ],
+    [
+      'labels of the wrong count',
+      { ...base, labels: ['a', 'b'] },
+      RangeError,
+      /labels has 2 entries; it needs one per class \(21\)/,
+    ],
     ['a soft-NMS sigma of 0', { ...base, softNms: { method: 'gaussian', sigma: 0 } }, RangeError, /softNms.sigma is 0/],
-    ['only a background class', { ...base, numClasses: 1, labels: undefined, scoreThreshold: 0.01 }, RangeError,
-      /numClasses is 1 and that class is the background/],
+    [
+      'only a background class',
+      { ...base, numClasses: 1, labels: undefined, scoreThreshold: 0.01 },
+      RangeError,
+      /numClasses is 1 and that class is the background/,
+    ],
     ['a fractional class count', { ...base, numClasses: 2.5 }, RangeError, /numClasses is 2.5/],
   ];
   for (const [what, config, type, message] of cases) {

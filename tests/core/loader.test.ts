@@ -38,12 +38,17 @@ describe('core loader', () => {
   });
 
   it('an unknown build name is rejected', async () => {
-    await assert.rejects(instantiateCore({ build: 'avx' as 'simd' }), /build is 'avx'; it must be 'auto', 'simd' or 'baseline'/);
+    await assert.rejects(
+      instantiateCore({ build: 'avx' as 'simd' }),
+      /build is 'avx'; it must be 'auto', 'simd' or 'baseline'/,
+    );
   });
 
   it('a wrong wasmBaseUrl names the URL and the fix, and a later good call works', async () => {
-    await assert.rejects(createPostprocessor('ssd300Voc', { wasmBaseUrl: new URL('file:///nonexistent/') }),
-      /could not load the ssd-edge simd core from file:\/\/\/nonexistent\/ssd-core.simd.wasm: .*pass \{ wasmBaseUrl \}/);
+    await assert.rejects(
+      createPostprocessor('ssd300Voc', { wasmBaseUrl: new URL('file:///nonexistent/') }),
+      /could not load the ssd-edge simd core from file:\/\/\/nonexistent\/ssd-core.simd.wasm: .*pass \{ wasmBaseUrl \}/,
+    );
     const post = await createPostprocessor('ssd300Voc', { wasmBaseUrl: new URL('../../wasm/', import.meta.url) });
     assert.equal(post.priors.length, 8732 * 4);
   });

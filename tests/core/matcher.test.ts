@@ -23,7 +23,9 @@ describe('matching', () => {
     // the encoded offsets of C decode back to the truth
     const config = resolveConfig({ ...presets.ssd300Voc, priors }, priors);
     const decoded = decodeBox(result.loc, 8, priors, 2, config.coding, false);
-    [0.6, 0.3, 1, 0.5].forEach((v, i) => assert.ok(Math.abs(decoded[i] - v) < 1e-5, `decoded[${i}] = ${decoded[i]}, truth ${v}`));
+    [0.6, 0.3, 1, 0.5].forEach((v, i) =>
+      assert.ok(Math.abs(decoded[i] - v) < 1e-5, `decoded[${i}] = ${decoded[i]}, truth ${v}`),
+    );
     // no truths: everything background
     result = matcher.match([], []);
     assert.deepEqual([...result.conf], [0, 0, 0]);
@@ -42,9 +44,13 @@ describe('matching', () => {
     const config = resolveConfig(presets.ssd300Voc, matcher.priors);
     for (let scene = 0; scene < 200; scene++) {
       const rand = random(500 + scene);
-      const truths: Box[] = [], labels: number[] = [];
+      const truths: Box[] = [],
+        labels: number[] = [];
       for (let t = 0, n = Math.floor(rand() * 9); t < n; t++) {
-        const w = 0.02 + rand() * 0.7, h = 0.02 + rand() * 0.7, x = rand() * (1 - w), y = rand() * (1 - h);
+        const w = 0.02 + rand() * 0.7,
+          h = 0.02 + rand() * 0.7,
+          x = rand() * (1 - w),
+          y = rand() * (1 - h);
         truths.push([x, y, x + w, y + h].map(Math.fround) as Box);
         labels.push(1 + Math.floor(rand() * 20));
       }
@@ -55,8 +61,10 @@ describe('matching', () => {
       assert.equal(actual.numPositive, expected.numPositive);
       for (let i = 0; i < actual.loc.length; i++) {
         const tolerance = 1e-4 * Math.max(1, Math.abs(expected.loc[i]));
-        assert.ok(Math.abs(actual.loc[i] - expected.loc[i]) <= tolerance,
-          `scene ${scene}: loc[${i}] = ${actual.loc[i]}, reference ${expected.loc[i]}`);
+        assert.ok(
+          Math.abs(actual.loc[i] - expected.loc[i]) <= tolerance,
+          `scene ${scene}: loc[${i}] = ${actual.loc[i]}, reference ${expected.loc[i]}`,
+        );
       }
     }
   });
@@ -65,7 +73,10 @@ describe('matching', () => {
     const matcher = await createMatcher('ssd300Voc');
     assert.throws(() => matcher.match([0, 0, 1], [1]), /truths has 3 values/);
     assert.throws(() => matcher.match([0, 0, 1, 1], [1, 2]), /labels has 2 entries for 1 truth boxes/);
-    assert.throws(() => matcher.match([0.5, 0, 0.4, 1], [1]), /truth 0 is \(0.5, 0, 0.4, 1\); it needs finite corners with xmax > xmin/);
+    assert.throws(
+      () => matcher.match([0.5, 0, 0.4, 1], [1]),
+      /truth 0 is \(0.5, 0, 0.4, 1\); it needs finite corners with xmax > xmin/,
+    );
     assert.throws(() => matcher.match([0, 0, NaN, 1], [1]), /truth 0/);
     assert.throws(() => matcher.match([0, 0, 1, 1], [0]), /labels\[0\] is 0; it must be a foreground class/);
     assert.throws(() => matcher.match([0, 0, 1, 1], [21]), /labels\[0\] is 21/);

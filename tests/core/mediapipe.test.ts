@@ -19,21 +19,36 @@ import { readSsdEdgeMetadata } from '../../src/model/onnx/read.js';
 import { assertSameDetections, normal, random } from '../helpers.js';
 import { readBlazefaceFixtures } from '../mediapipe/fixtures.js';
 import {
-  anchorsOf, BLAZEFACE_NMS, BLAZEFACE_TENSORS_TO_DETECTIONS, nonMaxSuppression, tensorsToDetections, type MpDetection,
+  anchorsOf,
+  BLAZEFACE_NMS,
+  BLAZEFACE_TENSORS_TO_DETECTIONS,
+  nonMaxSuppression,
+  tensorsToDetections,
+  type MpDetection,
 } from '../mediapipe/calculators.js';
 
 const f = Math.fround;
 
 function assertSameKeypoints(actual: Detection[], expected: Detection[], context: string): void {
-  actual.forEach((a, i) => assert.deepEqual(a.keypoints, expected[i].keypoints, `${context}: detection ${i} keypoints`));
+  actual.forEach((a, i) =>
+    assert.deepEqual(a.keypoints, expected[i].keypoints, `${context}: detection ${i} keypoints`),
+  );
 }
 
 describe('MediaPipe post-processing: hand-computed cases', () => {
   // two priors of size 0.5 at (0.25, 0.25) and (0.75, 0.75); one class, no background
   const priors = new Float32Array([0.25, 0.25, 0.5, 0.5, 0.75, 0.75, 0.5, 0.5]);
   const base: PostprocessConfig = {
-    priors, numClasses: 1, backgroundClass: -1, boxCoding: { linearScales: [128, 128, 128, 128], order: 'xywh' },
-    keypoints: { count: 1 }, scoreActivation: 'none', scoreThreshold: 0.5, nmsThreshold: 0.3, topK: 2, keepTopK: 10,
+    priors,
+    numClasses: 1,
+    backgroundClass: -1,
+    boxCoding: { linearScales: [128, 128, 128, 128], order: 'xywh' },
+    keypoints: { count: 1 },
+    scoreActivation: 'none',
+    scoreThreshold: 0.5,
+    nmsThreshold: 0.3,
+    topK: 2,
+    keepTopK: 10,
   };
 
   it('decodes linearly: centre and size divided by the scales, no exp; keypoints like the centre', async () => {
@@ -51,7 +66,11 @@ describe('MediaPipe post-processing: hand-computed cases', () => {
     const post = await createPostprocessor(base);
     const loc = [0, 0, 64, 64, 0, 0, 0, 0, -1, 64, 0, 0];
     const [found] = post.run(loc, [0.5, 0.9]);
-    assert.deepEqual(found.map(d => d.priorIndex), [0], 'prior 1 has a negative width, prior 0 scores exactly 0.5');
+    assert.deepEqual(
+      found.map((d) => d.priorIndex),
+      [0],
+      'prior 1 has a negative width, prior 0 scores exactly 0.5',
+    );
   });
 
   it('weighted NMS blends overlapping boxes and keypoints by score, keeping the best score', async () => {
@@ -69,35 +88,72 @@ describe('MediaPipe post-processing: hand-computed cases', () => {
     assert.deepEqual(d.keypoints, [[0.5625, 0.5]]);
     const greedy = await createPostprocessor({ ...base, priors: same, scoreThreshold: 0.2, weightedNms: false });
     const [kept] = greedy.run(loc, [0.75, 0.25]);
-    assert.deepEqual(kept.map(k => k.box), [[0.25, 0.25, 0.75, 0.75]]);
+    assert.deepEqual(
+      kept.map((k) => k.box),
+      [[0.25, 0.25, 0.75, 0.75]],
+    );
   });
 
   it('refuses combinations MediaPipe does not have', async () => {
-    await assert.rejects(createPostprocessor({ ...base, scoreActivation: 'softmax' }), /scoreActivation must be 'sigmoid' or 'none'/);
+    await assert.rejects(
+      createPostprocessor({ ...base, scoreActivation: 'softmax' }),
+      /scoreActivation must be 'sigmoid' or 'none'/,
+    );
     await assert.rejects(createPostprocessor({ ...base, softNms: { method: 'linear' } }), /softNms cannot be combined/);
     await assert.rejects(createPostprocessor({ ...base, clip: true }), /clip cannot be combined/);
     await assert.rejects(createPostprocessor({ ...base, keypoints: { count: 1.5 } }), /keypoints.count is 1.5/);
-    await assert.rejects(createPostprocessor({ ...base, boxCoding: { linearScales: [128, 0, 128, 128], order: 'xywh' } }), /linearScales\[1\]/);
+    await assert.rejects(
+      createPostprocessor({ ...base, boxCoding: { linearScales: [128, 0, 128, 128], order: 'xywh' } }),
+      /linearScales\[1\]/,
+    );
     const post = await createPostprocessor(base);
-    assert.throws(() => post.run(new Float32Array(8), new Float32Array(2), 1), /loc has 8 values; this config needs 1 × 2 priors × 6 = 12 \(4 box values and 1 keypoints per prior\)/);
+    assert.throws(
+      () => post.run(new Float32Array(8), new Float32Array(2), 1),
+      /loc has 8 values; this config needs 1 × 2 priors × 6 = 12 \(4 box values and 1 keypoints per prior\)/,
+    );
   });
 });
 
 describe('MediaPipe post-processing: both wasm builds equal the reference bit for bit', () => {
   const P = 300;
   const rand0 = random(77);
-  const priors = Float32Array.from({ length: P * 4 }, (_, i) => (i & 3) < 2 ? rand0() : 0.05 + 0.3 * rand0());
+  const priors = Float32Array.from({ length: P * 4 }, (_, i) => ((i & 3) < 2 ? rand0() : 0.05 + 0.3 * rand0()));
   const variants: [string, Partial<PostprocessConfig>][] = [
-    ['linear, weighted, 6 keypoints', { boxCoding: { linearScales: [128, 128, 128, 128], order: 'xywh' }, keypoints: { count: 6 }, weightedNms: true }],
-    ['linear, greedy, 3 keypoints, yxhw', { boxCoding: { linearScales: [96, 128, 64, 100], order: 'yxhw' }, keypoints: { count: 3 }, weightedNms: false }],
-    ['exp (scale factors), weighted, no keypoints', { boxCoding: { scaleFactors: [10, 10, 5, 5], order: 'yxhw' }, weightedNms: true }],
-    ['variances, weighted, 2 keypoints, 3 classes', { boxCoding: { variances: [0.1, 0.2] }, keypoints: { count: 2 }, weightedNms: true, numClasses: 4, backgroundClass: 0 }],
+    [
+      'linear, weighted, 6 keypoints',
+      { boxCoding: { linearScales: [128, 128, 128, 128], order: 'xywh' }, keypoints: { count: 6 }, weightedNms: true },
+    ],
+    [
+      'linear, greedy, 3 keypoints, yxhw',
+      { boxCoding: { linearScales: [96, 128, 64, 100], order: 'yxhw' }, keypoints: { count: 3 }, weightedNms: false },
+    ],
+    [
+      'exp (scale factors), weighted, no keypoints',
+      { boxCoding: { scaleFactors: [10, 10, 5, 5], order: 'yxhw' }, weightedNms: true },
+    ],
+    [
+      'variances, weighted, 2 keypoints, 3 classes',
+      {
+        boxCoding: { variances: [0.1, 0.2] },
+        keypoints: { count: 2 },
+        weightedNms: true,
+        numClasses: 4,
+        backgroundClass: 0,
+      },
+    ],
   ];
   for (const [name, variant] of variants) {
     it(name, async () => {
       const config = {
-        priors, numClasses: 1, backgroundClass: -1, scoreActivation: 'sigmoid', scoreThreshold: 0.4, nmsThreshold: 0.3,
-        topK: 120, keepTopK: 40, ...variant,
+        priors,
+        numClasses: 1,
+        backgroundClass: -1,
+        scoreActivation: 'sigmoid',
+        scoreThreshold: 0.4,
+        nmsThreshold: 0.3,
+        topK: 120,
+        keepTopK: 40,
+        ...variant,
       } as PostprocessConfig;
       const simd = await createPostprocessor(config, { build: 'simd' });
       const baseline = await createPostprocessor(config, { build: 'baseline' });
@@ -110,10 +166,13 @@ describe('MediaPipe post-processing: both wasm builds equal the reference bit fo
         const loc = Float32Array.from({ length: P * V }, () => (linear ? 12 : 0.6) * normal(rand));
         const conf = Float32Array.from({ length: P * C }, () => 2 * normal(rand) + (i % 3) - 1);
         const batch = i % 5 === 0 ? 2 : 1;
-        const locs = batch === 2 ? Float32Array.from([...loc, ...loc.map(v => -v)]) : loc;
-        const confs = batch === 2 ? Float32Array.from([...conf, ...conf.map(v => v * 0.5)]) : conf;
+        const locs = batch === 2 ? Float32Array.from([...loc, ...loc.map((v) => -v)]) : loc;
+        const confs = batch === 2 ? Float32Array.from([...conf, ...conf.map((v) => v * 0.5)]) : conf;
         const expected = referenceDetect(simd.config, locs, confs, batch);
-        for (const [post, label] of [[simd, 'simd'], [baseline, 'baseline']] as [Postprocessor, string][]) {
+        for (const [post, label] of [
+          [simd, 'simd'],
+          [baseline, 'baseline'],
+        ] as [Postprocessor, string][]) {
           const found = post.run(locs, confs, batch);
           found.forEach((detections, image) => {
             assertSameDetections(detections, expected[image], `${label} ${name} #${i}/${image}`);
@@ -128,13 +187,15 @@ describe('MediaPipe post-processing: both wasm builds equal the reference bit fo
 /** MediaPipe's Detection as ssd-edge's (box xyxy with xmax = xmin + width). */
 function fromMediapipe(d: MpDetection): Detection {
   return {
-    classId: d.labelId[0], score: d.score[0], priorIndex: d.anchor,
+    classId: d.labelId[0],
+    score: d.score[0],
+    priorIndex: d.anchor,
     box: [d.xmin, d.ymin, f(d.xmin + d.width), f(d.ymin + d.height)],
-    keypoints: d.keypoints.map(k => [k.x, k.y]),
+    keypoints: d.keypoints.map((k) => [k.x, k.y]),
   };
 }
 
-describe('BlazeFace on real photos: the core equals MediaPipe\'s calculators', () => {
+describe("BlazeFace on real photos: the core equals MediaPipe's calculators", () => {
   let ort: typeof Ort;
   let session: Ort.InferenceSession;
   let post: Postprocessor;
@@ -148,8 +209,12 @@ describe('BlazeFace on real photos: the core equals MediaPipe\'s calculators', (
 
   async function check(name: string, input: Float32Array): Promise<number> {
     const out = await session.run({ image: new ort.Tensor('float32', input, [1, 128, 128, 3]) });
-    const loc = out.loc.data as Float32Array, conf = out.conf.data as Float32Array;
-    const mediapipe = nonMaxSuppression(tensorsToDetections(loc, conf, anchorsOf(post.priors), BLAZEFACE_TENSORS_TO_DETECTIONS), BLAZEFACE_NMS);
+    const loc = out.loc.data as Float32Array,
+      conf = out.conf.data as Float32Array;
+    const mediapipe = nonMaxSuppression(
+      tensorsToDetections(loc, conf, anchorsOf(post.priors), BLAZEFACE_TENSORS_TO_DETECTIONS),
+      BLAZEFACE_NMS,
+    );
     const expected = mediapipe.map(fromMediapipe);
     const found = post.run(loc, conf)[0].map(({ label: _, ...d }) => d);
     assertSameDetections(found, expected, name);
@@ -165,13 +230,24 @@ describe('BlazeFace on real photos: the core equals MediaPipe\'s calculators', (
 
   it('on the photos in $SSD_EDGE_FACE_PHOTOS', async (t) => {
     const dir = process.env.SSD_EDGE_FACE_PHOTOS;
-    if (!dir) { t.skip('set SSD_EDGE_FACE_PHOTOS to a folder of face photos (e.g. @vladmandic/face-api/demo)'); return; }
+    if (!dir) {
+      t.skip('set SSD_EDGE_FACE_PHOTOS to a folder of face photos (e.g. @vladmandic/face-api/demo)');
+      return;
+    }
     const { default: sharp } = await import('sharp');
-    const files = readdirSync(dir).filter(file => /\.jpe?g$/i.test(file));
+    const files = readdirSync(dir).filter((file) => /\.jpe?g$/i.test(file));
     assert.ok(files.length > 0, `no .jpg in ${dir}`);
     for (const file of files) {
-      const pixels = await sharp(path.join(dir, file)).removeAlpha().toColourspace('srgb').resize(128, 128, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
-      const faces = await check(file, Float32Array.from(pixels, v => v / 127.5 - 1));
+      const pixels = await sharp(path.join(dir, file))
+        .removeAlpha()
+        .toColourspace('srgb')
+        .resize(128, 128, { fit: 'fill', kernel: 'linear' })
+        .raw()
+        .toBuffer();
+      const faces = await check(
+        file,
+        Float32Array.from(pixels, (v) => v / 127.5 - 1),
+      );
       t.diagnostic(`${file}: ${faces} faces`);
     }
   });

@@ -50,7 +50,8 @@ describe('wasm builds match the reference', () => {
     ]);
     for (const [v, config] of variants.entries()) {
       const [simdPost, basePost] = await Promise.all([
-        createPostprocessor(config, { build: 'simd' }), createPostprocessor(config, { build: 'baseline' }),
+        createPostprocessor(config, { build: 'simd' }),
+        createPostprocessor(config, { build: 'baseline' }),
       ]);
       for (let seed = 0; seed < 3; seed++) {
         const { loc, conf } = makeScenario('dense', simdPost.priors, 21, 500 + 10 * v + seed);
@@ -69,18 +70,34 @@ describe('wasm builds match the reference', () => {
   it('on class thresholds equal to a softmax score and one ulp below it (the bound before the division is safe)', async () => {
     const { loc, conf } = makeScenario('dense', simd.priors, 21, 77);
     const found = referenceDetect(simd.config, loc, conf)[0];
-    const nextDown = (x: number) => { const b = new Float32Array([x]); new Int32Array(b.buffer)[0]--; return b[0]; };
+    const nextDown = (x: number) => {
+      const b = new Float32Array([x]);
+      new Int32Array(b.buffer)[0]--;
+      return b[0];
+    };
     for (const target of [found[0], found[50], found[199]]) {
-      for (const [threshold, kept] of [[target.score, false], [nextDown(target.score), true]] as const) {
+      for (const [threshold, kept] of [
+        [target.score, false],
+        [nextDown(target.score), true],
+      ] as const) {
         const thresholds = new Float32Array(21).fill(0.01);
         thresholds[target.classId] = threshold;
         const config = { ...presets.ssd300Voc, scoreThreshold: thresholds };
         const expected = referenceDetect((await createPostprocessor(config)).config, loc, conf)[0];
-        const has = (dets: typeof expected) => dets.some((d) => d.priorIndex === target.priorIndex && d.classId === target.classId);
-        assert.equal(has(expected), kept, `the reference ${kept ? 'keeps' : 'drops'} a score ${kept ? 'one ulp above' : 'equal to'} its threshold`);
+        const has = (dets: typeof expected) =>
+          dets.some((d) => d.priorIndex === target.priorIndex && d.classId === target.classId);
+        assert.equal(
+          has(expected),
+          kept,
+          `the reference ${kept ? 'keeps' : 'drops'} a score ${kept ? 'one ulp above' : 'equal to'} its threshold`,
+        );
         for (const build of ['simd', 'baseline'] as const) {
           const post = await createPostprocessor(config, { build });
-          assertSameDetections(post.run(loc, conf)[0], expected, `${build}, class ${target.classId} threshold ${threshold}`);
+          assertSameDetections(
+            post.run(loc, conf)[0],
+            expected,
+            `${build}, class ${target.classId} threshold ${threshold}`,
+          );
           post.dispose();
         }
       }
@@ -96,18 +113,22 @@ describe('wasm builds match the reference', () => {
       const backgroundClass = numClasses === 1 ? -1 : pick([0, 0, -1, numClasses - 1]);
       // priors: random boxes, some of them degenerate (zero width or height)
       const priors = Float32Array.from({ length: numPriors * 4 }, (_, j) =>
-        (j & 3) < 2 ? rand() : pick([0, rand() * 0.5, rand() * 0.5, rand()]));
+        (j & 3) < 2 ? rand() : pick([0, rand() * 0.5, rand() * 0.5, rand()]),
+      );
       const activation = pick(['softmax', 'sigmoid', 'none'] as const);
       const config: PostprocessConfig = {
         priors,
         numClasses,
         backgroundClass,
-        boxCoding: rand() < 0.5 ? { variances: [0.1, 0.2] }
-          : { scaleFactors: [10, 10, 5, 5], order: pick(['xywh', 'yxhw'] as const) },
+        boxCoding:
+          rand() < 0.5
+            ? { variances: [0.1, 0.2] }
+            : { scaleFactors: [10, 10, 5, 5], order: pick(['xywh', 'yxhw'] as const) },
         scoreActivation: activation,
-        scoreThreshold: rand() < 0.3
-          ? Float32Array.from({ length: numClasses }, () => rand() * 0.3)
-          : pick([0, 0.01, 0.05, 0.3, rand()]),
+        scoreThreshold:
+          rand() < 0.3
+            ? Float32Array.from({ length: numClasses }, () => rand() * 0.3)
+            : pick([0, 0.01, 0.05, 0.3, rand()]),
         nmsThreshold: pick([0, 0.3, 0.45, 0.5, 1, rand()]),
         topK: 1 + Math.floor(rand() * 40),
         keepTopK: 1 + Math.floor(rand() * 60),
@@ -119,12 +140,18 @@ describe('wasm builds match the reference', () => {
       const logitScale = pick([0.1, 1, 4, 20]);
       // quantised values make exact score ties common
       const quantum = rand() < 0.3 ? 0.25 : 0;
-      const sample = () => { const v = normal(rand) * logitScale; return quantum ? Math.round(v / quantum) * quantum : v; };
-      const conf = Float32Array.from({ length: batch * numPriors * numClasses },
-        activation === 'none' ? () => (quantum ? Math.round(rand() * 8) / 8 : rand()) : sample);
+      const sample = () => {
+        const v = normal(rand) * logitScale;
+        return quantum ? Math.round(v / quantum) * quantum : v;
+      };
+      const conf = Float32Array.from(
+        { length: batch * numPriors * numClasses },
+        activation === 'none' ? () => (quantum ? Math.round(rand() * 8) / 8 : rand()) : sample,
+      );
       const loc = Float32Array.from({ length: batch * numPriors * 4 }, () => normal(rand) * pick([0.1, 1, 3]));
       const [simdPost, basePost] = await Promise.all([
-        createPostprocessor(config, { build: 'simd' }), createPostprocessor(config, { build: 'baseline' }),
+        createPostprocessor(config, { build: 'simd' }),
+        createPostprocessor(config, { build: 'baseline' }),
       ]);
       const expected = referenceDetect(simdPost.config, loc, conf, batch);
       const fromSimd = simdPost.run(loc, conf, batch);

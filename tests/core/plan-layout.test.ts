@@ -7,7 +7,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { PLAN_FIELDS, PLAN_WORDS, QUANT_FIELDS, QUANT_PLAN_OFFSET, SCAN_ROWS, type FieldType } from '../../src/core/plan.js';
+import {
+  PLAN_FIELDS,
+  PLAN_WORDS,
+  QUANT_FIELDS,
+  QUANT_PLAN_OFFSET,
+  SCAN_ROWS,
+  type FieldType,
+} from '../../src/core/plan.js';
 
 const source = readFileSync(new URL('../../../assembly/plan.ts', import.meta.url), 'utf8');
 const AS_TYPES: Record<string, FieldType> = { i32: 'i32', f32: 'f32', usize: 'ptr' };
@@ -17,7 +24,10 @@ function classFields(name: string): [string, FieldType][] {
   const body = new RegExp(`export class ${name} \\{([^}]*)\\}`).exec(source);
   assert.ok(body, `assembly/plan.ts declares class ${name}`);
   return [...body[1].matchAll(/^\s*(\w+): (\w+);/gm)].map(([, field, type]) => {
-    assert.ok(type in AS_TYPES, `${name}.${field} has type ${type}; the plan holds only 32-bit i32, f32 and usize fields`);
+    assert.ok(
+      type in AS_TYPES,
+      `${name}.${field} has type ${type}; the plan holds only 32-bit i32, f32 and usize fields`,
+    );
     return [field, AS_TYPES[type]];
   });
 }
@@ -42,7 +52,10 @@ describe('the plan layout agrees between the core and the host', () => {
     assert.equal(PLAN_WORDS, constant('PLAN_WORDS'));
     assert.equal(QUANT_PLAN_OFFSET, constant('QUANT_PLAN_OFFSET'));
     assert.equal(SCAN_ROWS, constant('SCAN_ROWS'), 'the row region is sized for the batch the score scan uses');
-    assert.ok(Object.keys(PLAN_FIELDS).length <= PLAN_WORDS, `${Object.keys(PLAN_FIELDS).length} plan fields fit ${PLAN_WORDS} words`);
+    assert.ok(
+      Object.keys(PLAN_FIELDS).length <= PLAN_WORDS,
+      `${Object.keys(PLAN_FIELDS).length} plan fields fit ${PLAN_WORDS} words`,
+    );
     assert.ok(Object.keys(QUANT_FIELDS).length * 4 <= QUANT_PLAN_OFFSET, 'the quant block ends before the plan copy');
   });
 

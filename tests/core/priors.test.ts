@@ -15,10 +15,14 @@ function toleranceFor(name: string): number {
 }
 
 function maxDifference(a: Float32Array, b: Float32Array): { value: number; index: number } {
-  let value = 0, index = -1;
+  let value = 0,
+    index = -1;
   for (let i = 0; i < a.length; i++) {
     const d = Math.abs(a[i] - b[i]);
-    if (!(d <= value)) { value = d; index = i; }
+    if (!(d <= value)) {
+      value = d;
+      index = i;
+    }
   }
   return { value, index };
 }
@@ -28,11 +32,20 @@ describe('priors match golden values', () => {
     const golden = readPriorFixture(fixture);
     it(`${fixture.name}: ${fixture.count} priors (${fixture.source.split(',')[0]})`, async () => {
       assert.equal(golden.length, fixture.count * 4, 'fixture file holds count rows of 4');
-      for (const [who, priors] of [['wasm', await generatePriors(fixture.config)], ['reference', referencePriors(fixture.config)]] as const) {
-        assert.equal(priors.length / 4, fixture.count, `${who} generates ${priors.length / 4} priors, expected ${fixture.count}`);
+      for (const [who, priors] of [
+        ['wasm', await generatePriors(fixture.config)],
+        ['reference', referencePriors(fixture.config)],
+      ] as const) {
+        assert.equal(
+          priors.length / 4,
+          fixture.count,
+          `${who} generates ${priors.length / 4} priors, expected ${fixture.count}`,
+        );
         const { value, index } = maxDifference(priors, golden);
-        assert.ok(value <= toleranceFor(fixture.name),
-          `${who} differs by ${value} at value ${index} (prior ${index >> 2}): ${priors[index]} vs golden ${golden[index]}`);
+        assert.ok(
+          value <= toleranceFor(fixture.name),
+          `${who} differs by ${value} at value ${index} (prior ${index >> 2}): ${priors[index]} vs golden ${golden[index]}`,
+        );
       }
     });
   }
@@ -54,8 +67,11 @@ describe('priors match golden values', () => {
   });
 
   it('counts of the four families: 8732, 24564, 1917, 896', async () => {
-    const counts = await Promise.all([presets.ssd300Voc, presets.ssd512Voc, presets.tfSsdMobilenetV1Coco]
-      .map(async (p) => (await generatePriors(p.priors as PriorConfig)).length / 4));
+    const counts = await Promise.all(
+      [presets.ssd300Voc, presets.ssd512Voc, presets.tfSsdMobilenetV1Coco].map(
+        async (p) => (await generatePriors(p.priors as PriorConfig)).length / 4,
+      ),
+    );
     assert.deepEqual(counts, [8732, 24564, 1917]);
     const blazeFace = priorFixtures().find((f) => f.name === 'mediapipeBlazeFace')!;
     assert.equal((await generatePriors(blazeFace.config)).length / 4, 896);
@@ -65,13 +81,25 @@ describe('priors match golden values', () => {
 describe('invalid prior configurations are rejected with a clear error', () => {
   const ssd = presets.ssd300Voc.priors as PriorConfig & { family: 'ssd' };
   const cases: [string, unknown, RegExp][] = [
-    ['unknown family', { family: 'yolo' }, /unknown family 'yolo'; valid families: ssd, torchvision, tfGrid, mediapipe/],
+    [
+      'unknown family',
+      { family: 'yolo' },
+      /unknown family 'yolo'; valid families: ssd, torchvision, tfGrid, mediapipe/,
+    ],
     ['no feature maps', { ...ssd, featureMaps: [] }, /featureMaps must list at least one/],
     ['steps of the wrong length', { ...ssd, steps: [8, 16] }, /steps has 2 entries; it needs 6/],
     ['a zero min size', { ...ssd, minSizes: [0, 60, 111, 162, 213, 264] }, /minSizes\[0\] is 0/],
     ['a fractional feature map', { ...ssd, featureMaps: [38.5, 19, 10, 5, 3, 1] }, /featureMaps\[0\] width is 38.5/],
-    ['a negative aspect ratio', { ...ssd, aspectRatios: [[-2], [2, 3], [2, 3], [2, 3], [2], [2]] }, /aspectRatios\[0\]\[0\] is -2/],
-    ['torchvision scales one short', { ...(presets.torchvisionSsd300Coco.priors as object), scales: [0.1, 0.2] }, /scales has 2 entries; it needs 7/],
+    [
+      'a negative aspect ratio',
+      { ...ssd, aspectRatios: [[-2], [2, 3], [2, 3], [2, 3], [2], [2]] },
+      /aspectRatios\[0\]\[0\] is -2/,
+    ],
+    [
+      'torchvision scales one short',
+      { ...(presets.torchvisionSsd300Coco.priors as object), scales: [0.1, 0.2] },
+      /scales has 2 entries; it needs 7/,
+    ],
   ];
   for (const [what, config, message] of cases) {
     it(what, async () => {

@@ -16,7 +16,8 @@ import { readTfliteCocoFixtures } from '../tflite-reference/fixtures.js';
 
 /** 256 small boxes on a 16 × 16 grid that never overlap: NMS keeps every candidate. */
 const GRID = Float32Array.from({ length: 256 * 4 }, (_, i) => {
-  const prior = i >> 2, k = i & 3;
+  const prior = i >> 2,
+    k = i & 3;
   return k === 0 ? ((prior % 16) + 0.5) / 16 : k === 1 ? (Math.floor(prior / 16) + 0.5) / 16 : 0.02;
 });
 
@@ -24,10 +25,23 @@ type Mode = 'plain' | 'fast' | 'regular';
 
 function gridConfig(mode: Mode, activation: 'none' | 'sigmoid', threshold: number): PostprocessConfig {
   return {
-    priors: GRID, numClasses: 3, backgroundClass: 0, scoreActivation: activation, scoreThreshold: threshold,
-    nmsThreshold: 0.5, topK: 256, keepTopK: 512,
+    priors: GRID,
+    numClasses: 3,
+    backgroundClass: 0,
+    scoreActivation: activation,
+    scoreThreshold: threshold,
+    nmsThreshold: 0.5,
+    topK: 256,
+    keepTopK: 512,
     boxCoding: mode === 'plain' ? { variances: [0.1, 0.2] } : { scaleFactors: [10, 10, 5, 5], order: 'yxhw' },
-    ...(mode === 'plain' ? {} : { tfliteNms: mode === 'fast' ? { useRegularNms: false, maxClassesPerDetection: 2 } : { useRegularNms: true, detectionsPerClass: 256 } }),
+    ...(mode === 'plain'
+      ? {}
+      : {
+          tfliteNms:
+            mode === 'fast'
+              ? { useRegularNms: false, maxClassesPerDetection: 2 }
+              : { useRegularNms: true, detectionsPerClass: 256 },
+        }),
   };
 }
 
@@ -65,14 +79,24 @@ describe('runQuantized: thresholding uint8 scores', () => {
             assert.deepEqual(quantized, floats, `${mode} at ${threshold}: runQuantized differs from dequantise + run`);
             // which bytes passed, class by class, in the float path (the fast mode reports each anchor's best class first)
             for (const classId of [1, 2]) {
-              const passed = new Set(floats.filter((d) => d.classId === classId && (mode !== 'fast' || d === floats.find((e) => e.priorIndex === d.priorIndex)))
-                .map((d) => classId === 1 ? d.priorIndex! : 255 - d.priorIndex!));
+              const passed = new Set(
+                floats
+                  .filter(
+                    (d) =>
+                      d.classId === classId &&
+                      (mode !== 'fast' || d === floats.find((e) => e.priorIndex === d.priorIndex)),
+                  )
+                  .map((d) => (classId === 1 ? d.priorIndex! : 255 - d.priorIndex!)),
+              );
               for (let q = 0; q < 256; q++) {
                 // the fast mode thresholds an anchor's best class only: the larger byte (class 1 on a tie)
                 const seen = mode !== 'fast' || (classId === 1 ? q >= 255 - q : q > 255 - q);
                 if (!seen) continue;
-                assert.equal(passed.has(q), q >= gates[classId],
-                  `${mode}, threshold ${threshold}, class ${classId}: byte ${q} ${passed.has(q) ? 'passes' : 'fails'} in float, uint8 threshold ${gates[classId]}`);
+                assert.equal(
+                  passed.has(q),
+                  q >= gates[classId],
+                  `${mode}, threshold ${threshold}, class ${classId}: byte ${q} ${passed.has(q) ? 'passes' : 'fails'} in float, uint8 threshold ${gates[classId]}`,
+                );
               }
             }
             post.dispose();
@@ -99,45 +123,74 @@ describe('runQuantized: thresholding uint8 scores', () => {
     assert.equal(post.quantizedThresholds(SCORES.none.quant), null);
     const { loc, conf } = everyByte(3);
     const quant = { scale: 0.05, zeroPoint: 100 };
-    assert.deepEqual(post.runQuantized(loc, LOC_QUANT, conf, quant), post.run(dequantize(loc, LOC_QUANT), dequantize(conf, quant)));
+    assert.deepEqual(
+      post.runQuantized(loc, LOC_QUANT, conf, quant),
+      post.run(dequantize(loc, LOC_QUANT), dequantize(conf, quant)),
+    );
   });
 
   it('a batch, rows that all fail, and bad arguments', async () => {
     const post = await createPostprocessor(gridConfig('regular', 'sigmoid', 0.75));
     const quant = SCORES.sigmoid.quant;
-    const a = everyByte(1), b = everyByte(2);
+    const a = everyByte(1),
+      b = everyByte(2);
     const none = new Uint8Array(256 * 3); // every score sigmoid(−6.4): no candidate at all
-    const loc = Uint8Array.from([...a.loc, ...b.loc, ...a.loc]), conf = Uint8Array.from([...a.conf, ...none, ...b.conf]);
+    const loc = Uint8Array.from([...a.loc, ...b.loc, ...a.loc]),
+      conf = Uint8Array.from([...a.conf, ...none, ...b.conf]);
     const expected = post.run(dequantize(loc, LOC_QUANT), dequantize(conf, quant));
     assert.deepEqual(expected[1], []);
     assert.deepEqual(post.runQuantized(loc, LOC_QUANT, conf, quant, 3), expected);
-    assert.throws(() => post.runQuantized(new Float32Array(4) as unknown as Uint8Array, LOC_QUANT, conf, quant), /Uint8Arrays/);
-    assert.throws(() => post.runQuantized(loc, { scale: 0, zeroPoint: 0 }, conf, quant), /locQuant .* finite scale > 0/);
-    assert.throws(() => post.runQuantized(loc, LOC_QUANT, conf, { scale: 1, zeroPoint: 300 }), /confQuant .* zero point in \[0, 255\]/);
+    assert.throws(
+      () => post.runQuantized(new Float32Array(4) as unknown as Uint8Array, LOC_QUANT, conf, quant),
+      /Uint8Arrays/,
+    );
+    assert.throws(
+      () => post.runQuantized(loc, { scale: 0, zeroPoint: 0 }, conf, quant),
+      /locQuant .* finite scale > 0/,
+    );
+    assert.throws(
+      () => post.runQuantized(loc, LOC_QUANT, conf, { scale: 1, zeroPoint: 300 }),
+      /confQuant .* zero point in \[0, 255\]/,
+    );
     assert.throws(() => post.runQuantized(loc.subarray(4), LOC_QUANT, conf, quant), /loc has/);
     post.dispose();
     assert.throws(() => post.runQuantized(loc, LOC_QUANT, conf, quant), /disposed/);
   });
 });
 
-describe('runQuantized on the COCO detector\'s real uint8 heads', () => {
-  const metadata = readSsdEdgeMetadata(readFileSync(new URL('../../../models/ssd-mobilenet-v2-coco.onnx', import.meta.url)))!;
+describe("runQuantized on the COCO detector's real uint8 heads", () => {
+  const metadata = readSsdEdgeMetadata(
+    readFileSync(new URL('../../../models/ssd-mobilenet-v2-coco.onnx', import.meta.url)),
+  )!;
   for (const build of ['simd', 'baseline'] as const) {
     it(`${build}: equals dequantise + run() on every fixture photo, at the model's threshold and at 0.3 and 0.6`, async () => {
       const fixtures = await readTfliteCocoFixtures();
       assert.equal(fixtures.length, 5);
       for (const threshold of [undefined, 0.3, 0.6]) {
-        const config = { ...metadata.postprocess, ...(threshold === undefined ? {} : { scoreThreshold: threshold }) } as PostprocessConfig;
+        const config = {
+          ...metadata.postprocess,
+          ...(threshold === undefined ? {} : { scoreThreshold: threshold }),
+        } as PostprocessConfig;
         const post = await createPostprocessor(config, { build });
         for (const fixture of fixtures) {
           const { boxEncodings, classPredictions } = fixture.json.heads;
-          const locQuant = { scale: boxEncodings.quantization!.scale[0], zeroPoint: boxEncodings.quantization!.zeroPoint[0] };
-          const confQuant = { scale: classPredictions.quantization!.scale[0], zeroPoint: classPredictions.quantization!.zeroPoint[0] };
+          const locQuant = {
+            scale: boxEncodings.quantization!.scale[0],
+            zeroPoint: boxEncodings.quantization!.zeroPoint[0],
+          };
+          const confQuant = {
+            scale: classPredictions.quantization!.scale[0],
+            zeroPoint: classPredictions.quantization!.zeroPoint[0],
+          };
           assert.deepEqual([locQuant.zeroPoint, confQuant.scale, confQuant.zeroPoint], [179, 1 / 256, 0]);
-          const expected = post.run(dequantize(fixture.boxEncodings, locQuant), dequantize(fixture.classPredictions, confQuant));
+          const expected = post.run(
+            dequantize(fixture.boxEncodings, locQuant),
+            dequantize(fixture.classPredictions, confQuant),
+          );
           const actual = post.runQuantized(fixture.boxEncodings, locQuant, fixture.classPredictions, confQuant);
           assert.deepEqual(actual, expected, `${fixture.name} at threshold ${threshold ?? 'of the model'}`);
-          if (threshold === undefined) assert.equal(actual[0].length, 20, `${fixture.name}: the model returns 20 detections`);
+          if (threshold === undefined)
+            assert.equal(actual[0].length, 20, `${fixture.name}: the model returns 20 detections`);
         }
         post.dispose();
       }

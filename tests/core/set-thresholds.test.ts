@@ -8,7 +8,8 @@ import { createPostprocessor, type Quantization } from '../../src/core/postproce
 import { presets } from '../../src/core/presets.js';
 import { mulberry32 } from '../../src/util/random.js';
 
-const P = 1917, C = 91;
+const P = 1917,
+  C = 91;
 const config = { ...presets.tfSsdMobilenetV1Coco, tfliteNms: undefined, scoreThreshold: 0.3, nmsThreshold: 0.6 };
 
 /** Seeded heads with a few hundred confident rows, so thresholds and NMS both matter. */
@@ -19,7 +20,11 @@ function heads() {
   return { loc, conf };
 }
 
-async function fresh(scoreThreshold: number, nmsThreshold: number, run: (post: Awaited<ReturnType<typeof createPostprocessor>>) => unknown) {
+async function fresh(
+  scoreThreshold: number,
+  nmsThreshold: number,
+  run: (post: Awaited<ReturnType<typeof createPostprocessor>>) => unknown,
+) {
   const post = await createPostprocessor({ ...config, scoreThreshold, nmsThreshold });
   try {
     return run(post);
@@ -32,19 +37,30 @@ describe('Postprocessor.setThresholds', () => {
   const { loc, conf } = heads();
   const quant: Quantization = { scale: 0.05, zeroPoint: 140 };
   const q = (values: Float32Array, quantization: Quantization) =>
-    Uint8Array.from(values, (v) => Math.max(0, Math.min(255, Math.round(v / quantization.scale) + quantization.zeroPoint)));
-  const locQ = q(loc, { scale: 0.01, zeroPoint: 128 }), confQ = q(conf, quant);
+    Uint8Array.from(values, (v) =>
+      Math.max(0, Math.min(255, Math.round(v / quantization.scale) + quantization.zeroPoint)),
+    );
+  const locQ = q(loc, { scale: 0.01, zeroPoint: 128 }),
+    confQ = q(conf, quant);
 
   it('equals a postprocessor made with the new thresholds, on float and uint8 heads, setting after setting', async () => {
     const post = await createPostprocessor(config);
     try {
       const sizes = new Set<number>();
-      for (const [score, nms] of [[0.9, 0.6], [0.5, 0.2], [0.95, 0.9], [0.3, 0.6]]) {
+      for (const [score, nms] of [
+        [0.9, 0.6],
+        [0.5, 0.2],
+        [0.95, 0.9],
+        [0.3, 0.6],
+      ]) {
         post.setThresholds({ scoreThreshold: score, nmsThreshold: nms });
         const found = post.run(loc, conf)[0];
         assert.deepEqual(found, await fresh(score, nms, (p) => p.run(loc, conf)[0]), `float at ${score}, ${nms}`);
-        assert.deepEqual(post.runQuantized(locQ, { scale: 0.01, zeroPoint: 128 }, confQ, quant)[0],
-          await fresh(score, nms, (p) => p.runQuantized(locQ, { scale: 0.01, zeroPoint: 128 }, confQ, quant)[0]), `uint8 at ${score}, ${nms}`);
+        assert.deepEqual(
+          post.runQuantized(locQ, { scale: 0.01, zeroPoint: 128 }, confQ, quant)[0],
+          await fresh(score, nms, (p) => p.runQuantized(locQ, { scale: 0.01, zeroPoint: 128 }, confQ, quant)[0]),
+          `uint8 at ${score}, ${nms}`,
+        );
         assert.equal(post.config.nmsThreshold, Math.fround(nms));
         sizes.add(found.length);
       }
@@ -59,8 +75,14 @@ describe('Postprocessor.setThresholds', () => {
     try {
       post.setThresholds({ nmsThreshold: 0.2 });
       assert.equal(post.config.thresholds[5], Math.fround(0.3), 'the score threshold kept');
-      assert.throws(() => post.setThresholds({ scoreThreshold: 1.5 }), (e: Error) => e instanceof RangeError && /scoreThreshold.*1\.5/.test(e.message));
-      assert.throws(() => post.setThresholds({ nmsThresold: 0.1 } as never), /unknown key 'nmsThresold'; did you mean 'nmsThreshold'/);
+      assert.throws(
+        () => post.setThresholds({ scoreThreshold: 1.5 }),
+        (e: Error) => e instanceof RangeError && /scoreThreshold.*1\.5/.test(e.message),
+      );
+      assert.throws(
+        () => post.setThresholds({ nmsThresold: 0.1 } as never),
+        /unknown key 'nmsThresold'; did you mean 'nmsThreshold'/,
+      );
       assert.deepEqual(post.run(loc, conf)[0], await fresh(0.3, 0.2, (p) => p.run(loc, conf)[0]));
       post.dispose();
       assert.throws(() => post.setThresholds({ nmsThreshold: 0.3 }), /disposed/);

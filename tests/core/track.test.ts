@@ -12,23 +12,35 @@ const STATE_NAMES = ['tentative', 'confirmed', 'lost'];
 function randomSequence(seed: number, frames: number, objects: number): TrackInput[][] {
   const rand = random(seed);
   const things = Array.from({ length: objects }, () => ({
-    x: rand() * 0.8, y: rand() * 0.8, w: 0.03 + rand() * 0.2, h: 0.03 + rand() * 0.2,
-    vx: (rand() - 0.5) * 0.02, vy: (rand() - 0.5) * 0.02, cls: 1 + Math.floor(rand() * 3),
+    x: rand() * 0.8,
+    y: rand() * 0.8,
+    w: 0.03 + rand() * 0.2,
+    h: 0.03 + rand() * 0.2,
+    vx: (rand() - 0.5) * 0.02,
+    vy: (rand() - 0.5) * 0.02,
+    cls: 1 + Math.floor(rand() * 3),
   }));
   const out: TrackInput[][] = [];
   for (let f = 0; f < frames; f++) {
     const dets: TrackInput[] = [];
     for (const o of things) {
-      o.x += o.vx; o.y += o.vy;
+      o.x += o.vx;
+      o.y += o.vy;
       if (rand() < 0.1) continue; // missed
       const n = () => normal(rand) * 0.004;
-      const x1 = o.x + n(), y1 = o.y + n();
+      const x1 = o.x + n(),
+        y1 = o.y + n();
       dets.push({ classId: o.cls, score: 0.3 + 0.7 * rand(), box: [x1, y1, x1 + o.w + n(), y1 + o.h + n()] });
     }
     for (let k = 0; k < 2; k++) {
       if (rand() < 0.3) {
-        const x = rand() * 0.9, y = rand() * 0.9;
-        dets.push({ classId: 1 + Math.floor(rand() * 3), score: rand(), box: [x, y, x + 0.02 + rand() * 0.1, y + 0.02 + rand() * 0.1] });
+        const x = rand() * 0.9,
+          y = rand() * 0.9;
+        dets.push({
+          classId: 1 + Math.floor(rand() * 3),
+          score: rand(),
+          box: [x, y, x + 0.02 + rand() * 0.1, y + 0.02 + rand() * 0.1],
+        });
       }
     }
     // shuffle so that order carries no information
@@ -41,7 +53,13 @@ function randomSequence(seed: number, frames: number, objects: number): TrackInp
   return out;
 }
 
-async function assertParity(options: TrackerOptions, seed: number, frames: number, objects: number, build: 'simd' | 'baseline') {
+async function assertParity(
+  options: TrackerOptions,
+  seed: number,
+  frames: number,
+  objects: number,
+  build: 'simd' | 'baseline',
+) {
   const tracker = await createTracker({ ...options, build, includeTentative: true });
   const params = resolveTrackerOptions(options);
   const reference = new ReferenceTracker(params);
@@ -54,17 +72,46 @@ async function assertParity(options: TrackerOptions, seed: number, frames: numbe
     time += 20 + 30 * rand(); // uneven frame times
     const actual = tracker.update(sequence[f], time);
     const packed = packDetections(sequence[f]);
-    const boxes = Array.from({ length: packed.classes.length }, (_, i) => [...packed.boxes.subarray(4 * i, 4 * i + 4)] as Box4);
-    const expected = reference.update({ boxes, classes: [...packed.classes], scores: [...packed.scores] }, frameSeconds(time, previous));
+    const boxes = Array.from(
+      { length: packed.classes.length },
+      (_, i) => [...packed.boxes.subarray(4 * i, 4 * i + 4)] as Box4,
+    );
+    const expected = reference.update(
+      { boxes, classes: [...packed.classes], scores: [...packed.scores] },
+      frameSeconds(time, previous),
+    );
     previous = time;
     const context = `seed ${seed}, ${build}, ${JSON.stringify(options)}, frame ${f}`;
     assert.equal(actual.length, expected.length, `${context}: ${actual.length} tracks, reference ${expected.length}`);
     expected.forEach((e, i) => {
       const a = actual[i];
       assert.deepStrictEqual(
-        [a.trackId, a.classId, a.state, a.age, a.hits, a.timeSinceUpdate, a.detectionIndex, a.score, ...a.box, ...a.smoothedBox],
-        [e.id, e.classId, STATE_NAMES[e.state], e.age, e.hits, e.timeSinceUpdate, e.detIndex, e.score, ...e.box, ...e.smoothedBox],
-        `${context}: track ${i}`);
+        [
+          a.trackId,
+          a.classId,
+          a.state,
+          a.age,
+          a.hits,
+          a.timeSinceUpdate,
+          a.detectionIndex,
+          a.score,
+          ...a.box,
+          ...a.smoothedBox,
+        ],
+        [
+          e.id,
+          e.classId,
+          STATE_NAMES[e.state],
+          e.age,
+          e.hits,
+          e.timeSinceUpdate,
+          e.detIndex,
+          e.score,
+          ...e.box,
+          ...e.smoothedBox,
+        ],
+        `${context}: track ${i}`,
+      );
       compared++;
     });
   }
@@ -78,8 +125,13 @@ describe('tracker parity: wasm equals the reference bit for bit', () => {
       it(`${build}, ${smoother}: 12 random sequences of 60 frames`, async () => {
         let compared = 0;
         for (let seed = 1; seed <= 12; seed++) {
-          const options: TrackerOptions = { smoother, minHits: 1 + (seed % 3), maxAge: seed % 5, classAware: seed % 4 !== 0,
-            iouThreshold: [0.3, 0.1, 0.5][seed % 3] };
+          const options: TrackerOptions = {
+            smoother,
+            minHits: 1 + (seed % 3),
+            maxAge: seed % 5,
+            classAware: seed % 4 !== 0,
+            iouThreshold: [0.3, 0.1, 0.5][seed % 3],
+          };
           compared += await assertParity(options, seed * 7919, 60, 2 + seed * 3, build);
         }
         assert.ok(compared > 1000, `compared ${compared} track states`);
@@ -89,7 +141,11 @@ describe('tracker parity: wasm equals the reference bit for bit', () => {
 });
 
 describe('tracker: behaviour', () => {
-  const box = (x: number, y: number, w = 0.1, h = 0.1): TrackInput => ({ classId: 1, score: 0.9, box: [x, y, x + w, y + h] });
+  const box = (x: number, y: number, w = 0.1, h = 0.1): TrackInput => ({
+    classId: 1,
+    score: 0.9,
+    box: [x, y, x + w, y + h],
+  });
 
   it('confirms after minHits, keeps the id through maxAge misses, then drops the track', async () => {
     const tracker = await createTracker({ minHits: 3, maxAge: 2 });
@@ -117,7 +173,14 @@ describe('tracker: behaviour', () => {
       const b = { classId: 2, score: 0.8, box: [0.7 - 0.03 * f, 0.42, 0.8 - 0.03 * f, 0.52] };
       const tracks = tracker.update(f % 2 ? [b, a] : [a, b], f * 33);
       const byClass = new Map(tracks.map((t) => [t.classId, t.trackId]));
-      assert.deepEqual([...byClass.entries()].sort(), [[1, 1], [2, 2]], `frame ${f}`);
+      assert.deepEqual(
+        [...byClass.entries()].sort(),
+        [
+          [1, 1],
+          [2, 2],
+        ],
+        `frame ${f}`,
+      );
     }
   });
 
@@ -134,11 +197,16 @@ describe('tracker: behaviour', () => {
   it('smooths: one-euro and exponential boxes lag a jittering detection, none returns it', async () => {
     for (const smoother of ['one-euro', 'exponential', 'none'] as const) {
       const tracker = await createTracker({ minHits: 1, smoother });
-      let jitter = 0, smoothJitter = 0, last: number[] | undefined;
+      let jitter = 0,
+        smoothJitter = 0,
+        last: number[] | undefined;
       for (let f = 0; f < 30; f++) {
         const dx = f % 2 ? 0.01 : -0.01;
         const [t] = tracker.update([box(0.4 + dx, 0.4)], f * 33);
-        if (last) { jitter += 0.02; smoothJitter += Math.abs(t.smoothedBox[0] - last[0]); }
+        if (last) {
+          jitter += 0.02;
+          smoothJitter += Math.abs(t.smoothedBox[0] - last[0]);
+        }
         last = t.smoothedBox;
       }
       if (smoother === 'none') assert.ok(Math.abs(smoothJitter - jitter) < 1e-5, 'none: the raw box');
@@ -152,26 +220,43 @@ describe('tracker: bad options and inputs', () => {
     await assert.rejects(createTracker({ minHits: 0 }), /minHits is 0; it must be an integer ≥ 1/);
     await assert.rejects(createTracker({ maxAge: 1.5 }), /maxAge is 1.5/);
     await assert.rejects(createTracker({ iouThreshold: NaN }), /iouThreshold is NaN/);
-    await assert.rejects(createTracker({ smoother: 'median' as never }), /smoother is 'median'; it must be one of 'kalman'/);
+    await assert.rejects(
+      createTracker({ smoother: 'median' as never }),
+      /smoother is 'median'; it must be one of 'kalman'/,
+    );
     await assert.rejects(createTracker({ smoother: 'one-euro', oneEuro: { minCutoff: 0 } }), /minCutoff is 0/);
     await assert.rejects(createTracker({ exponential: { alpha: 2 } }), /alpha is 2/);
     await assert.rejects(createTracker({ classAware: 'yes' as never }), TypeError);
   });
 
   it('rejects unknown keys, at the top and inside oneEuro and exponential, suggesting the nearest', async () => {
-    const typo = (options: object, message: RegExp) => assert.rejects(createTracker(options as TrackerOptions),
-      (error: Error) => error instanceof TypeError && message.test(error.message));
+    const typo = (options: object, message: RegExp) =>
+      assert.rejects(
+        createTracker(options as TrackerOptions),
+        (error: Error) => error instanceof TypeError && message.test(error.message),
+      );
     await typo({ maxAges: 5 }, /tracker options has an unknown key 'maxAges'; did you mean 'maxAge'\?/);
-    await typo({ smoother: 'one-euro', oneEuro: { minCutoff: 1, betta: 2 } }, /oneEuro has an unknown key 'betta'; did you mean 'beta'\?/);
-    await typo({ smoother: 'exponential', exponential: { alfa: 0.5 } }, /exponential has an unknown key 'alfa'; did you mean 'alpha'\?/);
-    (await createTracker({ smoother: 'one-euro', oneEuro: { minCutoff: 1 }, build: 'auto', wasmBaseUrl: undefined })).dispose();
+    await typo(
+      { smoother: 'one-euro', oneEuro: { minCutoff: 1, betta: 2 } },
+      /oneEuro has an unknown key 'betta'; did you mean 'beta'\?/,
+    );
+    await typo(
+      { smoother: 'exponential', exponential: { alfa: 0.5 } },
+      /exponential has an unknown key 'alfa'; did you mean 'alpha'\?/,
+    );
+    (
+      await createTracker({ smoother: 'one-euro', oneEuro: { minCutoff: 1 }, build: 'auto', wasmBaseUrl: undefined })
+    ).dispose();
   });
 
   it('rejects NaN boxes, negative sizes, bad classes and scores, non-monotonic timestamps', async () => {
     const tracker = await createTracker();
     const good: TrackInput = { classId: 1, score: 0.5, box: [0, 0, 0.1, 0.1] };
     assert.throws(() => tracker.update([{ ...good, box: [0, NaN, 0.1, 0.1] }], 0), /detections\[0\]\.box\[1\] is NaN/);
-    assert.throws(() => tracker.update([good, { ...good, box: [0.5, 0, 0.4, 0.1] }], 0), /detections\[1\]\.box .*width -0\.1.*xmax > xmin/);
+    assert.throws(
+      () => tracker.update([good, { ...good, box: [0.5, 0, 0.4, 0.1] }], 0),
+      /detections\[1\]\.box .*width -0\.1.*xmax > xmin/,
+    );
     assert.throws(() => tracker.update([{ ...good, box: [0, 0, 0.1] }], 0), TypeError);
     assert.throws(() => tracker.update([{ ...good, classId: -1 }], 0), /classId is -1/);
     assert.throws(() => tracker.update([{ ...good, score: Infinity }], 0), /score is Infinity/);

@@ -10,7 +10,9 @@ import { afterEach, describe, it } from 'node:test';
 import { createPostprocessor } from '../../src/core/postprocessor.js';
 import { setWasmBaseUrl } from '../../src/core/loader.js';
 
-const wasmDir = pathToFileURL(path.resolve(import.meta.dirname ?? path.dirname(fileURLToPath(import.meta.url)), '../../wasm/'));
+const wasmDir = pathToFileURL(
+  path.resolve(import.meta.dirname ?? path.dirname(fileURLToPath(import.meta.url)), '../../wasm/'),
+);
 const nowhere = pathToFileURL('/nonexistent/ssd-edge-wasm/');
 
 describe('wasm base URL', () => {
@@ -19,8 +21,10 @@ describe('wasm base URL', () => {
   it('wasmBaseUrl per call: found there, or an error naming the URL and the fix', async () => {
     const post = await createPostprocessor('ssd300Voc', { wasmBaseUrl: wasmDir });
     post.dispose();
-    await assert.rejects(createPostprocessor('ssd300Voc', { wasmBaseUrl: nowhere, build: 'baseline' }),
-      /could not load the ssd-edge baseline core from file:\/\/\/nonexistent\/ssd-edge-wasm\/ssd-core\.baseline\.wasm: .*setWasmBaseUrl/);
+    await assert.rejects(
+      createPostprocessor('ssd300Voc', { wasmBaseUrl: nowhere, build: 'baseline' }),
+      /could not load the ssd-edge baseline core from file:\/\/\/nonexistent\/ssd-edge-wasm\/ssd-core\.baseline\.wasm: .*setWasmBaseUrl/,
+    );
   });
 
   it('setWasmBaseUrl sets the default for later loads (without a trailing slash too); undefined restores it', async () => {
@@ -33,6 +37,9 @@ describe('wasm base URL', () => {
   });
 
   it('rejects a base that is not a URL or a string', () => {
-    assert.throws(() => setWasmBaseUrl(42 as never), (e: Error) => e instanceof TypeError && /wasmBaseUrl must be a URL or a string, got number/.test(e.message));
+    assert.throws(
+      () => setWasmBaseUrl(42 as never),
+      (e: Error) => e instanceof TypeError && /wasmBaseUrl must be a URL or a string, got number/.test(e.message),
+    );
   });
 });

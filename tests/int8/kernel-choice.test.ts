@@ -12,20 +12,35 @@ describe('int8 kernel choice', () => {
     WebAssembly.validate = () => false;
     try {
       for (const threads of [1, 2]) {
-        assert.deepEqual(chooseInt8Build('auto', threads), { build: 'baseline', reason: 'scalar baseline kernels (this engine has no wasm SIMD)' });
+        assert.deepEqual(chooseInt8Build('auto', threads), {
+          build: 'baseline',
+          reason: 'scalar baseline kernels (this engine has no wasm SIMD)',
+        });
       }
-      assert.throws(() => chooseInt8Build('simd', 1), /build 'simd' was requested but this engine does not support wasm SIMD/);
+      assert.throws(
+        () => chooseInt8Build('simd', 1),
+        /build 'simd' was requested but this engine does not support wasm SIMD/,
+      );
     } finally {
       WebAssembly.validate = validate;
     }
   });
 
   it('names the builds when asked for one that does not exist', () => {
-    assert.throws(() => chooseInt8Build('avx' as 'simd', 1), /build is 'avx'; it must be one of 'auto', 'relaxed', 'simd', 'baseline'/);
+    assert.throws(
+      () => chooseInt8Build('avx' as 'simd', 1),
+      /build is 'avx'; it must be one of 'auto', 'relaxed', 'simd', 'baseline'/,
+    );
   });
 
   it('an explicit build says it was asked for', () => {
-    assert.deepEqual(chooseInt8Build('baseline', 1), { build: 'baseline', reason: "scalar baseline kernels (build 'baseline' asked for)" });
-    assert.deepEqual(chooseInt8Build('simd', 2), { build: 'simd', reason: "wasm SIMD kernels (build 'simd' asked for)" });
+    assert.deepEqual(chooseInt8Build('baseline', 1), {
+      build: 'baseline',
+      reason: "scalar baseline kernels (build 'baseline' asked for)",
+    });
+    assert.deepEqual(chooseInt8Build('simd', 2), {
+      build: 'simd',
+      reason: "wasm SIMD kernels (build 'simd' asked for)",
+    });
   });
 });

@@ -16,7 +16,11 @@ import { CHROMIUM, openTfliteReference, type TfliteReference } from '../../tools
 import { readTfliteCocoFixtures } from '../tflite-reference/fixtures.js';
 
 const files = findCocoModel();
-const skip = !existsSync(CHROMIUM) ? `${CHROMIUM} is missing (apt-get install chromium)` : !files ? COCO_MODEL_HINT : false;
+const skip = !existsSync(CHROMIUM)
+  ? `${CHROMIUM} is missing (apt-get install chromium)`
+  : !files
+    ? COCO_MODEL_HINT
+    : false;
 const CHECKED = new Set(['CONV_2D', 'DEPTHWISE_CONV_2D', 'ADD', 'CONCATENATION', 'LOGISTIC']);
 
 describe('int8 executor against TensorFlow Lite, layer by layer', { skip }, () => {
@@ -26,14 +30,14 @@ describe('int8 executor against TensorFlow Lite, layer by layer', { skip }, () =
   });
   after(() => reference?.close());
 
-  it('every convolution, depthwise convolution, ADD, concatenation and LOGISTIC output is TFLite\'s, on two photos', async (t) => {
+  it("every convolution, depthwise convolution, ADD, concatenation and LOGISTIC output is TFLite's, on two photos", async (t) => {
     const model = new Uint8Array(await readFile(files!.model));
     const graph = readTflite(model);
-    const ops = graph.operators.filter(op => CHECKED.has(op.name));
-    const indices = ops.map(op => op.outputs[0]);
+    const ops = graph.operators.filter((op) => CHECKED.has(op.name));
+    const indices = ops.map((op) => op.outputs[0]);
     const net = await createTfliteInt8Network(model, { build: 'simd', outputs: indices });
     const loaded = await reference.load(model, { outputs: indices, threads: 1 });
-    const fixtures = (await readTfliteCocoFixtures()).filter(f => f.name === 'dog' || f.name === 'coffee');
+    const fixtures = (await readTfliteCocoFixtures()).filter((f) => f.name === 'dog' || f.name === 'coffee');
     let values = 0;
     for (const f of fixtures) {
       const [run] = await loaded.run([f.input]);
@@ -41,7 +45,8 @@ describe('int8 executor against TensorFlow Lite, layer by layer', { skip }, () =
       const wrong: string[] = [];
       run.outputs.forEach((theirs, k) => {
         assert.equal(theirs.index, indices[k]);
-        const mine = ours[k], data = theirs.data as Uint8Array;
+        const mine = ours[k],
+          data = theirs.data as Uint8Array;
         assert.equal(mine.length, data.length, `${ops[k].name} #${ops[k].index}: size`);
         let differ = 0;
         for (let i = 0; i < data.length; i++) if (mine[i] !== data[i]) differ++;

@@ -13,9 +13,16 @@ const MODEL = new URL('../../../models/mobilenet_ssd_v2_coco_quant_postprocess.t
 
 /** Where two byte arrays first differ, for a message that says how far off a run is. */
 function firstDifference(a: Uint8Array, b: Uint8Array): string {
-  let count = 0, first = -1;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) { count++; if (first < 0) first = i; }
-  return count === 0 ? 'identical' : `${count} of ${a.length} bytes differ, first at ${first}: ${a[first]} vs ${b[first]}`;
+  let count = 0,
+    first = -1;
+  for (let i = 0; i < a.length; i++)
+    if (a[i] !== b[i]) {
+      count++;
+      if (first < 0) first = i;
+    }
+  return count === 0
+    ? 'identical'
+    : `${count} of ${a.length} bytes differ, first at ${first}: ${a[first]} vs ${b[first]}`;
 }
 
 describe('int8 executor on SSD MobileNet V2 COCO (uint8)', () => {
@@ -29,12 +36,24 @@ describe('int8 executor on SSD MobileNet V2 COCO (uint8)', () => {
     it(`${build} build: both heads equal TensorFlow Lite's on every sample photo, byte for byte`, async () => {
       const net = await createTfliteInt8Network(model, { build });
       assert.equal(net.build, build);
-      assert.deepEqual(net.outputs.map(o => o.shape), [[1, 1917, 4], [1, 1917, 91]]);
+      assert.deepEqual(
+        net.outputs.map((o) => o.shape),
+        [
+          [1, 1917, 4],
+          [1, 1917, 91],
+        ],
+      );
       assert.ok(fixtures.length >= 5, `${fixtures.length} fixtures`);
       for (const f of fixtures) {
         const { boxEncodings, classPredictions } = net.runHeads(f.input);
-        assert.ok(Buffer.from(boxEncodings).equals(Buffer.from(f.boxEncodings)), `${f.name}: box encodings: ${firstDifference(boxEncodings, f.boxEncodings)}`);
-        assert.ok(Buffer.from(classPredictions).equals(Buffer.from(f.classPredictions)), `${f.name}: class predictions: ${firstDifference(classPredictions, f.classPredictions)}`);
+        assert.ok(
+          Buffer.from(boxEncodings).equals(Buffer.from(f.boxEncodings)),
+          `${f.name}: box encodings: ${firstDifference(boxEncodings, f.boxEncodings)}`,
+        );
+        assert.ok(
+          Buffer.from(classPredictions).equals(Buffer.from(f.classPredictions)),
+          `${f.name}: class predictions: ${firstDifference(classPredictions, f.classPredictions)}`,
+        );
       }
     });
   }

@@ -18,8 +18,14 @@ function sectionIds(bytes: Uint8Array): number[] {
   const ids: number[] = [];
   for (let at = 8; at < bytes.length;) {
     const id = bytes[at++];
-    let size = 0, shift = 0, byte: number;
-    do { byte = bytes[at++]; size += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80);
+    let size = 0,
+      shift = 0,
+      byte: number;
+    do {
+      byte = bytes[at++];
+      size += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (byte & 0x80);
     ids.push(id);
     at += size;
   }
@@ -31,11 +37,16 @@ describe('int8 executor, two threads', () => {
     const bytes = new Uint8Array(readFileSync(new URL('../../wasm/ssd-int8.threads.wasm', import.meta.url)));
     const ids = sectionIds(bytes);
     assert.ok(ids.includes(10), `sections ${ids}`); // code
-    assert.ok(!ids.includes(11) && !ids.includes(12) && !ids.includes(8), `sections ${ids}: a data (11), data count (12) or start (8) section`);
+    assert.ok(
+      !ids.includes(11) && !ids.includes(12) && !ids.includes(8),
+      `sections ${ids}: a data (11), data count (12) or start (8) section`,
+    );
     const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes));
-    assert.deepEqual(imports.filter(i => i.kind === 'memory').map(i => `${i.module}.${i.name}`), ['env.memory']);
+    assert.deepEqual(
+      imports.filter((i) => i.kind === 'memory').map((i) => `${i.module}.${i.name}`),
+      ['env.memory'],
+    );
   });
-
 
   let fixtures: TfliteCocoFixture[];
   const model = new Uint8Array(readFileSync(MODEL));
@@ -43,7 +54,7 @@ describe('int8 executor, two threads', () => {
     fixtures = await readTfliteCocoFixtures();
   });
 
-  it('gives the one-thread heads and TensorFlow Lite\'s on every sample photo, byte for byte', async () => {
+  it("gives the one-thread heads and TensorFlow Lite's on every sample photo, byte for byte", async () => {
     const one = await createTfliteInt8Network(model, { build: 'simd' });
     const two = await createTfliteInt8Network(model, { threads: 2 });
     try {
@@ -51,13 +62,27 @@ describe('int8 executor, two threads', () => {
       assert.equal(two.threads, 2, two.threadsReason);
       assert.equal(two.build, 'simd');
       assert.ok(fixtures.length >= 5, `${fixtures.length} fixtures`);
-      for (let round = 0; round < 2; round++) { // a second round: nothing left over from the previous run matters
+      for (let round = 0; round < 2; round++) {
+        // a second round: nothing left over from the previous run matters
         for (const f of fixtures) {
-          const a = one.runHeads(f.input), b = two.runHeads(f.input);
-          assert.ok(Buffer.from(b.boxEncodings).equals(Buffer.from(a.boxEncodings)), `${f.name}: box encodings differ from one thread's`);
-          assert.ok(Buffer.from(b.classPredictions).equals(Buffer.from(a.classPredictions)), `${f.name}: class predictions differ from one thread's`);
-          assert.ok(Buffer.from(b.boxEncodings).equals(Buffer.from(f.boxEncodings)), `${f.name}: box encodings differ from TFLite's`);
-          assert.ok(Buffer.from(b.classPredictions).equals(Buffer.from(f.classPredictions)), `${f.name}: class predictions differ from TFLite's`);
+          const a = one.runHeads(f.input),
+            b = two.runHeads(f.input);
+          assert.ok(
+            Buffer.from(b.boxEncodings).equals(Buffer.from(a.boxEncodings)),
+            `${f.name}: box encodings differ from one thread's`,
+          );
+          assert.ok(
+            Buffer.from(b.classPredictions).equals(Buffer.from(a.classPredictions)),
+            `${f.name}: class predictions differ from one thread's`,
+          );
+          assert.ok(
+            Buffer.from(b.boxEncodings).equals(Buffer.from(f.boxEncodings)),
+            `${f.name}: box encodings differ from TFLite's`,
+          );
+          assert.ok(
+            Buffer.from(b.classPredictions).equals(Buffer.from(f.classPredictions)),
+            `${f.name}: class predictions differ from TFLite's`,
+          );
         }
       }
       // the worker did run chunks (which chunks varies with scheduling; the results may not)
@@ -77,7 +102,7 @@ describe('int8 executor, two threads', () => {
     const net = await createTfliteInt8Network(model, { threads: 2 });
     assert.equal(liveWorkers(), before + 1);
     await net.dispose();
-    await new Promise(resolve => setTimeout(resolve, 50)); // the 'exit' event
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the 'exit' event
     assert.equal(liveWorkers(), 0);
     assert.throws(() => net.run(new Uint8Array(270000)), /disposed/);
     await net.dispose(); // twice is harmless

@@ -27,7 +27,10 @@ export interface TensorsToDetectionsOptions {
   scoreClippingThresh?: number;
   /** reverse_output_order: true → XYWH box format. */
   reverseOutputOrder: boolean;
-  xScale: number; yScale: number; wScale: number; hScale: number;
+  xScale: number;
+  yScale: number;
+  wScale: number;
+  hScale: number;
   applyExponentialOnBoxSize: boolean;
   minScoreThresh?: number;
 }
@@ -41,13 +44,21 @@ export interface NonMaxSuppressionOptions {
 }
 
 /** mediapipe::Anchor. */
-export interface Anchor { xCenter: number; yCenter: number; w: number; h: number }
+export interface Anchor {
+  xCenter: number;
+  yCenter: number;
+  w: number;
+  h: number;
+}
 
 /** mediapipe::Detection with a RELATIVE_BOUNDING_BOX location. */
 export interface MpDetection {
   score: number[];
   labelId: number[];
-  xmin: number; ymin: number; width: number; height: number;
+  xmin: number;
+  ymin: number;
+  width: number;
+  height: number;
   keypoints: { x: number; y: number }[];
   /** Not MediaPipe's: the anchor the detection came from, for matching in tests. */
   anchor: number;
@@ -55,12 +66,29 @@ export interface MpDetection {
 
 /** face_detection.pbtxt + face_detection_short_range.pbtxt, the options of BlazeFace short range. */
 export const BLAZEFACE_TENSORS_TO_DETECTIONS: TensorsToDetectionsOptions = {
-  numClasses: 1, numBoxes: 896, numCoords: 16, boxCoordOffset: 0, keypointCoordOffset: 4, numKeypoints: 6,
-  numValuesPerKeypoint: 2, sigmoidScore: true, scoreClippingThresh: 100, reverseOutputOrder: true,
-  xScale: 128, yScale: 128, wScale: 128, hScale: 128, applyExponentialOnBoxSize: false, minScoreThresh: 0.5,
+  numClasses: 1,
+  numBoxes: 896,
+  numCoords: 16,
+  boxCoordOffset: 0,
+  keypointCoordOffset: 4,
+  numKeypoints: 6,
+  numValuesPerKeypoint: 2,
+  sigmoidScore: true,
+  scoreClippingThresh: 100,
+  reverseOutputOrder: true,
+  xScale: 128,
+  yScale: 128,
+  wScale: 128,
+  hScale: 128,
+  applyExponentialOnBoxSize: false,
+  minScoreThresh: 0.5,
 };
 export const BLAZEFACE_NMS: NonMaxSuppressionOptions = {
-  minSuppressionThreshold: 0.3, overlapType: 'INTERSECTION_OVER_UNION', algorithm: 'WEIGHTED', maxNumDetections: -1, minScoreThreshold: -1,
+  minSuppressionThreshold: 0.3,
+  overlapType: 'INTERSECTION_OVER_UNION',
+  algorithm: 'WEIGHTED',
+  maxNumDetections: -1,
+  minScoreThreshold: -1,
 };
 
 /** TensorsToDetectionsCalculator::DecodeBoxes: [ymin, xmin, ymax, xmax, kx, ky, …] per box. */
@@ -96,8 +124,12 @@ function decodeBoxes(raw: Float32Array, anchors: Anchor[], o: TensorsToDetection
 }
 
 /** TensorsToDetectionsCalculator::ProcessCPU for raw box and score tensors. */
-export function tensorsToDetections(rawBoxes: Float32Array, rawScores: Float32Array, anchors: Anchor[],
-                                    o: TensorsToDetectionsOptions): MpDetection[] {
+export function tensorsToDetections(
+  rawBoxes: Float32Array,
+  rawScores: Float32Array,
+  anchors: Anchor[],
+  o: TensorsToDetectionsOptions,
+): MpDetection[] {
   const boxes = decodeBoxes(rawBoxes, anchors, o);
   const out: MpDetection[] = [];
   for (let i = 0; i < o.numBoxes; i++) {
@@ -112,18 +144,31 @@ export function tensorsToDetections(rawBoxes: Float32Array, rawScores: Float32Ar
         }
         score = f(1 / f(1 + f(Math.exp(-score))));
       }
-      if (maxScore < score) { maxScore = score; classId = c; }
+      if (maxScore < score) {
+        maxScore = score;
+        classId = c;
+      }
     }
     // ConvertToDetections / ConvertToDetection
     const b = i * o.numCoords;
     const [ymin, xmin, ymax, xmax] = [boxes[b], boxes[b + 1], boxes[b + 2], boxes[b + 3]];
-    const detection: MpDetection = { score: [], labelId: [], xmin, ymin, width: f(xmax - xmin), height: f(ymax - ymin), keypoints: [], anchor: i };
+    const detection: MpDetection = {
+      score: [],
+      labelId: [],
+      xmin,
+      ymin,
+      width: f(xmax - xmin),
+      height: f(ymax - ymin),
+      keypoints: [],
+      anchor: i,
+    };
     if (!(o.minScoreThresh !== undefined && maxScore < o.minScoreThresh)) {
       detection.score.push(maxScore);
       detection.labelId.push(classId);
     }
     if (detection.score.length === 0) continue;
-    if (detection.width < 0 || detection.height < 0 || Number.isNaN(detection.width) || Number.isNaN(detection.height)) continue;
+    if (detection.width < 0 || detection.height < 0 || Number.isNaN(detection.width) || Number.isNaN(detection.height))
+      continue;
     for (let k = 0; k < o.numKeypoints * o.numValuesPerKeypoint; k += o.numValuesPerKeypoint) {
       const at = b + o.keypointCoordOffset + k;
       detection.keypoints.push({ x: boxes[at], y: boxes[at + 1] });
@@ -134,14 +179,31 @@ export function tensorsToDetections(rawBoxes: Float32Array, rawScores: Float32Ar
 }
 
 /** Rectangle_f(xmin, ymin, width, height): min = (x, y), max = (x + width, y + height). */
-interface Rect { xmin: number; ymin: number; xmax: number; ymax: number }
-const rectOf = (d: MpDetection): Rect => ({ xmin: d.xmin, ymin: d.ymin, xmax: f(d.xmin + d.width), ymax: f(d.ymin + d.height) });
+interface Rect {
+  xmin: number;
+  ymin: number;
+  xmax: number;
+  ymax: number;
+}
+const rectOf = (d: MpDetection): Rect => ({
+  xmin: d.xmin,
+  ymin: d.ymin,
+  xmax: f(d.xmin + d.width),
+  ymax: f(d.ymin + d.height),
+});
 const isEmpty = (r: Rect) => r.xmin > r.xmax || r.ymin > r.ymax;
 const area = (r: Rect) => f(f(r.xmax - r.xmin) * f(r.ymax - r.ymin));
 
 /** OverlapSimilarity(INTERSECTION_OVER_UNION, rect1, rect2). */
 function overlapSimilarity(r1: Rect, r2: Rect): number {
-  const intersects = !(isEmpty(r1) || isEmpty(r2) || r2.xmax < r1.xmin || r1.xmax < r2.xmin || r2.ymax < r1.ymin || r1.ymax < r2.ymin);
+  const intersects = !(
+    isEmpty(r1) ||
+    isEmpty(r2) ||
+    r2.xmax < r1.xmin ||
+    r1.xmax < r2.xmin ||
+    r2.ymax < r1.ymin ||
+    r1.ymax < r2.ymin
+  );
   if (!intersects) return 0;
   const pmin = [Math.max(r1.xmin, r2.xmin), Math.max(r1.ymin, r2.ymin)];
   const pmax = [Math.min(r1.xmax, r2.xmax), Math.min(r1.ymax, r2.ymax)];
@@ -163,7 +225,7 @@ export function nonMaxSuppression(detections: MpDetection[], o: NonMaxSuppressio
       const d = detections[index];
       if (o.minScoreThreshold > 0 && d.score[0] < o.minScoreThreshold) break;
       const location = rectOf(d);
-      if (!retained.some(r => overlapSimilarity(r, location) > o.minSuppressionThreshold)) {
+      if (!retained.some((r) => overlapSimilarity(r, location) > o.minSuppressionThreshold)) {
         out.push(d);
         retained.push(location);
       }
@@ -183,11 +245,15 @@ export function nonMaxSuppression(detections: MpDetection[], o: NonMaxSuppressio
       const rest = rectOf(detections[entry[0]]);
       (overlapSimilarity(rest, location) > o.minSuppressionThreshold ? candidates : remained).push(entry);
     }
-    let weighted: MpDetection = { ...detection, keypoints: detection.keypoints.map(k => ({ ...k })) };
+    let weighted: MpDetection = { ...detection, keypoints: detection.keypoints.map((k) => ({ ...k })) };
     if (candidates.length > 0) {
       const numKeypoints = detection.keypoints.length;
       const keypoints = new Array<number>(numKeypoints * 2).fill(0);
-      let wXmin = 0, wYmin = 0, wXmax = 0, wYmax = 0, totalScore = 0;
+      let wXmin = 0,
+        wYmin = 0,
+        wXmax = 0,
+        wYmax = 0,
+        totalScore = 0;
       for (const [index, score] of candidates) {
         totalScore = f(totalScore + score);
         const c = detections[index];
@@ -200,10 +266,18 @@ export function nonMaxSuppression(detections: MpDetection[], o: NonMaxSuppressio
           keypoints[2 * i + 1] = f(keypoints[2 * i + 1] + f(c.keypoints[i].y * score));
         }
       }
-      const xmin = f(wXmin / totalScore), ymin = f(wYmin / totalScore);
+      const xmin = f(wXmin / totalScore),
+        ymin = f(wYmin / totalScore);
       weighted = {
-        ...detection, xmin, ymin, width: f(f(wXmax / totalScore) - xmin), height: f(f(wYmax / totalScore) - ymin),
-        keypoints: Array.from({ length: numKeypoints }, (_, i) => ({ x: f(keypoints[2 * i] / totalScore), y: f(keypoints[2 * i + 1] / totalScore) })),
+        ...detection,
+        xmin,
+        ymin,
+        width: f(f(wXmax / totalScore) - xmin),
+        height: f(f(wYmax / totalScore) - ymin),
+        keypoints: Array.from({ length: numKeypoints }, (_, i) => ({
+          x: f(keypoints[2 * i] / totalScore),
+          y: f(keypoints[2 * i + 1] / totalScore),
+        })),
       };
     }
     out.push(weighted);
@@ -215,5 +289,10 @@ export function nonMaxSuppression(detections: MpDetection[], o: NonMaxSuppressio
 
 /** SsdAnchorsCalculator rows (cx, cy, w, h) as mediapipe::Anchor. */
 export function anchorsOf(priors: Float32Array): Anchor[] {
-  return Array.from({ length: priors.length / 4 }, (_, i) => ({ xCenter: priors[4 * i], yCenter: priors[4 * i + 1], w: priors[4 * i + 2], h: priors[4 * i + 3] }));
+  return Array.from({ length: priors.length / 4 }, (_, i) => ({
+    xCenter: priors[4 * i],
+    yCenter: priors[4 * i + 1],
+    w: priors[4 * i + 2],
+    h: priors[4 * i + 3],
+  }));
 }

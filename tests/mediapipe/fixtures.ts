@@ -19,19 +19,26 @@ export interface BlazefaceFixture {
 }
 
 interface Manifest {
-  samples: { name: string; sha256: Record<'input' | 'regressors' | 'classificators', string>; files: Record<'input' | 'regressors' | 'classificators', string> }[];
+  samples: {
+    name: string;
+    sha256: Record<'input' | 'regressors' | 'classificators', string>;
+    files: Record<'input' | 'regressors' | 'classificators', string>;
+  }[];
 }
 
 function floats(file: string, sha256: string): Float32Array {
   const bytes = readFileSync(fixtureUrl(`tflite-blazeface/${file}`));
   const digest = createHash('sha256').update(bytes).digest('hex');
-  if (digest !== sha256) throw new Error(`tests/fixtures/tflite-blazeface/${file} has SHA-256 ${digest}, the manifest says ${sha256}: re-run make-blazeface-fixtures`);
+  if (digest !== sha256)
+    throw new Error(
+      `tests/fixtures/tflite-blazeface/${file} has SHA-256 ${digest}, the manifest says ${sha256}: re-run make-blazeface-fixtures`,
+    );
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
 export function readBlazefaceFixtures(): BlazefaceFixture[] {
   const manifest = JSON.parse(readFileSync(fixtureUrl('tflite-blazeface/manifest.json'), 'utf8')) as Manifest;
-  return manifest.samples.map(s => ({
+  return manifest.samples.map((s) => ({
     name: s.name,
     input: floats(s.files.input, s.sha256.input),
     regressors: floats(s.files.regressors, s.sha256.regressors),

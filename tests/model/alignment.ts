@@ -18,7 +18,7 @@ import type { Ssd300 } from '../../src/model/ssd300.js';
 /** HWIO index of filter tap (dy, dx), input channel 0, output channel `out`. */
 function tap(layer: ConvLayer, dy: number, dx: number, out: number): number {
   const [, kw, inChannels, outChannels] = layer.filter.shape;
-  return ((dy * kw + dx) * inChannels) * outChannels + out;
+  return (dy * kw + dx) * inChannels * outChannels + out;
 }
 
 function assign(layer: ConvLayer, filter: Float32Array, bias: Float32Array): void {
@@ -31,15 +31,20 @@ function assign(layer: ConvLayer, filter: Float32Array, bias: Float32Array): voi
 export function setAlignmentWeights(model: Ssd300): void {
   const { trunk, sources } = model.layers;
   for (const layer of trunk) {
-    if (layer.kind === 'conv') assign(layer, new Float32Array(layer.filter.size), new Float32Array(layer.bias.size).fill(1));
+    if (layer.kind === 'conv')
+      assign(layer, new Float32Array(layer.filter.size), new Float32Array(layer.bias.size).fill(1));
   }
   for (const [k, source] of sources.entries()) {
     if (source.norm) {
       const scale = source.norm.scale;
       tf.tidy(() => scale.assign(tf.fill(scale.shape, Math.sqrt(scale.size))));
     }
-    for (const [head, perBox] of [[source.loc, 4], [source.conf, model.numClasses]] as const) {
-      const filter = new Float32Array(head.filter.size), bias = new Float32Array(head.bias.size);
+    for (const [head, perBox] of [
+      [source.loc, 4],
+      [source.conf, model.numClasses],
+    ] as const) {
+      const filter = new Float32Array(head.filter.size),
+        bias = new Float32Array(head.bias.size);
       for (let b = 0; b < source.boxesPerLocation; b++) {
         bias[b * perBox] = k;
         bias[b * perBox + 1] = b;
@@ -58,13 +63,20 @@ function boxSizes(config: SsdPriorConfig, k: number): [number, number][] {
   const sizes: [number, number][] = [[s, s]];
   const extra = Math.sqrt(s * (config.maxSizes![k] / image));
   sizes.push([extra, extra]);
-  for (const r of config.aspectRatios[k]) sizes.push([s * Math.sqrt(r), s / Math.sqrt(r)], [s / Math.sqrt(r), s * Math.sqrt(r)]);
+  for (const r of config.aspectRatios[k])
+    sizes.push([s * Math.sqrt(r), s / Math.sqrt(r)], [s / Math.sqrt(r), s * Math.sqrt(r)]);
   return sizes.map(([w, h]) => [Math.min(w, 1), Math.min(h, 1)]);
 }
 
 /** Asserts that every row of `loc` and `conf` (from setAlignmentWeights) describes prior i. */
-export function assertAligned(loc: Float32Array, conf: Float32Array, numClasses: number, priors: Float32Array,
-                              config: SsdPriorConfig, context: string): void {
+export function assertAligned(
+  loc: Float32Array,
+  conf: Float32Array,
+  numClasses: number,
+  priors: Float32Array,
+  config: SsdPriorConfig,
+  context: string,
+): void {
   const numPriors = priors.length / 4;
   assert.equal(loc.length, numPriors * 4, `${context}: loc has ${loc.length / 4} rows, priors ${numPriors}`);
   const rowsPerSource = new Array<number>(config.featureMaps.length).fill(0);
@@ -72,15 +84,21 @@ export function assertAligned(loc: Float32Array, conf: Float32Array, numClasses:
   for (let i = 0; i < numPriors; i++) {
     const [k, b, top, left] = Array.from(loc.subarray(i * 4, i * 4 + 4), Math.round);
     const why = `${context}: row ${i} says source ${k}, box ${b}, top ${top}, left ${left}`;
-    assert.deepEqual(Array.from(conf.subarray(i * numClasses, i * numClasses + 4), Math.round), [k, b, top, left],
-                     `${why}; conf disagrees`);
+    assert.deepEqual(
+      Array.from(conf.subarray(i * numClasses, i * numClasses + 4), Math.round),
+      [k, b, top, left],
+      `${why}; conf disagrees`,
+    );
     assert.ok(k >= 0 && k < rowsPerSource.length && k >= previous, `${why}: sources must come in order`);
     previous = k;
     rowsPerSource[k]++;
     const [cx, cy, w, h] = priors.subarray(i * 4, i * 4 + 4);
     const [ew, eh] = boxSizes(config, k)[b] ?? [NaN, NaN];
-    assert.ok(Math.abs(w - ew) < 1e-6 && Math.abs(h - eh) < 1e-6, `${why}: prior ${i} is ${w} × ${h}, expected ${ew} × ${eh}`);
-    const firstCentre = 0.5 * (config.steps[k] as number) / (config.imageSize as number);
+    assert.ok(
+      Math.abs(w - ew) < 1e-6 && Math.abs(h - eh) < 1e-6,
+      `${why}: prior ${i} is ${w} × ${h}, expected ${ew} × ${eh}`,
+    );
+    const firstCentre = (0.5 * (config.steps[k] as number)) / (config.imageSize as number);
     assert.equal(cy > firstCentre + 1e-6, top === 1, `${why}: prior ${i} has cy ${cy}`);
     assert.equal(cx > firstCentre + 1e-6, left === 1, `${why}: prior ${i} has cx ${cx}`);
   }

@@ -20,7 +20,7 @@ await useTfjsBackend('wasm');
 
 /** conv7: a 1×1 convolution, so with an identity filter and zero bias its output is BN(x). */
 function conv7Of(m: Ssd300): ConvLayer {
-  const layer = m.layers.trunk.find(l => l.kind === 'conv' && l.name === 'conv7') as ConvLayer;
+  const layer = m.layers.trunk.find((l) => l.kind === 'conv' && l.name === 'conv7') as ConvLayer;
   assert.ok(layer.batchNorm, 'conv7 has batch normalisation');
   return layer;
 }
@@ -34,7 +34,8 @@ describe('batch normalisation', () => {
     const inC = layer.filter.shape[2];
     // filter: channel o reads input channel o (identity on the first two inputs), bias 0.
     const filter = new Float32Array(inC * c);
-    filter[0 * c + 0] = 1; filter[1 * c + 1] = 1;
+    filter[0 * c + 0] = 1;
+    filter[1 * c + 1] = 1;
     layer.filter.assign(tf.tensor4d(filter, [1, 1, inC, c]));
     layer.bias.assign(tf.zeros([c]));
     const bn = layer.batchNorm!;
@@ -43,9 +44,17 @@ describe('batch normalisation', () => {
     bn.movingMean.assign(tf.tensor1d([0.5, -2]));
     bn.movingVariance.assign(tf.tensor1d([4, 0.25]));
     // x: [2, 1, 2, inC]; channel 0 takes 1, 2, 3, 6 (mean 3, var 3.5), channel 1 takes 0, 0, 4, 4 (mean 2, var 4).
-    const values = [[1, 0], [2, 0], [3, 4], [6, 4]];
+    const values = [
+      [1, 0],
+      [2, 0],
+      [3, 4],
+      [6, 4],
+    ];
     const data = new Float32Array(4 * inC);
-    values.forEach(([a, b], i) => { data[i * inC] = a; data[i * inC + 1] = b; });
+    values.forEach(([a, b], i) => {
+      data[i * inC] = a;
+      data[i * inC + 1] = b;
+    });
     const x = tf.tensor4d(data, [2, 1, 2, inC]);
     const { relu } = layer;
     layer.relu = false; // compare the normalisation itself
@@ -53,20 +62,36 @@ describe('batch normalisation', () => {
       const stats: BatchStats[] = [];
       const trained = tf.tidy(() => applyConv(x, layer, { training: true, batchStats: stats }).dataSync());
       const eps = 1e-5;
-      const expectTrain = values.flatMap(([a, b]) => [(a - 3) / Math.sqrt(3.5 + eps) * 2 + 1, (b - 2) / Math.sqrt(4 + eps) * 0.5 - 1]);
-      trained.forEach((v, i) => assert.ok(Math.abs(v - expectTrain[i]) < 1e-5, `training output ${i}: ${v} vs ${expectTrain[i]}`));
+      const expectTrain = values.flatMap(([a, b]) => [
+        ((a - 3) / Math.sqrt(3.5 + eps)) * 2 + 1,
+        ((b - 2) / Math.sqrt(4 + eps)) * 0.5 - 1,
+      ]);
+      trained.forEach((v, i) =>
+        assert.ok(Math.abs(v - expectTrain[i]) < 1e-5, `training output ${i}: ${v} vs ${expectTrain[i]}`),
+      );
       assert.equal(stats.length, 1);
       assert.equal(stats[0].count, 4);
       const inferred = tf.tidy(() => applyConv(x, layer).dataSync());
-      const expectInfer = values.flatMap(([a, b]) => [(a - 0.5) / Math.sqrt(4 + eps) * 2 + 1, (b + 2) / Math.sqrt(0.25 + eps) * 0.5 - 1]);
-      inferred.forEach((v, i) => assert.ok(Math.abs(v - expectInfer[i]) < 1e-5, `inference output ${i}: ${v} vs ${expectInfer[i]}`));
+      const expectInfer = values.flatMap(([a, b]) => [
+        ((a - 0.5) / Math.sqrt(4 + eps)) * 2 + 1,
+        ((b + 2) / Math.sqrt(0.25 + eps)) * 0.5 - 1,
+      ]);
+      inferred.forEach((v, i) =>
+        assert.ok(Math.abs(v - expectInfer[i]) < 1e-5, `inference output ${i}: ${v} vs ${expectInfer[i]}`),
+      );
 
       // torch: moving = 0.9·moving + 0.1·batch, the variance unbiased (×4/3).
       updateBatchNorm(stats);
       assert.ok(stats[0].mean.isDisposed && stats[0].variance.isDisposed, 'the batch statistics are disposed');
-      const mean = bn.movingMean.dataSync(), variance = bn.movingVariance.dataSync();
-      const expected = [[0.9 * 0.5 + 0.1 * 3, 0.9 * -2 + 0.1 * 2], [0.9 * 4 + 0.1 * 3.5 * 4 / 3, 0.9 * 0.25 + 0.1 * 4 * 4 / 3]];
-      [...mean, ...variance].forEach((v, i) => assert.ok(Math.abs(v - expected[i >> 1][i & 1]) < 1e-6, `moving ${i}: ${v}`));
+      const mean = bn.movingMean.dataSync(),
+        variance = bn.movingVariance.dataSync();
+      const expected = [
+        [0.9 * 0.5 + 0.1 * 3, 0.9 * -2 + 0.1 * 2],
+        [0.9 * 4 + (0.1 * 3.5 * 4) / 3, 0.9 * 0.25 + (0.1 * 4 * 4) / 3],
+      ];
+      [...mean, ...variance].forEach((v, i) =>
+        assert.ok(Math.abs(v - expected[i >> 1][i & 1]) < 1e-6, `moving ${i}: ${v}`),
+      );
     } finally {
       layer.relu = relu;
       x.dispose();
@@ -76,11 +101,25 @@ describe('batch normalisation', () => {
   it('the fold equals inference: conv then BN = conv with folded filter and bias', () => {
     const m = model({ numClasses: 3, width: 1 / 16, batchNorm: true, seed: 2 });
     randomizeWeights(m, 7);
-    const layer = m.layers.trunk.find(l => l.name === 'conv1_2') as ConvLayer;
+    const layer = m.layers.trunk.find((l) => l.name === 'conv1_2') as ConvLayer;
     const x = tf.randomNormal<tf.Rank.R4>([1, 20, 20, layer.filter.shape[2]], 0, 1, 'float32', 3);
     const folded = foldedConv(layer);
     const reference = tf.tidy(() => applyConv(x, layer).dataSync());
-    const viaFold = tf.tidy(() => tf.relu(tf.add(tf.conv2d(x, folded.filter, 1, [[0, 0], [1, 1], [1, 1], [0, 0]]), folded.bias)).dataSync());
+    const viaFold = tf.tidy(() =>
+      tf
+        .relu(
+          tf.add(
+            tf.conv2d(x, folded.filter, 1, [
+              [0, 0],
+              [1, 1],
+              [1, 1],
+              [0, 0],
+            ]),
+            folded.bias,
+          ),
+        )
+        .dataSync(),
+    );
     const { error } = relativeError(viaFold, reference);
     assert.ok(error < 1e-5, `folded vs unfolded relative error ${error}`);
     tf.dispose([x, folded.filter, folded.bias]);
@@ -91,15 +130,20 @@ describe('batch normalisation', () => {
     randomizeWeights(m, 31);
     const bytes = exportSsd300(m);
     const graph = decodeOnnxModel(bytes).graph!;
-    assert.ok(!graph.node!.some(n => n.opType === 'BatchNormalization'), 'no BatchNormalization node: folded');
-    assert.ok(!graph.initializer!.some(t => t.name!.includes('.bn.')), 'no batch-norm tensor in the graph');
+    assert.ok(!graph.node!.some((n) => n.opType === 'BatchNormalization'), 'no BatchNormalization node: folded');
+    assert.ok(!graph.initializer!.some((t) => t.name!.includes('.bn.')), 'no batch-norm tensor in the graph');
     const images = randomImages(1, 9);
     const { loc, conf } = m.apply(images);
     const nchw = tf.tidy(() => tf.transpose(images, [0, 3, 1, 2]));
     const session = await ortNode.InferenceSession.create(bytes);
     try {
-      const out = await session.run({ image: new ortNode.Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape) });
-      for (const [name, expected] of [['loc', loc], ['conf', conf]] as const) {
+      const out = await session.run({
+        image: new ortNode.Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape),
+      });
+      for (const [name, expected] of [
+        ['loc', loc],
+        ['conf', conf],
+      ] as const) {
         const { error } = relativeError(out[name].data as Float32Array, expected.dataSync());
         assert.ok(error < 1e-4, `${name}: relative error ${error}`);
       }
@@ -112,18 +156,22 @@ describe('batch normalisation', () => {
   it('moving statistics are variables but not trainable; parameters count only trainable values', () => {
     const plain = model({ numClasses: 3, width: 1 / 16 });
     const normed = model({ numClasses: 3, width: 1 / 16, batchNorm: true });
-    const moving = [...normed.variables.keys()].filter(n => n.includes('.bn.moving'));
+    const moving = [...normed.variables.keys()].filter((n) => n.includes('.bn.moving'));
     assert.equal(moving.length, 2 * 23, 'two moving statistics per trunk conv (23)');
-    assert.ok(moving.every(n => !normed.trainableVariables.has(n)));
+    assert.ok(moving.every((n) => !normed.trainableVariables.has(n)));
     const bnChannels = normed.layers.trunk.reduce((n, l) => n + (l.kind === 'conv' ? 2 * l.filter.shape[3] : 0), 0);
     assert.equal(normed.numParameters, plain.numParameters + bnChannels, 'gamma and beta per channel');
-    assert.throws(() => createSsd300({ numClasses: 3, batchNorm: 'yes' as unknown as boolean }), /TypeError: batchNorm yes must be a boolean/);
+    assert.throws(
+      () => createSsd300({ numClasses: 3, batchNorm: 'yes' as unknown as boolean }),
+      /TypeError: batchNorm yes must be a boolean/,
+    );
   });
 });
 
 describe('backgroundPrior (RetinaNet head initialisation)', () => {
   it('starts every prior as background with probability p; heads σ = 0.01', () => {
-    const p = 0.99, numClasses = 7;
+    const p = 0.99,
+      numClasses = 7;
     const m = model({ numClasses, width: 1 / 16, backgroundPrior: p, seed: 5 });
     const images = randomImages(1, 2);
     const { loc, conf } = m.apply(tf.div(images, 64) as tf.Tensor4D);
@@ -134,7 +182,10 @@ describe('backgroundPrior (RetinaNet head initialisation)', () => {
     // The bias alone gives exactly p: e^b / (e^b + C − 1).
     const bias = m.variables.get('conf0.bias')!.dataSync();
     const b = Math.log((p * (numClasses - 1)) / (1 - p));
-    assert.ok(Math.abs(bias[0] - b) < 1e-5 && bias[1] === 0 && Math.abs(bias[numClasses] - b) < 1e-5, 'background bias of each box');
+    assert.ok(
+      Math.abs(bias[0] - b) < 1e-5 && bias[1] === 0 && Math.abs(bias[numClasses] - b) < 1e-5,
+      'background bias of each box',
+    );
     assert.ok(Math.abs(Math.exp(b) / (Math.exp(b) + numClasses - 1) - p) < 1e-12);
     const filter = Array.from(m.variables.get('loc3.filter')!.dataSync());
     const std = Math.sqrt(filter.reduce((a, v) => a + v * v, 0) / filter.length);
@@ -146,7 +197,10 @@ describe('backgroundPrior (RetinaNet head initialisation)', () => {
     assert.ok(rms(loc) < rms(plainLoc) / 5, `loc rms ${rms(loc)} vs ${rms(plainLoc)} with Xavier heads`);
     tf.dispose([images, loc, conf, plainLoc]);
     for (const bad of [0, 1, -0.5, Number.NaN]) {
-      assert.throws(() => createSsd300({ numClasses, backgroundPrior: bad }), /RangeError: backgroundPrior .* must be a probability in \(0, 1\)/);
+      assert.throws(
+        () => createSsd300({ numClasses, backgroundPrior: bad }),
+        /RangeError: backgroundPrior .* must be a probability in \(0, 1\)/,
+      );
     }
   });
 });

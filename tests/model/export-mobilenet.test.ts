@@ -10,7 +10,12 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as ortNode from 'onnxruntime-node';
 import { priorRows as referencePriors } from '../../src/core/prior-rows.js';
-import { createMobilenetSsd, mobilenetSsdPriors, type MobilenetSsd, type MobilenetSsdOptions } from '../../src/model/mobilenet-ssd.js';
+import {
+  createMobilenetSsd,
+  mobilenetSsdPriors,
+  type MobilenetSsd,
+  type MobilenetSsdOptions,
+} from '../../src/model/mobilenet-ssd.js';
 import { exportMobilenetSsd } from '../../src/model/onnx/export-mobilenet.js';
 import { decodeOnnxModel, readSsdEdgeMetadata } from '../../src/model/onnx/read.js';
 import { createDetector } from '../../src/runtime/detector.js';
@@ -21,7 +26,12 @@ const model = disposedAtEnd((o: MobilenetSsdOptions) => createMobilenetSsd(o));
 
 await useTfjsBackend('wasm');
 
-async function compare(m: MobilenetSsd, bytes: Uint8Array, batch: number, seed: number): Promise<{ loc: number; conf: number; scale: number }> {
+async function compare(
+  m: MobilenetSsd,
+  bytes: Uint8Array,
+  batch: number,
+  seed: number,
+): Promise<{ loc: number; conf: number; scale: number }> {
   const size = m.inputSize;
   const images = tf.randomUniform([batch, size, size, 3], -1, 1, 'float32', seed) as tf.Tensor4D;
   const { loc, conf } = m.apply(images);
@@ -29,7 +39,9 @@ async function compare(m: MobilenetSsd, bytes: Uint8Array, batch: number, seed: 
   const nchw = tf.transpose(images, [0, 3, 1, 2]);
   const session = await ortNode.InferenceSession.create(bytes);
   try {
-    const out = await session.run({ image: new ortNode.Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape) });
+    const out = await session.run({
+      image: new ortNode.Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape),
+    });
     const diff = (a: Float32Array, b: Float32Array) => {
       assert.equal(a.length, b.length);
       let d = 0;
@@ -37,7 +49,11 @@ async function compare(m: MobilenetSsd, bytes: Uint8Array, batch: number, seed: 
       return d;
     };
     const scale = Math.max(...[...expected.loc, ...expected.conf].map(Math.abs));
-    return { loc: diff(out.loc.data as Float32Array, expected.loc), conf: diff(out.conf.data as Float32Array, expected.conf), scale };
+    return {
+      loc: diff(out.loc.data as Float32Array, expected.loc),
+      conf: diff(out.conf.data as Float32Array, expected.conf),
+      scale,
+    };
   } finally {
     await session.release();
     tf.dispose([images, loc, conf, nchw]);
@@ -51,19 +67,25 @@ describe('MobileNet SSD export to ONNX', () => {
     ['SSDLite, 300, batch norm', { numClasses: 4, width: 0.35, batchNorm: true, lite: true, seed: 5 }],
     ['SSDLite, 320', { numClasses: 2, width: 0.35, lite: true, inputSize: 320, seed: 6 }],
   ] as [string, MobilenetSsdOptions][]) {
-    it(`${what}: onnxruntime-node gives the tfjs head outputs within ${PARITY}`, async t => {
+    it(`${what}: onnxruntime-node gives the tfjs head outputs within ${PARITY}`, async (t) => {
       const m = model(options);
       randomizeWeights(m, 17);
-      const bytes = exportMobilenetSsd(m, { labels: ['background', ...Array.from({ length: m.numClasses - 1 }, (_, i) => `c${i}`)] });
+      const bytes = exportMobilenetSsd(m, {
+        labels: ['background', ...Array.from({ length: m.numClasses - 1 }, (_, i) => `c${i}`)],
+      });
       for (const batch of [1, 2]) {
         const d = await compare(m, bytes, batch, 30 + batch);
-        t.diagnostic(`batch ${batch}: max |Δ| loc ${d.loc.toExponential(2)}, conf ${d.conf.toExponential(2)} (outputs up to ${d.scale.toFixed(2)})`);
+        t.diagnostic(
+          `batch ${batch}: max |Δ| loc ${d.loc.toExponential(2)}, conf ${d.conf.toExponential(2)} (outputs up to ${d.scale.toFixed(2)})`,
+        );
         assert.ok(d.loc <= PARITY * Math.max(1, d.scale) && d.conf <= PARITY * Math.max(1, d.scale), JSON.stringify(d));
       }
       const graph = decodeOnnxModel(bytes).graph!;
-      const ops = new Set((graph.node ?? []).map(n => n.opType));
+      const ops = new Set((graph.node ?? []).map((n) => n.opType));
       assert.deepEqual([...ops].sort(), ['Add', 'Clip', 'Concat', 'Conv', 'Reshape', 'Transpose']);
-      const depthwise = (graph.node ?? []).filter(n => n.opType === 'Conv' && n.attribute?.some(a => a.name === 'group'));
+      const depthwise = (graph.node ?? []).filter(
+        (n) => n.opType === 'Conv' && n.attribute?.some((a) => a.name === 'group'),
+      );
       assert.equal(depthwise.length, 17 + (options.lite ? 4 + 12 : 0));
     });
   }
@@ -72,7 +94,13 @@ describe('MobileNet SSD export to ONNX', () => {
     const m = model({ numClasses: 3, width: 0.35, lite: true, inputSize: 320, seed: 8 });
     const bytes = exportMobilenetSsd(m, { labels: ['background', 'a', 'b'] });
     const meta = readSsdEdgeMetadata(bytes)!;
-    assert.deepEqual(meta.preprocess, { size: [320, 320], channels: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], layout: 'nchw' });
+    assert.deepEqual(meta.preprocess, {
+      size: [320, 320],
+      channels: 'rgb',
+      mean: [127.5, 127.5, 127.5],
+      std: [127.5, 127.5, 127.5],
+      layout: 'nchw',
+    });
     const post = meta.postprocess;
     assert.deepEqual(post.priors, mobilenetSsdPriors(320));
     assert.deepEqual((post.priors as unknown as { featureMaps: number[] }).featureMaps, [20, 10, 5, 3, 2, 1]);
@@ -81,7 +109,10 @@ describe('MobileNet SSD export to ONNX', () => {
     assert.deepEqual(post.boxCoding, { scaleFactors: [10, 10, 5, 5], order: 'yxhw' });
     assert.equal(post.scoreActivation, 'softmax');
     assert.deepEqual(post.labels, ['background', 'a', 'b']);
-    assert.equal(readSsdEdgeMetadata(exportMobilenetSsd(m, { scoreActivation: 'sigmoid' }))!.postprocess.scoreActivation, 'sigmoid');
+    assert.equal(
+      readSsdEdgeMetadata(exportMobilenetSsd(m, { scoreActivation: 'sigmoid' }))!.postprocess.scoreActivation,
+      'sigmoid',
+    );
     assert.throws(() => exportMobilenetSsd(m, { labels: ['x'] }), /labels has 1 names; the model has 3 classes/);
 
     const detector = await createDetector({ model: bytes, backend: 'node' });

@@ -34,7 +34,10 @@ describe('mini SSD', () => {
     assert.ok(Math.abs(o - 0.5) < 0.05, `initial offset ${o}`);
     tf.dispose([images, objectness, offsets]);
     const square = tf.zeros<tf.Rank.R4>([1, 300, 300, 3]);
-    assert.throws(() => m.apply(square), /RangeError: images has shape \[1, 300, 300, 3\]; the mini SSD needs \[N, 96, 128, 3\]/);
+    assert.throws(
+      () => m.apply(square),
+      /RangeError: images has shape \[1, 300, 300, 3\]; the mini SSD needs \[N, 96, 128, 3\]/,
+    );
     square.dispose();
     assert.throws(() => createMiniSsd({ width: 0 }), /RangeError: width 0 must be in \(0, 1\]/);
     assert.throws(() => createMiniSsd({ objectPrior: 1 }), /RangeError: objectPrior 1 must be a probability/);
@@ -48,32 +51,47 @@ describe('mini SSD', () => {
     assert.deepEqual([...priors.subarray(24, 28)], [0.625, 0.5, 0.25, 1 / 3].map(Math.fround));
   });
 
-  it('its export, run by onnxruntime and post-processed by the core, gives each cell\'s centre and score', async () => {
+  it("its export, run by onnxruntime and post-processed by the core, gives each cell's centre and score", async () => {
     const m = model({ width: 0.25, seed: 3 });
     randomizeWeights(m, 5);
     const bytes = exportMiniSsd(m, { label: 'circle' });
-    const meta = parseSsdEdgeMetadata(Object.fromEntries(decodeOnnxModel(bytes).metadataProps!.map(p => [p.key!, p.value!])))!;
+    const meta = parseSsdEdgeMetadata(
+      Object.fromEntries(decodeOnnxModel(bytes).metadataProps!.map((p) => [p.key!, p.value!])),
+    )!;
     assert.deepEqual(meta.postprocess.labels, ['background', 'circle']);
     assert.deepEqual(meta.preprocess.size, [128, 96]);
 
     const images = tf.randomNormal<tf.Rank.R4>([1, H, W, 3], 0, 1, 'float32', 7);
     const { objectness, offsets } = m.apply(images);
-    const logits = objectness.dataSync(), offs = offsets.dataSync();
+    const logits = objectness.dataSync(),
+      offs = offsets.dataSync();
     const nchw = tf.tidy(() => tf.transpose(images, [0, 3, 1, 2]));
     const session = await ortNode.InferenceSession.create(bytes);
-    const out = await session.run({ image: new ortNode.Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape) });
+    const out = await session.run({
+      image: new ortNode.Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape),
+    });
     await session.release();
     tf.dispose([images, objectness, offsets, nchw]);
 
-    const post = await createPostprocessor({ ...miniPostprocess('circle'), scoreThreshold: 0, nmsThreshold: 1, clip: false });
+    const post = await createPostprocessor({
+      ...miniPostprocess('circle'),
+      scoreThreshold: 0,
+      nmsThreshold: 1,
+      clip: false,
+    });
     const [detections] = post.run(out.loc.data as Float32Array, out.conf.data as Float32Array);
     post.dispose();
     assert.equal(detections.length, 12, 'one detection per cell (no threshold, no suppression)');
     for (const d of detections) {
-      const cell = d.priorIndex, i = Math.floor(cell / 4), j = cell % 4;
-      const cx = (j + offs[2 * cell]) / 4, cy = (i + offs[2 * cell + 1]) / 3;
+      const cell = d.priorIndex,
+        i = Math.floor(cell / 4),
+        j = cell % 4;
+      const cx = (j + offs[2 * cell]) / 4,
+        cy = (i + offs[2 * cell + 1]) / 3;
       const expected = [cx - 1 / 8, cy - 1 / 6, cx + 1 / 8, cy + 1 / 6];
-      d.box.forEach((v, k) => assert.ok(Math.abs(v - expected[k]) < 1e-4, `cell ${cell} box[${k}] ${v} vs ${expected[k]}`));
+      d.box.forEach((v, k) =>
+        assert.ok(Math.abs(v - expected[k]) < 1e-4, `cell ${cell} box[${k}] ${v} vs ${expected[k]}`),
+      );
       const score = 1 / (1 + Math.exp(-logits[cell]));
       assert.ok(Math.abs(d.score - score) < 1e-5, `cell ${cell} score ${d.score} vs sigmoid ${score}`);
       assert.equal(d.classId, 1);

@@ -18,7 +18,10 @@ import { readTflite, type TfliteModel } from '../../src/convert/tflite/read.js';
 import { priorRows as referencePriors } from '../../src/core/prior-rows.js';
 import { readSsdEdgeMetadata } from '../../src/model/onnx/read.js';
 import {
-  createMobilenetSsd, makeDivisible, MOBILENET_SSD_PRIORS, type MobilenetSsd,
+  createMobilenetSsd,
+  makeDivisible,
+  MOBILENET_SSD_PRIORS,
+  type MobilenetSsd,
 } from '../../src/model/mobilenet-ssd.js';
 import { loadTfliteWeights, readTfliteWeights, type TfliteWeights } from '../../src/model/tflite-weights.js';
 import { initTraining } from '../../src/train/tfjs.js';
@@ -45,21 +48,38 @@ describe('SSD MobileNet V2 (tfjs) and the COCO TFLite model', () => {
     weights = readTfliteWeights(model);
   });
 
-  it('makeDivisible is TensorFlow\'s _make_divisible', () => {
-    assert.deepEqual([32, 16, 96, 144, 1280].map(c => makeDivisible(c)), [32, 16, 96, 144, 1280]);
-    assert.deepEqual([32 * 0.5, 16 * 0.5, 24 * 0.35, 1280 * 0.75, 3].map(c => makeDivisible(c)), [16, 8, 8, 960, 8]);
+  it("makeDivisible is TensorFlow's _make_divisible", () => {
+    assert.deepEqual(
+      [32, 16, 96, 144, 1280].map((c) => makeDivisible(c)),
+      [32, 16, 96, 144, 1280],
+    );
+    assert.deepEqual(
+      [32 * 0.5, 16 * 0.5, 24 * 0.35, 1280 * 0.75, 3].map((c) => makeDivisible(c)),
+      [16, 8, 8, 960, 8],
+    );
     assert.equal(makeDivisible(20), 24); // 16 < 0.9 · 20: one step up
   });
 
-  it('has the TFLite model\'s layers: names, shapes, depthwise or not; 1917 rows on maps 19, 10, 5, 3, 2, 1', () => {
+  it("has the TFLite model's layers: names, shapes, depthwise or not; 1917 rows on maps 19, 10, 5, 3, 2, 1", () => {
     const net = createMobilenetSsd({ numClasses: 91 });
     try {
       assert.equal(net.numPriors, 1917);
-      assert.deepEqual(net.layers.sources.map(s => s.featureMap), [19, 10, 5, 3, 2, 1]);
-      assert.deepEqual(net.layers.sources.map(s => s.from.split('/').slice(-2).join('/')),
-        ['expanded_conv_13/expand', 'MobilenetV2/Conv_1', 'MobilenetV2/layer_19_2_Conv2d_2_3x3_s2_512',
-         'MobilenetV2/layer_19_2_Conv2d_3_3x3_s2_256', 'MobilenetV2/layer_19_2_Conv2d_4_3x3_s2_256', 'MobilenetV2/layer_19_2_Conv2d_5_3x3_s2_128']);
-      const ours = new Map(net.convolutions.map(l => [l.name, l]));
+      assert.deepEqual(
+        net.layers.sources.map((s) => s.featureMap),
+        [19, 10, 5, 3, 2, 1],
+      );
+      assert.deepEqual(
+        net.layers.sources.map((s) => s.from.split('/').slice(-2).join('/')),
+        [
+          'expanded_conv_13/expand',
+          'MobilenetV2/Conv_1',
+          'MobilenetV2/layer_19_2_Conv2d_2_3x3_s2_512',
+          'MobilenetV2/layer_19_2_Conv2d_3_3x3_s2_256',
+          'MobilenetV2/layer_19_2_Conv2d_4_3x3_s2_256',
+          'MobilenetV2/layer_19_2_Conv2d_5_3x3_s2_128',
+        ],
+      );
+      const ours = new Map(net.convolutions.map((l) => [l.name, l]));
       assert.deepEqual([...ours.keys()].sort(), [...weights.layers.keys()].sort(), 'the same layer names');
       assert.equal(ours.size, 55 + 17);
       for (const [name, w] of weights.layers) {
@@ -67,29 +87,40 @@ describe('SSD MobileNet V2 (tfjs) and the COCO TFLite model', () => {
         assert.deepEqual(layer.filter.shape, w.filter.shape, `${name}: filter shape`);
         assert.equal(Boolean(layer.depthwise), w.depthwise, `${name}: depthwise`);
       }
-      assert.deepEqual(net.layers.blocks.filter(b => b.residual).map(b => b.name.split('_').pop()),
-        ['2', '4', '5', '7', '8', '9', '11', '12', '14', '15'], 'residual blocks: the TFLite graph\'s ADDs');
+      assert.deepEqual(
+        net.layers.blocks.filter((b) => b.residual).map((b) => b.name.split('_').pop()),
+        ['2', '4', '5', '7', '8', '9', '11', '12', '14', '15'],
+        "residual blocks: the TFLite graph's ADDs",
+      );
       assert.equal(net.layers.blocks[0].expand, undefined, 'block 0 has no expansion');
     } finally {
       net.dispose();
     }
   });
 
-  it('MOBILENET_SSD_PRIORS are the COCO model\'s 1917 anchors: quantised as the file stores them, equal to its uint8 anchors; within half a step of the converted model\'s metadata', () => {
+  it("MOBILENET_SSD_PRIORS are the COCO model's 1917 anchors: quantised as the file stores them, equal to its uint8 anchors; within half a step of the converted model's metadata", () => {
     const priors = referencePriors(MOBILENET_SSD_PRIORS); // (cx, cy, w, h)
     assert.equal(priors.length, 1917 * 4);
-    const anchors = model.tensors.find(t => t.name === 'anchors')!; // (ycenter, xcenter, h, w), uint8
-    const { scale: [scale], zeroPoint: [zero] } = anchors.quantization!;
+    const anchors = model.tensors.find((t) => t.name === 'anchors')!; // (ycenter, xcenter, h, w), uint8
+    const {
+      scale: [scale],
+      zeroPoint: [zero],
+    } = anchors.quantization!;
     let mismatches = 0;
     for (let i = 0; i < 1917; i++) {
       const [cx, cy, w, h] = priors.subarray(4 * i, 4 * i + 4);
-      [cy, cx, h, w].forEach((v, k) => { if (Math.round(v / scale) + zero !== anchors.data![4 * i + k]) mismatches++; });
+      [cy, cx, h, w].forEach((v, k) => {
+        if (Math.round(v / scale) + zero !== anchors.data![4 * i + k]) mismatches++;
+      });
     }
     assert.equal(mismatches, 0, `${mismatches} anchor values quantise differently from the file's`);
-    const recorded = readSsdEdgeMetadata(readFileSync(new URL('ssd-mobilenet-v2-coco.onnx', MODELS)))!.postprocess.priors as Float32Array;
+    const recorded = readSsdEdgeMetadata(readFileSync(new URL('ssd-mobilenet-v2-coco.onnx', MODELS)))!.postprocess
+      .priors as Float32Array;
     const diff = maxAbsDiff(priors, recorded);
     assert.ok(diff <= scale / 2 + 1e-7, `max |generated − recorded| ${diff} > half a quantisation step ${scale / 2}`);
-    console.log(`anchors: all 7668 values quantise to the file's; max |generated − models/ssd-mobilenet-v2-coco.onnx metadata| ${diff.toExponential(2)} (step ${scale.toExponential(2)})`);
+    console.log(
+      `anchors: all 7668 values quantise to the file's; max |generated − models/ssd-mobilenet-v2-coco.onnx metadata| ${diff.toExponential(2)} (step ${scale.toExponential(2)})`,
+    );
   });
 
   it('builds at width 0.5 and 0.35 with batch normalisation and a 3×3 head; forward shapes [N, 1917, 4] and [N, 1917, C]', () => {
@@ -117,13 +148,24 @@ describe('SSD MobileNet V2 (tfjs) and the COCO TFLite model', () => {
     const other = createMobilenetSsd({ numClasses: 4 });
     const narrow = createMobilenetSsd({ numClasses: 91, width: 0.5 });
     try {
-      assert.throws(() => loadTfliteWeights(other.convolutions, weights), /'BoxPredictor_0\/ClassPredictor': the TFLite filter is \[1, 1, 576, 273\]/);
-      assert.throws(() => loadTfliteWeights(narrow.convolutions, weights), /'FeatureExtractor\/MobilenetV2\/Conv': the TFLite filter is \[3, 3, 3, 32\]/);
+      assert.throws(
+        () => loadTfliteWeights(other.convolutions, weights),
+        /'BoxPredictor_0\/ClassPredictor': the TFLite filter is \[1, 1, 576, 273\]/,
+      );
+      assert.throws(
+        () => loadTfliteWeights(narrow.convolutions, weights),
+        /'FeatureExtractor\/MobilenetV2\/Conv': the TFLite filter is \[3, 3, 3, 32\]/,
+      );
       const before = other.layers.sources[0].conf.filter.dataSync().slice();
-      const loaded = loadTfliteWeights(other.convolutions, weights, { include: l => !l.name.endsWith('/ClassPredictor') });
+      const loaded = loadTfliteWeights(other.convolutions, weights, {
+        include: (l) => !l.name.endsWith('/ClassPredictor'),
+      });
       assert.equal(loaded.length, 72 - 6);
       assert.deepEqual(other.layers.sources[0].conf.filter.dataSync(), before, 'class heads untouched');
-      assert.deepEqual(other.layers.sources[0].loc.filter.dataSync(), weights.layers.get('BoxPredictor_0/BoxEncodingPredictor')!.filter.values);
+      assert.deepEqual(
+        other.layers.sources[0].loc.filter.dataSync(),
+        weights.layers.get('BoxPredictor_0/BoxEncodingPredictor')!.filter.values,
+      );
     } finally {
       other.dispose();
       narrow.dispose();
@@ -144,20 +186,26 @@ describe('SSD MobileNet V2 (tfjs) and the COCO TFLite model', () => {
       session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1 });
     });
 
-    it('gives the --float conversion\'s head outputs within 1e-4 (with its range clamps), on real photos', async () => {
-      const scores = model.tensors.find(t => t.name === 'convert_scores')!.quantization!;
+    it("gives the --float conversion's head outputs within 1e-4 (with its range clamps), on real photos", async () => {
+      const scores = model.tensors.find((t) => t.name === 'convert_scores')!.quantization!;
       const scoreHigh = (255 - scores.zeroPoint[0]) * scores.scale[0];
-      let worstLoc = 0, worstConf = 0, unclamped = 0;
+      let worstLoc = 0,
+        worstConf = 0,
+        unclamped = 0;
       for (const f of fixtures) {
         const expected = await session.run({ image: new ort.Tensor('uint8', f.input, [1, 300, 300, 3]) });
         // the model's input quantisation: (q − 128) · 0.0078125
-        const images = tf.tensor4d(Float32Array.from(f.input, q => (q - 128) * 0.0078125), [1, 300, 300, 3]);
+        const images = tf.tensor4d(
+          Float32Array.from(f.input, (q) => (q - 128) * 0.0078125),
+          [1, 300, 300, 3],
+        );
         for (const ranges of [weights.ranges, undefined]) {
           const out = net.apply(images, { ranges });
           const loc = out.loc.dataSync() as Float32Array;
           const conf = tf.tidy(() => tf.clipByValue(tf.sigmoid(out.conf), 0, scoreHigh).dataSync() as Float32Array);
           tf.dispose([out.loc, out.conf]);
-          const dLoc = maxAbsDiff(loc, expected.loc.data as Float32Array), dConf = maxAbsDiff(conf, expected.conf.data as Float32Array);
+          const dLoc = maxAbsDiff(loc, expected.loc.data as Float32Array),
+            dConf = maxAbsDiff(conf, expected.conf.data as Float32Array);
           if (ranges) {
             assert.ok(dLoc <= HEAD_TOLERANCE, `${f.name}: box encodings differ by ${dLoc}`);
             assert.ok(dConf <= HEAD_TOLERANCE, `${f.name}: class scores differ by ${dConf}`);
@@ -169,8 +217,10 @@ describe('SSD MobileNet V2 (tfjs) and the COCO TFLite model', () => {
         }
         images.dispose();
       }
-      console.log(`COCO weights in tfjs vs --float conversion (${fixtures.map(f => f.name).join(', ')}): max |Δ| box encodings ${worstLoc.toExponential(2)}, ` +
-                  `scores ${worstConf.toExponential(2)}; without the range clamps ${unclamped.toExponential(2)}`);
+      console.log(
+        `COCO weights in tfjs vs --float conversion (${fixtures.map((f) => f.name).join(', ')}): max |Δ| box encodings ${worstLoc.toExponential(2)}, ` +
+          `scores ${worstConf.toExponential(2)}; without the range clamps ${unclamped.toExponential(2)}`,
+      );
     });
   });
 });

@@ -16,8 +16,12 @@ const BACKENDS: TfjsBackend[] = ['cpu', 'wasm'];
 /** A model disposed when the file's tests end. */
 const model = disposedAtEnd(createSsd300);
 
-function layer<K extends 'conv' | 'maxPool'>(m: Ssd300, name: string, kind: K): K extends 'conv' ? ConvLayer : MaxPoolLayer {
-  const found = m.layers.trunk.find(l => l.name === name);
+function layer<K extends 'conv' | 'maxPool'>(
+  m: Ssd300,
+  name: string,
+  kind: K,
+): K extends 'conv' ? ConvLayer : MaxPoolLayer {
+  const found = m.layers.trunk.find((l) => l.name === name);
   assert.ok(found && found.kind === kind, `no ${kind} layer '${name}'`);
   return found as K extends 'conv' ? ConvLayer : MaxPoolLayer;
 }
@@ -32,20 +36,33 @@ describe('SSD300 architecture', () => {
       assert.deepEqual(loc.shape, [2, 8732, 4]);
       assert.deepEqual(conf.shape, [2, 8732, numClasses]);
       assert.equal(m.numPriors, 8732);
-      assert.deepEqual(m.layers.sources.map(s => [s.from, s.featureMap, s.boxesPerLocation]),
-                       [['conv4_3', 38, 4], ['conv7', 19, 6], ['conv8_2', 10, 6], ['conv9_2', 5, 6], ['conv10_2', 3, 4], ['conv11_2', 1, 4]]);
+      assert.deepEqual(
+        m.layers.sources.map((s) => [s.from, s.featureMap, s.boxesPerLocation]),
+        [
+          ['conv4_3', 38, 4],
+          ['conv7', 19, 6],
+          ['conv8_2', 10, 6],
+          ['conv9_2', 5, 6],
+          ['conv10_2', 3, 4],
+          ['conv11_2', 1, 4],
+        ],
+      );
       tf.dispose([images, loc, conf]);
     }
   });
 
-  it('width 1 has ssd.pytorch\'s 26,285,486 parameters (VOC); the multiplier scales every trunk channel', () => {
+  it("width 1 has ssd.pytorch's 26,285,486 parameters (VOC); the multiplier scales every trunk channel", () => {
     // see: ssd.pytorch build_ssd('train', 300, 21): 14,714,688 VGG16 convs + conv6 4,719,616 + conv7 1,049,600
     // + extras 2,459,520 + L2Norm 512 + loc heads 534,648 + conf heads 2,806,902.
-    const counts = [1, 1 / 2, 1 / 4, 1 / 8].map(width => {
+    const counts = [1, 1 / 2, 1 / 4, 1 / 8].map((width) => {
       const m = createSsd300({ numClasses: 21, width });
       const count = m.numParameters;
-      const channels = m.layers.trunk.flatMap(l => (l.kind === 'conv' ? [l.filter.shape[3]] : []));
-      if (width === 1 / 8) assert.deepEqual(channels, [8, 8, 16, 16, 32, 32, 32, 64, 64, 64, 64, 64, 64, 128, 128, 32, 64, 16, 32, 16, 32, 16, 32]);
+      const channels = m.layers.trunk.flatMap((l) => (l.kind === 'conv' ? [l.filter.shape[3]] : []));
+      if (width === 1 / 8)
+        assert.deepEqual(
+          channels,
+          [8, 8, 16, 16, 32, 32, 32, 64, 64, 64, 64, 64, 64, 128, 128, 32, 64, 16, 32, 16, 32, 16, 32],
+        );
       m.dispose();
       return count;
     });
@@ -68,19 +85,31 @@ describe('SSD300 architecture', () => {
     const images = tf.zeros<tf.Rank.R4>([1, 300, 300, 3]);
     const { loc, conf } = m.apply(images);
     const config = presets.ssd300Voc.priors as SsdPriorConfig;
-    assertAligned(loc.dataSync() as Float32Array, conf.dataSync() as Float32Array, numClasses,
-                  await generatePriors(config), config, 'tfjs');
+    assertAligned(
+      loc.dataSync() as Float32Array,
+      conf.dataSync() as Float32Array,
+      numClasses,
+      await generatePriors(config),
+      config,
+      'tfjs',
+    );
     tf.dispose([images, loc, conf]);
   });
 
   it('is deterministic per seed', async () => {
     await useTfjsBackend('wasm');
-    const [a, b, c] = [1, 1, 2].map(seed => model({ numClasses: 4, width: 1 / 8, seed }));
-    const [wa, wb, wc] = await Promise.all([a, b, c].map(m => m.saveWeights()));
+    const [a, b, c] = [1, 1, 2].map((seed) => model({ numClasses: 4, width: 1 / 8, seed }));
+    const [wa, wb, wc] = await Promise.all([a, b, c].map((m) => m.saveWeights()));
     assert.deepEqual(wa, wb);
     assert.notDeepEqual(wa['conv1_1.filter'], wc['conv1_1.filter']);
-    assert.ok(wa['conv1_1.bias'].every(v => v === 0), 'biases start at 0');
-    assert.ok(wa['conv4_3_norm.scale'].every(v => v === 20), 'the L2Norm scale starts at 20');
+    assert.ok(
+      wa['conv1_1.bias'].every((v) => v === 0),
+      'biases start at 0',
+    );
+    assert.ok(
+      wa['conv4_3_norm.scale'].every((v) => v === 20),
+      'the L2Norm scale starts at 20',
+    );
   });
 });
 
@@ -89,7 +118,8 @@ describe('the layers tfjs has no single op for', () => {
     it(`${backend}: pool3 is PyTorch's ceil-mode pool (75 → 38) and pool5 pads with −∞`, async () => {
       await useTfjsBackend(backend);
       const m = model({ numClasses: 4, width: 1 / 8 });
-      const pool3 = layer(m, 'pool3', 'maxPool'), pool5 = layer(m, 'pool5', 'maxPool');
+      const pool3 = layer(m, 'pool3', 'maxPool'),
+        pool5 = layer(m, 'pool5', 'maxPool');
       assert.deepEqual(pool3.pads, [0, 0, 1, 1], 'the extra row and column a ceil-mode pool reads');
       // Negative values: padding with 0 instead of −∞ would show.
       const x = tf.tensor4d([-5, -4, -3, -2, -1, -6, -7, -8, -9], [1, 3, 3, 1]);
@@ -138,12 +168,17 @@ describe('the layers tfjs has no single op for', () => {
 describe('SSD300 errors and lifecycle', () => {
   it('rejects a bad width, numClasses or seed with a RangeError naming the value', () => {
     for (const width of [0, -1, 1.5, NaN, Infinity]) {
-      assert.throws(() => createSsd300({ numClasses: 21, width }), (e: Error) =>
-        e instanceof RangeError && e.message.startsWith(`width ${width} must be in (0, 1]`));
+      assert.throws(
+        () => createSsd300({ numClasses: 21, width }),
+        (e: Error) => e instanceof RangeError && e.message.startsWith(`width ${width} must be in (0, 1]`),
+      );
     }
     for (const numClasses of [1, 0, 2.5, NaN]) {
-      assert.throws(() => createSsd300({ numClasses }), (e: Error) =>
-        e instanceof RangeError && e.message.startsWith(`numClasses ${numClasses} must be an integer ≥ 2`));
+      assert.throws(
+        () => createSsd300({ numClasses }),
+        (e: Error) =>
+          e instanceof RangeError && e.message.startsWith(`numClasses ${numClasses} must be an integer ≥ 2`),
+      );
     }
     assert.throws(() => createSsd300({ numClasses: 4, seed: 0.5 }), /RangeError: seed 0.5 must be an integer/);
   });
@@ -152,7 +187,10 @@ describe('SSD300 errors and lifecycle', () => {
     await useTfjsBackend('wasm');
     const m = model({ numClasses: 4, width: 1 / 8 });
     const nchw = tf.zeros<tf.Rank.R4>([1, 3, 300, 300]);
-    assert.throws(() => m.apply(nchw), /RangeError: images has shape \[1, 3, 300, 300\]; SSD300 needs \[N, 300, 300, 3\]/);
+    assert.throws(
+      () => m.apply(nchw),
+      /RangeError: images has shape \[1, 3, 300, 300\]; SSD300 needs \[N, 300, 300, 3\]/,
+    );
     nchw.dispose();
   });
 
@@ -172,7 +210,7 @@ describe('SSD300 errors and lifecycle', () => {
 
   it('saves and loads checkpoints, and names the variable a wrong checkpoint breaks', async () => {
     await useTfjsBackend('wasm');
-    const [a, b] = [1, 2].map(seed => model({ numClasses: 4, width: 1 / 8, seed }));
+    const [a, b] = [1, 2].map((seed) => model({ numClasses: 4, width: 1 / 8, seed }));
     const checkpoint = await a.saveWeights();
     b.loadWeights(checkpoint);
     assert.deepEqual(await b.saveWeights(), checkpoint);
@@ -180,9 +218,15 @@ describe('SSD300 errors and lifecycle', () => {
     assert.equal((await a.saveWeights())['conv1_1.bias'][0], 0, 'a checkpoint is a copy');
 
     const other = await model({ numClasses: 4, width: 1 / 4 }).saveWeights();
-    assert.throws(() => b.loadWeights(other), /RangeError: checkpoint 'conv1_1.filter' has 432 values; this SSD300 needs 216 \(\[3, 3, 3, 8\]\)/);
+    assert.throws(
+      () => b.loadWeights(other),
+      /RangeError: checkpoint 'conv1_1.filter' has 432 values; this SSD300 needs 216 \(\[3, 3, 3, 8\]\)/,
+    );
     const { ['loc0.bias']: _, ...missing } = checkpoint;
     assert.throws(() => b.loadWeights(missing), /RangeError: checkpoint lacks 'loc0.bias'/);
-    assert.throws(() => b.loadWeights({ ...checkpoint, extra: new Float32Array(1) }), /RangeError: checkpoint has 'extra'/);
+    assert.throws(
+      () => b.loadWeights({ ...checkpoint, extra: new Float32Array(1) }),
+      /RangeError: checkpoint has 'extra'/,
+    );
   });
 });

@@ -15,7 +15,9 @@ let wasmPathsSet = false;
 export async function useTfjsBackend(backend: TfjsBackend): Promise<void> {
   if (backend === 'wasm' && !wasmPathsSet) {
     const require = createRequire(import.meta.url);
-    setWasmPaths(path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep);
+    setWasmPaths(
+      path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep,
+    );
     wasmPathsSet = true;
   }
   tf.enableProdMode();
@@ -31,8 +33,13 @@ export function randomizeWeights(model: Pick<Ssd300, 'variables'>, seed: number)
   for (const [name, v] of model.variables) {
     if (name.endsWith('.filter')) continue;
     // Batch normalisation: variances must stay positive, gammas away from 0.
-    const [lo, hi] = name.endsWith('.scale') ? [10, 30] : name.endsWith('.movingVariance') ? [0.5, 2]
-      : name.endsWith('.gamma') ? [0.5, 1.5] : [-0.5, 0.5];
+    const [lo, hi] = name.endsWith('.scale')
+      ? [10, 30]
+      : name.endsWith('.movingVariance')
+        ? [0.5, 2]
+        : name.endsWith('.gamma')
+          ? [0.5, 1.5]
+          : [-0.5, 0.5];
     tf.tidy(() => v.assign(tf.randomUniform(v.shape, lo, hi, 'float32', s++)));
   }
 }
@@ -43,21 +50,31 @@ export function randomImages(batch: number, seed: number): tf.Tensor4D {
 }
 
 /** The largest |actual − expected|, relative to the largest |expected|, and where it is. */
-export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): { error: number; index: number } {
+export function relativeError(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+): { error: number; index: number } {
   if (actual.length !== expected.length) throw new RangeError(`lengths differ: ${actual.length} vs ${expected.length}`);
-  let scale = 0, worst = -1, index = -1;
+  let scale = 0,
+    worst = -1,
+    index = -1;
   for (let i = 0; i < expected.length; i++) {
     scale = Math.max(scale, Math.abs(expected[i]));
     const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= worst)) { worst = d; index = i; }
+    if (!(d <= worst)) {
+      worst = d;
+      index = i;
+    }
   }
   return { error: worst / scale, index };
 }
 
 /** Wraps a model factory so that every model it makes is disposed when the test file ends. */
-export function disposedAtEnd<A extends unknown[], M extends { dispose(): void }>(create: (...args: A) => M): (...args: A) => M {
+export function disposedAtEnd<A extends unknown[], M extends { dispose(): void }>(
+  create: (...args: A) => M,
+): (...args: A) => M {
   const made: M[] = [];
-  after(() => made.forEach(m => m.dispose()));
+  after(() => made.forEach((m) => m.dispose()));
   return (...args) => {
     const m = create(...args);
     made.push(m);

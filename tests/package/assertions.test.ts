@@ -16,7 +16,8 @@ const ASSERTS = /\bassert\b|\bexpect\s*\(|\bt\.plan\(/;
 const sources = new Map<string, ts.SourceFile>();
 function source(file: string): ts.SourceFile {
   let sf = sources.get(file);
-  if (!sf) sources.set(file, sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true));
+  if (!sf)
+    sources.set(file, (sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true)));
   return sf;
 }
 
@@ -24,10 +25,19 @@ function source(file: string): ts.SourceFile {
 function functionsOf(sf: ts.SourceFile): Map<string, string> {
   const out = new Map<string, string>();
   const visit = (node: ts.Node): void => {
-    if ((ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node)) && node.name && ts.isIdentifier(node.name) && node.body) {
+    if (
+      (ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node)) &&
+      node.name &&
+      ts.isIdentifier(node.name) &&
+      node.body
+    ) {
       out.set(node.name.text, node.body.getText(sf));
-    } else if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer
-      && (ts.isArrowFunction(node.initializer) || ts.isFunctionExpression(node.initializer))) {
+    } else if (
+      ts.isVariableDeclaration(node) &&
+      ts.isIdentifier(node.name) &&
+      node.initializer &&
+      (ts.isArrowFunction(node.initializer) || ts.isFunctionExpression(node.initializer))
+    ) {
       out.set(node.name.text, node.initializer.getText(sf));
     }
     ts.forEachChild(node, visit);
@@ -36,7 +46,8 @@ function functionsOf(sf: ts.SourceFile): Map<string, string> {
   return out;
 }
 
-const calls = (text: string, names: Iterable<string>) => [...names].some((name) => new RegExp(`\\b${name}\\s*[(<]`).test(text));
+const calls = (text: string, names: Iterable<string>) =>
+  [...names].some((name) => new RegExp(`\\b${name}\\s*[(<]`).test(text));
 
 const asserting = new Map<string, Set<string>>();
 /** The names, in `file`'s scope, of functions that assert (directly or through another). */
@@ -50,15 +61,25 @@ function assertingFunctions(file: string): Set<string> {
     if (!ts.isImportDeclaration(statement) || !ts.isStringLiteral(statement.moduleSpecifier)) continue;
     const bindings = statement.importClause?.namedBindings;
     const target = path.resolve(path.dirname(file), statement.moduleSpecifier.text.replace(/\.js$/, '.ts'));
-    if (!bindings || !ts.isNamedImports(bindings) || !target.startsWith(testsDir) || !statement.moduleSpecifier.text.startsWith('.')) continue;
+    if (
+      !bindings ||
+      !ts.isNamedImports(bindings) ||
+      !target.startsWith(testsDir) ||
+      !statement.moduleSpecifier.text.startsWith('.')
+    )
+      continue;
     const theirs = assertingFunctions(target);
-    for (const element of bindings.elements) if (theirs.has((element.propertyName ?? element.name).text)) names.add(element.name.text);
+    for (const element of bindings.elements)
+      if (theirs.has((element.propertyName ?? element.name).text)) names.add(element.name.text);
   }
   const functions = functionsOf(sf);
   for (let changed = true; changed;) {
     changed = false;
     for (const [name, body] of functions) {
-      if (!names.has(name) && (ASSERTS.test(body) || calls(body, names))) { names.add(name); changed = true; }
+      if (!names.has(name) && (ASSERTS.test(body) || calls(body, names))) {
+        names.add(name);
+        changed = true;
+      }
     }
   }
   return names;
@@ -66,7 +87,9 @@ function assertingFunctions(file: string): Set<string> {
 
 describe('the test suite', () => {
   it('has no test case without an assertion', () => {
-    const files = readdirSync(testsDir, { recursive: true }).map(String).filter((f) => f.endsWith('.test.ts'));
+    const files = readdirSync(testsDir, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.test.ts'));
     let cases = 0;
     const empty: string[] = [];
     for (const relative of files) {
@@ -74,13 +97,19 @@ describe('the test suite', () => {
       const sf = source(file);
       const helpers = assertingFunctions(file);
       const visit = (node: ts.Node): void => {
-        if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && (node.expression.text === 'it' || node.expression.text === 'test')) {
+        if (
+          ts.isCallExpression(node) &&
+          ts.isIdentifier(node.expression) &&
+          (node.expression.text === 'it' || node.expression.text === 'test')
+        ) {
           const callback = node.arguments.find((a) => ts.isArrowFunction(a) || ts.isFunctionExpression(a));
           if (callback) {
             cases++;
             const body = callback.getText(sf);
             if (!ASSERTS.test(body) && !calls(body, helpers)) {
-              empty.push(`${relative}:${sf.getLineAndCharacterOfPosition(node.getStart()).line + 1} ${node.arguments[0].getText(sf)}`);
+              empty.push(
+                `${relative}:${sf.getLineAndCharacterOfPosition(node.getStart()).line + 1} ${node.arguments[0].getText(sf)}`,
+              );
             }
           }
         }

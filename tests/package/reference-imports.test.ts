@@ -18,14 +18,17 @@ function specifiers(text: string): string[] {
 
 describe('production code and the reference', () => {
   it('no module under src/ outside core/reference imports from core/reference', async () => {
-    const files = (await readdir(src, { recursive: true })).filter((f) => f.endsWith('.ts')).map((f) => path.join(src, f));
+    const files = (await readdir(src, { recursive: true }))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => path.join(src, f));
     assert.ok(files.length > 50, `found ${files.length} source files under ${src}`);
     const offenders: string[] = [];
     for (const file of files.filter((f) => !f.startsWith(referenceDir + path.sep))) {
       for (const specifier of specifiers(await readFile(file, 'utf8'))) {
         if (!specifier.startsWith('.')) continue;
         const target = path.resolve(path.dirname(file), specifier);
-        if (target.startsWith(referenceDir + path.sep)) offenders.push(`${path.relative(src, file)} imports '${specifier}'`);
+        if (target.startsWith(referenceDir + path.sep))
+          offenders.push(`${path.relative(src, file)} imports '${specifier}'`);
       }
     }
     assert.deepEqual(offenders, []);

@@ -21,13 +21,15 @@ async function sources(folder: string): Promise<string[]> {
 
 describe('the house', () => {
   it('comments in src/ and assembly/ name only files of this repository that exist', async () => {
-    const files = [...await sources('src'), ...await sources('assembly')];
+    const files = [...(await sources('src')), ...(await sources('assembly'))];
     assert.ok(files.length > 50, `found ${files.length} source files`);
     const missing: string[] = [];
     for (const file of files) {
       for (const line of (await readFile(file, 'utf8')).split('\n')) {
         if (!/^\s*(\/\/|\*|\/\*)/.test(line)) continue;
-        for (const [, named] of line.matchAll(/(?<![\w./-])((?:src|assembly|tests|tools|bench|web|docs)\/[\w./-]*\w\.[a-z]+)\b/g)) {
+        for (const [, named] of line.matchAll(
+          /(?<![\w./-])((?:src|assembly|tests|tools|bench|web|docs)\/[\w./-]*\w\.[a-z]+)\b/g,
+        )) {
           // a .js specifier names the .ts source it is built from
           if (!existsSync(path.join(root, named)) && !existsSync(path.join(root, named.replace(/\.js$/, '.ts')))) {
             missing.push(`${path.relative(root, file)} names ${named}`);
@@ -45,14 +47,22 @@ describe('the house', () => {
   it('.ci/run lints through npm run lint, whose typescript-eslint config forbids floating promises', async () => {
     const ci = await readFile(path.join(root, '.ci', 'run'), 'utf8');
     assert.match(ci, /^npm run lint$/m);
-    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
     assert.match(pkg.scripts.lint, /^eslint\b/);
-    assert.match(await readFile(path.join(root, 'eslint.config.js'), 'utf8'), /'@typescript-eslint\/no-floating-promises': \['error'/);
+    assert.match(
+      await readFile(path.join(root, 'eslint.config.js'), 'utf8'),
+      /'@typescript-eslint\/no-floating-promises': \['error'/,
+    );
   });
 
   it("the README's quick start says what the browser tests need, and that they skip without it", async () => {
     const readme = await readFile(path.join(root, 'README.md'), 'utf8');
-    const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('\n## ', readme.indexOf('## Quick start') + 1));
+    const quickStart = readme.slice(
+      readme.indexOf('## Quick start'),
+      readme.indexOf('\n## ', readme.indexOf('## Quick start') + 1),
+    );
     assert.match(quickStart, /apt-get install\s+chromium/);
     assert.match(quickStart, /skipped/);
     assert.match(quickStart, /SSD_EDGE_REQUIRE_BROWSER=1/);
@@ -60,8 +70,9 @@ describe('the house', () => {
 
   it('one median: src/util/median.ts, and no other definition in src/ or bench/', async () => {
     const others: string[] = [];
-    for (const file of [...await sources('src'), ...await sources('bench')]) {
-      if (/(?:function\s+median\b|(?:const|let)\s+median\s*=)/.test(await readFile(file, 'utf8'))) others.push(path.relative(root, file));
+    for (const file of [...(await sources('src')), ...(await sources('bench'))]) {
+      if (/(?:function\s+median\b|(?:const|let)\s+median\s*=)/.test(await readFile(file, 'utf8')))
+        others.push(path.relative(root, file));
     }
     assert.deepEqual(others, [path.join('src', 'util', 'median.ts')]);
   });

@@ -44,7 +44,10 @@ function float32File(file: string): Float32Array {
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
 
-interface Sample { stride: number; values: number[] }
+interface Sample {
+  stride: number;
+  values: number[];
+}
 
 interface TorchvisionGolden {
   image: { file: string; width: number; height: number; sha256OfRgbPixels: string };
@@ -95,7 +98,9 @@ describe('torchvision SSD, ssd300_vgg16 configuration (tiny backbone), preset to
     // torchvision: x/255, (x − mean)/(1/255), then bilinear resize; ssd-edge: resize in float64,
     // then x − mean·255, stored as float32. Values are about ±128 (float32 ulp 1.5e-5).
     const diff = sampleDifference(preprocess(image, inputPresets.torchvisionSsd300Coco), golden.inputSample);
-    t.diagnostic(`input tensor: max |ssd-edge − torchvision| ${fmt(diff)} over ${golden.inputSample.values.length} samples`);
+    t.diagnostic(
+      `input tensor: max |ssd-edge − torchvision| ${fmt(diff)} over ${golden.inputSample.values.length} samples`,
+    );
     assert.ok(diff < 1e-3, `input differs by ${diff}`);
   });
 
@@ -117,19 +122,27 @@ describe('torchvision SSD, ssd300_vgg16 configuration (tiny backbone), preset to
   it("detections equal torchvision's eval forward: labels in order, pixel boxes, scores", async (t) => {
     const found: ImageDetection[] = await detector.detect(imagePath);
     assert.equal(found.length, golden.count, `${found.length} detections, torchvision has ${golden.count}`);
-    let box = 0, score = 0;
+    let box = 0,
+      score = 0;
     found.forEach((d, i) => {
       const g = golden.detections[i];
       assert.equal(d.classId, g.label, `detection ${i}: class ${d.classId}, torchvision ${g.label}`);
       assert.equal(d.label, presets.torchvisionSsd300Coco.labels?.[g.label]);
-      d.pixelBox.forEach((v, j) => { box = Math.max(box, Math.abs(v - g.box[j])); });
+      d.pixelBox.forEach((v, j) => {
+        box = Math.max(box, Math.abs(v - g.box[j]));
+      });
       score = Math.max(score, Math.abs(d.score - g.score));
-      assert.ok(d.pixelBox.every((v, j) => Math.abs(v - g.box[j]) <= 0.05), `detection ${i}: box ${d.pixelBox} vs ${g.box}`);
+      assert.ok(
+        d.pixelBox.every((v, j) => Math.abs(v - g.box[j]) <= 0.05),
+        `detection ${i}: box ${d.pixelBox} vs ${g.box}`,
+      );
       assert.ok(Math.abs(d.score - g.score) <= 1e-4, `detection ${i}: score ${d.score} vs ${g.score}`);
     });
     const confident = found.filter((d) => d.score > 0.3);
-    t.diagnostic(`${found.length} detections (${confident.length} above 0.3, classes ` +
-      `${[...new Set(confident.map((d) => d.label))].join(', ')}): max |Δ pixel box| ${fmt(box)} px, max |Δ score| ${fmt(score)}`);
+    t.diagnostic(
+      `${found.length} detections (${confident.length} above 0.3, classes ` +
+        `${[...new Set(confident.map((d) => d.label))].join(', ')}): max |Δ pixel box| ${fmt(box)} px, max |Δ score| ${fmt(score)}`,
+    );
     assert.ok(confident.length >= 24 && new Set(confident.map((d) => d.classId)).size >= 4, 'a meaningful comparison');
   });
 
@@ -138,16 +151,23 @@ describe('torchvision SSD, ssd300_vgg16 configuration (tiny backbone), preset to
     const priors = await generatePriors(presets.torchvisionSsd300Coco.priors as PriorConfig);
     assert.equal(priors.length / 4, golden.anchors.count);
     assert.equal(anchors.length / 4, golden.anchors.count);
-    let pixels = 0, normalised = 0;
+    let pixels = 0,
+      normalised = 0;
     for (let i = 0; i < priors.length; i += 4) {
       const [cx, cy, w, h] = priors.subarray(i, i + 4);
       const [x0, y0, x1, y1] = anchors.subarray(i, i + 4);
       const ours = [(cx - w / 2) * 300, (cy - h / 2) * 300, (cx + w / 2) * 300, (cy + h / 2) * 300];
-      [x0, y0, x1, y1].forEach((v, j) => { pixels = Math.max(pixels, Math.abs(v - ours[j])); });
+      [x0, y0, x1, y1].forEach((v, j) => {
+        pixels = Math.max(pixels, Math.abs(v - ours[j]));
+      });
       const theirs = [(x0 + x1) / 600, (y0 + y1) / 600, (x1 - x0) / 300, (y1 - y0) / 300];
-      [cx, cy, w, h].forEach((v, j) => { normalised = Math.max(normalised, Math.abs(v - theirs[j])); });
+      [cx, cy, w, h].forEach((v, j) => {
+        normalised = Math.max(normalised, Math.abs(v - theirs[j]));
+      });
     }
-    t.diagnostic(`priors vs anchors: max ${fmt(pixels)} px (xyxy on 300 × 300), ${fmt(normalised)} normalised (cx, cy, w, h)`);
+    t.diagnostic(
+      `priors vs anchors: max ${fmt(pixels)} px (xyxy on 300 × 300), ${fmt(normalised)} normalised (cx, cy, w, h)`,
+    );
     assert.ok(pixels < 1e-4 && normalised < 1e-6, `priors differ by ${pixels} px, ${normalised} normalised`);
   });
 });
@@ -155,23 +175,31 @@ describe('torchvision SSD, ssd300_vgg16 configuration (tiny backbone), preset to
 describe('ssd.pytorch Detect on samples/ssd300-voc-output.f32, preset ssd300Voc', () => {
   const golden = JSON.parse(readFileSync(path('ssd-pytorch-voc-detect.json'), 'utf8')) as SsdPytorchGolden;
   const sample = float32File(fileURLToPath(fixtureUrl('../../samples/ssd300-voc-output.f32')));
-  const loc = sample.subarray(0, 8732 * 4), conf = sample.subarray(8732 * 4);
-  const expected: Detection[] = golden.all.map(({ classId, priorIndex, score, box }) => ({ classId, priorIndex, score, box }));
+  const loc = sample.subarray(0, 8732 * 4),
+    conf = sample.subarray(8732 * 4);
+  const expected: Detection[] = golden.all.map(({ classId, priorIndex, score, box }) => ({
+    classId,
+    priorIndex,
+    score,
+    box,
+  }));
 
-  it('the best 200 (ssd-edge keepTopK) are ssd.pytorch\'s best 200: classes and priors in order, boxes, scores', async (t) => {
+  it("the best 200 (ssd-edge keepTopK) are ssd.pytorch's best 200: classes and priors in order, boxes, scores", async (t) => {
     const post = await createPostprocessor('ssd300Voc');
     try {
       const [found] = post.run(loc, conf);
       assert.ok(golden.count > 200, 'this sample shows the difference: ssd.pytorch returns more than 200');
       assertSameDetections(found, expected.slice(0, 200), 'ssd300Voc vs ssd.pytorch', 1e-5, 1e-5);
-      t.diagnostic(`ssd.pytorch returns ${golden.count} (up to top_k = 200 per class, no global cap); ` +
-        `ssd-edge keeps the best ${found.length}: ${describeDifferences(found, expected)}`);
+      t.diagnostic(
+        `ssd.pytorch returns ${golden.count} (up to top_k = 200 per class, no global cap); ` +
+          `ssd-edge keeps the best ${found.length}: ${describeDifferences(found, expected)}`,
+      );
     } finally {
       post.dispose();
     }
   });
 
-  it('with keepTopK = classes × top_k (ssd.pytorch\'s own maximum) every ssd.pytorch detection is found', async (t) => {
+  it("with keepTopK = classes × top_k (ssd.pytorch's own maximum) every ssd.pytorch detection is found", async (t) => {
     const keepTopK = (golden.config.num_classes - 1) * golden.config.top_k;
     const post = await createPostprocessor({ ...presets.ssd300Voc, keepTopK });
     try {
@@ -185,20 +213,34 @@ describe('ssd.pytorch Detect on samples/ssd300-voc-output.f32, preset ssd300Voc'
 });
 
 interface EdgeCaseGolden {
-  input: { backgroundLogit: number; conf: [number, number, number][]; loc: [number, [number, number, number, number]][] };
-  cases: { name: string; classId: number; tiedPriors?: number[]; priors?: number[]; ssdPytorchKeeps: number;
-           ssdPytorchKeepsOfTied?: number[]; ssdPytorchBox?: number[] }[];
+  input: {
+    backgroundLogit: number;
+    conf: [number, number, number][];
+    loc: [number, [number, number, number, number]][];
+  };
+  cases: {
+    name: string;
+    classId: number;
+    tiedPriors?: number[];
+    priors?: number[];
+    ssdPytorchKeeps: number;
+    ssdPytorchKeepsOfTied?: number[];
+    ssdPytorchBox?: number[];
+  }[];
   count: number;
   all: SsdPytorchGolden['all'];
 }
 
 describe('ssd.pytorch vs ssd-edge where they differ (crafted outputs, tests/fixtures/existing-models/ssd-pytorch-edge-cases.json)', () => {
   const golden = JSON.parse(readFileSync(path('ssd-pytorch-edge-cases.json'), 'utf8')) as EdgeCaseGolden;
-  const loc = new Float32Array(8732 * 4), conf = new Float32Array(8732 * 21);
+  const loc = new Float32Array(8732 * 4),
+    conf = new Float32Array(8732 * 21);
   for (let p = 0; p < 8732; p++) conf[p * 21] = golden.input.backgroundLogit;
   for (const [prior, classId, logit] of golden.input.conf) conf[prior * 21 + classId] = logit;
   for (const [prior, values] of golden.input.loc) loc.set(values, prior * 4);
-  const theirs = golden.all.map(({ classId, priorIndex, score, box }) => ({ classId, priorIndex, score, box }) as Detection);
+  const theirs = golden.all.map(
+    ({ classId, priorIndex, score, box }) => ({ classId, priorIndex, score, box }) as Detection,
+  );
   const of = (list: Detection[], classId: number) => list.filter((d) => d.classId === classId);
   const caseFor = (classId: number) => golden.cases.find((c) => c.classId === classId)!;
   let ours: Detection[];
@@ -210,7 +252,8 @@ describe('ssd.pytorch vs ssd-edge where they differ (crafted outputs, tests/fixt
   });
 
   it('tie at the top_k cut: ssd-edge keeps the lower prior; ssd.pytorch keeps whichever torch.sort (not stable) puts last', () => {
-    const c = caseFor(2), [lower, higher] = c.tiedPriors!;
+    const c = caseFor(2),
+      [lower, higher] = c.tiedPriors!;
     const kept = of(ours, 2).map((d) => d.priorIndex);
     assert.equal(kept.length, 200);
     assert.ok(kept.includes(lower) && !kept.includes(higher), 'ssd-edge keeps the lower prior index of a tie');
@@ -220,25 +263,45 @@ describe('ssd.pytorch vs ssd-edge where they differ (crafted outputs, tests/fixt
   });
 
   it('equal scores, overlapping boxes: ssd-edge keeps the lower prior, ssd.pytorch the higher (torch.sort order)', () => {
-    const c = caseFor(3), [lower, higher] = c.tiedPriors!;
-    assert.deepEqual(of(ours, 3).map((d) => d.priorIndex), [lower]);
-    assert.deepEqual(of(theirs, 3).map((d) => d.priorIndex), [higher]);
+    const c = caseFor(3),
+      [lower, higher] = c.tiedPriors!;
+    assert.deepEqual(
+      of(ours, 3).map((d) => d.priorIndex),
+      [lower],
+    );
+    assert.deepEqual(
+      of(theirs, 3).map((d) => d.priorIndex),
+      [higher],
+    );
     assert.ok(Math.abs(of(ours, 3)[0].score - of(theirs, 3)[0].score) <= 1e-6, 'the same score');
   });
 
   it('two zero-area boxes: ssd-edge keeps both; ssd.pytorch suppresses the second (IoU 0/0 = NaN fails le)', () => {
     const c = caseFor(4);
-    assert.deepEqual(of(ours, 4).map((d) => d.priorIndex), c.priors);
-    assert.deepEqual(of(theirs, 4).map((d) => d.priorIndex), c.priors!.slice(0, 1));
-    assert.ok(of(ours, 4).every((d) => d.box[0] === d.box[2] && d.box[1] === d.box[3]), 'zero-area boxes');
+    assert.deepEqual(
+      of(ours, 4).map((d) => d.priorIndex),
+      c.priors,
+    );
+    assert.deepEqual(
+      of(theirs, 4).map((d) => d.priorIndex),
+      c.priors!.slice(0, 1),
+    );
+    assert.ok(
+      of(ours, 4).every((d) => d.box[0] === d.box[2] && d.box[1] === d.box[3]),
+      'zero-area boxes',
+    );
   });
 
   it('size offsets beyond ln(1000/16): ssd-edge clamps the exponent, ssd.pytorch does not', () => {
-    const [mine] = of(ours, 5), [their] = of(theirs, 5);
+    const [mine] = of(ours, 5),
+      [their] = of(theirs, 5);
     assert.equal(mine.priorIndex, their.priorIndex);
     assert.ok(Math.abs(mine.score - their.score) <= 1e-6 * their.score);
     const width = (d: Detection) => d.box[2] - d.box[0];
-    assert.ok(Math.abs(width(mine) - 0.2 * 1000 / 16) < 1e-4, `ssd-edge: w = 0.2 · exp(ln(1000/16)), got ${width(mine)}`);
+    assert.ok(
+      Math.abs(width(mine) - (0.2 * 1000) / 16) < 1e-4,
+      `ssd-edge: w = 0.2 · exp(ln(1000/16)), got ${width(mine)}`,
+    );
     assert.ok(Math.abs(width(their) - 0.2 * Math.exp(6)) < 1e-3, `ssd.pytorch: w = 0.2 · e⁶, got ${width(their)}`);
   });
 
@@ -249,9 +312,12 @@ describe('ssd.pytorch vs ssd-edge where they differ (crafted outputs, tests/fixt
 });
 
 function describeDifferences(found: Detection[], expected: Detection[]): string {
-  let box = 0, score = 0;
+  let box = 0,
+    score = 0;
   found.forEach((d, i) => {
-    d.box.forEach((v, j) => { box = Math.max(box, Math.abs(v - expected[i].box[j])); });
+    d.box.forEach((v, j) => {
+      box = Math.max(box, Math.abs(v - expected[i].box[j]));
+    });
     score = Math.max(score, Math.abs(d.score - expected[i].score) / expected[i].score);
   });
   return `max |Δ box| ${fmt(box)}, max relative |Δ score| ${fmt(score)}`;
@@ -261,7 +327,8 @@ describe('TF Object Detection API: anchors passed as a Float32Array', () => {
   const fixture = priorFixtures().find((f) => f.name === 'tfSsdMobilenetV1');
   assert.ok(fixture, 'tfSsdMobilenetV1 prior fixture');
   const anchors = readPriorFixture(fixture); // (cx, cy, w, h) rows, as docs/existing-models.md makes them
-  const P = anchors.length / 4, C = presets.tfSsdMobilenetV1Coco.numClasses;
+  const P = anchors.length / 4,
+    C = presets.tfSsdMobilenetV1Coco.numClasses;
 
   it('give the same detections as the preset generator (tests/fixtures/priors/tfSsdMobilenetV1.f32)', async () => {
     const rand = random(7);
@@ -287,9 +354,21 @@ describe('TF Object Detection API: anchors passed as a Float32Array', () => {
     const rand = random(8);
     const loc = new Float32Array(P * 4).map(() => (rand() - 0.5) * 0.5);
     const conf = new Float32Array(P * C).map(() => rand() * 1e-3);
-    [[100, 1, 0.9], [1500, 18, 0.7], [1501, 18, 0.65]].forEach(([prior, classId, p]) => { conf[prior * C + classId] = p; });
-    const model = ssdModel({ numPriors: P, numClasses: C, input: [1, 300, 300, 3], loc, conf,
-                             outputNames: ['raw_outputs/box_encodings:0', 'raw_outputs/class_predictions:0'] });
+    [
+      [100, 1, 0.9],
+      [1500, 18, 0.7],
+      [1501, 18, 0.65],
+    ].forEach(([prior, classId, p]) => {
+      conf[prior * C + classId] = p;
+    });
+    const model = ssdModel({
+      numPriors: P,
+      numClasses: C,
+      input: [1, 300, 300, 3],
+      loc,
+      conf,
+      outputNames: ['raw_outputs/box_encodings:0', 'raw_outputs/class_predictions:0'],
+    });
     const config = { ...presets.tfSsdMobilenetV1Coco, priors: anchors, scoreActivation: 'none' as const };
     const [detector, post] = await Promise.all([
       createDetector({ model, preset: config, preprocess: inputPresets.tfSsdMobilenetV1Coco, backend: 'node' }),

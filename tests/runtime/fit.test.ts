@@ -20,11 +20,19 @@ import type { PreprocessSpec, RawImage } from '../../src/runtime/types.js';
 
 const SQUARE: PreprocessSpec = { size: [4, 4], channels: 'rgb', mean: [0, 0, 0], std: [1, 1, 1], layout: 'nhwc' };
 const BLAZEFACE_TFLITE = fileURLToPath(new URL('../../../models/face_detection_short_range.tflite', import.meta.url));
-const faceApiDemo = path.join(path.dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')), 'demo');
+const faceApiDemo = path.join(
+  path.dirname(createRequire(import.meta.url).resolve('@vladmandic/face-api/package.json')),
+  'demo',
+);
 
 async function decode(file: string): Promise<RawImage> {
   const { data, info } = await sharp(file).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width,
+    height: info.height,
+    channels: 3,
+  };
 }
 
 describe('PreprocessSpec.fit', () => {
@@ -49,15 +57,22 @@ describe('PreprocessSpec.fit', () => {
 
   it('maps a detection in the padded frame back to the image (hand-computed)', () => {
     const frame = { width: 4, height: 4, offsetX: 0, offsetY: 1 };
-    const found = unfitDetection({ classId: 1, score: 0.9, box: [0.25, 0.5, 0.75, 0.75], priorIndex: 0, keypoints: [[0.5, 0.25]] }, frame, 4, 2);
+    const found = unfitDetection(
+      { classId: 1, score: 0.9, box: [0.25, 0.5, 0.75, 0.75], priorIndex: 0, keypoints: [[0.5, 0.25]] },
+      frame,
+      4,
+      2,
+    );
     // y: (0.5·4 − 1) / 2 = 0.5, (0.75·4 − 1) / 2 = 1; keypoint y (0.25·4 − 1) / 2 = 0
     assert.deepEqual(found.box, [0.25, 0.5, 0.75, 1]);
     assert.deepEqual(found.keypoints, [[0.5, 0]]);
   });
 
   it('refuses an unknown fit', () => {
-    assert.throws(() => validatePreprocessSpec({ ...SQUARE, fit: 'cover' as 'pad' }),
-      /preprocess\.fit is "cover"; it must be 'stretch', 'letterbox' or 'pad'/);
+    assert.throws(
+      () => validatePreprocessSpec({ ...SQUARE, fit: 'cover' as 'pad' }),
+      /preprocess\.fit is "cover"; it must be 'stretch', 'letterbox' or 'pad'/,
+    );
   });
 
   it("face-api's detector with fit 'pad' gives what it gives on the photo padded by hand, in the photo's pixels", async () => {
@@ -65,7 +80,11 @@ describe('PreprocessSpec.fit', () => {
     assert.notEqual(photo.width, photo.height);
     const padded = await createDetector({ model: 'face-ssd-mobilenet-v1', backend: 'node' }); // the model records fit 'pad'
     assert.equal(padded.inputSpec.fit, 'pad');
-    const plain = await createDetector({ model: 'face-ssd-mobilenet-v1', backend: 'node', preprocess: { ...padded.inputSpec, fit: 'stretch' } });
+    const plain = await createDetector({
+      model: 'face-ssd-mobilenet-v1',
+      backend: 'node',
+      preprocess: { ...padded.inputSpec, fit: 'stretch' },
+    });
     try {
       const expected = await plain.detect(padImageToSquare(photo));
       const found = await padded.detect(photo);
@@ -73,7 +92,12 @@ describe('PreprocessSpec.fit', () => {
       assert.equal(found.length, expected.length);
       found.forEach((d, i) => {
         assert.equal(d.score, expected[i].score);
-        d.pixelBox.forEach((v, k) => assert.ok(Math.abs(v - expected[i].pixelBox[k]) < 1e-9, `face ${i} pixelBox[${k}] ${v} vs ${expected[i].pixelBox[k]}`));
+        d.pixelBox.forEach((v, k) =>
+          assert.ok(
+            Math.abs(v - expected[i].pixelBox[k]) < 1e-9,
+            `face ${i} pixelBox[${k}] ${v} vs ${expected[i].pixelBox[k]}`,
+          ),
+        );
       });
     } finally {
       await Promise.all([plain.dispose(), padded.dispose()]);
@@ -86,10 +110,17 @@ describe('PreprocessSpec.fit', () => {
     const wide = fitImage(square, { ...SQUARE, size: [square.width + left, square.height], fit: 'pad' }).image;
     const shifted: RawImage = { ...wide, data: new Uint8Array(wide.data.length) };
     for (let y = 0; y < square.height; y++) {
-      shifted.data.set(square.data.subarray(y * square.width * 3, (y + 1) * square.width * 3), (y * wide.width + left) * 3);
+      shifted.data.set(
+        square.data.subarray(y * square.width * 3, (y + 1) * square.width * 3),
+        (y * wide.width + left) * 3,
+      );
     }
     const preset = { ...BLAZEFACE_POSTPROCESS, priors: BLAZEFACE_ANCHORS, numClasses: 1 };
-    const detector = await createDetector({ model: BLAZEFACE_TFLITE, preset, preprocess: { ...BLAZEFACE_PREPROCESS, fit: 'letterbox' } });
+    const detector = await createDetector({
+      model: BLAZEFACE_TFLITE,
+      preset,
+      preprocess: { ...BLAZEFACE_PREPROCESS, fit: 'letterbox' },
+    });
     try {
       const [inSquare] = await detector.detect(square);
       const inWide = (await detector.detect(shifted)).filter((d) => d.score > 0.5);
@@ -101,7 +132,10 @@ describe('PreprocessSpec.fit', () => {
       });
       inWide[0].pixelKeypoints!.forEach(([x, y], k) => {
         const [ex, ey] = inSquare.pixelKeypoints![k];
-        assert.ok(Math.abs(x - ex - left) < 12 && Math.abs(y - ey) < 12, `keypoint ${k} (${x}, ${y}) vs (${ex + left}, ${ey})`);
+        assert.ok(
+          Math.abs(x - ex - left) < 12 && Math.abs(y - ey) < 12,
+          `keypoint ${k} (${x}, ${y}) vs (${ex + left}, ${ey})`,
+        );
       });
     } finally {
       await detector.dispose();

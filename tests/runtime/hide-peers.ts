@@ -8,7 +8,9 @@ type Resolve = (specifier: string, context: { parentURL?: string }) => Promise<u
 
 export async function resolve(specifier: string, context: { parentURL?: string }, next: Resolve): Promise<unknown> {
   if (HIDDEN.has(specifier)) {
-    throw Object.assign(new Error(`Cannot find package '${specifier}' imported from ${context.parentURL}`), { code: 'ERR_MODULE_NOT_FOUND' });
+    throw Object.assign(new Error(`Cannot find package '${specifier}' imported from ${context.parentURL}`), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
   }
   return next(specifier, context);
 }

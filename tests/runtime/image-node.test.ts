@@ -8,7 +8,9 @@ import { decodeImage } from '../../src/runtime/image-node.js';
 import { writeTestImages, type TestImages } from './images.js';
 
 let images: TestImages;
-before(async () => { images = await writeTestImages(); });
+before(async () => {
+  images = await writeTestImages();
+});
 after(() => images.remove());
 
 function isUniform(data: ArrayLike<number>, rgb: [number, number, number]): boolean {
@@ -46,25 +48,40 @@ describe('decodeImage converts to 8-bit RGB', () => {
 describe('decodeImage rejects bad files with an error naming them', () => {
   it('missing, empty, not an image, truncated', async () => {
     await assert.rejects(decodeImage(`${images.dir}/nope.png`), /^Error: cannot read image '.*nope\.png': ENOENT/);
-    await assert.rejects(decodeImage(images.emptyFile), /^Error: cannot read image '.*empty\.png': it is empty \(0 bytes\)$/);
-    await assert.rejects(decodeImage(images.textJpg),
-      /^Error: cannot read image '.*text\.jpg': not an image format sharp can read \(jpeg, png, .*\)$/);
+    await assert.rejects(
+      decodeImage(images.emptyFile),
+      /^Error: cannot read image '.*empty\.png': it is empty \(0 bytes\)$/,
+    );
+    await assert.rejects(
+      decodeImage(images.textJpg),
+      /^Error: cannot read image '.*text\.jpg': not an image format sharp can read \(jpeg, png, .*\)$/,
+    );
     await assert.rejects(decodeImage(new Uint8Array(0)), /cannot read image \(0 bytes\): it is empty/);
-    await assert.rejects(decodeImage(images.truncatedJpeg), /^Error: cannot read image '.*truncated\.jpg': .*premature end of JPEG/i);
+    await assert.rejects(
+      decodeImage(images.truncatedJpeg),
+      /^Error: cannot read image '.*truncated\.jpg': .*premature end of JPEG/i,
+    );
   });
 
   it('too large: a RangeError with the size, from the header alone', async () => {
     const before = process.memoryUsage().rss;
-    await assert.rejects(decodeImage(images.hugePng),
-      /^RangeError: image '.*huge\.png' is 30000 × 30000 pixels \(900 megapixels\), over the limit of 50 megapixels: downscale it, or raise maxImagePixels$/);
+    await assert.rejects(
+      decodeImage(images.hugePng),
+      /^RangeError: image '.*huge\.png' is 30000 × 30000 pixels \(900 megapixels\), over the limit of 50 megapixels: downscale it, or raise maxImagePixels$/,
+    );
     assert.ok(process.memoryUsage().rss - before < 200e6, 'nothing near 900 MB was allocated');
-    await assert.rejects(decodeImage(images.whitePng, 3000), /is 64 × 48 pixels \(0.00307 megapixels\), over the limit of 0.003 megapixels/);
+    await assert.rejects(
+      decodeImage(images.whitePng, 3000),
+      /is 64 × 48 pixels \(0.00307 megapixels\), over the limit of 0.003 megapixels/,
+    );
   });
 });
 
 describe('optional packages', () => {
   it('a missing one is named with the command that installs it', async () => {
-    await assert.rejects(importOptional('ssd-edge-no-such-package', 'reading image files in Node'),
-      /^Error: reading image files in Node needs the optional package 'ssd-edge-no-such-package', which is not installed: npm install ssd-edge-no-such-package$/);
+    await assert.rejects(
+      importOptional('ssd-edge-no-such-package', 'reading image files in Node'),
+      /^Error: reading image files in Node needs the optional package 'ssd-edge-no-such-package', which is not installed: npm install ssd-edge-no-such-package$/,
+    );
   });
 });

@@ -48,7 +48,12 @@ export function pngHeader(width: number, height: number): Buffer {
   header.writeUInt32BE(height, 4);
   header[8] = 8; // bit depth; colour type 0 (grey), no interlace
   const signature = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
-  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.alloc(16))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    signature,
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(Buffer.alloc(16))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 function solid(width: number, height: number, channels: 3 | 4, background: Color) {
@@ -58,8 +63,17 @@ function solid(width: number, height: number, channels: 3 | 4, background: Color
 export async function writeTestImages(): Promise<TestImages> {
   const dir = await mkdtemp(join(tmpdir(), 'ssd-edge-images-'));
   const path = (name: string) => join(dir, name);
-  const noisyJpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
-    .jpeg().toBuffer();
+  const noisyJpeg = await sharp({
+    create: {
+      width: 64,
+      height: 48,
+      channels: 3,
+      background: '#000',
+      noise: { type: 'gaussian', mean: 128, sigma: 40 },
+    },
+  })
+    .jpeg()
+    .toBuffer();
   const images: TestImages = {
     dir,
     whitePng: path('white.png'),
@@ -78,8 +92,13 @@ export async function writeTestImages(): Promise<TestImages> {
     solid(64, 48, 3, '#ffffff').png().toFile(images.whitePng),
     solid(64, 48, 3, '#000000').png().toFile(images.blackPng),
     solid(64, 48, 3, '#ffffff').jpeg({ quality: 95 }).toFile(images.whiteJpeg),
-    sharp(new Uint8Array(40 * 30).fill(255), { raw: { width: 40, height: 30, channels: 1 } }).toColourspace('b-w').png().toFile(images.greyPng),
-    solid(40, 30, 4, { r: 255, g: 255, b: 255, alpha: 128 / 255 }).png().toFile(images.rgbaPng),
+    sharp(new Uint8Array(40 * 30).fill(255), { raw: { width: 40, height: 30, channels: 1 } })
+      .toColourspace('b-w')
+      .png()
+      .toFile(images.greyPng),
+    solid(40, 30, 4, { r: 255, g: 255, b: 255, alpha: 128 / 255 })
+      .png()
+      .toFile(images.rgbaPng),
     solid(6, 4, 3, '#ff0000').jpeg().withMetadata({ orientation: 6 }).toFile(images.rotatedJpeg),
     writeFile(images.emptyFile, ''),
     writeFile(images.textJpg, 'this is not a JPEG\n'),

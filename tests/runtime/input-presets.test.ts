@@ -17,7 +17,13 @@ describe('input presets', () => {
   });
 
   it('ssd.pytorch: RGB minus (123, 117, 104), as voc0712.py flips its BGR-mean-subtracted image', () => {
-    assert.deepEqual(inputPresets.ssd300Voc, { size: [300, 300], channels: 'rgb', mean: [123, 117, 104], std: [1, 1, 1], layout: 'nchw' });
+    assert.deepEqual(inputPresets.ssd300Voc, {
+      size: [300, 300],
+      channels: 'rgb',
+      mean: [123, 117, 104],
+      std: [1, 1, 1],
+      layout: 'nchw',
+    });
     assert.deepEqual(inputPresets.ssd512Voc.size, [512, 512]);
   });
 
@@ -28,7 +34,12 @@ describe('input presets', () => {
   });
 
   it('TF OD API: (x − 127.5) / 127.5, NHWC', () => {
-    assert.deepEqual(inputPresets.tfSsdMobilenetV1Coco,
-      { size: [300, 300], channels: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], layout: 'nhwc' });
+    assert.deepEqual(inputPresets.tfSsdMobilenetV1Coco, {
+      size: [300, 300],
+      channels: 'rgb',
+      mean: [127.5, 127.5, 127.5],
+      std: [127.5, 127.5, 127.5],
+      layout: 'nhwc',
+    });
   });
 });

@@ -32,7 +32,10 @@ describe("backend 'int8'", () => {
     try {
       assert.equal(detector.backend, 'int8');
       assert.equal(detector.threads, 1);
-      assert.match(detector.backendReason, /^backend 'int8' asked for; wasm SIMD kernels \((this engine has no wasm relaxed SIMD|this engine's relaxed integer dot product failed a known-answer check|the engine has relaxed SIMD, measured no faster here)\)$/);
+      assert.match(
+        detector.backendReason,
+        /^backend 'int8' asked for; wasm SIMD kernels \((this engine has no wasm relaxed SIMD|this engine's relaxed integer dot product failed a known-answer check|the engine has relaxed SIMD, measured no faster here)\)$/,
+      );
       assert.ok(fixtures.length >= 5);
       for (const f of fixtures) {
         // the 300 × 300 input TFLite was fed: resizing it to 300 × 300 leaves every byte as it is
@@ -42,9 +45,14 @@ describe("backend 'int8'", () => {
         found.forEach((d, i) => {
           assert.equal(d.classId, expected.classes[i] + 1, `${f.name} #${i}: class`);
           assert.equal(d.label, COCO91_LABELS[expected.classes[i] + 1]);
-          assert.ok(Math.abs(d.score - expected.scores[i]) < 1e-6, `${f.name} #${i}: score ${d.score} vs ${expected.scores[i]}`);
+          assert.ok(
+            Math.abs(d.score - expected.scores[i]) < 1e-6,
+            `${f.name} #${i}: score ${d.score} vs ${expected.scores[i]}`,
+          );
           const [ymin, xmin, ymax, xmax] = expected.boxes.subarray(4 * i, 4 * i + 4);
-          [xmin, ymin, xmax, ymax].forEach((v, k) => assert.ok(Math.abs(d.box[k] - v) < 1e-6, `${f.name} #${i}: box[${k}] ${d.box[k]} vs ${v}`));
+          [xmin, ymin, xmax, ymax].forEach((v, k) =>
+            assert.ok(Math.abs(d.box[k] - v) < 1e-6, `${f.name} #${i}: box[${k}] ${d.box[k]} vs ${v}`),
+          );
         });
       }
     } finally {
@@ -53,17 +61,24 @@ describe("backend 'int8'", () => {
   });
 
   it('labels the built-in twin as the ONNX model does, and equals it on onnxruntime-node bit for bit', async () => {
-    const onnxLabels = readSsdEdgeMetadata(new Uint8Array(readFileSync(new URL('ssd-mobilenet-v2-coco.onnx', MODELS))))!.postprocess.labels;
+    const onnxLabels = readSsdEdgeMetadata(new Uint8Array(readFileSync(new URL('ssd-mobilenet-v2-coco.onnx', MODELS))))!
+      .postprocess.labels;
     const int8 = await createDetector({ model: 'ssd-mobilenet-v2-coco', backend: 'int8' });
     const node = await createDetector({ model: 'ssd-mobilenet-v2-coco', backend: 'node', threads: 1 });
     try {
       assert.deepEqual(int8.config.labels, onnxLabels);
       const [a, b] = [await int8.detect(DOG), await node.detect(DOG)];
-      assert.ok(a.some((d) => d.label === 'dog' && d.score > 0.9), JSON.stringify(a.slice(0, 3)));
+      assert.ok(
+        a.some((d) => d.label === 'dog' && d.score > 0.9),
+        JSON.stringify(a.slice(0, 3)),
+      );
       assert.deepEqual(a, b);
       // setThresholds re-runs the post-processing on the int8 heads kept from that call
       const strict = await int8.setThresholds({ scoreThreshold: 0.5 });
-      assert.deepEqual(strict?.[0], a.filter((d) => d.score >= 0.5));
+      assert.deepEqual(
+        strict?.[0],
+        a.filter((d) => d.score >= 0.5),
+      );
     } finally {
       await Promise.all([int8.dispose(), node.dispose()]);
     }
@@ -74,7 +89,10 @@ describe("backend 'int8'", () => {
     const two = await createDetector({ model: 'ssd-mobilenet-v2-coco', backend: 'int8', threads: 2 });
     try {
       assert.equal(two.threads, 2, two.backendReason);
-      assert.match(two.backendReason, /^backend 'int8' asked for; wasm SIMD kernels \(the two-thread build is SIMD\); 2 thread\(s\): /);
+      assert.match(
+        two.backendReason,
+        /^backend 'int8' asked for; wasm SIMD kernels \(the two-thread build is SIMD\); 2 thread\(s\): /,
+      );
       assert.equal(liveWorkers(), 1);
       assert.deepEqual(await two.detect(DOG), await one.detect(DOG));
     } finally {
@@ -87,7 +105,10 @@ describe("backend 'int8'", () => {
     const detector = await createDetector({ model: COCO_TFLITE, backend: 'int8', labels: COCO91_LABELS });
     try {
       const found = await detector.detect(DOG);
-      assert.deepEqual(found.slice(0, 3).map((d) => d.label), ['dog', 'bicycle', 'car']);
+      assert.deepEqual(
+        found.slice(0, 3).map((d) => d.label),
+        ['dog', 'bicycle', 'car'],
+      );
       assert.equal(detector.config.tfliteNms?.useRegularNms, false);
       assert.equal(detector.inputSpec.inputType, 'uint8');
     } finally {
@@ -128,11 +149,15 @@ describe("backend 'int8'", () => {
         const faces = await detector.detect(fileURLToPath(new URL('../../../samples/astronaut.jpg', import.meta.url)));
         assert.equal(faces.filter((f) => f.score > 0.5).length, 1, JSON.stringify(faces));
         // the six keypoints (eyes, nose, mouth, ears) in the photo's pixels, inside the face's box
-        const [face] = faces, [xmin, ymin, xmax, ymax] = face.pixelBox;
+        const [face] = faces,
+          [xmin, ymin, xmax, ymax] = face.pixelBox;
         assert.equal(face.pixelKeypoints?.length, 6);
         face.pixelKeypoints!.forEach(([x, y], k) => {
           assert.deepEqual([x, y], [face.keypoints![k][0] * 512, face.keypoints![k][1] * 512]);
-          assert.ok(x > xmin - 10 && x < xmax + 10 && y > ymin - 10 && y < ymax + 10, `keypoint ${k} (${x}, ${y}) outside the face ${face.pixelBox}`);
+          assert.ok(
+            x > xmin - 10 && x < xmax + 10 && y > ymin - 10 && y < ymax + 10,
+            `keypoint ${k} (${x}, ${y}) outside the face ${face.pixelBox}`,
+          );
         });
       } finally {
         await detector.dispose();
@@ -140,22 +165,35 @@ describe("backend 'int8'", () => {
     });
 
     it("backend 'int8' refuses it, naming the operator and the way out", async () => {
-      await assert.rejects(createDetector({ model: BLAZEFACE_TFLITE, preset, preprocess: BLAZEFACE_PREPROCESS, backend: 'int8' }),
-        /^Error: backend 'int8' cannot run model '.*face_detection_short_range\.tflite': the model input: tensor 0 'input' is float32; the int8 path runs per-tensor uint8 tensors only; backend 'auto' runs its ONNX conversion on onnxruntime$/);
+      await assert.rejects(
+        createDetector({ model: BLAZEFACE_TFLITE, preset, preprocess: BLAZEFACE_PREPROCESS, backend: 'int8' }),
+        /^Error: backend 'int8' cannot run model '.*face_detection_short_range\.tflite': the model input: tensor 0 'input' is float32; the int8 path runs per-tensor uint8 tensors only; backend 'auto' runs its ONNX conversion on onnxruntime$/,
+      );
     });
 
     it('without a preset, asks for one', async () => {
-      await assert.rejects(createDetector({ model: BLAZEFACE_TFLITE }),
-        /cannot load model .*: the model has no TFLite_Detection_PostProcess operator.*\(createDetector: pass preset, a PostprocessConfig with its priors\)$/);
+      await assert.rejects(
+        createDetector({ model: BLAZEFACE_TFLITE }),
+        /cannot load model .*: the model has no TFLite_Detection_PostProcess operator.*\(createDetector: pass preset, a PostprocessConfig with its priors\)$/,
+      );
     });
   });
 
   it('refuses what it cannot do, before loading anything heavy', async () => {
-    await assert.rejects(createDetector({ model: 'shapes', backend: 'int8' }),
-      /backend 'int8' runs uint8 TensorFlow Lite SSDs .*; model 'shapes' \(built-in\) is ONNX: use backend 'auto', 'node', 'wasm' or 'webgpu'/);
-    await assert.rejects(createDetector({ model: 'ssd-mobilenet-v2-coco', backend: 'int8', threads: 3 }),
-      (error: Error) => error instanceof RangeError && /threads is 3, but backend 'int8' runs one or two threads; pass 1 or 2/.test(error.message));
+    await assert.rejects(
+      createDetector({ model: 'shapes', backend: 'int8' }),
+      /backend 'int8' runs uint8 TensorFlow Lite SSDs .*; model 'shapes' \(built-in\) is ONNX: use backend 'auto', 'node', 'wasm' or 'webgpu'/,
+    );
+    await assert.rejects(
+      createDetector({ model: 'ssd-mobilenet-v2-coco', backend: 'int8', threads: 3 }),
+      (error: Error) =>
+        error instanceof RangeError &&
+        /threads is 3, but backend 'int8' runs one or two threads; pass 1 or 2/.test(error.message),
+    );
     const truncated = new Uint8Array(readFileSync(COCO_TFLITE)).subarray(0, 100_000);
-    await assert.rejects(createDetector({ model: truncated, backend: 'int8' }), /^Error: cannot load model \(100000 bytes\): /);
+    await assert.rejects(
+      createDetector({ model: truncated, backend: 'int8' }),
+      /^Error: cannot load model \(100000 bytes\): /,
+    );
   });
 });

@@ -11,8 +11,12 @@ import type { RawImage } from '../../src/runtime/types.js';
 import { assertSameDetections } from '../helpers.js';
 import { ssdModel, ssdOutputs } from './onnx-models.js';
 
-const P = 8732, C = 21;
-const { loc, conf } = ssdOutputs(P, C, [{ prior: 300, classId: 4, logit: 9 }, { prior: 6000, classId: 15, logit: 11 }]);
+const P = 8732,
+  C = 21;
+const { loc, conf } = ssdOutputs(P, C, [
+  { prior: 300, classId: 4, logit: 9 },
+  { prior: 6000, classId: 15, logit: 11 },
+]);
 const MODEL = ssdModel({ numPriors: P, numClasses: C, loc, conf });
 const IMAGE: RawImage = { data: new Uint8Array(40 * 30 * 3).fill(128), width: 40, height: 30 };
 
@@ -35,7 +39,13 @@ describe("profile 'low-power'", () => {
   });
 
   it('takes another onnxruntime-web build through `ort` (the wasm-only one here)', async () => {
-    const low = await createDetector({ model: MODEL, preset: 'ssd300Voc', backend: 'wasm', profile: 'low-power', ort: ortWasm });
+    const low = await createDetector({
+      model: MODEL,
+      preset: 'ssd300Voc',
+      backend: 'wasm',
+      profile: 'low-power',
+      ort: ortWasm,
+    });
     try {
       assert.equal(low.threads, 1);
       assert.equal((await low.detect(IMAGE)).length, 2);
@@ -45,11 +55,18 @@ describe("profile 'low-power'", () => {
   });
 
   it('rejects more than one thread, an unknown profile, and an `ort` that is not onnxruntime-web', async () => {
-    await assert.rejects(createDetector({ model: MODEL, preset: 'ssd300Voc', profile: 'low-power', threads: 2 }),
-      (e: Error) => e instanceof RangeError && /threads is 2, but profile 'low-power' runs one thread/.test(e.message));
-    await assert.rejects(createDetector({ model: MODEL, preset: 'ssd300Voc', profile: 'fast' as never }),
-      (e: Error) => e instanceof RangeError && /profile is "fast"; it must be one of 'default', 'low-power'/.test(e.message));
-    await assert.rejects(createDetector({ model: MODEL, preset: 'ssd300Voc', backend: 'wasm', ort: {} as never }),
-      /ort must be the onnxruntime-web module/);
+    await assert.rejects(
+      createDetector({ model: MODEL, preset: 'ssd300Voc', profile: 'low-power', threads: 2 }),
+      (e: Error) => e instanceof RangeError && /threads is 2, but profile 'low-power' runs one thread/.test(e.message),
+    );
+    await assert.rejects(
+      createDetector({ model: MODEL, preset: 'ssd300Voc', profile: 'fast' as never }),
+      (e: Error) =>
+        e instanceof RangeError && /profile is "fast"; it must be one of 'default', 'low-power'/.test(e.message),
+    );
+    await assert.rejects(
+      createDetector({ model: MODEL, preset: 'ssd300Voc', backend: 'wasm', ort: {} as never }),
+      /ort must be the onnxruntime-web module/,
+    );
   });
 });

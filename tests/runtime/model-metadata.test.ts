@@ -9,7 +9,11 @@ describe('readModelMetadata', () => {
   const model = (metadata?: Record<string, string>) => ssdModel({ numPriors: 10, numClasses: 3, loc, conf, metadata });
 
   it('reads every key/value pair, UTF-8 included, past the graph', () => {
-    const metadata = { 'ssd-edge.preprocess': '{"size":[300,300]}', 'ssd-edge.postprocess': '"ssd300Voc"', note: 'Größe ✓' };
+    const metadata = {
+      'ssd-edge.preprocess': '{"size":[300,300]}',
+      'ssd-edge.postprocess': '"ssd300Voc"',
+      note: 'Größe ✓',
+    };
     assert.deepEqual(readModelMetadata(model(metadata)), metadata);
   });
 
@@ -19,7 +23,10 @@ describe('readModelMetadata', () => {
 
   it('rejects truncated bytes and text with a RangeError', () => {
     const bytes = model({ a: 'b' });
-    assert.throws(() => readModelMetadata(bytes.subarray(0, bytes.length >> 1)), /RangeError: protobuf field \d+ runs past the end/);
+    assert.throws(
+      () => readModelMetadata(bytes.subarray(0, bytes.length >> 1)),
+      /RangeError: protobuf field \d+ runs past the end/,
+    );
     assert.throws(() => readModelMetadata(new TextEncoder().encode('hello, world')), RangeError);
   });
 });

@@ -33,7 +33,12 @@ export interface SsdModelOptions {
 function valueInfo(name: string, dims: (number | string)[]) {
   return {
     name,
-    type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+    type: {
+      tensorType: {
+        elemType: FLOAT,
+        shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+      },
+    },
   };
 }
 
@@ -53,7 +58,12 @@ export function ssdModel(options: SsdModelOptions): Uint8Array {
     name: 'ssd-plumbing',
     node: [
       { opType: 'Reshape', input: ['image', 'flat_shape'], output: ['flat'] },
-      { opType: 'ReduceMean', input: ['flat'], output: ['mean'], attribute: [{ name: 'axes', ints: [2], type: onnx.AttributeProto.AttributeType.INTS }] },
+      {
+        opType: 'ReduceMean',
+        input: ['flat'],
+        output: ['mean'],
+        attribute: [{ name: 'axes', ints: [2], type: onnx.AttributeProto.AttributeType.INTS }],
+      },
       { opType: 'Mul', input: ['mean', 'zero'], output: ['zeros'] },
       { opType: 'Add', input: ['zeros', 'loc_const'], output: [locName] },
       { opType: 'Mul', input: ['mean', 'probe'], output: ['probed'] },
@@ -83,8 +93,12 @@ export function ssdModel(options: SsdModelOptions): Uint8Array {
  * SSD-shaped constants: small random offsets, and a background logit of 10 on every prior
  * except the given hits (background 0, the class at `logit`), so only those pass a 0.01 threshold.
  */
-export function ssdOutputs(numPriors: number, numClasses: number,
-                           hits: { prior: number; classId: number; logit: number }[], seed = 3): { loc: Float32Array; conf: Float32Array } {
+export function ssdOutputs(
+  numPriors: number,
+  numClasses: number,
+  hits: { prior: number; classId: number; logit: number }[],
+  seed = 3,
+): { loc: Float32Array; conf: Float32Array } {
   const rand = random(seed);
   const loc = new Float32Array(numPriors * 4).map(() => (rand() - 0.5) * 0.5);
   const conf = new Float32Array(numPriors * numClasses);

@@ -13,13 +13,15 @@ const message = (error: Error) => error.message;
 
 const detector = await createDetector({ model, preset: 'ssd300Voc' });
 const raw = await detector.detect({ data: new Uint8Array(30 * 20 * 3), width: 30, height: 20 });
-console.log(JSON.stringify({
-  backend: detector.backend,
-  raw: raw.map((d) => d.label),
-  file: await detector.detect('photo.jpg').then(() => 'no error', message),
-  node: await createDetector({ model, preset: 'ssd300Voc', backend: 'node' }).then(() => 'no error', message),
-  ...await int8Choices(),
-}));
+console.log(
+  JSON.stringify({
+    backend: detector.backend,
+    raw: raw.map((d) => d.label),
+    file: await detector.detect('photo.jpg').then(() => 'no error', message),
+    node: await createDetector({ model, preset: 'ssd300Voc', backend: 'node' }).then(() => 'no error', message),
+    ...(await int8Choices()),
+  }),
+);
 await detector.dispose();
 
 /** What 'auto' picks for a uint8 .tflite (the built-in COCO twin) and for a float one (BlazeFace). */
@@ -27,11 +29,18 @@ async function int8Choices() {
   const coco = await createDetector({ model: 'ssd-mobilenet-v2-coco' });
   const blazeface = await createDetector({
     model: fileURLToPath(new URL('../../../models/face_detection_short_range.tflite', import.meta.url)),
-    preset: { ...BLAZEFACE_POSTPROCESS, priors: BLAZEFACE_ANCHORS, numClasses: 1 }, preprocess: BLAZEFACE_PREPROCESS,
+    preset: { ...BLAZEFACE_POSTPROCESS, priors: BLAZEFACE_ANCHORS, numClasses: 1 },
+    preprocess: BLAZEFACE_PREPROCESS,
   });
   const result = {
     coco: [coco.backend, coco.backendReason],
-    blazeface: [blazeface.backend, blazeface.backendReason.replace(/model '.*face_detection_short_range\.tflite'/, "model 'face_detection_short_range.tflite'")],
+    blazeface: [
+      blazeface.backend,
+      blazeface.backendReason.replace(
+        /model '.*face_detection_short_range\.tflite'/,
+        "model 'face_detection_short_range.tflite'",
+      ),
+    ],
   };
   await Promise.all([coco.dispose(), blazeface.dispose()]);
   return result;

@@ -13,8 +13,11 @@ const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
 describe('without the optional peer packages', () => {
   it("'auto' runs on 'wasm'; 'node' and image files name the package to install", async () => {
-    const { stdout } = await promisify(execFile)(process.execPath,
-      ['--import', here('./hide-peers-register.js'), here('./optional-peers-child.js')]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      '--import',
+      here('./hide-peers-register.js'),
+      here('./optional-peers-child.js'),
+    ]);
     const seen = JSON.parse(stdout) as { coco: [string, string] };
     // which SIMD kernels run depends on the engine (relaxed SIMD or not): the reason names them
     const [cocoBackend, cocoReason] = seen.coco;
@@ -25,9 +28,15 @@ describe('without the optional peer packages', () => {
       raw: ['dog'],
       file: "reading image files in Node needs the optional package 'sharp', which is not installed: npm install sharp",
       node: "backend 'node' needs the optional package 'onnxruntime-node', which is not installed: npm install onnxruntime-node",
-      coco: ['int8', "auto: onnxruntime-node is not installed, and ssd-edge's int8 kernels run a uint8 TensorFlow Lite SSD faster than onnxruntime-web"],
-      blazeface: ['wasm', "auto: the int8 kernels do not run model 'face_detection_short_range.tflite' (the model input: tensor 0 'input' is float32; " +
-        'the int8 path runs per-tensor uint8 tensors only); auto: onnxruntime-node is not installed'],
+      coco: [
+        'int8',
+        "auto: onnxruntime-node is not installed, and ssd-edge's int8 kernels run a uint8 TensorFlow Lite SSD faster than onnxruntime-web",
+      ],
+      blazeface: [
+        'wasm',
+        "auto: the int8 kernels do not run model 'face_detection_short_range.tflite' (the model input: tensor 0 'input' is float32; " +
+          'the int8 path runs per-tensor uint8 tensors only); auto: onnxruntime-node is not installed',
+      ],
     });
   });
 });

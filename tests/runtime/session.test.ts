@@ -12,7 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import { createSession, describeAdapter, readModelBytes, type ModelSession } from '../../src/runtime/session.js';
 import { ssdModel, ssdOutputs } from './onnx-models.js';
 
-const P = 8732, C = 21;
+const P = 8732,
+  C = 21;
 const { loc, conf } = ssdOutputs(P, C, [{ prior: 100, classId: 12, logit: 10 }]);
 const bytes = ssdModel({ numPriors: P, numClasses: C, loc, conf, probe: { prior: 7, classId: 3 } });
 const model = { bytes, name: '(test model)' };
@@ -47,18 +48,37 @@ async function runOnce(session: ModelSession, value: number): Promise<{ loc: Flo
 describe('readModelBytes', () => {
   it('reads a path, a file URL (as URL or text), an http URL, bytes and an ArrayBuffer', async () => {
     const path = join(dir, 'model.onnx');
-    for (const source of [path, pathToFileURL(path), pathToFileURL(path).href, `${baseUrl}/model.onnx`, new URL(`${baseUrl}/model.onnx`),
-      bytes, bytes.slice().buffer]) {
+    for (const source of [
+      path,
+      pathToFileURL(path),
+      pathToFileURL(path).href,
+      `${baseUrl}/model.onnx`,
+      new URL(`${baseUrl}/model.onnx`),
+      bytes,
+      bytes.slice().buffer,
+    ]) {
       const { bytes: read } = await readModelBytes(source);
       assert.deepEqual(new Uint8Array(read), bytes, String(source));
     }
   });
 
   it('names the model and the problem', async () => {
-    await assert.rejects(readModelBytes(join(dir, 'missing.onnx')), /^Error: cannot load model '.*missing\.onnx': ENOENT/);
-    await assert.rejects(readModelBytes(join(dir, 'empty.onnx')), /^Error: cannot load model '.*empty\.onnx': it is empty \(0 bytes\)$/);
-    await assert.rejects(readModelBytes(`${baseUrl}/gone.onnx`), /^Error: cannot load model 'http:.*\/gone\.onnx': HTTP 404 Not Found/);
-    await assert.rejects(readModelBytes(42 as unknown as string), /^TypeError: model must be a file path, a URL, or the model's bytes .* got number$/);
+    await assert.rejects(
+      readModelBytes(join(dir, 'missing.onnx')),
+      /^Error: cannot load model '.*missing\.onnx': ENOENT/,
+    );
+    await assert.rejects(
+      readModelBytes(join(dir, 'empty.onnx')),
+      /^Error: cannot load model '.*empty\.onnx': it is empty \(0 bytes\)$/,
+    );
+    await assert.rejects(
+      readModelBytes(`${baseUrl}/gone.onnx`),
+      /^Error: cannot load model 'http:.*\/gone\.onnx': HTTP 404 Not Found/,
+    );
+    await assert.rejects(
+      readModelBytes(42 as unknown as string),
+      /^TypeError: model must be a file path, a URL, or the model's bytes .* got number$/,
+    );
   });
 });
 
@@ -92,29 +112,45 @@ describe('backends', () => {
     const first = await createSession(model, { backend: 'wasm', threads: 2 }); // same count as the test above
     const inherited = await createSession(model, { backend: 'wasm' });
     assert.deepEqual([first.threads, inherited.threads], [2, 2]);
-    await assert.rejects(createSession(model, { backend: 'wasm', threads: 1 }),
-      /^Error: threads is 1, but onnxruntime-web already runs 2 thread\(s\) here: .* Pass threads: 2, or omit it, or use backend 'node'$/);
+    await assert.rejects(
+      createSession(model, { backend: 'wasm', threads: 1 }),
+      /^Error: threads is 1, but onnxruntime-web already runs 2 thread\(s\) here: .* Pass threads: 2, or omit it, or use backend 'node'$/,
+    );
     await first.release();
     await inherited.release();
   });
 
   it("'webgpu' in Node says it needs a browser", async () => {
-    await assert.rejects(createSession(model, { backend: 'webgpu' }),
-      /^Error: backend 'webgpu' runs in browsers only \(onnxruntime-web needs navigator.gpu\); in Node use 'node', 'wasm' or 'auto'$/);
+    await assert.rejects(
+      createSession(model, { backend: 'webgpu' }),
+      /^Error: backend 'webgpu' runs in browsers only \(onnxruntime-web needs navigator.gpu\); in Node use 'node', 'wasm' or 'auto'$/,
+    );
   });
 
   it('rejects an unknown backend and a bad thread count with a RangeError', async () => {
-    await assert.rejects(createSession(model, { backend: 'gpu' as 'wasm' }),
-      /^RangeError: backend is "gpu"; it must be one of 'auto', 'node', 'wasm', 'webgpu', 'int8'$/);
-    await assert.rejects(createSession(model, { threads: 0 }), /^RangeError: threads is 0; it must be an integer ≥ 1, or omitted for every core$/);
+    await assert.rejects(
+      createSession(model, { backend: 'gpu' as 'wasm' }),
+      /^RangeError: backend is "gpu"; it must be one of 'auto', 'node', 'wasm', 'webgpu', 'int8'$/,
+    );
+    await assert.rejects(
+      createSession(model, { threads: 0 }),
+      /^RangeError: threads is 0; it must be an integer ≥ 1, or omitted for every core$/,
+    );
     await assert.rejects(createSession(model, { threads: 1.5 }), /threads is 1.5/);
   });
 
   for (const backend of ['node', 'wasm'] as const) {
     it(`${backend}: a truncated model or a text file is "not a valid ONNX model"`, async () => {
-      for (const [what, broken] of [['truncated', bytes.subarray(0, 5000)], ['text', new TextEncoder().encode('not a model')]] as const) {
-        await assert.rejects(createSession({ bytes: broken, name: `'${what}.onnx'` }, { backend }),
-          new RegExp(`^Error: cannot load model '${what}\\.onnx': it is not a valid ONNX model \\(truncated, or not an \\.onnx file\\): onnxruntime says`));
+      for (const [what, broken] of [
+        ['truncated', bytes.subarray(0, 5000)],
+        ['text', new TextEncoder().encode('not a model')],
+      ] as const) {
+        await assert.rejects(
+          createSession({ bytes: broken, name: `'${what}.onnx'` }, { backend }),
+          new RegExp(
+            `^Error: cannot load model '${what}\\.onnx': it is not a valid ONNX model \\(truncated, or not an \\.onnx file\\): onnxruntime says`,
+          ),
+        );
       }
     });
   }
@@ -122,16 +158,26 @@ describe('backends', () => {
 
 describe('describeAdapter', () => {
   const adapter = (info: Partial<GPUAdapterInfo>, isFallbackAdapter?: boolean) =>
-    ({ info: { vendor: '', architecture: '', device: '', description: '', ...info }, isFallbackAdapter }) as unknown as GPUAdapter;
+    ({
+      info: { vendor: '', architecture: '', device: '', description: '', ...info },
+      isFallbackAdapter,
+    }) as unknown as GPUAdapter;
 
   it('names the adapter and flags software ones (SwiftShader, llvmpipe, fallback adapters)', () => {
-    assert.deepEqual(describeAdapter(adapter({ vendor: 'google', architecture: 'swiftshader' })),
-      { description: 'google swiftshader', software: true });
-    assert.deepEqual(describeAdapter(adapter({ vendor: 'mesa', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).software, true);
+    assert.deepEqual(describeAdapter(adapter({ vendor: 'google', architecture: 'swiftshader' })), {
+      description: 'google swiftshader',
+      software: true,
+    });
+    assert.deepEqual(
+      describeAdapter(adapter({ vendor: 'mesa', description: 'llvmpipe (LLVM 15.0.6, 256 bits)' })).software,
+      true,
+    );
     assert.deepEqual(describeAdapter(adapter({ vendor: 'x', isFallbackAdapter: true })).software, true);
     assert.deepEqual(describeAdapter(adapter({ vendor: 'x' }, true)).software, true, 'the older adapter-level flag');
-    assert.deepEqual(describeAdapter(adapter({ vendor: 'nvidia', architecture: 'ampere', description: 'NVIDIA GeForce RTX 3080' })),
-      { description: 'nvidia ampere NVIDIA GeForce RTX 3080', software: false });
+    assert.deepEqual(
+      describeAdapter(adapter({ vendor: 'nvidia', architecture: 'ampere', description: 'NVIDIA GeForce RTX 3080' })),
+      { description: 'nvidia ampere NVIDIA GeForce RTX 3080', software: false },
+    );
     assert.deepEqual(describeAdapter(adapter({})).description, 'unnamed adapter');
   });
 });

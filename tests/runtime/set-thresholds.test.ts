@@ -13,11 +13,14 @@ import { assertSameDetections } from '../helpers.js';
 import { ssdModel, ssdOutputs } from './onnx-models.js';
 import { countInstances } from './wasm-instances.js';
 
-const P = 8732, C = 21;
+const P = 8732,
+  C = 21;
 // overlapping neighbours (priors 100–103 share a location cell) at falling logits: scores spread
 // over (0, 1), so thresholds and NMS both matter
 const HITS = [100, 101, 102, 103, 4000, 4001, 7000].flatMap((prior, i) => [
-  { prior, classId: 12, logit: 12 - i }, { prior, classId: 3, logit: 10.5 - i }]);
+  { prior, classId: 12, logit: 12 - i },
+  { prior, classId: 3, logit: 10.5 - i },
+]);
 const { loc, conf } = ssdOutputs(P, C, HITS);
 const MODEL = ssdModel({ numPriors: P, numClasses: C, loc, conf });
 const IMAGE: RawImage = { data: new Uint8Array(64 * 48 * 3).fill(90), width: 64, height: 48 };
@@ -48,7 +51,11 @@ describe('Detector.setThresholds', () => {
     const all = await detector.detect(IMAGE);
     assertSameDetections(all, await expected(0.01, 0.45), 'detect at 0.01', 0, 1e-6);
     const counts = new Set([all.length]);
-    for (const [score, nms] of [[0.5, 0.45], [0.05, 0.9], [0.81, 0.9]]) {
+    for (const [score, nms] of [
+      [0.5, 0.45],
+      [0.05, 0.9],
+      [0.81, 0.9],
+    ]) {
       const [again] = (await detector.setThresholds({ scoreThreshold: score, nmsThreshold: nms }))!;
       assertSameDetections(again, await expected(score, nms), `score ${score}, IoU ${nms}`, 0, 1e-6);
       counts.add(again.length);
@@ -72,11 +79,12 @@ describe('Detector.setThresholds', () => {
     await detector.detect(IMAGE);
     const post = (detector as unknown as { post: object }).post;
     const { instances } = await countInstances(async () => {
-      for (let i = 1; i <= 10; i++) await detector.setThresholds({ scoreThreshold: i / 20, nmsThreshold: 0.3 + i / 50 });
+      for (let i = 1; i <= 10; i++)
+        await detector.setThresholds({ scoreThreshold: i / 20, nmsThreshold: 0.3 + i / 50 });
     });
     assert.equal(instances, 0, 'no core instantiated');
     assert.equal((detector as unknown as { post: object }).post, post, 'the same post-processor');
-    assertSameDetections((await detector.detect(IMAGE)), await expected(0.5, 0.5), 'after ten moves', 0, 1e-6);
+    assertSameDetections(await detector.detect(IMAGE), await expected(0.5, 0.5), 'after ten moves', 0, 1e-6);
   });
 
   it('calls in flight keep the thresholds in force when each was made, in any interleaving', async () => {
@@ -95,9 +103,15 @@ describe('Detector.setThresholds', () => {
 
   it('rejects bad values with a RangeError naming them, and keeps the thresholds it had', async () => {
     await detector.setThresholds({ scoreThreshold: 0.5, nmsThreshold: 0.45 });
-    await assert.rejects(detector.setThresholds({ scoreThreshold: 1.5 }), (e: Error) => e instanceof RangeError && /1\.5/.test(e.message));
+    await assert.rejects(
+      detector.setThresholds({ scoreThreshold: 1.5 }),
+      (e: Error) => e instanceof RangeError && /1\.5/.test(e.message),
+    );
     await assert.rejects(detector.setThresholds({ nmsThreshold: -1 }), RangeError);
-    await assert.rejects(detector.setThresholds(null as never), /setThresholds takes \{ scoreThreshold\?, nmsThreshold\? \}/);
+    await assert.rejects(
+      detector.setThresholds(null as never),
+      /setThresholds takes \{ scoreThreshold\?, nmsThreshold\? \}/,
+    );
     assert.equal(detector.config.scoreThreshold, 0.5);
     assertSameDetections(await detector.detect(IMAGE), await expected(0.5, 0.45), 'after rejected calls', 0, 1e-6);
   });

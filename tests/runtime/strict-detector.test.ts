@@ -14,19 +14,30 @@ import type { DetectorOptions, RawImage } from '../../src/runtime/types.js';
 import { ssdModel, ssdOutputs } from './onnx-models.js';
 import { countInstances } from './wasm-instances.js';
 
-const P = 8732, C = 21;
+const P = 8732,
+  C = 21;
 const HITS = [100, 4000, 7000].flatMap((prior, i) => [{ prior, classId: 12, logit: 9 - 2 * i }]);
 const { loc, conf } = ssdOutputs(P, C, HITS);
 const MODEL = ssdModel({ numPriors: P, numClasses: C, loc, conf });
 const IMAGE: RawImage = { data: new Uint8Array(64 * 48 * 3).fill(90), width: 64, height: 48 };
 
 describe('createDetector options are strict', () => {
-  for (const [typo, meant] of [['nmsThresold', 'nmsThreshold'], ['scoreTreshold', 'scoreThreshold'], ['maxImagePixel', 'maxImagePixels'],
-    ['bakend', 'backend']] as const) {
+  for (const [typo, meant] of [
+    ['nmsThresold', 'nmsThreshold'],
+    ['scoreTreshold', 'scoreThreshold'],
+    ['maxImagePixel', 'maxImagePixels'],
+    ['bakend', 'backend'],
+  ] as const) {
     it(`rejects '${typo}' before loading the model, suggesting '${meant}'`, async () => {
       const options = { model: '/no/such/model.onnx', preset: 'ssd300Voc', [typo]: 0.5 } as unknown as DetectorOptions;
-      await assert.rejects(createDetector(options), (error: Error) => error instanceof TypeError &&
-        new RegExp(`createDetector options has an unknown key '${typo}'; did you mean '${meant}'\\?`).test(error.message));
+      await assert.rejects(
+        createDetector(options),
+        (error: Error) =>
+          error instanceof TypeError &&
+          new RegExp(`createDetector options has an unknown key '${typo}'; did you mean '${meant}'\\?`).test(
+            error.message,
+          ),
+      );
     });
   }
 
@@ -60,21 +71,34 @@ describe('createDetector options are strict', () => {
 describe('a detector', () => {
   let detector: Detector;
   before(async () => {
-    detector = await createDetector({ model: MODEL, preset: 'ssd300Voc', backend: 'node', threads: 1, maxImagePixels: 40_000_000 });
+    detector = await createDetector({
+      model: MODEL,
+      preset: 'ssd300Voc',
+      backend: 'node',
+      threads: 1,
+      maxImagePixels: 40_000_000,
+    });
   });
   after(() => detector.dispose());
 
   it('setThresholds rejects unknown keys, suggesting the nearest', async () => {
-    await assert.rejects(detector.setThresholds({ nmsThresold: 0.3 } as never), (error: Error) => error instanceof TypeError &&
-      /setThresholds has an unknown key 'nmsThresold'; did you mean 'nmsThreshold'\?/.test(error.message));
+    await assert.rejects(
+      detector.setThresholds({ nmsThresold: 0.3 } as never),
+      (error: Error) =>
+        error instanceof TypeError &&
+        /setThresholds has an unknown key 'nmsThresold'; did you mean 'nmsThreshold'\?/.test(error.message),
+    );
   });
 
   it('applies maxImagePixels to raw pixels too', async () => {
     const big: RawImage = { data: new Uint8Array(0), width: 8000, height: 6000, channels: 1 };
-    await assert.rejects(detector.detect(big), /image \(raw pixels\) is 8000 × 6000 pixels \(48 megapixels\), over the limit of 40 megapixels/);
+    await assert.rejects(
+      detector.detect(big),
+      /image \(raw pixels\) is 8000 × 6000 pixels \(48 megapixels\), over the limit of 40 megapixels/,
+    );
   });
 
-  it('does not keep a large image\'s pre-processing memory', async () => {
+  it("does not keep a large image's pre-processing memory", async () => {
     const prep = () => (detector as unknown as { prep: WasmPreprocessor }).prep;
     const first = prep();
     const large: RawImage = { data: new Uint8Array(6000 * 6000 * 3).fill(90), width: 6000, height: 6000 };
@@ -100,7 +124,8 @@ describe('a detector', () => {
 
   it('pre- and post-processing share one core, replaced with its thresholds after a large image', async () => {
     const { result: other, instances } = await countInstances(() =>
-      createDetector({ model: MODEL, preset: 'ssd300Voc', backend: 'node', threads: 1, maxImagePixels: 40_000_000 }));
+      createDetector({ model: MODEL, preset: 'ssd300Voc', backend: 'node', threads: 1, maxImagePixels: 40_000_000 }),
+    );
     try {
       assert.equal(instances, 1, 'one core instance for the pre- and the post-processing');
       // scores 0.9975, 0.982 and 0.881: 0.95 keeps two

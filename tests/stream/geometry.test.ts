@@ -11,16 +11,26 @@ describe('fitTransform', () => {
     const t = fitTransform(640, 480, 800, 400, 'contain');
     assert.equal(t.scaleX, 400 / 480);
     assert.equal(t.scaleY, 400 / 480);
-    assert.ok(Math.abs(t.offsetX - (800 - 640 * 5 / 6) / 2) < 1e-9);
+    assert.ok(Math.abs(t.offsetX - (800 - (640 * 5) / 6) / 2) < 1e-9);
     assert.equal(t.offsetY, 0);
   });
 
   it('cover: scale max = 1.25, 600 px tall, cropped 100 px above and below', () => {
-    assert.deepEqual(fitTransform(640, 480, 800, 400, 'cover'), { scaleX: 1.25, scaleY: 1.25, offsetX: 0, offsetY: -100 });
+    assert.deepEqual(fitTransform(640, 480, 800, 400, 'cover'), {
+      scaleX: 1.25,
+      scaleY: 1.25,
+      offsetX: 0,
+      offsetY: -100,
+    });
   });
 
   it('fill: stretched, 1.25 across and 5/6 down', () => {
-    assert.deepEqual(fitTransform(640, 480, 800, 400, 'fill'), { scaleX: 1.25, scaleY: 400 / 480, offsetX: 0, offsetY: 0 });
+    assert.deepEqual(fitTransform(640, 480, 800, 400, 'fill'), {
+      scaleX: 1.25,
+      scaleY: 400 / 480,
+      offsetX: 0,
+      offsetY: 0,
+    });
   });
 
   it('none and scale-down: natural size, scale-down only shrinks', () => {
@@ -39,7 +49,10 @@ describe('fitTransform', () => {
     assert.throws(() => fitTransform(0, 480, 800, 400), /sourceWidth is 0; it must be a positive finite number/);
     assert.throws(() => fitTransform(640, 480, -1, 400), /elementWidth is -1/);
     assert.throws(() => fitTransform(640, NaN, 800, 400), /sourceHeight is NaN/);
-    assert.throws(() => fitTransform(640, 480, 800, 400, 'stretch' as never), /objectFit is 'stretch'; it must be one of 'contain'/);
+    assert.throws(
+      () => fitTransform(640, 480, 800, 400, 'stretch' as never),
+      /objectFit is 'stretch'; it must be one of 'contain'/,
+    );
     assert.throws(() => fitTransform(640, 480, 800, 400, 'contain', [0.5] as never), /objectPosition/);
   });
 });
@@ -49,8 +62,10 @@ describe('createBoxMapper', () => {
 
   it('contain: scales by 5/6 and shifts by the pillarbox', () => {
     const m = createBoxMapper(base);
-    const ox = (800 - 640 * 5 / 6) / 2;
-    m.toCss(box).forEach((v, i) => assert.ok(Math.abs(v - [ox + 64 * 5 / 6, 40, ox + 320 * 5 / 6, 200][i]) < 1e-9, `corner ${i}: ${v}`));
+    const ox = (800 - (640 * 5) / 6) / 2;
+    m.toCss(box).forEach((v, i) =>
+      assert.ok(Math.abs(v - [ox + (64 * 5) / 6, 40, ox + (320 * 5) / 6, 200][i]) < 1e-9, `corner ${i}: ${v}`),
+    );
   });
 
   it('cover: boxes can leave the element; clip cuts them to it', () => {
@@ -75,7 +90,10 @@ describe('createBoxMapper', () => {
 
   it('normalised boxes go through source pixels', () => {
     assert.deepEqual(normalizedToSource([0.1, 0.1, 0.5, 0.5], 640, 480), [64, 48, 320, 240]);
-    assert.deepEqual(createBoxMapper({ ...base, objectFit: 'fill' }).normalizedToCss([0.1, 0.1, 0.5, 0.5]), [80, 40, 400, 200]);
+    assert.deepEqual(
+      createBoxMapper({ ...base, objectFit: 'fill' }).normalizedToCss([0.1, 0.1, 0.5, 0.5]),
+      [80, 40, 400, 200],
+    );
   });
 
   it('maps a click back to source pixels, mirrored too, and outside the frame to undefined', () => {

@@ -38,7 +38,10 @@ export interface TfliteCocoFixtureJson {
   heads: { boxEncodings: FixtureTensorInfo; classPredictions: FixtureTensorInfo };
   postprocess: {
     tensors: { index: number; name: string; shape: number[]; dtype: string }[];
-    boxes: number[]; classes: number[]; scores: number[]; count: number;
+    boxes: number[];
+    classes: number[];
+    scores: number[];
+    count: number;
   };
   detections: { classId: number; label: string; score: number; box: number[] }[];
 }
@@ -62,8 +65,10 @@ const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest(
 async function readChecked(file: string, expectedSha: string, expectedBytes: number): Promise<Uint8Array> {
   const buffer = await readFile(path.join(TFLITE_COCO_FIXTURE_DIR, file));
   const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
-  if (bytes.length !== expectedBytes) throw new RangeError(`${file} has ${bytes.length} bytes; its shape needs ${expectedBytes}`);
-  if (sha256(bytes) !== expectedSha) throw new Error(`${file}: SHA-256 differs from its fixture JSON (re-run tools/tflite-reference/make-fixtures.ts)`);
+  if (bytes.length !== expectedBytes)
+    throw new RangeError(`${file} has ${bytes.length} bytes; its shape needs ${expectedBytes}`);
+  if (sha256(bytes) !== expectedSha)
+    throw new Error(`${file}: SHA-256 differs from its fixture JSON (re-run tools/tflite-reference/make-fixtures.ts)`);
   return bytes;
 }
 
@@ -71,17 +76,34 @@ const product = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** Every fixture in the folder, sorted by name, files verified. */
 export async function readTfliteCocoFixtures(): Promise<TfliteCocoFixture[]> {
-  const names = (await readdir(TFLITE_COCO_FIXTURE_DIR)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
-  return Promise.all(names.map(async (name): Promise<TfliteCocoFixture> => {
-    const json = JSON.parse(await readFile(path.join(TFLITE_COCO_FIXTURE_DIR, `${name}.json`), 'utf8')) as TfliteCocoFixtureJson;
-    const { boxEncodings, classPredictions } = json.heads;
-    const p = json.postprocess;
-    return {
-      name, json,
-      input: await readChecked(json.input.file, json.input.sha256, product(json.input.shape)),
-      boxEncodings: await readChecked(boxEncodings.file, boxEncodings.sha256, product(boxEncodings.shape)),
-      classPredictions: await readChecked(classPredictions.file, classPredictions.sha256, product(classPredictions.shape)),
-      postprocess: { boxes: Float32Array.from(p.boxes), classes: Float32Array.from(p.classes), scores: Float32Array.from(p.scores), count: p.count },
-    };
-  }));
+  const names = (await readdir(TFLITE_COCO_FIXTURE_DIR))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
+  return Promise.all(
+    names.map(async (name): Promise<TfliteCocoFixture> => {
+      const json = JSON.parse(
+        await readFile(path.join(TFLITE_COCO_FIXTURE_DIR, `${name}.json`), 'utf8'),
+      ) as TfliteCocoFixtureJson;
+      const { boxEncodings, classPredictions } = json.heads;
+      const p = json.postprocess;
+      return {
+        name,
+        json,
+        input: await readChecked(json.input.file, json.input.sha256, product(json.input.shape)),
+        boxEncodings: await readChecked(boxEncodings.file, boxEncodings.sha256, product(boxEncodings.shape)),
+        classPredictions: await readChecked(
+          classPredictions.file,
+          classPredictions.sha256,
+          product(classPredictions.shape),
+        ),
+        postprocess: {
+          boxes: Float32Array.from(p.boxes),
+          classes: Float32Array.from(p.classes),
+          scores: Float32Array.from(p.scores),
+          count: p.count,
+        },
+      };
+    }),
+  );
 }

@@ -12,16 +12,31 @@ import { after, before, describe, it } from 'node:test';
 import { loadCheckpoint, saveCheckpoint, type CheckpointMeta } from '../../src/train/checkpoint.js';
 
 let root: string;
-before(async () => { root = await mkdtemp(join(tmpdir(), 'ssd-edge-checkpoint-')); });
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'ssd-edge-checkpoint-'));
+});
 after(() => rm(root, { recursive: true, force: true }));
 
 const meta = (step: number): Omit<CheckpointMeta, 'format' | 'version' | 'tensors' | 'savedAt'> => ({
-  arch: 'ssd300', numClasses: 3, width: 0.25, classes: ['background', 'a', 'b'], step, epoch: 0, options: {},
+  arch: 'ssd300',
+  numClasses: 3,
+  width: 0.25,
+  classes: ['background', 'a', 'b'],
+  step,
+  epoch: 0,
+  options: {},
 });
-const weightsAt = (step: number) => ({ 'conv.kernel': new Float32Array([step, step + 0.5, -step]), 'conv.bias': new Float32Array([step * 2]) });
-const momentumAt = (step: number) => ({ 'conv.kernel': new Float32Array([0.1 * step, 0, 0]), 'conv.bias': new Float32Array([0]) });
+const weightsAt = (step: number) => ({
+  'conv.kernel': new Float32Array([step, step + 0.5, -step]),
+  'conv.bias': new Float32Array([step * 2]),
+});
+const momentumAt = (step: number) => ({
+  'conv.kernel': new Float32Array([0.1 * step, 0, 0]),
+  'conv.bias': new Float32Array([0]),
+});
 const shapes = { 'conv.kernel': [1, 1, 3], 'conv.bias': [1] };
-const save = (dir: string, step: number, weights = weightsAt(step)) => saveCheckpoint(dir, meta(step), weights, momentumAt(step), shapes);
+const save = (dir: string, step: number, weights = weightsAt(step)) =>
+  saveCheckpoint(dir, meta(step), weights, momentumAt(step), shapes);
 const bins = async (dir: string) => (await readdir(dir)).filter((n) => n.endsWith('.bin') || n.endsWith('.tmp')).sort();
 
 describe('checkpoints', () => {
@@ -41,13 +56,17 @@ describe('checkpoints', () => {
     assert.deepEqual(momentum['conv.kernel'], momentumAt(2)['conv.kernel']);
   });
 
-  it('a binary from another step under the JSON\'s name is refused, naming both files', async () => {
-    const a = join(root, 'mixed-a'), b = join(root, 'mixed-b');
+  it("a binary from another step under the JSON's name is refused, naming both files", async () => {
+    const a = join(root, 'mixed-a'),
+      b = join(root, 'mixed-b');
     await save(a, 1);
     await save(b, 2);
     // what a kill between two renames used to leave: this JSON with the other step's binary
     await copyFile(join(b, (await bins(b))[0]), join(a, (await bins(a))[0]));
-    await assert.rejects(loadCheckpoint(a), /checkpoint binary .*checkpoint-1-.*\.bin is not the one .*checkpoint\.json \(step 1\) recorded/);
+    await assert.rejects(
+      loadCheckpoint(a),
+      /checkpoint binary .*checkpoint-1-.*\.bin is not the one .*checkpoint\.json \(step 1\) recorded/,
+    );
   });
 
   it('a save killed before its commit leaves the previous checkpoint, and the next save clears its leftovers', async () => {
@@ -68,11 +87,15 @@ describe('checkpoints', () => {
     const dir = join(root, 'nan');
     await save(dir, 1);
     for (const bad of [NaN, Infinity, -Infinity]) {
-      await assert.rejects(save(dir, 2, { ...weightsAt(2), 'conv.bias': new Float32Array([bad]) }),
-        new RegExp(`weights/conv\\.bias\\[0\\] is ${bad}; a checkpoint with non-finite values is not saved`));
+      await assert.rejects(
+        save(dir, 2, { ...weightsAt(2), 'conv.bias': new Float32Array([bad]) }),
+        new RegExp(`weights/conv\\.bias\\[0\\] is ${bad}; a checkpoint with non-finite values is not saved`),
+      );
     }
-    await assert.rejects(saveCheckpoint(dir, meta(2), weightsAt(2), { ...momentumAt(2), 'conv.bias': new Float32Array([NaN]) }, shapes),
-      /momentum\/conv\.bias\[0\] is NaN/);
+    await assert.rejects(
+      saveCheckpoint(dir, meta(2), weightsAt(2), { ...momentumAt(2), 'conv.bias': new Float32Array([NaN]) }, shapes),
+      /momentum\/conv\.bias\[0\] is NaN/,
+    );
     assert.equal((await loadCheckpoint(dir)).meta.step, 1, 'the checkpoint there is untouched');
   });
 
@@ -89,6 +112,9 @@ describe('checkpoints', () => {
     const values = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
     values[1] = NaN;
     await writeFile(join(dir, 'checkpoint.bin'), new Uint8Array(values.buffer));
-    await assert.rejects(loadCheckpoint(dir), /holds NaN in weights\/conv\.kernel\[1\] \(step 4\); refusing a checkpoint with non-finite values/);
+    await assert.rejects(
+      loadCheckpoint(dir),
+      /holds NaN in weights\/conv\.kernel\[1\] \(step 4\); refusing a checkpoint with non-finite values/,
+    );
   });
 });

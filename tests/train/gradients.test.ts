@@ -21,7 +21,14 @@ let network: TrainingNetwork, images: Float32Array;
 
 before(async () => {
   await initTraining({ backend: 'wasm', log: () => {} });
-  network = await createTrainingNetwork({ arch: 'mini', width: 1, seed: 5, batchNorm: true, inputStd: [58, 57, 57], datasetClasses: ['background', 'circle'] });
+  network = await createTrainingNetwork({
+    arch: 'mini',
+    width: 1,
+    seed: 5,
+    batchNorm: true,
+    inputStd: [58, 57, 57],
+    datasetClasses: ['background', 'circle'],
+  });
   const rand = mulberry32(3);
   images = Float32Array.from({ length: SHAPE.reduce((a, b) => a * b) }, () => rand() * 2 - 1);
 });
@@ -29,8 +36,14 @@ before(async () => {
 /** The reference: tf.variableGrads of the network's training loss over `variables`. */
 function reference(variables: tf.Variable[]): { total: number; grads: Map<string, Float32Array> } {
   const input = tf.tensor4d(images, SHAPE);
-  const { value, grads } = tf.variableGrads(() => network.loss(input, annotations, { training: true, batchStats: [] }).total, variables);
-  const result = { total: value.dataSync()[0], grads: new Map(variables.map(v => [v.name, (grads[v.name].dataSync() as Float32Array).slice()])) };
+  const { value, grads } = tf.variableGrads(
+    () => network.loss(input, annotations, { training: true, batchStats: [] }).total,
+    variables,
+  );
+  const result = {
+    total: value.dataSync()[0],
+    grads: new Map(variables.map((v) => [v.name, (grads[v.name].dataSync() as Float32Array).slice()])),
+  };
   tf.dispose([input, value, ...Object.values(grads)]);
   return result;
 }
@@ -53,7 +66,10 @@ describe('computePartGradients', () => {
           assert.deepEqual(part.grads[i], expected.grads.get(v.name), `${v.name}: the gradient tf.variableGrads gives`);
         }
       });
-      assert.ok(part.grads.some(g => g.some(x => x !== 0)), 'some gradient is non-zero');
+      assert.ok(
+        part.grads.some((g) => g.some((x) => x !== 0)),
+        'some gradient is non-zero',
+      );
       assert.equal(part.stats.length, network.batchNormLayers.length, 'one statistics record per batch-norm layer');
     }
   });

@@ -4,7 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { boxIou, evaluateDetections, voc07Ap, vocAllPointAp, type EvalDetection, type GroundTruthImage } from '../../src/train/map.js';
+import {
+  boxIou,
+  evaluateDetections,
+  voc07Ap,
+  vocAllPointAp,
+  type EvalDetection,
+  type GroundTruthImage,
+} from '../../src/train/map.js';
 
 const close = (actual: number, expected: number, what = 'value'): void =>
   assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} ≠ ${expected}`);
@@ -40,7 +47,9 @@ describe('evaluateDetections', () => {
 
   it('TP, FP, TP, FP, TP over 4 truths: AP07 = 6.2/11, all-point = 17/30', () => {
     const gt: GroundTruthImage[] = [{ boxes: [cell(0), cell(1), cell(2), cell(3)], labels: [1, 1, 1, 1] }];
-    const dets = [[det(1, 0.9, cell(0)), det(1, 0.8, nowhere), det(1, 0.7, cell(1)), det(1, 0.6, nowhere), det(1, 0.5, cell(2))]];
+    const dets = [
+      [det(1, 0.9, cell(0)), det(1, 0.8, nowhere), det(1, 0.7, cell(1)), det(1, 0.6, nowhere), det(1, 0.5, cell(2))],
+    ];
     // d  TP FP  recall  precision
     // 1  1  0   1/4     1
     // 2  1  1   1/4     1/2
@@ -76,7 +85,10 @@ describe('evaluateDetections', () => {
   });
 
   it('equal scores keep input order (image, then position): FP before TP gives 1/2, not 1', () => {
-    const gt: GroundTruthImage[] = [{ boxes: [], labels: [] }, { boxes: [cell(0)], labels: [1] }];
+    const gt: GroundTruthImage[] = [
+      { boxes: [], labels: [] },
+      { boxes: [cell(0)], labels: [1] },
+    ];
     const dets = [[det(1, 0.5, cell(0))], [det(1, 0.5, cell(0))]];
     // Order FP (image 0 has no truth), TP: recall 0, 1; precision 0, 1/2.
     // 11-point: every t has max precision 1/2 → 1/2.  all-point: 1 · 1/2 = 1/2.
@@ -146,14 +158,20 @@ describe('evaluateDetections', () => {
     assert.equal(boxIou([0, 0, 1, 1], [0, 0, 0.5, 1]), 0.5);
     assert.equal(boxIou([0, 0, 1, 1], [0, 0, 1, 2]), 0.5);
     const gt: GroundTruthImage[] = [{ boxes: [[0, 0, 1, 1]], labels: [1] }];
-    for (const box of [[0, 0, 0.5, 1], [0, 0, 1, 2]]) {
+    for (const box of [
+      [0, 0, 0.5, 1],
+      [0, 0, 1, 2],
+    ]) {
       const [c] = evaluateDetections(gt, [[det(1, 0.9, box)]], { numClasses: 2 }).perClass;
       assert.deepEqual([c.truePositives, c.ap07, c.apAll], [1, 1, 1], `box ${box}`);
     }
     const [miss] = evaluateDetections(gt, [[det(1, 0.9, [0, 0, 0.4375, 1])]], { numClasses: 2 }).perClass;
     assert.deepEqual([miss.truePositives, miss.falsePositives, miss.ap07, miss.apAll], [0, 1, 0, 0]);
     // iouThreshold is inclusive too.
-    const [at] = evaluateDetections(gt, [[det(1, 0.9, [0, 0, 0.4375, 1])]], { numClasses: 2, iouThreshold: 0.4375 }).perClass;
+    const [at] = evaluateDetections(gt, [[det(1, 0.9, [0, 0, 0.4375, 1])]], {
+      numClasses: 2,
+      iouThreshold: 0.4375,
+    }).perClass;
     assert.equal(at.truePositives, 1);
   });
 
@@ -216,19 +234,40 @@ describe('evaluateDetections', () => {
   it('backgroundClass −1 evaluates class 0; another background id is skipped', () => {
     const gt: GroundTruthImage[] = [{ boxes: [cell(0)], labels: [0] }];
     const r = evaluateDetections(gt, [[det(0, 0.9, cell(0))]], { numClasses: 2, backgroundClass: -1 });
-    assert.deepEqual(r.perClass.map((c) => [c.classId, c.apAll]), [[0, 1], [1, NaN]]);
+    assert.deepEqual(
+      r.perClass.map((c) => [c.classId, c.apAll]),
+      [
+        [0, 1],
+        [1, NaN],
+      ],
+    );
     assert.equal(r.mapAll, 1);
     const s = evaluateDetections([{ boxes: [cell(0)], labels: [0] }], [[]], { numClasses: 2, backgroundClass: 1 });
-    assert.deepEqual(s.perClass.map((c) => c.classId), [0]);
+    assert.deepEqual(
+      s.perClass.map((c) => c.classId),
+      [0],
+    );
   });
 
   it('rejects malformed input with errors that say where', () => {
     const ok: GroundTruthImage[] = [{ boxes: [cell(0)], labels: [1] }];
     assert.throws(() => evaluateDetections(ok, [], { numClasses: 2 }), /1 images but detections has 0/);
-    assert.throws(() => evaluateDetections([{ boxes: [cell(0)], labels: [1, 1] }], [[]], { numClasses: 2 }), /1 boxes but 2 labels/);
-    assert.throws(() => evaluateDetections([{ boxes: [0, 0, 1], labels: [] }], [[]], { numClasses: 2 }), /multiple of 4/);
-    assert.throws(() => evaluateDetections([{ boxes: [cell(0)], labels: [0] }], [[]], { numClasses: 2 }), /labels\[0\] is the background/);
-    assert.throws(() => evaluateDetections(ok, [[det(2, 0.5, cell(0))]], { numClasses: 2 }), /detections\[0\]\[0\]\.classId = 2/);
+    assert.throws(
+      () => evaluateDetections([{ boxes: [cell(0)], labels: [1, 1] }], [[]], { numClasses: 2 }),
+      /1 boxes but 2 labels/,
+    );
+    assert.throws(
+      () => evaluateDetections([{ boxes: [0, 0, 1], labels: [] }], [[]], { numClasses: 2 }),
+      /multiple of 4/,
+    );
+    assert.throws(
+      () => evaluateDetections([{ boxes: [cell(0)], labels: [0] }], [[]], { numClasses: 2 }),
+      /labels\[0\] is the background/,
+    );
+    assert.throws(
+      () => evaluateDetections(ok, [[det(2, 0.5, cell(0))]], { numClasses: 2 }),
+      /detections\[0\]\[0\]\.classId = 2/,
+    );
     assert.throws(() => evaluateDetections(ok, [[det(1, NaN, cell(0))]], { numClasses: 2 }), /score is NaN/);
     assert.throws(
       () => evaluateDetections([{ boxes: [cell(0)], labels: [1], difficult: [] }], [[]], { numClasses: 2 }),

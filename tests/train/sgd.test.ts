@@ -23,7 +23,13 @@ describe('sgdStep', () => {
   it('momentum and weight decay, frozen variables untouched', () => {
     const { variables, momentum } = state();
     const result = sgdStep({
-      variables, momentum, grads: [Float32Array.of(0.5, -1), Float32Array.of(7)], live: [0], lr: 0.1, momentumFactor: 0.9, weightDecay: 0.01,
+      variables,
+      momentum,
+      grads: [Float32Array.of(0.5, -1), Float32Array.of(7)],
+      live: [0],
+      lr: 0.1,
+      momentumFactor: 0.9,
+      weightDecay: 0.01,
     });
     assert.deepEqual(result, { updated: true, gradNorm: undefined });
     // d = [0.5 + 0.01, −1 + 0.02] = [0.51, −0.98]; v = 0.9·[0.1, 0.2] + d = [0.6, −0.8]; w = [1, 2] − 0.1·v = [0.94, 2.08]
@@ -37,7 +43,14 @@ describe('sgdStep', () => {
     const { variables, momentum } = state();
     // |g| = √(3² + 4² + 12²) = 13; clipped to 6.5: g = [1.5, 2], [6]
     const result = sgdStep({
-      variables, momentum, grads: [Float32Array.of(3, 4), Float32Array.of(12)], live: [0, 1], lr: 1, momentumFactor: 0, weightDecay: 0, clipGradNorm: 6.5,
+      variables,
+      momentum,
+      grads: [Float32Array.of(3, 4), Float32Array.of(12)],
+      live: [0, 1],
+      lr: 1,
+      momentumFactor: 0,
+      weightDecay: 0,
+      clipGradNorm: 6.5,
     });
     assert.ok(Math.abs(result.gradNorm! - 13) < 1e-5, `gradNorm ${result.gradNorm}`);
     close(variables[0].dataSync(), [-0.5, 0], 'w');
@@ -47,7 +60,13 @@ describe('sgdStep', () => {
   it('a step that would make a weight non-finite changes nothing', () => {
     const { variables, momentum } = state();
     const result = sgdStep({
-      variables, momentum, grads: [Float32Array.of(Infinity, 0), Float32Array.of(1)], live: [0, 1], lr: 0.1, momentumFactor: 0.9, weightDecay: 0,
+      variables,
+      momentum,
+      grads: [Float32Array.of(Infinity, 0), Float32Array.of(1)],
+      live: [0, 1],
+      lr: 0.1,
+      momentumFactor: 0.9,
+      weightDecay: 0,
     });
     assert.equal(result.updated, false);
     close(variables[0].dataSync(), [1, 2], 'w');

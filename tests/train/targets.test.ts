@@ -27,7 +27,8 @@ describe('buildTargets', () => {
       assert.deepEqual(targets.loc.shape, [3, P, 4]);
       assert.deepEqual(targets.conf.shape, [3, P]);
       assert.equal(targets.conf.dtype, 'int32');
-      const loc = targets.loc.dataSync(), conf = targets.conf.dataSync();
+      const loc = targets.loc.dataSync(),
+        conf = targets.conf.dataSync();
       let numPositive = 0;
       annotations.forEach(({ boxes, labels }, i) => {
         const expected = matcher.match(boxes, labels, threshold);
@@ -37,15 +38,28 @@ describe('buildTargets', () => {
       });
       assert.ok(numPositive > 3, 'the scene has positives beyond the forced ones');
       assert.equal(targets.numPositive, numPositive);
-      assert.ok(conf.slice(P, 2 * P).every(c => c === 0), 'the image without boxes is all background');
+      assert.ok(
+        conf.slice(P, 2 * P).every((c) => c === 0),
+        'the image without boxes is all background',
+      );
       tf.dispose([targets.loc, targets.conf]);
     }
   });
 
   it('names the image whose annotation the matcher rejects, keeping the error class', () => {
-    assert.throws(() => buildTargets(matcher, [{ boxes: [0, 0, 1, 1], labels: [1] }, { boxes: [0.5, 0.5, 0.2, 0.9], labels: [2] }]),
-                  (e: unknown) => e instanceof RangeError && /^annotations\[1\]: truth 0 is \(0\.5, 0\.5, 0\.2, 0\.9\)/.test(e.message));
-    assert.throws(() => buildTargets(matcher, [{ boxes: [0, 0, 1, 1], labels: [0] }]), /^RangeError: annotations\[0\]: labels\[0\] is 0/);
+    assert.throws(
+      () =>
+        buildTargets(matcher, [
+          { boxes: [0, 0, 1, 1], labels: [1] },
+          { boxes: [0.5, 0.5, 0.2, 0.9], labels: [2] },
+        ]),
+      (e: unknown) =>
+        e instanceof RangeError && /^annotations\[1\]: truth 0 is \(0\.5, 0\.5, 0\.2, 0\.9\)/.test(e.message),
+    );
+    assert.throws(
+      () => buildTargets(matcher, [{ boxes: [0, 0, 1, 1], labels: [0] }]),
+      /^RangeError: annotations\[0\]: labels\[0\] is 0/,
+    );
     assert.throws(() => buildTargets(matcher, []), /annotations is empty/);
   });
 });

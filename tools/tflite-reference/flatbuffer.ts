@@ -23,22 +23,54 @@ const OPERATOR = { opcodeIndex: 0, inputs: 1, outputs: 2, builtinOptionsType: 3,
 /** schema.fbs `union BuiltinOptions` members read here, and their tables' field ids. */
 const OPTIONS_TYPE = { Conv2DOptions: 1, DepthwiseConv2DOptions: 2 } as const;
 const CONV_OPTIONS = { padding: 0, strideW: 1, strideH: 2, fusedActivation: 3, dilationW: 4, dilationH: 5 } as const;
-const DEPTHWISE_OPTIONS = { padding: 0, strideW: 1, strideH: 2, depthMultiplier: 3, fusedActivation: 4, dilationW: 5, dilationH: 6 } as const;
+const DEPTHWISE_OPTIONS = {
+  padding: 0,
+  strideW: 1,
+  strideH: 2,
+  depthMultiplier: 3,
+  fusedActivation: 4,
+  dilationW: 5,
+  dilationH: 6,
+} as const;
 const PADDINGS = ['SAME', 'VALID'] as const;
-const ACTIVATIONS: Record<number, string> = { 0: 'NONE', 1: 'RELU', 2: 'RELU_N1_TO_1', 3: 'RELU6', 4: 'TANH', 5: 'SIGN_BIT' };
+const ACTIVATIONS: Record<number, string> = {
+  0: 'NONE',
+  1: 'RELU',
+  2: 'RELU_N1_TO_1',
+  3: 'RELU6',
+  4: 'TANH',
+  5: 'SIGN_BIT',
+};
 const OPERATOR_CODE = { deprecatedBuiltinCode: 0, customCode: 1, version: 2, builtinCode: 3 } as const;
 const BUFFER = { data: 0 } as const;
 
 /** schema.fbs `enum TensorType` (the ones a TFLite detector uses; others print as TYPE_<n>). */
 const TENSOR_TYPES: Record<number, string> = {
-  0: 'float32', 1: 'float16', 2: 'int32', 3: 'uint8', 4: 'int64', 5: 'string', 6: 'bool', 7: 'int16',
-  9: 'int8', 10: 'float64', 15: 'uint32', 16: 'uint16',
+  0: 'float32',
+  1: 'float16',
+  2: 'int32',
+  3: 'uint8',
+  4: 'int64',
+  5: 'string',
+  6: 'bool',
+  7: 'int16',
+  9: 'int8',
+  10: 'float64',
+  15: 'uint32',
+  16: 'uint16',
 };
 
 /** schema.fbs `enum BuiltinOperator`, the codes this project meets (others print as BUILTIN_<n>). */
 const BUILTIN_OPS: Record<number, string> = {
-  0: 'ADD', 2: 'CONCATENATION', 3: 'CONV_2D', 4: 'DEPTHWISE_CONV_2D', 6: 'DEQUANTIZE', 14: 'LOGISTIC',
-  22: 'RESHAPE', 32: 'CUSTOM', 114: 'QUANTIZE',
+  0: 'ADD',
+  2: 'CONCATENATION',
+  3: 'CONV_2D',
+  4: 'DEPTHWISE_CONV_2D',
+  6: 'DEQUANTIZE',
+  14: 'LOGISTIC',
+  22: 'RESHAPE',
+  32: 'CUSTOM',
+  114: 'QUANTIZE',
 };
 
 export interface TfliteQuantization {
@@ -88,7 +120,8 @@ export interface TfliteOperatorInfo {
 function readConvOptions(r: Reader, op: number): TfliteConvOptions | undefined {
   const type = r.scalar(op, OPERATOR.builtinOptionsType, r.u8, 0);
   const table = r.ref(op, OPERATOR.builtinOptions);
-  if (table === undefined || (type !== OPTIONS_TYPE.Conv2DOptions && type !== OPTIONS_TYPE.DepthwiseConv2DOptions)) return undefined;
+  if (table === undefined || (type !== OPTIONS_TYPE.Conv2DOptions && type !== OPTIONS_TYPE.DepthwiseConv2DOptions))
+    return undefined;
   const f = type === OPTIONS_TYPE.Conv2DOptions ? CONV_OPTIONS : DEPTHWISE_OPTIONS;
   return {
     padding: PADDINGS[r.scalar(table, f.padding, r.u8, 0)] ?? 'SAME',
@@ -97,7 +130,9 @@ function readConvOptions(r: Reader, op: number): TfliteConvOptions | undefined {
     dilationW: r.scalar(table, f.dilationW, r.i32, 1),
     dilationH: r.scalar(table, f.dilationH, r.i32, 1),
     fusedActivation: ACTIVATIONS[r.scalar(table, f.fusedActivation, r.u8, 0)] ?? 'UNKNOWN',
-    ...(type === OPTIONS_TYPE.DepthwiseConv2DOptions ? { depthMultiplier: r.scalar(table, DEPTHWISE_OPTIONS.depthMultiplier, r.i32, 0) } : {}),
+    ...(type === OPTIONS_TYPE.DepthwiseConv2DOptions
+      ? { depthMultiplier: r.scalar(table, DEPTHWISE_OPTIONS.depthMultiplier, r.i32, 0) }
+      : {}),
   };
 }
 
@@ -118,15 +153,35 @@ class Reader {
 
   private check(pos: number, size: number): void {
     if (!(pos >= 0 && pos + size <= this.bytes.length)) {
-      throw new RangeError(`TFLite flatbuffer: read of ${size} bytes at ${pos} is outside the ${this.bytes.length}-byte model (truncated or not a .tflite file?)`);
+      throw new RangeError(
+        `TFLite flatbuffer: read of ${size} bytes at ${pos} is outside the ${this.bytes.length}-byte model (truncated or not a .tflite file?)`,
+      );
     }
   }
-  u8(pos: number): number { this.check(pos, 1); return this.view.getUint8(pos); }
-  u16(pos: number): number { this.check(pos, 2); return this.view.getUint16(pos, true); }
-  i32(pos: number): number { this.check(pos, 4); return this.view.getInt32(pos, true); }
-  u32(pos: number): number { this.check(pos, 4); return this.view.getUint32(pos, true); }
-  f32(pos: number): number { this.check(pos, 4); return this.view.getFloat32(pos, true); }
-  i64(pos: number): number { this.check(pos, 8); return Number(this.view.getBigInt64(pos, true)); }
+  u8(pos: number): number {
+    this.check(pos, 1);
+    return this.view.getUint8(pos);
+  }
+  u16(pos: number): number {
+    this.check(pos, 2);
+    return this.view.getUint16(pos, true);
+  }
+  i32(pos: number): number {
+    this.check(pos, 4);
+    return this.view.getInt32(pos, true);
+  }
+  u32(pos: number): number {
+    this.check(pos, 4);
+    return this.view.getUint32(pos, true);
+  }
+  f32(pos: number): number {
+    this.check(pos, 4);
+    return this.view.getFloat32(pos, true);
+  }
+  i64(pos: number): number {
+    this.check(pos, 8);
+    return Number(this.view.getBigInt64(pos, true));
+  }
 
   /** Position of field `id`'s value in `table`, or undefined when absent. */
   field(table: number, id: number): number | undefined {
@@ -138,7 +193,9 @@ class Reader {
     return offset === 0 ? undefined : table + offset;
   }
   /** Follows the uoffset stored at `pos`. */
-  deref(pos: number): number { return pos + this.u32(pos); }
+  deref(pos: number): number {
+    return pos + this.u32(pos);
+  }
   /** A referenced table/vector/string field's target, or undefined when absent. */
   ref(table: number, id: number): number | undefined {
     const pos = this.field(table, id);
@@ -156,17 +213,27 @@ class Reader {
     return Array.from({ length }, (_, i) => vec + 4 + i * elementSize);
   }
   /** Tables of a vector of tables. */
-  tables(vec: number | undefined): number[] { return this.vector(vec, 4).map((p) => this.deref(p)); }
-  ints(vec: number | undefined): number[] { return this.vector(vec, 4).map((p) => this.i32(p)); }
-  floats(vec: number | undefined): number[] { return this.vector(vec, 4).map((p) => this.f32(p)); }
-  longs(vec: number | undefined): number[] { return this.vector(vec, 8).map((p) => this.i64(p)); }
+  tables(vec: number | undefined): number[] {
+    return this.vector(vec, 4).map((p) => this.deref(p));
+  }
+  ints(vec: number | undefined): number[] {
+    return this.vector(vec, 4).map((p) => this.i32(p));
+  }
+  floats(vec: number | undefined): number[] {
+    return this.vector(vec, 4).map((p) => this.f32(p));
+  }
+  longs(vec: number | undefined): number[] {
+    return this.vector(vec, 8).map((p) => this.i64(p));
+  }
   string(vec: number | undefined): string {
     if (vec === undefined) return '';
     const length = this.u32(vec);
     this.check(vec + 4, length);
     return new TextDecoder().decode(this.bytes.subarray(vec + 4, vec + 4 + length));
   }
-  root(): number { return this.deref(0); }
+  root(): number {
+    return this.deref(0);
+  }
 }
 
 function firstSubgraph(r: Reader): number {
@@ -179,7 +246,8 @@ function readQuantization(r: Reader, table: number | undefined): TfliteQuantizat
   if (table === undefined) return undefined;
   const scale = r.floats(r.ref(table, QUANTIZATION.scale));
   if (scale.length === 0) return undefined;
-  const min = r.floats(r.ref(table, QUANTIZATION.min)), max = r.floats(r.ref(table, QUANTIZATION.max));
+  const min = r.floats(r.ref(table, QUANTIZATION.min)),
+    max = r.floats(r.ref(table, QUANTIZATION.max));
   return {
     scale,
     zeroPoint: r.longs(r.ref(table, QUANTIZATION.zeroPoint)),
@@ -194,7 +262,10 @@ export function readTfliteModel(model: Uint8Array): TfliteModelSummary {
   const r = new Reader(model);
   const root = r.root();
   const bufferTables = r.tables(r.ref(root, MODEL.buffers));
-  const bufferBytes = bufferTables.map((b) => { const v = r.ref(b, BUFFER.data); return v === undefined ? 0 : r.u32(v); });
+  const bufferBytes = bufferTables.map((b) => {
+    const v = r.ref(b, BUFFER.data);
+    return v === undefined ? 0 : r.u32(v);
+  });
   const opcodes = r.tables(r.ref(root, MODEL.operatorCodes)).map((code) => {
     // schema.fbs: old models fill only the deprecated byte, new ones both (or 127 there); the larger wins
     const deprecated = r.scalar(code, OPERATOR_CODE.deprecatedBuiltinCode, r.u8, 0);
@@ -223,7 +294,7 @@ export function readTfliteModel(model: Uint8Array): TfliteModelSummary {
     opType: opcodes[r.scalar(op, OPERATOR.opcodeIndex, r.u32, 0)] ?? 'UNKNOWN',
     inputs: r.ints(r.ref(op, OPERATOR.inputs)),
     outputs: r.ints(r.ref(op, OPERATOR.outputs)),
-    ...((options) => options ? { conv: options } : {})(readConvOptions(r, op)),
+    ...((options) => (options ? { conv: options } : {}))(readConvOptions(r, op)),
   }));
   return {
     description: r.string(r.ref(root, MODEL.description)),
@@ -250,7 +321,9 @@ export function withSubgraphOutputs(model: Uint8Array, outputs: readonly number[
   const numTensors = r.u32(r.ref(subgraph, SUBGRAPH.tensors) ?? -1);
   outputs.forEach((index) => {
     if (!Number.isInteger(index) || index < 0 || index >= numTensors) {
-      throw new RangeError(`output tensor index ${index} is not a tensor of the model: it has tensors 0…${numTensors - 1}`);
+      throw new RangeError(
+        `output tensor index ${index} is not a tensor of the model: it has tensors 0…${numTensors - 1}`,
+      );
     }
   });
   if (outputs.length === 0) throw new RangeError('outputs is empty: name at least one tensor index');
@@ -285,6 +358,9 @@ export function tensorData(model: Uint8Array, tensorIndexInSubgraph: number): Ui
 export function tensorIndex(summary: TfliteModelSummary, name: string): number {
   const found = summary.tensors.find((t) => t.name === name);
   if (found) return found.index;
-  const near = summary.tensors.filter((t) => t.name.includes(name.split('/').pop() ?? name)).slice(0, 5).map((t) => t.name);
+  const near = summary.tensors
+    .filter((t) => t.name.includes(name.split('/').pop() ?? name))
+    .slice(0, 5)
+    .map((t) => t.name);
   throw new RangeError(`no tensor named '${name}' in the model${near.length ? `; similar: ${near.join(', ')}` : ''}`);
 }

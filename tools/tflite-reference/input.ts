@@ -21,7 +21,9 @@ export async function tfliteInput(imagePath: string): Promise<Uint8Array> {
     .raw()
     .toBuffer();
   if (pixels.length !== INPUT_SIZE * INPUT_SIZE * 3) {
-    throw new RangeError(`${imagePath} gave ${pixels.length} bytes after resizing; expected ${INPUT_SIZE} × ${INPUT_SIZE} × 3 = ${INPUT_SIZE * INPUT_SIZE * 3}`);
+    throw new RangeError(
+      `${imagePath} gave ${pixels.length} bytes after resizing; expected ${INPUT_SIZE} × ${INPUT_SIZE} × 3 = ${INPUT_SIZE * INPUT_SIZE * 3}`,
+    );
   }
   return new Uint8Array(pixels.buffer, pixels.byteOffset, pixels.length);
 }

@@ -36,11 +36,13 @@ const bytesOf = (data: ArrayBufferView) => new Uint8Array(data.buffer, data.byte
 
 const model = new Uint8Array(await readFile(MODEL));
 const measure = process.argv.indexOf('--measure');
-const photos = measure >= 0
-  ? process.argv.slice(measure + 1).map(file => ({ name: path.basename(file), file, mosaic: undefined }))
-  : BLAZEFACE_SAMPLES.map(s => ({ ...s, file: path.join(repoRoot, 'samples', s.file) }));
-const inputs = await Promise.all(photos.map(async p => toBlazefaceTensor(await blazefacePixels(p.file, p.mosaic))));
-const tfliteVersion = (createRequire(import.meta.url)('@tensorflow/tfjs-tflite/package.json') as { version: string }).version;
+const photos =
+  measure >= 0
+    ? process.argv.slice(measure + 1).map((file) => ({ name: path.basename(file), file, mosaic: undefined }))
+    : BLAZEFACE_SAMPLES.map((s) => ({ ...s, file: path.join(repoRoot, 'samples', s.file) }));
+const inputs = await Promise.all(photos.map(async (p) => toBlazefaceTensor(await blazefacePixels(p.file, p.mosaic))));
+const tfliteVersion = (createRequire(import.meta.url)('@tensorflow/tfjs-tflite/package.json') as { version: string })
+  .version;
 
 const reference = await openTfliteReference();
 let runs;
@@ -59,7 +61,9 @@ if (measure >= 0) {
     const out = await session.run({ image: new ort.Tensor('float32', inputs[i], [1, 128, 128, 3]) });
     const [regressors, classificators] = runs[i].outputs;
     const diff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-      let max = 0, relative = 0, largest = 0;
+      let max = 0,
+        relative = 0,
+        largest = 0;
       for (let k = 0; k < a.length; k++) {
         const d = Math.abs(a[k] - b[k]);
         max = Math.max(max, d);
@@ -68,8 +72,10 @@ if (measure >= 0) {
       }
       return `max |Δ| ${max.toExponential(2)}, max |Δ| / max(|TFLite|, 1) ${relative.toExponential(2)} (values up to ${largest.toFixed(1)})`;
     };
-    console.log(`${photo.name}: regressors ${diff(out.loc.data as Float32Array, regressors.data)}; ` +
-      `classificators ${diff(out.conf.data as Float32Array, classificators.data)}`);
+    console.log(
+      `${photo.name}: regressors ${diff(out.loc.data as Float32Array, regressors.data)}; ` +
+        `classificators ${diff(out.conf.data as Float32Array, classificators.data)}`,
+    );
   }
   process.exit(0);
 }
@@ -78,25 +84,42 @@ await rm(FIXTURE_DIR, { recursive: true, force: true });
 await mkdir(FIXTURE_DIR, { recursive: true });
 const manifest = {
   model: { file: 'models/face_detection_short_range.tflite', sha256: sha256(model), bytes: model.length },
-  tflite: { package: `@tensorflow/tfjs-tflite@${tfliteVersion}`, threads: THREADS, browser: reference.environment.userAgent },
-  input: "samples/<file> → sharp resize(128, 128, { fit: 'fill', kernel: 'linear' }) (mosaic: the square crop given, resized to 64 × 64, tiled 2 × 2) → v / 127.5 − 1, float32 [1, 128, 128, 3] NHWC RGB",
+  tflite: {
+    package: `@tensorflow/tfjs-tflite@${tfliteVersion}`,
+    threads: THREADS,
+    browser: reference.environment.userAgent,
+  },
+  input:
+    "samples/<file> → sharp resize(128, 128, { fit: 'fill', kernel: 'linear' }) (mosaic: the square crop given, resized to 64 × 64, tiled 2 × 2) → v / 127.5 − 1, float32 [1, 128, 128, 3] NHWC RGB",
   samples: [] as unknown[],
 };
 for (const [i, photo] of photos.entries()) {
   const [regressors, classificators] = runs[i].outputs;
   if (regressors.name !== 'regressors' || classificators.name !== 'classificators') {
-    throw new Error(`unexpected outputs ${runs[i].outputs.map(o => o.name).join(', ')}`);
+    throw new Error(`unexpected outputs ${runs[i].outputs.map((o) => o.name).join(', ')}`);
   }
-  const files = { input: `${photo.name}.input.f32`, regressors: `${photo.name}.regressors.f32`, classificators: `${photo.name}.classificators.f32` };
+  const files = {
+    input: `${photo.name}.input.f32`,
+    regressors: `${photo.name}.regressors.f32`,
+    classificators: `${photo.name}.classificators.f32`,
+  };
   await writeFile(path.join(FIXTURE_DIR, files.input), bytesOf(inputs[i]));
   await writeFile(path.join(FIXTURE_DIR, files.regressors), bytesOf(regressors.data));
   await writeFile(path.join(FIXTURE_DIR, files.classificators), bytesOf(classificators.data));
   manifest.samples.push({
-    name: photo.name, image: `samples/${path.basename(photo.file)}`, mosaic: photo.mosaic,
-    sha256: { input: sha256(bytesOf(inputs[i])), regressors: sha256(bytesOf(regressors.data)), classificators: sha256(bytesOf(classificators.data)) },
+    name: photo.name,
+    image: `samples/${path.basename(photo.file)}`,
+    mosaic: photo.mosaic,
+    sha256: {
+      input: sha256(bytesOf(inputs[i])),
+      regressors: sha256(bytesOf(regressors.data)),
+      classificators: sha256(bytesOf(classificators.data)),
+    },
     files,
   });
   const scores = classificators.data as Float32Array;
-  console.log(`${photo.name}: best logit ${Math.max(...scores).toFixed(3)}, ${scores.filter(s => s > 0).length} anchors over 0.5`);
+  console.log(
+    `${photo.name}: best logit ${Math.max(...scores).toFixed(3)}, ${scores.filter((s) => s > 0).length} anchors over 0.5`,
+  );
 }
 await writeFile(path.join(FIXTURE_DIR, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);

@@ -38,12 +38,14 @@ const model = new Uint8Array(await readFile(modelPath));
 const labels = parseCocoLabels(await readFile(labelsPath, 'utf8'));
 const summary = readTfliteModel(model);
 const postprocess = summary.operators.find((op) => op.opType === POSTPROCESS_OP);
-if (!postprocess) throw new Error(`${modelPath} has no ${POSTPROCESS_OP} op: not the SSD detector these fixtures are for`);
-const [boxTensor, classTensor] = postprocess.inputs;      // [1,1917,4] and [1,1917,91] uint8; inputs[2] = anchors (constant)
+if (!postprocess)
+  throw new Error(`${modelPath} has no ${POSTPROCESS_OP} op: not the SSD detector these fixtures are for`);
+const [boxTensor, classTensor] = postprocess.inputs; // [1,1917,4] and [1,1917,91] uint8; inputs[2] = anchors (constant)
 const requested = [boxTensor, classTensor, ...postprocess.outputs];
 
 const inputs = await Promise.all(COCO_SAMPLES.map((s) => tfliteInput(path.join(repoRoot, 'samples', s.file))));
-const tfliteVersion = (createRequire(import.meta.url)('@tensorflow/tfjs-tflite/package.json') as { version: string }).version;
+const tfliteVersion = (createRequire(import.meta.url)('@tensorflow/tfjs-tflite/package.json') as { version: string })
+  .version;
 
 const reference = await openTfliteReference();
 let runs, plainRuns, loaded;
@@ -58,7 +60,13 @@ try {
 
 await rm(FIXTURE_DIR, { recursive: true, force: true });
 await mkdir(FIXTURE_DIR, { recursive: true });
-const describeTensor = (o: TfliteOutput) => ({ index: o.index, name: o.name, shape: o.shape, dtype: o.dtype, quantization: o.quantization });
+const describeTensor = (o: TfliteOutput) => ({
+  index: o.index,
+  name: o.name,
+  shape: o.shape,
+  dtype: o.dtype,
+  quantization: o.quantization,
+});
 
 for (const [i, sample] of COCO_SAMPLES.entries()) {
   const name = path.basename(sample.file, path.extname(sample.file));
@@ -72,12 +80,18 @@ for (const [i, sample] of COCO_SAMPLES.entries()) {
     }
   });
   const n = count.data[0];
-  const files = { input: `${name}.input.u8`, boxEncodings: `${name}.box-encodings.u8`, classPredictions: `${name}.class-predictions.u8` };
+  const files = {
+    input: `${name}.input.u8`,
+    boxEncodings: `${name}.box-encodings.u8`,
+    classPredictions: `${name}.class-predictions.u8`,
+  };
   await writeFile(path.join(FIXTURE_DIR, files.input), inputs[i]);
   await writeFile(path.join(FIXTURE_DIR, files.boxEncodings), bytesOf(box.data));
   await writeFile(path.join(FIXTURE_DIR, files.classPredictions), bytesOf(cls.data));
   const detections = Array.from({ length: n }, (_, d) => ({
-    classId: classes.data[d], label: labels.get(classes.data[d]) ?? `class ${classes.data[d]}`, score: scores.data[d],
+    classId: classes.data[d],
+    label: labels.get(classes.data[d]) ?? `class ${classes.data[d]}`,
+    score: scores.data[d],
     box: Array.from(boxes.data.subarray(4 * d, 4 * d + 4)),
   }));
   const fixture = {
@@ -85,12 +99,21 @@ for (const [i, sample] of COCO_SAMPLES.entries()) {
     imageSha256: sha256(new Uint8Array(await readFile(path.join(repoRoot, 'samples', sample.file)))),
     model: { file: path.basename(modelPath), sha256: sha256(model), bytes: model.length },
     tflite: {
-      package: `@tensorflow/tfjs-tflite@${tfliteVersion}`, wasm: path.basename(loaded.wasmScript ?? 'unknown'),
-      threads: THREADS, kernels: 'XNNPACK delegate (QU8) for CONV_2D, DEPTHWISE_CONV_2D, ADD, LOGISTIC; TFLite built-in kernels for RESHAPE, CONCATENATION, TFLite_Detection_PostProcess',
+      package: `@tensorflow/tfjs-tflite@${tfliteVersion}`,
+      wasm: path.basename(loaded.wasmScript ?? 'unknown'),
+      threads: THREADS,
+      kernels:
+        'XNNPACK delegate (QU8) for CONV_2D, DEPTHWISE_CONV_2D, ADD, LOGISTIC; TFLite built-in kernels for RESHAPE, CONCATENATION, TFLite_Detection_PostProcess',
       browser: reference.environment.userAgent,
     },
-    input: { file: files.input, shape: [1, INPUT_SIZE, INPUT_SIZE, 3], dtype: 'uint8', layout: 'NHWC RGB', sha256: sha256(inputs[i]),
-      resize: "sharp resize(300, 300, { fit: 'fill', kernel: 'linear' }) of the sample JPEG as sharp decodes it" },
+    input: {
+      file: files.input,
+      shape: [1, INPUT_SIZE, INPUT_SIZE, 3],
+      dtype: 'uint8',
+      layout: 'NHWC RGB',
+      sha256: sha256(inputs[i]),
+      resize: "sharp resize(300, 300, { fit: 'fill', kernel: 'linear' }) of the sample JPEG as sharp decodes it",
+    },
     heads: {
       boxEncodings: { ...describeTensor(box), file: files.boxEncodings, sha256: sha256(bytesOf(box.data)) },
       classPredictions: { ...describeTensor(cls), file: files.classPredictions, sha256: sha256(bytesOf(cls.data)) },
@@ -98,12 +121,22 @@ for (const [i, sample] of COCO_SAMPLES.entries()) {
     postprocess: {
       tensors: [boxes, classes, scores, count].map(describeTensor),
       /** float32 values written as exact decimal doubles: Math.fround(x) === x for each */
-      boxes: Array.from(boxes.data), classes: Array.from(classes.data), scores: Array.from(scores.data), count: n,
+      boxes: Array.from(boxes.data),
+      classes: Array.from(classes.data),
+      scores: Array.from(scores.data),
+      count: n,
     },
     /** The first `count` detections, readable: box is [ymin, xmin, ymax, xmax], normalised. */
     detections,
   };
   await writeFile(path.join(FIXTURE_DIR, `${name}.json`), `${JSON.stringify(fixture, null, 1)}\n`);
-  console.log(`${name}: ${n} detections; top 5: ${detections.slice(0, 5).map((d) => `${d.label} ${d.score.toFixed(3)}`).join(', ')}`);
+  console.log(
+    `${name}: ${n} detections; top 5: ${detections
+      .slice(0, 5)
+      .map((d) => `${d.label} ${d.score.toFixed(3)}`)
+      .join(', ')}`,
+  );
 }
-console.log(`load ${loaded.loadMs.toFixed(0)} ms; inference ${runs.map((r) => r.inferMs.toFixed(0)).join(', ')} ms; Chromium start ${reference.environment.launchMs.toFixed(0)} ms`);
+console.log(
+  `load ${loaded.loadMs.toFixed(0)} ms; inference ${runs.map((r) => r.inferMs.toFixed(0)).join(', ')} ms; Chromium start ${reference.environment.launchMs.toFixed(0)} ms`,
+);

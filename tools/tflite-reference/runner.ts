@@ -21,8 +21,20 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { startServer, type StaticServer } from '../../web/server.js';
-import { CHROMIUM, launchChromium, openPage, repoRoot, withConsole, type Chromium } from '../../tests/browser/chromium.js';
-import { readTfliteModel, withSubgraphOutputs, type TfliteModelSummary, type TfliteQuantization } from './flatbuffer.js';
+import {
+  CHROMIUM,
+  launchChromium,
+  openPage,
+  repoRoot,
+  withConsole,
+  type Chromium,
+} from '../../tests/browser/chromium.js';
+import {
+  readTfliteModel,
+  withSubgraphOutputs,
+  type TfliteModelSummary,
+  type TfliteQuantization,
+} from './flatbuffer.js';
 
 export { CHROMIUM };
 
@@ -69,7 +81,11 @@ export interface TfliteEnvironment {
   launchMs: number;
 }
 
-export interface TfliteProfileItem { nodeType: string; nodeName: string; nodeExecMs: number }
+export interface TfliteProfileItem {
+  nodeType: string;
+  nodeName: string;
+  nodeExecMs: number;
+}
 
 export interface LoadedTfliteModel {
   summary: TfliteModelSummary;
@@ -92,9 +108,22 @@ export interface TfliteReference {
   close(): Promise<void>;
 }
 
-interface PageTensor { id: number; name: string; shape: number[]; dtype: string }
-interface PageLoad { loadMs: number; wasmScript: string | null; inputs: PageTensor[]; outputs: PageTensor[] }
-interface PageRun { inferMs: number; outputs: (PageTensor & { base64: string })[] }
+interface PageTensor {
+  id: number;
+  name: string;
+  shape: number[];
+  dtype: string;
+}
+interface PageLoad {
+  loadMs: number;
+  wasmScript: string | null;
+  inputs: PageTensor[];
+  outputs: PageTensor[];
+}
+interface PageRun {
+  inferMs: number;
+  outputs: (PageTensor & { base64: string })[];
+}
 
 declare global {
   interface Window {
@@ -115,9 +144,14 @@ const tfjsCoreDist = path.join(path.dirname(require.resolve('@tensorflow/tfjs-co
 const pageDir = path.join(repoRoot, 'tools/tflite-reference/page');
 
 const TYPED: Record<string, (bytes: ArrayBuffer) => TfliteData> = {
-  uint8: (b) => new Uint8Array(b), int8: (b) => new Int8Array(b), bool: (b) => new Uint8Array(b),
-  int16: (b) => new Int16Array(b), int32: (b) => new Int32Array(b), uint32: (b) => new Uint32Array(b),
-  float32: (b) => new Float32Array(b), float64: (b) => new Float64Array(b),
+  uint8: (b) => new Uint8Array(b),
+  int8: (b) => new Int8Array(b),
+  bool: (b) => new Uint8Array(b),
+  int16: (b) => new Int16Array(b),
+  int32: (b) => new Int32Array(b),
+  uint32: (b) => new Uint32Array(b),
+  float32: (b) => new Float32Array(b),
+  float64: (b) => new Float64Array(b),
 };
 
 function decode(base64: string, dtype: string): TfliteData {
@@ -125,7 +159,8 @@ function decode(base64: string, dtype: string): TfliteData {
   const copy = new ArrayBuffer(bytes.length);
   new Uint8Array(copy).set(bytes);
   const make = TYPED[dtype];
-  if (!make) throw new TypeError(`TFLite returned a tensor of dtype '${dtype}', which the reference runner cannot decode`);
+  if (!make)
+    throw new TypeError(`TFLite returned a tensor of dtype '${dtype}', which the reference runner cannot decode`);
   return make(copy);
 }
 
@@ -155,11 +190,13 @@ export async function openTfliteReference(): Promise<TfliteReference> {
     try {
       return await fn();
     } catch (error) {
-      throw new Error(withConsole(consoleLines, `TFLite reference page: ${what} failed: ${(error as Error).message}`), { cause: error });
+      throw new Error(withConsole(consoleLines, `TFLite reference page: ${what} failed: ${(error as Error).message}`), {
+        cause: error,
+      });
     }
   };
   const environment: TfliteEnvironment = {
-    ...await inPage('start-up', () => page.evaluate(() => window.tfliteReference.environment())),
+    ...(await inPage('start-up', () => page.evaluate(() => window.tfliteReference.environment()))),
     launchMs: performance.now() - started,
   };
   let generation = 0;
@@ -173,26 +210,41 @@ export async function openTfliteReference(): Promise<TfliteReference> {
       ...(options.threads !== undefined ? { numThreads: options.threads } : {}),
       ...(options.profile ? { enableProfiling: true } : {}),
     };
-    const loaded = await inPage(`loading the model (${bytes.length} bytes)`,
-      () => page.evaluate(({ url, o }) => window.tfliteReference.load(url, o), { url: modelUrl, o: pageOptions }));
+    const loaded = await inPage(`loading the model (${bytes.length} bytes)`, () =>
+      page.evaluate(({ url, o }) => window.tfliteReference.load(url, o), { url: modelUrl, o: pageOptions }),
+    );
     files.delete(modelUrl);
     const self = generation;
     return {
-      summary, loadMs: loaded.loadMs, wasmScript: loaded.wasmScript, inputs: loaded.inputs, outputs: loaded.outputs,
+      summary,
+      loadMs: loaded.loadMs,
+      wasmScript: loaded.wasmScript,
+      inputs: loaded.inputs,
+      outputs: loaded.outputs,
       async run(inputs) {
-        if (self !== generation) throw new Error('this model was replaced by a later load(): run it before loading another');
+        if (self !== generation)
+          throw new Error('this model was replaced by a later load(): run it before loading another');
         const urls = inputs.map((input, i) => {
           const url = `/data/input-${self}-${i}.bin`;
           files.set(url, input);
           return url;
         });
         try {
-          const runs = await inPage(`running ${inputs.length} input(s)`, () => page.evaluate((u) => window.tfliteReference.run(u), urls));
+          const runs = await inPage(`running ${inputs.length} input(s)`, () =>
+            page.evaluate((u) => window.tfliteReference.run(u), urls),
+          );
           return runs.map((r) => ({
             inferMs: r.inferMs,
             outputs: r.outputs.map((o) => {
               const quantization = summary.tensors[o.id]?.quantization;
-              return { name: o.name, index: o.id, shape: o.shape, dtype: o.dtype, data: decode(o.base64, o.dtype), ...(quantization ? { quantization } : {}) };
+              return {
+                name: o.name,
+                index: o.id,
+                shape: o.shape,
+                dtype: o.dtype,
+                data: decode(o.base64, o.dtype),
+                ...(quantization ? { quantization } : {}),
+              };
             }),
           }));
         } finally {
@@ -220,7 +272,11 @@ export async function openTfliteReference(): Promise<TfliteReference> {
  * One-shot: TFLite's outputs for each input (each the raw bytes of the model's input tensor,
  * e.g. a [1,300,300,3] uint8 NHWC image), in one Chromium launch.
  */
-export async function runTfliteReference(model: Uint8Array, inputs: readonly Uint8Array[], options: TfliteReferenceOptions = {}): Promise<TfliteRun[]> {
+export async function runTfliteReference(
+  model: Uint8Array,
+  inputs: readonly Uint8Array[],
+  options: TfliteReferenceOptions = {},
+): Promise<TfliteRun[]> {
   const reference = await openTfliteReference();
   try {
     const loaded = await reference.load(model, options);

@@ -10,9 +10,34 @@ export interface CocoSample {
 }
 
 export const COCO_SAMPLES: readonly CocoSample[] = [
-  { file: 'dog.jpg', debianPackage: 'darknet', source: 'usr/share/darknet/data/dog.jpg', licence: 'MIT (darknet: GPL-3.0+ or MIT or WTFPL)' },
-  { file: 'person.jpg', debianPackage: 'darknet', source: 'usr/share/darknet/data/person.jpg', licence: 'MIT (darknet: GPL-3.0+ or MIT or WTFPL)' },
-  { file: 'astronaut.jpg', debianPackage: 'python3-skimage', source: 'usr/lib/python3/dist-packages/skimage/data/astronaut.png', licence: 'public domain (NASA)' },
-  { file: 'chelsea.jpg', debianPackage: 'python3-skimage', source: 'usr/lib/python3/dist-packages/skimage/data/chelsea.png', licence: 'CC0 (Stefan van der Walt)' },
-  { file: 'coffee.jpg', debianPackage: 'python3-skimage', source: 'usr/lib/python3/dist-packages/skimage/data/coffee.png', licence: 'CC0 (Rachel Michetti)' },
+  {
+    file: 'dog.jpg',
+    debianPackage: 'darknet',
+    source: 'usr/share/darknet/data/dog.jpg',
+    licence: 'MIT (darknet: GPL-3.0+ or MIT or WTFPL)',
+  },
+  {
+    file: 'person.jpg',
+    debianPackage: 'darknet',
+    source: 'usr/share/darknet/data/person.jpg',
+    licence: 'MIT (darknet: GPL-3.0+ or MIT or WTFPL)',
+  },
+  {
+    file: 'astronaut.jpg',
+    debianPackage: 'python3-skimage',
+    source: 'usr/lib/python3/dist-packages/skimage/data/astronaut.png',
+    licence: 'public domain (NASA)',
+  },
+  {
+    file: 'chelsea.jpg',
+    debianPackage: 'python3-skimage',
+    source: 'usr/lib/python3/dist-packages/skimage/data/chelsea.png',
+    licence: 'CC0 (Stefan van der Walt)',
+  },
+  {
+    file: 'coffee.jpg',
+    debianPackage: 'python3-skimage',
+    source: 'usr/lib/python3/dist-packages/skimage/data/coffee.png',
+    licence: 'CC0 (Rachel Michetti)',
+  },
 ];

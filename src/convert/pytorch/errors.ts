@@ -18,8 +18,12 @@ export class UnsafePickleError extends Error {
 export class CheckpointMismatchError extends Error {
   override readonly name = 'CheckpointMismatchError';
 
-  constructor(readonly arch: string, readonly missing: readonly string[], readonly unexpected: readonly string[],
-              readonly wrongShapes: readonly string[]) {
+  constructor(
+    readonly arch: string,
+    readonly missing: readonly string[],
+    readonly unexpected: readonly string[],
+    readonly wrongShapes: readonly string[],
+  ) {
     const parts: string[] = [];
     const list = (what: string, keys: readonly string[]) => {
       if (keys.length) parts.push(`${keys.length} ${what}: ${keys.join(', ')}`);

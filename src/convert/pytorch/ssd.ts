@@ -34,7 +34,7 @@ import { findStateDict, readPth, type PthFormat, type StateDict } from './read.j
 import type { TorchTensor } from './tensor.js';
 
 export const PYTORCH_ARCHS = ['ssd300-voc', 'ssd512-voc', 'torchvision-ssd300'] as const;
-export type PytorchArch = typeof PYTORCH_ARCHS[number];
+export type PytorchArch = (typeof PYTORCH_ARCHS)[number];
 
 interface ConvSpec {
   kind: 'conv';
@@ -72,10 +72,23 @@ interface ArchSpec {
   preset: 'ssd300Voc' | 'ssd512Voc' | 'torchvisionSsd300Coco';
 }
 
-const conv = (name: string, key: string, kernel: number, { stride = 1, pad = 0, dilation = 1 } = {}): ConvSpec =>
-  ({ kind: 'conv', name, key, kernel, stride, pad, dilation });
-const pool = (name: string, size: number, stride: number, pad = 0, ceil = false): PoolSpec =>
-  ({ kind: 'maxPool', name, size, stride, pad, ceil });
+const conv = (name: string, key: string, kernel: number, { stride = 1, pad = 0, dilation = 1 } = {}): ConvSpec => ({
+  kind: 'conv',
+  name,
+  key,
+  kernel,
+  stride,
+  pad,
+  dilation,
+});
+const pool = (name: string, size: number, stride: number, pad = 0, ceil = false): PoolSpec => ({
+  kind: 'maxPool',
+  name,
+  size,
+  stride,
+  pad,
+  ceil,
+});
 
 /**
  * VGG16 to conv7 with its pools, keys from `key(block, layer)`. see: ssd.pytorch ssd.py vgg(),
@@ -93,16 +106,40 @@ function vggTrunk(key: (name: string) => string): (ConvSpec | PoolSpec)[] {
 
 /** ssd.pytorch's vgg ModuleList indices. */
 export const SSD_PYTORCH_VGG: Readonly<Record<string, number>> = {
-  conv1_1: 0, conv1_2: 2, conv2_1: 5, conv2_2: 7, conv3_1: 10, conv3_2: 12, conv3_3: 14,
-  conv4_1: 17, conv4_2: 19, conv4_3: 21, conv5_1: 24, conv5_2: 26, conv5_3: 28, conv6: 31, conv7: 33,
+  conv1_1: 0,
+  conv1_2: 2,
+  conv2_1: 5,
+  conv2_2: 7,
+  conv3_1: 10,
+  conv3_2: 12,
+  conv3_3: 14,
+  conv4_1: 17,
+  conv4_2: 19,
+  conv4_3: 21,
+  conv5_1: 24,
+  conv5_2: 26,
+  conv5_3: 28,
+  conv6: 31,
+  conv7: 33,
 };
 
 /** torchvision's keys: features (to conv4_3), then extra.0 = pool4, conv5_x, and the fc Sequential (pool5, conv6, conv7). */
 const TORCHVISION_VGG: Record<string, string> = {
-  conv1_1: 'features.0', conv1_2: 'features.2', conv2_1: 'features.5', conv2_2: 'features.7',
-  conv3_1: 'features.10', conv3_2: 'features.12', conv3_3: 'features.14',
-  conv4_1: 'features.17', conv4_2: 'features.19', conv4_3: 'features.21',
-  conv5_1: 'extra.0.1', conv5_2: 'extra.0.3', conv5_3: 'extra.0.5', conv6: 'extra.0.7.1', conv7: 'extra.0.7.3',
+  conv1_1: 'features.0',
+  conv1_2: 'features.2',
+  conv2_1: 'features.5',
+  conv2_2: 'features.7',
+  conv3_1: 'features.10',
+  conv3_2: 'features.12',
+  conv3_3: 'features.14',
+  conv4_1: 'features.17',
+  conv4_2: 'features.19',
+  conv4_3: 'features.21',
+  conv5_1: 'extra.0.1',
+  conv5_2: 'extra.0.3',
+  conv5_3: 'extra.0.5',
+  conv6: 'extra.0.7.1',
+  conv7: 'extra.0.7.3',
 };
 
 /** Extra layers as (kernel, stride, pad) pairs; pair p is conv{8+p}_1 (1×1) and conv{8+p}_2. */
@@ -114,50 +151,67 @@ function extras(pairs: [number, number, number][], key: (index: number) => strin
 }
 
 /** see: ssd.pytorch ssd.py extras['300']: two stride-2 pairs, then two unpadded 3×3 pairs. */
-const EXTRAS_300: [number, number, number][] = [[3, 2, 1], [3, 2, 1], [3, 1, 0], [3, 1, 0]];
+const EXTRAS_300: [number, number, number][] = [
+  [3, 2, 1],
+  [3, 2, 1],
+  [3, 1, 0],
+  [3, 1, 0],
+];
 /** see: the SSD paper's SSD512 (Caffe ssd_pascal_512.py): four stride-2 pairs, then a 4×4 pad-1 conv. */
-const EXTRAS_512: [number, number, number][] = [[3, 2, 1], [3, 2, 1], [3, 2, 1], [3, 2, 1], [4, 1, 1]];
+const EXTRAS_512: [number, number, number][] = [
+  [3, 2, 1],
+  [3, 2, 1],
+  [3, 2, 1],
+  [3, 2, 1],
+  [4, 1, 1],
+];
 
 const EXTRA_SOURCES = (pairs: number) => Array.from({ length: pairs }, (_, p) => `conv${8 + p}_2`);
 
 const ARCHS: Record<PytorchArch, ArchSpec> = {
   'ssd300-voc': {
     imageSize: 300,
-    trunk: [...vggTrunk(name => `vgg.${SSD_PYTORCH_VGG[name]}`), ...extras(EXTRAS_300, i => `extras.${i}`)],
+    trunk: [...vggTrunk((name) => `vgg.${SSD_PYTORCH_VGG[name]}`), ...extras(EXTRAS_300, (i) => `extras.${i}`)],
     sources: ['conv4_3', 'conv7', ...EXTRA_SOURCES(4)],
     boxesPerLocation: [4, 6, 6, 6, 4, 4],
     // see: ssd.pytorch layers/modules/l2norm.py: x / (√Σx² + 1e-10) · weight
     norm: { key: 'L2Norm.weight', guard: 0, eps: 1e-10 },
-    locKey: k => `loc.${k}`, confKey: k => `conf.${k}`,
+    locKey: (k) => `loc.${k}`,
+    confKey: (k) => `conf.${k}`,
     preset: 'ssd300Voc',
   },
   'ssd512-voc': {
     imageSize: 512,
-    trunk: [...vggTrunk(name => `vgg.${SSD_PYTORCH_VGG[name]}`), ...extras(EXTRAS_512, i => `extras.${i}`)],
+    trunk: [...vggTrunk((name) => `vgg.${SSD_PYTORCH_VGG[name]}`), ...extras(EXTRAS_512, (i) => `extras.${i}`)],
     sources: ['conv4_3', 'conv7', ...EXTRA_SOURCES(5)],
     boxesPerLocation: [4, 6, 6, 6, 6, 4, 4],
     norm: { key: 'L2Norm.weight', guard: 0, eps: 1e-10 },
-    locKey: k => `loc.${k}`, confKey: k => `conf.${k}`,
+    locKey: (k) => `loc.${k}`,
+    confKey: (k) => `conf.${k}`,
     preset: 'ssd512Voc',
   },
   'torchvision-ssd300': {
     imageSize: 300,
-    trunk: [...vggTrunk(name => `backbone.${TORCHVISION_VGG[name]}`),
-            ...extras(EXTRAS_300, i => `backbone.extra.${1 + (i >> 1)}.${(i & 1) * 2}`)],
+    trunk: [
+      ...vggTrunk((name) => `backbone.${TORCHVISION_VGG[name]}`),
+      ...extras(EXTRAS_300, (i) => `backbone.extra.${1 + (i >> 1)}.${(i & 1) * 2}`),
+    ],
     sources: ['conv4_3', 'conv7', ...EXTRA_SOURCES(4)],
     boxesPerLocation: [4, 6, 6, 6, 4, 4],
     // see: torchvision SSDFeatureExtractorVGG.forward: scale_weight · F.normalize(x), i.e.
     // x / max(‖x‖, 1e-12); √(Σx² + 1e-24) gives the same 0 for an all-zero location and
     // differs from it only where ‖x‖ < 1e-12.
     norm: { key: 'backbone.scale_weight', guard: 1e-24, eps: 0 },
-    locKey: k => `head.regression_head.module_list.${k}`, confKey: k => `head.classification_head.module_list.${k}`,
+    locKey: (k) => `head.regression_head.module_list.${k}`,
+    confKey: (k) => `head.classification_head.module_list.${k}`,
     preset: 'torchvisionSsd300Coco',
   },
 };
 
 /** The architecture a state dict's keys name, or undefined when they name none of ours. */
 export function detectArch(stateDict: StateDict): PytorchArch | undefined {
-  if (stateDict.has('backbone.scale_weight') || stateDict.has('backbone.features.0.weight')) return 'torchvision-ssd300';
+  if (stateDict.has('backbone.scale_weight') || stateDict.has('backbone.features.0.weight'))
+    return 'torchvision-ssd300';
   if (!stateDict.has('vgg.0.weight')) return undefined;
   return stateDict.has('extras.9.weight') ? 'ssd512-voc' : 'ssd300-voc';
 }
@@ -206,15 +260,22 @@ function outputSize(size: number, kernel: number, stride: number, pad: number, d
  * CheckpointMismatchError listing all problems. Returns the tensors by key and the class count.
  */
 function bindTensors(arch: PytorchArch, spec: ArchSpec, stateDict: StateDict) {
-  const missing: string[] = [], wrongShapes: string[] = [];
+  const missing: string[] = [],
+    wrongShapes: string[] = [];
   const used = new Set<string>();
   const get = (key: string, expected: (number | undefined)[], what: string): TorchTensor | undefined => {
     used.add(key);
     const tensor = stateDict.get(key);
-    if (!tensor) { missing.push(key); return undefined; }
-    const ok = tensor.shape.length === expected.length && expected.every((d, i) => d === undefined || d === tensor.shape[i]);
+    if (!tensor) {
+      missing.push(key);
+      return undefined;
+    }
+    const ok =
+      tensor.shape.length === expected.length && expected.every((d, i) => d === undefined || d === tensor.shape[i]);
     if (!ok) {
-      wrongShapes.push(`${key} is [${tensor.shape.join(', ')}], expected [${expected.map(d => d ?? '*').join(', ')}] (${what})`);
+      wrongShapes.push(
+        `${key} is [${tensor.shape.join(', ')}], expected [${expected.map((d) => d ?? '*').join(', ')}] (${what})`,
+      );
       return undefined;
     }
     return tensor;
@@ -222,7 +283,11 @@ function bindTensors(arch: PytorchArch, spec: ArchSpec, stateDict: StateDict) {
   const convs = new Map<string, { weight?: TorchTensor; bias?: TorchTensor; out?: number; in?: number }>();
   /** Reads a conv's weight and bias with in-channels `inChannels` (undefined: unknown after an earlier error). */
   const bindConv = (layer: ConvSpec, inChannels: number | undefined, outChannels?: number) => {
-    const weight = get(`${layer.key}.weight`, [outChannels, inChannels, layer.kernel, layer.kernel], `${layer.name}: out, in, ${layer.kernel}×${layer.kernel}`);
+    const weight = get(
+      `${layer.key}.weight`,
+      [outChannels, inChannels, layer.kernel, layer.kernel],
+      `${layer.name}: out, in, ${layer.kernel}×${layer.kernel}`,
+    );
     const out = weight?.shape[0] ?? outChannels;
     const bias = get(`${layer.key}.bias`, [out], `${layer.name}: one per output`);
     convs.set(layer.name, { weight, bias, out, in: inChannels });
@@ -231,7 +296,8 @@ function bindTensors(arch: PytorchArch, spec: ArchSpec, stateDict: StateDict) {
 
   const channels = new Map<string, number | undefined>();
   const sizes = new Map<string, number>();
-  let c: number | undefined = 3, size = spec.imageSize;
+  let c: number | undefined = 3,
+    size = spec.imageSize;
   for (const layer of spec.trunk) {
     if (layer.kind === 'conv') {
       c = bindConv(layer, c);
@@ -247,8 +313,10 @@ function bindTensors(arch: PytorchArch, spec: ArchSpec, stateDict: StateDict) {
 
   // The class count: conf head 0's outputs / its boxes per location.
   const conf0 = stateDict.get(`${spec.confKey(0)}.weight`);
-  const numClasses = conf0 && conf0.shape.length === 4 && conf0.shape[0] % spec.boxesPerLocation[0] === 0
-    ? conf0.shape[0] / spec.boxesPerLocation[0] : undefined;
+  const numClasses =
+    conf0 && conf0.shape.length === 4 && conf0.shape[0] % spec.boxesPerLocation[0] === 0
+      ? conf0.shape[0] / spec.boxesPerLocation[0]
+      : undefined;
   const heads = spec.sources.map((from, k) => {
     const boxes = spec.boxesPerLocation[k];
     const head = (kind: 'loc' | 'conf', perBox: number | undefined) => {
@@ -259,9 +327,11 @@ function bindTensors(arch: PytorchArch, spec: ArchSpec, stateDict: StateDict) {
     return { from, loc: head('loc', 4), conf: head('conf', numClasses), boxes, featureMap: sizes.get(from)! };
   });
   if (numClasses === undefined && conf0) {
-    wrongShapes.push(`${spec.confKey(0)}.weight is [${conf0.shape.join(', ')}], expected [${spec.boxesPerLocation[0]} boxes × classes, *, 3, 3] (conf0)`);
+    wrongShapes.push(
+      `${spec.confKey(0)}.weight is [${conf0.shape.join(', ')}], expected [${spec.boxesPerLocation[0]} boxes × classes, *, 3, 3] (conf0)`,
+    );
   }
-  const unexpected = [...stateDict.keys()].filter(key => !used.has(key));
+  const unexpected = [...stateDict.keys()].filter((key) => !used.has(key));
   if (missing.length || unexpected.length || wrongShapes.length) {
     throw new CheckpointMismatchError(arch, missing, unexpected, [...new Set(wrongShapes)]);
   }
@@ -269,12 +339,20 @@ function bindTensors(arch: PytorchArch, spec: ArchSpec, stateDict: StateDict) {
 }
 
 /** The post-processing a converted model records: the preset with the checkpoint's class count. */
-function convertedPostprocess(spec: ArchSpec, numClasses: number, { postprocess, labels }: PytorchConvertOptions): PostprocessConfig {
+function convertedPostprocess(
+  spec: ArchSpec,
+  numClasses: number,
+  { postprocess, labels }: PytorchConvertOptions,
+): PostprocessConfig {
   if (labels !== undefined && labels.length !== numClasses) {
-    throw new RangeError(`labels has ${labels.length} names; the checkpoint has ${numClasses} classes (background first)`);
+    throw new RangeError(
+      `labels has ${labels.length} names; the checkpoint has ${numClasses} classes (background first)`,
+    );
   }
   if (postprocess?.numClasses !== undefined && postprocess.numClasses !== numClasses) {
-    throw new RangeError(`postprocess.numClasses is ${postprocess.numClasses}; the checkpoint has ${numClasses} classes`);
+    throw new RangeError(
+      `postprocess.numClasses is ${postprocess.numClasses}; the checkpoint has ${numClasses} classes`,
+    );
   }
   const preset = presets[spec.preset];
   const base: PostprocessConfig = { ...preset, ...postprocess };
@@ -286,14 +364,18 @@ function convertedPostprocess(spec: ArchSpec, numClasses: number, { postprocess,
 }
 
 /** Builds the ONNX graph of an SSD from a state dict. */
-export function convertPytorchStateDict(stateDict: StateDict, options: PytorchConvertOptions = {}):
-    { onnx: Uint8Array; report: Omit<PytorchConversionReport, 'format' | 'stateDictPath' | 'locations'> } {
+export function convertPytorchStateDict(
+  stateDict: StateDict,
+  options: PytorchConvertOptions = {},
+): { onnx: Uint8Array; report: Omit<PytorchConversionReport, 'format' | 'stateDictPath' | 'locations'> } {
   const detected = detectArch(stateDict);
   const arch = options.arch ?? detected;
   if (arch === undefined) {
     const keys = [...stateDict.keys()];
-    throw new RangeError(`cannot tell the architecture from the checkpoint's keys (${keys.slice(0, 6).join(', ')}` +
-      `${keys.length > 6 ? ', …' : ''}); pass arch: one of ${PYTORCH_ARCHS.join(', ')}`);
+    throw new RangeError(
+      `cannot tell the architecture from the checkpoint's keys (${keys.slice(0, 6).join(', ')}` +
+        `${keys.length > 6 ? ', …' : ''}); pass arch: one of ${PYTORCH_ARCHS.join(', ')}`,
+    );
   }
   if (!PYTORCH_ARCHS.includes(arch)) throw new RangeError(`unknown arch '${arch}'; valid: ${PYTORCH_ARCHS.join(', ')}`);
   const spec = ARCHS[arch];
@@ -302,7 +384,10 @@ export function convertPytorchStateDict(stateDict: StateDict, options: PytorchCo
 
   const g = new GraphBuilder(arch);
   let nodes = 0;
-  const node: GraphBuilder['node'] = (...args) => { nodes++; return g.node(...args); };
+  const node: GraphBuilder['node'] = (...args) => {
+    nodes++;
+    return g.node(...args);
+  };
   const emitConv = (input: string, layer: ConvSpec, relu: boolean): string => {
     const { weight, bias } = convs.get(layer.name)!;
     const w = g.floats(`${layer.name}.weight`, weight!.float32(), weight!.shape);
@@ -324,14 +409,18 @@ export function convertPytorchStateDict(stateDict: StateDict, options: PytorchCo
     // Ceil mode as explicit end padding (never selected by a max): every provider supports pads.
     const out = outputSize(size, layer.size, layer.stride, layer.pad, 1, layer.ceil);
     const end = layer.pad + Math.max(0, (out - 1) * layer.stride + layer.size - (size + 2 * layer.pad));
-    x = node('MaxPool', [x], layer.name, { kernel_shape: [layer.size, layer.size], strides: [layer.stride, layer.stride],
-                                           pads: [layer.pad, layer.pad, end, end] });
+    x = node('MaxPool', [x], layer.name, {
+      kernel_shape: [layer.size, layer.size],
+      strides: [layer.stride, layer.stride],
+      pads: [layer.pad, layer.pad, end, end],
+    });
     size = out;
   }
 
   const locShape = g.int64s('loc.shape', [0, -1, 4]);
   const confShape = g.int64s('conf.shape', [0, -1, numClasses]);
-  const loc: string[] = [], conf: string[] = [];
+  const loc: string[] = [],
+    conf: string[] = [];
   heads.forEach((head, k) => {
     let features = head.from;
     if (k === 0) {
@@ -349,20 +438,44 @@ export function convertPytorchStateDict(stateDict: StateDict, options: PytorchCo
   g.output('conf', ['N', numPriors, numClasses]);
 
   const metadata = encodeSsdEdgeMetadata({
-    opset: EXPORT_OPSET, preprocess: options.preprocess ?? inputPresets[spec.preset], postprocess, width, numClasses,
+    opset: EXPORT_OPSET,
+    preprocess: options.preprocess ?? inputPresets[spec.preset],
+    postprocess,
+    width,
+    numClasses,
   });
-  const onnx = g.encode({ opset: EXPORT_OPSET, irVersion: EXPORT_IR_VERSION, producerName: PRODUCER_NAME, metadata: { ...metadata, 'ssd-edge.source': 'pytorch', 'ssd-edge.arch': arch, ...options.metadata } });
+  const onnx = g.encode({
+    opset: EXPORT_OPSET,
+    irVersion: EXPORT_IR_VERSION,
+    producerName: PRODUCER_NAME,
+    metadata: { ...metadata, 'ssd-edge.source': 'pytorch', 'ssd-edge.arch': arch, ...options.metadata },
+  });
   const parameters = [...convs.values()].reduce((n, { weight, bias }) => n + weight!.numel + bias!.numel, norm.numel);
   return {
     onnx,
-    report: { arch, archSource: options.arch ? 'given' : 'detected', tensors: stateDict.size, parameters, numClasses, numPriors, width, onnxNodes: nodes },
+    report: {
+      arch,
+      archSource: options.arch ? 'given' : 'detected',
+      tensors: stateDict.size,
+      parameters,
+      numClasses,
+      numPriors,
+      width,
+      onnxNodes: nodes,
+    },
   };
 }
 
 /** Converts a `.pth` file's bytes (zip or legacy format) into an ssd-edge ONNX model. */
-export function convertPytorchSsd(bytes: Uint8Array, options: PytorchConvertOptions = {}): { onnx: Uint8Array; report: PytorchConversionReport } {
+export function convertPytorchSsd(
+  bytes: Uint8Array,
+  options: PytorchConvertOptions = {},
+): { onnx: Uint8Array; report: PytorchConversionReport } {
   const checkpoint = readPth(bytes);
   const { stateDict, path } = findStateDict(checkpoint.root);
   const { onnx, report } = convertPytorchStateDict(stateDict, options);
-  return { onnx, report: { ...report, format: checkpoint.format, stateDictPath: path, locations: checkpoint.locations } };
+  return {
+    onnx,
+    report: { ...report, format: checkpoint.format, stateDictPath: path, locations: checkpoint.locations },
+  };
 }

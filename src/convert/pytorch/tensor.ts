@@ -4,17 +4,34 @@
  */
 import { PthFormatError } from './errors.js';
 
-export type TorchDtype = 'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
+export type TorchDtype =
+  'float32' | 'float64' | 'float16' | 'bfloat16' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
 
 /** The storage classes a state dict names (torch.FloatStorage, ...), by their element type. */
 export const STORAGE_DTYPES: Readonly<Record<string, TorchDtype>> = {
-  FloatStorage: 'float32', DoubleStorage: 'float64', HalfStorage: 'float16', BFloat16Storage: 'bfloat16',
-  LongStorage: 'int64', IntStorage: 'int32', ShortStorage: 'int16', CharStorage: 'int8', ByteStorage: 'uint8',
+  FloatStorage: 'float32',
+  DoubleStorage: 'float64',
+  HalfStorage: 'float16',
+  BFloat16Storage: 'bfloat16',
+  LongStorage: 'int64',
+  IntStorage: 'int32',
+  ShortStorage: 'int16',
+  CharStorage: 'int8',
+  ByteStorage: 'uint8',
   BoolStorage: 'bool',
 };
 
 export const ELEMENT_SIZE: Readonly<Record<TorchDtype, number>> = {
-  float32: 4, float64: 8, float16: 2, bfloat16: 2, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
+  float32: 4,
+  float64: 8,
+  float16: 2,
+  bfloat16: 2,
+  int64: 8,
+  int32: 4,
+  int16: 2,
+  int8: 1,
+  uint8: 1,
+  bool: 1,
 };
 
 /** A storage: `numel` elements of `dtype`. `bytes` is filled when the file's storage records are read. */
@@ -30,7 +47,9 @@ export interface TorchStorage {
 
 /** IEEE half → float. see: IEEE 754-2008 binary16 */
 function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1, exponent = (h >> 10) & 0x1f, fraction = h & 0x3ff;
+  const sign = h & 0x8000 ? -1 : 1,
+    exponent = (h >> 10) & 0x1f,
+    fraction = h & 0x3ff;
   if (exponent === 0) return sign * fraction * 2 ** -24;
   if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
   return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
@@ -50,15 +69,25 @@ export const MAX_TENSOR_ELEMENTS = 2 ** 28;
 export class TorchTensor {
   readonly dtype: TorchDtype;
 
-  constructor(readonly storage: TorchStorage, readonly offset: number, readonly shape: readonly number[], readonly stride: readonly number[]) {
+  constructor(
+    readonly storage: TorchStorage,
+    readonly offset: number,
+    readonly shape: readonly number[],
+    readonly stride: readonly number[],
+  ) {
     if (shape.length !== stride.length) throw new PthFormatError(`a tensor has size [${shape}] but stride [${stride}]`);
     this.dtype = storage.dtype;
     const numel = shape.reduce((n, d) => n * d, 1);
-    if (numel > MAX_TENSOR_ELEMENTS) throw new PthFormatError(`a tensor of size [${shape}] has ${numel} elements; at most ${MAX_TENSOR_ELEMENTS} are read`);
+    if (numel > MAX_TENSOR_ELEMENTS)
+      throw new PthFormatError(
+        `a tensor of size [${shape}] has ${numel} elements; at most ${MAX_TENSOR_ELEMENTS} are read`,
+      );
     // The last element read must lie inside the storage.
-    const last = shape.some(d => d === 0) ? -1 : offset + shape.reduce((sum, d, i) => sum + (d - 1) * stride[i], 0);
+    const last = shape.some((d) => d === 0) ? -1 : offset + shape.reduce((sum, d, i) => sum + (d - 1) * stride[i], 0);
     if (last >= storage.numel) {
-      throw new PthFormatError(`a tensor of size [${shape}] at offset ${offset} reads element ${last} of storage '${storage.key}', which has ${storage.numel}`);
+      throw new PthFormatError(
+        `a tensor of size [${shape}] at offset ${offset} reads element ${last} of storage '${storage.key}', which has ${storage.numel}`,
+      );
     }
   }
 
@@ -87,7 +116,9 @@ export class TorchTensor {
     }[this.dtype];
     const out = new Float32Array(this.numel);
     const { shape, stride, offset } = this;
-    const contiguous = shape.every((_, i) => shape[i] === 1 || stride[i] === shape.slice(i + 1).reduce((n, d) => n * d, 1));
+    const contiguous = shape.every(
+      (_, i) => shape[i] === 1 || stride[i] === shape.slice(i + 1).reduce((n, d) => n * d, 1),
+    );
     if (contiguous && this.dtype === 'float32' && (bytes.byteOffset + offset * 4) % 4 === 0) {
       out.set(new Float32Array(bytes.buffer, bytes.byteOffset + offset * 4, out.length));
       return out;
@@ -102,7 +133,10 @@ export class TorchTensor {
     for (let i = 0; i < out.length; i++) {
       out[i] = read(position);
       for (let axis = shape.length - 1; axis >= 0; axis--) {
-        if (++index[axis] < shape[axis]) { position += stride[axis]; break; }
+        if (++index[axis] < shape[axis]) {
+          position += stride[axis];
+          break;
+        }
         position -= (shape[axis] - 1) * stride[axis];
         index[axis] = 0;
       }

@@ -48,8 +48,13 @@ const BATCH_NORM_EPSILON = 0.0010000000474974513;
  * (fit 'pad'), resized with TF's legacy rule (resize 'tf-legacy'), [−1, 1].
  */
 export const FACEAPI_SSD_PREPROCESS: PreprocessSpec = {
-  size: [FACEAPI_SSD_INPUT_SIZE, FACEAPI_SSD_INPUT_SIZE], channels: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], layout: 'nhwc',
-  fit: 'pad', resize: 'tf-legacy',
+  size: [FACEAPI_SSD_INPUT_SIZE, FACEAPI_SSD_INPUT_SIZE],
+  channels: 'rgb',
+  mean: [127.5, 127.5, 127.5],
+  std: [127.5, 127.5, 127.5],
+  layout: 'nhwc',
+  fit: 'pad',
+  resize: 'tf-legacy',
 };
 
 /** face-api's own pre-processing in its own words, recorded as 'ssd-edge.sourcePreprocess' (FACEAPI_SSD_PREPROCESS is its runtime form). */
@@ -64,10 +69,15 @@ export const FACEAPI_SSD_SOURCE_PREPROCESS = {
 export class TfjsWeightsMismatchError extends Error {
   override readonly name = 'TfjsWeightsMismatchError';
 
-  constructor(readonly missing: readonly string[], readonly unexpected: readonly string[], readonly wrongShapes: readonly string[]) {
+  constructor(
+    readonly missing: readonly string[],
+    readonly unexpected: readonly string[],
+    readonly wrongShapes: readonly string[],
+  ) {
     const parts: string[] = [];
     const list = (what: string, names: readonly string[]) => {
-      if (names.length) parts.push(`${names.length} ${what}: ${names.slice(0, 40).join(', ')}${names.length > 40 ? ', …' : ''}`);
+      if (names.length)
+        parts.push(`${names.length} ${what}: ${names.slice(0, 40).join(', ')}${names.length > 40 ? ', …' : ''}`);
     };
     list('missing', missing);
     list('unknown', unexpected);
@@ -78,15 +88,40 @@ export class TfjsWeightsMismatchError extends Error {
 
 /** MobileNet V1's depthwise-separable pairs 1–13: [input channels, output channels, stride]. */
 const PAIRS: [number, number, number][] = [
-  [32, 64, 1], [64, 128, 2], [128, 128, 1], [128, 256, 2], [256, 256, 1], [256, 512, 2],
-  [512, 512, 1], [512, 512, 1], [512, 512, 1], [512, 512, 1], [512, 512, 1], [512, 1024, 2], [1024, 1024, 1],
+  [32, 64, 1],
+  [64, 128, 2],
+  [128, 128, 1],
+  [128, 256, 2],
+  [256, 256, 1],
+  [256, 512, 2],
+  [512, 512, 1],
+  [512, 512, 1],
+  [512, 512, 1],
+  [512, 512, 1],
+  [512, 512, 1],
+  [512, 1024, 2],
+  [1024, 1024, 1],
 ];
 /** The prediction layer's extra convs 0–7: [kernel, input channels, output channels, stride]. */
 const EXTRAS: [number, number, number, number][] = [
-  [1, 1024, 256, 1], [3, 256, 512, 2], [1, 512, 128, 1], [3, 128, 256, 2], [1, 256, 128, 1], [3, 128, 256, 2], [1, 256, 64, 1], [3, 64, 128, 2],
+  [1, 1024, 256, 1],
+  [3, 256, 512, 2],
+  [1, 512, 128, 1],
+  [3, 128, 256, 2],
+  [1, 256, 128, 1],
+  [3, 128, 256, 2],
+  [1, 256, 64, 1],
+  [3, 64, 128, 2],
 ];
 /** Box predictors 0–5: [input channels, anchors per cell]; inputs conv 11, conv 13, extras 1, 3, 5, 7. */
-const PREDICTORS: [number, number][] = [[512, 3], [1024, 6], [512, 6], [256, 6], [256, 6], [128, 6]];
+const PREDICTORS: [number, number][] = [
+  [512, 3],
+  [1024, 6],
+  [512, 6],
+  [256, 6],
+  [256, 6],
+  [128, 6],
+];
 const NUM_CLASS_LOGITS = 3;
 
 /** Every weight the network reads, with its tfjs shape. */
@@ -122,14 +157,17 @@ export function faceApiSsdWeightShapes(): Map<string, number[]> {
  * (Preprocessor/..., Postprocessor/..., the predictors' stack and strided_slice shapes, concat axes).
  */
 function isIgnorable(weight: TfjsWeight): boolean {
-  return weight.dtype === 'int32' && weight.shape.length <= 1 ||
-    /^(Preprocessor|Postprocessor)\//.test(weight.name) && weight.shape.length <= 1;
+  return (
+    (weight.dtype === 'int32' && weight.shape.length <= 1) ||
+    (/^(Preprocessor|Postprocessor)\//.test(weight.name) && weight.shape.length <= 1)
+  );
 }
 
 /** Checks the weight map against the network; throws TfjsWeightsMismatchError listing every problem. */
 export function checkFaceApiSsdWeights(weights: ReadonlyMap<string, TfjsWeight>): void {
   const shapes = faceApiSsdWeightShapes();
-  const missing: string[] = [], wrongShapes: string[] = [];
+  const missing: string[] = [],
+    wrongShapes: string[] = [];
   for (const [name, shape] of shapes) {
     const w = weights.get(name);
     if (!w) missing.push(name);
@@ -137,8 +175,9 @@ export function checkFaceApiSsdWeights(weights: ReadonlyMap<string, TfjsWeight>)
       wrongShapes.push(`${name} (${w.dtype} [${w.shape.join(', ')}], expected float32 [${shape.join(', ')}])`);
     }
   }
-  const unexpected = [...weights.values()].filter(w => !shapes.has(w.name) && !isIgnorable(w)).map(w => w.name);
-  if (missing.length || unexpected.length || wrongShapes.length) throw new TfjsWeightsMismatchError(missing, unexpected, wrongShapes);
+  const unexpected = [...weights.values()].filter((w) => !shapes.has(w.name) && !isIgnorable(w)).map((w) => w.name);
+  if (missing.length || unexpected.length || wrongShapes.length)
+    throw new TfjsWeightsMismatchError(missing, unexpected, wrongShapes);
 }
 
 /** Whether the weight names are face-api's SSD MobileNet V1's (its anchors and first conv). */
@@ -147,8 +186,12 @@ export function looksLikeFaceApiSsd(weights: ReadonlyMap<string, TfjsWeight>): b
 }
 
 /** Permutes a row-major tensor's elements (any typed array); `perm` as numpy.transpose's. */
-function transpose<T extends Float32Array | Uint8Array | Uint16Array>(data: T, shape: readonly number[], perm: readonly number[]): T {
-  const outShape = perm.map(p => shape[p]);
+function transpose<T extends Float32Array | Uint8Array | Uint16Array>(
+  data: T,
+  shape: readonly number[],
+  perm: readonly number[],
+): T {
+  const outShape = perm.map((p) => shape[p]);
   const strides = shape.map((_, i) => shape.slice(i + 1).reduce((n, d) => n * d, 1));
   const out = new (data.constructor as new (n: number) => T)(data.length);
   const index = new Array<number>(outShape.length).fill(0);
@@ -177,7 +220,8 @@ export function faceApiAnchorsToPriors(extraDim: Float32Array): Float32Array {
   const f = Math.fround;
   for (let i = 0; i < extraDim.length; i += 4) {
     const [ymin, xmin, ymax, xmax] = extraDim.subarray(i, i + 4);
-    const h = f(ymax - ymin), w = f(xmax - xmin);
+    const h = f(ymax - ymin),
+      w = f(xmax - xmin);
     priors[i] = f(xmin + f(w / 2));
     priors[i + 1] = f(ymin + f(h / 2));
     priors[i + 2] = w;
@@ -210,55 +254,87 @@ export interface FaceApiSsdConversionReport {
 /** face-api's post-processing as an ssd-edge PostprocessConfig, with the anchors as prior rows. */
 export function faceApiSsdPostprocess(priors: Float32Array): PostprocessConfig {
   return {
-    priors, numClasses: 2, backgroundClass: 0,
+    priors,
+    numClasses: 2,
+    backgroundClass: 0,
     boxCoding: { scaleFactors: [10, 10, 5, 5], order: 'yxhw' },
-    scoreActivation: 'sigmoid', scoreThreshold: 0.5, nmsThreshold: 0.5,
-    topK: priors.length / 4, keepTopK: 100, clip: false, labels: ['background', 'face'],
+    scoreActivation: 'sigmoid',
+    scoreThreshold: 0.5,
+    nmsThreshold: 0.5,
+    topK: priors.length / 4,
+    keepTopK: 100,
+    clip: false,
+    labels: ['background', 'face'],
   };
 }
 
 /** Builds the ONNX model from face-api's weight map (see readWeightsManifest). */
-export function convertFaceApiSsd(weights: ReadonlyMap<string, TfjsWeight>, options: FaceApiSsdConvertOptions = {}):
-    { onnx: Uint8Array; report: FaceApiSsdConversionReport } {
+export function convertFaceApiSsd(
+  weights: ReadonlyMap<string, TfjsWeight>,
+  options: FaceApiSsdConvertOptions = {},
+): { onnx: Uint8Array; report: FaceApiSsdConversionReport } {
   checkFaceApiSsdWeights(weights);
   const storage = options.storage ?? 'uint8';
-  if (storage !== 'uint8' && storage !== 'float32') throw new RangeError(`storage is '${String(storage)}'; use 'uint8' or 'float32'`);
+  if (storage !== 'uint8' && storage !== 'float32')
+    throw new RangeError(`storage is '${String(storage)}'; use 'uint8' or 'float32'`);
   const g = new GraphBuilder('faceapi_ssd_mobilenetv1');
   let nodes = 0;
-  const node: GraphBuilder['node'] = (...args) => { nodes++; return g.node(...args); };
+  const node: GraphBuilder['node'] = (...args) => {
+    nodes++;
+    return g.node(...args);
+  };
   const scalar = (name: string, value: number) => g.floats(name, new Float32Array([value]), []);
 
   /** A weight as an ONNX tensor, permuted by `perm` (tfjs layout → ONNX's): uint8 + dequantisation, or float32. */
   const tensor = (name: string, perm?: number[]): string => {
     const w = weights.get(name)!;
-    const dims = perm ? perm.map(p => w.shape[p]) : w.shape;
+    const dims = perm ? perm.map((p) => w.shape[p]) : w.shape;
     const q = w.quantized;
     if (storage === 'uint8' && q?.dtype === 'uint8') {
-      const data = perm ? transpose(q.data as Uint8Array, w.shape, perm) : q.data as Uint8Array;
+      const data = perm ? transpose(q.data as Uint8Array, w.shape, perm) : (q.data as Uint8Array);
       const cast = node('Cast', [g.raw(`${name}:q`, 'uint8', data, dims)], `${name}:cast`, { to: 1 });
       const scaled = node('Mul', [cast, scalar(`${name}:scale`, q.scale)], `${name}:scaled`);
       return node('Add', [scaled, scalar(`${name}:min`, q.min)], name);
     }
-    return g.floats(name, perm ? transpose(w.values as Float32Array, w.shape, perm) : w.values as Float32Array, dims);
+    return g.floats(name, perm ? transpose(w.values as Float32Array, w.shape, perm) : (w.values as Float32Array), dims);
   };
-  const zero = scalar('relu6.min', 0), six = scalar('relu6.max', 6);
+  const zero = scalar('relu6.min', 0),
+    six = scalar('relu6.max', 6);
   let size = FACEAPI_SSD_INPUT_SIZE;
   const convAttributes = (kernel: number, stride: number, at: number) => {
     const { before, after, out } = samePadding(at, kernel, stride);
-    return { attributes: { kernel_shape: [kernel, kernel], strides: [stride, stride], pads: [before, before, after, after] }, out };
+    return {
+      attributes: { kernel_shape: [kernel, kernel], strides: [stride, stride], pads: [before, before, after, after] },
+      out,
+    };
   };
   /** conv (HWIO filters) + convolution_bn_offset → ReLU6, face-api's pointwiseConvLayer. */
   const pointwise = (x: string, prefix: string, kernel: number, stride: number, at: number): [string, number] => {
     const { attributes, out } = convAttributes(kernel, stride, at);
-    const conv = node('Conv', [x, tensor(`${prefix}/weights`, [3, 2, 0, 1]), tensor(`${prefix}/convolution_bn_offset`)], `${prefix}:conv`, attributes);
+    const conv = node(
+      'Conv',
+      [x, tensor(`${prefix}/weights`, [3, 2, 0, 1]), tensor(`${prefix}/convolution_bn_offset`)],
+      `${prefix}:conv`,
+      attributes,
+    );
     return [node('Clip', [conv, zero, six], prefix), out];
   };
   /** depthwise conv → batch norm → ReLU6, face-api's depthwiseConvLayer. */
   const depthwise = (x: string, prefix: string, channels: number, stride: number, at: number): [string, number] => {
     const { attributes, out } = convAttributes(3, stride, at);
-    const conv = node('Conv', [x, tensor(`${prefix}/depthwise_weights`, [2, 3, 0, 1])], `${prefix}:conv`, { ...attributes, group: channels });
-    const bn = node('BatchNormalization', ['gamma', 'beta', 'moving_mean', 'moving_variance'].reduce(
-      (inputs, p) => [...inputs, tensor(`${prefix}/BatchNorm/${p}`)], [conv]), `${prefix}:bn`, { epsilon: { float: BATCH_NORM_EPSILON } });
+    const conv = node('Conv', [x, tensor(`${prefix}/depthwise_weights`, [2, 3, 0, 1])], `${prefix}:conv`, {
+      ...attributes,
+      group: channels,
+    });
+    const bn = node(
+      'BatchNormalization',
+      ['gamma', 'beta', 'moving_mean', 'moving_variance'].reduce(
+        (inputs, p) => [...inputs, tensor(`${prefix}/BatchNorm/${p}`)],
+        [conv],
+      ),
+      `${prefix}:bn`,
+      { epsilon: { float: BATCH_NORM_EPSILON } },
+    );
     return [node('Clip', [bn, zero, six], prefix), out];
   };
 
@@ -279,11 +355,14 @@ export function convertFaceApiSsd(weights: ReadonlyMap<string, TfjsWeight>, opti
 
   const locShape = g.int64s('loc.shape', [0, -1, 4]);
   const logitShape = g.int64s('logits.shape', [0, -1, NUM_CLASS_LOGITS]);
-  const loc: string[] = [], logits: string[] = [];
+  const loc: string[] = [],
+    logits: string[] = [];
   features.forEach((f, i) => {
     const head = (kind: string) => {
       const p = `Prediction/BoxPredictor_${i}/${kind}`;
-      return node('Conv', [f, tensor(`${p}/weights`, [3, 2, 0, 1]), tensor(`${p}/biases`)], `${p}:conv`, { kernel_shape: [1, 1] });
+      return node('Conv', [f, tensor(`${p}/weights`, [3, 2, 0, 1]), tensor(`${p}/biases`)], `${p}:conv`, {
+        kernel_shape: [1, 1],
+      });
     };
     loc.push(emitRows(g, head('BoxEncodingPredictor'), `Prediction/BoxPredictor_${i}/BoxEncodingPredictor`, locShape));
     logits.push(emitRows(g, head('ClassPredictor'), `Prediction/BoxPredictor_${i}/ClassPredictor`, logitShape));
@@ -293,18 +372,33 @@ export function convertFaceApiSsd(weights: ReadonlyMap<string, TfjsWeight>, opti
   node('Concat', loc, 'loc', { axis: 1 });
   const allLogits = node('Concat', logits, 'logits', { axis: 1 });
   // Logits 0 (background) and 1 (face): face-api scores sigmoid(logit 1) and never reads logit 2.
-  node('Slice', [allLogits, g.int64s('conf.starts', [0]), g.int64s('conf.ends', [2]), g.int64s('conf.axes', [2])], 'conf');
+  node(
+    'Slice',
+    [allLogits, g.int64s('conf.starts', [0]), g.int64s('conf.ends', [2]), g.int64s('conf.axes', [2])],
+    'conf',
+  );
   g.output('loc', ['N', numPriors, 4]);
   g.output('conf', ['N', numPriors, 2]);
 
   const priors = faceApiAnchorsToPriors(weights.get('Output/extra_dim')!.values as Float32Array);
   const postprocess = { ...faceApiSsdPostprocess(priors), ...options.postprocess };
-  const metadata = encodeSsdEdgeMetadata({ opset: EXPORT_OPSET, preprocess: FACEAPI_SSD_PREPROCESS, postprocess, width: 1, numClasses: 2 });
+  const metadata = encodeSsdEdgeMetadata({
+    opset: EXPORT_OPSET,
+    preprocess: FACEAPI_SSD_PREPROCESS,
+    postprocess,
+    width: 1,
+    numClasses: 2,
+  });
   const onnx = g.encode({
-    opset: EXPORT_OPSET, irVersion: EXPORT_IR_VERSION, producerName: PRODUCER_NAME,
+    opset: EXPORT_OPSET,
+    irVersion: EXPORT_IR_VERSION,
+    producerName: PRODUCER_NAME,
     metadata: {
-      ...metadata, 'ssd-edge.source': 'tfjs', 'ssd-edge.arch': 'faceapi-ssd-mobilenet-v1',
-      'ssd-edge.sourcePreprocess': JSON.stringify(FACEAPI_SSD_SOURCE_PREPROCESS), ...options.metadata,
+      ...metadata,
+      'ssd-edge.source': 'tfjs',
+      'ssd-edge.arch': 'faceapi-ssd-mobilenet-v1',
+      'ssd-edge.sourcePreprocess': JSON.stringify(FACEAPI_SSD_SOURCE_PREPROCESS),
+      ...options.metadata,
     },
   });
   const shapes = faceApiSsdWeightShapes();
@@ -312,8 +406,14 @@ export function convertFaceApiSsd(weights: ReadonlyMap<string, TfjsWeight>, opti
   return {
     onnx,
     report: {
-      network: 'faceapi-ssd-mobilenet-v1', tensors: weights.size, parameters, numPriors, numClasses: 2, storage, onnxNodes: nodes,
-      ignored: [...weights.keys()].filter(name => !shapes.has(name)),
+      network: 'faceapi-ssd-mobilenet-v1',
+      tensors: weights.size,
+      parameters,
+      numPriors,
+      numClasses: 2,
+      storage,
+      onnxNodes: nodes,
+      ignored: [...weights.keys()].filter((name) => !shapes.has(name)),
     },
   };
 }
@@ -329,7 +429,9 @@ export function padImageToSquare(image: RawImage): RawImage {
   if (width === height) return image;
   const side = Math.max(width, height);
   const data = new Uint8Array(side * side * channels);
-  for (let y = 0; y < height; y++) data.set(image.data.subarray(y * width * channels, (y + 1) * width * channels), y * side * channels);
-  if (channels === 4) for (let i = 0; i < side * side; i++) if (i % side >= width || i >= side * height) data[i * 4 + 3] = 255;
+  for (let y = 0; y < height; y++)
+    data.set(image.data.subarray(y * width * channels, (y + 1) * width * channels), y * side * channels);
+  if (channels === 4)
+    for (let i = 0; i < side * side; i++) if (i % side >= width || i >= side * height) data[i * 4 + 3] = 255;
   return { data, width: side, height: side, channels };
 }

@@ -47,8 +47,17 @@ interface ManifestGroup {
 
 /** Whether `value` looks like a weights manifest: an array of { paths, weights } groups. */
 export function isWeightsManifest(value: unknown): value is ManifestGroup[] {
-  return Array.isArray(value) && value.length > 0 &&
-    value.every(g => g !== null && typeof g === 'object' && Array.isArray((g as ManifestGroup).paths) && Array.isArray((g as ManifestGroup).weights));
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every(
+      (g) =>
+        g !== null &&
+        typeof g === 'object' &&
+        Array.isArray((g as ManifestGroup).paths) &&
+        Array.isArray((g as ManifestGroup).weights),
+    )
+  );
 }
 
 /**
@@ -77,7 +86,8 @@ const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1,
 /** Decodes IEEE 754 half floats. */
 function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f, fraction = h & 0x3ff;
+  const exponent = (h >> 10) & 0x1f,
+    fraction = h & 0x3ff;
   if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
   if (exponent === 31) return fraction ? NaN : sign * Infinity;
   return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
@@ -85,8 +95,9 @@ function halfToFloat(h: number): number {
 
 function checkEntry(entry: ManifestEntry, group: number): void {
   const where = `manifest group ${group}, weight '${String(entry?.name)}'`;
-  if (entry === null || typeof entry !== 'object' || typeof entry.name !== 'string') throw new TfjsManifestError(`${where}: not a { name, shape, dtype } entry`);
-  if (!Array.isArray(entry.shape) || !entry.shape.every(d => Number.isInteger(d) && d >= 0)) {
+  if (entry === null || typeof entry !== 'object' || typeof entry.name !== 'string')
+    throw new TfjsManifestError(`${where}: not a { name, shape, dtype } entry`);
+  if (!Array.isArray(entry.shape) || !entry.shape.every((d) => Number.isInteger(d) && d >= 0)) {
     throw new TfjsManifestError(`${where}: shape ${JSON.stringify(entry.shape)} is not a list of sizes`);
   }
   if (entry.dtype !== 'float32' && entry.dtype !== 'int32' && entry.dtype !== 'bool') {
@@ -95,39 +106,59 @@ function checkEntry(entry: ManifestEntry, group: number): void {
   const q = entry.quantization;
   if (q === undefined) return;
   if (q.dtype !== 'uint8' && q.dtype !== 'uint16' && q.dtype !== 'float16') {
-    throw new TfjsManifestError(`${where}: quantization dtype '${String(q.dtype)}' is unknown (uint8, uint16, float16)`);
+    throw new TfjsManifestError(
+      `${where}: quantization dtype '${String(q.dtype)}' is unknown (uint8, uint16, float16)`,
+    );
   }
   if (q.dtype !== 'float16' && !(Number.isFinite(q.min) && Number.isFinite(q.scale))) {
-    throw new TfjsManifestError(`${where}: ${q.dtype} quantization needs finite 'min' and 'scale', got ${JSON.stringify(q)}`);
+    throw new TfjsManifestError(
+      `${where}: ${q.dtype} quantization needs finite 'min' and 'scale', got ${JSON.stringify(q)}`,
+    );
   }
-  if (q.dtype === 'float16' && entry.dtype !== 'float32') throw new TfjsManifestError(`${where}: float16 quantization of a ${entry.dtype} weight`);
+  if (q.dtype === 'float16' && entry.dtype !== 'float32')
+    throw new TfjsManifestError(`${where}: float16 quantization of a ${entry.dtype} weight`);
 }
 
 /**
  * Reads every weight of the manifest. `shard(path)` returns a shard's bytes (paths as the
  * manifest writes them, relative to the manifest), or undefined when it is missing.
  */
-export function readWeightsManifest(manifest: unknown, shard: (path: string) => Uint8Array | undefined): Map<string, TfjsWeight> {
-  if (!isWeightsManifest(manifest)) throw new TfjsManifestError('not a tfjs weights manifest: expected an array of { paths, weights } groups');
+export function readWeightsManifest(
+  manifest: unknown,
+  shard: (path: string) => Uint8Array | undefined,
+): Map<string, TfjsWeight> {
+  if (!isWeightsManifest(manifest))
+    throw new TfjsManifestError('not a tfjs weights manifest: expected an array of { paths, weights } groups');
   const weights = new Map<string, TfjsWeight>();
   manifest.forEach((group, g) => {
     for (const entry of group.weights) checkEntry(entry, g);
-    const parts = group.paths.map(path => {
-      if (typeof path !== 'string') throw new TfjsManifestError(`manifest group ${g}: shard path ${JSON.stringify(path)} is not a string`);
+    const parts = group.paths.map((path) => {
+      if (typeof path !== 'string')
+        throw new TfjsManifestError(`manifest group ${g}: shard path ${JSON.stringify(path)} is not a string`);
       const bytes = shard(path);
-      if (bytes === undefined) throw new TfjsManifestError(`manifest group ${g}: shard '${path}' is missing (shards are read beside the manifest)`);
+      if (bytes === undefined)
+        throw new TfjsManifestError(
+          `manifest group ${g}: shard '${path}' is missing (shards are read beside the manifest)`,
+        );
       return bytes;
     });
-    const sizes = group.weights.map(e => e.shape.reduce((n, d) => n * d, 1) * BYTES[e.quantization?.dtype ?? e.dtype]);
+    const sizes = group.weights.map(
+      (e) => e.shape.reduce((n, d) => n * d, 1) * BYTES[e.quantization?.dtype ?? e.dtype],
+    );
     const needed = sizes.reduce((a, b) => a + b, 0);
     const have = parts.reduce((n, p) => n + p.length, 0);
     if (have !== needed) {
-      throw new TfjsManifestError(`manifest group ${g}: shards ${group.paths.map(p => `'${p}'`).join(', ')} hold ${have} bytes; ` +
-        `its ${group.weights.length} weights need ${needed}${have < needed ? ' (a truncated or wrong shard?)' : ''}`);
+      throw new TfjsManifestError(
+        `manifest group ${g}: shards ${group.paths.map((p) => `'${p}'`).join(', ')} hold ${have} bytes; ` +
+          `its ${group.weights.length} weights need ${needed}${have < needed ? ' (a truncated or wrong shard?)' : ''}`,
+      );
     }
     const buffer = new Uint8Array(needed);
     let at = 0;
-    for (const p of parts) { buffer.set(p, at); at += p.length; }
+    for (const p of parts) {
+      buffer.set(p, at);
+      at += p.length;
+    }
     at = 0;
     group.weights.forEach((entry, i) => {
       const bytes = buffer.slice(at, at + sizes[i]); // a copy: aligned for the typed-array views
@@ -141,7 +172,11 @@ export function readWeightsManifest(manifest: unknown, shard: (path: string) => 
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function littleEndian<T extends Uint16Array | Float32Array | Int32Array>(bytes: Uint8Array, make: (b: ArrayBuffer) => T, width: number): T {
+function littleEndian<T extends Uint16Array | Float32Array | Int32Array>(
+  bytes: Uint8Array,
+  make: (b: ArrayBuffer) => T,
+  width: number,
+): T {
   if (!LITTLE_ENDIAN) {
     for (let i = 0; i < bytes.length; i += width) bytes.subarray(i, i + width).reverse();
   }
@@ -153,7 +188,7 @@ function decodeEntry(entry: ManifestEntry, bytes: Uint8Array): TfjsWeight {
   const dtype = entry.dtype as TfjsDtype;
   const q = entry.quantization;
   if (q?.dtype === 'uint8' || q?.dtype === 'uint16') {
-    const data = q.dtype === 'uint8' ? bytes : littleEndian(bytes, b => new Uint16Array(b), 2);
+    const data = q.dtype === 'uint8' ? bytes : littleEndian(bytes, (b) => new Uint16Array(b), 2);
     const { scale, min } = q as { scale: number; min: number };
     if (dtype === 'float32') {
       const values = new Float32Array(data.length);
@@ -165,10 +200,10 @@ function decodeEntry(entry: ManifestEntry, bytes: Uint8Array): TfjsWeight {
     return { name, shape, dtype, values };
   }
   if (q?.dtype === 'float16') {
-    const halves = littleEndian(bytes, b => new Uint16Array(b), 2);
+    const halves = littleEndian(bytes, (b) => new Uint16Array(b), 2);
     return { name, shape, dtype, values: Float32Array.from(halves, halfToFloat) };
   }
-  if (dtype === 'float32') return { name, shape, dtype, values: littleEndian(bytes, b => new Float32Array(b), 4) };
-  if (dtype === 'int32') return { name, shape, dtype, values: littleEndian(bytes, b => new Int32Array(b), 4) };
-  return { name, shape, dtype, values: Int32Array.from(bytes, b => (b ? 1 : 0)) };
+  if (dtype === 'float32') return { name, shape, dtype, values: littleEndian(bytes, (b) => new Float32Array(b), 4) };
+  if (dtype === 'int32') return { name, shape, dtype, values: littleEndian(bytes, (b) => new Int32Array(b), 4) };
+  return { name, shape, dtype, values: Int32Array.from(bytes, (b) => (b ? 1 : 0)) };
 }

@@ -20,7 +20,10 @@ export function roundHalfAway(x: number): number {
   return Math.sign(x) * Math.floor(Math.abs(x) + 0.5);
 }
 
-export interface QuantParams { scale: number; zeroPoint: number }
+export interface QuantParams {
+  scale: number;
+  zeroPoint: number;
+}
 
 /**
  * XNNPACK's uint8 ADD (xnn_init_qu8_add_minmax_scalar_params and the qu8 vadd kernels), which
@@ -45,7 +48,15 @@ export function xnnpackAddParams(a: QuantParams, b: QuantParams, out: QuantParam
 }
 
 /** The integer result of xnnpackAddParams' formula for one pair (the reference for tests). */
-export function xnnpackAdd(qa: number, qb: number, a: QuantParams, b: QuantParams, out: QuantParams, min = 0, max = 255): number {
+export function xnnpackAdd(
+  qa: number,
+  qb: number,
+  a: QuantParams,
+  b: QuantParams,
+  out: QuantParams,
+  min = 0,
+  max = 255,
+): number {
   const p = xnnpackAddParams(a, b, out);
   const acc = p.bias + qa * p.aMultiplier + qb * p.bMultiplier + p.rounding;
   return Math.min(max, Math.max(min, Math.floor(acc / 2 ** p.shift) + out.zeroPoint));

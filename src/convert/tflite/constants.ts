@@ -5,7 +5,8 @@
 import { TfliteFormatError, type TfliteTensor } from './read.js';
 
 export function typedData(tensor: TfliteTensor): Uint8Array {
-  if (!tensor.data) throw new TfliteFormatError(`tensor ${tensor.index} '${tensor.name}' should be a constant but has no data`);
+  if (!tensor.data)
+    throw new TfliteFormatError(`tensor ${tensor.index} '${tensor.name}' should be a constant but has no data`);
   return tensor.data;
 }
 
@@ -16,7 +17,9 @@ export function constantFloats(tensor: TfliteTensor): Float32Array {
   const data = typedData(tensor);
   const count = tensor.shape.reduce((n, d) => n * d, 1);
   if (data.length !== count * (BYTES[tensor.type] ?? NaN)) {
-    throw new TfliteFormatError(`tensor ${tensor.index} '${tensor.name}' has ${data.length} bytes for ${tensor.type}[${tensor.shape}]`);
+    throw new TfliteFormatError(
+      `tensor ${tensor.index} '${tensor.name}' has ${data.length} bytes for ${tensor.type}[${tensor.shape}]`,
+    );
   }
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const out = new Float32Array(count);
@@ -27,12 +30,23 @@ export function constantFloats(tensor: TfliteTensor): Float32Array {
   for (let i = 0; i < count; i++) {
     let raw: number;
     switch (tensor.type) {
-      case 'float32': raw = view.getFloat32(4 * i, true); break;
-      case 'float16': raw = halfToFloat(view.getUint16(2 * i, true)); break;
-      case 'uint8': raw = data[i]; break;
-      case 'int8': raw = view.getInt8(i); break;
-      case 'int32': raw = view.getInt32(4 * i, true); break;
-      default: throw new TfliteFormatError(`tensor '${tensor.name}': constants of type ${tensor.type} are not supported`);
+      case 'float32':
+        raw = view.getFloat32(4 * i, true);
+        break;
+      case 'float16':
+        raw = halfToFloat(view.getUint16(2 * i, true));
+        break;
+      case 'uint8':
+        raw = data[i];
+        break;
+      case 'int8':
+        raw = view.getInt8(i);
+        break;
+      case 'int32':
+        raw = view.getInt32(4 * i, true);
+        break;
+      default:
+        throw new TfliteFormatError(`tensor '${tensor.name}': constants of type ${tensor.type} are not supported`);
     }
     if (q && tensor.type !== 'float32' && tensor.type !== 'float16') {
       const c = q.scale.length === 1 ? 0 : Math.floor(i / inner) % channels;

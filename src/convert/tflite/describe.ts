@@ -32,7 +32,9 @@ function detectionOptions(op: TfliteOperator): Record<string, FlexValue> {
   try {
     options = readFlexbuffer(op.customOptions);
   } catch (e) {
-    throw new TfliteFormatError(`${DETECTION_POSTPROCESS} (operator ${op.index}) has unreadable options: ${(e as Error).message}`);
+    throw new TfliteFormatError(
+      `${DETECTION_POSTPROCESS} (operator ${op.index}) has unreadable options: ${(e as Error).message}`,
+    );
   }
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new TfliteFormatError(`${DETECTION_POSTPROCESS} (operator ${op.index}) options are not a map`);
@@ -44,7 +46,9 @@ function numberOption(options: Record<string, FlexValue>, key: string, fallback?
   const value = options[key];
   if (value === undefined && fallback !== undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new TfliteFormatError(`${DETECTION_POSTPROCESS} option '${key}' is ${JSON.stringify(value)}; a number is needed`);
+    throw new TfliteFormatError(
+      `${DETECTION_POSTPROCESS} option '${key}' is ${JSON.stringify(value)}; a number is needed`,
+    );
   }
   return value;
 }
@@ -57,7 +61,10 @@ function anchorsToPriors(tensor: TfliteTensor): Float32Array {
   const yxhw = constantFloats(tensor);
   const priors = new Float32Array(yxhw.length);
   for (let i = 0; i < yxhw.length; i += 4) {
-    priors[i] = yxhw[i + 1]; priors[i + 1] = yxhw[i]; priors[i + 2] = yxhw[i + 3]; priors[i + 3] = yxhw[i + 2];
+    priors[i] = yxhw[i + 1];
+    priors[i + 1] = yxhw[i];
+    priors[i + 2] = yxhw[i + 3];
+    priors[i + 3] = yxhw[i + 2];
   }
   return priors;
 }
@@ -69,20 +76,37 @@ function preprocessOf(model: TfliteModel, given: PreprocessSpec | undefined): Pr
   if (input.type === 'uint8') {
     const q = input.quantization!;
     return {
-      size: [width, height], channels: 'rgb', mean: [0, 0, 0], std: [1, 1, 1], layout: 'nhwc', inputType: 'uint8',
+      size: [width, height],
+      channels: 'rgb',
+      mean: [0, 0, 0],
+      std: [1, 1, 1],
+      layout: 'nhwc',
+      inputType: 'uint8',
       inputQuantization: { scale: q.scale[0], zeroPoint: q.zeroPoint[0] },
     };
   }
-  if (input.type === 'int8') throw new TfliteFormatError('int8 image inputs are not supported yet; convert a model with a uint8 or float32 input');
+  if (input.type === 'int8')
+    throw new TfliteFormatError(
+      'int8 image inputs are not supported yet; convert a model with a uint8 or float32 input',
+    );
   // TF Object Detection API and MediaPipe models normalise to [−1, 1]
-  return given ?? { size: [width, height], channels: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], layout: 'nhwc' };
+  return (
+    given ?? {
+      size: [width, height],
+      channels: 'rgb',
+      mean: [127.5, 127.5, 127.5],
+      std: [127.5, 127.5, 127.5],
+      layout: 'nhwc',
+    }
+  );
 }
 
 function rowsOf(model: TfliteModel, index: number, what: string): { rows: number; columns: number } {
   const shape = model.tensors[index].shape;
   const columns = shape[shape.length - 1];
   const rows = shape.slice(0, -1).reduce((n, d) => n * d, 1);
-  if (shape.length < 2 || !(rows > 0 && columns > 0)) throw new TfliteFormatError(`${what} tensor has shape [${shape}]`);
+  if (shape.length < 2 || !(rows > 0 && columns > 0))
+    throw new TfliteFormatError(`${what} tensor has shape [${shape}]`);
   return { rows, columns };
 }
 
@@ -103,35 +127,51 @@ export interface TfliteSsdDescription {
  * from TFLite_Detection_PostProcess when the model has it, else from `options.anchors`.
  */
 export function describeTfliteSsd(model: TfliteModel, options: TfliteSsdGiven = {}): TfliteSsdDescription {
-  const detection = model.operators.find(op => op.custom && op.name === DETECTION_POSTPROCESS);
+  const detection = model.operators.find((op) => op.custom && op.name === DETECTION_POSTPROCESS);
   let boxIndex: number, scoreIndex: number, priors: Float32Array, postprocess: PostprocessConfig;
   let flex: Record<string, FlexValue> | undefined;
   if (detection && (options.anchors || options.postprocess)) {
-    throw new RangeError(`the model carries its own anchors and post-processing (${DETECTION_POSTPROCESS}); anchors and postprocess options are for models exported without it`);
+    throw new RangeError(
+      `the model carries its own anchors and post-processing (${DETECTION_POSTPROCESS}); anchors and postprocess options are for models exported without it`,
+    );
   }
   if (detection) {
-    if (detection.inputs.length < 3) throw new TfliteFormatError(`${DETECTION_POSTPROCESS} has ${detection.inputs.length} inputs; it needs boxes, scores and anchors`);
+    if (detection.inputs.length < 3)
+      throw new TfliteFormatError(
+        `${DETECTION_POSTPROCESS} has ${detection.inputs.length} inputs; it needs boxes, scores and anchors`,
+      );
     [boxIndex, scoreIndex] = detection.inputs;
     const anchors = model.tensors[detection.inputs[2]];
-    if (!anchors.data) throw new TfliteFormatError(`${DETECTION_POSTPROCESS}'s anchors '${anchors.name}' are not a constant`);
+    if (!anchors.data)
+      throw new TfliteFormatError(`${DETECTION_POSTPROCESS}'s anchors '${anchors.name}' are not a constant`);
     priors = anchorsToPriors(anchors);
     flex = detectionOptions(detection);
     const boxes = rowsOf(model, boxIndex, 'box encodings');
     const scores = rowsOf(model, scoreIndex, 'class predictions');
     const numAnchors = priors.length / 4;
     if (boxes.rows !== numAnchors || scores.rows !== numAnchors) {
-      throw new TfliteFormatError(`the model has ${numAnchors} anchors but ${boxes.rows} box rows and ${scores.rows} score rows`);
+      throw new TfliteFormatError(
+        `the model has ${numAnchors} anchors but ${boxes.rows} box rows and ${scores.rows} score rows`,
+      );
     }
-    if (boxes.columns < 4) throw new TfliteFormatError(`box encodings have ${boxes.columns} values per anchor; at least 4 needed`);
+    if (boxes.columns < 4)
+      throw new TfliteFormatError(`box encodings have ${boxes.columns} values per anchor; at least 4 needed`);
     const numClasses = numberOption(flex, 'num_classes');
     const offset = scores.columns - numClasses;
     if (offset !== 0 && offset !== 1) {
-      throw new TfliteFormatError(`class predictions have ${scores.columns} columns for num_classes ${numClasses}; expected ${numClasses} or ${numClasses + 1}`);
+      throw new TfliteFormatError(
+        `class predictions have ${scores.columns} columns for num_classes ${numClasses}; expected ${numClasses} or ${numClasses + 1}`,
+      );
     }
     const scale = (key: string) => numberOption(flex!, key);
     postprocess = {
-      priors, numClasses: scores.columns, backgroundClass: offset === 1 ? 0 : -1,
-      boxCoding: { scaleFactors: [scale('y_scale'), scale('x_scale'), scale('h_scale'), scale('w_scale')], order: 'yxhw' },
+      priors,
+      numClasses: scores.columns,
+      backgroundClass: offset === 1 ? 0 : -1,
+      boxCoding: {
+        scaleFactors: [scale('y_scale'), scale('x_scale'), scale('h_scale'), scale('w_scale')],
+        order: 'yxhw',
+      },
       scoreActivation: 'none',
       scoreThreshold: numberOption(flex, 'nms_score_threshold'),
       nmsThreshold: numberOption(flex, 'nms_iou_threshold'),
@@ -141,7 +181,9 @@ export function describeTfliteSsd(model: TfliteModel, options: TfliteSsdGiven = 
         useRegularNms: flex.use_regular_nms === true,
         maxClassesPerDetection: numberOption(flex, 'max_classes_per_detection', 1),
         // fast-NMS files often carry 0 here, which only regular NMS reads
-        ...(numberOption(flex, 'detections_per_class', 0) > 0 ? { detectionsPerClass: numberOption(flex, 'detections_per_class') } : {}),
+        ...(numberOption(flex, 'detections_per_class', 0) > 0
+          ? { detectionsPerClass: numberOption(flex, 'detections_per_class') }
+          : {}),
       },
       ...(options.labels ? { labels: options.labels } : {}),
     };
@@ -149,7 +191,9 @@ export function describeTfliteSsd(model: TfliteModel, options: TfliteSsdGiven = 
     const found = rawOutputs(model);
     [boxIndex, scoreIndex] = [found.boxes, found.scores];
     if (!options.anchors) {
-      throw new TfliteFormatError(`the model has no ${DETECTION_POSTPROCESS} operator, so its anchors are not in the file: pass anchors (a PriorConfig such as the tfGrid or mediapipe family, or the rows) and the post-processing`);
+      throw new TfliteFormatError(
+        `the model has no ${DETECTION_POSTPROCESS} operator, so its anchors are not in the file: pass anchors (a PriorConfig such as the tfGrid or mediapipe family, or the rows) and the post-processing`,
+      );
     }
     // the plain-TypeScript generator: the same rows as the core's, without loading wasm
     if (!(options.anchors instanceof Float32Array)) encodePriorParams(options.anchors); // validates the config
@@ -157,29 +201,51 @@ export function describeTfliteSsd(model: TfliteModel, options: TfliteSsdGiven = 
     const numAnchors = priors.length / 4;
     const scores = rowsOf(model, scoreIndex, 'class predictions');
     if (rowsOf(model, boxIndex, 'box encodings').rows !== numAnchors || scores.rows !== numAnchors) {
-      throw new TfliteFormatError(`the anchors given are ${numAnchors}, but the model's outputs have ${scores.rows} rows`);
+      throw new TfliteFormatError(
+        `the anchors given are ${numAnchors}, but the model's outputs have ${scores.rows} rows`,
+      );
     }
     postprocess = {
-      boxCoding: { scaleFactors: [10, 10, 5, 5], order: 'yxhw' }, scoreActivation: 'sigmoid', scoreThreshold: 0.5,
-      nmsThreshold: 0.6, topK: numAnchors, keepTopK: 100, ...options.postprocess,
-      priors, numClasses: scores.columns, ...(options.labels ? { labels: options.labels } : {}),
+      boxCoding: { scaleFactors: [10, 10, 5, 5], order: 'yxhw' },
+      scoreActivation: 'sigmoid',
+      scoreThreshold: 0.5,
+      nmsThreshold: 0.6,
+      topK: numAnchors,
+      keepTopK: 100,
+      ...options.postprocess,
+      priors,
+      numClasses: scores.columns,
+      ...(options.labels ? { labels: options.labels } : {}),
     } as PostprocessConfig;
   }
   if (options.labels && options.labels.length !== postprocess.numClasses) {
-    throw new RangeError(`labels has ${options.labels.length} names; the model has ${postprocess.numClasses} score columns`);
+    throw new RangeError(
+      `labels has ${options.labels.length} names; the model has ${postprocess.numClasses} score columns`,
+    );
   }
-  return { boxIndex, scoreIndex, postprocess, preprocess: preprocessOf(model, options.preprocess), detection, detectionOptions: flex };
+  return {
+    boxIndex,
+    scoreIndex,
+    postprocess,
+    preprocess: preprocessOf(model, options.preprocess),
+    detection,
+    detectionOptions: flex,
+  };
 }
 
 /** Without the detection op: the graph outputs [1, N, 4] (boxes) and [1, N, C] (scores). */
 function rawOutputs(model: TfliteModel): { boxes: number; scores: number } {
-  const shapes = model.outputs.map(i => ({ i, shape: model.tensors[i].shape }));
-  const rows = shapes.filter(s => s.shape.length === 3);
+  const shapes = model.outputs.map((i) => ({ i, shape: model.tensors[i].shape }));
+  const rows = shapes.filter((s) => s.shape.length === 3);
   // boxes: the output with 4 values per anchor, or (keypoints after the box) more when the scores have one column
-  const boxes = rows.find(s => s.shape[2] === 4) ?? rows.find(s => s.shape[2] > 4 && rows.some(o => o !== s && o.shape[2] === 1));
-  const scores = rows.find(s => s !== boxes);
+  const boxes =
+    rows.find((s) => s.shape[2] === 4) ??
+    rows.find((s) => s.shape[2] > 4 && rows.some((o) => o !== s && o.shape[2] === 1));
+  const scores = rows.find((s) => s !== boxes);
   if (!boxes || !scores) {
-    throw new TfliteFormatError(`the model has no ${DETECTION_POSTPROCESS} operator and its outputs [${shapes.map(s => `[${s.shape}]`).join(', ')}] are not an SSD's box encodings [1, N, 4] and class predictions [1, N, C]: is it a detector?`);
+    throw new TfliteFormatError(
+      `the model has no ${DETECTION_POSTPROCESS} operator and its outputs [${shapes.map((s) => `[${s.shape}]`).join(', ')}] are not an SSD's box encodings [1, N, 4] and class predictions [1, N, C]: is it a detector?`,
+    );
   }
   return { boxes: boxes.i, scores: scores.i };
 }

@@ -25,5 +25,5 @@ export function foldFloat16Weights(model: TfliteModel): TfliteModel {
     folded.add(op.index);
   }
   if (folded.size === 0) return model;
-  return { ...model, tensors, operators: model.operators.filter(op => !folded.has(op.index)) };
+  return { ...model, tensors, operators: model.operators.filter((op) => !folded.has(op.index)) };
 }

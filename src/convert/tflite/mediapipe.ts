@@ -18,9 +18,18 @@ import type { TfliteConvertOptions } from './ssd.js';
  * max_scale 0.75, offsets 0.5, aspect ratio 1, fixed_anchor_size: true): 896 anchors.
  */
 export const BLAZEFACE_ANCHORS: MediapipePriorConfig = {
-  family: 'mediapipe', inputSize: [128, 128], numLayers: 4, minScale: 0.1484375, maxScale: 0.75,
-  strides: [8, 16, 16, 16], aspectRatios: [1.0], anchorOffsetX: 0.5, anchorOffsetY: 0.5,
-  interpolatedScaleAspectRatio: 1.0, reduceBoxesInLowestLayer: false, fixedAnchorSize: true,
+  family: 'mediapipe',
+  inputSize: [128, 128],
+  numLayers: 4,
+  minScale: 0.1484375,
+  maxScale: 0.75,
+  strides: [8, 16, 16, 16],
+  aspectRatios: [1.0],
+  anchorOffsetX: 0.5,
+  anchorOffsetY: 0.5,
+  interpolatedScaleAspectRatio: 1.0,
+  reduceBoxesInLowestLayer: false,
+  fixedAnchorSize: true,
 };
 
 /**
@@ -45,13 +54,21 @@ export const BLAZEFACE_POSTPROCESS: Omit<PostprocessConfig, 'priors' | 'numClass
 
 /** MediaPipe's ImageToTensorCalculator for BlazeFace: keep_aspect_ratio (a centred letterbox), RGB to [−1, 1], NHWC. */
 export const BLAZEFACE_PREPROCESS: PreprocessSpec = {
-  size: [128, 128], channels: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], layout: 'nhwc', fit: 'letterbox',
+  size: [128, 128],
+  channels: 'rgb',
+  mean: [127.5, 127.5, 127.5],
+  std: [127.5, 127.5, 127.5],
+  layout: 'nhwc',
+  fit: 'letterbox',
 };
 
 /** Conversion presets by name: the options a model family needs that its file does not carry. */
 export const CONVERT_PRESETS = Object.freeze({
   'mediapipe-blazeface': {
-    mode: 'float', anchors: BLAZEFACE_ANCHORS, postprocess: BLAZEFACE_POSTPROCESS, preprocess: BLAZEFACE_PREPROCESS,
+    mode: 'float',
+    anchors: BLAZEFACE_ANCHORS,
+    postprocess: BLAZEFACE_POSTPROCESS,
+    preprocess: BLAZEFACE_PREPROCESS,
   } satisfies TfliteConvertOptions,
 });
 export type ConvertPresetName = keyof typeof CONVERT_PRESETS;
@@ -59,7 +76,9 @@ export type ConvertPresetName = keyof typeof CONVERT_PRESETS;
 /** The preset's options, or a RangeError listing the valid names. */
 export function convertPreset(name: string): TfliteConvertOptions {
   if (!Object.prototype.hasOwnProperty.call(CONVERT_PRESETS, name)) {
-    throw new RangeError(`unknown conversion preset '${name}'; valid presets: ${Object.keys(CONVERT_PRESETS).join(', ')}`);
+    throw new RangeError(
+      `unknown conversion preset '${name}'; valid presets: ${Object.keys(CONVERT_PRESETS).join(', ')}`,
+    );
   }
   return CONVERT_PRESETS[name as ConvertPresetName];
 }

@@ -6,8 +6,16 @@
  */
 import { rootTable, Table } from '../flatbuffer.js';
 import {
-  BufferField, BUILTIN_OPERATORS, ModelField, OperatorCodeField, OperatorField, QuantizationField, SubGraphField,
-  TENSOR_TYPES, TensorField, type TensorTypeName,
+  BufferField,
+  BUILTIN_OPERATORS,
+  ModelField,
+  OperatorCodeField,
+  OperatorField,
+  QuantizationField,
+  SubGraphField,
+  TENSOR_TYPES,
+  TensorField,
+  type TensorTypeName,
 } from './schema.js';
 
 export interface TfliteQuantization {
@@ -59,7 +67,10 @@ export class TfliteFormatError extends Error {
 
 function operatorName(code: Table): { name: string; custom: boolean } {
   // Builtin codes above 127 live in the int32 field 3; older files have only the byte field 0.
-  const builtin = Math.max(code.int8(OperatorCodeField.deprecatedBuiltinCode), code.int32(OperatorCodeField.builtinCode));
+  const builtin = Math.max(
+    code.int8(OperatorCodeField.deprecatedBuiltinCode),
+    code.int32(OperatorCodeField.builtinCode),
+  );
   if (builtin === 32) return { name: code.string(OperatorCodeField.customCode) ?? 'CUSTOM', custom: true };
   return { name: BUILTIN_OPERATORS[builtin] ?? `BUILTIN_${builtin}`, custom: false };
 }
@@ -80,7 +91,10 @@ function bufferData(bytes: Uint8Array, buffer: Table | undefined): Uint8Array | 
   const offset = Number(buffer.int32(BufferField.offset)); // files over 2 GB keep data after the flatbuffer
   if (offset > 1) {
     const size = buffer.int32(BufferField.size);
-    if (offset + size > bytes.length) throw new TfliteFormatError(`a buffer at bytes ${offset}..${offset + size} lies past the end of the file (${bytes.length} bytes)`);
+    if (offset + size > bytes.length)
+      throw new TfliteFormatError(
+        `a buffer at bytes ${offset}..${offset + size} lies past the end of the file (${bytes.length} bytes)`,
+      );
     return bytes.subarray(offset, offset + size);
   }
   const data = buffer.bytesOf(BufferField.data);
@@ -101,24 +115,31 @@ export function readTflite(bytes: Uint8Array): TfliteModel {
     const type = TENSOR_TYPES[typeCode];
     if (type === undefined) throw new TfliteFormatError(`tensor ${index} has unknown type code ${typeCode}`);
     const bufferIndex = t.uint32(TensorField.buffer);
-    if (bufferIndex >= buffers.length) throw new TfliteFormatError(`tensor ${index} refers to buffer ${bufferIndex} of ${buffers.length}`);
+    if (bufferIndex >= buffers.length)
+      throw new TfliteFormatError(`tensor ${index} refers to buffer ${bufferIndex} of ${buffers.length}`);
     return {
-      index, name: t.string(TensorField.name) ?? `tensor_${index}`, shape: Array.from(t.int32s(TensorField.shape)), type,
+      index,
+      name: t.string(TensorField.name) ?? `tensor_${index}`,
+      shape: Array.from(t.int32s(TensorField.shape)),
+      type,
       data: bufferIndex === 0 ? undefined : bufferData(bytes, buffers[bufferIndex]),
       quantization: quantization(t.table(TensorField.quantization, `tensor ${index} quantization`)),
     };
   });
   const tensorIndices = (values: Int32Array, what: string): number[] => {
     for (const v of values) {
-      if (v < -1 || v >= tensors.length) throw new TfliteFormatError(`${what} refers to tensor ${v}; the graph has ${tensors.length}`);
+      if (v < -1 || v >= tensors.length)
+        throw new TfliteFormatError(`${what} refers to tensor ${v}; the graph has ${tensors.length}`);
     }
     return Array.from(values);
   };
   const operators = graph.tables(SubGraphField.operators, 'operators').map((op, index): TfliteOperator => {
     const opcode = op.uint32(OperatorField.opcodeIndex);
-    if (opcode >= codes.length) throw new TfliteFormatError(`operator ${index} has opcode ${opcode}; the model lists ${codes.length}`);
+    if (opcode >= codes.length)
+      throw new TfliteFormatError(`operator ${index} has opcode ${opcode}; the model lists ${codes.length}`);
     return {
-      index, ...codes[opcode],
+      index,
+      ...codes[opcode],
       inputs: tensorIndices(op.int32s(OperatorField.inputs), `operator ${index} (${codes[opcode].name}) input`),
       outputs: tensorIndices(op.int32s(OperatorField.outputs), `operator ${index} (${codes[opcode].name}) output`),
       options: op.table(OperatorField.builtinOptions, `operator ${index} options`),
@@ -126,8 +147,11 @@ export function readTflite(bytes: Uint8Array): TfliteModel {
     };
   });
   return {
-    version: model.uint32(ModelField.version), description: model.string(ModelField.description) ?? '',
-    subgraphCount: subgraphs.length, tensors, operators,
+    version: model.uint32(ModelField.version),
+    description: model.string(ModelField.description) ?? '',
+    subgraphCount: subgraphs.length,
+    tensors,
+    operators,
     inputs: tensorIndices(graph.int32s(SubGraphField.inputs), 'graph input'),
     outputs: tensorIndices(graph.int32s(SubGraphField.outputs), 'graph output'),
   };
@@ -143,7 +167,7 @@ export function neededOperators(model: TfliteModel, targets: number[]): Set<numb
     const op = producer.get(stack.pop()!);
     if (!op || needed.has(op.index)) continue;
     needed.add(op.index);
-    stack.push(...op.inputs.filter(i => i >= 0));
+    stack.push(...op.inputs.filter((i) => i >= 0));
   }
   return needed;
 }

@@ -19,22 +19,55 @@
  * RESIZE_BILINEAR) run in float between DequantizeLinear and QuantizeLinear; the report lists them.
  */
 import { ElementType, GraphBuilder, type ElementTypeName } from '../../model/onnx/graph.js';
-import { activationRange, concatRequantParams, logisticTable, xnnpackAddParams, type QuantParams } from './arithmetic.js';
+import {
+  activationRange,
+  concatRequantParams,
+  logisticTable,
+  xnnpackAddParams,
+  type QuantParams,
+} from './arithmetic.js';
 import { constantFloats, typedData } from './constants.js';
-import { neededOperators, TfliteFormatError, type TfliteModel, type TfliteOperator, type TfliteTensor } from './read.js';
+import {
+  neededOperators,
+  TfliteFormatError,
+  type TfliteModel,
+  type TfliteOperator,
+  type TfliteTensor,
+} from './read.js';
 
 export { constantFloats };
 import {
-  ActivationFunction, ConcatenationOptionsField, Conv2DOptionsField, DepthwiseOptionsField, ElementwiseOptionsField,
-  Padding, Pool2DOptionsField, ResizeBilinearOptionsField,
+  ActivationFunction,
+  ConcatenationOptionsField,
+  Conv2DOptionsField,
+  DepthwiseOptionsField,
+  ElementwiseOptionsField,
+  Padding,
+  Pool2DOptionsField,
+  ResizeBilinearOptionsField,
 } from './schema.js';
 
 export type ArithmeticMode = 'exact' | 'qdq' | 'float';
 
 /** The operators converted; any other is refused with its name and index. */
 export const SUPPORTED_OPERATORS = [
-  'CONV_2D', 'DEPTHWISE_CONV_2D', 'ADD', 'MUL', 'RESHAPE', 'SQUEEZE', 'CONCATENATION', 'LOGISTIC', 'RELU', 'RELU6',
-  'HARD_SWISH', 'AVERAGE_POOL_2D', 'MAX_POOL_2D', 'PAD', 'QUANTIZE', 'DEQUANTIZE', 'RESIZE_BILINEAR',
+  'CONV_2D',
+  'DEPTHWISE_CONV_2D',
+  'ADD',
+  'MUL',
+  'RESHAPE',
+  'SQUEEZE',
+  'CONCATENATION',
+  'LOGISTIC',
+  'RELU',
+  'RELU6',
+  'HARD_SWISH',
+  'AVERAGE_POOL_2D',
+  'MAX_POOL_2D',
+  'PAD',
+  'QUANTIZE',
+  'DEQUANTIZE',
+  'RESIZE_BILINEAR',
 ] as const;
 
 /** A converted tensor. */
@@ -66,11 +99,11 @@ function quantOf(tensor: TfliteTensor): QuantParams | undefined {
   return q && q.scale.length === 1 ? { scale: q.scale[0], zeroPoint: q.zeroPoint[0] } : undefined;
 }
 
-
 /** TFLite's SAME/VALID padding as ONNX pads [top, left, bottom, right]. */
 function pads(padding: string, input: number[], kernel: number[], strides: number[], dilations: number[]): number[] {
   if (padding === 'VALID') return [0, 0, 0, 0];
-  const before: number[] = [], after: number[] = [];
+  const before: number[] = [],
+    after: number[] = [];
   for (let d = 0; d < 2; d++) {
     const out = Math.ceil(input[d] / strides[d]);
     const total = Math.max((out - 1) * strides[d] + (kernel[d] - 1) * dilations[d] + 1 - input[d], 0);
@@ -87,9 +120,17 @@ class Converter {
   private nodes = 0;
   private op: TfliteOperator | undefined;
 
-  constructor(private readonly model: TfliteModel, private readonly mode: ArithmeticMode) {}
+  constructor(
+    private readonly model: TfliteModel,
+    private readonly mode: ArithmeticMode,
+  ) {}
 
-  private node(type: string, inputs: string[], output: string, attributes: Parameters<GraphBuilder['node']>[3] = {}): string {
+  private node(
+    type: string,
+    inputs: string[],
+    output: string,
+    attributes: Parameters<GraphBuilder['node']>[3] = {},
+  ): string {
     this.nodes++;
     return this.g.node(type, inputs, output, attributes);
   }
@@ -125,7 +166,10 @@ class Converter {
     const known = this.values.get(index);
     if (known) return known;
     const tensor = this.tensor(index);
-    if (!tensor.data) throw new TfliteFormatError(`${this.where()} reads tensor ${index} '${tensor.name}', which no earlier operator produces`);
+    if (!tensor.data)
+      throw new TfliteFormatError(
+        `${this.where()} reads tensor ${index} '${tensor.name}', which no earlier operator produces`,
+      );
     const value = this.constant(tensor);
     this.values.set(index, value);
     return value;
@@ -146,14 +190,22 @@ class Converter {
   input(index: number): Value {
     const tensor = this.tensor(index);
     if (tensor.shape.length !== 4 || tensor.shape[3] !== 3) {
-      throw new TfliteFormatError(`the model's input '${tensor.name}' has shape [${tensor.shape}]; an image input [1, height, width, 3] was expected`);
+      throw new TfliteFormatError(
+        `the model's input '${tensor.name}' has shape [${tensor.shape}]; an image input [1, height, width, 3] was expected`,
+      );
     }
     const q = quantOf(tensor);
     const integer = tensor.type === 'uint8' || tensor.type === 'int8';
-    if (!integer && tensor.type !== 'float32') throw new TfliteFormatError(`the model's input has type ${tensor.type}; uint8, int8 or float32 expected`);
-    const type: ElementTypeName = integer ? tensor.type as 'uint8' | 'int8' : 'float32';
+    if (!integer && tensor.type !== 'float32')
+      throw new TfliteFormatError(`the model's input has type ${tensor.type}; uint8, int8 or float32 expected`);
+    const type: ElementTypeName = integer ? (tensor.type as 'uint8' | 'int8') : 'float32';
     const image = this.g.input('image', ['N', ...tensor.shape.slice(1)], type);
-    let value: Value = { name: image, shape: tensor.shape, nchw: false, quant: integer && q ? { ...q, type: type as 'uint8' } : undefined };
+    let value: Value = {
+      name: image,
+      shape: tensor.shape,
+      nchw: false,
+      quant: integer && q ? { ...q, type: type as 'uint8' } : undefined,
+    };
     if (integer && !q) throw new TfliteFormatError(`the model's ${type} input has no quantisation parameters`);
     if (value.quant && this.mode === 'float') value = this.dequantize(value, 'image');
     const nchw = this.node('Transpose', [value.name], 'image.nchw', { perm: toNchw });
@@ -165,24 +217,37 @@ class Converter {
   /** The value as TFLite lays it out (NHWC for 4-D). */
   private plain(value: Value): Value {
     if (!value.nchw) return value;
-    return { ...value, name: this.node('Transpose', [value.name], `${value.name}.nhwc`, { perm: toNhwc }), nchw: false };
+    return {
+      ...value,
+      name: this.node('Transpose', [value.name], `${value.name}.nhwc`, { perm: toNhwc }),
+      nchw: false,
+    };
   }
 
   /** The value as NCHW (4-D only). */
   private nchw(value: Value): Value {
     if (value.nchw) return value;
-    if (value.shape.length !== 4) throw new TfliteFormatError(`${this.where()} needs a 4-D input, got [${value.shape}]`);
+    if (value.shape.length !== 4)
+      throw new TfliteFormatError(`${this.where()} needs a 4-D input, got [${value.shape}]`);
     return { ...value, name: this.node('Transpose', [value.name], `${value.name}.nchw`, { perm: toNchw }), nchw: true };
   }
 
   private dequantize(value: Value, name: string): Value {
     const q = value.quant!;
-    const out = this.node('DequantizeLinear', [value.name, this.scalarF(`${name}.dq.scale`, q.scale), this.scalarQ(`${name}.dq.zero`, q.type, q.zeroPoint)], `${name}.dq`);
+    const out = this.node(
+      'DequantizeLinear',
+      [value.name, this.scalarF(`${name}.dq.scale`, q.scale), this.scalarQ(`${name}.dq.zero`, q.type, q.zeroPoint)],
+      `${name}.dq`,
+    );
     return { ...value, name: out, quant: undefined };
   }
 
   private quantize(value: Value, name: string, q: QuantParams & { type: 'uint8' | 'int8' }): Value {
-    const out = this.node('QuantizeLinear', [value.name, this.scalarF(`${name}.q.scale`, q.scale), this.scalarQ(`${name}.q.zero`, q.type, q.zeroPoint)], name);
+    const out = this.node(
+      'QuantizeLinear',
+      [value.name, this.scalarF(`${name}.q.scale`, q.scale), this.scalarQ(`${name}.q.zero`, q.type, q.zeroPoint)],
+      name,
+    );
     return { ...value, name: out, quant: q };
   }
 
@@ -198,17 +263,26 @@ class Converter {
   private clampToRange(value: Value, index: number, activation = 'NONE'): Value {
     const tensor = this.tensor(index);
     const q = quantOf(tensor);
-    let low = -Infinity, high = Infinity;
+    let low = -Infinity,
+      high = Infinity;
     if (q && (tensor.type === 'uint8' || tensor.type === 'int8')) {
       const [qmin, qmax] = tensor.type === 'uint8' ? [0, 255] : [-128, 127];
-      [low, high] = activationRange(activation, q, qmin, qmax).map(v => (v - q.zeroPoint) * q.scale);
+      [low, high] = activationRange(activation, q, qmin, qmax).map((v) => (v - q.zeroPoint) * q.scale);
     } else if (activation === 'RELU') low = 0;
     else if (activation === 'RELU6') [low, high] = [0, 6];
     else if (activation === 'RELU_N1_TO_1') [low, high] = [-1, 1];
-    else if (activation !== 'NONE') throw new TfliteFormatError(`${this.where()}: fused activation ${activation} is not supported`);
+    else if (activation !== 'NONE')
+      throw new TfliteFormatError(`${this.where()}: fused activation ${activation} is not supported`);
     if (low === -Infinity && high === Infinity) return value;
-    const name = this.node('Clip', [value.name, low === -Infinity ? '' : this.scalarF(`${value.name}.low`, low),
-                                    high === Infinity ? '' : this.scalarF(`${value.name}.high`, high)], `${value.name}.clip`);
+    const name = this.node(
+      'Clip',
+      [
+        value.name,
+        low === -Infinity ? '' : this.scalarF(`${value.name}.low`, low),
+        high === Infinity ? '' : this.scalarF(`${value.name}.high`, high),
+      ],
+      `${value.name}.clip`,
+    );
     return { ...value, name };
   }
 
@@ -218,7 +292,11 @@ class Converter {
     const [qmin, qmax] = q.type === 'uint8' ? [0, 255] : [-128, 127];
     const [low, high] = activationRange(activation, q, qmin, qmax);
     if (low === qmin && high === qmax) return value;
-    const name = this.node('Clip', [value.name, this.scalarQ(`${value.name}.low`, q.type, low), this.scalarQ(`${value.name}.high`, q.type, high)], `${value.name}.act`);
+    const name = this.node(
+      'Clip',
+      [value.name, this.scalarQ(`${value.name}.low`, q.type, low), this.scalarQ(`${value.name}.high`, q.type, high)],
+      `${value.name}.act`,
+    );
     return { ...value, name };
   }
 
@@ -233,18 +311,37 @@ class Converter {
   convert(op: TfliteOperator): void {
     this.op = op;
     switch (op.name) {
-      case 'CONV_2D': case 'DEPTHWISE_CONV_2D': return this.conv(op);
-      case 'ADD': return this.add(op);
-      case 'RESHAPE': case 'SQUEEZE': return this.reshape(op);
-      case 'CONCATENATION': return this.concat(op);
-      case 'LOGISTIC': return this.logistic(op);
-      case 'MAX_POOL_2D': case 'AVERAGE_POOL_2D': return this.pool(op);
-      case 'RELU': case 'RELU6': return this.relu(op);
-      case 'PAD': return this.pad(op);
-      case 'QUANTIZE': case 'DEQUANTIZE': return this.requantize(op);
-      case 'MUL': case 'HARD_SWISH': case 'RESIZE_BILINEAR': return this.viaFloat(op);
+      case 'CONV_2D':
+      case 'DEPTHWISE_CONV_2D':
+        return this.conv(op);
+      case 'ADD':
+        return this.add(op);
+      case 'RESHAPE':
+      case 'SQUEEZE':
+        return this.reshape(op);
+      case 'CONCATENATION':
+        return this.concat(op);
+      case 'LOGISTIC':
+        return this.logistic(op);
+      case 'MAX_POOL_2D':
+      case 'AVERAGE_POOL_2D':
+        return this.pool(op);
+      case 'RELU':
+      case 'RELU6':
+        return this.relu(op);
+      case 'PAD':
+        return this.pad(op);
+      case 'QUANTIZE':
+      case 'DEQUANTIZE':
+        return this.requantize(op);
+      case 'MUL':
+      case 'HARD_SWISH':
+      case 'RESIZE_BILINEAR':
+        return this.viaFloat(op);
       default:
-        throw new TfliteFormatError(`unsupported operator ${op.name} at index ${op.index}: ssd-edge converts ${SUPPORTED_OPERATORS.join(', ')}`);
+        throw new TfliteFormatError(
+          `unsupported operator ${op.name} at index ${op.index}: ssd-edge converts ${SUPPORTED_OPERATORS.join(', ')}`,
+        );
     }
   }
 
@@ -270,10 +367,15 @@ class Converter {
     const outChannels = depthwise ? filter.shape[3] : filter.shape[0];
     const group = depthwise ? inChannels : 1;
     if (!depthwise && filter.shape[3] !== inChannels) {
-      throw new TfliteFormatError(`${this.where()}: filter [${filter.shape}] does not match ${inChannels} input channels`);
+      throw new TfliteFormatError(
+        `${this.where()}: filter [${filter.shape}] does not match ${inChannels} input channels`,
+      );
     }
     const attributes = {
-      kernel_shape: [kh, kw], strides, dilations, group,
+      kernel_shape: [kh, kw],
+      strides,
+      dilations,
+      group,
       pads: pads(padding, x.shape.slice(1, 3), [kh, kw], strides, dilations),
     };
     // TFLite filters: conv [O, kh, kw, I], depthwise [1, kh, kw, C·m]; ONNX wants [O, I/group, kh, kw]
@@ -287,24 +389,48 @@ class Converter {
       const w = this.g.raw(`${name}.w`, filter.type, permute(typedData(filter), filter.shape, perm, 1), onnxShape);
       const perChannel = wq.scale.length > 1;
       const wScale = this.g.floats(`${name}.w.scale`, Float32Array.from(wq.scale), perChannel ? [wq.scale.length] : []);
-      const wZero = this.g.raw(`${name}.w.zero`, filter.type, Uint8Array.from(wq.zeroPoint.map(z => z & 0xff)), perChannel ? [wq.zeroPoint.length] : []);
-      const inputs = [x.name, this.scalarF(`${name}.x.scale`, x.quant.scale), this.scalarQ(`${name}.x.zero`, x.quant.type, x.quant.zeroPoint),
-        w, wScale, wZero, this.scalarF(`${name}.y.scale`, outQ.scale), this.scalarQ(`${name}.y.zero`, outQ.type, outQ.zeroPoint)];
+      const wZero = this.g.raw(
+        `${name}.w.zero`,
+        filter.type,
+        Uint8Array.from(wq.zeroPoint.map((z) => z & 0xff)),
+        perChannel ? [wq.zeroPoint.length] : [],
+      );
+      const inputs = [
+        x.name,
+        this.scalarF(`${name}.x.scale`, x.quant.scale),
+        this.scalarQ(`${name}.x.zero`, x.quant.type, x.quant.zeroPoint),
+        w,
+        wScale,
+        wZero,
+        this.scalarF(`${name}.y.scale`, outQ.scale),
+        this.scalarQ(`${name}.y.zero`, outQ.type, outQ.zeroPoint),
+      ];
       if (biasIndex >= 0) {
         const bias = this.tensor(biasIndex);
-        if (bias.type !== 'int32') throw new TfliteFormatError(`${this.where()}: a quantised convolution's bias must be int32, got ${bias.type}`);
+        if (bias.type !== 'int32')
+          throw new TfliteFormatError(
+            `${this.where()}: a quantised convolution's bias must be int32, got ${bias.type}`,
+          );
         inputs.push(this.g.raw(`${name}.b`, 'int32', typedData(bias), [outChannels]));
       }
       const y = this.node('QLinearConv', inputs, `${name}.conv`, attributes);
-      this.define(op.outputs[0], this.clampQuantized({ name: y, shape: this.tensor(op.outputs[0]).shape, nchw: true, quant: outQ }, activation));
+      this.define(
+        op.outputs[0],
+        this.clampQuantized({ name: y, shape: this.tensor(op.outputs[0]).shape, nchw: true, quant: outQ }, activation),
+      );
       return;
     }
     const xf = x.quant ? this.dequantize(x, `${name}.x`) : x;
     const weights = permuteFloats(constantFloats(filter), filter.shape, perm);
     const inputs = [xf.name, this.g.floats(`${name}.w`, weights, onnxShape)];
-    if (biasIndex >= 0) inputs.push(this.g.floats(`${name}.b`, constantFloats(this.biasWithScale(biasIndex, x, filter)), [outChannels]));
+    if (biasIndex >= 0)
+      inputs.push(this.g.floats(`${name}.b`, constantFloats(this.biasWithScale(biasIndex, x, filter)), [outChannels]));
     const y = this.node('Conv', inputs, `${name}.conv`, attributes);
-    const out = this.clampToRange({ name: y, shape: this.tensor(op.outputs[0]).shape, nchw: true, quant: undefined }, op.outputs[0], activation);
+    const out = this.clampToRange(
+      { name: y, shape: this.tensor(op.outputs[0]).shape, nchw: true, quant: undefined },
+      op.outputs[0],
+      activation,
+    );
     this.define(op.outputs[0], outQ ? this.quantize(out, name, outQ) : out);
   }
 
@@ -315,13 +441,24 @@ class Converter {
     const xScale = x.quant?.scale ?? 1;
     const wq = filter.quantization;
     if (!wq) return bias;
-    return { ...bias, quantization: { scale: Float32Array.from(wq.scale, s => Math.fround(s * xScale)), zeroPoint: wq.zeroPoint.map(() => 0), axis: 0 } };
+    return {
+      ...bias,
+      quantization: {
+        scale: Float32Array.from(wq.scale, (s) => Math.fround(s * xScale)),
+        zeroPoint: wq.zeroPoint.map(() => 0),
+        axis: 0,
+      },
+    };
   }
 
   private add(op: TfliteOperator): void {
     const activation = this.activation(op, ElementwiseOptionsField.activation);
-    let a = this.value(op.inputs[0]), b = this.value(op.inputs[1]);
-    if (a.nchw !== b.nchw) { a = this.plain(a); b = this.plain(b); }
+    let a = this.value(op.inputs[0]),
+      b = this.value(op.inputs[1]);
+    if (a.nchw !== b.nchw) {
+      a = this.plain(a);
+      b = this.plain(b);
+    }
     const name = this.outName(op);
     const outQ = this.outputQuant(op.outputs[0]);
     const shape = this.tensor(op.outputs[0]).shape;
@@ -336,11 +473,17 @@ class Converter {
       const lift = Math.max(0, Math.ceil(-smallest / divisor));
       const largest = smallest + lift * divisor + 255 * (p.aMultiplier + p.bMultiplier);
       const type = largest < 2 ** 31 ? 'int32' : 'int64';
-      const constant = (tag: string, value: number) => (type === 'int32' ? this.g.int32s(`${name}.${tag}`, [value], []) : this.int64(`${name}.${tag}`, [value], []));
-      const wide = (v: Value, tag: string) => this.node('Cast', [v.name], `${name}.${tag}.wide`, { to: ElementType[type] });
+      const constant = (tag: string, value: number) =>
+        type === 'int32' ? this.g.int32s(`${name}.${tag}`, [value], []) : this.int64(`${name}.${tag}`, [value], []);
+      const wide = (v: Value, tag: string) =>
+        this.node('Cast', [v.name], `${name}.${tag}.wide`, { to: ElementType[type] });
       const sa = this.node('Mul', [wide(a, 'a'), constant('ma', p.aMultiplier)], `${name}.sa`);
       const sb = this.node('Mul', [wide(b, 'b'), constant('mb', p.bMultiplier)], `${name}.sb`);
-      const sum = this.node('Add', [this.node('Add', [sa, sb], `${name}.sum`), constant('offset', smallest + lift * divisor)], `${name}.lifted`);
+      const sum = this.node(
+        'Add',
+        [this.node('Add', [sa, sb], `${name}.sum`), constant('offset', smallest + lift * divisor)],
+        `${name}.lifted`,
+      );
       const shifted = this.node('Div', [sum, constant('divisor', divisor)], `${name}.shifted`);
       const out = this.node('Add', [shifted, constant('zero', outQ.zeroPoint - lift)], `${name}.zeroed`);
       const clipped = this.node('Clip', [out, constant('low', low), constant('high', high)], `${name}.clipped`);
@@ -352,7 +495,10 @@ class Converter {
     const bf = b.quant ? this.dequantize(b, `${name}.b`) : b;
     const added = { ...af, name: this.node('Add', [af.name, bf.name], `${name}.add`), shape, quant: undefined };
     // 'qdq': QuantizeLinear saturates by itself, and a Clip between would stop onnxruntime's QLinearAdd fusion
-    const sum = this.mode === 'qdq' && outQ && activation === 'NONE' ? added : this.clampToRange(added, op.outputs[0], activation);
+    const sum =
+      this.mode === 'qdq' && outQ && activation === 'NONE'
+        ? added
+        : this.clampToRange(added, op.outputs[0], activation);
     if (outQ) this.approximated.push(`ADD #${op.index}`);
     this.define(op.outputs[0], outQ ? this.quantize(sum, name, outQ) : sum);
   }
@@ -360,7 +506,8 @@ class Converter {
   private reshape(op: TfliteOperator): void {
     const x = this.plain(this.value(op.inputs[0]));
     const shape = this.tensor(op.outputs[0]).shape;
-    if (shape.length === 0) throw new TfliteFormatError(`${this.where()}: output '${this.tensor(op.outputs[0]).name}' has no static shape`);
+    if (shape.length === 0)
+      throw new TfliteFormatError(`${this.where()}: output '${this.tensor(op.outputs[0]).name}' has no static shape`);
     const name = this.outName(op);
     // batch stays free: [-1, ...] with the other dimensions from TFLite's static output shape
     const target = this.int64(`${name}.shape`, [-1, ...shape.slice(1)]);
@@ -372,15 +519,25 @@ class Converter {
     const rank = outTensor.shape.length;
     let axis = op.options?.int32(ConcatenationOptionsField.axis) ?? 0;
     if (axis < 0) axis += rank;
-    let inputs = op.inputs.map(i => this.value(i));
-    const allNchw = rank === 4 && inputs.every(v => v.nchw);
-    if (!allNchw) inputs = inputs.map(v => this.plain(v));
+    let inputs = op.inputs.map((i) => this.value(i));
+    const allNchw = rank === 4 && inputs.every((v) => v.nchw);
+    if (!allNchw) inputs = inputs.map((v) => this.plain(v));
     const name = this.outName(op);
     const outQ = this.outputQuant(op.outputs[0]);
     const activation = this.activation(op, ConcatenationOptionsField.activation);
     inputs = inputs.map((v, k) => this.matchQuant(v, outQ, `${name}.in${k}`, op.outputs[0]));
     const onnxAxis = allNchw ? [0, 2, 3, 1][axis] : axis;
-    let y: Value = { name: this.node('Concat', inputs.map(v => v.name), name, { axis: onnxAxis }), shape: outTensor.shape, nchw: allNchw, quant: outQ };
+    let y: Value = {
+      name: this.node(
+        'Concat',
+        inputs.map((v) => v.name),
+        name,
+        { axis: onnxAxis },
+      ),
+      shape: outTensor.shape,
+      nchw: allNchw,
+      quant: outQ,
+    };
     y = outQ ? this.clampQuantized(y, activation) : this.clampToRange(y, op.outputs[0], activation);
     this.define(op.outputs[0], y);
   }
@@ -393,19 +550,44 @@ class Converter {
     // round(q·scale + bias) half away from zero: sign · floor(|x| + 0.5), exact in float64 here
     const { scale, bias } = concatRequantParams(v.quant, outQ);
     const x = this.node('Cast', [v.name], `${name}.f`, { to: ElementType.float32 });
-    const scaled = this.node('Add', [this.node('Mul', [x, this.scalarF(`${name}.scale`, scale)], `${name}.mul`), this.scalarF(`${name}.bias`, bias)], `${name}.fma`);
+    const scaled = this.node(
+      'Add',
+      [this.node('Mul', [x, this.scalarF(`${name}.scale`, scale)], `${name}.mul`), this.scalarF(`${name}.bias`, bias)],
+      `${name}.fma`,
+    );
     const rounded = this.roundHalfAway(scaled, name);
-    const shifted = this.node('Add', [this.node('Cast', [rounded], `${name}.i`, { to: ElementType.int32 }), this.g.int32s(`${name}.zero`, [outQ.zeroPoint], [])], `${name}.zeroed`);
+    const shifted = this.node(
+      'Add',
+      [
+        this.node('Cast', [rounded], `${name}.i`, { to: ElementType.int32 }),
+        this.g.int32s(`${name}.zero`, [outQ.zeroPoint], []),
+      ],
+      `${name}.zeroed`,
+    );
     const [qmin, qmax] = outQ.type === 'uint8' ? [0, 255] : [-128, 127];
-    const clipped = this.node('Clip', [shifted, this.g.int32s(`${name}.min`, [qmin], []), this.g.int32s(`${name}.max`, [qmax], [])], `${name}.clipped`);
-    return { ...v, name: this.node('Cast', [clipped], `${name}.requantized`, { to: ElementType[outQ.type] }), quant: outQ };
+    const clipped = this.node(
+      'Clip',
+      [shifted, this.g.int32s(`${name}.min`, [qmin], []), this.g.int32s(`${name}.max`, [qmax], [])],
+      `${name}.clipped`,
+    );
+    return {
+      ...v,
+      name: this.node('Cast', [clipped], `${name}.requantized`, { to: ElementType[outQ.type] }),
+      quant: outQ,
+    };
   }
 
   /** std::round of a float32 tensor, in float64 so that |x| + 0.5 is exact. */
   private roundHalfAway(x: string, name: string): string {
     const wide = this.node('Cast', [x], `${name}.f64`, { to: ElementType.float64 });
-    const half = this.g.has('half.f64') ? 'half.f64' : this.g.raw('half.f64', 'float64', new Uint8Array(new Float64Array([0.5]).buffer), []);
-    const magnitude = this.node('Floor', [this.node('Add', [this.node('Abs', [wide], `${name}.abs`), half], `${name}.abs+half`)], `${name}.floor`);
+    const half = this.g.has('half.f64')
+      ? 'half.f64'
+      : this.g.raw('half.f64', 'float64', new Uint8Array(new Float64Array([0.5]).buffer), []);
+    const magnitude = this.node(
+      'Floor',
+      [this.node('Add', [this.node('Abs', [wide], `${name}.abs`), half], `${name}.abs+half`)],
+      `${name}.floor`,
+    );
     return this.node('Mul', [magnitude, this.node('Sign', [wide], `${name}.sign`)], `${name}.rounded`);
   }
 
@@ -434,7 +616,11 @@ class Converter {
     const activation = this.activation(op, F.activation);
     const x = this.nchw(this.value(op.inputs[0]));
     const name = this.outName(op);
-    const attributes = { kernel_shape: kernel, strides, pads: pads(padding, x.shape.slice(1, 3), kernel, strides, [1, 1]) };
+    const attributes = {
+      kernel_shape: kernel,
+      strides,
+      pads: pads(padding, x.shape.slice(1, 3), kernel, strides, [1, 1]),
+    };
     const shape = this.tensor(op.outputs[0]).shape;
     const outQ = this.outputQuant(op.outputs[0]);
     const sameQuant = x.quant && outQ && x.quant.scale === outQ.scale && x.quant.zeroPoint === outQ.zeroPoint;
@@ -447,7 +633,19 @@ class Converter {
     const xf = x.quant ? this.dequantize(x, `${name}.x`) : x;
     // TFLite averages over the window's valid cells only
     const extra: Record<string, number> = op.name === 'AVERAGE_POOL_2D' ? { count_include_pad: 0 } : {};
-    const y = this.clampToRange({ name: this.node(op.name === 'MAX_POOL_2D' ? 'MaxPool' : 'AveragePool', [xf.name], `${name}.pool`, { ...attributes, ...extra }), shape, nchw: true, quant: undefined }, op.outputs[0], activation);
+    const y = this.clampToRange(
+      {
+        name: this.node(op.name === 'MAX_POOL_2D' ? 'MaxPool' : 'AveragePool', [xf.name], `${name}.pool`, {
+          ...attributes,
+          ...extra,
+        }),
+        shape,
+        nchw: true,
+        quant: undefined,
+      },
+      op.outputs[0],
+      activation,
+    );
     if (outQ) this.approximated.push(`${op.name} #${op.index}`);
     this.define(op.outputs[0], outQ ? this.quantize(y, name, outQ) : y);
   }
@@ -472,10 +670,17 @@ class Converter {
     const rank = x.shape.length;
     let before = Array.from({ length: rank }, (_, d) => paddings[2 * d]);
     let after = Array.from({ length: rank }, (_, d) => paddings[2 * d + 1]);
-    if (x.nchw) { before = toNchw.map(d => before[d]); after = toNchw.map(d => after[d]); }
+    if (x.nchw) {
+      before = toNchw.map((d) => before[d]);
+      after = toNchw.map((d) => after[d]);
+    }
     const name = this.outName(op);
-    const fill = x.quant ? this.scalarQ(`${name}.fill`, x.quant.type, x.quant.zeroPoint) : this.scalarF(`${name}.fill`, 0);
-    const y = this.node('Pad', [x.name, this.int64(`${name}.pads`, [...before, ...after]), fill], name, { mode: 'constant' });
+    const fill = x.quant
+      ? this.scalarQ(`${name}.fill`, x.quant.type, x.quant.zeroPoint)
+      : this.scalarF(`${name}.fill`, 0);
+    const y = this.node('Pad', [x.name, this.int64(`${name}.pads`, [...before, ...after]), fill], name, {
+      mode: 'constant',
+    });
     this.define(op.outputs[0], { ...x, name: y, shape: this.tensor(op.outputs[0]).shape });
   }
 
@@ -490,8 +695,8 @@ class Converter {
   /** MUL, HARD_SWISH, RESIZE_BILINEAR: float operators, between (de)quantisation when quantised. */
   private viaFloat(op: TfliteOperator): void {
     const name = this.outName(op);
-    let inputs = op.inputs.filter(i => i >= 0).map(i => this.value(i));
-    if (op.name === 'MUL' && inputs[0].nchw !== inputs[1].nchw) inputs = inputs.map(v => this.plain(v));
+    let inputs = op.inputs.filter((i) => i >= 0).map((i) => this.value(i));
+    if (op.name === 'MUL' && inputs[0].nchw !== inputs[1].nchw) inputs = inputs.map((v) => this.plain(v));
     const floats = inputs.map((v, k) => (v.quant ? this.dequantize(v, `${name}.in${k}`) : v));
     const shape = this.tensor(op.outputs[0]).shape;
     let y: string;
@@ -504,12 +709,18 @@ class Converter {
       const align = op.options?.bool(ResizeBilinearOptionsField.alignCorners) ?? false;
       const half = op.options?.bool(ResizeBilinearOptionsField.halfPixelCenters) ?? false;
       const sizes = this.int64(`${name}.sizes`, [1, x.shape[3], shape[1], shape[2]]);
-      y = this.node('Resize', [x.name, '', '', sizes], `${name}.resize`,
-                    { mode: 'linear', coordinate_transformation_mode: align ? 'align_corners' : half ? 'half_pixel' : 'asymmetric' });
+      y = this.node('Resize', [x.name, '', '', sizes], `${name}.resize`, {
+        mode: 'linear',
+        coordinate_transformation_mode: align ? 'align_corners' : half ? 'half_pixel' : 'asymmetric',
+      });
       floats[0] = x;
     }
     const activation = op.name === 'MUL' ? this.activation(op, ElementwiseOptionsField.activation) : 'NONE';
-    const out = this.clampToRange({ name: y, shape, nchw: floats[0].nchw, quant: undefined }, op.outputs[0], activation);
+    const out = this.clampToRange(
+      { name: y, shape, nchw: floats[0].nchw, quant: undefined },
+      op.outputs[0],
+      activation,
+    );
     const outQ = this.outputQuant(op.outputs[0]);
     if (outQ) this.approximated.push(`${op.name} #${op.index}`);
     this.define(op.outputs[0], outQ ? this.quantize(out, name, outQ) : out);
@@ -537,12 +748,14 @@ function permute(data: Uint8Array, shape: number[], perm: number[], width: numbe
 
 function permuteFloats(data: Float32Array, shape: number[], perm: number[]): Float32Array {
   const out = new Float32Array(data.length);
-  forEachPermuted(shape, perm, (from, to) => { out[to] = data[from]; });
+  forEachPermuted(shape, perm, (from, to) => {
+    out[to] = data[from];
+  });
   return out;
 }
 
 function forEachPermuted(shape: number[], perm: number[], visit: (from: number, to: number) => void): void {
-  const outShape = perm.map(p => shape[p]);
+  const outShape = perm.map((p) => shape[p]);
   const strides = shape.map((_, d) => shape.slice(d + 1).reduce((n, s) => n * s, 1));
   const count = shape.reduce((n, d) => n * d, 1);
   const index = new Array(outShape.length).fill(0);
@@ -561,12 +774,25 @@ function forEachPermuted(shape: number[], perm: number[], visit: (from: number, 
  * Converts the operators needed for `outputs` (tensor indices) into an ONNX graph whose input is
  * the model's image and whose outputs are those tensors, float32, in TFLite's layout.
  */
-export function convertGraph(model: TfliteModel, outputs: { index: number; name: string }[], mode: ArithmeticMode): GraphConversion {
-  if (model.inputs.length !== 1) throw new TfliteFormatError(`the model has ${model.inputs.length} inputs; an SSD has one image input`);
-  const needed = neededOperators(model, outputs.map(o => o.index));
+export function convertGraph(
+  model: TfliteModel,
+  outputs: { index: number; name: string }[],
+  mode: ArithmeticMode,
+): GraphConversion {
+  if (model.inputs.length !== 1)
+    throw new TfliteFormatError(`the model has ${model.inputs.length} inputs; an SSD has one image input`);
+  const needed = neededOperators(
+    model,
+    outputs.map((o) => o.index),
+  );
   const converter = new Converter(model, mode);
   converter.input(model.inputs[0]);
   for (const op of model.operators) if (needed.has(op.index)) converter.convert(op);
   for (const { index, name } of outputs) converter.output(index, name);
-  return { graph: converter.g, outputs: outputs.map(o => o.name), approximated: converter.approximated, operatorCount: converter.operatorCount };
+  return {
+    graph: converter.g,
+    outputs: outputs.map((o) => o.name),
+    approximated: converter.approximated,
+    operatorCount: converter.operatorCount,
+  };
 }

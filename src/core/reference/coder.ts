@@ -10,8 +10,14 @@ export const MAX_LOG_SCALE = f32(Math.log(1000 / 16));
 export type Box = [xmin: number, ymin: number, xmax: number, ymax: number];
 
 /** Decodes the offsets loc[at..at+4) against the prior (cx, cy, w, h) at priors[4p..]. */
-export function decodeBox(loc: ArrayLike<number>, at: number, priors: Float32Array, p: number,
-                          coding: Coding, clip: boolean): Box {
+export function decodeBox(
+  loc: ArrayLike<number>,
+  at: number,
+  priors: Float32Array,
+  p: number,
+  coding: Coding,
+  clip: boolean,
+): Box {
   let [tx, ty, tw, th] = [loc[at], loc[at + 1], loc[at + 2], loc[at + 3]];
   if (coding.order === 'yxhw') [tx, ty, tw, th] = [ty, tx, th, tw];
   const [sx, sy, sw, sh] = coding.scales;
@@ -22,7 +28,7 @@ export function decodeBox(loc: ArrayLike<number>, at: number, priors: Float32Arr
   const w = f32(pw * expf(Math.min(f32(tw * sw), MAX_LOG_SCALE)));
   const h = f32(ph * expf(Math.min(f32(th * sh), MAX_LOG_SCALE)));
   const box: Box = [f32(cx - f32(0.5 * w)), f32(cy - f32(0.5 * h)), f32(cx + f32(0.5 * w)), f32(cy + f32(0.5 * h))];
-  return clip ? box.map((v) => Math.min(Math.max(v, 0), 1)) as Box : box;
+  return clip ? (box.map((v) => Math.min(Math.max(v, 0), 1)) as Box) : box;
 }
 
 /** Area of a corner box, zero when degenerate. */
@@ -56,17 +62,24 @@ export function encodeBox(box: Box, priors: Float32Array, p: number, coding: Cod
  * double with no clamp, each centre and half-size rounded to f32, corners in f32.
  * `factors` are (fx, fy, fw, fh), e.g. (10, 10, 5, 5).
  */
-export function decodeBoxTflite(loc: ArrayLike<number>, at: number, priors: Float32Array, p: number,
-                                order: Coding['order'], factors: readonly number[], clip: boolean): Box {
+export function decodeBoxTflite(
+  loc: ArrayLike<number>,
+  at: number,
+  priors: Float32Array,
+  p: number,
+  order: Coding['order'],
+  factors: readonly number[],
+  clip: boolean,
+): Box {
   let [tx, ty, tw, th] = [f32(loc[at]), f32(loc[at + 1]), f32(loc[at + 2]), f32(loc[at + 3])];
   if (order === 'yxhw') [tx, ty, tw, th] = [ty, tx, th, tw];
   const [fx, fy, fw, fh] = factors;
   const [xa, ya, wa, ha] = [priors[4 * p], priors[4 * p + 1], priors[4 * p + 2], priors[4 * p + 3]];
   // JavaScript numbers are doubles, as the C++ static_cast<double> arithmetic
-  const ycenter = f32(ty / fy * ha + ya);
-  const xcenter = f32(tx / fx * wa + xa);
+  const ycenter = f32((ty / fy) * ha + ya);
+  const xcenter = f32((tx / fx) * wa + xa);
   const halfH = f32(0.5 * Math.exp(th / fh) * ha);
   const halfW = f32(0.5 * Math.exp(tw / fw) * wa);
   const box: Box = [f32(xcenter - halfW), f32(ycenter - halfH), f32(xcenter + halfW), f32(ycenter + halfH)];
-  return clip ? box.map((v) => Math.min(Math.max(v, 0), 1)) as Box : box;
+  return clip ? (box.map((v) => Math.min(Math.max(v, 0), 1)) as Box) : box;
 }

@@ -10,7 +10,12 @@ import { expf, f32 } from './f32.js';
 import { referenceMediapipeImage } from './mediapipe.js';
 import { referenceTflite } from './tflite.js';
 
-interface Candidate { score: number; prior: number; classId: number; box?: Box }
+interface Candidate {
+  score: number;
+  prior: number;
+  classId: number;
+  box?: Box;
+}
 
 /** Rank: score descending, then lower prior index, then lower class. */
 const byRank = (a: Candidate, b: Candidate) => b.score - a.score || a.prior - b.prior || a.classId - b.classId;
@@ -72,8 +77,13 @@ function softNms(candidates: Candidate[], config: ResolvedConfig, scoreThreshold
 }
 
 /** Detections of one image whose outputs start at loc[locAt], conf[confAt]. */
-function detectImage(config: ResolvedConfig, loc: ArrayLike<number>, locAt: number,
-                     conf: ArrayLike<number>, confAt: number): Detection[] {
+function detectImage(
+  config: ResolvedConfig,
+  loc: ArrayLike<number>,
+  locAt: number,
+  conf: ArrayLike<number>,
+  confAt: number,
+): Detection[] {
   const { numPriors, numClasses, backgroundClass } = config;
   // per class (or one pooled list): every score strictly above its class threshold
   const lists: Candidate[][] = Array.from({ length: config.classAgnostic ? 1 : numClasses }, () => []);
@@ -89,27 +99,38 @@ function detectImage(config: ResolvedConfig, loc: ArrayLike<number>, locAt: numb
   const kept: Candidate[] = [];
   lists.forEach((list, index) => {
     const top = list.sort(byRank).slice(0, config.topK);
-    for (const c of top) c.box = decodeBox(loc, locAt + 4 * c.prior, config.priors, c.prior, config.coding, config.clip);
+    for (const c of top)
+      c.box = decodeBox(loc, locAt + 4 * c.prior, config.priors, c.prior, config.coding, config.clip);
     if (config.softNms) {
       kept.push(...softNms(top, config, config.classAgnostic ? lowest : config.thresholds[index]));
     } else {
       kept.push(...greedyNms(top, config.nmsThreshold));
     }
   });
-  return kept.sort(byRank).slice(0, config.keepTopK).map((c) => {
-    const detection: Detection = { classId: c.classId, score: c.score, box: c.box!, priorIndex: c.prior };
-    if (config.labels) detection.label = config.labels[c.classId];
-    return detection;
-  });
+  return kept
+    .sort(byRank)
+    .slice(0, config.keepTopK)
+    .map((c) => {
+      const detection: Detection = { classId: c.classId, score: c.score, box: c.box!, priorIndex: c.prior };
+      if (config.labels) detection.label = config.labels[c.classId];
+      return detection;
+    });
 }
 
 /** Reference detections for a batch: one Detection[] per image. */
-export function referenceDetect(config: ResolvedConfig, loc: ArrayLike<number>, conf: ArrayLike<number>,
-                                batch = 1): Detection[][] {
+export function referenceDetect(
+  config: ResolvedConfig,
+  loc: ArrayLike<number>,
+  conf: ArrayLike<number>,
+  batch = 1,
+): Detection[][] {
   if (config.tflite) return referenceTflite(config, loc, conf, batch);
-  const perImageLoc = config.numPriors * config.locValues, perImageConf = config.numPriors * config.numClasses;
+  const perImageLoc = config.numPriors * config.locValues,
+    perImageConf = config.numPriors * config.numClasses;
   if (config.mediapipe) {
-    return Array.from({ length: batch }, (_, i) => referenceMediapipeImage(config, loc, i * perImageLoc, conf, i * perImageConf));
+    return Array.from({ length: batch }, (_, i) =>
+      referenceMediapipeImage(config, loc, i * perImageLoc, conf, i * perImageConf),
+    );
   }
   return Array.from({ length: batch }, (_, i) => detectImage(config, loc, i * perImageLoc, conf, i * perImageConf));
 }

@@ -14,8 +14,13 @@ function priorCorners(priors: Float32Array, p: number): Box {
   return [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2].map(Math.fround) as Box;
 }
 
-export function referenceMatch(priors: Float32Array, truths: Box[], labels: number[], threshold: number,
-                               coding: Coding): MatchResult {
+export function referenceMatch(
+  priors: Float32Array,
+  truths: Box[],
+  labels: number[],
+  threshold: number,
+  coding: Coding,
+): MatchResult {
   const numPriors = priors.length / 4;
   const corners = Array.from({ length: numPriors }, (_, p) => priorCorners(priors, p));
   const overlap = (t: number, p: number) => {
@@ -28,7 +33,10 @@ export function referenceMatch(priors: Float32Array, truths: Box[], labels: numb
   truths.forEach((_, t) => {
     for (let p = 0; p < numPriors; p++) {
       const v = overlap(t, p);
-      if (v > bestOverlap[p]) { bestOverlap[p] = v; bestTruth[p] = t; }
+      if (v > bestOverlap[p]) {
+        bestOverlap[p] = v;
+        bestTruth[p] = t;
+      }
     }
   });
   // each truth forces its best prior; a later truth wins a shared prior
@@ -43,7 +51,10 @@ export function referenceMatch(priors: Float32Array, truths: Box[], labels: numb
   let numPositive = 0;
   if (truths.length === 0) return { conf, loc, numPositive };
   for (let p = 0; p < numPriors; p++) {
-    if (bestOverlap[p] >= threshold) { conf[p] = labels[bestTruth[p]]; numPositive++; }
+    if (bestOverlap[p] >= threshold) {
+      conf[p] = labels[bestTruth[p]];
+      numPositive++;
+    }
     loc.set(encodeBox(truths[bestTruth[p]], priors, p, coding), 4 * p);
   }
   return { conf, loc, numPositive };

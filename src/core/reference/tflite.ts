@@ -58,7 +58,8 @@ export function decreasingPartialArgSort(values: ArrayLike<number>, k: number): 
   // __heap_select(first, first + k, first + n)
   for (let parent = half(k - 2); parent >= 0; parent--) adjustHeap(parent, k, first[parent]); // __make_heap
   for (let i = k; i < n; i++) {
-    if (comp(first[i], first[0])) { // __pop_heap(first, middle, i)
+    if (comp(first[i], first[0])) {
+      // __pop_heap(first, middle, i)
       const value = first[i];
       first[i] = first[0];
       adjustHeap(0, k, value);
@@ -78,8 +79,10 @@ export function tfliteIou(a: Box, b: Box): number {
   const areaA = f32(f32(a[3] - a[1]) * f32(a[2] - a[0]));
   const areaB = f32(f32(b[3] - b[1]) * f32(b[2] - b[0]));
   if (areaA <= 0 || areaB <= 0) return 0;
-  const ymin = Math.max(a[1], b[1]), xmin = Math.max(a[0], b[0]);
-  const ymax = Math.min(a[3], b[3]), xmax = Math.min(a[2], b[2]);
+  const ymin = Math.max(a[1], b[1]),
+    xmin = Math.max(a[0], b[0]);
+  const ymax = Math.min(a[3], b[3]),
+    xmax = Math.min(a[2], b[2]);
   const inter = f32(Math.max(f32(ymax - ymin), 0) * Math.max(f32(xmax - xmin), 0));
   return f32(inter / f32(f32(areaA + areaB) - inter));
 }
@@ -93,7 +96,9 @@ export function tfliteIou(a: Box, b: Box): number {
 function nmsSingleClass(scores: number[], boxes: Box[], config: ResolvedConfig, maxDetections: number): number[] {
   const threshold = config.tflite!.threshold;
   const keep: number[] = [];
-  scores.forEach((score, i) => { if (score >= threshold) keep.push(i); });
+  scores.forEach((score, i) => {
+    if (score >= threshold) keep.push(i);
+  });
   const sorted = keep.sort((i, j) => scores[j] - scores[i]).slice(0, config.topK); // Array.sort is stable
   const active = sorted.map(() => true);
   const selected: number[] = [];
@@ -107,16 +112,25 @@ function nmsSingleClass(scores: number[], boxes: Box[], config: ResolvedConfig, 
   return selected;
 }
 
-function detectImage(config: ResolvedConfig, loc: ArrayLike<number>, locAt: number,
-                     conf: ArrayLike<number>, confAt: number): Detection[] {
+function detectImage(
+  config: ResolvedConfig,
+  loc: ArrayLike<number>,
+  locAt: number,
+  conf: ArrayLike<number>,
+  confAt: number,
+): Detection[] {
   const { numPriors, numClasses, keepTopK } = config;
   const tflite = config.tflite!;
   const labelOffset = config.backgroundClass === 0 ? 1 : 0; // num_classes_with_background − num_classes
   const boxes = Array.from({ length: numPriors }, (_, p) =>
-    decodeBoxTflite(loc, locAt + 4 * p, config.priors, p, config.coding.order, tflite.factors, config.clip));
+    decodeBoxTflite(loc, locAt + 4 * p, config.priors, p, config.coding.order, tflite.factors, config.clip),
+  );
   // box_scores: each anchor's activated foreground scores (TFLite class c = column c + offset)
   const rows = Array.from({ length: numPriors }, (_, p) =>
-    activate(config, conf, confAt + p * numClasses).map(f32).slice(labelOffset));
+    activate(config, conf, confAt + p * numClasses)
+      .map(f32)
+      .slice(labelOffset),
+  );
   const detections: Detection[] = [];
   const emit = (prior: number, fg: number, score: number) => {
     const detection: Detection = { classId: fg + labelOffset, score, box: boxes[prior], priorIndex: prior };
@@ -140,7 +154,10 @@ function detectImage(config: ResolvedConfig, loc: ArrayLike<number>, locAt: numb
     const classScores = rows.map((row) => row[fg]);
     const selected = nmsSingleClass(classScores, boxes, config, tflite.detectionsPerClass);
     const merged = [...best, ...selected.map((anchor) => ({ anchor, fg, score: classScores[anchor] }))];
-    const order = decreasingPartialArgSort(merged.map((m) => m.score), Math.min(merged.length, keepTopK));
+    const order = decreasingPartialArgSort(
+      merged.map((m) => m.score),
+      Math.min(merged.length, keepTopK),
+    );
     best = order.map((i) => merged[i]);
   }
   for (const { anchor, fg, score } of best) emit(anchor, fg, score);
@@ -148,8 +165,13 @@ function detectImage(config: ResolvedConfig, loc: ArrayLike<number>, locAt: numb
 }
 
 /** Reference TFLite detections for a batch (TFLite itself runs batch 1; images are independent). */
-export function referenceTflite(config: ResolvedConfig, loc: ArrayLike<number>, conf: ArrayLike<number>,
-                                batch = 1): Detection[][] {
-  const perImageLoc = config.numPriors * 4, perImageConf = config.numPriors * config.numClasses;
+export function referenceTflite(
+  config: ResolvedConfig,
+  loc: ArrayLike<number>,
+  conf: ArrayLike<number>,
+  batch = 1,
+): Detection[][] {
+  const perImageLoc = config.numPriors * 4,
+    perImageConf = config.numPriors * config.numClasses;
   return Array.from({ length: batch }, (_, i) => detectImage(config, loc, i * perImageLoc, conf, i * perImageConf));
 }

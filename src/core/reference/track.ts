@@ -16,10 +16,24 @@ export const STATE_LOST = 2;
 
 /** One track's full state, the fields of the core's record. */
 export interface RefTrack {
-  x: number[]; v: number[]; p00: number[]; p01: number[]; p11: number[];
-  box: number[]; smoothedBox: number[]; sm: number[]; dsm: number[];
-  id: number; classId: number; state: number; age: number; hits: number; hitStreak: number;
-  timeSinceUpdate: number; detIndex: number; score: number;
+  x: number[];
+  v: number[];
+  p00: number[];
+  p01: number[];
+  p11: number[];
+  box: number[];
+  smoothedBox: number[];
+  sm: number[];
+  dsm: number[];
+  id: number;
+  classId: number;
+  state: number;
+  age: number;
+  hits: number;
+  hitStreak: number;
+  timeSinceUpdate: number;
+  detIndex: number;
+  score: number;
 }
 
 export interface RefDetections {
@@ -40,7 +54,9 @@ const TWO_PI = f32(2 * Math.PI);
 export function kalmanPredict(t: RefTrack): void {
   if (f32(t.x[2] + t.v[2]) <= 0) t.v[2] = 0;
   for (let k = 0; k < 4; k++) {
-    const p00 = t.p00[k], p01 = t.p01[k], p11 = t.p11[k];
+    const p00 = t.p00[k],
+      p01 = t.p01[k],
+      p11 = t.p11[k];
     t.x[k] = f32(t.x[k] + t.v[k]);
     t.p00[k] = f32(f32(f32(p00 + p01) + f32(p01 + p11)) + Q_POS[k]);
     t.p01[k] = f32(p01 + p11);
@@ -50,9 +66,12 @@ export function kalmanPredict(t: RefTrack): void {
 
 export function kalmanUpdate(t: RefTrack, z: number[]): void {
   for (let k = 0; k < 4; k++) {
-    const p00 = t.p00[k], p01 = t.p01[k], p11 = t.p11[k];
+    const p00 = t.p00[k],
+      p01 = t.p01[k],
+      p11 = t.p11[k];
     const s = f32(p00 + R_MEAS[k]);
-    const k0 = f32(p00 / s), k1 = f32(p01 / s);
+    const k0 = f32(p00 / s),
+      k1 = f32(p01 / s);
     const y = f32(z[k] - t.x[k]);
     t.x[k] = f32(t.x[k] + f32(k0 * y));
     t.v[k] = f32(t.v[k] + f32(k1 * y));
@@ -64,12 +83,14 @@ export function kalmanUpdate(t: RefTrack, z: number[]): void {
 
 /** (xmin, ymin, xmax, ymax) → SORT's measurement (cx, cy, s, r). */
 export function boxToMeasurement(b: ArrayLike<number>): number[] {
-  const w = f32(b[2] - b[0]), h = f32(b[3] - b[1]);
+  const w = f32(b[2] - b[0]),
+    h = f32(b[3] - b[1]);
   return [f32(b[0] + f32(0.5 * w)), f32(b[1] + f32(0.5 * h)), f32(w * h), f32(w / h)];
 }
 
 function boxToCenterSize(b: ArrayLike<number>): number[] {
-  const w = f32(b[2] - b[0]), h = f32(b[3] - b[1]);
+  const w = f32(b[2] - b[0]),
+    h = f32(b[3] - b[1]);
   return [f32(b[0] + f32(0.5 * w)), f32(b[1] + f32(0.5 * h)), w, h];
 }
 
@@ -79,7 +100,8 @@ function stateToCenterSize(x: number[]): number[] {
 }
 
 function centerSizeToBox(c: number[]): number[] {
-  const hw = f32(0.5 * c[2]), hh = f32(0.5 * c[3]);
+  const hw = f32(0.5 * c[2]),
+    hh = f32(0.5 * c[3]);
   return [f32(c[0] - hw), f32(c[1] - hh), f32(c[0] + hw), f32(c[1] + hh)];
 }
 
@@ -88,7 +110,8 @@ export function oneEuro(t: RefTrack, x: number[], dt: number, minCutoff: number,
   const rd = f32(tdt * dCutoff);
   const ad = f32(rd / f32(rd + 1));
   for (let k = 0; k < 4; k++) {
-    const sm = t.sm[k], dsm = t.dsm[k];
+    const sm = t.sm[k],
+      dsm = t.dsm[k];
     const dx = f32(f32(x[k] - sm) / dt);
     const edx = f32(dsm + f32(ad * f32(dx - dsm)));
     const r = f32(tdt * f32(minCutoff + f32(beta * Math.abs(edx))));
@@ -109,8 +132,12 @@ export function exponential(t: RefTrack, x: number[], alpha: number): void {
  */
 export function assignMinCost(cost: (i: number, j: number) => number, n: number, m: number): Int32Array {
   if (n > m) throw new RangeError(`assignMinCost needs rows (${n}) ≤ columns (${m}); transpose the matrix`);
-  const u = new Float64Array(m + 1), v = new Float64Array(m + 1), minv = new Float64Array(m + 1);
-  const p = new Int32Array(m + 1), way = new Int32Array(m + 1), used = new Uint8Array(m + 1);
+  const u = new Float64Array(m + 1),
+    v = new Float64Array(m + 1),
+    minv = new Float64Array(m + 1);
+  const p = new Int32Array(m + 1),
+    way = new Int32Array(m + 1),
+    used = new Uint8Array(m + 1);
   for (let i = 1; i <= n; i++) {
     p[0] = i;
     let j0 = 0;
@@ -120,15 +147,25 @@ export function assignMinCost(cost: (i: number, j: number) => number, n: number,
       used[j0] = 1;
       const i0 = p[j0];
       const ui0 = u[i0];
-      let delta = Infinity, j1 = 0;
+      let delta = Infinity,
+        j1 = 0;
       for (let j = 1; j <= m; j++) {
         if (used[j]) continue;
         const cur = cost(i0 - 1, j - 1) - ui0 - v[j];
-        if (cur < minv[j]) { minv[j] = cur; way[j] = j0; }
-        if (minv[j] < delta) { delta = minv[j]; j1 = j; }
+        if (cur < minv[j]) {
+          minv[j] = cur;
+          way[j] = j0;
+        }
+        if (minv[j] < delta) {
+          delta = minv[j];
+          j1 = j;
+        }
       }
       for (let j = 0; j <= m; j++) {
-        if (used[j]) { u[p[j]] += delta; v[j] -= delta; } else minv[j] -= delta;
+        if (used[j]) {
+          u[p[j]] += delta;
+          v[j] -= delta;
+        } else minv[j] -= delta;
       }
       j0 = j1;
     } while (p[j0] !== 0);
@@ -170,7 +207,8 @@ export class ReferenceTracker {
     const [A, B, C] = [this.params.smoothA, this.params.smoothB, this.params.smoothC].map(f32);
     this.frame++;
     const tracks = this.tracks;
-    const T = tracks.length, D = dets.boxes.length;
+    const T = tracks.length,
+      D = dets.boxes.length;
     for (const t of tracks) {
       kalmanPredict(t);
       t.age++;
@@ -189,14 +227,17 @@ export class ReferenceTracker {
         cost[ti * D + d] = feasible ? 1 - overlap : big;
       }
     });
-    const trackToDet = new Int32Array(T).fill(-1), detToTrack = new Int32Array(D).fill(-1);
+    const trackToDet = new Int32Array(T).fill(-1),
+      detToTrack = new Int32Array(D).fill(-1);
     if (T > 0 && D > 0) {
       const byTrack = T <= D;
-      const rowToCol = byTrack ? assignMinCost((i, j) => cost[i * D + j], T, D)
+      const rowToCol = byTrack
+        ? assignMinCost((i, j) => cost[i * D + j], T, D)
         : assignMinCost((i, j) => cost[j * D + i], D, T);
       rowToCol.forEach((c, r) => {
         if (c < 0) return;
-        const t = byTrack ? r : c, d = byTrack ? c : r;
+        const t = byTrack ? r : c,
+          d = byTrack ? c : r;
         if (cost[t * D + d] > 1) return;
         trackToDet[t] = d;
         detToTrack[d] = t;
@@ -218,12 +259,16 @@ export class ReferenceTracker {
       let alive: boolean;
       if (t.state === STATE_TENTATIVE) {
         alive = t.timeSinceUpdate === 0;
-        if (alive && t.hitStreak >= minHits) { t.state = STATE_CONFIRMED; t.id = this.nextId++; }
+        if (alive && t.hitStreak >= minHits) {
+          t.state = STATE_CONFIRMED;
+          t.id = this.nextId++;
+        }
       } else {
         alive = t.timeSinceUpdate <= maxAge;
         t.state = t.timeSinceUpdate === 0 ? STATE_CONFIRMED : STATE_LOST;
       }
-      const w = f32(t.box[2] - t.box[0]), h = f32(t.box[3] - t.box[1]);
+      const w = f32(t.box[2] - t.box[0]),
+        h = f32(t.box[3] - t.box[1]);
       if (!(w > 0 && h > 0 && w < Infinity && h < Infinity)) alive = false;
       if (!alive) return;
       if (smoother === 'kalman') t.sm = stateToCenterSize(t.x);
@@ -238,11 +283,24 @@ export class ReferenceTracker {
       const box = [...dets.boxes[d]];
       const confirmed = minHits <= 1;
       kept.push({
-        x: boxToMeasurement(box), v: [0, 0, 0, 0], p00: [...P0_POS], p01: [0, 0, 0, 0], p11: [...P0_VEL],
-        box, smoothedBox: [...box], sm: boxToCenterSize(box), dsm: [0, 0, 0, 0],
-        id: confirmed ? this.nextId++ : 0, classId: dets.classes[d],
-        state: confirmed ? STATE_CONFIRMED : STATE_TENTATIVE, age: 1, hits: 1, hitStreak: 1,
-        timeSinceUpdate: 0, detIndex: d, score: f32(dets.scores[d]),
+        x: boxToMeasurement(box),
+        v: [0, 0, 0, 0],
+        p00: [...P0_POS],
+        p01: [0, 0, 0, 0],
+        p11: [...P0_VEL],
+        box,
+        smoothedBox: [...box],
+        sm: boxToCenterSize(box),
+        dsm: [0, 0, 0, 0],
+        id: confirmed ? this.nextId++ : 0,
+        classId: dets.classes[d],
+        state: confirmed ? STATE_CONFIRMED : STATE_TENTATIVE,
+        age: 1,
+        hits: 1,
+        hitStreak: 1,
+        timeSinceUpdate: 0,
+        detIndex: d,
+        score: f32(dets.scores[d]),
       });
     }
     this.tracks = kept;

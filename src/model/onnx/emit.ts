@@ -11,20 +11,31 @@ import type { GraphBuilder } from './graph.js';
  * [top, left, bottom, right]: ceil(size / stride) outputs, the odd cell at the bottom and right.
  * see: tensorflow/core/framework/kernel_shape_util.cc
  */
-export function samePadding([height, width]: readonly [number, number], kernel: number, stride: number): [number, number, number, number] {
+export function samePadding(
+  [height, width]: readonly [number, number],
+  kernel: number,
+  stride: number,
+): [number, number, number, number] {
   const axis = (size: number) => {
     const total = Math.max((Math.ceil(size / stride) - 1) * stride + kernel - size, 0);
     return [Math.floor(total / 2), total - Math.floor(total / 2)];
   };
-  const [top, bottom] = axis(height), [left, right] = axis(width);
+  const [top, bottom] = axis(height),
+    [left, right] = axis(width);
   return [top, left, bottom, right];
 }
 
 /** The `[height, width]` a convolution `layer` outputs from a `[height, width]` input. */
 export function convOutputSize(layer: ConvLayer, [height, width]: readonly [number, number]): [number, number] {
-  const pads = layer.pad === 'same' ? samePadding([height, width], layer.kernel, layer.stride) : [layer.pad, layer.pad, layer.pad, layer.pad];
+  const pads =
+    layer.pad === 'same'
+      ? samePadding([height, width], layer.kernel, layer.stride)
+      : [layer.pad, layer.pad, layer.pad, layer.pad];
   const extent = layer.dilation * (layer.kernel - 1) + 1;
-  return [Math.floor((height + pads[0] + pads[2] - extent) / layer.stride) + 1, Math.floor((width + pads[1] + pads[3] - extent) / layer.stride) + 1];
+  return [
+    Math.floor((height + pads[0] + pads[2] - extent) / layer.stride) + 1,
+    Math.floor((width + pads[1] + pads[3] - extent) / layer.stride) + 1,
+  ];
 }
 
 /**
@@ -32,7 +43,12 @@ export function convOutputSize(layer: ConvLayer, [height, width]: readonly [numb
  * A depthwise layer is a Conv with one group per channel. TensorFlow's SAME padding is written
  * as explicit (possibly asymmetric) pads, which needs the input's `[height, width]`.
  */
-export function emitConv(g: GraphBuilder, input: string, layer: ConvLayer, inputSize?: readonly [number, number]): string {
+export function emitConv(
+  g: GraphBuilder,
+  input: string,
+  layer: ConvLayer,
+  inputSize?: readonly [number, number],
+): string {
   const { name, kernel: k, pad: p, stride: s, dilation: d } = layer;
   if (p === 'same' && !inputSize) throw new RangeError(`${name}: SAME padding needs the input's size`);
   // Batch normalisation folded in (inference form); tfjs filters are HWIO, ONNX Conv wants OIHW
@@ -44,7 +60,13 @@ export function emitConv(g: GraphBuilder, input: string, layer: ConvLayer, input
   const b = g.floats(`${name}.bias`, folded.bias.dataSync() as Float32Array, [o]);
   tf.dispose([weight, folded.filter, folded.bias]);
   const pads = p === 'same' ? samePadding(inputSize!, k, s) : [p, p, p, p];
-  const attributes = { kernel_shape: [k, k], pads, strides: [s, s], dilations: [d, d], ...(layer.depthwise ? { group: o } : {}) };
+  const attributes = {
+    kernel_shape: [k, k],
+    pads,
+    strides: [s, s],
+    dilations: [d, d],
+    ...(layer.depthwise ? { group: o } : {}),
+  };
   if (!layer.relu) return g.node('Conv', [input, w, b], name, attributes);
   const conv = g.node('Conv', [input, w, b], `${name}.conv`, attributes);
   if (!layer.relu6) return g.node('Relu', [conv], name);
@@ -60,7 +82,14 @@ export function emitConv(g: GraphBuilder, input: string, layer: ConvLayer, input
  * x / (√(Σ_c x² + guard) + eps) · scale (ReduceSumSquare, Add, Sqrt, Add, Div, Mul; the guard is an
  * Add, not a Max: the WebGPU provider has no binary Max). Named `name`.
  */
-export function emitL2Norm(g: GraphBuilder, input: string, name: string, scale: Float32Array, guard: number, eps: number): string {
+export function emitL2Norm(
+  g: GraphBuilder,
+  input: string,
+  name: string,
+  scale: Float32Array,
+  guard: number,
+  eps: number,
+): string {
   const scalar = (suffix: string, value: number) => g.floats(`${name}.${suffix}`, new Float32Array([value]), []);
   const sumSquares = g.node('ReduceSumSquare', [input], `${name}.sumSquares`, { axes: [1], keepdims: 1 });
   const root = g.node('Sqrt', [g.node('Add', [sumSquares, scalar('guard', guard)], `${name}.guarded`)], `${name}.sqrt`);

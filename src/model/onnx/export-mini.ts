@@ -22,15 +22,27 @@ const NUM_CELLS = MINI_GRID.columns * MINI_GRID.rows;
 
 /** The input the mini SSD trains on: RGB minus (123, 117, 104), divided by (58, 57, 57), 128 × 96. */
 export const MINI_PREPROCESS: PreprocessSpec = {
-  size: [MINI_INPUT_SIZE[0], MINI_INPUT_SIZE[1]], channels: 'rgb', mean: [123, 117, 104], std: [58, 57, 57], layout: 'nchw',
+  size: [MINI_INPUT_SIZE[0], MINI_INPUT_SIZE[1]],
+  channels: 'rgb',
+  mean: [123, 117, 104],
+  std: [58, 57, 57],
+  layout: 'nchw',
 };
 
 /** The post-processing of an exported mini SSD; `label` names its one class. */
 export function miniPostprocess(label = 'object'): PostprocessConfig {
   return {
-    priors: miniPriors(), numClasses: 2, backgroundClass: 0, boxCoding: { variances: [1, 1] },
-    scoreActivation: 'sigmoid', scoreThreshold: 0.05, nmsThreshold: 0.45, topK: NUM_CELLS, keepTopK: NUM_CELLS,
-    clip: true, labels: ['background', label],
+    priors: miniPriors(),
+    numClasses: 2,
+    backgroundClass: 0,
+    boxCoding: { variances: [1, 1] },
+    scoreActivation: 'sigmoid',
+    scoreThreshold: 0.05,
+    nmsThreshold: 0.45,
+    topK: NUM_CELLS,
+    keepTopK: NUM_CELLS,
+    clip: true,
+    labels: ['background', label],
   };
 }
 
@@ -43,13 +55,19 @@ export interface ExportMiniOptions {
 
 /** The mini SSD as ONNX bytes (opset 13), with ssd-edge's metadata. */
 export function exportMiniSsd(model: MiniSsd, options: ExportMiniOptions = {}): Uint8Array {
-  if ([...model.variables.values()].some(v => v.isDisposed)) throw new Error('this MiniSsd was disposed; export it before dispose()');
+  if ([...model.variables.values()].some((v) => v.isDisposed))
+    throw new Error('this MiniSsd was disposed; export it before dispose()');
   const extra = checkExtraMetadata(options.metadata);
   const g = new GraphBuilder('mini-ssd');
   let x = g.input('image', [BATCH, 3, MINI_INPUT_SIZE[1], MINI_INPUT_SIZE[0]]);
   for (const layer of model.trunk) x = emitConv(g, x, layer);
 
-  const logits = emitRows(g, emitConv(g, x, model.objectnessHead), 'objectness', g.int64s('objectness.shape', [0, -1, 1]));
+  const logits = emitRows(
+    g,
+    emitConv(g, x, model.objectnessHead),
+    'objectness',
+    g.int64s('objectness.shape', [0, -1, 1]),
+  );
   const offsets = emitRows(g, emitConv(g, x, model.offsetHead), 'offsets', g.int64s('offsets.shape', [0, -1, 2]));
   // Zeros shaped like the rows (batch included) without a shape op: x · 0.
   const zero = g.floats('zero', new Float32Array([0]), []);
@@ -64,7 +82,16 @@ export function exportMiniSsd(model: MiniSsd, options: ExportMiniOptions = {}): 
 
   const postprocess = miniPostprocess(options.label);
   const metadata = encodeSsdEdgeMetadata({
-    opset: EXPORT_OPSET, preprocess: options.preprocess ?? MINI_PREPROCESS, postprocess, width: model.width, numClasses: 2,
+    opset: EXPORT_OPSET,
+    preprocess: options.preprocess ?? MINI_PREPROCESS,
+    postprocess,
+    width: model.width,
+    numClasses: 2,
   });
-  return g.encode({ opset: EXPORT_OPSET, irVersion: EXPORT_IR_VERSION, producerName: PRODUCER_NAME, metadata: { ...metadata, ...extra } });
+  return g.encode({
+    opset: EXPORT_OPSET,
+    irVersion: EXPORT_IR_VERSION,
+    producerName: PRODUCER_NAME,
+    metadata: { ...metadata, ...extra },
+  });
 }

@@ -25,7 +25,13 @@ import { checkExtraMetadata, encodeSsdEdgeMetadata, PRODUCER_NAME } from './meta
 
 /** TF OD API MobileNets' input: RGB in [−1, 1], (x − 127.5) / 127.5; NCHW as exported. */
 export function mobilenetPreprocess(inputSize: number): PreprocessSpec {
-  return { size: [inputSize, inputSize], channels: 'rgb', mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5], layout: 'nchw' };
+  return {
+    size: [inputSize, inputSize],
+    channels: 'rgb',
+    mean: [127.5, 127.5, 127.5],
+    std: [127.5, 127.5, 127.5],
+    layout: 'nchw',
+  };
 }
 
 export interface ExportMobilenetOptions {
@@ -45,7 +51,10 @@ export interface ExportMobilenetOptions {
 }
 
 /** The post-processing an export of `model` records (options resolved). */
-export function mobilenetExportPostprocess(model: MobilenetSsd, { postprocess, labels, scoreActivation = 'softmax' }: ExportMobilenetOptions): PostprocessConfig {
+export function mobilenetExportPostprocess(
+  model: MobilenetSsd,
+  { postprocess, labels, scoreActivation = 'softmax' }: ExportMobilenetOptions,
+): PostprocessConfig {
   const { numClasses } = model;
   if (labels !== undefined && labels.length !== numClasses) {
     throw new RangeError(`labels has ${labels.length} names; the model has ${numClasses} classes (background first)`);
@@ -53,13 +62,15 @@ export function mobilenetExportPostprocess(model: MobilenetSsd, { postprocess, l
   if (postprocess && postprocess.numClasses !== numClasses) {
     throw new RangeError(`postprocess.numClasses is ${postprocess.numClasses}; the model has ${numClasses} classes`);
   }
-  const base = postprocess ?? mobilenetSsdPostprocess(numClasses, undefined, { inputSize: model.inputSize, scoreActivation });
+  const base =
+    postprocess ?? mobilenetSsdPostprocess(numClasses, undefined, { inputSize: model.inputSize, scoreActivation });
   return { ...base, ...(labels ? { labels: [...labels] } : {}) };
 }
 
 /** The network as ONNX bytes (weights included, batch normalisation folded), with ssd-edge's metadata. */
 export function exportMobilenetSsd(model: MobilenetSsd, options: ExportMobilenetOptions = {}): Uint8Array {
-  if ([...model.variables.values()].some(v => v.isDisposed)) throw new Error('this MobilenetSsd was disposed; export it before dispose()');
+  if ([...model.variables.values()].some((v) => v.isDisposed))
+    throw new Error('this MobilenetSsd was disposed; export it before dispose()');
   const postprocess = mobilenetExportPostprocess(model, options);
   const extra = checkExtraMetadata(options.metadata);
   const { stem, blocks, last, extras, sources } = model.layers;
@@ -93,7 +104,8 @@ export function exportMobilenetSsd(model: MobilenetSsd, options: ExportMobilenet
   // Reshape's 0 copies the batch dimension (opset 13 has no allowzero).
   const locShape = g.int64s('loc.shape', [0, -1, 4]);
   const confShape = g.int64s('conf.shape', [0, -1, model.numClasses]);
-  const loc: string[] = [], conf: string[] = [];
+  const loc: string[] = [],
+    conf: string[] = [];
   const head = (features: string, depthwise: ConvLayer | undefined, layer: ConvLayer, shape: string) =>
     emitRows(g, conv(depthwise ? conv(features, depthwise) : features, layer), layer.name, shape);
   for (const source of sources) {
@@ -107,8 +119,16 @@ export function exportMobilenetSsd(model: MobilenetSsd, options: ExportMobilenet
   g.output('conf', [BATCH, model.numPriors, model.numClasses]);
 
   const metadata = encodeSsdEdgeMetadata({
-    opset: EXPORT_OPSET, preprocess: options.preprocess ?? mobilenetPreprocess(model.inputSize), postprocess,
-    width: model.width, numClasses: model.numClasses,
+    opset: EXPORT_OPSET,
+    preprocess: options.preprocess ?? mobilenetPreprocess(model.inputSize),
+    postprocess,
+    width: model.width,
+    numClasses: model.numClasses,
   });
-  return g.encode({ opset: EXPORT_OPSET, irVersion: EXPORT_IR_VERSION, producerName: PRODUCER_NAME, metadata: { ...metadata, ...extra } });
+  return g.encode({
+    opset: EXPORT_OPSET,
+    irVersion: EXPORT_IR_VERSION,
+    producerName: PRODUCER_NAME,
+    metadata: { ...metadata, ...extra },
+  });
 }

@@ -44,7 +44,10 @@ export interface ExportOptions {
 }
 
 /** The post-processing an export of `model` records (ExportOptions.postprocess and labels resolved). */
-export function ssd300Postprocess(model: Ssd300, { postprocess, labels }: Pick<ExportOptions, 'postprocess' | 'labels'>): PostprocessConfig {
+export function ssd300Postprocess(
+  model: Ssd300,
+  { postprocess, labels }: Pick<ExportOptions, 'postprocess' | 'labels'>,
+): PostprocessConfig {
   const { numClasses } = model;
   if (labels !== undefined && labels.length !== numClasses) {
     throw new RangeError(`labels has ${labels.length} names; the model has ${numClasses} classes (background first)`);
@@ -62,7 +65,8 @@ export function ssd300Postprocess(model: Ssd300, { postprocess, labels }: Pick<E
 
 /** The network as ONNX bytes (weights included), with ssd-edge's metadata. */
 export function exportSsd300(model: Ssd300, options: ExportOptions = {}): Uint8Array {
-  if ([...model.variables.values()].some(v => v.isDisposed)) throw new Error('this Ssd300 was disposed; export it before dispose()');
+  if ([...model.variables.values()].some((v) => v.isDisposed))
+    throw new Error('this Ssd300 was disposed; export it before dispose()');
   const postprocess = ssd300Postprocess(model, options);
   const extra = checkExtraMetadata(options.metadata);
 
@@ -72,13 +76,18 @@ export function exportSsd300(model: Ssd300, options: ExportOptions = {}): Uint8A
   const conv = (input: string, layer: ConvLayer): string => emitConv(g, input, layer);
 
   const maxPool = (input: string, layer: MaxPoolLayer): string =>
-    g.node('MaxPool', [input], layer.name,
-           { kernel_shape: [layer.size, layer.size], strides: [layer.stride, layer.stride], pads: [...layer.pads] });
+    g.node('MaxPool', [input], layer.name, {
+      kernel_shape: [layer.size, layer.size],
+      strides: [layer.stride, layer.stride],
+      pads: [...layer.pads],
+    });
 
   // x / (√(Σ_c x² + guard) + eps) · scale, exactly as layers.ts applies it.
-  const l2norm = (input: string, layer: L2NormLayer): string => emitL2Norm(g, input, layer.name, data(layer.scale), layer.guard, layer.eps);
+  const l2norm = (input: string, layer: L2NormLayer): string =>
+    emitL2Norm(g, input, layer.name, data(layer.scale), layer.guard, layer.eps);
 
-  const head = (input: string, layer: ConvLayer, shape: string): string => emitRows(g, conv(input, layer), layer.name, shape);
+  const head = (input: string, layer: ConvLayer, shape: string): string =>
+    emitRows(g, conv(input, layer), layer.name, shape);
 
   let x = g.input('image', [BATCH, 3, SSD300_INPUT_SIZE, SSD300_INPUT_SIZE]);
   for (const layer of model.layers.trunk) x = layer.kind === 'conv' ? conv(x, layer) : maxPool(x, layer);
@@ -86,7 +95,8 @@ export function exportSsd300(model: Ssd300, options: ExportOptions = {}): Uint8A
   // Reshape's 0 copies the batch dimension (opset 13 has no allowzero).
   const locShape = g.int64s('loc.shape', [0, -1, 4]);
   const confShape = g.int64s('conf.shape', [0, -1, model.numClasses]);
-  const loc: string[] = [], conf: string[] = [];
+  const loc: string[] = [],
+    conf: string[] = [];
   for (const source of model.layers.sources) {
     const features = source.norm ? l2norm(source.from, source.norm) : source.from;
     loc.push(head(features, source.loc, locShape));
@@ -98,8 +108,16 @@ export function exportSsd300(model: Ssd300, options: ExportOptions = {}): Uint8A
   g.output('conf', [BATCH, model.numPriors, model.numClasses]);
 
   const metadata = encodeSsdEdgeMetadata({
-    opset: EXPORT_OPSET, preprocess: options.preprocess ?? DEFAULT_PREPROCESS, postprocess,
-    width: model.width, numClasses: model.numClasses,
+    opset: EXPORT_OPSET,
+    preprocess: options.preprocess ?? DEFAULT_PREPROCESS,
+    postprocess,
+    width: model.width,
+    numClasses: model.numClasses,
   });
-  return g.encode({ opset: EXPORT_OPSET, irVersion: EXPORT_IR_VERSION, producerName: PRODUCER_NAME, metadata: { ...metadata, ...extra } });
+  return g.encode({
+    opset: EXPORT_OPSET,
+    irVersion: EXPORT_IR_VERSION,
+    producerName: PRODUCER_NAME,
+    metadata: { ...metadata, ...extra },
+  });
 }

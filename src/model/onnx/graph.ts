@@ -16,8 +16,12 @@ export type Attributes = Readonly<Record<string, number | readonly number[] | st
 
 /** Element types of the tensors the converters write, by ONNX TensorProto.DataType. */
 export const ElementType = {
-  float32: onnx.TensorProto.DataType.FLOAT, uint8: onnx.TensorProto.DataType.UINT8, int8: onnx.TensorProto.DataType.INT8,
-  int32: onnx.TensorProto.DataType.INT32, int64: onnx.TensorProto.DataType.INT64, float16: onnx.TensorProto.DataType.FLOAT16,
+  float32: onnx.TensorProto.DataType.FLOAT,
+  uint8: onnx.TensorProto.DataType.UINT8,
+  int8: onnx.TensorProto.DataType.INT8,
+  int32: onnx.TensorProto.DataType.INT32,
+  int64: onnx.TensorProto.DataType.INT64,
+  float16: onnx.TensorProto.DataType.FLOAT16,
   float64: onnx.TensorProto.DataType.DOUBLE,
 } as const;
 export type ElementTypeName = keyof typeof ElementType;
@@ -51,11 +55,14 @@ function rawInt64s(values: readonly number[]): Uint8Array {
 }
 
 function valueInfo(name: string, dims: readonly Dim[], elemType: number = FLOAT): OnnxSchema.IValueInfoProto {
-  const dim = dims.map(d => (typeof d === 'string' ? { dimParam: d } : { dimValue: d }));
+  const dim = dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d }));
   return { name, type: { tensorType: { elemType, shape: { dim } } } };
 }
 
-function attribute(name: string, value: number | readonly number[] | string | { float: number }): OnnxSchema.IAttributeProto {
+function attribute(
+  name: string,
+  value: number | readonly number[] | string | { float: number },
+): OnnxSchema.IAttributeProto {
   const { INT, INTS, FLOAT: FLOAT_ATTRIBUTE, STRING } = onnx.AttributeProto.AttributeType;
   if (typeof value === 'string') return { name, type: STRING, s: new TextEncoder().encode(value) };
   if (typeof value === 'object' && 'float' in value) return { name, type: FLOAT_ATTRIBUTE, f: value.float };
@@ -102,7 +109,9 @@ export class GraphBuilder {
     const size = dims.reduce((n, d) => n * d, 1);
     const width = { float32: 4, uint8: 1, int8: 1, int32: 4, int64: 8, float16: 2, float64: 8 }[type];
     if (size * width !== bytes.length) {
-      throw new RangeError(`initializer '${name}': ${bytes.length} bytes do not fill ${type}[${dims.join(', ')}] (${size * width})`);
+      throw new RangeError(
+        `initializer '${name}': ${bytes.length} bytes do not fill ${type}[${dims.join(', ')}] (${size * width})`,
+      );
     }
     this.initializers.push({ name: this.define(name), dataType: ElementType[type], dims: [...dims], rawData: bytes });
     return name;
@@ -128,18 +137,34 @@ export class GraphBuilder {
 
   /** A 1-D int64 initializer (shapes, axes). */
   int64s(name: string, values: readonly number[]): string {
-    this.initializers.push({ name: this.define(name), dataType: INT64, dims: [values.length], rawData: rawInt64s(values) });
+    this.initializers.push({
+      name: this.define(name),
+      dataType: INT64,
+      dims: [values.length],
+      rawData: rawInt64s(values),
+    });
     return name;
   }
 
   /** One node with one output, named `output` (also the node's name); returns that name. */
-  node(opType: string, inputs: readonly string[], output: string, attributes: Attributes = {}, domain?: string): string {
+  node(
+    opType: string,
+    inputs: readonly string[],
+    output: string,
+    attributes: Attributes = {},
+    domain?: string,
+  ): string {
     for (const input of inputs) {
       // '' is ONNX's omitted optional input
-      if (input !== '' && !this.defined.has(input)) throw new Error(`ONNX graph '${this.name}': ${opType} '${output}' reads undefined '${input}'`);
+      if (input !== '' && !this.defined.has(input))
+        throw new Error(`ONNX graph '${this.name}': ${opType} '${output}' reads undefined '${input}'`);
     }
     this.nodes.push({
-      name: output, opType, input: [...inputs], output: [this.define(output)], ...(domain ? { domain } : {}),
+      name: output,
+      opType,
+      input: [...inputs],
+      output: [this.define(output)],
+      ...(domain ? { domain } : {}),
       attribute: Object.entries(attributes).map(([key, value]) => attribute(key, value)),
     });
     return output;
@@ -148,9 +173,16 @@ export class GraphBuilder {
   /** The serialised ModelProto. */
   encode({ opset, irVersion, producerName, metadata = {} }: ModelOptions): Uint8Array {
     const bytes = onnx.ModelProto.encode({
-      irVersion, producerName,
+      irVersion,
+      producerName,
       opsetImport: [{ domain: '', version: opset }],
-      graph: { name: this.name, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs },
+      graph: {
+        name: this.name,
+        node: this.nodes,
+        initializer: this.initializers,
+        input: this.inputs,
+        output: this.outputs,
+      },
       metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
     }).finish();
     // protobufjs returns a Node Buffer in Node: hand out a plain Uint8Array everywhere.

@@ -39,7 +39,8 @@ export interface SsdEdgeMetadata {
 
 /** The metadata_props entries for a model. Typed arrays in the configs become JSON arrays. */
 export function encodeSsdEdgeMetadata(meta: Omit<SsdEdgeMetadata, 'extra'>): Record<string, string> {
-  const json = (value: unknown) => JSON.stringify(value, (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v));
+  const json = (value: unknown) =>
+    JSON.stringify(value, (_, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v));
   return {
     [METADATA_KEYS.opset]: String(meta.opset),
     [METADATA_KEYS.preprocess]: json(meta.preprocess),
@@ -51,8 +52,11 @@ export function encodeSsdEdgeMetadata(meta: Omit<SsdEdgeMetadata, 'extra'>): Rec
 
 /** A caller's extra metadata_props, checked to stay out of the exporter's 'ssd-edge.' keys. */
 export function checkExtraMetadata(extra: Readonly<Record<string, string>> = {}): Readonly<Record<string, string>> {
-  const reserved = Object.keys(extra).find(key => key.startsWith(METADATA_PREFIX));
-  if (reserved !== undefined) throw new RangeError(`metadata key '${reserved}' is reserved: keys starting '${METADATA_PREFIX}' are written by the exporter`);
+  const reserved = Object.keys(extra).find((key) => key.startsWith(METADATA_PREFIX));
+  if (reserved !== undefined)
+    throw new RangeError(
+      `metadata key '${reserved}' is reserved: keys starting '${METADATA_PREFIX}' are written by the exporter`,
+    );
   return extra;
 }
 
@@ -75,19 +79,23 @@ function parseNumber(key: string, value: string): number {
 }
 
 function isNumbers(value: unknown, length: number): value is number[] {
-  return Array.isArray(value) && value.length === length && value.every(v => typeof v === 'number' && Number.isFinite(v));
+  return (
+    Array.isArray(value) && value.length === length && value.every((v) => typeof v === 'number' && Number.isFinite(v))
+  );
 }
 
 function parsePreprocess(value: string): PreprocessSpec {
   const key = METADATA_KEYS.preprocess;
   const spec = parseJson(key, value) as Partial<Record<keyof PreprocessSpec, unknown>> | null;
   if (spec === null || typeof spec !== 'object') throw bad(key, 'is not an object');
-  if (!isNumbers(spec.size, 2) || !spec.size.every(v => Number.isInteger(v) && v > 0)) throw bad(key, 'size must be [width, height] in pixels');
+  if (!isNumbers(spec.size, 2) || !spec.size.every((v) => Number.isInteger(v) && v > 0))
+    throw bad(key, 'size must be [width, height] in pixels');
   if (spec.channels !== 'rgb' && spec.channels !== 'bgr') throw bad(key, `channels must be 'rgb' or 'bgr'`);
   if (!isNumbers(spec.mean, 3)) throw bad(key, 'mean must be 3 numbers');
   if (!isNumbers(spec.std, 3) || spec.std.includes(0)) throw bad(key, 'std must be 3 non-zero numbers');
   if (spec.layout !== 'nchw' && spec.layout !== 'nhwc') throw bad(key, `layout must be 'nchw' or 'nhwc'`);
-  if (spec.inputType !== undefined && spec.inputType !== 'float32' && spec.inputType !== 'uint8') throw bad(key, `inputType must be 'float32' or 'uint8'`);
+  if (spec.inputType !== undefined && spec.inputType !== 'float32' && spec.inputType !== 'uint8')
+    throw bad(key, `inputType must be 'float32' or 'uint8'`);
   return spec as PreprocessSpec;
 }
 

@@ -18,7 +18,9 @@ export function int64(value: number | { toString(): string } | null | undefined)
 /** Decodes a ModelProto; graph initializers stay views into `bytes`. */
 export function decodeOnnxModel(bytes: Uint8Array | ArrayBuffer): OnnxSchema.ModelProto {
   if (!(bytes instanceof Uint8Array || bytes instanceof ArrayBuffer)) {
-    throw new TypeError(`ONNX model bytes must be a Uint8Array or an ArrayBuffer, got ${bytes === null ? 'null' : typeof bytes}`);
+    throw new TypeError(
+      `ONNX model bytes must be a Uint8Array or an ArrayBuffer, got ${bytes === null ? 'null' : typeof bytes}`,
+    );
   }
   const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
   if (view.length === 0) throw notOnnx('0 bytes');
@@ -26,7 +28,9 @@ export function decodeOnnxModel(bytes: Uint8Array | ArrayBuffer): OnnxSchema.Mod
   try {
     model = onnx.ModelProto.decode(view);
   } catch (e) {
-    throw notOnnx(`${view.length} bytes do not decode as a ModelProto (${(e as Error).message}): truncated, or another format?`);
+    throw notOnnx(
+      `${view.length} bytes do not decode as a ModelProto (${(e as Error).message}): truncated, or another format?`,
+    );
   }
   if (int64(model.irVersion) <= 0) throw notOnnx(`no IR version in ${view.length} bytes`);
   if (!model.graph) throw notOnnx(`no graph in ${view.length} bytes`);

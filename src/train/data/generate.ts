@@ -20,7 +20,15 @@ import { join } from 'node:path';
 import { GENERATOR_VERSION, renderSample, SHAPE_CLASSES, type Sample, type ShapeClass } from './render.js';
 import { CLASSES_FILE, escapeXml } from './voc.js';
 
-export { GENERATOR_VERSION, renderSample, SHAPE_CLASSES, type RenderOptions, type Sample, type SampleObject, type ShapeClass } from './render.js';
+export {
+  GENERATOR_VERSION,
+  renderSample,
+  SHAPE_CLASSES,
+  type RenderOptions,
+  type Sample,
+  type SampleObject,
+  type ShapeClass,
+} from './render.js';
 
 export interface GenerateOptions {
   trainCount: number;
@@ -40,7 +48,13 @@ export interface GenerateOptions {
 }
 
 /** What a generated dataset consists of under its root: what `force` replaces, and nothing else. */
-export const DATASET_ENTRIES: readonly string[] = ['Annotations', 'JPEGImages', 'ImageSets', CLASSES_FILE, 'generator.json'];
+export const DATASET_ENTRIES: readonly string[] = [
+  'Annotations',
+  'JPEGImages',
+  'ImageSets',
+  CLASSES_FILE,
+  'generator.json',
+];
 
 export interface GenerateProgress {
   split: 'trainval' | 'test';
@@ -65,8 +79,11 @@ export interface GenerateResult {
  * else there is left alone. The dataset is written into a staging folder inside `root` and moved
  * into place only once complete: a failed or interrupted run leaves the old dataset as it was.
  */
-export async function generateVocDataset(root: string, options: GenerateOptions,
-                                         onProgress?: (p: GenerateProgress) => void): Promise<GenerateResult> {
+export async function generateVocDataset(
+  root: string,
+  options: GenerateOptions,
+  onProgress?: (p: GenerateProgress) => void,
+): Promise<GenerateResult> {
   const check = checkOptions(options);
   let existing: string[] = [];
   try {
@@ -76,8 +93,10 @@ export async function generateVocDataset(root: string, options: GenerateOptions,
   }
   if (existing.length > 0 && !options.force) {
     const shown = existing.slice(0, 5).join(', ') + (existing.length > 5 ? ', …' : '');
-    throw new Error(`generateVocDataset: '${root}' is not empty (${shown}); pass --force (force: true) to replace ` +
-      'the dataset there, or give an empty or new folder');
+    throw new Error(
+      `generateVocDataset: '${root}' is not empty (${shown}); pass --force (force: true) to replace ` +
+        'the dataset there, or give an empty or new folder',
+    );
   }
   await mkdir(root, { recursive: true });
   const staging = await mkdtemp(join(root, '.generating-'));
@@ -101,10 +120,15 @@ function checkOptions(options: GenerateOptions) {
   const { width, height } = sizeOf(options.size);
   const classes = checkClasses(options.classes);
   const quality = options.quality ?? 90;
-  for (const [k, v] of [['trainCount', options.trainCount], ['testCount', options.testCount]] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new Error(`generateVocDataset: ${k} must be a non-negative integer, got ${v}`);
+  for (const [k, v] of [
+    ['trainCount', options.trainCount],
+    ['testCount', options.testCount],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 0)
+      throw new Error(`generateVocDataset: ${k} must be a non-negative integer, got ${v}`);
   }
-  if (!Number.isInteger(options.seed)) throw new Error(`generateVocDataset: seed must be an integer, got ${options.seed}`);
+  if (!Number.isInteger(options.seed))
+    throw new Error(`generateVocDataset: seed must be an integer, got ${options.seed}`);
   return { width, height, classes, quality };
 }
 
@@ -121,15 +145,26 @@ async function settleOnFailure(inFlight: Set<Promise<void>>, wait: Promise<unkno
   }
 }
 
-async function writeDataset(root: string, options: GenerateOptions, { width, height, classes, quality }: ReturnType<typeof checkOptions>,
-                            onProgress?: (p: GenerateProgress) => void): Promise<GenerateResult> {
+async function writeDataset(
+  root: string,
+  options: GenerateOptions,
+  { width, height, classes, quality }: ReturnType<typeof checkOptions>,
+  onProgress?: (p: GenerateProgress) => void,
+): Promise<GenerateResult> {
   const sharp = await loadSharp();
-  await Promise.all(['Annotations', 'JPEGImages', join('ImageSets', 'Main')].map((d) => mkdir(join(root, d), { recursive: true })));
+  await Promise.all(
+    ['Annotations', 'JPEGImages', join('ImageSets', 'Main')].map((d) => mkdir(join(root, d), { recursive: true })),
+  );
 
   const start = performance.now();
   const total = options.trainCount + options.testCount;
-  let done = 0, objects = 0, difficult = 0;
-  for (const [split, count, tag] of [['trainval', options.trainCount, 1], ['test', options.testCount, 2]] as const) {
+  let done = 0,
+    objects = 0,
+    difficult = 0;
+  for (const [split, count, tag] of [
+    ['trainval', options.trainCount, 1],
+    ['test', options.testCount, 2],
+  ] as const) {
     const prefix = split === 'trainval' ? 'train' : 'test';
     const ids: string[] = [];
     const inFlight = new Set<Promise<void>>();
@@ -141,7 +176,8 @@ async function writeDataset(root: string, options: GenerateOptions, { width, hei
       difficult += sample.objects.filter((o) => o.difficult).length;
       const job = (async () => {
         const jpeg = await sharp(sample.rgb, { raw: { width, height, channels: 3 } })
-          .jpeg({ quality, chromaSubsampling: '4:4:4' }).toBuffer();
+          .jpeg({ quality, chromaSubsampling: '4:4:4' })
+          .toBuffer();
         await Promise.all([
           writeFile(join(root, 'JPEGImages', `${id}.jpg`), jpeg),
           writeFile(join(root, 'Annotations', `${id}.xml`), annotationXml(id, sample)),
@@ -157,26 +193,57 @@ async function writeDataset(root: string, options: GenerateOptions, { width, hei
     await writeFile(join(root, 'ImageSets', 'Main', `${split}.txt`), ids.map((id) => `${id}\n`).join(''));
   }
   await writeFile(join(root, CLASSES_FILE), classes.map((c) => `${c}\n`).join(''));
-  await writeFile(join(root, 'generator.json'), JSON.stringify({
-    generator: 'ssd-edge shapes', version: GENERATOR_VERSION, seed: options.seed, width, height, classes,
-    trainCount: options.trainCount, testCount: options.testCount, quality,
-  }, null, 2) + '\n');
-  return { classes: [...classes], trainCount: options.trainCount, testCount: options.testCount, objects, difficult,
-    seconds: (performance.now() - start) / 1000 };
+  await writeFile(
+    join(root, 'generator.json'),
+    JSON.stringify(
+      {
+        generator: 'ssd-edge shapes',
+        version: GENERATOR_VERSION,
+        seed: options.seed,
+        width,
+        height,
+        classes,
+        trainCount: options.trainCount,
+        testCount: options.testCount,
+        quality,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+  return {
+    classes: [...classes],
+    trainCount: options.trainCount,
+    testCount: options.testCount,
+    objects,
+    difficult,
+    seconds: (performance.now() - start) / 1000,
+  };
 }
 
 async function loadSharp(): Promise<typeof import('sharp').default> {
   try {
     return (await import('sharp')).default;
   } catch (error) {
-    throw new Error(`generating the dataset needs the optional package 'sharp' (npm install sharp): ${(error as Error).message}`, { cause: error });
+    throw new Error(
+      `generating the dataset needs the optional package 'sharp' (npm install sharp): ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
 function sizeOf(size: GenerateOptions['size']): { width: number; height: number } {
-  const s = typeof size === 'number' ? { width: size, height: size } : size ?? { width: 300, height: 300 };
-  if (!Number.isInteger(s.width) || !Number.isInteger(s.height) || s.width < 32 || s.height < 32 || s.width * s.height > 1 << 24) {
-    throw new Error(`generateVocDataset: image size ${s.width}×${s.height} must be integers, at least 32 and at most 16 Mpixel`);
+  const s = typeof size === 'number' ? { width: size, height: size } : (size ?? { width: 300, height: 300 });
+  if (
+    !Number.isInteger(s.width) ||
+    !Number.isInteger(s.height) ||
+    s.width < 32 ||
+    s.height < 32 ||
+    s.width * s.height > 1 << 24
+  ) {
+    throw new Error(
+      `generateVocDataset: image size ${s.width}×${s.height} must be integers, at least 32 and at most 16 Mpixel`,
+    );
   }
   return s;
 }
@@ -185,9 +252,11 @@ function checkClasses(classes: readonly ShapeClass[] | undefined): ShapeClass[] 
   const list = classes ? [...classes] : [...SHAPE_CLASSES];
   if (list.length === 0) throw new Error('generateVocDataset: classes is empty');
   for (const c of list) {
-    if (!SHAPE_CLASSES.includes(c)) throw new Error(`generateVocDataset: unknown shape class '${c}' (known: ${SHAPE_CLASSES.join(', ')})`);
+    if (!SHAPE_CLASSES.includes(c))
+      throw new Error(`generateVocDataset: unknown shape class '${c}' (known: ${SHAPE_CLASSES.join(', ')})`);
   }
-  if (new Set(list).size !== list.length) throw new Error(`generateVocDataset: duplicate classes in ${list.join(', ')}`);
+  if (new Set(list).size !== list.length)
+    throw new Error(`generateVocDataset: duplicate classes in ${list.join(', ')}`);
   return list;
 }
 
@@ -196,13 +265,19 @@ export function imageSeed(seed: number, tag: number, index: number): number {
   let h = 0x811c9dc5;
   for (const k of [seed >>> 0, Math.floor(seed / 2 ** 32) >>> 0, tag, index]) {
     h = Math.imul(h ^ k, 0x01000193);
-    h ^= h >>> 15; h = Math.imul(h, 0x2c1b3c6d); h ^= h >>> 12; h = Math.imul(h, 0x297a2d39); h ^= h >>> 15;
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    h ^= h >>> 12;
+    h = Math.imul(h, 0x297a2d39);
+    h ^= h >>> 15;
   }
   return h >>> 0;
 }
 
 function annotationXml(id: string, s: Sample): string {
-  const objects = s.objects.map((o) => `  <object>
+  const objects = s.objects
+    .map(
+      (o) => `  <object>
     <name>${escapeXml(o.name)}</name>
     <pose>Unspecified</pose>
     <truncated>${o.truncated}</truncated>
@@ -214,7 +289,9 @@ function annotationXml(id: string, s: Sample): string {
       <ymax>${o.ymax + 1}</ymax>
     </bndbox>
   </object>
-`).join('');
+`,
+    )
+    .join('');
   return `<annotation>
   <folder>ssd-edge-shapes</folder>
   <filename>${escapeXml(id)}.jpg</filename>

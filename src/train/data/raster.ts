@@ -21,17 +21,24 @@ export type Polygon = ArrayLike<number>;
 
 /** Rasterises polygons (even-odd rule across all of them, so an inner ring is a hole). Null when off-image. */
 export function rasterise(polys: readonly Polygon[], width: number, height: number): Coverage | null {
-  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  let minX = Infinity,
+    minY = Infinity,
+    maxX = -Infinity,
+    maxY = -Infinity;
   let edgeCount = 0;
   for (const p of polys) {
     for (let i = 0; i < p.length; i += 2) {
-      minX = Math.min(minX, p[i]); maxX = Math.max(maxX, p[i]);
-      minY = Math.min(minY, p[i + 1]); maxY = Math.max(maxY, p[i + 1]);
+      minX = Math.min(minX, p[i]);
+      maxX = Math.max(maxX, p[i]);
+      minY = Math.min(minY, p[i + 1]);
+      maxY = Math.max(maxY, p[i + 1]);
     }
     edgeCount += p.length / 2;
   }
-  const x0 = Math.max(0, Math.floor(minX)), x1 = Math.min(width, Math.ceil(maxX));
-  const y0 = Math.max(0, Math.floor(minY)), y1 = Math.min(height, Math.ceil(maxY));
+  const x0 = Math.max(0, Math.floor(minX)),
+    x1 = Math.min(width, Math.ceil(maxX));
+  const y0 = Math.max(0, Math.floor(minY)),
+    y1 = Math.min(height, Math.ceil(maxY));
   if (x1 <= x0 || y1 <= y0) return null;
   const w = x1 - x0;
   const cov = new Float32Array(w * (y1 - y0));
@@ -43,10 +50,19 @@ export function rasterise(polys: readonly Polygon[], width: number, height: numb
     const n = p.length / 2;
     for (let i = 0; i < n; i++) {
       const j = (i + 1) % n;
-      let ax = p[2 * i], ay = p[2 * i + 1], bx = p[2 * j], by = p[2 * j + 1];
+      let ax = p[2 * i],
+        ay = p[2 * i + 1],
+        bx = p[2 * j],
+        by = p[2 * j + 1];
       if (ay === by) continue;
-      if (ay > by) { [ax, bx] = [bx, ax]; [ay, by] = [by, ay]; }
-      edges[e++] = ax; edges[e++] = ay; edges[e++] = bx; edges[e++] = by;
+      if (ay > by) {
+        [ax, bx] = [bx, ax];
+        [ay, by] = [by, ay];
+      }
+      edges[e++] = ax;
+      edges[e++] = ay;
+      edges[e++] = bx;
+      edges[e++] = by;
     }
   }
   const xs = new Float64Array(edgeCount);
@@ -55,16 +71,19 @@ export function rasterise(polys: readonly Polygon[], width: number, height: numb
     const y = (sy + 0.5) / SUB;
     let n = 0;
     for (let k = 0; k < e; k += 4) {
-      const ay = edges[k + 1], by = edges[k + 3];
-      if (y >= ay && y < by) xs[n++] = edges[k] + (y - ay) * (edges[k + 2] - edges[k]) / (by - ay);
+      const ay = edges[k + 1],
+        by = edges[k + 3];
+      if (y >= ay && y < by) xs[n++] = edges[k] + ((y - ay) * (edges[k + 2] - edges[k])) / (by - ay);
     }
     if (n < 2) continue;
     const sorted = xs.subarray(0, n).sort();
     const row = (Math.floor(sy / SUB) - y0) * w;
     for (let k = 0; k + 1 < n; k += 2) {
-      const a = Math.max(sorted[k], x0) - x0, b = Math.min(sorted[k + 1], x1) - x0;
+      const a = Math.max(sorted[k], x0) - x0,
+        b = Math.min(sorted[k + 1], x1) - x0;
       if (b <= a) continue;
-      const ia = Math.floor(a), ib = Math.floor(b);
+      const ia = Math.floor(a),
+        ib = Math.floor(b);
       if (ia === ib) {
         cov[row + ia] += (b - a) * weight;
       } else {

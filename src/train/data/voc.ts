@@ -28,8 +28,26 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 /** The 20 PASCAL VOC classes, in the usual (alphabetical) order, background not included. */
 export const VOC_CLASSES: readonly string[] = [
-  'aeroplane', 'bicycle', 'bird', 'boat', 'bottle', 'bus', 'car', 'cat', 'chair', 'cow',
-  'diningtable', 'dog', 'horse', 'motorbike', 'person', 'pottedplant', 'sheep', 'sofa', 'train', 'tvmonitor',
+  'aeroplane',
+  'bicycle',
+  'bird',
+  'boat',
+  'bottle',
+  'bus',
+  'car',
+  'cat',
+  'chair',
+  'cow',
+  'diningtable',
+  'dog',
+  'horse',
+  'motorbike',
+  'person',
+  'pottedplant',
+  'sheep',
+  'sofa',
+  'train',
+  'tvmonitor',
 ];
 
 /** Name of the optional class list at the dataset root (one name a line, no background). */
@@ -86,10 +104,14 @@ export async function readVocDataset(root: string, options: ReadVocOptions): Pro
   const listPath = join(root, 'ImageSets', 'Main', `${options.split}.txt`);
   const list = await readText(listPath, `image list of split '${options.split}'`);
   // Lines may carry a second column (per-class lists: "<id> 1"); the id is the first field.
-  const listed = list.split(/\r?\n/).map((l) => l.trim().split(/\s+/)[0]).filter((id) => id.length > 0);
+  const listed = list
+    .split(/\r?\n/)
+    .map((l) => l.trim().split(/\s+/)[0])
+    .filter((id) => id.length > 0);
   const skipped: VocDataset['skipped'] = { boxes: 0, images: 0, messages: [] };
   const invalid = (message: string) => {
-    if (!options.skipInvalid) throw new Error(`${message} (readVocDataset's skipInvalid, train's and eval's --skip-invalid, leaves it out)`);
+    if (!options.skipInvalid)
+      throw new Error(`${message} (readVocDataset's skipInvalid, train's and eval's --skip-invalid, leaves it out)`);
     skipped.messages.push(message);
   };
   const ids: string[] = [];
@@ -109,14 +131,23 @@ export async function readVocDataset(root: string, options: ReadVocOptions): Pro
     const imagePath = join(root, 'JPEGImages', `${id}.jpg`);
     const xml = await readText(xmlPath, `annotation of '${id}'`);
     const actual = await imageSize(imagePath, listPath);
-    const annotation = parseVocAnnotation(xml, index, xmlPath, options.skipInvalid ? (message) => {
-      skipped.messages.push(message);
-      skipped.boxes++;
-    } : undefined);
-    const problem = typeof actual === 'string' ? `${imagePath}: ${actual}`
-      : actual.width !== annotation.width || actual.height !== annotation.height
-        ? `${xmlPath}: <size> ${annotation.width}×${annotation.height} disagrees with the image ${imagePath}, ${actual.width}×${actual.height}`
-        : undefined;
+    const annotation = parseVocAnnotation(
+      xml,
+      index,
+      xmlPath,
+      options.skipInvalid
+        ? (message) => {
+            skipped.messages.push(message);
+            skipped.boxes++;
+          }
+        : undefined,
+    );
+    const problem =
+      typeof actual === 'string'
+        ? `${imagePath}: ${actual}`
+        : actual.width !== annotation.width || actual.height !== annotation.height
+          ? `${xmlPath}: <size> ${annotation.width}×${annotation.height} disagrees with the image ${imagePath}, ${actual.width}×${actual.height}`
+          : undefined;
     if (problem) {
       invalid(problem);
       skipped.images++;
@@ -147,7 +178,12 @@ export async function imageSize(path: string, listPath = ''): Promise<{ width: n
     }
   } catch (error) {
     const { code, message } = error as { code?: string; message: string };
-    throw new Error(code === 'ENOENT' ? `VOC image missing: ${path}${listPath ? ` (listed in ${listPath})` : ''}` : `VOC image unreadable: ${path}: ${message}`, { cause: error });
+    throw new Error(
+      code === 'ENOENT'
+        ? `VOC image missing: ${path}${listPath ? ` (listed in ${listPath})` : ''}`
+        : `VOC image unreadable: ${path}: ${message}`,
+      { cause: error },
+    );
   }
   const be16 = (i: number) => (bytes[i] << 8) | bytes[i + 1];
   const be32 = (i: number) => be16(i) * 65536 + be16(i + 2);
@@ -159,8 +195,14 @@ export async function imageSize(path: string, listPath = ''): Promise<{ width: n
   for (let i = 2; i + 9 < bytes.length;) {
     if (bytes[i] !== 0xff) return `a JPEG with a broken marker at byte ${i}`;
     const marker = bytes[i + 1];
-    if (marker === 0xff) { i++; continue; }
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { i += 2; continue; }
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      i += 2;
+      continue;
+    }
     if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       return { width: be16(i + 7), height: be16(i + 5) };
     }
@@ -178,7 +220,10 @@ async function defaultClasses(root: string): Promise<string[]> {
     if ((error as { code?: string }).code === 'ENOENT') return [...VOC_CLASSES];
     throw error;
   }
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
 }
 
 async function readText(path: string, what: string): Promise<string> {
@@ -221,8 +266,12 @@ export interface VocAnnotation {
  * lower-case names to label indices; `file` names the source in error messages. A degenerate or
  * out-of-size box throws, or, given `skipBox`, is left out and reported to it.
  */
-export function parseVocAnnotation(xml: string, classIndex: ReadonlyMap<string, number>, file: string,
-                                   skipBox?: (message: string) => void): VocAnnotation {
+export function parseVocAnnotation(
+  xml: string,
+  classIndex: ReadonlyMap<string, number>,
+  file: string,
+  skipBox?: (message: string) => void,
+): VocAnnotation {
   const rootEl = parseXml(xml, file);
   if (rootEl.name !== 'annotation') throw new Error(`${file}: root element is <${rootEl.name}>, expected <annotation>`);
   const size = child(rootEl, 'size', file, 'annotation');
@@ -234,10 +283,15 @@ export function parseVocAnnotation(xml: string, classIndex: ReadonlyMap<string, 
   const filenameEl = findChild(rootEl, 'filename');
 
   const objects = rootEl.children.filter((c) => c.name === 'object');
-  const boxes: number[] = [], labels: number[] = [], difficult: number[] = [], truncated: number[] = [];
+  const boxes: number[] = [],
+    labels: number[] = [],
+    difficult: number[] = [],
+    truncated: number[] = [];
   objects.forEach((obj, i) => {
     const where = `object ${i + 1}`;
-    const name = text(child(obj, 'name', file, where)).toLowerCase().trim();
+    const name = text(child(obj, 'name', file, where))
+      .toLowerCase()
+      .trim();
     const label = classIndex.get(name);
     if (label === undefined || label === 0) {
       const known = [...classIndex.keys()].filter((k) => classIndex.get(k) !== 0);
@@ -246,16 +300,19 @@ export function parseVocAnnotation(xml: string, classIndex: ReadonlyMap<string, 
     const difficultFlag = flag(obj, 'difficult', file, where);
     const truncatedFlag = flag(obj, 'truncated', file, where);
     const bb = child(obj, 'bndbox', file, where);
-    const [xmin, ymin, xmax, ymax] = (['xmin', 'ymin', 'xmax', 'ymax'] as const)
-      .map((k) => number(bb, k, file, `${where} bndbox`));
+    const [xmin, ymin, xmax, ymax] = (['xmin', 'ymin', 'xmax', 'ymax'] as const).map((k) =>
+      number(bb, k, file, `${where} bndbox`),
+    );
     const box = `${where} ('${name}') box [${xmin}, ${ymin}, ${xmax}, ${ymax}]`;
-    const problem = xmin < 1 || ymin < 1 || xmax > width || ymax > height || xmin > xmax || ymin > ymax
-      ? `${file}: ${box} is outside the ${width}×${height} image or inverted (VOC boxes are 1-based: 1 ≤ xmin ≤ xmax ≤ width)`
-      : xmin === xmax || ymin === ymax
-        ? `${file}: ${box} has zero ${xmin === xmax ? 'width (xmin = xmax)' : 'height (ymin = ymax)'}`
-        : undefined;
+    const problem =
+      xmin < 1 || ymin < 1 || xmax > width || ymax > height || xmin > xmax || ymin > ymax
+        ? `${file}: ${box} is outside the ${width}×${height} image or inverted (VOC boxes are 1-based: 1 ≤ xmin ≤ xmax ≤ width)`
+        : xmin === xmax || ymin === ymax
+          ? `${file}: ${box} has zero ${xmin === xmax ? 'width (xmin = xmax)' : 'height (ymin = ymax)'}`
+          : undefined;
     if (problem) {
-      if (!skipBox) throw new Error(`${problem} (readVocDataset's skipInvalid, train's and eval's --skip-invalid, leaves it out)`);
+      if (!skipBox)
+        throw new Error(`${problem} (readVocDataset's skipInvalid, train's and eval's --skip-invalid, leaves it out)`);
       skipBox(problem);
       return;
     }
@@ -264,8 +321,16 @@ export function parseVocAnnotation(xml: string, classIndex: ReadonlyMap<string, 
     truncated.push(truncatedFlag);
     boxes.push((xmin - 1) / width, (ymin - 1) / height, (xmax - 1) / width, (ymax - 1) / height);
   });
-  return { filename: filenameEl ? text(filenameEl).trim() : undefined, width, height, depth,
-    boxes: new Float32Array(boxes), labels: new Int32Array(labels), difficult: new Uint8Array(difficult), truncated: new Uint8Array(truncated) };
+  return {
+    filename: filenameEl ? text(filenameEl).trim() : undefined,
+    width,
+    height,
+    depth,
+    boxes: new Float32Array(boxes),
+    labels: new Int32Array(labels),
+    difficult: new Uint8Array(difficult),
+    truncated: new Uint8Array(truncated),
+  };
 }
 
 function findChild(el: XmlElement, name: string): XmlElement | undefined {
@@ -318,8 +383,14 @@ export interface XmlElement {
 type OrderedNode = Record<string, OrderedNode[] | string>;
 
 const ORDERED_PARSER = new XMLParser({
-  preserveOrder: true, ignoreAttributes: true, processEntities: true, htmlEntities: true,
-  trimValues: false, parseTagValue: false, ignoreDeclaration: true, ignorePiTags: true,
+  preserveOrder: true,
+  ignoreAttributes: true,
+  processEntities: true,
+  htmlEntities: true,
+  trimValues: false,
+  parseTagValue: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
 });
 
 function toElement(name: string, nodes: readonly OrderedNode[]): XmlElement {

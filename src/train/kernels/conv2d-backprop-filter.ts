@@ -16,7 +16,11 @@
  * supports NHWC only.
  */
 import {
-  backend_util, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo,
+  backend_util,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -41,25 +45,55 @@ export function heapF32(backend: BackendWasm, info: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
 }
 
-function conv2DBackpropFilterWasm(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: BackendWasm; attrs: NamedAttrMap }): TensorInfo {
-  const { inputs: { x, dy }, backend } = args;
+function conv2DBackpropFilterWasm(args: {
+  inputs: { x: TensorInfo; dy: TensorInfo };
+  backend: BackendWasm;
+  attrs: NamedAttrMap;
+}): TensorInfo {
+  const {
+    inputs: { x, dy },
+    backend,
+  } = args;
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = args.attrs as unknown as BackpropFilterAttrs;
-  if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropFilter (wasm, ssd-edge): dataFormat ${dataFormat} is not supported; use NHWC`);
-  if (x.dtype !== 'float32' || dy.dtype !== 'float32') throw new Error('Conv2DBackpropFilter (wasm, ssd-edge): x and dy must be float32');
-  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad,
-                                              dimRoundingMode, false, 'channelsLast');
-  const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, outChannels: Co,
-          filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
-  const top = info.padInfo.top, left = info.padInfo.left;
+  if (dataFormat !== 'NHWC')
+    throw new Error(`Conv2DBackpropFilter (wasm, ssd-edge): dataFormat ${dataFormat} is not supported; use NHWC`);
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32')
+    throw new Error('Conv2DBackpropFilter (wasm, ssd-edge): x and dy must be float32');
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const {
+    batchSize: N,
+    inHeight: H,
+    inWidth: W,
+    inChannels: Ci,
+    outHeight: OH,
+    outWidth: OW,
+    outChannels: Co,
+    filterHeight: KH,
+    filterWidth: KW,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
+  const top = info.padInfo.top,
+    left = info.padInfo.left;
   const K = KH * KW * Ci;
-  const rowsTotal = N * OH;            // (n, oh) rows of OW output positions each
+  const rowsTotal = N * OH; // (n, oh) rows of OW output positions each
   const M = rowsTotal * OW;
   const matMul = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
   if (M === 0 || K === 0) return backend.makeOutput(filterShape, 'float32', undefined, new Float32Array(K * Co));
 
   const rowsPerBlock = Math.max(1, Math.min(rowsTotal, Math.floor(COLS_LIMIT / (K * OW))));
   // Valid ow range per kw: 0 ≤ ow·sw + kw − left < W.
-  const owLo = new Int32Array(KW), owHi = new Int32Array(KW);
+  const owLo = new Int32Array(KW),
+    owHi = new Int32Array(KW);
   for (let kw = 0; kw < KW; kw++) {
     const off = kw - left;
     owLo[kw] = Math.min(OW, Math.max(0, Math.ceil(-off / sw)));
@@ -72,18 +106,23 @@ function conv2DBackpropFilterWasm(args: { inputs: { x: TensorInfo; dy: TensorInf
     const B = rows * OW;
     const whole = rows === rowsTotal;
     const cols = backend.makeOutput([1, K, B], 'float32');
-    const dyBlock = whole ? { dataId: dy.dataId, shape: [1, B, Co], dtype: 'float32' as const }
-                          : backend.makeOutput([1, B, Co], 'float32');
+    const dyBlock = whole
+      ? { dataId: dy.dataId, shape: [1, B, Co], dtype: 'float32' as const }
+      : backend.makeOutput([1, B, Co], 'float32');
     // Views after every allocation: an allocation may grow (and so detach) the wasm heap.
-    const xv = heapF32(backend, x), colsv = heapF32(backend, cols);
+    const xv = heapF32(backend, x),
+      colsv = heapF32(backend, cols);
     if (!whole) heapF32(backend, dyBlock).set(heapF32(backend, dy).subarray(row0 * OW * Co, (row0 + rows) * OW * Co));
     let o = 0;
     for (let kh = 0; kh < KH; kh++) {
       for (let kw = 0; kw < KW; kw++) {
-        const lo = owLo[kw], hi = owHi[kw], colOff = (kw - left) * Ci;
+        const lo = owLo[kw],
+          hi = owHi[kw],
+          colOff = (kw - left) * Ci;
         for (let ci = 0; ci < Ci; ci++) {
           for (let r = row0; r < row0 + rows; r++) {
-            const n = (r / OH) | 0, oh = r - n * OH;
+            const n = (r / OH) | 0,
+              oh = r - n * OH;
             const ih = oh * sh + kh - top;
             if (ih < 0 || ih >= H) {
               colsv.fill(0, o, o + OW);
@@ -99,13 +138,18 @@ function conv2DBackpropFilterWasm(args: { inputs: { x: TensorInfo; dy: TensorInf
         }
       }
     }
-    const product = matMul({ inputs: { a: cols, b: dyBlock }, backend, attrs: { transposeA: false, transposeB: false } }) as TensorInfo;
+    const product = matMul({
+      inputs: { a: cols, b: dyBlock },
+      backend,
+      attrs: { transposeA: false, transposeB: false },
+    }) as TensorInfo;
     backend.disposeData(cols.dataId);
     if (!whole) backend.disposeData(dyBlock.dataId);
     if (result === undefined) {
       result = product;
     } else {
-      const acc = heapF32(backend, result), add = heapF32(backend, product);
+      const acc = heapF32(backend, result),
+        add = heapF32(backend, product);
       for (let i = 0; i < acc.length; i++) acc[i] += add[i];
       backend.disposeData(product.dataId);
     }

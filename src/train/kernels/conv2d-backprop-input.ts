@@ -13,7 +13,11 @@
  * (viaForwardConv).
  */
 import {
-  backend_util, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo,
+  backend_util,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -28,14 +32,22 @@ interface BackpropInputAttrs extends ConvBackpropAttrs {
  * axes swapped, Wr[kh, kw, co, ci] = W[KH−1−kh, KW−1−kw, ci, co], padded by K − 1 − pad on each
  * side; it runs on the backend's own Conv2D (XNNPACK), far faster than the col2im loop.
  */
-function viaForwardConv(dy: TensorInfo, filter: TensorInfo, backend: BackendWasm, [KH, KW, Ci, Co]: number[],
-                        [padH, padW]: [number, number][], dimRoundingMode: ConvBackpropAttrs['dimRoundingMode']): TensorInfo {
+function viaForwardConv(
+  dy: TensorInfo,
+  filter: TensorInfo,
+  backend: BackendWasm,
+  [KH, KW, Ci, Co]: number[],
+  [padH, padW]: [number, number][],
+  dimRoundingMode: ConvBackpropAttrs['dimRoundingMode'],
+): TensorInfo {
   const rotated = backend.makeOutput([KH, KW, Co, Ci], 'float32');
   {
-    const w = heapF32(backend, filter), r = heapF32(backend, rotated);
+    const w = heapF32(backend, filter),
+      r = heapF32(backend, rotated);
     for (let kh = 0; kh < KH; kh++) {
       for (let kw = 0; kw < KW; kw++) {
-        const src = (kh * KW + kw) * Ci * Co, dst = ((KH - 1 - kh) * KW + (KW - 1 - kw)) * Co * Ci;
+        const src = (kh * KW + kw) * Ci * Co,
+          dst = ((KH - 1 - kh) * KW + (KW - 1 - kw)) * Co * Ci;
         for (let ci = 0; ci < Ci; ci++) for (let co = 0; co < Co; co++) r[dst + co * Ci + ci] = w[src + ci * Co + co];
       }
     }
@@ -43,29 +55,76 @@ function viaForwardConv(dy: TensorInfo, filter: TensorInfo, backend: BackendWasm
   const conv2d = tf.getKernel('Conv2D', 'wasm')!.kernelFunc;
   try {
     return conv2d({
-      inputs: { x: dy, filter: rotated }, backend,
-      attrs: { strides: [1, 1], pad: [[0, 0], padH, padW, [0, 0]], dataFormat: 'NHWC', dilations: [1, 1], ...(dimRoundingMode ? { dimRoundingMode } : {}) },
+      inputs: { x: dy, filter: rotated },
+      backend,
+      attrs: {
+        strides: [1, 1],
+        pad: [[0, 0], padH, padW, [0, 0]],
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+        ...(dimRoundingMode ? { dimRoundingMode } : {}),
+      },
     }) as TensorInfo;
   } finally {
     backend.disposeData(rotated.dataId);
   }
 }
 
-function conv2DBackpropInputWasm(args: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: BackendWasm; attrs: NamedAttrMap }): TensorInfo {
-  const { inputs: { dy, filter }, backend } = args;
+function conv2DBackpropInputWasm(args: {
+  inputs: { dy: TensorInfo; filter: TensorInfo };
+  backend: BackendWasm;
+  attrs: NamedAttrMap;
+}): TensorInfo {
+  const {
+    inputs: { dy, filter },
+    backend,
+  } = args;
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as BackpropInputAttrs;
-  if (dataFormat !== 'NHWC') throw new Error(`Conv2DBackpropInput (wasm, ssd-edge): dataFormat ${dataFormat} is not supported; use NHWC`);
-  if (dy.dtype !== 'float32' || filter.dtype !== 'float32') throw new Error('Conv2DBackpropInput (wasm, ssd-edge): dy and filter must be float32');
-  const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad,
-                                              dimRoundingMode, false, 'channelsLast');
-  const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, outChannels: Co,
-          filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
-  const top = info.padInfo.top, left = info.padInfo.left;
+  if (dataFormat !== 'NHWC')
+    throw new Error(`Conv2DBackpropInput (wasm, ssd-edge): dataFormat ${dataFormat} is not supported; use NHWC`);
+  if (dy.dtype !== 'float32' || filter.dtype !== 'float32')
+    throw new Error('Conv2DBackpropInput (wasm, ssd-edge): dy and filter must be float32');
+  const info = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const {
+    batchSize: N,
+    inHeight: H,
+    inWidth: W,
+    inChannels: Ci,
+    outHeight: OH,
+    outWidth: OW,
+    outChannels: Co,
+    filterHeight: KH,
+    filterWidth: KW,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
+  const top = info.padInfo.top,
+    left = info.padInfo.left;
   const K = KH * KW * Ci;
   const rowsTotal = N * OH;
-  const bottom = info.padInfo.bottom, right = info.padInfo.right;
+  const bottom = info.padInfo.bottom,
+    right = info.padInfo.right;
   if (sh === 1 && sw === 1 && N > 0 && Ci > 0 && Co > 0 && top < KH && bottom < KH && left < KW && right < KW) {
-    return viaForwardConv(dy, filter, backend, [KH, KW, Ci, Co], [[KH - 1 - top, KH - 1 - bottom], [KW - 1 - left, KW - 1 - right]], dimRoundingMode);
+    return viaForwardConv(
+      dy,
+      filter,
+      backend,
+      [KH, KW, Ci, Co],
+      [
+        [KH - 1 - top, KH - 1 - bottom],
+        [KW - 1 - left, KW - 1 - right],
+      ],
+      dimRoundingMode,
+    );
   }
   const dx = backend.makeOutput([...inputShape], 'float32');
   heapF32(backend, dx).fill(0);
@@ -75,7 +134,8 @@ function conv2DBackpropInputWasm(args: { inputs: { dy: TensorInfo; filter: Tenso
   // Wᵀ [1, Co, K] from W [K, Co].
   const filterT = backend.makeOutput([1, Co, K], 'float32');
   {
-    const w = heapF32(backend, filter), wt = heapF32(backend, filterT);
+    const w = heapF32(backend, filter),
+      wt = heapF32(backend, filterT);
     for (let k = 0; k < K; k++) for (let co = 0; co < Co; co++) wt[co * K + k] = w[k * Co + co];
   }
   const rowsPerBlock = Math.max(1, Math.min(rowsTotal, Math.floor(COLS_LIMIT / (K * OW))));
@@ -83,16 +143,23 @@ function conv2DBackpropInputWasm(args: { inputs: { dy: TensorInfo; filter: Tenso
     const rows = Math.min(rowsPerBlock, rowsTotal - row0);
     const B = rows * OW;
     const whole = rows === rowsTotal;
-    const dyBlock = whole ? { dataId: dy.dataId, shape: [1, B, Co], dtype: 'float32' as const }
-                          : backend.makeOutput([1, B, Co], 'float32');
+    const dyBlock = whole
+      ? { dataId: dy.dataId, shape: [1, B, Co], dtype: 'float32' as const }
+      : backend.makeOutput([1, B, Co], 'float32');
     if (!whole) heapF32(backend, dyBlock).set(heapF32(backend, dy).subarray(row0 * OW * Co, (row0 + rows) * OW * Co));
-    const dcols = matMul({ inputs: { a: dyBlock, b: filterT }, backend, attrs: { transposeA: false, transposeB: false } }) as TensorInfo;
+    const dcols = matMul({
+      inputs: { a: dyBlock, b: filterT },
+      backend,
+      attrs: { transposeA: false, transposeB: false },
+    }) as TensorInfo;
     if (!whole) backend.disposeData(dyBlock.dataId);
     // Views after every allocation: an allocation may grow (and so detach) the wasm heap.
-    const cols = heapF32(backend, dcols), dxv = heapF32(backend, dx);
+    const cols = heapF32(backend, dcols),
+      dxv = heapF32(backend, dx);
     let o = 0;
     for (let r = row0; r < row0 + rows; r++) {
-      const n = (r / OH) | 0, oh = r - n * OH;
+      const n = (r / OH) | 0,
+        oh = r - n * OH;
       for (let ow = 0; ow < OW; ow++, o += K) {
         for (let kh = 0; kh < KH; kh++) {
           const ih = oh * sh + kh - top;
@@ -101,7 +168,8 @@ function conv2DBackpropInputWasm(args: { inputs: { dy: TensorInfo; filter: Tenso
           for (let kw = 0; kw < KW; kw++) {
             const iw = ow * sw + kw - left;
             if (iw < 0 || iw >= W) continue;
-            const dst = (rowBase + iw) * Ci, src = o + (kh * KW + kw) * Ci;
+            const dst = (rowBase + iw) * Ci,
+              src = o + (kh * KW + kw) * Ci;
             for (let ci = 0; ci < Ci; ci++) dxv[dst + ci] += cols[src + ci];
           }
         }

@@ -9,7 +9,13 @@
  * in that module's memory (training-core.ts). Dilation 1 only (as tfjs's own depthwise gradient);
  * NHWC only.
  */
-import { backend_util, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  backend_util,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapF32 } from './conv2d-backprop-filter.js';
 import { checkNoDilation, type DepthwiseBackpropAttrs } from './depthwise-conv2d-backprop-input.js';
@@ -19,27 +25,74 @@ interface BackpropFilterAttrs extends DepthwiseBackpropAttrs {
   filterShape: [number, number, number, number];
 }
 
-function depthwiseConv2dNativeBackpropFilterWasm(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: BackendWasm; attrs: NamedAttrMap }): TensorInfo {
-  const { inputs: { x, dy }, backend } = args;
+function depthwiseConv2dNativeBackpropFilterWasm(args: {
+  inputs: { x: TensorInfo; dy: TensorInfo };
+  backend: BackendWasm;
+  attrs: NamedAttrMap;
+}): TensorInfo {
+  const {
+    inputs: { x, dy },
+    backend,
+  } = args;
   const { strides, pad, dilations, dimRoundingMode, filterShape } = args.attrs as unknown as BackpropFilterAttrs;
   const kernel = 'DepthwiseConv2dNativeBackpropFilter';
-  if (x.dtype !== 'float32' || dy.dtype !== 'float32') throw new Error(`${kernel} (wasm, ssd-edge): x and dy must be float32`);
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32')
+    throw new Error(`${kernel} (wasm, ssd-edge): x and dy must be float32`);
   checkNoDilation(kernel, dilations);
   const core = trainingCore(kernel);
-  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad,
-                                              dimRoundingMode, true);
-  const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, outChannels: Co,
-          filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    true,
+  );
+  const {
+    batchSize: N,
+    inHeight: H,
+    inWidth: W,
+    inChannels: Ci,
+    outHeight: OH,
+    outWidth: OW,
+    outChannels: Co,
+    filterHeight: KH,
+    filterWidth: KW,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
   const numW = KH * KW * Co;
   const dw = backend.makeOutput([...filterShape], 'float32');
   if (numW === 0) return dw;
   // sums: numW float64 totals, held as 2·numW floats of a 16-byte-aligned region
-  const [xCore, dyCore, dwCore, rowCore, sumsCore] = scratchF32(core, [N * H * W * Ci, N * OH * OW * Co, numW, numW, 2 * numW],
-                                                                `a ${kernel} of [${x.shape.join(', ')}]`);
+  const [xCore, dyCore, dwCore, rowCore, sumsCore] = scratchF32(
+    core,
+    [N * H * W * Ci, N * OH * OW * Co, numW, numW, 2 * numW],
+    `a ${kernel} of [${x.shape.join(', ')}]`,
+  );
   xCore.set(heapF32(backend, x));
   dyCore.set(heapF32(backend, dy));
-  core.exports.dwconvBackpropFilter(xCore.byteOffset, dyCore.byteOffset, dwCore.byteOffset, rowCore.byteOffset, sumsCore.byteOffset,
-                                    N, H, W, Ci, Co / Ci, OH, OW, KH, KW, sh, sw, info.padInfo.top, info.padInfo.left);
+  core.exports.dwconvBackpropFilter(
+    xCore.byteOffset,
+    dyCore.byteOffset,
+    dwCore.byteOffset,
+    rowCore.byteOffset,
+    sumsCore.byteOffset,
+    N,
+    H,
+    W,
+    Ci,
+    Co / Ci,
+    OH,
+    OW,
+    KH,
+    KW,
+    sh,
+    sw,
+    info.padInfo.top,
+    info.padInfo.left,
+  );
   heapF32(backend, dw).set(dwCore);
   return dw;
 }

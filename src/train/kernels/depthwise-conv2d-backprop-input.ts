@@ -13,7 +13,13 @@
  *
  * Like tfjs's own gradient (which asserts it), dilation 1 only; NHWC only (the op has no dataFormat).
  */
-import { backend_util, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  backend_util,
+  type KernelConfig,
+  type KernelFunc,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapF32 } from './conv2d-backprop-filter.js';
 import { scratchF32, trainingCore } from './training-core.js';
@@ -32,29 +38,79 @@ interface BackpropInputAttrs extends DepthwiseBackpropAttrs {
 
 /** Throws unless every dilation is 1 (what tfjs's depthwise gradient itself asserts). */
 export function checkNoDilation(kernel: string, dilations: DepthwiseBackpropAttrs['dilations']): void {
-  const [dh, dw] = dilations === undefined ? [1, 1] : typeof dilations === 'number' ? [dilations, dilations] : dilations;
-  if (dh !== 1 || dw !== 1) throw new RangeError(`${kernel} (wasm, ssd-edge): dilations [${dh}, ${dw}] are not supported; only 1 (as tfjs's own depthwise gradient)`);
+  const [dh, dw] =
+    dilations === undefined ? [1, 1] : typeof dilations === 'number' ? [dilations, dilations] : dilations;
+  if (dh !== 1 || dw !== 1)
+    throw new RangeError(
+      `${kernel} (wasm, ssd-edge): dilations [${dh}, ${dw}] are not supported; only 1 (as tfjs's own depthwise gradient)`,
+    );
 }
 
-function depthwiseConv2dNativeBackpropInputWasm(args: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: BackendWasm; attrs: NamedAttrMap }): TensorInfo {
-  const { inputs: { dy, filter }, backend } = args;
+function depthwiseConv2dNativeBackpropInputWasm(args: {
+  inputs: { dy: TensorInfo; filter: TensorInfo };
+  backend: BackendWasm;
+  attrs: NamedAttrMap;
+}): TensorInfo {
+  const {
+    inputs: { dy, filter },
+    backend,
+  } = args;
   const { strides, pad, dilations, dimRoundingMode, inputShape } = args.attrs as unknown as BackpropInputAttrs;
   const kernel = 'DepthwiseConv2dNativeBackpropInput';
-  if (dy.dtype !== 'float32' || filter.dtype !== 'float32') throw new Error(`${kernel} (wasm, ssd-edge): dy and filter must be float32`);
+  if (dy.dtype !== 'float32' || filter.dtype !== 'float32')
+    throw new Error(`${kernel} (wasm, ssd-edge): dy and filter must be float32`);
   checkNoDilation(kernel, dilations);
   const core = trainingCore(kernel);
-  const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad,
-                                              dimRoundingMode, true);
-  const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci, outHeight: OH, outWidth: OW, outChannels: Co,
-          filterHeight: KH, filterWidth: KW, strideHeight: sh, strideWidth: sw } = info;
+  const info = backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    true,
+  );
+  const {
+    batchSize: N,
+    inHeight: H,
+    inWidth: W,
+    inChannels: Ci,
+    outHeight: OH,
+    outWidth: OW,
+    outChannels: Co,
+    filterHeight: KH,
+    filterWidth: KW,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
   const dx = backend.makeOutput([...inputShape], 'float32');
   const dxSize = N * H * W * Ci;
   if (dxSize === 0) return dx;
-  const [dyCore, filterCore, dxCore] = scratchF32(core, [N * OH * OW * Co, KH * KW * Co, dxSize], `a ${kernel} of [${inputShape.join(', ')}]`);
+  const [dyCore, filterCore, dxCore] = scratchF32(
+    core,
+    [N * OH * OW * Co, KH * KW * Co, dxSize],
+    `a ${kernel} of [${inputShape.join(', ')}]`,
+  );
   dyCore.set(heapF32(backend, dy));
   filterCore.set(heapF32(backend, filter));
-  core.exports.dwconvBackpropInput(dyCore.byteOffset, filterCore.byteOffset, dxCore.byteOffset, N, H, W, Ci, Co / Ci, OH, OW,
-                                   KH, KW, sh, sw, info.padInfo.top, info.padInfo.left);
+  core.exports.dwconvBackpropInput(
+    dyCore.byteOffset,
+    filterCore.byteOffset,
+    dxCore.byteOffset,
+    N,
+    H,
+    W,
+    Ci,
+    Co / Ci,
+    OH,
+    OW,
+    KH,
+    KW,
+    sh,
+    sw,
+    info.padInfo.top,
+    info.padInfo.left,
+  );
   heapF32(backend, dx).set(dxCore);
   return dx;
 }

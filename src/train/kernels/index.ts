@@ -28,8 +28,12 @@ export { loadTrainingCore } from './training-core.js';
  * OneHot (replaced).
  */
 export const WASM_TRAINING_KERNELS: readonly tf.KernelConfig[] = [
-  conv2DBackpropFilterWasmConfig, conv2DBackpropInputWasmConfig, depthwiseConv2dNativeBackpropFilterWasmConfig,
-  depthwiseConv2dNativeBackpropInputWasmConfig, maxPoolGradWasmConfig, oneHotWasmConfig,
+  conv2DBackpropFilterWasmConfig,
+  conv2DBackpropInputWasmConfig,
+  depthwiseConv2dNativeBackpropFilterWasmConfig,
+  depthwiseConv2dNativeBackpropInputWasmConfig,
+  maxPoolGradWasmConfig,
+  oneHotWasmConfig,
 ];
 
 /**

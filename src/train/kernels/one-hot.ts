@@ -9,9 +9,18 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 function oneHotWasm(args: { inputs: { indices: TensorInfo }; backend: BackendWasm; attrs: NamedAttrMap }): TensorInfo {
-  const { inputs: { indices }, backend } = args;
-  const { dtype, depth, onValue, offValue } = args.attrs as unknown as { dtype: 'float32' | 'int32'; depth: number; onValue: number; offValue: number };
-  if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`OneHot (wasm, ssd-edge): dtype ${dtype} is not supported`);
+  const {
+    inputs: { indices },
+    backend,
+  } = args;
+  const { dtype, depth, onValue, offValue } = args.attrs as unknown as {
+    dtype: 'float32' | 'int32';
+    depth: number;
+    onValue: number;
+    offValue: number;
+  };
+  if (dtype !== 'float32' && dtype !== 'int32')
+    throw new Error(`OneHot (wasm, ssd-edge): dtype ${dtype} is not supported`);
   const out = backend.makeOutput([...indices.shape, depth], dtype);
   // Views after the allocation: it may grow (and so detach) the wasm heap.
   const index = backend.typedArrayFromHeap(indices);

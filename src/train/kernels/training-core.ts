@@ -19,12 +19,44 @@ export interface TrainingCoreExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   simdEnabled(): number;
-  dwconvBackpropInput(dyPtr: number, wPtr: number, dxPtr: number, numBatch: number, inH: number, inW: number, channels: number,
-                      multiplier: number, outH: number, outW: number, kh: number, kw: number, strideH: number, strideW: number,
-                      top: number, left: number): void;
-  dwconvBackpropFilter(xPtr: number, dyPtr: number, dwPtr: number, rowPtr: number, sumsPtr: number, numBatch: number, inH: number,
-                       inW: number, channels: number, multiplier: number, outH: number, outW: number, kh: number, kw: number,
-                       strideH: number, strideW: number, top: number, left: number): void;
+  dwconvBackpropInput(
+    dyPtr: number,
+    wPtr: number,
+    dxPtr: number,
+    numBatch: number,
+    inH: number,
+    inW: number,
+    channels: number,
+    multiplier: number,
+    outH: number,
+    outW: number,
+    kh: number,
+    kw: number,
+    strideH: number,
+    strideW: number,
+    top: number,
+    left: number,
+  ): void;
+  dwconvBackpropFilter(
+    xPtr: number,
+    dyPtr: number,
+    dwPtr: number,
+    rowPtr: number,
+    sumsPtr: number,
+    numBatch: number,
+    inH: number,
+    inW: number,
+    channels: number,
+    multiplier: number,
+    outH: number,
+    outW: number,
+    kh: number,
+    kw: number,
+    strideH: number,
+    strideW: number,
+    top: number,
+    left: number,
+  ): void;
 }
 
 export interface TrainingCore {
@@ -44,13 +76,18 @@ export async function instantiateTrainingCore(requested: 'auto' | CoreBuild = 'a
   try {
     bytes = await readFile(url);
   } catch (error) {
-    throw new Error(`could not load ssd-edge's training kernels (${build}) from ${url.href}: ${(error as Error).message}. ` +
-      'Run `npm run build:wasm` in a source checkout', { cause: error });
+    throw new Error(
+      `could not load ssd-edge's training kernels (${build}) from ${url.href}: ${(error as Error).message}. ` +
+        'Run `npm run build:wasm` in a source checkout',
+      { cause: error },
+    );
   }
   const { instance } = await WebAssembly.instantiate(bytes as BufferSource, {
     env: {
       abort(): never {
-        throw new Error('ssd-edge training kernels aborted: an internal invariant failed (please report this as a bug)');
+        throw new Error(
+          'ssd-edge training kernels aborted: an internal invariant failed (please report this as a bug)',
+        );
       },
     },
   });
@@ -58,7 +95,9 @@ export async function instantiateTrainingCore(requested: 'auto' | CoreBuild = 'a
   const memory = exports.memory;
   const heapBase = (exports.heapBase() + 15) & ~15;
   return {
-    build, exports, memory,
+    build,
+    exports,
+    memory,
     scratch(bytes: number, purpose: string): number {
       const needed = heapBase + bytes;
       if (needed > memory.buffer.byteLength) {
@@ -66,9 +105,12 @@ export async function instantiateTrainingCore(requested: 'auto' | CoreBuild = 'a
           memory.grow(Math.ceil((needed - memory.buffer.byteLength) / WASM_PAGE));
         } catch (error) {
           const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
-          throw new RangeError(`ssd-edge's training kernels need ${mib(needed)} of WebAssembly memory for ${purpose} (they have ` +
-            `${mib(memory.buffer.byteLength)}; wasm32 allows at most 4096 MiB) and the engine refused: ${(error as Error).message}. ` +
-            'Use a smaller batch or input size', { cause: error });
+          throw new RangeError(
+            `ssd-edge's training kernels need ${mib(needed)} of WebAssembly memory for ${purpose} (they have ` +
+              `${mib(memory.buffer.byteLength)}; wasm32 allows at most 4096 MiB) and the engine refused: ${(error as Error).message}. ` +
+              'Use a smaller batch or input size',
+            { cause: error },
+          );
         }
       }
       return heapBase;
@@ -82,20 +124,24 @@ let loading: Promise<TrainingCore> | undefined;
 /** Loads the module the training kernels use ('auto': SIMD where the engine has it). Idempotent. */
 export function loadTrainingCore(): Promise<TrainingCore> {
   if (core !== undefined) return Promise.resolve(core);
-  loading ??= instantiateTrainingCore().then(loaded => {
-    core = loaded;
-    return loaded;
-  }).finally(() => {
-    loading = undefined;
-  });
+  loading ??= instantiateTrainingCore()
+    .then((loaded) => {
+      core = loaded;
+      return loaded;
+    })
+    .finally(() => {
+      loading = undefined;
+    });
   return loading;
 }
 
 /** The loaded training module; throws, saying what to call first, when it is not loaded. */
 export function trainingCore(kernel: string): TrainingCore {
   if (core === undefined) {
-    throw new Error(`${kernel} (wasm, ssd-edge): the training kernels are not loaded; ` +
-      'call initTraining({ backend: "wasm" }) (or await loadTrainingCore()) before running gradients');
+    throw new Error(
+      `${kernel} (wasm, ssd-edge): the training kernels are not loaded; ` +
+        'call initTraining({ backend: "wasm" }) (or await loadTrainingCore()) before running gradients',
+    );
   }
   return core;
 }

@@ -3,7 +3,9 @@
 // override. Every function returns plain data for the Node test to compare.
 const api = await import('/bundle/ssd-edge.mjs');
 const log = document.getElementById('log');
-const say = (text) => { log.textContent += `${text}\n`; };
+const say = (text) => {
+  log.textContent += `${text}\n`;
+};
 
 /** The image at `url` as each input kind: an <img>, a canvas, ImageData and an ImageBitmap. */
 async function inputs(url) {
@@ -21,7 +23,8 @@ async function inputs(url) {
   return { img, canvas, imageData, imageBitmap };
 }
 
-const plain = (detections) => detections.map(({ classId, label, score, box, pixelBox }) => ({ classId, label, score, box, pixelBox }));
+const plain = (detections) =>
+  detections.map(({ classId, label, score, box, pixelBox }) => ({ classId, label, score, box, pixelBox }));
 
 /** Detections of each input kind (default all) with one detector. */
 async function detectEach(options, imageUrl, kinds) {
@@ -36,8 +39,13 @@ async function detectEach(options, imageUrl, kinds) {
       say(`${detector.backend} ${kind}: ${results[kind].length} detections, ${JSON.stringify(detector.lastTimings)}`);
     }
     return {
-      backend: detector.backend, backendReason: detector.backendReason, adapter: detector.adapter ?? null,
-      threads: detector.threads, coreBuild: detector.coreBuild, results, timings,
+      backend: detector.backend,
+      backendReason: detector.backendReason,
+      adapter: detector.adapter ?? null,
+      threads: detector.threads,
+      coreBuild: detector.coreBuild,
+      results,
+      timings,
     };
   } finally {
     await detector.dispose();
@@ -55,8 +63,14 @@ async function time(options, imageUrl, runs) {
       all.push(detector.lastTimings);
     }
     const median = (key) => all.map((t) => t[key]).sort((a, b) => a - b)[Math.floor(runs / 2)];
-    return { backend: detector.backend, threads: detector.threads,
-      decode: median('decode'), preprocess: median('preprocess'), inference: median('inference'), postprocess: median('postprocess') };
+    return {
+      backend: detector.backend,
+      threads: detector.threads,
+      decode: median('decode'),
+      preprocess: median('preprocess'),
+      inference: median('inference'),
+      postprocess: median('postprocess'),
+    };
   } finally {
     await detector.dispose();
   }
@@ -65,7 +79,10 @@ async function time(options, imageUrl, runs) {
 /** Where the core's wasm is looked for: a wrong folder gives an error naming it; the right one works. */
 async function wasmOverride(wrong, right) {
   api.setWasmBaseUrl(wrong);
-  const failure = await api.createPostprocessor('ssd300Voc').then(() => 'no error', (error) => error.message);
+  const failure = await api.createPostprocessor('ssd300Voc').then(
+    () => 'no error',
+    (error) => error.message,
+  );
   api.setWasmBaseUrl(right);
   const post = await api.createPostprocessor('ssd300Voc');
   const build = post.build;
@@ -79,8 +96,10 @@ async function withoutSimd(modelUrl) {
   const post = await api.createPostprocessor('ssd300Voc');
   const build = post.build;
   post.dispose();
-  const detectorError = await api.createDetector({ model: modelUrl, profile: 'low-power' })
-    .then((d) => d.dispose().then(() => 'no error'), (error) => error.message);
+  const detectorError = await api.createDetector({ model: modelUrl, profile: 'low-power' }).then(
+    (d) => d.dispose().then(() => 'no error'),
+    (error) => error.message,
+  );
   return { simd: api.simdSupported(), build, detectorError };
 }
 

@@ -3,9 +3,9 @@
 // returns the outputs as base64 float32 bytes plus timings; `window.ortPage.report(...)` writes the
 // test's comparison into the table so that the screenshot shows it.
 const params = new URLSearchParams(location.search);
-const build = params.get('build') ?? 'ort.min.mjs';       // a file of onnxruntime-web's dist/
+const build = params.get('build') ?? 'ort.min.mjs'; // a file of onnxruntime-web's dist/
 const threads = Number(params.get('threads') ?? '2');
-const verbose = params.get('log') === 'verbose';           // onnxruntime's own logs, node placement included
+const verbose = params.get('log') === 'verbose'; // onnxruntime's own logs, node placement included
 
 const envBox = document.getElementById('env');
 const tbody = document.querySelector('#runs tbody');
@@ -24,13 +24,17 @@ async function fetchBytes(url) {
 }
 
 async function adapterInfo() {
-  if (!navigator.gpu) return { available: false, reason: 'navigator.gpu is missing (WebGPU not enabled in this browser)' };
+  if (!navigator.gpu)
+    return { available: false, reason: 'navigator.gpu is missing (WebGPU not enabled in this browser)' };
   const adapter = await navigator.gpu.requestAdapter();
   if (!adapter) return { available: false, reason: 'navigator.gpu.requestAdapter() returned null (no WebGPU adapter)' };
   const info = adapter.info ?? {};
   return {
-    available: true, adapter,
-    vendor: info.vendor ?? '', architecture: info.architecture ?? '', device: info.device ?? '',
+    available: true,
+    adapter,
+    vendor: info.vendor ?? '',
+    architecture: info.architecture ?? '',
+    device: info.device ?? '',
     description: info.description ?? '',
     isFallbackAdapter: info.isFallbackAdapter ?? adapter.isFallbackAdapter ?? null,
   };
@@ -49,20 +53,30 @@ const ready = (async () => {
   ort.env.logLevel = verbose ? 'verbose' : 'warning';
   const gpu = await adapterInfo();
   const [model, input, meta] = await Promise.all([
-    fetchBytes('/model.onnx'), fetchBytes('/input.bin'), fetch('/input.json').then((r) => r.json()),
+    fetchBytes('/model.onnx'),
+    fetchBytes('/input.bin'),
+    fetch('/input.json').then((r) => r.json()),
   ]);
-  envBox.textContent = `onnxruntime-web ${ort.env.versions?.web ?? '?'} (${build}), ` +
+  envBox.textContent =
+    `onnxruntime-web ${ort.env.versions?.web ?? '?'} (${build}), ` +
     `crossOriginIsolated ${globalThis.crossOriginIsolated}, hardwareConcurrency ${navigator.hardwareConcurrency}, ` +
     `WebGPU adapter: ${describe(gpu)}; model ${(model.length / 1024).toFixed(0)} KiB, input [${meta.dims}]`;
   return { ort, gpu, model, input: new Float32Array(input.buffer, input.byteOffset, input.byteLength / 4), meta };
 })();
 
-ready.catch((error) => { envBox.textContent = `FAILED to load: ${error.message}`; envBox.className = 'fail'; });
+ready.catch((error) => {
+  envBox.textContent = `FAILED to load: ${error.message}`;
+  envBox.className = 'fail';
+});
 
 async function run(backend) {
   const row = tbody.insertRow();
   row.id = `row-${backend}`;
-  const cell = (text) => { const c = row.insertCell(); c.textContent = text; return c; };
+  const cell = (text) => {
+    const c = row.insertCell();
+    c.textContent = text;
+    return c;
+  };
   cell(backend);
   try {
     return await runIn(backend, cell);
@@ -84,7 +98,9 @@ async function runIn(backend, cell) {
   // session log severity 0 (verbose): onnxruntime then logs where it placed the graph's nodes
   // ("All nodes placed on [JsExecutionProvider]"), which the test reads from the console
   const session = await ort.InferenceSession.create(model, {
-    executionProviders: [backend], logSeverityLevel: 0, logVerbosityLevel: 0,
+    executionProviders: [backend],
+    logSeverityLevel: 0,
+    logVerbosityLevel: 0,
   });
   const t1 = performance.now();
   let device = null;
@@ -104,19 +120,32 @@ async function runIn(backend, cell) {
     const tensor = second[name];
     outputs[name] = { dims: [...tensor.dims], type: tensor.type, base64: base64(tensor.data) };
     // the first run must equal the second (catches uninitialised or stale GPU buffers)
-    const a = first[name].data, b = tensor.data;
+    const a = first[name].data,
+      b = tensor.data;
     let diff = 0;
     for (let i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
     outputs[name].firstVsSecondMaxAbs = diff;
   }
   await session.release();
   const result = {
-    backend, build,
-    threads: ort.env.wasm.numThreads, crossOriginIsolated: globalThis.crossOriginIsolated,
-    adapter: backend === 'webgpu' ? { vendor: gpu.vendor, architecture: gpu.architecture, device: gpu.device,
-      description: gpu.description, isFallbackAdapter: gpu.isFallbackAdapter } : null,
+    backend,
+    build,
+    threads: ort.env.wasm.numThreads,
+    crossOriginIsolated: globalThis.crossOriginIsolated,
+    adapter:
+      backend === 'webgpu'
+        ? {
+            vendor: gpu.vendor,
+            architecture: gpu.architecture,
+            device: gpu.device,
+            description: gpu.description,
+            isFallbackAdapter: gpu.isFallbackAdapter,
+          }
+        : null,
     gpuDevice: backend === 'webgpu' ? device !== null && typeof device === 'object' : null,
-    createMs: t1 - t0, firstRunMs: t2 - t1, secondRunMs: t3 - t2,
+    createMs: t1 - t0,
+    firstRunMs: t2 - t1,
+    secondRunMs: t3 - t2,
     outputs,
   };
   cell(backend === 'webgpu' ? describe(gpu) : '—');
@@ -124,7 +153,11 @@ async function runIn(backend, cell) {
   cell(`${result.createMs.toFixed(0)} ms`);
   cell(`${result.firstRunMs.toFixed(0)} ms`);
   cell(`${result.secondRunMs.toFixed(0)} ms`);
-  cell(Object.entries(outputs).map(([name, o]) => `${name} [${o.dims}]`).join(', '));
+  cell(
+    Object.entries(outputs)
+      .map(([name, o]) => `${name} [${o.dims}]`)
+      .join(', '),
+  );
   cell('').className = 'placement';
   cell('…').className = 'verdict';
   return result;
@@ -135,7 +168,14 @@ function report(backend, placement, text, ok) {
   const where = document.querySelector(`#row-${backend} .placement`);
   if (where) where.textContent = placement;
   const verdict = document.querySelector(`#row-${backend} .verdict`);
-  if (verdict) { verdict.textContent = text; verdict.className = `verdict ${ok ? 'ok' : 'fail'}`; }
+  if (verdict) {
+    verdict.textContent = text;
+    verdict.className = `verdict ${ok ? 'ok' : 'fail'}`;
+  }
 }
 
-window.ortPage = { ready: ready.then(({ gpu }) => ({ adapter: describe(gpu), gpu: { ...gpu, adapter: undefined } })), run, report };
+window.ortPage = {
+  ready: ready.then(({ gpu }) => ({ adapter: describe(gpu), gpu: { ...gpu, adapter: undefined } })),
+  run,
+  report,
+};

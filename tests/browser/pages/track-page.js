@@ -5,9 +5,26 @@ const ortUrl = '/ort/ort.min.mjs';
 let detector;
 
 const plain = (r) => ({
-  frame: r.frame, timestampMs: r.timestampMs, detected: r.detected, queue: r.queue, maxQueue: r.maxQueue, dropped: r.dropped,
-  fps: r.fps, sourceFps: r.sourceFps, detectionFps: r.detectionFps, width: r.sourceWidth, height: r.sourceHeight, timings: r.timings,
-  objects: r.objects.map(({ trackId, label, score, state, box, cssBox }) => ({ trackId, label, score, state, box, cssBox })),
+  frame: r.frame,
+  timestampMs: r.timestampMs,
+  detected: r.detected,
+  queue: r.queue,
+  maxQueue: r.maxQueue,
+  dropped: r.dropped,
+  fps: r.fps,
+  sourceFps: r.sourceFps,
+  detectionFps: r.detectionFps,
+  width: r.sourceWidth,
+  height: r.sourceHeight,
+  timings: r.timings,
+  objects: r.objects.map(({ trackId, label, score, state, box, cssBox }) => ({
+    trackId,
+    label,
+    score,
+    state,
+    box,
+    cssBox,
+  })),
 });
 
 async function getDetector() {
@@ -16,7 +33,15 @@ async function getDetector() {
 }
 
 /** Tracks the fake camera until `results` results (or `seconds`), then stops; the results and the summary. */
-async function camera({ results: wanted, seconds, every = 1, useVideo = false, tracker = { minHits: 2, maxAge: 5 }, track = true, raise }) {
+async function camera({
+  results: wanted,
+  seconds,
+  every = 1,
+  useVideo = false,
+  tracker = { minHits: 2, maxAge: 5 },
+  track = true,
+  raise,
+}) {
   const d = await getDetector();
   const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
   let source = stream;
@@ -28,21 +53,32 @@ async function camera({ results: wanted, seconds, every = 1, useVideo = false, t
   }
   const results = [];
   let enough;
-  const finished = new Promise((resolve) => { enough = resolve; });
+  const finished = new Promise((resolve) => {
+    enough = resolve;
+  });
   let handle;
-  handle = await d.track(source, (r) => {
-    results.push(plain(r));
-    // raise: { after, scoreThreshold } — new thresholds mid-run, as the demo's slider sends them
-    if (raise && results.length === raise.after) handle.setThresholds({ scoreThreshold: raise.scoreThreshold });
-    if (results.length >= wanted) enough();
-  }, { ortUrl, every, tracker, track });
+  handle = await d.track(
+    source,
+    (r) => {
+      results.push(plain(r));
+      // raise: { after, scoreThreshold } — new thresholds mid-run, as the demo's slider sends them
+      if (raise && results.length === raise.after) handle.setThresholds({ scoreThreshold: raise.scoreThreshold });
+      if (results.length >= wanted) enough();
+    },
+    { ortUrl, every, tracker, track },
+  );
   const worker = handle.worker;
   await Promise.race([finished, new Promise((r) => setTimeout(r, seconds * 1000))]);
   const summary = await handle.stop();
   stream.getTracks().forEach((t) => t.stop());
   // what setThresholds refuses (checked before anything is sent, even after stop)
   const refused = [{ scoreThresold: 0.5 }, { nmsThreshold: 2 }].map((o) => {
-    try { handle.setThresholds(o); return 'accepted'; } catch (error) { return `${error.name}: ${error.message}`; }
+    try {
+      handle.setThresholds(o);
+      return 'accepted';
+    } catch (error) {
+      return `${error.name}: ${error.message}`;
+    }
   });
   return { results, summary, framesHeld: handle.framesHeld, worker, refused };
 }
@@ -71,7 +107,9 @@ async function recordClipOnce(ms) {
   const recorder = new MediaRecorder(canvas.captureStream(15), { mimeType: 'video/webm' });
   const chunks = [];
   recorder.ondataavailable = (e) => chunks.push(e.data);
-  const stopped = new Promise((resolve) => { recorder.onstop = resolve; });
+  const stopped = new Promise((resolve) => {
+    recorder.onstop = resolve;
+  });
   const started = performance.now();
   const draw = () => {
     context.fillStyle = '#86a';
@@ -94,7 +132,12 @@ async function recordClipOnce(ms) {
   video.src = URL.createObjectURL(blob);
   await new Promise((resolve, reject) => {
     video.onloadedmetadata = resolve;
-    video.onerror = () => reject(new Error(`the recorded clip (${blob.size} bytes in ${chunks.length} chunks) does not load: ${video.error?.message}`));
+    video.onerror = () =>
+      reject(
+        new Error(
+          `the recorded clip (${blob.size} bytes in ${chunks.length} chunks) does not load: ${video.error?.message}`,
+        ),
+      );
   });
   return video;
 }
@@ -150,7 +193,13 @@ async function badInputs() {
     const video = await recordedClip(1500);
     document.body.append(video);
     let results = 0;
-    const handle = await d.track(video, () => { results++; }, { ortUrl });
+    const handle = await d.track(
+      video,
+      () => {
+        results++;
+      },
+      { ortUrl },
+    );
     await video.play();
     out.videoEndsSummary = { ...(await handle.done), resultsSeen: results };
     video.remove();
@@ -166,5 +215,12 @@ async function badInputs() {
   return out;
 }
 
-window.trackPage = { ready: true, camera, badInputs, prepare: async () => { await getDetector(); } };
+window.trackPage = {
+  ready: true,
+  camera,
+  badInputs,
+  prepare: async () => {
+    await getDetector();
+  },
+};
 document.getElementById('log').textContent = 'ready';

@@ -50,8 +50,35 @@ let root: string;
  * reader reads of an image).
  */
 function jpegHeader(width: number, height: number): Uint8Array {
-  return new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0x00, 0x00, // SOI, an APP0 segment to walk over
-    0xff, 0xc0, 0x00, 0x11, 0x08, height >> 8, height & 0xff, width >> 8, width & 0xff, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1]);
+  return new Uint8Array([
+    0xff,
+    0xd8,
+    0xff,
+    0xe0,
+    0x00,
+    0x04,
+    0x00,
+    0x00, // SOI, an APP0 segment to walk over
+    0xff,
+    0xc0,
+    0x00,
+    0x11,
+    0x08,
+    height >> 8,
+    height & 0xff,
+    width >> 8,
+    width & 0xff,
+    3,
+    1,
+    0x22,
+    0,
+    2,
+    0x11,
+    1,
+    3,
+    0x11,
+    1,
+  ]);
 }
 const JPEG_500x375 = jpegHeader(500, 375);
 
@@ -89,7 +116,7 @@ describe('readVocDataset', () => {
     const expected = [47 / 500, 239 / 375, 194 / 500, 370 / 375, 0, 0, 499 / 500, 374 / 375];
     assert.deepEqual([...item.boxes], expected.map(Math.fround));
     assert.deepEqual([...item.labels], [VOC_CLASSES.indexOf('dog') + 1, VOC_CLASSES.indexOf('person') + 1]);
-    assert.equal(item.labels[0], 12);   // dog is class 12 with background at 0 (as in the presets)
+    assert.equal(item.labels[0], 12); // dog is class 12 with background at 0 (as in the presets)
     assert.deepEqual([...item.difficult], [0, 1]);
     assert.deepEqual([...item.truncated], [1, 0]);
   });
@@ -113,14 +140,21 @@ describe('readVocDataset', () => {
   it('reads an annotation without objects as an empty item', async () => {
     const xml = '<annotation><size><width>10</width><height>20</height></size></annotation>';
     const dir = await writeDataset(join(root, 'empty'), {
-      'ImageSets/Main/test.txt': 'a\n', 'Annotations/a.xml': xml, 'JPEGImages/a.jpg': jpegHeader(10, 20),
+      'ImageSets/Main/test.txt': 'a\n',
+      'Annotations/a.xml': xml,
+      'JPEGImages/a.jpg': jpegHeader(10, 20),
     });
     const { items } = await readVocDataset(dir, { split: 'test' });
     assert.equal(items[0].boxes.length, 0);
     assert.equal(items[0].labels.length, 0);
   });
 
-  async function expectError(name: string, files: Record<string, string | Uint8Array>, pattern: RegExp, split = 'test') {
+  async function expectError(
+    name: string,
+    files: Record<string, string | Uint8Array>,
+    pattern: RegExp,
+    split = 'test',
+  ) {
     const dir = await writeDataset(join(root, name), files);
     await assert.rejects(readVocDataset(dir, { split }), pattern);
   }
@@ -131,15 +165,24 @@ describe('readVocDataset', () => {
   });
 
   it('names a missing annotation and a missing image', async () => {
-    await expectError('no-xml', { 'ImageSets/Main/test.txt': '000001\n', 'JPEGImages/000001.jpg': JPEG_500x375 },
-      /annotation of '000001' missing: .*Annotations[/\\]000001\.xml/);
-    await expectError('no-jpg', { 'ImageSets/Main/test.txt': '000001\n', 'Annotations/000001.xml': FIXTURE },
-      /image missing: .*JPEGImages[/\\]000001\.jpg/);
+    await expectError(
+      'no-xml',
+      { 'ImageSets/Main/test.txt': '000001\n', 'JPEGImages/000001.jpg': JPEG_500x375 },
+      /annotation of '000001' missing: .*Annotations[/\\]000001\.xml/,
+    );
+    await expectError(
+      'no-jpg',
+      { 'ImageSets/Main/test.txt': '000001\n', 'Annotations/000001.xml': FIXTURE },
+      /image missing: .*JPEGImages[/\\]000001\.jpg/,
+    );
   });
 
   it('names the file and line of malformed XML', async () => {
     const cases: [string, RegExp][] = [
-      [FIXTURE.replace('</pose>', ''), /000001\.xml: malformed XML at line 16: Expected closing tag 'pose' \(opened in line \d+, col \d+\) instead of closing tag 'object'/],
+      [
+        FIXTURE.replace('</pose>', ''),
+        /000001\.xml: malformed XML at line 16: Expected closing tag 'pose' \(opened in line \d+, col \d+\) instead of closing tag 'object'/,
+      ],
       [FIXTURE.replace(/<\/annotation>\s*$/, ''), /000001\.xml: malformed XML .*Unclosed tag 'annotation'/],
       [FIXTURE.replace('<xmin>48', '<xmin 48'), /000001\.xml: malformed XML at line 15: .*attribute/],
       [FIXTURE.replace('PASCAL &amp;', 'PASCAL &'), /000001\.xml: malformed XML at line 7: char '&' is not expected/],
@@ -148,26 +191,49 @@ describe('readVocDataset', () => {
       ['', /000001\.xml: malformed XML .*no root element/],
     ];
     for (const [i, [xml, pattern]] of cases.entries()) {
-      await expectError(`bad-xml-${i}`, { ...good, 'ImageSets/Main/test.txt': '000001\n', 'Annotations/000001.xml': xml }, pattern);
+      await expectError(
+        `bad-xml-${i}`,
+        { ...good, 'ImageSets/Main/test.txt': '000001\n', 'Annotations/000001.xml': xml },
+        pattern,
+      );
     }
   });
 
   it('names the file for missing fields, unknown classes and boxes outside the image', async () => {
     const cases: [string, RegExp][] = [
-      [FIXTURE.replace('<name> Dog </name>', '<name>unicorn</name>'), /000001\.xml: object 1 has unknown class 'unicorn' \(known: aeroplane,/],
-      [FIXTURE.replace('<name> Dog </name>', '<name>background</name>'), /000001\.xml: object 1 has unknown class 'background'/],
-      [FIXTURE.replace('<xmax>195</xmax>', '<xmax>501</xmax>'), /000001\.xml: object 1 \('dog'\) box \[48, 240, 501, 371\] is outside the 500×375 image/],
+      [
+        FIXTURE.replace('<name> Dog </name>', '<name>unicorn</name>'),
+        /000001\.xml: object 1 has unknown class 'unicorn' \(known: aeroplane,/,
+      ],
+      [
+        FIXTURE.replace('<name> Dog </name>', '<name>background</name>'),
+        /000001\.xml: object 1 has unknown class 'background'/,
+      ],
+      [
+        FIXTURE.replace('<xmax>195</xmax>', '<xmax>501</xmax>'),
+        /000001\.xml: object 1 \('dog'\) box \[48, 240, 501, 371\] is outside the 500×375 image/,
+      ],
       [FIXTURE.replace('<xmin>1</xmin>', '<xmin>0</xmin>'), /000001\.xml: object 2 \('person'\) box .* outside/],
       [FIXTURE.replace('<ymin>240</ymin>', '<ymin>372</ymin>'), /000001\.xml: object 1 .*inverted/],
-      [FIXTURE.replace('<xmin>48</xmin>', '<xmin>4x8</xmin>'), /000001\.xml: object 1 bndbox\/xmin is '4x8', not a number/],
+      [
+        FIXTURE.replace('<xmin>48</xmin>', '<xmin>4x8</xmin>'),
+        /000001\.xml: object 1 bndbox\/xmin is '4x8', not a number/,
+      ],
       [FIXTURE.replace('<ymax>371</ymax>', ''), /000001\.xml: object 1 bndbox has no <ymax>/],
       [FIXTURE.replace(/<size>.*<\/size>/, ''), /000001\.xml: annotation has no <size>/],
       [FIXTURE.replace('<width>500</width>', '<width>0</width>'), /000001\.xml: image size 0×375 is not positive/],
-      [FIXTURE.replace('<difficult>0</difficult>', '<difficult>2</difficult>'), /000001\.xml: object 1\/difficult is 2/],
+      [
+        FIXTURE.replace('<difficult>0</difficult>', '<difficult>2</difficult>'),
+        /000001\.xml: object 1\/difficult is 2/,
+      ],
       ['<foo/>', /000001\.xml: root element is <foo>/],
     ];
     for (const [i, [xml, pattern]] of cases.entries()) {
-      await expectError(`bad-field-${i}`, { ...good, 'ImageSets/Main/test.txt': '000001\n', 'Annotations/000001.xml': xml }, pattern);
+      await expectError(
+        `bad-field-${i}`,
+        { ...good, 'ImageSets/Main/test.txt': '000001\n', 'Annotations/000001.xml': xml },
+        pattern,
+      );
     }
   });
 });
@@ -175,12 +241,19 @@ describe('readVocDataset', () => {
 describe('readVocDataset refuses what would break training (or, with skipInvalid, leaves it out)', () => {
   const degenerate = FIXTURE.replace('<xmax>195</xmax>', '<xmax>48</xmax>'); // the dog: xmin = xmax
   const flat = FIXTURE.replace('<ymin>1</ymin>', '<ymin>375</ymin>'); // the person: ymin = ymax
-  const files = (xml: string, image: string | Uint8Array = JPEG_500x375, list = '000001\n') =>
-    ({ 'ImageSets/Main/test.txt': list, 'Annotations/000001.xml': xml, 'JPEGImages/000001.jpg': image });
+  const files = (xml: string, image: string | Uint8Array = JPEG_500x375, list = '000001\n') => ({
+    'ImageSets/Main/test.txt': list,
+    'Annotations/000001.xml': xml,
+    'JPEGImages/000001.jpg': image,
+  });
 
   it('a box of zero width or height, naming the file', async () => {
     for (const [name, xml, pattern] of [
-      ['zero-width', degenerate, /000001\.xml: object 1 \('dog'\) box \[48, 240, 48, 371\] has zero width \(xmin = xmax\)/],
+      [
+        'zero-width',
+        degenerate,
+        /000001\.xml: object 1 \('dog'\) box \[48, 240, 48, 371\] has zero width \(xmin = xmax\)/,
+      ],
       ['zero-height', flat, /000001\.xml: object 2 \('person'\) box \[1, 375, 500, 375\] has zero height/],
     ] as const) {
       const dir = await writeDataset(join(root, name), files(xml));
@@ -190,17 +263,29 @@ describe('readVocDataset refuses what would break training (or, with skipInvalid
 
   it('a <size> that disagrees with the image, or an image that is neither JPEG nor PNG', async () => {
     const sharp = (await import('sharp')).default;
-    const real = await sharp({ create: { width: 500, height: 376, channels: 3, background: 'gray' } }).jpeg().toBuffer();
-    const png = await sharp({ create: { width: 500, height: 375, channels: 3, background: 'gray' } }).png().toBuffer();
+    const real = await sharp({ create: { width: 500, height: 376, channels: 3, background: 'gray' } })
+      .jpeg()
+      .toBuffer();
+    const png = await sharp({ create: { width: 500, height: 375, channels: 3, background: 'gray' } })
+      .png()
+      .toBuffer();
     const exact = await sharp({ create: { width: 500, height: 375, channels: 3, background: 'gray' } })
-      .jpeg().withMetadata({ exif: { IFD0: { ImageDescription: 'x'.repeat(5000) } } }).toBuffer();
+      .jpeg()
+      .withMetadata({ exif: { IFD0: { ImageDescription: 'x'.repeat(5000) } } })
+      .toBuffer();
     let dir = await writeDataset(join(root, 'size-jpeg'), files(FIXTURE, real));
-    await assert.rejects(readVocDataset(dir, { split: 'test' }), /000001\.xml: <size> 500×375 disagrees with the image .*000001\.jpg, 500×376/);
+    await assert.rejects(
+      readVocDataset(dir, { split: 'test' }),
+      /000001\.xml: <size> 500×375 disagrees with the image .*000001\.jpg, 500×376/,
+    );
     dir = await writeDataset(join(root, 'size-header'), files(FIXTURE, jpegHeader(375, 500)));
     await assert.rejects(readVocDataset(dir, { split: 'test' }), /disagrees with the image .*, 375×500/);
     dir = await writeDataset(join(root, 'size-text'), files(FIXTURE, 'not an image'));
     await assert.rejects(readVocDataset(dir, { split: 'test' }), /000001\.jpg: neither a JPEG nor a PNG/);
-    for (const [name, image] of [['size-png', png], ['size-exif', exact]] as const) {
+    for (const [name, image] of [
+      ['size-png', png],
+      ['size-exif', exact],
+    ] as const) {
       dir = await writeDataset(join(root, name), files(FIXTURE, image));
       assert.equal((await readVocDataset(dir, { split: 'test' })).items.length, 1, `${name} agrees with <size>`);
     }
@@ -208,19 +293,31 @@ describe('readVocDataset refuses what would break training (or, with skipInvalid
 
   it('an id listed twice in a split', async () => {
     const dir = await writeDataset(join(root, 'twice'), files(FIXTURE, JPEG_500x375, '000001\n000001 1\n'));
-    await assert.rejects(readVocDataset(dir, { split: 'test' }), /ImageSets[/\\]Main[/\\]test\.txt: id '000001' is listed twice/);
+    await assert.rejects(
+      readVocDataset(dir, { split: 'test' }),
+      /ImageSets[/\\]Main[/\\]test\.txt: id '000001' is listed twice/,
+    );
   });
 
   it('with skipInvalid: leaves out bad boxes, bad images and repeats, and counts them', async () => {
     const dir = await writeDataset(join(root, 'skip'), {
       'ImageSets/Main/test.txt': 'a\nb\nc\na\n',
-      'Annotations/a.xml': degenerate, 'JPEGImages/a.jpg': JPEG_500x375,        // one box left out, one kept
-      'Annotations/b.xml': FIXTURE, 'JPEGImages/b.jpg': jpegHeader(400, 300),   // size disagrees: image left out
-      'Annotations/c.xml': FIXTURE, 'JPEGImages/c.jpg': JPEG_500x375,           // fine
+      'Annotations/a.xml': degenerate,
+      'JPEGImages/a.jpg': JPEG_500x375, // one box left out, one kept
+      'Annotations/b.xml': FIXTURE,
+      'JPEGImages/b.jpg': jpegHeader(400, 300), // size disagrees: image left out
+      'Annotations/c.xml': FIXTURE,
+      'JPEGImages/c.jpg': JPEG_500x375, // fine
     });
     await assert.rejects(readVocDataset(dir, { split: 'test' }), /listed twice .*skipInvalid/);
     const ds = await readVocDataset(dir, { split: 'test', skipInvalid: true });
-    assert.deepEqual(ds.items.map((item) => [item.id, item.labels.length]), [['a', 1], ['c', 2]]);
+    assert.deepEqual(
+      ds.items.map((item) => [item.id, item.labels.length]),
+      [
+        ['a', 1],
+        ['c', 2],
+      ],
+    );
     assert.deepEqual([...ds.items[0].difficult], [1], 'the kept box keeps its own flags');
     assert.deepEqual([ds.skipped.boxes, ds.skipped.images], [1, 2]);
     assert.equal(ds.skipped.messages.length, 3);
@@ -233,17 +330,24 @@ describe('parseXml', () => {
   it('decodes entities and character references and keeps nested structure', () => {
     const el = parseXml('<a x="1" y=\'2\'><b>&lt;&#65;&#x42;&gt;</b><c/><b>2</b></a>', 'x.xml');
     assert.equal(el.name, 'a');
-    assert.deepEqual(el.children.map((c) => c.name), ['b', 'c', 'b']);
+    assert.deepEqual(
+      el.children.map((c) => c.name),
+      ['b', 'c', 'b'],
+    );
     assert.equal(el.children[0].text, '<AB>');
     assert.equal(el.children[1].children.length, 0);
   });
 
   it('reads what real annotation files carry: a BOM, a declaration, DOCTYPE, comments, attributes, CDATA, CRLF', () => {
-    const xml = '\ufeff<?xml version="1.0" encoding="utf-8"?>\r\n<!DOCTYPE annotation>\r\n<!-- made by a labelling tool -->\r\n' +
+    const xml =
+      '\ufeff<?xml version="1.0" encoding="utf-8"?>\r\n<!DOCTYPE annotation>\r\n<!-- made by a labelling tool -->\r\n' +
       '<annotation verified="yes"><folder>VOC &amp; co</folder><object><name><![CDATA[dog]]></name><bndbox><xmin>1</xmin></bndbox></object></annotation>\r\n';
     const el = parseXml(xml, 'x.xml');
     assert.equal(el.name, 'annotation');
-    assert.deepEqual(el.children.map((c) => c.name), ['folder', 'object']);
+    assert.deepEqual(
+      el.children.map((c) => c.name),
+      ['folder', 'object'],
+    );
     assert.equal(el.children[0].text, 'VOC & co');
     assert.equal(el.children[1].children[0].text, 'dog');
     assert.equal(el.children[1].children[1].children[0].text, '1', 'numbers stay text: the reader parses them');

@@ -30,19 +30,30 @@ async function fetchBytes(url) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-const info = (t) => ({ id: t.id, name: t.name, shape: t.shape === '' ? [] : t.shape.split(',').map(Number), dtype: t.dataType });
+const info = (t) => ({
+  id: t.id,
+  name: t.name,
+  shape: t.shape === '' ? [] : t.shape.split(',').map(Number),
+  dtype: t.dataType,
+});
 
 window.tfliteReference = {
   async environment() {
     const features = await tflite.getWasmFeatures();
     return {
-      simd: features.simd, multiThreading: features.multiThreading, crossOriginIsolated: self.crossOriginIsolated,
-      hardwareConcurrency: navigator.hardwareConcurrency, userAgent: navigator.userAgent,
+      simd: features.simd,
+      multiThreading: features.multiThreading,
+      crossOriginIsolated: self.crossOriginIsolated,
+      hardwareConcurrency: navigator.hardwareConcurrency,
+      userAgent: navigator.userAgent,
     };
   },
 
   async load(url, options) {
-    if (runner) { runner.cleanUp(); runner = null; }
+    if (runner) {
+      runner.cleanUp();
+      runner = null;
+    }
     const bytes = await fetchBytes(url);
     const start = performance.now();
     runner = await tfweb.TFLiteWebModelRunner.create(bytes.buffer, { ...options });
@@ -51,8 +62,10 @@ window.tfliteReference = {
     const script = document.getElementById('tflite_web_api_loader_script');
     statusLine().textContent = `model loaded (${bytes.length} bytes) in ${loadMs.toFixed(0)} ms`;
     return {
-      loadMs, wasmScript: script ? script.getAttribute('src') : null,
-      inputs: runner.getInputs().map(info), outputs: runner.getOutputs().map(info),
+      loadMs,
+      wasmScript: script ? script.getAttribute('src') : null,
+      inputs: runner.getInputs().map(info),
+      outputs: runner.getOutputs().map(info),
     };
   },
 
@@ -65,7 +78,9 @@ window.tfliteReference = {
       if (inputs.length !== 1) throw new Error(`the model has ${inputs.length} inputs; the runner feeds exactly one`);
       const target = inputs[0].data();
       if (target.byteLength !== bytes.length) {
-        throw new Error(`input ${url} has ${bytes.length} bytes; the model's input '${inputs[0].name}' [${inputs[0].shape}] ${inputs[0].dataType} needs ${target.byteLength}`);
+        throw new Error(
+          `input ${url} has ${bytes.length} bytes; the model's input '${inputs[0].name}' [${inputs[0].shape}] ${inputs[0].dataType} needs ${target.byteLength}`,
+        );
       }
       new Uint8Array(target.buffer, target.byteOffset, target.byteLength).set(bytes);
       const start = performance.now();
