@@ -7,7 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createDetector } from '../runtime/detector.js';
 import type { ImageDetection } from '../runtime/types.js';
-import { describeOptions, numberOption, parseArgs, type OptionSpec } from './args.js';
+import { describeOptions, integerOption, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { writeAnnotated } from './annotate.js';
 import { MODEL_OPTION_HELP, resolveModelOption } from './model-option.js';
 import { planAnnotatedOutputs, planOutputFile } from './output-paths.js';
@@ -127,10 +127,10 @@ async function runVideoDetect(
       input,
       ...common,
       preset: options.preset as string | undefined,
-      threads: numberOption(options, 'threads', 1, 256),
-      every: numberOption(options, 'every', 1, 1e9) ?? 1,
+      threads: integerOption(options, 'threads', 1, 256),
+      every: integerOption(options, 'every', 1, 1e9) ?? 1,
       track: options.track === true,
-      minHits: numberOption(options, 'min-hits', 1, 1000),
+      minHits: integerOption(options, 'min-hits', 1, 1000),
       out: options.out as string | undefined,
       json: options.json as string | true | undefined,
       ffmpeg: options.ffmpeg as string | undefined,
@@ -198,7 +198,7 @@ export async function runDetect(argv: string[]): Promise<void> {
     model: modelPath,
     preset: options.preset as string | undefined,
     backend: backend as 'auto',
-    threads: numberOption(options, 'threads', 1, 256),
+    threads: integerOption(options, 'threads', 1, 256),
   });
   const results: Record<string, ImageDetection[]> = {};
   const progress = isDirectory ? progressBar(files.length, `detect (${detector.backend})`) : undefined;

@@ -131,6 +131,12 @@ describe('ssd-edge export and detect', () => {
       /--min-score is '2'; it must be a number in \[0, 1\]/,
     );
     await cliFails(['detect', path.join(dir, 'a.jpg'), '--model', model, '--backend', 'gpu'], /--backend is 'gpu'/);
+    // counts are whole numbers, for images and for videos alike
+    await cliFails(
+      ['detect', path.join(dir, 'a.jpg'), '--model', model, '--threads', '1.5'],
+      /--threads is 1\.5; it must be an integer/,
+    );
+    await cliFails(['detect', path.join(dir, 'clip.mp4'), '--every', '2.5'], /--every is 2\.5; it must be an integer/);
     await cliFails(
       ['detect', path.join(dir, 'a.jpg'), '--modle', model],
       /unknown option --modle \(did you mean --model\?\); options: --model/,
