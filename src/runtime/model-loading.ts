@@ -116,6 +116,7 @@ export async function loadModel(options: DetectorOptions): Promise<LoadedModel> 
   const int8Auto = requested === 'auto' ? await autoInt8Reason(options) : undefined;
   const model = await readModelBytes(options.model, {
     tflite: twin !== undefined && (requested === 'int8' || int8Auto !== undefined),
+    onProgress: options.onProgress && ((progress) => options.onProgress?.({ stage: 'model', ...progress })),
   });
   if (isTflite(model.bytes)) {
     const tflite = await import('./tflite-model.js');
