@@ -31,6 +31,8 @@ export interface DemoState {
   thresholds: Thresholds;
   /** Results drawn so far (full detections, post-processing re-runs, stream frames). */
   results: number;
+  /** The status lines shown while the detector loaded ("loading model… 42%", …), in order. */
+  loading: string[];
   /** The stream's last result (webcam or video file). */
   stream?: {
     fps: number;
@@ -62,6 +64,7 @@ const state: DemoState = {
     nmsThreshold: numberParam('iou', DEFAULT_IOU_THRESHOLD),
   },
   results: 0,
+  loading: [],
 };
 window.ssdDemo = state;
 
@@ -144,7 +147,10 @@ function loadingText({ stage, loaded, total }: LoadProgress): string {
 
 worker.onmessage = ({ data: reply }: MessageEvent<Reply>) => {
   if (reply.type === 'progress') {
-    if (state.status === 'loading') setStatus(loadingText(reply.progress), 'loading');
+    const text = loadingText(reply.progress);
+    if (state.status !== 'loading' || text === state.loading.at(-1)) return;
+    state.loading.push(text);
+    setStatus(text, 'loading');
     return;
   }
   if (reply.type === 'ready') {
