@@ -105,6 +105,14 @@ function compileThreaded(wasmBaseUrl?: string | URL): Promise<WebAssembly.Module
   });
 }
 
+/**
+ * Starts fetching and compiling the threaded build where two threads can run, so that it loads
+ * alongside the model's bytes; a failure is reported by the instantiateThreadedCore call that needs it.
+ */
+export function precompileThreaded(wasmBaseUrl?: string | URL): void {
+  if (threadsSupported().ok) compileThreaded(wasmBaseUrl).catch(() => {});
+}
+
 const imports = (memory: WebAssembly.Memory) => ({
   env: {
     memory,

@@ -22,7 +22,7 @@ const files = new Map<string, Uint8Array>(); // served from memory, read at each
 
 before(async () => {
   files.set('/untyped/core.bin', await readFile(`${WASM}ssd-core.simd.wasm`)); // served as application/octet-stream
-  server = await startServer({ mounts: { '/models/': MODELS, '/wasm/': WASM }, files });
+  server = await startServer({ mounts: { '/models/': MODELS, '/wasm/': WASM, '/parallel/': WASM }, files });
 });
 after(() => server.close());
 
@@ -104,5 +104,39 @@ describe('compileWasmUrl', () => {
     files.set('/late/core.wasm', files.get('/untyped/core.bin')!);
     const module = await compileWasmUrl(url);
     assert.ok(WebAssembly.Module.exports(module).some((e) => e.name === 'detectBatch'));
+  });
+});
+
+describe('createDetector loads in parallel', () => {
+  it("fetches the core's and the two-thread kernels' wasm before the model's bytes have arrived", async () => {
+    const original = globalThis.fetch;
+    const fetched: string[] = [];
+    let beforeModel: string[] | undefined;
+    globalThis.fetch = (input, init) => {
+      fetched.push(String(input instanceof Request ? input.url : input));
+      return original(input, init);
+    };
+    setModelBaseUrl(`${server.url}/models/`);
+    try {
+      const detector = await createDetector({
+        model: 'ssd-mobilenet-v2-coco',
+        backend: 'int8',
+        threads: 2,
+        wasmBaseUrl: `${server.url}/parallel/`, // a folder no other test compiles from
+        onProgress: ({ stage }) => {
+          if (stage === 'model') beforeModel ??= [...fetched];
+        },
+      });
+      assert.equal(detector.threads, 2, detector.backendReason);
+      await detector.dispose();
+    } finally {
+      globalThis.fetch = original;
+      setModelBaseUrl(undefined);
+    }
+    assert.deepEqual(beforeModel?.map((url) => url.replace(server.url, '')).sort(), [
+      `/models/${COCO_TFLITE}`,
+      '/parallel/ssd-core.simd.wasm',
+      '/parallel/ssd-int8.threads.wasm',
+    ]);
   });
 });
