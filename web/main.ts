@@ -18,7 +18,7 @@ import {
 import { drawDetections, drawOverlay } from './draw.js';
 import { startTracking, type TrackHandle, type TrackResult } from '../src/stream/track.js';
 import type { DetectorInfo, Reply, Request, Thresholds } from './protocol.js';
-import type { Backend, ImageDetection, Profile, Timings } from '../src/runtime/types.js';
+import type { Backend, ImageDetection, LoadProgress, Profile, Timings } from '../src/runtime/types.js';
 
 export interface DemoState {
   status: 'loading' | 'ready' | 'busy' | 'error';
@@ -31,6 +31,8 @@ export interface DemoState {
   thresholds: Thresholds;
   /** Results drawn so far (full detections, post-processing re-runs, stream frames). */
   results: number;
+  /** The status lines shown while the detector loaded ("loading model… 42%", …), in order. */
+  loading: string[];
   /** The stream's last result (webcam or video file). */
   stream?: {
     fps: number;
@@ -62,6 +64,7 @@ const state: DemoState = {
     nmsThreshold: numberParam('iou', DEFAULT_IOU_THRESHOLD),
   },
   results: 0,
+  loading: [],
 };
 window.ssdDemo = state;
 
@@ -135,7 +138,21 @@ const worker = new Worker(new URL('worker.js', import.meta.url), { type: 'module
 const send = (request: Request, transfer: Transferable[] = []) => worker.postMessage(request, transfer);
 worker.onerror = (event) => showError(`the detection worker failed to start: ${event.message || 'see the console'}`);
 
+/** The status line while the detector loads: the model's bytes, then the compiled wasm and the warm-up run. */
+function loadingText({ stage, loaded, total }: LoadProgress): string {
+  if (stage === 'wasm') return 'model loaded; warming up…';
+  if (total === undefined || total === 0) return `loading model… ${(loaded / 2 ** 20).toFixed(1)} MB`;
+  return `loading model… ${Math.floor((100 * loaded) / total)}%`;
+}
+
 worker.onmessage = ({ data: reply }: MessageEvent<Reply>) => {
+  if (reply.type === 'progress') {
+    const text = loadingText(reply.progress);
+    if (state.status !== 'loading' || text === state.loading.at(-1)) return;
+    state.loading.push(text);
+    setStatus(text, 'loading');
+    return;
+  }
   if (reply.type === 'ready') {
     state.info = reply.info;
     showInfo(reply.info);

@@ -1,5 +1,12 @@
 /** Messages between the demo page (main.ts) and its detection worker (worker.ts). */
-import type { Backend, ImageDetection, Profile, Timings, WebGpuAdapterReport } from '../src/runtime/types.js';
+import type {
+  Backend,
+  ImageDetection,
+  LoadProgress,
+  Profile,
+  Timings,
+  WebGpuAdapterReport,
+} from '../src/runtime/types.js';
 import type { CoreBuild } from '../src/core/loader.js';
 import type { PostprocessConfig } from '../src/core/types.js';
 import type { PreprocessSpec } from '../src/runtime/types.js';
@@ -42,6 +49,7 @@ export interface DetectorInfo {
 }
 
 export type Reply =
+  | { type: 'progress'; progress: LoadProgress }
   | { type: 'ready'; info: DetectorInfo }
   | { type: 'result'; id: number; rerun: 'full' | 'post'; detections: ImageDetection[]; timings: Timings }
   | { type: 'error'; id?: number; stage: 'init' | 'detect' | 'thresholds'; message: string };

@@ -35,6 +35,7 @@ async function handle(request: Request): Promise<Reply> {
         ort,
         ...request.thresholds,
         ...(request.labels ? { labels: request.labels } : {}),
+        onProgress: (progress) => scope.postMessage({ type: 'progress', progress }),
       });
       const d = await detector;
       return {

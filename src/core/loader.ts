@@ -1,10 +1,11 @@
 /**
  * Loads the wasm core: the SIMD build where the engine validates wasm SIMD, else the baseline
- * build. Reads the file with node:fs in Node and fetches it in browsers (the Node module is
- * imported only on the Node path). Compiled modules are memoised; every Core has its own
- * instance and memory.
+ * build. Reads the file with node:fs in Node and fetches it in browsers, compiling it as it
+ * streams in (wasm-compile.ts). Compiled modules are memoised; every Core has its own instance
+ * and memory.
  */
 
+import { compileWasmUrl } from './wasm-compile.js';
 import { defaultWasmSource, WASM_FILES } from './wasm-source.js';
 
 export type CoreBuild = 'simd' | 'baseline';
@@ -235,18 +236,6 @@ function wasmSource(build: CoreBuild, base: string | URL | undefined = defaultBa
   return new URL(WASM_FILES[build], new URL(folder, globalThis.location?.href));
 }
 
-async function readBytes(url: URL): Promise<ArrayBuffer | Uint8Array> {
-  if (url.protocol === 'file:') {
-    const { readFile } = await import('node:fs/promises');
-    return readFile(url);
-  }
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
-  return response.arrayBuffer();
-}
-
-const modules = new Map<string, Promise<WebAssembly.Module>>();
-
 const inlineModules = new Map<Uint8Array, Promise<WebAssembly.Module>>();
 
 function compile(build: CoreBuild, base?: string | URL): Promise<WebAssembly.Module> {
@@ -256,22 +245,21 @@ function compile(build: CoreBuild, base?: string | URL): Promise<WebAssembly.Mod
     if (!module) inlineModules.set(source, (module = WebAssembly.compile(source as BufferSource)));
     return module;
   }
-  const url = source;
-  let module = modules.get(url.href);
-  if (!module) {
-    module = readBytes(url).then(
-      (bytes) => WebAssembly.compile(bytes as BufferSource),
-      (error: unknown) => {
-        modules.delete(url.href); // let a later call retry
-        throw new Error(
-          `could not load the ssd-edge ${build} core from ${url.href}: ${(error as Error).message}. ` +
-            'If a bundler moved the .wasm files, pass { wasmBaseUrl } or call setWasmBaseUrl() to say where they are served.',
-        );
-      },
+  return compileWasmUrl(source).catch((error: unknown) => {
+    throw new Error(
+      `could not load the ssd-edge ${build} core from ${source.href}: ${(error as Error).message}. ` +
+        'If a bundler moved the .wasm files, pass { wasmBaseUrl } or call setWasmBaseUrl() to say where they are served.',
     );
-    modules.set(url.href, module);
-  }
-  return module;
+  });
+}
+
+/**
+ * Starts fetching and compiling the core build `instantiateCore` will use, so that it runs
+ * alongside other loading (the model's bytes); the module is kept, and a failure is reported by
+ * the instantiateCore call that needs it.
+ */
+export function precompileCore(options: LoadCoreOptions = {}): void {
+  compile(chooseBuild(options.build), options.wasmBaseUrl).catch(() => {});
 }
 
 /** Picks the build: an explicit choice, or SIMD where supported. */

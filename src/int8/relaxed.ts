@@ -10,6 +10,7 @@
  * So support is a known-answer probe run at load, not only WebAssembly.validate.
  */
 import type { Core, CoreExports } from '../core/loader.js';
+import { compileWasmUrl } from '../core/wasm-compile.js';
 
 const RELAXED_WASM = 'ssd-int8.relaxed.wasm';
 
@@ -137,8 +138,6 @@ export const NODE_HINT = (globalThis as { process?: { versions?: { node?: string
   ? ' (Node 20: run node with --experimental-wasm-relaxed-simd --no-liftoff)'
   : '';
 
-let compiled: Promise<WebAssembly.Module> | undefined;
-
 function compileRelaxed(wasmBaseUrl?: string | URL): Promise<WebAssembly.Module> {
   const url =
     wasmBaseUrl === undefined
@@ -150,21 +149,9 @@ function compileRelaxed(wasmBaseUrl?: string | URL): Promise<WebAssembly.Module>
             (globalThis as { location?: { href: string } }).location?.href,
           ),
         );
-  const load = async () => {
-    if (url.protocol === 'file:') {
-      const { readFile } = await import('node:fs/promises');
-      return WebAssembly.compile(await readFile(url));
-    }
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`could not load ${url.href}: HTTP ${response.status}`);
-    return WebAssembly.compile(await response.arrayBuffer());
-  };
-  if (wasmBaseUrl !== undefined) return load();
-  compiled ??= load().catch((error: unknown) => {
-    compiled = undefined;
-    throw error;
+  return compileWasmUrl(url).catch((error: unknown) => {
+    throw new Error(`could not load ${url.href}: ${(error as Error).message}`, { cause: error });
   });
-  return compiled;
 }
 
 /** A Core running the relaxed-SIMD kernels (uint8 kernels only: qgemm, qconv, qdepthwise, qadd, qlookup). */

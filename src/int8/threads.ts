@@ -25,6 +25,7 @@
  * regions it is given), so instantiating it in the worker writes nothing to the shared memory.
  */
 import type { Core, CoreExports } from '../core/loader.js';
+import { compileWasmUrl } from '../core/wasm-compile.js';
 
 /** The kernels a worker can run, by index in its call lists. */
 export const KERNELS = ['qgemm', 'qconv', 'qdepthwise', 'qadd', 'qlookup'] as const;
@@ -88,8 +89,6 @@ export function threadsSupported(): { ok: boolean; reason: string } {
   return { ok: true, reason: node ? 'Node worker_threads' : 'cross-origin isolated' };
 }
 
-let compiled: Promise<WebAssembly.Module> | undefined;
-
 function compileThreaded(wasmBaseUrl?: string | URL): Promise<WebAssembly.Module> {
   const url =
     wasmBaseUrl === undefined
@@ -101,21 +100,17 @@ function compileThreaded(wasmBaseUrl?: string | URL): Promise<WebAssembly.Module
             (globalThis as { location?: { href: string } }).location?.href,
           ),
         );
-  const load = async () => {
-    if (url.protocol === 'file:') {
-      const { readFile } = await import('node:fs/promises');
-      return WebAssembly.compile(await readFile(url));
-    }
-    const response = await fetch(url);
-    if (!response.ok) throw new Error(`could not load ${url.href}: HTTP ${response.status}`);
-    return WebAssembly.compile(await response.arrayBuffer());
-  };
-  if (wasmBaseUrl !== undefined) return load();
-  compiled ??= load().catch((error: unknown) => {
-    compiled = undefined;
-    throw error;
+  return compileWasmUrl(url).catch((error: unknown) => {
+    throw new Error(`could not load ${url.href}: ${(error as Error).message}`, { cause: error });
   });
-  return compiled;
+}
+
+/**
+ * Starts fetching and compiling the threaded build where two threads can run, so that it loads
+ * alongside the model's bytes; a failure is reported by the instantiateThreadedCore call that needs it.
+ */
+export function precompileThreaded(wasmBaseUrl?: string | URL): void {
+  if (threadsSupported().ok) compileThreaded(wasmBaseUrl).catch(() => {});
 }
 
 const imports = (memory: WebAssembly.Memory) => ({

@@ -38,7 +38,7 @@ import type {
   Timings,
   WebGpuAdapterReport,
 } from './types.js';
-import type { CoreBuild } from '../core/loader.js';
+import { precompileCore, type CoreBuild } from '../core/loader.js';
 import type { Detection } from '../core/types.js';
 import {
   startTracking,
@@ -64,6 +64,7 @@ const DETECTOR_OPTION_KEYS = Object.keys({
   nmsThreshold: 1,
   keepTopK: 1,
   maxImagePixels: 1,
+  onProgress: 1,
 } satisfies Record<keyof DetectorOptions, 1>);
 const THRESHOLD_KEYS = Object.keys({ scoreThreshold: 1, nmsThreshold: 1 } satisfies Record<
   keyof ThresholdOverrides,
@@ -439,12 +440,16 @@ export async function createDetector(options: DetectorOptions): Promise<Detector
     options.maxImagePixels === undefined ? DEFAULT_MAX_IMAGE_PIXELS : validateMaxPixels(options.maxImagePixels);
   if (typeof options.preset === 'string') presetByName(options.preset); // an unknown name fails before the model loads
   if (options.preprocess !== undefined) validatePreprocessSpec(options.preprocess);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function')
+    throw new TypeError(`onProgress must be a function, got ${describeValue(options.onProgress)}`);
 
+  const coreOptions = { wasmBaseUrl: options.wasmBaseUrl };
+  precompileCore(coreOptions); // the core's wasm compiles while the model's bytes arrive
   const { model, records, openSession } = await loadModel(options);
   const postChoice = choosePostprocess(options, records, model.name);
   const inputSpec = choosePreprocess(options, records, postChoice);
-  const coreOptions = { wasmBaseUrl: options.wasmBaseUrl };
   const post = await createPostprocessor(postChoice.config, coreOptions);
+  options.onProgress?.({ stage: 'wasm', loaded: 1, total: 1 });
   // one core for both: the pre-processing works in the memory after the post-processing's arena
   const prep = await createWasmPreprocessor({ core: coreAfterArena(post) });
   let session: ModelSession | undefined;

@@ -114,8 +114,17 @@ export async function loadModel(options: DetectorOptions): Promise<LoadedModel> 
   const twin = isBuiltinModel(options.model) ? BUILTIN_TFLITE_TWINS[options.model] : undefined;
   // a built-in model with a .tflite twin: that file, where the int8 kernels will run it
   const int8Auto = requested === 'auto' ? await autoInt8Reason(options) : undefined;
+  const int8Twin = twin !== undefined && (requested === 'int8' || int8Auto !== undefined);
+  if ((int8Twin || requested === 'int8') && int8Threads(options) === 2) {
+    // the two-thread kernels' wasm compiles while the model's bytes arrive
+    void import('../int8/threads.js').then(
+      ({ precompileThreaded }) => precompileThreaded(options.wasmBaseUrl),
+      () => {}, // the session's own import reports a failure
+    );
+  }
   const model = await readModelBytes(options.model, {
-    tflite: twin !== undefined && (requested === 'int8' || int8Auto !== undefined),
+    tflite: int8Twin,
+    onProgress: options.onProgress && ((progress) => options.onProgress?.({ stage: 'model', ...progress })),
   });
   if (isTflite(model.bytes)) {
     const tflite = await import('./tflite-model.js');

@@ -14,6 +14,7 @@ import { simdSupported } from '../core/loader.js';
 import { builtinModelUrl, isBuiltinModel } from './builtin-models.js';
 import { defaultThreads, importOptional, IS_NODE } from './environment.js';
 import { importOrtWeb, type OrtWeb } from './ort-web.js';
+import { readResponseBytes, type ByteProgress } from './read-response.js';
 import type { Backend, DetectorOptions, Profile, WebGpuAdapterReport } from './types.js';
 
 const BACKENDS: readonly (Backend | 'auto')[] = ['auto', 'node', 'wasm', 'webgpu', 'int8'];
@@ -75,16 +76,20 @@ const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i; // 'https://…', 'file://…' (n
  * a path (Node), a URL (fetched; `file:` read in Node) or bytes. In a browser a string is a URL
  * relative to the page.
  */
-export async function readModelBytes(model: ModelSource, { tflite = false } = {}): Promise<ModelBytes> {
+export async function readModelBytes(
+  model: ModelSource,
+  { tflite = false, onProgress }: { tflite?: boolean; onProgress?: ByteProgress } = {},
+): Promise<ModelBytes> {
   let bytes: Uint8Array, name: string;
   if (model instanceof Uint8Array || model instanceof ArrayBuffer) {
     bytes = model instanceof Uint8Array ? model : new Uint8Array(model);
     name = `(${bytes.length} bytes)`;
+    onProgress?.({ loaded: bytes.length, total: bytes.length });
   } else if (isBuiltinModel(model)) {
     name = `'${model}' (built-in${tflite ? ', .tflite' : ''})`;
     const url = builtinModelUrl(model, { tflite });
     try {
-      bytes = await fetchBytes(url);
+      bytes = await fetchBytes(url, onProgress);
     } catch (error) {
       throw new Error(
         `cannot load model ${name} from ${url.href}: ${(error as Error).message}` +
@@ -97,7 +102,7 @@ export async function readModelBytes(model: ModelSource, { tflite = false } = {}
   } else if (typeof model === 'string' || model instanceof URL) {
     name = `'${String(model)}'`;
     try {
-      bytes = await fetchBytes(model);
+      bytes = await fetchBytes(model, onProgress);
     } catch (error) {
       throw new Error(`cannot load model ${name}: ${(error as Error).message}`, { cause: error });
     }
@@ -112,12 +117,15 @@ export async function readModelBytes(model: ModelSource, { tflite = false } = {}
   return { bytes, name };
 }
 
-async function fetchBytes(model: string | URL): Promise<Uint8Array> {
+/** The bytes at a path or URL; `onProgress` follows them as they arrive (a file read: once, when read). */
+async function fetchBytes(model: string | URL, onProgress?: ByteProgress): Promise<Uint8Array> {
   const isUrlText = typeof model === 'string' && URL_SCHEME.test(model);
   if (IS_NODE && (model instanceof URL ? model.protocol === 'file:' : !isUrlText || /^file:/i.test(model))) {
     const { readFile } = await import('node:fs/promises');
     const { fileURLToPath } = await import('node:url');
-    return readFile(typeof model === 'string' && !isUrlText ? model : fileURLToPath(model));
+    const bytes = await readFile(typeof model === 'string' && !isUrlText ? model : fileURLToPath(model));
+    onProgress?.({ loaded: bytes.length, total: bytes.length });
+    return bytes;
   }
   const url = IS_NODE ? new URL(model) : new URL(model, globalThis.location?.href);
   let response: Response;
@@ -132,6 +140,7 @@ async function fetchBytes(model: string | URL): Promise<Uint8Array> {
     throw new Error(`${(error as Error).message} (${url.href})${reason}`, { cause: error });
   }
   if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText} from ${response.url}`);
+  if (onProgress) return readResponseBytes(response, onProgress);
   return new Uint8Array(await response.arrayBuffer());
 }
 

@@ -102,6 +102,22 @@ export interface DetectorOptions {
   keepTopK?: number;
   /** Largest image accepted, in pixels (width × height). Default 50 000 000 (see DEFAULT_MAX_IMAGE_PIXELS). */
   maxImagePixels?: number;
+  /**
+   * Called while the detector loads: the model's bytes as they arrive ('model'; `total` from the
+   * response's Content-Length, else given with the last call), then once when the core's wasm is
+   * compiled ('wasm', loaded = total = 1). For a loading bar: "loading model… 42%".
+   */
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+/** What createDetector's `onProgress` is told while the detector loads. */
+export interface LoadProgress {
+  /** 'model': the model's bytes; 'wasm': the core's compiled module. */
+  stage: 'model' | 'wasm';
+  /** Bytes received ('model'), modules compiled ('wasm'). */
+  loaded: number;
+  /** What `loaded` ends at, where known; the last call of a stage always has it. */
+  total?: number;
 }
 
 /** A detection with its box also in the input image's pixels. */

@@ -112,6 +112,16 @@ describe('the demo page in Chromium', { skip: skipWithoutChromium() }, () => {
       assert.equal(ready.error, undefined, withConsole(open.consoleLines, `the demo reports an error: ${ready.error}`));
       assert.equal(ready.info!.backend, 'int8', ready.info!.backendReason);
       assert.match(ready.info!.model, /\/models\/mobilenet_ssd_v2_coco_quant_postprocess\.tflite$/);
+      // the status line followed the model's bytes (createDetector's onProgress in the worker), then the warm-up
+      const percents = ready.loading.slice(0, -1).map((line) => Number(/^loading model… (\d+)%$/.exec(line)?.[1]));
+      assert.ok(percents.length > 0 && percents.every(Number.isInteger), ready.loading.join(' | '));
+      assert.deepEqual(
+        percents,
+        [...percents].sort((a, b) => a - b),
+        'the percentage never goes back',
+      );
+      assert.equal(percents.at(-1), 100, ready.loading.join(' | '));
+      assert.equal(ready.loading.at(-1), 'model loaded; warming up…');
       await open.page.setInputFiles('#file', path.join(repoRoot, 'samples/dog.jpg'));
       const found = await waitForResults(open, 1);
       assert.deepEqual(

@@ -27,6 +27,7 @@ describe('createDetector options are strict', () => {
     ['scoreTreshold', 'scoreThreshold'],
     ['maxImagePixel', 'maxImagePixels'],
     ['bakend', 'backend'],
+    ['onProgres', 'onProgress'],
   ] as const) {
     it(`rejects '${typo}' before loading the model, suggesting '${meant}'`, async () => {
       const options = { model: '/no/such/model.onnx', preset: 'ssd300Voc', [typo]: 0.5 } as unknown as DetectorOptions;
