@@ -44,16 +44,17 @@ describe('the house', () => {
     assert.equal(random, mulberry32);
   });
 
-  it('.ci/run lints through npm run lint, whose typescript-eslint config forbids floating promises', async () => {
+  it('.ci/run lints through npm run lint: ESLint, whose typescript-eslint config forbids floating promises, and Prettier', async () => {
     const ci = await readFile(path.join(root, '.ci', 'run'), 'utf8');
     assert.match(ci, /^npm run lint$/m);
     const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
     assert.match(pkg.scripts.lint, /^eslint\b/);
+    assert.match(pkg.scripts.lint, /\bprettier --check\b/);
     assert.match(
       await readFile(path.join(root, 'eslint.config.js'), 'utf8'),
-      /'@typescript-eslint\/no-floating-promises': \['error'/,
+      /'@typescript-eslint\/no-floating-promises': \[\s*'error'/,
     );
   });
 
