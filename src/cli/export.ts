@@ -3,7 +3,8 @@
  * metadata: a training checkpoint's weights (`--weights`, from `ssd-edge train`), or random
  * weights for trying the pipeline and measuring speed (the command says so).
  */
-import { writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { describeOptions, integerOption, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { loadModelBuilder } from './model-builder.js';
 import type { MiniSsd } from '../model/mini.js';
@@ -29,6 +30,7 @@ const OPTIONS: Record<string, OptionSpec> = {
     type: 'string',
     description: 'a training checkpoint directory (ssd-edge train) to export instead of random weights',
   },
+  force: { type: 'boolean', description: 'replace an existing --out file' },
 };
 
 export const EXPORT_USAGE = `ssd-edge export --out m.onnx [options]\n${describeOptions(OPTIONS)}`;
@@ -64,6 +66,10 @@ export async function runExport(argv: string[]): Promise<void> {
     throw new Error('export: --input-size is for mobilenet-v2 and ssdlite-mobilenet-v2');
   if (inputSize !== 300 && inputSize !== 320)
     throw new RangeError(`export: --input-size is ${inputSize}; use 300 or 320`);
+  // a model the user already has is never replaced silently, and a failed write leaves nothing half-written
+  const existing = await stat(out).catch(() => undefined);
+  if (existing?.isDirectory()) throw new Error(`export: --out ${out} is a folder; give a file name`);
+  if (existing && !options.force) throw new Error(`export: ${out} exists; pass --force to replace it`);
   const { createMiniSsd, createMobilenetSsd, createSsd300, exportMiniSsd, exportMobilenetSsd, exportSsd300 } =
     await loadModelBuilder();
   const started = Date.now();
@@ -104,7 +110,7 @@ export async function runExport(argv: string[]): Promise<void> {
         : network.arch === 'ssd300'
           ? exportSsd300(network.model, { labels, preprocess, metadata })
           : exportMobilenetSsd(network.model, { labels, preprocess, metadata });
-    await writeFile(out, bytes);
+    await writeFileAtomic(out, bytes);
     const what =
       network.arch === 'mini'
         ? `mini SSD, width ${model.width}, class '${labels?.[1] ?? 'object'}'`

@@ -1,7 +1,7 @@
 /** `ssd-edge export` and `ssd-edge detect` through the real CLI, on a small exported model. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -143,6 +143,18 @@ describe('ssd-edge export and detect', () => {
     );
     await cliFails(['export', '--width', '2', '--out', path.join(dir, 'x.onnx')], /--width is '2'/);
     await cliFails(['export'], /--out is required/);
+    // an existing model is never replaced without --force; a folder is not a file name
+    const before = await readFile(model);
+    await cliFails(
+      ['export', '--out', model, '--width', '0.125'],
+      /export: .*small\.onnx exists; pass --force to replace it/,
+    );
+    assert.deepEqual(await readFile(model), before, 'the model is untouched');
+    await cliFails(['export', '--out', dir], /--out .* is a folder; give a file name/);
+    const replaced = path.join(dir, 'replaced.onnx');
+    await writeFile(replaced, 'not a model');
+    await cli('export', '--out', replaced, '--width', '0.0625', '--force');
+    assert.ok((await readFile(replaced)).byteLength > 1000, '--force replaces it with the model');
   });
 });
 
