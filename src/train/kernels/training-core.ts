@@ -8,9 +8,10 @@
  *
  * Kernels are synchronous and the module loads asynchronously: loadTrainingCore() runs once,
  * before the kernels are registered (initTraining does it for the wasm backend). Node only, like
- * initTraining (the file is read with node:fs).
+ * initTraining. The file is compiled once per process (core/wasm-compile.ts), as the runtime core is.
  */
 import { chooseBuild, type CoreBuild } from '../../core/loader.js';
+import { compileWasmUrl } from '../../core/wasm-compile.js';
 
 const WASM_PAGE = 65536;
 
@@ -71,10 +72,9 @@ export interface TrainingCore {
 export async function instantiateTrainingCore(requested: 'auto' | CoreBuild = 'auto'): Promise<TrainingCore> {
   const build = chooseBuild(requested);
   const url = new URL(`../../../wasm/ssd-train.${build}.wasm`, import.meta.url);
-  const { readFile } = await import('node:fs/promises');
-  let bytes: Uint8Array;
+  let module: WebAssembly.Module;
   try {
-    bytes = await readFile(url);
+    module = await compileWasmUrl(url);
   } catch (error) {
     throw new Error(
       `could not load ssd-edge's training kernels (${build}) from ${url.href}: ${(error as Error).message}. ` +
@@ -82,7 +82,7 @@ export async function instantiateTrainingCore(requested: 'auto' | CoreBuild = 'a
       { cause: error },
     );
   }
-  const { instance } = await WebAssembly.instantiate(bytes as BufferSource, {
+  const instance = await WebAssembly.instantiate(module, {
     env: {
       abort(): never {
         throw new Error(
