@@ -643,17 +643,17 @@ def edge_case_inputs():
     return loc, conf, description, cases
 
 
-def run_detect(loc, conf, priors):
+def run_detect(loc, conf, priors, num_classes=21):
     """ssd.pytorch's test phase on raw (loc, conf): softmax, Detect; then every kept row,
     flattened and sorted best first (equal scores: lower prior, then lower class)."""
     # ssd.py test phase: self.softmax = nn.Softmax(dim=-1) on conf.view(N, -1, num_classes)
-    probs = nn.Softmax(dim=-1)(conf.view(conf.size(0), -1, 21))
-    detect = Detect(21, 0, 200, 0.01, 0.45)
+    probs = nn.Softmax(dim=-1)(conf.view(conf.size(0), -1, num_classes))
+    detect = Detect(num_classes, 0, 200, 0.01, 0.45)
     output = detect.forward(loc.view(loc.size(0), -1, 4), probs, priors)
-    assert output.shape == (1, 21, 200, 5)
+    assert output.shape == (1, num_classes, 200, 5)
     # ssd.pytorch's own result: every row with a score (eval.py keeps dets[:, 0] > 0), per class.
     rows = []
-    for cl in range(1, 21):
+    for cl in range(1, num_classes):
         for k in range(200):
             score = float(output[0, cl, k, 0])
             if score > 0:
