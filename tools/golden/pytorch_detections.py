@@ -29,8 +29,8 @@ The frameworks' own code:
                       asserted), backbone, head, postprocess_detections, transform.postprocess.
                       Boxes in the image's pixels.
   ssd300-voc,         ssd.pytorch's test phase: BaseTransform's rule (image − (104, 117, 123) on
-  ssd512-voc          BGR, then to RGB: R − 123, G − 117, B − 104; cv2.resize at the network size
-                      is a copy), the train-phase heads, nn.Softmax(dim=-1), and Detect(classes,
+  ssd512-voc          BGR, then to RGB: R − 123, G − 117, B − 104; its cv2.resize to the network
+                      size copies an image of that size, so it is left out), the train-phase heads, nn.Softmax(dim=-1), and Detect(classes,
                       0, 200, 0.01, 0.45) with variance [0.1, 0.2]: existing_models.py's re-typing
                       of layers/functions/detection.py and layers/box_utils.py. Priors: the
                       fixtures tests/fixtures/priors/ssd300Voc.f32 / ssd512Voc.f32 (PriorBox).
