@@ -8,10 +8,16 @@
  * The real model's test (blazeface.test.ts) checks the same path against TensorFlow Lite itself.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import type * as Ort from 'onnxruntime-node';
 import { convertModel, readTflite } from '../../src/convert/index.js';
+import { readSsdEdgeMetadata } from '../../src/model/onnx/read.js';
 import { createDetector } from '../../src/runtime/detector.js';
 import { fixtureUrl } from '../fixtures.js';
 import { random } from '../helpers.js';
@@ -170,6 +176,37 @@ describe('a small BlazeFace-shaped .tflite through the MediaPipe path', () => {
       assert.equal(centred(RED_FACE).length, 1, 'one face on the red square');
     } finally {
       await detector.dispose();
+    }
+  });
+
+  it('converts through `ssd-edge convert --preset mediapipe-blazeface`, and without the preset says what it needs', async () => {
+    const cli = new URL('../../src/cli/main.js', import.meta.url).pathname;
+    const dir = await mkdtemp(path.join(tmpdir(), 'ssd-edge-blazeface-small-'));
+    try {
+      const input = path.join(dir, 'tiny.tflite');
+      await writeFile(input, tflite);
+      const out = path.join(dir, 'tiny.onnx');
+      const { stdout } = await promisify(execFile)(process.execPath, [
+        cli,
+        'convert',
+        input,
+        '--preset',
+        'mediapipe-blazeface',
+        '--out',
+        out,
+      ]);
+      assert.match(stdout, /loc ← 'regressors', conf ← 'classificators'; 896 anchors, 1 score columns/);
+      const written = readSsdEdgeMetadata(await readFile(out))!;
+      const expected = readSsdEdgeMetadata(converted.onnx)!;
+      assert.deepEqual(written.postprocess, expected.postprocess);
+      assert.deepEqual(written.preprocess, expected.preprocess);
+      await assert.rejects(
+        promisify(execFile)(process.execPath, [cli, 'convert', input, '--out', path.join(dir, 'never.onnx')]),
+        (error: { stderr: string }) => /anchors are not in the file: pass anchors/.test(error.stderr),
+      );
+      assert.deepEqual((await readdir(dir)).sort(), ['tiny.onnx', 'tiny.tflite']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 
