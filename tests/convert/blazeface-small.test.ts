@@ -16,7 +16,13 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type * as Ort from 'onnxruntime-node';
-import { convertModel, readTflite } from '../../src/convert/index.js';
+import {
+  convertModel,
+  convertPreset,
+  convertTfliteModel,
+  readTflite,
+  type TfliteModel,
+} from '../../src/convert/index.js';
 import { readSsdEdgeMetadata } from '../../src/model/onnx/read.js';
 import { createDetector } from '../../src/runtime/detector.js';
 import { fixtureUrl } from '../fixtures.js';
@@ -210,7 +216,7 @@ describe('a small BlazeFace-shaped .tflite through the MediaPipe path', () => {
     }
   });
 
-  it('refuses a truncated copy and one whose outputs do not have BlazeFace’s 896 rows, naming the problem', () => {
+  it('refuses a truncated copy and outputs that are not BlazeFace’s [1, 896, 16] and [1, 896, 1], naming the problem', () => {
     assert.throws(
       () => convertModel(tflite.subarray(0, Math.floor(tflite.length / 2)), { preset: 'mediapipe-blazeface' }),
       /outside the file.*truncated or corrupt/,
@@ -219,7 +225,23 @@ describe('a small BlazeFace-shaped .tflite through the MediaPipe path', () => {
     const wrongShape = writeTflite(tinyBlazefaceModel({ anchorsPerCell16: 1 }));
     assert.throws(
       () => convertModel(wrongShape, { preset: 'mediapipe-blazeface' }),
-      /the anchors given are 896, but the model's outputs have 640 rows/,
+      /the anchors given are 896, but the model's outputs have 640 box rows and 640 score rows/,
+    );
+    const withRegressors = (shape: number[]): TfliteModel => {
+      const model = readTflite(tflite);
+      const regressors = model.tensors.find((t) => t.name === 'regressors')!;
+      model.tensors[regressors.index] = { ...regressors, shape };
+      return model;
+    };
+    const preset = convertPreset('mediapipe-blazeface');
+    assert.throws(
+      () => convertTfliteModel(withRegressors([1, 800, 16]), preset),
+      /the anchors given are 896, but the model's outputs have 800 box rows and 896 score rows/,
+    );
+    // boxes without keypoints: the metadata would promise 6 keypoints that the rows do not hold
+    assert.throws(
+      () => convertTfliteModel(withRegressors([1, 896, 4]), preset),
+      /box encodings 'regressors' have 4 values per anchor; the post-processing given reads 16 \(4 box values and 6 keypoints\)/,
     );
   });
 });
