@@ -199,10 +199,18 @@ export function describeTfliteSsd(model: TfliteModel, options: TfliteSsdGiven = 
     if (!(options.anchors instanceof Float32Array)) encodePriorParams(options.anchors); // validates the config
     priors = options.anchors instanceof Float32Array ? options.anchors : priorRows(options.anchors);
     const numAnchors = priors.length / 4;
+    const boxes = rowsOf(model, boxIndex, 'box encodings');
     const scores = rowsOf(model, scoreIndex, 'class predictions');
-    if (rowsOf(model, boxIndex, 'box encodings').rows !== numAnchors || scores.rows !== numAnchors) {
+    if (boxes.rows !== numAnchors || scores.rows !== numAnchors) {
       throw new TfliteFormatError(
-        `the anchors given are ${numAnchors}, but the model's outputs have ${scores.rows} rows`,
+        `the anchors given are ${numAnchors}, but the model's outputs have ${boxes.rows} box rows and ${scores.rows} score rows`,
+      );
+    }
+    // a loc row is the 4 box values, then (x, y) per keypoint: what the post-processing will read
+    const keypoints = options.postprocess?.keypoints?.count ?? 0;
+    if (boxes.columns !== 4 + 2 * keypoints) {
+      throw new TfliteFormatError(
+        `box encodings '${model.tensors[boxIndex].name}' have ${boxes.columns} values per anchor; the post-processing given reads ${4 + 2 * keypoints} (4 box values and ${keypoints} keypoints)`,
       );
     }
     postprocess = {
