@@ -1,8 +1,9 @@
-// The core's exports other than post-processing (pipeline.ts), in its calling convention: an
-// export takes a parameter block's pointer, then a count, then for the tracker a second block —
-// `(paramsPtr[, count[, blockPtr]])`, as `(planPtr, numImages[, blockPtr])` — reads the block
-// (params.ts, named fields the host writes from src/core/params.ts) and calls its kernel with
-// plain arguments: the kernels keep their own typed signatures, which the as-pect specs call.
+// The core's exports other than post-processing (pipeline.ts) and the prior generators, in
+// their calling convention: an export takes a parameter block's pointer, then a count, then for
+// the tracker a second block — `(paramsPtr[, count[, blockPtr]])`, as post-processing takes
+// `(planPtr, numImages[, blockPtr])` and the generators `(paramsPtr, outPtr)` — reads the block
+// (params.ts: named fields the host writes from src/core/params.ts) and calls its kernel with
+// plain arguments. The kernels keep their own typed signatures, which the as-pect specs call.
 
 import { matchPriors as matchKernel } from "./match";
 import { MatchParams, ResizeParams, TrackFrame } from "./params";
@@ -29,8 +30,7 @@ export function resizeToU8(paramsPtr: usize): void {
 
 function resizeWith(paramsPtr: usize, u8out: bool): void {
   const p = changetype<ResizeParams>(paramsPtr);
-  // the flags are 0 or 1 (src/runtime/preprocess-wasm.ts writes them), so a bool as they are
-  resize(p.srcPtr, p.width, p.height, p.channels, p.outPtr, p.outW, p.outH, <bool>p.nchw, <bool>p.bgr, <bool>p.tfLegacy,
+  resize(p.srcPtr, p.width, p.height, p.channels, p.outPtr, p.outW, p.outH, p.nchw != 0, p.bgr != 0, p.tfLegacy != 0,
     p.mean0, p.mean1, p.mean2, p.invStd0, p.invStd1, p.invStd2, p.tablesPtr, u8out);
 }
 

@@ -21,7 +21,13 @@ import {
 import {
   blockBytes,
   MATCH_FIELDS,
+  MEDIAPIPE_PRIORS_HEAD,
   RESIZE_FIELDS,
+  SSD_PRIORS_HEAD,
+  SSD_PRIORS_MAP,
+  TF_GRID_PRIORS_HEAD,
+  TORCHVISION_PRIORS_HEAD,
+  TORCHVISION_PRIORS_MAP,
   TRACK_FRAME_FIELDS,
   TRACK_HEADER_BYTES,
   TRACK_HEADER_FIELDS,
@@ -33,16 +39,16 @@ const sources: Record<string, string> = {
   'params.ts': read('params.ts'),
   'track.ts': read('track.ts'),
 };
-const AS_TYPES: Record<string, FieldType> = { i32: 'i32', f32: 'f32', usize: 'ptr' };
+const AS_TYPES: Record<string, FieldType | 'f64'> = { i32: 'i32', f32: 'f32', usize: 'ptr', f64: 'f64' };
 
 /** `name: type` of each field of `export class <name>` in assembly/<file>, in declaration order. */
-function classFields(name: string, file = 'plan.ts'): [string, FieldType][] {
+function classFields(name: string, file = 'plan.ts'): [string, FieldType | 'f64'][] {
   const body = new RegExp(`export class ${name} \\{([^}]*)\\}`).exec(sources[file]);
   assert.ok(body, `assembly/${file} declares class ${name}`);
   return [...body[1].matchAll(/^\s*(\w+): (\w+);/gm)].map(([, field, type]) => {
     assert.ok(
       type in AS_TYPES,
-      `${name}.${field} has type ${type}; the plan holds only 32-bit i32, f32 and usize fields`,
+      `${name}.${field} has type ${type}; blocks hold only i32, f32, usize (32-bit) and f64 fields`,
     );
     return [field, AS_TYPES[type]];
   });
@@ -76,9 +82,31 @@ describe('the plan layout agrees between the core and the host', () => {
     });
   }
 
+  for (const [className, fields] of [
+    ['SsdPriorsHead', SSD_PRIORS_HEAD],
+    ['SsdPriorsMap', SSD_PRIORS_MAP],
+    ['TorchvisionPriorsHead', TORCHVISION_PRIORS_HEAD],
+    ['TorchvisionPriorsMap', TORCHVISION_PRIORS_MAP],
+    ['TfGridPriorsHead', TF_GRID_PRIORS_HEAD],
+    ['MediapipePriorsHead', MEDIAPIPE_PRIORS_HEAD],
+  ] as const) {
+    it(`${className} of assembly/params.ts and its host f64 record agree`, () => {
+      assert.deepEqual(Object.entries(fields), classFields(className, 'params.ts'));
+    });
+  }
+
   it('the block-taking exports take a block pointer and at most two more arguments, in both builds', async () => {
     // an exported wasm function's length is its number of parameters
-    const arity = { matchPriors: 2, resizeToTensor: 1, resizeToU8: 1, trackerUpdate: 3 };
+    const arity = {
+      matchPriors: 2,
+      resizeToTensor: 1,
+      resizeToU8: 1,
+      trackerUpdate: 3,
+      priorsSsd: 2,
+      priorsTorchvision: 2,
+      priorsTfGrid: 2,
+      priorsMediapipe: 2,
+    };
     for (const build of ['simd', 'baseline'] as const) {
       const { exports } = await instantiateCore({ build });
       for (const [name, length] of Object.entries(arity)) {
