@@ -2,9 +2,8 @@
 
 export { detectBatch, detectBatchQuantized } from "./pipeline";
 export { findNonFinite } from "./finite";
-export { matchPriors } from "./match";
-export { resizeToTensor, resizeToU8 } from "./resize";
-export { trackerUpdate, trackScratchBytes } from "./track";
+export { matchPriors, resizeToTensor, resizeToU8, trackerUpdate } from "./calls";
+export { trackScratchBytes } from "./track";
 export { priorsSsd, priorsTorchvision, priorsTfGrid, priorsMediapipe } from "./priors";
 
 /** First free byte after static data: where the host starts its arena. */

@@ -1,13 +1,32 @@
 // Prior (default box / anchor) generators, one per model family. Output rows are
 // (cx, cy, w, h) normalised to the image, in the family's own order. Each generator reads its
-// configuration as an f64 parameter block (layout in its doc comment; the host writes it from
-// a PriorConfig, see src/core/priors.ts), computes in f64 like the Python references, and
-// stores f32. With `outPtr` 0 it only counts. Returns the number of priors.
+// configuration as an f64 parameter block (the …PriorsHead and …PriorsMap records of params.ts,
+// then the lists its doc comment names; the host writes it from a PriorConfig, see
+// src/core/priors.ts), computes in f64 like the Python references, and stores f32. With
+// `outPtr` 0 it only counts. Returns the number of priors.
+
+import {
+  MediapipePriorsHead, SsdPriorsHead, SsdPriorsMap, TfGridPriorsHead, TorchvisionPriorsHead, TorchvisionPriorsMap
+} from "./params";
 
 // @ts-ignore: decorator
 @inline
 function param(ptr: usize, i: i32): f64 {
   return load<f64>(ptr + (<usize>i << 3));
+}
+
+/** The f64 values a record of type T takes: where the list after it starts. */
+// @ts-ignore: decorator
+@inline
+function values<T>(): i32 {
+  return <i32>(offsetof<T>() >> 3);
+}
+
+/** The record of type T at f64 index `i` of the block. */
+// @ts-ignore: decorator
+@inline
+function recordAt<T>(ptr: usize, i: i32): T {
+  return changetype<T>(ptr + (<usize>i << 3));
 }
 
 // @ts-ignore: decorator
@@ -27,25 +46,26 @@ function emit(outPtr: usize, n: i32, cx: f64, cy: f64, w: f64, h: f64): void {
 
 /**
  * ssd.pytorch / Caffe PriorBox (see: ssd.pytorch layers/functions/prior_box.py).
- * Params: imageW, imageH, numMaps, offset, clip, then per map:
- *   fmW, fmH, stepW, stepH, minSize, maxSize (≤ 0: none), numRatios, ratio…
+ * Block: SsdPriorsHead, then per map an SsdPriorsMap (maxSize ≤ 0: none) and its ratios.
  * Per location: (s, s), (√(s·s'), √(s·s')), then per ratio r: (s√r, s/√r), (s/√r, s√r).
  * Clip clamps all four values, in centre-size form, as ssd.pytorch does.
  */
 export function priorsSsd(paramsPtr: usize, outPtr: usize): i32 {
-  const imageW = param(paramsPtr, 0), imageH = param(paramsPtr, 1);
-  const numMaps = <i32>param(paramsPtr, 2);
-  const offset = param(paramsPtr, 3);
-  const clip = param(paramsPtr, 4) != 0;
-  let at = 5;
+  const head = changetype<SsdPriorsHead>(paramsPtr);
+  const imageW = head.imageW, imageH = head.imageH;
+  const numMaps = <i32>head.numMaps;
+  const offset = head.offset;
+  const clip = head.clip != 0;
+  let at = values<SsdPriorsHead>();
   let n = 0;
   for (let k = 0; k < numMaps; k++) {
-    const fmW = <i32>param(paramsPtr, at), fmH = <i32>param(paramsPtr, at + 1);
-    const fkW = imageW / param(paramsPtr, at + 2), fkH = imageH / param(paramsPtr, at + 3);
-    const sW = param(paramsPtr, at + 4) / imageW, sH = param(paramsPtr, at + 4) / imageH;
-    const maxSize = param(paramsPtr, at + 5);
-    const numRatios = <i32>param(paramsPtr, at + 6);
-    const ratiosAt = at + 7;
+    const map = recordAt<SsdPriorsMap>(paramsPtr, at);
+    const fmW = <i32>map.fmW, fmH = <i32>map.fmH;
+    const fkW = imageW / map.stepW, fkH = imageH / map.stepH;
+    const sW = map.minSize / imageW, sH = map.minSize / imageH;
+    const maxSize = map.maxSize;
+    const numRatios = <i32>map.numRatios;
+    const ratiosAt = at + values<SsdPriorsMap>();
     at = ratiosAt + numRatios;
     for (let i = 0; i < fmH; i++) {
       for (let j = 0; j < fmW; j++) {
@@ -71,23 +91,25 @@ export function priorsSsd(paramsPtr: usize, outPtr: usize): i32 {
 
 /**
  * torchvision DefaultBoxGenerator (see: torchvision/models/detection/anchor_utils.py).
- * Params: imageW, imageH, numMaps, clip, then numMaps + 1 scales, then per map:
- *   fmW, fmH, step (≤ 0: none, centres are (j + 0.5) / fm), numRatios, ratio…
+ * Block: TorchvisionPriorsHead, then numMaps + 1 scales, then per map a TorchvisionPriorsMap
+ * (step ≤ 0: none, centres are (j + 0.5) / fm) and its ratios.
  * Same per-location order as ssd; clip clamps only w and h, as torchvision does.
  */
 export function priorsTorchvision(paramsPtr: usize, outPtr: usize): i32 {
-  const imageW = param(paramsPtr, 0), imageH = param(paramsPtr, 1);
-  const numMaps = <i32>param(paramsPtr, 2);
-  const clip = param(paramsPtr, 3) != 0;
-  const scalesAt = 4;
+  const head = changetype<TorchvisionPriorsHead>(paramsPtr);
+  const imageW = head.imageW, imageH = head.imageH;
+  const numMaps = <i32>head.numMaps;
+  const clip = head.clip != 0;
+  const scalesAt = values<TorchvisionPriorsHead>();
   let at = scalesAt + numMaps + 1;
   let n = 0;
   for (let k = 0; k < numMaps; k++) {
-    const fmW = <i32>param(paramsPtr, at), fmH = <i32>param(paramsPtr, at + 1);
-    const step = param(paramsPtr, at + 2);
+    const map = recordAt<TorchvisionPriorsMap>(paramsPtr, at);
+    const fmW = <i32>map.fmW, fmH = <i32>map.fmH;
+    const step = map.step;
     const fkW = step > 0 ? imageW / step : <f64>fmW, fkH = step > 0 ? imageH / step : <f64>fmH;
-    const numRatios = <i32>param(paramsPtr, at + 3);
-    const ratiosAt = at + 4;
+    const numRatios = <i32>map.numRatios;
+    const ratiosAt = at + values<TorchvisionPriorsMap>();
     at = ratiosAt + numRatios;
     const s = param(paramsPtr, scalesAt + k);
     const sPrime = Math.sqrt(s * param(paramsPtr, scalesAt + k + 1));
@@ -112,20 +134,20 @@ export function priorsTorchvision(paramsPtr: usize, outPtr: usize): i32 {
 /**
  * TF Object Detection API create_ssd_anchors + tile_anchors (see: research/object_detection/
  * anchor_generators/multiple_grid_anchor_generator.py, grid_anchor_generator.py).
- * Params: numLayers, baseH, baseW, interpolatedRatio (≤ 0: none), reduceLowest, clip,
- *   numRatios, ratio…, then numLayers + 1 scales (the last one 1.0, as TF appends it),
- *   then per layer fmH, fmW.
+ * Block: TfGridPriorsHead, then its numRatios ratios, then numLayers + 1 scales (the last
+ *   one 1.0, as TF appends it), then per layer fmH, fmW.
  * Order per location: layer 0 reduced: (0.1, 1), (s, 2), (s, 0.5); otherwise each ratio at s,
  * then the interpolated scale √(s_i·s_{i+1}). Stride 1/fm, offset half a stride.
  */
 export function priorsTfGrid(paramsPtr: usize, outPtr: usize): i32 {
-  const numLayers = <i32>param(paramsPtr, 0);
-  const baseH = param(paramsPtr, 1), baseW = param(paramsPtr, 2);
-  const interpolated = param(paramsPtr, 3);
-  const reduceLowest = param(paramsPtr, 4) != 0;
-  const clip = param(paramsPtr, 5) != 0;
-  const numRatios = <i32>param(paramsPtr, 6);
-  const ratiosAt = 7;
+  const head = changetype<TfGridPriorsHead>(paramsPtr);
+  const numLayers = <i32>head.numLayers;
+  const baseH = head.baseH, baseW = head.baseW;
+  const interpolated = head.interpolatedRatio;
+  const reduceLowest = head.reduceLowest != 0;
+  const clip = head.clip != 0;
+  const numRatios = <i32>head.numRatios;
+  const ratiosAt = values<TfGridPriorsHead>();
   const scalesAt = ratiosAt + numRatios;
   const mapsAt = scalesAt + numLayers + 1;
   let n = 0;
@@ -166,19 +188,19 @@ export function priorsTfGrid(paramsPtr: usize, outPtr: usize): i32 {
 
 /**
  * MediaPipe SsdAnchorsCalculator (see: mediapipe/calculators/tflite/ssd_anchors_calculator.cc).
- * Params: inputW, inputH, numLayers, minScale, maxScale, offsetX, offsetY,
- *   interpolatedRatio (≤ 0: none), reduceLowest, fixedSize, numLayers strides, numRatios, ratio…
+ * Block: MediapipePriorsHead, then numLayers strides, then numRatios and the ratios.
  * Consecutive layers with the same stride share one feature map (ceil(input / stride)).
  */
 export function priorsMediapipe(paramsPtr: usize, outPtr: usize): i32 {
-  const inputW = param(paramsPtr, 0), inputH = param(paramsPtr, 1);
-  const numLayers = <i32>param(paramsPtr, 2);
-  const minScale = param(paramsPtr, 3), maxScale = param(paramsPtr, 4);
-  const offsetX = param(paramsPtr, 5), offsetY = param(paramsPtr, 6);
-  const interpolated = param(paramsPtr, 7);
-  const reduceLowest = param(paramsPtr, 8) != 0;
-  const fixedSize = param(paramsPtr, 9) != 0;
-  const stridesAt = 10;
+  const head = changetype<MediapipePriorsHead>(paramsPtr);
+  const inputW = head.inputW, inputH = head.inputH;
+  const numLayers = <i32>head.numLayers;
+  const minScale = head.minScale, maxScale = head.maxScale;
+  const offsetX = head.offsetX, offsetY = head.offsetY;
+  const interpolated = head.interpolatedRatio;
+  const reduceLowest = head.reduceLowest != 0;
+  const fixedSize = head.fixedSize != 0;
+  const stridesAt = values<MediapipePriorsHead>();
   const numRatios = <i32>param(paramsPtr, stridesAt + numLayers);
   const ratiosAt = stridesAt + numLayers + 1;
   let n = 0;

@@ -57,7 +57,8 @@ function roundU8(v: f32): u8 {
   return <u8>min<i32>(max<i32>(<i32>nearest<f32>(v), 0), 255);
 }
 
-function resize(
+/** Both outputs' kernel: resizeToTensor's f32 values, or with `u8out` resizeToU8's bytes. */
+export function resize(
   srcPtr: usize, width: i32, height: i32, channels: i32,
   outPtr: usize, outW: i32, outH: i32, nchw: bool, bgr: bool, tfLegacy: bool,
   m0: f32, m1: f32, m2: f32, inv0: f32, inv1: f32, inv2: f32, tablesPtr: usize, u8out: bool

@@ -14,10 +14,8 @@
 //
 // Memory (laid out by the host, nothing allocated here):
 //
-//   statePtr:  header (HEADER_BYTES)
-//              0 numTracks i32 · 4 nextId i32 · 8 minHits i32 · 12 maxAge i32 · 16 smoother i32
-//              20 classAware i32 · 24 iouThreshold f32 · 28 smoothA f32 · 32 smoothB f32
-//              36 smoothC f32 · 40 frame i32
+//   statePtr:  header (HEADER_BYTES): the TrackHeader class of params.ts (numTracks, nextId,
+//              options, frame), whose host twin is src/core/params.ts TRACK_HEADER_FIELDS;
 //              then the track records, RECORD_BYTES each, in creation order; room for
 //              numTracks + numDets records (births are appended)
 //   record:    0 x v128 (cx, cy, s, r) · 16 v v128 (vx, vy, vs, 0) · 32 p00 · 48 p01 · 64 p11
@@ -29,6 +27,9 @@
 //   detections: boxes (xmin, ymin, xmax, ymax) f32 ×4 at boxesPtr, classes i32, scores f32
 //   scratch:   trackScratchBytes(numTracks, numDets) bytes, 16-byte aligned
 
+import { TrackHeader } from "./params";
+
+/** Bytes reserved for the header (src/core/params.ts TRACK_HEADER_BYTES); TrackHeader must fit. */
 export const HEADER_BYTES: i32 = 64;
 export const RECORD_BYTES: i32 = 192;
 
@@ -41,10 +42,6 @@ export const SMOOTH_ONE_EURO: i32 = 1;
 export const SMOOTH_EXPONENTIAL: i32 = 2;
 export const SMOOTH_NONE: i32 = 3;
 
-// header fields
-const H_NUM: usize = 0, H_NEXT_ID: usize = 4, H_MIN_HITS: usize = 8, H_MAX_AGE: usize = 12;
-const H_SMOOTHER: usize = 16, H_CLASS_AWARE: usize = 20, H_IOU: usize = 24;
-const H_A: usize = 28, H_B: usize = 32, H_C: usize = 36, H_FRAME: usize = 40;
 // record fields
 const R_X: usize = 0, R_V: usize = 16, R_P00: usize = 32, R_P01: usize = 48, R_P11: usize = 64;
 const R_BOX: usize = 80, R_SBOX: usize = 96, R_SM: usize = 112, R_DSM: usize = 128;
@@ -379,8 +376,8 @@ function writeCost(rowPtr: usize, d: i32, overlap: f32, cls: i32, detClass: i32,
 }
 
 /** Runs the smoother on a surviving track whose box (detection or prediction) is final. */
-function smoothTrack(state: usize, rec: usize, dt: f32, tmp: usize): void {
-  const kind = load<i32>(state, H_SMOOTHER);
+function smoothTrack(header: TrackHeader, rec: usize, dt: f32, tmp: usize): void {
+  const kind = header.smoother;
   if (kind == SMOOTH_KALMAN) {
     stateToCenterSize(rec, rec + R_SM);
   } else if (kind == SMOOTH_NONE) {
@@ -388,12 +385,12 @@ function smoothTrack(state: usize, rec: usize, dt: f32, tmp: usize): void {
   } else {
     boxToCenterSize(rec + R_BOX, tmp);
     if (kind == SMOOTH_ONE_EURO) {
-      const a = load<f32>(state, H_A), b = load<f32>(state, H_B), c = load<f32>(state, H_C);
+      const a = header.smoothA, b = header.smoothB, c = header.smoothC;
       if (ASC_FEATURE_SIMD) oneEuroSimd(rec, tmp, dt, a, b, c);
       else oneEuroScalar(rec, tmp, dt, a, b, c);
     } else {
-      if (ASC_FEATURE_SIMD) exponentialSimd(rec, tmp, load<f32>(state, H_A));
-      else exponentialScalar(rec, tmp, load<f32>(state, H_A));
+      if (ASC_FEATURE_SIMD) exponentialSimd(rec, tmp, header.smoothA);
+      else exponentialScalar(rec, tmp, header.smoothA);
     }
   }
   centerSizeToBox(rec + R_SM, rec + R_SBOX);
@@ -409,11 +406,15 @@ function smoothTrack(state: usize, rec: usize, dt: f32, tmp: usize): void {
  * numTracks + numDets records; scratch holds trackScratchBytes(numTracks, numDets) bytes.
  * Returns the number of tracks after the frame.
  */
+// inlined into its one caller, calls.ts trackerUpdate (the core's size budget)
+// @ts-ignore: decorator
+@inline
 export function trackerUpdate(statePtr: usize, boxesPtr: usize, classesPtr: usize, scoresPtr: usize,
                               numDets: i32, dt: f32, scratchPtr: usize): i32 {
-  const numTracks = load<i32>(statePtr, H_NUM);
+  const header = changetype<TrackHeader>(statePtr);
+  const numTracks = header.numTracks;
   const records = statePtr + <usize>HEADER_BYTES;
-  store<i32>(statePtr, load<i32>(statePtr, H_FRAME) + 1, H_FRAME);
+  header.frame++;
 
   // scratch layout (see trackScratchBytes)
   const k = <usize>max<i32>(numTracks, numDets) + 1;
@@ -448,8 +449,8 @@ export function trackerUpdate(statePtr: usize, boxesPtr: usize, classesPtr: usiz
     store<f32>(soa + 3 * soaStride + o, y2);
     store<f32>(soa + 4 * soaStride + o, max<f32>(x2 - x1, 0) * max<f32>(y2 - y1, 0));
   }
-  const classAware = load<i32>(statePtr, H_CLASS_AWARE) != 0;
-  const threshold = load<f32>(statePtr, H_IOU);
+  const classAware = header.classAware != 0;
+  const threshold = header.iouThreshold;
   const big: f64 = <f64>min<i32>(numTracks, numDets) + 1;
   for (let t = 0; t < numTracks; t++) {
     costRow(records + <usize>t * RECORD_BYTES, numDets, classesPtr, soa, soaStride, classAware, threshold, big,
@@ -474,8 +475,8 @@ export function trackerUpdate(statePtr: usize, boxesPtr: usize, classesPtr: usiz
   }
 
   // 4. update matched tracks, then states, deaths and smoothing, compacting in order
-  const minHits = load<i32>(statePtr, H_MIN_HITS), maxAge = load<i32>(statePtr, H_MAX_AGE);
-  let nextId = load<i32>(statePtr, H_NEXT_ID);
+  const minHits = header.minHits, maxAge = header.maxAge;
+  let nextId = header.nextId;
   let kept = 0;
   for (let t = 0; t < numTracks; t++) {
     const rec = records + <usize>t * RECORD_BYTES;
@@ -509,7 +510,7 @@ export function trackerUpdate(statePtr: usize, boxesPtr: usize, classesPtr: usiz
     const w = load<f32>(rec, R_BOX + 8) - load<f32>(rec, R_BOX), h = load<f32>(rec, R_BOX + 12) - load<f32>(rec, R_BOX + 4);
     if (!(w > 0 && h > 0 && w < Infinity && h < Infinity)) alive = false;
     if (!alive) continue;
-    smoothTrack(statePtr, rec, dt, tmp + 16);
+    smoothTrack(header, rec, dt, tmp + 16);
     if (kept != t) memory.copy(records + <usize>kept * RECORD_BYTES, rec, <usize>RECORD_BYTES);
     kept++;
   }
@@ -539,7 +540,7 @@ export function trackerUpdate(statePtr: usize, boxesPtr: usize, classesPtr: usiz
     store<u64>(rec, 0, R_SCORE + 8);
     kept++;
   }
-  store<i32>(statePtr, nextId, H_NEXT_ID);
-  store<i32>(statePtr, kept, H_NUM);
+  header.nextId = nextId;
+  header.numTracks = kept;
   return kept;
 }

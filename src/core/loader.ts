@@ -18,64 +18,11 @@ export interface CoreExports {
   detectBatch(planPtr: number, numImages: number): void;
   detectBatchQuantized(planPtr: number, numImages: number, quantPtr: number): void;
   findNonFinite(ptr: number, num: number): number;
-  matchPriors(
-    priorsPtr: number,
-    numPriors: number,
-    truthsPtr: number,
-    labelsPtr: number,
-    numTruths: number,
-    threshold: number,
-    order: number,
-    sx: number,
-    sy: number,
-    sw: number,
-    sh: number,
-    bestOverlapPtr: number,
-    bestTruthPtr: number,
-    confOutPtr: number,
-    locOutPtr: number,
-  ): number;
-  resizeToTensor(
-    srcPtr: number,
-    width: number,
-    height: number,
-    channels: number,
-    outPtr: number,
-    outW: number,
-    outH: number,
-    nchw: number,
-    bgr: number,
-    tfLegacy: number,
-    m0: number,
-    m1: number,
-    m2: number,
-    inv0: number,
-    inv1: number,
-    inv2: number,
-    tablesPtr: number,
-  ): void;
-  resizeToU8(
-    srcPtr: number,
-    width: number,
-    height: number,
-    channels: number,
-    outPtr: number,
-    outW: number,
-    outH: number,
-    nchw: number,
-    bgr: number,
-    tfLegacy: number,
-    tablesPtr: number,
-  ): void;
-  trackerUpdate(
-    statePtr: number,
-    boxesPtr: number,
-    classesPtr: number,
-    scoresPtr: number,
-    numDets: number,
-    dt: number,
-    scratchPtr: number,
-  ): number;
+  // (paramsPtr[, count[, blockPtr]]): the blocks of assembly/params.ts, written from src/core/params.ts
+  matchPriors(paramsPtr: number, numTruths: number): number;
+  resizeToTensor(paramsPtr: number): void;
+  resizeToU8(paramsPtr: number): void;
+  trackerUpdate(statePtr: number, numDets: number, framePtr: number): number;
   trackScratchBytes(numTracks: number, numDets: number): number;
   priorsSsd(paramsPtr: number, outPtr: number): number;
   priorsTorchvision(paramsPtr: number, outPtr: number): number;

@@ -4,6 +4,8 @@
  */
 import { resolveConfig, type ResolvedConfig } from './config.js';
 import { instantiateCore, type Core, type LoadCoreOptions } from './loader.js';
+import { blockBytes, MATCH_FIELDS } from './params.js';
+import { writeBlock } from './plan.js';
 import { presetByName } from './presets.js';
 import { generatePriorsWith } from './priors.js';
 import type { PostprocessConfig } from './types.js';
@@ -65,42 +67,45 @@ class WasmMatcher implements Matcher {
         );
       }
     }
-    // layout: priors | truths | labels | bestOverlap | bestTruth | conf | loc
-    const sizes = [P * 16, G * 16, G * 4, P * 4, P * 4, P * 4, P * 16].map((n) => (n + 15) & ~15);
+    // layout: params | priors | truths | labels | bestOverlap | bestTruth | conf | loc
+    const sizes = [blockBytes(MATCH_FIELDS), P * 16, G * 16, G * 4, P * 4, P * 4, P * 4, P * 16].map(
+      (n) => (n + 15) & ~15,
+    );
     const base = core.scratch(sizes.reduce((a, b) => a + b, 0));
     const at: number[] = [];
     sizes.reduce((offset, n) => {
       at.push(offset);
       return offset + n;
     }, base);
+    const [paramsAt, priorsAt, truthsAt, labelsAt, bestOverlapAt, bestTruthAt, confAt, locAt] = at;
     const buffer = core.memory.buffer;
-    new Float32Array(buffer, at[0], P * 4).set(this.priors);
-    new Float32Array(buffer, at[1], G * 4).set(truths);
-    new Int32Array(buffer, at[2], G).set(labels);
+    new Float32Array(buffer, priorsAt, P * 4).set(this.priors);
+    new Float32Array(buffer, truthsAt, G * 4).set(truths);
+    new Int32Array(buffer, labelsAt, G).set(labels);
     const {
-      scales: [sx, sy, sw, sh],
+      scales: [scaleX, scaleY, scaleW, scaleH],
       order,
     } = this.config.coding;
-    const numPositive = core.exports.matchPriors(
-      at[0],
-      P,
-      at[1],
-      at[2],
-      G,
-      Math.fround(threshold),
-      order === 'yxhw' ? 1 : 0,
-      sx,
-      sy,
-      sw,
-      sh,
-      at[3],
-      at[4],
-      at[5],
-      at[6],
-    );
+    writeBlock(buffer, paramsAt, MATCH_FIELDS, {
+      priorsPtr: priorsAt,
+      numPriors: P,
+      truthsPtr: truthsAt,
+      labelsPtr: labelsAt,
+      threshold,
+      order: order === 'yxhw' ? 1 : 0,
+      scaleX,
+      scaleY,
+      scaleW,
+      scaleH,
+      bestOverlapPtr: bestOverlapAt,
+      bestTruthPtr: bestTruthAt,
+      confOutPtr: confAt,
+      locOutPtr: locAt,
+    });
+    const numPositive = core.exports.matchPriors(paramsAt, G);
     return {
-      conf: new Int32Array(buffer, at[5], P).slice(),
-      loc: new Float32Array(buffer, at[6], P * 4).slice(),
+      conf: new Int32Array(buffer, confAt, P).slice(),
+      loc: new Float32Array(buffer, locAt, P * 4).slice(),
       numPositive,
     };
   }

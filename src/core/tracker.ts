@@ -10,6 +10,8 @@
  */
 import { rejectUnknownKeys } from '../util/strict-keys.js';
 import { instantiateCore, type Core, type CoreBuild, type LoadCoreOptions } from './loader.js';
+import { blockBytes, TRACK_FRAME_FIELDS, TRACK_HEADER_BYTES, TRACK_HEADER_FIELDS, wordOf } from './params.js';
+import { writeBlock } from './plan.js';
 import { SMOOTHERS, type SmootherKind, type TrackerParams } from './track-params.js';
 
 export type { SmootherKind } from './track-params.js';
@@ -107,7 +109,6 @@ const TRACKER_OPTION_KEYS = Object.keys({
 } satisfies Record<keyof TrackerOptions, 1>);
 
 // record layout: see assembly/track.ts
-const HEADER_BYTES = 64;
 const RECORD_BYTES = 192;
 const STATES: TrackState[] = ['tentative', 'confirmed', 'lost'];
 
@@ -247,24 +248,27 @@ class WasmTracker implements Tracker {
 
   get frame(): number {
     const core = this.live();
-    return new Int32Array(core.memory.buffer, core.heapBase, 16)[10];
+    return new Int32Array(core.memory.buffer, core.heapBase, 16)[wordOf(TRACK_HEADER_FIELDS, 'frame')];
   }
 
   reset(): void {
     const core = this.live();
-    const base = core.scratch(HEADER_BYTES);
+    const base = core.scratch(TRACK_HEADER_BYTES);
     const p = this.params;
-    const header = new DataView(core.memory.buffer, base, HEADER_BYTES);
-    for (let i = 0; i < HEADER_BYTES; i += 4) header.setInt32(i, 0, true);
-    header.setInt32(4, 1, true); // nextId
-    header.setInt32(8, p.minHits, true);
-    header.setInt32(12, p.maxAge, true);
-    header.setInt32(16, SMOOTHERS.indexOf(p.smoother), true);
-    header.setInt32(20, p.classAware ? 1 : 0, true);
-    header.setFloat32(24, p.iouThreshold, true);
-    header.setFloat32(28, p.smoothA, true);
-    header.setFloat32(32, p.smoothB, true);
-    header.setFloat32(36, p.smoothC, true);
+    new Uint8Array(core.memory.buffer, base, TRACK_HEADER_BYTES).fill(0);
+    writeBlock(core.memory.buffer, base, TRACK_HEADER_FIELDS, {
+      numTracks: 0,
+      nextId: 1,
+      minHits: p.minHits,
+      maxAge: p.maxAge,
+      smoother: SMOOTHERS.indexOf(p.smoother),
+      classAware: p.classAware ? 1 : 0,
+      iouThreshold: p.iouThreshold,
+      smoothA: p.smoothA,
+      smoothB: p.smoothB,
+      smoothC: p.smoothC,
+      frame: 0,
+    });
     this.previousMs = undefined;
   }
 
@@ -274,9 +278,10 @@ class WasmTracker implements Tracker {
     const { boxes, classes, scores } = packDetections(detections);
     const D = classes.length;
     const base = core.heapBase;
-    const T = new Int32Array(core.memory.buffer, base, 1)[0];
-    // layout: header | records (T + D) | boxes | classes | scores | scratch
-    const boxesAt = base + HEADER_BYTES + (T + D) * RECORD_BYTES;
+    const T = new Int32Array(core.memory.buffer, base, 1)[wordOf(TRACK_HEADER_FIELDS, 'numTracks')];
+    // layout: header | records (T + D) | frame block | boxes | classes | scores | scratch
+    const frameAt = base + TRACK_HEADER_BYTES + (T + D) * RECORD_BYTES;
+    const boxesAt = frameAt + ((blockBytes(TRACK_FRAME_FIELDS) + 15) & ~15);
     const classesAt = boxesAt + D * 16;
     const scoresAt = classesAt + ((D * 4 + 15) & ~15);
     const scratchAt = scoresAt + ((D * 4 + 15) & ~15);
@@ -285,15 +290,21 @@ class WasmTracker implements Tracker {
     new Float32Array(buffer, boxesAt, 4 * D).set(boxes);
     new Int32Array(buffer, classesAt, D).set(classes);
     new Float32Array(buffer, scoresAt, D).set(scores);
-    const dt = frameSeconds(timestampMs, this.previousMs);
-    const count = core.exports.trackerUpdate(base, boxesAt, classesAt, scoresAt, D, dt, scratchAt);
+    writeBlock(buffer, frameAt, TRACK_FRAME_FIELDS, {
+      boxesPtr: boxesAt,
+      classesPtr: classesAt,
+      scoresPtr: scoresAt,
+      dt: frameSeconds(timestampMs, this.previousMs),
+      scratchPtr: scratchAt,
+    });
+    const count = core.exports.trackerUpdate(base, D, frameAt);
     this.previousMs = timestampMs;
     return this.read(count, detections);
   }
 
   private read(count: number, detections: readonly TrackInput[]): Track[] {
     const core = this.live();
-    const at = core.heapBase + HEADER_BYTES;
+    const at = core.heapBase + TRACK_HEADER_BYTES;
     const f = new Float32Array(core.memory.buffer, at, (count * RECORD_BYTES) / 4);
     const i32 = new Int32Array(core.memory.buffer, at, (count * RECORD_BYTES) / 4);
     const tracks: Track[] = [];

@@ -5,6 +5,8 @@
  * its own, or one it is given; the image is copied in once and the tensor copied out once.
  */
 import { instantiateCore, type Core, type LoadCoreOptions } from '../core/loader.js';
+import { blockBytes, RESIZE_FIELDS } from '../core/params.js';
+import { writeBlock } from '../core/plan.js';
 import { imageChannels } from './preprocess.js';
 import type { PreprocessSpec, RawImage } from './types.js';
 
@@ -45,14 +47,17 @@ export interface WasmPreprocessorOptions extends LoadCoreOptions {
 export async function createWasmPreprocessor(options: WasmPreprocessorOptions = {}): Promise<WasmPreprocessor> {
   let core: Core | null = options.core ?? (await instantiateCore(options));
 
-  /** Copies the image into the arena and runs `resize(source, target, tables)`; returns the target pointer. */
+  /**
+   * Copies the image into the arena, writes the resize block (assembly/params.ts ResizeParams) and
+   * runs `kernel` on it; returns the target pointer.
+   */
   function resizeIn(
     image: RawImage,
     spec: PreprocessSpec,
     out: ArrayLike<number>,
     index: number,
     bytesPerValue: number,
-    resize: (core: Core, source: number, channels: number, target: number, tables: number) => void,
+    kernel: 'resizeToTensor' | 'resizeToU8',
   ): [Core, number] {
     if (!core) throw new Error('this pre-processor was disposed; create a new one');
     const channels = imageChannels(image);
@@ -61,17 +66,40 @@ export async function createWasmPreprocessor(options: WasmPreprocessorOptions = 
     if (out.length < (index + 1) * 3 * plane) {
       throw new RangeError(`out has ${out.length} values; image ${index} needs ${(index + 1) * 3 * plane}`);
     }
-    // arena: tables | source pixels (+ 4 bytes the SIMD loads may touch) | tensor
+    // arena: params | tables | source pixels (+ 4 bytes the SIMD loads may touch) | tensor
+    const paramsBytes = align(blockBytes(RESIZE_FIELDS));
     const tablesBytes = align(12 * (outW + outH));
     const sourceBytes = align(image.data.length + 4);
     const base = core.scratch(
-      tablesBytes + sourceBytes + 3 * bytesPerValue * plane,
+      paramsBytes + tablesBytes + sourceBytes + 3 * bytesPerValue * plane,
       `pre-processing a ${image.width} × ${image.height} image (${channels} channels) into ${outW} × ${outH}`,
     );
-    const source = base + tablesBytes,
+    const tables = base + paramsBytes,
+      source = tables + tablesBytes,
       target = source + sourceBytes;
     new Uint8Array(core.memory.buffer, source, image.data.length).set(image.data);
-    resize(core, source, channels, target, base);
+    const [mean0, mean1, mean2] = spec.mean,
+      [std0, std1, std2] = spec.std;
+    writeBlock(core.memory.buffer, base, RESIZE_FIELDS, {
+      srcPtr: source,
+      width: image.width,
+      height: image.height,
+      channels,
+      outPtr: target,
+      outW,
+      outH,
+      nchw: spec.layout === 'nchw' ? 1 : 0,
+      bgr: spec.channels === 'bgr' ? 1 : 0,
+      tfLegacy: tfLegacy(spec),
+      mean0,
+      mean1,
+      mean2,
+      invStd0: 1 / std0,
+      invStd1: 1 / std1,
+      invStd2: 1 / std2,
+      tablesPtr: tables,
+    });
+    core.exports[kernel](base);
     return [core, target];
   }
 
@@ -87,29 +115,7 @@ export async function createWasmPreprocessor(options: WasmPreprocessorOptions = 
       const [outW, outH] = spec.size;
       const values = 3 * outW * outH;
       const tensor = out ?? new Float32Array(values);
-      const [m0, m1, m2] = spec.mean,
-        [s0, s1, s2] = spec.std;
-      const [at, target] = resizeIn(image, spec, tensor, index, 4, (c, source, channels, target, tables) =>
-        c.exports.resizeToTensor(
-          source,
-          image.width,
-          image.height,
-          channels,
-          target,
-          outW,
-          outH,
-          spec.layout === 'nchw' ? 1 : 0,
-          spec.channels === 'bgr' ? 1 : 0,
-          tfLegacy(spec),
-          m0,
-          m1,
-          m2,
-          1 / s0,
-          1 / s1,
-          1 / s2,
-          tables,
-        ),
-      );
+      const [at, target] = resizeIn(image, spec, tensor, index, 4, 'resizeToTensor');
       tensor.set(new Float32Array(at.memory.buffer, target, values), index * values);
       return tensor;
     },
@@ -122,21 +128,7 @@ export async function createWasmPreprocessor(options: WasmPreprocessorOptions = 
       const [outW, outH] = spec.size;
       const values = 3 * outW * outH;
       const tensor = out ?? new Uint8Array(values);
-      const [at, target] = resizeIn(image, spec, tensor, index, 1, (c, source, channels, target, tables) =>
-        c.exports.resizeToU8(
-          source,
-          image.width,
-          image.height,
-          channels,
-          target,
-          outW,
-          outH,
-          spec.layout === 'nchw' ? 1 : 0,
-          spec.channels === 'bgr' ? 1 : 0,
-          tfLegacy(spec),
-          tables,
-        ),
-      );
+      const [at, target] = resizeIn(image, spec, tensor, index, 1, 'resizeToU8');
       tensor.set(new Uint8Array(at.memory.buffer, target, values), index * values);
       return tensor;
     },

@@ -1,12 +1,15 @@
 /**
- * The plan block has two descriptions: the @unmanaged classes of assembly/plan.ts, which the
- * core reads, and PLAN_FIELDS / QUANT_FIELDS of src/core/plan.ts, which the host writes. They
- * must list the same fields, in the same order, with the same types, or the core reads one
- * field where the host wrote another. This test reads the AssemblyScript source and compares.
+ * Every parameter block has two descriptions: an @unmanaged class of assembly/plan.ts or
+ * assembly/params.ts, which the core reads, and a field list of src/core/plan.ts or
+ * src/core/params.ts (PLAN_FIELDS, MATCH_FIELDS, …), which the host writes. They must list the
+ * same fields, in the same order, with the same types (so the same sizes and offsets), or the
+ * core reads one field where the host wrote another. This test reads the AssemblyScript source
+ * and compares.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { instantiateCore } from '../../src/core/loader.js';
 import {
   PLAN_FIELDS,
   PLAN_WORDS,
@@ -15,27 +18,46 @@ import {
   SCAN_ROWS,
   type FieldType,
 } from '../../src/core/plan.js';
+import {
+  blockBytes,
+  MATCH_FIELDS,
+  MEDIAPIPE_PRIORS_HEAD,
+  RESIZE_FIELDS,
+  SSD_PRIORS_HEAD,
+  SSD_PRIORS_MAP,
+  TF_GRID_PRIORS_HEAD,
+  TORCHVISION_PRIORS_HEAD,
+  TORCHVISION_PRIORS_MAP,
+  TRACK_FRAME_FIELDS,
+  TRACK_HEADER_BYTES,
+  TRACK_HEADER_FIELDS,
+} from '../../src/core/params.js';
 
-const source = readFileSync(new URL('../../../assembly/plan.ts', import.meta.url), 'utf8');
-const AS_TYPES: Record<string, FieldType> = { i32: 'i32', f32: 'f32', usize: 'ptr' };
+const read = (file: string) => readFileSync(new URL(`../../../assembly/${file}`, import.meta.url), 'utf8');
+const sources: Record<string, string> = {
+  'plan.ts': read('plan.ts'),
+  'params.ts': read('params.ts'),
+  'track.ts': read('track.ts'),
+};
+const AS_TYPES: Record<string, FieldType | 'f64'> = { i32: 'i32', f32: 'f32', usize: 'ptr', f64: 'f64' };
 
-/** `name: type` of each field of `export class <name>`, in declaration order. */
-function classFields(name: string): [string, FieldType][] {
-  const body = new RegExp(`export class ${name} \\{([^}]*)\\}`).exec(source);
-  assert.ok(body, `assembly/plan.ts declares class ${name}`);
+/** `name: type` of each field of `export class <name>` in assembly/<file>, in declaration order. */
+function classFields(name: string, file = 'plan.ts'): [string, FieldType | 'f64'][] {
+  const body = new RegExp(`export class ${name} \\{([^}]*)\\}`).exec(sources[file]);
+  assert.ok(body, `assembly/${file} declares class ${name}`);
   return [...body[1].matchAll(/^\s*(\w+): (\w+);/gm)].map(([, field, type]) => {
     assert.ok(
       type in AS_TYPES,
-      `${name}.${field} has type ${type}; the plan holds only 32-bit i32, f32 and usize fields`,
+      `${name}.${field} has type ${type}; blocks hold only i32, f32, usize (32-bit) and f64 fields`,
     );
     return [field, AS_TYPES[type]];
   });
 }
 
-/** The value of `export const <name>: <type> = <integer>;`. */
-function constant(name: string): number {
-  const match = new RegExp(`export const ${name}: \\w+ = (\\d+);`).exec(source);
-  assert.ok(match, `assembly/plan.ts declares ${name}`);
+/** The value of `export const <name>: <type> = <integer>;` in assembly/<file>. */
+function constant(name: string, file = 'plan.ts'): number {
+  const match = new RegExp(`export const ${name}: \\w+ = (\\d+);`).exec(sources[file]);
+  assert.ok(match, `assembly/${file} declares ${name}`);
   return Number(match[1]);
 }
 
@@ -46,6 +68,56 @@ describe('the plan layout agrees between the core and the host', () => {
 
   it('QuantBlock and QUANT_FIELDS list the same fields, in order, with the same types', () => {
     assert.deepEqual(Object.entries(QUANT_FIELDS), classFields('QuantBlock'));
+  });
+
+  for (const [className, fields] of [
+    ['MatchParams', MATCH_FIELDS],
+    ['ResizeParams', RESIZE_FIELDS],
+    ['TrackHeader', TRACK_HEADER_FIELDS],
+    ['TrackFrame', TRACK_FRAME_FIELDS],
+  ] as const) {
+    it(`${className} of assembly/params.ts and its host field list agree`, () => {
+      assert.deepEqual(Object.entries(fields), classFields(className, 'params.ts'));
+      assert.equal(blockBytes(fields), classFields(className, 'params.ts').length * 4, 'four bytes a field');
+    });
+  }
+
+  for (const [className, fields] of [
+    ['SsdPriorsHead', SSD_PRIORS_HEAD],
+    ['SsdPriorsMap', SSD_PRIORS_MAP],
+    ['TorchvisionPriorsHead', TORCHVISION_PRIORS_HEAD],
+    ['TorchvisionPriorsMap', TORCHVISION_PRIORS_MAP],
+    ['TfGridPriorsHead', TF_GRID_PRIORS_HEAD],
+    ['MediapipePriorsHead', MEDIAPIPE_PRIORS_HEAD],
+  ] as const) {
+    it(`${className} of assembly/params.ts and its host f64 record agree`, () => {
+      assert.deepEqual(Object.entries(fields), classFields(className, 'params.ts'));
+    });
+  }
+
+  it('the block-taking exports take a block pointer and at most two more arguments, in both builds', async () => {
+    // an exported wasm function's length is its number of parameters
+    const arity = {
+      matchPriors: 2,
+      resizeToTensor: 1,
+      resizeToU8: 1,
+      trackerUpdate: 3,
+      priorsSsd: 2,
+      priorsTorchvision: 2,
+      priorsTfGrid: 2,
+      priorsMediapipe: 2,
+    };
+    for (const build of ['simd', 'baseline'] as const) {
+      const { exports } = await instantiateCore({ build });
+      for (const [name, length] of Object.entries(arity)) {
+        assert.equal((exports[name as keyof typeof exports] as () => void).length, length, `${build} ${name}`);
+      }
+    }
+  });
+
+  it("the tracker's header fits the bytes both sides reserve before the records", () => {
+    assert.equal(TRACK_HEADER_BYTES, constant('HEADER_BYTES', 'track.ts'));
+    assert.ok(blockBytes(TRACK_HEADER_FIELDS) <= TRACK_HEADER_BYTES, 'TrackHeader fits HEADER_BYTES');
   });
 
   it('the reserved sizes agree and hold their blocks', () => {
