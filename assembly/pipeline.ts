@@ -21,17 +21,26 @@ import {
 
 export const RECORD_WORDS: i32 = 7;
 
-/** Runs the whole post-processing for `numImages` images laid out in the plan's arena. */
-export function detectBatch(planPtr: usize, numImages: i32): void {
-  for (let image = 0; image < numImages; image++) detectImage(planPtr, image);
+/**
+ * Runs the whole post-processing for `numImages` images laid out in the plan's arena. Returns
+ * whether the score scan found every loc and conf value finite on its way (SSD modes, not
+ * TFLite's or MediaPipe's). The scan is safe on NaN and ±∞, but when this is false the host
+ * must check the input itself (findNonFinite) before it reads any result: false may also be a
+ * false alarm on finite input (scores.ts finiteSum), and the results then stand.
+ */
+export function detectBatch(planPtr: usize, numImages: i32): bool {
+  let finite = true;
+  for (let image = 0; image < numImages; image++) finite = detectImage(planPtr, image) && finite;
+  return finite;
 }
 
-function detectImage(planPtr: usize, image: i32): void {
+/** One image of detectBatch; returns whether its input was found finite. */
+function detectImage(planPtr: usize, image: i32): bool {
   const plan = planAt(planPtr);
   const tflite = plan.tfliteMode;
-  if (tflite == TFLITE_FAST) { detectImageTfliteFast(planPtr, image); return; }
-  if (tflite == TFLITE_REGULAR) { detectImageTfliteRegular(planPtr, image); return; }
-  if (plan.mediapipeMode != 0) { detectImageMediapipe(planPtr, image); return; }
+  if (tflite == TFLITE_FAST) { detectImageTfliteFast(planPtr, image); return false; }
+  if (tflite == TFLITE_REGULAR) { detectImageTfliteRegular(planPtr, image); return false; }
+  if (plan.mediapipeMode != 0) { detectImageMediapipe(planPtr, image); return false; }
   const numPriors = plan.numPriors, numClasses = plan.numClasses, background = plan.backgroundClass;
   const topK = plan.topK;
   const pooled = plan.classAgnostic != 0, clip = plan.clip != 0, soft = plan.softNms;
@@ -46,7 +55,7 @@ function detectImage(planPtr: usize, image: i32): void {
 
   memory.copy(limits, thresholds, <usize>numClasses << 2);
   memory.fill(counts, 0, <usize>numClasses << 2);
-  scanScores(conf, numPriors, numClasses, background, plan.activation, limits, plan.gate,
+  const finite = scanScores(conf, loc, numPriors, numClasses, background, plan.activation, limits, plan.gate,
     pooled, heaps, counts, topK, plan.rowPtr);
 
   const numLists = pooled ? 1 : numClasses;
@@ -65,6 +74,7 @@ function detectImage(planPtr: usize, image: i32): void {
     decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), order, sx, sy, sw, sh, clip, record + 12);
   }
   store<i32>(plan.outCountsPtr + (<usize>image << 2), numOut);
+  return finite;
 }
 
 /**

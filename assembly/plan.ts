@@ -5,7 +5,8 @@
 // tests/core/plan-layout.test.ts fails when the two disagree.
 //
 // Calling convention of the core's post-processing exports: (planPtr, numImages[, blockPtr])
-// → void; results land in the regions the plan names. A kernel reads the plan through
+// → void (detectBatch: whether its score scan found the input finite); results land in the
+// regions the plan names. A kernel reads the plan through
 // `planAt(planPtr)` and takes regions and counts as plain arguments below that.
 
 /** What the host describes once per configuration (word index and meaning beside each field). */
