@@ -54,6 +54,11 @@ export function maxSpan(ptr: usize, num: i32): f32 {
   return m;
 }
 
+/** maxSpan as a call, for the paths that take it once per candidate rather than once per row. */
+export function maxOf(ptr: usize, num: i32): f32 {
+  return maxSpan(ptr, num);
+}
+
 /**
  * Writes exp(row[c] − shift) for c < num into `outPtr` and returns their sum. The sum is kept
  * in four interleaved partial sums — s_j adds the classes c ≡ j (mod 4) below 4·⌊num/4⌋, in
@@ -131,6 +136,8 @@ export function scanScores(
   const invClasses: f32 = <f32>1 / <f32>numClasses;
   const softmax = activation == ACTIVATION_SOFTMAX;
   let witness: f32 = 0;
+  // NaN: no log of the class gate is valid for this image's limits yet
+  if (softmax) memory.fill(GATE_LIMITS, 0xFF, <usize>min<i32>(numClasses, CLASS_GATE_MAX) << 2);
   for (let start = 0; start < numPriors; start += SCAN_ROWS) {
     // pass 1, without branches: the rows whose bound reaches the gate, with their best
     // foreground logit and maximum (whether a row passes is a coin toss on dense outputs,
@@ -185,6 +192,8 @@ function scoreSoftmaxRows(
 ): void {
   const rowBytes = <usize>numClasses << 2;
   const meanGate = softmaxMeanGate(limitsPtr, numClasses);
+  const classGate = numClasses <= CLASS_GATE_MAX;
+  if (classGate) refreshLogLimits(limitsPtr, numClasses);
   let numScored = 0;
   for (let i = 0; i < numListed; i++) {
     const at = <usize>i << 2;
@@ -194,6 +203,8 @@ function scoreSoftmaxRows(
     const mean = sumSpan(row, numClasses) * invClasses;
     // the margin covers the rounding of the f32 sum: a few ulp of the largest magnitude
     if (bestFg - mean < meanGate - 1e-5 * (abs<f32>(rowMax) + abs<f32>(mean))) continue;
+    // second: near-uniform rows (the mean gate's) would pass it anyway
+    if (classGate && !someClassReaches(row, rowMax, numClasses)) continue;
     const sum = expRow(row, numClasses, rowMax, rowPtr + <usize>numScored * rowBytes);
     // entry numScored ≤ i was read already: the lists now hold the scored rows and their sums
     store<i32>(SCAN_LIST + (<usize>numScored << 2), p);
@@ -205,6 +216,51 @@ function scoreSoftmaxRows(
     emitSoftmax(rowPtr + <usize>j * rowBytes, load<f32>(SCAN_BEST + at), limitsPtr, numClasses, background,
       load<i32>(SCAN_LIST + at), pooled, heapsPtr, countsPtr, heapBytes, topK);
   }
+}
+
+/**
+ * The per-class gate: prob_c ≤ e^(l_c − max) (the sum of exponentials is ≥ 1), so a row none of
+ * whose logits reaches ln(limit_c) above its maximum cannot enter any heap. It catches the rows
+ * the fixed gate lets through for a class whose heap is full and whose limit has risen (the busy
+ * class of dense outputs). The logs are refreshed once per batch, for the classes whose limit
+ * moved; limits only rise, so logs from the batch's start stay safe for all of it. The margin
+ * 10⁻³ covers the few ulp of expf and Mathf.log; below e⁻⁶⁹ (expf clamps at −87) no bound is used.
+ */
+const CLASS_GATE_MAX: i32 = 128;
+/** Per class (up to CLASS_GATE_MAX): the limit GATE_LOGS was computed from, and ln(limit) − margin. */
+const GATE_LIMITS: usize = memory.data(CLASS_GATE_MAX << 2, 16);
+const GATE_LOGS: usize = memory.data(CLASS_GATE_MAX << 2, 16);
+
+function refreshLogLimits(limitsPtr: usize, numClasses: i32): void {
+  for (let c = 0; c < numClasses; c++) {
+    const at = <usize>c << 2;
+    const limit = load<f32>(limitsPtr + at);
+    if (limit == load<f32>(GATE_LIMITS + at)) continue;
+    store<f32>(GATE_LIMITS + at, limit);
+    store<f32>(GATE_LOGS + at, limit > 1e-30 ? Mathf.log(limit) - 1e-3 : -Infinity);
+  }
+}
+
+/** Whether some class of the row has l_c − max ≥ GATE_LOGS[c] (the background's log is +∞). */
+// @ts-ignore: decorator
+@inline
+function someClassReaches(row: usize, rowMax: f32, numClasses: i32): bool {
+  if (ASC_FEATURE_SIMD) {
+    const m = f32x4.splat(rowMax);
+    let reach = f32x4.splat(0);
+    // the last step takes the last four classes (and before the row when there are fewer than
+    // four: whatever those lanes say can only keep a row, never drop one)
+    for (let c = 0; c < numClasses; c += 4) {
+      const at = <usize>min<i32>(c, numClasses - 4) << 2;
+      reach = v128.or(reach, f32x4.ge(f32x4.sub(v128.load(row + at), m), v128.load(GATE_LOGS + at)));
+    }
+    return v128.any_true(reach);
+  }
+  for (let c = 0; c < numClasses; c++) {
+    const at = <usize>c << 2;
+    if (load<f32>(row + at) - rowMax >= load<f32>(GATE_LOGS + at)) return true;
+  }
+  return false;
 }
 
 /** scanScores' lists for the rows of one batch (prior index, best foreground logit, maximum). */

@@ -379,6 +379,31 @@ function gatedCase(): StaticArray<f32> {
   return out;
 }
 
+// The per-class gate of the softmax scan: topK 1 and a first row of class-1 probability ≈ 0.5
+// raise class 1's limit to ≈ 0.5 in the first batch of SCAN_ROWS rows. In the second batch,
+// row 256 (logits 0, −1, −9, −9: e^(−1 − 0) = 0.37 < 0.5, probability 0.27) cannot enter and is
+// not scored; row 257 (0, 0.5, −9, −9: probability 0.62) enters. Both pass the fixed gate and
+// the mean gate, so only the class gate tells them apart: the scratch row's first slot of the
+// last batch holds row 257's exponentials, not row 256's.
+describe("scanScores: the per-class gate after a limit rose", () => {
+  it("skips the row that cannot beat the risen limit and scores the one that can", () => {
+    const numPriors = SCAN_ROWS + 2, numClasses = 4;
+    const conf = new StaticArray<f32>(numPriors * numClasses);
+    for (let p = 0; p < numPriors; p++) {
+      conf[p * 4] = 0; conf[p * 4 + 1] = -9; conf[p * 4 + 2] = -9; conf[p * 4 + 3] = -9;
+    }
+    conf[1] = 0;                          // row 0: class 1 ≈ 0.5
+    conf[SCAN_ROWS * 4 + 1] = -1;         // row 256: class 1 ≈ 0.27
+    conf[(SCAN_ROWS + 1) * 4 + 1] = 0.5;  // row 257: class 1 ≈ 0.62
+    const gate = <f32>(Math.log(0.01) - 1e-3);
+    const s = scan(conf, numPriors, numClasses, 0, ACTIVATION_SOFTMAX, [Infinity, 0.01, 0.01, 0.01], gate, false, 1);
+    expect<i32>(s.counts[1]).toBe(1, "class 1 keeps its best one");
+    expectKey(s.list(1)[0], numClasses, SCAN_ROWS + 1, 1, 1.0 / (1.0 + Math.exp(-0.5) + 2 * Math.exp(-9.5)), "row 257");
+    expect<f32>(s.row[1]).toBe(1, "slot 0 holds row 257: e^(0.5 − 0.5)");
+    expect<u32>(bits(s.row[0])).toBe(bits(expf(-0.5)), "and its background e^(0 − 0.5)");
+  });
+});
+
 /** Row 3's class 1 as scanScores leaves it in the scratch row: e^(0.5 − 2), not yet divided. */
 const ROW3_EXP1: f64 = Math.exp(-1.5);
 
