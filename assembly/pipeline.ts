@@ -15,9 +15,7 @@ import { detectImageMediapipe } from "./mediapipe";
 import { keepIfClear, softNms } from "./nms";
 import { scanScores } from "./scores";
 import { detectImageTfliteFast, detectImageTfliteRegular, TFLITE_FAST, TFLITE_REGULAR } from "./tflite";
-import {
-  boundedExcludes, finishBounded, heapify, heapifyLargestFirst, popLargest, pushBounded, selectTopKeys, sortHeapDescending
-} from "./topk";
+import { heapify, heapifyLargestFirst, popLargest, selectTopKeys, sortHeapDescending } from "./topk";
 
 export const RECORD_WORDS: i32 = 7;
 
@@ -79,10 +77,12 @@ function detectImage(planPtr: usize, image: i32): bool {
 
 /**
  * Greedy NMS of every candidate list into the image's best keepTopK keys, sorted descending at
- * `keptKeys`; returns how many. Lists run in the order of their best keys (`orderPtr` holds
- * that order); each hands out its keys best first (popLargest) and is decoded as it goes; the best keepTopK kept so far are a bounded heap, and a list stops at
- * its first key below that heap's weakest once it is full: neither that key nor any later one
- * of the list (all lower) can reach the output, and a list's NMS only affects its own keys.
+ * `keptKeys`; returns how many. Each list hands out its keys best first (a max-heap, popLargest)
+ * and the lists are merged: the next key is always the best left in any list. Whether a key is
+ * kept depends only on the better keys of its own list, so the keys come out kept in descending
+ * order and the first keepTopK kept are the output: nothing after them is popped or decoded.
+ * Each list keeps its boxes in its own block of `keptBoxes` (5 × capacity f32) and its count in
+ * the plan's order region.
  */
 function greedyNmsLists(
   planPtr: usize, numLists: i32, loc: usize, boxOrder: i32, sx: f32, sy: f32, sw: f32, sh: f32,
@@ -92,49 +92,37 @@ function greedyNmsLists(
   const numClasses = plan.numClasses, topK = plan.topK, keepTopK = plan.keepTopK;
   const priors = plan.priorsPtr, heaps = plan.heapsPtr, counts = plan.countsPtr;
   const keptKeys = plan.keptKeysPtr, box = plan.boxesPtr, keptBoxes = plan.keptBoxesPtr;
+  const numKept = plan.orderPtr;
   const stride = <usize>((topK + 7) & ~7) << 2;
   const heapBytes = <usize>topK << 3;
-  // lists by their best key, best first (insertion sort: there are numClasses at most), so the
-  // bound below rises early and the weak lists end at once
-  const listOrder = plan.orderPtr;
   for (let list = 0; list < numLists; list++) {
-    const keys = heaps + <usize>list * heapBytes, num = load<i32>(counts + (<usize>list << 2));
-    heapifyLargestFirst(keys, num);
-    const best = num > 0 ? ~load<u64>(keys) : 0;
-    let at = list;
-    while (at > 0) {
-      const before = load<i32>(listOrder + (<usize>(at - 1) << 2));
-      if (listBest(heaps, heapBytes, counts, before) >= best) break;
-      store<i32>(listOrder + (<usize>at << 2), before);
-      at--;
-    }
-    store<i32>(listOrder + (<usize>at << 2), list);
+    heapifyLargestFirst(heaps + <usize>list * heapBytes, load<i32>(counts + (<usize>list << 2)));
+    store<i32>(numKept + (<usize>list << 2), 0);
   }
   let numOut = 0;
-  for (let rank = 0; rank < numLists; rank++) {
-    const list = load<i32>(listOrder + (<usize>rank << 2));
-    const keys = heaps + <usize>list * heapBytes;
-    let remaining = load<i32>(counts + (<usize>list << 2));
-    let numKept = 0;
-    while (remaining > 0) {
-      const key = popLargest(keys, remaining--);
-      if (boundedExcludes(keptKeys, numOut, keepTopK, key)) break;
-      const prior = <i32>(keyCode(key) / <u32>numClasses);
-      decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), boxOrder, sx, sy, sw, sh, clip, box);
-      if (!keepIfClear(box, keptBoxes, stride, numKept, nmsThreshold)) continue;
-      numKept++;
-      numOut = pushBounded(keptKeys, numOut, keepTopK, key);
+  while (numOut < keepTopK) {
+    // the list whose best key left is the best (keys are unique: no ties)
+    let best = -1;
+    let key: u64 = 0;
+    for (let list = 0; list < numLists; list++) {
+      if (load<i32>(counts + (<usize>list << 2)) == 0) continue;
+      const top = ~load<u64>(heaps + <usize>list * heapBytes);
+      if (top > key) { key = top; best = list; }
     }
+    if (best < 0) break;
+    const countAt = counts + (<usize>best << 2), keptAt = numKept + (<usize>best << 2);
+    const remaining = load<i32>(countAt);
+    popLargest(heaps + <usize>best * heapBytes, remaining);
+    store<i32>(countAt, remaining - 1);
+    const prior = <i32>(keyCode(key) / <u32>numClasses);
+    decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), boxOrder, sx, sy, sw, sh, clip, box);
+    const kept = load<i32>(keptAt);
+    if (!keepIfClear(box, keptBoxes + <usize>best * 5 * stride, stride, kept, nmsThreshold)) continue;
+    store<i32>(keptAt, kept + 1);
+    store<u64>(keptKeys + (<usize>numOut << 3), key);
+    numOut++;
   }
-  finishBounded(keptKeys, numOut, keepTopK);
   return numOut;
-}
-
-/** The best key of a heapifyLargestFirst list (0 when it is empty). */
-// @ts-ignore: decorator
-@inline
-function listBest(heaps: usize, heapBytes: usize, counts: usize, list: i32): u64 {
-  return load<i32>(counts + (<usize>list << 2)) > 0 ? ~load<u64>(heaps + <usize>list * heapBytes) : 0;
 }
 
 /**

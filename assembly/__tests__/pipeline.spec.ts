@@ -33,11 +33,12 @@ class Arena {
   counts: StaticArray<i32> = new StaticArray<i32>(NUM_CLASSES);
   keptKeys: StaticArray<u64> = new StaticArray<u64>(NUM_CLASSES * TOP_K);
   boxes: StaticArray<f32> = new StaticArray<f32>(TOP_K * 4);
-  keptBoxes: StaticArray<f32> = new StaticArray<f32>(5 * 8);
+  keptBoxes: StaticArray<f32> = new StaticArray<f32>(NUM_CLASSES * 5 * 8); // per list
   row: StaticArray<f32> = new StaticArray<f32>(SCAN_ROWS * NUM_CLASSES);
   out: StaticArray<f32>;
   outCounts: StaticArray<i32> = new StaticArray<i32>(NUM_IMAGES);
   limits: StaticArray<f32> = new StaticArray<f32>(NUM_CLASSES);
+  order: StaticArray<i32> = new StaticArray<i32>(NUM_CLASSES);
 
   constructor(public keepTopK: i32) {
     this.out = new StaticArray<f32>(NUM_IMAGES * keepTopK * RECORD_WORDS);
@@ -51,7 +52,7 @@ class Arena {
     p.thresholdsPtr = ptr(this.thresholds); p.heapsPtr = ptr(this.heaps); p.countsPtr = ptr(this.counts);
     p.keptKeysPtr = ptr(this.keptKeys); p.boxesPtr = ptr(this.boxes); p.keptBoxesPtr = ptr(this.keptBoxes);
     p.rowPtr = ptr(this.row); p.outPtr = ptr(this.out); p.outCountsPtr = ptr(this.outCounts);
-    p.minThreshold = 0.1; p.limitsPtr = ptr(this.limits);
+    p.minThreshold = 0.1; p.limitsPtr = ptr(this.limits); p.orderPtr = ptr(this.order);
     p.tfliteMode = 0; // not TFLite's NMS (tflite.spec.ts runs those modes)
     p.recordsPerImage = keepTopK;
   }
