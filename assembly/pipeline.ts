@@ -57,42 +57,52 @@ function detectImage(planPtr: usize, image: i32): bool {
     pooled, heaps, counts, topK, plan.rowPtr);
 
   const numLists = pooled ? 1 : numClasses;
-  const numOut = soft != 0
-    ? softNmsLists(planPtr, numLists, loc, order, sx, sy, sw, sh, clip, soft, nmsThreshold, sigma)
-    : greedyNmsLists(planPtr, numLists, loc, order, sx, sy, sw, sh, clip, nmsThreshold);
   const outBase = plan.outPtr + <usize>image * (<usize>plan.recordsPerImage * RECORD_WORDS << 2);
-  for (let i = 0; i < numOut; i++) {
-    const key = load<u64>(keptKeys + (<usize>i << 3));
-    const code = keyCode(key);
-    const prior = <i32>(code / <u32>numClasses);
-    const record = outBase + <usize>i * (RECORD_WORDS << 2);
-    store<i32>(record, <i32>(code % <u32>numClasses), 0);
-    store<i32>(record, prior, 4);
-    store<f32>(record, keyScore(key), 8);
-    decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), order, sx, sy, sw, sh, clip, record + 12);
+  let numOut: i32;
+  if (soft != 0) {
+    numOut = softNmsLists(planPtr, numLists, loc, order, sx, sy, sw, sh, clip, soft, nmsThreshold, sigma);
+    for (let i = 0; i < numOut; i++) {
+      const key = load<u64>(keptKeys + (<usize>i << 3));
+      const prior = <i32>(keyCode(key) / <u32>numClasses);
+      const record = outBase + <usize>i * (RECORD_WORDS << 2);
+      decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), order, sx, sy, sw, sh, clip, record + 12);
+      writeRecordHead(record, key, numClasses);
+    }
+  } else {
+    numOut = greedyNmsLists(planPtr, numLists, loc, order, sx, sy, sw, sh, clip, nmsThreshold, outBase);
   }
   store<i32>(plan.outCountsPtr + (<usize>image << 2), numOut);
   return finite;
 }
 
+/** Class, prior and score of a record (its box follows at 12). */
+// @ts-ignore: decorator
+@inline
+function writeRecordHead(record: usize, key: u64, numClasses: i32): void {
+  const code = keyCode(key);
+  store<i32>(record, <i32>(code % <u32>numClasses), 0);
+  store<i32>(record, <i32>(code / <u32>numClasses), 4);
+  store<f32>(record, keyScore(key), 8);
+}
+
 /**
- * Greedy NMS of every candidate list into the image's best keepTopK keys, sorted descending at
- * `keptKeys`; returns how many. Each list hands out its keys best first (a max-heap, popLargest)
+ * Greedy NMS of every candidate list into the image's best keepTopK records, best first at
+ * `outBase`; returns how many. Each list hands out its keys best first (a max-heap, popLargest)
  * and the lists are merged: the next key is always the best left in any list. Whether a key is
  * kept depends only on the better keys of its own list, so the keys come out kept in descending
  * order and the first keepTopK kept are the output: nothing after them is popped or decoded.
- * Each list keeps its boxes in its own block of `keptBoxes` (5 × capacity f32) and its count in
- * the plan's order region.
+ * A candidate is decoded straight into the next record (a suppressed one is overwritten). Each
+ * list keeps its boxes in its own block of `keptBoxes` (5 × capacity f32) and its count in the
+ * plan's order region.
  */
 function greedyNmsLists(
   planPtr: usize, numLists: i32, loc: usize, boxOrder: i32, sx: f32, sy: f32, sw: f32, sh: f32,
-  clip: bool, nmsThreshold: f32
+  clip: bool, nmsThreshold: f32, outBase: usize
 ): i32 {
   const plan = planAt(planPtr);
   const numClasses = plan.numClasses, topK = plan.topK, keepTopK = plan.keepTopK;
   const priors = plan.priorsPtr, heaps = plan.heapsPtr, counts = plan.countsPtr;
-  const keptKeys = plan.keptKeysPtr, box = plan.boxesPtr, keptBoxes = plan.keptBoxesPtr;
-  const numKept = plan.orderPtr;
+  const keptBoxes = plan.keptBoxesPtr, numKept = plan.orderPtr;
   const stride = <usize>((topK + 7) & ~7) << 2;
   const heapBytes = <usize>topK << 3;
   for (let list = 0; list < numLists; list++) {
@@ -115,11 +125,12 @@ function greedyNmsLists(
     popLargest(heaps + <usize>best * heapBytes, remaining);
     store<i32>(countAt, remaining - 1);
     const prior = <i32>(keyCode(key) / <u32>numClasses);
+    const record = outBase + <usize>numOut * (RECORD_WORDS << 2), box = record + 12;
     decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), boxOrder, sx, sy, sw, sh, clip, box);
     const kept = load<i32>(keptAt);
     if (!keepIfClear(box, keptBoxes + <usize>best * 5 * stride, stride, kept, nmsThreshold)) continue;
     store<i32>(keptAt, kept + 1);
-    store<u64>(keptKeys + (<usize>numOut << 3), key);
+    writeRecordHead(record, key, numClasses);
     numOut++;
   }
   return numOut;
