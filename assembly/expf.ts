@@ -35,22 +35,45 @@ export function expf(x: f32): f32 {
   return p * reinterpret<f32>((<i32>n + 127) << 23);
 }
 
+/**
+ * expf4's constants, each in four lanes, loaded rather than written as v128 constants: V8
+ * materialises a v128 constant with three instructions at every use, inside loops too, which
+ * cost more than the arithmetic of expf4 itself; a load is one.
+ */
+const K4: usize = memory.data<f32>([
+  EXP_MIN, EXP_MIN, EXP_MIN, EXP_MIN,
+  EXP_MAX, EXP_MAX, EXP_MAX, EXP_MAX,
+  LOG2E, LOG2E, LOG2E, LOG2E,
+  0.5, 0.5, 0.5, 0.5,
+  LN2_HI, LN2_HI, LN2_HI, LN2_HI,
+  LN2_LO, LN2_LO, LN2_LO, LN2_LO,
+  P0, P0, P0, P0,
+  P1, P1, P1, P1,
+  P2, P2, P2, P2,
+  P3, P3, P3, P3,
+  P4, P4, P4, P4,
+  P5, P5, P5, P5,
+  1.0, 1.0, 1.0, 1.0,
+  // 127 + 1.5·2^23, see below
+  12583039.0, 12583039.0, 12583039.0, 12583039.0
+], 16);
+
 /** expf on each lane of an f32x4 (no lane may be NaN). */
 // @ts-ignore: decorator
 @inline
 export function expf4(x: v128): v128 {
   // pmin/pmax are single instructions; they differ from min/max only for NaN and ±0 order
-  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(EXP_MIN)), f32x4.splat(EXP_MAX));
-  const n = f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(0.5)));
-  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
-  let p = f32x4.add(f32x4.mul(f32x4.splat(P0), r), f32x4.splat(P1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
-  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), f32x4.splat(1.0));
+  x = f32x4.pmin(f32x4.pmax(x, v128.load(K4, 0)), v128.load(K4, 16));
+  const n = f32x4.floor(f32x4.add(f32x4.mul(x, v128.load(K4, 32)), v128.load(K4, 48)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, v128.load(K4, 64))), f32x4.mul(n, v128.load(K4, 80)));
+  let p = f32x4.add(f32x4.mul(v128.load(K4, 96), r), v128.load(K4, 112));
+  p = f32x4.add(f32x4.mul(p, r), v128.load(K4, 128));
+  p = f32x4.add(f32x4.mul(p, r), v128.load(K4, 144));
+  p = f32x4.add(f32x4.mul(p, r), v128.load(K4, 160));
+  p = f32x4.add(f32x4.mul(p, r), v128.load(K4, 176));
+  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(r, r)), r), v128.load(K4, 192));
   // 2^n: adding 1.5·2^23 puts the integer n + 127 (1…254) in the low mantissa bits, and
   // shifting left by 23 moves it into the exponent field and drops everything above it
-  const pow2n = i32x4.shl(f32x4.add(n, f32x4.splat(127.0 + 12582912.0)), 23);
+  const pow2n = i32x4.shl(f32x4.add(n, v128.load(K4, 208)), 23);
   return f32x4.mul(p, pow2n);
 }

@@ -15,23 +15,30 @@ import { detectImageMediapipe } from "./mediapipe";
 import { keepIfClear, softNms } from "./nms";
 import { scanScores } from "./scores";
 import { detectImageTfliteFast, detectImageTfliteRegular, TFLITE_FAST, TFLITE_REGULAR } from "./tflite";
-import {
-  boundedExcludes, finishBounded, heapify, heapifyLargestFirst, popLargest, pushBounded, selectTopKeys, sortHeapDescending
-} from "./topk";
+import { heapify, heapifyLargestFirst, popLargest, selectTopKeys, sortHeapDescending } from "./topk";
 
 export const RECORD_WORDS: i32 = 7;
 
-/** Runs the whole post-processing for `numImages` images laid out in the plan's arena. */
-export function detectBatch(planPtr: usize, numImages: i32): void {
-  for (let image = 0; image < numImages; image++) detectImage(planPtr, image);
+/**
+ * Runs the whole post-processing for `numImages` images laid out in the plan's arena. Returns
+ * whether the score scan found every loc and conf value finite on its way (SSD modes, not
+ * TFLite's or MediaPipe's). The scan is safe on NaN and ±∞, but when this is false the host
+ * must check the input itself (findNonFinite) before it reads any result: false may also be a
+ * false alarm on finite input (scores.ts finiteSum), and the results then stand.
+ */
+export function detectBatch(planPtr: usize, numImages: i32): bool {
+  let finite = true;
+  for (let image = 0; image < numImages; image++) finite = detectImage(planPtr, image) && finite;
+  return finite;
 }
 
-function detectImage(planPtr: usize, image: i32): void {
+/** One image of detectBatch; returns whether its input was found finite. */
+function detectImage(planPtr: usize, image: i32): bool {
   const plan = planAt(planPtr);
   const tflite = plan.tfliteMode;
-  if (tflite == TFLITE_FAST) { detectImageTfliteFast(planPtr, image); return; }
-  if (tflite == TFLITE_REGULAR) { detectImageTfliteRegular(planPtr, image); return; }
-  if (plan.mediapipeMode != 0) { detectImageMediapipe(planPtr, image); return; }
+  if (tflite == TFLITE_FAST) { detectImageTfliteFast(planPtr, image); return false; }
+  if (tflite == TFLITE_REGULAR) { detectImageTfliteRegular(planPtr, image); return false; }
+  if (plan.mediapipeMode != 0) { detectImageMediapipe(planPtr, image); return false; }
   const numPriors = plan.numPriors, numClasses = plan.numClasses, background = plan.backgroundClass;
   const topK = plan.topK;
   const pooled = plan.classAgnostic != 0, clip = plan.clip != 0, soft = plan.softNms;
@@ -46,85 +53,87 @@ function detectImage(planPtr: usize, image: i32): void {
 
   memory.copy(limits, thresholds, <usize>numClasses << 2);
   memory.fill(counts, 0, <usize>numClasses << 2);
-  scanScores(conf, numPriors, numClasses, background, plan.activation, limits, plan.gate,
+  const finite = scanScores(conf, loc, numPriors, numClasses, background, plan.activation, limits, plan.gate,
     pooled, heaps, counts, topK, plan.rowPtr);
 
   const numLists = pooled ? 1 : numClasses;
-  const numOut = soft != 0
-    ? softNmsLists(planPtr, numLists, loc, order, sx, sy, sw, sh, clip, soft, nmsThreshold, sigma)
-    : greedyNmsLists(planPtr, numLists, loc, order, sx, sy, sw, sh, clip, nmsThreshold);
   const outBase = plan.outPtr + <usize>image * (<usize>plan.recordsPerImage * RECORD_WORDS << 2);
-  for (let i = 0; i < numOut; i++) {
-    const key = load<u64>(keptKeys + (<usize>i << 3));
-    const code = keyCode(key);
-    const prior = <i32>(code / <u32>numClasses);
-    const record = outBase + <usize>i * (RECORD_WORDS << 2);
-    store<i32>(record, <i32>(code % <u32>numClasses), 0);
-    store<i32>(record, prior, 4);
-    store<f32>(record, keyScore(key), 8);
-    decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), order, sx, sy, sw, sh, clip, record + 12);
+  let numOut: i32;
+  if (soft != 0) {
+    numOut = softNmsLists(planPtr, numLists, loc, order, sx, sy, sw, sh, clip, soft, nmsThreshold, sigma);
+    for (let i = 0; i < numOut; i++) {
+      const key = load<u64>(keptKeys + (<usize>i << 3));
+      const prior = <i32>(keyCode(key) / <u32>numClasses);
+      const record = outBase + <usize>i * (RECORD_WORDS << 2);
+      decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), order, sx, sy, sw, sh, clip, record + 12);
+      writeRecordHead(record, key, numClasses);
+    }
+  } else {
+    numOut = greedyNmsLists(planPtr, numLists, loc, order, sx, sy, sw, sh, clip, nmsThreshold, outBase);
   }
   store<i32>(plan.outCountsPtr + (<usize>image << 2), numOut);
+  return finite;
+}
+
+/** Class, prior and score of a record (its box follows at 12). */
+// @ts-ignore: decorator
+@inline
+function writeRecordHead(record: usize, key: u64, numClasses: i32): void {
+  const code = keyCode(key);
+  store<i32>(record, <i32>(code % <u32>numClasses), 0);
+  store<i32>(record, <i32>(code / <u32>numClasses), 4);
+  store<f32>(record, keyScore(key), 8);
 }
 
 /**
- * Greedy NMS of every candidate list into the image's best keepTopK keys, sorted descending at
- * `keptKeys`; returns how many. Lists run in the order of their best keys (`orderPtr` holds
- * that order); each hands out its keys best first (popLargest) and is decoded as it goes; the best keepTopK kept so far are a bounded heap, and a list stops at
- * its first key below that heap's weakest once it is full: neither that key nor any later one
- * of the list (all lower) can reach the output, and a list's NMS only affects its own keys.
+ * Greedy NMS of every candidate list into the image's best keepTopK records, best first at
+ * `outBase`; returns how many. Each list hands out its keys best first (a max-heap, popLargest)
+ * and the lists are merged: the next key is always the best left in any list. Whether a key is
+ * kept depends only on the better keys of its own list, so the keys come out kept in descending
+ * order and the first keepTopK kept are the output: nothing after them is popped or decoded.
+ * A candidate is decoded straight into the next record (a suppressed one is overwritten). Each
+ * list keeps its boxes in its own block of `keptBoxes` (5 × capacity f32) and its count in the
+ * plan's order region.
  */
 function greedyNmsLists(
   planPtr: usize, numLists: i32, loc: usize, boxOrder: i32, sx: f32, sy: f32, sw: f32, sh: f32,
-  clip: bool, nmsThreshold: f32
+  clip: bool, nmsThreshold: f32, outBase: usize
 ): i32 {
   const plan = planAt(planPtr);
   const numClasses = plan.numClasses, topK = plan.topK, keepTopK = plan.keepTopK;
   const priors = plan.priorsPtr, heaps = plan.heapsPtr, counts = plan.countsPtr;
-  const keptKeys = plan.keptKeysPtr, box = plan.boxesPtr, keptBoxes = plan.keptBoxesPtr;
+  const keptBoxes = plan.keptBoxesPtr, numKept = plan.orderPtr;
   const stride = <usize>((topK + 7) & ~7) << 2;
   const heapBytes = <usize>topK << 3;
-  // lists by their best key, best first (insertion sort: there are numClasses at most), so the
-  // bound below rises early and the weak lists end at once
-  const listOrder = plan.orderPtr;
   for (let list = 0; list < numLists; list++) {
-    const keys = heaps + <usize>list * heapBytes, num = load<i32>(counts + (<usize>list << 2));
-    heapifyLargestFirst(keys, num);
-    const best = num > 0 ? ~load<u64>(keys) : 0;
-    let at = list;
-    while (at > 0) {
-      const before = load<i32>(listOrder + (<usize>(at - 1) << 2));
-      if (listBest(heaps, heapBytes, counts, before) >= best) break;
-      store<i32>(listOrder + (<usize>at << 2), before);
-      at--;
-    }
-    store<i32>(listOrder + (<usize>at << 2), list);
+    heapifyLargestFirst(heaps + <usize>list * heapBytes, load<i32>(counts + (<usize>list << 2)));
+    store<i32>(numKept + (<usize>list << 2), 0);
   }
   let numOut = 0;
-  for (let rank = 0; rank < numLists; rank++) {
-    const list = load<i32>(listOrder + (<usize>rank << 2));
-    const keys = heaps + <usize>list * heapBytes;
-    let remaining = load<i32>(counts + (<usize>list << 2));
-    let numKept = 0;
-    while (remaining > 0) {
-      const key = popLargest(keys, remaining--);
-      if (boundedExcludes(keptKeys, numOut, keepTopK, key)) break;
-      const prior = <i32>(keyCode(key) / <u32>numClasses);
-      decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), boxOrder, sx, sy, sw, sh, clip, box);
-      if (!keepIfClear(box, keptBoxes, stride, numKept, nmsThreshold)) continue;
-      numKept++;
-      numOut = pushBounded(keptKeys, numOut, keepTopK, key);
+  while (numOut < keepTopK) {
+    // the list whose best key left is the best (keys are unique: no ties)
+    let best = -1;
+    let key: u64 = 0;
+    for (let list = 0; list < numLists; list++) {
+      if (load<i32>(counts + (<usize>list << 2)) == 0) continue;
+      const top = ~load<u64>(heaps + <usize>list * heapBytes);
+      if (top > key) { key = top; best = list; }
     }
+    if (best < 0) break;
+    const countAt = counts + (<usize>best << 2), keptAt = numKept + (<usize>best << 2);
+    const remaining = load<i32>(countAt);
+    popLargest(heaps + <usize>best * heapBytes, remaining);
+    store<i32>(countAt, remaining - 1);
+    const prior = <i32>(keyCode(key) / <u32>numClasses);
+    const record = outBase + <usize>numOut * (RECORD_WORDS << 2), box = record + 12;
+    decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), boxOrder, sx, sy, sw, sh, clip, box);
+    const kept = load<i32>(keptAt);
+    if (!keepIfClear(box, keptBoxes + <usize>best * 5 * stride, stride, kept, nmsThreshold)) continue;
+    store<i32>(keptAt, kept + 1);
+    writeRecordHead(record, key, numClasses);
+    numOut++;
   }
-  finishBounded(keptKeys, numOut, keepTopK);
   return numOut;
-}
-
-/** The best key of a heapifyLargestFirst list (0 when it is empty). */
-// @ts-ignore: decorator
-@inline
-function listBest(heaps: usize, heapBytes: usize, counts: usize, list: i32): u64 {
-  return load<i32>(counts + (<usize>list << 2)) > 0 ? ~load<u64>(heaps + <usize>list * heapBytes) : 0;
 }
 
 /**

@@ -5,7 +5,8 @@
 // tests/core/plan-layout.test.ts fails when the two disagree.
 //
 // Calling convention of the core's post-processing exports: (planPtr, numImages[, blockPtr])
-// → void; results land in the regions the plan names. A kernel reads the plan through
+// → void (detectBatch: whether its score scan found the input finite); results land in the
+// regions the plan names. A kernel reads the plan through
 // `planAt(planPtr)` and takes regions and counts as plain arguments below that.
 
 /** What the host describes once per configuration (word index and meaning beside each field). */
@@ -37,7 +38,7 @@ export class Plan {
   countsPtr: usize; // 22  numClasses i32
   keptKeysPtr: usize; // 23  numClasses × topK u64
   boxesPtr: usize; // 24  topK × 4 f32
-  keptBoxesPtr: usize; // 25  5 × capacity f32, capacity = topK ↑ 8
+  keptBoxesPtr: usize; // 25  5 × capacity f32 per candidate list (TFLite: one), capacity = topK ↑ 8
   rowPtr: usize; // 26  SCAN_ROWS × numClasses f32 scratch
   outPtr: usize; // 27  batch × recordsPerImage × recordWords words
   outCountsPtr: usize; // 28  batch i32
@@ -51,7 +52,7 @@ export class Plan {
   tfliteScaleW: f32; // 36
   tfliteScaleH: f32; // 37
   tfliteScoreThreshold: f32; // 38  nms_score_threshold (score ≥ it)
-  orderPtr: usize; // 39  max(numClasses, mergeCapacity) i32: TFLite's merge order, the greedy list order
+  orderPtr: usize; // 39  max(numClasses, mergeCapacity) i32: TFLite's merge order, the greedy lists' kept counts
   mergeScoresPtr: usize; // 40  mergeCapacity f32
   mergeCodesPtr: usize; // 41  mergeCapacity u32
   mergeTmpPtr: usize; // 42  keepTopK × 8 bytes

@@ -15,6 +15,7 @@
 // gate computed from it a few rows ago is still safe).
 
 import { expf, expf4 } from "./expf";
+import { finiteSum } from "./finite";
 import { candidateKey, keyScore } from "./keys";
 import { SCAN_ROWS } from "./plan";
 import { heapify, replaceRoot } from "./topk";
@@ -24,7 +25,8 @@ export const ACTIVATION_SOFTMAX: i32 = 1;
 export const ACTIVATION_SIGMOID: i32 = 2;
 
 /**
- * Largest of `num` f32 at `ptr` (num ≥ 1, no NaN: the host rejects non-finite input first).
+ * Largest of `num` f32 at `ptr` (num ≥ 1; a NaN may be lost: the host rejects non-finite input,
+ * before the run or after it, see scanScores, and never reads the results of one).
  * Max is exact, so lane order does not matter; pmax is one instruction where max needs a
  * NaN-propagating sequence.
  */
@@ -52,6 +54,11 @@ export function maxSpan(ptr: usize, num: i32): f32 {
   return m;
 }
 
+/** maxSpan as a call, for the paths that take it once per candidate rather than once per row. */
+export function maxOf(ptr: usize, num: i32): f32 {
+  return maxSpan(ptr, num);
+}
+
 /**
  * Writes exp(row[c] − shift) for c < num into `outPtr` and returns their sum. The sum is kept
  * in four interleaved partial sums — s_j adds the classes c ≡ j (mod 4) below 4·⌊num/4⌋, in
@@ -64,27 +71,40 @@ export function expRow(rowPtr: usize, num: i32, shift: f32, outPtr: usize): f32 
   let sum: f32;
   if (ASC_FEATURE_SIMD) {
     const s = f32x4.splat(shift);
-    let acc = f32x4.splat(0);
-    for (let i = 0; i < whole; i += 4) {
-      const off = <usize>i << 2;
+    let acc = f32x4.splat(0), tail = acc;
+    // the last step of a row that is not whole vectors takes its last four floats (reaching
+    // before the row when num < 4: read, never used) and keeps their exponentials for the
+    // remaining classes, which the lanes of expf4 give bit for bit as expf would, and cheaper
+    for (let i = 0; i < num; i += 4) {
+      const off = <usize>min<i32>(i, num - 4) << 2;
       const e = expf4(f32x4.sub(v128.load(rowPtr + off), s));
-      v128.store(outPtr + off, e);
-      acc = f32x4.add(acc, e);
+      if (i < whole) {
+        v128.store(outPtr + off, e);
+        acc = f32x4.add(acc, e);
+      } else {
+        tail = e;
+      }
     }
     sum = (f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1)) +
           (f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
-  } else {
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-    for (let i = 0; i < whole; i += 4) {
-      const off = <usize>i << 2;
-      const e0 = expf(load<f32>(rowPtr + off) - shift), e1 = expf(load<f32>(rowPtr + off, 4) - shift);
-      const e2 = expf(load<f32>(rowPtr + off, 8) - shift), e3 = expf(load<f32>(rowPtr + off, 12) - shift);
-      store<f32>(outPtr + off, e0); store<f32>(outPtr + off, e1, 4);
-      store<f32>(outPtr + off, e2, 8); store<f32>(outPtr + off, e3, 12);
-      s0 += e0; s1 += e1; s2 += e2; s3 += e3;
-    }
-    sum = (s0 + s1) + (s2 + s3);
+    // the remaining classes whole … num − 1 are lanes 4 − (num − whole) … 3, in that order
+    const out = outPtr + (<usize>num << 2) - 16;
+    const left = num - whole;
+    if (left == 3) { const e = f32x4.extract_lane(tail, 1); store<f32>(out, e, 4); sum += e; }
+    if (left >= 2) { const e = f32x4.extract_lane(tail, 2); store<f32>(out, e, 8); sum += e; }
+    if (left >= 1) { const e = f32x4.extract_lane(tail, 3); store<f32>(out, e, 12); sum += e; }
+    return sum;
   }
+  let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+  for (let i = 0; i < whole; i += 4) {
+    const off = <usize>i << 2;
+    const e0 = expf(load<f32>(rowPtr + off) - shift), e1 = expf(load<f32>(rowPtr + off, 4) - shift);
+    const e2 = expf(load<f32>(rowPtr + off, 8) - shift), e3 = expf(load<f32>(rowPtr + off, 12) - shift);
+    store<f32>(outPtr + off, e0); store<f32>(outPtr + off, e1, 4);
+    store<f32>(outPtr + off, e2, 8); store<f32>(outPtr + off, e3, 12);
+    s0 += e0; s1 += e1; s2 += e2; s3 += e3;
+  }
+  sum = (s0 + s1) + (s2 + s3);
   for (let i = whole; i < num; i++) {
     const off = <usize>i << 2;
     const e = expf(load<f32>(rowPtr + off) - shift);
@@ -103,15 +123,21 @@ export function expRow(rowPtr: usize, num: i32, shift: f32, outPtr: usize): f32 
  * f32 (softmax rows leave their exponentials e^(l − max) there, undivided, one slot per scored
  * row of the last batch; see emitSoftmax).
  * Heaps that never filled are not heapified; the caller sorts them (heapify is idempotent).
+ * With `locPtr` ≠ 0 (the image's 4 offsets per prior), returns whether every conf value and every
+ * offset is finite, or may be false on a finite input (finite.ts finiteSum); with 0 it checks nothing
+ * and returns false.
  */
 export function scanScores(
-  confPtr: usize, numPriors: i32, numClasses: i32, background: i32, activation: i32,
+  confPtr: usize, locPtr: usize, numPriors: i32, numClasses: i32, background: i32, activation: i32,
   limitsPtr: usize, gate: f32, pooled: bool, heapsPtr: usize, countsPtr: usize, topK: i32, rowPtr: usize
-): void {
+): bool {
   const rowBytes = <usize>numClasses << 2;
   const heapBytes = <usize>topK << 3;
   const invClasses: f32 = <f32>1 / <f32>numClasses;
   const softmax = activation == ACTIVATION_SOFTMAX;
+  let witness: f32 = 0;
+  // NaN: no log of the class gate is valid for this image's limits yet
+  if (softmax) memory.fill(GATE_LIMITS, 0xFF, <usize>min<i32>(numClasses, CLASS_GATE_MAX) << 2);
   for (let start = 0; start < numPriors; start += SCAN_ROWS) {
     // pass 1, without branches: the rows whose bound reaches the gate, with their best
     // foreground logit and maximum (whether a row passes is a coin toss on dense outputs,
@@ -128,6 +154,11 @@ export function scanScores(
       store<f32>(SCAN_MAX + at, rowMax);
       // !(a < b) rather than a ≥ b: the same rows as the `continue` it replaces, NaN included
       numListed += <i32>!((softmax ? bestFg - rowMax : bestFg) < gate);
+    }
+    if (locPtr != 0) {
+      // the host's NaN check, while the batch's rows are in the cache rather than in a pass of its own
+      witness += finiteSum(confPtr + <usize>start * rowBytes, (end - start) * numClasses) +
+        finiteSum(locPtr + (<usize>start << 4), (end - start) << 2);
     }
     if (softmax) {
       scoreSoftmaxRows(confPtr, numListed, numClasses, background, limitsPtr, invClasses, pooled,
@@ -146,6 +177,7 @@ export function scanScores(
       emitPassing(probs, limitsPtr, numClasses, background, p, pooled, heapsPtr, countsPtr, heapBytes, topK);
     }
   }
+  return locPtr != 0 && abs<f32>(witness) < Infinity;
 }
 
 /**
@@ -160,6 +192,8 @@ function scoreSoftmaxRows(
 ): void {
   const rowBytes = <usize>numClasses << 2;
   const meanGate = softmaxMeanGate(limitsPtr, numClasses);
+  const classGate = numClasses <= CLASS_GATE_MAX;
+  if (classGate) refreshLogLimits(limitsPtr, numClasses);
   let numScored = 0;
   for (let i = 0; i < numListed; i++) {
     const at = <usize>i << 2;
@@ -169,6 +203,8 @@ function scoreSoftmaxRows(
     const mean = sumSpan(row, numClasses) * invClasses;
     // the margin covers the rounding of the f32 sum: a few ulp of the largest magnitude
     if (bestFg - mean < meanGate - 1e-5 * (abs<f32>(rowMax) + abs<f32>(mean))) continue;
+    // second: near-uniform rows (the mean gate's) would pass it anyway
+    if (classGate && !someClassReaches(row, rowMax, numClasses)) continue;
     const sum = expRow(row, numClasses, rowMax, rowPtr + <usize>numScored * rowBytes);
     // entry numScored ≤ i was read already: the lists now hold the scored rows and their sums
     store<i32>(SCAN_LIST + (<usize>numScored << 2), p);
@@ -180,6 +216,51 @@ function scoreSoftmaxRows(
     emitSoftmax(rowPtr + <usize>j * rowBytes, load<f32>(SCAN_BEST + at), limitsPtr, numClasses, background,
       load<i32>(SCAN_LIST + at), pooled, heapsPtr, countsPtr, heapBytes, topK);
   }
+}
+
+/**
+ * The per-class gate: prob_c ≤ e^(l_c − max) (the sum of exponentials is ≥ 1), so a row none of
+ * whose logits reaches ln(limit_c) above its maximum cannot enter any heap. It catches the rows
+ * the fixed gate lets through for a class whose heap is full and whose limit has risen (the busy
+ * class of dense outputs). The logs are refreshed once per batch, for the classes whose limit
+ * moved; limits only rise, so logs from the batch's start stay safe for all of it. The margin
+ * 10⁻³ covers the few ulp of expf and Mathf.log; below e⁻⁶⁹ (expf clamps at −87) no bound is used.
+ */
+const CLASS_GATE_MAX: i32 = 128;
+/** Per class (up to CLASS_GATE_MAX): the limit GATE_LOGS was computed from, and ln(limit) − margin. */
+const GATE_LIMITS: usize = memory.data(CLASS_GATE_MAX << 2, 16);
+const GATE_LOGS: usize = memory.data(CLASS_GATE_MAX << 2, 16);
+
+function refreshLogLimits(limitsPtr: usize, numClasses: i32): void {
+  for (let c = 0; c < numClasses; c++) {
+    const at = <usize>c << 2;
+    const limit = load<f32>(limitsPtr + at);
+    if (limit == load<f32>(GATE_LIMITS + at)) continue;
+    store<f32>(GATE_LIMITS + at, limit);
+    store<f32>(GATE_LOGS + at, limit > 1e-30 ? Mathf.log(limit) - 1e-3 : -Infinity);
+  }
+}
+
+/** Whether some class of the row has l_c − max ≥ GATE_LOGS[c] (the background's log is +∞). */
+// @ts-ignore: decorator
+@inline
+function someClassReaches(row: usize, rowMax: f32, numClasses: i32): bool {
+  if (ASC_FEATURE_SIMD) {
+    const m = f32x4.splat(rowMax);
+    let reach = f32x4.splat(0);
+    // the last step takes the last four classes (and before the row when there are fewer than
+    // four: whatever those lanes say can only keep a row, never drop one)
+    for (let c = 0; c < numClasses; c += 4) {
+      const at = <usize>min<i32>(c, numClasses - 4) << 2;
+      reach = v128.or(reach, f32x4.ge(f32x4.sub(v128.load(row + at), m), v128.load(GATE_LOGS + at)));
+    }
+    return v128.any_true(reach);
+  }
+  for (let c = 0; c < numClasses; c++) {
+    const at = <usize>c << 2;
+    if (load<f32>(row + at) - rowMax >= load<f32>(GATE_LOGS + at)) return true;
+  }
+  return false;
 }
 
 /** scanScores' lists for the rows of one batch (prior index, best foreground logit, maximum). */
@@ -247,16 +328,25 @@ export function divideRow(rowPtr: usize, num: i32, sum: f32): void {
 
 /** out[c] = 1 / (1 + exp(−row[c])). */
 export function sigmoidRow(rowPtr: usize, num: i32, outPtr: usize): void {
-  let i = 0;
   if (ASC_FEATURE_SIMD) {
     const one = f32x4.splat(1);
-    for (; i + 4 <= num; i += 4) {
-      const off = <usize>i << 2;
-      const e = expf4(f32x4.neg(v128.load(rowPtr + off)));
-      v128.store(outPtr + off, f32x4.div(one, f32x4.add(one, e)));
+    const whole = num & ~3;
+    // as in expRow: the last step of a row that is not whole vectors takes its last four floats
+    for (let i = 0; i < num; i += 4) {
+      const off = <usize>min<i32>(i, num - 4) << 2;
+      const p = f32x4.div(one, f32x4.add(one, expf4(f32x4.neg(v128.load(rowPtr + off)))));
+      if (i < whole) {
+        v128.store(outPtr + off, p);
+      } else {
+        const left = num - whole, out = outPtr + off;
+        if (left == 3) store<f32>(out, f32x4.extract_lane(p, 1), 4);
+        if (left >= 2) store<f32>(out, f32x4.extract_lane(p, 2), 8);
+        store<f32>(out, f32x4.extract_lane(p, 3), 12);
+      }
     }
+    return;
   }
-  for (; i < num; i++) {
+  for (let i = 0; i < num; i++) {
     const off = <usize>i << 2;
     store<f32>(outPtr + off, <f32>1 / (<f32>1 + expf(-load<f32>(rowPtr + off))));
   }

@@ -31,7 +31,7 @@ import { decodeBoxTflite } from "./coder";
 import { candidateKey, keyCode, keyScore } from "./keys";
 import { greedyNms } from "./nms";
 import { planAt } from "./plan";
-import { ACTIVATION_NONE, ACTIVATION_SIGMOID, ACTIVATION_SOFTMAX, divideRow, expRow, maxSpan, scanScores, sigmoidRow } from "./scores";
+import { ACTIVATION_NONE, ACTIVATION_SIGMOID, ACTIVATION_SOFTMAX, divideRow, expRow, maxOf, maxSpan, scanScores, sigmoidRow } from "./scores";
 import { heapify, replaceRoot, sortHeapDescending } from "./topk";
 
 export const TFLITE_FAST: i32 = 1;
@@ -135,7 +135,7 @@ export function decreasingPartialArgSort(valuesPtr: usize, num: i32, k: i32, ord
  */
 function activatedRow(row: usize, numClasses: i32, activation: i32, rowPtr: usize): usize {
   if (activation == ACTIVATION_SOFTMAX) {
-    const sum = expRow(row, numClasses, maxSpan(row, numClasses), rowPtr);
+    const sum = expRow(row, numClasses, maxOf(row, numClasses), rowPtr);
     divideRow(rowPtr, numClasses, sum);
     return rowPtr;
   }
@@ -203,7 +203,7 @@ export function detectImageTfliteFast(planPtr: usize, image: i32): void {
       const rowMax = offset != 0 ? max<f32>(bestLogit, load<f32>(row)) : bestLogit;
       if (bestLogit - rowMax < gate) continue;
     } else if (bestLogit < gate) continue;
-    const best = activation == ACTIVATION_NONE ? bestLogit : maxSpan(activatedRow(row, numClasses, activation, rowPtr) + fgBytes, numFg);
+    const best = activation == ACTIVATION_NONE ? bestLogit : maxOf(activatedRow(row, numClasses, activation, rowPtr) + fgBytes, numFg);
     if (!(best >= threshold)) continue;
     // + 0: a passing −0 (threshold 0) must rank as 0
     const key = candidateKey(best + 0, p, 0, numClasses);
@@ -261,7 +261,8 @@ export function detectImageTfliteRegular(planPtr: usize, image: i32): void {
   // per class, every score ≥ threshold (limits hold the f32 just below it), best topK kept
   memory.copy(limits, thresholds, <usize>numClasses << 2);
   memory.fill(counts, 0, <usize>numClasses << 2);
-  scanScores(conf, numPriors, numClasses, background, plan.activation, limits, plan.gate,
+  // no NaN check (loc 0): the host checks the input of TFLite's modes before the run
+  scanScores(conf, 0, numPriors, numClasses, background, plan.activation, limits, plan.gate,
     false, heaps, counts, topK, plan.rowPtr);
 
   let size = 0;

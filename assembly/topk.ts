@@ -96,34 +96,6 @@ export function popLargest(base: usize, size: i32): u64 {
 }
 
 /**
- * Offers `key` to a bounded selection of the `k` largest keys at `base` holding `size` keys:
- * appended while there is room (the keys become a min-heap when the k-th arrives), else it
- * replaces the weakest when it beats it. Returns the new size. Finish with finishBounded.
- */
-export function pushBounded(base: usize, size: i32, k: i32, key: u64): i32 {
-  if (size < k) {
-    setKey(base, size++, key);
-    if (size == k) heapify(base, size);
-  } else if (key > keyAt(base, 0)) {
-    replaceRoot(base, key, size);
-  }
-  return size;
-}
-
-/** Whether no key below `key` can enter a pushBounded selection of `k` holding `size` keys. */
-// @ts-ignore: decorator
-@inline
-export function boundedExcludes(base: usize, size: i32, k: i32, key: u64): bool {
-  return size >= k && key < keyAt(base, 0);
-}
-
-/** Sorts a pushBounded selection of `size` keys (of at most `k`) descending. */
-export function finishBounded(base: usize, size: i32, k: i32): void {
-  if (size < k) heapify(base, size); // a full selection is a heap already
-  sortHeapDescending(base, size);
-}
-
-/**
  * Moves the `k` largest of the `num` keys at `keysPtr` to the front, sorted descending.
  * Returns min(num, k). The rest of the array is scratch afterwards.
  */

@@ -1,10 +1,11 @@
-// findNonFinite: −1 for clean input; the first NaN / +∞ / −∞ wherever it sits relative to the
-// 16-float SIMD blocks and the scalar tail.
+// finiteSum and findNonFinite: −1 for clean input; the first NaN / +∞ / −∞ wherever it sits
+// relative to finiteSum's 32-float SIMD steps and its scalar tail; overflowing sums of finite
+// values are false alarms that findNonFinite settles.
 
-import { findNonFinite } from "../finite";
+import { findNonFinite, finiteSum } from "../finite";
 import { ptr } from "./helpers";
 
-const N = 40; // two 16-float blocks (0..31) and an 8-float scalar tail (32..39)
+const N = 40; // one 32-float SIMD step (0..31) and an 8-float scalar tail (32..39)
 
 function cleanArray(n: i32): StaticArray<f32> {
   const a = new StaticArray<f32>(n);
@@ -62,5 +63,36 @@ describe("findNonFinite", () => {
     expect<i32>(findNonFinite(ptr(a), 8)).toBe(-1, "clean");
     a[7] = -Infinity;
     expect<i32>(findNonFinite(ptr(a), 8)).toBe(7, "found by the scalar loop");
+  });
+
+  it("settles a false alarm: finite values whose sum overflows, then the real NaN after them", () => {
+    const a = cleanArray(N);
+    for (let i = 4; i < 12; i++) a[i] = 3e38;
+    expect<bool>(abs<f32>(finiteSum(ptr(a), N)) < Infinity).toBe(false, "eight 3e38 overflow the sum");
+    expect<i32>(findNonFinite(ptr(a), N)).toBe(-1, "yet every value is finite");
+    a[36] = NaN;
+    expect<i32>(findNonFinite(ptr(a), N)).toBe(36, "and the NaN after them is found");
+  });
+});
+
+describe("finiteSum", () => {
+  it("is finite for finite values and not for NaN, +∞ or −∞ at any index of SIMD steps or tail", () => {
+    const n = 70; // two 32-float steps and a 6-float tail
+    const bad: f32[] = [NaN, Infinity, -Infinity];
+    const a = new StaticArray<f32>(n);
+    for (let i = 0; i < n; i++) a[i] = <f32>(i % 5) - 2;
+    expect<bool>(abs<f32>(finiteSum(ptr(a), n)) < Infinity).toBe(true, "clean");
+    let missed = 0;
+    for (let b = 0; b < bad.length; b++) {
+      for (let i = 0; i < n; i++) {
+        const was = a[i];
+        a[i] = bad[b];
+        if (abs<f32>(finiteSum(ptr(a), n)) < Infinity) missed++;
+        a[i] = was;
+      }
+    }
+    expect<i32>(missed).toBe(0, "every position of every non-finite value");
+    a[0] = Infinity; a[n - 1] = -Infinity;
+    expect<bool>(abs<f32>(finiteSum(ptr(a), n)) < Infinity).toBe(false, "+∞ and −∞ together give NaN, not a finite sum");
   });
 });

@@ -1,7 +1,8 @@
 // detectBatch end to end on a hand-built plan (word map at the top of pipeline.ts): 3 priors,
 // 3 classes (0 = background), 2 images, scores given as probabilities (activation none).
 
-import { ACTIVATION_NONE } from "../scores";
+import { findNonFinite } from "../finite";
+import { ACTIVATION_NONE, ACTIVATION_SIGMOID, ACTIVATION_SOFTMAX } from "../scores";
 import { Plan, PLAN_WORDS, QUANT_PLAN_OFFSET, QuantBlock, SCAN_ROWS } from "../plan";
 import { detectBatch, detectBatchQuantized, RECORD_WORDS } from "../pipeline";
 import { expectNear, f32s, ptr, u8s } from "./helpers";
@@ -32,11 +33,12 @@ class Arena {
   counts: StaticArray<i32> = new StaticArray<i32>(NUM_CLASSES);
   keptKeys: StaticArray<u64> = new StaticArray<u64>(NUM_CLASSES * TOP_K);
   boxes: StaticArray<f32> = new StaticArray<f32>(TOP_K * 4);
-  keptBoxes: StaticArray<f32> = new StaticArray<f32>(5 * 8);
+  keptBoxes: StaticArray<f32> = new StaticArray<f32>(NUM_CLASSES * 5 * 8); // per list
   row: StaticArray<f32> = new StaticArray<f32>(SCAN_ROWS * NUM_CLASSES);
   out: StaticArray<f32>;
   outCounts: StaticArray<i32> = new StaticArray<i32>(NUM_IMAGES);
   limits: StaticArray<f32> = new StaticArray<f32>(NUM_CLASSES);
+  order: StaticArray<i32> = new StaticArray<i32>(NUM_CLASSES);
 
   constructor(public keepTopK: i32) {
     this.out = new StaticArray<f32>(NUM_IMAGES * keepTopK * RECORD_WORDS);
@@ -50,7 +52,7 @@ class Arena {
     p.thresholdsPtr = ptr(this.thresholds); p.heapsPtr = ptr(this.heaps); p.countsPtr = ptr(this.counts);
     p.keptKeysPtr = ptr(this.keptKeys); p.boxesPtr = ptr(this.boxes); p.keptBoxesPtr = ptr(this.keptBoxes);
     p.rowPtr = ptr(this.row); p.outPtr = ptr(this.out); p.outCountsPtr = ptr(this.outCounts);
-    p.minThreshold = 0.1; p.limitsPtr = ptr(this.limits);
+    p.minThreshold = 0.1; p.limitsPtr = ptr(this.limits); p.orderPtr = ptr(this.order);
     p.tfliteMode = 0; // not TFLite's NMS (tflite.spec.ts runs those modes)
     p.recordsPerImage = keepTopK;
   }
@@ -60,8 +62,9 @@ class Arena {
     return changetype<Plan>(ptr(this.plan));
   }
 
-  run(): void {
-    detectBatch(ptr(this.plan), NUM_IMAGES);
+  /** detectBatch's answer: whether its scan found the input finite. */
+  run(): bool {
+    return detectBatch(ptr(this.plan), NUM_IMAGES);
   }
 
   classOf(image: i32, i: i32): i32 {
@@ -88,6 +91,53 @@ function expectBox(a: Arena, image: i32, i: i32, x1: f64, y1: f64, x2: f64, y2: 
   expectNear(a.field(image, i, 5), x2, 1e-6, why + ": xmax");
   expectNear(a.field(image, i, 6), y2, 1e-6, why + ": ymax");
 }
+
+describe("detectBatch: the input check on its way", () => {
+  it("finds finite input finite, large values of both signs included", () => {
+    const a = new Arena(5);
+    a.conf[1] = 1e30; a.conf[4] = -1e30; a.loc[23] = -1e30;
+    expect<bool>(a.run()).toBe(true, "every value is finite");
+  });
+
+  it("finds NaN, +∞ and −∞ at every loc and conf index of both images, in every activation", () => {
+    // activation none and sigmoid never read the background column (index 0 of each row)
+    const activations: i32[] = [ACTIVATION_NONE, ACTIVATION_SIGMOID, ACTIVATION_SOFTMAX];
+    const bad: f32[] = [NaN, Infinity, -Infinity];
+    const a = new Arena(5);
+    let missed = 0, checks = 0;
+    for (let k = 0; k < activations.length; k++) {
+      a.fields.activation = activations[k];
+      for (let b = 0; b < bad.length; b++) {
+        for (let i = 0; i < a.conf.length; i++) {
+          const was = a.conf[i];
+          a.conf[i] = bad[b];
+          if (a.run()) missed++;
+          a.conf[i] = was;
+          checks++;
+        }
+        for (let i = 0; i < a.loc.length; i++) {
+          const was = a.loc[i];
+          a.loc[i] = bad[b];
+          if (a.run()) missed++;
+          a.loc[i] = was;
+          checks++;
+        }
+      }
+    }
+    expect<i32>(checks).toBe(3 * 3 * (18 + 24), "every activation, value and index");
+    expect<i32>(missed).toBe(0, "runs that called a non-finite input finite");
+    a.fields.activation = ACTIVATION_NONE;
+    expect<bool>(a.run()).toBe(true, "the restored input is finite again");
+    expect<i32>(a.outCounts[0]).toBe(3, "and gives image 0's three detections");
+  });
+
+  it("may call finite values non-finite when their sum overflows (the host's exact scan settles it)", () => {
+    const a = new Arena(5);
+    a.conf[1] = 3e38; a.conf[2] = 3e38;
+    expect<bool>(a.run()).toBe(false, "3e38 + 3e38 overflows: a false alarm");
+    expect<i32>(findNonFinite(ptr(a.conf), a.conf.length)).toBe(-1, "which findNonFinite clears");
+  });
+});
 
 describe("detectBatch: greedy NMS per class", () => {
   // image 0: class 1 has P0 0.9, P1 0.8 → P1 suppressed (0.818 > 0.45).

@@ -5,7 +5,7 @@
 import { expf } from "../expf";
 import { SCAN_ROWS } from "../plan";
 import { candidateKey, keyCode, keyScore } from "../keys";
-import { ACTIVATION_NONE, ACTIVATION_SIGMOID, ACTIVATION_SOFTMAX, expRow, maxSpan, scanScores } from "../scores";
+import { ACTIVATION_NONE, ACTIVATION_SIGMOID, ACTIVATION_SOFTMAX, expRow, maxSpan, scanScores, sigmoidRow } from "../scores";
 import { selectTopKeys } from "../topk";
 import { Rng, bits, expectNear, f32s, ptr } from "./helpers";
 
@@ -124,6 +124,66 @@ describe("expRow", () => {
   });
 });
 
+// The SIMD builds compute a row's last classes from its last four floats (reaching before the
+// row when it is shorter than four): the values must be the scalar ones and nothing outside
+// the row may be written.
+const GUARD = 4;
+const SENTINEL: f32 = -12345;
+
+/** Room for `num` outputs between GUARD sentinels on each side. */
+function guarded(num: i32): StaticArray<f32> {
+  const out = new StaticArray<f32>(num + 2 * GUARD);
+  for (let i = 0; i < out.length; i++) out[i] = SENTINEL;
+  return out;
+}
+
+function guardsIntact(out: StaticArray<f32>, num: i32): bool {
+  for (let i = 0; i < GUARD; i++) {
+    if (out[i] != SENTINEL || out[GUARD + num + i] != SENTINEL) return false;
+  }
+  return true;
+}
+
+describe("expRow and sigmoidRow at the edges of a row", () => {
+  it("write exactly the row, the scalar values bit for bit, for lengths 1..13, 21, 91", () => {
+    const rng = new Rng(4242);
+    const lengths: i32[] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 21, 91];
+    let wrong = 0, trampled = 0;
+    for (let trial = 0; trial < 20; trial++) {
+      for (let l = 0; l < lengths.length; l++) {
+        const num = lengths[l];
+        // the row sits between non-finite neighbours: a lane read outside it must not leak in
+        const padded = guarded(num);
+        for (let i = 0; i < GUARD; i++) { padded[i] = NaN; padded[GUARD + num + i] = Infinity; }
+        for (let c = 0; c < num; c++) padded[GUARD + c] = rng.uniform(-6, 6);
+        const row = ptr(padded) + (<usize>GUARD << 2);
+        const shift = maxSpan(row, num);
+        const exps = guarded(num), probs = guarded(num);
+        const sum = expRow(row, num, shift, ptr(exps) + (<usize>GUARD << 2));
+        sigmoidRow(row, num, ptr(probs) + (<usize>GUARD << 2));
+        let expected: f32 = 0;
+        const whole = num & ~3;
+        let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+        for (let c = 0; c < whole; c += 4) {
+          s0 += expf(padded[GUARD + c] - shift); s1 += expf(padded[GUARD + c + 1] - shift);
+          s2 += expf(padded[GUARD + c + 2] - shift); s3 += expf(padded[GUARD + c + 3] - shift);
+        }
+        expected = (s0 + s1) + (s2 + s3);
+        for (let c = whole; c < num; c++) expected += expf(padded[GUARD + c] - shift);
+        if (bits(sum) != bits(expected)) wrong++;
+        for (let c = 0; c < num; c++) {
+          const x = padded[GUARD + c];
+          if (bits(exps[GUARD + c]) != bits(expf(x - shift))) wrong++;
+          if (bits(probs[GUARD + c]) != bits(<f32>1 / (<f32>1 + expf(-x)))) wrong++;
+        }
+        if (!guardsIntact(exps, num) || !guardsIntact(probs, num)) trampled++;
+      }
+    }
+    expect<i32>(wrong).toBe(0, "sums, exponentials and sigmoids equal the scalar ones");
+    expect<i32>(trampled).toBe(0, "rows whose neighbours were written");
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // scanScores
 
@@ -155,7 +215,7 @@ function scan(
 ): Scan {
   const s = new Scan(numClasses, topK);
   for (let c = 0; c < numClasses; c++) s.limits[c] = thresholds[c];
-  scanScores(ptr(conf), numPriors, numClasses, background, activation, ptr(s.limits), gate, pooled,
+  scanScores(ptr(conf), 0, numPriors, numClasses, background, activation, ptr(s.limits), gate, pooled,
     ptr(s.heaps), ptr(s.counts), topK, ptr(s.row));
   return s;
 }
@@ -318,6 +378,31 @@ function gatedCase(): StaticArray<f32> {
   out[12] = 2; out[13] = 0.5; out[14] = -5; out[15] = -5;
   return out;
 }
+
+// The per-class gate of the softmax scan: topK 1 and a first row of class-1 probability ≈ 0.5
+// raise class 1's limit to ≈ 0.5 in the first batch of SCAN_ROWS rows. In the second batch,
+// row 256 (logits 0, −1, −9, −9: e^(−1 − 0) = 0.37 < 0.5, probability 0.27) cannot enter and is
+// not scored; row 257 (0, 0.5, −9, −9: probability 0.62) enters. Both pass the fixed gate and
+// the mean gate, so only the class gate tells them apart: the scratch row's first slot of the
+// last batch holds row 257's exponentials, not row 256's.
+describe("scanScores: the per-class gate after a limit rose", () => {
+  it("skips the row that cannot beat the risen limit and scores the one that can", () => {
+    const numPriors = SCAN_ROWS + 2, numClasses = 4;
+    const conf = new StaticArray<f32>(numPriors * numClasses);
+    for (let p = 0; p < numPriors; p++) {
+      conf[p * 4] = 0; conf[p * 4 + 1] = -9; conf[p * 4 + 2] = -9; conf[p * 4 + 3] = -9;
+    }
+    conf[1] = 0;                          // row 0: class 1 ≈ 0.5
+    conf[SCAN_ROWS * 4 + 1] = -1;         // row 256: class 1 ≈ 0.27
+    conf[(SCAN_ROWS + 1) * 4 + 1] = 0.5;  // row 257: class 1 ≈ 0.62
+    const gate = <f32>(Math.log(0.01) - 1e-3);
+    const s = scan(conf, numPriors, numClasses, 0, ACTIVATION_SOFTMAX, [Infinity, 0.01, 0.01, 0.01], gate, false, 1);
+    expect<i32>(s.counts[1]).toBe(1, "class 1 keeps its best one");
+    expectKey(s.list(1)[0], numClasses, SCAN_ROWS + 1, 1, 1.0 / (1.0 + Math.exp(-0.5) + 2 * Math.exp(-9.5)), "row 257");
+    expect<f32>(s.row[1]).toBe(1, "slot 0 holds row 257: e^(0.5 − 0.5)");
+    expect<u32>(bits(s.row[0])).toBe(bits(expf(-0.5)), "and its background e^(0 − 0.5)");
+  });
+});
 
 /** Row 3's class 1 as scanScores leaves it in the scratch row: e^(0.5 − 2), not yet divided. */
 const ROW3_EXP1: f64 = Math.exp(-1.5);

@@ -2,7 +2,7 @@
 
 import { candidateKey } from "../keys";
 import {
-  boundedExcludes, finishBounded, heapify, heapifyLargestFirst, popLargest, pushBounded, replaceRoot, selectTopKeys, siftDown,
+  heapify, heapifyLargestFirst, popLargest, replaceRoot, selectTopKeys, siftDown,
   sortHeapDescending
 } from "../topk";
 import { Rng, ptr, u64s } from "./helpers";
@@ -203,30 +203,5 @@ describe("heapifyLargestFirst / popLargest", () => {
       expect<bool>(key < previous).toBe(true, "each key is below the one before (keys are distinct)");
       previous = key;
     }
-  });
-});
-
-describe("pushBounded / finishBounded / boundedExcludes", () => {
-  it("keeps the 3 largest of 5, 1, 9, 3, 7, 8 and sorts them 9, 8, 7", () => {
-    const keys = new StaticArray<u64>(3);
-    let size = 0;
-    const offered: u64[] = [5, 1, 9, 3, 7, 8];
-    for (let i = 0; i < offered.length; i++) size = pushBounded(ptr(keys), size, 3, offered[i]);
-    expect<i32>(size).toBe(3, "never more than k");
-    expect<bool>(boundedExcludes(ptr(keys), size, 3, 6)).toBe(true, "6 is below the weakest of 9, 8, 7");
-    expect<bool>(boundedExcludes(ptr(keys), size, 3, 7)).toBe(false, "7 is the weakest itself, not below it");
-    finishBounded(ptr(keys), size, 3);
-    expectFront(keys, [9, 8, 7], "descending");
-  });
-
-  it("sorts a selection that never filled, and excludes nothing while it has room", () => {
-    const keys = new StaticArray<u64>(4);
-    let size = 0;
-    size = pushBounded(ptr(keys), size, 4, 2);
-    size = pushBounded(ptr(keys), size, 4, 6);
-    expect<bool>(boundedExcludes(ptr(keys), size, 4, 1)).toBe(false, "room left: any key may enter");
-    finishBounded(ptr(keys), size, 4);
-    expect<i32>(size).toBe(2, "two offered");
-    expectFront(keys, [6, 2], "descending");
   });
 });

@@ -15,7 +15,8 @@ export interface CoreExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   simdEnabled(): number;
-  detectBatch(planPtr: number, numImages: number): void;
+  /** 1 when the score scan found every input value finite (SSD modes); else the host must check. */
+  detectBatch(planPtr: number, numImages: number): number;
   detectBatchQuantized(planPtr: number, numImages: number, quantPtr: number): void;
   findNonFinite(ptr: number, num: number): number;
   // (paramsPtr[, count[, blockPtr]]): the blocks of assembly/params.ts, written from src/core/params.ts

@@ -6,8 +6,9 @@
  *   heapBase → plan | priors | thresholds | counts | row | candidates | keptKeys | boxes |
  *              keptBoxes | order | mergeScores | mergeCodes | mergeTmp | outCounts | out | loc | conf
  *
- * order … mergeTmp serve TensorFlow Lite's NMS (assembly/tflite.ts) only; they are a few bytes
- * otherwise. MediaPipe's post-processing (assembly/mediapipe.ts) decodes its candidates into
+ * order … mergeTmp serve TensorFlow Lite's NMS (assembly/tflite.ts); they are a few bytes
+ * otherwise (order holds the kept count of each greedy NMS list). `keptBoxes` holds the kept boxes
+ * of every candidate list at once (greedy NMS merges the lists best key first). MediaPipe's post-processing (assembly/mediapipe.ts) decodes its candidates into
  * `boxes` (topK rows of 4 + 2·keypoints f32) and blends into `keptBoxes` (the same per kept
  * detection); its output records carry the keypoints after the 7 usual words.
  */
@@ -161,7 +162,8 @@ export function layout(config: ResolvedConfig, base: number, batch: number): Lay
     ['limits', C * 4],
     ['keptKeys', (pooled ? topK : C * topK) * 8],
     ['boxes', topK * rowBytes],
-    ['keptBoxes', Math.max(5 * capacity * 4, config.mediapipe ? topK * rowBytes : 0)],
+    // per candidate list (TFLite's NMS runs one list at a time)
+    ['keptBoxes', Math.max(5 * capacity * 4 * (pooled || tflite ? 1 : C), config.mediapipe ? topK * rowBytes : 0)],
     ['order', Math.max(C, mergeCapacity) * 4],
     ['mergeScores', mergeCapacity * 4],
     ['mergeCodes', mergeCapacity * 4],

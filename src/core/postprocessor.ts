@@ -243,7 +243,6 @@ class WasmPostprocessor implements Postprocessor {
   run(loc: ArrayLike<number>, conf: ArrayLike<number>, batch?: number): Detection[][] {
     const core = this.core;
     if (!core) throw new Error('this postprocessor was disposed; create a new one');
-    const { numClasses: C, locValues: V } = this.config;
     const locLength = lengthOf(loc, 'loc');
     const confLength = lengthOf(conf, 'conf');
     const images = this.checkLengths(locLength, confLength, batch);
@@ -252,10 +251,13 @@ class WasmPostprocessor implements Postprocessor {
     const buffer = core.memory.buffer;
     new Float32Array(buffer, r.loc, locLength).set(loc);
     new Float32Array(buffer, r.conf, confLength).set(conf);
-    this.rejectNonFinite(core, r.loc, locLength, 'loc', V);
-    this.rejectNonFinite(core, r.conf, confLength, 'conf', C);
-
-    core.exports.detectBatch(r.plan, images);
+    // the SSD modes' score scan checks the input on its way (and is safe on NaN and ±∞); the
+    // others are checked first. Either way nothing is read back from a non-finite input.
+    const scanChecks = this.config.tflite === null && this.config.mediapipe === null;
+    if (!scanChecks) this.rejectNonFinite(core, r, locLength, confLength);
+    const finite = core.exports.detectBatch(r.plan, images);
+    // not finite: a NaN or ±∞ somewhere, or finite values whose sum overflowed (then the results stand)
+    if (scanChecks && !finite) this.rejectNonFinite(core, r, locLength, confLength);
     return this.collect(core, images);
   }
 
@@ -397,7 +399,13 @@ class WasmPostprocessor implements Postprocessor {
     return gates;
   }
 
-  private rejectNonFinite(core: Core, ptr: number, length: number, name: string, perPrior: number): void {
+  /** Throws a RangeError naming the first non-finite value of loc, else of conf, in the arena. */
+  private rejectNonFinite(core: Core, r: Layout, locLength: number, confLength: number): void {
+    this.rejectNonFiniteIn(core, r.loc, locLength, 'loc', this.config.locValues);
+    this.rejectNonFiniteIn(core, r.conf, confLength, 'conf', this.config.numClasses);
+  }
+
+  private rejectNonFiniteIn(core: Core, ptr: number, length: number, name: string, perPrior: number): void {
     const index = core.exports.findNonFinite(ptr, length);
     if (index < 0) return;
     const value = new Float32Array(core.memory.buffer, ptr, length)[index];

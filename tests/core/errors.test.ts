@@ -107,6 +107,90 @@ describe('run() rejects bad input and keeps working', () => {
   });
 });
 
+// The SSD modes check loc and conf for NaN and ±∞ inside the score scan, after the run; TFLite's
+// and MediaPipe's before it. The message must not depend on which.
+describe('run() finds a non-finite value wherever it sits, in every mode', () => {
+  const notFinite = (name: string, index: number, where: string, value: string) =>
+    new RegExp(`^RangeError: ${name}\\[${index}\\] \\(${where}\\) is ${value}; model outputs must be finite$`);
+
+  for (const activation of ['softmax', 'sigmoid', 'none'] as const) {
+    it(`${activation}: the first and last values, a background column, loc of a prior with no candidate`, async () => {
+      const post = await createPostprocessor({ ...presets.ssd300Voc, scoreActivation: activation });
+      const { loc, conf } = makeScenario('realistic', post.priors, C, 7);
+      const truth = referenceDetect(post.config, loc, conf)[0];
+      // prior 100 of the realistic scenario is background: none of its classes passes
+      assert.ok(!truth.some((d) => d.priorIndex === 100));
+      const cases: [tensor: 'loc' | 'conf', index: number, where: string][] = [
+        ['conf', 0, 'image 0, prior 0, class 0'],
+        ['conf', 100 * C, 'image 0, prior 100, class 0'], // sigmoid and none never read it
+        ['conf', 100 * C + 20, 'image 0, prior 100, class 20'],
+        ['conf', P * C - 1, 'image 0, prior 8731, class 20'],
+        ['loc', 0, 'image 0, prior 0, offset 0'],
+        ['loc', 400 + 2, 'image 0, prior 100, offset 2'],
+      ];
+      for (const [tensor, index, where] of cases) {
+        for (const [value, text] of [
+          [NaN, 'NaN'],
+          [Infinity, 'Infinity'],
+          [-Infinity, '-Infinity'],
+        ] as const) {
+          const bad = { loc: loc.slice(), conf: conf.slice() };
+          bad[tensor][index] = value;
+          assert.throws(() => post.run(bad.loc, bad.conf), notFinite(tensor, index, where, text));
+        }
+      }
+      // loc is reported before conf, as findNonFinite scans them
+      const both = { loc: loc.slice(), conf: conf.slice() };
+      both.loc[P * 4 - 1] = NaN;
+      both.conf[0] = NaN;
+      assert.throws(
+        () => post.run(both.loc, both.conf),
+        notFinite('loc', P * 4 - 1, 'image 0, prior 8731, offset 3', 'NaN'),
+      );
+      assertSameDetections(post.run(loc, conf)[0], truth, 'after the rejected calls');
+    });
+  }
+
+  it('finite logits whose sum overflows f32 are no error: the same detections as the reference', async () => {
+    const post = await createPostprocessor('ssd300Voc');
+    const { loc, conf } = makeScenario('realistic', post.priors, C, 7);
+    conf[100 * C + 1] = 3e38; // prior 100 becomes class 1 with probability 1
+    conf[100 * C + 2] = 3e38;
+    const found = post.run(loc, conf)[0];
+    assert.ok(found.some((d) => d.priorIndex === 100 && d.classId === 1));
+    assertSameDetections(found, referenceDetect(post.config, loc, conf)[0], 'after a false alarm');
+  });
+
+  it("TFLite's and MediaPipe's modes (checked before the run) give the same message", async () => {
+    const priors = new Float32Array([0.25, 0.25, 0.5, 0.5, 0.75, 0.75, 0.5, 0.5]);
+    const common = { priors, scoreThreshold: 0.3, nmsThreshold: 0.5, topK: 2, keepTopK: 4 };
+    const tflite = await createPostprocessor({
+      ...common,
+      numClasses: 3,
+      backgroundClass: 0,
+      boxCoding: { scaleFactors: [10, 10, 5, 5], order: 'yxhw' },
+      scoreActivation: 'sigmoid',
+      tfliteNms: { useRegularNms: false, maxClassesPerDetection: 1, detectionsPerClass: 1 },
+    });
+    assert.throws(
+      () => tflite.run(new Float32Array(8), [0, 0, 0, 0, 0, NaN]),
+      notFinite('conf', 5, 'image 0, prior 1, class 2', 'NaN'),
+    );
+    const mediapipe = await createPostprocessor({
+      ...common,
+      numClasses: 1,
+      backgroundClass: -1,
+      boxCoding: { linearScales: [128, 128, 128, 128], order: 'xywh' },
+      keypoints: { count: 1 },
+      scoreActivation: 'none',
+    });
+    assert.throws(
+      () => mediapipe.run([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, Infinity], [0.9, 0.1]),
+      notFinite('loc', 11, 'image 0, prior 1, offset 5', 'Infinity'),
+    );
+  });
+});
+
 describe('createPostprocessor rejects bad configurations', () => {
   const base = presets.ssd300Voc;
   const cases: [string, PostprocessConfig | string, ErrorConstructor, RegExp][] = [
