@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { describeOptions, integerOption, numberOption, parseArgs, type OptionSpec } from './args.js';
 import { loadModelBuilder } from './model-builder.js';
 import type { MiniSsd } from '../model/mini.js';
-import type { MobilenetSsd, MobilenetSsdInputSize } from '../model/mobilenet-ssd.js';
+import type { MobilenetSsd } from '../model/mobilenet-ssd.js';
 import type { Ssd300 } from '../model/ssd300.js';
 import type { PreprocessSpec } from '../runtime/types.js';
 import { isMobilenetArch, mobilenetVariant, TRAINING_ARCHS, type MobilenetArch } from '../train/arch-names.js';
@@ -21,7 +21,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   },
   'input-size': {
     type: 'string',
-    description: 'mobilenet-v2 / ssdlite-mobilenet-v2 with random weights: 300 (default) or 320',
+    description:
+      'mobilenet-v2 / ssdlite-mobilenet-v2 / ssd-mobilenet-v1 with random weights: input height and width, 300 (default), or a multiple of 32 from 128 to 640',
   },
   width: { type: 'string', description: 'channel width multiplier in (0, 1] (default 1: full SSD300)' },
   classes: { type: 'string', description: 'classes including background (default 21, VOC)' },
@@ -63,9 +64,12 @@ export async function runExport(argv: string[]): Promise<void> {
   const mobilenet = isMobilenetArch(arch);
   const inputSize = numberOption(options, 'input-size') ?? 300;
   if (options['input-size'] !== undefined && !mobilenet)
-    throw new Error('export: --input-size is for mobilenet-v2 and ssdlite-mobilenet-v2');
-  if (inputSize !== 300 && inputSize !== 320)
-    throw new RangeError(`export: --input-size is ${inputSize}; use 300 or 320`);
+    throw new Error('export: --input-size is for mobilenet-v2, ssdlite-mobilenet-v2 and ssd-mobilenet-v1');
+  if (mobilenet) {
+    // the rule's module is loaded only here: --help stays free of model code
+    const { checkMobilenetSsdInputSize } = await import('../model/mobilenet-input-size.js');
+    checkMobilenetSsdInputSize(inputSize, 'export: --input-size');
+  }
   // a model the user already has is never replaced silently, and a failed write leaves nothing half-written
   const existing = await stat(out).catch(() => undefined);
   if (existing?.isDirectory()) throw new Error(`export: --out ${out} is a folder; give a file name`);
@@ -95,7 +99,7 @@ export async function runExport(argv: string[]): Promise<void> {
                 width,
                 seed,
                 ...mobilenetVariant(arch),
-                inputSize: inputSize as MobilenetSsdInputSize,
+                inputSize,
               }),
             }
           : { arch: 'ssd300', model: createSsd300({ numClasses, width, seed }) };

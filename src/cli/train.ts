@@ -24,7 +24,8 @@ const OPTIONS: Record<string, OptionSpec> = {
   },
   'input-size': {
     type: 'string',
-    description: 'mobilenet-v2 / ssdlite-mobilenet-v2: input height and width, 300 (default) or 320',
+    description:
+      'mobilenet-v2 / ssdlite-mobilenet-v2 / ssd-mobilenet-v1: input height and width, 300 (default), or a multiple of 32 from 128 to 640 (smaller is faster; --init-from works at any of them)',
   },
   'freeze-backbone-steps': {
     type: 'string',

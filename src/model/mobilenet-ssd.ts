@@ -1,5 +1,5 @@
 /**
- * SSD MobileNet V2 at 300×300 (or 320×320; SSDLite too) in tfjs, laid out as the TensorFlow Object Detection API's
+ * SSD MobileNet V2 at 300×300 (or any size of mobilenet-input-size.ts's rule: 320, 192, …; SSDLite too) in tfjs, laid out as the TensorFlow Object Detection API's
  * `ssd_mobilenet_v2` (the COCO model in models/ is its quantised TFLite export): the MobileNet V2
  * base (inverted residual blocks, ReLU6, TensorFlow SAME padding), four extra layers, and a box
  * predictor on six feature maps with the multiple-grid anchors (the core's `tfGrid` family) and
@@ -18,7 +18,7 @@
  * `BoxPredictor_0/BoxEncodingPredictor`, `BoxPredictor_0/ClassPredictor`; variables add
  * `.filter` and `.bias` (and `.bn.*`). Layout inside: NHWC.
  *
- * Outputs: `loc [N, 1917, 4]` box encodings in TF's order (ty, tx, th, tw), and
+ * Outputs (at 300): `loc [N, 1917, 4]` box encodings in TF's order (ty, tx, th, tw), and
  * `conf [N, 1917, numClasses]` logits (sigmoid scores; column 0 the background), each head's
  * output flattened (row, column, box) and the six sources concatenated, so row i lines up with
  * anchor i of MOBILENET_SSD_PRIORS.
@@ -34,18 +34,29 @@
  *      samples/configs/ssd_mobilenet_v1_coco.config
  * `lite` builds SSDLite MobileNet V2 (`ssdlite_mobilenet_v2`: the extra layers' 3×3
  * and the box predictors depthwise-separable, see MobilenetSsdOptions.lite); `inputSize` 320
- * gives maps 20, 10, 5, 3, 2, 1 and 2034 rows (mobilenetSsdPriors(320)).
+ * gives maps 20, 10, 5, 3, 2, 1 and 2034 rows (mobilenetSsdPriors(320)), 192 maps 12, 6, 3, 2, 1, 1
+ * and 738 rows: the layers are the same at every size, only the maps and anchors change.
  * see: convolutional_box_predictor.py (use_depthwise), samples/configs/ssdlite_mobilenet_v2_coco.config
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { PostprocessConfig, TfGridPriorConfig } from '../core/types.js';
 import { NetworkBuilder, VariableNetwork, type Network } from './builder.js';
 import { applyConv, type ConvLayer, type ForwardMode, type SourceLayers } from './layers.js';
+import {
+  checkMobilenetSsdInputSize,
+  MOBILENET_SSD_INPUT_SIZE,
+  mobilenetSsdFeatureMaps,
+} from './mobilenet-input-size.js';
 
-export const MOBILENET_SSD_INPUT_SIZE = 300;
-/** The input sizes the network is built for: 300 (the TF OD API v1 models) and 320 (the TF2 zoo's). */
-export const MOBILENET_SSD_INPUT_SIZES = [300, 320] as const;
-export type MobilenetSsdInputSize = (typeof MOBILENET_SSD_INPUT_SIZES)[number];
+export {
+  isMobilenetSsdInputSize,
+  MOBILENET_SSD_INPUT_SIZE,
+  MOBILENET_SSD_INPUT_SIZE_RULE,
+  MOBILENET_SSD_INPUT_SIZES,
+  mobilenetSsdFeatureMaps,
+} from './mobilenet-input-size.js';
+/** An input height and width of mobilenet-input-size.ts's rule (300, or a multiple of 32 from 128 to 640). */
+export type MobilenetSsdInputSize = number;
 const FEATURE_EXTRACTOR = 'FeatureExtractor/MobilenetV2';
 const FEATURE_EXTRACTOR_V1 = 'FeatureExtractor/MobilenetV1';
 /** MobileNet V1's 13 depthwise-separable blocks after Conv2d_0 (32, stride 2): (stride, pointwise channels). see: mobilenet_v1.py MOBILENETV1_CONV_DEFS */
@@ -105,21 +116,17 @@ export const MOBILENET_SSD_PRIORS: TfGridPriorConfig = Object.freeze({
 
 /**
  * The anchors of a network with a `inputSize` × `inputSize` input: MOBILENET_SSD_PRIORS on the
- * feature maps that size gives (300: 19, 10, 5, 3, 2, 1; 320: 20, 10, 5, 3, 2, 1).
+ * feature maps that size gives (mobilenetSsdFeatureMaps: 300: 19, 10, 5, 3, 2, 1; 320: 20, 10, 5,
+ * 3, 2, 1; 192: 12, 6, 3, 2, 1, 1). On a square input TF's MultipleGridAnchorGenerator depends on
+ * the maps only (strides 1/map, offsets half a stride, base anchor 1 × 1), so these are its anchors.
  */
 export function mobilenetSsdPriors(inputSize: number = MOBILENET_SSD_INPUT_SIZE): TfGridPriorConfig {
-  checkInputSize(inputSize);
+  checkMobilenetSsdInputSize(inputSize);
   if (inputSize === MOBILENET_SSD_INPUT_SIZE) return MOBILENET_SSD_PRIORS;
-  // SAME padding: every stride-2 layer gives ceil(size / 2); the first source is at stride 16.
-  const maps = [Math.ceil(inputSize / 16)];
-  while (maps.length < 6) maps.push(Math.ceil(maps[maps.length - 1] / 2));
-  return Object.freeze({ ...MOBILENET_SSD_PRIORS, featureMaps: maps }) as TfGridPriorConfig;
-}
-
-function checkInputSize(inputSize: number): void {
-  if (!(MOBILENET_SSD_INPUT_SIZES as readonly number[]).includes(inputSize)) {
-    throw new RangeError(`inputSize ${inputSize} must be one of ${MOBILENET_SSD_INPUT_SIZES.join(', ')}`);
-  }
+  return Object.freeze({
+    ...MOBILENET_SSD_PRIORS,
+    featureMaps: mobilenetSsdFeatureMaps(inputSize),
+  }) as TfGridPriorConfig;
 }
 
 /** TF box coding: scale factors 10, 10, 5, 5 on (y, x, h, w). see: faster_rcnn_box_coder.py */
@@ -160,7 +167,7 @@ export interface MobilenetSsdOptions {
    * `ClassPredictor`. Default false (SSD: full convolutions).
    */
   lite?: boolean;
-  /** Input height and width: 300 or 320. Default 300. */
+  /** Input height and width: 300, or a multiple of 32 from 128 to 640 (mobilenet-input-size.ts). Default 300. */
   inputSize?: MobilenetSsdInputSize;
   /**
    * As Ssd300Options.backgroundPrior (for training with MultiBoxLoss's softmax): the heads' weights
@@ -226,11 +233,11 @@ export interface MobilenetSsd extends Network {
   readonly batchNorm: boolean;
   /** SSDLite (depthwise-separable extras and heads). */
   readonly lite: boolean;
-  /** Input height and width (300 or 320). */
+  /** Input height and width (mobilenet-input-size.ts's rule). */
   readonly inputSize: MobilenetSsdInputSize;
   /** The anchors its rows line up with (mobilenetSsdPriors(inputSize)). */
   readonly priors: TfGridPriorConfig;
-  /** Rows of `loc` and `conf`: 1917 (2034 at 320). */
+  /** Rows of `loc` and `conf`: 1917 (2034 at 320, 738 at 192). */
   readonly numPriors: number;
   readonly layers: MobilenetSsdLayers;
   /** Every convolution, in forward order (heads last, per source: box then class, each depthwise layer before its 1×1). */
@@ -393,7 +400,7 @@ function validateOptions(
     throw new RangeError('lite builds SSDLite MobileNet V2; version 1 has no SSDLite layout here (use version 2)');
   if (lite && headKernel !== 3)
     throw new RangeError('an SSDLite head is a 3×3 depthwise then a 1×1 convolution: headKernel must be 3');
-  checkInputSize(inputSize);
+  checkMobilenetSsdInputSize(inputSize);
   if (
     backgroundPrior !== undefined &&
     !(typeof backgroundPrior === 'number' && backgroundPrior > 0 && backgroundPrior < 1)

@@ -8,7 +8,7 @@ export const TRAINING_ARCHS: readonly TrainingArch[] = [
   'ssd-mobilenet-v1',
 ];
 export type MobilenetArch = 'mobilenet-v2' | 'ssdlite-mobilenet-v2' | 'ssd-mobilenet-v1';
-/** The MobileNet architectures (tfGrid anchors, TF box coding, [−1, 1] input, 300 or 320). */
+/** The MobileNet architectures (tfGrid anchors, TF box coding, [−1, 1] input; 300, or a multiple of 32 from 128 to 640). */
 export const MOBILENET_ARCHS: readonly TrainingArch[] = ['mobilenet-v2', 'ssdlite-mobilenet-v2', 'ssd-mobilenet-v1'];
 export const isMobilenetArch = (arch: string): arch is MobilenetArch =>
   (MOBILENET_ARCHS as readonly string[]).includes(arch);

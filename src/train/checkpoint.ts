@@ -21,12 +21,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMiniSsd, type MiniSsd } from '../model/mini.js';
-import {
-  createMobilenetSsd,
-  MOBILENET_SSD_INPUT_SIZE,
-  type MobilenetSsd,
-  type MobilenetSsdInputSize,
-} from '../model/mobilenet-ssd.js';
+import { createMobilenetSsd, MOBILENET_SSD_INPUT_SIZE, type MobilenetSsd } from '../model/mobilenet-ssd.js';
 import { createSsd300, type Ssd300 } from '../model/ssd300.js';
 import type { PreprocessSpec } from '../runtime/types.js';
 import { isMobilenetArch, mobilenetVariant, TRAINING_ARCHS, type MobilenetArch } from './arch-names.js';
@@ -280,7 +275,7 @@ export async function loadCheckpointModel(dir: string): Promise<CheckpointModel>
               width: meta.width,
               batchNorm,
               ...mobilenetVariant(meta.arch),
-              inputSize: (meta.preprocess?.size[0] ?? MOBILENET_SSD_INPUT_SIZE) as MobilenetSsdInputSize,
+              inputSize: meta.preprocess?.size[0] ?? MOBILENET_SSD_INPUT_SIZE,
             }),
           }
         : { arch: 'ssd300', model: createSsd300({ numClasses: meta.numClasses, width: meta.width, batchNorm }), meta };

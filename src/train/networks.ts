@@ -20,7 +20,6 @@ import {
   mobilenetSsdPostprocess,
   MOBILENET_SSD_INPUT_SIZE,
   type MobilenetSsd,
-  type MobilenetSsdInputSize,
 } from '../model/mobilenet-ssd.js';
 import { decodeOnnxModel } from '../model/onnx/read.js';
 import { loadTfliteWeights, readConvertedOnnxWeights, readTfliteWeights } from '../model/tflite-weights.js';
@@ -145,7 +144,7 @@ export async function initMobilenetFrom(model: MobilenetSsd, file: string): Prom
 async function mobilenetNetwork(o: NetworkOptions): Promise<TrainingNetwork> {
   const classes = [...o.datasetClasses];
   const numClasses = classes.length;
-  const inputSize = (o.inputSize ?? MOBILENET_SSD_INPUT_SIZE) as MobilenetSsdInputSize;
+  const inputSize = o.inputSize ?? MOBILENET_SSD_INPUT_SIZE;
   const matcher = await createMatcher(mobilenetSsdPostprocess(numClasses, classes, { inputSize }));
   const model = createMobilenetSsd({
     numClasses,

@@ -3,6 +3,7 @@
  * records of them, and the checks a resume makes against the checkpoint it continues.
  */
 import { resolve as resolvePath } from 'node:path';
+import { checkMobilenetSsdInputSize, MOBILENET_SSD_INPUT_SIZE } from '../model/mobilenet-input-size.js';
 import { hasCheckpoint, loadCheckpoint } from './checkpoint.js';
 import { isMobilenetArch, TRAINING_ARCHS, type TrainingArch } from './networks.js';
 import { TRAINING_BACKENDS, type TrainingBackendName } from './tfjs.js';
@@ -21,7 +22,10 @@ export interface TrainOptions {
    * heads) or 'ssd-mobilenet-v1' (SSD MobileNet V1, TF OD API layout; no initFrom).
    */
   arch?: TrainingArch;
-  /** mobilenet-v2 / ssdlite-mobilenet-v2: the input's height and width, 300 (default) or 320. */
+  /**
+   * MobileNet architectures: the input's height and width, 300 (default) or a multiple of 32 from
+   * 128 to 640 (mobilenet-input-size.ts); with initFrom too (the COCO model's layers fit any size).
+   */
   inputSize?: number;
   /**
    * mobilenet-v2 / ssdlite-mobilenet-v2: for the first this many steps the MobileNet base
@@ -137,7 +141,6 @@ export type Resolved = Required<
   className?: string;
   initFrom?: string;
 };
-const MOBILENET_INPUT_SIZES = [300, 320];
 
 const positiveInteger = (name: string, value: number) => {
   if (!Number.isInteger(value) || value < 1)
@@ -153,7 +156,7 @@ export function resolveTrainOptions(options: TrainOptions): Resolved {
     batchNorm: false,
     inputStd:
       options.arch === 'mini' ? [58, 57, 57] : isMobilenetArch(options.arch ?? '') ? [127.5, 127.5, 127.5] : [1, 1, 1],
-    inputSize: 300,
+    inputSize: MOBILENET_SSD_INPUT_SIZE,
     freezeBackboneSteps: 0,
     epochs: 1,
     batch: 8,
@@ -193,12 +196,11 @@ export function resolveTrainOptions(options: TrainOptions): Resolved {
       );
     }
   }
-  if (!MOBILENET_INPUT_SIZES.includes(o.inputSize))
-    throw new RangeError(`train: inputSize is ${o.inputSize}; use ${MOBILENET_INPUT_SIZES.join(' or ')}`);
-  if (o.inputSize !== 300 && !isMobilenetArch(o.arch))
+  if (o.inputSize !== MOBILENET_SSD_INPUT_SIZE && !isMobilenetArch(o.arch))
     throw new RangeError(
-      `train: inputSize ${o.inputSize} is for mobilenet-v2 and ssdlite-mobilenet-v2; ${o.arch} has its own`,
+      `train: inputSize ${o.inputSize} is for mobilenet-v2, ssdlite-mobilenet-v2 and ssd-mobilenet-v1; ${o.arch} has its own`,
     );
+  checkMobilenetSsdInputSize(o.inputSize, 'train: inputSize');
   if (!Number.isInteger(o.freezeBackboneSteps) || o.freezeBackboneSteps < 0) {
     throw new RangeError(`train: freezeBackboneSteps is ${o.freezeBackboneSteps}; it must be an integer ≥ 0`);
   }

@@ -185,9 +185,12 @@ describe('SSDLite MobileNet V2 training', () => {
   it('checks the options', async () => {
     await assert.rejects(
       train({ ...base('x'), arch: 'ssd300', inputSize: 320 }),
-      /inputSize 320 is for mobilenet-v2 and ssdlite-mobilenet-v2/,
+      /inputSize 320 is for mobilenet-v2, ssdlite-mobilenet-v2 and ssd-mobilenet-v1/,
     );
-    await assert.rejects(train({ ...base('x'), inputSize: 512 }), /inputSize is 512; use 300 or 320/);
+    await assert.rejects(
+      train({ ...base('x'), inputSize: 500 }),
+      /inputSize is 500; a MobileNet SSD takes 300, or a multiple of 32 from 128 to 640/,
+    );
     await assert.rejects(
       train({ ...base('x'), arch: 'ssd300', inputSize: 300, freezeBackboneSteps: 5 }),
       /freezeBackboneSteps holds a MobileNet base; arch ssd300 has none/,

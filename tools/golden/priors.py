@@ -425,6 +425,38 @@ TF_SSD_MOBILENET_V1 = dict(  # ssd_mobilenet_v1_coco pipeline.config ssd_anchor_
     interpolated_scale_aspect_ratio=1.0, reduce_boxes_in_lowest_layer=True,
 )
 TF_SSD_MOBILENET_V1_MAPS = [19, 10, 5, 3, 2, 1]
+# SSD(Lite) MobileNet V2 trained at a 192x192 input: the same anchor generator on the feature maps
+# that TF's layers give at that size (tf_ssd_mobilenet_v2_maps).
+TF_MOBILENET_V2_192 = 192
+
+
+def tf_same(size, stride):
+    """tf.nn.conv2d / depthwise_conv2d with padding 'SAME': out = ceil(in / stride)."""
+    return -(-size // stride)
+
+
+# research/slim/nets/mobilenet/mobilenet_v2.py V2_DEF: the stem conv (stride 2), then the
+# expanded_conv stages as (repeats n, first stride s).
+MOBILENET_V2_STAGES = [(1, 1), (2, 2), (3, 2), (4, 2), (3, 1), (3, 2), (1, 1)]
+
+
+def tf_ssd_mobilenet_v2_maps(size):
+    """The six feature maps' sizes of ssd_mobilenet_v2_feature_extractor.py at size x size:
+    'layer_15/expansion_output' (block 13's 1x1 expansion, before its stride-2 depthwise),
+    'layer_19' (Conv_1, 1x1), then the four 3x3 stride-2 extra layers."""
+    n = tf_same(size, 2)  # Conv
+    block, maps = 0, []
+    for repeats, first_stride in MOBILENET_V2_STAGES:
+        for r in range(repeats):
+            if block == 13:
+                maps.append(n)  # the expansion is 1x1: its map is the block's input map
+            n = tf_same(n, first_stride if r == 0 else 1)  # the depthwise layer carries the stride
+            block += 1
+    maps.append(n)  # Conv_1
+    for _ in range(4):
+        n = tf_same(n, 2)
+        maps.append(n)
+    return maps
 
 BLAZEFACE_FRONT = dict(  # face_detection_short_range (front camera) SsdAnchorsCalculatorOptions
     num_layers=4, min_scale=0.1484375, max_scale=0.75, input_size_height=128, input_size_width=128,
@@ -459,7 +491,7 @@ def torchvision_config(o):
     }
 
 
-def tf_grid_config(o, maps):
+def tf_grid_config(o, maps, image_size=300):
     return {
         "family": "tfGrid",
         "featureMaps": maps,
@@ -469,7 +501,7 @@ def tf_grid_config(o, maps):
         "interpolatedScaleAspectRatio": o["interpolated_scale_aspect_ratio"],
         "reduceBoxesInLowestLayer": o["reduce_boxes_in_lowest_layer"],
         "baseAnchorSize": [1.0, 1.0],
-        "imageSize": [300, 300],
+        "imageSize": [image_size, image_size],
         "clip": False,
     }
 
@@ -491,18 +523,27 @@ def mediapipe_config(o):
     }
 
 
-def tf_ssd_mobilenet_v1_rows(options):
+def tf_ssd_mobilenet_v1_rows(options, maps=TF_SSD_MOBILENET_V1_MAPS, image_size=300):
     specs = tf_create_ssd_anchors_box_specs(**options)
-    corners = tf_multiple_grid_anchors(specs, [(m, m) for m in TF_SSD_MOBILENET_V1_MAPS],
-                                       im_height=300, im_width=300)
+    corners = tf_multiple_grid_anchors(specs, [(m, m) for m in maps],
+                                       im_height=image_size, im_width=image_size)
     return tf_center_size(corners)
+
+
+def check_mobilenet_v2_maps():
+    """The layer walk against the maps the COCO models are known to have (300: the TFLite
+    model's 1917 anchors; 320: the TF2 zoo's 320x320 SSD MobileNet V2, 2034)."""
+    assert tf_ssd_mobilenet_v2_maps(300) == TF_SSD_MOBILENET_V1_MAPS, tf_ssd_mobilenet_v2_maps(300)
+    assert tf_ssd_mobilenet_v2_maps(320) == [20, 10, 5, 3, 2, 1], tf_ssd_mobilenet_v2_maps(320)
 
 
 def build_fixtures():
     tf_rows = tf_ssd_mobilenet_v1_rows(TF_SSD_MOBILENET_V1)
     blazeface_rows = mediapipe_ssd_anchors(**BLAZEFACE_FRONT)
     check_tf_port()
+    check_mobilenet_v2_maps()
     check_mediapipe_port(blazeface_rows)
+    maps_192 = tf_ssd_mobilenet_v2_maps(TF_MOBILENET_V2_192)
     torchvision_version = __import__("torchvision").__version__
     return [
         dict(name="ssd300Voc", rows=ssd_pytorch_prior_box(SSD300_VOC), count=8732,
@@ -521,6 +562,14 @@ def build_fixtures():
              config=tf_grid_config(TF_SSD_MOBILENET_V1, TF_SSD_MOBILENET_V1_MAPS),
              source="TF OD API create_ssd_anchors/MultipleGridAnchorGenerator/tile_anchors ported "
                     "to numpy float32, corners read back by BoxList.get_center_coordinates_and_sizes"),
+        dict(name="tfSsdMobilenetV2At192",
+             rows=tf_ssd_mobilenet_v1_rows(TF_SSD_MOBILENET_V1, maps_192, TF_MOBILENET_V2_192),
+             count=3 * maps_192[0] ** 2 + 6 * sum(m * m for m in maps_192[1:]),
+             config=tf_grid_config(TF_SSD_MOBILENET_V1, maps_192, TF_MOBILENET_V2_192),
+             source="TF OD API create_ssd_anchors/MultipleGridAnchorGenerator ported to numpy "
+                    "float32 (as tfSsdMobilenetV1) on the maps %s that TF SAME padding gives "
+                    "ssd_mobilenet_v2's sources at 192x192 (layer walk of mobilenet_v2.py V2_DEF)"
+                    % maps_192),
         dict(name="mediapipeBlazeFace", rows=blazeface_rows, count=896,
              config=mediapipe_config(BLAZEFACE_FRONT),
              source="MediaPipe ssd_anchors_calculator.cc GenerateAnchors ported to Python float32, "
