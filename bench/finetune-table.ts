@@ -162,11 +162,17 @@ async function runRecipe(
     images = 0,
     step = 0,
     chunk = recipe.probeSteps;
+  // A held base trains several times faster than a free one: a stage ends where the base is let go,
+  // and the next is a probe, so no stage is planned from the held base's rate.
+  const freezeAt = trainArgs.lastIndexOf('--freeze-backbone-steps'); // the last of a repeated option wins
+  const freeze = freezeAt >= 0 ? Number(trainArgs[freezeAt + 1]) : 0;
   while (seconds < o.budget) {
+    const crossesFreeze = step < freeze && step + chunk > freeze;
+    const toStep = crossesFreeze ? freeze : step + chunk;
     const stage: StageResult = await runStage({
       data: o.data,
       out,
-      toStep: step + chunk,
+      toStep,
       resume: step > 0,
       trainArgs,
       evalArgs: o.evalArgs,
@@ -188,9 +194,13 @@ async function runRecipe(
     console.log(
       `| ${step} | ${row.minutes.toFixed(1)} | ${row.imagesPerSecond.toFixed(2)} | ${f4(row.map07)} | ${f4(row.mapAll)} | ${row.loss} | ${row.load.toFixed(2)} |`,
     );
-    const stepsPerSecond = step / seconds,
+    // the latest stage's rate: the cumulative one lags behind a change of rate (the base let go)
+    const stepsPerSecond = stage.stepsTrained / stage.seconds,
       remaining = o.budget - seconds;
-    chunk = Math.max(1, Math.round(Math.min(remaining, o.budget / o.points) * stepsPerSecond));
+    chunk =
+      step === freeze && freeze > 0
+        ? recipe.probeSteps
+        : Math.max(1, Math.round(Math.min(remaining, o.budget / o.points) * stepsPerSecond));
     if (stage.stepsTrained < chunk && remaining > 0 && stepsPerSecond * remaining < 1) break; // less than a step left
   }
   return rows;
