@@ -16,9 +16,7 @@ export function simdEnabled(): bool {
   return ASC_FEATURE_SIMD;
 }
 
-// uint8 network kernels (TensorFlow Lite / XNNPACK arithmetic)
-export { qgemm, qgemmPack, qgemmPackedBytes } from "./qgemm";
-export { qconv } from "./qconv";
-export { qdepthwise, qdepthwisePack, qdepthwisePackedBytes } from "./qdepthwise";
-export { qadd } from "./qadd";
-export { qlookup } from "./qlookup";
+// uint8 network kernels (TensorFlow Lite / XNNPACK arithmetic), (paramsPtr): the blocks of qparams.ts
+export { qgemm, qgemmPack, qconv, qdepthwise, qdepthwisePack, qadd, qlookup } from "./qcalls";
+export { qgemmPackedBytes } from "./qgemm";
+export { qdepthwisePackedBytes } from "./qdepthwise";

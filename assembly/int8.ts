@@ -15,8 +15,7 @@ export function simdEnabled(): bool {
   return ASC_FEATURE_SIMD;
 }
 
-export { qgemm, qgemmPack, qgemmPackedBytes } from "./qgemm";
-export { qconv } from "./qconv";
-export { qdepthwise, qdepthwisePack, qdepthwisePackedBytes } from "./qdepthwise";
-export { qadd } from "./qadd";
-export { qlookup } from "./qlookup";
+// (paramsPtr): the blocks of qparams.ts, written by the host from src/int8/params.ts
+export { qgemm, qgemmPack, qconv, qdepthwise, qdepthwisePack, qadd, qlookup } from "./qcalls";
+export { qgemmPackedBytes } from "./qgemm";
+export { qdepthwisePackedBytes } from "./qdepthwise";

@@ -29,97 +29,19 @@ export interface CoreExports {
   priorsTorchvision(paramsPtr: number, outPtr: number): number;
   priorsTfGrid(paramsPtr: number, outPtr: number): number;
   priorsMediapipe(paramsPtr: number, outPtr: number): number;
-  // uint8 network kernels (assembly/qgemm.ts, qconv.ts, qdepthwise.ts, qadd.ts, qlookup.ts)
+  // uint8 network kernels (assembly/qgemm.ts, qconv.ts, qdepthwise.ts, qadd.ts, qlookup.ts), in the same
+  // convention, (paramsPtr): the blocks of assembly/qparams.ts, written from src/int8/params.ts
   qgemmPackedBytes(numOut: number, numK: number): number;
-  qgemmPack(
-    wPtr: number,
-    numOut: number,
-    numK: number,
-    weightZero: number,
-    inputZero: number,
-    biasPtr: number,
-    scalePtr: number,
-    packedPtr: number,
-  ): number;
-  qgemm(
-    xPtr: number,
-    xStride: number,
-    numRows: number,
-    numK8: number,
-    packedPtr: number,
-    numOut: number,
-    outPtr: number,
-    outStride: number,
-    zeroPoint: number,
-    lo: number,
-    hi: number,
-  ): void;
-  qconv(
-    xPtr: number,
-    inH: number,
-    inW: number,
-    inC: number,
-    kh: number,
-    kw: number,
-    strideH: number,
-    strideW: number,
-    padTop: number,
-    padLeft: number,
-    outH: number,
-    outW: number,
-    inputZero: number,
-    packedPtr: number,
-    numOut: number,
-    outPtr: number,
-    zeroPoint: number,
-    lo: number,
-    hi: number,
-    scratchPtr: number,
-  ): void;
+  /** Returns the bytes written. */
+  qgemmPack(paramsPtr: number): number;
+  qgemm(paramsPtr: number): void;
+  qconv(paramsPtr: number): void;
   qdepthwisePackedBytes(channels: number, taps: number): number;
-  qdepthwisePack(
-    wPtr: number,
-    channels: number,
-    taps: number,
-    weightZero: number,
-    biasPtr: number,
-    scalePtr: number,
-    packedPtr: number,
-  ): number;
-  qdepthwise(
-    xPtr: number,
-    inH: number,
-    inW: number,
-    channels: number,
-    kh: number,
-    kw: number,
-    strideH: number,
-    strideW: number,
-    padTop: number,
-    padLeft: number,
-    outH: number,
-    outW: number,
-    inputZero: number,
-    packedPtr: number,
-    outPtr: number,
-    zeroPoint: number,
-    lo: number,
-    hi: number,
-  ): void;
-  qadd(
-    aPtr: number,
-    bPtr: number,
-    outPtr: number,
-    num: number,
-    aMultiplier: number,
-    bMultiplier: number,
-    bias: number,
-    shift: number,
-    zeroPoint: number,
-    lo: number,
-    hi: number,
-  ): void;
-  qlookup(xPtr: number, num: number, tablePtr: number, outPtr: number): void;
+  /** Returns the bytes written. */
+  qdepthwisePack(paramsPtr: number): number;
+  qdepthwise(paramsPtr: number): void;
+  qadd(paramsPtr: number): void;
+  qlookup(paramsPtr: number): void;
 }
 
 export interface Core {

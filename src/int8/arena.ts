@@ -6,9 +6,10 @@
  *
  * ```
  * heapBase ─► packed weights and tables (per op, in graph order) │ activation pool │ im2col scratch
+ *            │ the kernel calls' parameter blocks
  * ```
  * (network.ts: activations share the pool by lifetime; weights are staged above the top while
- * they are packed, then released.)
+ * they are packed, then released; params.ts writes the blocks.)
  */
 import type { Core, CoreExports } from '../core/loader.js';
 

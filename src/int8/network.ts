@@ -48,6 +48,7 @@ import {
 import { instantiateCore } from '../core/loader.js';
 import { Arena, REGION_SLACK } from './arena.js';
 import { packDepthwise, packGemm } from './pack.js';
+import { putCallBlocks, type KernelCall } from './params.js';
 import { convScale, samePadding } from './reference.js';
 import { chooseInt8Build, type Int8Build } from './kernels.js';
 import { instantiateRelaxedCore } from './relaxed.js';
@@ -58,7 +59,6 @@ import {
   MAX_SPLIT_STEPS,
   threadsSupported,
   WorkerPair,
-  type KernelCall,
 } from './threads.js';
 
 export interface Int8NetworkOptions {
@@ -108,9 +108,10 @@ export interface Int8Network {
 }
 
 /**
- * A kernel step that can run as two calls on disjoint parts of its output: `units` output rows
- * (or channel blocks, or 16-byte chunks), `part(lo, hi, scratch)` the call computing units
- * [lo, hi) (with its own im2col scratch), `align` the unit granularity a split point keeps.
+ * A kernel step that can run as several calls on disjoint parts of its output: `units` output
+ * rows (or channel blocks, or 16-byte chunks), `part(lo, hi, scratch)` the call computing units
+ * [lo, hi) (with its own im2col scratch; part(0, units) is the whole step), `align` the unit
+ * granularity a split point keeps.
  */
 interface Splittable {
   units: number;
@@ -120,11 +121,28 @@ interface Splittable {
   part(lo: number, hi: number, scratch: number): KernelCall;
 }
 
+/**
+ * A step of a run, planned before the activations have addresses: one kernel call that may be
+ * split (`split`), kernel calls to make in order (`calls`), or a copy the host makes (`run`).
+ * The calls' values are read once every address is known, and written as parameter blocks.
+ */
+type PlannedStep = { split: Splittable } | { calls: () => KernelCall[] } | { run: () => void };
+
 const DETECTION_POSTPROCESS = 'TFLite_Detection_PostProcess';
 /** About 20 µs of one thread's work: smaller steps are not split (a handshake costs 10–200 µs). */
 const MIN_SPLIT_WORK = 200_000;
 /** A split step is cut into at most this many chunks, each of at least MIN_SPLIT_WORK / 2. */
 const MAX_STEP_CHUNKS = 8;
+
+/** Where a step is cut for two threads (count + 1 bounds, in units), or undefined: it runs whole. */
+function chunkBounds(split: Splittable): number[] | undefined {
+  const groups = Math.floor(split.units / split.align);
+  const count = Math.min(MAX_STEP_CHUNKS, groups, Math.floor(split.work / (MIN_SPLIT_WORK / 2)));
+  if (split.work < MIN_SPLIT_WORK || count < 2) return undefined;
+  return Array.from({ length: count + 1 }, (_, i) =>
+    i === count ? split.units : Math.round((i * groups) / count) * split.align,
+  );
+}
 
 /**
  * Where an activation lives. `ptr` is set once every operator is planned: activations share one
@@ -248,20 +266,17 @@ export async function createTfliteInt8Network(
   };
   const input = place(inputTensor.index, 'the model input');
 
-  const steps: (() => void)[] = [];
-  /** How each step splits across two threads (by step index; absent: the caller runs it whole). */
-  const splits: (Splittable | undefined)[] = [];
+  const planned: PlannedStep[] = [];
   /** The TFLite operator each step belongs to ('CONV_2D #3'), for profile(). */
   const stepOps: string[] = [];
   let scratchBytes = 0;
-  const scratchUsers: ((ptr: number) => void)[] = [];
   const needed = neededOperators(model, targets);
 
   for (const op of model.operators) {
     if (!needed.has(op.index)) continue;
     clock++;
     const where = `operator ${op.index} (${op.name})`;
-    const stepsBefore = steps.length;
+    const stepsBefore = planned.length;
     const activation = (field: number) => {
       const name = ActivationFunction[op.options?.int8(field) ?? 0];
       if (name === undefined) throw new TfliteFormatError(`${where}: unknown fused activation`);
@@ -303,55 +318,37 @@ export async function createTfliteInt8Network(
           if (filter.shape[3] !== inC || outC !== inC)
             throw new TfliteFormatError(`${where}: depth multiplier ≠ 1 is not supported`);
           const packed = packDepthwise(arena, filter.data!, inC, kh * kw, wq.zeroPoint, bias, scale);
-          steps.push(() =>
-            e.qdepthwise(
-              x.ptr,
-              inH,
-              inW,
-              inC,
-              kh,
-              kw,
-              strideH,
-              strideW,
-              py.before,
-              px.before,
-              outH,
-              outW,
-              zx,
-              packed.ptr,
-              y.ptr,
-              zy,
-              lo,
-              hi,
-            ),
-          );
           // output rows [r0, r1): the same geometry with the padding moved up by r0 rows
-          splits[steps.length - 1] = {
-            units: outH,
-            align: 1,
-            work: outH * outW * outC * kh * kw,
-            part: (r0, r1) => [
-              'qdepthwise',
-              x.ptr,
-              inH,
-              inW,
-              inC,
-              kh,
-              kw,
-              strideH,
-              strideW,
-              py.before - r0 * strideH,
-              px.before,
-              r1 - r0,
-              outW,
-              zx,
-              packed.ptr,
-              y.ptr + r0 * outW * outC,
-              zy,
-              lo,
-              hi,
-            ],
-          };
+          planned.push({
+            split: {
+              units: outH,
+              align: 1,
+              work: outH * outW * outC * kh * kw,
+              part: (r0, r1) => [
+                'qdepthwise',
+                {
+                  xPtr: x.ptr,
+                  inH,
+                  inW,
+                  channels: inC,
+                  kh,
+                  kw,
+                  strideH,
+                  strideW,
+                  padTop: py.before - r0 * strideH,
+                  padLeft: px.before,
+                  outH: r1 - r0,
+                  outW,
+                  inputZero: zx,
+                  packedPtr: packed.ptr,
+                  outPtr: y.ptr + r0 * outW * outC,
+                  zeroPoint: zy,
+                  lo,
+                  hi,
+                },
+              ],
+            },
+          });
         } else {
           if (filter.shape[3] !== inC || filter.shape[0] !== outC)
             throw new TfliteFormatError(
@@ -359,107 +356,79 @@ export async function createTfliteInt8Network(
             );
           const packed = packGemm(arena, filter.data!, outC, kh * kw * inC, wq.zeroPoint, zx, bias, scale);
           if (kh === 1 && kw === 1 && strideH === 1 && strideW === 1) {
-            steps.push(() => e.qgemm(x.ptr, inC, inH * inW, packed.numK8, packed.ptr, outC, y.ptr, outC, zy, lo, hi));
             const rows = inH * inW,
               blockBytes = e.qgemmPackedBytes(4, inC); // one packed block of 4 channels (its layout depends on the build)
-            splits[steps.length - 1] =
-              rows >= 16
-                ? {
-                    units: rows,
-                    align: 2,
-                    work: rows * outC * inC,
-                    part: (r0, r1) => [
-                      'qgemm',
-                      x.ptr + r0 * inC,
-                      inC,
-                      r1 - r0,
-                      packed.numK8,
-                      packed.ptr,
-                      outC,
-                      y.ptr + r0 * outC,
-                      outC,
-                      zy,
-                      lo,
-                      hi,
-                    ],
-                  }
-                : {
-                    units: (outC + 3) >> 2,
-                    align: 1,
-                    work: rows * outC * inC,
-                    part: (b0, b1) => [
-                      'qgemm',
-                      x.ptr,
-                      inC,
-                      rows,
-                      packed.numK8,
-                      packed.ptr + b0 * blockBytes,
-                      Math.min(outC, 4 * b1) - 4 * b0,
-                      y.ptr + 4 * b0,
-                      outC,
-                      zy,
-                      lo,
-                      hi,
-                    ],
-                  };
+            const gemm = { xStride: inC, numK8: packed.numK8, outStride: outC, zeroPoint: zy, lo, hi };
+            planned.push({
+              split:
+                rows >= 16
+                  ? {
+                      units: rows,
+                      align: 2,
+                      work: rows * outC * inC,
+                      part: (r0, r1) => [
+                        'qgemm',
+                        {
+                          ...gemm,
+                          xPtr: x.ptr + r0 * inC,
+                          numRows: r1 - r0,
+                          packedPtr: packed.ptr,
+                          numOut: outC,
+                          outPtr: y.ptr + r0 * outC,
+                        },
+                      ],
+                    }
+                  : {
+                      units: (outC + 3) >> 2,
+                      align: 1,
+                      work: rows * outC * inC,
+                      part: (b0, b1) => [
+                        'qgemm',
+                        {
+                          ...gemm,
+                          xPtr: x.ptr,
+                          numRows: rows,
+                          packedPtr: packed.ptr + b0 * blockBytes,
+                          numOut: Math.min(outC, 4 * b1) - 4 * b0,
+                          outPtr: y.ptr + 4 * b0,
+                        },
+                      ],
+                    },
+            });
           } else {
             scratchBytes = Math.max(scratchBytes, outW * packed.numK8 * 8);
-            let scratch = 0;
-            scratchUsers.push((ptr) => {
-              scratch = ptr;
+            planned.push({
+              split: {
+                units: outH,
+                align: 1,
+                work: outH * outW * outC * kh * kw * inC,
+                part: (r0, r1, rowScratch) => [
+                  'qconv',
+                  {
+                    xPtr: x.ptr,
+                    inH,
+                    inW,
+                    inC,
+                    kh,
+                    kw,
+                    strideH,
+                    strideW,
+                    padTop: py.before - r0 * strideH,
+                    padLeft: px.before,
+                    outH: r1 - r0,
+                    outW,
+                    inputZero: zx,
+                    packedPtr: packed.ptr,
+                    numOut: outC,
+                    outPtr: y.ptr + r0 * outW * outC,
+                    zeroPoint: zy,
+                    lo,
+                    hi,
+                    scratchPtr: rowScratch,
+                  },
+                ],
+              },
             });
-            steps.push(() =>
-              e.qconv(
-                x.ptr,
-                inH,
-                inW,
-                inC,
-                kh,
-                kw,
-                strideH,
-                strideW,
-                py.before,
-                px.before,
-                outH,
-                outW,
-                zx,
-                packed.ptr,
-                outC,
-                y.ptr,
-                zy,
-                lo,
-                hi,
-                scratch,
-              ),
-            );
-            splits[steps.length - 1] = {
-              units: outH,
-              align: 1,
-              work: outH * outW * outC * kh * kw * inC,
-              part: (r0, r1, rowScratch) => [
-                'qconv',
-                x.ptr,
-                inH,
-                inW,
-                inC,
-                kh,
-                kw,
-                strideH,
-                strideW,
-                py.before - r0 * strideH,
-                px.before,
-                r1 - r0,
-                outW,
-                zx,
-                packed.ptr,
-                outC,
-                y.ptr + r0 * outW * outC,
-                zy,
-                lo,
-                hi,
-                rowScratch,
-              ],
-            };
           }
         }
         break;
@@ -472,40 +441,29 @@ export async function createTfliteInt8Network(
           throw new TfliteFormatError(`${where}: broadcasting ADD ([${a.shape}] + [${b.shape}]) is not supported`);
         const p = xnnpackAddParams(a.quant, b.quant, y.quant);
         const [lo, hi] = activationRange(activation(ElementwiseOptionsField.activation), y.quant);
-        steps.push(() =>
-          e.qadd(
-            a.ptr,
-            b.ptr,
-            y.ptr,
-            y.bytes,
-            p.aMultiplier,
-            p.bMultiplier,
-            p.bias + p.rounding,
-            p.shift,
-            y.quant.zeroPoint,
-            lo,
-            hi,
-          ),
-        );
-        splits[steps.length - 1] = {
-          units: Math.ceil(y.bytes / 16),
-          align: 1,
-          work: 4 * y.bytes,
-          part: (c0, c1) => [
-            'qadd',
-            a.ptr + 16 * c0,
-            b.ptr + 16 * c0,
-            y.ptr + 16 * c0,
-            Math.min(y.bytes, 16 * c1) - 16 * c0,
-            p.aMultiplier,
-            p.bMultiplier,
-            p.bias + p.rounding,
-            p.shift,
-            y.quant.zeroPoint,
-            lo,
-            hi,
-          ],
-        };
+        planned.push({
+          split: {
+            units: Math.ceil(y.bytes / 16),
+            align: 1,
+            work: 4 * y.bytes,
+            part: (c0, c1) => [
+              'qadd',
+              {
+                aPtr: a.ptr + 16 * c0,
+                bPtr: b.ptr + 16 * c0,
+                outPtr: y.ptr + 16 * c0,
+                num: Math.min(y.bytes, 16 * c1) - 16 * c0,
+                aMultiplier: p.aMultiplier,
+                bMultiplier: p.bMultiplier,
+                bias: p.bias + p.rounding,
+                shift: p.shift,
+                zeroPoint: y.quant.zeroPoint,
+                lo,
+                hi,
+              },
+            ],
+          },
+        });
         break;
       }
       case 'RESHAPE':
@@ -536,22 +494,29 @@ export async function createTfliteInt8Network(
           const start = offset;
           offset += inner;
           const same = x.quant.scale === y.quant.scale && x.quant.zeroPoint === y.quant.zeroPoint;
-          let tablePtr = 0;
-          if (!same) {
-            // TFLite's ConcatenationWithScaling: round(q·scale + bias) in f32, std::round
-            const { scale, bias } = concatRequantParams(x.quant, y.quant);
-            const table = Uint8Array.from({ length: 256 }, (_, q) =>
-              Math.min(255, Math.max(0, roundHalfAway(Math.fround(Math.fround(q * scale) + bias)) + y.quant.zeroPoint)),
-            );
-            tablePtr = arena.put(table);
+          if (same) {
+            planned.push({
+              run: () => {
+                for (let k = 0; k < outer; k++) {
+                  const from = x.ptr + k * inner;
+                  heap.copyWithin(y.ptr + k * outInner + start, from, from + inner);
+                }
+              },
+            });
+            continue;
           }
-          steps.push(() => {
-            for (let k = 0; k < outer; k++) {
-              const from = x.ptr + k * inner,
-                to = y.ptr + k * outInner + start;
-              if (tablePtr) e.qlookup(from, inner, tablePtr, to);
-              else heap.copyWithin(to, from, from + inner);
-            }
+          // TFLite's ConcatenationWithScaling: round(q·scale + bias) in f32, std::round
+          const { scale, bias } = concatRequantParams(x.quant, y.quant);
+          const table = Uint8Array.from({ length: 256 }, (_, q) =>
+            Math.min(255, Math.max(0, roundHalfAway(Math.fround(Math.fround(q * scale) + bias)) + y.quant.zeroPoint)),
+          );
+          const tablePtr = arena.put(table);
+          planned.push({
+            calls: () =>
+              Array.from({ length: outer }, (_, k): KernelCall => [
+                'qlookup',
+                { xPtr: x.ptr + k * inner, num: inner, tablePtr, outPtr: y.ptr + k * outInner + start },
+              ]),
           });
         }
         if (offset !== outInner)
@@ -564,19 +529,22 @@ export async function createTfliteInt8Network(
         const x = place(op.inputs[0], where),
           y = place(op.outputs[0], where);
         const tablePtr = arena.put(logisticTable(x.quant, y.quant));
-        steps.push(() => e.qlookup(x.ptr, x.bytes, tablePtr, y.ptr));
-        splits[steps.length - 1] = {
-          units: Math.ceil(x.bytes / 16),
-          align: 1,
-          work: 4 * x.bytes,
-          part: (c0, c1) => [
-            'qlookup',
-            x.ptr + 16 * c0,
-            Math.min(x.bytes, 16 * c1) - 16 * c0,
-            tablePtr,
-            y.ptr + 16 * c0,
-          ],
-        };
+        planned.push({
+          split: {
+            units: Math.ceil(x.bytes / 16),
+            align: 1,
+            work: 4 * x.bytes,
+            part: (c0, c1) => [
+              'qlookup',
+              {
+                xPtr: x.ptr + 16 * c0,
+                num: Math.min(x.bytes, 16 * c1) - 16 * c0,
+                tablePtr,
+                outPtr: y.ptr + 16 * c0,
+              },
+            ],
+          },
+        });
         break;
       }
       default:
@@ -584,7 +552,7 @@ export async function createTfliteInt8Network(
           `${where}: the int8 path runs CONV_2D, DEPTHWISE_CONV_2D, ADD, RESHAPE, CONCATENATION and LOGISTIC only`,
         );
     }
-    for (let k = stepsBefore; k < steps.length; k++) stepOps.push(`${op.name} #${op.index}`);
+    for (let k = stepsBefore; k < planned.length; k++) stepOps.push(`${op.name} #${op.index}`);
   }
   for (const index of targets) {
     const p = places.get(index);
@@ -599,39 +567,47 @@ export async function createTfliteInt8Network(
   );
   for (const p of allPlaces) p.ptr = pool + offsets.get(p.base ?? p)!;
   const scratch = arena.alloc(scratchBytes);
-  for (const use of scratchUsers) use(scratch);
 
-  // two threads: every large splittable step becomes chunks that the caller and the worker claim
-  let runSteps = steps;
+  // Every kernel call's parameter block is written now, once, into one region: a run passes one
+  // address per call. With two threads, every large splittable step becomes chunks that the
+  // caller and the worker claim, each chunk with a block per thread (naming that thread's scratch).
+  const workerScratch = threaded ? arena.alloc(scratchBytes) : 0;
+  const calls: KernelCall[] = [];
+  /** Queues `list` for putCallBlocks; returns where their addresses will be. */
+  const queue = (list: KernelCall[]) => list.map((call) => calls.push(call) - 1);
+  let numSplit = 0;
+  /** A step with its calls queued: whole, or as chunks for each thread (split step `index`). */
+  type Queued = { run: () => void } | { whole: number[] } | { index: number; caller: number[]; worker: number[] };
+  const queued = planned.map((step): Queued => {
+    if ('run' in step) return step;
+    if ('calls' in step) return { whole: queue(step.calls()) };
+    const { units, part } = step.split;
+    const bounds = threaded && numSplit < MAX_SPLIT_STEPS ? chunkBounds(step.split) : undefined;
+    if (!bounds) return { whole: queue([part(0, units, scratch)]) };
+    const chunks = (rowScratch: number) => bounds.slice(0, -1).map((lo, i) => part(lo, bounds[i + 1], rowScratch));
+    return { index: numSplit++, caller: queue(chunks(scratch)), worker: queue(chunks(workerScratch)) };
+  });
+  const blocks = putCallBlocks(arena, calls);
+  /** Queued call `i`, ready to run. */
+  const bound = (i: number): (() => void) => {
+    const fn = e[calls[i][0]],
+      paramsPtr = blocks[i];
+    return () => fn(paramsPtr);
+  };
   let pair: WorkerPair | undefined;
-  if (threaded) {
-    const workerScratch = arena.alloc(scratchBytes);
-    const workerSteps: number[][][] = [];
-    runSteps = steps.map((step, k) => {
-      const split = splits[k];
-      if (!split || workerSteps.length >= MAX_SPLIT_STEPS) return step;
-      const groups = Math.floor(split.units / split.align);
-      const count = Math.min(MAX_STEP_CHUNKS, groups, Math.floor(split.work / (MIN_SPLIT_WORK / 2)));
-      if (split.work < MIN_SPLIT_WORK || count < 2) return step;
-      const bounds = Array.from({ length: count + 1 }, (_, i) =>
-        i === count ? split.units : Math.round((i * groups) / count) * split.align,
-      );
-      const index = workerSteps.length;
-      workerSteps.push(
-        bounds.slice(0, -1).map((lo, i) => {
-          const [name, ...args] = split.part(lo, bounds[i + 1], workerScratch);
-          return [KERNELS.indexOf(name), ...args];
-        }),
-      );
-      const chunks = bounds.slice(0, -1).map((lo, i) => {
-        const [name, ...args] = split.part(lo, bounds[i + 1], scratch);
-        const fn = e[name] as (...a: number[]) => void;
-        return () => fn(...args);
-      });
-      return () => pair!.run(index, chunks);
-    });
+  const workerSteps: [number, number][][] = [];
+  const runSteps = queued.map((step): (() => void) => {
+    if ('run' in step) return step.run;
+    if ('whole' in step) {
+      const list = step.whole.map(bound);
+      return list.length === 1 ? list[0] : () => list.forEach((call) => call());
+    }
+    workerSteps[step.index] = step.worker.map((i): [number, number] => [KERNELS.indexOf(calls[i][0]), blocks[i]]);
+    const chunks = step.caller.map(bound);
+    return () => pair!.run(step.index, chunks);
+  });
+  if (threaded)
     pair = await WorkerPair.start({ module: threaded.module, memory: core.memory, control, steps: workerSteps });
-  }
   const heap = new Uint8Array(core.memory.buffer); // memory no longer grows: one view serves every run
 
   const outputs = targets.map((index) => {

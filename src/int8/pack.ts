@@ -1,16 +1,18 @@
 /**
  * Packing uint8 weights into the arena, once per network: the host side of qgemmPack and
  * qdepthwisePack (layouts in assembly/qgemm.ts and assembly/qdepthwise.ts). The raw weights,
- * bias and scales are staged in the arena and released after packing.
+ * bias, scales and the call's parameter block (params.ts) are staged in the arena and released
+ * after packing.
  */
 import type { Arena } from './arena.js';
+import { putBlock, QDEPTHWISE_PACK_FIELDS, QGEMM_PACK_FIELDS } from './params.js';
 
 export interface PackedGemm {
   /** Address of the packed blocks. */
   ptr: number;
   numOut: number;
   numK: number;
-  /** ceil(numK / 8): the qgemm argument. */
+  /** ceil(numK / 8): qgemm's numK8. */
   numK8: number;
 }
 
@@ -46,14 +48,16 @@ export function packGemm(
   const mark = arena.mark();
   try {
     const written = e.qgemmPack(
-      arena.put(w),
-      numOut,
-      numK,
-      weightZero,
-      inputZero,
-      bias ? arena.put(bias) : 0,
-      arena.put(scale),
-      ptr,
+      putBlock(arena, QGEMM_PACK_FIELDS, {
+        wPtr: arena.put(w),
+        numOut,
+        numK,
+        weightZero,
+        inputZero,
+        biasPtr: bias ? arena.put(bias) : 0,
+        scalePtr: arena.put(scale),
+        packedPtr: ptr,
+      }),
     );
     if (written !== e.qgemmPackedBytes(numOut, numK))
       throw new Error(`qgemmPack wrote ${written} bytes, expected ${e.qgemmPackedBytes(numOut, numK)}`);
@@ -80,7 +84,17 @@ export function packDepthwise(
   const ptr = arena.alloc(e.qdepthwisePackedBytes(channels, taps));
   const mark = arena.mark();
   try {
-    e.qdepthwisePack(arena.put(w), channels, taps, weightZero, bias ? arena.put(bias) : 0, arena.put(scale), ptr);
+    e.qdepthwisePack(
+      putBlock(arena, QDEPTHWISE_PACK_FIELDS, {
+        wPtr: arena.put(w),
+        channels,
+        taps,
+        weightZero,
+        biasPtr: bias ? arena.put(bias) : 0,
+        scalePtr: arena.put(scale),
+        packedPtr: ptr,
+      }),
+    );
   } finally {
     arena.release(mark);
   }

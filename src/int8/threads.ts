@@ -5,7 +5,9 @@
  * Web Worker in browsers, which needs `crossOriginIsolated`). The arena (weights, activations)
  * lives in that memory once. Each kernel call that is worth splitting is cut into a few chunks,
  * calls on disjoint output ranges (rows, output channel blocks, 16-byte runs of elements); both
- * threads know every chunk's [kernel, ...args] from the start, and during a run both claim chunks
+ * threads know every chunk's [kernel, paramsPtr] from the start (each chunk's parameter block,
+ * params.ts, written once in the shared memory when the network is built; the worker's chunks
+ * have blocks of their own, naming its im2col scratch), and during a run both claim chunks
  * of the current step until none is left (so a thread the OS has descheduled, or a busy browser
  * worker, costs at most the chunk it holds, not half the step). A run only exchanges two words
  * of a control block in the shared memory:
@@ -26,13 +28,10 @@
  */
 import type { Core, CoreExports } from '../core/loader.js';
 import { compileWasmUrl } from '../core/wasm-compile.js';
+import type { KernelName } from './params.js';
 
 /** The kernels a worker can run, by index in its call lists. */
-export const KERNELS = ['qgemm', 'qconv', 'qdepthwise', 'qadd', 'qlookup'] as const;
-export type KernelName = (typeof KERNELS)[number];
-
-/** One kernel call: the kernel and its (integer) arguments. */
-export type KernelCall = [KernelName, ...number[]];
+export const KERNELS = ['qgemm', 'qconv', 'qdepthwise', 'qadd', 'qlookup'] as const satisfies readonly KernelName[];
 
 export const CONTROL_BYTES = 128;
 export const TICKET = 0,
@@ -152,8 +151,8 @@ export interface WorkerInit {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   control: number;
-  /** By split step: its chunks, each [kernel index in KERNELS, ...args]. */
-  steps: number[][][];
+  /** By split step: its chunks, each [kernel index in KERNELS, address of its parameter block]. */
+  steps: [number, number][][];
 }
 
 /**
@@ -185,9 +184,9 @@ function claimChunks(c: Int32Array, ticket: number, count: number, runChunk: (i:
 /** Runs in the worker (worker.ts): instantiates the module on the shared memory, then claims chunks until told to exit. */
 export async function serve(init: WorkerInit, post: (message: unknown) => void): Promise<void> {
   const instance = await WebAssembly.instantiate(init.module, imports(init.memory));
-  const e = instance.exports as unknown as Record<KernelName, (...args: number[]) => void>;
+  const e = instance.exports as unknown as Record<KernelName, (paramsPtr: number) => void>;
   const fns = KERNELS.map((name) => e[name]);
-  const steps = init.steps.map((chunks) => chunks.map(([k, ...args]) => ({ fn: fns[k], args })));
+  const steps = init.steps.map((chunks) => chunks.map(([k, paramsPtr]) => ({ fn: fns[k], paramsPtr })));
   const c = new Int32Array(init.memory.buffer, init.control, CONTROL_BYTES >> 2);
   let seen = Atomics.load(c, TICKET); // before saying ready: the caller publishes nothing until then
   post({ ready: true });
@@ -207,7 +206,7 @@ export async function serve(init: WorkerInit, post: (message: unknown) => void):
     claimChunks(c, ticket, chunks.length, (i) => {
       Atomics.add(c, WORKER_CHUNKS, 1);
       try {
-        chunks[i].fn(...chunks[i].args);
+        chunks[i].fn(chunks[i].paramsPtr);
       } catch (error) {
         Atomics.store(c, ERROR, 1);
         post({ error: String((error as Error)?.stack ?? error) });

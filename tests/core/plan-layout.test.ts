@@ -1,10 +1,12 @@
 /**
- * Every parameter block has two descriptions: an @unmanaged class of assembly/plan.ts or
- * assembly/params.ts, which the core reads, and a field list of src/core/plan.ts or
- * src/core/params.ts (PLAN_FIELDS, MATCH_FIELDS, …), which the host writes. They must list the
+ * Every parameter block has two descriptions: an @unmanaged class of assembly/plan.ts,
+ * assembly/params.ts or assembly/qparams.ts, which the core reads, and a field list of
+ * src/core/plan.ts, src/core/params.ts or src/int8/params.ts (PLAN_FIELDS, MATCH_FIELDS,
+ * QCONV_FIELDS, …), which the host writes. They must list the
  * same fields, in the same order, with the same types (so the same sizes and offsets), or the
  * core reads one field where the host wrote another. This test reads the AssemblyScript source
- * and compares.
+ * and compares. It also holds every build to the calling convention: no export takes more than
+ * three arguments.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -32,12 +34,23 @@ import {
   TRACK_HEADER_BYTES,
   TRACK_HEADER_FIELDS,
 } from '../../src/core/params.js';
+import {
+  QADD_FIELDS,
+  QCONV_FIELDS,
+  QDEPTHWISE_FIELDS,
+  QDEPTHWISE_PACK_FIELDS,
+  QGEMM_FIELDS,
+  QGEMM_PACK_FIELDS,
+  QLOOKUP_FIELDS,
+} from '../../src/int8/params.js';
+import { exportedArities } from '../wasm-binary.js';
 
 const read = (file: string) => readFileSync(new URL(`../../../assembly/${file}`, import.meta.url), 'utf8');
 const sources: Record<string, string> = {
   'plan.ts': read('plan.ts'),
   'params.ts': read('params.ts'),
   'track.ts': read('track.ts'),
+  'qparams.ts': read('qparams.ts'),
 };
 const AS_TYPES: Record<string, FieldType | 'f64'> = { i32: 'i32', f32: 'f32', usize: 'ptr', f64: 'f64' };
 
@@ -112,6 +125,68 @@ describe('the plan layout agrees between the core and the host', () => {
       for (const [name, length] of Object.entries(arity)) {
         assert.equal((exports[name as keyof typeof exports] as () => void).length, length, `${build} ${name}`);
       }
+    }
+  });
+
+  for (const [className, fields] of [
+    ['QgemmPackParams', QGEMM_PACK_FIELDS],
+    ['QgemmParams', QGEMM_FIELDS],
+    ['QconvParams', QCONV_FIELDS],
+    ['QdepthwisePackParams', QDEPTHWISE_PACK_FIELDS],
+    ['QdepthwiseParams', QDEPTHWISE_FIELDS],
+    ['QaddParams', QADD_FIELDS],
+    ['QlookupParams', QLOOKUP_FIELDS],
+  ] as const) {
+    it(`${className} of assembly/qparams.ts and its host field list (src/int8/params.ts) agree`, () => {
+      assert.deepEqual(Object.entries(fields), classFields(className, 'qparams.ts'));
+      assert.equal(blockBytes(fields), classFields(className, 'qparams.ts').length * 4, 'four bytes a field');
+    });
+  }
+
+  it('every qparams.ts block has its host list here: none is left unchecked', () => {
+    const declared = [...sources['qparams.ts'].matchAll(/export class (\w+)/g)].map(([, name]) => name);
+    assert.deepEqual(declared.sort(), [
+      'QaddParams',
+      'QconvParams',
+      'QdepthwisePackParams',
+      'QdepthwiseParams',
+      'QgemmPackParams',
+      'QgemmParams',
+      'QlookupParams',
+    ]);
+  });
+
+  const BUILDS = ['ssd-core.simd', 'ssd-core.baseline', 'ssd-int8.threads', 'ssd-int8.relaxed'];
+  const arities = (build: string) =>
+    exportedArities(new Uint8Array(readFileSync(new URL(`../../wasm/${build}.wasm`, import.meta.url))));
+
+  it('the binary reader counts what the engine counts: every export of the SIMD build', async () => {
+    const { exports } = await instantiateCore({ build: 'simd' });
+    const functions = Object.entries(exports).filter(([, value]) => typeof value === 'function');
+    assert.ok(functions.length >= 20, `${functions.length} exported functions`);
+    assert.deepEqual(
+      Object.fromEntries(arities('ssd-core.simd')),
+      Object.fromEntries(functions.map(([name, fn]) => [name, (fn as () => void).length])),
+    );
+  });
+
+  it('no export of the core or the int8 builds takes more than three arguments; a uint8 kernel takes its block alone', () => {
+    const kernels = {
+      qgemmPack: 1,
+      qgemm: 1,
+      qconv: 1,
+      qdepthwisePack: 1,
+      qdepthwise: 1,
+      qadd: 1,
+      qlookup: 1,
+      qgemmPackedBytes: 2,
+      qdepthwisePackedBytes: 2,
+    };
+    for (const build of BUILDS) {
+      const found = arities(build);
+      for (const [name, length] of Object.entries(kernels)) assert.equal(found.get(name), length, `${build} ${name}`);
+      const over = [...found].filter(([, length]) => length > 3);
+      assert.deepEqual(over, [], `${build}: exports taking more than three arguments`);
     }
   });
 

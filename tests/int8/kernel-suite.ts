@@ -11,6 +11,14 @@ import type { Core } from '../../src/core/loader.js';
 import { Arena } from '../../src/int8/arena.js';
 import { packDepthwise, packGemm } from '../../src/int8/pack.js';
 import {
+  putBlock,
+  QADD_FIELDS,
+  QCONV_FIELDS,
+  QDEPTHWISE_FIELDS,
+  QGEMM_FIELDS,
+  QLOOKUP_FIELDS,
+} from '../../src/int8/params.js';
+import {
   convScale,
   referenceAdd,
   referenceConv,
@@ -102,17 +110,19 @@ export function kernelSuite(build: string, load: () => Promise<Core>): void {
           const xPtr = arena.put(x),
             outPtr = arena.alloc(rows * numOut);
           arena.exports.qgemm(
-            xPtr,
-            numK,
-            rows,
-            packed.numK8,
-            packed.ptr,
-            numOut,
-            outPtr,
-            numOut,
-            q.outputZero,
-            q.lo!,
-            q.hi!,
+            putBlock(arena, QGEMM_FIELDS, {
+              xPtr,
+              xStride: numK,
+              numRows: rows,
+              numK8: packed.numK8,
+              packedPtr: packed.ptr,
+              numOut,
+              outPtr,
+              outStride: numOut,
+              zeroPoint: q.outputZero,
+              lo: q.lo!,
+              hi: q.hi!,
+            }),
           );
           const g: ConvGeometry = {
             inH: 1,
@@ -152,26 +162,18 @@ export function kernelSuite(build: string, load: () => Promise<Core>): void {
             outPtr = arena.alloc(g.outH * g.outW * numOut),
             scratch = arena.alloc(g.outW * packed.numK8 * 8);
           arena.exports.qconv(
-            xPtr,
-            g.inH,
-            g.inW,
-            g.inC,
-            g.kh,
-            g.kw,
-            g.strideH,
-            g.strideW,
-            g.padTop,
-            g.padLeft,
-            g.outH,
-            g.outW,
-            q.inputZero,
-            packed.ptr,
-            numOut,
-            outPtr,
-            q.outputZero,
-            q.lo!,
-            q.hi!,
-            scratch,
+            putBlock(arena, QCONV_FIELDS, {
+              ...g,
+              xPtr,
+              inputZero: q.inputZero,
+              packedPtr: packed.ptr,
+              numOut,
+              outPtr,
+              zeroPoint: q.outputZero,
+              lo: q.lo!,
+              hi: q.hi!,
+              scratchPtr: scratch,
+            }),
           );
           assert.deepEqual(
             arena.u8(outPtr, g.outH * g.outW * numOut),
@@ -194,24 +196,26 @@ export function kernelSuite(build: string, load: () => Promise<Core>): void {
           const xPtr = arena.put(x),
             outPtr = arena.alloc(g.outH * g.outW * C);
           arena.exports.qdepthwise(
-            xPtr,
-            g.inH,
-            g.inW,
-            C,
-            3,
-            3,
-            g.strideH,
-            g.strideW,
-            g.padTop,
-            g.padLeft,
-            g.outH,
-            g.outW,
-            q.inputZero,
-            packed.ptr,
-            outPtr,
-            q.outputZero,
-            q.lo!,
-            q.hi!,
+            putBlock(arena, QDEPTHWISE_FIELDS, {
+              xPtr,
+              inH: g.inH,
+              inW: g.inW,
+              channels: C,
+              kh: 3,
+              kw: 3,
+              strideH: g.strideH,
+              strideW: g.strideW,
+              padTop: g.padTop,
+              padLeft: g.padLeft,
+              outH: g.outH,
+              outW: g.outW,
+              inputZero: q.inputZero,
+              packedPtr: packed.ptr,
+              outPtr,
+              zeroPoint: q.outputZero,
+              lo: q.lo!,
+              hi: q.hi!,
+            }),
           );
           assert.deepEqual(
             arena.u8(outPtr, g.outH * g.outW * C),
@@ -219,6 +223,98 @@ export function kernelSuite(build: string, load: () => Promise<Core>): void {
             `case ${i}: stride ${g.strideH} on ${g.inH}×${g.inW}×${C}`,
           );
         });
+    });
+
+    it('convolution and depthwise convolution with unequal sides (kh ≠ kw, strideH ≠ strideW, padTop ≠ padLeft) equal the reference: each block field reaches its parameter', () => {
+      // [inH, inW, kh, kw, strideH, strideW]: every pair of row/column fields differs somewhere
+      const shapes = [
+        [7, 9, 5, 3, 1, 2],
+        [8, 6, 3, 5, 2, 1],
+        [5, 11, 1, 3, 2, 1],
+        [10, 4, 3, 1, 1, 2],
+      ];
+      shapes.forEach(([inH, inW, kh, kw, strideH, strideW], i) =>
+        scoped(() => {
+          const rand = random(17000 + i);
+          const y = samePadding(inH, kh, strideH),
+            x = samePadding(inW, kw, strideW);
+          const inC = int(rand, 1, 12),
+            numOut = int(rand, 1, 9);
+          const g: ConvGeometry = {
+            inH,
+            inW,
+            inC,
+            kh,
+            kw,
+            strideH,
+            strideW,
+            padTop: y.before,
+            padLeft: x.before,
+            outH: y.out,
+            outW: x.out,
+          };
+          const label = `${inH}×${inW}, ${kh}×${kw} kernel, strides ${strideH}, ${strideW}, padding ${g.padTop}, ${g.padLeft}`;
+          const input = bytes(rand, inH * inW * inC);
+          const xPtr = arena.put(input);
+
+          const q = operands(rand, numOut, kh * kw * inC);
+          const w = bytes(rand, numOut * kh * kw * inC);
+          const packed = packGemm(arena, w, numOut, kh * kw * inC, q.weightZero, q.inputZero, q.bias, q.scale);
+          const convOut = arena.alloc(g.outH * g.outW * numOut);
+          const scratchPtr = arena.alloc(g.outW * packed.numK8 * 8);
+          arena.exports.qconv(
+            putBlock(arena, QCONV_FIELDS, {
+              ...g,
+              xPtr,
+              inputZero: q.inputZero,
+              packedPtr: packed.ptr,
+              numOut,
+              outPtr: convOut,
+              zeroPoint: q.outputZero,
+              lo: q.lo!,
+              hi: q.hi!,
+              scratchPtr,
+            }),
+          );
+          assert.deepEqual(
+            arena.u8(convOut, g.outH * g.outW * numOut),
+            referenceConv(input, w, numOut, g, q),
+            `qconv ${label}`,
+          );
+
+          const qd = operands(rand, inC, kh * kw);
+          const wd = bytes(rand, kh * kw * inC);
+          const packedDw = packDepthwise(arena, wd, inC, kh * kw, qd.weightZero, qd.bias, qd.scale);
+          const dwOut = arena.alloc(g.outH * g.outW * inC);
+          arena.exports.qdepthwise(
+            putBlock(arena, QDEPTHWISE_FIELDS, {
+              xPtr,
+              inH,
+              inW,
+              channels: inC,
+              kh,
+              kw,
+              strideH,
+              strideW,
+              padTop: g.padTop,
+              padLeft: g.padLeft,
+              outH: g.outH,
+              outW: g.outW,
+              inputZero: qd.inputZero,
+              packedPtr: packedDw.ptr,
+              outPtr: dwOut,
+              zeroPoint: qd.outputZero,
+              lo: qd.lo!,
+              hi: qd.hi!,
+            }),
+          );
+          assert.deepEqual(
+            arena.u8(dwOut, g.outH * g.outW * inC),
+            referenceDepthwise(input, wd, g, qd),
+            `qdepthwise ${label}`,
+          );
+        }),
+      );
     });
 
     it(`ADD equals the reference (XNNPACK's rescaling) on ${CASES} random cases`, () => {
@@ -239,17 +335,19 @@ export function kernelSuite(build: string, load: () => Promise<Core>): void {
             bPtr = arena.put(b),
             outPtr = arena.alloc(num);
           arena.exports.qadd(
-            aPtr,
-            bPtr,
-            outPtr,
-            num,
-            p.aMultiplier,
-            p.bMultiplier,
-            p.bias + p.rounding,
-            p.shift,
-            qy.zeroPoint,
-            lo,
-            hi,
+            putBlock(arena, QADD_FIELDS, {
+              aPtr,
+              bPtr,
+              outPtr,
+              num,
+              aMultiplier: p.aMultiplier,
+              bMultiplier: p.bMultiplier,
+              bias: p.bias + p.rounding,
+              shift: p.shift,
+              zeroPoint: qy.zeroPoint,
+              lo,
+              hi,
+            }),
           );
           assert.deepEqual(
             arena.u8(outPtr, num),
@@ -267,12 +365,12 @@ export function kernelSuite(build: string, load: () => Promise<Core>): void {
         const tablePtr = arena.put(table),
           xPtr = arena.put(x),
           outPtr = arena.alloc(1000);
-        arena.exports.qlookup(xPtr, 1000, tablePtr, outPtr);
+        arena.exports.qlookup(putBlock(arena, QLOOKUP_FIELDS, { xPtr, num: 1000, tablePtr, outPtr }));
         assert.deepEqual(
           arena.u8(outPtr, 1000),
           Uint8Array.from(x, (v) => table[v]),
         );
-        arena.exports.qlookup(xPtr, 1000, tablePtr, xPtr);
+        arena.exports.qlookup(putBlock(arena, QLOOKUP_FIELDS, { xPtr, num: 1000, tablePtr, outPtr: xPtr }));
         assert.deepEqual(
           arena.u8(xPtr, 1000),
           Uint8Array.from(x, (v) => table[v]),

@@ -18,6 +18,7 @@ import { Arena } from '../../src/int8/arena.js';
 import { AUTO_PREFERS_RELAXED, chooseInt8Build } from '../../src/int8/kernels.js';
 import { createTfliteInt8Network } from '../../src/int8/network.js';
 import { packGemm } from '../../src/int8/pack.js';
+import { putBlock, QGEMM_FIELDS } from '../../src/int8/params.js';
 import { referenceConv, type ConvGeometry } from '../../src/int8/reference.js';
 import { instantiateRelaxedCore, relaxedSimdSupport } from '../../src/int8/relaxed.js';
 import { readTfliteCocoFixtures } from '../tflite-reference/fixtures.js';
@@ -138,7 +139,21 @@ if (support !== 'ok' && process.env[CHILD]) {
           const packed = packGemm(arena, w, numOut, numK, weightZero, inputZero, bias, scale);
           const xPtr = arena.put(x),
             out = arena.alloc(rows * numOut);
-          arena.exports.qgemm(xPtr, numK, rows, packed.numK8, packed.ptr, numOut, out, numOut, 128, 0, 255);
+          arena.exports.qgemm(
+            putBlock(arena, QGEMM_FIELDS, {
+              xPtr,
+              xStride: numK,
+              numRows: rows,
+              numK8: packed.numK8,
+              packedPtr: packed.ptr,
+              numOut,
+              outPtr: out,
+              outStride: numOut,
+              zeroPoint: 128,
+              lo: 0,
+              hi: 255,
+            }),
+          );
           const expected = referenceConv(x, w, numOut, g, { inputZero, weightZero, bias, scale, outputZero: 128 });
           assert.ok(
             Buffer.from(arena.u8(out, rows * numOut)).equals(Buffer.from(expected)),

@@ -10,32 +10,14 @@ import { before, describe, it } from 'node:test';
 import { createTfliteInt8Network } from '../../src/int8/network.js';
 import { liveWorkers } from '../../src/int8/threads.js';
 import { readTfliteCocoFixtures, type TfliteCocoFixture } from '../tflite-reference/fixtures.js';
+import { wasmSections } from '../wasm-binary.js';
 
 const MODEL = new URL('../../../models/mobilenet_ssd_v2_coco_quant_postprocess.tflite', import.meta.url);
-
-/** The ids of a wasm binary's sections (LEB128 sizes). */
-function sectionIds(bytes: Uint8Array): number[] {
-  const ids: number[] = [];
-  for (let at = 8; at < bytes.length;) {
-    const id = bytes[at++];
-    let size = 0,
-      shift = 0,
-      byte: number;
-    do {
-      byte = bytes[at++];
-      size += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    ids.push(id);
-    at += size;
-  }
-  return ids;
-}
 
 describe('int8 executor, two threads', () => {
   it('the threaded build has no data segments and no start function: instantiating it in the worker writes nothing to the shared memory', () => {
     const bytes = new Uint8Array(readFileSync(new URL('../../wasm/ssd-int8.threads.wasm', import.meta.url)));
-    const ids = sectionIds(bytes);
+    const ids = wasmSections(bytes).map((section) => section.id);
     assert.ok(ids.includes(10), `sections ${ids}`); // code
     assert.ok(
       !ids.includes(11) && !ids.includes(12) && !ids.includes(8),
