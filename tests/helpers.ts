@@ -40,3 +40,13 @@ export function assertSameDetections(
     });
   });
 }
+
+/** The largest |actual − expected| / max(|expected|, 1): relative where values are large, absolute near 0. */
+export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  assert.equal(actual.length, expected.length, `${actual.length} values, expected ${expected.length}`);
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / Math.max(Math.abs(expected[i]), 1));
+  }
+  return worst;
+}
