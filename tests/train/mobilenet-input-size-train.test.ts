@@ -24,7 +24,7 @@ import { generateVocDataset } from '../../src/train/data/index.js';
 import { initTraining } from '../../src/train/tfjs.js';
 import { train } from '../../src/train/train.js';
 import { assertOnnxGivesCheckpointHeads } from './export-parity.js';
-import { trainCli } from './train-cli.js';
+import { trainFrozenSsdliteStep } from './train-cli.js';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -45,30 +45,7 @@ after(() => rm(root, { recursive: true, force: true }));
 
 describe('SSDLite MobileNet V2 fine-tuned from COCO at 192×192', () => {
   it('train --init-from the COCO model --input-size 192 (1 step), export, ONNX = tfjs heads, createDetector', async (t) => {
-    const lines = await trainCli([
-      '--data',
-      data,
-      '--arch',
-      'ssdlite-mobilenet-v2',
-      '--init-from',
-      ONNX,
-      '--input-size',
-      String(SIZE),
-      '--freeze-backbone-steps',
-      '1',
-      '--backend',
-      'wasm',
-      '--batch',
-      '2',
-      '--max-steps',
-      '1',
-      '--checkpoints',
-      checkpoints,
-      '--save-every',
-      '0',
-      '--seed',
-      '3',
-    ]);
+    const lines = await trainFrozenSsdliteStep(data, checkpoints, SIZE, ['--init-from', ONNX]);
     assert.ok(
       lines.some((l) => /trained 1 steps? .* on wasm/.test(l)),
       lines.join('\n'),

@@ -19,3 +19,39 @@ export async function trainCli(args: string[]): Promise<string[]> {
   }
   return lines;
 }
+
+/**
+ * One step of SSDLite MobileNet V2 with the MobileNet base held (`--freeze-backbone-steps 1`), batch 2
+ * on wasm, seed 3, the checkpoint written at the end only; `extra` adds flags
+ * (`--init-from`, `--width`, `--lr`). Returns what it logged.
+ */
+export function trainFrozenSsdliteStep(
+  data: string,
+  checkpoints: string,
+  inputSize: number,
+  extra: string[] = [],
+): Promise<string[]> {
+  return trainCli([
+    '--data',
+    data,
+    '--arch',
+    'ssdlite-mobilenet-v2',
+    '--input-size',
+    String(inputSize),
+    '--freeze-backbone-steps',
+    '1',
+    '--backend',
+    'wasm',
+    '--batch',
+    '2',
+    '--max-steps',
+    '1',
+    '--checkpoints',
+    checkpoints,
+    '--save-every',
+    '0',
+    '--seed',
+    '3',
+    ...extra,
+  ]);
+}
