@@ -21,7 +21,7 @@ export function priorFixtures(): PriorFixture[] {
   return JSON.parse(readFileSync(fixtureUrl('priors/manifest.json'), 'utf8')) as PriorFixture[];
 }
 
-export function readPriorFixture(fixture: PriorFixture): Float32Array {
+export function readPriorFixture(fixture: Pick<PriorFixture, 'file'>): Float32Array {
   const bytes = readFileSync(fixtureUrl(`priors/${fixture.file}`));
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }

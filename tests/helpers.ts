@@ -1,4 +1,4 @@
-/** Shared test helpers: a seeded PRNG and detection comparison. */
+/** Shared test helpers: a seeded PRNG, detection and head comparison. */
 import assert from 'node:assert/strict';
 import type { Detection } from '../src/core/types.js';
 
@@ -39,4 +39,45 @@ export function assertSameDetections(
       );
     });
   });
+}
+
+/**
+ * Asserts `actual` is `expected` within `tolerance` · max(1, max |expected|) at every index (a
+ * network head against its reference). The message names the worst index and both values there.
+ * Returns the largest |actual − expected| and max |expected|, for a diagnostic.
+ */
+export function assertWithinScale(
+  what: string,
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tolerance: number,
+): { maxError: number; scale: number } {
+  assert.equal(actual.length, expected.length, `${what}: ${actual.length} values, expected ${expected.length}`);
+  let maxError = 0,
+    worst = 0,
+    scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const d = Math.abs(actual[i] - expected[i]);
+    // a NaN difference is the worst and stays so
+    if (!(d <= maxError) && !Number.isNaN(maxError)) {
+      maxError = d;
+      worst = i;
+    }
+    scale = Math.max(scale, Math.abs(expected[i]));
+  }
+  assert.ok(
+    maxError <= tolerance * Math.max(1, scale),
+    `${what}[${worst}] is ${actual[worst]}, expected ${expected[worst]}: |Δ| ${maxError} > ${tolerance} · max(1, ${scale})`,
+  );
+  return { maxError, scale };
+}
+
+/** The largest |actual − expected| / max(|expected|, 1): relative where values are large, absolute near 0. */
+export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  assert.equal(actual.length, expected.length, `${actual.length} values, expected ${expected.length}`);
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / Math.max(Math.abs(expected[i]), 1));
+  }
+  return worst;
 }

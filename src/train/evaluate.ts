@@ -227,12 +227,18 @@ export async function evaluateCheckpoint(options: EvaluateCheckpointOptions): Pr
       backend: `tfjs-${chosen.name}`,
       async detect(imagePath) {
         const pixels = pre.run(await decodeImage(imagePath), spec);
-        const { loc, conf } = tf.tidy(() => {
+        // The tidy returns tensors, read after it: tf.tidy walks whatever it returns value by value
+        // looking for tensors: for the heads' typed arrays that cost about a small network's forward pass.
+        const out = tf.tidy<{ loc: tf.Tensor3D; conf: tf.Tensor3D }>(() => {
           const images = tf.tensor4d(pixels, [1, height, width, 3]);
-          const out = loaded.arch === 'mini' ? miniSsdRows(loaded.model.apply(images)) : loaded.model.apply(images);
-          return { loc: out.loc.dataSync() as Float32Array, conf: out.conf.dataSync() as Float32Array };
+          return loaded.arch === 'mini' ? miniSsdRows(loaded.model.apply(images)) : loaded.model.apply(images);
         });
-        return post!.run(loc, conf, 1)[0].map(({ classId, score, box }) => ({ classId, score, box }));
+        try {
+          const found = post!.run(out.loc.dataSync() as Float32Array, out.conf.dataSync() as Float32Array, 1)[0];
+          return found.map(({ classId, score, box }) => ({ classId, score, box }));
+        } finally {
+          tf.dispose([out.loc, out.conf]);
+        }
       },
       async dispose() {
         post!.dispose();

@@ -15,12 +15,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs-core';
-import * as ortNode from 'onnxruntime-node';
 import { readSsdEdgeMetadata } from '../../src/model/onnx/read.js';
-import { loadCheckpointModel } from '../../src/train/checkpoint.js';
 import { generateVocDataset } from '../../src/train/data/index.js';
 import { useTfjsBackend } from '../model/tfjs.js';
+import { assertOnnxGivesCheckpointHeads } from '../train/export-parity.js';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -89,39 +87,8 @@ describe('ssd-edge export and eval of MobileNet checkpoints', () => {
       assert.equal(meta.postprocess.labels?.[0], 'background');
 
       // the same input through the checkpoint in tfjs and the file in onnxruntime-node
-      const loaded = await loadCheckpointModel(ck);
-      try {
-        assert.equal(loaded.arch, arch);
-        const images = tf.randomUniform([1, size, size, 3], -1, 1, 'float32', 9) as tf.Tensor4D;
-        const { loc, conf } = (
-          loaded.model as { apply(x: tf.Tensor4D): { loc: tf.Tensor3D; conf: tf.Tensor3D } }
-        ).apply(images);
-        const nchw = tf.transpose(images, [0, 3, 1, 2]);
-        const session = await ortNode.InferenceSession.create(bytes);
-        const out = await session.run({
-          image: new ortNode.Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape),
-        });
-        await session.release();
-        for (const [name, expected, actual] of [
-          ['loc', loc, out.loc],
-          ['conf', conf, out.conf],
-        ] as const) {
-          const e = expected.dataSync() as Float32Array,
-            a = actual.data as Float32Array;
-          assert.equal(a.length, e.length);
-          let d = 0,
-            scale = 0;
-          for (let i = 0; i < e.length; i++) {
-            d = Math.max(d, Math.abs(a[i] - e[i]));
-            scale = Math.max(scale, Math.abs(e[i]));
-          }
-          t.diagnostic(`${name}: max |ONNX − tfjs| ${d.toExponential(2)} (outputs up to ${scale.toFixed(2)})`);
-          assert.ok(d <= 1e-4 * Math.max(1, scale), `${name}: ${d}`);
-        }
-        tf.dispose([images, loc, conf, nchw]);
-      } finally {
-        loaded.model.dispose();
-      }
+      const heads = await assertOnnxGivesCheckpointHeads(ck, bytes, size, (line) => t.diagnostic(line));
+      assert.equal(heads.arch, arch);
 
       const onnxEval = JSON.parse(
         (await cli('eval', '--model', onnx, '--data', data, '--backend', 'node', '--json')).stdout,

@@ -9,13 +9,11 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import type * as Ort from 'onnxruntime-node';
 import {
   convertModel,
   convertPreset,
@@ -25,15 +23,10 @@ import {
 } from '../../src/convert/index.js';
 import { readSsdEdgeMetadata } from '../../src/model/onnx/read.js';
 import { createDetector } from '../../src/runtime/detector.js';
-import { fixtureUrl } from '../fixtures.js';
-import { random } from '../helpers.js';
-import {
-  anchorsOf,
-  BLAZEFACE_NMS,
-  BLAZEFACE_TENSORS_TO_DETECTIONS,
-  nonMaxSuppression,
-  tensorsToDetections,
-} from '../mediapipe/calculators.js';
+import { maxRelativeError, random } from '../helpers.js';
+import { openBlazefaceSession, type BlazefaceSession } from '../mediapipe/blazeface-session.js';
+import { blazefaceDetections } from '../mediapipe/calculators.js';
+import { readBlazefaceAnchors } from '../mediapipe/fixtures.js';
 import {
   evaluateTinyBlazeface,
   RED_FACE,
@@ -45,37 +38,16 @@ import {
 } from '../mediapipe/tiny-blazeface.js';
 import { writeTflite } from './tflite-writer.js';
 
-/** Largest |a − b| / max(|b|, 1). */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1));
-  return worst;
-}
-
-/** MediaPipe's SsdAnchorsCalculator rows for BlazeFace short range, generated outside this project (tests/fixtures/priors). */
-function blazefaceAnchors(): Float32Array {
-  const bytes = readFileSync(fixtureUrl('priors/mediapipeBlazeFace.f32'));
-  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-}
-
 describe('a small BlazeFace-shaped .tflite through the MediaPipe path', () => {
   const tflite = writeTflite(tinyBlazefaceModel());
   const converted = convertModel(tflite, { format: 'tflite', preset: 'mediapipe-blazeface' });
   const image = tinyFaceImage();
   const input = tinyFaceInput(image);
-  let ort: typeof Ort;
-  let session: Ort.InferenceSession;
-  const run = async (x: Float32Array) => {
-    const out = await session.run({ image: new ort.Tensor('float32', x, [1, 128, 128, 3]) });
-    assert.deepEqual(out.loc.dims, [1, 896, 16]);
-    assert.deepEqual(out.conf.dims, [1, 896, 1]);
-    return { regressors: out.loc.data as Float32Array, classificators: out.conf.data as Float32Array };
-  };
+  let session: BlazefaceSession;
   before(async () => {
-    ort = await import('onnxruntime-node');
-    session = await ort.InferenceSession.create(converted.onnx, { intraOpNumThreads: 1 });
+    session = await openBlazefaceSession(converted.onnx);
   });
+  after(() => session.release());
 
   it('is a few KB that reads back as written: 12 operators, the input and the two outputs', () => {
     assert.ok(tflite.length < 32_768, `${tflite.length} bytes`);
@@ -115,17 +87,17 @@ describe('a small BlazeFace-shaped .tflite through the MediaPipe path', () => {
     const noise = random(12);
     const inputs = { faces: input, noise: Float32Array.from(input, () => 2 * noise() - 1) };
     for (const [name, x] of Object.entries(inputs)) {
-      const onnx = await run(x);
+      const onnx = await session.run(x);
       const expected = evaluateTinyBlazeface(x);
-      const loc = relativeError(onnx.regressors, expected.regressors);
-      const conf = relativeError(onnx.classificators, expected.classificators);
+      const loc = maxRelativeError(onnx.regressors, expected.regressors);
+      const conf = maxRelativeError(onnx.classificators, expected.classificators);
       assert.ok(loc <= 1e-5, `${name}: regressors differ by ${loc.toExponential(2)} (relative)`);
       assert.ok(conf <= 1e-5, `${name}: classificators differ by ${conf.toExponential(2)} (relative)`);
     }
   });
 
   it('scores the hand-computed anchors above 0.5 and no other: 8 on the white square, 6 on the red one', async () => {
-    const { classificators } = await run(input);
+    const { classificators } = await session.run(input);
     const firing = [...classificators.keys()].filter((i) => classificators[i] > 0);
     assert.deepEqual(firing, TINY_FACE_ANCHORS);
     // clear margins: the weakest face logit 0.75 (score 0.68), the strongest other one −1.5 (0.18)
@@ -136,15 +108,7 @@ describe('a small BlazeFace-shaped .tflite through the MediaPipe path', () => {
 
   it("detects through createDetector what MediaPipe's calculators detect from the evaluated heads: the same anchors, boxes and keypoints within 1e-5, the same scores", async (t) => {
     const heads = evaluateTinyBlazeface(input);
-    const expected = nonMaxSuppression(
-      tensorsToDetections(
-        heads.regressors,
-        heads.classificators,
-        anchorsOf(blazefaceAnchors()),
-        BLAZEFACE_TENSORS_TO_DETECTIONS,
-      ),
-      BLAZEFACE_NMS,
-    );
+    const expected = blazefaceDetections(heads.regressors, heads.classificators, readBlazefaceAnchors());
     const detector = await createDetector({ model: converted.onnx, threads: 1 });
     try {
       const found = await detector.detect(image);

@@ -16,43 +16,29 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { before, describe, it } from 'node:test';
-import type * as Ort from 'onnxruntime-node';
+import { after, before, describe, it } from 'node:test';
 import { priorRows as referencePriors } from '../../src/core/prior-rows.js';
 import { BLAZEFACE_ANCHORS, convertModel, foldFloat16Weights, readTflite } from '../../src/convert/index.js';
 import { readSsdEdgeMetadata } from '../../src/model/onnx/read.js';
-import { fixtureUrl } from '../fixtures.js';
-import { readBlazefaceFixtures, type BlazefaceFixture } from '../mediapipe/fixtures.js';
-import {
-  anchorsOf,
-  BLAZEFACE_NMS,
-  BLAZEFACE_TENSORS_TO_DETECTIONS,
-  nonMaxSuppression,
-  tensorsToDetections,
-} from '../mediapipe/calculators.js';
+import { maxRelativeError } from '../helpers.js';
+import { openBlazefaceSession, type BlazefaceSession } from '../mediapipe/blazeface-session.js';
+import { readBlazefaceAnchors, readBlazefaceFixtures, type BlazefaceFixture } from '../mediapipe/fixtures.js';
+import { blazefaceDetections } from '../mediapipe/calculators.js';
 import { createPostprocessor } from '../../src/core/postprocessor.js';
 
 const MODEL = new URL('../../../models/face_detection_short_range.tflite', import.meta.url);
 
-/** Largest |a − b| / max(|b|, 1). */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1));
-  return worst;
-}
-
 describe('BlazeFace through the TFLite converter', () => {
   const tflite = new Uint8Array(readFileSync(MODEL));
-  let ort: typeof Ort;
-  let session: Ort.InferenceSession;
+  let session: BlazefaceSession;
   let onnx: Uint8Array;
   let fixtures: BlazefaceFixture[];
   before(async () => {
-    ort = await import('onnxruntime-node');
     onnx = convertModel(tflite, { preset: 'mediapipe-blazeface' }).onnx;
-    session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1 });
+    session = await openBlazefaceSession(onnx);
     fixtures = readBlazefaceFixtures();
   });
+  after(() => session.release());
 
   it('folds the float16 weights: no DEQUANTIZE is left, every weight is a float32 constant', () => {
     const model = readTflite(tflite);
@@ -69,11 +55,9 @@ describe('BlazeFace through the TFLite converter', () => {
   it("gives TensorFlow Lite's regressors and classificators within 1e-4", async () => {
     assert.equal(fixtures.length, 3);
     for (const f of fixtures) {
-      const out = await session.run({ image: new ort.Tensor('float32', f.input, [1, 128, 128, 3]) });
-      assert.deepEqual(out.loc.dims, [1, 896, 16]);
-      assert.deepEqual(out.conf.dims, [1, 896, 1]);
-      const loc = relativeError(out.loc.data as Float32Array, f.regressors);
-      const conf = relativeError(out.conf.data as Float32Array, f.classificators);
+      const out = await session.run(f.input);
+      const loc = maxRelativeError(out.regressors, f.regressors);
+      const conf = maxRelativeError(out.classificators, f.classificators);
       assert.ok(loc <= 1e-4, `${f.name}: regressors differ from TFLite's by ${loc.toExponential(2)} (relative)`);
       assert.ok(conf <= 1e-4, `${f.name}: classificators differ from TFLite's by ${conf.toExponential(2)} (relative)`);
     }
@@ -84,11 +68,7 @@ describe('BlazeFace through the TFLite converter', () => {
     const priors = meta.postprocess.priors as Float32Array;
     assert.ok(priors instanceof Float32Array);
     assert.equal(priors.length, 896 * 4);
-    const golden = readFileSync(fixtureUrl('priors/mediapipeBlazeFace.f32'));
-    assert.deepEqual(
-      priors,
-      new Float32Array(golden.buffer.slice(golden.byteOffset, golden.byteOffset + golden.byteLength)),
-    );
+    assert.deepEqual(priors, readBlazefaceAnchors());
     assert.deepEqual(priors, referencePriors(BLAZEFACE_ANCHORS));
     assert.deepEqual(meta.postprocess.boxCoding, { linearScales: [128, 128, 128, 128], order: 'xywh' });
     assert.deepEqual(meta.postprocess.keypoints, { count: 6 });
@@ -104,12 +84,9 @@ describe('BlazeFace through the TFLite converter', () => {
     const post = await createPostprocessor(readSsdEdgeMetadata(onnx)!.postprocess);
     try {
       for (const f of fixtures) {
-        const out = await session.run({ image: new ort.Tensor('float32', f.input, [1, 128, 128, 3]) });
-        const found = post.run(out.loc.data as Float32Array, out.conf.data as Float32Array)[0];
-        const expected = nonMaxSuppression(
-          tensorsToDetections(f.regressors, f.classificators, anchorsOf(post.priors), BLAZEFACE_TENSORS_TO_DETECTIONS),
-          BLAZEFACE_NMS,
-        );
+        const out = await session.run(f.input);
+        const found = post.run(out.regressors, out.classificators)[0];
+        const expected = blazefaceDetections(f.regressors, f.classificators, post.priors);
         assert.deepEqual(
           found.map((d) => d.priorIndex),
           expected.map((d) => d.anchor),

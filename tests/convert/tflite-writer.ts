@@ -96,24 +96,25 @@ export interface WrittenModel {
   description?: string;
 }
 
-function int32Vector(b: Builder, values: readonly number[]): Offset {
-  b.startVector(4, values.length, 4);
-  for (let i = values.length - 1; i >= 0; i--) b.addInt32(values[i]);
+/**
+ * A vector of `count` elements of `size` bytes, `alignment`-aligned, added by `add(i)` from the
+ * last to the first: a flatbuffer is built back to front.
+ */
+function vector(b: Builder, size: number, count: number, alignment: number, add: (i: number) => void): Offset {
+  b.startVector(size, count, alignment);
+  for (let i = count - 1; i >= 0; i--) add(i);
   return b.endVector();
 }
 
-function offsetVector(b: Builder, offsets: readonly Offset[]): Offset {
-  b.startVector(4, offsets.length, 4);
-  for (let i = offsets.length - 1; i >= 0; i--) b.addOffset(offsets[i]);
-  return b.endVector();
-}
+const int32Vector = (b: Builder, values: readonly number[]) =>
+  vector(b, 4, values.length, 4, (i) => b.addInt32(values[i]));
+
+/** A vector of tables or strings built before it. */
+const offsetVector = (b: Builder, offsets: readonly Offset[]) =>
+  vector(b, 4, offsets.length, 4, (i) => b.addOffset(offsets[i]));
 
 /** Buffer.data: bytes, 16-byte aligned (schema.fbs `force_align: 16`). */
-function bufferData(b: Builder, bytes: Uint8Array): Offset {
-  b.startVector(1, bytes.length, 16);
-  for (let i = bytes.length - 1; i >= 0; i--) b.addInt8(bytes[i]);
-  return b.endVector();
-}
+const bufferData = (b: Builder, bytes: Uint8Array) => vector(b, 1, bytes.length, 16, (i) => b.addInt8(bytes[i]));
 
 function littleEndianBytes(data: Float32Array | Int32Array): Uint8Array {
   const bytes = new Uint8Array(data.length * 4);
@@ -124,32 +125,34 @@ function littleEndianBytes(data: Float32Array | Int32Array): Uint8Array {
   return bytes;
 }
 
+/**
+ * Conv2DOptions, DepthwiseConv2DOptions and Pool2DOptions open alike in schema.fbs: padding,
+ * stride_w, stride_h, then the table's own int fields (`own`), then fused_activation_function.
+ * `numFields` counts all of the table's fields, the unwritten ones (dilations) too.
+ */
+function windowOptions(
+  b: Builder,
+  numFields: number,
+  o: { padding: Padding; strideW: number; strideH: number; activation?: Activation },
+  own: readonly number[],
+): Offset {
+  b.startObject(numFields);
+  b.addFieldInt8(0, PADDING[o.padding], 0);
+  b.addFieldInt32(1, o.strideW, 0);
+  b.addFieldInt32(2, o.strideH, 0);
+  own.forEach((v, i) => b.addFieldInt32(3 + i, v, 0));
+  b.addFieldInt8(3 + own.length, ACTIVATION[o.activation ?? 'NONE'], 0);
+  return b.endObject();
+}
+
 function optionsTable(b: Builder, o: WrittenOptions): Offset {
   switch (o.type) {
     case 'Conv2DOptions':
-      b.startObject(6);
-      b.addFieldInt8(0, PADDING[o.padding], 0);
-      b.addFieldInt32(1, o.strideW, 0);
-      b.addFieldInt32(2, o.strideH, 0);
-      b.addFieldInt8(3, ACTIVATION[o.activation ?? 'NONE'], 0);
-      return b.endObject();
+      return windowOptions(b, 6, o, []);
     case 'DepthwiseConv2DOptions':
-      b.startObject(7);
-      b.addFieldInt8(0, PADDING[o.padding], 0);
-      b.addFieldInt32(1, o.strideW, 0);
-      b.addFieldInt32(2, o.strideH, 0);
-      b.addFieldInt32(3, o.depthMultiplier, 0);
-      b.addFieldInt8(4, ACTIVATION[o.activation ?? 'NONE'], 0);
-      return b.endObject();
+      return windowOptions(b, 7, o, [o.depthMultiplier]);
     case 'Pool2DOptions':
-      b.startObject(6);
-      b.addFieldInt8(0, PADDING[o.padding], 0);
-      b.addFieldInt32(1, o.strideW, 0);
-      b.addFieldInt32(2, o.strideH, 0);
-      b.addFieldInt32(3, o.filterWidth, 0);
-      b.addFieldInt32(4, o.filterHeight, 0);
-      b.addFieldInt8(5, ACTIVATION[o.activation ?? 'NONE'], 0);
-      return b.endObject();
+      return windowOptions(b, 6, o, [o.filterWidth, o.filterHeight]);
     case 'ConcatenationOptions':
       b.startObject(2);
       b.addFieldInt32(0, o.axis, 0);

@@ -10,22 +10,15 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { before, describe, it } from 'node:test';
-import type * as Ort from 'onnxruntime-node';
+import { after, before, describe, it } from 'node:test';
 import { createPostprocessor, type Detection, type PostprocessConfig, type Postprocessor } from '../../src/index.js';
 import { referenceDetect } from '../../src/core/reference/detect.js';
 import { convertModel } from '../../src/convert/index.js';
 import { readSsdEdgeMetadata } from '../../src/model/onnx/read.js';
 import { assertSameDetections, normal, random } from '../helpers.js';
+import { openBlazefaceSession, type BlazefaceSession } from '../mediapipe/blazeface-session.js';
+import { blazefaceDetections, type MpDetection } from '../mediapipe/calculators.js';
 import { readBlazefaceFixtures } from '../mediapipe/fixtures.js';
-import {
-  anchorsOf,
-  BLAZEFACE_NMS,
-  BLAZEFACE_TENSORS_TO_DETECTIONS,
-  nonMaxSuppression,
-  tensorsToDetections,
-  type MpDetection,
-} from '../mediapipe/calculators.js';
 
 const f = Math.fround;
 
@@ -196,27 +189,23 @@ function fromMediapipe(d: MpDetection): Detection {
 }
 
 describe("BlazeFace on real photos: the core equals MediaPipe's calculators", () => {
-  let ort: typeof Ort;
-  let session: Ort.InferenceSession;
+  let session: BlazefaceSession;
   let post: Postprocessor;
   before(async () => {
-    ort = await import('onnxruntime-node');
     const tflite = readFileSync(new URL('../../../models/face_detection_short_range.tflite', import.meta.url));
     const { onnx } = convertModel(tflite, { preset: 'mediapipe-blazeface' });
-    session = await ort.InferenceSession.create(onnx, { intraOpNumThreads: 1 });
+    session = await openBlazefaceSession(onnx);
     post = await createPostprocessor(readSsdEdgeMetadata(onnx)!.postprocess);
+  });
+  after(async () => {
+    await session.release();
+    post.dispose();
   });
 
   async function check(name: string, input: Float32Array): Promise<number> {
-    const out = await session.run({ image: new ort.Tensor('float32', input, [1, 128, 128, 3]) });
-    const loc = out.loc.data as Float32Array,
-      conf = out.conf.data as Float32Array;
-    const mediapipe = nonMaxSuppression(
-      tensorsToDetections(loc, conf, anchorsOf(post.priors), BLAZEFACE_TENSORS_TO_DETECTIONS),
-      BLAZEFACE_NMS,
-    );
-    const expected = mediapipe.map(fromMediapipe);
-    const found = post.run(loc, conf)[0].map(({ label: _, ...d }) => d);
+    const { regressors, classificators } = await session.run(input);
+    const expected = blazefaceDetections(regressors, classificators, post.priors).map(fromMediapipe);
+    const found = post.run(regressors, classificators)[0].map(({ label: _, ...d }) => d);
     assertSameDetections(found, expected, name);
     assertSameKeypoints(found, expected, name);
     return found.length;

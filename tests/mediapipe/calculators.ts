@@ -296,3 +296,18 @@ export function anchorsOf(priors: Float32Array): Anchor[] {
     h: priors[4 * i + 3],
   }));
 }
+
+/**
+ * What BlazeFace short range's graph makes of its raw heads: TensorsToDetections, then
+ * NonMaxSuppression, with the graph's options; `priors` are SsdAnchorsCalculator rows.
+ */
+export function blazefaceDetections(
+  regressors: Float32Array,
+  classificators: Float32Array,
+  priors: Float32Array,
+): MpDetection[] {
+  return nonMaxSuppression(
+    tensorsToDetections(regressors, classificators, anchorsOf(priors), BLAZEFACE_TENSORS_TO_DETECTIONS),
+    BLAZEFACE_NMS,
+  );
+}

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fixtureUrl } from '../fixtures.js';
+import { fixtureUrl, readPriorFixture } from '../fixtures.js';
 
 export interface BlazefaceFixture {
   name: string;
@@ -44,4 +44,9 @@ export function readBlazefaceFixtures(): BlazefaceFixture[] {
     regressors: floats(s.files.regressors, s.sha256.regressors),
     classificators: floats(s.files.classificators, s.sha256.classificators),
   }));
+}
+
+/** MediaPipe's SsdAnchorsCalculator rows for BlazeFace short range, generated outside this project (tests/fixtures/priors). */
+export function readBlazefaceAnchors(): Float32Array {
+  return readPriorFixture({ file: 'mediapipeBlazeFace.f32' });
 }

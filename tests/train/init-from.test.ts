@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { runTrain } from '../../src/cli/train.js';
 import { CheckpointMismatchError, findStateDict, readPth } from '../../src/convert/index.js';
 import type { ConvLayer } from '../../src/model/layers.js';
 import { createSsd300 } from '../../src/model/ssd300.js';
@@ -22,6 +21,7 @@ import { generateVocDataset } from '../../src/train/data/index.js';
 import { initFromPytorch } from '../../src/train/init-from.js';
 import { resolveTrainOptions } from '../../src/train/train.js';
 import { useTfjsBackend } from '../model/tfjs.js';
+import { trainCli } from './train-cli.js';
 
 const FIXTURES = new URL('../../../tests/fixtures/pytorch/', import.meta.url);
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(name, FIXTURES)));
@@ -138,52 +138,36 @@ describe('initFromPytorch', () => {
 describe('ssd-edge train --init-from vgg16_reducedfc.pth', () => {
   it("starts SSD300 from the file's VGG16 weights: logged, and in the checkpoint after one step at a negligible learning rate", async () => {
     const root = await mkdtemp(join(tmpdir(), 'ssd-edge-init-from-'));
-    const lines: string[] = [];
-    const log = console.log;
     try {
       const data = join(root, 'data'),
         checkpoints = join(root, 'run');
       await generateVocDataset(data, { trainCount: 1, testCount: 0, seed: 5 });
       const file = fileURLToPath(new URL('vgg16-reducedfc.w32.pth', FIXTURES));
-      console.log = (line: string) => lines.push(String(line));
-      try {
-        // lr 1e-30, no weight decay: one step leaves every loaded weight as it was (to f32 rounding)
-        await runTrain(
-          [
-            '--data',
-            data,
-            '--arch',
-            'ssd300',
-            '--width',
-            '0.03125',
-            '--init-from',
-            file,
-            '--backend',
-            'wasm',
-            '--batch',
-            '1',
-            '--max-steps',
-            '1',
-            '--lr',
-            '1e-30',
-            '--weight-decay',
-            '0',
-            '--checkpoints',
-            checkpoints,
-            '--save-every',
-            '0',
-          ],
-          {
-            isTTY: false,
-            write: (s: string) => {
-              lines.push(s);
-              return true;
-            },
-          } as unknown as NodeJS.WriteStream,
-        );
-      } finally {
-        console.log = log;
-      }
+      // lr 1e-30, no weight decay: one step leaves every loaded weight as it was (to f32 rounding)
+      const lines = await trainCli([
+        '--data',
+        data,
+        '--arch',
+        'ssd300',
+        '--width',
+        '0.03125',
+        '--init-from',
+        file,
+        '--backend',
+        'wasm',
+        '--batch',
+        '1',
+        '--max-steps',
+        '1',
+        '--lr',
+        '1e-30',
+        '--weight-decay',
+        '0',
+        '--checkpoints',
+        checkpoints,
+        '--save-every',
+        '0',
+      ]);
       assert.ok(
         lines.some((l) =>
           /initialised conv1_1 … conv7 \(15 layers, [\d.]+ M parameters\) from .*vgg16-reducedfc\.w32\.pth/.test(l),

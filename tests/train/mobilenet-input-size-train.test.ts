@@ -16,16 +16,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import * as tf from '@tensorflow/tfjs-core';
-import * as ortNode from 'onnxruntime-node';
-import { runTrain } from '../../src/cli/train.js';
 import { readSsdEdgeMetadata } from '../../src/model/onnx/read.js';
 import { readTfliteWeights } from '../../src/model/tflite-weights.js';
 import { createDetector } from '../../src/runtime/detector.js';
-import { loadCheckpoint, loadCheckpointModel } from '../../src/train/checkpoint.js';
+import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { generateVocDataset } from '../../src/train/data/index.js';
 import { initTraining } from '../../src/train/tfjs.js';
 import { train } from '../../src/train/train.js';
+import { assertOnnxGivesCheckpointHeads } from './export-parity.js';
+import { trainFrozenSsdliteStep } from './train-cli.js';
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -44,51 +43,9 @@ before(async () => {
 });
 after(() => rm(root, { recursive: true, force: true }));
 
-/** `ssd-edge train` in this process, its output collected. */
-async function trainCli(args: string[]): Promise<string[]> {
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (line: string) => lines.push(String(line));
-  try {
-    await runTrain(args, {
-      isTTY: false,
-      write: (s: string) => {
-        lines.push(s);
-        return true;
-      },
-    } as unknown as NodeJS.WriteStream);
-  } finally {
-    console.log = log;
-  }
-  return lines;
-}
-
 describe('SSDLite MobileNet V2 fine-tuned from COCO at 192×192', () => {
   it('train --init-from the COCO model --input-size 192 (1 step), export, ONNX = tfjs heads, createDetector', async (t) => {
-    const lines = await trainCli([
-      '--data',
-      data,
-      '--arch',
-      'ssdlite-mobilenet-v2',
-      '--init-from',
-      ONNX,
-      '--input-size',
-      String(SIZE),
-      '--freeze-backbone-steps',
-      '1',
-      '--backend',
-      'wasm',
-      '--batch',
-      '2',
-      '--max-steps',
-      '1',
-      '--checkpoints',
-      checkpoints,
-      '--save-every',
-      '0',
-      '--seed',
-      '3',
-    ]);
+    const lines = await trainFrozenSsdliteStep(data, checkpoints, SIZE, ['--init-from', ONNX]);
     assert.ok(
       lines.some((l) => /trained 1 steps? .* on wasm/.test(l)),
       lines.join('\n'),
@@ -115,39 +72,8 @@ describe('SSDLite MobileNet V2 fine-tuned from COCO at 192×192', () => {
     );
 
     // the same input through the checkpoint in tfjs and the file in onnxruntime-node: 738 rows each
-    const loaded = await loadCheckpointModel(checkpoints);
-    try {
-      const images = tf.randomUniform([1, SIZE, SIZE, 3], -1, 1, 'float32', 9) as tf.Tensor4D;
-      const { loc, conf } = (loaded.model as { apply(x: tf.Tensor4D): { loc: tf.Tensor3D; conf: tf.Tensor3D } }).apply(
-        images,
-      );
-      const nchw = tf.transpose(images, [0, 3, 1, 2]);
-      const session = await ortNode.InferenceSession.create(bytes);
-      const out = await session.run({
-        image: new ortNode.Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape),
-      });
-      await session.release();
-      assert.deepEqual(out.loc.dims, [1, 738, 4]);
-      for (const [name, expected, actual] of [
-        ['loc', loc, out.loc],
-        ['conf', conf, out.conf],
-      ] as const) {
-        const e = expected.dataSync() as Float32Array,
-          a = actual.data as Float32Array;
-        assert.equal(a.length, e.length);
-        let d = 0,
-          scale = 0;
-        for (let i = 0; i < e.length; i++) {
-          d = Math.max(d, Math.abs(a[i] - e[i]));
-          scale = Math.max(scale, Math.abs(e[i]));
-        }
-        t.diagnostic(`${name}: max |ONNX − tfjs| ${d.toExponential(2)} (outputs up to ${scale.toFixed(2)})`);
-        assert.ok(d <= 1e-4 * Math.max(1, scale), `${name}: ${d}`);
-      }
-      tf.dispose([images, loc, conf, nchw]);
-    } finally {
-      loaded.model.dispose();
-    }
+    const { dims } = await assertOnnxGivesCheckpointHeads(checkpoints, bytes, SIZE, (line) => t.diagnostic(line));
+    assert.deepEqual(dims.loc, [1, 738, 4]);
 
     // the runtime takes the size from the metadata and resizes to it (a 300×200 image here)
     const detector = await createDetector({ model: bytes, backend: 'node' });

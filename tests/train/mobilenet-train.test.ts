@@ -13,7 +13,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { runTrain } from '../../src/cli/train.js';
 import { createMobilenetSsd } from '../../src/model/mobilenet-ssd.js';
 import { decodeOnnxModel } from '../../src/model/onnx/read.js';
 import { readConvertedOnnxWeights, readTfliteWeights } from '../../src/model/tflite-weights.js';
@@ -21,6 +20,7 @@ import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { generateVocDataset } from '../../src/train/data/index.js';
 import { initTraining } from '../../src/train/tfjs.js';
 import { train, type TrainOptions, type TrainProgress } from '../../src/train/train.js';
+import { trainCli } from './train-cli.js';
 
 const MODELS = new URL('../../../models/', import.meta.url);
 const ONNX = fileURLToPath(new URL('ssd-mobilenet-v2-coco.onnx', MODELS));
@@ -80,38 +80,22 @@ describe('SSD MobileNet V2 fine-tuning from COCO (wasm, a few steps)', () => {
 
   it("ssd-edge train --init-from models/ssd-mobilenet-v2-coco.onnx: 2 steps, finite losses, a checkpoint of the dataset's classes; --resume continues", async () => {
     const dir = join(root, 'cli');
-    const lines: string[] = [];
-    const log = console.log;
-    console.log = (line: string) => lines.push(String(line));
-    try {
-      await runTrain(
-        [
-          '--data',
-          data,
-          '--init-from',
-          ONNX,
-          '--backend',
-          'wasm',
-          '--batch',
-          '2',
-          '--max-steps',
-          '2',
-          '--checkpoints',
-          dir,
-          '--save-every',
-          '0',
-        ],
-        {
-          isTTY: false,
-          write: (s: string) => {
-            lines.push(s);
-            return true;
-          },
-        } as unknown as NodeJS.WriteStream,
-      );
-    } finally {
-      console.log = log;
-    }
+    const lines = await trainCli([
+      '--data',
+      data,
+      '--init-from',
+      ONNX,
+      '--backend',
+      'wasm',
+      '--batch',
+      '2',
+      '--max-steps',
+      '2',
+      '--checkpoints',
+      dir,
+      '--save-every',
+      '0',
+    ]);
     const { meta, weights } = await loadCheckpoint(dir);
     assert.equal(meta.arch, 'mobilenet-v2');
     assert.equal(meta.step, 2);

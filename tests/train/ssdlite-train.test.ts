@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { runTrain } from '../../src/cli/train.js';
 import { createMobilenetSsd } from '../../src/model/mobilenet-ssd.js';
 import { readTfliteWeights } from '../../src/model/tflite-weights.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
@@ -20,6 +19,7 @@ import { generateVocDataset } from '../../src/train/data/index.js';
 import { initMobilenetFrom } from '../../src/train/networks.js';
 import { initTraining } from '../../src/train/tfjs.js';
 import { train, type TrainOptions } from '../../src/train/train.js';
+import { trainFrozenSsdliteStep } from './train-cli.js';
 
 const MODELS = new URL('../../../models/', import.meta.url);
 const ONNX = fileURLToPath(new URL('ssd-mobilenet-v2-coco.onnx', MODELS));
@@ -84,48 +84,7 @@ describe('SSDLite MobileNet V2 training', () => {
 
   it("--freeze-backbone-steps 1: step 1 leaves the base's weights and momentum as they were, trains the rest; step 2 trains the base", async () => {
     const dir = join(root, 'frozen');
-    const lines: string[] = [];
-    const log = console.log;
-    console.log = (line: string) => lines.push(String(line));
-    try {
-      await runTrain(
-        [
-          '--data',
-          data,
-          '--arch',
-          'ssdlite-mobilenet-v2',
-          '--input-size',
-          '320',
-          '--width',
-          '0.35',
-          '--backend',
-          'wasm',
-          '--batch',
-          '2',
-          '--max-steps',
-          '1',
-          '--freeze-backbone-steps',
-          '1',
-          '--checkpoints',
-          dir,
-          '--save-every',
-          '0',
-          '--seed',
-          '3',
-          '--lr',
-          '0.01',
-        ],
-        {
-          isTTY: false,
-          write: (s: string) => {
-            lines.push(s);
-            return true;
-          },
-        } as unknown as NodeJS.WriteStream,
-      );
-    } finally {
-      console.log = log;
-    }
+    const lines = await trainFrozenSsdliteStep(data, dir, 320, ['--width', '0.35', '--lr', '0.01']);
     assert.ok(
       lines.some((l) => /backbone frozen for steps 1 … 1: 104 of \d+ variables held/.test(l)),
       lines.join('\n'),
