@@ -1,5 +1,6 @@
 // The float32 training kernels for tfjs's wasm backend (src/train/kernels/training-core.ts):
-// a module of their own, so that the runtime core the browser bundles carry stays small.
+// a module of their own, so that the runtime core the browser bundles carry stays small. Kernel
+// exports take one parameter block's pointer (train-calls.ts).
 
 /** First free byte after static data: where the host starts its scratch region. */
 export function heapBase(): usize {
@@ -11,5 +12,4 @@ export function simdEnabled(): bool {
   return ASC_FEATURE_SIMD;
 }
 
-export { dwconvBackpropInput } from "./dwconv-backprop-input";
-export { dwconvBackpropFilter } from "./dwconv-backprop-filter";
+export { dwconvBackpropInput, dwconvBackpropFilter } from "./train-calls";

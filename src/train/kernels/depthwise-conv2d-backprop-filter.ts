@@ -17,8 +17,11 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { blockBytes } from '../../core/params.js';
+import { writeBlock } from '../../core/plan.js';
 import { heapF32 } from './conv2d-backprop-filter.js';
-import { checkNoDilation, type DepthwiseBackpropAttrs } from './depthwise-conv2d-backprop-input.js';
+import { checkNoDilation, dwconvGeometry, type DepthwiseBackpropAttrs } from './depthwise-conv2d-backprop-input.js';
+import { DWCONV_FILTER_FIELDS } from './params.js';
 import { scratchF32, trainingCore } from './training-core.js';
 
 interface BackpropFilterAttrs extends DepthwiseBackpropAttrs {
@@ -49,50 +52,30 @@ function depthwiseConv2dNativeBackpropFilterWasm(args: {
     dimRoundingMode,
     true,
   );
-  const {
-    batchSize: N,
-    inHeight: H,
-    inWidth: W,
-    inChannels: Ci,
-    outHeight: OH,
-    outWidth: OW,
-    outChannels: Co,
-    filterHeight: KH,
-    filterWidth: KW,
-    strideHeight: sh,
-    strideWidth: sw,
-  } = info;
+  const geometry = dwconvGeometry(info);
+  const { numBatch: N, inH: H, inW: W, channels: Ci, outH: OH, outW: OW, kh: KH, kw: KW } = geometry;
+  const Co = Ci * geometry.multiplier;
   const numW = KH * KW * Co;
   const dw = backend.makeOutput([...filterShape], 'float32');
   if (numW === 0) return dw;
   // sums: numW float64 totals, held as 2·numW floats of a 16-byte-aligned region
-  const [xCore, dyCore, dwCore, rowCore, sumsCore] = scratchF32(
+  // params: the kernel's block, the first region of the scratch (as matcher.ts lays out its own)
+  const [params, xCore, dyCore, dwCore, rowCore, sumsCore] = scratchF32(
     core,
-    [N * H * W * Ci, N * OH * OW * Co, numW, numW, 2 * numW],
+    [blockBytes(DWCONV_FILTER_FIELDS) / 4, N * H * W * Ci, N * OH * OW * Co, numW, numW, 2 * numW],
     `a ${kernel} of [${x.shape.join(', ')}]`,
   );
   xCore.set(heapF32(backend, x));
   dyCore.set(heapF32(backend, dy));
-  core.exports.dwconvBackpropFilter(
-    xCore.byteOffset,
-    dyCore.byteOffset,
-    dwCore.byteOffset,
-    rowCore.byteOffset,
-    sumsCore.byteOffset,
-    N,
-    H,
-    W,
-    Ci,
-    Co / Ci,
-    OH,
-    OW,
-    KH,
-    KW,
-    sh,
-    sw,
-    info.padInfo.top,
-    info.padInfo.left,
-  );
+  writeBlock(core.memory.buffer, params.byteOffset, DWCONV_FILTER_FIELDS, {
+    xPtr: xCore.byteOffset,
+    dyPtr: dyCore.byteOffset,
+    dwPtr: dwCore.byteOffset,
+    rowPtr: rowCore.byteOffset,
+    sumsPtr: sumsCore.byteOffset,
+    ...geometry,
+  });
+  core.exports.dwconvBackpropFilter(params.byteOffset);
   heapF32(backend, dw).set(dwCore);
   return dw;
 }

@@ -21,7 +21,10 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { blockBytes } from '../../core/params.js';
+import { writeBlock } from '../../core/plan.js';
 import { heapF32 } from './conv2d-backprop-filter.js';
+import { DWCONV_INPUT_FIELDS, type DwconvGeometry } from './params.js';
 import { scratchF32, trainingCore } from './training-core.js';
 
 /** The attributes both depthwise-gradient kernels receive. */
@@ -44,6 +47,25 @@ export function checkNoDilation(kernel: string, dilations: DepthwiseBackpropAttr
     throw new RangeError(
       `${kernel} (wasm, ssd-edge): dilations [${dh}, ${dw}] are not supported; only 1 (as tfjs's own depthwise gradient)`,
     );
+}
+
+/** The geometry fields of a depthwise gradient's block, from tfjs's description of the forward convolution. */
+export function dwconvGeometry(info: backend_util.Conv2DInfo): DwconvGeometry {
+  return {
+    numBatch: info.batchSize,
+    inH: info.inHeight,
+    inW: info.inWidth,
+    channels: info.inChannels,
+    multiplier: info.outChannels / info.inChannels,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    strideH: info.strideHeight,
+    strideW: info.strideWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
 }
 
 function depthwiseConv2dNativeBackpropInputWasm(args: {
@@ -70,47 +92,27 @@ function depthwiseConv2dNativeBackpropInputWasm(args: {
     dimRoundingMode,
     true,
   );
-  const {
-    batchSize: N,
-    inHeight: H,
-    inWidth: W,
-    inChannels: Ci,
-    outHeight: OH,
-    outWidth: OW,
-    outChannels: Co,
-    filterHeight: KH,
-    filterWidth: KW,
-    strideHeight: sh,
-    strideWidth: sw,
-  } = info;
+  const geometry = dwconvGeometry(info);
+  const { numBatch: N, inH: H, inW: W, channels: Ci, outH: OH, outW: OW, kh: KH, kw: KW } = geometry;
+  const Co = Ci * geometry.multiplier;
   const dx = backend.makeOutput([...inputShape], 'float32');
   const dxSize = N * H * W * Ci;
   if (dxSize === 0) return dx;
-  const [dyCore, filterCore, dxCore] = scratchF32(
+  // params: the kernel's block, the first region of the scratch (as matcher.ts lays out its own)
+  const [params, dyCore, filterCore, dxCore] = scratchF32(
     core,
-    [N * OH * OW * Co, KH * KW * Co, dxSize],
+    [blockBytes(DWCONV_INPUT_FIELDS) / 4, N * OH * OW * Co, KH * KW * Co, dxSize],
     `a ${kernel} of [${inputShape.join(', ')}]`,
   );
   dyCore.set(heapF32(backend, dy));
   filterCore.set(heapF32(backend, filter));
-  core.exports.dwconvBackpropInput(
-    dyCore.byteOffset,
-    filterCore.byteOffset,
-    dxCore.byteOffset,
-    N,
-    H,
-    W,
-    Ci,
-    Co / Ci,
-    OH,
-    OW,
-    KH,
-    KW,
-    sh,
-    sw,
-    info.padInfo.top,
-    info.padInfo.left,
-  );
+  writeBlock(core.memory.buffer, params.byteOffset, DWCONV_INPUT_FIELDS, {
+    dyPtr: dyCore.byteOffset,
+    wPtr: filterCore.byteOffset,
+    dxPtr: dxCore.byteOffset,
+    ...geometry,
+  });
+  core.exports.dwconvBackpropInput(params.byteOffset);
   heapF32(backend, dx).set(dxCore);
   return dx;
 }

@@ -15,49 +15,15 @@ import { compileWasmUrl } from '../../core/wasm-compile.js';
 
 const WASM_PAGE = 65536;
 
-/** assembly/train.ts's flat ABI. Pointers and counts are plain numbers. */
+/** assembly/train.ts's flat ABI: a kernel takes its parameter block's pointer (params.ts). */
 export interface TrainingCoreExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   simdEnabled(): number;
-  dwconvBackpropInput(
-    dyPtr: number,
-    wPtr: number,
-    dxPtr: number,
-    numBatch: number,
-    inH: number,
-    inW: number,
-    channels: number,
-    multiplier: number,
-    outH: number,
-    outW: number,
-    kh: number,
-    kw: number,
-    strideH: number,
-    strideW: number,
-    top: number,
-    left: number,
-  ): void;
-  dwconvBackpropFilter(
-    xPtr: number,
-    dyPtr: number,
-    dwPtr: number,
-    rowPtr: number,
-    sumsPtr: number,
-    numBatch: number,
-    inH: number,
-    inW: number,
-    channels: number,
-    multiplier: number,
-    outH: number,
-    outW: number,
-    kh: number,
-    kw: number,
-    strideH: number,
-    strideW: number,
-    top: number,
-    left: number,
-  ): void;
+  /** Reads a DWCONV_INPUT_FIELDS block (params.ts). */
+  dwconvBackpropInput(paramsPtr: number): void;
+  /** Reads a DWCONV_FILTER_FIELDS block (params.ts). */
+  dwconvBackpropFilter(paramsPtr: number): void;
 }
 
 export interface TrainingCore {

@@ -3,7 +3,8 @@
  * (DepthwiseConv2dNativeBackpropInput and …Filter, which tfjs-backend-wasm lacks) equal the cpu
  * backend's: tf.depthwiseConv2d on random configurations — kernels 1, 3 and 5, strides 1 and 2,
  * 'same', 'valid', numeric and explicit asymmetric pads, depth multipliers 1 and 2, dilation 1 —,
- * tf.fused.depthwiseConv2d with bias and ReLU6 (how the MobileNet SSD calls it), and a
+ * tf.fused.depthwiseConv2d with bias and ReLU6 (how the MobileNet SSD calls it), a geometry
+ * whose every height differs from its width (filter, stride, pad, input, output), and a
  * MobileNet-sized layer (the filter gradient sums 45 000 terms per value).
  * Error measure, per gradient tensor: max |wasm − cpu| / max |cpu|.
  */
@@ -189,6 +190,47 @@ describe("wasm depthwise-convolution gradients equal the cpu backend's", () => {
       );
     }
     console.log(`fused depthwiseConv2d + relu6: worst relative error ${worst.toExponential(2)}`);
+  });
+
+  it('unequal sides in every pair (2×3 filter, strides [2, 1], pads top 1 / left 0, 11×9 input) and the transpose', async () => {
+    // every height differs from its width (input, output, filter, stride, leading pad), so the
+    // adapter writing a field of the kernel's block from its twin would change dx or dfilter
+    const rand = mulberry32(24);
+    const cases = [
+      { h: 11, w: 9, kh: 2, kw: 3, strides: [2, 1], pads: [1, 0] },
+      { h: 9, w: 11, kh: 3, kw: 2, strides: [1, 2], pads: [0, 1] },
+    ] as const;
+    for (const { h, w, kh, kw, strides, pads } of cases) {
+      const n = 2,
+        c = 5,
+        multiplier = 2;
+      const pad: Pad = [
+        [0, 0],
+        [pads[0], 0],
+        [pads[1], 0],
+        [0, 0],
+      ];
+      const filterShape: [number, number, number, number] = [kh, kw, c, multiplier];
+      const x = randomArray(rand, n * h * w * c),
+        f = randomArray(rand, kh * kw * c * multiplier);
+      const label = `x [${n}, ${h}, ${w}, ${c}], filter ${kh}×${kw}×${c}×${multiplier}, strides [${strides.join(', ')}], pad ${JSON.stringify(pad)}`;
+      const outShape = tf.tidy(
+        () =>
+          tf.depthwiseConv2d(
+            tf.zeros([n, h, w, c]) as tf.Tensor4D,
+            tf.zeros(filterShape) as tf.Tensor4D,
+            [...strides],
+            pad,
+          ).shape,
+      );
+      assert.notEqual(outShape[1], outShape[2], `${label}: the output is not square (${outShape.join('×')})`);
+      await compare(label, () =>
+        tf.grads((xt: tf.Tensor, ft: tf.Tensor) => {
+          const out = tf.depthwiseConv2d(xt as tf.Tensor4D, ft as tf.Tensor4D, [...strides], pad);
+          return tf.sum(tf.mul(out, wave(out, tf.sin)));
+        })([tf.tensor4d(x, [n, h, w, c]), tf.tensor4d(f, filterShape)]),
+      );
+    }
   });
 
   it('a MobileNet-sized layer: x [2, 150, 150, 8], 3×3 stride 1 same, and its stride-2 twin', async () => {

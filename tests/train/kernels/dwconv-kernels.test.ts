@@ -3,12 +3,16 @@
  * …-filter.ts; dist/wasm/ssd-train.*.wasm), SIMD and baseline builds, against a plain-TypeScript reference written in the other (gather)
  * form in float64: random shapes with channel counts off the 4-lane grid (the scalar tails),
  * strides 1 to 3, asymmetric pads larger than the kernel's reach, depth multipliers 1 to 3, and
- * batches. The SIMD and baseline builds must also agree with each other.
+ * batches. The SIMD and baseline builds must also agree with each other. The kernels are called
+ * through their exports, with the parameter blocks the host writes (src/train/kernels/params.ts).
  * Error measure: max |core − reference| / max(1, max |reference|).
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { CoreBuild } from '../../../src/core/loader.js';
+import { blockBytes } from '../../../src/core/params.js';
+import { writeBlock } from '../../../src/core/plan.js';
+import { DWCONV_FILTER_FIELDS, DWCONV_INPUT_FIELDS, type DwconvGeometry } from '../../../src/train/kernels/params.js';
 import {
   instantiateTrainingCore,
   scratchF32,
@@ -115,61 +119,66 @@ function referenceFilter(g: Geometry, x: Float32Array, dy: Float32Array): Float6
   return dw;
 }
 
+/** The kernels' block geometry (src/train/kernels/params.ts) of a test geometry. */
+function blockGeometry(g: Geometry): DwconvGeometry {
+  return {
+    numBatch: g.n,
+    inH: g.h,
+    inW: g.w,
+    channels: g.c,
+    multiplier: g.m,
+    outH: g.oh,
+    outW: g.ow,
+    kh: g.kh,
+    kw: g.kw,
+    strideH: g.sh,
+    strideW: g.sw,
+    top: g.top,
+    left: g.left,
+  };
+}
+
 function runInput(core: Core, g: Geometry, dy: Float32Array, filter: Float32Array): Float32Array {
   // a poisoned dx region: the kernel must overwrite every value
-  const [dyC, fC, dxC] = scratchF32(core, [dy.length, filter.length, g.n * g.h * g.w * g.c], 'a test');
+  const [params, dyC, fC, dxC] = scratchF32(
+    core,
+    [blockBytes(DWCONV_INPUT_FIELDS) / 4, dy.length, filter.length, g.n * g.h * g.w * g.c],
+    'a test',
+  );
   dyC.set(dy);
   fC.set(filter);
   dxC.fill(Number.NaN);
-  core.exports.dwconvBackpropInput(
-    dyC.byteOffset,
-    fC.byteOffset,
-    dxC.byteOffset,
-    g.n,
-    g.h,
-    g.w,
-    g.c,
-    g.m,
-    g.oh,
-    g.ow,
-    g.kh,
-    g.kw,
-    g.sh,
-    g.sw,
-    g.top,
-    g.left,
-  );
+  writeBlock(core.memory.buffer, params.byteOffset, DWCONV_INPUT_FIELDS, {
+    dyPtr: dyC.byteOffset,
+    wPtr: fC.byteOffset,
+    dxPtr: dxC.byteOffset,
+    ...blockGeometry(g),
+  });
+  core.exports.dwconvBackpropInput(params.byteOffset);
   return dxC.slice();
 }
 
 function runFilter(core: Core, g: Geometry, x: Float32Array, dy: Float32Array): Float32Array {
   const numW = g.kh * g.kw * g.c * g.m;
-  const [xC, dyC, dwC, rowC, sumsC] = scratchF32(core, [x.length, dy.length, numW, numW, 2 * numW], 'a test');
+  const [params, xC, dyC, dwC, rowC, sumsC] = scratchF32(
+    core,
+    [blockBytes(DWCONV_FILTER_FIELDS) / 4, x.length, dy.length, numW, numW, 2 * numW],
+    'a test',
+  );
   xC.set(x);
   dyC.set(dy);
   dwC.fill(Number.NaN);
   rowC.fill(Number.NaN);
   sumsC.fill(Number.NaN);
-  core.exports.dwconvBackpropFilter(
-    xC.byteOffset,
-    dyC.byteOffset,
-    dwC.byteOffset,
-    rowC.byteOffset,
-    sumsC.byteOffset,
-    g.n,
-    g.h,
-    g.w,
-    g.c,
-    g.m,
-    g.oh,
-    g.ow,
-    g.kh,
-    g.kw,
-    g.sh,
-    g.sw,
-    g.top,
-    g.left,
-  );
+  writeBlock(core.memory.buffer, params.byteOffset, DWCONV_FILTER_FIELDS, {
+    xPtr: xC.byteOffset,
+    dyPtr: dyC.byteOffset,
+    dwPtr: dwC.byteOffset,
+    rowPtr: rowC.byteOffset,
+    sumsPtr: sumsC.byteOffset,
+    ...blockGeometry(g),
+  });
+  core.exports.dwconvBackpropFilter(params.byteOffset);
   return dwC.slice();
 }
 
@@ -199,7 +208,8 @@ describe("the training module's depthwise-convolution gradients equal the plain-
       const rand = mulberry32(101);
       let worstInput = 0,
         worstFilter = 0,
-        nonZero = 0;
+        nonZero = 0,
+        unequalSides = 0;
       for (let i = 0; i < 120; i++) {
         const g = geometry(rand, i);
         const x = randomArray(rand, g.n * g.h * g.w * g.c),
@@ -209,6 +219,7 @@ describe("the training module's depthwise-convolution gradients equal the plain-
         const expectedDx = referenceInput(g, dy, filter),
           expectedDw = referenceFilter(g, x, dy);
         if (expectedDw.some((v) => v !== 0)) nonZero++;
+        if (g.h !== g.w && g.kh !== g.kw && g.sh !== g.sw && g.top !== g.left && g.oh !== g.ow) unequalSides++;
         const errorInput = relativeError(runInput(core, g, dy, filter), expectedDx);
         const errorFilter = relativeError(runFilter(core, g, x, dy), expectedDw);
         assert.ok(errorInput <= TOLERANCE, `${build} dx ${label}: error ${errorInput}`);
@@ -217,6 +228,8 @@ describe("the training module's depthwise-convolution gradients equal the plain-
         worstFilter = Math.max(worstFilter, errorFilter);
       }
       assert.ok(nonZero > 100, `most geometries have a non-zero gradient (${nonZero})`);
+      // where every row/column pair differs, a block field read for its twin changes the result
+      assert.ok(unequalSides >= 10, `${unequalSides} geometries have unequal sides in every pair`);
       console.log(
         `${build}: worst relative error dx ${worstInput.toExponential(2)}, dW ${worstFilter.toExponential(2)}`,
       );
