@@ -12,14 +12,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { instantiateCore } from '../../src/core/loader.js';
-import {
-  PLAN_FIELDS,
-  PLAN_WORDS,
-  QUANT_FIELDS,
-  QUANT_PLAN_OFFSET,
-  SCAN_ROWS,
-  type FieldType,
-} from '../../src/core/plan.js';
+import { PLAN_FIELDS, PLAN_WORDS, QUANT_FIELDS, QUANT_PLAN_OFFSET, SCAN_ROWS } from '../../src/core/plan.js';
 import {
   blockBytes,
   MATCH_FIELDS,
@@ -44,32 +37,14 @@ import {
   QLOOKUP_FIELDS,
 } from '../../src/int8/params.js';
 import { exportedArities } from '../wasm-binary.js';
+import { assemblySource, classFields as readClassFields, declaredClasses } from './assembly-blocks.js';
 
-const read = (file: string) => readFileSync(new URL(`../../../assembly/${file}`, import.meta.url), 'utf8');
-const sources: Record<string, string> = {
-  'plan.ts': read('plan.ts'),
-  'params.ts': read('params.ts'),
-  'track.ts': read('track.ts'),
-  'qparams.ts': read('qparams.ts'),
-};
-const AS_TYPES: Record<string, FieldType | 'f64'> = { i32: 'i32', f32: 'f32', usize: 'ptr', f64: 'f64' };
-
-/** `name: type` of each field of `export class <name>` in assembly/<file>, in declaration order. */
-function classFields(name: string, file = 'plan.ts'): [string, FieldType | 'f64'][] {
-  const body = new RegExp(`export class ${name} \\{([^}]*)\\}`).exec(sources[file]);
-  assert.ok(body, `assembly/${file} declares class ${name}`);
-  return [...body[1].matchAll(/^\s*(\w+): (\w+);/gm)].map(([, field, type]) => {
-    assert.ok(
-      type in AS_TYPES,
-      `${name}.${field} has type ${type}; blocks hold only i32, f32, usize (32-bit) and f64 fields`,
-    );
-    return [field, AS_TYPES[type]];
-  });
-}
+/** `name: type` of each field of `export class <name>` in assembly/<file> (plan.ts unless named). */
+const classFields = (name: string, file = 'plan.ts') => readClassFields(name, file);
 
 /** The value of `export const <name>: <type> = <integer>;` in assembly/<file>. */
 function constant(name: string, file = 'plan.ts'): number {
-  const match = new RegExp(`export const ${name}: \\w+ = (\\d+);`).exec(sources[file]);
+  const match = new RegExp(`export const ${name}: \\w+ = (\\d+);`).exec(assemblySource(file));
   assert.ok(match, `assembly/${file} declares ${name}`);
   return Number(match[1]);
 }
@@ -144,7 +119,7 @@ describe('the plan layout agrees between the core and the host', () => {
   }
 
   it('every qparams.ts block has its host list here: none is left unchecked', () => {
-    const declared = [...sources['qparams.ts'].matchAll(/export class (\w+)/g)].map(([, name]) => name);
+    const declared = declaredClasses('qparams.ts');
     assert.deepEqual(declared.sort(), [
       'QaddParams',
       'QconvParams',

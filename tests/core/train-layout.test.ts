@@ -7,25 +7,13 @@
  * to the calling convention: no export takes more than three arguments, a kernel takes its block.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { blockBytes } from '../../src/core/params.js';
-import type { FieldType } from '../../src/core/plan.js';
 import { DWCONV_FILTER_FIELDS, DWCONV_GEOMETRY_FIELDS, DWCONV_INPUT_FIELDS } from '../../src/train/kernels/params.js';
 import { instantiateTrainingCore } from '../../src/train/kernels/training-core.js';
+import { classFields as readClassFields, declaredClasses } from './assembly-blocks.js';
 
-const source = readFileSync(new URL('../../../assembly/train-params.ts', import.meta.url), 'utf8');
-const AS_TYPES: Record<string, FieldType> = { i32: 'i32', f32: 'f32', usize: 'ptr' };
-
-/** `name: type` of each field of `export class <name>` in assembly/train-params.ts, in declaration order. */
-function classFields(name: string): [string, FieldType][] {
-  const body = new RegExp(`export class ${name} \\{([^}]*)\\}`).exec(source);
-  assert.ok(body, `assembly/train-params.ts declares class ${name}`);
-  return [...body[1].matchAll(/^\s*(\w+): (\w+);/gm)].map(([, field, type]) => {
-    assert.ok(type in AS_TYPES, `${name}.${field} has type ${type}; these blocks hold only i32, f32 and usize fields`);
-    return [field, AS_TYPES[type]];
-  });
-}
+const classFields = (name: string) => readClassFields(name, 'train-params.ts');
 
 const BLOCKS = [
   ['DwconvInputParams', DWCONV_INPUT_FIELDS],
@@ -47,7 +35,7 @@ describe("the training module's parameter blocks agree between the kernels and t
   }
 
   it('every class of assembly/train-params.ts is compared here: none is left unchecked', () => {
-    const declared = [...source.matchAll(/export class (\w+)/g)].map(([, name]) => name);
+    const declared = declaredClasses('train-params.ts');
     assert.deepEqual(declared.sort(), BLOCKS.map(([name]) => name).sort());
   });
 
