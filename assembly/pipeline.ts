@@ -16,6 +16,7 @@ import { keepIfClear, softNms } from "./nms";
 import { scanScores } from "./scores";
 import { detectImageTfliteFast, detectImageTfliteRegular, TFLITE_FAST, TFLITE_REGULAR } from "./tflite";
 import { heapify, heapifyLargestFirst, popLargest, selectTopKeys, sortHeapDescending } from "./topk";
+import { buildTournament, replayTournament, setLeaf } from "./tournament";
 
 export const RECORD_WORDS: i32 = 7;
 
@@ -88,12 +89,13 @@ function writeRecordHead(record: usize, key: u64, numClasses: i32): void {
 /**
  * Greedy NMS of every candidate list into the image's best keepTopK records, best first at
  * `outBase`; returns how many. Each list hands out its keys best first (a max-heap, popLargest)
- * and the lists are merged: the next key is always the best left in any list. Whether a key is
- * kept depends only on the better keys of its own list, so the keys come out kept in descending
- * order and the first keepTopK kept are the output: nothing after them is popped or decoded.
- * A candidate is decoded straight into the next record (a suppressed one is overwritten). Each
- * list keeps its boxes in its own block of `keptBoxes` (5 × capacity f32) and its count in the
- * plan's order region.
+ * and the lists are merged through a tournament of their best keys (tournament.ts, at the plan's
+ * `keptKeys`): the next key is always the best left in any list. Whether a key is kept depends
+ * only on the better keys of its own list, so the keys come out kept in descending order and the
+ * first keepTopK kept are the output: nothing after them is popped or decoded. A candidate is
+ * decoded straight into the next record (a suppressed one is overwritten). Each list keeps its
+ * boxes in its own block of `keptBoxes` (5 × capacity f32) and its count in the plan's order
+ * region.
  */
 function greedyNmsLists(
   planPtr: usize, numLists: i32, loc: usize, boxOrder: i32, sx: f32, sy: f32, sw: f32, sh: f32,
@@ -102,36 +104,37 @@ function greedyNmsLists(
   const plan = planAt(planPtr);
   const numClasses = plan.numClasses, topK = plan.topK, keepTopK = plan.keepTopK;
   const priors = plan.priorsPtr, heaps = plan.heapsPtr, counts = plan.countsPtr;
-  const keptBoxes = plan.keptBoxesPtr, numKept = plan.orderPtr;
+  const keptBoxes = plan.keptBoxesPtr, numKept = plan.orderPtr, tree = plan.keptKeysPtr;
   const stride = <usize>((topK + 7) & ~7) << 2;
   const heapBytes = <usize>topK << 3;
   for (let list = 0; list < numLists; list++) {
-    heapifyLargestFirst(heaps + <usize>list * heapBytes, load<i32>(counts + (<usize>list << 2)));
+    const keys = heaps + <usize>list * heapBytes, num = load<i32>(counts + (<usize>list << 2));
+    heapifyLargestFirst(keys, num);
+    setLeaf(tree, numLists, list, select<u64>(~load<u64>(keys), 0, num > 0));
     store<i32>(numKept + (<usize>list << 2), 0);
   }
+  let key = buildTournament(tree, numLists);
   let numOut = 0;
-  while (numOut < keepTopK) {
-    // the list whose best key left is the best (keys are unique: no ties)
-    let best = -1;
-    let key: u64 = 0;
-    for (let list = 0; list < numLists; list++) {
-      if (load<i32>(counts + (<usize>list << 2)) == 0) continue;
-      const top = ~load<u64>(heaps + <usize>list * heapBytes);
-      if (top > key) { key = top; best = list; }
-    }
-    if (best < 0) break;
-    const countAt = counts + (<usize>best << 2), keptAt = numKept + (<usize>best << 2);
-    const remaining = load<i32>(countAt);
-    popLargest(heaps + <usize>best * heapBytes, remaining);
-    store<i32>(countAt, remaining - 1);
-    const prior = <i32>(keyCode(key) / <u32>numClasses);
+  while (numOut < keepTopK && key != 0) {
+    const code = keyCode(key), prior = code / <u32>numClasses, cls = code - prior * <u32>numClasses;
+    // a per-class list is its class's; the pooled list is the only one
+    const list = select<i32>(0, <i32>cls, numLists == 1);
+    const keys = heaps + <usize>list * heapBytes, countAt = counts + (<usize>list << 2);
+    const remaining = load<i32>(countAt) - 1;
+    popLargest(keys, remaining + 1);
+    store<i32>(countAt, remaining);
+    const next = replayTournament(tree, numLists, list, select<u64>(~load<u64>(keys), 0, remaining > 0));
     const record = outBase + <usize>numOut * (RECORD_WORDS << 2), box = record + 12;
     decodeBox(loc + (<usize>prior << 4), priors + (<usize>prior << 4), boxOrder, sx, sy, sw, sh, clip, box);
-    const kept = load<i32>(keptAt);
-    if (!keepIfClear(box, keptBoxes + <usize>best * 5 * stride, stride, kept, nmsThreshold)) continue;
-    store<i32>(keptAt, kept + 1);
-    writeRecordHead(record, key, numClasses);
-    numOut++;
+    const keptAt = numKept + (<usize>list << 2), kept = load<i32>(keptAt);
+    if (keepIfClear(box, keptBoxes + <usize>list * 5 * stride, stride, kept, nmsThreshold)) {
+      store<i32>(keptAt, kept + 1);
+      store<i32>(record, <i32>cls, 0);
+      store<i32>(record, <i32>prior, 4);
+      store<f32>(record, keyScore(key), 8);
+      numOut++;
+    }
+    key = next;
   }
   return numOut;
 }

@@ -36,7 +36,7 @@ export class Plan {
   thresholdsPtr: usize; // 20  numClasses f32 (background +∞)
   heapsPtr: usize; // 21  numClasses × topK u64 (pooled: topK)
   countsPtr: usize; // 22  numClasses i32
-  keptKeysPtr: usize; // 23  numClasses × topK u64
+  keptKeysPtr: usize; // 23  max(numClasses × topK, 2 × numClasses) u64: soft-NMS keys, greedy NMS tournament
   boxesPtr: usize; // 24  topK × 4 f32
   keptBoxesPtr: usize; // 25  5 × capacity f32 per candidate list (TFLite: one), capacity = topK ↑ 8
   rowPtr: usize; // 26  SCAN_ROWS × numClasses f32 scratch

@@ -160,7 +160,8 @@ export function layout(config: ResolvedConfig, base: number, batch: number): Lay
     // MediaPipe collects every passing prior before its top-k
     ['heaps', (config.mediapipe ? P : pooled ? topK : C * topK) * 8],
     ['limits', C * 4],
-    ['keptKeys', (pooled ? topK : C * topK) * 8],
+    // soft-NMS's kept keys; greedy NMS's tournament of the lists' best keys (2 · lists − 1)
+    ['keptKeys', Math.max(pooled ? topK : C * topK, 2 * C) * 8],
     ['boxes', topK * rowBytes],
     // per candidate list (TFLite's NMS runs one list at a time)
     ['keptBoxes', Math.max(5 * capacity * 4 * (pooled || tflite ? 1 : C), config.mediapipe ? topK * rowBytes : 0)],
