@@ -30,11 +30,13 @@ describe('core loader', () => {
   });
 
   // 20 KB until the tracker (about 4.2 KB), TFLite's NMS modes, MediaPipe's decoding and the
-  // uint8 network kernels (about 4.5 KB) joined the core (28.0 KB, 2026-12-02); the budget keeps
-  // growth a decision (the int8 kernels could move to a module of their own)
-  it('the SIMD wasm file stays within 30 KB', () => {
+  // uint8 network kernels (about 4.5 KB) joined the core (28.0 KB, 2026-12-02); 30 KB until the
+  // uint8 kernels took parameter blocks (their readers, about 0.45 KB) and greedy NMS a tournament
+  // of its class lists (0.17 KB), 30.2 KB on 2026-12-03. The budget keeps growth a decision: the
+  // next kernel goes into a module of its own, and the uint8 kernels are the first to move out.
+  it('the SIMD wasm file stays within 31 KB', () => {
     const size = statSync(wasmFile('simd')).size;
-    assert.ok(size <= 30 * 1024, `ssd-core.simd.wasm is ${size} bytes`);
+    assert.ok(size <= 31 * 1024, `ssd-core.simd.wasm is ${size} bytes`);
   });
 
   it('an unknown build name is rejected', async () => {
