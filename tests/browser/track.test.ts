@@ -143,7 +143,10 @@ function toneWav(seconds: number): Uint8Array {
   return wav;
 }
 
-describe('detector.track() in Chromium, on a generated video as the fake camera', { skip: skipWithoutChromium() }, () => {
+// skip-proof: without Chromium the suite says what to install (a failure where CI requires the browser)
+const skip = skipWithoutChromium();
+
+describe('detector.track() in Chromium, on a generated video as the fake camera', { skip }, () => {
   let server: StaticServer, chromium: Chromium, open: OpenPage, frameLeaks: FrameLeakCheck;
 
   before(async () => {
