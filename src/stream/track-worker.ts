@@ -1,11 +1,13 @@
 /**
  * The tracking worker: the page detector's twin (same model bytes, same pre- and post-processing,
  * same backend) and a tracker. Each 'frame' message carries a transferred VideoFrame or
- * ImageBitmap (closed here, always) or, between detections, only a timestamp; each gets one
- * 'result' reply. One frame at a time: the page sends the next only after this one's reply.
+ * ImageBitmap (closed here, always, as soon as its pixels are read) or, between detections, only
+ * a timestamp; each gets one 'result' reply. One frame at a time: the page sends the next only
+ * after this one's reply.
  */
 import { createTracker, type Tracker } from '../core/tracker.js';
 import { createDetector, type Detector } from '../runtime/detector.js';
+import { readBrowserImage } from '../runtime/image-browser.js';
 import type { OrtWeb } from '../runtime/ort-web.js';
 import { FrameTracking } from './frame-tracking.js';
 import type { FromWorker, ToWorker, WorkerObject, WorkerStages } from './protocol.js';
@@ -21,6 +23,8 @@ let detector: Detector | undefined;
 let tracker: Tracker | undefined;
 let frames: FrameTracking | undefined;
 let size: [number, number] = [0, 0];
+/** The page detector's pixel limit, checked when a frame's pixels are read here. */
+let maxImagePixels = 0;
 /** Messages are handled one after another, in order. */
 let chain: Promise<unknown> = Promise.resolve();
 
@@ -39,6 +43,7 @@ function imageSize(image: VideoFrame | ImageBitmap): [number, number] {
 async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<FromWorker> {
   const start = performance.now();
   const recipe = message.detector;
+  maxImagePixels = recipe.maxImagePixels;
   let ort: OrtWeb | undefined;
   if (recipe.ortUrl) {
     try {
@@ -88,9 +93,14 @@ async function frame(message: Extract<ToWorker, { type: 'frame' }>): Promise<Fro
     let objects: WorkerObject[];
     if (image) {
       size = imageSize(image);
-      const detections = await detector.detect(image as unknown as ImageBitmap);
+      // pixels first, then close: a frame held through inference is left open when a stop()
+      // finds the worker slow and terminates it, and Chromium reports it as leaked
+      const readStart = performance.now();
+      const pixels = readBrowserImage(image, maxImagePixels);
       closeImage(image);
-      Object.assign(stages, detector.lastTimings);
+      const decode = performance.now() - readStart;
+      const detections = await detector.detect(pixels);
+      Object.assign(stages, detector.lastTimings, { decode });
       const start = performance.now();
       objects = frames.detected(detections, timestampMs);
       if (frames.tracking) stages.track = performance.now() - start;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from './chromium.js';
 
-const SUITES = ['bundle', 'demo', 'ort-web'].map((name) =>
+const SUITES = ['bundle', 'demo', 'ort-web', 'track'].map((name) =>
   path.join(repoRoot, 'dist/tests/browser', `${name}.test.js`),
 );
 

@@ -215,10 +215,35 @@ async function badInputs() {
   return out;
 }
 
+/**
+ * stop() while the worker is stuck in a detection (slow-track-worker.js blocks it for 5 s once it
+ * has read the frame's pixels): stop() waits 2 s, then terminates the worker.
+ */
+async function stopWhileBusy() {
+  const d = await getDetector();
+  const canvas = new OffscreenCanvas(320, 240);
+  canvas.getContext('2d').fillRect(40, 40, 100, 80);
+  const frame = new VideoFrame(canvas, { timestamp: 0 });
+  let results = 0;
+  const handle = await d.track(
+    [frame],
+    () => {
+      results++;
+    },
+    { ortUrl, workerUrl: '/pages/slow-track-worker.js' },
+  );
+  // the frame went to the worker at once; give it time to arrive and block the worker
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const started = performance.now();
+  const summary = await handle.stop();
+  return { summary, stopMs: performance.now() - started, results, framesHeld: handle.framesHeld };
+}
+
 window.trackPage = {
   ready: true,
   camera,
   badInputs,
+  stopWhileBusy,
   prepare: async () => {
     await getDetector();
   },
