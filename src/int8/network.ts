@@ -314,39 +314,37 @@ export async function createTfliteInt8Network(
         const [lo, hi] = activationRange(activation(F.activation), y.quant);
         const zx = x.quant.zeroPoint,
           zy = y.quant.zeroPoint;
+        // output rows [r0, r1) of a window kernel (qdepthwise, qconv): the same geometry with the
+        // padding moved up by r0 rows
+        const outputRows = (r0: number, r1: number, packedPtr: number) => ({
+          xPtr: x.ptr,
+          inH,
+          inW,
+          kh,
+          kw,
+          strideH,
+          strideW,
+          padTop: py.before - r0 * strideH,
+          padLeft: px.before,
+          outH: r1 - r0,
+          outW,
+          inputZero: zx,
+          packedPtr,
+          outPtr: y.ptr + r0 * outW * outC,
+          zeroPoint: zy,
+          lo,
+          hi,
+        });
         if (depthwise) {
           if (filter.shape[3] !== inC || outC !== inC)
             throw new TfliteFormatError(`${where}: depth multiplier ≠ 1 is not supported`);
           const packed = packDepthwise(arena, filter.data!, inC, kh * kw, wq.zeroPoint, bias, scale);
-          // output rows [r0, r1): the same geometry with the padding moved up by r0 rows
           planned.push({
             split: {
               units: outH,
               align: 1,
               work: outH * outW * outC * kh * kw,
-              part: (r0, r1) => [
-                'qdepthwise',
-                {
-                  xPtr: x.ptr,
-                  inH,
-                  inW,
-                  channels: inC,
-                  kh,
-                  kw,
-                  strideH,
-                  strideW,
-                  padTop: py.before - r0 * strideH,
-                  padLeft: px.before,
-                  outH: r1 - r0,
-                  outW,
-                  inputZero: zx,
-                  packedPtr: packed.ptr,
-                  outPtr: y.ptr + r0 * outW * outC,
-                  zeroPoint: zy,
-                  lo,
-                  hi,
-                },
-              ],
+              part: (r0, r1) => ['qdepthwise', { ...outputRows(r0, r1, packed.ptr), channels: inC }],
             },
           });
         } else {
@@ -404,28 +402,7 @@ export async function createTfliteInt8Network(
                 work: outH * outW * outC * kh * kw * inC,
                 part: (r0, r1, rowScratch) => [
                   'qconv',
-                  {
-                    xPtr: x.ptr,
-                    inH,
-                    inW,
-                    inC,
-                    kh,
-                    kw,
-                    strideH,
-                    strideW,
-                    padTop: py.before - r0 * strideH,
-                    padLeft: px.before,
-                    outH: r1 - r0,
-                    outW,
-                    inputZero: zx,
-                    packedPtr: packed.ptr,
-                    numOut: outC,
-                    outPtr: y.ptr + r0 * outW * outC,
-                    zeroPoint: zy,
-                    lo,
-                    hi,
-                    scratchPtr: rowScratch,
-                  },
+                  { ...outputRows(r0, r1, packed.ptr), inC, numOut: outC, scratchPtr: rowScratch },
                 ],
               },
             });
