@@ -134,6 +134,19 @@ const MIN_SPLIT_WORK = 200_000;
 /** A split step is cut into at most this many chunks, each of at least MIN_SPLIT_WORK / 2. */
 const MAX_STEP_CHUNKS = 8;
 
+/**
+ * An elementwise step over `bytes` bytes, split in 16-byte units (one SIMD vector each): `call`
+ * gets a unit range's first byte and its length.
+ */
+function byteChunks(bytes: number, call: (offset: number, num: number) => KernelCall): Splittable {
+  return {
+    units: Math.ceil(bytes / 16),
+    align: 1,
+    work: 4 * bytes,
+    part: (c0, c1) => call(16 * c0, Math.min(bytes, 16 * c1) - 16 * c0),
+  };
+}
+
 /** Where a step is cut for two threads (count + 1 bounds, in units), or undefined: it runs whole. */
 function chunkBounds(split: Splittable): number[] | undefined {
   const groups = Math.floor(split.units / split.align);
@@ -419,27 +432,22 @@ export async function createTfliteInt8Network(
         const p = xnnpackAddParams(a.quant, b.quant, y.quant);
         const [lo, hi] = activationRange(activation(ElementwiseOptionsField.activation), y.quant);
         planned.push({
-          split: {
-            units: Math.ceil(y.bytes / 16),
-            align: 1,
-            work: 4 * y.bytes,
-            part: (c0, c1) => [
-              'qadd',
-              {
-                aPtr: a.ptr + 16 * c0,
-                bPtr: b.ptr + 16 * c0,
-                outPtr: y.ptr + 16 * c0,
-                num: Math.min(y.bytes, 16 * c1) - 16 * c0,
-                aMultiplier: p.aMultiplier,
-                bMultiplier: p.bMultiplier,
-                bias: p.bias + p.rounding,
-                shift: p.shift,
-                zeroPoint: y.quant.zeroPoint,
-                lo,
-                hi,
-              },
-            ],
-          },
+          split: byteChunks(y.bytes, (offset, num) => [
+            'qadd',
+            {
+              aPtr: a.ptr + offset,
+              bPtr: b.ptr + offset,
+              outPtr: y.ptr + offset,
+              num,
+              aMultiplier: p.aMultiplier,
+              bMultiplier: p.bMultiplier,
+              bias: p.bias + p.rounding,
+              shift: p.shift,
+              zeroPoint: y.quant.zeroPoint,
+              lo,
+              hi,
+            },
+          ]),
         });
         break;
       }
@@ -507,20 +515,10 @@ export async function createTfliteInt8Network(
           y = place(op.outputs[0], where);
         const tablePtr = arena.put(logisticTable(x.quant, y.quant));
         planned.push({
-          split: {
-            units: Math.ceil(x.bytes / 16),
-            align: 1,
-            work: 4 * x.bytes,
-            part: (c0, c1) => [
-              'qlookup',
-              {
-                xPtr: x.ptr + 16 * c0,
-                num: Math.min(x.bytes, 16 * c1) - 16 * c0,
-                tablePtr,
-                outPtr: y.ptr + 16 * c0,
-              },
-            ],
-          },
+          split: byteChunks(x.bytes, (offset, num) => [
+            'qlookup',
+            { xPtr: x.ptr + offset, num, tablePtr, outPtr: y.ptr + offset },
+          ]),
         });
         break;
       }

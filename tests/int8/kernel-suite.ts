@@ -78,6 +78,11 @@ function geometry(rand: Rand, kernel: number, stride: number, inC: number): Conv
   };
 }
 
+/** A convolution geometry as qdepthwise's block names it: its input channels are its channels. */
+function depthwiseWindow({ inC, ...window }: ConvGeometry) {
+  return { ...window, channels: inC };
+}
+
 /** Registers the kernel checks for one build; `load` makes a fresh core of that build. */
 export function kernelSuite(build: string, load: () => Promise<Core>): void {
   describe(`uint8 kernels, ${build} build`, () => {
@@ -197,18 +202,8 @@ export function kernelSuite(build: string, load: () => Promise<Core>): void {
             outPtr = arena.alloc(g.outH * g.outW * C);
           arena.exports.qdepthwise(
             putBlock(arena, QDEPTHWISE_FIELDS, {
+              ...depthwiseWindow(g),
               xPtr,
-              inH: g.inH,
-              inW: g.inW,
-              channels: C,
-              kh: 3,
-              kw: 3,
-              strideH: g.strideH,
-              strideW: g.strideW,
-              padTop: g.padTop,
-              padLeft: g.padLeft,
-              outH: g.outH,
-              outW: g.outW,
               inputZero: q.inputZero,
               packedPtr: packed.ptr,
               outPtr,
@@ -288,18 +283,8 @@ export function kernelSuite(build: string, load: () => Promise<Core>): void {
           const dwOut = arena.alloc(g.outH * g.outW * inC);
           arena.exports.qdepthwise(
             putBlock(arena, QDEPTHWISE_FIELDS, {
+              ...depthwiseWindow(g),
               xPtr,
-              inH,
-              inW,
-              channels: inC,
-              kh,
-              kw,
-              strideH,
-              strideW,
-              padTop: g.padTop,
-              padLeft: g.padLeft,
-              outH: g.outH,
-              outW: g.outW,
               inputZero: qd.inputZero,
               packedPtr: packedDw.ptr,
               outPtr: dwOut,
